@@ -1,0 +1,147 @@
+//! A bounded writer over a caller-supplied byte buffer.
+//!
+//! Every encoder in the engine writes through [`Writer`]: it never grows, never panics, and
+//! reports [`NoSpace`] when the buffer is full (the caller then answers 4.13 / 5.00 or uses
+//! block-wise transfer).
+
+/// The buffer is too small for what was to be written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub struct NoSpace;
+
+/// Appends bytes to a fixed buffer, tracking the write position.
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer at the start of `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Writer { buf, pos: 0 }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.pos
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.pos == 0
+    }
+
+    /// Bytes still free.
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    /// Appends `data`, or writes nothing and returns [`NoSpace`].
+    pub fn put(&mut self, data: &[u8]) -> Result<(), NoSpace> {
+        let end = self.pos.checked_add(data.len()).ok_or(NoSpace)?;
+        let dst = self.buf.get_mut(self.pos..end).ok_or(NoSpace)?;
+        dst.copy_from_slice(data);
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Appends one byte.
+    pub fn put_u8(&mut self, b: u8) -> Result<(), NoSpace> {
+        self.put(&[b])
+    }
+
+    /// Appends the decimal form of `v`.
+    pub fn put_u64_dec(&mut self, v: u64) -> Result<(), NoSpace> {
+        let mut tmp = [0u8; 20];
+        let digits = crate::util::u64_to_dec(v, &mut tmp);
+        self.put(digits)
+    }
+
+    /// Appends the decimal form of `v`, with a leading `-` when negative.
+    pub fn put_i64_dec(&mut self, v: i64) -> Result<(), NoSpace> {
+        if v < 0 {
+            self.put_u8(b'-')?;
+        }
+        self.put_u64_dec(v.unsigned_abs())
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.pos).unwrap_or(&[])
+    }
+
+    /// Mutable access to the bytes written so far (for back-patching lengths).
+    pub fn written_mut(&mut self) -> &mut [u8] {
+        self.buf.get_mut(..self.pos).unwrap_or(&mut [])
+    }
+
+    /// Drops everything written after `len` (used to undo a partial write).
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.pos {
+            self.pos = len;
+        }
+    }
+
+    /// Copies the written bytes in `src` to start at `dest` (the ranges may overlap), like
+    /// `slice::copy_within` but checked: both ranges must lie inside what was written so far,
+    /// else nothing is copied and [`NoSpace`] is returned.
+    pub fn copy_within(
+        &mut self,
+        src: core::ops::Range<usize>,
+        dest: usize,
+    ) -> Result<(), NoSpace> {
+        let written = self.written_mut();
+        let count = src.end.checked_sub(src.start).ok_or(NoSpace)?;
+        let dest_end = dest.checked_add(count).ok_or(NoSpace)?;
+        if src.end > written.len() || dest_end > written.len() {
+            return Err(NoSpace);
+        }
+        written.copy_within(src, dest);
+        Ok(())
+    }
+
+    /// Gives the underlying buffer back, with the number of bytes written.
+    pub fn finish(self) -> (&'a mut [u8], usize) {
+        (self.buf, self.pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_stops_at_the_end() {
+        let mut b = [0u8; 4];
+        let mut w = Writer::new(&mut b);
+        assert_eq!(w.put(b"abc"), Ok(()));
+        assert_eq!(w.put(b"de"), Err(NoSpace));
+        assert_eq!(w.written(), b"abc");
+        assert_eq!(w.put_u8(b'd'), Ok(()));
+        assert_eq!(w.remaining(), 0);
+    }
+
+    #[test]
+    fn decimal() {
+        let mut b = [0u8; 48];
+        let mut w = Writer::new(&mut b);
+        w.put_i64_dec(i64::MIN).unwrap();
+        w.put_u8(b' ').unwrap();
+        w.put_u64_dec(0).unwrap();
+        w.put_u8(b' ').unwrap();
+        w.put_u64_dec(u64::MAX).unwrap();
+        assert_eq!(w.written(), b"-9223372036854775808 0 18446744073709551615");
+    }
+
+    #[test]
+    fn copy_within_is_checked() {
+        let mut b = [0u8; 8];
+        let mut w = Writer::new(&mut b);
+        w.put(b"abcdef").unwrap();
+        assert_eq!(w.copy_within(3..6, 1), Ok(()));
+        assert_eq!(w.written(), b"adefef");
+        assert_eq!(w.copy_within(3..7, 0), Err(NoSpace));
+        assert_eq!(w.copy_within(0..3, 4), Err(NoSpace));
+        assert_eq!(w.written(), b"adefef");
+    }
+}

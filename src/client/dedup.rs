@@ -1,0 +1,99 @@
+//! De-duplication of incoming confirmable and non-confirmable messages (RFC 7252 section 4.5).
+
+use crate::config::DEDUP_ENTRIES;
+
+/// How long a CON message id is remembered (EXCHANGE_LIFETIME).
+pub const CON_LIFETIME_MS: u64 = 247_000;
+/// How long a NON message id is remembered (NON_LIFETIME).
+pub const NON_LIFETIME_MS: u64 = 145_000;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    server: u8,
+    message_id: u16,
+    expires: u64,
+}
+
+/// Recently seen (server, message id) pairs. When full, the entry closest to expiry is
+/// replaced: a bounded table that forgets early under a flood rather than growing.
+pub struct Dedup {
+    entries: [Option<Entry>; DEDUP_ENTRIES],
+}
+
+impl Dedup {
+    /// An empty table.
+    pub const fn new() -> Self {
+        Dedup { entries: [None; DEDUP_ENTRIES] }
+    }
+
+    /// True when the message was seen before and has not expired. Otherwise remembers it.
+    pub fn seen(&mut self, server: u8, message_id: u16, confirmable: bool, now: u64) -> bool {
+        let life = if confirmable { CON_LIFETIME_MS } else { NON_LIFETIME_MS };
+        let mut victim: Option<usize> = None;
+        let mut victim_expiry = u64::MAX;
+        for (i, slot) in self.entries.iter_mut().enumerate() {
+            match slot {
+                Some(e) if e.expires > now && e.server == server && e.message_id == message_id => {
+                    return true;
+                }
+                Some(e) if e.expires > now => {
+                    if e.expires < victim_expiry {
+                        victim_expiry = e.expires;
+                        victim = Some(i);
+                    }
+                }
+                _ => {
+                    victim_expiry = 0;
+                    victim = Some(i);
+                }
+            }
+        }
+        if let Some(slot) = victim.and_then(|i| self.entries.get_mut(i)) {
+            *slot = Some(Entry { server, message_id, expires: now.saturating_add(life) });
+        }
+        false
+    }
+
+    /// Forgets everything about one server (its connection was replaced).
+    pub fn forget_server(&mut self, server: u8) {
+        for slot in self.entries.iter_mut() {
+            if matches!(slot, Some(e) if e.server == server) {
+                *slot = None;
+            }
+        }
+    }
+}
+
+impl Default for Dedup {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_until_lifetime() {
+        let mut d = Dedup::new();
+        assert!(!d.seen(0, 5, true, 0));
+        assert!(d.seen(0, 5, true, 1000));
+        assert!(!d.seen(1, 5, true, 1000), "other server, other id space");
+        assert!(!d.seen(0, 5, true, CON_LIFETIME_MS), "expired");
+        assert!(!d.seen(0, 9, false, 0));
+        assert!(d.seen(0, 9, false, NON_LIFETIME_MS - 1));
+        assert!(!d.seen(0, 9, false, NON_LIFETIME_MS));
+    }
+
+    #[test]
+    fn full_table_evicts_oldest() {
+        let mut d = Dedup::new();
+        for mid in 0..DEDUP_ENTRIES as u16 {
+            assert!(!d.seen(0, mid, true, u64::from(mid)));
+        }
+        assert!(!d.seen(0, 1000, true, 100));
+        assert!(!d.seen(0, 0, true, 101), "oldest entry was evicted");
+        assert!(d.seen(0, 1000, true, 102));
+    }
+}

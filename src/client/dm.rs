@@ -1,0 +1,342 @@
+//! Device management (LwM2M-3) as far as the foundation goes: Read, Write of one resource
+//! or of an instance in TLV, Execute and Discover. Each handler streams its payload into
+//! the response; an error code makes the caller rebuild the response without a payload.
+
+use crate::buf::Writer;
+use crate::coap::{opt, Code, MessageBuilder, Message};
+use crate::formats::content_format as cf;
+use crate::formats::link::LinkWriter;
+use crate::formats::tlv::{self, TlvEncoder, TlvIter, TlvKind};
+use crate::formats::{opaque, text, FormatError};
+use crate::model::{Object, Operations, Path, ResourceDef, ResourceType, Value, ValueSink};
+
+/// Answers one request on an existing object. Returns the success code, or the error code
+/// to answer with instead (the caller discards whatever was written).
+pub fn dispatch(req: &Message<'_>, path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Result<Code, Code> {
+    let accept = req.option_uint(opt::ACCEPT);
+    match req.code() {
+        Code::GET if accept == Some(u32::from(cf::LINK)) => discover(path, obj, b),
+        Code::GET => read(path, accept, obj, b),
+        Code::PUT | Code::POST if path.len() >= 2 && !req.payload().is_empty() => write(req, path, obj),
+        Code::POST if path.len() == 3 => execute(path, obj, req.payload()),
+        _ => Err(Code::METHOD_NOT_ALLOWED),
+    }
+}
+
+/// The instance must exist; the resource, when the path names one, must be defined.
+fn target(path: &Path, obj: &dyn Object) -> Result<Option<ResourceDef>, Code> {
+    if let Some(iid) = path.instance_id() {
+        if !obj.has_instance(iid) {
+            return Err(Code::NOT_FOUND);
+        }
+    }
+    match path.resource_id() {
+        Some(rid) => obj.resource(rid).map(Some).ok_or(Code::NOT_FOUND),
+        None => Ok(None),
+    }
+}
+
+fn read(path: &Path, accept: Option<u32>, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Result<Code, Code> {
+    let def = target(path, obj)?;
+    if let Some(d) = def {
+        if !d.ops.allows(Operations::R) {
+            return Err(Code::METHOD_NOT_ALLOWED);
+        }
+        if path.resource_instance_id().is_some() && !d.multiple {
+            return Err(Code::NOT_FOUND);
+        }
+    }
+    let format = read_format(accept, def, path)?;
+    b.option_uint(opt::CONTENT_FORMAT, u32::from(format)).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    let w = b.payload_writer().map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    match (format, def) {
+        (cf::TLV, _) => read_tlv(path, obj, w)?,
+        (_, Some(d)) => read_single(path, d.id, format, obj, w)?,
+        _ => return Err(Code::NOT_ACCEPTABLE),
+    }
+    Ok(Code::CONTENT)
+}
+
+/// The format of a Read response: what the server accepts, or the natural default.
+fn read_format(accept: Option<u32>, def: Option<ResourceDef>, path: &Path) -> Result<u16, Code> {
+    let single = matches!(def, Some(d) if !d.multiple || path.resource_instance_id().is_some());
+    let opaque_kind = matches!(def, Some(d) if d.kind == ResourceType::Opaque);
+    let format = match accept {
+        None if single && opaque_kind => cf::OPAQUE,
+        None if single => cf::TEXT,
+        None => cf::TLV,
+        Some(a) => u16::try_from(a).map_err(|_| Code::NOT_ACCEPTABLE)?,
+    };
+    match format {
+        cf::TLV => Ok(cf::TLV),
+        cf::TEXT if single && !opaque_kind => Ok(cf::TEXT),
+        cf::OPAQUE if single && opaque_kind => Ok(cf::OPAQUE),
+        _ => Err(Code::NOT_ACCEPTABLE),
+    }
+}
+
+/// Writes one value in text or opaque; ignores values of other resource instances.
+struct SingleSink<'w, 'b> {
+    w: &'w mut Writer<'b>,
+    format: u16,
+    want: Option<u16>,
+    found: bool,
+}
+
+impl ValueSink for SingleSink<'_, '_> {
+    fn value(&mut self, instance: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+        if instance != self.want || self.found {
+            return Ok(());
+        }
+        self.found = true;
+        let r = if self.format == cf::OPAQUE { opaque::encode(value, self.w) } else { text::encode(value, self.w) };
+        r.map_err(format_code)
+    }
+}
+
+fn read_single(path: &Path, rid: u16, format: u16, obj: &mut dyn Object, w: &mut Writer<'_>) -> Result<(), Code> {
+    let iid = path.instance_id().ok_or(Code::BAD_REQUEST)?;
+    let mut sink = SingleSink { w, format, want: path.resource_instance_id(), found: false };
+    obj.read(iid, rid, &mut sink)?;
+    if sink.found {
+        Ok(())
+    } else {
+        Err(Code::NOT_FOUND)
+    }
+}
+
+/// Streams values of one resource as TLV.
+struct TlvSink<'e, 'w, 'b> {
+    enc: &'e mut TlvEncoder<'w, 'b>,
+    rid: u16,
+    want: Option<u16>,
+    count: usize,
+}
+
+impl ValueSink for TlvSink<'_, '_, '_> {
+    fn value(&mut self, instance: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+        let r = match (instance, self.want) {
+            (None, _) => self.enc.value(TlvKind::Resource, self.rid, value),
+            (Some(ri), Some(want)) if ri != want => return Ok(()),
+            (Some(ri), _) => self.enc.value(TlvKind::ResourceInstance, ri, value),
+        };
+        self.count += 1;
+        r.map_err(format_code)
+    }
+}
+
+fn read_tlv(path: &Path, obj: &mut dyn Object, w: &mut Writer<'_>) -> Result<(), Code> {
+    let mut enc = TlvEncoder::new(w);
+    match (path.instance_id(), path.resource_id()) {
+        (Some(iid), Some(rid)) => {
+            let def = obj.resource(rid).ok_or(Code::NOT_FOUND)?;
+            let n = tlv_resource(&mut enc, obj, iid, def, path.resource_instance_id())?;
+            if n == 0 {
+                return Err(Code::NOT_FOUND);
+            }
+        }
+        (Some(iid), None) => tlv_instance(&mut enc, obj, iid)?,
+        _ => {
+            let mut i = 0;
+            while let Some(iid) = obj.instance(i) {
+                enc.begin(TlvKind::ObjectInstance, iid).map_err(format_code)?;
+                tlv_instance(&mut enc, obj, iid)?;
+                enc.end().map_err(format_code)?;
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every readable resource of an instance; resources the instance lacks are skipped.
+fn tlv_instance(enc: &mut TlvEncoder<'_, '_>, obj: &mut dyn Object, iid: u16) -> Result<(), Code> {
+    let mut i = 0;
+    while let Some(def) = obj.resource_at(i) {
+        i += 1;
+        if !def.ops.allows(Operations::R) {
+            continue;
+        }
+        let mark = enc.mark();
+        match tlv_resource(enc, obj, iid, def, None) {
+            Ok(_) => {}
+            Err(Code::NOT_FOUND) => enc.rollback(mark),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// One resource (wrapped as a Multiple Resource when it has instances); returns the
+/// number of values written.
+fn tlv_resource(enc: &mut TlvEncoder<'_, '_>, obj: &mut dyn Object, iid: u16, def: ResourceDef, want: Option<u16>) -> Result<usize, Code> {
+    let wrap = def.multiple && want.is_none();
+    if wrap {
+        enc.begin(TlvKind::MultipleResource, def.id).map_err(format_code)?;
+    }
+    let mut sink = TlvSink { enc, rid: def.id, want, count: 0 };
+    obj.read(iid, def.id, &mut sink)?;
+    let count = sink.count;
+    if wrap {
+        enc.end().map_err(format_code)?;
+    }
+    Ok(count)
+}
+
+fn execute(path: &Path, obj: &mut dyn Object, args: &[u8]) -> Result<Code, Code> {
+    let def = target(path, obj)?.ok_or(Code::METHOD_NOT_ALLOWED)?;
+    if path.resource_instance_id().is_some() || !def.ops.allows(Operations::E) {
+        return Err(Code::METHOD_NOT_ALLOWED);
+    }
+    let (iid, rid) = (path.instance_id().ok_or(Code::BAD_REQUEST)?, def.id);
+    obj.execute(iid, rid, args)?;
+    Ok(Code::CHANGED)
+}
+
+fn write(req: &Message<'_>, path: &Path, obj: &mut dyn Object) -> Result<Code, Code> {
+    let def = target(path, obj)?;
+    let iid = path.instance_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
+    let format = req.option_uint(opt::CONTENT_FORMAT).ok_or(Code::BAD_REQUEST)?;
+    let format = u16::try_from(format).map_err(|_| Code::UNSUPPORTED_CONTENT_FORMAT)?;
+    let data = req.payload();
+    match (format, def) {
+        (cf::TLV, _) => write_tlv(data, iid, path.resource_id(), obj)?,
+        (cf::TEXT | cf::OPAQUE, Some(d)) if !d.multiple => {
+            writable(d)?;
+            let v = if format == cf::TEXT { text::decode(data, d.kind) } else { opaque::decode(data, d.kind) };
+            obj.write(iid, d.id, None, &v.map_err(format_code)?)?;
+        }
+        (cf::TEXT | cf::OPAQUE, _) => return Err(Code::BAD_REQUEST),
+        _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
+    }
+    Ok(Code::CHANGED)
+}
+
+fn writable(d: ResourceDef) -> Result<(), Code> {
+    if d.ops.allows(Operations::W) {
+        Ok(())
+    } else {
+        Err(Code::METHOD_NOT_ALLOWED)
+    }
+}
+
+/// A TLV Write: the whole payload is checked (structure, resources, types) before any
+/// value reaches the object.
+fn write_tlv(data: &[u8], iid: u16, rid: Option<u16>, obj: &mut dyn Object) -> Result<(), Code> {
+    tlv::validate(data, 2).map_err(format_code)?;
+    for pass in [false, true] {
+        for item in TlvIter::new(data) {
+            let t = item.map_err(format_code)?;
+            if rid.is_some_and(|r| r != t.id) {
+                return Err(Code::BAD_REQUEST);
+            }
+            let def = obj.resource(t.id).ok_or(Code::NOT_FOUND)?;
+            writable(def)?;
+            write_tlv_resource(&t, def, iid, obj, pass)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks (`apply` false) or applies one top-level TLV resource.
+fn write_tlv_resource(t: &tlv::Tlv<'_>, def: ResourceDef, iid: u16, obj: &mut dyn Object, apply: bool) -> Result<(), Code> {
+    match (t.kind, def.multiple) {
+        (TlvKind::Resource, false) => {
+            let v = tlv::decode_value(t.value, def.kind).map_err(format_code)?;
+            if apply {
+                obj.write(iid, def.id, None, &v)?;
+            }
+        }
+        (TlvKind::MultipleResource, true) => {
+            for inner in TlvIter::new(t.value) {
+                let ri = inner.map_err(format_code)?;
+                let v = tlv::decode_value(ri.value, def.kind).map_err(format_code)?;
+                if apply {
+                    obj.write(iid, def.id, Some(ri.id), &v)?;
+                }
+            }
+        }
+        _ => return Err(Code::BAD_REQUEST),
+    }
+    Ok(())
+}
+
+/// Counts the values of a resource (for `dim`).
+struct Count(u32);
+
+impl ValueSink for Count {
+    fn value(&mut self, _instance: Option<u16>, _value: &Value<'_>) -> Result<(), Code> {
+        self.0 = self.0.saturating_add(1);
+        Ok(())
+    }
+}
+
+fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Result<Code, Code> {
+    let def = target(path, obj)?;
+    if path.resource_instance_id().is_some() {
+        return Err(Code::BAD_REQUEST);
+    }
+    b.option_uint(opt::CONTENT_FORMAT, u32::from(cf::LINK)).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    let w = b.payload_writer().map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    let mut links = LinkWriter::new(w);
+    let oid = obj.id();
+    match (path.instance_id(), def) {
+        (Some(iid), Some(d)) => discover_resource(&mut links, obj, iid, d)?,
+        (Some(iid), None) => discover_instance(&mut links, obj, oid, iid)?,
+        _ => {
+            links.link(&Path::object(oid)).map_err(format_code)?;
+            let (major, minor) = obj.version();
+            if (major, minor) != (1, 0) {
+                links.attr_raw("ver", &version_text(major, minor)).map_err(format_code)?;
+            }
+            let mut i = 0;
+            while let Some(iid) = obj.instance(i) {
+                discover_instance(&mut links, obj, oid, iid)?;
+                i += 1;
+            }
+        }
+    }
+    Ok(Code::CONTENT)
+}
+
+fn discover_instance(links: &mut LinkWriter<'_, '_>, obj: &mut dyn Object, oid: u16, iid: u16) -> Result<(), Code> {
+    links.link(&Path::instance(oid, iid)).map_err(format_code)?;
+    let mut i = 0;
+    while let Some(d) = obj.resource_at(i) {
+        i += 1;
+        match discover_resource(links, obj, iid, d) {
+            Ok(()) | Err(Code::NOT_FOUND) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// One resource link; readable resources the instance lacks are left out (4.04).
+fn discover_resource(links: &mut LinkWriter<'_, '_>, obj: &mut dyn Object, iid: u16, d: ResourceDef) -> Result<(), Code> {
+    let mut count = Count(0);
+    if d.ops.allows(Operations::R) {
+        obj.read(iid, d.id, &mut count)?;
+        if count.0 == 0 {
+            return Err(Code::NOT_FOUND);
+        }
+    }
+    links.link(&Path::resource(obj.id(), iid, d.id)).map_err(format_code)?;
+    if d.multiple && d.ops.allows(Operations::R) {
+        links.attr_uint("dim", u64::from(count.0)).map_err(format_code)?;
+    }
+    Ok(())
+}
+
+/// `major.minor` as text (both below 10 in every published object version).
+pub fn version_text(major: u8, minor: u8) -> [u8; 3] {
+    [b'0' + major % 10, b'.', b'0' + minor % 10]
+}
+
+/// The CoAP code for a format failure: the output did not fit, or the input was bad.
+fn format_code(e: FormatError) -> Code {
+    match e {
+        FormatError::NoSpace => Code::INTERNAL_SERVER_ERROR,
+        _ => Code::BAD_REQUEST,
+    }
+}

@@ -1,0 +1,274 @@
+//! The registration state machine of one server (LwM2M-2: Register, Update, De-register).
+
+use heapless::Vec;
+
+use crate::coap::{opt, Code, Message};
+use crate::config::MAX_LOCATION_LEN;
+
+use super::exchange::{Exchange, RequestKind};
+
+/// Update flag: send the lifetime (`lt=`).
+pub const UPDATE_LIFETIME: u8 = 1;
+/// Update flag: send the binding (`b=`).
+pub const UPDATE_BINDING: u8 = 2;
+/// Update flag: send the object list.
+pub const UPDATE_OBJECTS: u8 = 4;
+/// Update flag: an Update without parameters (Registration Update Trigger, application).
+pub const UPDATE_TRIGGER: u8 = 8;
+
+/// Longest wait between two Register attempts.
+const MAX_BACKOFF_MS: u64 = 3_600_000;
+
+/// Where the registration stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum Phase {
+    /// Not registered; Register is due at `at` (once the connection is open).
+    Unregistered {
+        /// When to send Register.
+        at: u64,
+    },
+    /// Registered; the next periodic Update is due at `update_at`.
+    Registered {
+        /// When the periodic Update is due.
+        update_at: u64,
+    },
+    /// De-registered at the application's request: nothing more is sent.
+    Deregistered,
+    /// The server refused the registration with a 4.xx: not retried until restarted.
+    Rejected,
+}
+
+/// What a response or a timeout did to the registration, for the client's event queue.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum Outcome {
+    /// Register succeeded.
+    Registered,
+    /// Register was refused (4.xx): the code.
+    Rejected(Code),
+    /// Register failed (timeout, 5.xx, reset): retried after the delay in ms.
+    RetryIn(u64),
+    /// Update succeeded.
+    Updated,
+    /// Update failed: the client registers again.
+    UpdateFailed,
+    /// De-register finished (answered or not).
+    Deregistered,
+}
+
+/// Registration state of one server.
+pub struct Registration {
+    /// Current phase.
+    pub phase: Phase,
+    /// The request in flight, if any (NSTART 1).
+    pub exchange: Option<Exchange>,
+    /// Update flags waiting to be sent.
+    pending: u8,
+    /// Update flags carried by the Update in flight.
+    sending: u8,
+    /// The application asked to de-register.
+    deregister: bool,
+    /// Consecutive failed Register attempts.
+    attempts: u8,
+    /// Location-Path values of the 2.01, each prefixed by its length.
+    location: Vec<u8, MAX_LOCATION_LEN>,
+}
+
+impl Registration {
+    /// Unregistered, Register due as soon as possible.
+    pub const fn new() -> Self {
+        Registration {
+            phase: Phase::Unregistered { at: 0 },
+            exchange: None,
+            pending: 0,
+            sending: 0,
+            deregister: false,
+            attempts: 0,
+            location: Vec::new(),
+        }
+    }
+
+    /// Asks for an Update carrying `flags` (ignored unless registered).
+    pub fn request_update(&mut self, flags: u8) {
+        self.pending |= flags;
+    }
+
+    /// Asks for De-register (or stops trying to register).
+    pub fn request_deregister(&mut self) {
+        self.deregister = true;
+        if !matches!(self.phase, Phase::Registered { .. }) && !self.in_flight(RequestKind::Register) {
+            self.phase = Phase::Deregistered;
+            self.exchange = None;
+        }
+    }
+
+    /// True when registered (an Update may be in flight).
+    pub fn is_registered(&self) -> bool {
+        matches!(self.phase, Phase::Registered { .. })
+    }
+
+    fn in_flight(&self, kind: RequestKind) -> bool {
+        matches!(self.exchange, Some(e) if e.kind == kind)
+    }
+
+    /// The request to start at `now`, if one is due and none is in flight.
+    pub fn due(&self, now: u64) -> Option<RequestKind> {
+        if self.exchange.is_some() {
+            return None;
+        }
+        match self.phase {
+            Phase::Unregistered { at } if now >= at && !self.deregister => Some(RequestKind::Register),
+            Phase::Registered { .. } if self.deregister => Some(RequestKind::Deregister),
+            Phase::Registered { update_at } if now >= update_at || self.pending != 0 => {
+                Some(RequestKind::Update)
+            }
+            _ => None,
+        }
+    }
+
+    /// When the registration next needs to run (ignoring the exchange timer).
+    pub fn deadline(&self) -> Option<u64> {
+        if self.exchange.is_some() {
+            return None;
+        }
+        match self.phase {
+            Phase::Unregistered { at } if !self.deregister => Some(at),
+            Phase::Registered { .. } if self.deregister || self.pending != 0 => Some(0),
+            Phase::Registered { update_at } => Some(update_at),
+            _ => None,
+        }
+    }
+
+    /// Starts a request; for an Update, moves the pending flags into the request.
+    pub fn start(&mut self, exchange: Exchange) {
+        if exchange.kind == RequestKind::Update {
+            self.sending = self.pending;
+            self.pending = 0;
+        }
+        self.exchange = Some(exchange);
+    }
+
+    /// Update flags of the Update in flight.
+    pub fn sending(&self) -> u8 {
+        self.sending
+    }
+
+    /// The Location-Path values, in order.
+    pub fn location(&self) -> LocationIter<'_> {
+        LocationIter { rest: &self.location }
+    }
+
+    /// Handles the response to the request in flight.
+    pub fn on_response(&mut self, msg: &Message<'_>, now: u64, lifetime_s: u32, margin_s: u32) -> Option<Outcome> {
+        let kind = self.exchange.take()?.kind;
+        let code = msg.code();
+        let ok = match kind {
+            RequestKind::Register => code == Code::CREATED && self.store_location(msg),
+            RequestKind::Update => code == Code::CHANGED,
+            RequestKind::Deregister => true,
+        };
+        if ok {
+            return Some(self.succeeded(kind, now, lifetime_s, margin_s));
+        }
+        Some(match (kind, code.class()) {
+            (RequestKind::Register, 4) => {
+                self.phase = Phase::Rejected;
+                Outcome::Rejected(code)
+            }
+            _ => self.failed(kind, now),
+        })
+    }
+
+    /// The request in flight got no answer (retransmissions exhausted) or a Reset.
+    pub fn on_failure(&mut self, now: u64) -> Option<Outcome> {
+        let kind = self.exchange.take()?.kind;
+        Some(self.failed(kind, now))
+    }
+
+    fn succeeded(&mut self, kind: RequestKind, now: u64, lifetime_s: u32, margin_s: u32) -> Outcome {
+        match kind {
+            RequestKind::Deregister => return self.finish_deregister(),
+            RequestKind::Register => {
+                self.attempts = 0;
+                self.pending = 0;
+            }
+            RequestKind::Update => {}
+        }
+        self.sending = 0;
+        let lifetime_ms = u64::from(lifetime_s) * 1000;
+        let margin_ms = (u64::from(margin_s) * 1000).min(lifetime_ms / 2);
+        self.phase = Phase::Registered { update_at: now.saturating_add(lifetime_ms - margin_ms) };
+        if kind == RequestKind::Register {
+            Outcome::Registered
+        } else {
+            Outcome::Updated
+        }
+    }
+
+    fn failed(&mut self, kind: RequestKind, now: u64) -> Outcome {
+        self.sending = 0;
+        match kind {
+            RequestKind::Deregister => self.finish_deregister(),
+            RequestKind::Update => {
+                // The server may have lost us: register again at once.
+                self.phase = Phase::Unregistered { at: now };
+                Outcome::UpdateFailed
+            }
+            RequestKind::Register => {
+                let delay = backoff_ms(self.attempts);
+                self.attempts = self.attempts.saturating_add(1);
+                self.phase = if self.deregister { Phase::Deregistered } else { Phase::Unregistered { at: now.saturating_add(delay) } };
+                Outcome::RetryIn(delay)
+            }
+        }
+    }
+
+    fn finish_deregister(&mut self) -> Outcome {
+        self.phase = Phase::Deregistered;
+        self.location.clear();
+        Outcome::Deregistered
+    }
+
+    /// Keeps the Location-Path options of a 2.01; false when they do not fit.
+    fn store_location(&mut self, msg: &Message<'_>) -> bool {
+        self.location.clear();
+        for seg in msg.options_of(opt::LOCATION_PATH) {
+            let Ok(len) = u8::try_from(seg.len()) else { return false };
+            if self.location.push(len).is_err() || self.location.extend_from_slice(seg).is_err() {
+                self.location.clear();
+                return false;
+            }
+        }
+        // A registration without a location cannot be updated: treat it as a failure.
+        !self.location.is_empty()
+    }
+}
+
+impl Default for Registration {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Register retry delay after `attempts` failures: 60 s doubling, at most an hour
+/// (LwM2M Server object resource 17, Communication Retry Timer, default 60 s).
+pub fn backoff_ms(attempts: u8) -> u64 {
+    60_000u64.checked_shl(u32::from(attempts.min(16))).unwrap_or(MAX_BACKOFF_MS).min(MAX_BACKOFF_MS)
+}
+
+/// Iterates over stored Location-Path values.
+pub struct LocationIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for LocationIter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (&len, tail) = self.rest.split_first()?;
+        let seg = tail.get(..usize::from(len))?;
+        self.rest = tail.get(usize::from(len)..).unwrap_or(&[]);
+        Some(seg)
+    }
+}

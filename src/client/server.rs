@@ -1,0 +1,204 @@
+//! One LwM2M server account: its Security (0) and Server (1) instance data and the Server
+//! object as the device-management side sees it.
+
+use heapless::String;
+
+use crate::coap::Code;
+use crate::config::MAX_URI_LEN;
+use crate::model::{Object, Operations, ResourceDef, ResourceType as T, Value, ValueSink};
+
+use super::registration::Registration;
+
+/// Binding letters the client accepts in the Server object's Binding resource.
+const BINDINGS: &[&str] = &["U", "UQ"];
+
+/// Settings of one server, as configured at init.
+#[derive(Clone, Copy)]
+pub struct ServerConfig<'a> {
+    /// Server URI (Security resource 0), e.g. `coap://[::1]:5683`.
+    pub uri: &'a str,
+    /// Short Server ID (Security resource 10, Server resource 0), 1..=65534.
+    pub short_id: u16,
+    /// Registration lifetime in seconds (Server resource 1).
+    pub lifetime_s: u32,
+}
+
+/// Why a server configuration was refused.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum ConfigError {
+    /// The URI is empty, too long or not `coap://`.
+    BadUri,
+    /// The short server id is 0 or 65535.
+    BadShortId,
+    /// The lifetime is 0.
+    BadLifetime,
+}
+
+/// Server object (1) and Security object (0) data of one account, plus its registration.
+pub struct Server {
+    /// Security instance id (the instance's position among servers).
+    pub security_iid: u16,
+    /// Server instance id.
+    pub server_iid: u16,
+    /// Server URI.
+    pub uri: String<MAX_URI_LEN>,
+    /// Short Server ID.
+    pub short_id: u16,
+    /// Lifetime in seconds.
+    pub lifetime_s: u32,
+    /// Default minimum period (resource 2).
+    pub default_pmin: u32,
+    /// Default maximum period (resource 3).
+    pub default_pmax: u32,
+    /// Notification Storing When Disabled or Offline (resource 6).
+    pub storing: bool,
+    /// Binding (resource 7): index into the accepted bindings.
+    binding: u8,
+    /// Registration state.
+    pub reg: Registration,
+    /// The platform has opened a connection for this server.
+    pub connected: bool,
+}
+
+impl Server {
+    /// A server account from its configuration, registered as instance `index`.
+    pub fn new(cfg: &ServerConfig<'_>, index: u16) -> Result<Server, ConfigError> {
+        if !(cfg.uri.starts_with("coap://") && cfg.uri.len() > 7) {
+            return Err(ConfigError::BadUri);
+        }
+        let uri = String::try_from(cfg.uri).map_err(|_| ConfigError::BadUri)?;
+        if cfg.short_id == 0 || cfg.short_id == u16::MAX {
+            return Err(ConfigError::BadShortId);
+        }
+        if cfg.lifetime_s == 0 {
+            return Err(ConfigError::BadLifetime);
+        }
+        Ok(Server {
+            security_iid: index,
+            server_iid: index,
+            uri,
+            short_id: cfg.short_id,
+            lifetime_s: cfg.lifetime_s,
+            default_pmin: 0,
+            default_pmax: 0,
+            storing: true,
+            binding: 0,
+            reg: Registration::new(),
+            connected: false,
+        })
+    }
+
+    /// The Binding resource value.
+    pub fn binding(&self) -> &'static str {
+        BINDINGS.get(usize::from(self.binding)).copied().unwrap_or("U")
+    }
+}
+
+const SERVER_RESOURCES: &[ResourceDef] = &[
+    ResourceDef::new(0, T::Integer, Operations::R, false),
+    ResourceDef::new(1, T::Integer, Operations::RW, false),
+    ResourceDef::new(2, T::Integer, Operations::RW, false),
+    ResourceDef::new(3, T::Integer, Operations::RW, false),
+    ResourceDef::new(6, T::Boolean, Operations::RW, false),
+    ResourceDef::new(7, T::String, Operations::RW, false),
+    ResourceDef::new(8, T::None, Operations::E, false),
+];
+
+/// The Server object (1) over the client's server accounts.
+pub struct ServerObject<'s> {
+    /// The accounts, one instance each.
+    pub servers: &'s mut [Server],
+}
+
+impl ServerObject<'_> {
+    fn get(&mut self, iid: u16) -> Result<&mut Server, Code> {
+        self.servers.iter_mut().find(|s| s.server_iid == iid).ok_or(Code::NOT_FOUND)
+    }
+}
+
+fn u32_value(v: &Value<'_>) -> Result<u32, Code> {
+    match *v {
+        Value::Integer(i) => u32::try_from(i).map_err(|_| Code::BAD_REQUEST),
+        Value::Unsigned(u) => u32::try_from(u).map_err(|_| Code::BAD_REQUEST),
+        _ => Err(Code::BAD_REQUEST),
+    }
+}
+
+impl Object for ServerObject<'_> {
+    fn id(&self) -> u16 {
+        1
+    }
+
+    fn resource_at(&self, index: usize) -> Option<ResourceDef> {
+        SERVER_RESOURCES.get(index).copied()
+    }
+
+    fn instance(&self, index: usize) -> Option<u16> {
+        self.servers.get(index).map(|s| s.server_iid)
+    }
+
+    fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
+        let s = self.get(iid)?;
+        let v = match rid {
+            0 => Value::Integer(i64::from(s.short_id)),
+            1 => Value::Integer(i64::from(s.lifetime_s)),
+            2 => Value::Integer(i64::from(s.default_pmin)),
+            3 => Value::Integer(i64::from(s.default_pmax)),
+            6 => Value::Boolean(s.storing),
+            7 => Value::String(s.binding()),
+            8 => return Err(Code::METHOD_NOT_ALLOWED),
+            _ => return Err(Code::NOT_FOUND),
+        };
+        out.value(None, &v)
+    }
+
+    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+        let s = self.get(iid)?;
+        if riid.is_some() {
+            return Err(Code::BAD_REQUEST);
+        }
+        match rid {
+            1 => {
+                let lt = u32_value(v)?;
+                if lt == 0 {
+                    return Err(Code::BAD_REQUEST);
+                }
+                if lt != s.lifetime_s {
+                    s.lifetime_s = lt;
+                    s.reg.request_update(super::registration::UPDATE_LIFETIME);
+                }
+            }
+            2 => s.default_pmin = u32_value(v)?,
+            3 => s.default_pmax = u32_value(v)?,
+            6 => match *v {
+                Value::Boolean(b) => s.storing = b,
+                _ => return Err(Code::BAD_REQUEST),
+            },
+            7 => {
+                let Value::String(b) = *v else { return Err(Code::BAD_REQUEST) };
+                let idx = BINDINGS.iter().position(|x| *x == b).ok_or(Code::BAD_REQUEST)?;
+                let idx = u8::try_from(idx).map_err(|_| Code::BAD_REQUEST)?;
+                if idx != s.binding {
+                    s.binding = idx;
+                    s.reg.request_update(super::registration::UPDATE_BINDING);
+                }
+            }
+            0 | 8 => return Err(Code::METHOD_NOT_ALLOWED),
+            _ => return Err(Code::NOT_FOUND),
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, iid: u16, rid: u16, _args: &[u8]) -> Result<(), Code> {
+        let s = self.get(iid)?;
+        match rid {
+            8 => {
+                s.reg.request_update(super::registration::UPDATE_TRIGGER);
+                Ok(())
+            }
+            0..=7 => Err(Code::METHOD_NOT_ALLOWED),
+            _ => Err(Code::NOT_FOUND),
+        }
+    }
+}

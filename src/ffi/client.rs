@@ -1,0 +1,616 @@
+//! `tern_client_*`: the client as C sees it, in storage the caller provides.
+
+use core::ffi::{c_char, c_void};
+use core::mem::{align_of, size_of};
+
+use heapless::Vec;
+
+use super::object::CObject;
+use super::types::*;
+use crate::client::{self, Client, Config, Event, Platform, ServerConfig, Version};
+use crate::config::{MAX_MESSAGE_SIZE, MAX_OBJECTS, MAX_SERVERS};
+use crate::model::{Device, DeviceInfo, Object, Objects};
+
+const MAGIC: u32 = 0x7465_726e; // "tern"
+
+/// Datagrams read from one connection in one step, so that a flood cannot starve the rest.
+const RECV_BURST: usize = 16;
+
+/// Bytes of storage a client needs (its exact size on this target; see
+/// `TERN_CLIENT_STORAGE_SIZE` for a compile-time bound).
+#[no_mangle]
+pub extern "C" fn tern_client_storage_size() -> usize {
+    size_of::<tern_client_t>()
+}
+
+/// A client. Opaque to C: it lives in storage the application provides.
+pub struct tern_client_t {
+    magic: u32,
+    core: Client,
+    platform: tern_platform_t,
+    device: Device<'static>,
+    objects: Vec<CObject, MAX_OBJECTS>,
+    connections: [*mut c_void; MAX_SERVERS],
+    rx: [u8; MAX_MESSAGE_SIZE],
+}
+
+/// The objects as the engine sees them: the Device object, then the C objects.
+struct ObjectsView<'a> {
+    device: &'a mut Device<'static>,
+    objects: &'a mut [CObject],
+}
+
+impl Objects for ObjectsView<'_> {
+    fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
+        match index.checked_sub(1) {
+            None => Some(&mut *self.device),
+            Some(i) => self.objects.get_mut(i).map(|o| o as &mut dyn Object),
+        }
+    }
+}
+
+/// `Platform` over the C callbacks, borrowed for one call into the engine.
+struct Env<'a> {
+    platform: &'a tern_platform_t,
+    view: ObjectsView<'a>,
+}
+
+impl Platform for Env<'_> {
+    fn random(&mut self, out: &mut [u8]) {
+        if let Some(f) = self.platform.random {
+            // SAFETY: `out` is a valid writable buffer of `out.len()` bytes.
+            unsafe { f(self.platform.user, out.as_mut_ptr(), out.len()) }
+        }
+    }
+
+    fn objects(&mut self) -> &mut dyn Objects {
+        &mut self.view
+    }
+}
+
+/// A string from C, borrowed for `'a`; NULL only with length 0; UTF-8 checked.
+///
+/// # Safety
+/// `s.ptr` must point to `s.len` readable bytes valid for `'a`.
+unsafe fn str_arg<'a>(s: tern_str_t) -> Result<&'a str, tern_status_t> {
+    if s.len == 0 {
+        return Ok("");
+    }
+    if s.ptr.is_null() {
+        return Err(TERN_STATUS_NULL_ARG);
+    }
+    // SAFETY: guaranteed by the caller.
+    let bytes = unsafe { core::slice::from_raw_parts(s.ptr.cast::<u8>(), s.len) };
+    core::str::from_utf8(bytes).map_err(|_| TERN_STATUS_INVALID_ARG)
+}
+
+/// A live client from a pointer, or the status to return.
+///
+/// # Safety
+/// `client` must be NULL or point to storage that `tern_client_init` may have set up.
+unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut tern_client_t, tern_status_t> {
+    if client.is_null() {
+        return Err(TERN_STATUS_NULL_ARG);
+    }
+    if client.align_offset(align_of::<tern_client_t>()) != 0 {
+        return Err(TERN_STATUS_INVALID_ARG);
+    }
+    // SAFETY: aligned and non-null; the magic read below tells initialised storage apart.
+    let c = unsafe { &mut *client };
+    if c.magic != MAGIC {
+        return Err(TERN_STATUS_BAD_STATE);
+    }
+    Ok(c)
+}
+
+fn status(r: Result<(), tern_status_t>) -> tern_status_t {
+    r.err().unwrap_or(TERN_STATUS_OK)
+}
+
+/// Initialises a client in `storage` (`len` bytes, aligned to 8; at least
+/// `tern_client_storage_size()` bytes, which `TERN_CLIENT_STORAGE_SIZE` bounds) and stores
+/// its handle in `*client`. The config is copied except for the Device strings, which are
+/// borrowed and must outlive the client. The platform's `open`, `send` and `random` are
+/// required. Nothing is sent until the first `tern_client_step`.
+///
+/// # Safety
+/// Every pointer must be NULL or valid for its documented size.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_init(
+    storage: *mut c_void,
+    len: usize,
+    config: *const tern_config_t,
+    platform: *const tern_platform_t,
+    client: *mut *mut tern_client_t,
+) -> tern_status_t {
+    // SAFETY: forwarded from the caller's contract.
+    status(unsafe { init(storage, len, config, platform, client) })
+}
+
+unsafe fn init(
+    storage: *mut c_void,
+    len: usize,
+    config: *const tern_config_t,
+    platform: *const tern_platform_t,
+    client: *mut *mut tern_client_t,
+) -> Result<(), tern_status_t> {
+    if storage.is_null() || client.is_null() {
+        return Err(TERN_STATUS_NULL_ARG);
+    }
+    // SAFETY: checked for NULL; the caller guarantees validity.
+    let (cfg, plat) = unsafe { (config.as_ref(), platform.as_ref()) };
+    let (cfg, plat) = (cfg.ok_or(TERN_STATUS_NULL_ARG)?, *plat.ok_or(TERN_STATUS_NULL_ARG)?);
+    if plat.open.is_none() || plat.send.is_none() || plat.random.is_none() {
+        return Err(TERN_STATUS_NULL_ARG);
+    }
+    if len < size_of::<tern_client_t>() {
+        return Err(TERN_STATUS_NO_SPACE);
+    }
+    if storage.align_offset(align_of::<tern_client_t>()) != 0 {
+        return Err(TERN_STATUS_INVALID_ARG);
+    }
+    let servers = server_configs(cfg)?;
+    let mut seed = [0u8; 2];
+    if let Some(random) = plat.random {
+        // SAFETY: a valid two-byte buffer.
+        unsafe { random(plat.user, seed.as_mut_ptr(), seed.len()) };
+    }
+    // SAFETY: the endpoint is copied by Client::new; the Device strings are borrowed for
+    // the client's lifetime as documented.
+    let info = unsafe {
+        DeviceInfo {
+            manufacturer: str_arg(cfg.manufacturer)?,
+            model: str_arg(cfg.model)?,
+            serial: str_arg(cfg.serial)?,
+            firmware_version: str_arg(cfg.firmware_version)?,
+        }
+    };
+    let config = Config {
+        // SAFETY: copied before this function returns.
+        endpoint: unsafe { str_arg(cfg.endpoint)? },
+        version: match cfg.lwm2m_version {
+            10 => Version::V1_0,
+            11 => Version::V1_1,
+            _ => return Err(TERN_STATUS_INVALID_ARG),
+        },
+        update_margin_s: cfg.update_margin_s,
+        servers: &servers,
+    };
+    let core = Client::new(&config, u16::from_le_bytes(seed)).map_err(|_| TERN_STATUS_INVALID_ARG)?;
+    let value = tern_client_t {
+        magic: MAGIC,
+        core,
+        platform: plat,
+        device: Device::new(info),
+        objects: Vec::new(),
+        connections: [core::ptr::null_mut(); MAX_SERVERS],
+        rx: [0; MAX_MESSAGE_SIZE],
+    };
+    let slot = storage.cast::<tern_client_t>();
+    // SAFETY: `storage` is non-null, aligned and at least size_of::<tern_client_t>() bytes.
+    unsafe {
+        slot.write(value);
+        *client = slot;
+    }
+    Ok(())
+}
+
+/// The servers of a C config, copied into engine form (URIs borrowed for the init call).
+fn server_configs(cfg: &tern_config_t) -> Result<Vec<ServerConfig<'_>, MAX_SERVERS>, tern_status_t> {
+    if cfg.server_count == 0 || cfg.server_count > MAX_SERVERS {
+        return Err(TERN_STATUS_INVALID_ARG);
+    }
+    if cfg.servers.is_null() {
+        return Err(TERN_STATUS_NULL_ARG);
+    }
+    // SAFETY: non-null; the caller guarantees `server_count` entries.
+    let list = unsafe { core::slice::from_raw_parts(cfg.servers, cfg.server_count) };
+    let mut out = Vec::new();
+    for s in list {
+        let sc = ServerConfig {
+            // SAFETY: the caller guarantees the URI bytes; Client::new copies them.
+            uri: unsafe { str_arg(s.uri)? },
+            short_id: s.short_server_id,
+            lifetime_s: s.lifetime_s,
+        };
+        out.push(sc).map_err(|_| TERN_STATUS_NO_SPACE)?;
+    }
+    Ok(out)
+}
+
+/// Registers an application object with the instances it has now (`instance_ids`, may be
+/// NULL when `instance_count` is 0). `def` must outlive the client; `user` is passed to its
+/// handlers. Objects registered after the first step trigger a registration Update.
+///
+/// # Safety
+/// `client` from `tern_client_init`; `def` valid and unchanged for the client's lifetime;
+/// `instance_ids` valid for `instance_count` entries.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_add_object(
+    client: *mut tern_client_t,
+    def: *const tern_object_def_t,
+    user: *mut c_void,
+    instance_ids: *const u16,
+    instance_count: usize,
+) -> tern_status_t {
+    // SAFETY: forwarded from the caller's contract.
+    status(unsafe { add_object(client, def, user, instance_ids, instance_count) })
+}
+
+unsafe fn add_object(
+    client: *mut tern_client_t,
+    def: *const tern_object_def_t,
+    user: *mut c_void,
+    ids: *const u16,
+    count: usize,
+) -> Result<(), tern_status_t> {
+    // SAFETY: forwarded.
+    let c = unsafe { live(client)? };
+    // SAFETY: forwarded.
+    let mut obj = unsafe { CObject::new(def, user)? };
+    if c.objects.iter().any(|o| o.id() == obj.id()) {
+        return Err(TERN_STATUS_INVALID_ARG);
+    }
+    let ids: &[u16] = match (ids.is_null(), count) {
+        (_, 0) => &[],
+        (true, _) => return Err(TERN_STATUS_NULL_ARG),
+        // SAFETY: non-null, `count` entries guaranteed by the caller.
+        (false, n) => unsafe { core::slice::from_raw_parts(ids, n) },
+    };
+    for &iid in ids {
+        if iid > crate::model::path::MAX_ID {
+            return Err(TERN_STATUS_INVALID_ARG);
+        }
+        obj.add_instance(iid)?;
+    }
+    c.objects.push(obj).map_err(|_| TERN_STATUS_NO_SPACE)?;
+    c.core.update(true);
+    Ok(())
+}
+
+/// Adds (`present` true) or removes an instance of an application object; a registration
+/// Update with the new object list follows.
+///
+/// # Safety
+/// `client` from `tern_client_init`.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_set_instance(
+    client: *mut tern_client_t,
+    object_id: u16,
+    instance_id: u16,
+    present: bool,
+) -> tern_status_t {
+    // SAFETY: forwarded.
+    let c = match unsafe { live(client) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    if instance_id > crate::model::path::MAX_ID {
+        return TERN_STATUS_INVALID_ARG;
+    }
+    let Some(obj) = c.objects.iter_mut().find(|o| o.id() == object_id) else {
+        return TERN_STATUS_NOT_FOUND;
+    };
+    let r = if present { obj.add_instance(instance_id) } else { obj.remove_instance(instance_id) };
+    if r.is_ok() {
+        c.core.update(true);
+    }
+    status(r)
+}
+
+/// Runs the client: receives what the `recv` callback has, handles timers, sends through
+/// `send`, reports events, and stores in `*next_ms` the time at which it wants to run again
+/// (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms.
+///
+/// # Safety
+/// `client` from `tern_client_init`; `next_ms` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_step(client: *mut tern_client_t, now_ms: u64, next_ms: *mut u64) -> tern_status_t {
+    // SAFETY: forwarded.
+    let c = match unsafe { live(client) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    c.device.set_uptime_ms(now_ms);
+    c.dispatch_events(now_ms);
+    c.receive(now_ms);
+    c.flush(now_ms);
+    c.dispatch_events(now_ms);
+    let next = c.core.poll_timeout().map_or(u64::MAX, |t| t.max(now_ms));
+    if !next_ms.is_null() {
+        // SAFETY: non-null and writable by the caller's contract.
+        unsafe { *next_ms = next };
+    }
+    TERN_STATUS_OK
+}
+
+/// Hands the client one datagram received on `connection` (for platforms whose receive
+/// path pushes). Responses go out through `send` before this returns.
+///
+/// # Safety
+/// `client` from `tern_client_init`; `data` valid for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_input(
+    client: *mut tern_client_t,
+    connection: *mut c_void,
+    data: *const u8,
+    len: usize,
+    now_ms: u64,
+) -> tern_status_t {
+    // SAFETY: forwarded.
+    let c = match unsafe { live(client) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    if data.is_null() || connection.is_null() {
+        return TERN_STATUS_NULL_ARG;
+    }
+    let Some(server) = c.server_of(connection) else { return TERN_STATUS_NOT_FOUND };
+    if len > MAX_MESSAGE_SIZE {
+        return TERN_STATUS_NO_SPACE;
+    }
+    // SAFETY: non-null, `len` bytes guaranteed by the caller.
+    let bytes = unsafe { core::slice::from_raw_parts(data, len) };
+    c.device.set_uptime_ms(now_ms);
+    c.handle(server, bytes, now_ms);
+    c.flush(now_ms);
+    c.dispatch_events(now_ms);
+    TERN_STATUS_OK
+}
+
+/// Starts de-registration from every server; keep calling `tern_client_step` until
+/// `tern_client_is_idle` says it is done (or a deadline passes).
+///
+/// # Safety
+/// `client` from `tern_client_init`.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_deregister(client: *mut tern_client_t) -> tern_status_t {
+    // SAFETY: forwarded.
+    match unsafe { live(client) } {
+        Ok(c) => {
+            c.core.deregister();
+            TERN_STATUS_OK
+        }
+        Err(s) => s,
+    }
+}
+
+/// Asks every registered server for a registration Update now.
+///
+/// # Safety
+/// `client` from `tern_client_init`.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_update(client: *mut tern_client_t) -> tern_status_t {
+    // SAFETY: forwarded.
+    match unsafe { live(client) } {
+        Ok(c) => {
+            c.core.update(false);
+            TERN_STATUS_OK
+        }
+        Err(s) => s,
+    }
+}
+
+/// Registers again with every server (after a refusal or a de-registration).
+///
+/// # Safety
+/// `client` from `tern_client_init`.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_restart(client: *mut tern_client_t, now_ms: u64) -> tern_status_t {
+    // SAFETY: forwarded.
+    match unsafe { live(client) } {
+        Ok(c) => {
+            c.core.restart(now_ms);
+            TERN_STATUS_OK
+        }
+        Err(s) => s,
+    }
+}
+
+/// True when no server is registered or registering (after de-registration or refusal).
+///
+/// # Safety
+/// `client` from `tern_client_init` or NULL (false).
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_is_idle(client: *mut tern_client_t) -> bool {
+    // SAFETY: forwarded.
+    unsafe { live(client) }.is_ok_and(|c| c.core.is_idle())
+}
+
+/// Closes every connection and invalidates the client; its storage may then be reused.
+///
+/// # Safety
+/// `client` from `tern_client_init`.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_close(client: *mut tern_client_t) -> tern_status_t {
+    // SAFETY: forwarded.
+    let c = match unsafe { live(client) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    for i in 0..MAX_SERVERS {
+        c.close_connection(i);
+    }
+    c.magic = 0;
+    TERN_STATUS_OK
+}
+
+/// A static NUL-terminated description of a status.
+#[no_mangle]
+pub extern "C" fn tern_status_str(status: tern_status_t) -> *const c_char {
+    let s: &'static [u8] = match status {
+        TERN_STATUS_OK => b"ok\0",
+        TERN_STATUS_WOULD_BLOCK => b"would block\0",
+        TERN_STATUS_NULL_ARG => b"null argument\0",
+        TERN_STATUS_INVALID_ARG => b"invalid argument\0",
+        TERN_STATUS_NO_SPACE => b"no space\0",
+        TERN_STATUS_NOT_FOUND => b"not found\0",
+        TERN_STATUS_NOT_ALLOWED => b"not allowed\0",
+        TERN_STATUS_IO => b"i/o error\0",
+        TERN_STATUS_BAD_STATE => b"bad state\0",
+        TERN_STATUS_INTERNAL => b"internal error\0",
+    };
+    s.as_ptr().cast()
+}
+
+impl tern_client_t {
+    fn env(&mut self) -> (&mut Client, Env<'_>) {
+        let view = ObjectsView { device: &mut self.device, objects: &mut self.objects };
+        (&mut self.core, Env { platform: &self.platform, view })
+    }
+
+    fn server_of(&self, connection: *mut c_void) -> Option<u8> {
+        let i = self.connections.iter().position(|&c| !c.is_null() && c == connection)?;
+        u8::try_from(i).ok()
+    }
+
+    fn handle(&mut self, server: u8, data: &[u8], now: u64) {
+        let (core, mut env) = self.env();
+        core.handle_datagram(server, data, now, &mut env);
+    }
+
+    /// Drains the `recv` callback of every open connection (bounded per connection).
+    fn receive(&mut self, now: u64) {
+        let Some(recv) = self.platform.recv else { return };
+        for i in 0..MAX_SERVERS {
+            let Some(&conn) = self.connections.get(i).filter(|c| !c.is_null()) else { continue };
+            let Ok(server) = u8::try_from(i) else { continue };
+            for _ in 0..RECV_BURST {
+                let mut len = 0usize;
+                // SAFETY: `rx` is writable for its length; `len` is a valid local.
+                let st = unsafe { recv(self.platform.user, conn, self.rx.as_mut_ptr(), self.rx.len(), &mut len) };
+                if st != TERN_STATUS_OK {
+                    break;
+                }
+                let n = len.min(self.rx.len());
+                let data = self.rx.get(..n).unwrap_or(&[]);
+                let (core, mut env) = {
+                    let view = ObjectsView { device: &mut self.device, objects: &mut self.objects };
+                    (&mut self.core, Env { platform: &self.platform, view })
+                };
+                core.handle_datagram(server, data, now, &mut env);
+                self.flush(now);
+            }
+        }
+    }
+
+    /// Sends everything the engine has to send.
+    fn flush(&mut self, now: u64) {
+        let (send, user) = (self.platform.send, self.platform.user);
+        let connections = self.connections;
+        let (core, mut env) = self.env();
+        // Bounded: each call either sends or returns None; the engine has finitely many
+        // datagrams due at one instant.
+        for _ in 0..(2 * MAX_SERVERS + 2) {
+            let Some(t) = core.poll_transmit(now, &mut env) else { break };
+            let conn = connections.get(usize::from(t.server)).copied().unwrap_or(core::ptr::null_mut());
+            if let (Some(f), false) = (send, conn.is_null()) {
+                // SAFETY: the datagram is valid for the call; `conn` came from `open`.
+                let _ = unsafe { f(user, conn, t.data.as_ptr(), t.data.len()) };
+            }
+        }
+    }
+
+    /// Turns engine events into connection actions, log lines and application events.
+    fn dispatch_events(&mut self, now: u64) {
+        if self.device.take_reboot_request() {
+            self.emit(tern_event_kind_t::TERN_EVENT_REBOOT_REQUESTED, 0, 0, 0);
+        }
+        while let Some(e) = self.core.poll_event() {
+            self.event(e, now);
+        }
+    }
+
+    fn event(&mut self, e: Event, now: u64) {
+        use tern_event_kind_t::*;
+        use tern_log_level_t::*;
+        match e {
+            Event::ConnectionNeeded { server } => self.open_connection(server, now),
+            Event::ConnectionDone { server } => self.close_connection(usize::from(server)),
+            Event::Registered { server } => self.emit(TERN_EVENT_REGISTERED, server, 0, 0),
+            Event::RegistrationRejected { server, code } => {
+                self.log(TERN_LOG_ERROR, b"registration rejected\0", server, code_num(code));
+                self.emit(TERN_EVENT_REGISTRATION_REJECTED, server, code_num(code) as u16, 0);
+            }
+            Event::RegistrationRetry { server, delay_ms } => {
+                self.log(TERN_LOG_WARN, b"registration failed, retrying\0", server, delay_ms);
+                self.emit(TERN_EVENT_REGISTRATION_RETRY, server, 0, delay_ms);
+            }
+            Event::Updated { server } => self.emit(TERN_EVENT_UPDATED, server, 0, 0),
+            Event::UpdateFailed { server } => {
+                self.log(TERN_LOG_WARN, b"update failed, registering again\0", server, 0);
+                self.emit(TERN_EVENT_UPDATE_FAILED, server, 0, 0);
+            }
+            Event::Deregistered { server } => self.emit(TERN_EVENT_DEREGISTERED, server, 0, 0),
+            Event::Dropped { server, reason } => {
+                self.log(TERN_LOG_DEBUG, b"dropped a datagram\0", server, reason as u32);
+            }
+            Event::EventsLost { count } => self.log(TERN_LOG_WARN, b"events lost\0", u8::MAX, u32::from(count)),
+        }
+    }
+
+    fn open_connection(&mut self, server: u8, now: u64) {
+        let i = usize::from(server);
+        let (Some(open), Some(s)) = (self.platform.open, self.core.servers().get(i)) else { return };
+        let mut conn: *mut c_void = core::ptr::null_mut();
+        let uri = s.uri.as_bytes();
+        // SAFETY: `uri` is valid for the call; `conn` is a valid out-pointer.
+        let st = unsafe { open(self.platform.user, uri.as_ptr().cast(), uri.len(), s.security_iid, &mut conn) };
+        match (st, self.connections.get_mut(i)) {
+            (TERN_STATUS_OK, Some(slot)) if !conn.is_null() => {
+                *slot = conn;
+                self.core.connection_opened(server);
+            }
+            _ => {
+                self.core.connection_failed(server, now);
+                let delay = client::registration::backoff_ms(0);
+                self.log(tern_log_level_t::TERN_LOG_ERROR, b"opening the connection failed\0", server, 0);
+                self.emit(tern_event_kind_t::TERN_EVENT_CONNECTION_FAILED, server, 0, delay as u32);
+            }
+        }
+    }
+
+    fn close_connection(&mut self, i: usize) {
+        let Some(slot) = self.connections.get_mut(i) else { return };
+        let conn = core::mem::replace(slot, core::ptr::null_mut());
+        if let (Some(close), false) = (self.platform.close, conn.is_null()) {
+            // SAFETY: `conn` came from `open` and is closed once.
+            unsafe { close(self.platform.user, conn) };
+        }
+    }
+
+    fn emit(&self, kind: tern_event_kind_t, server: u8, code: u16, value: u32) {
+        if let Some(f) = self.platform.event {
+            let e = tern_event_t { kind, server, code, value };
+            // SAFETY: `e` lives across the call.
+            unsafe { f(self.platform.user, &e) };
+        }
+    }
+
+    fn log(&self, level: tern_log_level_t, msg: &'static [u8], server: u8, value: u32) {
+        if let Some(f) = self.platform.log {
+            // SAFETY: `msg` is a static NUL-terminated string.
+            unsafe { f(self.platform.user, level, msg.as_ptr().cast(), server, value) };
+        }
+    }
+}
+
+/// A CoAP code as class*100+detail (4.03 -> 403).
+fn code_num(code: crate::coap::Code) -> u32 {
+    u32::from(code.class()) * 100 + u32::from(code.detail())
+}
+
+/// `TERN_CLIENT_STORAGE_SIZE` of the header, with this build's capacities.
+pub const CLIENT_STORAGE_SIZE: usize = {
+    use crate::config::*;
+    3 * MAX_MESSAGE_SIZE
+        + MAX_ENDPOINT_LEN
+        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 160)
+        + DEDUP_ENTRIES * 16
+        + MAX_EVENTS * 16
+        + MAX_OBJECTS * (48 + 2 * MAX_INSTANCES)
+        + 512
+};
+
+const _: () = assert!(size_of::<tern_client_t>() <= CLIENT_STORAGE_SIZE, "TERN_CLIENT_STORAGE_SIZE is too small");
+const _: () = assert!(align_of::<tern_client_t>() <= 8, "tern_client_storage_t aligns to 8");

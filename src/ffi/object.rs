@@ -1,0 +1,195 @@
+//! Application objects defined in C: a checked view of a `tern_object_def_t` plus its
+//! instance list, behind the engine's `Object` trait.
+
+use core::ffi::c_void;
+
+use heapless::Vec;
+
+use super::types::*;
+use crate::coap::Code;
+use crate::config::MAX_INSTANCES;
+use crate::model::{Object, Operations, ResourceDef, ResourceType, Value, ValueSink};
+
+/// One registered C object.
+pub struct CObject {
+    def: &'static tern_object_def_t,
+    resources: &'static [tern_resource_def_t],
+    user: *mut c_void,
+    /// Instance ids, ascending.
+    pub instances: Vec<u16, MAX_INSTANCES>,
+}
+
+impl CObject {
+    /// Checks a definition: id range, table rows, and that each operation has its handler.
+    ///
+    /// # Safety
+    /// `def` must point to a definition (and table) that stays valid and unchanged for as
+    /// long as the client lives; `tern_client_add_object` documents this.
+    pub unsafe fn new(def: *const tern_object_def_t, user: *mut c_void) -> Result<CObject, tern_status_t> {
+        // SAFETY: the caller guarantees a valid, 'static definition or NULL.
+        let def: &'static tern_object_def_t = unsafe { def.as_ref() }.ok_or(TERN_STATUS_NULL_ARG)?;
+        if matches!(def.id, 0 | 1 | 3) || def.id > crate::model::path::MAX_ID {
+            return Err(TERN_STATUS_INVALID_ARG);
+        }
+        let resources: &'static [tern_resource_def_t] = match (def.resources.is_null(), def.resource_count) {
+            (_, 0) => &[],
+            (true, _) => return Err(TERN_STATUS_NULL_ARG),
+            // SAFETY: non-null, and the caller guarantees `resource_count` rows live forever.
+            (false, n) => unsafe { core::slice::from_raw_parts(def.resources, n) },
+        };
+        let mut ops = 0u8;
+        for r in resources {
+            let ok = ResourceType::from_u8(r.r#type).is_some() && r.operations <= 7 && r.id <= crate::model::path::MAX_ID;
+            if !ok {
+                return Err(TERN_STATUS_INVALID_ARG);
+            }
+            ops |= r.operations;
+        }
+        let missing = (ops & Operations::R.0 != 0 && def.read.is_none())
+            || (ops & Operations::W.0 != 0 && def.write.is_none())
+            || (ops & Operations::E.0 != 0 && def.execute.is_none());
+        if missing {
+            return Err(TERN_STATUS_NULL_ARG);
+        }
+        Ok(CObject { def, resources, user, instances: Vec::new() })
+    }
+
+    /// Adds an instance id (kept sorted); false when it exists or there is no room.
+    pub fn add_instance(&mut self, iid: u16) -> Result<(), tern_status_t> {
+        match self.instances.binary_search(&iid) {
+            Ok(_) => Err(TERN_STATUS_INVALID_ARG),
+            Err(pos) => self.instances.insert(pos, iid).map_err(|_| TERN_STATUS_NO_SPACE),
+        }
+    }
+
+    /// Removes an instance id.
+    pub fn remove_instance(&mut self, iid: u16) -> Result<(), tern_status_t> {
+        let pos = self.instances.binary_search(&iid).map_err(|_| TERN_STATUS_NOT_FOUND)?;
+        self.instances.remove(pos);
+        Ok(())
+    }
+}
+
+fn empty_value() -> tern_value_t {
+    tern_value_t {
+        r#type: 0,
+        b: false,
+        link_object: 0,
+        link_instance: 0,
+        i: 0,
+        u: 0,
+        f: 0.0,
+        data: core::ptr::null(),
+        len: 0,
+    }
+}
+
+/// Reads a C value as the engine's value of type `kind`; `None` when it does not match.
+///
+/// # Safety
+/// `v.data` must point to `v.len` readable bytes when the type carries bytes.
+unsafe fn from_c<'a>(v: &'a tern_value_t, kind: ResourceType) -> Option<Value<'a>> {
+    if v.r#type != kind as u8 {
+        return None;
+    }
+    let bytes = || -> Option<&'a [u8]> {
+        match (v.data.is_null(), v.len) {
+            (_, 0) => Some(&[]),
+            (true, _) => None,
+            // SAFETY: the handler promised `len` readable bytes at `data` for this call.
+            (false, n) => Some(unsafe { core::slice::from_raw_parts(v.data, n) }),
+        }
+    };
+    Some(match kind {
+        ResourceType::None => return None,
+        ResourceType::String => Value::String(core::str::from_utf8(bytes()?).ok()?),
+        ResourceType::CoreLnk => Value::CoreLnk(core::str::from_utf8(bytes()?).ok()?),
+        ResourceType::Opaque => Value::Opaque(bytes()?),
+        ResourceType::Integer => Value::Integer(v.i),
+        ResourceType::Time => Value::Time(v.i),
+        ResourceType::Unsigned => Value::Unsigned(v.u),
+        ResourceType::Float => Value::Float(v.f),
+        ResourceType::Boolean => Value::Boolean(v.b),
+        ResourceType::ObjLnk => Value::ObjLnk(v.link_object, v.link_instance),
+    })
+}
+
+/// The C form of an engine value (borrowing its bytes).
+fn to_c(value: &Value<'_>) -> tern_value_t {
+    let mut v = empty_value();
+    v.r#type = value.kind() as u8;
+    match *value {
+        Value::String(s) | Value::CoreLnk(s) => (v.data, v.len) = (s.as_ptr(), s.len()),
+        Value::Opaque(b) => (v.data, v.len) = (b.as_ptr(), b.len()),
+        Value::Integer(i) | Value::Time(i) => v.i = i,
+        Value::Unsigned(u) => v.u = u,
+        Value::Float(f) => v.f = f,
+        Value::Boolean(b) => v.b = b,
+        Value::ObjLnk(o, i) => (v.link_object, v.link_instance) = (o, i),
+    }
+    v
+}
+
+/// Multiple-instance resources are read at most this many instances deep.
+const MAX_RESOURCE_INSTANCES: usize = 1024;
+
+impl Object for CObject {
+    fn id(&self) -> u16 {
+        self.def.id
+    }
+
+    fn version(&self) -> (u8, u8) {
+        (self.def.version_major, self.def.version_minor)
+    }
+
+    fn resource_at(&self, index: usize) -> Option<ResourceDef> {
+        let r = self.resources.get(index)?;
+        let kind = ResourceType::from_u8(r.r#type)?;
+        Some(ResourceDef::new(r.id, kind, Operations(r.operations & 7), r.multiple))
+    }
+
+    fn instance(&self, index: usize) -> Option<u16> {
+        self.instances.get(index).copied()
+    }
+
+    fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
+        let def = self.resource(rid).ok_or(Code::NOT_FOUND)?;
+        let read = self.def.read.ok_or(Code::METHOD_NOT_ALLOWED)?;
+        let count = if def.multiple { MAX_RESOURCE_INSTANCES } else { 1 };
+        for index in 0..count {
+            let mut v = empty_value();
+            let mut ri = 0u16;
+            // SAFETY: both out-pointers are valid locals; the handler is the C object's own.
+            let status = unsafe { read(self.user, iid, rid, index, &mut ri, &mut v) };
+            match status {
+                TERN_STATUS_OK => {}
+                TERN_STATUS_NOT_FOUND if def.multiple => return Ok(()),
+                s => return Err(s.to_code()),
+            }
+            // SAFETY: the handler set `data`/`len` to bytes valid until we return.
+            let value = unsafe { from_c(&v, def.kind) }.ok_or(Code::INTERNAL_SERVER_ERROR)?;
+            out.value(def.multiple.then_some(ri), &value)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+        let write = self.def.write.ok_or(Code::METHOD_NOT_ALLOWED)?;
+        let v = to_c(value);
+        let ri = riid.map_or(-1, i32::from);
+        // SAFETY: `v` and the bytes it borrows live across the call.
+        match unsafe { write(self.user, iid, rid, ri, &v) } {
+            TERN_STATUS_OK => Ok(()),
+            s => Err(s.to_code()),
+        }
+    }
+
+    fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code> {
+        let execute = self.def.execute.ok_or(Code::METHOD_NOT_ALLOWED)?;
+        // SAFETY: `args` lives across the call.
+        match unsafe { execute(self.user, iid, rid, args.as_ptr(), args.len()) } {
+            TERN_STATUS_OK => Ok(()),
+            s => Err(s.to_code()),
+        }
+    }
+}

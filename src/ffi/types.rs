@@ -1,0 +1,332 @@
+//! Types shared with C.
+
+use core::ffi::{c_char, c_void};
+
+use crate::coap::Code;
+
+/// The result of every `tern_` function.
+#[repr(i32)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum tern_status_t {
+    /// Success.
+    TERN_STATUS_OK = 0,
+    /// Nothing to do now (a `recv` callback with no datagram waiting).
+    TERN_STATUS_WOULD_BLOCK = 1,
+    /// A required pointer was NULL.
+    TERN_STATUS_NULL_ARG = -1,
+    /// An argument is out of range or malformed (bad UTF-8, bad URI, bad table entry).
+    TERN_STATUS_INVALID_ARG = -2,
+    /// A buffer or a compile-time capacity is too small.
+    TERN_STATUS_NO_SPACE = -3,
+    /// No such object, instance, resource or server.
+    TERN_STATUS_NOT_FOUND = -4,
+    /// The operation is not allowed on that resource.
+    TERN_STATUS_NOT_ALLOWED = -5,
+    /// A platform callback reported an I/O failure.
+    TERN_STATUS_IO = -6,
+    /// The client is not initialised, or the call does not fit its state.
+    TERN_STATUS_BAD_STATE = -7,
+    /// An internal failure.
+    TERN_STATUS_INTERNAL = -8,
+}
+
+pub use tern_status_t::*;
+
+impl tern_status_t {
+    /// The CoAP code a handler's status becomes in a response.
+    pub(crate) fn to_code(self) -> Code {
+        match self {
+            TERN_STATUS_OK | TERN_STATUS_WOULD_BLOCK => Code::CHANGED,
+            TERN_STATUS_NOT_FOUND => Code::NOT_FOUND,
+            TERN_STATUS_NOT_ALLOWED => Code::METHOD_NOT_ALLOWED,
+            TERN_STATUS_INVALID_ARG => Code::BAD_REQUEST,
+            _ => Code::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// A string as a pointer and a length (no NUL terminator needed).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_str_t {
+    /// The bytes (UTF-8); may be NULL only when `len` is 0.
+    pub ptr: *const c_char,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// Resource data types (the `type` of a table row and of a value).
+#[repr(u8)]
+#[derive(Clone, Copy)]
+pub enum tern_type_t {
+    /// Executable resource: no value.
+    TERN_TYPE_NONE = 0,
+    /// UTF-8 string (`data`, `len`).
+    TERN_TYPE_STRING = 1,
+    /// Signed integer (`i`).
+    TERN_TYPE_INTEGER = 2,
+    /// Unsigned integer (`u`).
+    TERN_TYPE_UNSIGNED = 3,
+    /// Float (`f`).
+    TERN_TYPE_FLOAT = 4,
+    /// Boolean (`b`).
+    TERN_TYPE_BOOLEAN = 5,
+    /// Opaque bytes (`data`, `len`).
+    TERN_TYPE_OPAQUE = 6,
+    /// Unix time in seconds (`i`).
+    TERN_TYPE_TIME = 7,
+    /// Object link (`link_object`, `link_instance`).
+    TERN_TYPE_OBJLNK = 8,
+    /// CoRE link string (`data`, `len`).
+    TERN_TYPE_CORELNK = 9,
+}
+
+
+/// One value crossing the boundary. Only the fields of its `type` are meaningful; `data`
+/// is borrowed: in a read handler it must stay valid until the handler's caller returns
+/// (the value is encoded at once), in a write handler it is valid during the call only.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_value_t {
+    /// A `tern_type_t` value.
+    pub r#type: u8,
+    /// Boolean value.
+    pub b: bool,
+    /// Object link: object id.
+    pub link_object: u16,
+    /// Object link: instance id.
+    pub link_instance: u16,
+    /// Integer and time values.
+    pub i: i64,
+    /// Unsigned values.
+    pub u: u64,
+    /// Float values.
+    pub f: f64,
+    /// String, opaque and CoRE link bytes.
+    pub data: *const u8,
+    /// Length of `data` in bytes.
+    pub len: usize,
+}
+
+/// One row of an object's resource table.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_resource_def_t {
+    /// Resource id.
+    pub id: u16,
+    /// A `tern_type_t` value.
+    pub r#type: u8,
+    /// `TERN_OP_R`, `TERN_OP_W`, `TERN_OP_E` bits.
+    pub operations: u8,
+    /// True for a multiple-instance resource.
+    pub multiple: bool,
+}
+
+/// Reads one value. For a single-instance resource `index` is 0; for a multiple-instance
+/// resource the library calls with index 0, 1, ... and the handler sets `*resource_instance`
+/// and the value, returning `TERN_STATUS_NOT_FOUND` past the last instance.
+pub type tern_read_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        instance: u16,
+        resource: u16,
+        index: usize,
+        resource_instance: *mut u16,
+        value: *mut tern_value_t,
+    ) -> tern_status_t,
+>;
+
+/// Writes one value; `resource_instance` is -1 for a single-instance resource. Return
+/// `TERN_STATUS_INVALID_ARG` for a value out of range.
+pub type tern_write_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        instance: u16,
+        resource: u16,
+        resource_instance: i32,
+        value: *const tern_value_t,
+    ) -> tern_status_t,
+>;
+
+/// Executes a resource with its argument bytes (`args` valid during the call only).
+pub type tern_execute_fn = Option<
+    unsafe extern "C" fn(user: *mut c_void, instance: u16, resource: u16, args: *const u8, len: usize) -> tern_status_t,
+>;
+
+/// An application object: a static table plus handlers. The definition must outlive the
+/// client (declare it `static const`).
+#[repr(C)]
+pub struct tern_object_def_t {
+    /// Object id (4..=65534; 0, 1 and 3 are the library's own).
+    pub id: u16,
+    /// Object version major (1 for 1.0).
+    pub version_major: u8,
+    /// Object version minor.
+    pub version_minor: u8,
+    /// The resource table.
+    pub resources: *const tern_resource_def_t,
+    /// Number of rows in `resources`.
+    pub resource_count: usize,
+    /// Read handler (required when a resource is readable).
+    pub read: tern_read_fn,
+    /// Write handler (required when a resource is writable).
+    pub write: tern_write_fn,
+    /// Execute handler (required when a resource is executable).
+    pub execute: tern_execute_fn,
+}
+
+/// Opens a connection to a server. `uri` (not NUL-terminated) is the Security object's
+/// Server URI; `security_instance` lets a platform that secures the connection itself pick
+/// its credentials. On success store an opaque handle in `*connection` (any value but NULL).
+pub type tern_open_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        uri: *const c_char,
+        uri_len: usize,
+        security_instance: u16,
+        connection: *mut *mut c_void,
+    ) -> tern_status_t,
+>;
+
+/// Sends one datagram on a connection (the bytes are valid during the call only).
+pub type tern_send_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, connection: *mut c_void, data: *const u8, len: usize) -> tern_status_t>;
+
+/// Receives one datagram without blocking: copy at most `capacity` bytes to `buffer`, store
+/// the length in `*len` and return `TERN_STATUS_OK`, or return `TERN_STATUS_WOULD_BLOCK`
+/// when none is waiting. A datagram longer than `capacity` must be dropped.
+pub type tern_recv_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        connection: *mut c_void,
+        buffer: *mut u8,
+        capacity: usize,
+        len: *mut usize,
+    ) -> tern_status_t,
+>;
+
+/// Closes a connection the library no longer uses.
+pub type tern_close_fn = Option<unsafe extern "C" fn(user: *mut c_void, connection: *mut c_void)>;
+
+/// Fills `buffer` with `len` random bytes (a hardware RNG or a CSPRNG).
+pub type tern_random_fn = Option<unsafe extern "C" fn(user: *mut c_void, buffer: *mut u8, len: usize)>;
+
+/// Log severities.
+#[repr(u8)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum tern_log_level_t {
+    /// Something failed.
+    TERN_LOG_ERROR = 1,
+    /// Something unexpected that the library handled.
+    TERN_LOG_WARN = 2,
+    /// A state change.
+    TERN_LOG_INFO = 3,
+    /// Detail.
+    TERN_LOG_DEBUG = 4,
+}
+
+/// A log line: `message` is a static NUL-terminated string; `server` is the server slot
+/// concerned (or 255), `value` a number that goes with the message (a CoAP code as
+/// class*100+detail, a delay in ms, a reason).
+pub type tern_log_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, level: tern_log_level_t, message: *const c_char, server: u8, value: u32)>;
+
+/// What happened (`tern_event_t.kind`).
+#[repr(u8)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum tern_event_kind_t {
+    /// Registered with the server.
+    TERN_EVENT_REGISTERED = 1,
+    /// The server refused the registration (`code`); not retried until `tern_client_restart`.
+    TERN_EVENT_REGISTRATION_REJECTED = 2,
+    /// Register failed; retried after `value` ms.
+    TERN_EVENT_REGISTRATION_RETRY = 3,
+    /// A registration Update succeeded.
+    TERN_EVENT_UPDATED = 4,
+    /// A registration Update failed; the client registers again.
+    TERN_EVENT_UPDATE_FAILED = 5,
+    /// De-registered.
+    TERN_EVENT_DEREGISTERED = 6,
+    /// A server executed Reboot (/3/0/4); the response has been sent.
+    TERN_EVENT_REBOOT_REQUESTED = 7,
+    /// Opening the server's connection failed; retried after `value` ms.
+    TERN_EVENT_CONNECTION_FAILED = 8,
+}
+
+/// An event for the application.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_event_t {
+    /// What happened.
+    pub kind: tern_event_kind_t,
+    /// The server slot (0 for the first configured server).
+    pub server: u8,
+    /// A CoAP response code as class*100+detail (e.g. 403), or 0.
+    pub code: u16,
+    /// A number that goes with the event (a delay in ms), or 0.
+    pub value: u32,
+}
+
+/// Receives events (`event` valid during the call only).
+pub type tern_event_fn = Option<unsafe extern "C" fn(user: *mut c_void, event: *const tern_event_t)>;
+
+/// The platform: callbacks the library calls from inside `tern_client_step` and
+/// `tern_client_input`, never from anywhere else, each with `user` as first argument.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_platform_t {
+    /// Passed to every callback.
+    pub user: *mut c_void,
+    /// Required.
+    pub open: tern_open_fn,
+    /// Required.
+    pub send: tern_send_fn,
+    /// Optional: NULL when datagrams are pushed with `tern_client_input`.
+    pub recv: tern_recv_fn,
+    /// Optional.
+    pub close: tern_close_fn,
+    /// Required.
+    pub random: tern_random_fn,
+    /// Optional.
+    pub log: tern_log_fn,
+    /// Optional.
+    pub event: tern_event_fn,
+}
+
+/// One LwM2M server.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_server_config_t {
+    /// Server URI, e.g. `coap://192.0.2.1:5683` (copied).
+    pub uri: tern_str_t,
+    /// Short Server ID, 1..=65534.
+    pub short_server_id: u16,
+    /// Registration lifetime in seconds (> 0).
+    pub lifetime_s: u32,
+}
+
+/// Client settings for `tern_client_init`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_config_t {
+    /// Endpoint client name (copied; letters, digits and `-_.~:@`).
+    pub endpoint: tern_str_t,
+    /// LwM2M version: 10 for 1.0, 11 for 1.1.
+    pub lwm2m_version: u8,
+    /// Seconds before the lifetime ends at which the Update goes out (at most half of it).
+    pub update_margin_s: u32,
+    /// The servers (at least 1, at most `TERN_MAX_SERVERS`).
+    pub servers: *const tern_server_config_t,
+    /// Number of entries in `servers`.
+    pub server_count: usize,
+    /// Device object (3) resource 0; borrowed: must outlive the client.
+    pub manufacturer: tern_str_t,
+    /// Device resource 1; borrowed.
+    pub model: tern_str_t,
+    /// Device resource 2; borrowed.
+    pub serial: tern_str_t,
+    /// Device resource 3; borrowed.
+    pub firmware_version: tern_str_t,
+}

@@ -1,0 +1,113 @@
+//! The Device object (3), single instance 0.
+
+use super::object::{Object, Operations, ResourceDef, ValueSink};
+use super::{ResourceType as T, Value};
+use crate::coap::Code;
+
+/// Fixed identity strings of the device (borrowed for the client's lifetime).
+#[derive(Clone, Copy)]
+pub struct DeviceInfo<'a> {
+    /// Resource 0, Manufacturer.
+    pub manufacturer: &'a str,
+    /// Resource 1, Model Number.
+    pub model: &'a str,
+    /// Resource 2, Serial Number.
+    pub serial: &'a str,
+    /// Resource 3, Firmware Version.
+    pub firmware_version: &'a str,
+}
+
+const RESOURCES: &[ResourceDef] = &[
+    ResourceDef::new(0, T::String, Operations::R, false),
+    ResourceDef::new(1, T::String, Operations::R, false),
+    ResourceDef::new(2, T::String, Operations::R, false),
+    ResourceDef::new(3, T::String, Operations::R, false),
+    ResourceDef::new(4, T::None, Operations::E, false),
+    ResourceDef::new(11, T::Integer, Operations::R, true),
+    ResourceDef::new(13, T::Time, Operations::RW, false),
+    ResourceDef::new(16, T::String, Operations::R, false),
+];
+
+/// Device object state. Reboot is reported through [`Device::take_reboot_request`] so that
+/// the response reaches the server before the platform reboots.
+pub struct Device<'a> {
+    info: DeviceInfo<'a>,
+    uptime_s: i64,
+    utc_offset_s: i64,
+    reboot_requested: bool,
+}
+
+impl<'a> Device<'a> {
+    /// A device with the given identity; current time starts at the Unix epoch.
+    pub fn new(info: DeviceInfo<'a>) -> Self {
+        Device { info, uptime_s: 0, utc_offset_s: 0, reboot_requested: false }
+    }
+
+    /// Tells the object the current monotonic time (for resource 13, Current Time).
+    pub fn set_uptime_ms(&mut self, now_ms: u64) {
+        self.uptime_s = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+    }
+
+    /// True once after a server executed Reboot (/3/0/4).
+    pub fn take_reboot_request(&mut self) -> bool {
+        core::mem::take(&mut self.reboot_requested)
+    }
+
+    fn current_time(&self) -> i64 {
+        self.utc_offset_s.saturating_add(self.uptime_s)
+    }
+}
+
+impl Object for Device<'_> {
+    fn id(&self) -> u16 {
+        3
+    }
+
+    fn resource_at(&self, index: usize) -> Option<ResourceDef> {
+        RESOURCES.get(index).copied()
+    }
+
+    fn instance(&self, index: usize) -> Option<u16> {
+        (index == 0).then_some(0)
+    }
+
+    fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
+        if iid != 0 {
+            return Err(Code::NOT_FOUND);
+        }
+        match rid {
+            0 => out.value(None, &Value::String(self.info.manufacturer)),
+            1 => out.value(None, &Value::String(self.info.model)),
+            2 => out.value(None, &Value::String(self.info.serial)),
+            3 => out.value(None, &Value::String(self.info.firmware_version)),
+            11 => out.value(Some(0), &Value::Integer(0)),
+            13 => out.value(None, &Value::Time(self.current_time())),
+            16 => out.value(None, &Value::String("U")),
+            4 => Err(Code::METHOD_NOT_ALLOWED),
+            _ => Err(Code::NOT_FOUND),
+        }
+    }
+
+    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+        match (iid, rid, riid, value) {
+            (0, 13, None, Value::Time(t) | Value::Integer(t)) => {
+                self.utc_offset_s = t.saturating_sub(self.uptime_s);
+                Ok(())
+            }
+            (0, 13, _, _) => Err(Code::BAD_REQUEST),
+            (0, _, _, _) => Err(Code::METHOD_NOT_ALLOWED),
+            _ => Err(Code::NOT_FOUND),
+        }
+    }
+
+    fn execute(&mut self, iid: u16, rid: u16, _args: &[u8]) -> Result<(), Code> {
+        match (iid, rid) {
+            (0, 4) => {
+                self.reboot_requested = true;
+                Ok(())
+            }
+            (0, _) => Err(Code::METHOD_NOT_ALLOWED),
+            _ => Err(Code::NOT_FOUND),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Small helpers shared by the codecs: decimal conversion without `core::fmt`.
+
+/// Writes the decimal digits of `v` at the end of `tmp` and returns them.
+pub fn u64_to_dec(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        // `v % 10` is below 10, so the cast cannot truncate.
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    tmp.get(i..).unwrap_or(&[])
+}
+
+/// Parses an unsigned decimal number; no sign, no spaces, no overflow.
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    Some(v)
+}
+
+/// Parses a signed decimal number (optional leading `-` or `+`).
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    match s.split_first() {
+        Some((b'-', rest)) => {
+            let m = parse_u64(rest)?;
+            if m == 1u64 << 63 {
+                Some(i64::MIN)
+            } else {
+                i64::try_from(m).ok().map(|x| -x)
+            }
+        }
+        Some((b'+', rest)) => i64::try_from(parse_u64(rest)?).ok(),
+        _ => i64::try_from(parse_u64(s)?).ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_edges() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(parse_u64(b"1a"), None);
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"-9223372036854775809"), None);
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"+7"), Some(7));
+        assert_eq!(parse_i64(b"-"), None);
+    }
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Interop test: the client under test against an Eclipse Leshan LwM2M server.
+#
+#   run.sh CLIENT_BIN [ARGS...]       or       run.sh "CLIENT_BIN ARGS..."
+#
+# The client is started as
+#   CLIENT_BIN [ARGS...] -u coap://127.0.0.1:PORT -e tern-leshan-<pid> -l 60 -U 3 -x 12
+# Everything runs on 127.0.0.1 with a port picked by the system; every wait is bounded and
+# every process started here is stopped on exit. Exit status 0 only if every check passed.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+if [ $# -lt 1 ] || [ -z "$1" ]; then
+    echo "usage: $0 CLIENT_BIN [ARGS...]" >&2
+    exit 2
+fi
+if [ $# -eq 1 ]; then
+    read -r -a CLIENT_CMD <<<"$1"
+else
+    CLIENT_CMD=("$@")
+fi
+# Convenience: a relative path that does not exist from here but does next to this script
+# (e.g. selftest/fake_client.py) is taken from next to this script.
+for i in "${!CLIENT_CMD[@]}"; do
+    w=${CLIENT_CMD[$i]}
+    if [[ $w == */* && $w != /* && ! -e $w && -e $HERE/$w ]]; then
+        CLIENT_CMD[$i]=$HERE/$w
+    fi
+done
+
+EP="tern-leshan-$$"
+LIFETIME=60
+UPDATE_AFTER=3
+EXIT_AFTER=12
+SCENARIO_TIMEOUT=60   # seconds, inside the Java program
+OVERALL_TIMEOUT=90    # seconds, for both processes together
+LISTEN_TIMEOUT=30     # seconds for the server to bind
+
+"$HERE/setup.sh"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-leshan.XXXXXX")
+SERVER_PID=""
+CLIENT_PID=""
+
+stop() { # pid: TERM, short grace, then KILL; its process group when it leads one
+    local pid=$1 target=$1 n=0
+    [ -n "$pid" ] || return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    if [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then target=-$pid; fi
+    kill -TERM -- "$target" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n + 1)); done
+    kill -KILL -- "$target" 2>/dev/null || true
+}
+cleanup() {
+    stop "$CLIENT_PID"
+    stop "$SERVER_PID"
+    wait 2>/dev/null || true
+    if [ -n "${KEEP_LOGS:-}" ]; then echo "# logs kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+SETSID=()
+command -v setsid >/dev/null && SETSID=(setsid)
+
+JAVA=${JAVA:-java}
+"${SETSID[@]}" "$JAVA" -cp "$HERE/target/tern-leshan-scenario.jar:$HERE/target/deps/*" \
+    org.tern.interop.LeshanScenario --port 0 --endpoint "$EP" --timeout "$SCENARIO_TIMEOUT" \
+    >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
+SERVER_PID=$!
+
+PORT=""
+deadline=$((SECONDS + LISTEN_TIMEOUT))
+while [ $SECONDS -lt $deadline ]; do
+    PORT=$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$WORK/server.out" | head -n1)
+    [ -n "$PORT" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$PORT" ]; then
+    echo "not ok - Leshan server listening (no LISTENING line within ${LISTEN_TIMEOUT}s)"
+    echo "--- server stdout"; cat "$WORK/server.out"
+    echo "--- server stderr"; cat "$WORK/server.err"
+    exit 1
+fi
+echo "# Leshan listening on coap://127.0.0.1:$PORT, endpoint $EP"
+
+"${SETSID[@]}" "${CLIENT_CMD[@]}" -u "coap://127.0.0.1:$PORT" -e "$EP" -l "$LIFETIME" \
+    -U "$UPDATE_AFTER" -x "$EXIT_AFTER" >"$WORK/client.out" 2>"$WORK/client.err" </dev/null &
+CLIENT_PID=$!
+
+# Wait for both, bounded.
+deadline=$((SECONDS + OVERALL_TIMEOUT))
+SERVER_RC="" CLIENT_RC=""
+while [ $SECONDS -lt $deadline ]; do
+    if [ -z "$SERVER_RC" ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        SERVER_RC=0; wait "$SERVER_PID" || SERVER_RC=$?
+    fi
+    if [ -z "$CLIENT_RC" ] && ! kill -0 "$CLIENT_PID" 2>/dev/null; then
+        CLIENT_RC=0; wait "$CLIENT_PID" || CLIENT_RC=$?
+    fi
+    [ -n "$SERVER_RC" ] && [ -n "$CLIENT_RC" ] && break
+    sleep 0.2
+done
+[ -n "$SERVER_RC" ] || { SERVER_RC=timeout; stop "$SERVER_PID"; }
+[ -n "$CLIENT_RC" ] || { CLIENT_RC=timeout; stop "$CLIENT_PID"; }
+
+# Checks.
+FAILED=0
+check() { # description, then a command that succeeds when the check passes
+    local what=$1; shift
+    if "$@"; then echo "ok - $what"; else echo "not ok - $what"; FAILED=1; fi
+}
+line() { grep -m1 -E "^$1" "$WORK/server.out" || true; }
+field() { # line, key -> value of key=value (values contain no spaces)
+    tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n1
+}
+
+REG=$(line "REGISTERED ")
+OBJECTS=$(field "$REG" objects)
+READ_RES=$(line "READ /3/0/0 ")
+READ_INST=$(line "READ /3/0 ")
+DISCOVER=$(line "DISCOVER /3/0 ")
+WRITE=$(line "WRITE /1/0/1 ")
+EXECUTE=$(line "EXECUTE /1/0/8 ")
+success() { [[ $(cut -d' ' -f3 <<<"$1") =~ ^2[0-9][0-9]$ ]]; }
+has_link() { [[ ",$OBJECTS," == *",<$1>"[,\;]* ]]; }
+
+check "scenario exited 0 (got $SERVER_RC)" test "$SERVER_RC" = 0
+check "client exited 0 (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+check "registered with endpoint $EP" test "$(field "$REG" ep)" = "$EP"
+check "lifetime 60 (lt=$(field "$REG" lt))" test "$(field "$REG" lt)" = "$LIFETIME"
+check "binding U (b=$(field "$REG" b))" test "$(field "$REG" b)" = "U"
+check "objects list </1/0>" has_link /1/0
+check "objects list </3/0>" has_link /3/0
+check "objects list </3303/0>" has_link /3303/0
+check "objects do not list Security /0" eval '[[ -n $REG && ",$OBJECTS" != *",</0/"* && ",$OBJECTS" != *",</0>"* ]]'
+check "Read /3/0/0 succeeded" success "$READ_RES"
+check "Read /3/0/0 is 'tern' ($(cut -d' ' -f4- <<<"$READ_RES"))" test "$(cut -d' ' -f4- <<<"$READ_RES")" = "tern"
+check "Read /3/0 (TLV) succeeded" success "$READ_INST"
+check "Discover /3/0 succeeded" success "$DISCOVER"
+check "Write /1/0/1 succeeded" success "$WRITE"
+check "Execute /1/0/8 succeeded" success "$EXECUTE"
+check "registration Update received" grep -q -E "^UPDATED ep=$EP( |\$)" "$WORK/server.out"
+check "De-registration received" grep -q -x "DEREGISTERED ep=$EP" "$WORK/server.out"
+
+if [ "$FAILED" != 0 ]; then
+    echo "--- server stdout"; cat "$WORK/server.out"
+    echo "--- server stderr"; cat "$WORK/server.err"
+    echo "--- client stdout"; cat "$WORK/client.out"
+    echo "--- client stderr"; cat "$WORK/client.err"
+    echo "# FAIL"
+    exit 1
+fi
+echo "# PASS"

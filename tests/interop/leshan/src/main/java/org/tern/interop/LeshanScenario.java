@@ -1,0 +1,343 @@
+/*
+ * Interop scenario: an Eclipse Leshan LwM2M server (library, default settings, plain CoAP on
+ * 127.0.0.1 only) that waits for one client, drives a fixed sequence of device management
+ * requests against it and reports every step as one line on stdout.
+ *
+ * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS] [--verbose]
+ *
+ * Output lines (stdout, one per event, flushed):
+ *   LISTENING <port>
+ *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version> objects=<links>
+ *   READ /3/0/0 <code> <value>
+ *   READ /3/0 <code> <n resources>
+ *   DISCOVER /3/0 <code> <links>
+ *   WRITE /1/0/1 <code>
+ *   EXECUTE /1/0/8 <code>
+ *   UPDATED ep=<ep> after_execute=<true|false> lt=<lifetime>
+ *   DEREGISTERED ep=<ep>
+ *   PASS | FAIL <reason>
+ * Exit status 0 only when every step happened and every response was a success.
+ */
+package org.tern.interop;
+
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.leshan.core.endpoint.Protocol;
+import org.eclipse.leshan.core.link.Link;
+import org.eclipse.leshan.core.node.LwM2mNode;
+import org.eclipse.leshan.core.node.LwM2mObjectInstance;
+import org.eclipse.leshan.core.node.LwM2mSingleResource;
+import org.eclipse.leshan.core.observation.Observation;
+import org.eclipse.leshan.core.request.BindingMode;
+import org.eclipse.leshan.core.request.ContentFormat;
+import org.eclipse.leshan.core.request.DiscoverRequest;
+import org.eclipse.leshan.core.request.ExecuteRequest;
+import org.eclipse.leshan.core.request.ReadRequest;
+import org.eclipse.leshan.core.request.WriteRequest;
+import org.eclipse.leshan.core.response.DiscoverResponse;
+import org.eclipse.leshan.core.response.ExecuteResponse;
+import org.eclipse.leshan.core.response.LwM2mResponse;
+import org.eclipse.leshan.core.response.ReadResponse;
+import org.eclipse.leshan.core.response.WriteResponse;
+import org.eclipse.leshan.server.LeshanServer;
+import org.eclipse.leshan.server.LeshanServerBuilder;
+import org.eclipse.leshan.server.registration.Registration;
+import org.eclipse.leshan.server.registration.RegistrationListener;
+import org.eclipse.leshan.server.registration.RegistrationUpdate;
+import org.eclipse.leshan.transport.californium.server.endpoint.CaliforniumServerEndpointsProvider;
+import org.eclipse.leshan.transport.californium.server.endpoint.coap.CoapServerProtocolProvider;
+
+public final class LeshanScenario {
+
+    private static final PrintStream OUT = System.out;
+
+    /** Largest wait for a single downlink request, in milliseconds. */
+    private static final long REQUEST_TIMEOUT_MS = 15_000;
+
+    private enum Kind {
+        REGISTERED, UPDATED, DEREGISTERED, EXPIRED, REPLACED
+    }
+
+    private static final class Event {
+        final Kind kind;
+        final Registration reg;
+        final long atNanos;
+
+        Event(Kind kind, Registration reg) {
+            this.kind = kind;
+            this.reg = reg;
+            this.atNanos = System.nanoTime();
+        }
+    }
+
+    private static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Failure(String reason) {
+            super(reason);
+        }
+    }
+
+    private int port = 0;
+    private String endpoint = null;
+    private long timeoutSec = 60;
+    private boolean verbose = false;
+    private long deadlineNanos;
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
+    public static void main(String[] args) {
+        LeshanScenario s = new LeshanScenario();
+        int rc;
+        try {
+            s.parseArgs(args);
+            rc = s.run();
+        } catch (IllegalArgumentException e) {
+            System.err.println("usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS] [--verbose]");
+            say("FAIL bad arguments: " + e.getMessage());
+            rc = 2;
+        }
+        // Leshan/Californium threads are not all daemons: leave explicitly.
+        System.exit(rc);
+    }
+
+    private static synchronized void say(String line) {
+        OUT.println(line);
+        OUT.flush();
+    }
+
+    private void parseArgs(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+            case "--port":
+                port = Integer.parseInt(value(args, ++i, a));
+                if (port < 0 || port > 65535)
+                    throw new IllegalArgumentException("port out of range");
+                break;
+            case "--endpoint":
+                endpoint = value(args, ++i, a);
+                break;
+            case "--timeout":
+                timeoutSec = Long.parseLong(value(args, ++i, a));
+                if (timeoutSec <= 0)
+                    throw new IllegalArgumentException("timeout must be positive");
+                break;
+            case "--verbose":
+                verbose = true;
+                break;
+            default:
+                throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+    }
+
+    private static String value(String[] args, int i, String name) {
+        if (i >= args.length)
+            throw new IllegalArgumentException(name + " needs a value");
+        return args[i];
+    }
+
+    private int run() {
+        // Library logging goes to stderr; quiet unless asked.
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+
+        deadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSec);
+
+        // Plain CoAP only (no CoAPS protocol provider, so no DTLS endpoint at all), bound to loopback.
+        CaliforniumServerEndpointsProvider.Builder endpoints = new CaliforniumServerEndpointsProvider.Builder(
+                new CoapServerProtocolProvider());
+        endpoints.addEndpoint(new InetSocketAddress("127.0.0.1", port), Protocol.COAP);
+
+        LeshanServerBuilder builder = new LeshanServerBuilder();
+        builder.setEndpointsProviders(endpoints.build());
+        LeshanServer server = builder.build();
+        server.getRegistrationService().addListener(new RegistrationListener() {
+            @Override
+            public void registered(Registration registration, Registration previousReg,
+                    Collection<Observation> previousObservations) {
+                events.add(new Event(Kind.REGISTERED, registration));
+            }
+
+            @Override
+            public void updated(RegistrationUpdate update, Registration updatedReg, Registration previousReg) {
+                events.add(new Event(Kind.UPDATED, updatedReg));
+            }
+
+            @Override
+            public void unregistered(Registration registration, Collection<Observation> observations,
+                    boolean expired, Registration newReg) {
+                Kind k = expired ? Kind.EXPIRED : (newReg != null ? Kind.REPLACED : Kind.DEREGISTERED);
+                events.add(new Event(k, registration));
+            }
+        });
+
+        try {
+            server.start();
+            Integer bound = server.getEndpoint(Protocol.COAP).getURI().getPort();
+            say("LISTENING " + bound);
+            scenario(server);
+            say("PASS");
+            return 0;
+        } catch (Failure f) {
+            say("FAIL " + f.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            say("FAIL interrupted");
+            return 1;
+        } catch (RuntimeException e) {
+            say("FAIL " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            if (verbose)
+                e.printStackTrace();
+            return 1;
+        } finally {
+            try {
+                server.destroy();
+            } catch (RuntimeException e) {
+                // leaving anyway
+            }
+        }
+    }
+
+    private long remainingMs() {
+        return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+    }
+
+    /** Next registration event for our endpoint, or a failure at the overall deadline. */
+    private Event next(String waitingFor) throws Failure, InterruptedException {
+        while (true) {
+            long left = remainingMs();
+            if (left <= 0)
+                throw new Failure("timeout waiting for " + waitingFor);
+            Event e = events.poll(left, TimeUnit.MILLISECONDS);
+            if (e == null)
+                throw new Failure("timeout waiting for " + waitingFor);
+            if (endpoint != null && !endpoint.equals(e.reg.getEndpoint())) {
+                say("IGNORED " + e.kind + " ep=" + e.reg.getEndpoint());
+                continue;
+            }
+            return e;
+        }
+    }
+
+    private static String links(Link[] links) {
+        if (links == null)
+            return "";
+        List<String> parts = new ArrayList<>();
+        for (Link l : links)
+            parts.add(l.toCoreLinkFormat());
+        return String.join(",", parts);
+    }
+
+    private void scenario(LeshanServer server) throws Failure, InterruptedException {
+        // 1. Registration.
+        Event reg = next("registration");
+        if (reg.kind != Kind.REGISTERED)
+            throw new Failure("expected a registration, got " + reg.kind);
+        Registration r = reg.reg;
+        String ep = r.getEndpoint();
+        endpoint = ep; // from now on only this client counts
+        say("REGISTERED ep=" + ep + " lt=" + r.getLifeTimeInSec() + " b=" + BindingMode.toString(r.getBindingMode())
+                + " lwm2m=" + r.getLwM2mVersion() + " objects=" + links(r.getObjectLinks()));
+
+        List<String> failures = new ArrayList<>();
+
+        // 2. Read /3/0/0 without an Accept option: the client picks the content format.
+        ReadResponse rd = send(server, ep, new ReadRequest(3, 0, 0), "READ /3/0/0");
+        String value = "-";
+        if (rd.getContent() instanceof LwM2mSingleResource)
+            value = String.valueOf(((LwM2mSingleResource) rd.getContent()).getValue());
+        say("READ /3/0/0 " + code(rd) + " " + value);
+        check(rd, "READ /3/0/0", failures);
+
+        // 3. Read the whole instance /3/0 in TLV.
+        ReadResponse ri = send(server, ep, new ReadRequest(ContentFormat.TLV, 3, 0), "READ /3/0");
+        LwM2mNode node = ri.getContent();
+        String n = node instanceof LwM2mObjectInstance
+                ? String.valueOf(((LwM2mObjectInstance) node).getResources().size())
+                : "-";
+        say("READ /3/0 " + code(ri) + " " + n);
+        check(ri, "READ /3/0", failures);
+
+        // 4. Discover /3/0.
+        DiscoverResponse dr = send(server, ep, new DiscoverRequest(3, 0), "DISCOVER /3/0");
+        say("DISCOVER /3/0 " + code(dr) + " " + links(dr.getObjectLinks()));
+        check(dr, "DISCOVER /3/0", failures);
+
+        // 5. Write the registered lifetime back to /1/0/1 (text/plain): harmless.
+        long lt = r.getLifeTimeInSec() == null ? 86400 : r.getLifeTimeInSec();
+        WriteResponse wr = send(server, ep, new WriteRequest(ContentFormat.TEXT, 1, 0, 1, lt), "WRITE /1/0/1");
+        say("WRITE /1/0/1 " + code(wr));
+        check(wr, "WRITE /1/0/1", failures);
+
+        // 6. Execute the Registration Update Trigger.
+        ExecuteResponse er = send(server, ep, new ExecuteRequest(1, 0, 8), "EXECUTE /1/0/8");
+        long executedAt = System.nanoTime();
+        say("EXECUTE /1/0/8 " + code(er));
+        check(er, "EXECUTE /1/0/8", failures);
+
+        // 7. Updates until the de-registration.
+        int updates = 0;
+        while (true) {
+            Event e = next(updates == 0 ? "registration update" : "de-registration");
+            if (e.kind == Kind.UPDATED) {
+                updates++;
+                say("UPDATED ep=" + ep + " after_execute=" + (e.atNanos >= executedAt) + " lt="
+                        + e.reg.getLifeTimeInSec());
+                continue;
+            }
+            if (e.kind == Kind.DEREGISTERED) {
+                say("DEREGISTERED ep=" + ep);
+                break;
+            }
+            if (e.kind == Kind.REGISTERED) {
+                failures.add("client registered again instead of updating");
+                say("REREGISTERED ep=" + ep);
+                continue;
+            }
+            throw new Failure("registration ended by " + e.kind + " instead of a de-registration");
+        }
+        if (updates == 0)
+            failures.add("no registration update before the de-registration");
+        if (!failures.isEmpty())
+            throw new Failure(String.join("; ", failures));
+    }
+
+    private static String code(LwM2mResponse r) {
+        return String.valueOf(r.getCode().getCode());
+    }
+
+    private static void check(LwM2mResponse r, String what, List<String> failures) {
+        if (!r.isSuccess())
+            failures.add(what + " answered " + r.getCode() + (r.getErrorMessage() != null && !r.getErrorMessage().isEmpty() ? " (" + r.getErrorMessage() + ")" : ""));
+    }
+
+    private <T extends LwM2mResponse> T send(LeshanServer server, String ep,
+            org.eclipse.leshan.core.request.DownlinkDeviceManagementRequest<T> request, String what)
+            throws Failure, InterruptedException {
+        // Always use the current registration (an Update may have arrived in between).
+        Registration current = server.getRegistrationService().getByEndpoint(ep);
+        if (current == null)
+            throw new Failure(what + ": client no longer registered");
+        long wait = Math.min(REQUEST_TIMEOUT_MS, remainingMs());
+        if (wait <= 0)
+            throw new Failure("timeout before " + what);
+        T resp;
+        try {
+            resp = server.send(current, request, wait);
+        } catch (RuntimeException e) {
+            throw new Failure(what + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        if (resp == null)
+            throw new Failure(what + ": no response within " + wait + " ms");
+        return resp;
+    }
+}
