@@ -17,12 +17,18 @@ fuzz_target!(|data: &[u8]| {
     let token = m.token();
     assert!(token.len() <= 8);
     let mut prev = 0u16;
-    for o in m.options() {
+    let mut distinct = 0usize;
+    for (i, o) in m.options().enumerate() {
         assert!(o.number >= prev, "options out of order");
+        // The lookups walk the options again: do them for the first few distinct numbers
+        // only, so that inputs with thousands of options stay fast.
+        if (i == 0 || o.number != prev) && distinct < 16 {
+            distinct += 1;
+            assert_eq!(m.option(o.number), Some(o.value));
+            let _ = m.option_uint(o.number);
+            assert!(m.options_of(o.number).count() >= 1);
+        }
         prev = o.number;
-        assert!(m.option(o.number).is_some());
-        let _ = m.option_uint(o.number);
-        assert!(m.options_of(o.number).count() >= 1);
         if o.number == opt::BLOCK1 || o.number == opt::BLOCK2 {
             if let Some(b) = Block::decode(o.value) {
                 let _ = (b.size(), b.offset());

@@ -95,12 +95,14 @@ unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut tern_client_t, 
     if client.align_offset(align_of::<tern_client_t>()) != 0 {
         return Err(TERN_STATUS_INVALID_ARG);
     }
-    // SAFETY: aligned and non-null; the magic read below tells initialised storage apart.
-    let c = unsafe { &mut *client };
-    if c.magic != MAGIC {
+    // SAFETY: aligned and non-null; only the plain `u32` field is read, through the raw
+    // pointer, so storage that was never initialised is not taken for a client.
+    let magic = unsafe { core::ptr::addr_of!((*client).magic).read() };
+    if magic != MAGIC {
         return Err(TERN_STATUS_BAD_STATE);
     }
-    Ok(c)
+    // SAFETY: the magic is only ever set by tern_client_init, after a full write.
+    Ok(unsafe { &mut *client })
 }
 
 fn status(r: Result<(), tern_status_t>) -> tern_status_t {

@@ -46,3 +46,10 @@ fn halt() -> ! {
         core::hint::spin_loop();
     }
 }
+
+/// The hosted targets' precompiled `core` refers to the unwinding personality even though
+/// this library is built with `panic = "abort"` and never unwinds; an empty definition
+/// satisfies the linker. Bare-metal targets do not need it.
+#[cfg(all(not(target_os = "none"), not(any(test, feature = "std"))))]
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}

@@ -165,14 +165,21 @@ pub fn encode_base64(data: &[u8], w: &mut Writer<'_>) -> Result<(), FormatError>
 /// (a 53-bit mantissa times 10^324 for the smallest subnormal).
 const WORDS: usize = 40;
 
-/// A fixed-size unsigned big integer, least significant word first.
+/// A fixed-size unsigned big integer, least significant word first; words at `used` and
+/// above are zero.
 #[derive(Clone, Copy)]
-struct Big([u32; WORDS]);
+struct Big {
+    w: [u32; WORDS],
+    used: usize,
+}
 
 impl Big {
     fn from_u64(v: u64) -> Big {
-        let mut b = Big([0; WORDS]);
-        for (i, word) in b.0.iter_mut().take(2).enumerate() {
+        let mut b = Big {
+            w: [0; WORDS],
+            used: 2,
+        };
+        for (i, word) in b.w.iter_mut().take(2).enumerate() {
             // Keeps the low 32 bits by design.
             *word = (v >> (32 * i)) as u32;
         }
@@ -181,11 +188,18 @@ impl Big {
 
     fn mul_small(&mut self, m: u32) {
         let mut carry = 0u64;
-        for word in self.0.iter_mut() {
+        for word in self.w.iter_mut().take(self.used) {
             let t = u64::from(*word) * u64::from(m) + carry;
             // Low half kept, high half carried.
             *word = t as u32;
             carry = t >> 32;
+        }
+        if carry != 0 {
+            // The bounds above keep every value inside WORDS words.
+            if let Some(word) = self.w.get_mut(self.used) {
+                *word = carry as u32;
+                self.used += 1;
+            }
         }
     }
 
@@ -206,7 +220,8 @@ impl Big {
     }
 
     fn cmp(&self, o: &Big) -> Ordering {
-        for (a, b) in self.0.iter().rev().zip(o.0.iter().rev()) {
+        let n = self.used.max(o.used);
+        for (a, b) in self.w.iter().take(n).rev().zip(o.w.iter().take(n).rev()) {
             match a.cmp(b) {
                 Ordering::Equal => {}
                 other => return other,
@@ -217,17 +232,19 @@ impl Big {
 
     /// `self -= o`; only called with `self >= o`.
     fn sub(&mut self, o: &Big) {
+        let n = self.used.max(o.used);
         let mut borrow = false;
-        for (a, &b) in self.0.iter_mut().zip(o.0.iter()) {
+        for (a, &b) in self.w.iter_mut().zip(o.w.iter()).take(n) {
             let (d1, b1) = a.overflowing_sub(b);
             let (d2, b2) = d1.overflowing_sub(u32::from(borrow));
             *a = d2;
             borrow = b1 || b2;
         }
+        self.used = n;
     }
 
     fn is_zero(&self) -> bool {
-        self.0.iter().all(|&w| w == 0)
+        self.w.iter().take(self.used).all(|&w| w == 0)
     }
 }
 

@@ -138,6 +138,9 @@ pub struct TlvMark {
 /// instance), a resource at the top level or in an object instance. A misplaced entry gives
 /// [`FormatError::Malformed`] and writes nothing.
 ///
+/// While a container is open its header takes 3 bytes more than it will in the end, so the
+/// writer needs up to 6 bytes of room beyond the final output (two open levels).
+///
 /// On any error (in particular [`FormatError::NoSpace`]) the writer may hold a partial entry
 /// and open containers stay unfinished: the caller truncates the writer back to its length
 /// before the encoding started (or before the failed entry, if it wants to resume after

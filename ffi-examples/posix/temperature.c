@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 OR MIT */
+/*
+ * IPSO Temperature (3303): Sensor Value 5700, Units 5701, Min/Max Measured 5601/5602 and
+ * Reset Min and Max Measured Values 5605. The "sensor" is a triangle wave between 18 and
+ * 26 degrees with a period of 80 s, so a server sees the value change.
+ */
+#include "temperature.h"
+
+#include <stdio.h>
+
+static const tern_resource_def_t temperature_resources[] = {
+	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R},
+	{.id = 5701, .type = TERN_TYPE_STRING, .operations = TERN_OP_R},
+	{.id = 5601, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R},
+	{.id = 5602, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R},
+	{.id = 5605, .type = TERN_TYPE_NONE, .operations = TERN_OP_E},
+};
+
+static double value = 22.0;
+static double min_measured = 22.0;
+static double max_measured = 22.0;
+static const char units[] = "Cel";
+
+void temperature_sample(uint64_t now_ms)
+{
+	/* Tenths of a degree, 0..80 and back, every 40 s. */
+	uint64_t phase = (now_ms / 500) % 160;
+	uint64_t tenths = phase < 80 ? phase : 160 - phase;
+
+	value = 18.0 + (double)tenths / 10.0;
+	if (value < min_measured) {
+		min_measured = value;
+	}
+	if (value > max_measured) {
+		max_measured = value;
+	}
+}
+
+static tern_status_t temperature_read(void *user, uint16_t instance, uint16_t resource, size_t index,
+				      uint16_t *resource_instance, tern_value_t *out)
+{
+	(void)user;
+	(void)index;
+	(void)resource_instance;
+	if (instance != 0) {
+		return TERN_STATUS_NOT_FOUND;
+	}
+	switch (resource) {
+	case 5700:
+		out->type = TERN_TYPE_FLOAT;
+		out->f = value;
+		printf("tern: read /3303/0/5700 -> %.1f\n", value);
+		return TERN_STATUS_OK;
+	case 5601:
+		out->type = TERN_TYPE_FLOAT;
+		out->f = min_measured;
+		return TERN_STATUS_OK;
+	case 5602:
+		out->type = TERN_TYPE_FLOAT;
+		out->f = max_measured;
+		return TERN_STATUS_OK;
+	case 5701:
+		out->type = TERN_TYPE_STRING;
+		out->data = (const uint8_t *)units;
+		out->len = sizeof(units) - 1;
+		return TERN_STATUS_OK;
+	default:
+		return TERN_STATUS_NOT_FOUND;
+	}
+}
+
+static tern_status_t temperature_execute(void *user, uint16_t instance, uint16_t resource, const uint8_t *args,
+					 size_t len)
+{
+	(void)user;
+	(void)args;
+	(void)len;
+	if (instance != 0 || resource != 5605) {
+		return TERN_STATUS_NOT_FOUND;
+	}
+	min_measured = value;
+	max_measured = value;
+	printf("tern: execute /3303/0/5605: min/max reset\n");
+	return TERN_STATUS_OK;
+}
+
+const tern_object_def_t temperature_object = {
+	.id = 3303,
+	.version_major = 1,
+	.version_minor = 1,
+	.resources = temperature_resources,
+	.resource_count = sizeof(temperature_resources) / sizeof(temperature_resources[0]),
+	.read = temperature_read,
+	.execute = temperature_execute,
+};

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 OR MIT */
+/* IPSO Temperature (object 3303), one instance, with a simulated sensor. */
+#ifndef TERN_EXAMPLE_TEMPERATURE_H
+#define TERN_EXAMPLE_TEMPERATURE_H
+
+#include <stdint.h>
+
+#include "tern.h"
+
+/** The object's definition (a static table plus handlers). */
+extern const tern_object_def_t temperature_object;
+
+/** Moves the simulated sensor to its value at `now_ms`. */
+void temperature_sample(uint64_t now_ms);
+
+#endif

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 OR MIT */
+/*
+ * The C ABI refuses bad arguments with a status instead of crashing: NULL pointers,
+ * storage that is too small or misaligned, invalid configurations and object tables,
+ * uninitialised clients and oversized datagrams.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tern.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (cond) {                                                                                            \
+			passed++;                                                                                      \
+		} else {                                                                                               \
+			failed++;                                                                                      \
+			printf("FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);                                       \
+		}                                                                                                      \
+	} while (0)
+
+static int opened, sent;
+
+static tern_status_t fake_open(void *user, const char *uri, size_t len, uint16_t sec, void **conn)
+{
+	(void)user;
+	(void)uri;
+	(void)len;
+	(void)sec;
+	opened++;
+	*conn = &opened;
+	return TERN_STATUS_OK;
+}
+
+static tern_status_t fake_send(void *user, void *conn, const uint8_t *data, size_t len)
+{
+	(void)user;
+	(void)conn;
+	(void)data;
+	(void)len;
+	sent++;
+	return TERN_STATUS_OK;
+}
+
+static void fake_random(void *user, uint8_t *buf, size_t len)
+{
+	(void)user;
+	memset(buf, 0x5a, len);
+}
+
+static tern_status_t read_nothing(void *user, uint16_t iid, uint16_t rid, size_t index, uint16_t *ri,
+				  tern_value_t *v)
+{
+	(void)user;
+	(void)iid;
+	(void)rid;
+	(void)index;
+	(void)ri;
+	(void)v;
+	return TERN_STATUS_NOT_FOUND;
+}
+
+static const tern_server_config_t server = {{"coap://127.0.0.1:5683", 21}, 1, 60};
+
+static tern_config_t good_config(void)
+{
+	tern_config_t c;
+
+	memset(&c, 0, sizeof(c));
+	c.endpoint.ptr = "abi-test";
+	c.endpoint.len = 8;
+	c.lwm2m_version = 11;
+	c.servers = &server;
+	c.server_count = 1;
+	return c;
+}
+
+static const tern_platform_t platform = {NULL, fake_open, fake_send, NULL, NULL, fake_random, NULL, NULL};
+
+static tern_client_storage_t storage[2];
+
+static tern_status_t init_with(tern_config_t *cfg, tern_client_t **client)
+{
+	return tern_client_init(&storage[0], sizeof(storage[0]), cfg, &platform, client);
+}
+
+static void test_init_arguments(void)
+{
+	tern_config_t cfg = good_config();
+	tern_client_t *client = NULL;
+	tern_platform_t no_send = platform;
+
+	no_send.send = NULL;
+	CHECK(tern_client_storage_size() <= TERN_CLIENT_STORAGE_SIZE);
+	CHECK(tern_client_init(NULL, sizeof(storage[0]), &cfg, &platform, &client) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_init(&storage[0], sizeof(storage[0]), NULL, &platform, &client) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_init(&storage[0], sizeof(storage[0]), &cfg, NULL, &client) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_init(&storage[0], sizeof(storage[0]), &cfg, &platform, NULL) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_init(&storage[0], sizeof(storage[0]), &cfg, &no_send, &client) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_init(&storage[0], tern_client_storage_size() - 1, &cfg, &platform, &client) ==
+	      TERN_STATUS_NO_SPACE);
+	CHECK(tern_client_init(storage[0].bytes + 1, sizeof(storage) - 8, &cfg, &platform, &client) ==
+	      TERN_STATUS_INVALID_ARG);
+	CHECK(client == NULL);
+}
+
+static void test_bad_configs(void)
+{
+	tern_client_t *client = NULL;
+	tern_config_t cfg = good_config();
+	tern_server_config_t bad_server = server;
+
+	cfg.lwm2m_version = 12;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	cfg = good_config();
+	cfg.endpoint.len = 0;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	cfg = good_config();
+	cfg.endpoint.ptr = "bad endpoint";
+	cfg.endpoint.len = 12;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	cfg = good_config();
+	cfg.endpoint.ptr = "\xff\xfe";
+	cfg.endpoint.len = 2;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	cfg = good_config();
+	cfg.endpoint.ptr = NULL;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_NULL_ARG);
+	cfg = good_config();
+	cfg.server_count = 0;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	cfg = good_config();
+	cfg.server_count = TERN_MAX_SERVERS + 1;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	cfg = good_config();
+	cfg.servers = NULL;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_NULL_ARG);
+	cfg = good_config();
+	cfg.servers = &bad_server;
+	bad_server.uri.ptr = "http://example";
+	bad_server.uri.len = 14;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	bad_server = server;
+	bad_server.short_server_id = 0;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	bad_server = server;
+	bad_server.lifetime_s = 0;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	CHECK(client == NULL);
+}
+
+static const tern_resource_def_t good_table[] = {{5700, TERN_TYPE_FLOAT, TERN_OP_R, false}};
+static const tern_resource_def_t bad_type_table[] = {{5700, 99, TERN_OP_R, false}};
+
+static void test_objects(void)
+{
+	tern_client_t *client = NULL;
+	tern_config_t cfg = good_config();
+	const uint16_t ids[] = {0, 1};
+	const uint16_t dup_ids[] = {2, 2};
+	tern_object_def_t obj = {3303, 1, 0, good_table, 1, read_nothing, NULL, NULL};
+	tern_object_def_t bad = obj;
+
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_OK);
+	CHECK(tern_client_add_object(NULL, &obj, NULL, ids, 2) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_add_object(client, NULL, NULL, ids, 2) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_add_object(client, &obj, NULL, NULL, 2) == TERN_STATUS_NULL_ARG);
+	bad.read = NULL;
+	CHECK(tern_client_add_object(client, &bad, NULL, ids, 2) == TERN_STATUS_NULL_ARG);
+	bad = obj;
+	bad.resources = bad_type_table;
+	CHECK(tern_client_add_object(client, &bad, NULL, ids, 2) == TERN_STATUS_INVALID_ARG);
+	bad = obj;
+	bad.resources = NULL;
+	CHECK(tern_client_add_object(client, &bad, NULL, ids, 2) == TERN_STATUS_NULL_ARG);
+	bad = obj;
+	bad.id = 3;
+	CHECK(tern_client_add_object(client, &bad, NULL, ids, 2) == TERN_STATUS_INVALID_ARG);
+	bad.id = 65535;
+	CHECK(tern_client_add_object(client, &bad, NULL, ids, 2) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_add_object(client, &obj, NULL, dup_ids, 2) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_add_object(client, &obj, NULL, ids, 2) == TERN_STATUS_OK);
+	CHECK(tern_client_add_object(client, &obj, NULL, ids, 2) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_instance(client, 3303, 1, true) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_instance(client, 3303, 7, true) == TERN_STATUS_OK);
+	CHECK(tern_client_set_instance(client, 3303, 7, false) == TERN_STATUS_OK);
+	CHECK(tern_client_set_instance(client, 3303, 7, false) == TERN_STATUS_NOT_FOUND);
+	CHECK(tern_client_set_instance(client, 4242, 0, true) == TERN_STATUS_NOT_FOUND);
+	CHECK(tern_client_set_instance(client, 3303, 65535, true) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_close(client) == TERN_STATUS_OK);
+}
+
+static void test_calls_on_bad_clients(void)
+{
+	tern_client_t *client = NULL;
+	tern_config_t cfg = good_config();
+	uint64_t next = 0;
+	uint8_t datagram[TERN_MAX_MESSAGE_SIZE + 1] = {0x40, 0x01, 0x00, 0x01};
+
+	memset(&storage[1], 0, sizeof(storage[1]));
+	CHECK(tern_client_step(NULL, 0, &next) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_step((tern_client_t *)&storage[1], 0, &next) == TERN_STATUS_BAD_STATE);
+	CHECK(tern_client_step((tern_client_t *)(storage[1].bytes + 1), 0, &next) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_deregister(NULL) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_update(NULL) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_restart(NULL, 0) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_close(NULL) == TERN_STATUS_NULL_ARG);
+	CHECK(!tern_client_is_idle(NULL));
+
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_OK);
+	CHECK(tern_client_step(client, 0, NULL) == TERN_STATUS_OK);
+	CHECK(opened == 1 && sent == 1);
+	CHECK(tern_client_input(client, &opened, NULL, 4, 0) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_input(client, NULL, datagram, 4, 0) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_input(client, &passed, datagram, 4, 0) == TERN_STATUS_NOT_FOUND);
+	CHECK(tern_client_input(client, &opened, datagram, sizeof(datagram), 0) == TERN_STATUS_NO_SPACE);
+	CHECK(tern_client_input(client, &opened, datagram, 4, 0) == TERN_STATUS_OK);
+	CHECK(tern_client_close(client) == TERN_STATUS_OK);
+	CHECK(tern_client_step(client, 0, &next) == TERN_STATUS_BAD_STATE);
+	CHECK(strcmp(tern_status_str(TERN_STATUS_NULL_ARG), "null argument") == 0);
+}
+
+int main(void)
+{
+	test_init_arguments();
+	test_bad_configs();
+	test_objects();
+	test_calls_on_bad_clients();
+	printf("abi: %d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
