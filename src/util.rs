@@ -2,17 +2,18 @@
 
 /// Writes the decimal digits of `v` at the end of `tmp` and returns them.
 pub fn u64_to_dec(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
+    let mut start = tmp.len();
+    // 20 digits hold u64::MAX, so the loop ends on `v == 0` before the slots run out.
+    for slot in tmp.iter_mut().rev() {
         // `v % 10` is below 10, so the cast cannot truncate.
-        tmp[i] = b'0' + (v % 10) as u8;
+        *slot = b'0' + (v % 10) as u8;
         v /= 10;
-        if v == 0 || i == 0 {
+        start -= 1;
+        if v == 0 {
             break;
         }
     }
-    tmp.get(i..).unwrap_or(&[])
+    tmp.get(start..).unwrap_or(&[])
 }
 
 /// Parses an unsigned decimal number; no sign, no spaces, no overflow.

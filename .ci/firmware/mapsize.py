@@ -105,8 +105,11 @@ def parse_inclusions(lines, archive):
     return out
 
 
-def parse_sections(lines):
-    """Yields (output_section, input_section_name, size, file) for every kept input section."""
+def parse_sections(lines, headers=None):
+    """Yields (output_section, input_section_name, size, file) for every kept input section;
+    fills `headers` (output section -> size) when given."""
+    if headers is None:
+        headers = {}
     i = 0
     n = len(lines)
     while i < n and not lines[i].startswith("Linker script and memory map"):
@@ -126,6 +129,7 @@ def parse_sections(lines):
             m = re.match(rf"^\s+({HEX})\s+({HEX})", line)
             if m:
                 out_sec = pending_out
+                headers[out_sec] = int(m.group(2), 16)
                 pending_out = None
                 continue
             out_sec = pending_out  # a header without address/size (empty section)
@@ -134,6 +138,7 @@ def parse_sections(lines):
             m = RE_OUT_FULL.match(line)
             if m and (m.group(1).startswith(".") or m.group(1) == "/DISCARD/"):
                 out_sec = m.group(1)
+                headers[out_sec] = int(m.group(3), 16)
                 pending_in = None
                 continue
             m = RE_OUT_NAME.match(line)
@@ -176,8 +181,9 @@ def main():
     biggest = []
     cb_rows = []
     image = defaultdict(int)
+    headers = {}
     seen = 0
-    for out_sec, name, size, path in parse_sections(lines):
+    for out_sec, name, size, path in parse_sections(lines, headers):
         if out_sec is None or out_sec == "/DISCARD/" or NON_ALLOC.match(out_sec):
             continue
         cat = OUTPUT_CATEGORY.get(out_sec)
@@ -188,7 +194,7 @@ def main():
             print(f"mapsize: unknown allocated output section {out_sec} (input {name} from {path})",
                   file=sys.stderr)
             sys.exit(2)
-        image[cat] += size
+        image[out_sec] += size
         if member is None or size == 0:
             continue
         seen += 1
@@ -203,6 +209,16 @@ def main():
             crate = member.split("-", 1)[0]
             per_member[crate] += size
             biggest.append((size, cat, name))
+
+    # Cross-check: the input sections of each output section must add up to its size, give
+    # or take alignment padding and merged duplicate strings. A parser that misses lines
+    # fails here instead of under-reporting.
+    for sec, total_in in image.items():
+        size = headers.get(sec)
+        if size is None or abs(size - total_in) > max(256, size // 50):
+            print(f"mapsize: {sec}: input sections add up to {total_in} but the section is {size}",
+                  file=sys.stderr)
+            sys.exit(2)
 
     if seen == 0 or lib["text"] == 0:
         print(f"mapsize: found no input sections from {args.archive} in {args.map}", file=sys.stderr)

@@ -54,6 +54,14 @@ impl Dedup {
         false
     }
 
+    /// True when the message was seen before and has not expired; remembers nothing.
+    pub fn contains(&self, server: u8, message_id: u16, now: u64) -> bool {
+        self.entries
+            .iter()
+            .flatten()
+            .any(|e| e.expires > now && e.server == server && e.message_id == message_id)
+    }
+
     /// Forgets everything about one server (its connection was replaced).
     pub fn forget_server(&mut self, server: u8) {
         for slot in self.entries.iter_mut() {

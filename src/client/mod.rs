@@ -344,13 +344,21 @@ impl Client {
             .get(usize::from(server))
             .and_then(|s| s.reg.exchange)
             .is_some_and(|e| e.matches_token(msg.token()));
+        let con = msg.mtype() == MsgType::Con;
         if !matched {
-            if msg.mtype() == MsgType::Con {
+            // A retransmission of a separate response already taken (our ACK was lost) is
+            // acknowledged again (RFC 7252 section 4.5); anything else unknown is reset.
+            if con && self.dedup.contains(server, msg.message_id(), now) {
+                self.control_message(server, MsgType::Ack, msg.message_id());
+                return self.push_event(Event::Dropped { server, reason: DropReason::Duplicate });
+            }
+            if con {
                 self.reset(server, msg.message_id());
             }
             return self.push_event(Event::Dropped { server, reason: DropReason::Unmatched });
         }
-        if msg.mtype() == MsgType::Con {
+        if con {
+            self.dedup.seen(server, msg.message_id(), true, now);
             self.control_message(server, MsgType::Ack, msg.message_id());
         }
         let margin = self.margin_s;

@@ -264,6 +264,15 @@ pub fn is_deregister(bytes: &[u8]) -> bool {
     parse(bytes).is_some_and(|p| is_request(&p, RequestType::Delete))
 }
 
+/// An empty message (code 0.00, no token): an empty ACK, a RST or a ping.
+pub fn empty_message(ty: MessageType, mid: u16) -> Vec<u8> {
+    let mut p = Packet::new();
+    p.header.set_type(ty);
+    p.header.code = MessageClass::Empty;
+    p.header.message_id = mid;
+    p.to_bytes().expect("empty message encodes")
+}
+
 /// A request packet of the server's: CON, the method and path; the caller sets the rest.
 pub fn request(method: RequestType, path: &str) -> Packet {
     let mut p = Packet::new();
@@ -593,6 +602,9 @@ impl ScriptedServer {
                     if p.header.get_type() == MessageType::Confirmable {
                         self.send_con(now, Some(i), bytes, self.ops[i].mid);
                     } else {
+                        // Sent once; the op counts as failed if no response comes in time.
+                        let mid = self.ops[i].mid;
+                        self.exchanges.push(OutExchange { op: Some(i), bytes: bytes.clone(), mid, retransmits: MAX_RETRANSMIT, timeout: 0, next: now + EXCHANGE_LIFETIME / 4 });
                         self.outbox.push(bytes);
                     }
                 }
@@ -664,10 +676,7 @@ impl ScriptedServer {
                     }
                 }
                 if ty == MessageType::Confirmable {
-                    let mut a = Packet::new();
-                    a.header.set_type(MessageType::Acknowledgement);
-                    a.header.message_id = mid;
-                    self.outbox.push(a.to_bytes().expect("ack encodes"));
+                    self.outbox.push(empty_message(MessageType::Acknowledgement, mid));
                 }
             }
         }
@@ -711,10 +720,7 @@ impl ScriptedServer {
                         created.set_token(p.get_token().to_vec());
                         let at = now + self.behavior.separate_delay_ms;
                         self.separate.push((at, created.to_bytes().expect("encodes"), smid));
-                        let mut ack = Packet::new();
-                        ack.header.set_type(MessageType::Acknowledgement);
-                        ack.header.message_id = p.header.message_id;
-                        return ack.to_bytes().expect("encodes");
+                        return empty_message(MessageType::Acknowledgement, p.header.message_id);
                     }
                     r.set_option(CoapOption::LocationPath, created.get_option(CoapOption::LocationPath).cloned().unwrap_or_default());
                     ResponseType::Created

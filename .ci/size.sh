@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Flash and RAM that the tern library costs a Cortex-M4F application, measured in a linked
+# bare-metal image (.ci/firmware) that uses the C API like an application does, checked
+# against budgets; the same image then runs a registration scenario on QEMU (mps2-an386)
+# as a smoke test. Exits non-zero when over budget or when the scenario fails.
+#
+#   flash = library text + rodata + data   (.data's initial values are stored in flash too)
+#   ram   = library data + bss + the client storage (tern_client_storage_size() on the
+#           target: the client's state lives in the application's bss, not the library's)
+#
+# "Library" means the input sections the linker kept from libtern.a: the Rust crates
+# (tern, core, heapless, ...) plus the compiler_builtins members that the library's own
+# code pulled in (see .ci/firmware/mapsize.py for why members pulled by the application,
+# such as memset/strlen, are reported but not counted).
+set -euo pipefail
+
+# ---- budgets (bytes) -------------------------------------------------------------------
+TARGET=thumbv7em-none-eabihf
+FLASH_BUDGET=16384
+RAM_BUDGET=3072
+QEMU_MACHINE=mps2-an386
+CFLAGS_CPU=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)
+# ----------------------------------------------------------------------------------------
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+FW="$ROOT/.ci/firmware"
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+OUT="$TARGET_DIR/firmware"
+mkdir -p "$OUT"
+
+for tool in cargo arm-none-eabi-gcc arm-none-eabi-size qemu-system-arm python3 timeout; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "size: error: $tool not found (run .ci/install.sh)" >&2; exit 1; }
+done
+
+echo "size: cargo build --release --target $TARGET"
+cargo build --release --target "$TARGET" --message-format=json-render-diagnostics >"$OUT/cargo.json"
+
+# The static library and the build's own capacities header, from cargo's messages (so a
+# build with other TERN_MAX_* values gets a matching header on the C side).
+read -r LIB CONFIG_DIR < <(python3 - "$OUT/cargo.json" <<'PY'
+import json, os, sys
+lib = out_dir = ""
+for line in open(sys.argv[1]):
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    pid = m.get("package_id", "")
+    is_tern = "#tern@" in pid or pid.startswith("tern ")
+    if m.get("reason") == "compiler-artifact" and is_tern and m["target"]["name"] == "tern":
+        lib = next((f for f in m["filenames"] if f.endswith(".a")), lib)
+    if m.get("reason") == "build-script-executed" and is_tern:
+        out_dir = m["out_dir"]
+print(lib or "-", out_dir or "-")
+PY
+)
+if [ "$LIB" = "-" ] || [ ! -f "$LIB" ]; then
+    echo "size: error: cargo did not report libtern.a for $TARGET" >&2
+    exit 1
+fi
+CONFIG_FLAGS=()
+if [ "$CONFIG_DIR" != "-" ] && [ -f "$CONFIG_DIR/tern_config.h" ]; then
+    CONFIG_FLAGS=(-I"$CONFIG_DIR" '-DTERN_CONFIG_HEADER="tern_config.h"')
+fi
+
+echo "size: linking $OUT/image.elf"
+arm-none-eabi-gcc "${CFLAGS_CPU[@]}" -std=c99 -Wall -Wextra -Os -ffunction-sections -fdata-sections \
+    --specs=rdimon.specs -nostartfiles -T "$FW/link.ld" \
+    -Wl,--gc-sections -Wl,--no-warn-execstack -Wl,-Map="$OUT/image.map" \
+    -I"$ROOT/include" "${CONFIG_FLAGS[@]}" \
+    "$FW/startup.c" "$FW/main.c" "$LIB" -o "$OUT/image.elf"
+
+echo
+echo "size: arm-none-eabi-size -A image.elf (debug sections omitted)"
+arm-none-eabi-size -A "$OUT/image.elf" | grep -v '^\.debug'
+
+# ---- the scenario on QEMU --------------------------------------------------------------
+echo "size: running the image on QEMU $QEMU_MACHINE"
+qemu_rc=0
+timeout 20 qemu-system-arm -M "$QEMU_MACHINE" -nographic -monitor none -serial null \
+    -semihosting-config enable=on,target=native -kernel "$OUT/image.elf" >"$OUT/qemu.log" 2>&1 || qemu_rc=$?
+sed 's/^/  | /' "$OUT/qemu.log"
+failed=0
+if [ "$qemu_rc" -ne 0 ]; then
+    case $qemu_rc in
+        124) why="timed out after 20 s (the scenario hung)" ;;
+        99) why="the image took a CPU fault" ;;
+        2) why="the library panicked" ;;
+        *) why="the scenario failed (see the FAIL line and the datagrams above)" ;;
+    esac
+    echo "size: FAIL: QEMU smoke test exited $qemu_rc: $why" >&2
+    failed=1
+fi
+
+# ---- attribution from the linker map ---------------------------------------------------
+python3 "$FW/mapsize.py" "$OUT/image.map" >"$OUT/mapsize.txt"
+text=0 rodata=0 data=0 bss=0 builtins_text=0 builtins_rodata=0 builtins_data=0 builtins_bss=0
+builtins_app_text=0
+while IFS='=' read -r key value; do
+    case $key in
+        text | rodata | data | bss | builtins_text | builtins_rodata | builtins_data | builtins_bss | builtins_app_text)
+            [[ $value =~ ^[0-9]+$ ]] && printf -v "$key" '%s' "$value" ;;
+    esac
+done < <(grep -E '^[a-z_]+=[0-9]+$' "$OUT/mapsize.txt")
+
+storage=$(sed -n 's/.*tern-size: storage_exact=\([0-9]*\).*/\1/p' "$OUT/qemu.log" | tail -n1)
+storage_bound=$(sed -n 's/.*storage_bound=\([0-9]*\).*/\1/p' "$OUT/qemu.log" | tail -n1)
+stack=$(sed -n 's/.*tern-size: .*stack=\([0-9]*\).*/\1/p' "$OUT/qemu.log" | tail -n1)
+if [ -z "$storage" ]; then
+    # The scenario failed before printing: the size is also printed first thing.
+    storage=$(sed -n 's/.*storage \([0-9]*\) bytes exact.*/\1/p' "$OUT/qemu.log" | head -n1)
+fi
+if [ -z "$storage" ]; then
+    echo "size: FAIL: the image did not report tern_client_storage_size()" >&2
+    storage=0
+    failed=1
+fi
+
+flash=$((text + rodata + data))
+libram=$((data + bss))
+ram=$((libram + storage))
+verdict() { if [ "$1" -le "$2" ]; then echo ok; else echo "OVER BUDGET by $(($1 - $2))"; fi; }
+
+echo
+sed -n 's/^# \{0,1\}//p' "$OUT/mapsize.txt"
+echo
+echo "tern size ($TARGET, opt-level z, lto)"
+printf '  %-9s %6d\n' text "$text" rodata "$rodata" data "$data" bss "$bss"
+printf '  %-9s %6d / %-6d %s\n' flash "$flash" "$FLASH_BUDGET" "$(verdict "$flash" "$FLASH_BUDGET")"
+printf '  %-9s %6d / %-6d %s   (library data+bss %d + client storage %d)\n' ram "$ram" "$RAM_BUDGET" \
+    "$(verdict "$ram" "$RAM_BUDGET")" "$libram" "$storage"
+printf '  of which compiler-builtins: text %d, rodata %d, data %d, bss %d (application-pulled, not counted: %d)\n' \
+    "$builtins_text" "$builtins_rodata" "$builtins_data" "$builtins_bss" "$builtins_app_text"
+printf '  client storage: tern_client_storage_size() = %d on %s, TERN_CLIENT_STORAGE_SIZE = %s\n' \
+    "$storage" "$TARGET" "${storage_bound:-?}"
+[ -n "$stack" ] && printf '  stack: deepest tern_client_step used %d bytes\n' "$stack"
+echo "  (map: $OUT/image.map, breakdown: $OUT/mapsize.txt)"
+
+if [ "$flash" -gt "$FLASH_BUDGET" ]; then
+    echo "size: FAIL: library flash $flash > budget $FLASH_BUDGET" >&2
+    failed=1
+fi
+if [ "$ram" -gt "$RAM_BUDGET" ]; then
+    echo "size: FAIL: static RAM $ram > budget $RAM_BUDGET" >&2
+    failed=1
+fi
+if [ "$failed" -ne 0 ]; then
+    exit 1
+fi
+echo "size: ok"

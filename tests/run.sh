@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
+# Runs every test: the Rust unit and integration tests (engine and test server), the C ABI
+# checks, the demo, interop against Eclipse Leshan and lwm2m-node-lib, the firmware image
+# on QEMU with its size budget, and the no-heap check. Installs what is missing first.
+# The last line is "N passed, N failed", counting Rust tests and the other checks.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TERM_COLOR=never
+
+"$root/.ci/install.sh" || { echo "installing the test tools failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+
+# check NAME COMMAND...: one check, counted once.
+check() {
+	local name=$1
+	shift
+	echo
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "--- ok: $name"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "--- FAILED: $name"
+	fi
+}
+
+# Rust tests are counted one by one from cargo's summaries.
+rust_tests() {
+	local log
+	log=$(mktemp)
+	cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
+	local status=${PIPESTATUS[0]}
+	local p f
+	p=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) s += $i } END { print s + 0 }' "$log")
+	f=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^failed/) s += $i } END { print s + 0 }' "$log")
+	rm -f "$log"
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$status" -ne 0 ]; then
+		failures+=("cargo test")
+		[ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
+	fi
+	echo "--- cargo test: ${p:-0} passed, ${f:-0} failed"
+}
+
+header_compiles() {
+	gcc -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c include/tern.h &&
+		g++ -std=c++11 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c++ include/tern.h
+}
+
+abi_checks() {
+	local bin
+	bin=$(mktemp)
+	cargo build --release --quiet --lib &&
+		cc -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -o "$bin" tests/c/abi_test.c target/release/libtern.a &&
+		"$bin"
+	local status=$?
+	rm -f "$bin"
+	return $status
+}
+
+client=ffi-examples/posix/build/tern-client
+
+echo "=== Rust tests"
+rust_tests
+check "clippy (engine lints denied)" cargo clippy --workspace --all-targets --quiet -- -D warnings
+check "C header compiles as C99 and C++11" header_compiles
+check "C ABI refuses bad arguments" abi_checks
+check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
+check "demo against the bundled test server" ffi-examples/posix/demo.sh
+check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
+check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
+check "Cortex-M4 image: size budget and QEMU smoke test" .ci/size.sh
+check "no heap in the library" .ci/no-heap.sh
+
+echo
+if [ "$failed" -ne 0 ]; then
+	printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
