@@ -40,7 +40,10 @@ impl<'a> Writer<'a> {
     pub fn put(&mut self, data: &[u8]) -> Result<(), NoSpace> {
         let end = self.pos.checked_add(data.len()).ok_or(NoSpace)?;
         let dst = self.buf.get_mut(self.pos..end).ok_or(NoSpace)?;
-        dst.copy_from_slice(data);
+        // A zip instead of copy_from_slice: same memcpy, no length-mismatch panic path.
+        for (d, s) in dst.iter_mut().zip(data) {
+            *d = *s;
+        }
         self.pos = end;
         Ok(())
     }
@@ -96,7 +99,22 @@ impl<'a> Writer<'a> {
         if src.end > written.len() || dest_end > written.len() {
             return Err(NoSpace);
         }
-        written.copy_within(src, dest);
+        // Byte by byte in the safe direction for overlap; no panic path is compiled in.
+        if dest <= src.start {
+            for i in 0..count {
+                let b = written.get(src.start + i).copied().unwrap_or(0);
+                if let Some(d) = written.get_mut(dest + i) {
+                    *d = b;
+                }
+            }
+        } else {
+            for i in (0..count).rev() {
+                let b = written.get(src.start + i).copied().unwrap_or(0);
+                if let Some(d) = written.get_mut(dest + i) {
+                    *d = b;
+                }
+            }
+        }
         Ok(())
     }
 

@@ -1,13 +1,33 @@
 //! Small helpers shared by the codecs: decimal conversion without `core::fmt`.
 
+/// `x / d` and `x % d` by long division in 16-bit steps with 32-bit arithmetic: a 32-bit
+/// target then needs no 64-bit division routine. `d` must not be 0 (then `(0, 0)`).
+pub fn div_rem_u64(x: u64, d: u16) -> (u64, u16) {
+    if d == 0 {
+        return (0, 0);
+    }
+    let d = u32::from(d);
+    let mut quotient = 0u64;
+    let mut rem = 0u32;
+    for shift in [48u32, 32, 16, 0] {
+        // `rem < d <= 0xFFFF`, so `rem << 16 | chunk` fits in 32 bits.
+        let chunk = ((x >> shift) & 0xFFFF) as u32;
+        let t = (rem << 16) | chunk;
+        quotient = (quotient << 16) | u64::from(t / d);
+        rem = t % d;
+    }
+    (quotient, rem as u16)
+}
+
 /// Writes the decimal digits of `v` at the end of `tmp` and returns them.
 pub fn u64_to_dec(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
     let mut start = tmp.len();
     // 20 digits hold u64::MAX, so the loop ends on `v == 0` before the slots run out.
     for slot in tmp.iter_mut().rev() {
-        // `v % 10` is below 10, so the cast cannot truncate.
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
+        let (q, r) = div_rem_u64(v, 10);
+        // `r` is below 10, so the cast cannot truncate.
+        *slot = b'0' + r as u8;
+        v = q;
         start -= 1;
         if v == 0 {
             break;
@@ -50,6 +70,16 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_division() {
+        for x in [0u64, 1, 9, 10, 999, 1000, 65535, 65536, u64::from(u32::MAX) + 7, u64::MAX, 1 << 63] {
+            for d in [1u16, 3, 10, 1000, 65535] {
+                assert_eq!(div_rem_u64(x, d), (x / u64::from(d), (x % u64::from(d)) as u16), "{x} / {d}");
+            }
+        }
+        assert_eq!(div_rem_u64(5, 0), (0, 0));
+    }
 
     #[test]
     fn parse_edges() {

@@ -6,7 +6,7 @@ mod sim;
 use std::collections::BTreeSet;
 
 use coap_lite::option_value::OptionValueU16;
-use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
+use coap_lite::{CoapOption, MessageClass, MessageType, RequestType, ResponseType};
 use sim::*;
 use tern::client::Event;
 use tern::coap::Code;
@@ -405,15 +405,3 @@ fn deregister_while_registering_stops() {
 
 
 
-#[test]
-fn debug_stats() {
-    for seed in 100..120 {
-    let sim = lossy_sim(seed, 24);
-    let regs = sim.server.log.iter().filter(|l| matches!(l, ServerLog::Registered{..})).count();
-    let dups = sim.server.log.iter().filter(|l| matches!(l, ServerLog::Duplicate{..})).count();
-    let maxgap = sim.server.refreshes.windows(2).map(|w| w[1].0-w[0].0).max();
-    let ans = sim.server.ops.iter().filter(|o| o.response.is_some()).count();
-    let multi = sim.server.answers.values().filter(|v| v.len()>1).count();
-    eprintln!("seed {seed} refreshes {} regs {regs} dups {dups} maxgap {maxgap:?} ops {} answered {ans} multi-answers {multi} exec {} trace {} ev {}", sim.server.refreshes.len(), sim.server.ops.len(), sim.platform.objects.temp.executions, sim.trace.len(), sim.events.len());
-    }
-}

@@ -9,7 +9,9 @@ use tern::model::{ResourceType, Value};
 
 fuzz_target!(|data: &[u8]| {
     for code in 0..=9u8 {
-        let Some(ty) = ResourceType::from_u8(code) else { continue };
+        let Some(ty) = ResourceType::from_u8(code) else {
+            continue;
+        };
         let Ok(v) = decode(data, ty) else { continue };
         let mut buf = vec![0u8; data.len() + 32];
         let mut w = Writer::new(&mut buf);

@@ -31,7 +31,9 @@ fn same(a: &Value<'_>, b: &Value<'_>) -> bool {
 
 fn check_value(raw: &[u8]) {
     for ty in TYPES {
-        let Ok(v) = decode_value(raw, ty) else { continue };
+        let Ok(v) = decode_value(raw, ty) else {
+            continue;
+        };
         let mut buf = [0u8; 64];
         let mut w = Writer::new(&mut buf);
         let long = matches!(v, Value::String(_) | Value::Opaque(_) | Value::CoreLnk(_));
@@ -39,12 +41,16 @@ fn check_value(raw: &[u8]) {
             // Raw bytes come back as they are.
             let mut big = vec![0u8; raw.len() + 8];
             let mut w = Writer::new(&mut big);
-            TlvEncoder::new(&mut w).value(TlvKind::Resource, 1, &v).unwrap();
+            TlvEncoder::new(&mut w)
+                .value(TlvKind::Resource, 1, &v)
+                .unwrap();
             let t = TlvIter::new(w.written()).next().unwrap().unwrap();
             assert_eq!(t.value, raw);
             continue;
         }
-        TlvEncoder::new(&mut w).value(TlvKind::Resource, 1, &v).unwrap();
+        TlvEncoder::new(&mut w)
+            .value(TlvKind::Resource, 1, &v)
+            .unwrap();
         let t = TlvIter::new(w.written()).next().unwrap().unwrap();
         assert!(t.value.len() <= raw.len() || matches!(v, Value::Float(_)));
         let back = decode_value(t.value, ty).unwrap();

@@ -62,6 +62,15 @@ impl Dedup {
             .any(|e| e.expires > now && e.server == server && e.message_id == message_id)
     }
 
+    /// Forgets one message (it was dropped unanswered: its retransmission must be handled).
+    pub fn forget(&mut self, server: u8, message_id: u16) {
+        for slot in self.entries.iter_mut() {
+            if matches!(slot, Some(e) if e.server == server && e.message_id == message_id) {
+                *slot = None;
+            }
+        }
+    }
+
     /// Forgets everything about one server (its connection was replaced).
     pub fn forget_server(&mut self, server: u8) {
         for slot in self.entries.iter_mut() {
@@ -92,6 +101,20 @@ mod tests {
         assert!(!d.seen(0, 9, false, 0));
         assert!(d.seen(0, 9, false, NON_LIFETIME_MS - 1));
         assert!(!d.seen(0, 9, false, NON_LIFETIME_MS));
+    }
+
+    #[test]
+    fn contains_and_forget() {
+        let mut d = Dedup::new();
+        assert!(!d.contains(0, 5, 0), "contains remembers nothing");
+        assert!(!d.seen(0, 5, true, 0));
+        assert!(!d.seen(0, 6, true, 0));
+        assert!(d.contains(0, 5, 10));
+        assert!(!d.contains(1, 5, 10));
+        assert!(!d.contains(0, 5, CON_LIFETIME_MS));
+        d.forget(0, 5);
+        assert!(!d.contains(0, 5, 10));
+        assert!(d.contains(0, 6, 10), "only the one message is forgotten");
     }
 
     #[test]

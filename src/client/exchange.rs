@@ -70,7 +70,7 @@ impl Exchange {
             message_id,
             token,
             transmissions: 0,
-            timeout_ms: ACK_TIMEOUT_MS + u64::from(jitter) % ACK_RANDOM_SPREAD_MS,
+            timeout_ms: ACK_TIMEOUT_MS + u64::from(u32::from(jitter) % ACK_RANDOM_SPREAD_MS as u32),
             deadline: 0,
             acked: false,
         }

@@ -396,8 +396,9 @@ impl Client {
             return;
         }
         if self.reply.unsent {
-            // Not answered: the server retransmits a CON, and we are free by then.
-            self.dedup.forget_server(server);
+            // Not answered: the server retransmits a CON, and we are free by then. Only this
+            // message is forgotten; earlier ones stay de-duplicated.
+            self.dedup.forget(server, msg.message_id());
             return self.push_event(Event::Dropped { server, reason: DropReason::Busy });
         }
         let (mtype, mid) = if con { (MsgType::Ack, msg.message_id()) } else { (MsgType::Non, self.mid()) };
@@ -454,11 +455,11 @@ impl Client {
         }
         let s = self.servers.get_mut(i)?;
         let kind = s.reg.due(now)?;
-        let mut rnd = [0u8; TOKEN_LEN + 2];
-        platform.random(&mut rnd);
         let mut token = [0u8; TOKEN_LEN];
-        token.copy_from_slice(rnd.get(..TOKEN_LEN)?);
-        let jitter = u16::from_le_bytes([rnd.get(TOKEN_LEN).copied()?, rnd.get(TOKEN_LEN + 1).copied()?]);
+        platform.random(&mut token);
+        let mut jitter = [0u8; 2];
+        platform.random(&mut jitter);
+        let jitter = u16::from_le_bytes(jitter);
         let mid = self.mid();
         let s = self.servers.get_mut(i)?;
         s.reg.start(Exchange::new(kind, mid, token, jitter));

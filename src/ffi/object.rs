@@ -15,7 +15,7 @@ pub struct CObject {
     def: &'static tern_object_def_t,
     resources: &'static [tern_resource_def_t],
     user: *mut c_void,
-    /// Instance ids, ascending.
+    /// Instance ids, in the order they were added.
     pub instances: Vec<u16, MAX_INSTANCES>,
 }
 
@@ -54,18 +54,20 @@ impl CObject {
         Ok(CObject { def, resources, user, instances: Vec::new() })
     }
 
-    /// Adds an instance id (kept sorted); false when it exists or there is no room.
+    /// Adds an instance id; fails when it exists or there is no room.
     pub fn add_instance(&mut self, iid: u16) -> Result<(), tern_status_t> {
-        match self.instances.binary_search(&iid) {
-            Ok(_) => Err(TERN_STATUS_INVALID_ARG),
-            Err(pos) => self.instances.insert(pos, iid).map_err(|_| TERN_STATUS_NO_SPACE),
+        if self.instances.contains(&iid) {
+            return Err(TERN_STATUS_INVALID_ARG);
         }
+        self.instances.push(iid).map_err(|_| TERN_STATUS_NO_SPACE)
     }
 
     /// Removes an instance id.
     pub fn remove_instance(&mut self, iid: u16) -> Result<(), tern_status_t> {
-        let pos = self.instances.binary_search(&iid).map_err(|_| TERN_STATUS_NOT_FOUND)?;
-        self.instances.remove(pos);
+        if !self.instances.contains(&iid) {
+            return Err(TERN_STATUS_NOT_FOUND);
+        }
+        self.instances.retain(|&i| i != iid);
         Ok(())
     }
 }

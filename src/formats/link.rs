@@ -132,7 +132,7 @@ fn split_param(s: &[u8]) -> Result<(&[u8], Option<&[u8]>, &[u8]), FormatError> {
         .iter()
         .position(|&c| matches!(c, b'=' | b';' | b','))
         .unwrap_or(s.len());
-    let (name, rest) = s.split_at(name_len);
+    let (name, rest) = s.split_at_checked(name_len).unwrap_or((s, &[]));
     if name.is_empty() || name.iter().any(|c| matches!(c, b'"' | b'<' | b'>' | b' ')) {
         return Err(FormatError::Malformed);
     }
@@ -155,7 +155,7 @@ fn split_param(s: &[u8]) -> Result<(&[u8], Option<&[u8]>, &[u8]), FormatError> {
             }
         }
         let end = end.ok_or(FormatError::Malformed)?;
-        let (value, after) = q.split_at(end);
+        let (value, after) = q.split_at_checked(end).unwrap_or((q, &[]));
         let after = after.get(1..).unwrap_or(&[]);
         if !matches!(after.first(), None | Some(b';' | b',')) {
             return Err(FormatError::Malformed);
@@ -166,7 +166,7 @@ fn split_param(s: &[u8]) -> Result<(&[u8], Option<&[u8]>, &[u8]), FormatError> {
             .iter()
             .position(|&c| matches!(c, b';' | b','))
             .unwrap_or(rest.len());
-        let (value, after) = rest.split_at(end);
+        let (value, after) = rest.split_at_checked(end).unwrap_or((rest, &[]));
         if value.iter().any(|c| matches!(c, b'"' | b'<' | b'>')) {
             return Err(FormatError::Malformed);
         }
@@ -249,7 +249,7 @@ impl<'a> LinkIter<'a> {
             .iter()
             .position(|&c| c == b'>')
             .ok_or(FormatError::Malformed)?;
-        let (target, after) = s.split_at(close);
+        let (target, after) = s.split_at_checked(close).unwrap_or((s, &[]));
         if target.is_empty() || target.iter().any(|c| matches!(c, b'<' | b'"' | b',')) {
             return Err(FormatError::Malformed);
         }

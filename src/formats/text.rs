@@ -70,7 +70,7 @@ pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatE
                 .iter()
                 .position(|&c| c == b':')
                 .ok_or(FormatError::Malformed)?;
-            let (oid, rest) = data.split_at(colon);
+            let (oid, rest) = data.split_at_checked(colon).unwrap_or((data, &[]));
             let iid = rest.get(1..).unwrap_or(&[]);
             Ok(Value::ObjLnk(decode_u16(oid)?, decode_u16(iid)?))
         }
@@ -344,7 +344,7 @@ fn put_decimal(
             }
             w.put(b".0")?;
         } else {
-            let (int, frac) = digits.split_at(int_len);
+            let (int, frac) = digits.split_at_checked(int_len).unwrap_or((digits, &[]));
             w.put(int)?;
             w.put_u8(b'.')?;
             w.put(frac)?;
@@ -356,7 +356,7 @@ fn put_decimal(
         }
         w.put(digits)?;
     } else {
-        let (first, rest) = digits.split_at(1.min(digits.len()));
+        let (first, rest) = digits.split_at_checked(1).unwrap_or((digits, &[]));
         w.put(first)?;
         if !rest.is_empty() {
             w.put_u8(b'.')?;

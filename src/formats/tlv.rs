@@ -252,7 +252,9 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
             .written_mut()
             .get_mut(o.start..hdr_end)
             .ok_or(FormatError::Malformed)?;
-        dst.copy_from_slice(h.get(..hlen).unwrap_or(&[]));
+        for (d, b) in dst.iter_mut().zip(h) {
+            *d = b;
+        }
         let body_end = self.w.len();
         self.w
             .copy_within(o.body..body_end, hdr_end)
@@ -493,19 +495,15 @@ pub fn decode_value<'a>(raw: &'a [u8], ty: ResourceType) -> Result<Value<'a>, Fo
                 raw.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)),
             ))
         }
-        ResourceType::Float => match raw.len() {
-            4 => {
-                let mut b = [0u8; 4];
-                b.copy_from_slice(raw);
+        ResourceType::Float => {
+            if let Ok(b) = <[u8; 4]>::try_from(raw) {
                 Ok(Value::Float(f64::from(f32::from_be_bytes(b))))
-            }
-            8 => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(raw);
+            } else if let Ok(b) = <[u8; 8]>::try_from(raw) {
                 Ok(Value::Float(f64::from_be_bytes(b)))
+            } else {
+                Err(FormatError::Malformed)
             }
-            _ => Err(FormatError::Malformed),
-        },
+        }
         ResourceType::Boolean => match raw {
             [0] => Ok(Value::Boolean(false)),
             [1] => Ok(Value::Boolean(true)),

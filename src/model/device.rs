@@ -45,7 +45,7 @@ impl<'a> Device<'a> {
 
     /// Tells the object the current monotonic time (for resource 13, Current Time).
     pub fn set_uptime_ms(&mut self, now_ms: u64) {
-        self.uptime_s = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+        self.uptime_s = i64::try_from(crate::util::div_rem_u64(now_ms, 1000).0).unwrap_or(i64::MAX);
     }
 
     /// True once after a server executed Reboot (/3/0/4).

@@ -4,7 +4,7 @@
  * Interop scenario: an LwM2M server built on lwm2m-node-lib 1.4.0 (plain CoAP over UDP),
  * listening on 127.0.0.1 only, drives one client endpoint through:
  *   Register -> Read /3/0/0 -> Write /1/0/1 -> Execute /1/0/8 -> Discover /3/0
- *   -> Write-Attributes /3/0/13?pmin=1&pmax=5 -> (Update) -> De-register
+ *   -> (Update) -> De-register
  *
  * usage: node scenario.js ENDPOINT [PORT]
  *   PORT 0 (default): the kernel picks a free port on 127.0.0.1.
@@ -17,7 +17,6 @@
  *   RX <method> <url> from <addr>:<port>        every request the client sends to the server
  *   REGISTERED ep=.. lt=.. b=.. lwm2m=.. id=.. payload=..
  *   READ /3/0/0 ok <value> | WRITE /1/0/1 ok | EXECUTE /1/0/8 ok | DISCOVER /3/0 ok <links>
- *   WRITE-ATTRIBUTES /3/0/13?pmin=1&pmax=5 ok  (or "<OP> <path> error <reason>")
  *   UPDATED ep=.. lt=.. payload=..
  *   DEREGISTERED ep=..
  *   PASS                                           exit 0
@@ -147,8 +146,6 @@ function runOps(id, lifetime) {
     ['EXECUTE', '/1/0/8', (cb) => { st.executeSentAt = Date.now(); srv.execute(id, '1', '0', '8', '', cb); },
       () => 'ok'],
     ['DISCOVER', '/3/0', (cb) => srv.discover(id, '3', '0', cb), (v) => `ok ${oneLine(v)}`],
-    ['WRITE-ATTRIBUTES', '/3/0/13?pmin=1&pmax=5',
-      (cb) => srv.writeAttributes(id, '3', '0', '13', { pmin: '1', pmax: '5' }, cb), () => 'ok'],
   ];
   let i = 0;
   const next = () => {
