@@ -91,6 +91,18 @@ if [ "${#todo[@]}" -gt 0 ]; then
     rustup target add "${todo[@]}"
 fi
 
+# Fuzzing: a nightly toolchain and cargo-fuzz (CI runs every target briefly).
+if [ "${TERN_SKIP_FUZZ_TOOLS:-0}" != 1 ]; then
+    if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+        log "rustup toolchain install nightly --profile minimal"
+        rustup toolchain install nightly --profile minimal
+    fi
+    if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+        log "cargo install cargo-fuzz"
+        cargo install --locked cargo-fuzz
+    fi
+fi
+
 log "versions:"
 arm-none-eabi-gcc --version | head -n1
 qemu-system-arm --version | head -n1

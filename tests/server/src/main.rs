@@ -1,23 +1,24 @@
 //! `tern-test-server`: the demo LwM2M server.
 //!
 //! ```text
-//! tern-test-server [--port N] [--scenario demo|serve] [--endpoint EP] [--timeout S]
+//! tern-test-server [--ipv6] [--port N] [--scenario demo|serve] [--endpoint EP] [--timeout S]
 //! ```
-//! Binds 127.0.0.1 (port 0 by default), prints `LISTENING <port>`, then runs
+//! Binds 127.0.0.1, or [::1] with `--ipv6` (port 0 by default), prints `LISTENING <port>`, then runs
 //! the scenario. `serve` logs every event until killed or until the timeout;
 //! `demo` walks a client through the device management basics and exits 0 on
 //! success, 1 on the first failure.
 
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use tern_test_server::{tlv, Config, Event, Registration, Response, TestServer, CF_TEXT, CF_TLV};
 
-const USAGE: &str = "usage: tern-test-server [--port N] [--scenario demo|serve] [--endpoint EP] [--timeout S]";
+const USAGE: &str = "usage: tern-test-server [--ipv6] [--port N] [--scenario demo|serve] [--endpoint EP] [--timeout S]";
 
 struct Args {
+    ipv6: bool,
     port: u16,
     scenario: String,
     endpoint: Option<String>,
@@ -25,11 +26,12 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { port: 0, scenario: "demo".into(), endpoint: None, timeout: None };
+    let mut args = Args { ipv6: false, port: 0, scenario: "demo".into(), endpoint: None, timeout: None };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match a.as_str() {
+            "--ipv6" => args.ipv6 = true,
             "--port" => args.port = value("--port")?.parse().map_err(|e| format!("--port: {e}"))?,
             "--scenario" => args.scenario = value("--scenario")?,
             "--endpoint" => args.endpoint = Some(value("--endpoint")?),
@@ -67,7 +69,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let ip = if args.ipv6 { IpAddr::from(Ipv6Addr::LOCALHOST) } else { IpAddr::from(Ipv4Addr::LOCALHOST) };
+    let addr = SocketAddr::new(ip, args.port);
     let server = match TestServer::start_with(addr, Config::default()) {
         Ok(s) => s,
         Err(e) => {
