@@ -103,10 +103,7 @@ fn next_option(buf: &[u8], prev: u16) -> Result<Option<(CoapOption<'_>, &[u8])>,
         .and_then(|n| u16::try_from(n).ok())
         .ok_or(ParseError::BadOption)?;
     let len = usize::try_from(len).map_err(|_| ParseError::Truncated)?;
-    if rest.len() < len {
-        return Err(ParseError::Truncated);
-    }
-    let (value, rest) = rest.split_at(len);
+    let (value, rest) = rest.split_at_checked(len).ok_or(ParseError::Truncated)?;
     Ok(Some((CoapOption { number, value }, rest)))
 }
 
@@ -163,10 +160,7 @@ impl<'a> Message<'a> {
                 return Err(ParseError::BadOption);
             }
         }
-        if rest.len() < tkl {
-            return Err(ParseError::Truncated);
-        }
-        let (token, after_token) = rest.split_at(tkl);
+        let (token, after_token) = rest.split_at_checked(tkl).ok_or(ParseError::Truncated)?;
 
         // Walk the options once; whatever follows is the marker and payload.
         let mut cursor = after_token;

@@ -1,6 +1,7 @@
 //! Content formats: each module encodes into a [`crate::buf::Writer`] and decodes from a
 //! borrowed slice without allocating.
 
+pub mod float;
 pub mod link;
 pub mod opaque;
 pub mod text;

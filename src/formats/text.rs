@@ -4,20 +4,19 @@
 //! strings as they are, integers and time in decimal, booleans `0`/`1`, object links
 //! `oid:iid`, floats in decimal, opaque values in base64.
 //!
-//! Floats are written with the fewest significant digits that read back to the same bits,
-//! without `core::fmt`: [`encode_f64`] generates exact decimal digits with a small
-//! fixed-size big integer and checks each candidate with `str::parse::<f64>`.
+//! Floats are written with the fewest significant digits that read back to the same bits
+//! and parsed with correct rounding by [`super::float`], without `core::fmt` or `core`'s
+//! float parser.
 
 use crate::buf::Writer;
 use crate::formats::FormatError;
 use crate::model::{ResourceType, Value};
-use core::cmp::Ordering;
 
 /// Writes `v` as LwM2M plain text.
 ///
 /// Strings and CoRE links are written as they are, integers, unsigned integers and time in
 /// decimal, booleans as `0` or `1`, object links as `oid:iid`, opaque values in base64
-/// (with `=` padding) and floats by [`encode_f64`]. A non-finite float gives
+/// (with `=` padding) and floats by [`super::float::write_shortest`]. A non-finite float gives
 /// [`FormatError::OutOfRange`]. On [`FormatError::NoSpace`] the writer may hold part of the
 /// value: the caller truncates it back to its length before the call.
 pub fn encode(v: &Value<'_>, w: &mut Writer<'_>) -> Result<(), FormatError> {
@@ -32,7 +31,7 @@ pub fn encode(v: &Value<'_>, w: &mut Writer<'_>) -> Result<(), FormatError> {
             w.put_u64_dec(u64::from(iid))?;
         }
         Value::Opaque(data) => encode_base64(data, w)?,
-        Value::Float(f) => encode_f64(f, w)?,
+        Value::Float(f) => super::float::write_shortest(f, w)?,
     }
     Ok(())
 }
@@ -119,20 +118,7 @@ fn decode_u16(data: &[u8]) -> Result<u16, FormatError> {
 }
 
 fn decode_f64(data: &[u8]) -> Result<f64, FormatError> {
-    // Only the characters of a decimal number: this keeps out `inf`, `nan`, `infinity`.
-    if data.is_empty()
-        || !data
-            .iter()
-            .all(|&c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'))
-    {
-        return Err(FormatError::Malformed);
-    }
-    let s = utf8(data)?;
-    let v: f64 = s.parse().map_err(|_| FormatError::Malformed)?;
-    if !v.is_finite() {
-        return Err(FormatError::OutOfRange);
-    }
-    Ok(v)
+    super::float::parse(data)
 }
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -159,294 +145,6 @@ pub fn encode_base64(data: &[u8], w: &mut Writer<'_>) -> Result<(), FormatError>
     Ok(())
 }
 
-// ---- float to shortest decimal ------------------------------------------------------------
-
-/// Words of the big integer: 1280 bits. The largest intermediate is below 2^1140
-/// (a 53-bit mantissa times 10^324 for the smallest subnormal).
-const WORDS: usize = 40;
-
-/// A fixed-size unsigned big integer, least significant word first; words at `used` and
-/// above are zero.
-#[derive(Clone, Copy)]
-struct Big {
-    w: [u32; WORDS],
-    used: usize,
-}
-
-impl Big {
-    fn from_u64(v: u64) -> Big {
-        let mut b = Big {
-            w: [0; WORDS],
-            used: 2,
-        };
-        for (i, word) in b.w.iter_mut().take(2).enumerate() {
-            // Keeps the low 32 bits by design.
-            *word = (v >> (32 * i)) as u32;
-        }
-        b
-    }
-
-    fn mul_small(&mut self, m: u32) {
-        let mut carry = 0u64;
-        for word in self.w.iter_mut().take(self.used) {
-            let t = u64::from(*word) * u64::from(m) + carry;
-            // Low half kept, high half carried.
-            *word = t as u32;
-            carry = t >> 32;
-        }
-        if carry != 0 {
-            // The bounds above keep every value inside WORDS words.
-            if let Some(word) = self.w.get_mut(self.used) {
-                *word = carry as u32;
-                self.used += 1;
-            }
-        }
-    }
-
-    fn mul_pow2(&mut self, mut n: u32) {
-        while n >= 31 {
-            self.mul_small(1 << 31);
-            n -= 31;
-        }
-        self.mul_small(1 << n);
-    }
-
-    fn mul_pow10(&mut self, mut n: u32) {
-        while n >= 9 {
-            self.mul_small(1_000_000_000);
-            n -= 9;
-        }
-        self.mul_small(10u32.pow(n));
-    }
-
-    fn cmp(&self, o: &Big) -> Ordering {
-        let n = self.used.max(o.used);
-        for (a, b) in self.w.iter().take(n).rev().zip(o.w.iter().take(n).rev()) {
-            match a.cmp(b) {
-                Ordering::Equal => {}
-                other => return other,
-            }
-        }
-        Ordering::Equal
-    }
-
-    /// `self -= o`; only called with `self >= o`.
-    fn sub(&mut self, o: &Big) {
-        let n = self.used.max(o.used);
-        let mut borrow = false;
-        for (a, &b) in self.w.iter_mut().zip(o.w.iter()).take(n) {
-            let (d1, b1) = a.overflowing_sub(b);
-            let (d2, b2) = d1.overflowing_sub(u32::from(borrow));
-            *a = d2;
-            borrow = b1 || b2;
-        }
-        self.used = n;
-    }
-
-    fn is_zero(&self) -> bool {
-        self.w.iter().take(self.used).all(|&w| w == 0)
-    }
-}
-
-/// The first 17 significant decimal digits of a positive finite `v`, the decimal exponent
-/// of the first digit, and how the rest compares with half a unit of the 17th digit.
-struct Digits {
-    d: [u8; 17],
-    exp: i32,
-    rest_vs_half: Ordering,
-    rest_zero: bool,
-}
-
-fn exact_digits(v: f64) -> Digits {
-    let bits = v.to_bits();
-    let frac = bits & ((1u64 << 52) - 1);
-    // The exponent field is 11 bits wide.
-    let biased = ((bits >> 52) & 0x7ff) as i32;
-    let (mant, e2) = if biased == 0 {
-        (frac, -1074)
-    } else {
-        (frac | (1u64 << 52), biased - 1075)
-    };
-    // floor(log2 v), then an estimate of floor(log10 v) that is exact or one too small.
-    let log2 = 63 - mant.leading_zeros() as i32 + e2;
-    let mut exp = (log2 * 78913) >> 18;
-
-    let mut num = Big::from_u64(mant);
-    let mut den = Big::from_u64(1);
-    if e2 > 0 {
-        num.mul_pow2(e2.unsigned_abs());
-    } else {
-        den.mul_pow2(e2.unsigned_abs());
-    }
-    if exp >= 0 {
-        den.mul_pow10(exp.unsigned_abs());
-    } else {
-        num.mul_pow10(exp.unsigned_abs());
-    }
-    // Bring num/den into [1, 10).
-    loop {
-        let mut ten_den = den;
-        ten_den.mul_small(10);
-        if num.cmp(&ten_den) == Ordering::Less {
-            break;
-        }
-        den = ten_den;
-        exp += 1;
-    }
-    while num.cmp(&den) == Ordering::Less {
-        num.mul_small(10);
-        exp -= 1;
-    }
-    let mut d = [0u8; 17];
-    let count = d.len();
-    for (i, digit) in d.iter_mut().enumerate() {
-        let mut q = 0u8;
-        while q < 9 && num.cmp(&den) != Ordering::Less {
-            num.sub(&den);
-            q += 1;
-        }
-        *digit = q;
-        if i + 1 < count {
-            num.mul_small(10);
-        }
-    }
-    let rest_zero = num.is_zero();
-    num.mul_small(2);
-    Digits {
-        d,
-        exp,
-        rest_vs_half: num.cmp(&den),
-        rest_zero,
-    }
-}
-
-/// Writes the decimal digits of `mant` (exactly `p` digits, first one non-zero) whose first
-/// digit has decimal exponent `exp`: plain notation for exponents -6..=20, else `d.ddde-N`.
-/// Integral values keep a `.0` so that the text reads as a float.
-fn put_decimal(
-    mut mant: u64,
-    mut p: usize,
-    exp: i32,
-    w: &mut Writer<'_>,
-) -> Result<(), FormatError> {
-    while p > 1 && mant % 10 == 0 {
-        mant /= 10;
-        p -= 1;
-    }
-    let mut tmp = [0u8; 20];
-    let digits = crate::util::u64_to_dec(mant, &mut tmp);
-    if (0..21).contains(&exp) {
-        let int_len = exp.unsigned_abs() as usize + 1;
-        if digits.len() <= int_len {
-            w.put(digits)?;
-            for _ in digits.len()..int_len {
-                w.put_u8(b'0')?;
-            }
-            w.put(b".0")?;
-        } else {
-            let (int, frac) = digits.split_at_checked(int_len).unwrap_or((digits, &[]));
-            w.put(int)?;
-            w.put_u8(b'.')?;
-            w.put(frac)?;
-        }
-    } else if (-6..0).contains(&exp) {
-        w.put(b"0.")?;
-        for _ in 1..exp.unsigned_abs() {
-            w.put_u8(b'0')?;
-        }
-        w.put(digits)?;
-    } else {
-        let (first, rest) = digits.split_at_checked(1).unwrap_or((digits, &[]));
-        w.put(first)?;
-        if !rest.is_empty() {
-            w.put_u8(b'.')?;
-            w.put(rest)?;
-        }
-        w.put_u8(b'e')?;
-        w.put_i64_dec(i64::from(exp))?;
-    }
-    Ok(())
-}
-
-/// Formats the candidate into `buf` and tells whether it parses back to `v`. Returns the
-/// length written.
-fn candidate(v: f64, mant: u64, p: usize, exp: i32, buf: &mut [u8; 32]) -> Option<usize> {
-    let mut w = Writer::new(buf);
-    put_decimal(mant, p, exp, &mut w).ok()?;
-    let parsed: f64 = core::str::from_utf8(w.written()).ok()?.parse().ok()?;
-    if parsed.to_bits() == v.to_bits() {
-        Some(w.len())
-    } else {
-        None
-    }
-}
-
-/// Writes a finite float in the shortest decimal form that `str::parse::<f64>` reads back
-/// to the same bits: `21.0`, `-0.5`, `0.1`, `1e21`, `5e-324`, `-0.0`. Plain notation is used
-/// for decimal exponents -6 to 20 and `e` notation beyond. NaN and infinities give
-/// [`FormatError::OutOfRange`].
-pub fn encode_f64(v: f64, w: &mut Writer<'_>) -> Result<(), FormatError> {
-    if !v.is_finite() {
-        return Err(FormatError::OutOfRange);
-    }
-    if v.is_sign_negative() {
-        w.put_u8(b'-')?;
-    }
-    let a = v.abs();
-    if a == 0.0 {
-        w.put(b"0.0")?;
-        return Ok(());
-    }
-    let digits = exact_digits(a);
-    let mut buf = [0u8; 32];
-    let mut trunc = 0u64;
-    let mut pow = 1u64;
-    for p in 1..=digits.d.len() {
-        let next = digits.d.get(p).copied();
-        trunc = trunc * 10 + u64::from(digits.d.get(p - 1).copied().unwrap_or(0));
-        pow *= 10;
-        // How the dropped digits compare with half a unit of the last kept digit.
-        let tail = match next {
-            Some(5) => {
-                let more = digits.d.iter().skip(p + 1).any(|&x| x != 0);
-                if more || !digits.rest_zero {
-                    Ordering::Greater
-                } else {
-                    Ordering::Equal
-                }
-            }
-            Some(n) => n.cmp(&5),
-            None => digits.rest_vs_half,
-        };
-        let (up_mant, up_p, up_exp) = if trunc + 1 == pow {
-            (pow / 10, p, digits.exp + 1)
-        } else {
-            (trunc + 1, p, digits.exp)
-        };
-        let down = (trunc, p, digits.exp);
-        let up = (up_mant, up_p, up_exp);
-        let (first, second) = if tail == Ordering::Greater {
-            (up, down)
-        } else {
-            (down, up)
-        };
-        for (mant, pp, exp) in [first, second] {
-            if let Some(len) = candidate(a, mant, pp, exp, &mut buf) {
-                w.put(buf.get(..len).unwrap_or(&[]))?;
-                return Ok(());
-            }
-        }
-    }
-    // Unreachable for finite input (the nearest 17-digit decimal always reads back), but
-    // never panic: write the nearest 17-digit form.
-    let n = if digits.rest_vs_half == Ordering::Greater {
-        trunc + 1
-    } else {
-        trunc
-    };
-    put_decimal(n, 17, digits.exp, w)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,7 +159,7 @@ mod tests {
     fn fenc(f: f64) -> std::string::String {
         let mut b = [0u8; 40];
         let mut w = Writer::new(&mut b);
-        encode_f64(f, &mut w).unwrap();
+        crate::formats::float::write_shortest(f, &mut w).unwrap();
         std::string::String::from_utf8(w.written().to_vec()).unwrap()
     }
 
@@ -545,9 +243,9 @@ mod tests {
     fn float_non_finite_is_out_of_range() {
         let mut b = [0u8; 40];
         let mut w = Writer::new(&mut b);
-        assert_eq!(encode_f64(f64::NAN, &mut w), Err(FormatError::OutOfRange));
+        assert_eq!(crate::formats::float::write_shortest(f64::NAN, &mut w), Err(FormatError::OutOfRange));
         assert_eq!(
-            encode_f64(f64::INFINITY, &mut w),
+            crate::formats::float::write_shortest(f64::INFINITY, &mut w),
             Err(FormatError::OutOfRange)
         );
         assert_eq!(
@@ -561,7 +259,7 @@ mod tests {
     fn float_no_space() {
         let mut b = [0u8; 3];
         let mut w = Writer::new(&mut b);
-        assert_eq!(encode_f64(0.125, &mut w), Err(FormatError::NoSpace));
+        assert_eq!(crate::formats::float::write_shortest(0.125, &mut w), Err(FormatError::NoSpace));
     }
 
     #[test]
@@ -579,7 +277,7 @@ mod tests {
             }
             n += 1;
             let mut w = Writer::new(&mut b);
-            encode_f64(f, &mut w).unwrap();
+            crate::formats::float::write_shortest(f, &mut w).unwrap();
             let s = core::str::from_utf8(w.written()).unwrap();
             let back: f64 = s.parse().unwrap();
             assert_eq!(back.to_bits(), f.to_bits(), "{s}");

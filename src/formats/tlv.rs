@@ -286,20 +286,19 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
             Value::Opaque(b) => b,
             Value::Integer(i) | Value::Time(i) => int_bytes(i, &mut num),
             Value::Unsigned(u) => uint_bytes(u, &mut num),
-            Value::Float(f) => {
-                let narrow = f as f32;
-                if f64::from(narrow).to_bits() == f.to_bits() {
+            Value::Float(f) => match f32_bits(f) {
+                Some(bits) => {
                     num = [0; 8];
-                    let b4 = narrow.to_be_bytes();
-                    for (d, s) in num.iter_mut().zip(b4) {
+                    for (d, s) in num.iter_mut().zip(bits.to_be_bytes()) {
                         *d = s;
                     }
                     num.get(..4).unwrap_or(&[])
-                } else {
+                }
+                None => {
                     num = f.to_be_bytes();
                     &num
                 }
-            }
+            },
             Value::Boolean(b) => {
                 num = [u8::from(b), 0, 0, 0, 0, 0, 0, 0];
                 num.get(..1).unwrap_or(&[])
@@ -389,6 +388,33 @@ fn parse_one(data: &[u8]) -> Result<(Tlv<'_>, &[u8]), FormatError> {
     };
     let (value, rest) = rest.split_at_checked(len).ok_or(FormatError::Malformed)?;
     Ok((Tlv { kind, id, value }, rest))
+}
+
+/// The bits of `f` as an f32 when the conversion is exact, computed on the bit patterns
+/// so that no soft-float conversion routine is linked on single-precision FPUs. Infinities
+/// and NaNs stay 8 bytes.
+fn f32_bits(f: f64) -> Option<u32> {
+    let bits = f.to_bits();
+    let sign = ((bits >> 32) as u32) & 0x8000_0000;
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let mant = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        // Zero; f64 subnormals are far below the f32 range.
+        return (mant == 0).then_some(sign);
+    }
+    let e = exp - 1023;
+    let (shift, biased) = match e {
+        -126..=127 => (29u32, (e + 127) as u32),
+        // f32 subnormal: the implicit bit becomes explicit, shifted further.
+        -149..=-127 => ((29 + (-126 - e)) as u32, 0),
+        _ => return None,
+    };
+    let full = if biased == 0 { mant | (1u64 << 52) } else { mant };
+    let dropped = full & ((1u64 << shift) - 1);
+    if dropped != 0 {
+        return None;
+    }
+    Some(sign | (biased << 23) | (full >> shift) as u32)
 }
 
 /// Iterates over the TLV entries at one level of a payload.
@@ -547,6 +573,27 @@ fn be_int(raw: &[u8]) -> Result<i64, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn f32_bits_matches_the_exact_conversion() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut check = |f: f64| {
+            let narrow = f as f32;
+            let exact = f.is_finite() && f64::from(narrow).to_bits() == f.to_bits();
+            assert_eq!(f32_bits(f), exact.then(|| narrow.to_bits()), "{f:e}");
+        };
+        for f in [0.0, -0.0, 1.0, 21.5, 0.1, f64::from(f32::MAX), f64::from(f32::MIN_POSITIVE), 1e-45, f64::INFINITY, f64::NAN] {
+            check(f);
+        }
+        for i in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Half random f64 bits, half values that came from an f32.
+            let f = if i % 2 == 0 { f64::from_bits(x) } else { f64::from(f32::from_bits(x as u32)) };
+            check(f);
+        }
+    }
     use std::vec::Vec;
 
     /// LwM2M Core 1.1, 7.4.3.2, Read on /3/0: the Device object instance.
