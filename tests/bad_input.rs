@@ -321,6 +321,28 @@ fn unknown_critical_option_gets_4_02() {
 }
 
 #[test]
+fn non_request_with_unknown_critical_option_is_rejected_silently() {
+    let mut p = packet(MessageType::NonConfirmable, RequestType::Get, "/3/0/0");
+    p.add_option(CoapOption::Unknown(2049), b"?".to_vec());
+    let (out, events) = feed_checked(&p.to_bytes().unwrap());
+    assert!(out.is_empty(), "{out:02x?}");
+    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::BadOption }]);
+}
+
+#[test]
+fn con_response_with_unknown_critical_option_gets_rst() {
+    let mut p = Packet::new();
+    p.header.set_type(MessageType::Confirmable);
+    p.header.code = MessageClass::Response(ResponseType::Content);
+    p.header.message_id = MID;
+    p.set_token(TOKEN.to_vec());
+    p.add_option(CoapOption::Unknown(2049), b"?".to_vec());
+    let (out, events) = feed_checked(&p.to_bytes().unwrap());
+    assert_eq!(out, [rst(MID)]);
+    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::BadOption }]);
+}
+
+#[test]
 fn unknown_elective_option_is_ignored() {
     let mut p = packet(MessageType::Confirmable, RequestType::Get, "/3/0/0");
     p.add_option(CoapOption::Unknown(2050), b"?".to_vec());

@@ -11,6 +11,9 @@ pub mod exchange;
 pub mod registration;
 pub mod server;
 
+use core::mem::MaybeUninit;
+use core::ptr::addr_of_mut;
+
 use heapless::{Deque, String, Vec};
 
 use crate::coap::{self, opt, Code, Message, MessageBuilder, MsgType};
@@ -84,6 +87,9 @@ pub enum DropReason {
     UnknownServer = 5,
     /// Larger than `MAX_MESSAGE_SIZE`.
     TooLarge = 6,
+    /// A non-confirmable request or a response with a critical option the client does not
+    /// know (RFC 7252 section 5.4.1: rejected; a confirmable response gets RST).
+    BadOption = 7,
 }
 
 /// Something the application should know about.
@@ -148,35 +154,55 @@ pub struct Client {
 impl Client {
     /// A client for `config`; `seed` (random bytes) picks the first message id.
     pub fn new(config: &Config<'_>, seed: u16) -> Result<Client, ConfigError> {
+        let mut slot = MaybeUninit::uninit();
+        Client::init_in_place(&mut slot, config, seed)?;
+        // SAFETY: init_in_place returned Ok, so every field of the slot is initialised.
+        Ok(unsafe { slot.assume_init() })
+    }
+
+    /// Initialises a client in `slot` without building it on the stack first (the message
+    /// buffers make a client a few kilobytes: firmware stacks are smaller than that).
+    pub fn init_in_place<'s>(
+        slot: &'s mut MaybeUninit<Client>,
+        config: &Config<'_>,
+        seed: u16,
+    ) -> Result<&'s mut Client, ConfigError> {
         let endpoint = String::try_from(config.endpoint).map_err(|_| ConfigError::BadEndpoint)?;
         if endpoint.is_empty() || !endpoint.bytes().all(query_safe) {
             return Err(ConfigError::BadEndpoint);
         }
-        if config.servers.is_empty() {
+        if config.servers.is_empty() || config.servers.len() > MAX_SERVERS {
             return Err(ConfigError::ServerCount);
         }
-        let mut servers = Vec::new();
+        let p = slot.as_mut_ptr();
+        // SAFETY: `p` points to writable, aligned storage for a Client. Each field is
+        // written once through a raw field pointer (no reference to uninitialised memory
+        // is formed), and the byte arrays are plain data, valid when zeroed.
+        unsafe {
+            addr_of_mut!((*p).endpoint).write(endpoint);
+            addr_of_mut!((*p).version).write(config.version);
+            addr_of_mut!((*p).margin_s).write(config.update_margin_s);
+            addr_of_mut!((*p).servers).write(Vec::new());
+            addr_of_mut!((*p).next_mid).write(seed);
+            addr_of_mut!((*p).dedup).write(Dedup::new());
+            addr_of_mut!((*p).reply.buf).write_bytes(0, 1);
+            addr_of_mut!((*p).reply.len).write(0);
+            addr_of_mut!((*p).reply.server).write(0);
+            addr_of_mut!((*p).reply.message_id).write(0);
+            addr_of_mut!((*p).reply.unsent).write(false);
+            addr_of_mut!((*p).control).write(None);
+            addr_of_mut!((*p).control_buf).write([0; 4]);
+            addr_of_mut!((*p).tx).write_bytes(0, 1);
+            addr_of_mut!((*p).events).write(Deque::new());
+            addr_of_mut!((*p).events_lost).write(0);
+        }
+        // SAFETY: every field was initialised above.
+        let client = unsafe { slot.assume_init_mut() };
         for (i, s) in config.servers.iter().enumerate() {
             let index = u16::try_from(i).map_err(|_| ConfigError::ServerCount)?;
             let server = Server::new(s, index).map_err(ConfigError::Server)?;
-            servers.push(server).map_err(|_| ConfigError::ServerCount)?;
-        }
-        let mut client = Client {
-            endpoint,
-            version: config.version,
-            margin_s: config.update_margin_s,
-            servers,
-            next_mid: seed,
-            dedup: Dedup::new(),
-            reply: Reply { buf: [0; MAX_MESSAGE_SIZE], len: 0, server: 0, message_id: 0, unsent: false },
-            control: None,
-            control_buf: [0; 4],
-            tx: [0; MAX_MESSAGE_SIZE],
-            events: Deque::new(),
-            events_lost: 0,
-        };
-        for i in 0..client.servers.len() {
-            client.push_event(Event::ConnectionNeeded { server: slot(i) });
+            client.servers.push(server).map_err(|_| ConfigError::ServerCount)?;
+            client.push_event(Event::ConnectionNeeded { server: slot_of(i) });
         }
         Ok(client)
     }
@@ -284,6 +310,13 @@ impl Client {
         match msg.mtype() {
             MsgType::Con if code.is_empty() => self.reset(server, msg.message_id()),
             MsgType::Ack | MsgType::Rst if code.is_empty() => self.empty_ack_or_reset(server, &msg, now),
+            _ if code.is_response() && msg.first_unknown_critical(|_| false).is_some() => {
+                // No critical option is understood in a response (Block1/Block2 included).
+                if msg.mtype() == MsgType::Con {
+                    self.reset(server, msg.message_id());
+                }
+                self.push_event(Event::Dropped { server, reason: DropReason::BadOption })
+            }
             MsgType::Ack if code.is_response() => self.response(server, &msg, now),
             MsgType::Con | MsgType::Non if code.is_response() => self.separate_response(server, &msg, now),
             MsgType::Con | MsgType::Non if code.is_request() => self.request(server, &msg, now, platform),
@@ -401,6 +434,10 @@ impl Client {
             self.dedup.forget(server, msg.message_id());
             return self.push_event(Event::Dropped { server, reason: DropReason::Busy });
         }
+        if !con && msg.first_unknown_critical(known_request_option).is_some() {
+            // A NON request is rejected by silence; a CON one gets 4.02 below.
+            return self.push_event(Event::Dropped { server, reason: DropReason::BadOption });
+        }
         let (mtype, mid) = if con { (MsgType::Ack, msg.message_id()) } else { (MsgType::Non, self.mid()) };
         let len = respond(&mut self.reply.buf, mtype, mid, msg, |path, b| {
             route(path, msg, &mut self.servers, platform, b)
@@ -429,7 +466,7 @@ impl Client {
         for i in 0..self.servers.len() {
             if let Some(len) = self.poll_server(i, now, platform) {
                 let data = self.tx.get(..len).unwrap_or(&[]);
-                return Some(Transmit { server: slot(i), data });
+                return Some(Transmit { server: slot_of(i), data });
             }
         }
         None
@@ -448,7 +485,7 @@ impl Client {
                 Timer::GiveUp => {
                     let o = s.reg.on_failure(now);
                     if let Some(o) = o {
-                        self.outcome(slot(i), o);
+                        self.outcome(slot_of(i), o);
                     }
                 }
             }
@@ -482,7 +519,7 @@ impl Client {
                 // The request does not fit the message buffer: a failure like a timeout.
                 let o = s.reg.on_failure(now);
                 if let Some(o) = o {
-                    self.outcome(slot(i), o);
+                    self.outcome(slot_of(i), o);
                 }
                 None
             }
@@ -491,7 +528,7 @@ impl Client {
 }
 
 /// Server slot numbers fit a byte: `MAX_SERVERS` is at most 8 (checked by `build.rs`).
-fn slot(i: usize) -> u8 {
+fn slot_of(i: usize) -> u8 {
     u8::try_from(i).unwrap_or(u8::MAX)
 }
 

@@ -1,7 +1,8 @@
 //! `tern_client_*`: the client as C sees it, in storage the caller provides.
 
 use core::ffi::{c_char, c_void};
-use core::mem::{align_of, size_of};
+use core::mem::{align_of, size_of, MaybeUninit};
+use core::ptr::addr_of_mut;
 
 use heapless::Vec;
 
@@ -178,20 +179,20 @@ unsafe fn init(
         update_margin_s: cfg.update_margin_s,
         servers: &servers,
     };
-    let core = Client::new(&config, u16::from_le_bytes(seed)).map_err(|_| TERN_STATUS_INVALID_ARG)?;
-    let value = tern_client_t {
-        magic: MAGIC,
-        core,
-        platform: plat,
-        device: Device::new(info),
-        objects: Vec::new(),
-        connections: [core::ptr::null_mut(); MAX_SERVERS],
-        rx: [0; MAX_MESSAGE_SIZE],
-    };
     let slot = storage.cast::<tern_client_t>();
     // SAFETY: `storage` is non-null, aligned and at least size_of::<tern_client_t>() bytes.
+    // Fields are written in place through raw pointers (the client is too large to build
+    // on a firmware stack); the magic, written last, marks the client as usable.
     unsafe {
-        slot.write(value);
+        addr_of_mut!((*slot).magic).write(0);
+        let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
+        Client::init_in_place(core, &config, u16::from_le_bytes(seed)).map_err(|_| TERN_STATUS_INVALID_ARG)?;
+        addr_of_mut!((*slot).platform).write(plat);
+        addr_of_mut!((*slot).device).write(Device::new(info));
+        addr_of_mut!((*slot).objects).write(Vec::new());
+        addr_of_mut!((*slot).connections).write([core::ptr::null_mut(); MAX_SERVERS]);
+        addr_of_mut!((*slot).rx).write_bytes(0, 1);
+        addr_of_mut!((*slot).magic).write(MAGIC);
         *client = slot;
     }
     Ok(())

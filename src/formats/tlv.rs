@@ -577,7 +577,7 @@ mod tests {
     #[test]
     fn f32_bits_matches_the_exact_conversion() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut check = |f: f64| {
+        let check = |f: f64| {
             let narrow = f as f32;
             let exact = f.is_finite() && f64::from(narrow).to_bits() == f.to_bits();
             assert_eq!(f32_bits(f), exact.then(|| narrow.to_bits()), "{f:e}");
