@@ -67,6 +67,36 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
+/// `bytes` as a `str` when it is valid UTF-8 (RFC 3629: no overlong forms, no surrogates,
+/// nothing above U+10FFFF). A compact validator: `core::str::from_utf8` is several times
+/// larger on a Cortex-M.
+pub fn utf8(bytes: &[u8]) -> Option<&str> {
+    let mut rest = bytes;
+    while let Some((&lead, tail)) = rest.split_first() {
+        let (len, min) = match lead {
+            0x00..=0x7f => (0usize, 0u32),
+            0xc2..=0xdf => (1, 0x80),
+            0xe0..=0xef => (2, 0x800),
+            0xf0..=0xf4 => (3, 0x1_0000),
+            _ => return None,
+        };
+        let cont = tail.get(..len)?;
+        let mut cp = u32::from(lead) & (0x7f >> len);
+        for &c in cont {
+            if c & 0xc0 != 0x80 {
+                return None;
+            }
+            cp = (cp << 6) | u32::from(c & 0x3f);
+        }
+        if cp < min || cp > 0x10_ffff || (0xd800..=0xdfff).contains(&cp) {
+            return None;
+        }
+        rest = tail.get(len..)?;
+    }
+    // SAFETY: every sequence was checked above to be well-formed UTF-8.
+    Some(unsafe { core::str::from_utf8_unchecked(bytes) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +109,30 @@ mod tests {
             }
         }
         assert_eq!(div_rem_u64(5, 0), (0, 0));
+    }
+
+    #[test]
+    fn utf8_agrees_with_core() {
+        let cases: &[&[u8]] = &[
+            b"", b"abc", "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}".as_bytes(),
+            &[0xc0, 0x80], &[0xc1, 0xbf], &[0xe0, 0x80, 0x80], &[0xed, 0xa0, 0x80], &[0xf4, 0x90, 0x80, 0x80],
+            &[0xf5, 0x80, 0x80, 0x80], &[0x80], &[0xe2, 0x82], &[0xff], &[0xf0, 0x9f, 0x98, 0x80],
+        ];
+        for c in cases {
+            assert_eq!(utf8(c), core::str::from_utf8(c).ok(), "{c:02x?}");
+        }
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        for _ in 0..300_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 5) as usize;
+            // Bias towards the interesting lead bytes.
+            let bytes: std::vec::Vec<u8> = (0..len).map(|i| (x >> (8 * i + 3)) as u8 | if i == 0 { 0xc0 } else { 0 }).collect();
+            assert_eq!(utf8(&bytes), core::str::from_utf8(&bytes).ok(), "{bytes:02x?}");
+            let raw: std::vec::Vec<u8> = (0..len).map(|i| (x >> (8 * i)) as u8).collect();
+            assert_eq!(utf8(&raw), core::str::from_utf8(&raw).ok(), "{raw:02x?}");
+        }
     }
 
     #[test]

@@ -82,7 +82,7 @@ unsafe fn str_arg<'a>(s: tern_str_t) -> Result<&'a str, tern_status_t> {
     }
     // SAFETY: guaranteed by the caller.
     let bytes = unsafe { core::slice::from_raw_parts(s.ptr.cast::<u8>(), s.len) };
-    core::str::from_utf8(bytes).map_err(|_| TERN_STATUS_INVALID_ARG)
+    crate::util::utf8(bytes).ok_or(TERN_STATUS_INVALID_ARG)
 }
 
 /// A live client from a pointer, or the status to return.
@@ -527,28 +527,45 @@ impl tern_client_t {
     fn event(&mut self, e: Event, now: u64) {
         use tern_event_kind_t::*;
         use tern_log_level_t::*;
-        match e {
-            Event::ConnectionNeeded { server } => self.open_connection(server, now),
-            Event::ConnectionDone { server } => self.close_connection(usize::from(server)),
-            Event::Registered { server } => self.emit(TERN_EVENT_REGISTERED, server, 0, 0),
-            Event::RegistrationRejected { server, code } => {
-                self.log(TERN_LOG_ERROR, b"registration rejected\0", server, code_num(code));
-                self.emit(TERN_EVENT_REGISTRATION_REJECTED, server, code_num(code) as u16, 0);
-            }
-            Event::RegistrationRetry { server, delay_ms } => {
-                self.log(TERN_LOG_WARN, b"registration failed, retrying\0", server, delay_ms);
-                self.emit(TERN_EVENT_REGISTRATION_RETRY, server, 0, delay_ms);
-            }
-            Event::Updated { server } => self.emit(TERN_EVENT_UPDATED, server, 0, 0),
-            Event::UpdateFailed { server } => {
-                self.log(TERN_LOG_WARN, b"update failed, registering again\0", server, 0);
-                self.emit(TERN_EVENT_UPDATE_FAILED, server, 0, 0);
-            }
-            Event::Deregistered { server } => self.emit(TERN_EVENT_DEREGISTERED, server, 0, 0),
+        // (event for the application, server, code, value, log line)
+        type Log = Option<(tern_log_level_t, &'static [u8])>;
+        let (kind, server, code, value, log): (_, u8, u32, u32, Log) = match e {
+            Event::ConnectionNeeded { server } => return self.open_connection(server, now),
+            Event::ConnectionDone { server } => return self.close_connection(usize::from(server)),
+            Event::Registered { server } => (Some(TERN_EVENT_REGISTERED), server, 0, 0, None),
+            Event::RegistrationRejected { server, code } => (
+                Some(TERN_EVENT_REGISTRATION_REJECTED),
+                server,
+                code_num(code),
+                0,
+                Some((TERN_LOG_ERROR, b"registration rejected\0")),
+            ),
+            Event::RegistrationRetry { server, delay_ms } => (
+                Some(TERN_EVENT_REGISTRATION_RETRY),
+                server,
+                0,
+                delay_ms,
+                Some((TERN_LOG_WARN, b"registration failed, retrying\0")),
+            ),
+            Event::Updated { server } => (Some(TERN_EVENT_UPDATED), server, 0, 0, None),
+            Event::UpdateFailed { server } => (
+                Some(TERN_EVENT_UPDATE_FAILED),
+                server,
+                0,
+                0,
+                Some((TERN_LOG_WARN, b"update failed, registering again\0")),
+            ),
+            Event::Deregistered { server } => (Some(TERN_EVENT_DEREGISTERED), server, 0, 0, None),
             Event::Dropped { server, reason } => {
-                self.log(TERN_LOG_DEBUG, b"dropped a datagram\0", server, reason as u32);
+                (None, server, 0, reason as u32, Some((TERN_LOG_DEBUG, b"dropped a datagram\0")))
             }
-            Event::EventsLost { count } => self.log(TERN_LOG_WARN, b"events lost\0", u8::MAX, u32::from(count)),
+            Event::EventsLost { count } => (None, u8::MAX, 0, u32::from(count), Some((TERN_LOG_WARN, b"events lost\0"))),
+        };
+        if let Some((level, msg)) = log {
+            self.log(level, msg, server, if code != 0 { code } else { value });
+        }
+        if let Some(kind) = kind {
+            self.emit(kind, server, u16::try_from(code).unwrap_or(0), value);
         }
     }
 

@@ -104,8 +104,8 @@ unsafe fn from_c<'a>(v: &'a tern_value_t, kind: ResourceType) -> Option<Value<'a
     };
     Some(match kind {
         ResourceType::None => return None,
-        ResourceType::String => Value::String(core::str::from_utf8(bytes()?).ok()?),
-        ResourceType::CoreLnk => Value::CoreLnk(core::str::from_utf8(bytes()?).ok()?),
+        ResourceType::String => Value::String(crate::util::utf8(bytes()?)?),
+        ResourceType::CoreLnk => Value::CoreLnk(crate::util::utf8(bytes()?)?),
         ResourceType::Opaque => Value::Opaque(bytes()?),
         ResourceType::Integer => Value::Integer(v.i),
         ResourceType::Time => Value::Time(v.i),

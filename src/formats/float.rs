@@ -7,30 +7,48 @@
 //! - [`write_shortest`] writes the shortest digit string that reads back to the same bits
 //!   (when several are equally short, the one nearest the value: the same digits as Rust's
 //!   `{:e}`). It uses the classic exact "free-format" digit generation (the Dragon4 family:
-//!   stop as soon as the digits identify the value) on a small fixed-size big integer.
-//! - [`parse`] rounds correctly (to nearest, ties to even) whatever the number of digits. The
-//!   first 19 significant digits give the result, or its two candidates when the digits after
-//!   them leave the rounding in doubt; then the input is compared digit by digit with the
-//!   exact decimal expansion of the halfway point between the candidates.
+//!   stop as soon as the digits identify the value) on small fixed-size big integers.
+//! - [`parse`] rounds correctly (to nearest, ties to even) whatever the number of digits, as
+//!   an exact big rational: the digits make a numerator, the power of ten a numerator or
+//!   denominator factor, and a shift-and-subtract division gives the bits, rounded with the
+//!   remainder. Digits beyond the first [`KEEP`] significant ones only leave a sticky digit
+//!   (see there why that keeps the rounding exact), so the big integers stay bounded.
 //!
-//! Memory: nothing is allocated. A big integer is `LIMBS` 32-bit limbs (136 bytes) on the
-//! stack. Worst-case stack on a Cortex-M4 (`opt-level = "z"`, LTO; summed from the `push` and
-//! `sub sp` of each frame on the deepest call path): about 650 bytes for [`write_shortest`]
-//! (three big integers, 408 bytes, in one frame) and about 470 for [`parse`] (two).
+//! Code size is what this module is written for: one small set of big-integer routines on
+//! `u32` limbs (multiply-add by a small number, subtract, compare), shared by both
+//! directions, and loops rather than fast paths. Speed is traded for it: a parse of a long or
+//! far-from-one number takes a few hundred thousand cycles on a Cortex-M4.
 //!
-//! Code size, measured by linking a crate that calls only these two functions into a Thumb-2
-//! image with `--gc-sections`: about 2.9 KB of code, plus `memclr4` and 64-bit shift helpers
-//! the firmware has anyway, and no tables. Speed is traded for size: a parse takes a 64-step
-//! shift-and-subtract division on 34-limb numbers (tens of thousands of cycles).
+//! Memory: nothing is allocated. The printer keeps three big integers of [`PRINT_LIMBS`]
+//! limbs (408 bytes) on the stack, the parser two of [`PARSE_LIMBS`] limbs (656 bytes).
 
 use crate::buf::Writer;
 use crate::formats::FormatError;
-use core::cmp::Ordering;
 
-/// Limbs in a big integer: 1088 bits. The largest value held is `10 r` during digit
-/// generation for the smallest values, below `10 s` where `s` is at most `10 * 2^1075`
+/// Limbs of the printer's big integers: 1088 bits. The largest value held is `10 r` during
+/// digit generation for the smallest values, below `10 s` where `s` is at most `10 * 2^1075`
 /// (the scale of the smallest subnormal, times ten after the correction of `k`): below 2^1082.
-const LIMBS: usize = 34;
+const PRINT_LIMBS: usize = 34;
+
+/// Significant digits the parser keeps; later ones only say whether they are all zeros.
+///
+/// Why that is exact: every `f64`, and every halfway point between two neighbours (also the
+/// one above `f64::MAX`, where rounding goes to infinity, and half the smallest subnormal),
+/// is a decimal of at most 768 significant digits (`(2m + 1) * 2^(e - 1)` is `(2m + 1) *
+/// 5^(1 - e) / 10^(1 - e)` for `e < 1`, and `(2^54 - 1) * 5^1075` has 768 digits). Let the
+/// kept digits be `D * 10^q`, the leading one at `10^P`, so `q = P - KEEP + 1 <= P - 767`.
+/// When a later digit is not zero, the value lies strictly between `D * 10^q` and
+/// `(D + 1) * 10^q`. A boundary strictly inside that interval would be at least `10^P`, so a
+/// multiple of `10^(P - 767)` and hence of `10^q`: there is none. So the value and
+/// `(10 D + 1) * 10^(q - 1)`, which lies in the same interval, round alike; the parser uses
+/// the latter.
+const KEEP: i32 = 770;
+
+/// Limbs of the parser's big integers: 2624 bits. The numerator is below `10^771` (2562
+/// bits) or, for non-negative exponents, below `10^309 / 2^e`; the denominator is `5^n` with
+/// `n <= 771 + 323` (below 2^2541). Aligned to the same bit length `L`, and with the
+/// remainder doubled while below the divisor, nothing exceeds `2^(L + 1)`.
+const PARSE_LIMBS: usize = 82;
 
 /// Bits of an `f64` holding the fraction.
 const FRAC_MASK: u64 = (1 << 52) - 1;
@@ -38,148 +56,82 @@ const FRAC_MASK: u64 = (1 << 52) - 1;
 /// The bits of positive infinity; every finite positive value has smaller bits.
 const INF_BITS: u64 = 0x7FF0_0000_0000_0000;
 
-/// A non-negative integer below 2^1088, least significant limb first. An operation that
-/// overflowed would lose the top bits; the bounds in the comments show that none does (and
-/// the tests check it).
-struct Big([u32; LIMBS]);
-
-impl Big {
-    fn new(v: u64) -> Big {
-        let mut b = Big([0; LIMBS]);
-        let [lo, hi, ..] = &mut b.0;
-        *lo = v as u32;
-        *hi = (v >> 32) as u32;
-        b
+/// `a = a * m + c`, on little-endian `u32` limbs. An overflow would lose the top bits; the
+/// bounds at the limb counts show that none happens (and the tests check it).
+#[inline(never)]
+fn mul_add(a: &mut [u32], m: u32, mut c: u32) {
+    for x in a.iter_mut() {
+        let p = u64::from(*x) * u64::from(m) + u64::from(c);
+        *x = p as u32;
+        c = (p >> 32) as u32;
     }
+    #[cfg(test)]
+    assert_eq!(c, 0, "big integer overflow");
+}
 
-    fn is_zero(&self) -> bool {
-        self.0.iter().all(|&x| x == 0)
-    }
-
-    /// The number of significant bits (0 for zero).
-    fn bit_len(&self) -> u32 {
-        let mut len = LIMBS as u32 * 32;
-        for &x in self.0.iter().rev() {
-            if x != 0 {
-                return len - x.leading_zeros();
-            }
-            len -= 32;
-        }
-        0
-    }
-
-    fn mul_small(&mut self, m: u32) {
-        let mut carry = 0u64;
-        for x in self.0.iter_mut() {
-            let p = u64::from(*x) * u64::from(m) + carry;
-            *x = p as u32;
-            carry = p >> 32;
-        }
-        #[cfg(test)]
-        assert_eq!(carry, 0, "big integer overflow");
-    }
-
-    fn mul_pow5(&mut self, mut n: u32) {
-        while n > 0 {
-            let step = n.min(13); // 5^13 < 2^32
-            self.mul_small(5u32.wrapping_pow(step));
-            n -= step;
-        }
-    }
-
-    fn mul_pow10(&mut self, n: u32) {
-        self.mul_pow5(n);
-        self.shl(n);
-    }
-
-    /// Multiplies by `2^n`.
-    fn shl(&mut self, n: u32) {
-        let limbs = (n / 32) as usize;
-        let bits = n % 32;
-        #[cfg(test)]
-        assert!(
-            self.is_zero() || self.bit_len() + n <= LIMBS as u32 * 32,
-            "big integer overflow"
-        );
-        // From the top down, so every source limb is read before it is overwritten.
-        for i in (0..LIMBS).rev() {
-            let src = |k: usize| {
-                i.checked_sub(k)
-                    .and_then(|j| self.0.get(j))
-                    .copied()
-                    .unwrap_or(0)
-            };
-            let hi = src(limbs).wrapping_shl(bits);
-            // `>> 1 >> (31 - bits)` is `>> (32 - bits)` without a shift by 32 when `bits` is 0.
-            let lo = (src(limbs + 1) >> 1).wrapping_shr(31 - bits);
-            if let Some(x) = self.0.get_mut(i) {
-                *x = hi | lo;
+/// `a = a * base^n`, in steps of the largest power of `base` that fits a limb.
+#[inline(never)]
+fn mul_pow(a: &mut [u32], base: u32, n: u32) {
+    let mut f = 1u32;
+    for _ in 0..n {
+        match f.checked_mul(base) {
+            Some(g) => f = g,
+            None => {
+                mul_add(a, f, 0);
+                f = base;
             }
         }
     }
+    mul_add(a, f, 0);
+}
 
-    /// Subtracts `o`, which must not be larger.
-    fn sub(&mut self, o: &Big) {
-        let mut borrow = false;
-        for (x, &y) in self.0.iter_mut().zip(o.0.iter()) {
-            let (d, b1) = x.overflowing_sub(y);
-            let (d, b2) = d.overflowing_sub(u32::from(borrow));
-            *x = d;
-            borrow = b1 | b2;
-        }
-    }
-
-    /// `self` against `o`.
-    fn cmp(&self, o: &Big) -> Ordering {
-        self.0.iter().rev().cmp(o.0.iter().rev())
-    }
-
-    /// `self + (b << shift)` against `c`, for `shift` 0 or 1, without a temporary: the sum is
-    /// formed from the bottom up and the most significant differing limb decides.
-    fn cmp_sum(&self, b: &Big, shift: u32, c: &Big) -> Ordering {
-        let mut carry = 0u64;
-        let mut ord = Ordering::Equal;
-        for ((&x, &y), &z) in self.0.iter().zip(b.0.iter()).zip(c.0.iter()) {
-            let s = u64::from(x) + (u64::from(y) << (shift & 1)) + carry;
-            carry = s >> 32;
-            ord = (s as u32).cmp(&z).then(ord);
-        }
-        if carry != 0 {
-            Ordering::Greater
-        } else {
-            ord
-        }
-    }
-
-    /// Replaces `self` by `self mod s` and returns `self / s`, which must be below 10.
-    fn div_rem_digit(&mut self, s: &Big) -> u8 {
-        let mut d = 0;
-        while d < 9 && self.cmp(s) != Ordering::Less {
-            self.sub(s);
-            d += 1;
-        }
-        d
+/// `a = a - b`, where `b` is not larger than `a`.
+#[inline(never)]
+fn sub(a: &mut [u32], b: &[u32]) {
+    let mut borrow = 0i64;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let d = i64::from(*x) - i64::from(y) + borrow;
+        *x = d as u32;
+        borrow = d >> 32;
     }
 }
 
-/// Sets `r / s` to the positive value `mant * 2^exp` divided by `10^k`, and returns `k`; `r`
-/// and `s` both carry an extra factor `2^extra`. The estimate of `k` is exact or one too
-/// small (`r / s` is in `[0.1, 2)`): callers correct it.
-fn scaled(r: &mut Big, s: &mut Big, mant: u64, exp: i32, extra: u32) -> i32 {
-    *r = Big::new(mant);
-    r.shl(exp.max(0) as u32 + extra);
-    *s = Big::new(1);
-    s.shl((-exp).max(0) as u32 + extra);
-    // floor(log2(value)), then k = floor(log10(2) * that) + 1 (78913 / 2^18 is log10(2) to
-    // within 2^-24, exact at this range).
-    let e2 = exp + 63 - mant.leading_zeros() as i32;
-    let k = ((e2 * 78913) >> 18) + 1;
-    if k >= 0 {
-        s.mul_pow10(k as u32);
-    } else {
-        r.mul_pow10(k.unsigned_abs());
+/// The sign (-1, 0, 1) of `a + b * m - c`.
+#[inline(never)]
+fn cmp_sum(a: &[u32], b: &[u32], m: u32, c: &[u32]) -> i8 {
+    let mut carry = 0u64;
+    let mut ord = 0i8;
+    for ((&x, &y), &z) in a.iter().zip(b).zip(c) {
+        let s = u64::from(x) + u64::from(y) * u64::from(m) + carry;
+        carry = s >> 32;
+        let s = s as u32;
+        if s != z {
+            ord = if s > z { 1 } else { -1 };
+        }
     }
-    k
+    if carry != 0 {
+        1
+    } else {
+        ord
+    }
+}
+
+/// The sign of `a - c`.
+fn cmp(a: &[u32], c: &[u32]) -> i8 {
+    cmp_sum(a, a, 0, c)
+}
+
+/// The number of significant bits (0 for zero).
+fn bit_len(a: &[u32]) -> i32 {
+    let mut len = 0;
+    let mut top = 0;
+    for &x in a {
+        top += 32;
+        if x != 0 {
+            len = top - x.leading_zeros() as i32;
+        }
+    }
+    len
 }
 
 /// The mantissa (with the hidden bit) and exponent of a positive finite `f64`'s bits:
@@ -204,41 +156,54 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
     // value below is half the gap above: m+ = 2 m-.
     let unequal = u32::from(bits & FRAC_MASK == 0 && bits >> 52 > 1);
     // An even mantissa rounds ties to itself, so the interval's ends are included.
-    let even = mant & 1 == 0;
-    // v = r / s, m- / s = half the gap below, (m- << unequal) / s = half the gap above.
-    let mut r = Big([0; LIMBS]);
-    let mut s = Big([0; LIMBS]);
-    let mut k = scaled(&mut r, &mut s, mant, exp, 1 + unequal);
-    let mut minus = Big::new(1);
-    minus.shl(exp.max(0) as u32);
-    if k < 0 {
-        minus.mul_pow10(k.unsigned_abs());
+    let even = i8::from(mant & 1 == 0);
+    // v = r / s, m / s = half the gap below, (1 + unequal) m / s = half the gap above; all
+    // times 2^(1 + unequal) to make them integers.
+    let mut r = [0u32; PRINT_LIMBS];
+    let mut s = [0u32; PRINT_LIMBS];
+    let mut m = [0u32; PRINT_LIMBS];
+    let ([r0, r1, ..], [s0, ..], [m0, ..]) = (&mut r, &mut s, &mut m);
+    *r0 = mant as u32;
+    *r1 = (mant >> 32) as u32;
+    *s0 = 1;
+    *m0 = 1;
+    let up = exp.max(0) as u32;
+    mul_pow(&mut r, 2, up + 1 + unequal);
+    mul_pow(&mut m, 2, up);
+    mul_pow(&mut s, 2, (-exp).max(0) as u32 + 1 + unequal);
+    // floor(log2(v)), then k = floor(log10(2) * that) + 1 (78913 / 2^18 is log10(2) to
+    // within 2^-24, exact at this range): exact or one too small.
+    let e2 = exp + 63 - mant.leading_zeros() as i32;
+    let mut k = ((e2 * 78913) >> 18) + 1;
+    if k >= 0 {
+        mul_pow(&mut s, 10, k as u32);
+    } else {
+        mul_pow(&mut r, 10, k.unsigned_abs());
+        mul_pow(&mut m, 10, k.unsigned_abs());
     }
+    let plus = 1 + unequal;
     // Make the upper end of the rounding interval at most 10^k (below it, when not even).
-    let high = r.cmp_sum(&minus, unequal, &s);
-    if high == Ordering::Greater || (even && high == Ordering::Equal) {
-        s.mul_small(10);
+    if cmp_sum(&r, &m, plus, &s) + even > 0 {
+        mul_add(&mut s, 10, 0);
         k += 1;
     }
     let mut n = 0;
     // Seventeen digits always identify an f64, so the loop ends by its own test.
     for slot in digits.iter_mut() {
-        r.mul_small(10);
-        minus.mul_small(10);
-        let mut d = r.div_rem_digit(&s);
-        let low = match r.cmp(&minus) {
-            Ordering::Less => true,
-            Ordering::Equal => even,
-            Ordering::Greater => false,
-        };
-        let high = match r.cmp_sum(&minus, unequal, &s) {
-            Ordering::Greater => true,
-            Ordering::Equal => even,
-            Ordering::Less => false,
-        };
+        mul_add(&mut r, 10, 0);
+        mul_add(&mut m, 10, 0);
+        let mut d = 0;
+        while d < 9 && cmp(&r, &s) >= 0 {
+            sub(&mut r, &s);
+            d += 1;
+        }
+        // The digits so far are within the gap below (low), or the next one up is within
+        // the gap above (high).
+        let low = cmp(&r, &m) < even;
+        let high = cmp_sum(&r, &m, plus, &s) + even > 0;
         // Round up when only the upper digit is in range, or when both are and the rest is
         // at least half.
-        if high && (!low || r.cmp_sum(&r, 0, &s) != Ordering::Less) {
+        if high && (!low || cmp_sum(&r, &r, 1, &s) >= 0) {
             d += 1;
         }
         *slot = d;
@@ -317,100 +282,12 @@ pub fn write_shortest(v: f64, w: &mut Writer<'_>) -> Result<(), FormatError> {
     Ok(())
 }
 
-/// Rounds `q * 2^b` to the nearest `f64` (ties to even) and returns its bits, or
-/// [`INF_BITS`] when it is too large. `sticky` says that the exact value is a little above
-/// `q * 2^b` (by less than `2^b`); then `q` must have at least 55 significant bits.
-fn round(q: u64, b: i32, sticky: bool) -> u64 {
-    if q == 0 {
-        return 0;
-    }
-    let lz = q.leading_zeros();
-    // Shifting left fills zeros below the rounding bit; `sticky` keeps what they stood for.
-    let q = q << lz;
-    let b = b - lz as i32;
-    // value = q * 2^b with q in [2^63, 2^64): its binary exponent is b + 63.
-    let e2 = b + 63;
-    let (shift, base) = if e2 < -1022 {
-        // Subnormal: the last kept bit is worth 2^-1074.
-        ((-1074 - b) as u32, 0)
-    } else {
-        // 53 bits kept; the hidden bit of `m` adds one to the biased exponent.
-        (11, ((e2 + 1022) as u64) << 52)
-    };
-    if shift > 64 {
-        // Below half the smallest subnormal.
-        return 0;
-    }
-    // shift is in 11..=64.
-    let m = q.checked_shr(shift).unwrap_or(0);
-    let half = (q >> (shift - 1)) & 1 == 1;
-    let below = q & ((1u64 << (shift - 1)) - 1) != 0;
-    let up = half && (below || sticky || m & 1 == 1);
-    // A carry out of the mantissa moves into the exponent field, as it should.
-    base.wrapping_add(m)
-        .wrapping_add(u64::from(up))
-        .min(INF_BITS)
-}
-
-/// Bits of the `f64` nearest to `w * 10^e10`, or to a value just above it when `sticky`
-/// (`w >= 10^18` then). Needs `w > 0` and `-342 <= e10 <= 309`.
-fn approx(w: u64, e10: i32, sticky: bool) -> u64 {
-    // value = a / d * 2^e10 with a = w * 5^e10 (below 2^782) or d = 5^-e10 (below 2^795).
-    let mut a = Big::new(w);
-    a.mul_pow5(e10.max(0) as u32);
-    let mut d = Big::new(1);
-    d.mul_pow5((-e10).max(0) as u32);
-    // Scale by 2^delta so that a / d is in (2^62, 2^64): a / d * 2^(e10 - delta).
-    let delta = 63 + d.bit_len() as i32 - a.bit_len() as i32;
-    a.shl(delta.max(0) as u32);
-    // Restoring division against d * 2^64: 64 quotient bits.
-    d.shl((64 - delta.min(0)) as u32);
-    let mut q = 0u64;
-    for _ in 0..64 {
-        a.shl(1);
-        q <<= 1;
-        if a.cmp(&d) != Ordering::Less {
-            a.sub(&d);
-            q |= 1;
-        }
-    }
-    round(q, e10 - delta, sticky || !a.is_zero())
-}
-
-/// Compares the decimal `0.d1d2d3... * 10^dp`, whose digits (with leading zeros and perhaps
-/// a point) are `mant`, with the point halfway between the `f64` with bits `lo` and the next.
-/// Not inlined, so that its two big integers and those of [`approx`] share stack space.
-#[inline(never)]
-fn cmp_halfway(lo: u64, mant: &[u8], dp: i32) -> Ordering {
-    let (m, exp) = split(lo);
-    // halfway = (2 m + 1) * 2^(exp - 1).
-    let mut r = Big([0; LIMBS]);
-    let mut s = Big([0; LIMBS]);
-    let mut k = scaled(&mut r, &mut s, 2 * m + 1, exp - 1, 0);
-    if r.cmp(&s) != Ordering::Less {
-        s.mul_small(10);
-        k += 1;
-    }
-    if k != dp {
-        return dp.cmp(&k);
-    }
-    // Now halfway = r / s * 10^k with r / s in [0.1, 1): generate its digits one by one.
-    let mut started = false;
-    for &c in mant {
-        if c == b'.' || (!started && c == b'0') {
-            continue;
-        }
-        started = true;
-        r.mul_small(10);
-        let d = b'0' + r.div_rem_digit(&s);
-        if c != d {
-            return c.cmp(&d);
-        }
-    }
-    if r.is_zero() {
-        Ordering::Equal
-    } else {
-        Ordering::Less
+/// A leading `-` or `+` off `s`: whether it was `-`, and the rest.
+fn sign(s: &[u8]) -> (bool, &[u8]) {
+    match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
     }
 }
 
@@ -424,92 +301,109 @@ fn cmp_halfway(lo: u64, mant: &[u8], dp: i32) -> Ordering {
 /// `f64::MAX` is [`FormatError::OutOfRange`]. Exponents far out of range (`1e99999999999`)
 /// are handled without overflow.
 pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
-    let (neg, body) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, s),
-    };
-    let count_digits = |t: &[u8]| t.iter().take_while(|c| c.is_ascii_digit()).count();
-    let int_len = count_digits(body);
-    let mut rest = body.get(int_len..).unwrap_or(&[]);
-    let mut mant_len = int_len;
-    let mut frac_len = 0;
-    if let Some((b'.', after)) = rest.split_first() {
-        frac_len = count_digits(after);
-        mant_len += 1 + frac_len;
-        rest = after.get(frac_len..).unwrap_or(&[]);
+    let (neg, mut rest) = sign(s);
+    // The value is num * 10^e; `kept` digits of num are significant.
+    let mut num = [0u32; PARSE_LIMBS];
+    let mut e: i32 = 0;
+    let mut kept: i32 = 0;
+    let mut seen = false;
+    let mut point = false;
+    let mut sticky = false;
+    while let Some((&c, after)) = rest.split_first() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            seen = true;
+            if kept < KEEP {
+                // Leading zeros leave num at zero.
+                if kept > 0 || d > 0 {
+                    mul_add(&mut num, 10, u32::from(d));
+                    kept += 1;
+                }
+                e -= i32::from(point);
+            } else {
+                sticky |= d > 0;
+                e += i32::from(!point);
+            }
+        } else if c == b'.' && !point {
+            point = true;
+        } else {
+            break;
+        }
+        rest = after;
     }
-    if int_len + frac_len == 0 {
+    if !seen {
         return Err(FormatError::Malformed);
     }
-    let mut exp: i64 = 0;
-    if let Some((&e, after)) = rest.split_first() {
-        if e | 0x20 != b'e' {
+    if let Some((&c, after)) = rest.split_first() {
+        let (exp_neg, digits) = sign(after);
+        if c | 0x20 != b'e' || digits.is_empty() {
             return Err(FormatError::Malformed);
         }
-        let (exp_neg, after) = match after.split_first() {
-            Some((b'-', t)) => (true, t),
-            Some((b'+', t)) => (false, t),
-            _ => (false, after),
-        };
-        if after.is_empty() || count_digits(after) != after.len() {
-            return Err(FormatError::Malformed);
-        }
-        for &c in after {
+        let mut exp: i32 = 0;
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
+                return Err(FormatError::Malformed);
+            }
             // Capped far beyond any exponent that matters, so this cannot overflow.
-            exp = (exp * 10 + i64::from(c - b'0')).min(1 << 40);
+            exp = (exp * 10 + i32::from(d)).min(1 << 24);
         }
-        if exp_neg {
-            exp = -exp;
-        }
+        e += if exp_neg { -exp } else { exp };
     }
-    let mant = body.get(..mant_len).unwrap_or(&[]);
-    // The first 19 significant digits into w, and whether any later digit is not zero.
-    let mut zeros = 0i64;
-    let mut w = 0u64;
-    let mut taken = 0i32;
-    let mut more = false;
-    for &c in mant {
-        let d = c.wrapping_sub(b'0');
-        if c == b'.' {
-            continue;
-        } else if w == 0 && d == 0 {
-            zeros += 1;
-        } else if taken < 19 {
-            w = w * 10 + u64::from(d);
-            taken += 1;
-        } else {
-            more |= d != 0;
-        }
+    if sticky {
+        mul_add(&mut num, 10, 1);
+        kept += 1;
+        e -= 1;
     }
     let sign = u64::from(neg) << 63;
-    // The value is 0.d1d2d3... * 10^dp, d1 being the first non-zero digit. Slices are shorter
-    // than 2^63 bytes, so this does not overflow.
-    let dp = int_len as i64 - zeros + exp;
-    if dp > 309 && w != 0 {
-        // At least 10^309.
-        return Err(FormatError::OutOfRange);
-    }
-    if dp < -323 || w == 0 {
+    // The value is in [10^(dp - 1), 10^dp).
+    let dp = e + kept;
+    if kept == 0 || dp < -323 {
         // Zero, or below 10^-324: less than half the smallest subnormal.
         return Ok(f64::from_bits(sign));
     }
-    let dp = dp as i32;
-    let e10 = dp - taken;
-    let mut bits = approx(w, e10, more);
-    if more {
-        // The value is strictly between w and w + 1 (times 10^e10); when those round apart,
-        // the halfway point between the two results decides.
-        let hi = approx(w + 1, e10, false);
-        if hi != bits {
-            bits = match cmp_halfway(bits, mant, dp) {
-                Ordering::Greater => hi,
-                Ordering::Less => bits,
-                Ordering::Equal if bits & 1 == 0 => bits,
-                Ordering::Equal => hi,
-            };
-        }
+    if dp > 309 {
+        return Err(FormatError::OutOfRange);
     }
+    // value = num / den * 2^e, with the factor 5^|e| on the side where it belongs.
+    let mut den = [0u32; PARSE_LIMBS];
+    mul_add(&mut den, 1, 1);
+    if e >= 0 {
+        mul_pow(&mut num, 5, e as u32);
+    } else {
+        mul_pow(&mut den, 5, e.unsigned_abs());
+    }
+    // Align to the same bit length, so num / den is in (1/2, 2).
+    let shift = bit_len(&den) - bit_len(&num);
+    mul_pow(&mut num, 2, shift.max(0) as u32);
+    mul_pow(&mut den, 2, (-shift).max(0) as u32);
+    // Restoring division: q = floor(num / den * 2^55), in [2^54, 2^56); the value is
+    // (q + rest) * 2^b with the rest in [0, 1).
+    let mut q = 0u64;
+    for _ in 0..56 {
+        q <<= 1;
+        if cmp(&num, &den) >= 0 {
+            sub(&mut num, &den);
+            q |= 1;
+        }
+        mul_add(&mut num, 2, 0);
+    }
+    let mut sticky = bit_len(&num) != 0;
+    let mut b = e - shift - 55;
+    // Down to 54 bits (53 and a rounding bit), fewer for subnormals, whose last bit is worth
+    // 2^-1074.
+    while q >> 54 != 0 || b < -1075 {
+        sticky |= q & 1 != 0;
+        q >>= 1;
+        b += 1;
+    }
+    let mut m = q >> 1;
+    if q & 1 != 0 && (sticky || m & 1 != 0) {
+        m += 1;
+    }
+    // For a normal value, m is in [2^52, 2^53]: its hidden bit adds one to the biased
+    // exponent (and a rounding carry one more); subnormals have b = -1075 and m < 2^52.
+    let bits = ((b + 1075) as u64).wrapping_shl(52).wrapping_add(m);
     if bits >= INF_BITS {
         return Err(FormatError::OutOfRange);
     }

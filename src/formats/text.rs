@@ -78,7 +78,7 @@ pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatE
 }
 
 fn utf8(data: &[u8]) -> Result<&str, FormatError> {
-    core::str::from_utf8(data).map_err(|_| FormatError::Malformed)
+    crate::util::utf8(data).ok_or(FormatError::Malformed)
 }
 
 /// Splits an optional sign off `data` and checks that the rest is one or more digits.

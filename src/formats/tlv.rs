@@ -550,7 +550,7 @@ pub fn decode_value<'a>(raw: &'a [u8], ty: ResourceType) -> Result<Value<'a>, Fo
 }
 
 fn utf8(raw: &[u8]) -> Result<&str, FormatError> {
-    core::str::from_utf8(raw).map_err(|_| FormatError::Malformed)
+    crate::util::utf8(raw).ok_or(FormatError::Malformed)
 }
 
 fn sized(raw: &[u8]) -> Result<(), FormatError> {
