@@ -623,13 +623,15 @@ fn code_num(code: crate::coap::Code) -> u32 {
 /// `TERN_CLIENT_STORAGE_SIZE` of the header, with this build's capacities.
 pub const CLIENT_STORAGE_SIZE: usize = {
     use crate::config::*;
+    let ptr = size_of::<usize>();
     3 * MAX_MESSAGE_SIZE
         + MAX_ENDPOINT_LEN
-        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 160)
+        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr)
         + DEDUP_ENTRIES * 16
         + MAX_EVENTS * 16
-        + MAX_OBJECTS * (48 + 2 * MAX_INSTANCES)
-        + 512
+        + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
+        + 128
+        + 32 * ptr
 };
 
 const _: () = assert!(size_of::<tern_client_t>() <= CLIENT_STORAGE_SIZE, "TERN_CLIENT_STORAGE_SIZE is too small");
