@@ -11,16 +11,20 @@
 //! - [`parse`] rounds correctly (to nearest, ties to even) whatever the number of digits, as
 //!   an exact big rational: the digits make a numerator, the power of ten a numerator or
 //!   denominator factor, and a shift-and-subtract division gives the bits, rounded with the
-//!   remainder. Digits beyond the first [`KEEP`] significant ones only leave a sticky digit
-//!   (see there why that keeps the rounding exact), so the big integers stay bounded.
+//!   remainder. Digits beyond the first `KEEP` significant ones are summed up in one
+//!   sticky digit (see there why that keeps the rounding exact), so the big integers stay
+//!   bounded.
 //!
 //! Code size is what this module is written for: one small set of big-integer routines on
 //! `u32` limbs (multiply-add by a small number, subtract, compare), shared by both
 //! directions, and loops rather than fast paths. Speed is traded for it: a parse of a long or
 //! far-from-one number takes a few hundred thousand cycles on a Cortex-M4.
 //!
-//! Memory: nothing is allocated. The printer keeps three big integers of [`PRINT_LIMBS`]
-//! limbs (408 bytes) on the stack, the parser two of [`PARSE_LIMBS`] limbs (656 bytes).
+//! Memory: nothing is allocated. The printer keeps three big integers of `PRINT_LIMBS`
+//! limbs (408 bytes) on the stack, the parser two of `PARSE_LIMBS` limbs (656 bytes).
+//! Worst-case stack on a Cortex-M4 (`opt-level = "z"`, LTO; the `push` and `sub sp` of each
+//! frame on the deepest call path): about 600 bytes for [`write_shortest`] and 750 for
+//! [`parse`].
 
 use crate::buf::Writer;
 use crate::formats::FormatError;
@@ -30,7 +34,8 @@ use crate::formats::FormatError;
 /// (the scale of the smallest subnormal, times ten after the correction of `k`): below 2^1082.
 const PRINT_LIMBS: usize = 34;
 
-/// Significant digits the parser keeps; later ones only say whether they are all zeros.
+/// Significant digits the parser keeps; one more digit, 1 when any later digit is not zero
+/// and 0 otherwise, stands for all the later ones.
 ///
 /// Why that is exact: every `f64`, and every halfway point between two neighbours (also the
 /// one above `f64::MAX`, where rounding goes to infinity, and half the smallest subnormal),
@@ -41,7 +46,7 @@ const PRINT_LIMBS: usize = 34;
 /// `(D + 1) * 10^q`. A boundary strictly inside that interval would be at least `10^P`, so a
 /// multiple of `10^(P - 767)` and hence of `10^q`: there is none. So the value and
 /// `(10 D + 1) * 10^(q - 1)`, which lies in the same interval, round alike; the parser uses
-/// the latter.
+/// the latter (and `10 D * 10^(q - 1)`, the same value, when all later digits are zeros).
 const KEEP: i32 = 770;
 
 /// Limbs of the parser's big integers: 2624 bits. The numerator is below `10^771` (2562
@@ -85,14 +90,25 @@ fn mul_pow(a: &mut [u32], base: u32, n: u32) {
     mul_add(a, f, 0);
 }
 
-/// `a = a - b`, where `b` is not larger than `a`.
+/// `a = a - b` when `b` is not larger than `a`, and whether it was done: a first pass only
+/// looks for the final borrow, a second stores the difference.
 #[inline(never)]
-fn sub(a: &mut [u32], b: &[u32]) {
-    let mut borrow = 0i64;
-    for (x, &y) in a.iter_mut().zip(b) {
-        let d = i64::from(*x) - i64::from(y) + borrow;
-        *x = d as u32;
-        borrow = d >> 32;
+fn sub_if_ge(a: &mut [u32], b: &[u32]) -> bool {
+    let mut ge = false;
+    loop {
+        // a + !b + 1: a carry out of the top means no borrow.
+        let mut carry = 1u64;
+        for (x, &y) in a.iter_mut().zip(b) {
+            let s = u64::from(*x) + u64::from(!y) + carry;
+            if ge {
+                *x = s as u32;
+            }
+            carry = s >> 32;
+        }
+        if ge || carry == 0 {
+            return ge;
+        }
+        ge = true;
     }
 }
 
@@ -114,11 +130,6 @@ fn cmp_sum(a: &[u32], b: &[u32], m: u32, c: &[u32]) -> i8 {
     } else {
         ord
     }
-}
-
-/// The sign of `a - c`.
-fn cmp(a: &[u32], c: &[u32]) -> i8 {
-    cmp_sum(a, a, 0, c)
 }
 
 /// The number of significant bits (0 for zero).
@@ -159,54 +170,57 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
     let even = i8::from(mant & 1 == 0);
     // v = r / s, m / s = half the gap below, (1 + unequal) m / s = half the gap above; all
     // times 2^(1 + unequal) to make them integers.
-    let mut r = [0u32; PRINT_LIMBS];
-    let mut s = [0u32; PRINT_LIMBS];
-    let mut m = [0u32; PRINT_LIMBS];
-    let ([r0, r1, ..], [s0, ..], [m0, ..]) = (&mut r, &mut s, &mut m);
+    let mut big = [[0u32; PRINT_LIMBS]; 3];
+    let [r, s, m] = &mut big;
+    let ([r0, r1, ..], [s0, ..], [m0, ..]) = (&mut *r, &mut *s, &mut *m);
     *r0 = mant as u32;
     *r1 = (mant >> 32) as u32;
     *s0 = 1;
     *m0 = 1;
     let up = exp.max(0) as u32;
-    mul_pow(&mut r, 2, up + 1 + unequal);
-    mul_pow(&mut m, 2, up);
-    mul_pow(&mut s, 2, (-exp).max(0) as u32 + 1 + unequal);
-    // floor(log2(v)), then k = floor(log10(2) * that) + 1 (78913 / 2^18 is log10(2) to
-    // within 2^-24, exact at this range): exact or one too small.
-    let e2 = exp + 63 - mant.leading_zeros() as i32;
-    let mut k = ((e2 * 78913) >> 18) + 1;
+    mul_pow(r, 2, up + 1 + unequal);
+    mul_pow(m, 2, up);
+    mul_pow(s, 2, (-exp).max(0) as u32 + 1 + unequal);
+    // k = floor(log10(2) * (exp + 52)) + 2 (78913 / 2^18 is log10(2) to within 2^-24, exact
+    // at this range) is never below the k of the free-format algorithm (the least k with the
+    // upper end of the rounding interval below 10^k, or at most when even): one or two above
+    // it for normal values, up to 18 for subnormals. While it is above, the digit generated
+    // is 0 and ends nothing; it is dropped and k lowered, so the digits are the same.
+    let mut k = (((exp + 52) * 78913) >> 18) + 2;
     if k >= 0 {
-        mul_pow(&mut s, 10, k as u32);
+        mul_pow(s, 10, k as u32);
     } else {
-        mul_pow(&mut r, 10, k.unsigned_abs());
-        mul_pow(&mut m, 10, k.unsigned_abs());
+        mul_pow(r, 10, k.unsigned_abs());
+        mul_pow(m, 10, k.unsigned_abs());
     }
     let plus = 1 + unequal;
-    // Make the upper end of the rounding interval at most 10^k (below it, when not even).
-    if cmp_sum(&r, &m, plus, &s) + even > 0 {
-        mul_add(&mut s, 10, 0);
-        k += 1;
-    }
     let mut n = 0;
     // Seventeen digits always identify an f64, so the loop ends by its own test.
-    for slot in digits.iter_mut() {
-        mul_add(&mut r, 10, 0);
-        mul_add(&mut m, 10, 0);
+    while n < 17 {
+        mul_add(r, 10, 0);
+        mul_add(m, 10, 0);
+        // r < 10 s, so the digit is at most 9.
         let mut d = 0;
-        while d < 9 && cmp(&r, &s) >= 0 {
-            sub(&mut r, &s);
+        while sub_if_ge(r, s) {
             d += 1;
         }
         // The digits so far are within the gap below (low), or the next one up is within
-        // the gap above (high).
-        let low = cmp(&r, &m) < even;
-        let high = cmp_sum(&r, &m, plus, &s) + even > 0;
+        // the gap above (high). Neither holds at a leading zero: v is more than the gap
+        // below, and the upper end of its rounding interval is below 10^(k - 1) there.
+        let low = cmp_sum(r, r, 0, m) < even;
+        let high = cmp_sum(r, m, plus, s) + even > 0;
         // Round up when only the upper digit is in range, or when both are and the rest is
         // at least half.
-        if high && (!low || cmp_sum(&r, &r, 1, &s) >= 0) {
+        if high && (!low || cmp_sum(r, r, 1, s) >= 0) {
             d += 1;
         }
-        *slot = d;
+        if n == 0 && d == 0 {
+            k -= 1;
+            continue;
+        }
+        if let Some(slot) = digits.get_mut(n) {
+            *slot = d;
+        }
         n += 1;
         if low || high {
             break;
@@ -231,9 +245,15 @@ pub fn write_shortest(v: f64, w: &mut Writer<'_>) -> Result<(), FormatError> {
     if abs >= INF_BITS {
         return Err(FormatError::OutOfRange);
     }
-    let start = w.len();
-    let mut full = false;
-    let mut push = |b: u8| full |= w.put_u8(b).is_err();
+    // The text before the exponent's digits, at most 25 bytes.
+    let mut out = [0u8; 25];
+    let mut len = 0;
+    let mut push = |b: u8| {
+        if let Some(slot) = out.get_mut(len) {
+            *slot = b;
+        }
+        len += 1;
+    };
     if bits != abs {
         push(b'-');
     }
@@ -254,7 +274,7 @@ pub fn write_shortest(v: f64, w: &mut Writer<'_>) -> Result<(), FormatError> {
     } else {
         (0, 1, n - 1)
     };
-    for j in first..=last {
+    for j in first..last + 1 {
         if j == point {
             push(b'.');
         }
@@ -263,31 +283,28 @@ pub fn write_shortest(v: f64, w: &mut Writer<'_>) -> Result<(), FormatError> {
     }
     if !plain {
         push(b'e');
-        if x < 0 {
-            push(b'-');
-        }
-        let a = x.unsigned_abs(); // at most 324
-        if a >= 100 {
-            push(b'0' + (a / 100) as u8);
-        }
-        if a >= 10 {
-            push(b'0' + (a / 10 % 10) as u8);
-        }
-        push(b'0' + (a % 10) as u8);
     }
-    if full {
+    let start = w.len();
+    let done = w.put(out.get(..len).unwrap_or(&[])).and_then(|()| {
+        if plain {
+            Ok(())
+        } else {
+            w.put_i64_dec(i64::from(x))
+        }
+    });
+    if done.is_err() {
         w.truncate(start);
         return Err(FormatError::NoSpace);
     }
     Ok(())
 }
 
-/// A leading `-` or `+` off `s`: whether it was `-`, and the rest.
-fn sign(s: &[u8]) -> (bool, &[u8]) {
+/// `s` without a leading `-` or `+`.
+#[inline(never)]
+fn skip_sign(s: &[u8]) -> &[u8] {
     match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, s),
+        Some((b'-' | b'+', rest)) => rest,
+        _ => s,
     }
 }
 
@@ -301,28 +318,30 @@ fn sign(s: &[u8]) -> (bool, &[u8]) {
 /// `f64::MAX` is [`FormatError::OutOfRange`]. Exponents far out of range (`1e99999999999`)
 /// are handled without overflow.
 pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
-    let (neg, mut rest) = sign(s);
+    let neg = s.first() == Some(&b'-');
+    let mut rest = skip_sign(s);
     // The value is num * 10^e; `kept` digits of num are significant.
     let mut num = [0u32; PARSE_LIMBS];
     let mut e: i32 = 0;
     let mut kept: i32 = 0;
     let mut seen = false;
     let mut point = false;
-    let mut sticky = false;
     while let Some((&c, after)) = rest.split_first() {
         let d = c.wrapping_sub(b'0');
         if d < 10 {
             seen = true;
-            if kept < KEEP {
-                // Leading zeros leave num at zero.
+            e += i32::from(!point);
+            if kept <= KEEP {
+                // Leading zeros leave num at zero. The digit after the first KEEP stands
+                // for all the later ones: 1 when any is not zero.
                 if kept > 0 || d > 0 {
+                    let d = if kept < KEEP { d } else { u8::from(d > 0) };
                     mul_add(&mut num, 10, u32::from(d));
                     kept += 1;
                 }
-                e -= i32::from(point);
-            } else {
-                sticky |= d > 0;
-                e += i32::from(!point);
+                e -= 1;
+            } else if let (true, Some(x)) = (d > 0, num.first_mut()) {
+                *x |= 1;
             }
         } else if c == b'.' && !point {
             point = true;
@@ -335,7 +354,7 @@ pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
         return Err(FormatError::Malformed);
     }
     if let Some((&c, after)) = rest.split_first() {
-        let (exp_neg, digits) = sign(after);
+        let digits = skip_sign(after);
         if c | 0x20 != b'e' || digits.is_empty() {
             return Err(FormatError::Malformed);
         }
@@ -348,12 +367,11 @@ pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
             // Capped far beyond any exponent that matters, so this cannot overflow.
             exp = (exp * 10 + i32::from(d)).min(1 << 24);
         }
-        e += if exp_neg { -exp } else { exp };
-    }
-    if sticky {
-        mul_add(&mut num, 10, 1);
-        kept += 1;
-        e -= 1;
+        e += if after.first() == Some(&b'-') {
+            -exp
+        } else {
+            exp
+        };
     }
     let sign = u64::from(neg) << 63;
     // The value is in [10^(dp - 1), 10^dp).
@@ -367,7 +385,8 @@ pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
     }
     // value = num / den * 2^e, with the factor 5^|e| on the side where it belongs.
     let mut den = [0u32; PARSE_LIMBS];
-    mul_add(&mut den, 1, 1);
+    let [den0, ..] = &mut den;
+    *den0 = 1;
     if e >= 0 {
         mul_pow(&mut num, 5, e as u32);
     } else {
@@ -381,11 +400,7 @@ pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
     // (q + rest) * 2^b with the rest in [0, 1).
     let mut q = 0u64;
     for _ in 0..56 {
-        q <<= 1;
-        if cmp(&num, &den) >= 0 {
-            sub(&mut num, &den);
-            q |= 1;
-        }
+        q = q << 1 | u64::from(sub_if_ge(&mut num, &den));
         mul_add(&mut num, 2, 0);
     }
     let mut sticky = bit_len(&num) != 0;
@@ -793,6 +808,24 @@ mod tests {
         assert_eq!(parse_str(&long), Ok(9007199254740992.0));
         let long = format!("2{}", "0".repeat(308));
         assert_eq!(parse_str(&long), Err(FormatError::OutOfRange));
+    }
+
+    /// Long inputs at the ends of the range, where the parser's big integers are largest
+    /// (their overflow checks apply in tests), and around the number of digits kept.
+    #[test]
+    fn long_inputs_at_the_ends() {
+        for dp in [-324, -323, -322, -308, -307, 0, 1, 308, 309] {
+            for len in [1, 767, 768, 769, 770, 771, 772, 900] {
+                for lead in ["9", "1", "24703282292062327", "17976931348623158"] {
+                    let body = format!("{lead}{}", "9".repeat(len));
+                    let n = body.len() as i32;
+                    check_parse(&format!("{body}e{}", dp - n));
+                    let body = format!("{lead}{}", "0".repeat(len));
+                    check_parse(&format!("{body}e{}", dp - n));
+                    check_parse(&format!("{body}1e{}", dp - n - 1));
+                }
+            }
+        }
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl<'w, 'b> LinkWriter<'w, 'b> {
     }
 
     /// Adds `;name=v` with `v` as it is, unquoted (e.g. a float formatted by
-    /// [`super::text::encode_f64`], or `1.1`). The caller makes sure `v` is a valid token.
+    /// [`super::float::write_shortest`], or `1.1`). The caller makes sure `v` is a valid token.
     pub fn attr_raw(&mut self, name: &str, v: &[u8]) -> Result<(), FormatError> {
         self.attr_name(name)?;
         self.w.put_u8(b'=')?;
