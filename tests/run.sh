@@ -75,7 +75,7 @@ check "C header compiles as C99 and C++11" header_compiles
 check "C ABI refuses bad arguments" abi_checks
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
 check "demo against the bundled test server" ffi-examples/posix/demo.sh
-check "POSIX example over IPv6 ([::1])" tests/c/ipv6.sh "$client"
+check "POSIX example over IPv6 ([::1])" env TERN_DEMO_IPV6=1 ffi-examples/posix/demo.sh
 check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 check "Cortex-M4 image: size budget and QEMU smoke test" .ci/size.sh

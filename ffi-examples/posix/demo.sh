@@ -3,7 +3,8 @@
 # The demo: builds the library, the C example and the bundled test server, starts the
 # server on a free loopback port, and runs the client against it. The server registers
 # the client, reads the Device object, writes the lifetime, triggers an Update and waits
-# for the de-registration; both sides print what happens.
+# for the de-registration; both sides print what happens. TERN_DEMO_IPV6=1 runs it over
+# IPv6 ([::1]).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -21,7 +22,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$target/release/tern-test-server" --scenario demo --timeout 60 >"$log" 2>&1 &
+server_args=(--scenario demo --timeout 60)
+host=127.0.0.1
+if [ "${TERN_DEMO_IPV6:-0}" = 1 ]; then
+	server_args+=(--ipv6)
+	host="[::1]"
+fi
+"$target/release/tern-test-server" "${server_args[@]}" >"$log" 2>&1 &
 server_pid=$!
 port=
 for _ in $(seq 100); do
@@ -30,12 +37,12 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -n "$port" ] || { echo "the test server did not start"; cat "$log"; exit 1; }
-echo "== test server on coap://127.0.0.1:$port; starting the client"
+echo "== test server on coap://$host:$port; starting the client"
 
 tail -n +2 -f "$log" --pid "$server_pid" &
 tail_pid=$!
 client_status=0
-"$here/build/tern-client" -u "coap://127.0.0.1:$port" -e tern-demo -l 60 -U 3 -x 8 || client_status=$?
+"$here/build/tern-client" -u "coap://$host:$port" -e tern-demo -l 60 -U 3 -x 8 || client_status=$?
 server_status=0
 wait "$server_pid" || server_status=$?
 server_pid=
