@@ -17,7 +17,7 @@ set -euo pipefail
 # ---- budgets (bytes) -------------------------------------------------------------------
 TARGET=thumbv7em-none-eabihf
 FLASH_BUDGET=16384   # the foundation issue's target: not met yet (see FLASH_GATE)
-FLASH_GATE=24576     # CI fails above this: a ratchet at the measured size, lowered as code shrinks
+FLASH_GATE=23040     # CI fails above this: a ratchet at the measured size, lowered as code shrinks
 RAM_BUDGET=3072
 QEMU_MACHINE=mps2-an386
 CFLAGS_CPU=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)
@@ -66,11 +66,18 @@ if [ "$CONFIG_DIR" != "-" ] && [ -f "$CONFIG_DIR/tern_config.h" ]; then
 fi
 
 echo "size: linking $OUT/image.elf"
+# The C library comes before libtern.a, as in a real firmware build where the platform's
+# libc (newlib, Zephyr's, picolibc) already provides memcpy/memset & co: the library's
+# calls then use those instead of compiler_builtins' copies, which are not counted. The -u
+# options make the C library's definitions the first ones the linker sees.
+LIBC_MEM=(-Wl,-u,memcpy -Wl,-u,memset -Wl,-u,memmove -Wl,-u,__aeabi_memcpy -Wl,-u,__aeabi_memcpy4
+    -Wl,-u,__aeabi_memcpy8 -Wl,-u,__aeabi_memclr -Wl,-u,__aeabi_memclr4 -Wl,-u,__aeabi_memclr8)
 arm-none-eabi-gcc "${CFLAGS_CPU[@]}" -std=c99 -Wall -Wextra -Os -ffunction-sections -fdata-sections \
     --specs=rdimon.specs -nostartfiles -T "$FW/link.ld" \
     -Wl,--gc-sections -Wl,--no-warn-execstack -Wl,-Map="$OUT/image.map" \
     -I"$ROOT/include" "${CONFIG_FLAGS[@]}" \
-    "$FW/startup.c" "$FW/main.c" "$LIB" -o "$OUT/image.elf"
+    "$FW/startup.c" "$FW/main.c" "${LIBC_MEM[@]}" -Wl,--start-group -lc -lgcc "$LIB" -Wl,--end-group \
+    -o "$OUT/image.elf"
 
 echo
 echo "size: arm-none-eabi-size -A image.elf (debug sections omitted)"

@@ -9,9 +9,10 @@ pub fn div_rem_u64(x: u64, d: u16) -> (u64, u16) {
     let d = u32::from(d);
     let mut quotient = 0u64;
     let mut rem = 0u32;
-    for shift in [48u32, 32, 16, 0] {
+    let (hi, lo) = ((x >> 32) as u32, x as u32);
+    // Constant shifts only: a variable 64-bit shift would call a runtime routine.
+    for chunk in [hi >> 16, hi & 0xFFFF, lo >> 16, lo & 0xFFFF] {
         // `rem < d <= 0xFFFF`, so `rem << 16 | chunk` fits in 32 bits.
-        let chunk = ((x >> shift) & 0xFFFF) as u32;
         let t = (rem << 16) | chunk;
         quotient = (quotient << 16) | u64::from(t / d);
         rem = t % d;

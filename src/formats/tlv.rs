@@ -417,6 +417,27 @@ fn f32_bits(f: f64) -> Option<u32> {
     Some(sign | (biased << 23) | (full >> shift) as u32)
 }
 
+/// The f64 equal to the f32 with bits `b`, computed on the bit patterns (exact, like
+/// `f64::from(f32)`, without the soft-float conversion routine).
+fn f64_from_f32_bits(b: u32) -> f64 {
+    let sign = u64::from(b >> 31) << 63;
+    let exp = (b >> 23) & 0xff;
+    let mant = b & 0x7f_ffff;
+    let bits = match exp {
+        0 if mant == 0 => sign,
+        0 => {
+            // Subnormal: mant * 2^-149, normalised around its highest set bit `p`.
+            let p = 31 - mant.leading_zeros();
+            let frac = (mant ^ (1 << p)) << (23 - p);
+            sign | (u64::from(p + 874) << 52) | (u64::from(frac) << 29)
+        }
+        // Infinity, or a NaN made quiet as the hardware conversion does.
+        0xff => sign | (0x7ff << 52) | (u64::from(if mant == 0 { 0 } else { mant | 0x40_0000 }) << 29),
+        _ => sign | (u64::from(exp + 1023 - 127) << 52) | (u64::from(mant) << 29),
+    };
+    f64::from_bits(bits)
+}
+
 /// Iterates over the TLV entries at one level of a payload.
 ///
 /// Yields each entry in order. On a malformed entry (a header cut short, a length past the
@@ -523,7 +544,7 @@ pub fn decode_value<'a>(raw: &'a [u8], ty: ResourceType) -> Result<Value<'a>, Fo
         }
         ResourceType::Float => {
             if let Ok(b) = <[u8; 4]>::try_from(raw) {
-                Ok(Value::Float(f64::from(f32::from_be_bytes(b))))
+                Ok(Value::Float(f64_from_f32_bits(u32::from_be_bytes(b))))
             } else if let Ok(b) = <[u8; 8]>::try_from(raw) {
                 Ok(Value::Float(f64::from_be_bytes(b)))
             } else {
@@ -573,6 +594,22 @@ fn be_int(raw: &[u8]) -> Result<i64, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn f32_widening_matches_core() {
+        let mut x: u32 = 0x9E37_79B9;
+        for b in (0..=0x80_0000u32).chain([0x7f80_0000, 0xff80_0000, 0x7fc0_0001, 0x8000_0001, 0x7f7f_ffff]) {
+            for b in [b, b | 0x8000_0000] {
+                assert_eq!(f64_from_f32_bits(b).to_bits(), f64::from(f32::from_bits(b)).to_bits(), "{b:08x}");
+            }
+        }
+        for _ in 0..1_000_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            assert_eq!(f64_from_f32_bits(x).to_bits(), f64::from(f32::from_bits(x)).to_bits(), "{x:08x}");
+        }
+    }
 
     #[test]
     fn f32_bits_matches_the_exact_conversion() {
