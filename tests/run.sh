@@ -79,6 +79,7 @@ check "POSIX example over IPv6 ([::1])" env TERN_DEMO_IPV6=1 ffi-examples/posix/
 check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 check "Cortex-M4 image: size budget and QEMU smoke test" .ci/size.sh
+check "no panic paths in the linked image" .ci/panic-audit.sh
 check "no heap in the library" .ci/no-heap.sh
 
 echo
