@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export CARGO_TERM_COLOR=never
 
-"$root/.ci/install.sh" || { echo "installing the test tools failed"; echo "0 passed, 1 failed"; exit 1; }
+TERN_SKIP_FUZZ_TOOLS=1 "$root/.ci/install.sh" || { echo "installing the test tools failed"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0
