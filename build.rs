@@ -5,15 +5,69 @@ use std::{env, fs, path::PathBuf};
 
 /// (environment variable, default, minimum, maximum, doc)
 const CAPACITIES: &[(&str, usize, usize, usize, &str)] = &[
-    ("TERN_MAX_SERVERS", 1, 1, 8, "LwM2M servers the client can serve at once."),
-    ("TERN_MAX_MESSAGE_SIZE", 512, 128, 2048, "Largest CoAP datagram the client sends or receives, in bytes."),
-    ("TERN_MAX_OBJECTS", 8, 1, 64, "Application objects (beyond Security and Server) the client can hold."),
-    ("TERN_MAX_URI_LEN", 64, 16, 255, "Longest server URI, in bytes."),
-    ("TERN_MAX_ENDPOINT_LEN", 64, 8, 128, "Longest endpoint client name, in bytes."),
-    ("TERN_MAX_LOCATION_LEN", 32, 8, 128, "Bytes kept for the registration location (Location-Path values)."),
-    ("TERN_DEDUP_ENTRIES", 8, 1, 64, "Incoming message ids remembered for de-duplication."),
-    ("TERN_MAX_EVENTS", 8, 2, 64, "Application events queued between two polls."),
-    ("TERN_MAX_INSTANCES", 8, 1, 64, "Instances each application object registered from C can hold."),
+    (
+        "TERN_MAX_SERVERS",
+        1,
+        1,
+        8,
+        "LwM2M servers the client can serve at once.",
+    ),
+    (
+        "TERN_MAX_MESSAGE_SIZE",
+        512,
+        128,
+        2048,
+        "Largest CoAP datagram the client sends or receives, in bytes.",
+    ),
+    (
+        "TERN_MAX_OBJECTS",
+        8,
+        1,
+        64,
+        "Application objects (beyond Security and Server) the client can hold.",
+    ),
+    (
+        "TERN_MAX_URI_LEN",
+        64,
+        16,
+        255,
+        "Longest server URI, in bytes.",
+    ),
+    (
+        "TERN_MAX_ENDPOINT_LEN",
+        64,
+        8,
+        128,
+        "Longest endpoint client name, in bytes.",
+    ),
+    (
+        "TERN_MAX_LOCATION_LEN",
+        32,
+        8,
+        128,
+        "Bytes kept for the registration location (Location-Path values).",
+    ),
+    (
+        "TERN_DEDUP_ENTRIES",
+        8,
+        1,
+        64,
+        "Incoming message ids remembered for de-duplication.",
+    ),
+    (
+        "TERN_MAX_EVENTS",
+        8,
+        2,
+        64,
+        "Application events queued between two polls.",
+    ),
+    (
+        "TERN_MAX_INSTANCES",
+        8,
+        1,
+        64,
+        "Instances each application object registered from C can hold.",
+    ),
 ];
 
 fn main() {
@@ -25,10 +79,16 @@ fn main() {
     for &(name, default, min, max, doc) in CAPACITIES {
         println!("cargo:rerun-if-env-changed={name}");
         let value = match env::var(name) {
-            Ok(v) => v.trim().parse::<usize>().unwrap_or_else(|_| panic!("{name}={v} is not a number")),
+            Ok(v) => v
+                .trim()
+                .parse::<usize>()
+                .unwrap_or_else(|_| panic!("{name}={v} is not a number")),
             Err(_) => default,
         };
-        assert!((min..=max).contains(&value), "{name}={value} is outside {min}..={max}");
+        assert!(
+            (min..=max).contains(&value),
+            "{name}={value} is outside {min}..={max}"
+        );
         let konst = name.trim_start_matches("TERN_");
         rust.push_str(&format!("/// {doc}\npub const {konst}: usize = {value};\n"));
         c.push_str(&format!("#define {name} {value}\n"));
@@ -37,7 +97,8 @@ fn main() {
     fs::write(out.join("config.rs"), rust).expect("write config.rs");
     fs::write(out.join("tern_config.h"), &c).expect("write tern_config.h");
     if let Ok(dir) = env::var("TERN_CONFIG_HEADER_DIR") {
-        fs::write(PathBuf::from(dir).join("tern_config.h"), &c).expect("write TERN_CONFIG_HEADER_DIR");
+        fs::write(PathBuf::from(dir).join("tern_config.h"), &c)
+            .expect("write TERN_CONFIG_HEADER_DIR");
     }
     generate_header();
 }
@@ -52,7 +113,9 @@ const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LE
 fn capacity_defines() -> String {
     let mut s = String::from("\n#ifdef TERN_CONFIG_HEADER\n#include TERN_CONFIG_HEADER\n#endif\n");
     for &(name, default, _, _, doc) in CAPACITIES {
-        s.push_str(&format!("\n/** {doc} */\n#ifndef {name}\n#define {name} {default}\n#endif\n"));
+        s.push_str(&format!(
+            "\n/** {doc} */\n#ifndef {name}\n#define {name} {default}\n#endif\n"
+        ));
     }
     s.push_str("\n/** Resource operation bit: Read (`tern_resource_def_t.operations`). */\n#define TERN_OP_R 1\n/** Resource operation bit: Write. */\n#define TERN_OP_W 2\n/** Resource operation bit: Execute. */\n#define TERN_OP_E 4\n/** Read and Write. */\n#define TERN_OP_RW 3\n");
     s.push_str(&format!(
@@ -74,7 +137,10 @@ fn generate_header() {
             return;
         }
     };
-    let builder = cbindgen::Builder::new().with_crate(&dir).with_config(config).with_after_include(capacity_defines());
+    let builder = cbindgen::Builder::new()
+        .with_crate(&dir)
+        .with_config(config)
+        .with_after_include(capacity_defines());
     match builder.generate() {
         Ok(bindings) => {
             bindings.write_to_file(PathBuf::from(&dir).join("include/tern.h"));

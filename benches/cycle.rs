@@ -32,7 +32,8 @@ impl Platform for Bench {
 /// The piggybacked answer to the client's request `req`.
 fn answer(req: &[u8], code: Code, buf: &mut [u8]) -> usize {
     let m = Message::parse(req).expect("client sent a valid message");
-    let mut b = MessageBuilder::new(buf, MsgType::Ack, code, m.message_id(), m.token()).expect("fits");
+    let mut b =
+        MessageBuilder::new(buf, MsgType::Ack, code, m.message_id(), m.token()).expect("fits");
     if code == Code::CREATED {
         b.option(opt::LOCATION_PATH, b"rd").expect("fits");
         b.option(opt::LOCATION_PATH, b"1").expect("fits");
@@ -41,7 +42,8 @@ fn answer(req: &[u8], code: Code, buf: &mut [u8]) -> usize {
 }
 
 fn read_request(mid: u16, buf: &mut [u8]) -> usize {
-    let mut b = MessageBuilder::new(buf, MsgType::Con, Code::GET, mid, &[0xab, 0xcd]).expect("fits");
+    let mut b =
+        MessageBuilder::new(buf, MsgType::Con, Code::GET, mid, &[0xab, 0xcd]).expect("fits");
     for seg in [&b"3"[..], b"0", b"0"] {
         b.option(opt::URI_PATH, seg).expect("fits");
     }
@@ -59,10 +61,27 @@ fn exchange(client: &mut Client, bench: &mut Bench, now: u64, code: Code) {
 }
 
 fn cycle(i: u16) {
-    let servers = [ServerConfig { uri: "coap://127.0.0.1:5683", short_id: 1, lifetime_s: 300 }];
-    let config = Config { endpoint: "bench", version: Version::V1_1, update_margin_s: 10, servers: &servers };
-    let info = DeviceInfo { manufacturer: "tern", model: "bench", serial: "1", firmware_version: "0.1" };
-    let mut bench = Bench { device: Device::new(info), counter: i as u8 };
+    let servers = [ServerConfig {
+        uri: "coap://127.0.0.1:5683",
+        short_id: 1,
+        lifetime_s: 300,
+    }];
+    let config = Config {
+        endpoint: "bench",
+        version: Version::V1_1,
+        update_margin_s: 10,
+        servers: &servers,
+    };
+    let info = DeviceInfo {
+        manufacturer: "tern",
+        model: "bench",
+        serial: "1",
+        firmware_version: "0.1",
+    };
+    let mut bench = Bench {
+        device: Device::new(info),
+        counter: i as u8,
+    };
     let mut client = Client::new(&config, i).expect("valid config");
     client.connection_opened(0);
     let now = 1_000;
@@ -70,7 +89,9 @@ fn cycle(i: u16) {
     let mut req = [0u8; 32];
     let len = read_request(i, &mut req);
     client.handle_datagram(0, &req[..len], now, &mut bench);
-    let resp = client.poll_transmit(now, &mut bench).expect("the read is answered");
+    let resp = client
+        .poll_transmit(now, &mut bench)
+        .expect("the read is answered");
     assert_eq!(Message::parse(resp.data).expect("valid").payload(), b"tern");
     client.update(false);
     exchange(&mut client, &mut bench, now, Code::CHANGED);
@@ -80,7 +101,10 @@ fn cycle(i: u16) {
 }
 
 fn main() {
-    let n: u16 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let n: u16 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     for i in 0..n {
         cycle(i);
     }

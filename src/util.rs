@@ -52,22 +52,6 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
-/// Parses a signed decimal number (optional leading `-` or `+`).
-pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    match s.split_first() {
-        Some((b'-', rest)) => {
-            let m = parse_u64(rest)?;
-            if m == 1u64 << 63 {
-                Some(i64::MIN)
-            } else {
-                i64::try_from(m).ok().map(|x| -x)
-            }
-        }
-        Some((b'+', rest)) => i64::try_from(parse_u64(rest)?).ok(),
-        _ => i64::try_from(parse_u64(s)?).ok(),
-    }
-}
-
 /// `bytes` as a `str` when it is valid UTF-8 (RFC 3629: no overlong forms, no surrogates,
 /// nothing above U+10FFFF). A compact validator: `core::str::from_utf8` is several times
 /// larger on a Cortex-M.
@@ -104,9 +88,25 @@ mod tests {
 
     #[test]
     fn long_division() {
-        for x in [0u64, 1, 9, 10, 999, 1000, 65535, 65536, u64::from(u32::MAX) + 7, u64::MAX, 1 << 63] {
+        for x in [
+            0u64,
+            1,
+            9,
+            10,
+            999,
+            1000,
+            65535,
+            65536,
+            u64::from(u32::MAX) + 7,
+            u64::MAX,
+            1 << 63,
+        ] {
             for d in [1u16, 3, 10, 1000, 65535] {
-                assert_eq!(div_rem_u64(x, d), (x / u64::from(d), (x % u64::from(d)) as u16), "{x} / {d}");
+                assert_eq!(
+                    div_rem_u64(x, d),
+                    (x / u64::from(d), (x % u64::from(d)) as u16),
+                    "{x} / {d}"
+                );
             }
         }
         assert_eq!(div_rem_u64(5, 0), (0, 0));
@@ -115,9 +115,19 @@ mod tests {
     #[test]
     fn utf8_agrees_with_core() {
         let cases: &[&[u8]] = &[
-            b"", b"abc", "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}".as_bytes(),
-            &[0xc0, 0x80], &[0xc1, 0xbf], &[0xe0, 0x80, 0x80], &[0xed, 0xa0, 0x80], &[0xf4, 0x90, 0x80, 0x80],
-            &[0xf5, 0x80, 0x80, 0x80], &[0x80], &[0xe2, 0x82], &[0xff], &[0xf0, 0x9f, 0x98, 0x80],
+            b"",
+            b"abc",
+            "\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}".as_bytes(),
+            &[0xc0, 0x80],
+            &[0xc1, 0xbf],
+            &[0xe0, 0x80, 0x80],
+            &[0xed, 0xa0, 0x80],
+            &[0xf4, 0x90, 0x80, 0x80],
+            &[0xf5, 0x80, 0x80, 0x80],
+            &[0x80],
+            &[0xe2, 0x82],
+            &[0xff],
+            &[0xf0, 0x9f, 0x98, 0x80],
         ];
         for c in cases {
             assert_eq!(utf8(c), core::str::from_utf8(c).ok(), "{c:02x?}");
@@ -129,8 +139,14 @@ mod tests {
             x ^= x << 17;
             let len = (x % 5) as usize;
             // Bias towards the interesting lead bytes.
-            let bytes: std::vec::Vec<u8> = (0..len).map(|i| (x >> (8 * i + 3)) as u8 | if i == 0 { 0xc0 } else { 0 }).collect();
-            assert_eq!(utf8(&bytes), core::str::from_utf8(&bytes).ok(), "{bytes:02x?}");
+            let bytes: std::vec::Vec<u8> = (0..len)
+                .map(|i| (x >> (8 * i + 3)) as u8 | if i == 0 { 0xc0 } else { 0 })
+                .collect();
+            assert_eq!(
+                utf8(&bytes),
+                core::str::from_utf8(&bytes).ok(),
+                "{bytes:02x?}"
+            );
             let raw: std::vec::Vec<u8> = (0..len).map(|i| (x >> (8 * i)) as u8).collect();
             assert_eq!(utf8(&raw), core::str::from_utf8(&raw).ok(), "{raw:02x?}");
         }
@@ -143,10 +159,5 @@ mod tests {
         assert_eq!(parse_u64(b"18446744073709551616"), None);
         assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_u64(b"1a"), None);
-        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(parse_i64(b"-9223372036854775809"), None);
-        assert_eq!(parse_i64(b"9223372036854775808"), None);
-        assert_eq!(parse_i64(b"+7"), Some(7));
-        assert_eq!(parse_i64(b"-"), None);
     }
 }

@@ -41,14 +41,18 @@ fn setup() -> Sim {
     let mut sim = registered_sim(21, 300, 30);
     sim.run_until(1_000);
     assert!(sim.registered());
-    assert!(sim.client.poll_transmit(sim.now, &mut sim.platform).is_none());
+    assert!(sim
+        .client
+        .poll_transmit(sim.now, &mut sim.platform)
+        .is_none());
     while sim.client.poll_event().is_some() {}
     sim
 }
 
 /// Feeds one datagram; returns what the client sent in reaction and the events it reported.
 fn feed(sim: &mut Sim, bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<Event>) {
-    sim.client.handle_datagram(0, bytes, sim.now, &mut sim.platform);
+    sim.client
+        .handle_datagram(0, bytes, sim.now, &mut sim.platform);
     let mut out = Vec::new();
     while let Some(t) = sim.client.poll_transmit(sim.now, &mut sim.platform) {
         out.push(t.data.to_vec());
@@ -71,12 +75,20 @@ fn feed_on(sim: &mut Sim, bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<Event>) {
     let before = snapshot(sim);
     let r = feed(sim, bytes);
     assert_eq!(snapshot(sim), before, "state changed");
-    assert!(sim.client.poll_transmit(sim.now, &mut sim.platform).is_none(), "extra transmit pending");
+    assert!(
+        sim.client
+            .poll_transmit(sim.now, &mut sim.platform)
+            .is_none(),
+        "extra transmit pending"
+    );
     r
 }
 
 fn malformed() -> Vec<Event> {
-    vec![Event::Dropped { server: 0, reason: DropReason::Malformed }]
+    vec![Event::Dropped {
+        server: 0,
+        reason: DropReason::Malformed,
+    }]
 }
 
 fn rst(mid: u16) -> Vec<u8> {
@@ -263,35 +275,65 @@ fn response(ty: MessageType, token: &[u8]) -> Vec<u8> {
 fn con_response_with_unknown_token_gets_rst() {
     let (out, events) = feed_checked(&response(MessageType::Confirmable, &[9, 9, 9, 9]));
     assert_eq!(out, [rst(MID)]);
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::Unmatched }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::Unmatched
+        }]
+    );
 }
 
 #[test]
 fn non_response_with_unknown_token_is_ignored() {
     let (out, events) = feed_checked(&response(MessageType::NonConfirmable, &[9, 9, 9, 9]));
     assert!(out.is_empty());
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::Unmatched }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::Unmatched
+        }]
+    );
 }
 
 #[test]
 fn piggybacked_response_for_nothing_is_ignored() {
     let (out, events) = feed_checked(&response(MessageType::Acknowledgement, &[9, 9, 9, 9]));
     assert!(out.is_empty());
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::Unmatched }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::Unmatched
+        }]
+    );
 }
 
 #[test]
 fn ack_for_a_message_never_sent_is_ignored() {
     let (out, events) = feed_checked(&empty_message(MessageType::Acknowledgement, MID));
     assert!(out.is_empty());
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::Unmatched }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::Unmatched
+        }]
+    );
 }
 
 #[test]
 fn rst_for_a_message_never_sent_is_ignored() {
     let (out, events) = feed_checked(&empty_message(MessageType::Reset, MID));
     assert!(out.is_empty());
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::Unmatched }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::Unmatched
+        }]
+    );
 }
 
 #[test]
@@ -326,7 +368,13 @@ fn non_request_with_unknown_critical_option_is_rejected_silently() {
     p.add_option(CoapOption::Unknown(2049), b"?".to_vec());
     let (out, events) = feed_checked(&p.to_bytes().unwrap());
     assert!(out.is_empty(), "{out:02x?}");
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::BadOption }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::BadOption
+        }]
+    );
 }
 
 #[test]
@@ -339,7 +387,13 @@ fn con_response_with_unknown_critical_option_gets_rst() {
     p.add_option(CoapOption::Unknown(2049), b"?".to_vec());
     let (out, events) = feed_checked(&p.to_bytes().unwrap());
     assert_eq!(out, [rst(MID)]);
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::BadOption }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::BadOption
+        }]
+    );
 }
 
 #[test]
@@ -379,7 +433,11 @@ fn duplicate_con_request_gets_the_cached_response() {
 #[test]
 fn duplicate_non_request_is_dropped() {
     let mut sim = setup();
-    let p = packet(MessageType::NonConfirmable, RequestType::Post, "/3303/0/5605");
+    let p = packet(
+        MessageType::NonConfirmable,
+        RequestType::Post,
+        "/3303/0/5605",
+    );
     let bytes = p.to_bytes().unwrap();
     let (first, _) = feed(&mut sim, &bytes);
     assert_eq!(first.len(), 1);
@@ -388,42 +446,118 @@ fn duplicate_non_request_is_dropped() {
     assert_eq!(code(&r), "2.04");
     let (second, events) = feed_on(&mut sim, &bytes);
     assert!(second.is_empty());
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::Duplicate }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::Duplicate
+        }]
+    );
     assert_eq!(sim.platform.objects.temp.executions, 1);
 }
 
 #[test]
 fn security_object_gets_4_01() {
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/0"))), "4.01");
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/0/0/0"))), "4.01");
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/0"
+        ))),
+        "4.01"
+    );
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/0/0/0"
+        ))),
+        "4.01"
+    );
 }
 
 #[test]
 fn unknown_object_gets_4_04() {
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/4242/0"))), "4.04");
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/4242/0"
+        ))),
+        "4.04"
+    );
 }
 
 #[test]
 fn unknown_instance_and_resource_get_4_04() {
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/3/1"))), "4.04");
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/3/0/999"))), "4.04");
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/3/1"
+        ))),
+        "4.04"
+    );
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/3/0/999"
+        ))),
+        "4.04"
+    );
 }
 
 #[test]
 fn path_id_65535_gets_4_04() {
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/65535"))), "4.04");
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/3/65535"))), "4.04");
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/65535"
+        ))),
+        "4.04"
+    );
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/3/65535"
+        ))),
+        "4.04"
+    );
 }
 
 #[test]
 fn non_numeric_path_gets_4_04() {
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/abc"))), "4.04");
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/3/0/x1"))), "4.04");
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/abc"
+        ))),
+        "4.04"
+    );
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/3/0/x1"
+        ))),
+        "4.04"
+    );
 }
 
 #[test]
 fn too_long_path_gets_4_04() {
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/3/0/11/0/1"))), "4.04");
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/3/0/11/0/1"
+        ))),
+        "4.04"
+    );
 }
 
 #[test]
@@ -433,7 +567,13 @@ fn oversized_datagram_is_dropped() {
     b.resize(MAX_MESSAGE_SIZE + 1, b'z');
     let (out, events) = feed_checked(&b);
     assert!(out.is_empty(), "no RST for an oversized datagram");
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::TooLarge }]);
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::TooLarge
+        }]
+    );
 }
 
 #[test]
@@ -449,12 +589,26 @@ fn datagram_of_exactly_max_size_is_handled() {
 
 #[test]
 fn execute_on_a_readable_resource_gets_4_05() {
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Post, "/3303/0/5700"))), "4.05");
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Post,
+            "/3303/0/5700"
+        ))),
+        "4.05"
+    );
 }
 
 #[test]
 fn read_of_an_executable_resource_gets_4_05() {
-    assert_eq!(code(&respond(&packet(MessageType::Confirmable, RequestType::Get, "/3303/0/5605"))), "4.05");
+    assert_eq!(
+        code(&respond(&packet(
+            MessageType::Confirmable,
+            RequestType::Get,
+            "/3303/0/5605"
+        ))),
+        "4.05"
+    );
 }
 
 #[test]
@@ -540,24 +694,45 @@ fn request_while_a_response_is_unsent_is_dropped_without_forgetting_the_first() 
     // Two requests handed over before the first response is drained: the second is dropped
     // (the server retransmits it), and the first is still de-duplicated afterwards.
     let mut sim = setup();
-    let a = packet(MessageType::Confirmable, RequestType::Post, "/3303/0/5605").to_bytes().unwrap();
+    let a = packet(MessageType::Confirmable, RequestType::Post, "/3303/0/5605")
+        .to_bytes()
+        .unwrap();
     let mut pb = packet(MessageType::Confirmable, RequestType::Get, "/3/0/0");
     pb.header.message_id = MID + 1;
     let b = pb.to_bytes().unwrap();
-    sim.client.handle_datagram(0, &a, sim.now, &mut sim.platform);
-    sim.client.handle_datagram(0, &b, sim.now, &mut sim.platform);
+    sim.client
+        .handle_datagram(0, &a, sim.now, &mut sim.platform);
+    sim.client
+        .handle_datagram(0, &b, sim.now, &mut sim.platform);
     let mut events = Vec::new();
     while let Some(e) = sim.client.poll_event() {
         events.push(e);
     }
-    assert_eq!(events, [Event::Dropped { server: 0, reason: DropReason::Busy }]);
-    let first = sim.client.poll_transmit(sim.now, &mut sim.platform).expect("response to A").data.to_vec();
-    assert!(sim.client.poll_transmit(sim.now, &mut sim.platform).is_none());
+    assert_eq!(
+        events,
+        [Event::Dropped {
+            server: 0,
+            reason: DropReason::Busy
+        }]
+    );
+    let first = sim
+        .client
+        .poll_transmit(sim.now, &mut sim.platform)
+        .expect("response to A")
+        .data
+        .to_vec();
+    assert!(sim
+        .client
+        .poll_transmit(sim.now, &mut sim.platform)
+        .is_none());
     assert_eq!(sim.platform.objects.temp.executions, 1);
     // The server retransmits both.
     let (again, _) = feed(&mut sim, &a);
     assert_eq!(again, [first], "A answered from the cache");
-    assert_eq!(sim.platform.objects.temp.executions, 1, "A not executed twice");
+    assert_eq!(
+        sim.platform.objects.temp.executions, 1,
+        "A not executed twice"
+    );
     let (rb, _) = feed(&mut sim, &b);
     assert_eq!(rb.len(), 1);
     assert_eq!(code(&parse(&rb[0]).unwrap()), "2.05");

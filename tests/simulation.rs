@@ -32,17 +32,25 @@ fn gaps(times: &[u64]) -> Vec<u64> {
 fn clean_network_life_cycle() {
     let (lifetime, margin) = (300, 30);
     let mut sim = Sim::new(1, NetConfig::clean(10), lifetime, margin);
-    let reg_at = sim.run_until_event(10_000, registered_ev).expect("registered");
+    let reg_at = sim
+        .run_until_event(10_000, registered_ev)
+        .expect("registered");
     let registers = sim.datagrams(Dir::Up, Fate::Sent, is_register);
     assert_eq!(registers.len(), 1);
     assert_eq!(registers[0].0, 0, "Register goes out at once");
     assert_eq!(reg_at, 20, "one round trip of 2 x 10 ms");
 
-    let rsp = sim.server_request(request(RequestType::Get, "/3/0/0"), 60_000).expect("read answered");
+    let rsp = sim
+        .server_request(request(RequestType::Get, "/3/0/0"), 60_000)
+        .expect("read answered");
     assert_eq!(code_str(raw_code(&rsp)), "2.05");
     assert_eq!(content_format(&rsp), Some(0));
     assert_eq!(String::from_utf8_lossy(&rsp.payload), MANUFACTURER);
-    assert_eq!(rsp.header.get_type(), MessageType::Acknowledgement, "piggybacked");
+    assert_eq!(
+        rsp.header.get_type(),
+        MessageType::Acknowledgement,
+        "piggybacked"
+    );
 
     // The periodic Update: lifetime minus margin after the 2.01 arrived.
     let upd_at = sim.run_until_event(1_000_000, updated_ev).expect("updated");
@@ -53,13 +61,24 @@ fn clean_network_life_cycle() {
     assert_eq!(upd_at, due + 20);
     let p = parse(&updates[0].1).unwrap();
     assert_eq!(uri_path(&p), ["rd", "1"]);
-    assert!(uri_query(&p).is_empty(), "a periodic Update carries no parameters: {:?}", uri_query(&p));
+    assert!(
+        uri_query(&p).is_empty(),
+        "a periodic Update carries no parameters: {:?}",
+        uri_query(&p)
+    );
     assert!(p.payload.is_empty());
     // The next one is scheduled from the Update's response.
-    assert_eq!(sim.client.poll_timeout(), Some(upd_at + u64::from(lifetime - margin) * 1000));
+    assert_eq!(
+        sim.client.poll_timeout(),
+        Some(upd_at + u64::from(lifetime - margin) * 1000)
+    );
 
     sim.client.deregister();
-    let dereg_at = sim.run_until_event(sim.now + 10_000, |e| matches!(e, Event::Deregistered { .. })).expect("deregistered");
+    let dereg_at = sim
+        .run_until_event(sim.now + 10_000, |e| {
+            matches!(e, Event::Deregistered { .. })
+        })
+        .expect("deregistered");
     let deletes = sim.datagrams(Dir::Up, Fate::Sent, is_deregister);
     assert_eq!(deletes.len(), 1);
     assert_eq!(uri_path(&parse(&deletes[0].1).unwrap()), ["rd", "1"]);
@@ -91,7 +110,11 @@ fn clean_network_life_cycle() {
     assert_eq!(kinds, ["reg", "upd", "dereg"]);
     // Nothing more for an hour.
     sim.run_until(sim.now + 3_600_000);
-    assert_eq!(sim.datagrams(Dir::Up, Fate::Sent, |_| true).len(), 4, "Register, the read's ACK, Update, De-register");
+    assert_eq!(
+        sim.datagrams(Dir::Up, Fate::Sent, |_| true).len(),
+        4,
+        "Register, the read's ACK, Update, De-register"
+    );
 }
 
 #[test]
@@ -105,13 +128,23 @@ fn register_retransmission_timing() {
         }
         false
     }));
-    let reg_at = sim.run_until_event(60_000, registered_ev).expect("registered at the third copy");
+    let reg_at = sim
+        .run_until_event(60_000, registered_ev)
+        .expect("registered at the third copy");
     let regs = sim.datagrams(Dir::Up, Fate::Sent, is_register);
     assert_eq!(regs.len(), 3);
     let times: Vec<u64> = regs.iter().map(|r| r.0).collect();
     let g = gaps(&times);
-    assert!((2_000..3_000).contains(&g[0]), "first timeout {} not in 2..3 s", g[0]);
-    assert!((4_000..6_000).contains(&g[1]), "second timeout {} not in 4..6 s", g[1]);
+    assert!(
+        (2_000..3_000).contains(&g[0]),
+        "first timeout {} not in 2..3 s",
+        g[0]
+    );
+    assert!(
+        (4_000..6_000).contains(&g[1]),
+        "second timeout {} not in 4..6 s",
+        g[1]
+    );
     assert_eq!(g[1], 2 * g[0], "the timeout doubles");
     let first = mid_token(&regs[0].1);
     for r in &regs {
@@ -126,7 +159,9 @@ fn register_gives_up_and_backs_off_under_total_loss() {
     let mut net = NetConfig::clean(10);
     net.loss_pct = 100;
     let mut sim = Sim::new(3, net, 300, 30);
-    let gave_up = sim.run_until_event(200_000, |e| matches!(e, Event::RegistrationRetry { .. })).expect("gives up");
+    let gave_up = sim
+        .run_until_event(200_000, |e| matches!(e, Event::RegistrationRetry { .. }))
+        .expect("gives up");
     let regs = sim.datagrams(Dir::Up, Fate::Sent, is_register);
     assert_eq!(regs.len(), 5, "1 transmission + 4 retransmissions");
     let times: Vec<u64> = regs.iter().map(|r| r.0).collect();
@@ -135,14 +170,36 @@ fn register_gives_up_and_backs_off_under_total_loss() {
     for w in g.windows(2) {
         assert_eq!(w[1], 2 * w[0], "doubling: {g:?}");
     }
-    assert!((30_000..45_000).contains(&(times[4] - times[0])), "last retransmission at {}", times[4]);
-    assert!((62_000..=93_000).contains(&(gave_up - times[0])), "gave up at {gave_up}");
-    assert_eq!(gave_up - times[4], g[3] * 2, "waits a full last timeout before giving up");
+    assert!(
+        (30_000..45_000).contains(&(times[4] - times[0])),
+        "last retransmission at {}",
+        times[4]
+    );
+    assert!(
+        (62_000..=93_000).contains(&(gave_up - times[0])),
+        "gave up at {gave_up}"
+    );
+    assert_eq!(
+        gave_up - times[4],
+        g[3] * 2,
+        "waits a full last timeout before giving up"
+    );
     for r in &regs {
         assert_eq!(mid_token(&r.1), mid_token(&regs[0].1));
     }
-    let retry: Vec<Event> = sim.events.iter().filter(|(_, e)| matches!(e, Event::RegistrationRetry { .. })).map(|(_, e)| *e).collect();
-    assert_eq!(retry, [Event::RegistrationRetry { server: 0, delay_ms: 60_000 }]);
+    let retry: Vec<Event> = sim
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::RegistrationRetry { .. }))
+        .map(|(_, e)| *e)
+        .collect();
+    assert_eq!(
+        retry,
+        [Event::RegistrationRetry {
+            server: 0,
+            delay_ms: 60_000
+        }]
+    );
     assert_eq!(sim.client.poll_timeout(), Some(gave_up + 60_000));
 
     // Silence for 60 s, then a new Register (new MID and token).
@@ -157,8 +214,17 @@ fn register_gives_up_and_backs_off_under_total_loss() {
     assert_ne!(m0, m5);
     assert_ne!(t0, t5);
     // The second failure doubles the backoff.
-    sim.run_until_event(gave_up + 200_000, |e| matches!(e, Event::RegistrationRetry { .. })).expect("second give-up");
-    assert_eq!(sim.events.last().map(|e| e.1), Some(Event::RegistrationRetry { server: 0, delay_ms: 120_000 }));
+    sim.run_until_event(gave_up + 200_000, |e| {
+        matches!(e, Event::RegistrationRetry { .. })
+    })
+    .expect("second give-up");
+    assert_eq!(
+        sim.events.last().map(|e| e.1),
+        Some(Event::RegistrationRetry {
+            server: 0,
+            delay_ms: 120_000
+        })
+    );
 }
 
 /// Queues server traffic every `period` ms until `end`: Read /3/0/0, Execute /3303/0/5605,
@@ -202,41 +268,90 @@ fn lossy_sim(seed: u64, hours: u64) -> Sim {
 
 fn check_lossy_run(seed: u64, sim: &Sim) {
     let end = sim.now;
-    assert!(!sim.server.refreshes.is_empty(), "seed {seed}: never registered");
-    assert!(sim.server.refreshes[0].0 < 120_000, "seed {seed}: first registration at {}", sim.server.refreshes[0].0);
+    assert!(
+        !sim.server.refreshes.is_empty(),
+        "seed {seed}: never registered"
+    );
+    assert!(
+        sim.server.refreshes[0].0 < 120_000,
+        "seed {seed}: first registration at {}",
+        sim.server.refreshes[0].0
+    );
     let expired = sim.server.expiries(end);
-    assert!(expired.is_empty(), "seed {seed}: the server's registration expired: {expired:?}");
+    assert!(
+        expired.is_empty(),
+        "seed {seed}: the server's registration expired: {expired:?}"
+    );
 
     // De-duplication: every copy of the client's answer to one server request is the same.
     for (mid, answers) in &sim.server.answers {
-        assert!(answers.iter().all(|a| a == &answers[0]), "seed {seed}: mid {mid} answered differently: {answers:?}");
+        assert!(
+            answers.iter().all(|a| a == &answers[0]),
+            "seed {seed}: mid {mid} answered differently: {answers:?}"
+        );
     }
     // Execute ran once per distinct request that reached the client.
     let executes: BTreeSet<u16> = sim
         .datagrams(Dir::Down, Fate::Delivered, |b| {
-            parse(b).is_some_and(|p| p.header.code == MessageClass::Request(RequestType::Post) && uri_path(&p) == ["3303", "0", "5605"])
+            parse(b).is_some_and(|p| {
+                p.header.code == MessageClass::Request(RequestType::Post)
+                    && uri_path(&p) == ["3303", "0", "5605"]
+            })
         })
         .iter()
         .map(|(_, b)| parse(b).unwrap().header.message_id)
         .collect();
     assert!(!executes.is_empty());
-    assert_eq!(sim.platform.objects.temp.executions as usize, executes.len(), "seed {seed}: executions vs distinct Execute requests");
+    assert_eq!(
+        sim.platform.objects.temp.executions as usize,
+        executes.len(),
+        "seed {seed}: executions vs distinct Execute requests"
+    );
     let delivered_dups = sim.datagrams(Dir::Down, Fate::Delivered, |b| {
-        parse(b).is_some_and(|p| p.header.get_type() == MessageType::Confirmable && matches!(p.header.code, MessageClass::Request(_)))
+        parse(b).is_some_and(|p| {
+            p.header.get_type() == MessageType::Confirmable
+                && matches!(p.header.code, MessageClass::Request(_))
+        })
     });
-    assert!(delivered_dups.len() > executes.len(), "seed {seed}: the network duplicated nothing?");
+    assert!(
+        delivered_dups.len() > executes.len(),
+        "seed {seed}: the network duplicated nothing?"
+    );
     // Most server requests got an answer (each exchange has 5 tries at 49 % success).
-    let answered = sim.server.ops.iter().filter(|o| o.response.is_some()).count();
-    let sent = sim.server.ops.iter().filter(|o| o.sent_at.is_some()).count();
-    assert!(answered * 10 >= sent * 7, "seed {seed}: only {answered} of {sent} server requests answered");
+    let answered = sim
+        .server
+        .ops
+        .iter()
+        .filter(|o| o.response.is_some())
+        .count();
+    let sent = sim
+        .server
+        .ops
+        .iter()
+        .filter(|o| o.sent_at.is_some())
+        .count();
+    assert!(
+        answered * 10 >= sent * 7,
+        "seed {seed}: only {answered} of {sent} server requests answered"
+    );
     for o in sim.server.ops.iter().filter(|o| o.response.is_some()) {
         let rsp = o.response.as_ref().unwrap();
-        assert!(code_str(raw_code(rsp)).starts_with("2."), "seed {seed}: {}", code_str(raw_code(rsp)));
+        assert!(
+            code_str(raw_code(rsp)).starts_with("2."),
+            "seed {seed}: {}",
+            code_str(raw_code(rsp))
+        );
     }
     // The client kept a consistent view: it never reports a rejection.
-    assert!(!sim.events.iter().any(|(_, e)| matches!(e, Event::RegistrationRejected { .. })));
+    assert!(!sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::RegistrationRejected { .. })));
     let updates = sim.events.iter().filter(|(_, e)| updated_ev(e)).count();
-    assert!(updates > 400, "seed {seed}: only {updates} Updates in a day");
+    assert!(
+        updates > 400,
+        "seed {seed}: only {updates} Updates in a day"
+    );
 }
 
 #[test]
@@ -261,9 +376,13 @@ fn same_seed_same_run() {
 #[test]
 fn update_on_execute_and_on_lifetime_write() {
     let mut sim = registered_sim(4, 300, 30);
-    let rsp = sim.server_request(request(RequestType::Post, "/1/0/8"), sim.now + 10_000).expect("execute answered");
+    let rsp = sim
+        .server_request(request(RequestType::Post, "/1/0/8"), sim.now + 10_000)
+        .expect("execute answered");
     assert_eq!(code_str(raw_code(&rsp)), "2.04");
-    let at = sim.run_until_event(sim.now + 10_000, updated_ev).expect("Update after Execute /1/0/8");
+    let at = sim
+        .run_until_event(sim.now + 10_000, updated_ev)
+        .expect("Update after Execute /1/0/8");
     assert!(at < 1_000, "the trigger Update goes out at once ({at})");
     let updates = sim.datagrams(Dir::Up, Fate::Sent, is_update);
     assert_eq!(updates.len(), 1);
@@ -272,9 +391,13 @@ fn update_on_execute_and_on_lifetime_write() {
     let mut w = request(RequestType::Put, "/1/0/1");
     w.add_option_as(CoapOption::ContentFormat, OptionValueU16(0));
     w.payload = b"600".to_vec();
-    let rsp = sim.server_request(w, sim.now + 10_000).expect("write answered");
+    let rsp = sim
+        .server_request(w, sim.now + 10_000)
+        .expect("write answered");
     assert_eq!(code_str(raw_code(&rsp)), "2.04");
-    let at = sim.run_until_event(sim.now + 10_000, updated_ev).expect("Update after the lifetime write");
+    let at = sim
+        .run_until_event(sim.now + 10_000, updated_ev)
+        .expect("Update after the lifetime write");
     let updates = sim.datagrams(Dir::Up, Fate::Sent, is_update);
     assert_eq!(updates.len(), 2);
     let q = uri_query(&parse(&updates[1].1).unwrap());
@@ -288,7 +411,8 @@ fn update_on_execute_and_on_lifetime_write() {
     let mut w = request(RequestType::Put, "/1/0/1");
     w.add_option_as(CoapOption::ContentFormat, OptionValueU16(0));
     w.payload = b"600".to_vec();
-    sim.server_request(w, sim.now + 10_000).expect("write answered");
+    sim.server_request(w, sim.now + 10_000)
+        .expect("write answered");
     sim.run_until(sim.now + 10_000);
     assert_eq!(sim.datagrams(Dir::Up, Fate::Sent, is_update).len(), 2);
 }
@@ -298,39 +422,76 @@ fn forbidden_register_is_not_retried() {
     let mut sim = Sim::new(5, NetConfig::clean(10), 300, 30);
     sim.server.behavior.register_code = ResponseType::Forbidden;
     sim.run_until(3_600_000 + 100);
-    let rejected: Vec<_> = sim.events.iter().filter(|(_, e)| matches!(e, Event::RegistrationRejected { .. })).collect();
+    let rejected: Vec<_> = sim
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::RegistrationRejected { .. }))
+        .collect();
     assert_eq!(rejected.len(), 1);
-    assert_eq!(rejected[0], &(20, Event::RegistrationRejected { server: 0, code: Code::FORBIDDEN }));
-    assert_eq!(sim.datagrams(Dir::Up, Fate::Sent, is_register).len(), 1, "no Register after 4.03 for an hour");
+    assert_eq!(
+        rejected[0],
+        &(
+            20,
+            Event::RegistrationRejected {
+                server: 0,
+                code: Code::FORBIDDEN
+            }
+        )
+    );
+    assert_eq!(
+        sim.datagrams(Dir::Up, Fate::Sent, is_register).len(),
+        1,
+        "no Register after 4.03 for an hour"
+    );
     assert_eq!(sim.datagrams(Dir::Up, Fate::Sent, |_| true).len(), 1);
     assert_eq!(sim.client.poll_timeout(), None);
     assert!(sim.client.is_idle());
     // restart() lets it try again.
     sim.server.behavior.register_code = ResponseType::Created;
     sim.client.restart(sim.now);
-    assert!(sim.run_until_event(sim.now + 10_000, registered_ev).is_some());
+    assert!(sim
+        .run_until_event(sim.now + 10_000, registered_ev)
+        .is_some());
 }
 
 #[test]
 fn update_not_found_registers_again() {
     let mut sim = registered_sim(6, 300, 30);
-    sim.server.behavior.update_codes.push_back(ResponseType::NotFound);
+    sim.server
+        .behavior
+        .update_codes
+        .push_back(ResponseType::NotFound);
     sim.client.update(false);
     let seen = sim.events.len();
-    let again = sim.run_until_event(sim.now + 10_000, registered_ev).expect("registers again");
+    let again = sim
+        .run_until_event(sim.now + 10_000, registered_ev)
+        .expect("registers again");
     let after: Vec<Event> = sim.events[seen..].iter().map(|(_, e)| *e).collect();
-    assert_eq!(after, [Event::UpdateFailed { server: 0 }, Event::Registered { server: 0 }]);
+    assert_eq!(
+        after,
+        [
+            Event::UpdateFailed { server: 0 },
+            Event::Registered { server: 0 }
+        ]
+    );
     let regs = sim.datagrams(Dir::Up, Fate::Sent, is_register);
     assert_eq!(regs.len(), 2);
     let failed_at = sim.events[seen].0;
-    assert_eq!(regs[1].0, failed_at, "Register goes out as soon as the 4.04 arrives");
+    assert_eq!(
+        regs[1].0, failed_at,
+        "Register goes out as soon as the 4.04 arrives"
+    );
     assert_eq!(again, failed_at + 20);
     assert_eq!(sim.server.reg.as_ref().unwrap().id, 2);
     // Later Updates go to the new location.
     sim.client.update(false);
-    sim.run_until_event(sim.now + 10_000, updated_ev).expect("updated");
+    sim.run_until_event(sim.now + 10_000, updated_ev)
+        .expect("updated");
     let updates = sim.datagrams(Dir::Up, Fate::Sent, is_update);
-    assert_eq!(uri_path(&parse(&updates.last().unwrap().1).unwrap()), ["rd", "2"]);
+    assert_eq!(
+        uri_path(&parse(&updates.last().unwrap().1).unwrap()),
+        ["rd", "2"]
+    );
 }
 
 #[test]
@@ -338,15 +499,23 @@ fn separate_response_to_register() {
     let mut sim = Sim::new(7, NetConfig::clean(10), 300, 30);
     sim.server.behavior.register_separate = true;
     sim.server.behavior.separate_delay_ms = 20_000;
-    let reg_at = sim.run_until_event(60_000, registered_ev).expect("registered by the separate response");
+    let reg_at = sim
+        .run_until_event(60_000, registered_ev)
+        .expect("registered by the separate response");
     assert_eq!(reg_at, 10 + 20_000 + 10);
     let regs = sim.datagrams(Dir::Up, Fate::Sent, is_register);
     assert_eq!(regs.len(), 1, "no retransmission after the empty ACK");
     // The server's CON 2.01 and the client's empty ACK for it.
     let cons = sim.datagrams(Dir::Down, Fate::Sent, |b| {
-        parse(b).is_some_and(|p| p.header.get_type() == MessageType::Confirmable && code_str(raw_code(&p)) == "2.01")
+        parse(b).is_some_and(|p| {
+            p.header.get_type() == MessageType::Confirmable && code_str(raw_code(&p)) == "2.01"
+        })
     });
-    assert_eq!(cons.len(), 1, "the client's ACK stops the server's retransmission");
+    assert_eq!(
+        cons.len(),
+        1,
+        "the client's ACK stops the server's retransmission"
+    );
     let con = parse(&cons[0].1).unwrap();
     assert_eq!(con.get_token(), mid_token(&regs[0].1).1.as_slice());
     let acks = sim.datagrams(Dir::Up, Fate::Sent, |b| b.len() == 4 && b[0] == 0x60);
@@ -354,8 +523,12 @@ fn separate_response_to_register() {
     assert_eq!(mid_token(&acks[0].1).0, con.header.message_id);
     assert_eq!(acks[0].0, reg_at, "ACKed at once");
     // The registration works: the periodic Update goes to the location of the 2.01.
-    sim.run_until_event(reg_at + 300_000, updated_ev).expect("updated");
-    assert_eq!(sim.datagrams(Dir::Up, Fate::Sent, is_update)[0].0, reg_at + 270_000);
+    sim.run_until_event(reg_at + 300_000, updated_ev)
+        .expect("updated");
+    assert_eq!(
+        sim.datagrams(Dir::Up, Fate::Sent, is_update)[0].0,
+        reg_at + 270_000
+    );
 }
 
 #[test]
@@ -373,10 +546,13 @@ fn separate_response_retransmitted_by_the_server_is_acked_again() {
         }
         false
     }));
-    sim.run_until_event(60_000, registered_ev).expect("registered");
+    sim.run_until_event(60_000, registered_ev)
+        .expect("registered");
     sim.run_until(60_000);
     let cons = sim.datagrams(Dir::Down, Fate::Sent, |b| {
-        parse(b).is_some_and(|p| p.header.get_type() == MessageType::Confirmable && code_str(raw_code(&p)) == "2.01")
+        parse(b).is_some_and(|p| {
+            p.header.get_type() == MessageType::Confirmable && code_str(raw_code(&p)) == "2.01"
+        })
     });
     assert_eq!(cons.len(), 2, "one retransmission after the lost ACK");
     let replies = sim.datagrams(Dir::Up, Fate::Sent, |b| b.len() == 4);
@@ -402,6 +578,3 @@ fn deregister_while_registering_stops() {
     assert!(sim.client.is_idle());
     assert_eq!(sim.client.poll_timeout(), None);
 }
-
-
-

@@ -32,8 +32,17 @@ struct Driver {
 impl Driver {
     fn new(server: &TestServer, lifetime_s: u32, speed: u64) -> Driver {
         let uri = server.uri();
-        let servers = [ServerConfig { uri: &uri, short_id: 1, lifetime_s }];
-        let config = Config { endpoint: EP, version: Version::V1_1, update_margin_s: 10, servers: &servers };
+        let servers = [ServerConfig {
+            uri: &uri,
+            short_id: 1,
+            lifetime_s,
+        }];
+        let config = Config {
+            endpoint: EP,
+            version: Version::V1_1,
+            update_margin_s: 10,
+            servers: &servers,
+        };
         let client = Client::new(&config, 0x1234).expect("client");
         let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
         Driver {
@@ -61,12 +70,15 @@ impl Driver {
             Some(t) => ((t - now) / self.speed).clamp(1, 5),
             None => 5,
         };
-        self.sock.set_read_timeout(Some(Duration::from_millis(wait_ms))).unwrap();
+        self.sock
+            .set_read_timeout(Some(Duration::from_millis(wait_ms)))
+            .unwrap();
         let mut buf = [0u8; 2048];
         if let Ok((n, from)) = self.sock.recv_from(&mut buf) {
             if from == self.server {
                 let now = self.now();
-                self.client.handle_datagram(0, &buf[..n], now, &mut self.platform);
+                self.client
+                    .handle_datagram(0, &buf[..n], now, &mut self.platform);
             }
         }
         let now = self.now();
@@ -83,7 +95,12 @@ impl Driver {
     }
 
     /// Pumps until `cond` or `timeout` (wall clock).
-    fn until(&mut self, server: &TestServer, timeout: Duration, mut cond: impl FnMut(&Driver) -> bool) -> bool {
+    fn until(
+        &mut self,
+        server: &TestServer,
+        timeout: Duration,
+        mut cond: impl FnMut(&Driver) -> bool,
+    ) -> bool {
         let end = Instant::now() + timeout;
         while Instant::now() < end {
             if cond(self) {
@@ -95,7 +112,12 @@ impl Driver {
     }
 
     /// Pumps until the server's request completes.
-    fn finish(&mut self, server: &TestServer, pending: Pending<'_>, timeout: Duration) -> Result<Response, OpError> {
+    fn finish(
+        &mut self,
+        server: &TestServer,
+        pending: Pending<'_>,
+        timeout: Duration,
+    ) -> Result<Response, OpError> {
         let end = Instant::now() + timeout;
         while Instant::now() < end {
             if let Some(r) = pending.poll() {
@@ -119,7 +141,9 @@ const T: Duration = Duration::from_secs(20);
 
 fn register(d: &mut Driver, server: &TestServer) {
     assert!(
-        d.until(server, T, |d| d.has_event(|e| matches!(e, Event::Registered { .. })) && server.registration(EP).is_some()),
+        d.until(server, T, |d| d
+            .has_event(|e| matches!(e, Event::Registered { .. }))
+            && server.registration(EP).is_some()),
         "no registration; client events {:?}",
         d.events
     );
@@ -135,7 +159,16 @@ fn full_session_against_the_test_server() {
     assert_eq!(reg.lwm2m, "1.1");
     assert_eq!(reg.binding, "U");
     assert_eq!(reg.content_format, Some(40));
-    assert_eq!(reg.objects, ["</>;rt=\"oma.lwm2m\";ct=11542", "</1/0>", "</3/0>", "</3303>;ver=1.1", "</3303/0>"]);
+    assert_eq!(
+        reg.objects,
+        [
+            "</>;rt=\"oma.lwm2m\";ct=11542",
+            "</1/0>",
+            "</3/0>",
+            "</3303>;ver=1.1",
+            "</3303/0>"
+        ]
+    );
 
     // Read /3/0/0 as text.
     let p = server
@@ -160,7 +193,11 @@ fn full_session_against_the_test_server() {
     assert_eq!(r.code_string(), "2.05");
     assert_eq!(r.content_format, Some(ts::CF_TLV));
     let tlvs = ts::tlv::decode(&r.payload).expect("valid TLV");
-    let res = |id: u16| tlvs.iter().find(|t| t.id == id).unwrap_or_else(|| panic!("resource {id} missing: {tlvs:?}"));
+    let res = |id: u16| {
+        tlvs.iter()
+            .find(|t| t.id == id)
+            .unwrap_or_else(|| panic!("resource {id} missing: {tlvs:?}"))
+    };
     assert_eq!(res(0).kind, ts::tlv::TlvKind::Resource);
     assert_eq!(res(0).value, MANUFACTURER.as_bytes());
     assert_eq!(res(1).value, b"sim-1");
@@ -171,7 +208,10 @@ fn full_session_against_the_test_server() {
     assert_eq!(res(11).children[0].id, 0);
     assert_eq!(ts::tlv::as_int(&res(11).children[0].value), Some(0));
     assert_eq!(res(16).value, b"U");
-    assert!(tlvs.iter().all(|t| t.id != 4), "the executable Reboot is not read");
+    assert!(
+        tlvs.iter().all(|t| t.id != 4),
+        "the executable Reboot is not read"
+    );
 
     // Write the lifetime: an Update with lt= follows.
     let p = server
@@ -182,11 +222,23 @@ fn full_session_against_the_test_server() {
             p.payload = b"120".to_vec();
         })
         .unwrap();
-    assert_eq!(d.finish(&server, p, T).expect("write /1/0/1").code_string(), "2.04");
+    assert_eq!(
+        d.finish(&server, p, T).expect("write /1/0/1").code_string(),
+        "2.04"
+    );
     assert!(
-        d.until(&server, T, |d| d.count_server(|e| matches!(e, ts::Event::Updated { lifetime: Some(120), .. })) == 1),
+        d.until(&server, T, |d| d.count_server(|e| matches!(
+            e,
+            ts::Event::Updated {
+                lifetime: Some(120),
+                ..
+            }
+        )) == 1),
         "no Update with lt=120: {:?}",
-        d.server_events.iter().map(|e| e.summary()).collect::<Vec<_>>()
+        d.server_events
+            .iter()
+            .map(|e| e.summary())
+            .collect::<Vec<_>>()
     );
     assert_eq!(server.registration(EP).unwrap().lifetime, 120);
 
@@ -197,9 +249,17 @@ fn full_session_against_the_test_server() {
             ts::set_path(p, "/1/0/8");
         })
         .unwrap();
-    assert_eq!(d.finish(&server, p, T).expect("execute /1/0/8").code_string(), "2.04");
+    assert_eq!(
+        d.finish(&server, p, T)
+            .expect("execute /1/0/8")
+            .code_string(),
+        "2.04"
+    );
     assert!(
-        d.until(&server, T, |d| d.count_server(|e| matches!(e, ts::Event::Updated { lifetime: None, .. })) >= 1),
+        d.until(&server, T, |d| d.count_server(|e| matches!(
+            e,
+            ts::Event::Updated { lifetime: None, .. }
+        )) >= 1),
         "no Update after Execute /1/0/8"
     );
 
@@ -221,19 +281,32 @@ fn full_session_against_the_test_server() {
 
     // De-register.
     d.client.deregister();
-    assert!(d.until(&server, T, |d| d.has_event(|e| matches!(e, Event::Deregistered { .. }))
+    assert!(d.until(&server, T, |d| d
+        .has_event(|e| matches!(e, Event::Deregistered { .. }))
         && d.count_server(|e| matches!(e, ts::Event::Deregistered { .. })) == 1));
     assert!(server.registration(EP).is_none());
     assert!(d.client.is_idle());
     // The client's datagrams all parsed with the server's codec.
-    assert_eq!(d.count_server(|e| matches!(e, ts::Event::Datagram { parsed: Err(_), .. })), 0);
+    assert_eq!(
+        d.count_server(|e| matches!(e, ts::Event::Datagram { parsed: Err(_), .. })),
+        0
+    );
 }
 
 #[test]
 fn registration_completes_under_impairment() {
-    let config = ts::Config { ack_timeout: Duration::from_millis(300), reorder_hold: Duration::from_millis(100), ..ts::Config::default() };
+    let config = ts::Config {
+        ack_timeout: Duration::from_millis(300),
+        reorder_hold: Duration::from_millis(100),
+        ..ts::Config::default()
+    };
     let server = TestServer::with_config(config).expect("server");
-    server.set_impairment(Impairment { drop_percent: 20, duplicate_percent: 10, seed: 5, ..Impairment::default() });
+    server.set_impairment(Impairment {
+        drop_percent: 20,
+        duplicate_percent: 10,
+        seed: 5,
+        ..Impairment::default()
+    });
     // The engine's clock runs 8x: its 2..3 s ACK_TIMEOUT becomes 250..375 ms.
     let mut d = Driver::new(&server, 300, 8);
     register(&mut d, &server);
@@ -248,10 +321,22 @@ fn registration_completes_under_impairment() {
     assert_eq!(r.payload_str(), "Cel");
     for _ in 0..5 {
         let p = server.begin(EP, |p| ts::set_path(p, "/3/0/0")).unwrap();
-        assert_eq!(d.finish(&server, p, T).expect("read under impairment").payload_str(), MANUFACTURER);
+        assert_eq!(
+            d.finish(&server, p, T)
+                .expect("read under impairment")
+                .payload_str(),
+            MANUFACTURER
+        );
     }
     d.client.update(false);
-    assert!(d.until(&server, T, |d| d.has_event(|e| matches!(e, Event::Updated { .. }))));
-    assert!(d.count_server(|e| matches!(e, ts::Event::Dropped { .. })) > 0, "the impairment dropped nothing");
-    assert_eq!(d.count_server(|e| matches!(e, ts::Event::Datagram { parsed: Err(_), .. })), 0);
+    assert!(d.until(&server, T, |d| d
+        .has_event(|e| matches!(e, Event::Updated { .. }))));
+    assert!(
+        d.count_server(|e| matches!(e, ts::Event::Dropped { .. })) > 0,
+        "the impairment dropped nothing"
+    );
+    assert_eq!(
+        d.count_server(|e| matches!(e, ts::Event::Datagram { parsed: Err(_), .. })),
+        0
+    );
 }

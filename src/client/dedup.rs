@@ -23,12 +23,18 @@ pub struct Dedup {
 impl Dedup {
     /// An empty table.
     pub const fn new() -> Self {
-        Dedup { entries: [None; DEDUP_ENTRIES] }
+        Dedup {
+            entries: [None; DEDUP_ENTRIES],
+        }
     }
 
     /// True when the message was seen before and has not expired. Otherwise remembers it.
     pub fn seen(&mut self, server: u8, message_id: u16, confirmable: bool, now: u64) -> bool {
-        let life = if confirmable { CON_LIFETIME_MS } else { NON_LIFETIME_MS };
+        let life = if confirmable {
+            CON_LIFETIME_MS
+        } else {
+            NON_LIFETIME_MS
+        };
         let mut victim: Option<usize> = None;
         let mut victim_expiry = u64::MAX;
         for (i, slot) in self.entries.iter_mut().enumerate() {
@@ -49,7 +55,11 @@ impl Dedup {
             }
         }
         if let Some(slot) = victim.and_then(|i| self.entries.get_mut(i)) {
-            *slot = Some(Entry { server, message_id, expires: now.saturating_add(life) });
+            *slot = Some(Entry {
+                server,
+                message_id,
+                expires: now.saturating_add(life),
+            });
         }
         false
     }

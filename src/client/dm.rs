@@ -3,7 +3,7 @@
 //! the response; an error code makes the caller rebuild the response without a payload.
 
 use crate::buf::Writer;
-use crate::coap::{opt, Code, MessageBuilder, Message};
+use crate::coap::{opt, Code, Message, MessageBuilder};
 use crate::formats::content_format as cf;
 use crate::formats::link::LinkWriter;
 use crate::formats::tlv::{self, TlvEncoder, TlvIter, TlvKind};
@@ -12,12 +12,19 @@ use crate::model::{Object, Operations, Path, ResourceDef, ResourceType, Value, V
 
 /// Answers one request on an existing object. Returns the success code, or the error code
 /// to answer with instead (the caller discards whatever was written).
-pub fn dispatch(req: &Message<'_>, path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Result<Code, Code> {
+pub fn dispatch(
+    req: &Message<'_>,
+    path: &Path,
+    obj: &mut dyn Object,
+    b: &mut MessageBuilder<'_>,
+) -> Result<Code, Code> {
     let accept = req.option_uint(opt::ACCEPT);
     match req.code() {
         Code::GET if accept == Some(u32::from(cf::LINK)) => discover(path, obj, b),
         Code::GET => read(path, accept, obj, b),
-        Code::PUT | Code::POST if path.len() >= 2 && !req.payload().is_empty() => write(req, path, obj),
+        Code::PUT | Code::POST if path.len() >= 2 && !req.payload().is_empty() => {
+            write(req, path, obj)
+        }
         Code::POST if path.len() == 3 => execute(path, obj, req.payload()),
         _ => Err(Code::METHOD_NOT_ALLOWED),
     }
@@ -36,7 +43,12 @@ fn target(path: &Path, obj: &dyn Object) -> Result<Option<ResourceDef>, Code> {
     }
 }
 
-fn read(path: &Path, accept: Option<u32>, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Result<Code, Code> {
+fn read(
+    path: &Path,
+    accept: Option<u32>,
+    obj: &mut dyn Object,
+    b: &mut MessageBuilder<'_>,
+) -> Result<Code, Code> {
     let def = target(path, obj)?;
     if let Some(d) = def {
         if !d.ops.allows(Operations::R) {
@@ -47,8 +59,11 @@ fn read(path: &Path, accept: Option<u32>, obj: &mut dyn Object, b: &mut MessageB
         }
     }
     let format = read_format(accept, def, path)?;
-    b.option_uint(opt::CONTENT_FORMAT, u32::from(format)).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
-    let w = b.payload_writer().map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    b.option_uint(opt::CONTENT_FORMAT, u32::from(format))
+        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    let w = b
+        .payload_writer()
+        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     match (format, def) {
         (cf::TLV, _) => read_tlv(path, obj, w)?,
         (_, Some(d)) => read_single(path, d.id, format, obj, w)?,
@@ -89,14 +104,29 @@ impl ValueSink for SingleSink<'_, '_> {
             return Ok(());
         }
         self.found = true;
-        let r = if self.format == cf::OPAQUE { opaque::encode(value, self.w) } else { text::encode(value, self.w) };
+        let r = if self.format == cf::OPAQUE {
+            opaque::encode(value, self.w)
+        } else {
+            text::encode(value, self.w)
+        };
         r.map_err(format_code)
     }
 }
 
-fn read_single(path: &Path, rid: u16, format: u16, obj: &mut dyn Object, w: &mut Writer<'_>) -> Result<(), Code> {
+fn read_single(
+    path: &Path,
+    rid: u16,
+    format: u16,
+    obj: &mut dyn Object,
+    w: &mut Writer<'_>,
+) -> Result<(), Code> {
     let iid = path.instance_id().ok_or(Code::BAD_REQUEST)?;
-    let mut sink = SingleSink { w, format, want: path.resource_instance_id(), found: false };
+    let mut sink = SingleSink {
+        w,
+        format,
+        want: path.resource_instance_id(),
+        found: false,
+    };
     obj.read(iid, rid, &mut sink)?;
     if sink.found {
         Ok(())
@@ -139,7 +169,8 @@ fn read_tlv(path: &Path, obj: &mut dyn Object, w: &mut Writer<'_>) -> Result<(),
         _ => {
             let mut i = 0;
             while let Some(iid) = obj.instance(i) {
-                enc.begin(TlvKind::ObjectInstance, iid).map_err(format_code)?;
+                enc.begin(TlvKind::ObjectInstance, iid)
+                    .map_err(format_code)?;
                 tlv_instance(&mut enc, obj, iid)?;
                 enc.end().map_err(format_code)?;
                 i += 1;
@@ -169,12 +200,24 @@ fn tlv_instance(enc: &mut TlvEncoder<'_, '_>, obj: &mut dyn Object, iid: u16) ->
 
 /// One resource (wrapped as a Multiple Resource when it has instances); returns the
 /// number of values written.
-fn tlv_resource(enc: &mut TlvEncoder<'_, '_>, obj: &mut dyn Object, iid: u16, def: ResourceDef, want: Option<u16>) -> Result<usize, Code> {
+fn tlv_resource(
+    enc: &mut TlvEncoder<'_, '_>,
+    obj: &mut dyn Object,
+    iid: u16,
+    def: ResourceDef,
+    want: Option<u16>,
+) -> Result<usize, Code> {
     let wrap = def.multiple && want.is_none();
     if wrap {
-        enc.begin(TlvKind::MultipleResource, def.id).map_err(format_code)?;
+        enc.begin(TlvKind::MultipleResource, def.id)
+            .map_err(format_code)?;
     }
-    let mut sink = TlvSink { enc, rid: def.id, want, count: 0 };
+    let mut sink = TlvSink {
+        enc,
+        rid: def.id,
+        want,
+        count: 0,
+    };
     obj.read(iid, def.id, &mut sink)?;
     let count = sink.count;
     if wrap {
@@ -196,14 +239,20 @@ fn execute(path: &Path, obj: &mut dyn Object, args: &[u8]) -> Result<Code, Code>
 fn write(req: &Message<'_>, path: &Path, obj: &mut dyn Object) -> Result<Code, Code> {
     let def = target(path, obj)?;
     let iid = path.instance_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
-    let format = req.option_uint(opt::CONTENT_FORMAT).ok_or(Code::BAD_REQUEST)?;
+    let format = req
+        .option_uint(opt::CONTENT_FORMAT)
+        .ok_or(Code::BAD_REQUEST)?;
     let format = u16::try_from(format).map_err(|_| Code::UNSUPPORTED_CONTENT_FORMAT)?;
     let data = req.payload();
     match (format, def) {
         (cf::TLV, _) => write_tlv(data, iid, path.resource_id(), obj)?,
         (cf::TEXT | cf::OPAQUE, Some(d)) if !d.multiple => {
             writable(d)?;
-            let v = if format == cf::TEXT { text::decode(data, d.kind) } else { opaque::decode(data, d.kind) };
+            let v = if format == cf::TEXT {
+                text::decode(data, d.kind)
+            } else {
+                opaque::decode(data, d.kind)
+            };
             obj.write(iid, d.id, None, &v.map_err(format_code)?)?;
         }
         (cf::TEXT | cf::OPAQUE, _) => return Err(Code::BAD_REQUEST),
@@ -239,7 +288,13 @@ fn write_tlv(data: &[u8], iid: u16, rid: Option<u16>, obj: &mut dyn Object) -> R
 }
 
 /// Checks (`apply` false) or applies one top-level TLV resource.
-fn write_tlv_resource(t: &tlv::Tlv<'_>, def: ResourceDef, iid: u16, obj: &mut dyn Object, apply: bool) -> Result<(), Code> {
+fn write_tlv_resource(
+    t: &tlv::Tlv<'_>,
+    def: ResourceDef,
+    iid: u16,
+    obj: &mut dyn Object,
+    apply: bool,
+) -> Result<(), Code> {
     match (t.kind, def.multiple) {
         (TlvKind::Resource, false) => {
             let v = tlv::decode_value(t.value, def.kind).map_err(format_code)?;
@@ -276,8 +331,11 @@ fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Re
     if path.resource_instance_id().is_some() {
         return Err(Code::BAD_REQUEST);
     }
-    b.option_uint(opt::CONTENT_FORMAT, u32::from(cf::LINK)).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
-    let w = b.payload_writer().map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    b.option_uint(opt::CONTENT_FORMAT, u32::from(cf::LINK))
+        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    let w = b
+        .payload_writer()
+        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     let mut links = LinkWriter::new(w);
     let oid = obj.id();
     match (path.instance_id(), def) {
@@ -287,7 +345,9 @@ fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Re
             links.link(&Path::object(oid)).map_err(format_code)?;
             let (major, minor) = obj.version();
             if (major, minor) != (1, 0) {
-                links.attr_raw("ver", &version_text(major, minor)).map_err(format_code)?;
+                links
+                    .attr_raw("ver", &version_text(major, minor))
+                    .map_err(format_code)?;
             }
             let mut i = 0;
             while let Some(iid) = obj.instance(i) {
@@ -299,7 +359,12 @@ fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Re
     Ok(Code::CONTENT)
 }
 
-fn discover_instance(links: &mut LinkWriter<'_, '_>, obj: &mut dyn Object, oid: u16, iid: u16) -> Result<(), Code> {
+fn discover_instance(
+    links: &mut LinkWriter<'_, '_>,
+    obj: &mut dyn Object,
+    oid: u16,
+    iid: u16,
+) -> Result<(), Code> {
     links.link(&Path::instance(oid, iid)).map_err(format_code)?;
     let mut i = 0;
     while let Some(d) = obj.resource_at(i) {
@@ -313,7 +378,12 @@ fn discover_instance(links: &mut LinkWriter<'_, '_>, obj: &mut dyn Object, oid: 
 }
 
 /// One resource link; readable resources the instance lacks are left out (4.04).
-fn discover_resource(links: &mut LinkWriter<'_, '_>, obj: &mut dyn Object, iid: u16, d: ResourceDef) -> Result<(), Code> {
+fn discover_resource(
+    links: &mut LinkWriter<'_, '_>,
+    obj: &mut dyn Object,
+    iid: u16,
+    d: ResourceDef,
+) -> Result<(), Code> {
     let mut count = Count(0);
     if d.ops.allows(Operations::R) {
         obj.read(iid, d.id, &mut count)?;
@@ -321,9 +391,13 @@ fn discover_resource(links: &mut LinkWriter<'_, '_>, obj: &mut dyn Object, iid: 
             return Err(Code::NOT_FOUND);
         }
     }
-    links.link(&Path::resource(obj.id(), iid, d.id)).map_err(format_code)?;
+    links
+        .link(&Path::resource(obj.id(), iid, d.id))
+        .map_err(format_code)?;
     if d.multiple && d.ops.allows(Operations::R) {
-        links.attr_uint("dim", u64::from(count.0)).map_err(format_code)?;
+        links
+            .attr_uint("dim", u64::from(count.0))
+            .map_err(format_code)?;
     }
     Ok(())
 }

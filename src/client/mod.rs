@@ -201,7 +201,10 @@ impl Client {
         for (i, s) in config.servers.iter().enumerate() {
             let index = u16::try_from(i).map_err(|_| ConfigError::ServerCount)?;
             let server = Server::new(s, index).map_err(ConfigError::Server)?;
-            client.servers.push(server).map_err(|_| ConfigError::ServerCount)?;
+            client
+                .servers
+                .push(server)
+                .map_err(|_| ConfigError::ServerCount)?;
             client.push_event(Event::ConnectionNeeded { server: slot_of(i) });
         }
         Ok(client)
@@ -224,14 +227,20 @@ impl Client {
         if let Some(s) = self.servers.get_mut(usize::from(server)) {
             s.connected = false;
             let delay = registration::backoff_ms(0);
-            s.reg.phase = registration::Phase::Unregistered { at: now.saturating_add(delay) };
+            s.reg.phase = registration::Phase::Unregistered {
+                at: now.saturating_add(delay),
+            };
         }
     }
 
     /// Registration Update on every registered server (for example after the application
     /// added or removed object instances, pass `objects_changed`).
     pub fn update(&mut self, objects_changed: bool) {
-        let flags = if objects_changed { UPDATE_OBJECTS } else { registration::UPDATE_TRIGGER };
+        let flags = if objects_changed {
+            UPDATE_OBJECTS
+        } else {
+            registration::UPDATE_TRIGGER
+        };
         for s in self.servers.iter_mut() {
             s.reg.request_update(flags);
         }
@@ -248,7 +257,10 @@ impl Client {
     pub fn is_idle(&self) -> bool {
         self.servers.iter().all(|s| {
             s.reg.exchange.is_none()
-                && matches!(s.reg.phase, registration::Phase::Deregistered | registration::Phase::Rejected)
+                && matches!(
+                    s.reg.phase,
+                    registration::Phase::Deregistered | registration::Phase::Rejected
+                )
         })
     }
 
@@ -295,12 +307,24 @@ impl Client {
     }
 
     /// Handles one datagram that arrived on `server`'s connection.
-    pub fn handle_datagram(&mut self, server: u8, data: &[u8], now: u64, platform: &mut dyn Platform) {
+    pub fn handle_datagram(
+        &mut self,
+        server: u8,
+        data: &[u8],
+        now: u64,
+        platform: &mut dyn Platform,
+    ) {
         if usize::from(server) >= self.servers.len() {
-            return self.push_event(Event::Dropped { server, reason: DropReason::UnknownServer });
+            return self.push_event(Event::Dropped {
+                server,
+                reason: DropReason::UnknownServer,
+            });
         }
         if data.len() > MAX_MESSAGE_SIZE {
-            return self.push_event(Event::Dropped { server, reason: DropReason::TooLarge });
+            return self.push_event(Event::Dropped {
+                server,
+                reason: DropReason::TooLarge,
+            });
         }
         let msg = match Message::parse(data) {
             Ok(m) => m,
@@ -309,21 +333,33 @@ impl Client {
         let code = msg.code();
         match msg.mtype() {
             MsgType::Con if code.is_empty() => self.reset(server, msg.message_id()),
-            MsgType::Ack | MsgType::Rst if code.is_empty() => self.empty_ack_or_reset(server, &msg, now),
+            MsgType::Ack | MsgType::Rst if code.is_empty() => {
+                self.empty_ack_or_reset(server, &msg, now)
+            }
             _ if code.is_response() && msg.first_unknown_critical(|_| false).is_some() => {
                 // No critical option is understood in a response (Block1/Block2 included).
                 if msg.mtype() == MsgType::Con {
                     self.reset(server, msg.message_id());
                 }
-                self.push_event(Event::Dropped { server, reason: DropReason::BadOption })
+                self.push_event(Event::Dropped {
+                    server,
+                    reason: DropReason::BadOption,
+                })
             }
             MsgType::Ack if code.is_response() => self.response(server, &msg, now),
-            MsgType::Con | MsgType::Non if code.is_response() => self.separate_response(server, &msg, now),
-            MsgType::Con | MsgType::Non if code.is_request() => self.request(server, &msg, now, platform),
+            MsgType::Con | MsgType::Non if code.is_response() => {
+                self.separate_response(server, &msg, now)
+            }
+            MsgType::Con | MsgType::Non if code.is_request() => {
+                self.request(server, &msg, now, platform)
+            }
             // An empty NON, a request in an ACK or RST, a reserved code class: a format
             // error, rejected with RST when confirmable.
             MsgType::Con => self.reset(server, msg.message_id()),
-            _ => self.push_event(Event::Dropped { server, reason: DropReason::Malformed }),
+            _ => self.push_event(Event::Dropped {
+                server,
+                reason: DropReason::Malformed,
+            }),
         }
     }
 
@@ -334,7 +370,10 @@ impl Client {
                 self.reset(server, h.message_id);
             }
         }
-        self.push_event(Event::Dropped { server, reason: DropReason::Malformed });
+        self.push_event(Event::Dropped {
+            server,
+            reason: DropReason::Malformed,
+        });
     }
 
     fn reset(&mut self, server: u8, message_id: u16) {
@@ -348,9 +387,19 @@ impl Client {
     }
 
     fn empty_ack_or_reset(&mut self, server: u8, msg: &Message<'_>, now: u64) {
-        let Some(s) = self.servers.get_mut(usize::from(server)) else { return };
-        let Some(ex) = s.reg.exchange.as_mut().filter(|e| e.message_id == msg.message_id()) else {
-            return self.push_event(Event::Dropped { server, reason: DropReason::Unmatched });
+        let Some(s) = self.servers.get_mut(usize::from(server)) else {
+            return;
+        };
+        let Some(ex) = s
+            .reg
+            .exchange
+            .as_mut()
+            .filter(|e| e.message_id == msg.message_id())
+        else {
+            return self.push_event(Event::Dropped {
+                server,
+                reason: DropReason::Unmatched,
+            });
         };
         if msg.mtype() == MsgType::Ack {
             ex.acknowledged(now);
@@ -360,10 +409,18 @@ impl Client {
     }
 
     fn response(&mut self, server: u8, msg: &Message<'_>, now: u64) {
-        let Some(s) = self.servers.get_mut(usize::from(server)) else { return };
-        let matched = s.reg.exchange.is_some_and(|e| e.message_id == msg.message_id() && e.matches_token(msg.token()));
+        let Some(s) = self.servers.get_mut(usize::from(server)) else {
+            return;
+        };
+        let matched = s
+            .reg
+            .exchange
+            .is_some_and(|e| e.message_id == msg.message_id() && e.matches_token(msg.token()));
         if !matched {
-            return self.push_event(Event::Dropped { server, reason: DropReason::Unmatched });
+            return self.push_event(Event::Dropped {
+                server,
+                reason: DropReason::Unmatched,
+            });
         }
         let (lifetime, margin) = (s.lifetime_s, self.margin_s);
         if let Some(o) = s.reg.on_response(msg, now, lifetime, margin) {
@@ -383,19 +440,27 @@ impl Client {
             // acknowledged again (RFC 7252 section 4.5); anything else unknown is reset.
             if con && self.dedup.contains(server, msg.message_id(), now) {
                 self.control_message(server, MsgType::Ack, msg.message_id());
-                return self.push_event(Event::Dropped { server, reason: DropReason::Duplicate });
+                return self.push_event(Event::Dropped {
+                    server,
+                    reason: DropReason::Duplicate,
+                });
             }
             if con {
                 self.reset(server, msg.message_id());
             }
-            return self.push_event(Event::Dropped { server, reason: DropReason::Unmatched });
+            return self.push_event(Event::Dropped {
+                server,
+                reason: DropReason::Unmatched,
+            });
         }
         if con {
             self.dedup.seen(server, msg.message_id(), true, now);
             self.control_message(server, MsgType::Ack, msg.message_id());
         }
         let margin = self.margin_s;
-        let Some(s) = self.servers.get_mut(usize::from(server)) else { return };
+        let Some(s) = self.servers.get_mut(usize::from(server)) else {
+            return;
+        };
         let lifetime = s.lifetime_s;
         if let Some(o) = s.reg.on_response(msg, now, lifetime, margin) {
             self.outcome(server, o);
@@ -406,7 +471,10 @@ impl Client {
         let e = match o {
             Outcome::Registered => Event::Registered { server },
             Outcome::Rejected(code) => Event::RegistrationRejected { server, code },
-            Outcome::RetryIn(ms) => Event::RegistrationRetry { server, delay_ms: u32::try_from(ms).unwrap_or(u32::MAX) },
+            Outcome::RetryIn(ms) => Event::RegistrationRetry {
+                server,
+                delay_ms: u32::try_from(ms).unwrap_or(u32::MAX),
+            },
             Outcome::Updated => Event::Updated { server },
             Outcome::UpdateFailed => Event::UpdateFailed { server },
             Outcome::Deregistered => {
@@ -420,11 +488,16 @@ impl Client {
     fn request(&mut self, server: u8, msg: &Message<'_>, now: u64, platform: &mut dyn Platform) {
         let con = msg.mtype() == MsgType::Con;
         if self.dedup.seen(server, msg.message_id(), con, now) {
-            let cached = self.reply.server == server && self.reply.message_id == msg.message_id() && self.reply.len > 0;
+            let cached = self.reply.server == server
+                && self.reply.message_id == msg.message_id()
+                && self.reply.len > 0;
             if con && cached {
                 self.reply.unsent = true;
             } else {
-                self.push_event(Event::Dropped { server, reason: DropReason::Duplicate });
+                self.push_event(Event::Dropped {
+                    server,
+                    reason: DropReason::Duplicate,
+                });
             }
             return;
         }
@@ -432,13 +505,23 @@ impl Client {
             // Not answered: the server retransmits a CON, and we are free by then. Only this
             // message is forgotten; earlier ones stay de-duplicated.
             self.dedup.forget(server, msg.message_id());
-            return self.push_event(Event::Dropped { server, reason: DropReason::Busy });
+            return self.push_event(Event::Dropped {
+                server,
+                reason: DropReason::Busy,
+            });
         }
         if !con && msg.first_unknown_critical(known_request_option).is_some() {
             // A NON request is rejected by silence; a CON one gets 4.02 below.
-            return self.push_event(Event::Dropped { server, reason: DropReason::BadOption });
+            return self.push_event(Event::Dropped {
+                server,
+                reason: DropReason::BadOption,
+            });
         }
-        let (mtype, mid) = if con { (MsgType::Ack, msg.message_id()) } else { (MsgType::Non, self.mid()) };
+        let (mtype, mid) = if con {
+            (MsgType::Ack, msg.message_id())
+        } else {
+            (MsgType::Non, self.mid())
+        };
         let len = respond(&mut self.reply.buf, mtype, mid, msg, |path, b| {
             route(path, msg, &mut self.servers, platform, b)
         });
@@ -456,17 +539,26 @@ impl Client {
     /// The next datagram to send, if any; call until `None` after input and at deadlines.
     pub fn poll_transmit(&mut self, now: u64, platform: &mut dyn Platform) -> Option<Transmit<'_>> {
         if let Some(server) = self.control.take() {
-            return Some(Transmit { server, data: &self.control_buf });
+            return Some(Transmit {
+                server,
+                data: &self.control_buf,
+            });
         }
         if self.reply.unsent {
             self.reply.unsent = false;
             let data = self.reply.buf.get(..self.reply.len).unwrap_or(&[]);
-            return Some(Transmit { server: self.reply.server, data });
+            return Some(Transmit {
+                server: self.reply.server,
+                data,
+            });
         }
         for i in 0..self.servers.len() {
             if let Some(len) = self.poll_server(i, now, platform) {
                 let data = self.tx.get(..len).unwrap_or(&[]);
-                return Some(Transmit { server: slot_of(i), data });
+                return Some(Transmit {
+                    server: slot_of(i),
+                    data,
+                });
             }
         }
         None
@@ -505,7 +597,11 @@ impl Client {
 
     /// Encodes the request in flight of server `i` into `tx` and arms its timer.
     fn send_request(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
-        let req = RequestContext { endpoint: &self.endpoint, version: self.version, servers: &self.servers };
+        let req = RequestContext {
+            endpoint: &self.endpoint,
+            version: self.version,
+            servers: &self.servers,
+        };
         let result = req.encode(i, &mut self.tx, platform.objects());
         let s = self.servers.get_mut(i)?;
         match result {
@@ -565,13 +661,23 @@ fn respond(
             }
             len
         }
-        Err(code) => MessageBuilder::new(buf, mtype, code, mid, token).map(|b| b.finish()).unwrap_or(0),
+        Err(code) => MessageBuilder::new(buf, mtype, code, mid, token)
+            .map(|b| b.finish())
+            .unwrap_or(0),
     }
 }
 
 /// Options a request may carry; any other critical option gets 4.02.
 fn known_request_option(n: u16) -> bool {
-    matches!(n, opt::URI_HOST | opt::URI_PORT | opt::URI_PATH | opt::URI_QUERY | opt::CONTENT_FORMAT | opt::ACCEPT)
+    matches!(
+        n,
+        opt::URI_HOST
+            | opt::URI_PORT
+            | opt::URI_PATH
+            | opt::URI_QUERY
+            | opt::CONTENT_FORMAT
+            | opt::ACCEPT
+    )
 }
 
 fn request_path(req: &Message<'_>) -> Result<Path, Code> {
@@ -582,7 +688,13 @@ fn request_path(req: &Message<'_>) -> Result<Path, Code> {
 }
 
 /// Finds the object a request is for and hands the request to device management.
-fn route(path: &Path, req: &Message<'_>, servers: &mut [Server], platform: &mut dyn Platform, b: &mut MessageBuilder<'_>) -> Result<Code, Code> {
+fn route(
+    path: &Path,
+    req: &Message<'_>,
+    servers: &mut [Server],
+    platform: &mut dyn Platform,
+    b: &mut MessageBuilder<'_>,
+) -> Result<Code, Code> {
     match path.object_id() {
         None => Err(Code::METHOD_NOT_ALLOWED),
         // The Security object belongs to the bootstrap interface only.
@@ -604,10 +716,19 @@ struct RequestContext<'c> {
 
 impl RequestContext<'_> {
     /// Encodes the request in flight of server `i` into `buf`.
-    fn encode(&self, i: usize, buf: &mut [u8], objects: &mut dyn Objects) -> Result<usize, coap::BuildError> {
+    fn encode(
+        &self,
+        i: usize,
+        buf: &mut [u8],
+        objects: &mut dyn Objects,
+    ) -> Result<usize, coap::BuildError> {
         let s = self.servers.get(i).ok_or(coap::BuildError::NoSpace)?;
         let ex = s.reg.exchange.ok_or(coap::BuildError::NoSpace)?;
-        let code = if ex.kind == RequestKind::Deregister { Code::DELETE } else { Code::POST };
+        let code = if ex.kind == RequestKind::Deregister {
+            Code::DELETE
+        } else {
+            Code::POST
+        };
         let mut b = MessageBuilder::new(buf, MsgType::Con, code, ex.message_id, &ex.token)?;
         let flags = match ex.kind {
             RequestKind::Register => {
@@ -618,7 +739,11 @@ impl RequestContext<'_> {
                 for seg in s.reg.location() {
                     b.option(opt::URI_PATH, seg)?;
                 }
-                if ex.kind == RequestKind::Deregister { 0 } else { s.reg.sending() }
+                if ex.kind == RequestKind::Deregister {
+                    0
+                } else {
+                    s.reg.sending()
+                }
             }
         };
         if flags & UPDATE_OBJECTS != 0 {
@@ -626,15 +751,25 @@ impl RequestContext<'_> {
         }
         self.queries(&mut b, s, ex.kind, flags)?;
         if flags & UPDATE_OBJECTS != 0 {
-            self.object_links(b.payload_writer()?, objects).map_err(|_| coap::BuildError::NoSpace)?;
+            self.object_links(b.payload_writer()?, objects)
+                .map_err(|_| coap::BuildError::NoSpace)?;
         }
         Ok(b.finish())
     }
 
-    fn queries(&self, b: &mut MessageBuilder<'_>, s: &Server, kind: RequestKind, flags: u8) -> Result<(), coap::BuildError> {
+    fn queries(
+        &self,
+        b: &mut MessageBuilder<'_>,
+        s: &Server,
+        kind: RequestKind,
+        flags: u8,
+    ) -> Result<(), coap::BuildError> {
         let mut q = [0u8; MAX_ENDPOINT_LEN + 3];
         if kind == RequestKind::Register {
-            b.option(opt::URI_QUERY, query(&mut q, b"ep=", self.endpoint.as_bytes()))?;
+            b.option(
+                opt::URI_QUERY,
+                query(&mut q, b"ep=", self.endpoint.as_bytes()),
+            )?;
         }
         if flags & UPDATE_LIFETIME != 0 {
             let mut digits = [0u8; 20];
@@ -642,7 +777,11 @@ impl RequestContext<'_> {
             b.option(opt::URI_QUERY, query(&mut q, b"lt=", lt))?;
         }
         if kind == RequestKind::Register {
-            let v: &[u8] = if self.version == Version::V1_1 { b"1.1" } else { b"1.0" };
+            let v: &[u8] = if self.version == Version::V1_1 {
+                b"1.1"
+            } else {
+                b"1.0"
+            };
             b.option(opt::URI_QUERY, query(&mut q, b"lwm2m=", v))?;
         }
         if flags & UPDATE_BINDING != 0 {
@@ -652,7 +791,11 @@ impl RequestContext<'_> {
     }
 
     /// The CoRE link list of objects and instances (the Security object is never listed).
-    fn object_links(&self, w: &mut crate::buf::Writer<'_>, objects: &mut dyn Objects) -> Result<(), crate::formats::FormatError> {
+    fn object_links(
+        &self,
+        w: &mut crate::buf::Writer<'_>,
+        objects: &mut dyn Objects,
+    ) -> Result<(), crate::formats::FormatError> {
         let mut links = LinkWriter::new(w);
         if self.version == Version::V1_1 {
             links.link(&Path::ROOT)?;
@@ -672,7 +815,10 @@ impl RequestContext<'_> {
 }
 
 /// `</oid>;ver=x.y` when the version is not 1.0 or there is no instance, then `</oid/iid>`.
-fn object_links(links: &mut LinkWriter<'_, '_>, obj: &dyn Object) -> Result<(), crate::formats::FormatError> {
+fn object_links(
+    links: &mut LinkWriter<'_, '_>,
+    obj: &dyn Object,
+) -> Result<(), crate::formats::FormatError> {
     let oid = obj.id();
     let (major, minor) = obj.version();
     let versioned = (major, minor) != (1, 0);

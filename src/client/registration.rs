@@ -97,7 +97,8 @@ impl Registration {
     /// Asks for De-register (or stops trying to register).
     pub fn request_deregister(&mut self) {
         self.deregister = true;
-        if !matches!(self.phase, Phase::Registered { .. }) && !self.in_flight(RequestKind::Register) {
+        if !matches!(self.phase, Phase::Registered { .. }) && !self.in_flight(RequestKind::Register)
+        {
             self.phase = Phase::Deregistered;
             self.exchange = None;
         }
@@ -118,7 +119,9 @@ impl Registration {
             return None;
         }
         match self.phase {
-            Phase::Unregistered { at } if now >= at && !self.deregister => Some(RequestKind::Register),
+            Phase::Unregistered { at } if now >= at && !self.deregister => {
+                Some(RequestKind::Register)
+            }
             Phase::Registered { .. } if self.deregister => Some(RequestKind::Deregister),
             Phase::Registered { update_at } if now >= update_at || self.pending != 0 => {
                 Some(RequestKind::Update)
@@ -156,11 +159,19 @@ impl Registration {
 
     /// The Location-Path values, in order.
     pub fn location(&self) -> LocationIter<'_> {
-        LocationIter { rest: &self.location }
+        LocationIter {
+            rest: &self.location,
+        }
     }
 
     /// Handles the response to the request in flight.
-    pub fn on_response(&mut self, msg: &Message<'_>, now: u64, lifetime_s: u32, margin_s: u32) -> Option<Outcome> {
+    pub fn on_response(
+        &mut self,
+        msg: &Message<'_>,
+        now: u64,
+        lifetime_s: u32,
+        margin_s: u32,
+    ) -> Option<Outcome> {
         let kind = self.exchange.take()?.kind;
         let code = msg.code();
         let ok = match kind {
@@ -186,7 +197,13 @@ impl Registration {
         Some(self.failed(kind, now))
     }
 
-    fn succeeded(&mut self, kind: RequestKind, now: u64, lifetime_s: u32, margin_s: u32) -> Outcome {
+    fn succeeded(
+        &mut self,
+        kind: RequestKind,
+        now: u64,
+        lifetime_s: u32,
+        margin_s: u32,
+    ) -> Outcome {
         match kind {
             RequestKind::Deregister => return self.finish_deregister(),
             RequestKind::Register => {
@@ -198,7 +215,9 @@ impl Registration {
         self.sending = 0;
         let lifetime_ms = u64::from(lifetime_s) * 1000;
         let margin_ms = (u64::from(margin_s) * 1000).min(lifetime_ms / 2);
-        self.phase = Phase::Registered { update_at: now.saturating_add(lifetime_ms - margin_ms) };
+        self.phase = Phase::Registered {
+            update_at: now.saturating_add(lifetime_ms - margin_ms),
+        };
         if kind == RequestKind::Register {
             Outcome::Registered
         } else {
@@ -218,7 +237,13 @@ impl Registration {
             RequestKind::Register => {
                 let delay = backoff_ms(self.attempts);
                 self.attempts = self.attempts.saturating_add(1);
-                self.phase = if self.deregister { Phase::Deregistered } else { Phase::Unregistered { at: now.saturating_add(delay) } };
+                self.phase = if self.deregister {
+                    Phase::Deregistered
+                } else {
+                    Phase::Unregistered {
+                        at: now.saturating_add(delay),
+                    }
+                };
                 Outcome::RetryIn(delay)
             }
         }
@@ -234,7 +259,9 @@ impl Registration {
     fn store_location(&mut self, msg: &Message<'_>) -> bool {
         self.location.clear();
         for seg in msg.options_of(opt::LOCATION_PATH) {
-            let Ok(len) = u8::try_from(seg.len()) else { return false };
+            let Ok(len) = u8::try_from(seg.len()) else {
+                return false;
+            };
             if self.location.push(len).is_err() || self.location.extend_from_slice(seg).is_err() {
                 self.location.clear();
                 return false;
@@ -254,7 +281,10 @@ impl Default for Registration {
 /// Register retry delay after `attempts` failures: 60 s doubling, at most an hour
 /// (LwM2M Server object resource 17, Communication Retry Timer, default 60 s).
 pub fn backoff_ms(attempts: u8) -> u64 {
-    60_000u64.checked_shl(u32::from(attempts.min(16))).unwrap_or(MAX_BACKOFF_MS).min(MAX_BACKOFF_MS)
+    60_000u64
+        .checked_shl(u32::from(attempts.min(16)))
+        .unwrap_or(MAX_BACKOFF_MS)
+        .min(MAX_BACKOFF_MS)
 }
 
 /// Iterates over stored Location-Path values.

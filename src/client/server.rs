@@ -91,7 +91,10 @@ impl Server {
 
     /// The Binding resource value.
     pub fn binding(&self) -> &'static str {
-        BINDINGS.get(usize::from(self.binding)).copied().unwrap_or("U")
+        BINDINGS
+            .get(usize::from(self.binding))
+            .copied()
+            .unwrap_or("U")
     }
 }
 
@@ -113,7 +116,10 @@ pub struct ServerObject<'s> {
 
 impl ServerObject<'_> {
     fn get(&mut self, iid: u16) -> Result<&mut Server, Code> {
-        self.servers.iter_mut().find(|s| s.server_iid == iid).ok_or(Code::NOT_FOUND)
+        self.servers
+            .iter_mut()
+            .find(|s| s.server_iid == iid)
+            .ok_or(Code::NOT_FOUND)
     }
 }
 
@@ -176,8 +182,13 @@ impl Object for ServerObject<'_> {
                 _ => return Err(Code::BAD_REQUEST),
             },
             7 => {
-                let Value::String(b) = *v else { return Err(Code::BAD_REQUEST) };
-                let idx = BINDINGS.iter().position(|x| *x == b).ok_or(Code::BAD_REQUEST)?;
+                let Value::String(b) = *v else {
+                    return Err(Code::BAD_REQUEST);
+                };
+                let idx = BINDINGS
+                    .iter()
+                    .position(|x| *x == b)
+                    .ok_or(Code::BAD_REQUEST)?;
                 let idx = u8::try_from(idx).map_err(|_| Code::BAD_REQUEST)?;
                 if idx != s.binding {
                     s.binding = idx;

@@ -345,10 +345,10 @@ impl<'b> MessageBuilder<'b> {
         message_id: u16,
         token: &[u8],
     ) -> Result<Self, BuildError> {
-        let tkl = u8::try_from(token.len()).map_err(|_| BuildError::BadToken)?;
-        if usize::from(tkl) > MAX_TOKEN {
+        if token.len() > MAX_TOKEN {
             return Err(BuildError::BadToken);
         }
+        let tkl = token.len() as u8;
         let mut w = Writer::new(buf);
         let [m0, m1] = message_id.to_be_bytes();
         w.put(&[(VERSION << 6) | ((mtype as u8) << 4) | tkl, code.0, m0, m1])?;
@@ -383,20 +383,28 @@ impl<'b> MessageBuilder<'b> {
         if value.len() > MAX_OPTION_LEN {
             return Err(BuildError::NoSpace);
         }
+        // At most 269 + 0xFFFF after the check above: the cast keeps the value.
+        let len = value.len() as u32;
+        // The delta and length nibbles, each followed by its 0-, 1- or 2-byte extension.
         let mut head = [0u8; 5];
-        let (dn, dext) = nibble(u32::from(delta));
-        let (ln, lext) = nibble(u32::try_from(value.len()).map_err(|_| BuildError::NoSpace)?);
         let mut n = 1;
-        for ext in [dext, lext] {
-            for &b in ext.bytes() {
+        let mut first = 0u8;
+        for v in [u32::from(delta), len] {
+            let (nib, ext, bytes) = match v {
+                0..=12 => (v, 0, 0),
+                13..=268 => (13, v - 13, 1),
+                _ => (14, v - 269, 2),
+            };
+            first = (first << 4) | nib as u8;
+            for i in (0..bytes).rev() {
                 if let Some(slot) = head.get_mut(n) {
-                    *slot = b;
-                    n += 1;
+                    *slot = (ext >> (8 * i)) as u8;
                 }
+                n += 1;
             }
         }
         if let Some(h) = head.first_mut() {
-            *h = (dn << 4) | ln;
+            *h = first;
         }
         let start = self.w.len();
         let res = self
@@ -465,40 +473,11 @@ impl<'b> MessageBuilder<'b> {
     }
 }
 
-/// Extension bytes of an option delta or length (0, 1 or 2 bytes).
-#[derive(Clone, Copy)]
-enum Ext {
-    None,
-    One([u8; 1]),
-    Two([u8; 2]),
-}
-
-impl Ext {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Ext::None => &[],
-            Ext::One(b) => b,
-            Ext::Two(b) => b,
-        }
-    }
-}
-
-/// The nibble and extension bytes for a delta or length `v` (at most 269 + 65535).
-fn nibble(v: u32) -> (u8, Ext) {
-    match v {
-        0..=12 => (v as u8, Ext::None),
-        13..=268 => (13, Ext::One([(v - 13) as u8])),
-        _ => {
-            let x = u16::try_from(v.saturating_sub(269)).unwrap_or(u16::MAX);
-            (14, Ext::Two(x.to_be_bytes()))
-        }
-    }
-}
-
 /// Writes an empty message (code 0.00, no token): an empty ACK, a RST, or a CoAP ping (CON).
 /// Returns its length (4).
 pub fn empty(buf: &mut [u8], mtype: MsgType, mid: u16) -> Result<usize, BuildError> {
-    Ok(MessageBuilder::new(buf, mtype, Code::EMPTY, mid, &[])?.finish())
+    MessageBuilder::new(buf, mtype, Code::EMPTY, mid, &[])?;
+    Ok(HEADER_LEN)
 }
 
 #[cfg(test)]

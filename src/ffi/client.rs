@@ -93,7 +93,7 @@ unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut tern_client_t, 
     if client.is_null() {
         return Err(TERN_STATUS_NULL_ARG);
     }
-    if client.align_offset(align_of::<tern_client_t>()) != 0 {
+    if misaligned(client.cast()) {
         return Err(TERN_STATUS_INVALID_ARG);
     }
     // SAFETY: aligned and non-null; only the plain `u32` field is read, through the raw
@@ -104,6 +104,27 @@ unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut tern_client_t, 
     }
     // SAFETY: the magic is only ever set by tern_client_init, after a full write.
     Ok(unsafe { &mut *client })
+}
+
+/// True when `p` is not aligned for a `tern_client_t`.
+fn misaligned(p: *mut c_void) -> bool {
+    p as usize & (align_of::<tern_client_t>() - 1) != 0
+}
+
+/// Runs `f` on a live client, or returns the status that `live` refused it with. One
+/// non-generic copy of the check serves every entry point.
+///
+/// # Safety
+/// As for `live`.
+unsafe fn with_live(
+    client: *mut tern_client_t,
+    f: fn(&mut tern_client_t) -> tern_status_t,
+) -> tern_status_t {
+    // SAFETY: forwarded from the caller's contract.
+    match unsafe { live(client) } {
+        Ok(c) => f(c),
+        Err(s) => s,
+    }
 }
 
 fn status(r: Result<(), tern_status_t>) -> tern_status_t {
@@ -142,14 +163,17 @@ unsafe fn init(
     }
     // SAFETY: checked for NULL; the caller guarantees validity.
     let (cfg, plat) = unsafe { (config.as_ref(), platform.as_ref()) };
-    let (cfg, plat) = (cfg.ok_or(TERN_STATUS_NULL_ARG)?, *plat.ok_or(TERN_STATUS_NULL_ARG)?);
+    let (cfg, plat) = (
+        cfg.ok_or(TERN_STATUS_NULL_ARG)?,
+        *plat.ok_or(TERN_STATUS_NULL_ARG)?,
+    );
     if plat.open.is_none() || plat.send.is_none() || plat.random.is_none() {
         return Err(TERN_STATUS_NULL_ARG);
     }
     if len < size_of::<tern_client_t>() {
         return Err(TERN_STATUS_NO_SPACE);
     }
-    if storage.align_offset(align_of::<tern_client_t>()) != 0 {
+    if misaligned(storage) {
         return Err(TERN_STATUS_INVALID_ARG);
     }
     let servers = server_configs(cfg)?;
@@ -186,7 +210,8 @@ unsafe fn init(
     unsafe {
         addr_of_mut!((*slot).magic).write(0);
         let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
-        Client::init_in_place(core, &config, u16::from_le_bytes(seed)).map_err(|_| TERN_STATUS_INVALID_ARG)?;
+        Client::init_in_place(core, &config, u16::from_le_bytes(seed))
+            .map_err(|_| TERN_STATUS_INVALID_ARG)?;
         addr_of_mut!((*slot).platform).write(plat);
         addr_of_mut!((*slot).device).write(Device::new(info));
         addr_of_mut!((*slot).objects).write(Vec::new());
@@ -199,7 +224,9 @@ unsafe fn init(
 }
 
 /// The servers of a C config, copied into engine form (URIs borrowed for the init call).
-fn server_configs(cfg: &tern_config_t) -> Result<Vec<ServerConfig<'_>, MAX_SERVERS>, tern_status_t> {
+fn server_configs(
+    cfg: &tern_config_t,
+) -> Result<Vec<ServerConfig<'_>, MAX_SERVERS>, tern_status_t> {
     if cfg.server_count == 0 || cfg.server_count > MAX_SERVERS {
         return Err(TERN_STATUS_INVALID_ARG);
     }
@@ -266,7 +293,11 @@ unsafe fn add_object(
         }
         obj.add_instance(iid)?;
     }
-    c.objects.push(obj).map_err(|_| TERN_STATUS_NO_SPACE)?;
+    if c.objects.is_full() {
+        return Err(TERN_STATUS_NO_SPACE);
+    }
+    // SAFETY: not full, checked just above.
+    unsafe { c.objects.push_unchecked(obj) };
     c.core.update(true);
     Ok(())
 }
@@ -294,7 +325,11 @@ pub unsafe extern "C" fn tern_client_set_instance(
     let Some(obj) = c.objects.iter_mut().find(|o| o.id() == object_id) else {
         return TERN_STATUS_NOT_FOUND;
     };
-    let r = if present { obj.add_instance(instance_id) } else { obj.remove_instance(instance_id) };
+    let r = if present {
+        obj.add_instance(instance_id)
+    } else {
+        obj.remove_instance(instance_id)
+    };
     if r.is_ok() {
         c.core.update(true);
     }
@@ -308,7 +343,11 @@ pub unsafe extern "C" fn tern_client_set_instance(
 /// # Safety
 /// `client` from `tern_client_init`; `next_ms` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn tern_client_step(client: *mut tern_client_t, now_ms: u64, next_ms: *mut u64) -> tern_status_t {
+pub unsafe extern "C" fn tern_client_step(
+    client: *mut tern_client_t,
+    now_ms: u64,
+    next_ms: *mut u64,
+) -> tern_status_t {
     // SAFETY: forwarded.
     let c = match unsafe { live(client) } {
         Ok(c) => c,
@@ -348,7 +387,9 @@ pub unsafe extern "C" fn tern_client_input(
     if data.is_null() || connection.is_null() {
         return TERN_STATUS_NULL_ARG;
     }
-    let Some(server) = c.server_of(connection) else { return TERN_STATUS_NOT_FOUND };
+    let Some(server) = c.server_of(connection) else {
+        return TERN_STATUS_NOT_FOUND;
+    };
     if len > MAX_MESSAGE_SIZE {
         return TERN_STATUS_NO_SPACE;
     }
@@ -369,12 +410,11 @@ pub unsafe extern "C" fn tern_client_input(
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_deregister(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    match unsafe { live(client) } {
-        Ok(c) => {
+    unsafe {
+        with_live(client, |c| {
             c.core.deregister();
             TERN_STATUS_OK
-        }
-        Err(s) => s,
+        })
     }
 }
 
@@ -385,12 +425,11 @@ pub unsafe extern "C" fn tern_client_deregister(client: *mut tern_client_t) -> t
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_update(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    match unsafe { live(client) } {
-        Ok(c) => {
+    unsafe {
+        with_live(client, |c| {
             c.core.update(false);
             TERN_STATUS_OK
-        }
-        Err(s) => s,
+        })
     }
 }
 
@@ -399,7 +438,10 @@ pub unsafe extern "C" fn tern_client_update(client: *mut tern_client_t) -> tern_
 /// # Safety
 /// `client` from `tern_client_init`.
 #[no_mangle]
-pub unsafe extern "C" fn tern_client_restart(client: *mut tern_client_t, now_ms: u64) -> tern_status_t {
+pub unsafe extern "C" fn tern_client_restart(
+    client: *mut tern_client_t,
+    now_ms: u64,
+) -> tern_status_t {
     // SAFETY: forwarded.
     match unsafe { live(client) } {
         Ok(c) => {
@@ -427,43 +469,53 @@ pub unsafe extern "C" fn tern_client_is_idle(client: *mut tern_client_t) -> bool
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_close(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    let c = match unsafe { live(client) } {
-        Ok(c) => c,
-        Err(s) => return s,
-    };
-    for i in 0..MAX_SERVERS {
-        c.close_connection(i);
+    unsafe {
+        with_live(client, |c| {
+            for i in 0..MAX_SERVERS {
+                c.close_connection(i);
+            }
+            c.magic = 0;
+            TERN_STATUS_OK
+        })
     }
-    c.magic = 0;
-    TERN_STATUS_OK
 }
 
 /// A static NUL-terminated description of a status.
 #[no_mangle]
 pub extern "C" fn tern_status_str(status: tern_status_t) -> *const c_char {
-    let s: &'static [u8] = match status {
-        TERN_STATUS_OK => b"ok\0",
-        TERN_STATUS_WOULD_BLOCK => b"would block\0",
-        TERN_STATUS_NULL_ARG => b"null argument\0",
-        TERN_STATUS_INVALID_ARG => b"invalid argument\0",
-        TERN_STATUS_NO_SPACE => b"no space\0",
-        TERN_STATUS_NOT_FOUND => b"not found\0",
-        TERN_STATUS_NOT_ALLOWED => b"not allowed\0",
-        TERN_STATUS_IO => b"i/o error\0",
-        TERN_STATUS_BAD_STATE => b"bad state\0",
-        TERN_STATUS_INTERNAL => b"internal error\0",
-    };
-    s.as_ptr().cast()
+    // Row `status + 8` of STATUS_OFFSETS is the offset of its text in STATUS_TEXT.
+    let row = (status as i32 + 8) as usize;
+    let at = STATUS_OFFSETS.get(row).map_or(0, |&o| usize::from(o));
+    STATUS_TEXT.get(at..).unwrap_or(STATUS_TEXT).as_ptr().cast()
 }
+
+/// The statuses' descriptions, NUL-terminated, from `TERN_STATUS_INTERNAL` (-8) up to
+/// `TERN_STATUS_WOULD_BLOCK` (1).
+const STATUS_TEXT: &[u8] =
+    b"internal error\0bad state\0i/o error\0not allowed\0not found\0no space\0\
+invalid argument\0null argument\0ok\0would block\0";
+const STATUS_OFFSETS: [u8; 10] = [0, 15, 25, 35, 47, 57, 66, 83, 97, 100];
 
 impl tern_client_t {
     fn env(&mut self) -> (&mut Client, Env<'_>) {
-        let view = ObjectsView { device: &mut self.device, objects: &mut self.objects };
-        (&mut self.core, Env { platform: &self.platform, view })
+        let view = ObjectsView {
+            device: &mut self.device,
+            objects: &mut self.objects,
+        };
+        (
+            &mut self.core,
+            Env {
+                platform: &self.platform,
+                view,
+            },
+        )
     }
 
     fn server_of(&self, connection: *mut c_void) -> Option<u8> {
-        let i = self.connections.iter().position(|&c| !c.is_null() && c == connection)?;
+        let i = self
+            .connections
+            .iter()
+            .position(|&c| !c.is_null() && c == connection)?;
         u8::try_from(i).ok()
     }
 
@@ -474,22 +526,45 @@ impl tern_client_t {
 
     /// Drains the `recv` callback of every open connection (bounded per connection).
     fn receive(&mut self, now: u64) {
-        let Some(recv) = self.platform.recv else { return };
+        let Some(recv) = self.platform.recv else {
+            return;
+        };
         for i in 0..MAX_SERVERS {
-            let Some(&conn) = self.connections.get(i).filter(|c| !c.is_null()) else { continue };
-            let Ok(server) = u8::try_from(i) else { continue };
+            let Some(&conn) = self.connections.get(i).filter(|c| !c.is_null()) else {
+                continue;
+            };
+            let Ok(server) = u8::try_from(i) else {
+                continue;
+            };
             for _ in 0..RECV_BURST {
                 let mut len = 0usize;
                 // SAFETY: `rx` is writable for its length; `len` is a valid local.
-                let st = unsafe { recv(self.platform.user, conn, self.rx.as_mut_ptr(), self.rx.len(), &mut len) };
+                let st = unsafe {
+                    recv(
+                        self.platform.user,
+                        conn,
+                        self.rx.as_mut_ptr(),
+                        self.rx.len(),
+                        &mut len,
+                    )
+                };
                 if st != TERN_STATUS_OK {
                     break;
                 }
                 let n = len.min(self.rx.len());
                 let data = self.rx.get(..n).unwrap_or(&[]);
                 let (core, mut env) = {
-                    let view = ObjectsView { device: &mut self.device, objects: &mut self.objects };
-                    (&mut self.core, Env { platform: &self.platform, view })
+                    let view = ObjectsView {
+                        device: &mut self.device,
+                        objects: &mut self.objects,
+                    };
+                    (
+                        &mut self.core,
+                        Env {
+                            platform: &self.platform,
+                            view,
+                        },
+                    )
                 };
                 core.handle_datagram(server, data, now, &mut env);
                 self.flush(now);
@@ -505,8 +580,13 @@ impl tern_client_t {
         // Bounded: each call either sends or returns None; the engine has finitely many
         // datagrams due at one instant.
         for _ in 0..(2 * MAX_SERVERS + 2) {
-            let Some(t) = core.poll_transmit(now, &mut env) else { break };
-            let conn = connections.get(usize::from(t.server)).copied().unwrap_or(core::ptr::null_mut());
+            let Some(t) = core.poll_transmit(now, &mut env) else {
+                break;
+            };
+            let conn = connections
+                .get(usize::from(t.server))
+                .copied()
+                .unwrap_or(core::ptr::null_mut());
             if let (Some(f), false) = (send, conn.is_null()) {
                 // SAFETY: the datagram is valid for the call; `conn` came from `open`.
                 let _ = unsafe { f(user, conn, t.data.as_ptr(), t.data.len()) };
@@ -517,7 +597,7 @@ impl tern_client_t {
     /// Turns engine events into connection actions, log lines and application events.
     fn dispatch_events(&mut self, now: u64) {
         if self.device.take_reboot_request() {
-            self.emit(tern_event_kind_t::TERN_EVENT_REBOOT_REQUESTED, 0, 0, 0);
+            self.note(NOTE_REBOOT, 0, 0, 0);
         }
         while let Some(e) = self.core.poll_event() {
             self.event(e, now);
@@ -525,57 +605,41 @@ impl tern_client_t {
     }
 
     fn event(&mut self, e: Event, now: u64) {
-        use tern_event_kind_t::*;
-        use tern_log_level_t::*;
-        // (event for the application, server, code, value, log line)
-        type Log = Option<(tern_log_level_t, &'static [u8])>;
-        let (kind, server, code, value, log): (_, u8, u32, u32, Log) = match e {
+        // (row of NOTES, server, code, value)
+        let (note, server, code, value) = match e {
             Event::ConnectionNeeded { server } => return self.open_connection(server, now),
             Event::ConnectionDone { server } => return self.close_connection(usize::from(server)),
-            Event::Registered { server } => (Some(TERN_EVENT_REGISTERED), server, 0, 0, None),
-            Event::RegistrationRejected { server, code } => (
-                Some(TERN_EVENT_REGISTRATION_REJECTED),
-                server,
-                code_num(code),
-                0,
-                Some((TERN_LOG_ERROR, b"registration rejected\0")),
-            ),
-            Event::RegistrationRetry { server, delay_ms } => (
-                Some(TERN_EVENT_REGISTRATION_RETRY),
-                server,
-                0,
-                delay_ms,
-                Some((TERN_LOG_WARN, b"registration failed, retrying\0")),
-            ),
-            Event::Updated { server } => (Some(TERN_EVENT_UPDATED), server, 0, 0, None),
-            Event::UpdateFailed { server } => (
-                Some(TERN_EVENT_UPDATE_FAILED),
-                server,
-                0,
-                0,
-                Some((TERN_LOG_WARN, b"update failed, registering again\0")),
-            ),
-            Event::Deregistered { server } => (Some(TERN_EVENT_DEREGISTERED), server, 0, 0, None),
-            Event::Dropped { server, reason } => {
-                (None, server, 0, reason as u32, Some((TERN_LOG_DEBUG, b"dropped a datagram\0")))
+            Event::Registered { server } => (NOTE_REGISTERED, server, 0, 0),
+            Event::RegistrationRejected { server, code } => {
+                (NOTE_REJECTED, server, code_num(code), 0)
             }
-            Event::EventsLost { count } => (None, u8::MAX, 0, u32::from(count), Some((TERN_LOG_WARN, b"events lost\0"))),
+            Event::RegistrationRetry { server, delay_ms } => (NOTE_RETRY, server, 0, delay_ms),
+            Event::Updated { server } => (NOTE_UPDATED, server, 0, 0),
+            Event::UpdateFailed { server } => (NOTE_UPDATE_FAILED, server, 0, 0),
+            Event::Deregistered { server } => (NOTE_DEREGISTERED, server, 0, 0),
+            Event::Dropped { server, reason } => (NOTE_DROPPED, server, 0, reason as u32),
+            Event::EventsLost { count } => (NOTE_EVENTS_LOST, u8::MAX, 0, u32::from(count)),
         };
-        if let Some((level, msg)) = log {
-            self.log(level, msg, server, if code != 0 { code } else { value });
-        }
-        if let Some(kind) = kind {
-            self.emit(kind, server, u16::try_from(code).unwrap_or(0), value);
-        }
+        self.note(note, server, code, value);
     }
 
     fn open_connection(&mut self, server: u8, now: u64) {
         let i = usize::from(server);
-        let (Some(open), Some(s)) = (self.platform.open, self.core.servers().get(i)) else { return };
+        let (Some(open), Some(s)) = (self.platform.open, self.core.servers().get(i)) else {
+            return;
+        };
         let mut conn: *mut c_void = core::ptr::null_mut();
         let uri = s.uri.as_bytes();
         // SAFETY: `uri` is valid for the call; `conn` is a valid out-pointer.
-        let st = unsafe { open(self.platform.user, uri.as_ptr().cast(), uri.len(), s.security_iid, &mut conn) };
+        let st = unsafe {
+            open(
+                self.platform.user,
+                uri.as_ptr().cast(),
+                uri.len(),
+                s.security_iid,
+                &mut conn,
+            )
+        };
         match (st, self.connections.get_mut(i)) {
             (TERN_STATUS_OK, Some(slot)) if !conn.is_null() => {
                 *slot = conn;
@@ -583,42 +647,104 @@ impl tern_client_t {
             }
             _ => {
                 self.core.connection_failed(server, now);
-                let delay = client::registration::backoff_ms(0);
-                self.log(tern_log_level_t::TERN_LOG_ERROR, b"opening the connection failed\0", server, 0);
-                self.emit(tern_event_kind_t::TERN_EVENT_CONNECTION_FAILED, server, 0, delay as u32);
+                let delay = client::registration::backoff_ms(0) as u32;
+                self.note(NOTE_CONNECTION_FAILED, server, 0, delay);
             }
         }
     }
 
+    /// Reports row `note` of `NOTES`: its log line, then its event. The log line's number
+    /// is the code, else the value (at most one of them is not 0), except that a failed
+    /// connection's line has none (its value is the retry delay).
+    fn note(&self, note: usize, server: u8, code: u16, value: u32) {
+        let Some(&(kind, level, line)) = NOTES.get(note) else {
+            return;
+        };
+        let user = self.platform.user;
+        let log_value = if note == NOTE_CONNECTION_FAILED {
+            0
+        } else {
+            u32::from(code) | value
+        };
+        if let (Some(level), Some(f), Some(msg)) =
+            (level, self.platform.log, LINES.get(usize::from(line)..))
+        {
+            // SAFETY: `msg` starts a NUL-terminated line of the static `LINES`.
+            unsafe { f(user, level, msg.as_ptr().cast(), server, log_value) };
+        }
+        if let (Some(kind), Some(f)) = (kind, self.platform.event) {
+            let e = tern_event_t {
+                kind,
+                server,
+                code,
+                value,
+            };
+            // SAFETY: `e` lives across the call.
+            unsafe { f(user, &e) };
+        }
+    }
+
     fn close_connection(&mut self, i: usize) {
-        let Some(slot) = self.connections.get_mut(i) else { return };
+        let Some(slot) = self.connections.get_mut(i) else {
+            return;
+        };
         let conn = core::mem::replace(slot, core::ptr::null_mut());
         if let (Some(close), false) = (self.platform.close, conn.is_null()) {
             // SAFETY: `conn` came from `open` and is closed once.
             unsafe { close(self.platform.user, conn) };
         }
     }
-
-    fn emit(&self, kind: tern_event_kind_t, server: u8, code: u16, value: u32) {
-        if let Some(f) = self.platform.event {
-            let e = tern_event_t { kind, server, code, value };
-            // SAFETY: `e` lives across the call.
-            unsafe { f(self.platform.user, &e) };
-        }
-    }
-
-    fn log(&self, level: tern_log_level_t, msg: &'static [u8], server: u8, value: u32) {
-        if let Some(f) = self.platform.log {
-            // SAFETY: `msg` is a static NUL-terminated string.
-            unsafe { f(self.platform.user, level, msg.as_ptr().cast(), server, value) };
-        }
-    }
 }
 
 /// A CoAP code as class*100+detail (4.03 -> 403).
-fn code_num(code: crate::coap::Code) -> u32 {
-    u32::from(code.class()) * 100 + u32::from(code.detail())
+fn code_num(code: crate::coap::Code) -> u16 {
+    u16::from(code.class()) * 100 + u16::from(code.detail())
 }
+
+/// The log lines, NUL-terminated, one after the other; `NOTES` holds their offsets.
+const LINES: &[u8] =
+    b"registration rejected\0registration failed, retrying\0update failed, registering again\0\
+dropped a datagram\0events lost\0opening the connection failed\0";
+
+/// What the application hears of each thing that happens: the event (if any), the log
+/// level and the offset of the log line in `LINES` (if any). The rows of the events are at
+/// their `tern_event_kind_t` values.
+type Note = (Option<tern_event_kind_t>, Option<tern_log_level_t>, u8);
+const NOTES: [Note; 11] = {
+    use tern_event_kind_t::*;
+    use tern_log_level_t::*;
+    [
+        (None, None, 0),
+        (Some(TERN_EVENT_REGISTERED), None, 0),
+        (
+            Some(TERN_EVENT_REGISTRATION_REJECTED),
+            Some(TERN_LOG_ERROR),
+            0,
+        ),
+        (Some(TERN_EVENT_REGISTRATION_RETRY), Some(TERN_LOG_WARN), 22),
+        (Some(TERN_EVENT_UPDATED), None, 0),
+        (Some(TERN_EVENT_UPDATE_FAILED), Some(TERN_LOG_WARN), 52),
+        (Some(TERN_EVENT_DEREGISTERED), None, 0),
+        (Some(TERN_EVENT_REBOOT_REQUESTED), None, 0),
+        (
+            Some(TERN_EVENT_CONNECTION_FAILED),
+            Some(TERN_LOG_ERROR),
+            116,
+        ),
+        (None, Some(TERN_LOG_DEBUG), 85),
+        (None, Some(TERN_LOG_WARN), 104),
+    ]
+};
+const NOTE_REGISTERED: usize = 1;
+const NOTE_REJECTED: usize = 2;
+const NOTE_RETRY: usize = 3;
+const NOTE_UPDATED: usize = 4;
+const NOTE_UPDATE_FAILED: usize = 5;
+const NOTE_DEREGISTERED: usize = 6;
+const NOTE_REBOOT: usize = 7;
+const NOTE_CONNECTION_FAILED: usize = 8;
+const NOTE_DROPPED: usize = 9;
+const NOTE_EVENTS_LOST: usize = 10;
 
 /// `TERN_CLIENT_STORAGE_SIZE` of the header, with this build's capacities.
 pub const CLIENT_STORAGE_SIZE: usize = {
@@ -634,5 +760,54 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + 32 * ptr
 };
 
-const _: () = assert!(size_of::<tern_client_t>() <= CLIENT_STORAGE_SIZE, "TERN_CLIENT_STORAGE_SIZE is too small");
-const _: () = assert!(align_of::<tern_client_t>() <= 8, "tern_client_storage_t aligns to 8");
+const _: () = assert!(
+    size_of::<tern_client_t>() <= CLIENT_STORAGE_SIZE,
+    "TERN_CLIENT_STORAGE_SIZE is too small"
+);
+const _: () = assert!(
+    align_of::<tern_client_t>() <= 8,
+    "tern_client_storage_t aligns to 8"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row's event sits at its own kind, and every log line offset starts a line.
+    #[test]
+    fn notes_match_kinds_and_lines() {
+        for (row, &(kind, level, line)) in NOTES.iter().enumerate() {
+            if let Some(kind) = kind {
+                assert_eq!(kind as usize, row);
+            }
+            let line = usize::from(line);
+            assert!(level.is_none() || line == 0 || LINES.get(line - 1) == Some(&0));
+        }
+        let lines: std::vec::Vec<&[u8]> = LINES.split(|&b| b == 0).collect();
+        assert_eq!(lines.len(), 7);
+        let starts = [0usize, 22, 52, 85, 104, 116];
+        for (s, l) in starts.iter().zip(&lines) {
+            assert_eq!(LINES.get(*s..*s + l.len()), Some(*l));
+        }
+    }
+
+    #[test]
+    fn status_texts() {
+        let text = |s| {
+            // SAFETY: tern_status_str returns a static NUL-terminated string.
+            unsafe { core::ffi::CStr::from_ptr(tern_status_str(s)) }
+                .to_str()
+                .unwrap_or("?")
+        };
+        assert_eq!(text(TERN_STATUS_OK), "ok");
+        assert_eq!(text(TERN_STATUS_WOULD_BLOCK), "would block");
+        assert_eq!(text(TERN_STATUS_NULL_ARG), "null argument");
+        assert_eq!(text(TERN_STATUS_INVALID_ARG), "invalid argument");
+        assert_eq!(text(TERN_STATUS_NO_SPACE), "no space");
+        assert_eq!(text(TERN_STATUS_NOT_FOUND), "not found");
+        assert_eq!(text(TERN_STATUS_NOT_ALLOWED), "not allowed");
+        assert_eq!(text(TERN_STATUS_IO), "i/o error");
+        assert_eq!(text(TERN_STATUS_BAD_STATE), "bad state");
+        assert_eq!(text(TERN_STATUS_INTERNAL), "internal error");
+    }
+}

@@ -25,7 +25,8 @@ pub(crate) fn panic_hook() -> ! {
     let hook = PANIC_HOOK.load(Ordering::Relaxed);
     if hook != 0 {
         // SAFETY: the value was stored from an `extern "C" fn() -> !` in tern_set_panic_hook.
-        let f: extern "C" fn() -> ! = unsafe { core::mem::transmute::<usize, extern "C" fn() -> !>(hook) };
+        let f: extern "C" fn() -> ! =
+            unsafe { core::mem::transmute::<usize, extern "C" fn() -> !>(hook) };
         f();
     }
     halt()

@@ -25,21 +25,29 @@ impl CObject {
     /// # Safety
     /// `def` must point to a definition (and table) that stays valid and unchanged for as
     /// long as the client lives; `tern_client_add_object` documents this.
-    pub unsafe fn new(def: *const tern_object_def_t, user: *mut c_void) -> Result<CObject, tern_status_t> {
+    #[inline(always)]
+    pub unsafe fn new(
+        def: *const tern_object_def_t,
+        user: *mut c_void,
+    ) -> Result<CObject, tern_status_t> {
         // SAFETY: the caller guarantees a valid, 'static definition or NULL.
-        let def: &'static tern_object_def_t = unsafe { def.as_ref() }.ok_or(TERN_STATUS_NULL_ARG)?;
+        let def: &'static tern_object_def_t =
+            unsafe { def.as_ref() }.ok_or(TERN_STATUS_NULL_ARG)?;
         if matches!(def.id, 0 | 1 | 3) || def.id > crate::model::path::MAX_ID {
             return Err(TERN_STATUS_INVALID_ARG);
         }
-        let resources: &'static [tern_resource_def_t] = match (def.resources.is_null(), def.resource_count) {
-            (_, 0) => &[],
-            (true, _) => return Err(TERN_STATUS_NULL_ARG),
-            // SAFETY: non-null, and the caller guarantees `resource_count` rows live forever.
-            (false, n) => unsafe { core::slice::from_raw_parts(def.resources, n) },
-        };
+        let resources: &'static [tern_resource_def_t] =
+            match (def.resources.is_null(), def.resource_count) {
+                (_, 0) => &[],
+                (true, _) => return Err(TERN_STATUS_NULL_ARG),
+                // SAFETY: non-null, and the caller guarantees `resource_count` rows live forever.
+                (false, n) => unsafe { core::slice::from_raw_parts(def.resources, n) },
+            };
         let mut ops = 0u8;
         for r in resources {
-            let ok = ResourceType::from_u8(r.r#type).is_some() && r.operations <= 7 && r.id <= crate::model::path::MAX_ID;
+            let ok = ResourceType::from_u8(r.r#type).is_some()
+                && r.operations <= 7
+                && r.id <= crate::model::path::MAX_ID;
             if !ok {
                 return Err(TERN_STATUS_INVALID_ARG);
             }
@@ -51,10 +59,16 @@ impl CObject {
         if missing {
             return Err(TERN_STATUS_NULL_ARG);
         }
-        Ok(CObject { def, resources, user, instances: Vec::new() })
+        Ok(CObject {
+            def,
+            resources,
+            user,
+            instances: Vec::new(),
+        })
     }
 
     /// Adds an instance id; fails when it exists or there is no room.
+    #[inline(always)]
     pub fn add_instance(&mut self, iid: u16) -> Result<(), tern_status_t> {
         if self.instances.contains(&iid) {
             return Err(TERN_STATUS_INVALID_ARG);
@@ -94,25 +108,32 @@ unsafe fn from_c<'a>(v: &'a tern_value_t, kind: ResourceType) -> Option<Value<'a
     if v.r#type != kind as u8 {
         return None;
     }
-    let bytes = || -> Option<&'a [u8]> {
-        match (v.data.is_null(), v.len) {
-            (_, 0) => Some(&[]),
-            (true, _) => None,
-            // SAFETY: the handler promised `len` readable bytes at `data` for this call.
-            (false, n) => Some(unsafe { core::slice::from_raw_parts(v.data, n) }),
-        }
-    };
     Some(match kind {
         ResourceType::None => return None,
-        ResourceType::String => Value::String(crate::util::utf8(bytes()?)?),
-        ResourceType::CoreLnk => Value::CoreLnk(crate::util::utf8(bytes()?)?),
-        ResourceType::Opaque => Value::Opaque(bytes()?),
         ResourceType::Integer => Value::Integer(v.i),
         ResourceType::Time => Value::Time(v.i),
         ResourceType::Unsigned => Value::Unsigned(v.u),
         ResourceType::Float => Value::Float(v.f),
         ResourceType::Boolean => Value::Boolean(v.b),
         ResourceType::ObjLnk => Value::ObjLnk(v.link_object, v.link_instance),
+        // The byte types: the bytes are checked once, then the UTF-8 of the two text types.
+        ResourceType::String | ResourceType::CoreLnk | ResourceType::Opaque => {
+            let bytes: &'a [u8] = match (v.data.is_null(), v.len) {
+                (_, 0) => &[],
+                (true, _) => return None,
+                // SAFETY: the handler promised `len` readable bytes at `data` for this call.
+                (false, n) => unsafe { core::slice::from_raw_parts(v.data, n) },
+            };
+            if matches!(kind, ResourceType::Opaque) {
+                return Some(Value::Opaque(bytes));
+            }
+            let text = crate::util::utf8(bytes)?;
+            if matches!(kind, ResourceType::String) {
+                Value::String(text)
+            } else {
+                Value::CoreLnk(text)
+            }
+        }
     })
 }
 
@@ -147,7 +168,18 @@ impl Object for CObject {
     fn resource_at(&self, index: usize) -> Option<ResourceDef> {
         let r = self.resources.get(index)?;
         let kind = ResourceType::from_u8(r.r#type)?;
-        Some(ResourceDef::new(r.id, kind, Operations(r.operations & 7), r.multiple))
+        Some(ResourceDef::new(
+            r.id,
+            kind,
+            Operations(r.operations & 7),
+            r.multiple,
+        ))
+    }
+
+    /// The table row of `rid`, found on the table itself (the rows were checked by `new`).
+    fn resource(&self, rid: u16) -> Option<ResourceDef> {
+        let index = self.resources.iter().position(|r| r.id == rid)?;
+        self.resource_at(index)
     }
 
     fn instance(&self, index: usize) -> Option<u16> {
@@ -157,7 +189,11 @@ impl Object for CObject {
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
         let def = self.resource(rid).ok_or(Code::NOT_FOUND)?;
         let read = self.def.read.ok_or(Code::METHOD_NOT_ALLOWED)?;
-        let count = if def.multiple { MAX_RESOURCE_INSTANCES } else { 1 };
+        let count = if def.multiple {
+            MAX_RESOURCE_INSTANCES
+        } else {
+            1
+        };
         for index in 0..count {
             let mut v = empty_value();
             let mut ri = 0u16;
@@ -175,7 +211,13 @@ impl Object for CObject {
         Ok(())
     }
 
-    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+    fn write(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        value: &Value<'_>,
+    ) -> Result<(), Code> {
         let write = self.def.write.ok_or(Code::METHOD_NOT_ALLOWED)?;
         let v = to_c(value);
         let ri = riid.map_or(-1, i32::from);

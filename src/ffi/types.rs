@@ -82,7 +82,6 @@ pub enum tern_type_t {
     TERN_TYPE_CORELNK = 9,
 }
 
-
 /// One value crossing the boundary. Only the fields of its `type` are meaningful; `data`
 /// is borrowed: in a read handler it must stay valid until the handler's caller returns
 /// (the value is encoded at once), in a write handler it is valid during the call only.
@@ -151,7 +150,13 @@ pub type tern_write_fn = Option<
 
 /// Executes a resource with its argument bytes (`args` valid during the call only).
 pub type tern_execute_fn = Option<
-    unsafe extern "C" fn(user: *mut c_void, instance: u16, resource: u16, args: *const u8, len: usize) -> tern_status_t,
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        instance: u16,
+        resource: u16,
+        args: *const u8,
+        len: usize,
+    ) -> tern_status_t,
 >;
 
 /// An application object: a static table plus handlers. The definition must outlive the
@@ -190,8 +195,14 @@ pub type tern_open_fn = Option<
 >;
 
 /// Sends one datagram on a connection (the bytes are valid during the call only).
-pub type tern_send_fn =
-    Option<unsafe extern "C" fn(user: *mut c_void, connection: *mut c_void, data: *const u8, len: usize) -> tern_status_t>;
+pub type tern_send_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        connection: *mut c_void,
+        data: *const u8,
+        len: usize,
+    ) -> tern_status_t,
+>;
 
 /// Receives one datagram without blocking: copy at most `capacity` bytes to `buffer`, store
 /// the length in `*len` and return `TERN_STATUS_OK`, or return `TERN_STATUS_WOULD_BLOCK`
@@ -210,7 +221,8 @@ pub type tern_recv_fn = Option<
 pub type tern_close_fn = Option<unsafe extern "C" fn(user: *mut c_void, connection: *mut c_void)>;
 
 /// Fills `buffer` with `len` random bytes (a hardware RNG or a CSPRNG).
-pub type tern_random_fn = Option<unsafe extern "C" fn(user: *mut c_void, buffer: *mut u8, len: usize)>;
+pub type tern_random_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, buffer: *mut u8, len: usize)>;
 
 /// Log severities.
 #[repr(u8)]
@@ -229,8 +241,15 @@ pub enum tern_log_level_t {
 /// A log line: `message` is a static NUL-terminated string; `server` is the server slot
 /// concerned (or 255), `value` a number that goes with the message (a CoAP code as
 /// class*100+detail, a delay in ms, a reason).
-pub type tern_log_fn =
-    Option<unsafe extern "C" fn(user: *mut c_void, level: tern_log_level_t, message: *const c_char, server: u8, value: u32)>;
+pub type tern_log_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        level: tern_log_level_t,
+        message: *const c_char,
+        server: u8,
+        value: u32,
+    ),
+>;
 
 /// What happened (`tern_event_t.kind`).
 #[repr(u8)]
@@ -270,7 +289,8 @@ pub struct tern_event_t {
 }
 
 /// Receives events (`event` valid during the call only).
-pub type tern_event_fn = Option<unsafe extern "C" fn(user: *mut c_void, event: *const tern_event_t)>;
+pub type tern_event_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, event: *const tern_event_t)>;
 
 /// The platform: callbacks the library calls from inside `tern_client_step` and
 /// `tern_client_input`, never from anywhere else, each with `user` as first argument.

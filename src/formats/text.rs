@@ -53,10 +53,22 @@ pub fn encode(v: &Value<'_>, w: &mut Writer<'_>) -> Result<(), FormatError> {
 /// - None: `WrongType` (executable resources carry no value).
 pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatError> {
     match ty {
-        ResourceType::String => Ok(Value::String(utf8(data)?)),
-        ResourceType::CoreLnk => Ok(Value::CoreLnk(utf8(data)?)),
-        ResourceType::Integer => Ok(Value::Integer(decode_i64(data)?)),
-        ResourceType::Time => Ok(Value::Time(decode_i64(data)?)),
+        ResourceType::String | ResourceType::CoreLnk => {
+            let s = utf8(data)?;
+            Ok(if ty == ResourceType::CoreLnk {
+                Value::CoreLnk(s)
+            } else {
+                Value::String(s)
+            })
+        }
+        ResourceType::Integer | ResourceType::Time => {
+            let i = decode_i64(data)?;
+            Ok(if ty == ResourceType::Time {
+                Value::Time(i)
+            } else {
+                Value::Integer(i)
+            })
+        }
         ResourceType::Unsigned => Ok(Value::Unsigned(decode_u64(data)?)),
         ResourceType::Float => Ok(Value::Float(decode_f64(data)?)),
         ResourceType::Boolean => match data {
@@ -69,9 +81,9 @@ pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatE
                 .iter()
                 .position(|&c| c == b':')
                 .ok_or(FormatError::Malformed)?;
-            let (oid, rest) = data.split_at_checked(colon).unwrap_or((data, &[]));
-            let iid = rest.get(1..).unwrap_or(&[]);
-            Ok(Value::ObjLnk(decode_u16(oid)?, decode_u16(iid)?))
+            let oid = decode_u16(data.get(..colon).unwrap_or(&[]))?;
+            let iid = decode_u16(data.get(colon + 1..).unwrap_or(&[]))?;
+            Ok(Value::ObjLnk(oid, iid))
         }
         ResourceType::Opaque | ResourceType::None => Err(FormatError::WrongType),
     }
@@ -95,26 +107,35 @@ fn signed_digits(data: &[u8]) -> Result<(bool, &[u8]), FormatError> {
     Ok((neg, digits))
 }
 
+/// The sign and magnitude of a decimal integer.
+fn decode_int(data: &[u8]) -> Result<(bool, u64), FormatError> {
+    let (neg, digits) = signed_digits(data)?;
+    let m = crate::util::parse_u64(digits).ok_or(FormatError::OutOfRange)?;
+    Ok((neg, m))
+}
+
 fn decode_i64(data: &[u8]) -> Result<i64, FormatError> {
-    signed_digits(data)?;
-    crate::util::parse_i64(data).ok_or(FormatError::OutOfRange)
+    match decode_int(data)? {
+        // `m as i64` of 2^63 is i64::MIN, which negates to itself.
+        (true, m) if m <= 1 << 63 => Ok((m as i64).wrapping_neg()),
+        (false, m) => i64::try_from(m).map_err(|_| FormatError::OutOfRange),
+        _ => Err(FormatError::OutOfRange),
+    }
 }
 
 fn decode_u64(data: &[u8]) -> Result<u64, FormatError> {
-    let (neg, digits) = signed_digits(data)?;
-    let v = crate::util::parse_u64(digits).ok_or(FormatError::OutOfRange)?;
-    if neg && v != 0 {
-        return Err(FormatError::OutOfRange);
+    match decode_int(data)? {
+        (true, m) if m != 0 => Err(FormatError::OutOfRange),
+        (_, m) => Ok(m),
     }
-    Ok(v)
 }
 
 fn decode_u16(data: &[u8]) -> Result<u16, FormatError> {
-    if data.is_empty() || !data.iter().all(u8::is_ascii_digit) {
+    // No sign allowed here: digits only, as `decode_u64` then checks.
+    if !data.first().is_some_and(u8::is_ascii_digit) {
         return Err(FormatError::Malformed);
     }
-    let v = crate::util::parse_u64(data).ok_or(FormatError::OutOfRange)?;
-    u16::try_from(v).map_err(|_| FormatError::OutOfRange)
+    u16::try_from(decode_u64(data)?).map_err(|_| FormatError::OutOfRange)
 }
 
 fn decode_f64(data: &[u8]) -> Result<f64, FormatError> {
@@ -134,12 +155,11 @@ pub fn encode_base64(data: &[u8], w: &mut Writer<'_>) -> Result<(), FormatError>
         for (i, &b) in chunk.iter().enumerate() {
             n |= u32::from(b) << (16 - 8 * i);
         }
-        let out = [
-            b64(n >> 18),
-            b64(n >> 12),
-            if chunk.len() > 1 { b64(n >> 6) } else { b'=' },
-            if chunk.len() > 2 { b64(n) } else { b'=' },
-        ];
+        // `k` input bytes give `k + 1` digits, padded with `=` to four.
+        let mut out = [b'='; 4];
+        for (i, o) in out.iter_mut().take(chunk.len() + 1).enumerate() {
+            *o = b64(n >> (18 - 6 * i));
+        }
         w.put(&out)?;
     }
     Ok(())
@@ -243,7 +263,10 @@ mod tests {
     fn float_non_finite_is_out_of_range() {
         let mut b = [0u8; 40];
         let mut w = Writer::new(&mut b);
-        assert_eq!(crate::formats::float::write_shortest(f64::NAN, &mut w), Err(FormatError::OutOfRange));
+        assert_eq!(
+            crate::formats::float::write_shortest(f64::NAN, &mut w),
+            Err(FormatError::OutOfRange)
+        );
         assert_eq!(
             crate::formats::float::write_shortest(f64::INFINITY, &mut w),
             Err(FormatError::OutOfRange)
@@ -259,7 +282,10 @@ mod tests {
     fn float_no_space() {
         let mut b = [0u8; 3];
         let mut w = Writer::new(&mut b);
-        assert_eq!(crate::formats::float::write_shortest(0.125, &mut w), Err(FormatError::NoSpace));
+        assert_eq!(
+            crate::formats::float::write_shortest(0.125, &mut w),
+            Err(FormatError::NoSpace)
+        );
     }
 
     #[test]
@@ -391,6 +417,28 @@ mod tests {
                 "{s:?}"
             );
         }
+    }
+
+    #[test]
+    fn integer_edges() {
+        assert_eq!(decode_i64(b"-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(
+            decode_i64(b"-9223372036854775809"),
+            Err(FormatError::OutOfRange)
+        );
+        assert_eq!(
+            decode_i64(b"9223372036854775808"),
+            Err(FormatError::OutOfRange)
+        );
+        assert_eq!(decode_i64(b"9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(decode_i64(b"+7"), Ok(7));
+        assert_eq!(decode_i64(b"-0"), Ok(0));
+        assert_eq!(decode_i64(b"-"), Err(FormatError::Malformed));
+        assert_eq!(decode_u64(b"-0"), Ok(0));
+        assert_eq!(decode_u64(b"-1"), Err(FormatError::OutOfRange));
+        assert_eq!(decode_u16(b"+1"), Err(FormatError::Malformed));
+        assert_eq!(decode_u16(b"65535"), Ok(65535));
+        assert_eq!(decode_u16(b"65536"), Err(FormatError::OutOfRange));
     }
 
     #[test]

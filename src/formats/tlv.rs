@@ -70,34 +70,29 @@ fn header(kind: TlvKind, id: u16, len: usize, out: &mut [u8; 6]) -> Result<usize
     if len > MAX_LEN {
         return Err(FormatError::OutOfRange);
     }
-    let mut t = (kind as u8) << 6;
-    if id > 0xFF {
-        t |= 0x20;
-    }
-    // `len` is at most 24 bits here, so the byte casts below keep exactly the bytes meant.
-    let len_bytes = (len as u32).to_be_bytes();
-    let len_field: &[u8] = if len < 8 {
-        t |= len as u8;
-        &[]
-    } else if len <= 0xFF {
-        t |= 0x08;
-        len_bytes.get(3..).unwrap_or(&[])
-    } else if len <= 0xFFFF {
-        t |= 0x10;
-        len_bytes.get(2..).unwrap_or(&[])
+    let wide = id > 0xFF;
+    // Length field size in bytes: 0 (in the type byte), 1, 2 or 3.
+    let (len_len, short) = if len < 8 {
+        (0, len as u8)
     } else {
-        t |= 0x18;
-        len_bytes.get(1..).unwrap_or(&[])
+        ((usize::BITS - len.leading_zeros()).div_ceil(8) as usize, 0)
     };
-    let mut w = Writer::new(out);
-    w.put_u8(t)?;
-    if id > 0xFF {
-        w.put(&id.to_be_bytes())?;
-    } else {
-        w.put_u8(id as u8)?;
+    let t = ((kind as u8) << 6) | (u8::from(wide) << 5) | ((len_len as u8) << 3) | short;
+    // Type byte, id (1 or 2 bytes), length (0 to 3 bytes), each big-endian.
+    let mut n = 0;
+    for (v, bytes) in [
+        (u32::from(t), 1),
+        (u32::from(id), 1 + usize::from(wide)),
+        (len as u32, len_len),
+    ] {
+        for i in (0..bytes).rev() {
+            if let Some(slot) = out.get_mut(n) {
+                *slot = (v >> (8 * i)) as u8;
+            }
+            n += 1;
+        }
     }
-    w.put(len_field)?;
-    Ok(w.len())
+    Ok(n)
 }
 
 #[derive(Clone, Copy)]
@@ -246,20 +241,23 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
             .ok_or(FormatError::Malformed)?;
         let mut h = [0u8; 6];
         let hlen = header(o.kind, o.id, len, &mut h)?;
-        let hdr_end = o.start.checked_add(hlen).ok_or(FormatError::Malformed)?;
-        let dst = self
-            .w
-            .written_mut()
-            .get_mut(o.start..hdr_end)
-            .ok_or(FormatError::Malformed)?;
-        for (d, b) in dst.iter_mut().zip(h) {
-            *d = b;
+        // The header fits the reserved space; the body moves down over what is left of it.
+        let buf = self.w.written_mut();
+        let mut to = o.start;
+        for &b in h.get(..hlen).unwrap_or(&[]) {
+            if let Some(d) = buf.get_mut(to) {
+                *d = b;
+            }
+            to += 1;
         }
-        let body_end = self.w.len();
-        self.w
-            .copy_within(o.body..body_end, hdr_end)
-            .map_err(|_| FormatError::Malformed)?;
-        self.w.truncate(hdr_end + len);
+        for from in o.body..buf.len() {
+            let b = buf.get(from).copied().unwrap_or(0);
+            if let Some(d) = buf.get_mut(to) {
+                *d = b;
+            }
+            to += 1;
+        }
+        self.w.truncate(to);
         Ok(())
     }
 
@@ -280,36 +278,29 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         if !allowed {
             return Err(FormatError::Malformed);
         }
-        let mut num = [0u8; 8];
-        let data: &[u8] = match *v {
-            Value::String(s) | Value::CoreLnk(s) => s.as_bytes(),
-            Value::Opaque(b) => b,
-            Value::Integer(i) | Value::Time(i) => int_bytes(i, &mut num),
-            Value::Unsigned(u) => uint_bytes(u, &mut num),
+        // Numbers are written as the last `n` bytes of a big-endian 64-bit pattern.
+        let (bits, n) = match *v {
+            Value::String(s) | Value::CoreLnk(s) => return self.put_entry(kind, id, s.as_bytes()),
+            Value::Opaque(b) => return self.put_entry(kind, id, b),
+            Value::Integer(i) | Value::Time(i) => (i as u64, int_len(i as u64, true)),
+            Value::Unsigned(u) => (u, int_len(u, false)),
             Value::Float(f) => match f32_bits(f) {
-                Some(bits) => {
-                    num = [0; 8];
-                    for (d, s) in num.iter_mut().zip(bits.to_be_bytes()) {
-                        *d = s;
-                    }
-                    num.get(..4).unwrap_or(&[])
-                }
-                None => {
-                    num = f.to_be_bytes();
-                    &num
-                }
+                Some(bits) => (u64::from(bits), 4),
+                None => (f.to_bits(), 8),
             },
-            Value::Boolean(b) => {
-                num = [u8::from(b), 0, 0, 0, 0, 0, 0, 0];
-                num.get(..1).unwrap_or(&[])
-            }
-            Value::ObjLnk(oid, iid) => {
-                let [oid_hi, oid_lo] = oid.to_be_bytes();
-                let [iid_hi, iid_lo] = iid.to_be_bytes();
-                num = [oid_hi, oid_lo, iid_hi, iid_lo, 0, 0, 0, 0];
-                num.get(..4).unwrap_or(&[])
-            }
+            Value::Boolean(b) => (u64::from(b), 1),
+            Value::ObjLnk(oid, iid) => (u64::from(oid) << 16 | u64::from(iid), 4),
         };
+        let num = bits.to_be_bytes();
+        self.put_entry(
+            kind,
+            id,
+            num.get(8usize.saturating_sub(n)..).unwrap_or(&num),
+        )
+    }
+
+    /// Writes one entry's header and value.
+    fn put_entry(&mut self, kind: TlvKind, id: u16, data: &[u8]) -> Result<(), FormatError> {
         let mut h = [0u8; 6];
         let hlen = header(kind, id, data.len(), &mut h)?;
         self.w.put(h.get(..hlen).unwrap_or(&[]))?;
@@ -318,37 +309,23 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
     }
 }
 
-/// The last `n` bytes of an 8-byte big-endian number.
-fn tail(bytes: &[u8; 8], n: usize) -> &[u8] {
-    bytes.get(8usize.saturating_sub(n)..).unwrap_or(bytes)
-}
-
-fn int_bytes(i: i64, out: &mut [u8; 8]) -> &[u8] {
-    *out = i.to_be_bytes();
-    let n = if i8::try_from(i).is_ok() {
-        1
-    } else if i16::try_from(i).is_ok() {
-        2
-    } else if i32::try_from(i).is_ok() {
-        4
-    } else {
-        8
-    };
-    tail(out, n)
-}
-
-fn uint_bytes(u: u64, out: &mut [u8; 8]) -> &[u8] {
-    *out = u.to_be_bytes();
-    let n = if u <= 0xFF {
-        1
-    } else if u <= 0xFFFF {
-        2
-    } else if u <= 0xFFFF_FFFF {
-        4
-    } else {
-        8
-    };
-    tail(out, n)
+/// The fewest bytes (1, 2, 4 or 8) that hold `bits` as a two's-complement (`signed`) or
+/// unsigned big-endian number.
+fn int_len(bits: u64, signed: bool) -> usize {
+    let mut n = 1;
+    while n < 8 {
+        let unused = 64 - 8 * n as u32;
+        let back = if signed {
+            (((bits << unused) as i64) >> unused) as u64
+        } else {
+            (bits << unused) >> unused
+        };
+        if back == bits {
+            break;
+        }
+        n *= 2;
+    }
+    n
 }
 
 /// One TLV entry, borrowing its value from the payload.
@@ -366,27 +343,27 @@ pub struct Tlv<'a> {
 /// Reads one entry from the front of `data`; returns it and the bytes after it.
 fn parse_one(data: &[u8]) -> Result<(Tlv<'_>, &[u8]), FormatError> {
     let (&t, rest) = data.split_first().ok_or(FormatError::Malformed)?;
-    let kind = TlvKind::from_type_byte(t);
-    let id_len = if t & 0x20 != 0 { 2 } else { 1 };
-    let (id_bytes, rest) = rest
-        .split_at_checked(id_len)
-        .ok_or(FormatError::Malformed)?;
-    let id = id_bytes.iter().fold(0u16, |a, &b| (a << 8) | u16::from(b));
+    let id_len = 1 + usize::from((t >> 5) & 1);
     let len_len = usize::from((t >> 3) & 0x03);
-    let (len, rest) = if len_len == 0 {
-        (usize::from(t & 0x07), rest)
+    let (fields, rest) = rest
+        .split_at_checked(id_len + len_len)
+        .ok_or(FormatError::Malformed)?;
+    // The id bytes, then the length bytes (if any), both big-endian.
+    let mut id = 0u16;
+    let mut len = if len_len == 0 {
+        usize::from(t & 0x07)
     } else {
-        let (len_bytes, rest) = rest
-            .split_at_checked(len_len)
-            .ok_or(FormatError::Malformed)?;
-        (
-            len_bytes
-                .iter()
-                .fold(0usize, |a, &b| (a << 8) | usize::from(b)),
-            rest,
-        )
+        0
     };
+    for (i, &b) in fields.iter().enumerate() {
+        if i < id_len {
+            id = (id << 8) | u16::from(b);
+        } else {
+            len = (len << 8) | usize::from(b);
+        }
+    }
     let (value, rest) = rest.split_at_checked(len).ok_or(FormatError::Malformed)?;
+    let kind = TlvKind::from_type_byte(t);
     Ok((Tlv { kind, id, value }, rest))
 }
 
@@ -409,7 +386,11 @@ fn f32_bits(f: f64) -> Option<u32> {
         -149..=-127 => ((29 + (-126 - e)) as u32, 0),
         _ => return None,
     };
-    let full = if biased == 0 { mant | (1u64 << 52) } else { mant };
+    let full = if biased == 0 {
+        mant | (1u64 << 52)
+    } else {
+        mant
+    };
     let dropped = full & ((1u64 << shift) - 1);
     if dropped != 0 {
         return None;
@@ -432,7 +413,9 @@ fn f64_from_f32_bits(b: u32) -> f64 {
             sign | (u64::from(p + 874) << 52) | (u64::from(frac) << 29)
         }
         // Infinity, or a NaN made quiet as the hardware conversion does.
-        0xff => sign | (0x7ff << 52) | (u64::from(if mant == 0 { 0 } else { mant | 0x40_0000 }) << 29),
+        0xff => {
+            sign | (0x7ff << 52) | (u64::from(if mant == 0 { 0 } else { mant | 0x40_0000 }) << 29)
+        }
         _ => sign | (u64::from(exp + 1023 - 127) << 52) | (u64::from(mant) << 29),
     };
     f64::from_bits(bits)
@@ -533,62 +516,48 @@ pub fn validate_in(
 /// CoreLnk must be UTF-8 (else `Malformed`); Opaque is the bytes as they are. `None` gives
 /// [`FormatError::WrongType`].
 pub fn decode_value<'a>(raw: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatError> {
-    match ty {
-        ResourceType::Integer => Ok(Value::Integer(be_int(raw)?)),
-        ResourceType::Time => Ok(Value::Time(be_int(raw)?)),
-        ResourceType::Unsigned => {
-            sized(raw)?;
-            Ok(Value::Unsigned(
-                raw.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)),
-            ))
-        }
-        ResourceType::Float => {
-            if let Ok(b) = <[u8; 4]>::try_from(raw) {
-                Ok(Value::Float(f64_from_f32_bits(u32::from_be_bytes(b))))
-            } else if let Ok(b) = <[u8; 8]>::try_from(raw) {
-                Ok(Value::Float(f64::from_be_bytes(b)))
+    // Text and opaque values return here; a numeric type gives the lengths it accepts
+    // (bit `n` set: `n` bytes), and its value is read below as one big-endian number.
+    let lens: u16 = match ty {
+        ResourceType::String | ResourceType::CoreLnk => {
+            let s = utf8(raw)?;
+            return Ok(if ty == ResourceType::CoreLnk {
+                Value::CoreLnk(s)
             } else {
-                Err(FormatError::Malformed)
-            }
+                Value::String(s)
+            });
         }
-        ResourceType::Boolean => match raw {
-            [0] => Ok(Value::Boolean(false)),
-            [1] => Ok(Value::Boolean(true)),
-            _ => Err(FormatError::Malformed),
-        },
-        ResourceType::ObjLnk => match *raw {
-            [a, b, c, d] => Ok(Value::ObjLnk(
-                u16::from_be_bytes([a, b]),
-                u16::from_be_bytes([c, d]),
-            )),
-            _ => Err(FormatError::Malformed),
-        },
-        ResourceType::String => Ok(Value::String(utf8(raw)?)),
-        ResourceType::CoreLnk => Ok(Value::CoreLnk(utf8(raw)?)),
-        ResourceType::Opaque => Ok(Value::Opaque(raw)),
-        ResourceType::None => Err(FormatError::WrongType),
+        ResourceType::Opaque => return Ok(Value::Opaque(raw)),
+        ResourceType::None => return Err(FormatError::WrongType),
+        ResourceType::Integer | ResourceType::Time | ResourceType::Unsigned => {
+            1 << 1 | 1 << 2 | 1 << 4 | 1 << 8
+        }
+        ResourceType::Float => 1 << 4 | 1 << 8,
+        ResourceType::Boolean => 1 << 1,
+        ResourceType::ObjLnk => 1 << 4,
+    };
+    let n = raw.len();
+    if n > 8 || (lens >> n) & 1 == 0 {
+        return Err(FormatError::Malformed);
     }
+    let v = raw.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+    // Sign-extended from the top bit of the first byte.
+    let unused = 64 - 8 * n as u32;
+    let i = ((v << unused) as i64) >> unused;
+    Ok(match ty {
+        ResourceType::Integer => Value::Integer(i),
+        ResourceType::Time => Value::Time(i),
+        ResourceType::Unsigned => Value::Unsigned(v),
+        ResourceType::Float if n == 4 => Value::Float(f64_from_f32_bits(v as u32)),
+        ResourceType::Float => Value::Float(f64::from_bits(v)),
+        ResourceType::Boolean if v <= 1 => Value::Boolean(v != 0),
+        ResourceType::ObjLnk => Value::ObjLnk((v >> 16) as u16, v as u16),
+        _ => return Err(FormatError::Malformed),
+    })
 }
 
 fn utf8(raw: &[u8]) -> Result<&str, FormatError> {
     crate::util::utf8(raw).ok_or(FormatError::Malformed)
-}
-
-fn sized(raw: &[u8]) -> Result<(), FormatError> {
-    match raw.len() {
-        1 | 2 | 4 | 8 => Ok(()),
-        _ => Err(FormatError::Malformed),
-    }
-}
-
-fn be_int(raw: &[u8]) -> Result<i64, FormatError> {
-    sized(raw)?;
-    // Sign-extend from the first byte, then shift the rest in.
-    let first = raw.first().map_or(0, |&b| i64::from(b as i8));
-    Ok(raw
-        .iter()
-        .skip(1)
-        .fold(first, |a, &b| (a << 8) | i64::from(b)))
 }
 
 #[cfg(test)]
@@ -598,16 +567,30 @@ mod tests {
     #[test]
     fn f32_widening_matches_core() {
         let mut x: u32 = 0x9E37_79B9;
-        for b in (0..=0x80_0000u32).chain([0x7f80_0000, 0xff80_0000, 0x7fc0_0001, 0x8000_0001, 0x7f7f_ffff]) {
+        for b in (0..=0x80_0000u32).chain([
+            0x7f80_0000,
+            0xff80_0000,
+            0x7fc0_0001,
+            0x8000_0001,
+            0x7f7f_ffff,
+        ]) {
             for b in [b, b | 0x8000_0000] {
-                assert_eq!(f64_from_f32_bits(b).to_bits(), f64::from(f32::from_bits(b)).to_bits(), "{b:08x}");
+                assert_eq!(
+                    f64_from_f32_bits(b).to_bits(),
+                    f64::from(f32::from_bits(b)).to_bits(),
+                    "{b:08x}"
+                );
             }
         }
         for _ in 0..1_000_000 {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
-            assert_eq!(f64_from_f32_bits(x).to_bits(), f64::from(f32::from_bits(x)).to_bits(), "{x:08x}");
+            assert_eq!(
+                f64_from_f32_bits(x).to_bits(),
+                f64::from(f32::from_bits(x)).to_bits(),
+                "{x:08x}"
+            );
         }
     }
 
@@ -619,7 +602,18 @@ mod tests {
             let exact = f.is_finite() && f64::from(narrow).to_bits() == f.to_bits();
             assert_eq!(f32_bits(f), exact.then(|| narrow.to_bits()), "{f:e}");
         };
-        for f in [0.0, -0.0, 1.0, 21.5, 0.1, f64::from(f32::MAX), f64::from(f32::MIN_POSITIVE), 1e-45, f64::INFINITY, f64::NAN] {
+        for f in [
+            0.0,
+            -0.0,
+            1.0,
+            21.5,
+            0.1,
+            f64::from(f32::MAX),
+            f64::from(f32::MIN_POSITIVE),
+            1e-45,
+            f64::INFINITY,
+            f64::NAN,
+        ] {
             check(f);
         }
         for i in 0..200_000u32 {
@@ -627,7 +621,11 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             // Half random f64 bits, half values that came from an f32.
-            let f = if i % 2 == 0 { f64::from_bits(x) } else { f64::from(f32::from_bits(x as u32)) };
+            let f = if i % 2 == 0 {
+                f64::from_bits(x)
+            } else {
+                f64::from(f32::from_bits(x as u32))
+            };
             check(f);
         }
     }

@@ -40,7 +40,12 @@ pub struct Device<'a> {
 impl<'a> Device<'a> {
     /// A device with the given identity; current time starts at the Unix epoch.
     pub fn new(info: DeviceInfo<'a>) -> Self {
-        Device { info, uptime_s: 0, utc_offset_s: 0, reboot_requested: false }
+        Device {
+            info,
+            uptime_s: 0,
+            utc_offset_s: 0,
+            reboot_requested: false,
+        }
     }
 
     /// Tells the object the current monotonic time (for resource 13, Current Time).
@@ -88,7 +93,13 @@ impl Object for Device<'_> {
         }
     }
 
-    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+    fn write(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        value: &Value<'_>,
+    ) -> Result<(), Code> {
         match (iid, rid, riid, value) {
             (0, 13, None, Value::Time(t) | Value::Integer(t)) => {
                 self.utc_offset_s = t.saturating_sub(self.uptime_s);

@@ -43,7 +43,12 @@ pub struct ResourceDef {
 impl ResourceDef {
     /// A table row; `const` so that tables live in flash.
     pub const fn new(id: u16, kind: ResourceType, ops: Operations, multiple: bool) -> Self {
-        ResourceDef { id, kind, ops, multiple }
+        ResourceDef {
+            id,
+            kind,
+            ops,
+            multiple,
+        }
     }
 }
 
@@ -72,7 +77,13 @@ pub trait Object {
     /// Produces the value(s) of a readable resource into `out`.
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code>;
     /// Stores a value; `riid` is set for one instance of a multiple-instance resource.
-    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, value: &Value<'_>) -> Result<(), Code>;
+    fn write(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        value: &Value<'_>,
+    ) -> Result<(), Code>;
     /// Runs an executable resource with the raw argument bytes.
     fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code>;
 
@@ -82,7 +93,9 @@ pub trait Object {
     }
     /// The definition of resource `rid`, when the object has it.
     fn resource(&self, rid: u16) -> Option<ResourceDef> {
-        (0..).map_while(|i| self.resource_at(i)).find(|r| r.id == rid)
+        (0..)
+            .map_while(|i| self.resource_at(i))
+            .find(|r| r.id == rid)
     }
 }
 

@@ -13,7 +13,10 @@ pub struct Path {
 
 impl Path {
     /// The root path `/`.
-    pub const ROOT: Path = Path { ids: [0; 4], len: 0 };
+    pub const ROOT: Path = Path {
+        ids: [0; 4],
+        len: 0,
+    };
 
     /// A path from up to four ids; `None` when there are more or one is out of range.
     pub fn new(ids: &[u16]) -> Option<Path> {
@@ -30,17 +33,26 @@ impl Path {
 
     /// `/oid`.
     pub fn object(oid: u16) -> Path {
-        Path { ids: [oid, 0, 0, 0], len: 1 }
+        Path {
+            ids: [oid, 0, 0, 0],
+            len: 1,
+        }
     }
 
     /// `/oid/iid`.
     pub fn instance(oid: u16, iid: u16) -> Path {
-        Path { ids: [oid, iid, 0, 0], len: 2 }
+        Path {
+            ids: [oid, iid, 0, 0],
+            len: 2,
+        }
     }
 
     /// `/oid/iid/rid`.
     pub fn resource(oid: u16, iid: u16, rid: u16) -> Path {
-        Path { ids: [oid, iid, rid, 0], len: 3 }
+        Path {
+            ids: [oid, iid, rid, 0],
+            len: 3,
+        }
     }
 
     /// Number of ids (0 for the root).

@@ -18,7 +18,9 @@ use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, Resp
 
 use tern::client::{Client, Config, Event, Platform, ServerConfig, Version};
 use tern::coap::Code;
-use tern::model::{Device, DeviceInfo, Object, Objects, Operations, ResourceDef, ResourceType, Value, ValueSink};
+use tern::model::{
+    Device, DeviceInfo, Object, Objects, Operations, ResourceDef, ResourceType, Value, ValueSink,
+};
 
 /// The endpoint name every simulated client uses.
 pub const EP: &str = "tern-sim-1";
@@ -81,7 +83,14 @@ pub struct Temperature {
 
 impl Default for Temperature {
     fn default() -> Self {
-        Temperature { value: 21.5, units: "Cel".into(), interval: 60, history: vec![20, 21, 22], executions: 0, writes: 0 }
+        Temperature {
+            value: 21.5,
+            units: "Cel".into(),
+            interval: 60,
+            history: vec![20, 21, 22],
+            executions: 0,
+            writes: 0,
+        }
     }
 }
 
@@ -131,7 +140,13 @@ impl Object for Temperature {
         }
     }
 
-    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+    fn write(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        value: &Value<'_>,
+    ) -> Result<(), Code> {
         if iid != 0 {
             return Err(Code::NOT_FOUND);
         }
@@ -208,8 +223,17 @@ impl Platform for TestPlatform {
 
 /// A client for [`SERVER_URI`] registering as [`EP`].
 pub fn new_client(lifetime_s: u32, margin_s: u32, seed: u16) -> Client {
-    let servers = [ServerConfig { uri: SERVER_URI, short_id: 101, lifetime_s }];
-    let config = Config { endpoint: EP, version: Version::V1_1, update_margin_s: margin_s, servers: &servers };
+    let servers = [ServerConfig {
+        uri: SERVER_URI,
+        short_id: 101,
+        lifetime_s,
+    }];
+    let config = Config {
+        endpoint: EP,
+        version: Version::V1_1,
+        update_margin_s: margin_s,
+        servers: &servers,
+    };
     Client::new(&config, seed).expect("valid client configuration")
 }
 
@@ -222,7 +246,13 @@ pub fn parse(bytes: &[u8]) -> Option<Packet> {
 }
 
 pub fn options(p: &Packet, o: CoapOption) -> Vec<String> {
-    p.get_option(o).map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect()).unwrap_or_default()
+    p.get_option(o)
+        .map(|l| {
+            l.iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn uri_path(p: &Packet) -> Vec<String> {
@@ -234,7 +264,9 @@ pub fn uri_query(p: &Packet) -> Vec<String> {
 }
 
 pub fn content_format(p: &Packet) -> Option<u16> {
-    p.get_first_option_as::<OptionValueU16>(CoapOption::ContentFormat).and_then(|r| r.ok()).map(|v| v.0)
+    p.get_first_option_as::<OptionValueU16>(CoapOption::ContentFormat)
+        .and_then(|r| r.ok())
+        .map(|v| v.0)
 }
 
 pub fn raw_code(p: &Packet) -> u8 {
@@ -257,7 +289,9 @@ pub fn is_register(bytes: &[u8]) -> bool {
 
 /// True for an Update (`POST` to a location other than `/rd`).
 pub fn is_update(bytes: &[u8]) -> bool {
-    parse(bytes).is_some_and(|p| is_request(&p, RequestType::Post) && uri_path(&p) != ["rd"] && !uri_path(&p).is_empty())
+    parse(bytes).is_some_and(|p| {
+        is_request(&p, RequestType::Post) && uri_path(&p) != ["rd"] && !uri_path(&p).is_empty()
+    })
 }
 
 pub fn is_deregister(bytes: &[u8]) -> bool {
@@ -312,11 +346,25 @@ pub struct NetConfig {
 impl NetConfig {
     /// A perfect network with a fixed one-way delay.
     pub fn clean(delay_ms: u64) -> Self {
-        NetConfig { loss_pct: 0, dup_pct: 0, reorder_pct: 0, delay_min_ms: delay_ms, delay_max_ms: delay_ms, reorder_extra_ms: 0 }
+        NetConfig {
+            loss_pct: 0,
+            dup_pct: 0,
+            reorder_pct: 0,
+            delay_min_ms: delay_ms,
+            delay_max_ms: delay_ms,
+            reorder_extra_ms: 0,
+        }
     }
 
     pub fn lossy(loss_pct: u8, dup_pct: u8, reorder_pct: u8) -> Self {
-        NetConfig { loss_pct, dup_pct, reorder_pct, delay_min_ms: 5, delay_max_ms: 200, reorder_extra_ms: 1500 }
+        NetConfig {
+            loss_pct,
+            dup_pct,
+            reorder_pct,
+            delay_min_ms: 5,
+            delay_max_ms: 200,
+            reorder_extra_ms: 1500,
+        }
     }
 }
 
@@ -360,18 +408,34 @@ pub struct Net {
 
 impl Net {
     fn new(config: NetConfig, seed: u64) -> Self {
-        Net { config, rng: Rng(seed ^ 0x4E37_0000_0000_0000), seq: 0, queue: Vec::new(), filter: None }
+        Net {
+            config,
+            rng: Rng(seed ^ 0x4E37_0000_0000_0000),
+            seq: 0,
+            queue: Vec::new(),
+            filter: None,
+        }
     }
 
     fn send(&mut self, now: u64, dir: Dir, bytes: Vec<u8>, trace: &mut Vec<Record>) {
-        trace.push(Record { at: now, dir, fate: Fate::Sent, bytes: bytes.clone() });
+        trace.push(Record {
+            at: now,
+            dir,
+            fate: Fate::Sent,
+            bytes: bytes.clone(),
+        });
         let c = self.config.clone();
         // Always draw the same number of values per datagram.
         let lost = self.rng.percent(c.loss_pct);
         let dup = self.rng.percent(c.dup_pct);
         let filtered = self.filter.as_mut().is_some_and(|f| f(dir, &bytes, now));
         if lost || filtered {
-            trace.push(Record { at: now, dir, fate: Fate::Lost, bytes });
+            trace.push(Record {
+                at: now,
+                dir,
+                fate: Fate::Lost,
+                bytes,
+            });
             return;
         }
         for _ in 0..if dup { 2 } else { 1 } {
@@ -381,7 +445,12 @@ impl Net {
                 delay += self.rng.below(c.reorder_extra_ms + 1);
             }
             self.seq += 1;
-            self.queue.push(InFlight { at: now + delay, seq: self.seq, dir, bytes: bytes.clone() });
+            self.queue.push(InFlight {
+                at: now + delay,
+                seq: self.seq,
+                dir,
+                bytes: bytes.clone(),
+            });
         }
     }
 
@@ -390,7 +459,13 @@ impl Net {
     }
 
     fn pop_due(&mut self, now: u64) -> Option<InFlight> {
-        let i = self.queue.iter().enumerate().filter(|(_, d)| d.at <= now).min_by_key(|(_, d)| (d.at, d.seq)).map(|(i, _)| i)?;
+        let i = self
+            .queue
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.at <= now)
+            .min_by_key(|(_, d)| (d.at, d.seq))
+            .map(|(i, _)| i)?;
         Some(self.queue.swap_remove(i))
     }
 
@@ -433,13 +508,36 @@ impl Default for Behavior {
 /// What the server did, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerLog {
-    Registered { at: u64, id: u32, query: Vec<String>, payload: String },
-    RegisterRefused { at: u64, code: u8 },
-    Updated { at: u64, id: u32, query: Vec<String>, payload: String },
-    UpdateRefused { at: u64, path: Vec<String>, code: u8 },
-    Deregistered { at: u64, id: u32 },
+    Registered {
+        at: u64,
+        id: u32,
+        query: Vec<String>,
+        payload: String,
+    },
+    RegisterRefused {
+        at: u64,
+        code: u8,
+    },
+    Updated {
+        at: u64,
+        id: u32,
+        query: Vec<String>,
+        payload: String,
+    },
+    UpdateRefused {
+        at: u64,
+        path: Vec<String>,
+        code: u8,
+    },
+    Deregistered {
+        at: u64,
+        id: u32,
+    },
     /// A retransmitted or duplicated CON from the client, answered from the cache.
-    Duplicate { at: u64, mid: u16 },
+    Duplicate {
+        at: u64,
+        mid: u16,
+    },
 }
 
 /// The registration as the server holds it.
@@ -535,7 +633,15 @@ impl ScriptedServer {
         self.next_token += 1;
         p.set_token(token.clone());
         let request = p.to_bytes().expect("request encodes");
-        self.ops.push(Op { mid: p.header.message_id, token, request, sent_at: None, response: None, response_at: None, failed: false });
+        self.ops.push(Op {
+            mid: p.header.message_id,
+            token,
+            request,
+            sent_at: None,
+            response: None,
+            response_at: None,
+            failed: false,
+        });
         let i = self.ops.len() - 1;
         self.queue.push_back((not_before, i));
         i
@@ -547,7 +653,9 @@ impl ScriptedServer {
     }
 
     fn op_in_flight(&self) -> bool {
-        self.ops.iter().any(|o| o.sent_at.is_some() && o.response.is_none() && !o.failed)
+        self.ops
+            .iter()
+            .any(|o| o.sent_at.is_some() && o.response.is_none() && !o.failed)
     }
 
     fn first_timeout(&mut self) -> u64 {
@@ -556,19 +664,35 @@ impl ScriptedServer {
 
     fn send_con(&mut self, now: u64, op: Option<usize>, bytes: Vec<u8>, mid: u16) {
         let timeout = self.first_timeout();
-        self.exchanges.push(OutExchange { op, bytes: bytes.clone(), mid, retransmits: 0, timeout, next: now + timeout });
+        self.exchanges.push(OutExchange {
+            op,
+            bytes: bytes.clone(),
+            mid,
+            retransmits: 0,
+            timeout,
+            next: now + timeout,
+        });
         self.outbox.push(bytes);
     }
 
     pub fn poll_timeout(&self) -> Option<u64> {
         let a = self.exchanges.iter().map(|x| x.next);
         let b = self.separate.iter().map(|s| s.0);
-        let c = if self.op_in_flight() { None } else { self.queue.front().map(|q| q.0) };
+        let c = if self.op_in_flight() {
+            None
+        } else {
+            self.queue.front().map(|q| q.0)
+        };
         a.chain(b).chain(c).min()
     }
 
     pub fn on_timer(&mut self, now: u64) {
-        let due: Vec<_> = self.separate.iter().filter(|s| s.0 <= now).cloned().collect();
+        let due: Vec<_> = self
+            .separate
+            .iter()
+            .filter(|s| s.0 <= now)
+            .cloned()
+            .collect();
         self.separate.retain(|s| s.0 > now);
         for (_, bytes, mid) in due {
             self.send_con(now, None, bytes, mid);
@@ -604,13 +728,21 @@ impl ScriptedServer {
                     } else {
                         // Sent once; the op counts as failed if no response comes in time.
                         let mid = self.ops[i].mid;
-                        self.exchanges.push(OutExchange { op: Some(i), bytes: bytes.clone(), mid, retransmits: MAX_RETRANSMIT, timeout: 0, next: now + EXCHANGE_LIFETIME / 4 });
+                        self.exchanges.push(OutExchange {
+                            op: Some(i),
+                            bytes: bytes.clone(),
+                            mid,
+                            retransmits: MAX_RETRANSMIT,
+                            timeout: 0,
+                            next: now + EXCHANGE_LIFETIME / 4,
+                        });
                         self.outbox.push(bytes);
                     }
                 }
             }
         }
-        self.dedup.retain(|_, (_, t)| now.saturating_sub(*t) < EXCHANGE_LIFETIME);
+        self.dedup
+            .retain(|_, (_, t)| now.saturating_sub(*t) < EXCHANGE_LIFETIME);
     }
 
     fn take_outbox(&mut self) -> Vec<Vec<u8>> {
@@ -666,7 +798,9 @@ impl ScriptedServer {
                 }
                 let token = p.get_token().to_vec();
                 let found = self.ops.iter().position(|o| {
-                    o.token == token && o.sent_at.is_some() && (ty != MessageType::Acknowledgement || o.mid == mid)
+                    o.token == token
+                        && o.sent_at.is_some()
+                        && (ty != MessageType::Acknowledgement || o.mid == mid)
                 });
                 if let Some(i) = found {
                     if self.ops[i].response.is_none() && !self.ops[i].failed {
@@ -676,7 +810,8 @@ impl ScriptedServer {
                     }
                 }
                 if ty == MessageType::Confirmable {
-                    self.outbox.push(empty_message(MessageType::Acknowledgement, mid));
+                    self.outbox
+                        .push(empty_message(MessageType::Acknowledgement, mid));
                 }
             }
         }
@@ -686,29 +821,56 @@ impl ScriptedServer {
     fn request(&mut self, now: u64, p: &Packet, method: RequestType) -> Vec<u8> {
         let con = p.header.get_type() == MessageType::Confirmable;
         let mut r = Packet::new();
-        r.header.set_type(if con { MessageType::Acknowledgement } else { MessageType::NonConfirmable });
+        r.header.set_type(if con {
+            MessageType::Acknowledgement
+        } else {
+            MessageType::NonConfirmable
+        });
         r.header.message_id = if con { p.header.message_id } else { self.mid() };
         r.set_token(p.get_token().to_vec());
         let path = uri_path(p);
         let query = uri_query(p);
         let payload = String::from_utf8_lossy(&p.payload).into_owned();
-        let code = match (method, path.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
+        let code = match (
+            method,
+            path.iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        ) {
             (RequestType::Post, ["rd"]) => {
                 if self.behavior.register_code != ResponseType::Created {
                     let code = self.behavior.register_code;
-                    self.log.push(ServerLog::RegisterRefused { at: now, code: MessageClass::Response(code).into() });
+                    self.log.push(ServerLog::RegisterRefused {
+                        at: now,
+                        code: MessageClass::Response(code).into(),
+                    });
                     code
                 } else {
                     self.next_reg_id += 1;
                     let id = self.next_reg_id;
-                    let lifetime_s = query.iter().find_map(|q| q.strip_prefix("lt=")).and_then(|v| v.parse().ok()).unwrap_or(86_400);
-                    self.reg = Some(ServerReg { id, lifetime_s, last_refresh: now });
+                    let lifetime_s = query
+                        .iter()
+                        .find_map(|q| q.strip_prefix("lt="))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(86_400);
+                    self.reg = Some(ServerReg {
+                        id,
+                        lifetime_s,
+                        last_refresh: now,
+                    });
                     self.refreshes.push((now, lifetime_s));
-                    self.log.push(ServerLog::Registered { at: now, id, query: query.clone(), payload });
+                    self.log.push(ServerLog::Registered {
+                        at: now,
+                        id,
+                        query: query.clone(),
+                        payload,
+                    });
                     let mut created = Packet::new();
                     created.header.code = MessageClass::Response(ResponseType::Created);
                     if self.behavior.location_one_option {
-                        created.add_option(CoapOption::LocationPath, format!("rd/{id}").into_bytes());
+                        created
+                            .add_option(CoapOption::LocationPath, format!("rd/{id}").into_bytes());
                     } else {
                         created.add_option(CoapOption::LocationPath, b"rd".to_vec());
                         created.add_option(CoapOption::LocationPath, id.to_string().into_bytes());
@@ -719,10 +881,17 @@ impl ScriptedServer {
                         created.header.message_id = smid;
                         created.set_token(p.get_token().to_vec());
                         let at = now + self.behavior.separate_delay_ms;
-                        self.separate.push((at, created.to_bytes().expect("encodes"), smid));
+                        self.separate
+                            .push((at, created.to_bytes().expect("encodes"), smid));
                         return empty_message(MessageType::Acknowledgement, p.header.message_id);
                     }
-                    r.set_option(CoapOption::LocationPath, created.get_option(CoapOption::LocationPath).cloned().unwrap_or_default());
+                    r.set_option(
+                        CoapOption::LocationPath,
+                        created
+                            .get_option(CoapOption::LocationPath)
+                            .cloned()
+                            .unwrap_or_default(),
+                    );
                     ResponseType::Created
                 }
             }
@@ -731,18 +900,31 @@ impl ScriptedServer {
                 match self.behavior.update_codes.pop_front() {
                     Some(code) if code != ResponseType::Changed => {
                         self.reg = None;
-                        self.log.push(ServerLog::UpdateRefused { at: now, path: path.clone(), code: MessageClass::Response(code).into() });
+                        self.log.push(ServerLog::UpdateRefused {
+                            at: now,
+                            path: path.clone(),
+                            code: MessageClass::Response(code).into(),
+                        });
                         code
                     }
                     _ => {
                         let reg = self.reg.as_mut().expect("matched");
-                        if let Some(lt) = query.iter().find_map(|q| q.strip_prefix("lt=")).and_then(|v| v.parse().ok()) {
+                        if let Some(lt) = query
+                            .iter()
+                            .find_map(|q| q.strip_prefix("lt="))
+                            .and_then(|v| v.parse().ok())
+                        {
                             reg.lifetime_s = lt;
                         }
                         reg.last_refresh = now;
                         let lt = reg.lifetime_s;
                         self.refreshes.push((now, lt));
-                        self.log.push(ServerLog::Updated { at: now, id, query: query.clone(), payload });
+                        self.log.push(ServerLog::Updated {
+                            at: now,
+                            id,
+                            query: query.clone(),
+                            payload,
+                        });
                         ResponseType::Changed
                     }
                 }
@@ -753,7 +935,11 @@ impl ScriptedServer {
                 ResponseType::Deleted
             }
             (RequestType::Post, _) => {
-                self.log.push(ServerLog::UpdateRefused { at: now, path: path.clone(), code: 0x84 });
+                self.log.push(ServerLog::UpdateRefused {
+                    at: now,
+                    path: path.clone(),
+                    code: 0x84,
+                });
                 ResponseType::NotFound
             }
             _ => ResponseType::NotFound,
@@ -836,7 +1022,9 @@ impl Sim {
         let mut sent = 0;
         loop {
             self.collect_events();
-            let Some(t) = self.client.poll_transmit(self.now, &mut self.platform) else { break };
+            let Some(t) = self.client.poll_transmit(self.now, &mut self.platform) else {
+                break;
+            };
             assert_eq!(t.server, 0, "one server");
             let bytes = t.data.to_vec();
             assert!(!bytes.is_empty(), "empty datagram from the client");
@@ -867,40 +1055,62 @@ impl Sim {
 
     /// Delivers `bytes` to the client now, as if from the network, and drains the client.
     pub fn inject(&mut self, bytes: &[u8]) {
-        self.trace.push(Record { at: self.now, dir: Dir::Down, fate: Fate::Delivered, bytes: bytes.to_vec() });
-        self.client.handle_datagram(0, bytes, self.now, &mut self.platform);
+        self.trace.push(Record {
+            at: self.now,
+            dir: Dir::Down,
+            fate: Fate::Delivered,
+            bytes: bytes.to_vec(),
+        });
+        self.client
+            .handle_datagram(0, bytes, self.now, &mut self.platform);
         self.drain_client();
     }
 
     /// When something next happens.
     pub fn next_at(&self) -> Option<u64> {
-        [self.client.poll_timeout().map(|t| t.max(self.now)), self.net.next_at(), self.server.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.client.poll_timeout().map(|t| t.max(self.now)),
+            self.net.next_at(),
+            self.server.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Runs one step if something happens at or before `limit`; false otherwise.
     pub fn step(&mut self, limit: u64) -> bool {
         self.drain_client();
-        let Some(t) = self.next_at() else { return false };
+        let Some(t) = self.next_at() else {
+            return false;
+        };
         if t > limit {
             return false;
         }
         self.steps += 1;
-        assert!(self.steps < self.max_steps, "step bound reached at {} ms", self.now);
+        assert!(
+            self.steps < self.max_steps,
+            "step bound reached at {} ms",
+            self.now
+        );
         self.now = self.now.max(t);
         let mut progress = false;
         while let Some(d) = self.net.pop_due(self.now) {
             progress = true;
-            self.trace.push(Record { at: self.now, dir: d.dir, fate: Fate::Delivered, bytes: d.bytes.clone() });
+            self.trace.push(Record {
+                at: self.now,
+                dir: d.dir,
+                fate: Fate::Delivered,
+                bytes: d.bytes.clone(),
+            });
             match d.dir {
                 Dir::Up => {
                     self.server.handle(self.now, &d.bytes);
                     self.flush_server();
                 }
                 Dir::Down => {
-                    self.client.handle_datagram(0, &d.bytes, self.now, &mut self.platform);
+                    self.client
+                        .handle_datagram(0, &d.bytes, self.now, &mut self.platform);
                     self.drain_client();
                 }
             }
@@ -917,7 +1127,8 @@ impl Sim {
             // Only the client's deadline was due: it must have done something, or moved
             // its deadline into the future.
             assert!(
-                self.client.poll_timeout().map_or(true, |t| t > self.now) || self.net.in_flight() > 0,
+                self.client.poll_timeout().map_or(true, |t| t > self.now)
+                    || self.net.in_flight() > 0,
                 "the client is due at {:?} but did nothing at {}",
                 self.client.poll_timeout(),
                 self.now
@@ -950,19 +1161,37 @@ impl Sim {
     pub fn run_until_event(&mut self, limit: u64, pred: impl Fn(&Event) -> bool) -> Option<u64> {
         let seen = self.events.len();
         let found = self.run_until_cond(limit, |s| s.events[seen..].iter().any(|(_, e)| pred(e)));
-        found.then(|| self.events[seen..].iter().find(|(_, e)| pred(e)).map(|(t, _)| *t)).flatten()
+        found
+            .then(|| {
+                self.events[seen..]
+                    .iter()
+                    .find(|(_, e)| pred(e))
+                    .map(|(t, _)| *t)
+            })
+            .flatten()
     }
 
     /// Runs a server request to completion; returns its response.
     pub fn server_request(&mut self, p: Packet, limit: u64) -> Option<Packet> {
         let op = self.server.queue_request(self.now, p);
-        self.run_until_cond(limit, |s| s.server.ops[op].response.is_some() || s.server.ops[op].failed);
+        self.run_until_cond(limit, |s| {
+            s.server.ops[op].response.is_some() || s.server.ops[op].failed
+        });
         self.server.ops[op].response.clone()
     }
 
     /// Datagrams with `fate` in direction `dir` that satisfy `pred`: (time, bytes).
-    pub fn datagrams(&self, dir: Dir, fate: Fate, pred: impl Fn(&[u8]) -> bool) -> Vec<(u64, Vec<u8>)> {
-        self.trace.iter().filter(|r| r.dir == dir && r.fate == fate && pred(&r.bytes)).map(|r| (r.at, r.bytes.clone())).collect()
+    pub fn datagrams(
+        &self,
+        dir: Dir,
+        fate: Fate,
+        pred: impl Fn(&[u8]) -> bool,
+    ) -> Vec<(u64, Vec<u8>)> {
+        self.trace
+            .iter()
+            .filter(|r| r.dir == dir && r.fate == fate && pred(&r.bytes))
+            .map(|r| (r.at, r.bytes.clone()))
+            .collect()
     }
 
     /// The events without their times.
@@ -978,6 +1207,7 @@ impl Sim {
 /// A simulation on a clean network (10 ms each way), registered at about 20 ms.
 pub fn registered_sim(seed: u64, lifetime_s: u32, margin_s: u32) -> Sim {
     let mut sim = Sim::new(seed, NetConfig::clean(10), lifetime_s, margin_s);
-    sim.run_until_event(10_000, |e| matches!(e, Event::Registered { .. })).expect("registers on a clean network");
+    sim.run_until_event(10_000, |e| matches!(e, Event::Registered { .. }))
+        .expect("registers on a clean network");
     sim
 }

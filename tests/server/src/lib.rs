@@ -226,14 +226,22 @@ pub enum Event {
         parsed: Result<Packet, String>,
     },
     /// A datagram lost to the drop impairment.
-    Dropped { direction: Direction, peer: SocketAddr, bytes: Vec<u8> },
+    Dropped {
+        direction: Direction,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+    },
     /// A CON message seen before (same message id and address); the stored
     /// reply was sent again.
     Duplicate { from: SocketAddr, mid: u16 },
     /// A successful Register (also a re-registration of a known endpoint).
     Registered(Registration),
     /// A Register that was answered with an error code.
-    RegistrationRejected { from: SocketAddr, ep: Option<String>, code: ResponseType },
+    RegistrationRejected {
+        from: SocketAddr,
+        ep: Option<String>,
+        code: ResponseType,
+    },
     /// A successful Update; the fields are what the Update carried.
     Updated {
         ep: String,
@@ -259,7 +267,11 @@ pub enum Event {
         confirmable: bool,
     },
     /// An LwM2M Send (`POST /dp`), answered 2.04.
-    Send { ep: Option<String>, content_format: Option<u16>, payload: Vec<u8> },
+    Send {
+        ep: Option<String>,
+        content_format: Option<u16>,
+        payload: Vec<u8>,
+    },
     /// Any other request (answered 4.04, or 4.05 for a wrong method on `/rd`).
     Request {
         from: SocketAddr,
@@ -274,12 +286,27 @@ impl Event {
     /// A short one-line description, for logs.
     pub fn summary(&self) -> String {
         match self {
-            Event::Datagram { from, bytes, parsed } => match parsed {
+            Event::Datagram {
+                from,
+                bytes,
+                parsed,
+            } => match parsed {
                 Ok(p) => format!("datagram from {from}: {}", describe_packet(p)),
-                Err(e) => format!("datagram from {from}: {} bytes, not CoAP ({e})", bytes.len()),
+                Err(e) => format!(
+                    "datagram from {from}: {} bytes, not CoAP ({e})",
+                    bytes.len()
+                ),
             },
-            Event::Dropped { direction, peer, bytes } => {
-                format!("dropped {:?} datagram ({} bytes, peer {peer})", direction, bytes.len())
+            Event::Dropped {
+                direction,
+                peer,
+                bytes,
+            } => {
+                format!(
+                    "dropped {:?} datagram ({} bytes, peer {peer})",
+                    direction,
+                    bytes.len()
+                )
             }
             Event::Duplicate { from, mid } => format!("duplicate CON mid={mid} from {from}"),
             Event::Registered(r) => format!(
@@ -296,7 +323,13 @@ impl Event {
                 ep.as_deref().unwrap_or("-"),
                 code_string(MessageClass::Response(*code).into())
             ),
-            Event::Updated { ep, lifetime, binding, objects, .. } => {
+            Event::Updated {
+                ep,
+                lifetime,
+                binding,
+                objects,
+                ..
+            } => {
                 let mut s = format!("update ep={ep}");
                 if let Some(lt) = lifetime {
                     s.push_str(&format!(" lt={lt}"));
@@ -310,22 +343,48 @@ impl Event {
                 s
             }
             Event::Deregistered { ep } => format!("deregistered ep={ep}"),
-            Event::Notification { ep, token, seq, code, payload, content_format, .. } => format!(
+            Event::Notification {
+                ep,
+                token,
+                seq,
+                code,
+                payload,
+                content_format,
+                ..
+            } => format!(
                 "notification ep={ep} token={} seq={} {} cf={} {}",
                 hex(token),
                 seq.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                 code_string(MessageClass::Response(*code).into()),
-                content_format.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                content_format
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 printable(payload)
             ),
-            Event::Send { ep, content_format, payload } => format!(
+            Event::Send {
+                ep,
+                content_format,
+                payload,
+            } => format!(
                 "send ep={} cf={} {}",
                 ep.as_deref().unwrap_or("-"),
-                content_format.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                content_format
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 printable(payload)
             ),
-            Event::Request { from, method, path, query, .. } => {
-                let q = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+            Event::Request {
+                from,
+                method,
+                path,
+                query,
+                ..
+            } => {
+                let q = if query.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{}", query.join("&"))
+                };
                 format!("unhandled request from {from}: {method} {path}{q}")
             }
         }
@@ -546,7 +605,11 @@ impl TestServer {
         let thread = std::thread::Builder::new()
             .name(format!("tern-test-server:{}", addr.port()))
             .spawn(move || run(&worker))?;
-        Ok(TestServer { shared, thread: Some(thread), addr })
+        Ok(TestServer {
+            shared,
+            thread: Some(thread),
+            addr,
+        })
     }
 
     /// The local port.
@@ -603,7 +666,12 @@ impl TestServer {
 
     /// The current registration of `ep`.
     pub fn registration(&self, ep: &str) -> Option<Registration> {
-        self.shared.lock().regs.values().find(|r| r.ep == ep).cloned()
+        self.shared
+            .lock()
+            .regs
+            .values()
+            .find(|r| r.ep == ep)
+            .cloned()
     }
 
     /// All current registrations.
@@ -642,7 +710,12 @@ impl TestServer {
     /// the token.
     pub fn begin(&self, ep: &str, build: impl FnOnce(&mut Packet)) -> Result<Pending<'_>, OpError> {
         let mut st = self.shared.lock();
-        let addr = st.regs.values().find(|r| r.ep == ep).map(|r| r.addr).ok_or(OpError::NotRegistered)?;
+        let addr = st
+            .regs
+            .values()
+            .find(|r| r.ep == ep)
+            .map(|r| r.addr)
+            .ok_or(OpError::NotRegistered)?;
         let mut p = Packet::new();
         p.header.set_type(MessageType::Confirmable);
         p.header.code = MessageClass::Request(RequestType::Get);
@@ -675,17 +748,32 @@ impl TestServer {
             acked: p.header.get_type() != MessageType::Confirmable,
         });
         transmit(&self.shared, &mut st, Direction::Outbound, addr, bytes, now);
-        Ok(Pending { server: self, op, token })
+        Ok(Pending {
+            server: self,
+            op,
+            token,
+        })
     }
 
     /// Send a request built by `build` (see [`TestServer::begin`]) and wait for
     /// its response.
-    pub fn request(&self, ep: &str, build: impl FnOnce(&mut Packet), timeout: Duration) -> Result<Response, OpError> {
+    pub fn request(
+        &self,
+        ep: &str,
+        build: impl FnOnce(&mut Packet),
+        timeout: Duration,
+    ) -> Result<Response, OpError> {
         self.begin(ep, build)?.wait(timeout)
     }
 
     /// Read (GET), with an Accept option when `accept` is given.
-    pub fn read(&self, ep: &str, path: &str, accept: Option<u16>, timeout: Duration) -> Result<Response, OpError> {
+    pub fn read(
+        &self,
+        ep: &str,
+        path: &str,
+        accept: Option<u16>,
+        timeout: Duration,
+    ) -> Result<Response, OpError> {
         self.request(
             ep,
             |p| {
@@ -708,7 +796,11 @@ impl TestServer {
         replace: bool,
         timeout: Duration,
     ) -> Result<Response, OpError> {
-        let method = if replace { RequestType::Put } else { RequestType::Post };
+        let method = if replace {
+            RequestType::Put
+        } else {
+            RequestType::Post
+        };
         self.request(
             ep,
             |p| {
@@ -722,7 +814,13 @@ impl TestServer {
     }
 
     /// Execute (POST with optional arguments, no Content-Format).
-    pub fn execute(&self, ep: &str, path: &str, args: &[u8], timeout: Duration) -> Result<Response, OpError> {
+    pub fn execute(
+        &self,
+        ep: &str,
+        path: &str,
+        args: &[u8],
+        timeout: Duration,
+    ) -> Result<Response, OpError> {
         self.request(
             ep,
             |p| {
@@ -764,7 +862,13 @@ impl TestServer {
     }
 
     /// Write-Attributes: PUT with the attributes as Uri-Query, e.g. `"pmin=1&pmax=5"`.
-    pub fn write_attributes(&self, ep: &str, path: &str, query: &str, timeout: Duration) -> Result<Response, OpError> {
+    pub fn write_attributes(
+        &self,
+        ep: &str,
+        path: &str,
+        query: &str,
+        timeout: Duration,
+    ) -> Result<Response, OpError> {
         self.request(
             ep,
             |p| {
@@ -843,7 +947,11 @@ impl Pending<'_> {
             if now >= deadline {
                 return Err(OpError::Timeout);
             }
-            st = shared.cv.wait_timeout(st, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+            st = shared
+                .cv
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         // Drop removes the exchange.
     }
@@ -866,7 +974,9 @@ fn run(shared: &Shared) {
     while !shared.stop.load(Ordering::SeqCst) {
         let wait = {
             let st = shared.lock();
-            next_deadline(&st).map(|d| d.saturating_duration_since(Instant::now())).unwrap_or(MAX_POLL)
+            next_deadline(&st)
+                .map(|d| d.saturating_duration_since(Instant::now()))
+                .unwrap_or(MAX_POLL)
         };
         let wait = wait.clamp(Duration::from_millis(1), MAX_POLL);
         let _ = shared.socket.set_read_timeout(Some(wait));
@@ -938,15 +1048,30 @@ fn on_timers(shared: &Shared, st: &mut State, now: Instant) {
     }
     // Forget old de-duplication entries.
     if st.dedup.len() > 1024 {
-        st.dedup.retain(|_, (_, t)| now.duration_since(*t) < EXCHANGE_LIFETIME);
+        st.dedup
+            .retain(|_, (_, t)| now.duration_since(*t) < EXCHANGE_LIFETIME);
     }
 }
 
 /// Pass one datagram through the impairment layer.
-fn transmit(shared: &Shared, st: &mut State, dir: Direction, addr: SocketAddr, bytes: Vec<u8>, now: Instant) {
+fn transmit(
+    shared: &Shared,
+    st: &mut State,
+    dir: Direction,
+    addr: SocketAddr,
+    bytes: Vec<u8>,
+    now: Instant,
+) {
     let (drop, dup, reorder) = st.decide(dir);
     if drop {
-        st.push_event(&shared.cv, Event::Dropped { direction: dir, peer: addr, bytes });
+        st.push_event(
+            &shared.cv,
+            Event::Dropped {
+                direction: dir,
+                peer: addr,
+                bytes,
+            },
+        );
         return;
     }
     let copies = if dup { 2 } else { 1 };
@@ -955,7 +1080,13 @@ fn transmit(shared: &Shared, st: &mut State, dir: Direction, addr: SocketAddr, b
         if delay.is_zero() {
             deliver(shared, st, dir, addr, bytes.clone(), reorder, now);
         } else {
-            st.scheduled.push(Scheduled { at: now + delay, dir, addr, bytes: bytes.clone(), reorder });
+            st.scheduled.push(Scheduled {
+                at: now + delay,
+                dir,
+                addr,
+                bytes: bytes.clone(),
+                reorder,
+            });
         }
     }
 }
@@ -982,7 +1113,11 @@ fn deliver(
             out.push((h.addr, h.bytes));
         }
         None if reorder => {
-            let h = Held { until: now + hold_for, addr, bytes };
+            let h = Held {
+                until: now + hold_for,
+                addr,
+                bytes,
+            };
             match dir {
                 Direction::Inbound => st.held_in = Some(h),
                 Direction::Outbound => st.held_out = Some(h),
@@ -1017,10 +1152,19 @@ fn empty(ty: MessageType, mid: u16) -> Packet {
 fn handle_datagram(shared: &Shared, st: &mut State, from: SocketAddr, bytes: &[u8], now: Instant) {
     let parsed = Packet::from_bytes(bytes).map_err(|e| format!("{e:?}"));
     let parsed = match parsed {
-        Ok(p) if p.header.get_version() != 1 => Err(format!("CoAP version {}", p.header.get_version())),
+        Ok(p) if p.header.get_version() != 1 => {
+            Err(format!("CoAP version {}", p.header.get_version()))
+        }
         other => other,
     };
-    st.push_event(&shared.cv, Event::Datagram { from, bytes: bytes.to_vec(), parsed: parsed.clone() });
+    st.push_event(
+        &shared.cv,
+        Event::Datagram {
+            from,
+            bytes: bytes.to_vec(),
+            parsed: parsed.clone(),
+        },
+    );
     let p = match parsed {
         Ok(p) => p,
         Err(_) => return,
@@ -1047,12 +1191,20 @@ fn handle_datagram(shared: &Shared, st: &mut State, from: SocketAddr, bytes: &[u
                 st.dedup.insert((from, mid), (Some(b), now));
             }
             MessageType::Acknowledgement => {
-                if let Some(x) = st.pending.iter_mut().find(|x| x.mid == mid && x.addr == from) {
+                if let Some(x) = st
+                    .pending
+                    .iter_mut()
+                    .find(|x| x.mid == mid && x.addr == from)
+                {
                     x.acked = true;
                 }
             }
             MessageType::Reset => {
-                if let Some(pos) = st.pending.iter().position(|x| x.mid == mid && x.addr == from) {
+                if let Some(pos) = st
+                    .pending
+                    .iter()
+                    .position(|x| x.mid == mid && x.addr == from)
+                {
                     let x = st.pending.remove(pos);
                     st.results.insert(x.op, Err(OpError::Reset));
                     shared.cv.notify_all();
@@ -1090,10 +1242,14 @@ fn handle_response(shared: &Shared, st: &mut State, from: SocketAddr, p: &Packet
     let mid = p.header.message_id;
     let token = p.get_token().to_vec();
     let found = match ty {
-        MessageType::Acknowledgement => {
-            st.pending.iter().position(|x| x.mid == mid && x.addr == from && x.token == token)
-        }
-        _ => st.pending.iter().position(|x| x.token == token && x.addr == from),
+        MessageType::Acknowledgement => st
+            .pending
+            .iter()
+            .position(|x| x.mid == mid && x.addr == from && x.token == token),
+        _ => st
+            .pending
+            .iter()
+            .position(|x| x.token == token && x.addr == from),
     };
     let ack = |st: &mut State| {
         if ty == MessageType::Confirmable {
@@ -1121,9 +1277,15 @@ fn handle_response(shared: &Shared, st: &mut State, from: SocketAddr, p: &Packet
         }
         return;
     }
-    let ep = st.tokens.get(&token).map(|(ep, _)| ep.clone()).unwrap_or_default();
+    let ep = st
+        .tokens
+        .get(&token)
+        .map(|(ep, _)| ep.clone())
+        .unwrap_or_default();
     let seq = observe_value(p);
-    if p.get_option(CoapOption::Observe).is_some_and(|l| !l.is_empty()) {
+    if p.get_option(CoapOption::Observe)
+        .is_some_and(|l| !l.is_empty())
+    {
         let code = match p.header.code {
             MessageClass::Response(r) => r,
             _ => ResponseType::UnKnown,
@@ -1150,7 +1312,10 @@ struct Reply {
 }
 
 fn code_only(code: ResponseType) -> Reply {
-    Reply { code, location: Vec::new() }
+    Reply {
+        code,
+        location: Vec::new(),
+    }
 }
 
 fn handle_request(
@@ -1181,7 +1346,11 @@ fn handle_request(
             let Some(ep) = ep.filter(|e| !e.is_empty()) else {
                 st.push_event(
                     &shared.cv,
-                    Event::RegistrationRejected { from, ep: None, code: ResponseType::BadRequest },
+                    Event::RegistrationRejected {
+                        from,
+                        ep: None,
+                        code: ResponseType::BadRequest,
+                    },
                 );
                 return code_only(ResponseType::BadRequest);
             };
@@ -1191,13 +1360,19 @@ fn handle_request(
                 Some(Err(_)) => {
                     st.push_event(
                         &shared.cv,
-                        Event::RegistrationRejected { from, ep: Some(ep), code: ResponseType::BadRequest },
+                        Event::RegistrationRejected {
+                            from,
+                            ep: Some(ep),
+                            code: ResponseType::BadRequest,
+                        },
                     );
                     return code_only(ResponseType::BadRequest);
                 }
             };
             let binding = param("b").flatten().unwrap_or_else(|| "U".to_string());
-            let lwm2m = param("lwm2m").flatten().unwrap_or_else(|| "1.0".to_string());
+            let lwm2m = param("lwm2m")
+                .flatten()
+                .unwrap_or_else(|| "1.0".to_string());
             let queue_mode = binding.contains('Q') || param("Q").is_some();
             // A re-registration replaces the old one.
             st.regs.retain(|_, r| r.ep != ep);
@@ -1217,7 +1392,10 @@ fn handle_request(
             };
             st.regs.insert(id.clone(), reg.clone());
             st.push_event(&shared.cv, Event::Registered(reg));
-            Reply { code: ResponseType::Created, location: vec!["rd".to_string(), id] }
+            Reply {
+                code: ResponseType::Created,
+                location: vec!["rd".to_string(), id],
+            }
         }
         (RequestType::Post, ["rd", id]) => {
             let id = id.to_string();
@@ -1269,10 +1447,18 @@ fn handle_request(
             None => code_only(ResponseType::NotFound),
         },
         (RequestType::Post, ["dp"]) => {
-            let ep = st.regs.values().find(|r| r.addr == from).map(|r| r.ep.clone());
+            let ep = st
+                .regs
+                .values()
+                .find(|r| r.addr == from)
+                .map(|r| r.ep.clone());
             st.push_event(
                 &shared.cv,
-                Event::Send { ep, content_format: content_format(p), payload: p.payload.clone() },
+                Event::Send {
+                    ep,
+                    content_format: content_format(p),
+                    payload: p.payload.clone(),
+                },
             );
             code_only(ResponseType::Changed)
         }
@@ -1330,13 +1516,19 @@ pub fn location_path(p: &Packet) -> Vec<String> {
 
 fn options_str(p: &Packet, o: CoapOption) -> Vec<String> {
     p.get_option(o)
-        .map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect())
+        .map(|l| {
+            l.iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// The Content-Format option, as a number.
 pub fn content_format(p: &Packet) -> Option<u16> {
-    p.get_first_option_as::<OptionValueU16>(CoapOption::ContentFormat).and_then(|r| r.ok()).map(|v| v.0)
+    p.get_first_option_as::<OptionValueU16>(CoapOption::ContentFormat)
+        .and_then(|r| r.ok())
+        .map(|v| v.0)
 }
 
 /// The Observe option, as a number.
@@ -1415,7 +1607,11 @@ pub fn describe_packet(p: &Packet) -> String {
         MessageClass::Request(r) => format!("{r:?}").to_uppercase(),
         c => code_string(c.into()),
     };
-    let mut s = format!("{ty} {code} mid={} tok={}", p.header.message_id, hex(p.get_token()));
+    let mut s = format!(
+        "{ty} {code} mid={} tok={}",
+        p.header.message_id,
+        hex(p.get_token())
+    );
     let path = uri_path(p);
     if !path.is_empty() {
         s.push_str(&format!(" /{}", path.join("/")));
@@ -1448,7 +1644,12 @@ mod tests {
     fn links_split_as_sent() {
         assert_eq!(
             split_links("</>;rt=\"oma.lwm2m\";ct=\"60 110\", </1/0>,</3/0>,</3303>;ver=1.1"),
-            vec!["</>;rt=\"oma.lwm2m\";ct=\"60 110\"", "</1/0>", "</3/0>", "</3303>;ver=1.1"]
+            vec![
+                "</>;rt=\"oma.lwm2m\";ct=\"60 110\"",
+                "</1/0>",
+                "</3/0>",
+                "</3303>;ver=1.1"
+            ]
         );
         assert!(split_links("").is_empty());
         assert_eq!(split_links("<a,b>;x=\"1,2\""), vec!["<a,b>;x=\"1,2\""]);

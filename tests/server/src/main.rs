@@ -26,17 +26,29 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { ipv6: false, port: 0, scenario: "demo".into(), endpoint: None, timeout: None };
+    let mut args = Args {
+        ipv6: false,
+        port: 0,
+        scenario: "demo".into(),
+        endpoint: None,
+        timeout: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match a.as_str() {
             "--ipv6" => args.ipv6 = true,
-            "--port" => args.port = value("--port")?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--port" => {
+                args.port = value("--port")?
+                    .parse()
+                    .map_err(|e| format!("--port: {e}"))?
+            }
             "--scenario" => args.scenario = value("--scenario")?,
             "--endpoint" => args.endpoint = Some(value("--endpoint")?),
             "--timeout" => {
-                let s: f64 = value("--timeout")?.parse().map_err(|e| format!("--timeout: {e}"))?;
+                let s: f64 = value("--timeout")?
+                    .parse()
+                    .map_err(|e| format!("--timeout: {e}"))?;
                 if !(s.is_finite() && s > 0.0) {
                     return Err("--timeout must be a positive number of seconds".into());
                 }
@@ -69,7 +81,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let ip = if args.ipv6 { IpAddr::from(Ipv6Addr::LOCALHOST) } else { IpAddr::from(Ipv4Addr::LOCALHOST) };
+    let ip = if args.ipv6 {
+        IpAddr::from(Ipv6Addr::LOCALHOST)
+    } else {
+        IpAddr::from(Ipv4Addr::LOCALHOST)
+    };
     let addr = SocketAddr::new(ip, args.port);
     let server = match TestServer::start_with(addr, Config::default()) {
         Ok(s) => s,
@@ -88,7 +104,11 @@ fn main() -> ExitCode {
             serve(&server, args.timeout);
             ExitCode::SUCCESS
         }
-        _ => match demo(&server, args.endpoint.as_deref(), args.timeout.unwrap_or(Duration::from_secs(60))) {
+        _ => match demo(
+            &server,
+            args.endpoint.as_deref(),
+            args.timeout.unwrap_or(Duration::from_secs(60)),
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 say(&format!("FAIL {e}"));
@@ -135,7 +155,10 @@ impl Budget {
     }
 }
 
-fn op_result(what: &str, r: Result<Response, tern_test_server::OpError>) -> Result<Response, String> {
+fn op_result(
+    what: &str,
+    r: Result<Response, tern_test_server::OpError>,
+) -> Result<Response, String> {
     r.map_err(|e| format!("{what}: {e}"))
 }
 
@@ -160,20 +183,33 @@ fn demo(server: &TestServer, endpoint: Option<&str>, timeout: Duration) -> Resul
     ));
 
     // Read /3/0/0 as text/plain.
-    let r = op_result("read /3/0/0", server.read(&ep, "/3/0/0", Some(CF_TEXT), budget.op()?))?;
-    say(&format!("read /3/0/0 -> {} {:?}", r.code_string(), r.payload_str()));
+    let r = op_result(
+        "read /3/0/0",
+        server.read(&ep, "/3/0/0", Some(CF_TEXT), budget.op()?),
+    )?;
+    say(&format!(
+        "read /3/0/0 -> {} {:?}",
+        r.code_string(),
+        r.payload_str()
+    ));
     if !r.is_success() {
         return Err(format!("read /3/0/0 answered {}", r.code_string()));
     }
 
     // Read /3/0 as TLV.
-    let r = op_result("read /3/0", server.read(&ep, "/3/0", Some(CF_TLV), budget.op()?))?;
+    let r = op_result(
+        "read /3/0",
+        server.read(&ep, "/3/0", Some(CF_TLV), budget.op()?),
+    )?;
     if !r.is_success() {
         say(&format!("read /3/0 (TLV) -> {}", r.code_string()));
         return Err(format!("read /3/0 answered {}", r.code_string()));
     }
     if r.content_format != Some(CF_TLV) {
-        return Err(format!("read /3/0 came back as content format {:?}, not TLV", r.content_format));
+        return Err(format!(
+            "read /3/0 came back as content format {:?}, not TLV",
+            r.content_format
+        ));
     }
     match tlv::decode(&r.payload) {
         Ok(tlvs) => say(&format!(
@@ -187,7 +223,11 @@ fn demo(server: &TestServer, endpoint: Option<&str>, timeout: Duration) -> Resul
 
     // Discover /3/0.
     let r = op_result("discover /3/0", server.discover(&ep, "/3/0", budget.op()?))?;
-    say(&format!("discover /3/0 -> {} {}", r.code_string(), r.payload_str()));
+    say(&format!(
+        "discover /3/0 -> {} {}",
+        r.code_string(),
+        r.payload_str()
+    ));
     if !r.is_success() {
         return Err(format!("discover /3/0 answered {}", r.code_string()));
     }
@@ -204,17 +244,26 @@ fn demo(server: &TestServer, endpoint: Option<&str>, timeout: Duration) -> Resul
     }
 
     // Registration Update Trigger.
-    let r = op_result("execute /1/0/8", server.execute(&ep, "/1/0/8", b"", budget.op()?))?;
+    let r = op_result(
+        "execute /1/0/8",
+        server.execute(&ep, "/1/0/8", b"", budget.op()?),
+    )?;
     say(&format!("execute /1/0/8 -> {}", r.code_string()));
     if !r.is_success() {
         return Err(format!("execute /1/0/8 answered {}", r.code_string()));
     }
 
-    match server.wait_for(budget.left()?, |e| matches!(e, Event::Updated { ep: u, .. } if *u == ep)) {
+    match server.wait_for(
+        budget.left()?,
+        |e| matches!(e, Event::Updated { ep: u, .. } if *u == ep),
+    ) {
         Some(e @ Event::Updated { .. }) => say(&e.summary()),
         _ => return Err("no update before the timeout".into()),
     }
-    match server.wait_for(budget.left()?, |e| matches!(e, Event::Deregistered { ep: u } if *u == ep)) {
+    match server.wait_for(
+        budget.left()?,
+        |e| matches!(e, Event::Deregistered { ep: u } if *u == ep),
+    ) {
         Some(_) => say(&format!("deregistered ep={ep}")),
         None => return Err("no de-register before the timeout".into()),
     }

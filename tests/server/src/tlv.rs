@@ -50,7 +50,10 @@ pub fn decode(buf: &[u8]) -> Result<Vec<Tlv>, TlvError> {
 fn decode_at(buf: &[u8], base: usize) -> Result<Vec<Tlv>, TlvError> {
     let mut out = Vec::new();
     let mut i = 0usize;
-    let err = |at: usize, reason| TlvError { offset: base + at, reason };
+    let err = |at: usize, reason| TlvError {
+        offset: base + at,
+        reason,
+    };
     while i < buf.len() {
         let start = i;
         let ty = buf[i];
@@ -105,7 +108,12 @@ fn decode_at(buf: &[u8], base: usize) -> Result<Vec<Tlv>, TlvError> {
             _ => Vec::new(),
         };
         i += len;
-        out.push(Tlv { kind, id, value, children });
+        out.push(Tlv {
+            kind,
+            id,
+            value,
+            children,
+        });
     }
     Ok(out)
 }
@@ -114,7 +122,11 @@ fn decode_at(buf: &[u8], base: usize) -> Result<Vec<Tlv>, TlvError> {
 pub fn encode(tlvs: &[Tlv]) -> Vec<u8> {
     let mut out = Vec::new();
     for t in tlvs {
-        let value = if t.children.is_empty() { t.value.clone() } else { encode(&t.children) };
+        let value = if t.children.is_empty() {
+            t.value.clone()
+        } else {
+            encode(&t.children)
+        };
         let mut ty: u8 = match t.kind {
             TlvKind::ObjectInstance => 0x00,
             TlvKind::ResourceInstance => 0x40,
@@ -156,7 +168,9 @@ pub fn as_int(value: &[u8]) -> Option<i64> {
     match value.len() {
         1 => Some(i64::from(value[0] as i8)),
         2 => Some(i64::from(i16::from_be_bytes([value[0], value[1]]))),
-        4 => Some(i64::from(i32::from_be_bytes([value[0], value[1], value[2], value[3]]))),
+        4 => Some(i64::from(i32::from_be_bytes([
+            value[0], value[1], value[2], value[3],
+        ]))),
         8 => {
             let mut b = [0u8; 8];
             b.copy_from_slice(value);
@@ -200,7 +214,11 @@ pub fn summary(tlvs: &[Tlv], text_hint: &dyn Fn(u16) -> bool) -> String {
     for t in tlvs {
         match t.kind {
             TlvKind::ObjectInstance => {
-                parts.push(format!("inst {}: {{{}}}", t.id, summary(&t.children, text_hint)));
+                parts.push(format!(
+                    "inst {}: {{{}}}",
+                    t.id,
+                    summary(&t.children, text_hint)
+                ));
             }
             TlvKind::MultipleResource => {
                 let inner: Vec<String> = t
@@ -211,7 +229,11 @@ pub fn summary(tlvs: &[Tlv], text_hint: &dyn Fn(u16) -> bool) -> String {
                 parts.push(format!("{}=[{}]", t.id, inner.join(",")));
             }
             TlvKind::Resource | TlvKind::ResourceInstance => {
-                parts.push(format!("{}={}", t.id, render_value(&t.value, text_hint(t.id))));
+                parts.push(format!(
+                    "{}={}",
+                    t.id,
+                    render_value(&t.value, text_hint(t.id))
+                ));
             }
         }
     }
@@ -244,7 +266,12 @@ mod tests {
 
     #[test]
     fn long_ids_and_lengths_round_trip() {
-        let t = Tlv { kind: TlvKind::Resource, id: 300, value: vec![7u8; 300], children: vec![] };
+        let t = Tlv {
+            kind: TlvKind::Resource,
+            id: 300,
+            value: vec![7u8; 300],
+            children: vec![],
+        };
         let enc = encode(std::slice::from_ref(&t));
         assert_eq!(enc[0], 0xC0 | 0x20 | 0x10);
         assert_eq!(decode(&enc).unwrap(), vec![t]);

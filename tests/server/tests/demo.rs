@@ -44,8 +44,16 @@ fn spawn(args: &[&str]) -> Demo {
         }
     });
     let first = rx.recv_timeout(T).expect("LISTENING line");
-    let port = first.strip_prefix("LISTENING ").expect(&first).parse().unwrap();
-    Demo { child, lines: rx, port }
+    let port = first
+        .strip_prefix("LISTENING ")
+        .expect(&first)
+        .parse()
+        .unwrap();
+    Demo {
+        child,
+        lines: rx,
+        port,
+    }
 }
 
 fn wait_exit(d: &mut Demo) -> (i32, Vec<String>) {
@@ -64,7 +72,14 @@ fn wait_exit(d: &mut Demo) -> (i32, Vec<String>) {
 
 #[test]
 fn demo_scenario_end_to_end() {
-    let mut d = spawn(&["--scenario", "demo", "--endpoint", "demo-ep", "--timeout", "20"]);
+    let mut d = spawn(&[
+        "--scenario",
+        "demo",
+        "--endpoint",
+        "demo-ep",
+        "--timeout",
+        "20",
+    ]);
     let server: SocketAddr = ([127, 0, 0, 1], d.port).into();
     let mut c = Client::new(server);
     // Another endpoint registering first is ignored by the demo.
@@ -88,7 +103,9 @@ fn demo_scenario_end_to_end() {
             let (code, lines) = wait_exit(&mut d);
             panic!("no request from the demo; it exited {code}: {lines:?}");
         };
-        let accept = req.get_first_option_as::<OptionValueU16>(CoapOption::Accept).map(|v| v.unwrap().0);
+        let accept = req
+            .get_first_option_as::<OptionValueU16>(CoapOption::Accept)
+            .map(|v| v.unwrap().0);
         match (req.header.code, path_of(&req).as_str(), accept) {
             (MessageClass::Request(RequestType::Get), "/3/0/0", Some(0)) => {
                 c.answer(&req, ResponseType::Content, Some(0), b"tern");
@@ -97,7 +114,12 @@ fn demo_scenario_end_to_end() {
                 c.answer(&req, ResponseType::Content, Some(11542), &tlv_device);
             }
             (MessageClass::Request(RequestType::Get), "/3/0", Some(40)) => {
-                c.answer(&req, ResponseType::Content, Some(40), b"</3/0>,</3/0/0>,</3/0/9>,</3/0/11>");
+                c.answer(
+                    &req,
+                    ResponseType::Content,
+                    Some(40),
+                    b"</3/0>,</3/0/0>,</3/0/9>,</3/0/11>",
+                );
             }
             (MessageClass::Request(RequestType::Put), "/1/0/1", None) => {
                 assert_eq!(req.payload, b"300");
@@ -110,9 +132,15 @@ fn demo_scenario_end_to_end() {
         }
     }
     let p = c.build(RequestType::Post, &loc, &[], None, b"");
-    assert_eq!(c.exchange(&p).header.code, MessageClass::Response(ResponseType::Changed));
+    assert_eq!(
+        c.exchange(&p).header.code,
+        MessageClass::Response(ResponseType::Changed)
+    );
     let p = c.build(RequestType::Delete, &loc, &[], None, b"");
-    assert_eq!(c.exchange(&p).header.code, MessageClass::Response(ResponseType::Deleted));
+    assert_eq!(
+        c.exchange(&p).header.code,
+        MessageClass::Response(ResponseType::Deleted)
+    );
 
     let (code, lines) = wait_exit(&mut d);
     let text = lines.join("\n");
@@ -146,13 +174,26 @@ fn serve_logs_events_until_timeout() {
     c.register_ok("logged");
     let (code, lines) = wait_exit(&mut d);
     assert_eq!(code, 0);
-    assert!(lines.iter().any(|l| l.starts_with("server: datagram from 127.0.0.1:") && l.contains("CON POST")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.starts_with("server: registered ep=logged lt=300")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("server: datagram from 127.0.0.1:") && l.contains("CON POST")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("server: registered ep=logged lt=300")),
+        "{lines:?}"
+    );
 }
 
 #[test]
 fn bad_arguments() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tern-test-server")).args(["--scenario", "nope"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tern-test-server"))
+        .args(["--scenario", "nope"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
 }

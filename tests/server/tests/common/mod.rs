@@ -6,7 +6,9 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use tern_test_server::coap_lite::option_value::{OptionValueU16, OptionValueU32};
-use tern_test_server::coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
+use tern_test_server::coap_lite::{
+    CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType,
+};
 use tern_test_server::{location_path, set_path};
 
 pub const T: Duration = Duration::from_secs(5);
@@ -19,9 +21,17 @@ pub struct Client {
 
 impl Client {
     pub fn new(server: SocketAddr) -> Client {
-        let bind: SocketAddr = if server.is_ipv4() { "127.0.0.1:0".parse().unwrap() } else { "[::1]:0".parse().unwrap() };
+        let bind: SocketAddr = if server.is_ipv4() {
+            "127.0.0.1:0".parse().unwrap()
+        } else {
+            "[::1]:0".parse().unwrap()
+        };
         let sock = UdpSocket::bind(bind).unwrap();
-        Client { sock, server, mid: 0x1000 }
+        Client {
+            sock,
+            server,
+            mid: 0x1000,
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -45,7 +55,8 @@ impl Client {
 
     /// Next datagram that parses as CoAP, or None after `timeout`.
     pub fn recv(&self, timeout: Duration) -> Option<Packet> {
-        self.recv_bytes(timeout).map(|b| Packet::from_bytes(&b).unwrap())
+        self.recv_bytes(timeout)
+            .map(|b| Packet::from_bytes(&b).unwrap())
     }
 
     pub fn recv_bytes(&self, timeout: Duration) -> Option<Vec<u8>> {
@@ -66,7 +77,14 @@ impl Client {
     }
 
     /// A CON request with the given method, path, queries and payload.
-    pub fn build(&mut self, method: RequestType, path: &str, query: &[&str], cf: Option<u16>, payload: &[u8]) -> Packet {
+    pub fn build(
+        &mut self,
+        method: RequestType,
+        path: &str,
+        query: &[&str],
+        cf: Option<u16>,
+        payload: &[u8],
+    ) -> Packet {
         let mut p = Packet::new();
         p.header.set_type(MessageType::Confirmable);
         p.header.code = MessageClass::Request(method);
@@ -90,7 +108,9 @@ impl Client {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let r = self.recv(left).expect("no response from the server");
-            if r.header.get_type() == MessageType::Acknowledgement && r.header.message_id == p.header.message_id {
+            if r.header.get_type() == MessageType::Acknowledgement
+                && r.header.message_id == p.header.message_id
+            {
                 return r;
             }
         }
@@ -124,7 +144,13 @@ impl Client {
     }
 
     /// Answer a request with a piggybacked response.
-    pub fn answer(&self, req: &Packet, code: ResponseType, cf: Option<u16>, payload: &[u8]) -> Packet {
+    pub fn answer(
+        &self,
+        req: &Packet,
+        code: ResponseType,
+        cf: Option<u16>,
+        payload: &[u8],
+    ) -> Packet {
         let mut r = Packet::new();
         r.header.set_type(MessageType::Acknowledgement);
         r.header.code = MessageClass::Response(code);
@@ -141,7 +167,11 @@ impl Client {
     /// A notification (CON or NON) for `token`.
     pub fn notify(&mut self, token: &[u8], seq: u32, con: bool, payload: &[u8]) -> Packet {
         let mut r = Packet::new();
-        r.header.set_type(if con { MessageType::Confirmable } else { MessageType::NonConfirmable });
+        r.header.set_type(if con {
+            MessageType::Confirmable
+        } else {
+            MessageType::NonConfirmable
+        });
         r.header.code = MessageClass::Response(ResponseType::Content);
         r.header.message_id = self.next_mid();
         r.set_token(token.to_vec());
