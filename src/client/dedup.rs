@@ -7,6 +7,7 @@ pub const CON_LIFETIME_MS: u64 = 247_000;
 /// How long a NON message id is remembered (NON_LIFETIME).
 pub const NON_LIFETIME_MS: u64 = 145_000;
 
+/// A slot; an expiry of 0 (never in the future) marks it free.
 #[derive(Clone, Copy)]
 struct Entry {
     server: u8,
@@ -14,17 +15,32 @@ struct Entry {
     expires: u64,
 }
 
+impl Entry {
+    const FREE: Entry = Entry {
+        server: 0,
+        message_id: 0,
+        expires: 0,
+    };
+
+    fn is(&self, server: u8, message_id: u16) -> bool {
+        self.server == server && self.message_id == message_id
+    }
+}
+
 /// Recently seen (server, message id) pairs. When full, the entry closest to expiry is
 /// replaced: a bounded table that forgets early under a flood rather than growing.
+///
+/// Plain integers only: all-zero bytes are a valid, empty table (the client relies on this
+/// to initialise it in place).
 pub struct Dedup {
-    entries: [Option<Entry>; DEDUP_ENTRIES],
+    entries: [Entry; DEDUP_ENTRIES],
 }
 
 impl Dedup {
     /// An empty table.
     pub const fn new() -> Self {
         Dedup {
-            entries: [None; DEDUP_ENTRIES],
+            entries: [Entry::FREE; DEDUP_ENTRIES],
         }
     }
 
@@ -35,31 +51,25 @@ impl Dedup {
         } else {
             NON_LIFETIME_MS
         };
-        let mut victim: Option<usize> = None;
+        let mut victim: Option<&mut Entry> = None;
         let mut victim_expiry = u64::MAX;
-        for (i, slot) in self.entries.iter_mut().enumerate() {
-            match slot {
-                Some(e) if e.expires > now && e.server == server && e.message_id == message_id => {
-                    return true;
-                }
-                Some(e) if e.expires > now => {
-                    if e.expires < victim_expiry {
-                        victim_expiry = e.expires;
-                        victim = Some(i);
-                    }
-                }
-                _ => {
-                    victim_expiry = 0;
-                    victim = Some(i);
-                }
+        for e in self.entries.iter_mut() {
+            // An expired slot counts as free: expiry 0, the first choice.
+            let expires = if e.expires > now { e.expires } else { 0 };
+            if expires != 0 && e.is(server, message_id) {
+                return true;
+            }
+            if expires < victim_expiry {
+                victim_expiry = expires;
+                victim = Some(e);
             }
         }
-        if let Some(slot) = victim.and_then(|i| self.entries.get_mut(i)) {
-            *slot = Some(Entry {
+        if let Some(slot) = victim {
+            *slot = Entry {
                 server,
                 message_id,
                 expires: now.saturating_add(life),
-            });
+            };
         }
         false
     }
@@ -68,24 +78,23 @@ impl Dedup {
     pub fn contains(&self, server: u8, message_id: u16, now: u64) -> bool {
         self.entries
             .iter()
-            .flatten()
-            .any(|e| e.expires > now && e.server == server && e.message_id == message_id)
+            .any(|e| e.expires > now && e.is(server, message_id))
     }
 
     /// Forgets one message (it was dropped unanswered: its retransmission must be handled).
     pub fn forget(&mut self, server: u8, message_id: u16) {
-        for slot in self.entries.iter_mut() {
-            if matches!(slot, Some(e) if e.server == server && e.message_id == message_id) {
-                *slot = None;
+        for e in self.entries.iter_mut() {
+            if e.is(server, message_id) {
+                e.expires = 0;
             }
         }
     }
 
     /// Forgets everything about one server (its connection was replaced).
     pub fn forget_server(&mut self, server: u8) {
-        for slot in self.entries.iter_mut() {
-            if matches!(slot, Some(e) if e.server == server) {
-                *slot = None;
+        for e in self.entries.iter_mut() {
+            if e.server == server {
+                e.expires = 0;
             }
         }
     }

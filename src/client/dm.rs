@@ -8,7 +8,7 @@ use crate::formats::content_format as cf;
 use crate::formats::link::LinkWriter;
 use crate::formats::tlv::{self, TlvEncoder, TlvIter, TlvKind};
 use crate::formats::{opaque, text, FormatError};
-use crate::model::{Object, Operations, Path, ResourceDef, ResourceType, Value, ValueSink};
+use crate::model::{object, Object, Operations, Path, ResourceDef, ResourceType, Value, ValueSink};
 
 /// Answers one request on an existing object. Returns the success code, or the error code
 /// to answer with instead (the caller discards whatever was written).
@@ -33,12 +33,12 @@ pub fn dispatch(
 /// The instance must exist; the resource, when the path names one, must be defined.
 fn target(path: &Path, obj: &dyn Object) -> Result<Option<ResourceDef>, Code> {
     if let Some(iid) = path.instance_id() {
-        if !obj.has_instance(iid) {
+        if !object::has_instance(obj, iid) {
             return Err(Code::NOT_FOUND);
         }
     }
     match path.resource_id() {
-        Some(rid) => obj.resource(rid).map(Some).ok_or(Code::NOT_FOUND),
+        Some(rid) => object::resource(obj, rid).map(Some).ok_or(Code::NOT_FOUND),
         None => Ok(None),
     }
 }
@@ -72,20 +72,23 @@ fn read(
     Ok(Code::CONTENT)
 }
 
-/// The format of a Read response: what the server accepts, or the natural default.
+/// The format of a Read response: TLV, or the natural format of a single value (text, or
+/// opaque for an opaque resource); the server's Accept must name one of them.
 fn read_format(accept: Option<u32>, def: Option<ResourceDef>, path: &Path) -> Result<u16, Code> {
-    let single = matches!(def, Some(d) if !d.multiple || path.resource_instance_id().is_some());
-    let opaque_kind = matches!(def, Some(d) if d.kind == ResourceType::Opaque);
-    let format = match accept {
-        None if single && opaque_kind => cf::OPAQUE,
-        None if single => cf::TEXT,
-        None => cf::TLV,
-        Some(a) => u16::try_from(a).map_err(|_| Code::NOT_ACCEPTABLE)?,
+    let natural = match def {
+        Some(d) if !d.multiple || path.resource_instance_id().is_some() => {
+            if d.kind == ResourceType::Opaque {
+                cf::OPAQUE
+            } else {
+                cf::TEXT
+            }
+        }
+        _ => cf::TLV,
     };
-    match format {
-        cf::TLV => Ok(cf::TLV),
-        cf::TEXT if single && !opaque_kind => Ok(cf::TEXT),
-        cf::OPAQUE if single && opaque_kind => Ok(cf::OPAQUE),
+    match accept {
+        None => Ok(natural),
+        Some(a) if a == u32::from(cf::TLV) => Ok(cf::TLV),
+        Some(a) if a == u32::from(natural) => Ok(natural),
         _ => Err(Code::NOT_ACCEPTABLE),
     }
 }
@@ -159,7 +162,7 @@ fn read_tlv(path: &Path, obj: &mut dyn Object, w: &mut Writer<'_>) -> Result<(),
     let mut enc = TlvEncoder::new(w);
     match (path.instance_id(), path.resource_id()) {
         (Some(iid), Some(rid)) => {
-            let def = obj.resource(rid).ok_or(Code::NOT_FOUND)?;
+            let def = object::resource(obj, rid).ok_or(Code::NOT_FOUND)?;
             let n = tlv_resource(&mut enc, obj, iid, def, path.resource_instance_id())?;
             if n == 0 {
                 return Err(Code::NOT_FOUND);
@@ -242,21 +245,21 @@ fn write(req: &Message<'_>, path: &Path, obj: &mut dyn Object) -> Result<Code, C
     let format = req
         .option_uint(opt::CONTENT_FORMAT)
         .ok_or(Code::BAD_REQUEST)?;
-    let format = u16::try_from(format).map_err(|_| Code::UNSUPPORTED_CONTENT_FORMAT)?;
     let data = req.payload();
-    match (format, def) {
-        (cf::TLV, _) => write_tlv(data, iid, path.resource_id(), obj)?,
-        (cf::TEXT | cf::OPAQUE, Some(d)) if !d.multiple => {
-            writable(d)?;
-            let v = if format == cf::TEXT {
-                text::decode(data, d.kind)
-            } else {
-                opaque::decode(data, d.kind)
-            };
-            obj.write(iid, d.id, None, &v.map_err(format_code)?)?;
-        }
-        (cf::TEXT | cf::OPAQUE, _) => return Err(Code::BAD_REQUEST),
-        _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
+    let text = format == u32::from(cf::TEXT);
+    if format == u32::from(cf::TLV) {
+        write_tlv(data, iid, path.resource_id(), obj)?;
+    } else if text || format == u32::from(cf::OPAQUE) {
+        let d = def.filter(|d| !d.multiple).ok_or(Code::BAD_REQUEST)?;
+        writable(d)?;
+        let v = if text {
+            text::decode(data, d.kind)
+        } else {
+            opaque::decode(data, d.kind)
+        };
+        obj.write(iid, d.id, None, &v.map_err(format_code)?)?;
+    } else {
+        return Err(Code::UNSUPPORTED_CONTENT_FORMAT);
     }
     Ok(Code::CHANGED)
 }
@@ -279,7 +282,7 @@ fn write_tlv(data: &[u8], iid: u16, rid: Option<u16>, obj: &mut dyn Object) -> R
             if rid.is_some_and(|r| r != t.id) {
                 return Err(Code::BAD_REQUEST);
             }
-            let def = obj.resource(t.id).ok_or(Code::NOT_FOUND)?;
+            let def = object::resource(obj, t.id).ok_or(Code::NOT_FOUND)?;
             writable(def)?;
             write_tlv_resource(&t, def, iid, obj, pass)?;
         }
@@ -339,7 +342,7 @@ fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Re
     let mut links = LinkWriter::new(w);
     let oid = obj.id();
     match (path.instance_id(), def) {
-        (Some(iid), Some(d)) => discover_resource(&mut links, obj, iid, d)?,
+        (Some(iid), Some(d)) => discover_resource(&mut links, obj, oid, iid, d)?,
         (Some(iid), None) => discover_instance(&mut links, obj, oid, iid)?,
         _ => {
             links.link(&Path::object(oid)).map_err(format_code)?;
@@ -369,7 +372,7 @@ fn discover_instance(
     let mut i = 0;
     while let Some(d) = obj.resource_at(i) {
         i += 1;
-        match discover_resource(links, obj, iid, d) {
+        match discover_resource(links, obj, oid, iid, d) {
             Ok(()) | Err(Code::NOT_FOUND) => {}
             Err(e) => return Err(e),
         }
@@ -381,6 +384,7 @@ fn discover_instance(
 fn discover_resource(
     links: &mut LinkWriter<'_, '_>,
     obj: &mut dyn Object,
+    oid: u16,
     iid: u16,
     d: ResourceDef,
 ) -> Result<(), Code> {
@@ -392,7 +396,7 @@ fn discover_resource(
         }
     }
     links
-        .link(&Path::resource(obj.id(), iid, d.id))
+        .link(&Path::resource(oid, iid, d.id))
         .map_err(format_code)?;
     if d.multiple && d.ops.allows(Operations::R) {
         links

@@ -53,8 +53,8 @@ pub struct Exchange {
     pub token: [u8; TOKEN_LEN],
     /// Transmissions so far (0 before the first).
     transmissions: u8,
-    /// Current retransmission timeout.
-    timeout_ms: u64,
+    /// Current retransmission timeout (at most 48 s: `MAX_RETRANSMIT` doublings of 3 s).
+    timeout_ms: u32,
     /// When the timer fires.
     deadline: u64,
     /// An empty ACK arrived: the response comes separately, stop retransmitting.
@@ -70,7 +70,7 @@ impl Exchange {
             message_id,
             token,
             transmissions: 0,
-            timeout_ms: ACK_TIMEOUT_MS + u64::from(u32::from(jitter) % ACK_RANDOM_SPREAD_MS as u32),
+            timeout_ms: ACK_TIMEOUT_MS as u32 + u32::from(jitter) % ACK_RANDOM_SPREAD_MS as u32,
             deadline: 0,
             acked: false,
         }
@@ -87,7 +87,7 @@ impl Exchange {
             self.timeout_ms = self.timeout_ms.saturating_mul(2);
         }
         self.transmissions = self.transmissions.saturating_add(1);
-        self.deadline = now.saturating_add(self.timeout_ms);
+        self.deadline = now.saturating_add(u64::from(self.timeout_ms));
     }
 
     /// An empty ACK: wait for the separate response without retransmitting.

@@ -14,7 +14,7 @@ pub mod server;
 use core::mem::MaybeUninit;
 use core::ptr::addr_of_mut;
 
-use heapless::{Deque, String, Vec};
+use heapless::{String, Vec};
 
 use crate::coap::{self, opt, Code, Message, MessageBuilder, MsgType};
 use crate::config::{MAX_ENDPOINT_LEN, MAX_EVENTS, MAX_MESSAGE_SIZE, MAX_SERVERS};
@@ -147,7 +147,10 @@ pub struct Client {
     control: Option<u8>,
     control_buf: [u8; 4],
     tx: [u8; MAX_MESSAGE_SIZE],
-    events: Deque<Event, MAX_EVENTS>,
+    /// A ring of `events_len` events from `events_head`.
+    events: [Event; MAX_EVENTS],
+    events_head: usize,
+    events_len: usize,
     events_lost: u16,
 }
 
@@ -167,45 +170,40 @@ impl Client {
         config: &Config<'_>,
         seed: u16,
     ) -> Result<&'s mut Client, ConfigError> {
-        let endpoint = String::try_from(config.endpoint).map_err(|_| ConfigError::BadEndpoint)?;
-        if endpoint.is_empty() || !endpoint.bytes().all(query_safe) {
+        let endpoint = config.endpoint;
+        if endpoint.is_empty()
+            || endpoint.len() > MAX_ENDPOINT_LEN
+            || !endpoint.bytes().all(query_safe)
+        {
             return Err(ConfigError::BadEndpoint);
         }
         if config.servers.is_empty() || config.servers.len() > MAX_SERVERS {
             return Err(ConfigError::ServerCount);
         }
         let p = slot.as_mut_ptr();
-        // SAFETY: `p` points to writable, aligned storage for a Client. Each field is
-        // written once through a raw field pointer (no reference to uninitialised memory
-        // is formed), and the byte arrays are plain data, valid when zeroed.
+        // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
+        // which makes every integer, bool and byte-array field (the de-duplication table
+        // included, see `Dedup`) a valid value; the other fields are then written through raw
+        // field pointers (no reference to uninitialised memory is formed).
         unsafe {
-            addr_of_mut!((*p).endpoint).write(endpoint);
+            p.write_bytes(0, 1);
+            addr_of_mut!((*p).endpoint).write(String::new());
             addr_of_mut!((*p).version).write(config.version);
             addr_of_mut!((*p).margin_s).write(config.update_margin_s);
             addr_of_mut!((*p).servers).write(Vec::new());
             addr_of_mut!((*p).next_mid).write(seed);
-            addr_of_mut!((*p).dedup).write(Dedup::new());
-            addr_of_mut!((*p).reply.buf).write_bytes(0, 1);
-            addr_of_mut!((*p).reply.len).write(0);
-            addr_of_mut!((*p).reply.server).write(0);
-            addr_of_mut!((*p).reply.message_id).write(0);
-            addr_of_mut!((*p).reply.unsent).write(false);
             addr_of_mut!((*p).control).write(None);
-            addr_of_mut!((*p).control_buf).write([0; 4]);
-            addr_of_mut!((*p).tx).write_bytes(0, 1);
-            addr_of_mut!((*p).events).write(Deque::new());
-            addr_of_mut!((*p).events_lost).write(0);
+            addr_of_mut!((*p).events).write([Event::ConnectionNeeded { server: 0 }; MAX_EVENTS]);
         }
-        // SAFETY: every field was initialised above.
+        // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
+        // Cannot fail: the length was checked above.
+        let _ = client.endpoint.push_str(endpoint);
         for (i, s) in config.servers.iter().enumerate() {
-            let index = u16::try_from(i).map_err(|_| ConfigError::ServerCount)?;
-            let server = Server::new(s, index).map_err(ConfigError::Server)?;
-            client
-                .servers
-                .push(server)
-                .map_err(|_| ConfigError::ServerCount)?;
-            client.push_event(Event::ConnectionNeeded { server: slot_of(i) });
+            // `i` is below MAX_SERVERS (checked above): the index fits and the push succeeds.
+            let server = Server::new(s, i as u16).map_err(ConfigError::Server)?;
+            let _ = client.servers.push(server);
+            client.push_event(Event::ConnectionNeeded { server: i as u8 });
         }
         Ok(client)
     }
@@ -274,20 +272,36 @@ impl Client {
 
     /// The next application event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events_lost > 0 && !self.events.is_full() {
+        if self.events_lost > 0 && self.events_len < MAX_EVENTS {
             let count = core::mem::take(&mut self.events_lost);
             return Some(Event::EventsLost { count });
         }
-        self.events.pop_front()
+        if self.events_len == 0 {
+            return None;
+        }
+        let e = self.events.get(self.events_head).copied();
+        self.drop_oldest_event();
+        e
+    }
+
+    fn drop_oldest_event(&mut self) {
+        self.events_head = ring_index(self.events_head + 1);
+        self.events_len -= 1;
     }
 
     fn push_event(&mut self, e: Event) {
-        if self.events.is_full() {
-            self.events.pop_front();
+        if self.events_len >= MAX_EVENTS {
+            self.drop_oldest_event();
             self.events_lost = self.events_lost.saturating_add(1);
         }
-        // Cannot fail: a slot was just freed.
-        let _ = self.events.push_back(e);
+        // A free slot: one was just freed if the ring was full.
+        if let Some(slot) = self
+            .events
+            .get_mut(ring_index(self.events_head + self.events_len))
+        {
+            *slot = e;
+        }
+        self.events_len += 1;
     }
 
     /// When the client next needs [`Client::poll_transmit`]: `Some(0)`-like past instants
@@ -296,14 +310,17 @@ impl Client {
         if self.reply.unsent || self.control.is_some() {
             return Some(0);
         }
-        self.servers
-            .iter()
-            .filter(|s| s.connected)
-            .filter_map(|s| match &s.reg.exchange {
+        let mut next: Option<u64> = None;
+        for s in self.servers.iter().filter(|s| s.connected) {
+            let d = match &s.reg.exchange {
                 Some(e) => Some(e.deadline().unwrap_or(0)),
                 None => s.reg.deadline(),
-            })
-            .min()
+            };
+            if let Some(d) = d {
+                next = Some(next.map_or(d, |n| n.min(d)));
+            }
+        }
+        next
     }
 
     /// Handles one datagram that arrived on `server`'s connection.
@@ -314,167 +331,141 @@ impl Client {
         now: u64,
         platform: &mut dyn Platform,
     ) {
+        if let Err(reason) = self.datagram(server, data, now, platform) {
+            self.push_event(Event::Dropped { server, reason });
+        }
+    }
+
+    /// Handles one datagram; `Err` is why it was dropped.
+    fn datagram(
+        &mut self,
+        server: u8,
+        data: &[u8],
+        now: u64,
+        platform: &mut dyn Platform,
+    ) -> Result<(), DropReason> {
         if usize::from(server) >= self.servers.len() {
-            return self.push_event(Event::Dropped {
-                server,
-                reason: DropReason::UnknownServer,
-            });
+            return Err(DropReason::UnknownServer);
         }
         if data.len() > MAX_MESSAGE_SIZE {
-            return self.push_event(Event::Dropped {
-                server,
-                reason: DropReason::TooLarge,
-            });
+            return Err(DropReason::TooLarge);
         }
         let msg = match Message::parse(data) {
             Ok(m) => m,
-            Err(_) => return self.malformed(server, data),
+            Err(_) => {
+                // A message that does not parse: RST when it is confirmable, else silence.
+                if let Some(h) = coap::peek_header(data) {
+                    if h.mtype == MsgType::Con {
+                        self.control_message(server, MsgType::Rst, h.message_id);
+                    }
+                }
+                return Err(DropReason::Malformed);
+            }
         };
         let code = msg.code();
-        match msg.mtype() {
-            MsgType::Con if code.is_empty() => self.reset(server, msg.message_id()),
-            MsgType::Ack | MsgType::Rst if code.is_empty() => {
-                self.empty_ack_or_reset(server, &msg, now)
-            }
-            _ if code.is_response() && msg.first_unknown_critical(|_| false).is_some() => {
+        let mtype = msg.mtype();
+        let con = mtype == MsgType::Con;
+        if code.is_response() {
+            if has_unknown_critical(&msg, |_| false) {
                 // No critical option is understood in a response (Block1/Block2 included).
-                if msg.mtype() == MsgType::Con {
-                    self.reset(server, msg.message_id());
+                if con {
+                    self.control_message(server, MsgType::Rst, msg.message_id());
                 }
-                self.push_event(Event::Dropped {
-                    server,
-                    reason: DropReason::BadOption,
-                })
+                return Err(DropReason::BadOption);
             }
-            MsgType::Ack if code.is_response() => self.response(server, &msg, now),
-            MsgType::Con | MsgType::Non if code.is_response() => {
-                self.separate_response(server, &msg, now)
+            if mtype != MsgType::Rst {
+                return self.response(server, &msg, now);
             }
-            MsgType::Con | MsgType::Non if code.is_request() => {
-                self.request(server, &msg, now, platform)
+        } else if code.is_empty() {
+            if mtype != MsgType::Non && !con {
+                return self.empty_ack_or_reset(server, &msg, now);
             }
-            // An empty NON, a request in an ACK or RST, a reserved code class: a format
-            // error, rejected with RST when confirmable.
-            MsgType::Con => self.reset(server, msg.message_id()),
-            _ => self.push_event(Event::Dropped {
-                server,
-                reason: DropReason::Malformed,
-            }),
+        } else if code.is_request() && (con || mtype == MsgType::Non) {
+            return self.request(server, &msg, now, platform);
         }
-    }
-
-    /// A message that does not parse: RST when it is confirmable, else silence.
-    fn malformed(&mut self, server: u8, data: &[u8]) {
-        if let Some(h) = coap::peek_header(data) {
-            if h.mtype == MsgType::Con {
-                self.reset(server, h.message_id);
-            }
+        // A ping (empty CON) gets RST. An empty NON, a request in an ACK or RST, a response
+        // in a RST, a reserved code class: a format error, rejected with RST when confirmable.
+        if con {
+            self.control_message(server, MsgType::Rst, msg.message_id());
+            return Ok(());
         }
-        self.push_event(Event::Dropped {
-            server,
-            reason: DropReason::Malformed,
-        });
-    }
-
-    fn reset(&mut self, server: u8, message_id: u16) {
-        self.control_message(server, MsgType::Rst, message_id);
+        Err(DropReason::Malformed)
     }
 
     fn control_message(&mut self, server: u8, mtype: MsgType, message_id: u16) {
-        if coap::empty(&mut self.control_buf, mtype, message_id).is_ok() {
-            self.control = Some(server);
-        }
+        self.control_buf = empty_message(mtype, message_id);
+        self.control = Some(server);
     }
 
-    fn empty_ack_or_reset(&mut self, server: u8, msg: &Message<'_>, now: u64) {
-        let Some(s) = self.servers.get_mut(usize::from(server)) else {
-            return;
-        };
-        let Some(ex) = s
-            .reg
-            .exchange
-            .as_mut()
-            .filter(|e| e.message_id == msg.message_id())
-        else {
-            return self.push_event(Event::Dropped {
-                server,
-                reason: DropReason::Unmatched,
-            });
-        };
+    /// The exchange in flight of `server` when `matches` accepts it.
+    fn exchange(
+        &mut self,
+        server: u8,
+        matches: impl FnOnce(&Exchange) -> bool,
+    ) -> Option<&mut Server> {
+        self.servers
+            .get_mut(usize::from(server))
+            .filter(|s| s.reg.exchange.as_ref().is_some_and(matches))
+    }
+
+    fn empty_ack_or_reset(
+        &mut self,
+        server: u8,
+        msg: &Message<'_>,
+        now: u64,
+    ) -> Result<(), DropReason> {
+        let mid = msg.message_id();
+        let s = self
+            .exchange(server, |e| e.message_id == mid)
+            .ok_or(DropReason::Unmatched)?;
         if msg.mtype() == MsgType::Ack {
-            ex.acknowledged(now);
-        } else if let Some(o) = s.reg.on_failure(now) {
-            self.outcome(server, o);
+            if let Some(ex) = s.reg.exchange.as_mut() {
+                ex.acknowledged(now);
+            }
+        } else {
+            self.failed(usize::from(server), now);
         }
+        Ok(())
     }
 
-    fn response(&mut self, server: u8, msg: &Message<'_>, now: u64) {
-        let Some(s) = self.servers.get_mut(usize::from(server)) else {
-            return;
-        };
-        let matched = s
-            .reg
-            .exchange
-            .is_some_and(|e| e.message_id == msg.message_id() && e.matches_token(msg.token()));
-        if !matched {
-            return self.push_event(Event::Dropped {
-                server,
-                reason: DropReason::Unmatched,
-            });
-        }
-        let (lifetime, margin) = (s.lifetime_s, self.margin_s);
-        if let Some(o) = s.reg.on_response(msg, now, lifetime, margin) {
-            self.outcome(server, o);
-        }
-    }
-
-    fn separate_response(&mut self, server: u8, msg: &Message<'_>, now: u64) {
-        let matched = self
-            .servers
-            .get(usize::from(server))
-            .and_then(|s| s.reg.exchange)
-            .is_some_and(|e| e.matches_token(msg.token()));
+    /// A piggybacked (ACK) or separate (CON or NON) response.
+    fn response(&mut self, server: u8, msg: &Message<'_>, now: u64) -> Result<(), DropReason> {
+        let mid = msg.message_id();
         let con = msg.mtype() == MsgType::Con;
-        if !matched {
+        let ack = msg.mtype() == MsgType::Ack;
+        let margin = self.margin_s;
+        let Some(s) = self.exchange(server, |e| {
+            (!ack || e.message_id == mid) && e.matches_token(msg.token())
+        }) else {
             // A retransmission of a separate response already taken (our ACK was lost) is
             // acknowledged again (RFC 7252 section 4.5); anything else unknown is reset.
-            if con && self.dedup.contains(server, msg.message_id(), now) {
-                self.control_message(server, MsgType::Ack, msg.message_id());
-                return self.push_event(Event::Dropped {
-                    server,
-                    reason: DropReason::Duplicate,
-                });
-            }
             if con {
-                self.reset(server, msg.message_id());
+                if self.dedup.contains(server, mid, now) {
+                    self.control_message(server, MsgType::Ack, mid);
+                    return Err(DropReason::Duplicate);
+                }
+                self.control_message(server, MsgType::Rst, mid);
             }
-            return self.push_event(Event::Dropped {
-                server,
-                reason: DropReason::Unmatched,
-            });
-        }
-        if con {
-            self.dedup.seen(server, msg.message_id(), true, now);
-            self.control_message(server, MsgType::Ack, msg.message_id());
-        }
-        let margin = self.margin_s;
-        let Some(s) = self.servers.get_mut(usize::from(server)) else {
-            return;
+            return Err(DropReason::Unmatched);
         };
         let lifetime = s.lifetime_s;
-        if let Some(o) = s.reg.on_response(msg, now, lifetime, margin) {
-            self.outcome(server, o);
+        let o = s.reg.on_response(msg, now, lifetime, margin);
+        if con {
+            self.dedup.seen(server, mid, true, now);
+            self.control_message(server, MsgType::Ack, mid);
         }
+        self.outcome(server, o);
+        Ok(())
     }
 
-    fn outcome(&mut self, server: u8, o: Outcome) {
+    fn outcome(&mut self, server: u8, o: Option<Outcome>) {
+        let Some(o) = o else {
+            return;
+        };
         let e = match o {
             Outcome::Registered => Event::Registered { server },
             Outcome::Rejected(code) => Event::RegistrationRejected { server, code },
-            Outcome::RetryIn(ms) => Event::RegistrationRetry {
-                server,
-                delay_ms: u32::try_from(ms).unwrap_or(u32::MAX),
-            },
+            Outcome::RetryIn(delay_ms) => Event::RegistrationRetry { server, delay_ms },
             Outcome::Updated => Event::Updated { server },
             Outcome::UpdateFailed => Event::UpdateFailed { server },
             Outcome::Deregistered => {
@@ -485,50 +476,47 @@ impl Client {
         self.push_event(e);
     }
 
-    fn request(&mut self, server: u8, msg: &Message<'_>, now: u64, platform: &mut dyn Platform) {
+    fn request(
+        &mut self,
+        server: u8,
+        msg: &Message<'_>,
+        now: u64,
+        platform: &mut dyn Platform,
+    ) -> Result<(), DropReason> {
         let con = msg.mtype() == MsgType::Con;
-        if self.dedup.seen(server, msg.message_id(), con, now) {
-            let cached = self.reply.server == server
-                && self.reply.message_id == msg.message_id()
-                && self.reply.len > 0;
+        let mid = msg.message_id();
+        if self.dedup.seen(server, mid, con, now) {
+            let cached =
+                self.reply.server == server && self.reply.message_id == mid && self.reply.len > 0;
             if con && cached {
                 self.reply.unsent = true;
-            } else {
-                self.push_event(Event::Dropped {
-                    server,
-                    reason: DropReason::Duplicate,
-                });
+                return Ok(());
             }
-            return;
+            return Err(DropReason::Duplicate);
         }
         if self.reply.unsent {
             // Not answered: the server retransmits a CON, and we are free by then. Only this
             // message is forgotten; earlier ones stay de-duplicated.
-            self.dedup.forget(server, msg.message_id());
-            return self.push_event(Event::Dropped {
-                server,
-                reason: DropReason::Busy,
-            });
+            self.dedup.forget(server, mid);
+            return Err(DropReason::Busy);
         }
-        if !con && msg.first_unknown_critical(known_request_option).is_some() {
+        if !con && has_unknown_critical(msg, known_request_option) {
             // A NON request is rejected by silence; a CON one gets 4.02 below.
-            return self.push_event(Event::Dropped {
-                server,
-                reason: DropReason::BadOption,
-            });
+            return Err(DropReason::BadOption);
         }
-        let (mtype, mid) = if con {
-            (MsgType::Ack, msg.message_id())
+        let (mtype, reply_mid) = if con {
+            (MsgType::Ack, mid)
         } else {
             (MsgType::Non, self.mid())
         };
-        let len = respond(&mut self.reply.buf, mtype, mid, msg, |path, b| {
+        let len = respond(&mut self.reply.buf, mtype, reply_mid, msg, |path, b| {
             route(path, msg, &mut self.servers, platform, b)
         });
         self.reply.len = len;
         self.reply.server = server;
-        self.reply.message_id = msg.message_id();
+        self.reply.message_id = mid;
         self.reply.unsent = len > 0;
+        Ok(())
     }
 
     fn mid(&mut self) -> u16 {
@@ -574,12 +562,7 @@ impl Client {
             match ex.check(now) {
                 Timer::Wait => return None,
                 Timer::Retransmit => return self.send_request(i, now, platform),
-                Timer::GiveUp => {
-                    let o = s.reg.on_failure(now);
-                    if let Some(o) = o {
-                        self.outcome(slot_of(i), o);
-                    }
-                }
+                Timer::GiveUp => self.failed(i, now),
             }
         }
         let s = self.servers.get_mut(i)?;
@@ -593,6 +576,14 @@ impl Client {
         let s = self.servers.get_mut(i)?;
         s.reg.start(Exchange::new(kind, mid, token, jitter));
         self.send_request(i, now, platform)
+    }
+
+    /// The request in flight of server `i` failed.
+    fn failed(&mut self, i: usize, now: u64) {
+        if let Some(s) = self.servers.get_mut(i) {
+            let o = s.reg.on_failure(now);
+            self.outcome(slot_of(i), o);
+        }
     }
 
     /// Encodes the request in flight of server `i` into `tx` and arms its timer.
@@ -613,10 +604,7 @@ impl Client {
             }
             Err(_) => {
                 // The request does not fit the message buffer: a failure like a timeout.
-                let o = s.reg.on_failure(now);
-                if let Some(o) = o {
-                    self.outcome(slot_of(i), o);
-                }
+                self.failed(i, now);
                 None
             }
         }
@@ -628,13 +616,29 @@ fn slot_of(i: usize) -> u8 {
     u8::try_from(i).unwrap_or(u8::MAX)
 }
 
+/// An index into the event ring from one that may have run up to twice its length.
+fn ring_index(i: usize) -> usize {
+    if i >= MAX_EVENTS {
+        i - MAX_EVENTS
+    } else {
+        i
+    }
+}
+
+/// An empty message (an empty ACK or a RST): the 4-byte header alone, CoAP version 1,
+/// code 0.00, no token (what `coap::empty` writes).
+fn empty_message(mtype: MsgType, message_id: u16) -> [u8; 4] {
+    let [m0, m1] = message_id.to_be_bytes();
+    [0x40 | ((mtype as u8) << 4), 0, m0, m1]
+}
+
 /// Characters allowed unescaped in a Uri-Query value we build.
 fn query_safe(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~' | b':' | b'@')
 }
 
 /// Builds the response to `req` into `buf`: the handler streams a payload into the builder
-/// and returns the code; on an error code the response is rebuilt without a payload.
+/// and returns the code; on an error code the response is cut back to header and token.
 /// Returns the response length (0 when nothing could be built).
 fn respond(
     buf: &mut [u8],
@@ -643,28 +647,32 @@ fn respond(
     req: &Message<'_>,
     handler: impl FnOnce(&Path, &mut MessageBuilder<'_>) -> Result<Code, Code>,
 ) -> usize {
-    let token = req.token();
-    let result = match MessageBuilder::new(buf, mtype, Code::CONTENT, mid, token) {
-        Ok(mut b) => {
-            let outcome = match request_path(req) {
-                Ok(path) => handler(&path, &mut b),
-                Err(code) => Err(code),
-            };
-            outcome.map(|code| (code, b.finish()))
-        }
-        Err(_) => return 0,
+    let Ok(mut b) = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token()) else {
+        return 0;
     };
-    match result {
-        Ok((code, len)) => {
-            if let Some(c) = buf.get_mut(1) {
-                *c = code.0;
-            }
-            len
+    let header = b.len();
+    let outcome = if has_unknown_critical(req, known_request_option) {
+        Err(Code::BAD_OPTION)
+    } else {
+        match &Path::from_segments(req.options_of(opt::URI_PATH)) {
+            Some(path) => handler(path, &mut b),
+            None => Err(Code::NOT_FOUND),
         }
-        Err(code) => MessageBuilder::new(buf, mtype, code, mid, token)
-            .map(|b| b.finish())
-            .unwrap_or(0),
+    };
+    let (code, len) = match outcome {
+        Ok(code) => (code, b.finish()),
+        Err(code) => (code, header),
+    };
+    if let Some(c) = buf.get_mut(1) {
+        *c = code.0;
     }
+    len
+}
+
+/// True when `msg` has a critical option `known` does not accept (one instance of the
+/// option scan for every caller: `known` is a function pointer).
+fn has_unknown_critical(msg: &Message<'_>, known: fn(u16) -> bool) -> bool {
+    msg.first_unknown_critical(known).is_some()
 }
 
 /// Options a request may carry; any other critical option gets 4.02.
@@ -678,13 +686,6 @@ fn known_request_option(n: u16) -> bool {
             | opt::CONTENT_FORMAT
             | opt::ACCEPT
     )
-}
-
-fn request_path(req: &Message<'_>) -> Result<Path, Code> {
-    if req.first_unknown_critical(known_request_option).is_some() {
-        return Err(Code::BAD_OPTION);
-    }
-    Path::from_segments(req.options_of(opt::URI_PATH)).ok_or(Code::NOT_FOUND)
 }
 
 /// Finds the object a request is for and hands the request to device management.
@@ -723,7 +724,7 @@ impl RequestContext<'_> {
         objects: &mut dyn Objects,
     ) -> Result<usize, coap::BuildError> {
         let s = self.servers.get(i).ok_or(coap::BuildError::NoSpace)?;
-        let ex = s.reg.exchange.ok_or(coap::BuildError::NoSpace)?;
+        let ex = s.reg.exchange.as_ref().ok_or(coap::BuildError::NoSpace)?;
         let code = if ex.kind == RequestKind::Deregister {
             Code::DELETE
         } else {
@@ -764,17 +765,13 @@ impl RequestContext<'_> {
         kind: RequestKind,
         flags: u8,
     ) -> Result<(), coap::BuildError> {
-        let mut q = [0u8; MAX_ENDPOINT_LEN + 3];
         if kind == RequestKind::Register {
-            b.option(
-                opt::URI_QUERY,
-                query(&mut q, b"ep=", self.endpoint.as_bytes()),
-            )?;
+            query(b, b"ep=", self.endpoint.as_bytes())?;
         }
         if flags & UPDATE_LIFETIME != 0 {
             let mut digits = [0u8; 20];
             let lt = crate::util::u64_to_dec(u64::from(s.lifetime_s), &mut digits);
-            b.option(opt::URI_QUERY, query(&mut q, b"lt=", lt))?;
+            query(b, b"lt=", lt)?;
         }
         if kind == RequestKind::Register {
             let v: &[u8] = if self.version == Version::V1_1 {
@@ -782,10 +779,10 @@ impl RequestContext<'_> {
             } else {
                 b"1.0"
             };
-            b.option(opt::URI_QUERY, query(&mut q, b"lwm2m=", v))?;
+            query(b, b"lwm2m=", v)?;
         }
         if flags & UPDATE_BINDING != 0 {
-            b.option(opt::URI_QUERY, query(&mut q, b"b=", s.binding().as_bytes()))?;
+            query(b, b"b=", s.binding().as_bytes())?;
         }
         Ok(())
     }
@@ -799,8 +796,9 @@ impl RequestContext<'_> {
         let mut links = LinkWriter::new(w);
         if self.version == Version::V1_1 {
             links.link(&Path::ROOT)?;
-            links.attr_str("rt", "oma.lwm2m")?;
-            links.attr_uint("ct", u64::from(cf::TLV))?;
+            // Fixed text: `rt="oma.lwm2m"` needs no escaping and `ct` is `cf::TLV`.
+            links.attr_raw("rt", b"\"oma.lwm2m\"")?;
+            links.attr_raw("ct", CT_TLV)?;
         }
         for s in self.servers {
             links.link(&Path::instance(1, s.server_iid))?;
@@ -813,6 +811,9 @@ impl RequestContext<'_> {
         Ok(())
     }
 }
+
+/// `cf::TLV` in decimal, for the root link's `ct` attribute.
+const CT_TLV: &[u8] = b"11542";
 
 /// `</oid>;ver=x.y` when the version is not 1.0 or there is no instance, then `</oid/iid>`.
 fn object_links(
@@ -836,11 +837,82 @@ fn object_links(
     Ok(())
 }
 
-/// `prefix` + `value` in `buf`, cut to the buffer's size (values are checked to fit).
-fn query<'q>(buf: &'q mut [u8], prefix: &[u8], value: &[u8]) -> &'q [u8] {
-    let mut w = crate::buf::Writer::new(buf);
+/// Appends a Uri-Query option `prefix` + `value`, cut to the buffer's size (values are
+/// checked to fit).
+#[inline(never)]
+fn query(b: &mut MessageBuilder<'_>, prefix: &[u8], value: &[u8]) -> Result<(), coap::BuildError> {
+    let mut q = [0u8; MAX_ENDPOINT_LEN + 3];
+    let mut w = crate::buf::Writer::new(&mut q);
     let _ = w.put(prefix);
     let _ = w.put(value);
-    let (buf, len) = w.finish();
-    buf.get(..len).unwrap_or(&[])
+    b.option(opt::URI_QUERY, w.written())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_message_matches_the_coap_encoder() {
+        for mtype in [MsgType::Con, MsgType::Non, MsgType::Ack, MsgType::Rst] {
+            for mid in [0u16, 1, 0x1234, u16::MAX] {
+                let mut buf = [0u8; 4];
+                assert_eq!(coap::empty(&mut buf, mtype, mid), Ok(4));
+                assert_eq!(empty_message(mtype, mid), buf);
+            }
+        }
+    }
+
+    #[test]
+    fn root_link_content_format_is_tlv() {
+        let mut digits = [0u8; 20];
+        assert_eq!(
+            crate::util::u64_to_dec(u64::from(cf::TLV), &mut digits),
+            CT_TLV
+        );
+    }
+
+    #[test]
+    fn event_queue_keeps_the_newest_and_counts_the_lost() {
+        let servers = [ServerConfig {
+            uri: "coap://192.0.2.1:5683",
+            short_id: 1,
+            lifetime_s: 300,
+        }];
+        let config = Config {
+            endpoint: "ep",
+            version: Version::V1_0,
+            update_margin_s: 10,
+            servers: &servers,
+        };
+        let mut c = Client::new(&config, 0).unwrap();
+        assert_eq!(c.poll_event(), Some(Event::ConnectionNeeded { server: 0 }));
+        assert_eq!(c.poll_event(), None);
+        for round in 0..3u8 {
+            let extra = usize::from(round) * 2;
+            for i in 0..MAX_EVENTS + extra {
+                c.push_event(Event::Updated { server: i as u8 });
+            }
+            if extra > 0 {
+                let count = extra as u16;
+                // Lost events are reported once there is room again.
+                let first = c.poll_event();
+                assert_eq!(
+                    first,
+                    Some(Event::Updated {
+                        server: extra as u8
+                    })
+                );
+                assert_eq!(c.poll_event(), Some(Event::EventsLost { count }));
+                for i in extra + 1..MAX_EVENTS + extra {
+                    assert_eq!(c.poll_event(), Some(Event::Updated { server: i as u8 }));
+                }
+            } else {
+                for i in 0..MAX_EVENTS {
+                    assert_eq!(c.poll_event(), Some(Event::Updated { server: i as u8 }));
+                }
+            }
+            assert_eq!(c.poll_event(), None);
+        }
+    }
 }

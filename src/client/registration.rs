@@ -48,7 +48,7 @@ pub enum Outcome {
     /// Register was refused (4.xx): the code.
     Rejected(Code),
     /// Register failed (timeout, 5.xx, reset): retried after the delay in ms.
-    RetryIn(u64),
+    RetryIn(u32),
     /// Update succeeded.
     Updated,
     /// Update failed: the client registers again.
@@ -115,17 +115,13 @@ impl Registration {
 
     /// The request to start at `now`, if one is due and none is in flight.
     pub fn due(&self, now: u64) -> Option<RequestKind> {
-        if self.exchange.is_some() {
+        if now < self.deadline()? {
             return None;
         }
         match self.phase {
-            Phase::Unregistered { at } if now >= at && !self.deregister => {
-                Some(RequestKind::Register)
-            }
+            Phase::Unregistered { .. } => Some(RequestKind::Register),
             Phase::Registered { .. } if self.deregister => Some(RequestKind::Deregister),
-            Phase::Registered { update_at } if now >= update_at || self.pending != 0 => {
-                Some(RequestKind::Update)
-            }
+            Phase::Registered { .. } => Some(RequestKind::Update),
             _ => None,
         }
     }
@@ -213,10 +209,14 @@ impl Registration {
             RequestKind::Update => {}
         }
         self.sending = 0;
-        let lifetime_ms = u64::from(lifetime_s) * 1000;
-        let margin_ms = (u64::from(margin_s) * 1000).min(lifetime_ms / 2);
+        // The lifetime less the margin, the margin being at most half the lifetime.
+        let wait_ms = if margin_s <= lifetime_s / 2 {
+            u64::from(lifetime_s - margin_s) * 1000
+        } else {
+            u64::from(lifetime_s) * 500
+        };
         self.phase = Phase::Registered {
-            update_at: now.saturating_add(lifetime_ms - margin_ms),
+            update_at: now.saturating_add(wait_ms),
         };
         if kind == RequestKind::Register {
             Outcome::Registered
@@ -244,7 +244,8 @@ impl Registration {
                         at: now.saturating_add(delay),
                     }
                 };
-                Outcome::RetryIn(delay)
+                // At most MAX_BACKOFF_MS: fits a u32.
+                Outcome::RetryIn(delay as u32)
             }
         }
     }
@@ -281,10 +282,8 @@ impl Default for Registration {
 /// Register retry delay after `attempts` failures: 60 s doubling, at most an hour
 /// (LwM2M Server object resource 17, Communication Retry Timer, default 60 s).
 pub fn backoff_ms(attempts: u8) -> u64 {
-    60_000u64
-        .checked_shl(u32::from(attempts.min(16)))
-        .unwrap_or(MAX_BACKOFF_MS)
-        .min(MAX_BACKOFF_MS)
+    // Six doublings already pass the cap, and 60 s << 6 fits a u32.
+    u64::from(60_000u32 << attempts.min(6)).min(MAX_BACKOFF_MS)
 }
 
 /// Iterates over stored Location-Path values.

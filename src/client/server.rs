@@ -9,9 +9,6 @@ use crate::model::{Object, Operations, ResourceDef, ResourceType as T, Value, Va
 
 use super::registration::Registration;
 
-/// Binding letters the client accepts in the Server object's Binding resource.
-const BINDINGS: &[&str] = &["U", "UQ"];
-
 /// Settings of one server, as configured at init.
 #[derive(Clone, Copy)]
 pub struct ServerConfig<'a> {
@@ -53,7 +50,7 @@ pub struct Server {
     pub default_pmax: u32,
     /// Notification Storing When Disabled or Offline (resource 6).
     pub storing: bool,
-    /// Binding (resource 7): index into the accepted bindings.
+    /// Binding (resource 7): 0 for `U`, 1 for `UQ` (the bindings the client accepts).
     binding: u8,
     /// Registration state.
     pub reg: Registration,
@@ -91,10 +88,11 @@ impl Server {
 
     /// The Binding resource value.
     pub fn binding(&self) -> &'static str {
-        BINDINGS
-            .get(usize::from(self.binding))
-            .copied()
-            .unwrap_or("U")
+        if self.binding == 1 {
+            "UQ"
+        } else {
+            "U"
+        }
     }
 }
 
@@ -164,39 +162,39 @@ impl Object for ServerObject<'_> {
         if riid.is_some() {
             return Err(Code::BAD_REQUEST);
         }
-        match rid {
-            1 => {
-                let lt = u32_value(v)?;
-                if lt == 0 {
-                    return Err(Code::BAD_REQUEST);
-                }
-                if lt != s.lifetime_s {
-                    s.lifetime_s = lt;
-                    s.reg.request_update(super::registration::UPDATE_LIFETIME);
-                }
-            }
-            2 => s.default_pmin = u32_value(v)?,
-            3 => s.default_pmax = u32_value(v)?,
-            6 => match *v {
-                Value::Boolean(b) => s.storing = b,
-                _ => return Err(Code::BAD_REQUEST),
-            },
-            7 => {
-                let Value::String(b) = *v else {
-                    return Err(Code::BAD_REQUEST);
+        // The changed setting's field and the Update it asks for (0: none).
+        let (changed, flag) = match (rid, *v) {
+            (1..=3, _) => {
+                let n = u32_value(v)?;
+                let (field, flag) = match rid {
+                    1 if n == 0 => return Err(Code::BAD_REQUEST),
+                    1 => (&mut s.lifetime_s, super::registration::UPDATE_LIFETIME),
+                    2 => (&mut s.default_pmin, 0),
+                    _ => (&mut s.default_pmax, 0),
                 };
-                let idx = BINDINGS
-                    .iter()
-                    .position(|x| *x == b)
-                    .ok_or(Code::BAD_REQUEST)?;
-                let idx = u8::try_from(idx).map_err(|_| Code::BAD_REQUEST)?;
-                if idx != s.binding {
-                    s.binding = idx;
-                    s.reg.request_update(super::registration::UPDATE_BINDING);
-                }
+                (core::mem::replace(field, n) != n, flag)
             }
-            0 | 8 => return Err(Code::METHOD_NOT_ALLOWED),
+            (6, Value::Boolean(b)) => {
+                s.storing = b;
+                (false, 0)
+            }
+            (7, Value::String(b)) => {
+                let idx = match b {
+                    "U" => 0,
+                    "UQ" => 1,
+                    _ => return Err(Code::BAD_REQUEST),
+                };
+                (
+                    core::mem::replace(&mut s.binding, idx) != idx,
+                    super::registration::UPDATE_BINDING,
+                )
+            }
+            (6 | 7, _) => return Err(Code::BAD_REQUEST),
+            (0 | 8, _) => return Err(Code::METHOD_NOT_ALLOWED),
             _ => return Err(Code::NOT_FOUND),
+        };
+        if changed {
+            s.reg.request_update(flag);
         }
         Ok(())
     }

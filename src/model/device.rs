@@ -80,17 +80,19 @@ impl Object for Device<'_> {
         if iid != 0 {
             return Err(Code::NOT_FOUND);
         }
-        match rid {
-            0 => out.value(None, &Value::String(self.info.manufacturer)),
-            1 => out.value(None, &Value::String(self.info.model)),
-            2 => out.value(None, &Value::String(self.info.serial)),
-            3 => out.value(None, &Value::String(self.info.firmware_version)),
-            11 => out.value(Some(0), &Value::Integer(0)),
-            13 => out.value(None, &Value::Time(self.current_time())),
-            16 => out.value(None, &Value::String("U")),
-            4 => Err(Code::METHOD_NOT_ALLOWED),
-            _ => Err(Code::NOT_FOUND),
-        }
+        let i = self.info;
+        let (instance, v) = match rid {
+            0 => (None, Value::String(i.manufacturer)),
+            1 => (None, Value::String(i.model)),
+            2 => (None, Value::String(i.serial)),
+            3 => (None, Value::String(i.firmware_version)),
+            11 => (Some(0), Value::Integer(0)),
+            13 => (None, Value::Time(self.current_time())),
+            16 => (None, Value::String("U")),
+            4 => return Err(Code::METHOD_NOT_ALLOWED),
+            _ => return Err(Code::NOT_FOUND),
+        };
+        out.value(instance, &v)
     }
 
     fn write(
@@ -100,14 +102,18 @@ impl Object for Device<'_> {
         riid: Option<u16>,
         value: &Value<'_>,
     ) -> Result<(), Code> {
-        match (iid, rid, riid, value) {
-            (0, 13, None, Value::Time(t) | Value::Integer(t)) => {
+        if iid != 0 {
+            return Err(Code::NOT_FOUND);
+        }
+        if rid != 13 {
+            return Err(Code::METHOD_NOT_ALLOWED);
+        }
+        match (riid, *value) {
+            (None, Value::Time(t) | Value::Integer(t)) => {
                 self.utc_offset_s = t.saturating_sub(self.uptime_s);
                 Ok(())
             }
-            (0, 13, _, _) => Err(Code::BAD_REQUEST),
-            (0, _, _, _) => Err(Code::METHOD_NOT_ALLOWED),
-            _ => Err(Code::NOT_FOUND),
+            _ => Err(Code::BAD_REQUEST),
         }
     }
 

@@ -88,15 +88,35 @@ pub trait Object {
     fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code>;
 
     /// True when instance `iid` exists.
-    fn has_instance(&self, iid: u16) -> bool {
-        (0..).map_while(|i| self.instance(i)).any(|i| i == iid)
+    fn has_instance(&self, iid: u16) -> bool
+    where
+        Self: Sized,
+    {
+        has_instance(self, iid)
     }
     /// The definition of resource `rid`, when the object has it.
-    fn resource(&self, rid: u16) -> Option<ResourceDef> {
-        (0..)
-            .map_while(|i| self.resource_at(i))
-            .find(|r| r.id == rid)
+    fn resource(&self, rid: u16) -> Option<ResourceDef>
+    where
+        Self: Sized,
+    {
+        resource(self, rid)
     }
+}
+
+/// True when instance `iid` of `obj` exists. [`Object::has_instance`] for a `dyn Object`:
+/// one copy serves every object type (the trait method is kept out of the vtables).
+#[inline(never)]
+pub fn has_instance(obj: &dyn Object, iid: u16) -> bool {
+    (0..).map_while(|i| obj.instance(i)).any(|i| i == iid)
+}
+
+/// The definition of resource `rid` of `obj`. [`Object::resource`] for a `dyn Object`,
+/// found through [`Object::resource_at`].
+#[inline(never)]
+pub fn resource(obj: &dyn Object, rid: u16) -> Option<ResourceDef> {
+    (0..)
+        .map_while(|i| obj.resource_at(i))
+        .find(|r| r.id == rid)
 }
 
 /// The application side of the object registry: the objects the engine does not own

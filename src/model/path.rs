@@ -95,13 +95,27 @@ impl Path {
     pub fn from_segments<'a>(segments: impl Iterator<Item = &'a [u8]>) -> Option<Path> {
         let mut p = Path::ROOT;
         for seg in segments {
-            if seg.is_empty() && p.len == 0 {
-                continue;
+            if seg.is_empty() {
+                if p.len == 0 {
+                    continue;
+                }
+                return None;
             }
             let index = p.len();
             let slot = p.ids.get_mut(index)?;
-            let v = crate::util::parse_u64(seg)?;
-            *slot = u16::try_from(v).ok().filter(|&v| v <= MAX_ID)?;
+            // Decimal digits only; the value is checked after each digit, so it stays small.
+            let mut v: u32 = 0;
+            for &c in seg {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    return None;
+                }
+                v = v * 10 + u32::from(d);
+                if v > u32::from(MAX_ID) {
+                    return None;
+                }
+            }
+            *slot = u16::try_from(v).ok()?;
             p.len += 1;
         }
         Some(p)
