@@ -17,7 +17,7 @@ set -euo pipefail
 # ---- budgets (bytes) -------------------------------------------------------------------
 TARGET=thumbv7em-none-eabihf
 FLASH_BUDGET=16384   # the foundation issue's target: not met yet (see FLASH_GATE)
-FLASH_GATE=20480     # CI fails above this: a ratchet at the measured size, lowered as code shrinks
+FLASH_GATE=20224     # CI fails above this: a ratchet at the measured size, lowered as code shrinks
 RAM_BUDGET=3072
 QEMU_MACHINE=mps2-an386
 CFLAGS_CPU=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)

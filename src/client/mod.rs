@@ -93,8 +93,12 @@ pub enum DropReason {
 }
 
 /// Something the application should know about.
+///
+/// `repr(u8)` fixes the layout: all-zero bytes are `ConnectionNeeded { server: 0 }`, which
+/// lets the client's event ring start zeroed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
+#[repr(u8)]
 pub enum Event {
     /// The server needs a connection: open one and call [`Client::connection_opened`].
     ConnectionNeeded { server: u8 },
@@ -183,7 +187,7 @@ impl Client {
         let p = slot.as_mut_ptr();
         // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
         // which makes every integer, bool and byte-array field (the de-duplication table
-        // included, see `Dedup`) a valid value; the other fields are then written through raw
+        // included, see `Dedup`) and the event ring (see `Event`) a valid value; the other fields are then written through raw
         // field pointers (no reference to uninitialised memory is formed).
         unsafe {
             p.write_bytes(0, 1);
@@ -193,7 +197,6 @@ impl Client {
             addr_of_mut!((*p).servers).write(Vec::new());
             addr_of_mut!((*p).next_mid).write(seed);
             addr_of_mut!((*p).control).write(None);
-            addr_of_mut!((*p).events).write([Event::ConnectionNeeded { server: 0 }; MAX_EVENTS]);
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
@@ -572,9 +575,9 @@ impl Client {
         let mut jitter = [0u8; 2];
         platform.random(&mut jitter);
         let jitter = u16::from_le_bytes(jitter);
-        let mid = self.mid();
-        let s = self.servers.get_mut(i)?;
-        s.reg.start(Exchange::new(kind, mid, token, jitter));
+        self.next_mid = self.next_mid.wrapping_add(1);
+        s.reg
+            .start(Exchange::new(kind, self.next_mid, token, jitter));
         self.send_request(i, now, platform)
     }
 
@@ -586,24 +589,25 @@ impl Client {
         }
     }
 
-    /// Encodes the request in flight of server `i` into `tx` and arms its timer.
+    /// Arms the timer of the request in flight of server `i` and encodes the request into
+    /// `tx` (a request that does not fit fails like a timeout, which ends the exchange).
     fn send_request(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
+        let s = self.servers.get_mut(i)?;
+        let ex = s.reg.exchange.as_mut()?;
+        ex.sent(now);
+        let ex = *ex;
         let req = RequestContext {
             endpoint: &self.endpoint,
             version: self.version,
             servers: &self.servers,
         };
-        let result = req.encode(i, &mut self.tx, platform.objects());
-        let s = self.servers.get_mut(i)?;
+        let result = match self.servers.get(i) {
+            Some(s) => req.encode(s, &ex, &mut self.tx, platform.objects()),
+            None => Err(coap::BuildError::NoSpace),
+        };
         match result {
-            Ok(len) => {
-                if let Some(ex) = s.reg.exchange.as_mut() {
-                    ex.sent(now);
-                }
-                Some(len)
-            }
+            Ok(len) => Some(len),
             Err(_) => {
-                // The request does not fit the message buffer: a failure like a timeout.
                 self.failed(i, now);
                 None
             }
@@ -716,75 +720,54 @@ struct RequestContext<'c> {
 }
 
 impl RequestContext<'_> {
-    /// Encodes the request in flight of server `i` into `buf`.
+    /// Encodes `ex`, the request in flight of server `s`, into `buf`.
     fn encode(
         &self,
-        i: usize,
+        s: &Server,
+        ex: &Exchange,
         buf: &mut [u8],
         objects: &mut dyn Objects,
     ) -> Result<usize, coap::BuildError> {
-        let s = self.servers.get(i).ok_or(coap::BuildError::NoSpace)?;
-        let ex = s.reg.exchange.as_ref().ok_or(coap::BuildError::NoSpace)?;
-        let code = if ex.kind == RequestKind::Deregister {
-            Code::DELETE
-        } else {
-            Code::POST
+        let register = ex.kind == RequestKind::Register;
+        let (code, flags) = match ex.kind {
+            RequestKind::Register => (
+                Code::POST,
+                UPDATE_LIFETIME | UPDATE_BINDING | UPDATE_OBJECTS,
+            ),
+            RequestKind::Update => (Code::POST, s.reg.sending()),
+            RequestKind::Deregister => (Code::DELETE, 0),
         };
         let mut b = MessageBuilder::new(buf, MsgType::Con, code, ex.message_id, &ex.token)?;
-        let flags = match ex.kind {
-            RequestKind::Register => {
-                b.option(opt::URI_PATH, b"rd")?;
-                UPDATE_LIFETIME | UPDATE_BINDING | UPDATE_OBJECTS
-            }
-            RequestKind::Update | RequestKind::Deregister => {
-                for seg in s.reg.location() {
-                    b.option(opt::URI_PATH, seg)?;
-                }
-                if ex.kind == RequestKind::Deregister {
-                    0
-                } else {
-                    s.reg.sending()
-                }
-            }
-        };
+        for seg in s.reg.path(register) {
+            b.option(opt::URI_PATH, seg)?;
+        }
         if flags & UPDATE_OBJECTS != 0 {
             b.option_uint(opt::CONTENT_FORMAT, u32::from(cf::LINK))?;
         }
-        self.queries(&mut b, s, ex.kind, flags)?;
-        if flags & UPDATE_OBJECTS != 0 {
-            self.object_links(b.payload_writer()?, objects)
-                .map_err(|_| coap::BuildError::NoSpace)?;
-        }
-        Ok(b.finish())
-    }
-
-    fn queries(
-        &self,
-        b: &mut MessageBuilder<'_>,
-        s: &Server,
-        kind: RequestKind,
-        flags: u8,
-    ) -> Result<(), coap::BuildError> {
-        if kind == RequestKind::Register {
-            query(b, b"ep=", self.endpoint.as_bytes())?;
+        if register {
+            query(&mut b, b"ep=", self.endpoint.as_bytes())?;
         }
         if flags & UPDATE_LIFETIME != 0 {
             let mut digits = [0u8; 20];
             let lt = crate::util::u64_to_dec(u64::from(s.lifetime_s), &mut digits);
-            query(b, b"lt=", lt)?;
+            query(&mut b, b"lt=", lt)?;
         }
-        if kind == RequestKind::Register {
+        if register {
             let v: &[u8] = if self.version == Version::V1_1 {
                 b"1.1"
             } else {
                 b"1.0"
             };
-            query(b, b"lwm2m=", v)?;
+            query(&mut b, b"lwm2m=", v)?;
         }
         if flags & UPDATE_BINDING != 0 {
-            query(b, b"b=", s.binding().as_bytes())?;
+            query(&mut b, b"b=", s.binding().as_bytes())?;
         }
-        Ok(())
+        if flags & UPDATE_OBJECTS != 0 {
+            self.object_links(b.payload_writer()?, objects)
+                .map_err(|_| coap::BuildError::NoSpace)?;
+        }
+        Ok(b.finish())
     }
 
     /// The CoRE link list of objects and instances (the Security object is never listed).

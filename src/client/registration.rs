@@ -153,10 +153,10 @@ impl Registration {
         self.sending
     }
 
-    /// The Location-Path values, in order.
-    pub fn location(&self) -> LocationIter<'_> {
+    /// The Uri-Path of a request: `rd` for Register, else the Location-Path values.
+    pub fn path(&self, register: bool) -> LocationIter<'_> {
         LocationIter {
-            rest: &self.location,
+            rest: if register { b"\x02rd" } else { &self.location },
         }
     }
 

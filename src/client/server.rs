@@ -61,20 +61,21 @@ pub struct Server {
 impl Server {
     /// A server account from its configuration, registered as instance `index`.
     pub fn new(cfg: &ServerConfig<'_>, index: u16) -> Result<Server, ConfigError> {
-        if !(cfg.uri.starts_with("coap://") && cfg.uri.len() > 7) {
+        let uri = cfg.uri;
+        if !(uri.starts_with("coap://") && uri.len() > 7 && uri.len() <= MAX_URI_LEN) {
             return Err(ConfigError::BadUri);
         }
-        let uri = String::try_from(cfg.uri).map_err(|_| ConfigError::BadUri)?;
         if cfg.short_id == 0 || cfg.short_id == u16::MAX {
             return Err(ConfigError::BadShortId);
         }
         if cfg.lifetime_s == 0 {
             return Err(ConfigError::BadLifetime);
         }
-        Ok(Server {
+        // The URI is copied in place (not built first and moved in with the account).
+        let mut server = Server {
             security_iid: index,
             server_iid: index,
-            uri,
+            uri: String::new(),
             short_id: cfg.short_id,
             lifetime_s: cfg.lifetime_s,
             default_pmin: 0,
@@ -83,7 +84,10 @@ impl Server {
             binding: 0,
             reg: Registration::new(),
             connected: false,
-        })
+        };
+        // Cannot fail: the length was checked above.
+        let _ = server.uri.push_str(uri);
+        Ok(server)
     }
 
     /// The Binding resource value.

@@ -73,16 +73,42 @@ impl Platform for Env<'_> {
 ///
 /// # Safety
 /// `s.ptr` must point to `s.len` readable bytes valid for `'a`.
+#[inline(always)]
 unsafe fn str_arg<'a>(s: tern_str_t) -> Result<&'a str, tern_status_t> {
+    // SAFETY: forwarded from the caller's contract.
+    let (ptr, len) = unsafe { str_checked(s) };
+    if ptr.is_null() {
+        return Err(if len == 0 {
+            TERN_STATUS_NULL_ARG
+        } else {
+            TERN_STATUS_INVALID_ARG
+        });
+    }
+    // SAFETY: `str_checked` returned a non-null pointer, so `len` valid UTF-8 bytes live at
+    // `ptr` for `'a` (the caller's contract).
+    Ok(unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr, len)) })
+}
+
+/// The checking half of `str_arg` (also used for the text values of read handlers), kept
+/// out of line; it returns a pair so that the result travels in registers: the string's
+/// pointer and length, or NULL and 0 (NULL argument) or NULL and 1 (not UTF-8).
+///
+/// # Safety
+/// As for `str_arg`.
+#[inline(never)]
+pub(super) unsafe fn str_checked(s: tern_str_t) -> (*const u8, usize) {
     if s.len == 0 {
-        return Ok("");
+        return ("".as_ptr(), 0);
     }
     if s.ptr.is_null() {
-        return Err(TERN_STATUS_NULL_ARG);
+        return (core::ptr::null(), 0);
     }
     // SAFETY: guaranteed by the caller.
     let bytes = unsafe { core::slice::from_raw_parts(s.ptr.cast::<u8>(), s.len) };
-    crate::util::utf8(bytes).ok_or(TERN_STATUS_INVALID_ARG)
+    match crate::util::utf8(bytes) {
+        Some(text) => (text.as_ptr(), text.len()),
+        None => (core::ptr::null(), 1),
+    }
 }
 
 /// A live client from a pointer, or the status to return.
@@ -163,25 +189,27 @@ unsafe fn init(
     }
     // SAFETY: checked for NULL; the caller guarantees validity.
     let (cfg, plat) = unsafe { (config.as_ref(), platform.as_ref()) };
-    let (cfg, plat) = (
-        cfg.ok_or(TERN_STATUS_NULL_ARG)?,
-        *plat.ok_or(TERN_STATUS_NULL_ARG)?,
-    );
-    if plat.open.is_none() || plat.send.is_none() || plat.random.is_none() {
+    let (Some(cfg), Some(plat)) = (cfg, plat) else {
         return Err(TERN_STATUS_NULL_ARG);
-    }
+    };
+    let (Some(_), Some(_), Some(random)) = (plat.open, plat.send, plat.random) else {
+        return Err(TERN_STATUS_NULL_ARG);
+    };
     if len < size_of::<tern_client_t>() {
         return Err(TERN_STATUS_NO_SPACE);
     }
     if misaligned(storage) {
         return Err(TERN_STATUS_INVALID_ARG);
     }
-    let servers = server_configs(cfg)?;
+    let mut list = [ServerConfig {
+        uri: "",
+        short_id: 0,
+        lifetime_s: 0,
+    }; MAX_SERVERS];
+    let servers = server_configs(cfg, &mut list)?;
     let mut seed = [0u8; 2];
-    if let Some(random) = plat.random {
-        // SAFETY: a valid two-byte buffer.
-        unsafe { random(plat.user, seed.as_mut_ptr(), seed.len()) };
-    }
+    // SAFETY: a valid two-byte buffer.
+    unsafe { random(plat.user, seed.as_mut_ptr(), seed.len()) };
     // SAFETY: the endpoint is copied by Client::new; the Device strings are borrowed for
     // the client's lifetime as documented.
     let info = unsafe {
@@ -201,51 +229,54 @@ unsafe fn init(
             _ => return Err(TERN_STATUS_INVALID_ARG),
         },
         update_margin_s: cfg.update_margin_s,
-        servers: &servers,
+        servers,
     };
     let slot = storage.cast::<tern_client_t>();
     // SAFETY: `storage` is non-null, aligned and at least size_of::<tern_client_t>() bytes.
     // Fields are written in place through raw pointers (the client is too large to build
     // on a firmware stack); the magic, written last, marks the client as usable.
     unsafe {
+        // Copied out before the first write, in case it lies in `storage`.
+        let plat = *plat;
         addr_of_mut!((*slot).magic).write(0);
-        let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
-        Client::init_in_place(core, &config, u16::from_le_bytes(seed))
-            .map_err(|_| TERN_STATUS_INVALID_ARG)?;
         addr_of_mut!((*slot).platform).write(plat);
         addr_of_mut!((*slot).device).write(Device::new(info));
         addr_of_mut!((*slot).objects).write(Vec::new());
         addr_of_mut!((*slot).connections).write([core::ptr::null_mut(); MAX_SERVERS]);
         addr_of_mut!((*slot).rx).write_bytes(0, 1);
+        let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
+        Client::init_in_place(core, &config, u16::from_le_bytes(seed))
+            .map_err(|_| TERN_STATUS_INVALID_ARG)?;
         addr_of_mut!((*slot).magic).write(MAGIC);
         *client = slot;
     }
     Ok(())
 }
 
-/// The servers of a C config, copied into engine form (URIs borrowed for the init call).
-fn server_configs(
-    cfg: &tern_config_t,
-) -> Result<Vec<ServerConfig<'_>, MAX_SERVERS>, tern_status_t> {
-    if cfg.server_count == 0 || cfg.server_count > MAX_SERVERS {
+/// The servers of a C config, copied into engine form in `out` (URIs borrowed for the init
+/// call); returns the filled part.
+fn server_configs<'a, 'c>(
+    cfg: &'c tern_config_t,
+    out: &'a mut [ServerConfig<'c>; MAX_SERVERS],
+) -> Result<&'a [ServerConfig<'c>], tern_status_t> {
+    let n = cfg.server_count;
+    if n == 0 || n > MAX_SERVERS {
         return Err(TERN_STATUS_INVALID_ARG);
     }
     if cfg.servers.is_null() {
         return Err(TERN_STATUS_NULL_ARG);
     }
     // SAFETY: non-null; the caller guarantees `server_count` entries.
-    let list = unsafe { core::slice::from_raw_parts(cfg.servers, cfg.server_count) };
-    let mut out = Vec::new();
-    for s in list {
-        let sc = ServerConfig {
+    let list = unsafe { core::slice::from_raw_parts(cfg.servers, n) };
+    for (sc, s) in out.iter_mut().zip(list) {
+        *sc = ServerConfig {
             // SAFETY: the caller guarantees the URI bytes; Client::new copies them.
             uri: unsafe { str_arg(s.uri)? },
             short_id: s.short_server_id,
             lifetime_s: s.lifetime_s,
         };
-        out.push(sc).map_err(|_| TERN_STATUS_NO_SPACE)?;
     }
-    Ok(out)
+    Ok(out.get(..n).unwrap_or(&[]))
 }
 
 /// Registers an application object with the instances it has now (`instance_ids`, may be

@@ -87,17 +87,9 @@ impl CObject {
 }
 
 fn empty_value() -> tern_value_t {
-    tern_value_t {
-        r#type: 0,
-        b: false,
-        link_object: 0,
-        link_instance: 0,
-        i: 0,
-        u: 0,
-        f: 0.0,
-        data: core::ptr::null(),
-        len: 0,
-    }
+    // SAFETY: every field of `tern_value_t` is an integer, a float, a bool or a raw pointer,
+    // for all of which all-zero bytes are a valid value (0, 0.0, false, NULL).
+    unsafe { core::mem::MaybeUninit::<tern_value_t>::zeroed().assume_init() }
 }
 
 /// Reads a C value as the engine's value of type `kind`; `None` when it does not match.
@@ -116,18 +108,25 @@ unsafe fn from_c<'a>(v: &'a tern_value_t, kind: ResourceType) -> Option<Value<'a
         ResourceType::Float => Value::Float(v.f),
         ResourceType::Boolean => Value::Boolean(v.b),
         ResourceType::ObjLnk => Value::ObjLnk(v.link_object, v.link_instance),
-        // The byte types: the bytes are checked once, then the UTF-8 of the two text types.
-        ResourceType::String | ResourceType::CoreLnk | ResourceType::Opaque => {
-            let bytes: &'a [u8] = match (v.data.is_null(), v.len) {
-                (_, 0) => &[],
-                (true, _) => return None,
-                // SAFETY: the handler promised `len` readable bytes at `data` for this call.
-                (false, n) => unsafe { core::slice::from_raw_parts(v.data, n) },
+        ResourceType::Opaque => Value::Opaque(match (v.data.is_null(), v.len) {
+            (_, 0) => &[],
+            (true, _) => return None,
+            // SAFETY: the handler promised `len` readable bytes at `data` for this call.
+            (false, n) => unsafe { core::slice::from_raw_parts(v.data, n) },
+        }),
+        ResourceType::String | ResourceType::CoreLnk => {
+            let s = tern_str_t {
+                ptr: v.data.cast(),
+                len: v.len,
             };
-            if matches!(kind, ResourceType::Opaque) {
-                return Some(Value::Opaque(bytes));
+            // SAFETY: the handler promised `len` readable bytes at `data` for this call.
+            let (ptr, len) = unsafe { super::client::str_checked(s) };
+            if ptr.is_null() {
+                return None;
             }
-            let text = crate::util::utf8(bytes)?;
+            // SAFETY: `str_checked` found `len` bytes of UTF-8 at `ptr`, valid for `'a`.
+            let text =
+                unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr, len)) };
             if matches!(kind, ResourceType::String) {
                 Value::String(text)
             } else {
@@ -176,12 +175,6 @@ impl Object for CObject {
         ))
     }
 
-    /// The table row of `rid`, found on the table itself (the rows were checked by `new`).
-    fn resource(&self, rid: u16) -> Option<ResourceDef> {
-        let index = self.resources.iter().position(|r| r.id == rid)?;
-        self.resource_at(index)
-    }
-
     fn instance(&self, index: usize) -> Option<u16> {
         self.instances.get(index).copied()
     }
@@ -199,11 +192,10 @@ impl Object for CObject {
             let mut ri = 0u16;
             // SAFETY: both out-pointers are valid locals; the handler is the C object's own.
             let status = unsafe { read(self.user, iid, rid, index, &mut ri, &mut v) };
-            match status {
-                TERN_STATUS_OK => {}
-                TERN_STATUS_NOT_FOUND if def.multiple => return Ok(()),
-                s => return Err(s.to_code()),
+            if status == TERN_STATUS_NOT_FOUND && def.multiple {
+                return Ok(());
             }
+            status.check()?;
             // SAFETY: the handler set `data`/`len` to bytes valid until we return.
             let value = unsafe { from_c(&v, def.kind) }.ok_or(Code::INTERNAL_SERVER_ERROR)?;
             out.value(def.multiple.then_some(ri), &value)?;
@@ -222,18 +214,12 @@ impl Object for CObject {
         let v = to_c(value);
         let ri = riid.map_or(-1, i32::from);
         // SAFETY: `v` and the bytes it borrows live across the call.
-        match unsafe { write(self.user, iid, rid, ri, &v) } {
-            TERN_STATUS_OK => Ok(()),
-            s => Err(s.to_code()),
-        }
+        unsafe { write(self.user, iid, rid, ri, &v) }.check()
     }
 
     fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code> {
         let execute = self.def.execute.ok_or(Code::METHOD_NOT_ALLOWED)?;
         // SAFETY: `args` lives across the call.
-        match unsafe { execute(self.user, iid, rid, args.as_ptr(), args.len()) } {
-            TERN_STATUS_OK => Ok(()),
-            s => Err(s.to_code()),
-        }
+        unsafe { execute(self.user, iid, rid, args.as_ptr(), args.len()) }.check()
     }
 }

@@ -34,15 +34,17 @@ pub enum tern_status_t {
 pub use tern_status_t::*;
 
 impl tern_status_t {
-    /// The CoAP code a handler's status becomes in a response.
-    pub(crate) fn to_code(self) -> Code {
-        match self {
-            TERN_STATUS_OK | TERN_STATUS_WOULD_BLOCK => Code::CHANGED,
+    /// A handler's status as a result: `Ok` for `TERN_STATUS_OK`, else the CoAP code it
+    /// becomes in a response.
+    pub(crate) fn check(self) -> Result<(), Code> {
+        Err(match self {
+            TERN_STATUS_OK => return Ok(()),
+            TERN_STATUS_WOULD_BLOCK => Code::CHANGED,
             TERN_STATUS_NOT_FOUND => Code::NOT_FOUND,
             TERN_STATUS_NOT_ALLOWED => Code::METHOD_NOT_ALLOWED,
             TERN_STATUS_INVALID_ARG => Code::BAD_REQUEST,
             _ => Code::INTERNAL_SERVER_ERROR,
-        }
+        })
     }
 }
 

@@ -53,14 +53,8 @@ pub fn encode(v: &Value<'_>, w: &mut Writer<'_>) -> Result<(), FormatError> {
 /// - None: `WrongType` (executable resources carry no value).
 pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatError> {
     match ty {
-        ResourceType::String | ResourceType::CoreLnk => {
-            let s = utf8(data)?;
-            Ok(if ty == ResourceType::CoreLnk {
-                Value::CoreLnk(s)
-            } else {
-                Value::String(s)
-            })
-        }
+        // Text values are the same in TLV: the bytes as they are.
+        ResourceType::String | ResourceType::CoreLnk => super::tlv::decode_value(data, ty),
         ResourceType::Integer | ResourceType::Time => {
             let i = decode_i64(data)?;
             Ok(if ty == ResourceType::Time {
@@ -87,10 +81,6 @@ pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatE
         }
         ResourceType::Opaque | ResourceType::None => Err(FormatError::WrongType),
     }
-}
-
-fn utf8(data: &[u8]) -> Result<&str, FormatError> {
-    crate::util::utf8(data).ok_or(FormatError::Malformed)
 }
 
 /// Splits an optional sign off `data` and checks that the rest is one or more digits.

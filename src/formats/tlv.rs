@@ -404,20 +404,18 @@ fn f64_from_f32_bits(b: u32) -> f64 {
     let sign = u64::from(b >> 31) << 63;
     let exp = (b >> 23) & 0xff;
     let mant = b & 0x7f_ffff;
-    let bits = match exp {
-        0 if mant == 0 => sign,
+    let (exp, mant) = match exp {
+        0 if mant == 0 => (0, 0),
         0 => {
             // Subnormal: mant * 2^-149, normalised around its highest set bit `p`.
             let p = 31 - mant.leading_zeros();
-            let frac = (mant ^ (1 << p)) << (23 - p);
-            sign | (u64::from(p + 874) << 52) | (u64::from(frac) << 29)
+            (p + 874, (mant ^ (1 << p)) << (23 - p))
         }
         // Infinity, or a NaN made quiet as the hardware conversion does.
-        0xff => {
-            sign | (0x7ff << 52) | (u64::from(if mant == 0 { 0 } else { mant | 0x40_0000 }) << 29)
-        }
-        _ => sign | (u64::from(exp + 1023 - 127) << 52) | (u64::from(mant) << 29),
+        0xff => (0x7ff, if mant == 0 { 0 } else { mant | 0x40_0000 }),
+        _ => (exp + 1023 - 127, mant),
     };
+    let bits = sign | (u64::from(exp) << 52) | (u64::from(mant) << 29);
     f64::from_bits(bits)
 }
 
