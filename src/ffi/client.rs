@@ -527,18 +527,25 @@ const STATUS_TEXT: &[u8] =
 invalid argument\0null argument\0ok\0would block\0";
 const STATUS_OFFSETS: [u8; 10] = [0, 15, 25, 35, 47, 57, 66, 83, 97, 100];
 
+/// The engine and the `Platform` it needs, borrowed from disjoint fields of a client (so
+/// that a caller may hold other fields, such as the receive buffer, at the same time).
+fn split<'a>(
+    core: &'a mut Client,
+    device: &'a mut Device<'static>,
+    objects: &'a mut [CObject],
+    platform: &'a tern_platform_t,
+) -> (&'a mut Client, Env<'a>) {
+    let view = ObjectsView { device, objects };
+    (core, Env { platform, view })
+}
+
 impl tern_client_t {
     fn env(&mut self) -> (&mut Client, Env<'_>) {
-        let view = ObjectsView {
-            device: &mut self.device,
-            objects: &mut self.objects,
-        };
-        (
+        split(
             &mut self.core,
-            Env {
-                platform: &self.platform,
-                view,
-            },
+            &mut self.device,
+            &mut self.objects,
+            &self.platform,
         )
     }
 
@@ -584,19 +591,12 @@ impl tern_client_t {
                 }
                 let n = len.min(self.rx.len());
                 let data = self.rx.get(..n).unwrap_or(&[]);
-                let (core, mut env) = {
-                    let view = ObjectsView {
-                        device: &mut self.device,
-                        objects: &mut self.objects,
-                    };
-                    (
-                        &mut self.core,
-                        Env {
-                            platform: &self.platform,
-                            view,
-                        },
-                    )
-                };
+                let (core, mut env) = split(
+                    &mut self.core,
+                    &mut self.device,
+                    &mut self.objects,
+                    &self.platform,
+                );
                 core.handle_datagram(server, data, now, &mut env);
                 self.flush(now);
             }
