@@ -85,39 +85,6 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// Copies the written bytes in `src` to start at `dest` (the ranges may overlap), like
-    /// `slice::copy_within` but checked: both ranges must lie inside what was written so far,
-    /// else nothing is copied and [`NoSpace`] is returned.
-    pub fn copy_within(
-        &mut self,
-        src: core::ops::Range<usize>,
-        dest: usize,
-    ) -> Result<(), NoSpace> {
-        let written = self.written_mut();
-        let count = src.end.checked_sub(src.start).ok_or(NoSpace)?;
-        let dest_end = dest.checked_add(count).ok_or(NoSpace)?;
-        if src.end > written.len() || dest_end > written.len() {
-            return Err(NoSpace);
-        }
-        // Byte by byte in the safe direction for overlap; no panic path is compiled in.
-        if dest <= src.start {
-            for i in 0..count {
-                let b = written.get(src.start + i).copied().unwrap_or(0);
-                if let Some(d) = written.get_mut(dest + i) {
-                    *d = b;
-                }
-            }
-        } else {
-            for i in (0..count).rev() {
-                let b = written.get(src.start + i).copied().unwrap_or(0);
-                if let Some(d) = written.get_mut(dest + i) {
-                    *d = b;
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Gives the underlying buffer back, with the number of bytes written.
     pub fn finish(self) -> (&'a mut [u8], usize) {
         (self.buf, self.pos)
@@ -149,17 +116,5 @@ mod tests {
         w.put_u8(b' ').unwrap();
         w.put_u64_dec(u64::MAX).unwrap();
         assert_eq!(w.written(), b"-9223372036854775808 0 18446744073709551615");
-    }
-
-    #[test]
-    fn copy_within_is_checked() {
-        let mut b = [0u8; 8];
-        let mut w = Writer::new(&mut b);
-        w.put(b"abcdef").unwrap();
-        assert_eq!(w.copy_within(3..6, 1), Ok(()));
-        assert_eq!(w.written(), b"adefef");
-        assert_eq!(w.copy_within(3..7, 0), Err(NoSpace));
-        assert_eq!(w.copy_within(0..3, 4), Err(NoSpace));
-        assert_eq!(w.written(), b"adefef");
     }
 }
