@@ -46,31 +46,28 @@ impl Dedup {
 
     /// True when the message was seen before and has not expired. Otherwise remembers it.
     pub fn seen(&mut self, server: u8, message_id: u16, confirmable: bool, now: u64) -> bool {
+        if self.contains(server, message_id, now) {
+            return true;
+        }
         let life = if confirmable {
             CON_LIFETIME_MS
         } else {
             NON_LIFETIME_MS
         };
-        let mut victim: Option<&mut Entry> = None;
+        // The entry closest to expiry: an expired or free one (expiry at most `now`) first.
+        let mut victim = &mut Entry::FREE;
         let mut victim_expiry = u64::MAX;
         for e in self.entries.iter_mut() {
-            // An expired slot counts as free: expiry 0, the first choice.
-            let expires = if e.expires > now { e.expires } else { 0 };
-            if expires != 0 && e.is(server, message_id) {
-                return true;
-            }
-            if expires < victim_expiry {
-                victim_expiry = expires;
-                victim = Some(e);
+            if e.expires < victim_expiry {
+                victim_expiry = e.expires;
+                victim = e;
             }
         }
-        if let Some(slot) = victim {
-            *slot = Entry {
-                server,
-                message_id,
-                expires: now.saturating_add(life),
-            };
-        }
+        *victim = Entry {
+            server,
+            message_id,
+            expires: now.saturating_add(life),
+        };
         false
     }
 

@@ -96,10 +96,10 @@ impl Exchange {
         self.deadline = now.saturating_add(SEPARATE_RESPONSE_MS);
     }
 
-    /// When the exchange next needs attention (`None` before the first transmission,
-    /// which is due at once).
-    pub fn deadline(&self) -> Option<u64> {
-        (!self.unsent()).then_some(self.deadline)
+    /// When the exchange next needs attention (0 before the first transmission, which is
+    /// due at once).
+    pub fn deadline(&self) -> u64 {
+        self.deadline
     }
 
     /// Checks the timer at `now`.
@@ -127,12 +127,13 @@ mod tests {
     fn backoff_doubles_and_gives_up_after_max_retransmit() {
         let mut e = Exchange::new(RequestKind::Register, 7, [1; 8], 0);
         assert!(e.unsent());
+        assert_eq!(e.deadline(), 0, "due at once");
         assert_eq!(e.check(0), Timer::Wait);
         let mut now = 0;
         let mut gaps = std::vec::Vec::new();
         e.sent(now);
         loop {
-            let d = e.deadline().unwrap();
+            let d = e.deadline();
             assert_eq!(e.check(d - 1), Timer::Wait);
             gaps.push(d - now);
             now = d;
@@ -151,7 +152,7 @@ mod tests {
         for j in [0u16, 1, 999, 1000, 65535] {
             let mut e = Exchange::new(RequestKind::Update, 1, [0; 8], j);
             e.sent(0);
-            let d = e.deadline().unwrap();
+            let d = e.deadline();
             assert!((2000..3000).contains(&d), "{d}");
         }
     }

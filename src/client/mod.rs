@@ -24,7 +24,7 @@ use crate::model::{Object, Objects, Path};
 
 use dedup::Dedup;
 use exchange::{Exchange, RequestKind, Timer, TOKEN_LEN};
-use registration::{Outcome, UPDATE_BINDING, UPDATE_LIFETIME, UPDATE_OBJECTS};
+use registration::{UPDATE_BINDING, UPDATE_LIFETIME, UPDATE_OBJECTS};
 pub use server::{ConfigError as ServerConfigError, Server, ServerConfig, ServerObject};
 
 /// The LwM2M version the client registers with.
@@ -184,6 +184,9 @@ impl Client {
         if config.servers.is_empty() || config.servers.len() > MAX_SERVERS {
             return Err(ConfigError::ServerCount);
         }
+        for s in config.servers {
+            s.check().map_err(ConfigError::Server)?;
+        }
         let p = slot.as_mut_ptr();
         // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
         // which makes every integer, bool and byte-array field (the de-duplication table
@@ -204,8 +207,7 @@ impl Client {
         let _ = client.endpoint.push_str(endpoint);
         for (i, s) in config.servers.iter().enumerate() {
             // `i` is below MAX_SERVERS (checked above): the index fits and the push succeeds.
-            let server = Server::new(s, i as u16).map_err(ConfigError::Server)?;
-            let _ = client.servers.push(server);
+            let _ = client.servers.push(Server::new(s, i as u16));
             client.push_event(Event::ConnectionNeeded { server: i as u8 });
         }
         Ok(client)
@@ -313,17 +315,19 @@ impl Client {
         if self.reply.unsent || self.control.is_some() {
             return Some(0);
         }
-        let mut next: Option<u64> = None;
+        let mut next = u64::MAX;
+        let mut any = false;
         for s in self.servers.iter().filter(|s| s.connected) {
             let d = match &s.reg.exchange {
-                Some(e) => Some(e.deadline().unwrap_or(0)),
+                Some(e) => Some(e.deadline()),
                 None => s.reg.deadline(),
             };
             if let Some(d) = d {
-                next = Some(next.map_or(d, |n| n.min(d)));
+                next = next.min(d);
+                any = true;
             }
         }
-        next
+        any.then_some(next)
     }
 
     /// Handles one datagram that arrived on `server`'s connection.
@@ -452,31 +456,24 @@ impl Client {
             return Err(DropReason::Unmatched);
         };
         let lifetime = s.lifetime_s;
-        let o = s.reg.on_response(msg, now, lifetime, margin);
+        let o = s.reg.on_response(server, msg, now, lifetime, margin);
         if con {
             self.dedup.seen(server, mid, true, now);
             self.control_message(server, MsgType::Ack, mid);
         }
-        self.outcome(server, o);
+        self.outcome(o);
         Ok(())
     }
 
-    fn outcome(&mut self, server: u8, o: Option<Outcome>) {
-        let Some(o) = o else {
-            return;
-        };
-        let e = match o {
-            Outcome::Registered => Event::Registered { server },
-            Outcome::Rejected(code) => Event::RegistrationRejected { server, code },
-            Outcome::RetryIn(delay_ms) => Event::RegistrationRetry { server, delay_ms },
-            Outcome::Updated => Event::Updated { server },
-            Outcome::UpdateFailed => Event::UpdateFailed { server },
-            Outcome::Deregistered => {
-                self.push_event(Event::Deregistered { server });
-                Event::ConnectionDone { server }
+    /// Queues what a response or a failure did to a registration; a finished
+    /// De-register also releases the connection.
+    fn outcome(&mut self, o: Option<Event>) {
+        if let Some(e) = o {
+            self.push_event(e);
+            if let Event::Deregistered { server } = e {
+                self.push_event(Event::ConnectionDone { server });
             }
-        };
-        self.push_event(e);
+        }
     }
 
     fn request(
@@ -584,28 +581,21 @@ impl Client {
     /// The request in flight of server `i` failed.
     fn failed(&mut self, i: usize, now: u64) {
         if let Some(s) = self.servers.get_mut(i) {
-            let o = s.reg.on_failure(now);
-            self.outcome(slot_of(i), o);
+            let o = s.reg.on_failure(slot_of(i), now);
+            self.outcome(o);
         }
     }
 
     /// Arms the timer of the request in flight of server `i` and encodes the request into
     /// `tx` (a request that does not fit fails like a timeout, which ends the exchange).
     fn send_request(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
-        let s = self.servers.get_mut(i)?;
-        let ex = s.reg.exchange.as_mut()?;
-        ex.sent(now);
-        let ex = *ex;
+        self.servers.get_mut(i)?.reg.exchange.as_mut()?.sent(now);
         let req = RequestContext {
             endpoint: &self.endpoint,
             version: self.version,
             servers: &self.servers,
         };
-        let result = match self.servers.get(i) {
-            Some(s) => req.encode(s, &ex, &mut self.tx, platform.objects()),
-            None => Err(coap::BuildError::NoSpace),
-        };
-        match result {
+        match req.encode(i, &mut self.tx, platform.objects()) {
             Ok(len) => Some(len),
             Err(_) => {
                 self.failed(i, now);
@@ -720,14 +710,15 @@ struct RequestContext<'c> {
 }
 
 impl RequestContext<'_> {
-    /// Encodes `ex`, the request in flight of server `s`, into `buf`.
+    /// Encodes the request in flight of server `i` into `buf`.
     fn encode(
         &self,
-        s: &Server,
-        ex: &Exchange,
+        i: usize,
         buf: &mut [u8],
         objects: &mut dyn Objects,
     ) -> Result<usize, coap::BuildError> {
+        let s = self.servers.get(i).ok_or(coap::BuildError::NoSpace)?;
+        let ex = s.reg.exchange.as_ref().ok_or(coap::BuildError::NoSpace)?;
         let register = ex.kind == RequestKind::Register;
         let (code, flags) = match ex.kind {
             RequestKind::Register => (
@@ -776,13 +767,11 @@ impl RequestContext<'_> {
         w: &mut crate::buf::Writer<'_>,
         objects: &mut dyn Objects,
     ) -> Result<(), crate::formats::FormatError> {
-        let mut links = LinkWriter::new(w);
         if self.version == Version::V1_1 {
-            links.link(&Path::ROOT)?;
-            // Fixed text: `rt="oma.lwm2m"` needs no escaping and `ct` is `cf::TLV`.
-            links.attr_raw("rt", b"\"oma.lwm2m\"")?;
-            links.attr_raw("ct", CT_TLV)?;
+            // Fixed text, with the comma of the server links that always follow.
+            w.put(ROOT_LINK)?;
         }
+        let mut links = LinkWriter::new(w);
         for s in self.servers {
             links.link(&Path::instance(1, s.server_iid))?;
         }
@@ -795,8 +784,9 @@ impl RequestContext<'_> {
     }
 }
 
-/// `cf::TLV` in decimal, for the root link's `ct` attribute.
-const CT_TLV: &[u8] = b"11542";
+/// The root link of a 1.1 Register (`ct` is `cf::TLV`), and the comma before the server
+/// links (there is at least one server).
+const ROOT_LINK: &[u8] = b"</>;rt=\"oma.lwm2m\";ct=11542,";
 
 /// `</oid>;ver=x.y` when the version is not 1.0 or there is no instance, then `</oid/iid>`.
 fn object_links(
@@ -847,12 +837,19 @@ mod tests {
     }
 
     #[test]
-    fn root_link_content_format_is_tlv() {
+    fn root_link_is_what_the_link_writer_writes() {
         let mut digits = [0u8; 20];
-        assert_eq!(
-            crate::util::u64_to_dec(u64::from(cf::TLV), &mut digits),
-            CT_TLV
-        );
+        let ct = crate::util::u64_to_dec(u64::from(cf::TLV), &mut digits);
+        let mut buf = [0u8; 64];
+        let mut w = crate::buf::Writer::new(&mut buf);
+        let mut links = LinkWriter::new(&mut w);
+        links.link(&Path::ROOT).unwrap();
+        links.attr_raw("rt", b"\"oma.lwm2m\"").unwrap();
+        links.attr_raw("ct", ct).unwrap();
+        links.link(&Path::instance(1, 0)).unwrap();
+        let mut expected = ROOT_LINK.to_vec();
+        expected.extend_from_slice(b"</1/0>");
+        assert_eq!(w.written(), &expected[..]);
     }
 
     #[test]

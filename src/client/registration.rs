@@ -6,6 +6,7 @@ use crate::coap::{opt, Code, Message};
 use crate::config::MAX_LOCATION_LEN;
 
 use super::exchange::{Exchange, RequestKind};
+use super::Event;
 
 /// Update flag: send the lifetime (`lt=`).
 pub const UPDATE_LIFETIME: u8 = 1;
@@ -37,24 +38,6 @@ pub enum Phase {
     Deregistered,
     /// The server refused the registration with a 4.xx: not retried until restarted.
     Rejected,
-}
-
-/// What a response or a timeout did to the registration, for the client's event queue.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(any(test, feature = "std"), derive(Debug))]
-pub enum Outcome {
-    /// Register succeeded.
-    Registered,
-    /// Register was refused (4.xx): the code.
-    Rejected(Code),
-    /// Register failed (timeout, 5.xx, reset): retried after the delay in ms.
-    RetryIn(u32),
-    /// Update succeeded.
-    Updated,
-    /// Update failed: the client registers again.
-    UpdateFailed,
-    /// De-register finished (answered or not).
-    Deregistered,
 }
 
 /// Registration state of one server.
@@ -160,14 +143,16 @@ impl Registration {
         }
     }
 
-    /// Handles the response to the request in flight.
+    /// Handles the response to the request in flight; returns the event for the client's
+    /// queue (`server` is this registration's slot).
     pub fn on_response(
         &mut self,
+        server: u8,
         msg: &Message<'_>,
         now: u64,
         lifetime_s: u32,
         margin_s: u32,
-    ) -> Option<Outcome> {
+    ) -> Option<Event> {
         let kind = self.exchange.take()?.kind;
         let code = msg.code();
         let ok = match kind {
@@ -176,32 +161,33 @@ impl Registration {
             RequestKind::Deregister => true,
         };
         if ok {
-            return Some(self.succeeded(kind, now, lifetime_s, margin_s));
+            return Some(self.succeeded(server, kind, now, lifetime_s, margin_s));
         }
         Some(match (kind, code.class()) {
             (RequestKind::Register, 4) => {
                 self.phase = Phase::Rejected;
-                Outcome::Rejected(code)
+                Event::RegistrationRejected { server, code }
             }
-            _ => self.failed(kind, now),
+            _ => self.failed(server, kind, now),
         })
     }
 
     /// The request in flight got no answer (retransmissions exhausted) or a Reset.
-    pub fn on_failure(&mut self, now: u64) -> Option<Outcome> {
+    pub fn on_failure(&mut self, server: u8, now: u64) -> Option<Event> {
         let kind = self.exchange.take()?.kind;
-        Some(self.failed(kind, now))
+        Some(self.failed(server, kind, now))
     }
 
     fn succeeded(
         &mut self,
+        server: u8,
         kind: RequestKind,
         now: u64,
         lifetime_s: u32,
         margin_s: u32,
-    ) -> Outcome {
+    ) -> Event {
         match kind {
-            RequestKind::Deregister => return self.finish_deregister(),
+            RequestKind::Deregister => return self.finish_deregister(server),
             RequestKind::Register => {
                 self.attempts = 0;
                 self.pending = 0;
@@ -219,20 +205,20 @@ impl Registration {
             update_at: now.saturating_add(wait_ms),
         };
         if kind == RequestKind::Register {
-            Outcome::Registered
+            Event::Registered { server }
         } else {
-            Outcome::Updated
+            Event::Updated { server }
         }
     }
 
-    fn failed(&mut self, kind: RequestKind, now: u64) -> Outcome {
+    fn failed(&mut self, server: u8, kind: RequestKind, now: u64) -> Event {
         self.sending = 0;
         match kind {
-            RequestKind::Deregister => self.finish_deregister(),
+            RequestKind::Deregister => self.finish_deregister(server),
             RequestKind::Update => {
                 // The server may have lost us: register again at once.
                 self.phase = Phase::Unregistered { at: now };
-                Outcome::UpdateFailed
+                Event::UpdateFailed { server }
             }
             RequestKind::Register => {
                 let delay = backoff_ms(self.attempts);
@@ -245,15 +231,18 @@ impl Registration {
                     }
                 };
                 // At most MAX_BACKOFF_MS: fits a u32.
-                Outcome::RetryIn(delay as u32)
+                Event::RegistrationRetry {
+                    server,
+                    delay_ms: delay as u32,
+                }
             }
         }
     }
 
-    fn finish_deregister(&mut self) -> Outcome {
+    fn finish_deregister(&mut self, server: u8) -> Event {
         self.phase = Phase::Deregistered;
         self.location.clear();
-        Outcome::Deregistered
+        Event::Deregistered { server }
     }
 
     /// Keeps the Location-Path options of a 2.01; false when they do not fit.

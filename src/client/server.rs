@@ -58,20 +58,27 @@ pub struct Server {
     pub connected: bool,
 }
 
-impl Server {
-    /// A server account from its configuration, registered as instance `index`.
-    pub fn new(cfg: &ServerConfig<'_>, index: u16) -> Result<Server, ConfigError> {
-        let uri = cfg.uri;
+impl ServerConfig<'_> {
+    /// Checks the settings.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let uri = self.uri;
         if !(uri.starts_with("coap://") && uri.len() > 7 && uri.len() <= MAX_URI_LEN) {
             return Err(ConfigError::BadUri);
         }
-        if cfg.short_id == 0 || cfg.short_id == u16::MAX {
+        if self.short_id == 0 || self.short_id == u16::MAX {
             return Err(ConfigError::BadShortId);
         }
-        if cfg.lifetime_s == 0 {
+        if self.lifetime_s == 0 {
             return Err(ConfigError::BadLifetime);
         }
-        // The URI is copied in place (not built first and moved in with the account).
+        Ok(())
+    }
+}
+
+impl Server {
+    /// A server account from a configuration that passed [`ServerConfig::check`],
+    /// registered as instance `index`.
+    pub(crate) fn new(cfg: &ServerConfig<'_>, index: u16) -> Server {
         let mut server = Server {
             security_iid: index,
             server_iid: index,
@@ -85,9 +92,9 @@ impl Server {
             reg: Registration::new(),
             connected: false,
         };
-        // Cannot fail: the length was checked above.
-        let _ = server.uri.push_str(uri);
-        Ok(server)
+        // Cannot fail: `check` limits the length.
+        let _ = server.uri.push_str(cfg.uri);
+        server
     }
 
     /// The Binding resource value.
