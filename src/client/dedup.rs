@@ -54,8 +54,10 @@ impl Dedup {
         } else {
             NON_LIFETIME_MS
         };
-        // The entry closest to expiry: an expired or free one (expiry at most `now`) first.
-        let mut victim = &mut Entry::FREE;
+        // The entry closest to expiry: an expired or free one (expiry at most `now`) first
+        // (none when every entry expires at the end of time: then nothing is remembered).
+        let mut spare = Entry::FREE;
+        let mut victim = &mut spare;
         let mut victim_expiry = u64::MAX;
         for e in self.entries.iter_mut() {
             if e.expires < victim_expiry {
