@@ -567,11 +567,11 @@ impl Client {
         }
         let s = self.servers.get_mut(i)?;
         let kind = s.reg.due(now)?;
-        let mut token = [0u8; TOKEN_LEN];
-        platform.random(&mut token);
-        let mut jitter = [0u8; 2];
-        platform.random(&mut jitter);
-        let jitter = u16::from_le_bytes(jitter);
+        // The token, then two bytes of retransmission jitter.
+        let mut random = [0u8; TOKEN_LEN + 2];
+        platform.random(&mut random);
+        let [token @ .., j0, j1] = random;
+        let jitter = u16::from_le_bytes([j0, j1]);
         self.next_mid = self.next_mid.wrapping_add(1);
         s.reg
             .start(Exchange::new(kind, self.next_mid, token, jitter));

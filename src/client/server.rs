@@ -156,10 +156,12 @@ impl Object for ServerObject<'_> {
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
         let s = self.get(iid)?;
         let v = match rid {
-            0 => Value::Integer(i64::from(s.short_id)),
-            1 => Value::Integer(i64::from(s.lifetime_s)),
-            2 => Value::Integer(i64::from(s.default_pmin)),
-            3 => Value::Integer(i64::from(s.default_pmax)),
+            0..=3 => Value::Integer(i64::from(match rid {
+                0 => u32::from(s.short_id),
+                1 => s.lifetime_s,
+                2 => s.default_pmin,
+                _ => s.default_pmax,
+            })),
             6 => Value::Boolean(s.storing),
             7 => Value::String(s.binding()),
             8 => return Err(Code::METHOD_NOT_ALLOWED),
