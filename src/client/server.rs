@@ -125,9 +125,9 @@ pub struct ServerObject<'s> {
 
 impl ServerObject<'_> {
     fn get(&mut self, iid: u16) -> Result<&mut Server, Code> {
+        // Instance ids are positions (see `Server::new`).
         self.servers
-            .iter_mut()
-            .find(|s| s.server_iid == iid)
+            .get_mut(usize::from(iid))
             .ok_or(Code::NOT_FOUND)
     }
 }
