@@ -259,7 +259,7 @@ fn write(req: &Message<'_>, path: &Path, obj: &mut dyn Object) -> Result<Code, C
         } else {
             opaque::decode(data, d.kind)
         };
-        obj.write(iid, d.id, None, &v.map_err(format_code)?)?;
+        store(obj, iid, d.id, None, &v, true)?;
     } else {
         return Err(Code::UNSUPPORTED_CONTENT_FORMAT);
     }
@@ -280,7 +280,10 @@ fn write_tlv(data: &[u8], iid: u16, rid: Option<u16>, obj: &mut dyn Object) -> R
     tlv::validate(data, 2).map_err(format_code)?;
     for pass in [false, true] {
         for item in TlvIter::new(data) {
-            let t = item.map_err(format_code)?;
+            // Checked by `validate`: no error here (it would be Malformed, 4.00).
+            let Ok(t) = item else {
+                return Err(Code::BAD_REQUEST);
+            };
             if rid.is_some_and(|r| r != t.id) {
                 return Err(Code::BAD_REQUEST);
             }
@@ -302,23 +305,39 @@ fn write_tlv_resource(
 ) -> Result<(), Code> {
     match (t.kind, def.multiple) {
         (TlvKind::Resource, false) => {
-            let v = tlv::decode_value(t.value, def.kind).map_err(format_code)?;
-            if apply {
-                obj.write(iid, def.id, None, &v)?;
-            }
+            let v = tlv::decode_value(t.value, def.kind);
+            store(obj, iid, def.id, None, &v, apply)?;
         }
         (TlvKind::MultipleResource, true) => {
             for inner in TlvIter::new(t.value) {
-                let ri = inner.map_err(format_code)?;
-                let v = tlv::decode_value(ri.value, def.kind).map_err(format_code)?;
-                if apply {
-                    obj.write(iid, def.id, Some(ri.id), &v)?;
-                }
+                let Ok(ri) = inner else {
+                    return Err(Code::BAD_REQUEST);
+                };
+                let v = tlv::decode_value(ri.value, def.kind);
+                store(obj, iid, def.id, Some(ri.id), &v, apply)?;
             }
         }
         _ => return Err(Code::BAD_REQUEST),
     }
     Ok(())
+}
+
+/// Stores a decoded value when `apply` is set; a decoding failure gives its code either way.
+/// One shared copy (`inline(never)`), taking the result by reference: no copies of it.
+#[inline(never)]
+fn store(
+    obj: &mut dyn Object,
+    iid: u16,
+    rid: u16,
+    riid: Option<u16>,
+    v: &Result<Value<'_>, FormatError>,
+    apply: bool,
+) -> Result<(), Code> {
+    match v {
+        Ok(v) if apply => obj.write(iid, rid, riid, v),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format_code(*e)),
+    }
 }
 
 /// Counts the values of a resource (for `dim`).
