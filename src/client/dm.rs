@@ -65,7 +65,7 @@ fn read(
         .payload_writer()
         .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     match (format, def) {
-        (cf::TLV, _) => read_tlv(path, obj, w)?,
+        (cf::TLV, _) => read_tlv(path, def, obj, w)?,
         (_, Some(d)) => read_single(path, d.id, format, obj, w)?,
         _ => return Err(Code::NOT_ACCEPTABLE),
     }
@@ -158,11 +158,16 @@ impl ValueSink for TlvSink<'_, '_, '_> {
     }
 }
 
-fn read_tlv(path: &Path, obj: &mut dyn Object, w: &mut Writer<'_>) -> Result<(), Code> {
+/// `def` is the resource the path names (found by `target`), if it names one.
+fn read_tlv(
+    path: &Path,
+    def: Option<ResourceDef>,
+    obj: &mut dyn Object,
+    w: &mut Writer<'_>,
+) -> Result<(), Code> {
     let mut enc = TlvEncoder::new(w);
-    match (path.instance_id(), path.resource_id()) {
-        (Some(iid), Some(rid)) => {
-            let def = object::resource(obj, rid).ok_or(Code::NOT_FOUND)?;
+    match (path.instance_id(), def) {
+        (Some(iid), Some(def)) => {
             let n = tlv_resource(&mut enc, obj, iid, def, path.resource_instance_id())?;
             if n == 0 {
                 return Err(Code::NOT_FOUND);
