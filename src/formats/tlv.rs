@@ -78,19 +78,21 @@ fn header(kind: TlvKind, id: u16, len: usize, out: &mut [u8; 6]) -> Result<usize
         ((usize::BITS - len.leading_zeros()).div_ceil(8) as usize, 0)
     };
     let t = ((kind as u8) << 6) | (u8::from(wide) << 5) | ((len_len as u8) << 3) | short;
-    // Type byte, id (1 or 2 bytes), length (0 to 3 bytes), each big-endian.
-    let mut n = 0;
-    for (v, bytes) in [
-        (u32::from(t), 1),
-        (u32::from(id), 1 + usize::from(wide)),
-        (len as u32, len_len),
-    ] {
-        for i in (0..bytes).rev() {
-            if let Some(slot) = out.get_mut(n) {
-                *slot = (v >> (8 * i)) as u8;
-            }
-            n += 1;
+    // Type byte, id (1 or 2 bytes), length (0 to 3 bytes), each big-endian: the bytes of
+    // `id` from byte 1 (or 0) down, then those of `len` from byte `len_len - 1` down.
+    let mut n = 1;
+    let bytes = (0..=usize::from(wide))
+        .rev()
+        .map(|i| (u32::from(id) >> (8 * i)) as u8)
+        .chain((0..len_len).rev().map(|i| (len >> (8 * i)) as u8));
+    for b in bytes {
+        if let Some(slot) = out.get_mut(n) {
+            *slot = b;
         }
+        n += 1;
+    }
+    if let Some(slot) = out.first_mut() {
+        *slot = t;
     }
     Ok(n)
 }
@@ -591,6 +593,32 @@ mod tests {
                 f64::from(f32::from_bits(x)).to_bits(),
                 "{x:08x}"
             );
+        }
+    }
+
+    #[test]
+    fn int_len_is_the_fewest_bytes() {
+        for shift in 0..64 {
+            for delta in [-1i64, 0, 1] {
+                let x = (1i64 << shift).wrapping_add(delta);
+                for v in [x, x.wrapping_neg(), !x] {
+                    let fits = |n: u32| {
+                        let unused = 64 - 8 * n;
+                        (
+                            ((v << unused) >> unused) == v,
+                            ((v as u64) << unused) >> unused == v as u64,
+                        )
+                    };
+                    let want = |signed: bool| {
+                        [1, 2, 4, 8]
+                            .into_iter()
+                            .find(|&n| if signed { fits(n).0 } else { fits(n).1 })
+                            .unwrap()
+                    };
+                    assert_eq!(int_len(v as u64, true), want(true) as usize, "{v}");
+                    assert_eq!(int_len(v as u64, false), want(false) as usize, "{v}");
+                }
+            }
         }
     }
 
