@@ -37,21 +37,6 @@ pub fn u64_to_dec(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
     tmp.get(start..).unwrap_or(&[])
 }
 
-/// Parses an unsigned decimal number; no sign, no spaces, no overflow.
-pub fn parse_u64(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in s {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(v)
-}
-
 /// `bytes` as a `str` when it is valid UTF-8 (RFC 3629: no overlong forms, no surrogates,
 /// nothing above U+10FFFF). A compact validator: `core::str::from_utf8` is several times
 /// larger on a Cortex-M.
@@ -150,14 +135,5 @@ mod tests {
             let raw: std::vec::Vec<u8> = (0..len).map(|i| (x >> (8 * i)) as u8).collect();
             assert_eq!(utf8(&raw), core::str::from_utf8(&raw).ok(), "{raw:02x?}");
         }
-    }
-
-    #[test]
-    fn parse_edges() {
-        assert_eq!(parse_u64(b"0"), Some(0));
-        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_u64(b"18446744073709551616"), None);
-        assert_eq!(parse_u64(b""), None);
-        assert_eq!(parse_u64(b"1a"), None);
     }
 }

@@ -65,7 +65,7 @@ fn read(
         .payload_writer()
         .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     match (format, def) {
-        (cf::TLV, _) => read_tlv(path, obj, w)?,
+        (cf::TLV, _) => read_tlv(path, def, obj, w)?,
         (_, Some(d)) => read_single(path, d.id, format, obj, w)?,
         _ => return Err(Code::NOT_ACCEPTABLE),
     }
@@ -158,11 +158,16 @@ impl ValueSink for TlvSink<'_, '_, '_> {
     }
 }
 
-fn read_tlv(path: &Path, obj: &mut dyn Object, w: &mut Writer<'_>) -> Result<(), Code> {
+/// `def` is the resource the path names (found by `target`), if it names one.
+fn read_tlv(
+    path: &Path,
+    def: Option<ResourceDef>,
+    obj: &mut dyn Object,
+    w: &mut Writer<'_>,
+) -> Result<(), Code> {
     let mut enc = TlvEncoder::new(w);
-    match (path.instance_id(), path.resource_id()) {
-        (Some(iid), Some(rid)) => {
-            let def = object::resource(obj, rid).ok_or(Code::NOT_FOUND)?;
+    match (path.instance_id(), def) {
+        (Some(iid), Some(def)) => {
             let n = tlv_resource(&mut enc, obj, iid, def, path.resource_instance_id())?;
             if n == 0 {
                 return Err(Code::NOT_FOUND);
@@ -259,7 +264,7 @@ fn write(req: &Message<'_>, path: &Path, obj: &mut dyn Object) -> Result<Code, C
         } else {
             opaque::decode(data, d.kind)
         };
-        obj.write(iid, d.id, None, &v.map_err(format_code)?)?;
+        store(obj, iid, d.id, None, &v, true)?;
     } else {
         return Err(Code::UNSUPPORTED_CONTENT_FORMAT);
     }
@@ -280,7 +285,10 @@ fn write_tlv(data: &[u8], iid: u16, rid: Option<u16>, obj: &mut dyn Object) -> R
     tlv::validate(data, 2).map_err(format_code)?;
     for pass in [false, true] {
         for item in TlvIter::new(data) {
-            let t = item.map_err(format_code)?;
+            // Checked by `validate`: no error here (it would be Malformed, 4.00).
+            let Ok(t) = item else {
+                return Err(Code::BAD_REQUEST);
+            };
             if rid.is_some_and(|r| r != t.id) {
                 return Err(Code::BAD_REQUEST);
             }
@@ -302,23 +310,39 @@ fn write_tlv_resource(
 ) -> Result<(), Code> {
     match (t.kind, def.multiple) {
         (TlvKind::Resource, false) => {
-            let v = tlv::decode_value(t.value, def.kind).map_err(format_code)?;
-            if apply {
-                obj.write(iid, def.id, None, &v)?;
-            }
+            let v = tlv::decode_value(t.value, def.kind);
+            store(obj, iid, def.id, None, &v, apply)?;
         }
         (TlvKind::MultipleResource, true) => {
             for inner in TlvIter::new(t.value) {
-                let ri = inner.map_err(format_code)?;
-                let v = tlv::decode_value(ri.value, def.kind).map_err(format_code)?;
-                if apply {
-                    obj.write(iid, def.id, Some(ri.id), &v)?;
-                }
+                let Ok(ri) = inner else {
+                    return Err(Code::BAD_REQUEST);
+                };
+                let v = tlv::decode_value(ri.value, def.kind);
+                store(obj, iid, def.id, Some(ri.id), &v, apply)?;
             }
         }
         _ => return Err(Code::BAD_REQUEST),
     }
     Ok(())
+}
+
+/// Stores a decoded value when `apply` is set; a decoding failure gives its code either way.
+/// One shared copy (`inline(never)`), taking the result by reference: no copies of it.
+#[inline(never)]
+fn store(
+    obj: &mut dyn Object,
+    iid: u16,
+    rid: u16,
+    riid: Option<u16>,
+    v: &Result<Value<'_>, FormatError>,
+    apply: bool,
+) -> Result<(), Code> {
+    match v {
+        Ok(v) if apply => obj.write(iid, rid, riid, v),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format_code(*e)),
+    }
 }
 
 /// Counts the values of a resource (for `dim`).

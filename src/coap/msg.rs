@@ -108,6 +108,7 @@ fn next_option(buf: &[u8], prev: u16) -> Result<Option<(CoapOption<'_>, &[u8])>,
 }
 
 /// Decodes a delta or length nibble and its extension bytes.
+#[inline(always)]
 fn extended(nibble: u8, rest: &[u8]) -> Result<(u32, &[u8]), ParseError> {
     match nibble {
         0..=12 => Ok((u32::from(nibble), rest)),

@@ -52,23 +52,17 @@ pub fn encode(v: &Value<'_>, w: &mut Writer<'_>) -> Result<(), FormatError> {
 ///   value; opaque resources are written with content format 42 (see `super::opaque`).
 /// - None: `WrongType` (executable resources carry no value).
 pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatError> {
-    match ty {
+    Ok(match ty {
         // Text values are the same in TLV: the bytes as they are.
-        ResourceType::String | ResourceType::CoreLnk => super::tlv::decode_value(data, ty),
-        ResourceType::Integer | ResourceType::Time => {
-            let i = decode_i64(data)?;
-            Ok(if ty == ResourceType::Time {
-                Value::Time(i)
-            } else {
-                Value::Integer(i)
-            })
+        ResourceType::String | ResourceType::CoreLnk => super::tlv::decode_value(data, ty)?,
+        ResourceType::Integer | ResourceType::Time | ResourceType::Unsigned => {
+            decode_int(data, ty)?
         }
-        ResourceType::Unsigned => Ok(Value::Unsigned(decode_u64(data)?)),
-        ResourceType::Float => Ok(Value::Float(decode_f64(data)?)),
+        ResourceType::Float => Value::Float(super::float::parse(data)?),
         ResourceType::Boolean => match data {
-            b"0" | b"false" => Ok(Value::Boolean(false)),
-            b"1" | b"true" => Ok(Value::Boolean(true)),
-            _ => Err(FormatError::Malformed),
+            b"0" | b"false" => Value::Boolean(false),
+            b"1" | b"true" => Value::Boolean(true),
+            _ => return Err(FormatError::Malformed),
         },
         ResourceType::ObjLnk => {
             let colon = data
@@ -76,60 +70,70 @@ pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatE
                 .position(|&c| c == b':')
                 .ok_or(FormatError::Malformed)?;
             let oid = decode_u16(data.get(..colon).unwrap_or(&[]))?;
-            let iid = decode_u16(data.get(colon + 1..).unwrap_or(&[]))?;
-            Ok(Value::ObjLnk(oid, iid))
+            Value::ObjLnk(oid, decode_u16(data.get(colon + 1..).unwrap_or(&[]))?)
         }
-        ResourceType::Opaque | ResourceType::None => Err(FormatError::WrongType),
-    }
+        ResourceType::Opaque | ResourceType::None => return Err(FormatError::WrongType),
+    })
 }
 
-/// Splits an optional sign off `data` and checks that the rest is one or more digits.
-/// Returns (negative, digits).
-fn signed_digits(data: &[u8]) -> Result<(bool, &[u8]), FormatError> {
-    let (neg, digits) = match data.split_first() {
+/// One or more decimal digits (no sign): `Malformed` on anything else, `OutOfRange` when the
+/// number passes `u64::MAX`.
+#[inline(never)]
+fn digits(data: &[u8]) -> Result<u64, FormatError> {
+    if data.is_empty() {
+        return Err(FormatError::Malformed);
+    }
+    let mut v = 0u64;
+    let mut over = false;
+    for &c in data {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return Err(FormatError::Malformed);
+        }
+        // Above this, ten times the value passes u64::MAX.
+        over |= v > u64::MAX / 10;
+        let (sum, carry) = v.wrapping_mul(10).overflowing_add(u64::from(d));
+        over |= carry;
+        v = sum;
+    }
+    if over {
+        return Err(FormatError::OutOfRange);
+    }
+    Ok(v)
+}
+
+/// An Integer, Time or Unsigned value: an optional sign and decimal digits.
+#[inline(never)]
+fn decode_int(data: &[u8], ty: ResourceType) -> Result<Value<'static>, FormatError> {
+    let (neg, rest) = match data.split_first() {
         Some((b'-', rest)) => (true, rest),
         Some((b'+', rest)) => (false, rest),
         _ => (false, data),
     };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(FormatError::Malformed);
+    let m = digits(rest)?;
+    if ty == ResourceType::Unsigned {
+        return if neg && m != 0 {
+            Err(FormatError::OutOfRange)
+        } else {
+            Ok(Value::Unsigned(m))
+        };
     }
-    Ok((neg, digits))
+    // `m as i64` of 2^63 is i64::MIN, which negates to itself.
+    let i = match (neg, m) {
+        (true, m) if m <= 1 << 63 => (m as i64).wrapping_neg(),
+        (false, m) if m < 1 << 63 => m as i64,
+        _ => return Err(FormatError::OutOfRange),
+    };
+    Ok(if ty == ResourceType::Time {
+        Value::Time(i)
+    } else {
+        Value::Integer(i)
+    })
 }
 
-/// The sign and magnitude of a decimal integer.
-fn decode_int(data: &[u8]) -> Result<(bool, u64), FormatError> {
-    let (neg, digits) = signed_digits(data)?;
-    let m = crate::util::parse_u64(digits).ok_or(FormatError::OutOfRange)?;
-    Ok((neg, m))
-}
-
-fn decode_i64(data: &[u8]) -> Result<i64, FormatError> {
-    match decode_int(data)? {
-        // `m as i64` of 2^63 is i64::MIN, which negates to itself.
-        (true, m) if m <= 1 << 63 => Ok((m as i64).wrapping_neg()),
-        (false, m) => i64::try_from(m).map_err(|_| FormatError::OutOfRange),
-        _ => Err(FormatError::OutOfRange),
-    }
-}
-
-fn decode_u64(data: &[u8]) -> Result<u64, FormatError> {
-    match decode_int(data)? {
-        (true, m) if m != 0 => Err(FormatError::OutOfRange),
-        (_, m) => Ok(m),
-    }
-}
-
+/// An id of an object link: digits only, at most 65535.
 fn decode_u16(data: &[u8]) -> Result<u16, FormatError> {
-    // No sign allowed here: digits only, as `decode_u64` then checks.
-    if !data.first().is_some_and(u8::is_ascii_digit) {
-        return Err(FormatError::Malformed);
-    }
-    u16::try_from(decode_u64(data)?).map_err(|_| FormatError::OutOfRange)
-}
-
-fn decode_f64(data: &[u8]) -> Result<f64, FormatError> {
-    super::float::parse(data)
+    u16::try_from(digits(data)?).map_err(|_| FormatError::OutOfRange)
 }
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -409,6 +413,20 @@ mod tests {
         }
     }
 
+    fn decode_i64(s: &[u8]) -> Result<i64, FormatError> {
+        match decode(s, ResourceType::Integer)? {
+            Value::Integer(i) => Ok(i),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    fn decode_u64(s: &[u8]) -> Result<u64, FormatError> {
+        match decode(s, ResourceType::Unsigned)? {
+            Value::Unsigned(u) => Ok(u),
+            v => panic!("{v:?}"),
+        }
+    }
+
     #[test]
     fn integer_edges() {
         assert_eq!(decode_i64(b"-9223372036854775808"), Ok(i64::MIN));
@@ -426,6 +444,22 @@ mod tests {
         assert_eq!(decode_i64(b"-"), Err(FormatError::Malformed));
         assert_eq!(decode_u64(b"-0"), Ok(0));
         assert_eq!(decode_u64(b"-1"), Err(FormatError::OutOfRange));
+        assert_eq!(decode_u64(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(
+            decode_u64(b"18446744073709551616"),
+            Err(FormatError::OutOfRange)
+        );
+        assert_eq!(
+            decode_u64(b"184467440737095516150"),
+            Err(FormatError::OutOfRange)
+        );
+        // Bad syntax wins over overflow, wherever it is.
+        assert_eq!(
+            decode_u64(b"99999999999999999999999x"),
+            Err(FormatError::Malformed)
+        );
+        assert_eq!(decode_u64(b"+"), Err(FormatError::Malformed));
+        assert_eq!(decode_u64(b"+5"), Ok(5));
         assert_eq!(decode_u16(b"+1"), Err(FormatError::Malformed));
         assert_eq!(decode_u16(b"65535"), Ok(65535));
         assert_eq!(decode_u16(b"65536"), Err(FormatError::OutOfRange));

@@ -78,19 +78,21 @@ fn header(kind: TlvKind, id: u16, len: usize, out: &mut [u8; 6]) -> Result<usize
         ((usize::BITS - len.leading_zeros()).div_ceil(8) as usize, 0)
     };
     let t = ((kind as u8) << 6) | (u8::from(wide) << 5) | ((len_len as u8) << 3) | short;
-    // Type byte, id (1 or 2 bytes), length (0 to 3 bytes), each big-endian.
-    let mut n = 0;
-    for (v, bytes) in [
-        (u32::from(t), 1),
-        (u32::from(id), 1 + usize::from(wide)),
-        (len as u32, len_len),
-    ] {
-        for i in (0..bytes).rev() {
-            if let Some(slot) = out.get_mut(n) {
-                *slot = (v >> (8 * i)) as u8;
-            }
-            n += 1;
+    // Type byte, id (1 or 2 bytes), length (0 to 3 bytes), each big-endian: the bytes of
+    // `id` from byte 1 (or 0) down, then those of `len` from byte `len_len - 1` down.
+    let mut n = 1;
+    let bytes = (0..=usize::from(wide))
+        .rev()
+        .map(|i| (u32::from(id) >> (8 * i)) as u8)
+        .chain((0..len_len).rev().map(|i| (len >> (8 * i)) as u8));
+    for b in bytes {
+        if let Some(slot) = out.get_mut(n) {
+            *slot = b;
         }
+        n += 1;
+    }
+    if let Some(slot) = out.first_mut() {
+        *slot = t;
     }
     Ok(n)
 }
@@ -310,22 +312,20 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
 }
 
 /// The fewest bytes (1, 2, 4 or 8) that hold `bits` as a two's-complement (`signed`) or
-/// unsigned big-endian number.
+/// unsigned big-endian number. (No variable 64-bit shifts: they would link runtime helpers.)
 fn int_len(bits: u64, signed: bool) -> usize {
-    let mut n = 1;
-    while n < 8 {
-        let unused = 64 - 8 * n as u32;
-        let back = if signed {
-            (((bits << unused) as i64) >> unused) as u64
-        } else {
-            (bits << unused) >> unused
-        };
-        if back == bits {
-            break;
-        }
-        n *= 2;
+    // A negative number needs as many bits as its complement, plus the sign bit.
+    let mag = if signed {
+        bits ^ ((bits as i64 >> 63) as u64)
+    } else {
+        bits
+    };
+    match 64 - mag.leading_zeros() + u32::from(signed) {
+        0..=8 => 1,
+        9..=16 => 2,
+        17..=32 => 4,
+        _ => 8,
     }
-    n
 }
 
 /// One TLV entry, borrowing its value from the payload.
@@ -391,11 +391,12 @@ fn f32_bits(f: f64) -> Option<u32> {
     } else {
         mant
     };
-    let dropped = full & ((1u64 << shift) - 1);
-    if dropped != 0 {
+    // Exact when no set bit is shifted out; `shift` is at least 29, and the kept bits fit
+    // a u32 (split so that no variable 64-bit shift links a runtime helper).
+    if full.trailing_zeros() < shift {
         return None;
     }
-    Some(sign | (biased << 23) | (full >> shift) as u32)
+    Some(sign | (biased << 23) | ((full >> 29) as u32 >> (shift - 29)))
 }
 
 /// The f64 equal to the f32 with bits `b`, computed on the bit patterns (exact, like
@@ -538,10 +539,13 @@ pub fn decode_value<'a>(raw: &'a [u8], ty: ResourceType) -> Result<Value<'a>, Fo
     if n > 8 || (lens >> n) & 1 == 0 {
         return Err(FormatError::Malformed);
     }
-    let v = raw.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
-    // Sign-extended from the top bit of the first byte.
-    let unused = 64 - 8 * n as u32;
-    let i = ((v << unused) as i64) >> unused;
+    // `v` unsigned, `i` sign-extended from the top bit of the first byte (its bits start
+    // as all ones for a negative number and are shifted out as the bytes come in).
+    let ones = raw.first().map_or(0, |&b| u64::from(b >> 7).wrapping_neg());
+    let (v, i) = raw.iter().fold((0u64, ones), |(v, i), &b| {
+        ((v << 8) | u64::from(b), (i << 8) | u64::from(b))
+    });
+    let i = i as i64;
     Ok(match ty {
         ResourceType::Integer => Value::Integer(i),
         ResourceType::Time => Value::Time(i),
@@ -589,6 +593,32 @@ mod tests {
                 f64::from(f32::from_bits(x)).to_bits(),
                 "{x:08x}"
             );
+        }
+    }
+
+    #[test]
+    fn int_len_is_the_fewest_bytes() {
+        for shift in 0..64 {
+            for delta in [-1i64, 0, 1] {
+                let x = (1i64 << shift).wrapping_add(delta);
+                for v in [x, x.wrapping_neg(), !x] {
+                    let fits = |n: u32| {
+                        let unused = 64 - 8 * n;
+                        (
+                            ((v << unused) >> unused) == v,
+                            ((v as u64) << unused) >> unused == v as u64,
+                        )
+                    };
+                    let want = |signed: bool| {
+                        [1, 2, 4, 8]
+                            .into_iter()
+                            .find(|&n| if signed { fits(n).0 } else { fits(n).1 })
+                            .unwrap()
+                    };
+                    assert_eq!(int_len(v as u64, true), want(true) as usize, "{v}");
+                    assert_eq!(int_len(v as u64, false), want(false) as usize, "{v}");
+                }
+            }
         }
     }
 
