@@ -25,13 +25,20 @@ pub extern "C" fn tern_client_storage_size() -> usize {
 }
 
 /// A client. Opaque to C: it lives in storage the application provides.
-pub struct tern_client_t {
+pub struct tern_client_t(State);
+
+/// The client's fields, in C order so that those the entry points use most come first,
+/// where the shortest Thumb loads and stores reach them. Not part of the C API:
+///
+/// cbindgen:ignore
+#[repr(C)]
+struct State {
     magic: u32,
-    core: Client,
     platform: tern_platform_t,
+    connections: [*mut c_void; MAX_SERVERS],
     device: Device<'static>,
     objects: Vec<CObject, MAX_OBJECTS>,
-    connections: [*mut c_void; MAX_SERVERS],
+    core: Client,
     rx: [u8; MAX_MESSAGE_SIZE],
 }
 
@@ -115,7 +122,7 @@ pub(super) unsafe fn str_checked(s: tern_str_t) -> (*const u8, usize) {
 ///
 /// # Safety
 /// `client` must be NULL or point to storage that `tern_client_init` may have set up.
-unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut tern_client_t, tern_status_t> {
+unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut State, tern_status_t> {
     if client.is_null() {
         return Err(TERN_STATUS_NULL_ARG);
     }
@@ -124,12 +131,12 @@ unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut tern_client_t, 
     }
     // SAFETY: aligned and non-null; only the plain `u32` field is read, through the raw
     // pointer, so storage that was never initialised is not taken for a client.
-    let magic = unsafe { core::ptr::addr_of!((*client).magic).read() };
+    let magic = unsafe { core::ptr::addr_of!((*client).0.magic).read() };
     if magic != MAGIC {
         return Err(TERN_STATUS_BAD_STATE);
     }
     // SAFETY: the magic is only ever set by tern_client_init, after a full write.
-    Ok(unsafe { &mut *client })
+    Ok(unsafe { &mut (*client).0 })
 }
 
 /// True when `p` is not aligned for a `tern_client_t`.
@@ -144,7 +151,7 @@ fn misaligned(p: *mut c_void) -> bool {
 /// As for `live`.
 unsafe fn with_live(
     client: *mut tern_client_t,
-    f: fn(&mut tern_client_t) -> tern_status_t,
+    f: fn(&mut State) -> tern_status_t,
 ) -> tern_status_t {
     // SAFETY: forwarded from the caller's contract.
     match unsafe { live(client) } {
@@ -231,7 +238,7 @@ unsafe fn init(
         update_margin_s: cfg.update_margin_s,
         servers,
     };
-    let slot = storage.cast::<tern_client_t>();
+    let slot = storage.cast::<State>();
     // SAFETY: `storage` is non-null, aligned and at least size_of::<tern_client_t>() bytes.
     // Fields are written in place through raw pointers (the client is too large to build
     // on a firmware stack); the magic, written last, marks the client as usable.
@@ -248,7 +255,7 @@ unsafe fn init(
         Client::init_in_place(core, &config, u16::from_le_bytes(seed))
             .map_err(|_| TERN_STATUS_INVALID_ARG)?;
         addr_of_mut!((*slot).magic).write(MAGIC);
-        *client = slot;
+        *client = storage.cast();
     }
     Ok(())
 }
@@ -539,7 +546,7 @@ fn split<'a>(
     (core, Env { platform, view })
 }
 
-impl tern_client_t {
+impl State {
     fn env(&mut self) -> (&mut Client, Env<'_>) {
         split(
             &mut self.core,
