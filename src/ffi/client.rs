@@ -144,22 +144,6 @@ fn misaligned(p: *mut c_void) -> bool {
     p as usize & (align_of::<tern_client_t>() - 1) != 0
 }
 
-/// Runs `f` on a live client, or returns the status that `live` refused it with. One
-/// non-generic copy of the check serves every entry point.
-///
-/// # Safety
-/// As for `live`.
-unsafe fn with_live(
-    client: *mut tern_client_t,
-    f: fn(&mut State) -> tern_status_t,
-) -> tern_status_t {
-    // SAFETY: forwarded from the caller's contract.
-    match unsafe { live(client) } {
-        Ok(c) => f(c),
-        Err(s) => s,
-    }
-}
-
 fn status(r: Result<(), tern_status_t>) -> tern_status_t {
     r.err().unwrap_or(TERN_STATUS_OK)
 }
@@ -448,11 +432,12 @@ pub unsafe extern "C" fn tern_client_input(
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_deregister(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    unsafe {
-        with_live(client, |c| {
-            c.core.deregister();
-            TERN_STATUS_OK
-        })
+    match unsafe { live(client) } {
+        Ok(c) => {
+        c.core.deregister();
+        TERN_STATUS_OK
+        }
+        Err(s) => s,
     }
 }
 
@@ -463,11 +448,12 @@ pub unsafe extern "C" fn tern_client_deregister(client: *mut tern_client_t) -> t
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_update(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    unsafe {
-        with_live(client, |c| {
-            c.core.update(false);
-            TERN_STATUS_OK
-        })
+    match unsafe { live(client) } {
+        Ok(c) => {
+        c.core.update(false);
+        TERN_STATUS_OK
+        }
+        Err(s) => s,
     }
 }
 
@@ -507,14 +493,15 @@ pub unsafe extern "C" fn tern_client_is_idle(client: *mut tern_client_t) -> bool
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_close(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    unsafe {
-        with_live(client, |c| {
-            for i in 0..MAX_SERVERS {
-                c.close_connection(i);
-            }
-            c.magic = 0;
-            TERN_STATUS_OK
-        })
+    match unsafe { live(client) } {
+        Ok(c) => {
+        for i in 0..MAX_SERVERS {
+            c.close_connection(i);
+        }
+        c.magic = 0;
+        TERN_STATUS_OK
+        }
+        Err(s) => s,
     }
 }
 
