@@ -229,12 +229,11 @@ unsafe fn init(
     unsafe {
         // Copied out before the first write, in case it lies in `storage`.
         let plat = *plat;
-        addr_of_mut!((*slot).magic).write(0);
+        // All zeros: magic 0 (not usable yet), no connections, an empty receive buffer.
+        slot.write_bytes(0, 1);
         addr_of_mut!((*slot).platform).write(plat);
         addr_of_mut!((*slot).device).write(Device::new(info));
         addr_of_mut!((*slot).objects).write(Vec::new());
-        addr_of_mut!((*slot).connections).write([core::ptr::null_mut(); MAX_SERVERS]);
-        addr_of_mut!((*slot).rx).write_bytes(0, 1);
         let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
         Client::init_in_place(core, &config, u16::from_le_bytes(seed))
             .map_err(|_| TERN_STATUS_INVALID_ARG)?;
