@@ -42,25 +42,21 @@ struct State {
     rx: [u8; MAX_MESSAGE_SIZE],
 }
 
-/// The objects as the engine sees them: the Device object, then the C objects.
-struct ObjectsView<'a> {
+/// `Platform` over the C callbacks, and the objects as the engine sees them (the Device
+/// object, then the C objects), borrowed for one call into the engine.
+struct Env<'a> {
+    platform: &'a tern_platform_t,
     device: &'a mut Device<'static>,
     objects: &'a mut [CObject],
 }
 
-impl Objects for ObjectsView<'_> {
+impl Objects for Env<'_> {
     fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
         match index.checked_sub(1) {
             None => Some(&mut *self.device),
             Some(i) => self.objects.get_mut(i).map(|o| o as &mut dyn Object),
         }
     }
-}
-
-/// `Platform` over the C callbacks, borrowed for one call into the engine.
-struct Env<'a> {
-    platform: &'a tern_platform_t,
-    view: ObjectsView<'a>,
 }
 
 impl Platform for Env<'_> {
@@ -72,7 +68,7 @@ impl Platform for Env<'_> {
     }
 
     fn objects(&mut self) -> &mut dyn Objects {
-        &mut self.view
+        self
     }
 }
 
@@ -528,8 +524,14 @@ fn split<'a>(
     objects: &'a mut [CObject],
     platform: &'a tern_platform_t,
 ) -> (&'a mut Client, Env<'a>) {
-    let view = ObjectsView { device, objects };
-    (core, Env { platform, view })
+    (
+        core,
+        Env {
+            platform,
+            device,
+            objects,
+        },
+    )
 }
 
 impl State {
