@@ -76,9 +76,14 @@ impl CObject {
         self.instances.push(iid).map_err(|_| TERN_STATUS_NO_SPACE)
     }
 
-    /// True when instance `iid` exists (a plain loop: `contains` unrolls).
+    /// True when instance `iid` exists (a plain loop: `contains` unrolls and is larger).
     fn has(&self, iid: u16) -> bool {
-        self.instances.iter().any(|&i| i == iid)
+        for &i in &self.instances {
+            if i == iid {
+                return true;
+            }
+        }
+        false
     }
 
     /// Removes an instance id.
