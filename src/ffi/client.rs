@@ -25,35 +25,38 @@ pub extern "C" fn tern_client_storage_size() -> usize {
 }
 
 /// A client. Opaque to C: it lives in storage the application provides.
-pub struct tern_client_t {
+pub struct tern_client_t(State);
+
+/// The client's fields, in C order so that those the entry points use most come first,
+/// where the shortest Thumb loads and stores reach them. Not part of the C API:
+///
+/// cbindgen:ignore
+#[repr(C)]
+struct State {
     magic: u32,
-    core: Client,
     platform: tern_platform_t,
+    connections: [*mut c_void; MAX_SERVERS],
     device: Device<'static>,
     objects: Vec<CObject, MAX_OBJECTS>,
-    connections: [*mut c_void; MAX_SERVERS],
+    core: Client,
     rx: [u8; MAX_MESSAGE_SIZE],
 }
 
-/// The objects as the engine sees them: the Device object, then the C objects.
-struct ObjectsView<'a> {
+/// `Platform` over the C callbacks, and the objects as the engine sees them (the Device
+/// object, then the C objects), borrowed for one call into the engine.
+struct Env<'a> {
+    platform: &'a tern_platform_t,
     device: &'a mut Device<'static>,
     objects: &'a mut [CObject],
 }
 
-impl Objects for ObjectsView<'_> {
+impl Objects for Env<'_> {
     fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
         match index.checked_sub(1) {
             None => Some(&mut *self.device),
             Some(i) => self.objects.get_mut(i).map(|o| o as &mut dyn Object),
         }
     }
-}
-
-/// `Platform` over the C callbacks, borrowed for one call into the engine.
-struct Env<'a> {
-    platform: &'a tern_platform_t,
-    view: ObjectsView<'a>,
 }
 
 impl Platform for Env<'_> {
@@ -65,7 +68,7 @@ impl Platform for Env<'_> {
     }
 
     fn objects(&mut self) -> &mut dyn Objects {
-        &mut self.view
+        self
     }
 }
 
@@ -115,7 +118,7 @@ pub(super) unsafe fn str_checked(s: tern_str_t) -> (*const u8, usize) {
 ///
 /// # Safety
 /// `client` must be NULL or point to storage that `tern_client_init` may have set up.
-unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut tern_client_t, tern_status_t> {
+unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut State, tern_status_t> {
     if client.is_null() {
         return Err(TERN_STATUS_NULL_ARG);
     }
@@ -124,33 +127,17 @@ unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut tern_client_t, 
     }
     // SAFETY: aligned and non-null; only the plain `u32` field is read, through the raw
     // pointer, so storage that was never initialised is not taken for a client.
-    let magic = unsafe { core::ptr::addr_of!((*client).magic).read() };
+    let magic = unsafe { core::ptr::addr_of!((*client).0.magic).read() };
     if magic != MAGIC {
         return Err(TERN_STATUS_BAD_STATE);
     }
     // SAFETY: the magic is only ever set by tern_client_init, after a full write.
-    Ok(unsafe { &mut *client })
+    Ok(unsafe { &mut (*client).0 })
 }
 
 /// True when `p` is not aligned for a `tern_client_t`.
 fn misaligned(p: *mut c_void) -> bool {
     p as usize & (align_of::<tern_client_t>() - 1) != 0
-}
-
-/// Runs `f` on a live client, or returns the status that `live` refused it with. One
-/// non-generic copy of the check serves every entry point.
-///
-/// # Safety
-/// As for `live`.
-unsafe fn with_live(
-    client: *mut tern_client_t,
-    f: fn(&mut tern_client_t) -> tern_status_t,
-) -> tern_status_t {
-    // SAFETY: forwarded from the caller's contract.
-    match unsafe { live(client) } {
-        Ok(c) => f(c),
-        Err(s) => s,
-    }
 }
 
 fn status(r: Result<(), tern_status_t>) -> tern_status_t {
@@ -231,24 +218,23 @@ unsafe fn init(
         update_margin_s: cfg.update_margin_s,
         servers,
     };
-    let slot = storage.cast::<tern_client_t>();
+    let slot = storage.cast::<State>();
     // SAFETY: `storage` is non-null, aligned and at least size_of::<tern_client_t>() bytes.
     // Fields are written in place through raw pointers (the client is too large to build
     // on a firmware stack); the magic, written last, marks the client as usable.
     unsafe {
         // Copied out before the first write, in case it lies in `storage`.
         let plat = *plat;
-        addr_of_mut!((*slot).magic).write(0);
+        // All zeros: magic 0 (not usable yet), no connections, an empty receive buffer.
+        slot.write_bytes(0, 1);
         addr_of_mut!((*slot).platform).write(plat);
         addr_of_mut!((*slot).device).write(Device::new(info));
         addr_of_mut!((*slot).objects).write(Vec::new());
-        addr_of_mut!((*slot).connections).write([core::ptr::null_mut(); MAX_SERVERS]);
-        addr_of_mut!((*slot).rx).write_bytes(0, 1);
         let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
         Client::init_in_place(core, &config, u16::from_le_bytes(seed))
             .map_err(|_| TERN_STATUS_INVALID_ARG)?;
         addr_of_mut!((*slot).magic).write(MAGIC);
-        *client = slot;
+        *client = storage.cast();
     }
     Ok(())
 }
@@ -441,11 +427,12 @@ pub unsafe extern "C" fn tern_client_input(
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_deregister(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    unsafe {
-        with_live(client, |c| {
-            c.core.deregister();
-            TERN_STATUS_OK
-        })
+    match unsafe { live(client) } {
+        Ok(c) => {
+        c.core.deregister();
+        TERN_STATUS_OK
+        }
+        Err(s) => s,
     }
 }
 
@@ -456,11 +443,12 @@ pub unsafe extern "C" fn tern_client_deregister(client: *mut tern_client_t) -> t
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_update(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    unsafe {
-        with_live(client, |c| {
-            c.core.update(false);
-            TERN_STATUS_OK
-        })
+    match unsafe { live(client) } {
+        Ok(c) => {
+        c.core.update(false);
+        TERN_STATUS_OK
+        }
+        Err(s) => s,
     }
 }
 
@@ -500,14 +488,15 @@ pub unsafe extern "C" fn tern_client_is_idle(client: *mut tern_client_t) -> bool
 #[no_mangle]
 pub unsafe extern "C" fn tern_client_close(client: *mut tern_client_t) -> tern_status_t {
     // SAFETY: forwarded.
-    unsafe {
-        with_live(client, |c| {
-            for i in 0..MAX_SERVERS {
-                c.close_connection(i);
-            }
-            c.magic = 0;
-            TERN_STATUS_OK
-        })
+    match unsafe { live(client) } {
+        Ok(c) => {
+        for i in 0..MAX_SERVERS {
+            c.close_connection(i);
+        }
+        c.magic = 0;
+        TERN_STATUS_OK
+        }
+        Err(s) => s,
     }
 }
 
@@ -535,11 +524,17 @@ fn split<'a>(
     objects: &'a mut [CObject],
     platform: &'a tern_platform_t,
 ) -> (&'a mut Client, Env<'a>) {
-    let view = ObjectsView { device, objects };
-    (core, Env { platform, view })
+    (
+        core,
+        Env {
+            platform,
+            device,
+            objects,
+        },
+    )
 }
 
-impl tern_client_t {
+impl State {
     fn env(&mut self) -> (&mut Client, Env<'_>) {
         split(
             &mut self.core,

@@ -70,15 +70,25 @@ impl CObject {
     /// Adds an instance id; fails when it exists or there is no room.
     #[inline(always)]
     pub fn add_instance(&mut self, iid: u16) -> Result<(), tern_status_t> {
-        if self.instances.contains(&iid) {
+        if self.has(iid) {
             return Err(TERN_STATUS_INVALID_ARG);
         }
         self.instances.push(iid).map_err(|_| TERN_STATUS_NO_SPACE)
     }
 
+    /// True when instance `iid` exists (a plain loop: `contains` unrolls and is larger).
+    fn has(&self, iid: u16) -> bool {
+        for &i in &self.instances {
+            if i == iid {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Removes an instance id.
     pub fn remove_instance(&mut self, iid: u16) -> Result<(), tern_status_t> {
-        if !self.instances.contains(&iid) {
+        if !self.has(iid) {
             return Err(TERN_STATUS_NOT_FOUND);
         }
         self.instances.retain(|&i| i != iid);

@@ -36,17 +36,33 @@ pub use tern_status_t::*;
 impl tern_status_t {
     /// A handler's status as a result: `Ok` for `TERN_STATUS_OK`, else the CoAP code it
     /// becomes in a response.
+    #[inline(never)]
     pub(crate) fn check(self) -> Result<(), Code> {
-        Err(match self {
-            TERN_STATUS_OK => return Ok(()),
-            TERN_STATUS_WOULD_BLOCK => Code::CHANGED,
-            TERN_STATUS_NOT_FOUND => Code::NOT_FOUND,
-            TERN_STATUS_NOT_ALLOWED => Code::METHOD_NOT_ALLOWED,
-            TERN_STATUS_INVALID_ARG => Code::BAD_REQUEST,
-            _ => Code::INTERNAL_SERVER_ERROR,
-        })
+        let row = (self as i32 + 8) as usize;
+        match CHECK_CODES.get(row).copied().unwrap_or(Code::INTERNAL_SERVER_ERROR) {
+            Code(0) => Ok(()),
+            code => Err(code),
+        }
     }
 }
+
+/// Row `status + 8` holds what a handler's status becomes in a response: `Code(0)` for
+/// `TERN_STATUS_OK` (success), else the CoAP code.
+const CHECK_CODES: [Code; 10] = {
+    const E: Code = Code::INTERNAL_SERVER_ERROR;
+    [
+        E,                        // TERN_STATUS_INTERNAL
+        E,                        // TERN_STATUS_BAD_STATE
+        E,                        // TERN_STATUS_IO
+        Code::METHOD_NOT_ALLOWED, // TERN_STATUS_NOT_ALLOWED
+        Code::NOT_FOUND,          // TERN_STATUS_NOT_FOUND
+        E,                        // TERN_STATUS_NO_SPACE
+        Code::BAD_REQUEST,        // TERN_STATUS_INVALID_ARG
+        E,                        // TERN_STATUS_NULL_ARG
+        Code(0),                  // TERN_STATUS_OK
+        Code::CHANGED,            // TERN_STATUS_WOULD_BLOCK
+    ]
+};
 
 /// A string as a pointer and a length (no NUL terminator needed).
 #[repr(C)]
