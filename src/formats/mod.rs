@@ -1,9 +1,17 @@
 //! Content formats: each module encodes into a [`crate::buf::Writer`] and decodes from a
 //! borrowed slice without allocating.
 
+#[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+pub mod cbor;
 pub mod float;
+#[cfg(any(feature = "senml-json", feature = "json"))]
+pub mod json_lex;
 pub mod link;
 pub mod opaque;
+#[cfg(any(feature = "senml-json", feature = "senml-cbor"))]
+pub mod senml;
+#[cfg(feature = "senml-cbor")]
+pub mod senml_cbor;
 pub mod text;
 pub mod tlv;
 
