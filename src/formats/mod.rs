@@ -12,6 +12,8 @@ pub mod opaque;
 pub mod senml;
 #[cfg(feature = "senml-cbor")]
 pub mod senml_cbor;
+#[cfg(feature = "senml-json")]
+pub mod senml_json;
 pub mod text;
 pub mod tlv;
 
