@@ -7,9 +7,9 @@
 //! byte and text strings would need a copy to be used as one slice: they are refused as
 //! malformed, as are reserved additional-information values.
 
+use super::tlv::{f32_bits, f64_from_f32_bits};
 use super::FormatError;
 use crate::buf::Writer;
-use super::tlv::{f32_bits, f64_from_f32_bits};
 
 /// Major type 0: unsigned integer.
 pub const UINT: u8 = 0;
@@ -146,7 +146,10 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: u64) -> Result<&'a [u8], FormatError> {
         let n = usize::try_from(n).map_err(|_| FormatError::Malformed)?;
-        let (head, rest) = self.rest.split_at_checked(n).ok_or(FormatError::Malformed)?;
+        let (head, rest) = self
+            .rest
+            .split_at_checked(n)
+            .ok_or(FormatError::Malformed)?;
         self.rest = rest;
         Ok(head)
     }
@@ -164,7 +167,9 @@ impl<'a> Reader<'a> {
             _ => return Err(FormatError::Malformed),
         };
         let bytes = self.take(n)?;
-        Ok(Some(bytes.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))))
+        Ok(Some(
+            bytes.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)),
+        ))
     }
 
     /// The next item head.
@@ -340,29 +345,37 @@ mod tests {
             items(&[0xfa, 0x47, 0xc3, 0x50, 0x00]).unwrap(),
             [Item::Float(100000.0)]
         );
-        assert_eq!(items(&[0xf4, 0xf6]).unwrap(), [Item::Bool(false), Item::Simple(22)]);
+        assert_eq!(
+            items(&[0xf4, 0xf6]).unwrap(),
+            [Item::Bool(false), Item::Simple(22)]
+        );
         assert_eq!(
             items(&[0xc1, 0x1a, 0x51, 0x4b, 0x67, 0xb0]).unwrap(),
             [Item::Tag(1), Item::Uint(1363896240)]
         );
         assert_eq!(
             items(&[0xbf, 0x61, b'a', 0x01, 0xff]).unwrap(),
-            [Item::Map(None), Item::Text(b"a"), Item::Uint(1), Item::Break]
+            [
+                Item::Map(None),
+                Item::Text(b"a"),
+                Item::Uint(1),
+                Item::Break
+            ]
         );
     }
 
     #[test]
     fn reader_refuses_malformed_heads() {
         for bad in [
-            &[0x18][..],             // argument missing
-            &[0x1c],                 // reserved additional information
+            &[0x18][..],                                             // argument missing
+            &[0x1c],                   // reserved additional information
             &[0x5f, 0x41, 0x00, 0xff], // indefinite byte string
-            &[0x7f, 0xff],           // indefinite text string
-            &[0x3f],                 // indefinite integer
-            &[0x43, 1, 2],           // string past the end
-            &[0xf8, 0x10],           // two-byte simple value below 32
-            &[0xfc],                 // reserved simple
-            &[0xfb, 0, 0],           // truncated double
+            &[0x7f, 0xff],             // indefinite text string
+            &[0x3f],                   // indefinite integer
+            &[0x43, 1, 2],             // string past the end
+            &[0xf8, 0x10],             // two-byte simple value below 32
+            &[0xfc],                   // reserved simple
+            &[0xfb, 0, 0],             // truncated double
             &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // huge length
         ] {
             assert!(items(bad).is_err(), "{bad:02x?}");

@@ -32,6 +32,7 @@ pub enum Token<'a> {
 }
 
 /// Reads tokens from a byte slice, skipping white space.
+#[derive(Clone)]
 pub struct Lexer<'a> {
     rest: &'a [u8],
 }
@@ -48,7 +49,10 @@ impl<'a> Lexer<'a> {
             .rest
             .iter()
             .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
-        self.rest = self.rest.get(start.unwrap_or(self.rest.len())..).unwrap_or(&[]);
+        self.rest = self
+            .rest
+            .get(start.unwrap_or(self.rest.len())..)
+            .unwrap_or(&[]);
         let Some(&c) = self.rest.first() else {
             return Ok(None);
         };
@@ -131,7 +135,12 @@ fn hex4(s: Option<&[u8]>) -> Result<u32, FormatError> {
 
 /// The length of the number at the start of `s` (RFC 8259 section 6 grammar).
 fn number_len(s: &[u8]) -> Result<usize, FormatError> {
-    let digits = |from: usize| s.iter().skip(from).take_while(|c| c.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        s.iter()
+            .skip(from)
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
     let mut i = usize::from(s.first() == Some(&b'-'));
     let int = digits(i);
     if int == 0 || (int > 1 && s.get(i) == Some(&b'0')) {
@@ -259,7 +268,10 @@ pub fn write_base64url(w: &mut Writer<'_>, data: &[u8]) -> Result<(), FormatErro
 /// Decodes base64url (padding optional; the standard alphabet's `+` and `/` accepted too)
 /// into `scratch`.
 pub fn base64url<'a>(s: &[u8], scratch: &'a mut [u8]) -> Result<&'a [u8], FormatError> {
-    let s = s.strip_suffix(b"==").or_else(|| s.strip_suffix(b"=")).unwrap_or(s);
+    let s = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
     if s.len() % 4 == 1 {
         return Err(FormatError::Malformed);
     }
@@ -327,8 +339,21 @@ mod tests {
     #[test]
     fn refuses_bad_strings_numbers_and_words() {
         for bad in [
-            "\"abc", "\"a\\x\"", "\"\\u12\"", "\"\\u12g4\"", "\"a\u{1}b\"", "01", "1.", ".5", "-",
-            "1e", "1e+", "tru", "nul", "+1", "@",
+            "\"abc",
+            "\"a\\x\"",
+            "\"\\u12\"",
+            "\"\\u12g4\"",
+            "\"a\u{1}b\"",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "1e+",
+            "tru",
+            "nul",
+            "+1",
+            "@",
         ] {
             assert!(tokens(bad).is_err(), "{bad}");
         }
@@ -346,7 +371,11 @@ mod tests {
         );
         for bad in [&br"\ud83d"[..], br"\ud83dx", br"\ude00", br"\ud83d\u0041"] {
             let mut s = [0u8; 32];
-            assert_eq!(unescape(bad, &mut s), Err(FormatError::Malformed), "{bad:?}");
+            assert_eq!(
+                unescape(bad, &mut s),
+                Err(FormatError::Malformed),
+                "{bad:?}"
+            );
         }
         let mut tiny = [0u8; 2];
         assert_eq!(unescape(br"\n\n\n", &mut tiny), Err(FormatError::NoSpace));

@@ -4,11 +4,13 @@
 #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
 pub mod cbor;
 pub mod float;
+#[cfg(feature = "json")]
+pub mod json;
 #[cfg(any(feature = "senml-json", feature = "json"))]
 pub mod json_lex;
 pub mod link;
 pub mod opaque;
-#[cfg(any(feature = "senml-json", feature = "senml-cbor"))]
+#[cfg(any(feature = "senml-json", feature = "senml-cbor", feature = "json"))]
 pub mod senml;
 #[cfg(feature = "senml-cbor")]
 pub mod senml_cbor;

@@ -43,7 +43,10 @@ pub enum Raw<'a> {
 /// are absolute paths: `/3/0/1`.
 pub fn path(bn: &[u8], n: &[u8]) -> Result<Path, FormatError> {
     let mut buf = [0u8; MAX_NAME];
-    let total = bn.len().checked_add(n.len()).ok_or(FormatError::Malformed)?;
+    let total = bn
+        .len()
+        .checked_add(n.len())
+        .ok_or(FormatError::Malformed)?;
     let name = buf.get_mut(..total).ok_or(FormatError::Malformed)?;
     for (d, s) in name.iter_mut().zip(bn.iter().chain(n)) {
         *d = *s;
@@ -85,11 +88,19 @@ pub fn to_value<'a>(
         (Raw::Num(n), T::Integer | T::Time | T::Unsigned | T::Float) => num_value(n, ty),
         (Raw::Bool(b), T::Boolean) => Ok(Value::Boolean(b)),
         (Raw::Str(s), T::String | T::CoreLnk) => {
-            let bytes = if json { super::json_lex::unescape(s, scratch)? } else { s };
+            let bytes = if json {
+                super::json_lex::unescape(s, scratch)?
+            } else {
+                s
+            };
             text::decode(bytes, ty)
         }
         (Raw::Data(d), T::Opaque) => {
-            let bytes = if json { super::json_lex::base64url(d, scratch)? } else { d };
+            let bytes = if json {
+                super::json_lex::base64url(d, scratch)?
+            } else {
+                d
+            };
             Ok(Value::Opaque(bytes))
         }
         (Raw::ObjLnk(s), T::ObjLnk) => text::decode(s, ty),
@@ -112,11 +123,9 @@ fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
         (Num::Uint(u), ResourceType::Float) => Ok(Value::Float(u as f64)),
         (Num::Nint(u), ResourceType::Float) => Ok(Value::Float(-1.0 - u as f64)),
         (Num::Uint(u), _) => int(i64::try_from(u).map_err(|_| FormatError::OutOfRange)?),
-        (Num::Nint(u), _) => int(
-            i64::try_from(u)
-                .map(|v| -1 - v)
-                .map_err(|_| FormatError::OutOfRange)?,
-        ),
+        (Num::Nint(u), _) => int(i64::try_from(u)
+            .map(|v| -1 - v)
+            .map_err(|_| FormatError::OutOfRange)?),
         // A float where an integer is expected: only when it is one.
         (Num::Float(f), _) => int(exact_i64(f).ok_or(FormatError::WrongType)?),
     }
@@ -125,7 +134,8 @@ fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
 /// `f` as an i64 when it is an integer in range.
 fn exact_i64(f: f64) -> Option<i64> {
     // -2^63 and 2^63 are exact; inside that range `as` truncates, so compare back.
-    let in_range = (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f);
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let in_range = (-TWO_63..TWO_63).contains(&f);
     let i = f as i64;
     (in_range && i as f64 == f).then_some(i)
 }
@@ -171,19 +181,58 @@ mod tests {
     fn numbers_take_the_resource_type() {
         let mut s = [0u8; 8];
         let v = |n, ty, s: &mut [u8]| to_value(Raw::Num(n), ty, s, false).map(|v| format!("{v:?}"));
-        assert_eq!(v(Num::Uint(5), ResourceType::Integer, &mut s).unwrap(), "Integer(5)");
-        assert_eq!(v(Num::Nint(4), ResourceType::Integer, &mut s).unwrap(), "Integer(-5)");
-        assert_eq!(v(Num::Nint(0), ResourceType::Unsigned, &mut s), Err(FormatError::OutOfRange));
-        assert_eq!(v(Num::Uint(u64::MAX), ResourceType::Unsigned, &mut s).unwrap(), format!("Unsigned({})", u64::MAX));
-        assert_eq!(v(Num::Uint(u64::MAX), ResourceType::Integer, &mut s), Err(FormatError::OutOfRange));
-        assert_eq!(v(Num::Float(2.0), ResourceType::Time, &mut s).unwrap(), "Time(2)");
-        assert_eq!(v(Num::Float(2.5), ResourceType::Integer, &mut s), Err(FormatError::WrongType));
-        assert_eq!(v(Num::Float(1e19), ResourceType::Integer, &mut s), Err(FormatError::WrongType));
-        assert_eq!(v(Num::Uint(3), ResourceType::Float, &mut s).unwrap(), "Float(3.0)");
-        assert_eq!(v(Num::Text(b"-12"), ResourceType::Integer, &mut s).unwrap(), "Integer(-12)");
-        assert_eq!(v(Num::Text(b"1.5"), ResourceType::Float, &mut s).unwrap(), "Float(1.5)");
-        assert_eq!(v(Num::Uint(1), ResourceType::Boolean, &mut s), Err(FormatError::WrongType));
-        assert_eq!(v(Num::Uint(1), ResourceType::String, &mut s), Err(FormatError::WrongType));
+        assert_eq!(
+            v(Num::Uint(5), ResourceType::Integer, &mut s).unwrap(),
+            "Integer(5)"
+        );
+        assert_eq!(
+            v(Num::Nint(4), ResourceType::Integer, &mut s).unwrap(),
+            "Integer(-5)"
+        );
+        assert_eq!(
+            v(Num::Nint(0), ResourceType::Unsigned, &mut s),
+            Err(FormatError::OutOfRange)
+        );
+        assert_eq!(
+            v(Num::Uint(u64::MAX), ResourceType::Unsigned, &mut s).unwrap(),
+            format!("Unsigned({})", u64::MAX)
+        );
+        assert_eq!(
+            v(Num::Uint(u64::MAX), ResourceType::Integer, &mut s),
+            Err(FormatError::OutOfRange)
+        );
+        assert_eq!(
+            v(Num::Float(2.0), ResourceType::Time, &mut s).unwrap(),
+            "Time(2)"
+        );
+        assert_eq!(
+            v(Num::Float(2.5), ResourceType::Integer, &mut s),
+            Err(FormatError::WrongType)
+        );
+        assert_eq!(
+            v(Num::Float(1e19), ResourceType::Integer, &mut s),
+            Err(FormatError::WrongType)
+        );
+        assert_eq!(
+            v(Num::Uint(3), ResourceType::Float, &mut s).unwrap(),
+            "Float(3.0)"
+        );
+        assert_eq!(
+            v(Num::Text(b"-12"), ResourceType::Integer, &mut s).unwrap(),
+            "Integer(-12)"
+        );
+        assert_eq!(
+            v(Num::Text(b"1.5"), ResourceType::Float, &mut s).unwrap(),
+            "Float(1.5)"
+        );
+        assert_eq!(
+            v(Num::Uint(1), ResourceType::Boolean, &mut s),
+            Err(FormatError::WrongType)
+        );
+        assert_eq!(
+            v(Num::Uint(1), ResourceType::String, &mut s),
+            Err(FormatError::WrongType)
+        );
     }
 
     #[test]

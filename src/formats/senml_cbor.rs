@@ -35,11 +35,20 @@ impl<'w, 'b> Encoder<'w, 'b> {
     /// Opens the pack.
     pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
         w.put_u8(0x9f)?;
-        Ok(Encoder { w, base, first: true })
+        Ok(Encoder {
+            w,
+            base,
+            first: true,
+        })
     }
 
     /// One record: the value of the resource (instance) at `path`, with a time when given.
-    pub fn record(&mut self, path: &Path, value: &Value<'_>, time: Option<i64>) -> Result<(), FormatError> {
+    pub fn record(
+        &mut self,
+        path: &Path,
+        value: &Value<'_>,
+        time: Option<i64>,
+    ) -> Result<(), FormatError> {
         let (nb, rest) = senml::split(&self.base, path);
         let bn = self.first && nb > 0;
         let fields = 1 + u64::from(bn) + u64::from(!rest.is_empty()) + u64::from(time.is_some());
@@ -136,7 +145,12 @@ impl<'a> Records<'a> {
     pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
         let mut r = Reader::new(data);
         match r.next_item()? {
-            Item::Array(left) => Ok(Records { r, left, bn: &[], done: false }),
+            Item::Array(left) => Ok(Records {
+                r,
+                left,
+                bn: &[],
+                done: false,
+            }),
             _ => Err(FormatError::Malformed),
         }
     }
@@ -328,9 +342,9 @@ mod tests {
     fn decodes_definite_packs_and_base_names_that_change() {
         // [{-2: "/3/0/", 0: "1", 3: "x"}, {0: "2", 2: 7}, {-2: "/4/0/", 0: "0", 2: 1.5}]
         let data = [
-            0x83, 0xa3, 0x21, 0x65, b'/', b'3', b'/', b'0', b'/', 0x00, 0x61, b'1', 0x03, 0x61, b'x',
-            0xa2, 0x00, 0x61, b'2', 0x02, 0x07, 0xa3, 0x21, 0x65, b'/', b'4', b'/', b'0', b'/',
-            0x00, 0x61, b'0', 0x02, 0xf9, 0x3e, 0x00,
+            0x83, 0xa3, 0x21, 0x65, b'/', b'3', b'/', b'0', b'/', 0x00, 0x61, b'1', 0x03, 0x61,
+            b'x', 0xa2, 0x00, 0x61, b'2', 0x02, 0x07, 0xa3, 0x21, 0x65, b'/', b'4', b'/', b'0',
+            b'/', 0x00, 0x61, b'0', 0x02, 0xf9, 0x3e, 0x00,
         ];
         let recs = decode(&data).unwrap();
         assert_eq!(recs.len(), 3);
@@ -344,27 +358,37 @@ mod tests {
         // Read-Composite: [{0: "/3/0"}]
         let data = [0x81, 0xa1, 0x00, 0x64, b'/', b'3', b'/', b'0'];
         let recs = decode(&data).unwrap();
-        assert_eq!(recs[0], Record { path: Path::instance(3, 0), value: None });
+        assert_eq!(
+            recs[0],
+            Record {
+                path: Path::instance(3, 0),
+                value: None
+            }
+        );
     }
 
     #[test]
     fn refuses_malformed_packs() {
         let bad: &[&[u8]] = &[
             &[],
-            &[0xa0],                                     // not an array
-            &[0x81, 0x01],                               // record is not a map
-            &[0x81, 0xa1, 0x00, 0x01],                   // name is not text
-            &[0x81, 0xa1, 0x00, 0x61, b'3'],             // name without leading slash
-            &[0x82, 0xa1, 0x00, 0x62, b'/', b'3'],       // one record missing
+            &[0xa0],                                                       // not an array
+            &[0x81, 0x01],                                                 // record is not a map
+            &[0x81, 0xa1, 0x00, 0x01],                                     // name is not text
+            &[0x81, 0xa1, 0x00, 0x61, b'3'], // name without leading slash
+            &[0x82, 0xa1, 0x00, 0x62, b'/', b'3'], // one record missing
             &[0x81, 0xa1, 0x00, 0x62, b'/', b'3', 0x00], // trailing bytes
-            &[0x9f, 0xa1, 0x00, 0x62, b'/', b'3'],       // no break
+            &[0x9f, 0xa1, 0x00, 0x62, b'/', b'3'], // no break
             &[0x81, 0xa2, 0x00, 0x62, b'/', b'3', 0x00, 0x62, b'/', b'4'], // repeated n
-            &[0x81, 0xa3, 0x00, 0x62, b'/', b'3', 0x02, 0x01, 0x03, 0x61, b'a'], // two values
+            &[
+                0x81, 0xa3, 0x00, 0x62, b'/', b'3', 0x02, 0x01, 0x03, 0x61, b'a',
+            ], // two values
             &[0x81, 0xa2, 0x00, 0x62, b'/', b'3', 0x04, 0x01], // vb not a boolean
-            &[0x81, 0xa2, 0x00, 0x62, b'/', b'3', 0x63, b'x', b'x', b'_', 0x01], // must-understand
+            &[
+                0x81, 0xa2, 0x00, 0x62, b'/', b'3', 0x63, b'x', b'x', b'_', 0x01,
+            ], // must-understand
             &[0x81, 0xbf, 0x00, 0x62, b'/', b'3', 0xff], // indefinite record map
             &[0x81, 0xa1, 0x00, 0x7f, 0x61, b'/', 0xff], // indefinite text name
-            &[0x81, 0xa1, 0xf5, 0x01],                   // label is neither int nor text
+            &[0x81, 0xa1, 0xf5, 0x01],       // label is neither int nor text
         ];
         for b in bad {
             assert!(decode(b).is_err(), "{b:02x?}");
@@ -375,8 +399,8 @@ mod tests {
     fn ignores_unknown_labels_that_need_no_understanding() {
         // {0: "/3/0/1", 1: "Cel", "foo": [1], 2: 5}
         let data = [
-            0x81, 0xa4, 0x00, 0x66, b'/', b'3', b'/', b'0', b'/', b'1', 0x01, 0x63, b'C', b'e', b'l',
-            0x63, b'f', b'o', b'o', 0x81, 0x01, 0x02, 0x05,
+            0x81, 0xa4, 0x00, 0x66, b'/', b'3', b'/', b'0', b'/', b'1', 0x01, 0x63, b'C', b'e',
+            b'l', 0x63, b'f', b'o', b'o', 0x81, 0x01, 0x02, 0x05,
         ];
         let recs = decode(&data).unwrap();
         assert_eq!(recs[0].value, Some(Raw::Num(Num::Uint(5))));

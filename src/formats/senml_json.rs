@@ -22,11 +22,20 @@ impl<'w, 'b> Encoder<'w, 'b> {
     /// Opens the pack.
     pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
         w.put_u8(b'[')?;
-        Ok(Encoder { w, base, first: true })
+        Ok(Encoder {
+            w,
+            base,
+            first: true,
+        })
     }
 
     /// One record: the value of the resource (instance) at `path`, with a time when given.
-    pub fn record(&mut self, path: &Path, value: &Value<'_>, time: Option<i64>) -> Result<(), FormatError> {
+    pub fn record(
+        &mut self,
+        path: &Path,
+        value: &Value<'_>,
+        time: Option<i64>,
+    ) -> Result<(), FormatError> {
         let (nb, rest) = senml::split(&self.base, path);
         let w = &mut *self.w;
         w.put(if self.first { b"{" } else { b",{" })?;
@@ -123,7 +132,12 @@ impl<'a> Records<'a> {
         if lex.expect_token()? != Token::BeginArray {
             return Err(FormatError::Malformed);
         }
-        Ok(Records { lex, bn: &[], done: false, first: true })
+        Ok(Records {
+            lex,
+            bn: &[],
+            done: false,
+            first: true,
+        })
     }
 
     fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
@@ -295,7 +309,10 @@ mod tests {
         let mut w = Writer::new(&mut b);
         let mut e = Encoder::new(&mut w, Path::ROOT).unwrap();
         let p = Path::resource(1, 0, 1);
-        assert_eq!(e.record(&p, &Value::Float(f64::INFINITY), None), Err(FormatError::OutOfRange));
+        assert_eq!(
+            e.record(&p, &Value::Float(f64::INFINITY), None),
+            Err(FormatError::OutOfRange)
+        );
     }
 
     #[test]
