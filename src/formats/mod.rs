@@ -9,8 +9,15 @@ pub mod json;
 #[cfg(any(feature = "senml-json", feature = "json"))]
 pub mod json_lex;
 pub mod link;
+#[cfg(feature = "lwm2m-cbor")]
+pub mod lwm2m_cbor;
 pub mod opaque;
-#[cfg(any(feature = "senml-json", feature = "senml-cbor", feature = "json"))]
+#[cfg(any(
+    feature = "senml-json",
+    feature = "senml-cbor",
+    feature = "json",
+    feature = "lwm2m-cbor"
+))]
 pub mod senml;
 #[cfg(feature = "senml-cbor")]
 pub mod senml_cbor;

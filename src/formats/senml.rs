@@ -87,25 +87,30 @@ pub fn to_value<'a>(
     match (raw, ty) {
         (Raw::Num(n), T::Integer | T::Time | T::Unsigned | T::Float) => num_value(n, ty),
         (Raw::Bool(b), T::Boolean) => Ok(Value::Boolean(b)),
-        (Raw::Str(s), T::String | T::CoreLnk) => {
-            let bytes = if json {
-                super::json_lex::unescape(s, scratch)?
-            } else {
-                s
-            };
-            text::decode(bytes, ty)
-        }
-        (Raw::Data(d), T::Opaque) => {
-            let bytes = if json {
-                super::json_lex::base64url(d, scratch)?
-            } else {
-                d
-            };
-            Ok(Value::Opaque(bytes))
-        }
+        (Raw::Str(s), T::String | T::CoreLnk) => text::decode(plain(s, scratch, json, ty)?, ty),
+        (Raw::Data(d), T::Opaque) => Ok(Value::Opaque(plain(d, scratch, json, ty)?)),
         (Raw::ObjLnk(s), T::ObjLnk) => text::decode(s, ty),
         _ => Err(FormatError::WrongType),
     }
+}
+
+/// The bytes a string or data field stands for: in JSON, strings are unescaped and data
+/// base64url-decoded into `scratch`; in CBOR they are used as they are.
+fn plain<'a>(
+    s: &'a [u8],
+    scratch: &'a mut [u8],
+    json: bool,
+    ty: ResourceType,
+) -> Result<&'a [u8], FormatError> {
+    #[cfg(any(feature = "senml-json", feature = "json"))]
+    if json {
+        return match ty {
+            ResourceType::Opaque => super::json_lex::base64url(s, scratch),
+            _ => super::json_lex::unescape(s, scratch),
+        };
+    }
+    let _ = (scratch, json, ty);
+    Ok(s)
 }
 
 fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
