@@ -20,11 +20,8 @@ pub struct Encoder<'w, 'b> {
 }
 
 impl<'w, 'b> Encoder<'w, 'b> {
-    /// Opens the payload: `{"bn":"/3/0/","e":[`.
+    /// Starts the payload (the header is written with the first entry).
     pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
-        w.put(b"{\"bn\":\"")?;
-        senml::write_ids(base.ids(), w)?;
-        w.put(b"/\",\"e\":[")?;
         Ok(Encoder {
             w,
             base,
@@ -32,9 +29,23 @@ impl<'w, 'b> Encoder<'w, 'b> {
         })
     }
 
+    /// `{"bn":"/3/0/","e":[`; the base name of an entry for the base path itself has no
+    /// trailing slash, as that entry's name is empty.
+    fn header(&mut self, whole: bool) -> Result<(), FormatError> {
+        self.w.put(b"{\"bn\":\"")?;
+        senml::write_ids(self.base.ids(), self.w)?;
+        if !whole {
+            self.w.put_u8(b'/')?;
+        }
+        Ok(self.w.put(b"\",\"e\":[")?)
+    }
+
     /// One entry for the resource (instance) at `path`.
     pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
         let (_, rest) = senml::split(&self.base, path);
+        if self.first {
+            self.header(rest.is_empty())?;
+        }
         let w = &mut *self.w;
         w.put(if self.first {
             b"{\"n\":\""
@@ -54,7 +65,10 @@ impl<'w, 'b> Encoder<'w, 'b> {
     }
 
     /// Closes the payload.
-    pub fn finish(self) -> Result<(), FormatError> {
+    pub fn finish(mut self) -> Result<(), FormatError> {
+        if self.first {
+            self.header(false)?;
+        }
         Ok(self.w.put(b"]}")?)
     }
 }
@@ -225,6 +239,7 @@ impl<'a> Records<'a> {
             }
         }
         let path = senml::path(self.bn, name.ok_or(FormatError::Malformed)?)?;
+        let path = senml::value_path(path, &value)?;
         Ok(Record {
             path,
             value: value.ok_or(FormatError::Malformed)?,
@@ -313,6 +328,26 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_for_the_base_itself_has_an_empty_name() {
+        let mut b = [0u8; 64];
+        let mut w = Writer::new(&mut b);
+        let mut e = Encoder::new(&mut w, Path::resource(3, 0, 9)).unwrap();
+        e.record(&Path::resource(3, 0, 9), &Value::Integer(87))
+            .unwrap();
+        e.finish().unwrap();
+        let text = core::str::from_utf8(w.written()).unwrap();
+        assert_eq!(text, r#"{"bn":"/3/0/9","e":[{"n":"","v":87}]}"#);
+        assert_eq!(decode(text).unwrap()[0].path, Path::resource(3, 0, 9));
+        let mut b = [0u8; 64];
+        let mut w = Writer::new(&mut b);
+        Encoder::new(&mut w, Path::object(3))
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(w.written(), br#"{"bn":"/3/","e":[]}"#);
+    }
+
+    #[test]
     fn decodes_keys_in_any_order() {
         let recs = decode(r#"{"e":[{"sv":"x","n":"1"}],"bt":5,"bn":"/3/0/"}"#).unwrap();
         assert_eq!(recs[0].path, Path::resource(3, 0, 1));
@@ -338,6 +373,7 @@ mod tests {
             r#"{"bn":"/3/0/","e":[{"n":"1","v":1}]"#,
             r#"{"bn":"/3/0/","e":[{"n":"1","v":1}]} x"#,
             r#"{"bn":"/3/0/","x":[[[[[[1]]]]]],"e":[]}"#,
+            r#"{"bn":"/3/","e":[{"n":"0","v":1}]}"#,
         ] {
             assert!(decode(bad).is_err(), "{bad}");
         }

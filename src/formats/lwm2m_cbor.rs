@@ -267,6 +267,7 @@ impl<'a> Records<'a> {
             };
             let ids = self.path.get(..usize::from(depth)).unwrap_or(&[]);
             let path = Path::new(ids).ok_or(FormatError::Malformed)?;
+            let path = senml::value_path(path, &value)?;
             return Ok(Some(Record { path, value }));
         }
     }
@@ -424,6 +425,7 @@ mod tests {
                 0xa1, 0x03, 0xa1, 0x00, 0xa1, 0x00, 0xa1, 0x00, 0xa1, 0x00, 0x01,
             ], // too deep
             &[0xa1, 0x03, 0x7f, 0xff],          // indefinite text value
+            &[0xa1, 0x03, 0x05],                // a value for a whole object
         ];
         for b in bad {
             assert!(decode(b).is_err(), "{b:02x?}");

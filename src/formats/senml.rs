@@ -59,6 +59,16 @@ pub fn path(bn: &[u8], n: &[u8]) -> Result<Path, FormatError> {
     }
 }
 
+/// Values belong to resources and resource instances: a value at a shorter path is
+/// malformed.
+pub fn value_path<T>(path: Path, value: &Option<T>) -> Result<Path, FormatError> {
+    if value.is_some() && path.resource_id().is_none() {
+        Err(FormatError::Malformed)
+    } else {
+        Ok(path)
+    }
+}
+
 /// Writes `/id/id...` for `ids` into `w`.
 pub fn write_ids(ids: &[u16], w: &mut Writer<'_>) -> Result<(), FormatError> {
     for &id in ids {

@@ -179,7 +179,7 @@ impl<'a> Records<'a> {
         if self.left == Some(0) {
             self.end()?;
         }
-        let path = senml::path(self.bn, name.unwrap_or(&[]))?;
+        let path = senml::value_path(senml::path(self.bn, name.unwrap_or(&[]))?, &value)?;
         Ok(Some(Record { path, value }))
     }
 
@@ -389,6 +389,7 @@ mod tests {
             &[0x81, 0xbf, 0x00, 0x62, b'/', b'3', 0xff], // indefinite record map
             &[0x81, 0xa1, 0x00, 0x7f, 0x61, b'/', 0xff], // indefinite text name
             &[0x81, 0xa1, 0xf5, 0x01],       // label is neither int nor text
+            &[0x81, 0xa2, 0x00, 0x62, b'/', b'3', 0x02, 0x01], // a value for a whole object
         ];
         for b in bad {
             assert!(decode(b).is_err(), "{b:02x?}");

@@ -184,7 +184,7 @@ impl<'a> Records<'a> {
                 _ => return Err(FormatError::Malformed),
             }
         }
-        let path = senml::path(self.bn, name.unwrap_or(&[]))?;
+        let path = senml::value_path(senml::path(self.bn, name.unwrap_or(&[]))?, &value)?;
         Ok(Record { path, value })
     }
 
@@ -356,6 +356,7 @@ mod tests {
             "[{\"n\":\"/3\",\"foo\":[1]}]",
             "[{\"bn\":\"/3/0/\",\"n\":\"1/2/3\"}]",
             "[1]",
+            "[{\"n\":\"/3/0\",\"v\":1}]",
         ] {
             assert!(decode(bad).is_err(), "{bad}");
         }
