@@ -1,9 +1,28 @@
 //! Content formats: each module encodes into a [`crate::buf::Writer`] and decodes from a
 //! borrowed slice without allocating.
 
+#[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+pub mod cbor;
 pub mod float;
+#[cfg(feature = "json")]
+pub mod json;
+#[cfg(any(feature = "senml-json", feature = "json"))]
+pub mod json_lex;
 pub mod link;
+#[cfg(feature = "lwm2m-cbor")]
+pub mod lwm2m_cbor;
 pub mod opaque;
+#[cfg(any(
+    feature = "senml-json",
+    feature = "senml-cbor",
+    feature = "json",
+    feature = "lwm2m-cbor"
+))]
+pub mod senml;
+#[cfg(feature = "senml-cbor")]
+pub mod senml_cbor;
+#[cfg(feature = "senml-json")]
+pub mod senml_json;
 pub mod text;
 pub mod tlv;
 

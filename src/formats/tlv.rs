@@ -370,7 +370,7 @@ fn parse_one(data: &[u8]) -> Result<(Tlv<'_>, &[u8]), FormatError> {
 /// The bits of `f` as an f32 when the conversion is exact, computed on the bit patterns
 /// so that no soft-float conversion routine is linked on single-precision FPUs. Infinities
 /// and NaNs stay 8 bytes.
-fn f32_bits(f: f64) -> Option<u32> {
+pub(crate) fn f32_bits(f: f64) -> Option<u32> {
     let bits = f.to_bits();
     let sign = ((bits >> 32) as u32) & 0x8000_0000;
     let exp = ((bits >> 52) & 0x7ff) as i32;
@@ -401,7 +401,7 @@ fn f32_bits(f: f64) -> Option<u32> {
 
 /// The f64 equal to the f32 with bits `b`, computed on the bit patterns (exact, like
 /// `f64::from(f32)`, without the soft-float conversion routine).
-fn f64_from_f32_bits(b: u32) -> f64 {
+pub(crate) fn f64_from_f32_bits(b: u32) -> f64 {
     let sign = u64::from(b >> 31) << 63;
     let exp = (b >> 23) & 0xff;
     let mant = b & 0x7f_ffff;

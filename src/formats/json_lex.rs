@@ -1,0 +1,409 @@
+//! JSON (RFC 8259) as the two JSON content formats need it: a zero-copy tokenizer that
+//! checks the grammar of strings and numbers, string escapes in both directions, and
+//! base64url (RFC 4648 section 5) for SenML's `vd`.
+
+use super::FormatError;
+use crate::buf::Writer;
+
+/// One JSON token. Strings are the bytes between the quotes, escapes still in them.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum Token<'a> {
+    /// `{`
+    BeginObject,
+    /// `}`
+    EndObject,
+    /// `[`
+    BeginArray,
+    /// `]`
+    EndArray,
+    /// `:`
+    Colon,
+    /// `,`
+    Comma,
+    /// A string's contents.
+    Str(&'a [u8]),
+    /// A number's text.
+    Num(&'a [u8]),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+}
+
+/// Reads tokens from a byte slice, skipping white space.
+#[derive(Clone)]
+pub struct Lexer<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Lexer { rest: data }
+    }
+
+    /// The next token; `None` at the end of the input.
+    pub fn next_token(&mut self) -> Result<Option<Token<'a>>, FormatError> {
+        let start = self
+            .rest
+            .iter()
+            .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
+        self.rest = self
+            .rest
+            .get(start.unwrap_or(self.rest.len())..)
+            .unwrap_or(&[]);
+        let Some(&c) = self.rest.first() else {
+            return Ok(None);
+        };
+        let (token, len) = match c {
+            b'{' => (Token::BeginObject, 1),
+            b'}' => (Token::EndObject, 1),
+            b'[' => (Token::BeginArray, 1),
+            b']' => (Token::EndArray, 1),
+            b':' => (Token::Colon, 1),
+            b',' => (Token::Comma, 1),
+            b'"' => {
+                let len = string_len(self.rest.get(1..).unwrap_or(&[]))?;
+                let s = self.rest.get(1..1 + len).ok_or(FormatError::Malformed)?;
+                (Token::Str(s), len + 2)
+            }
+            b't' | b'f' | b'n' => self.keyword()?,
+            _ => {
+                let len = number_len(self.rest)?;
+                (Token::Num(self.rest.get(..len).unwrap_or(&[])), len)
+            }
+        };
+        self.rest = self.rest.get(len..).ok_or(FormatError::Malformed)?;
+        Ok(Some(token))
+    }
+
+    fn keyword(&self) -> Result<(Token<'a>, usize), FormatError> {
+        for (word, token) in [
+            (&b"true"[..], Token::Bool(true)),
+            (b"false", Token::Bool(false)),
+            (b"null", Token::Null),
+        ] {
+            if self.rest.starts_with(word) {
+                return Ok((token, word.len()));
+            }
+        }
+        Err(FormatError::Malformed)
+    }
+
+    /// The next token, which must exist.
+    pub fn expect_token(&mut self) -> Result<Token<'a>, FormatError> {
+        self.next_token()?.ok_or(FormatError::Malformed)
+    }
+}
+
+/// The length of a string's contents up to (not including) the closing quote.
+fn string_len(s: &[u8]) -> Result<usize, FormatError> {
+    let mut i = 0;
+    loop {
+        match *s.get(i).ok_or(FormatError::Malformed)? {
+            b'"' => return Ok(i),
+            b'\\' => {
+                i += match s.get(i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
+                    Some(b'u') => {
+                        hex4(s.get(i + 2..i + 6))?;
+                        6
+                    }
+                    _ => return Err(FormatError::Malformed),
+                }
+            }
+            0..=0x1f => return Err(FormatError::Malformed),
+            _ => i += 1,
+        }
+    }
+}
+
+/// The value of four hex digits.
+fn hex4(s: Option<&[u8]>) -> Result<u32, FormatError> {
+    let s = s.ok_or(FormatError::Malformed)?;
+    s.iter().try_fold(0u32, |a, &c| {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return Err(FormatError::Malformed),
+        };
+        Ok((a << 4) | u32::from(d))
+    })
+}
+
+/// The length of the number at the start of `s` (RFC 8259 section 6 grammar).
+fn number_len(s: &[u8]) -> Result<usize, FormatError> {
+    let digits = |from: usize| {
+        s.iter()
+            .skip(from)
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let mut i = usize::from(s.first() == Some(&b'-'));
+    let int = digits(i);
+    if int == 0 || (int > 1 && s.get(i) == Some(&b'0')) {
+        return Err(FormatError::Malformed);
+    }
+    i += int;
+    if s.get(i) == Some(&b'.') {
+        let frac = digits(i + 1);
+        if frac == 0 {
+            return Err(FormatError::Malformed);
+        }
+        i += 1 + frac;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp = digits(i);
+        if exp == 0 {
+            return Err(FormatError::Malformed);
+        }
+        i += exp;
+    }
+    Ok(i)
+}
+
+/// The bytes a string token stands for: `s` itself when it has no escape, otherwise the
+/// unescaped form written into `scratch` (UTF-8 is checked by the caller).
+pub fn unescape<'a>(s: &'a [u8], scratch: &'a mut [u8]) -> Result<&'a [u8], FormatError> {
+    if !s.contains(&b'\\') {
+        return Ok(s);
+    }
+    let mut w = Writer::new(scratch);
+    let mut rest = s;
+    while let Some((&c, tail)) = rest.split_first() {
+        rest = tail;
+        if c != b'\\' {
+            w.put_u8(c)?;
+            continue;
+        }
+        let (&e, tail) = rest.split_first().ok_or(FormatError::Malformed)?;
+        rest = tail;
+        let byte = match e {
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                put_char(&mut w, unicode_escape(&mut rest)?)?;
+                continue;
+            }
+            other => other,
+        };
+        w.put_u8(byte)?;
+    }
+    let (buf, len) = w.finish();
+    Ok(buf.get(..len).unwrap_or(&[]))
+}
+
+/// The code point of `XXXX` (after `\u`) at the start of `rest`, with a following
+/// `\uXXXX` low surrogate when the first is a high one.
+fn unicode_escape(rest: &mut &[u8]) -> Result<u32, FormatError> {
+    let cp = hex4(rest.get(..4))?;
+    *rest = rest.get(4..).unwrap_or(&[]);
+    match cp {
+        0xd800..=0xdbff => {
+            let low = match rest.strip_prefix(b"\\u") {
+                Some(r) => hex4(r.get(..4))?,
+                None => return Err(FormatError::Malformed),
+            };
+            if !(0xdc00..=0xdfff).contains(&low) {
+                return Err(FormatError::Malformed);
+            }
+            *rest = rest.get(6..).unwrap_or(&[]);
+            Ok(0x1_0000 + ((cp - 0xd800) << 10) + (low - 0xdc00))
+        }
+        0xdc00..=0xdfff => Err(FormatError::Malformed),
+        _ => Ok(cp),
+    }
+}
+
+/// Writes code point `cp` as UTF-8.
+fn put_char(w: &mut Writer<'_>, cp: u32) -> Result<(), FormatError> {
+    let mut b = [0u8; 4];
+    let c = char::from_u32(cp).ok_or(FormatError::Malformed)?;
+    Ok(w.put(c.encode_utf8(&mut b).as_bytes())?)
+}
+
+/// Writes `s` as a JSON string, quotes included.
+pub fn write_string(w: &mut Writer<'_>, s: &[u8]) -> Result<(), FormatError> {
+    w.put_u8(b'"')?;
+    for &c in s {
+        match c {
+            b'"' | b'\\' => w.put(&[b'\\', c])?,
+            0..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let hex = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+                w.put(&[b'\\', b'u', b'0', b'0', hex(c >> 4), hex(c)])?;
+            }
+            _ => w.put_u8(c)?,
+        }
+    }
+    Ok(w.put_u8(b'"')?)
+}
+
+const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Writes `data` in base64url without padding.
+pub fn write_base64url(w: &mut Writer<'_>, data: &[u8]) -> Result<(), FormatError> {
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            let six = (n >> (18 - 6 * i)) & 63;
+            w.put_u8(URL_ALPHABET.get(six as usize).copied().unwrap_or(b'A'))?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes base64url (padding optional; the standard alphabet's `+` and `/` accepted too)
+/// into `scratch`.
+pub fn base64url<'a>(s: &[u8], scratch: &'a mut [u8]) -> Result<&'a [u8], FormatError> {
+    let s = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
+    if s.len() % 4 == 1 {
+        return Err(FormatError::Malformed);
+    }
+    let mut w = Writer::new(scratch);
+    for chunk in s.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            let v = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'-' | b'+' => 62,
+                b'_' | b'/' => 63,
+                _ => return Err(FormatError::Malformed),
+            };
+            n |= u32::from(v) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        w.put(bytes.get(1..chunk.len()).unwrap_or(&[]))?;
+    }
+    let (buf, len) = w.finish();
+    Ok(buf.get(..len).unwrap_or(&[]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(s: &str) -> Result<std::vec::Vec<Token<'_>>, FormatError> {
+        let mut l = Lexer::new(s.as_bytes());
+        let mut v = std::vec::Vec::new();
+        while let Some(t) = l.next_token()? {
+            v.push(t);
+        }
+        Ok(v)
+    }
+
+    #[test]
+    fn tokenizes_a_senml_pack() {
+        let t = tokens(r#" [{"bn":"/3/0/", "v": -1.5e3, "vb":true},null] "#).unwrap();
+        assert_eq!(
+            t,
+            [
+                Token::BeginArray,
+                Token::BeginObject,
+                Token::Str(b"bn"),
+                Token::Colon,
+                Token::Str(b"/3/0/"),
+                Token::Comma,
+                Token::Str(b"v"),
+                Token::Colon,
+                Token::Num(b"-1.5e3"),
+                Token::Comma,
+                Token::Str(b"vb"),
+                Token::Colon,
+                Token::Bool(true),
+                Token::EndObject,
+                Token::Comma,
+                Token::Null,
+                Token::EndArray,
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_bad_strings_numbers_and_words() {
+        for bad in [
+            "\"abc",
+            "\"a\\x\"",
+            "\"\\u12\"",
+            "\"\\u12g4\"",
+            "\"a\u{1}b\"",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "1e+",
+            "tru",
+            "nul",
+            "+1",
+            "@",
+        ] {
+            assert!(tokens(bad).is_err(), "{bad}");
+        }
+        assert_eq!(tokens("0 -0 10.25E-2").unwrap().len(), 3);
+    }
+
+    #[test]
+    fn unescapes_into_scratch() {
+        let mut s = [0u8; 32];
+        assert_eq!(unescape(b"plain", &mut s).unwrap(), b"plain");
+        let mut s = [0u8; 32];
+        assert_eq!(
+            unescape(br#"a\"b\\c\/\n\u00e9\u20ac\ud83d\ude00"#, &mut s).unwrap(),
+            "a\"b\\c/\n\u{e9}\u{20ac}\u{1f600}".as_bytes()
+        );
+        for bad in [&br"\ud83d"[..], br"\ud83dx", br"\ude00", br"\ud83d\u0041"] {
+            let mut s = [0u8; 32];
+            assert_eq!(
+                unescape(bad, &mut s),
+                Err(FormatError::Malformed),
+                "{bad:?}"
+            );
+        }
+        let mut tiny = [0u8; 2];
+        assert_eq!(unescape(br"\n\n\n", &mut tiny), Err(FormatError::NoSpace));
+    }
+
+    #[test]
+    fn escapes_strings() {
+        let mut b = [0u8; 32];
+        let mut w = Writer::new(&mut b);
+        write_string(&mut w, b"a\"\\\x01").unwrap();
+        assert_eq!(w.written(), br#""a\"\\\u0001""#);
+    }
+
+    #[test]
+    fn base64url_round_trips() {
+        for data in [&b""[..], b"f", b"fo", b"foo", b"foob", b"\xfb\xff\xbf"] {
+            let mut b = [0u8; 16];
+            let mut w = Writer::new(&mut b);
+            write_base64url(&mut w, data).unwrap();
+            let text = w.written().to_vec();
+            assert!(!text.contains(&b'='));
+            let mut s = [0u8; 16];
+            assert_eq!(base64url(&text, &mut s).unwrap(), data);
+        }
+        let mut s = [0u8; 16];
+        assert_eq!(base64url(b"-_8=", &mut s).unwrap(), [0xfb, 0xff]);
+        assert_eq!(base64url(b"+/8", &mut s).unwrap(), [0xfb, 0xff]);
+        assert!(base64url(b"abcde", &mut s).is_err());
+        assert!(base64url(b"ab!d", &mut s).is_err());
+    }
+}

@@ -1,0 +1,444 @@
+//! LwM2M CBOR (LwM2M 1.2, content format 11544): nested CBOR maps keyed by the ids of
+//! the path, the values at the leaves. A key may also be an array of ids that stands for
+//! several levels at once; the encoder uses that for the request's own path.
+//!
+//! The encoder streams into the message buffer with indefinite-length maps, closing and
+//! opening levels as consecutive records' paths diverge (records arrive grouped by path,
+//! as a Read produces them). The decoder walks the nesting with a fixed stack.
+
+use super::cbor::{self, Item, Reader};
+use super::senml::{self, Num, Raw};
+use super::FormatError;
+use crate::buf::Writer;
+use crate::model::{Path, ResourceType, Value};
+
+/// Writes the records of a payload about `base` (the path of the request).
+pub struct Encoder<'w, 'b> {
+    w: &'w mut Writer<'b>,
+    base: Path,
+    /// The previous record's path, `None` before the first.
+    prev: Option<Path>,
+    /// Maps opened and not yet closed.
+    open: u8,
+}
+
+impl<'w, 'b> Encoder<'w, 'b> {
+    /// Opens the outer map.
+    pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
+        w.put_u8(cbor::MAP_INDEFINITE)?;
+        Ok(Encoder {
+            w,
+            base,
+            prev: None,
+            open: 1,
+        })
+    }
+
+    /// One record: the value of the resource (instance) at `path`, which lies at or below
+    /// the base path and after the previous record's path.
+    pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
+        let ids = path.ids();
+        let from = match self.prev {
+            None => self.first_keys(path)?,
+            Some(prev) => {
+                let span = prev
+                    .ids()
+                    .iter()
+                    .zip(ids)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                if span >= ids.len() || span < self.base.len() {
+                    return Err(FormatError::Malformed);
+                }
+                // Close the maps that hold keys deeper than the shared prefix.
+                for _ in span + 1..prev.len() {
+                    self.w.put_u8(cbor::BREAK)?;
+                    self.open = self.open.saturating_sub(1);
+                }
+                span
+            }
+        };
+        self.prev = Some(*path);
+        for (i, &id) in ids.iter().enumerate().skip(from) {
+            if i > from {
+                self.w.put_u8(cbor::MAP_INDEFINITE)?;
+                self.open = self.open.saturating_add(1);
+            }
+            cbor::head(self.w, cbor::UINT, u64::from(id))?;
+        }
+        value_item(self.w, value)
+    }
+
+    /// Writes the base path as the first key (one id, or an array of them) and opens the
+    /// map below it unless `path` is the base itself. Returns the index of the first id of
+    /// `path` still to be written.
+    fn first_keys(&mut self, path: &Path) -> Result<usize, FormatError> {
+        let base = self.base.ids();
+        if !path.starts_with(&self.base) {
+            return Err(FormatError::Malformed);
+        }
+        match base {
+            [] => return Ok(0),
+            [id] => cbor::head(self.w, cbor::UINT, u64::from(*id))?,
+            _ => {
+                cbor::head(self.w, cbor::ARRAY, base.len() as u64)?;
+                for &id in base {
+                    cbor::head(self.w, cbor::UINT, u64::from(id))?;
+                }
+            }
+        }
+        if path.len() > base.len() {
+            self.w.put_u8(cbor::MAP_INDEFINITE)?;
+            self.open = self.open.saturating_add(1);
+        }
+        Ok(base.len())
+    }
+
+    /// Closes every open map.
+    pub fn finish(self) -> Result<(), FormatError> {
+        for _ in 0..self.open {
+            self.w.put_u8(cbor::BREAK)?;
+        }
+        Ok(())
+    }
+}
+
+fn value_item(w: &mut Writer<'_>, value: &Value<'_>) -> Result<(), FormatError> {
+    match *value {
+        Value::Integer(i) | Value::Time(i) => cbor::int(w, i),
+        Value::Unsigned(u) => cbor::head(w, cbor::UINT, u),
+        Value::Float(f) => cbor::float(w, f),
+        Value::Boolean(b) => cbor::boolean(w, b),
+        Value::String(s) | Value::CoreLnk(s) => cbor::text(w, s.as_bytes()),
+        Value::Opaque(d) => cbor::bytes(w, d),
+        Value::ObjLnk(oid, iid) => {
+            let mut buf = [0u8; 11];
+            let mut t = Writer::new(&mut buf);
+            t.put_u64_dec(u64::from(oid))?;
+            t.put_u8(b':')?;
+            t.put_u64_dec(u64::from(iid))?;
+            cbor::text(w, t.written())
+        }
+    }
+}
+
+/// The value of a record for a resource of type `ty`. Object links arrive as text.
+pub fn to_value<'a>(
+    raw: Raw<'a>,
+    ty: ResourceType,
+    scratch: &'a mut [u8],
+) -> Result<Value<'a>, FormatError> {
+    match (raw, ty) {
+        (Raw::Str(s), ResourceType::ObjLnk) => senml::to_value(Raw::ObjLnk(s), ty, scratch, false),
+        _ => senml::to_value(raw, ty, scratch, false),
+    }
+}
+
+/// One decoded record.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub struct Record<'a> {
+    /// The ids of the keys leading to the value.
+    pub path: Path,
+    /// The value; `None` for CBOR null (a path without a value, as Read-Composite sends).
+    pub value: Option<Raw<'a>>,
+}
+
+/// One level of map nesting: pairs left (`None` when indefinite) and the path length at
+/// which this map's keys start.
+#[derive(Clone, Copy)]
+struct Level {
+    left: Option<u64>,
+    depth: u8,
+}
+
+/// The records of an LwM2M CBOR payload.
+pub struct Records<'a> {
+    r: Reader<'a>,
+    stack: [Level; 5],
+    len: usize,
+    path: [u16; 4],
+    done: bool,
+}
+
+impl<'a> Records<'a> {
+    /// Starts on a payload; fails when it does not begin with a map.
+    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
+        let mut r = Reader::new(data);
+        let left = match r.next_item()? {
+            Item::Map(left) => left,
+            _ => return Err(FormatError::Malformed),
+        };
+        let stack = [Level { left, depth: 0 }; 5];
+        Ok(Records {
+            r,
+            stack,
+            len: 1,
+            path: [0; 4],
+            done: false,
+        })
+    }
+
+    fn top(&mut self) -> Result<&mut Level, FormatError> {
+        let i = self.len.checked_sub(1).ok_or(FormatError::Malformed)?;
+        self.stack.get_mut(i).ok_or(FormatError::Malformed)
+    }
+
+    /// The next key of the innermost map, closing finished maps; `None` when the outer
+    /// map is done.
+    fn next_key(&mut self) -> Result<Option<(Item<'a>, u8)>, FormatError> {
+        loop {
+            let level = *self.top()?;
+            let item = match level.left {
+                Some(0) => None,
+                Some(n) => {
+                    self.top()?.left = Some(n - 1);
+                    Some(self.r.next_item()?)
+                }
+                None => Some(self.r.next_item()?).filter(|i| *i != Item::Break),
+            };
+            if let Some(key) = item {
+                return Ok(Some((key, level.depth)));
+            }
+            self.len -= 1;
+            if self.len == 0 {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Appends the ids of `key` to the path at `depth`; returns the new depth.
+    fn push_key(&mut self, key: Item<'a>, depth: u8) -> Result<u8, FormatError> {
+        let mut depth = usize::from(depth);
+        let mut put = |id: u64, depth: &mut usize| -> Result<(), FormatError> {
+            let id = u16::try_from(id)
+                .ok()
+                .filter(|&i| i <= crate::model::path::MAX_ID);
+            let slot = self.path.get_mut(*depth).ok_or(FormatError::Malformed)?;
+            *slot = id.ok_or(FormatError::Malformed)?;
+            *depth += 1;
+            Ok(())
+        };
+        match key {
+            Item::Uint(id) => put(id, &mut depth)?,
+            Item::Array(Some(n)) if n > 0 => {
+                for _ in 0..n {
+                    match self.r.next_item()? {
+                        Item::Uint(id) => put(id, &mut depth)?,
+                        _ => return Err(FormatError::Malformed),
+                    }
+                }
+            }
+            _ => return Err(FormatError::Malformed),
+        }
+        Ok(depth as u8)
+    }
+
+    fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
+        loop {
+            let Some((key, depth)) = self.next_key()? else {
+                self.done = true;
+                return if self.r.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(FormatError::Malformed)
+                };
+            };
+            let depth = self.push_key(key, depth)?;
+            let mut item = self.r.next_item()?;
+            while let Item::Tag(_) = item {
+                item = self.r.next_item()?;
+            }
+            let value = match item {
+                Item::Map(left) => {
+                    let slot = self.stack.get_mut(self.len).ok_or(FormatError::TooDeep)?;
+                    *slot = Level { left, depth };
+                    self.len += 1;
+                    continue;
+                }
+                Item::Simple(22) => None,
+                Item::Uint(u) => Some(Raw::Num(Num::Uint(u))),
+                Item::Nint(n) => Some(Raw::Num(Num::Nint(n))),
+                Item::Float(f) => Some(Raw::Num(Num::Float(f))),
+                Item::Text(t) => Some(Raw::Str(t)),
+                Item::Bytes(b) => Some(Raw::Data(b)),
+                Item::Bool(b) => Some(Raw::Bool(b)),
+                _ => return Err(FormatError::Malformed),
+            };
+            let ids = self.path.get(..usize::from(depth)).unwrap_or(&[]);
+            let path = Path::new(ids).ok_or(FormatError::Malformed)?;
+            let path = senml::value_path(path, &value)?;
+            return Ok(Some(Record { path, value }));
+        }
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Record<'a>, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.next_record();
+        if r.is_err() {
+            self.done = true;
+        }
+        r.transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(base: Path, recs: &[(Path, Value<'_>)]) -> std::vec::Vec<u8> {
+        let mut b = [0u8; 256];
+        let mut w = Writer::new(&mut b);
+        let mut e = Encoder::new(&mut w, base).unwrap();
+        for (p, v) in recs {
+            e.record(p, v).unwrap();
+        }
+        e.finish().unwrap();
+        w.written().to_vec()
+    }
+
+    fn decode(data: &[u8]) -> Result<std::vec::Vec<Record<'_>>, FormatError> {
+        Records::new(data)?.collect()
+    }
+
+    fn p(ids: &[u16]) -> Path {
+        Path::new(ids).unwrap()
+    }
+
+    #[test]
+    fn encodes_an_instance_with_a_multiple_resource() {
+        let bytes = encode(
+            p(&[3, 0]),
+            &[
+                (p(&[3, 0, 0]), Value::String("t")),
+                (p(&[3, 0, 7, 0]), Value::Integer(1)),
+                (p(&[3, 0, 7, 1]), Value::Integer(2)),
+                (p(&[3, 0, 9]), Value::Boolean(true)),
+            ],
+        );
+        assert_eq!(
+            bytes,
+            [
+                0xbf, 0x82, 0x03, 0x00, // {[3, 0]:
+                0xbf, 0x00, 0x61, b't', //   {0: "t",
+                0x07, 0xbf, 0x00, 0x01, 0x01, 0x02, 0xff, //  7: {0: 1, 1: 2},
+                0x09, 0xf5, 0xff, 0xff, //  9: true}}
+            ]
+        );
+        let recs = decode(&bytes).unwrap();
+        let paths: std::vec::Vec<_> = recs.iter().map(|r| r.path).collect();
+        assert_eq!(
+            paths,
+            [
+                p(&[3, 0, 0]),
+                p(&[3, 0, 7, 0]),
+                p(&[3, 0, 7, 1]),
+                p(&[3, 0, 9])
+            ]
+        );
+        assert_eq!(recs[2].value, Some(Raw::Num(Num::Uint(2))));
+    }
+
+    #[test]
+    fn single_resource_and_root_reads() {
+        let bytes = encode(p(&[3, 0, 0]), &[(p(&[3, 0, 0]), Value::Integer(5))]);
+        assert_eq!(bytes, [0xbf, 0x83, 0x03, 0x00, 0x00, 0x05, 0xff]);
+        assert_eq!(decode(&bytes).unwrap()[0].path, p(&[3, 0, 0]));
+        let bytes = encode(
+            Path::ROOT,
+            &[
+                (p(&[1, 0, 1]), Value::Integer(5)),
+                (p(&[3, 0, 0]), Value::Integer(6)),
+            ],
+        );
+        assert_eq!(
+            bytes,
+            [
+                0xbf, 0x01, 0xbf, 0x00, 0xbf, 0x01, 0x05, 0xff, 0xff, 0x03, 0xbf, 0x00, 0xbf, 0x00,
+                0x06, 0xff, 0xff, 0xff
+            ]
+        );
+        let recs = decode(&bytes).unwrap();
+        assert_eq!(recs[1].path, p(&[3, 0, 0]));
+    }
+
+    #[test]
+    fn every_value_type_round_trips() {
+        let path = p(&[1, 0, 1]);
+        for v in [
+            Value::Integer(i64::MIN),
+            Value::Unsigned(u64::MAX),
+            Value::Float(0.1),
+            Value::Boolean(false),
+            Value::Opaque(&[0, 255]),
+            Value::Time(1_700_000_000),
+            Value::ObjLnk(3, 65534),
+            Value::String("é"),
+        ] {
+            let bytes = encode(path, &[(path, v)]);
+            let recs = decode(&bytes).unwrap();
+            let mut s = [0u8; 8];
+            assert_eq!(
+                to_value(recs[0].value.unwrap(), v.kind(), &mut s).unwrap(),
+                v
+            );
+        }
+    }
+
+    #[test]
+    fn decodes_definite_maps_array_keys_and_nulls() {
+        // {3: {0: {[0]: null, 1: 1(5)}}} with definite lengths and a tagged time.
+        let data = [
+            0xa1, 0x03, 0xa1, 0x00, 0xa2, 0x81, 0x00, 0xf6, 0x01, 0xc1, 0x05,
+        ];
+        let recs = decode(&data).unwrap();
+        assert_eq!(
+            recs[0],
+            Record {
+                path: p(&[3, 0, 0]),
+                value: None
+            }
+        );
+        assert_eq!(recs[1].value, Some(Raw::Num(Num::Uint(5))));
+    }
+
+    #[test]
+    fn refuses_malformed_payloads() {
+        let bad: &[&[u8]] = &[
+            &[],
+            &[0x80],                            // not a map
+            &[0xbf, 0x03],                      // key without value
+            &[0xbf, 0x03, 0x01],                // no break
+            &[0xbf, 0x03, 0x01, 0xff, 0x00],    // trailing bytes
+            &[0xa1, 0x61, b'a', 0x01],          // text key
+            &[0xa1, 0x80, 0x01],                // empty array key
+            &[0xa1, 0x19, 0xff, 0xff, 0x01],    // id 65535
+            &[0xa1, 0x85, 0, 0, 0, 0, 0, 0x01], // five ids
+            &[0xa1, 0x03, 0x81, 0x01],          // array value
+            &[
+                0xa1, 0x03, 0xa1, 0x00, 0xa1, 0x00, 0xa1, 0x00, 0xa1, 0x00, 0x01,
+            ], // too deep
+            &[0xa1, 0x03, 0x7f, 0xff],          // indefinite text value
+            &[0xa1, 0x03, 0x05],                // a value for a whole object
+        ];
+        for b in bad {
+            assert!(decode(b).is_err(), "{b:02x?}");
+        }
+    }
+
+    #[test]
+    fn encoder_refuses_paths_out_of_order_or_outside_the_base() {
+        let mut b = [0u8; 64];
+        let mut w = Writer::new(&mut b);
+        let mut e = Encoder::new(&mut w, p(&[3, 0])).unwrap();
+        assert!(e.record(&p(&[4, 0, 0]), &Value::Integer(1)).is_err());
+        e.record(&p(&[3, 0, 1]), &Value::Integer(1)).unwrap();
+        assert!(e.record(&p(&[3, 0, 1]), &Value::Integer(1)).is_err());
+    }
+}

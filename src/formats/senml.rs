@@ -1,0 +1,281 @@
+//! What SenML JSON (110) and SenML CBOR (112) share (RFC 8428 as LwM2M 1.1 uses it): record
+//! names built from the base name and the name, the value fields, and the conversion of a
+//! decoded value to the type of the resource it is written to.
+
+use super::{text, FormatError};
+use crate::buf::Writer;
+use crate::model::{Path, ResourceType, Value};
+
+/// Longest record name: `/65534/65534/65534/65534`.
+pub const MAX_NAME: usize = 24;
+
+/// A number as the wire carried it.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum Num<'a> {
+    /// A non-negative integer (CBOR major type 0).
+    Uint(u64),
+    /// A negative integer -1 - n (CBOR major type 1).
+    Nint(u64),
+    /// A float (CBOR major type 7).
+    Float(f64),
+    /// A JSON number, still as text.
+    Text(&'a [u8]),
+}
+
+/// A decoded record value, before the resource's type is known.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum Raw<'a> {
+    /// `v`.
+    Num(Num<'a>),
+    /// `vs`: UTF-8 bytes (CBOR), or JSON string contents with escapes still in them.
+    Str(&'a [u8]),
+    /// `vb`.
+    Bool(bool),
+    /// `vd`: the bytes (CBOR) or their base64url text (JSON).
+    Data(&'a [u8]),
+    /// `vlo`: `oid:iid`.
+    ObjLnk(&'a [u8]),
+}
+
+/// The path named by base name `bn` followed by name `n` (each may be empty). LwM2M names
+/// are absolute paths: `/3/0/1`.
+pub fn path(bn: &[u8], n: &[u8]) -> Result<Path, FormatError> {
+    let mut buf = [0u8; MAX_NAME];
+    let total = bn
+        .len()
+        .checked_add(n.len())
+        .ok_or(FormatError::Malformed)?;
+    let name = buf.get_mut(..total).ok_or(FormatError::Malformed)?;
+    for (d, s) in name.iter_mut().zip(bn.iter().chain(n)) {
+        *d = *s;
+    }
+    match name.split_first() {
+        Some((b'/', rest)) if rest.first() != Some(&b'/') => {
+            Path::from_segments(rest.split(|&c| c == b'/')).ok_or(FormatError::Malformed)
+        }
+        _ => Err(FormatError::Malformed),
+    }
+}
+
+/// Values belong to resources and resource instances: a value at a shorter path is
+/// malformed.
+pub fn value_path<T>(path: Path, value: &Option<T>) -> Result<Path, FormatError> {
+    if value.is_some() && path.resource_id().is_none() {
+        Err(FormatError::Malformed)
+    } else {
+        Ok(path)
+    }
+}
+
+/// Writes `/id/id...` for `ids` into `w`.
+pub fn write_ids(ids: &[u16], w: &mut Writer<'_>) -> Result<(), FormatError> {
+    for &id in ids {
+        w.put_u8(b'/')?;
+        w.put_u64_dec(u64::from(id))?;
+    }
+    Ok(())
+}
+
+/// The base name and name of a record for `path` in a payload about `base`: the base name
+/// is `base` itself (`None` for the root), the name the rest of `path` (`None` when empty).
+pub fn split<'p>(base: &Path, path: &'p Path) -> (usize, &'p [u16]) {
+    let n = base.len().min(path.len());
+    (n, path.ids().get(n..).unwrap_or(&[]))
+}
+
+/// The value a record carries for a resource of type `ty`. `scratch` receives the decoded
+/// form of escaped JSON strings and base64 data; `json` says which encoding `raw` is in.
+pub fn to_value<'a>(
+    raw: Raw<'a>,
+    ty: ResourceType,
+    scratch: &'a mut [u8],
+    json: bool,
+) -> Result<Value<'a>, FormatError> {
+    use ResourceType as T;
+    match (raw, ty) {
+        (Raw::Num(n), T::Integer | T::Time | T::Unsigned | T::Float) => num_value(n, ty),
+        (Raw::Bool(b), T::Boolean) => Ok(Value::Boolean(b)),
+        (Raw::Str(s), T::String | T::CoreLnk) => text::decode(plain(s, scratch, json, ty)?, ty),
+        (Raw::Data(d), T::Opaque) => Ok(Value::Opaque(plain(d, scratch, json, ty)?)),
+        (Raw::ObjLnk(s), T::ObjLnk) => text::decode(s, ty),
+        _ => Err(FormatError::WrongType),
+    }
+}
+
+/// The bytes a string or data field stands for: in JSON, strings are unescaped and data
+/// base64url-decoded into `scratch`; in CBOR they are used as they are.
+fn plain<'a>(
+    s: &'a [u8],
+    scratch: &'a mut [u8],
+    json: bool,
+    ty: ResourceType,
+) -> Result<&'a [u8], FormatError> {
+    #[cfg(any(feature = "senml-json", feature = "json"))]
+    if json {
+        return match ty {
+            ResourceType::Opaque => super::json_lex::base64url(s, scratch),
+            _ => super::json_lex::unescape(s, scratch),
+        };
+    }
+    let _ = (scratch, json, ty);
+    Ok(s)
+}
+
+fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
+    let int = |v: i64| match ty {
+        ResourceType::Time => Ok(Value::Time(v)),
+        ResourceType::Unsigned => u64::try_from(v)
+            .map(Value::Unsigned)
+            .map_err(|_| FormatError::OutOfRange),
+        _ => Ok(Value::Integer(v)),
+    };
+    match (n, ty) {
+        (Num::Text(t), _) => text::decode(t, ty),
+        (Num::Float(f), ResourceType::Float) => Ok(Value::Float(f)),
+        (Num::Uint(u), ResourceType::Unsigned) => Ok(Value::Unsigned(u)),
+        (Num::Uint(u), ResourceType::Float) => Ok(Value::Float(u as f64)),
+        (Num::Nint(u), ResourceType::Float) => Ok(Value::Float(-1.0 - u as f64)),
+        (Num::Uint(u), _) => int(i64::try_from(u).map_err(|_| FormatError::OutOfRange)?),
+        (Num::Nint(u), _) => int(i64::try_from(u)
+            .map(|v| -1 - v)
+            .map_err(|_| FormatError::OutOfRange)?),
+        // A float where an integer is expected: only when it is one.
+        (Num::Float(f), _) => int(exact_i64(f).ok_or(FormatError::WrongType)?),
+    }
+}
+
+/// `f` as an i64 when it is an integer in range.
+fn exact_i64(f: f64) -> Option<i64> {
+    // -2^63 and 2^63 are exact; inside that range `as` truncates, so compare back.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let in_range = (-TWO_63..TWO_63).contains(&f);
+    let i = f as i64;
+    (in_range && i as f64 == f).then_some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_join_base_and_name() {
+        assert_eq!(path(b"/3/0/", b"1").unwrap(), Path::resource(3, 0, 1));
+        assert_eq!(path(b"", b"/3/0/1").unwrap(), Path::resource(3, 0, 1));
+        assert_eq!(path(b"/3/0/1", b"").unwrap(), Path::resource(3, 0, 1));
+        assert_eq!(path(b"/3/0", b"/11/2").unwrap().ids(), &[3, 0, 11, 2]);
+        assert_eq!(path(b"/", b"").unwrap(), Path::ROOT);
+        for (bn, n) in [
+            (&b""[..], &b""[..]),
+            (b"3/0", b"/1"),
+            (b"//3", b""),
+            (b"/3//0", b""),
+            (b"/3/0/1/2/3", b""),
+            (b"/65535", b""),
+            (b"/3/x", b""),
+            (b"/1/2/3/4/5/6/7/8/9/10/11/12", b"/13"),
+        ] {
+            assert!(path(bn, n).is_err(), "{bn:?} {n:?}");
+        }
+    }
+
+    #[test]
+    fn split_into_base_and_rest() {
+        let base = Path::instance(3, 0);
+        let p = Path::new(&[3, 0, 11, 1]).unwrap();
+        assert_eq!(split(&base, &p), (2, &[11u16, 1][..]));
+        assert_eq!(split(&Path::ROOT, &p), (0, &[3u16, 0, 11, 1][..]));
+        let mut b = [0u8; 32];
+        let mut w = Writer::new(&mut b);
+        write_ids(&[3, 0, 65534], &mut w).unwrap();
+        assert_eq!(w.written(), b"/3/0/65534");
+    }
+
+    #[test]
+    fn numbers_take_the_resource_type() {
+        let mut s = [0u8; 8];
+        let v = |n, ty, s: &mut [u8]| to_value(Raw::Num(n), ty, s, false).map(|v| format!("{v:?}"));
+        assert_eq!(
+            v(Num::Uint(5), ResourceType::Integer, &mut s).unwrap(),
+            "Integer(5)"
+        );
+        assert_eq!(
+            v(Num::Nint(4), ResourceType::Integer, &mut s).unwrap(),
+            "Integer(-5)"
+        );
+        assert_eq!(
+            v(Num::Nint(0), ResourceType::Unsigned, &mut s),
+            Err(FormatError::OutOfRange)
+        );
+        assert_eq!(
+            v(Num::Uint(u64::MAX), ResourceType::Unsigned, &mut s).unwrap(),
+            format!("Unsigned({})", u64::MAX)
+        );
+        assert_eq!(
+            v(Num::Uint(u64::MAX), ResourceType::Integer, &mut s),
+            Err(FormatError::OutOfRange)
+        );
+        assert_eq!(
+            v(Num::Float(2.0), ResourceType::Time, &mut s).unwrap(),
+            "Time(2)"
+        );
+        assert_eq!(
+            v(Num::Float(2.5), ResourceType::Integer, &mut s),
+            Err(FormatError::WrongType)
+        );
+        assert_eq!(
+            v(Num::Float(1e19), ResourceType::Integer, &mut s),
+            Err(FormatError::WrongType)
+        );
+        assert_eq!(
+            v(Num::Uint(3), ResourceType::Float, &mut s).unwrap(),
+            "Float(3.0)"
+        );
+        assert_eq!(
+            v(Num::Text(b"-12"), ResourceType::Integer, &mut s).unwrap(),
+            "Integer(-12)"
+        );
+        assert_eq!(
+            v(Num::Text(b"1.5"), ResourceType::Float, &mut s).unwrap(),
+            "Float(1.5)"
+        );
+        assert_eq!(
+            v(Num::Uint(1), ResourceType::Boolean, &mut s),
+            Err(FormatError::WrongType)
+        );
+        assert_eq!(
+            v(Num::Uint(1), ResourceType::String, &mut s),
+            Err(FormatError::WrongType)
+        );
+    }
+
+    #[test]
+    fn other_values_need_the_matching_field() {
+        let mut s = [0u8; 8];
+        assert_eq!(
+            to_value(Raw::Str(b"hi"), ResourceType::String, &mut s, false),
+            Ok(Value::String("hi"))
+        );
+        assert_eq!(
+            to_value(Raw::Str(&[0xff]), ResourceType::String, &mut s, false),
+            Err(FormatError::Malformed)
+        );
+        assert_eq!(
+            to_value(Raw::Bool(true), ResourceType::Boolean, &mut s, false),
+            Ok(Value::Boolean(true))
+        );
+        assert_eq!(
+            to_value(Raw::ObjLnk(b"3:0"), ResourceType::ObjLnk, &mut s, false),
+            Ok(Value::ObjLnk(3, 0))
+        );
+        assert_eq!(
+            to_value(Raw::Data(&[1, 2]), ResourceType::Opaque, &mut s, false),
+            Ok(Value::Opaque(&[1, 2]))
+        );
+        assert_eq!(
+            to_value(Raw::Str(b"x"), ResourceType::Opaque, &mut s, false),
+            Err(FormatError::WrongType)
+        );
+    }
+}
