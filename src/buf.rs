@@ -48,6 +48,12 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// The unwritten rest of the buffer, as scratch space: what is put there does not
+    /// count as written.
+    pub fn spare(&mut self) -> &mut [u8] {
+        self.buf.get_mut(self.pos..).unwrap_or_default()
+    }
+
     /// Appends one byte.
     pub fn put_u8(&mut self, b: u8) -> Result<(), NoSpace> {
         self.put(&[b])

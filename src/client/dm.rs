@@ -23,7 +23,7 @@ pub fn dispatch(
         Code::GET if accept == Some(u32::from(cf::LINK)) => discover(path, obj, b),
         Code::GET => read(path, accept, obj, b),
         Code::PUT | Code::POST if path.len() >= 2 && !req.payload().is_empty() => {
-            write(req, path, obj)
+            write(req, path, obj, b)
         }
         Code::POST if path.len() == 3 => execute(path, obj, req.payload()),
         _ => Err(Code::METHOD_NOT_ALLOWED),
@@ -66,6 +66,10 @@ fn read(
         .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     match (format, def) {
         (cf::TLV, _) => read_tlv(path, def, obj, w)?,
+        #[cfg(feature = "records")]
+        (f, _) if crate::formats::records::supported(f) => {
+            super::records::read(path, def, f, obj, w)?
+        }
         (_, Some(d)) => read_single(path, d.id, format, obj, w)?,
         _ => return Err(Code::NOT_ACCEPTABLE),
     }
@@ -85,10 +89,11 @@ fn read_format(accept: Option<u32>, def: Option<ResourceDef>, path: &Path) -> Re
         }
         _ => cf::TLV,
     };
-    match accept {
+    match accept.map(u16::try_from) {
         None => Ok(natural),
-        Some(a) if a == u32::from(cf::TLV) => Ok(cf::TLV),
-        Some(a) if a == u32::from(natural) => Ok(natural),
+        Some(Ok(a)) if a == cf::TLV || a == natural => Ok(a),
+        #[cfg(feature = "records")]
+        Some(Ok(a)) if crate::formats::records::supported(a) => Ok(a),
         _ => Err(Code::NOT_ACCEPTABLE),
     }
 }
@@ -246,7 +251,12 @@ fn execute(path: &Path, obj: &mut dyn Object, args: &[u8]) -> Result<Code, Code>
 
 /// Kept out of `dispatch` (`inline(never)`): the image is smaller that way.
 #[inline(never)]
-fn write(req: &Message<'_>, path: &Path, obj: &mut dyn Object) -> Result<Code, Code> {
+fn write(
+    req: &Message<'_>,
+    path: &Path,
+    obj: &mut dyn Object,
+    b: &mut MessageBuilder<'_>,
+) -> Result<Code, Code> {
     let def = target(path, obj)?;
     let iid = path.instance_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
     let format = req
@@ -266,12 +276,35 @@ fn write(req: &Message<'_>, path: &Path, obj: &mut dyn Object) -> Result<Code, C
         };
         store(obj, iid, d.id, None, &v, true)?;
     } else {
-        return Err(Code::UNSUPPORTED_CONTENT_FORMAT);
+        write_records(format, data, path, obj, b)?;
     }
     Ok(Code::CHANGED)
 }
 
-fn writable(d: ResourceDef) -> Result<(), Code> {
+/// A Write in one of the record formats, when this build has it; the unused part of the
+/// response buffer holds decoded strings meanwhile (the response itself has no payload).
+fn write_records(
+    format: u32,
+    data: &[u8],
+    path: &Path,
+    obj: &mut dyn Object,
+    b: &mut MessageBuilder<'_>,
+) -> Result<(), Code> {
+    #[cfg(feature = "records")]
+    if let Some(f) = u16::try_from(format)
+        .ok()
+        .filter(|&f| crate::formats::records::supported(f))
+    {
+        let w = b
+            .payload_writer()
+            .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+        return super::records::write(f, data, path, obj, w.spare());
+    }
+    let _ = (format, data, path, obj, b);
+    Err(Code::UNSUPPORTED_CONTENT_FORMAT)
+}
+
+pub(super) fn writable(d: ResourceDef) -> Result<(), Code> {
     if d.ops.allows(Operations::W) {
         Ok(())
     } else {
@@ -330,7 +363,7 @@ fn write_tlv_resource(
 /// Stores a decoded value when `apply` is set; a decoding failure gives its code either way.
 /// One shared copy (`inline(never)`), taking the result by reference: no copies of it.
 #[inline(never)]
-fn store(
+pub(super) fn store(
     obj: &mut dyn Object,
     iid: u16,
     rid: u16,
@@ -440,7 +473,7 @@ pub fn version_text(major: u8, minor: u8) -> [u8; 3] {
 /// The CoAP code for a format failure: the output did not fit, or the input was bad.
 /// One shared copy (`inline(never)`) is smaller than the copies inlined at each call.
 #[inline(never)]
-fn format_code(e: FormatError) -> Code {
+pub(super) fn format_code(e: FormatError) -> Code {
     match e {
         FormatError::NoSpace => Code::INTERNAL_SERVER_ERROR,
         _ => Code::BAD_REQUEST,

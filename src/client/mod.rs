@@ -8,6 +8,8 @@
 pub mod dedup;
 pub mod dm;
 pub mod exchange;
+#[cfg(feature = "records")]
+mod records;
 pub mod registration;
 pub mod server;
 

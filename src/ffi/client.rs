@@ -429,8 +429,8 @@ pub unsafe extern "C" fn tern_client_deregister(client: *mut tern_client_t) -> t
     // SAFETY: forwarded.
     match unsafe { live(client) } {
         Ok(c) => {
-        c.core.deregister();
-        TERN_STATUS_OK
+            c.core.deregister();
+            TERN_STATUS_OK
         }
         Err(s) => s,
     }
@@ -445,8 +445,8 @@ pub unsafe extern "C" fn tern_client_update(client: *mut tern_client_t) -> tern_
     // SAFETY: forwarded.
     match unsafe { live(client) } {
         Ok(c) => {
-        c.core.update(false);
-        TERN_STATUS_OK
+            c.core.update(false);
+            TERN_STATUS_OK
         }
         Err(s) => s,
     }
@@ -490,11 +490,11 @@ pub unsafe extern "C" fn tern_client_close(client: *mut tern_client_t) -> tern_s
     // SAFETY: forwarded.
     match unsafe { live(client) } {
         Ok(c) => {
-        for i in 0..MAX_SERVERS {
-            c.close_connection(i);
-        }
-        c.magic = 0;
-        TERN_STATUS_OK
+            for i in 0..MAX_SERVERS {
+                c.close_connection(i);
+            }
+            c.magic = 0;
+            TERN_STATUS_OK
         }
         Err(s) => s,
     }

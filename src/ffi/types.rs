@@ -39,7 +39,11 @@ impl tern_status_t {
     #[inline(never)]
     pub(crate) fn check(self) -> Result<(), Code> {
         let row = (self as i32 + 8) as usize;
-        match CHECK_CODES.get(row).copied().unwrap_or(Code::INTERNAL_SERVER_ERROR) {
+        match CHECK_CODES
+            .get(row)
+            .copied()
+            .unwrap_or(Code::INTERNAL_SERVER_ERROR)
+        {
             Code(0) => Ok(()),
             code => Err(code),
         }

@@ -12,12 +12,9 @@ pub mod link;
 #[cfg(feature = "lwm2m-cbor")]
 pub mod lwm2m_cbor;
 pub mod opaque;
-#[cfg(any(
-    feature = "senml-json",
-    feature = "senml-cbor",
-    feature = "json",
-    feature = "lwm2m-cbor"
-))]
+#[cfg(feature = "records")]
+pub mod records;
+#[cfg(feature = "records")]
 pub mod senml;
 #[cfg(feature = "senml-cbor")]
 pub mod senml_cbor;

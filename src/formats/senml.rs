@@ -135,8 +135,10 @@ fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
         (Num::Text(t), _) => text::decode(t, ty),
         (Num::Float(f), ResourceType::Float) => Ok(Value::Float(f)),
         (Num::Uint(u), ResourceType::Unsigned) => Ok(Value::Unsigned(u)),
-        (Num::Uint(u), ResourceType::Float) => Ok(Value::Float(u as f64)),
-        (Num::Nint(u), ResourceType::Float) => Ok(Value::Float(-1.0 - u as f64)),
+        (Num::Uint(u), ResourceType::Float) => Ok(Value::Float(f64_from_int(false, u)?)),
+        (Num::Nint(n), ResourceType::Float) => {
+            Ok(Value::Float(f64_from_int(true, n.saturating_add(1))?))
+        }
         (Num::Uint(u), _) => int(i64::try_from(u).map_err(|_| FormatError::OutOfRange)?),
         (Num::Nint(u), _) => int(i64::try_from(u)
             .map(|v| -1 - v)
@@ -146,13 +148,43 @@ fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
     }
 }
 
-/// `f` as an i64 when it is an integer in range.
+/// `f` as an i64 when it is an integer in range (below 2^63 in magnitude), read off the bit
+/// pattern: no soft-float routine is linked.
 fn exact_i64(f: f64) -> Option<i64> {
-    // -2^63 and 2^63 are exact; inside that range `as` truncates, so compare back.
-    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
-    let in_range = (-TWO_63..TWO_63).contains(&f);
-    let i = f as i64;
-    (in_range && i as f64 == f).then_some(i)
+    let bits = f.to_bits();
+    if bits << 1 == 0 {
+        return Some(0);
+    }
+    let exp = ((bits >> 52) & 0x7ff) as i32 - 1023;
+    let mant = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let m = match exp {
+        0..=51 => {
+            let frac = 52 - exp as u32;
+            if mant & ((1 << frac) - 1) != 0 {
+                return None;
+            }
+            mant >> frac
+        }
+        52..=62 => mant << (exp - 52),
+        _ => return None,
+    };
+    let m = m as i64;
+    Some(if bits >> 63 != 0 { -m } else { m })
+}
+
+/// The f64 equal to an integer of magnitude `m` (below 2^53, so exact), built on the bit
+/// pattern: no soft-float routine is linked.
+fn f64_from_int(neg: bool, m: u64) -> Result<f64, FormatError> {
+    if m >= 1 << 53 {
+        return Err(FormatError::OutOfRange);
+    }
+    if m == 0 {
+        return Ok(0.0);
+    }
+    let p = 63 - m.leading_zeros();
+    let mant = (m << (52 - p)) & ((1 << 52) - 1);
+    let exp = u64::from(1023 + p);
+    Ok(f64::from_bits((u64::from(neg) << 63) | (exp << 52) | mant))
 }
 
 #[cfg(test)]
@@ -248,6 +280,31 @@ mod tests {
             v(Num::Uint(1), ResourceType::String, &mut s),
             Err(FormatError::WrongType)
         );
+    }
+
+    #[test]
+    fn integer_float_conversions_match_the_hardware() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = x >> (x % 64);
+            if m < 1 << 53 {
+                assert_eq!(f64_from_int(false, m).unwrap(), m as f64);
+                assert_eq!(f64_from_int(true, m).unwrap(), -(m as f64));
+            }
+            let f = f64::from_bits(x);
+            let want = (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775e18)
+                .then_some(f as i64);
+            assert_eq!(exact_i64(f), want, "{f:e}");
+            let g = (x % 2_000_001) as f64 - 1e6;
+            assert_eq!(exact_i64(g), Some(g as i64));
+            assert_eq!(exact_i64(g + 0.5), None);
+        }
+        assert_eq!(exact_i64(-0.0), Some(0));
+        assert_eq!(exact_i64(f64::INFINITY), None);
+        assert_eq!(exact_i64(f64::NAN), None);
     }
 
     #[test]
