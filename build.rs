@@ -94,6 +94,7 @@ fn main() {
         c.push_str(&format!("#define {name} {value}\n"));
     }
     c.push_str("#endif\n");
+    rust.push_str(&root_link());
     fs::write(out.join("config.rs"), rust).expect("write config.rs");
     fs::write(out.join("tern_config.h"), &c).expect("write tern_config.h");
     if let Ok(dir) = env::var("TERN_CONFIG_HEADER_DIR") {
@@ -147,4 +148,28 @@ fn generate_header() {
         }
         Err(e) => println!("cargo:warning=cbindgen: {e}"),
     }
+}
+
+/// The root link of a 1.1 Register: `ct` names TLV and the record formats this build's
+/// Cargo features enable (quoted and space-separated when there are several).
+fn root_link() -> String {
+    let formats: Vec<&str> = [
+        ("CARGO_FEATURE_SENML_JSON", "110"),
+        ("CARGO_FEATURE_SENML_CBOR", "112"),
+        ("", "11542"),
+        ("CARGO_FEATURE_JSON", "11543"),
+        ("CARGO_FEATURE_LWM2M_CBOR", "11544"),
+    ]
+    .iter()
+    .filter(|(feature, _)| feature.is_empty() || env::var_os(feature).is_some())
+    .map(|(_, number)| *number)
+    .collect();
+    let ct = match formats.as_slice() {
+        [one] => one.to_string(),
+        many => format!("\\\"{}\\\"", many.join(" ")),
+    };
+    format!(
+        "/// The root link of a 1.1 Register and the comma before the object links.\n\
+         pub const ROOT_LINK: &[u8] = b\"</>;rt=\\\"oma.lwm2m\\\";ct={ct},\";\n"
+    )
 }

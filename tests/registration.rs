@@ -92,7 +92,7 @@ fn register_on_the_wire() {
     let payload = String::from_utf8(payload).unwrap();
     assert_eq!(
         payload,
-        r#"</>;rt="oma.lwm2m";ct=11542,</1/0>,</3/0>,</3303>;ver=1.1,</3303/0>"#
+        r#"</>;rt="oma.lwm2m";ct="110 112 11542 11543 11544",</1/0>,</3/0>,</3303>;ver=1.1,</3303/0>"#
     );
     assert!(
         !payload.contains("</0"),
@@ -204,7 +204,7 @@ fn update_and_deregister_go_to_the_location() {
     );
     assert_eq!(
         String::from_utf8(payload).unwrap(),
-        r#"</>;rt="oma.lwm2m";ct=11542,</1/0>,</3/0>,</3303>;ver=1.1,</3303/0>"#
+        r#"</>;rt="oma.lwm2m";ct="110 112 11542 11543 11544",</1/0>,</3/0>,</3303>;ver=1.1,</3303/0>"#
     );
 
     sim.client.deregister();

@@ -162,7 +162,7 @@ fn full_session_against_the_test_server() {
     assert_eq!(
         reg.objects,
         [
-            "</>;rt=\"oma.lwm2m\";ct=11542",
+            "</>;rt=\"oma.lwm2m\";ct=\"110 112 11542 11543 11544\"",
             "</1/0>",
             "</3/0>",
             "</3303>;ver=1.1",

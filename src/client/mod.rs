@@ -786,9 +786,9 @@ impl RequestContext<'_> {
     }
 }
 
-/// The root link of a 1.1 Register (`ct` is `cf::TLV`), and the comma before the server
-/// links (there is at least one server).
-const ROOT_LINK: &[u8] = b"</>;rt=\"oma.lwm2m\";ct=11542,";
+/// The root link of a 1.1 Register (`ct` names the content formats this build speaks), and
+/// the comma before the server links (there is at least one server). Written by build.rs.
+use crate::config::ROOT_LINK;
 
 /// `</oid>;ver=x.y` when the version is not 1.0 or there is no instance, then `</oid/iid>`.
 fn object_links(
@@ -840,8 +840,11 @@ mod tests {
 
     #[test]
     fn root_link_is_what_the_link_writer_writes() {
-        let mut digits = [0u8; 20];
-        let ct = crate::util::u64_to_dec(u64::from(cf::TLV), &mut digits);
+        let ct: &[u8] = if cfg!(feature = "records") {
+            b"\"110 112 11542 11543 11544\""
+        } else {
+            b"11542"
+        };
         let mut buf = [0u8; 64];
         let mut w = crate::buf::Writer::new(&mut buf);
         let mut links = LinkWriter::new(&mut w);

@@ -238,7 +238,8 @@ impl<'a> Records<'a> {
                 _ => return Err(FormatError::Malformed),
             }
         }
-        let path = senml::path(self.bn, name.ok_or(FormatError::Malformed)?)?;
+        // An entry without a name stands for the base name itself.
+        let path = senml::path(self.bn, name.unwrap_or_default())?;
         let path = senml::value_path(path, &value)?;
         Ok(Record {
             path,
@@ -348,6 +349,12 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_without_a_name_is_the_base_name() {
+        let recs = decode(r#"{"bn":"/1/0/1","e":[{"v":60}]}"#).unwrap();
+        assert_eq!(recs[0].path, Path::resource(1, 0, 1));
+    }
+
+    #[test]
     fn decodes_keys_in_any_order() {
         let recs = decode(r#"{"e":[{"sv":"x","n":"1"}],"bt":5,"bn":"/3/0/"}"#).unwrap();
         assert_eq!(recs[0].path, Path::resource(3, 0, 1));
@@ -365,6 +372,7 @@ mod tests {
             r#"{"bn":"/3/0/","e":[],"e":[]}"#,
             r#"{"bn":3,"e":[]}"#,
             r#"{"bn":"/3/0/","e":[{"n":"1"}]}"#,
+            r#"{"bn":"/3/0/","e":[{"v":1}]}"#,
             r#"{"bn":"/3/0/","e":[{"sv":"a"}]}"#,
             r#"{"bn":"/3/0/","e":[{"n":"1","v":1,"sv":"a"}]}"#,
             r#"{"bn":"/3/0/","e":[{"n":"1","v":"1"}]}"#,

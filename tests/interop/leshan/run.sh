@@ -117,7 +117,7 @@ field() { # line, key -> value of key=value (values contain no spaces)
 }
 
 REG=$(line "REGISTERED ")
-OBJECTS=$(field "$REG" objects)
+OBJECTS=${REG#* objects=} # the last field: the root link may hold spaces
 READ_RES=$(line "READ /3/0/0 ")
 READ_INST=$(line "READ /3/0 ")
 DISCOVER=$(line "DISCOVER /3/0 ")
@@ -138,6 +138,13 @@ check "objects do not list Security /0" eval '[[ -n $REG && ",$OBJECTS" != *",</
 check "Read /3/0/0 succeeded" success "$READ_RES"
 check "Read /3/0/0 is 'tern' ($(cut -d' ' -f4- <<<"$READ_RES"))" test "$(cut -d' ' -f4- <<<"$READ_RES")" = "tern"
 check "Read /3/0 (TLV) succeeded" success "$READ_INST"
+for f in 110 112 11543; do
+    READ_AS=$(line "READ_AS $f /3/0 ")
+    check "Read /3/0 in content format $f succeeded" eval '[[ $(cut -d" " -f4 <<<"$READ_AS") =~ ^2[0-9][0-9]$ ]]'
+    check "Read /3/0 in content format $f has what the TLV read has" eval '[[ $(cut -d" " -f6 <<<"$READ_AS") == true ]]'
+    WRITE_AS=$(line "WRITE_AS $f /1/0/1 ")
+    check "Write /1/0 in content format $f succeeded" eval '[[ $(cut -d" " -f4 <<<"$WRITE_AS") =~ ^2[0-9][0-9]$ ]]'
+done
 check "Discover /3/0 succeeded" success "$DISCOVER"
 check "Write /1/0/1 succeeded" success "$WRITE"
 check "Execute /1/0/8 succeeded" success "$EXECUTE"

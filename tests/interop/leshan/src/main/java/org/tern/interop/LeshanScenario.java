@@ -10,6 +10,8 @@
  *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version> objects=<links>
  *   READ /3/0/0 <code> <value>
  *   READ /3/0 <code> <n resources>
+ *   READ_AS <format> /3/0 <code> <n resources> <same as TLV: true|false>
+ *   WRITE_AS <format> /1/0/1 <code>
  *   DISCOVER /3/0 <code> <links>
  *   WRITE /1/0/1 <code>
  *   EXECUTE /1/0/8 <code>
@@ -41,6 +43,7 @@ import org.eclipse.leshan.core.request.DiscoverRequest;
 import org.eclipse.leshan.core.request.ExecuteRequest;
 import org.eclipse.leshan.core.request.ReadRequest;
 import org.eclipse.leshan.core.request.WriteRequest;
+import org.eclipse.leshan.core.request.WriteRequest.Mode;
 import org.eclipse.leshan.core.response.DiscoverResponse;
 import org.eclipse.leshan.core.response.ExecuteResponse;
 import org.eclipse.leshan.core.response.LwM2mResponse;
@@ -267,6 +270,22 @@ public final class LeshanScenario {
         say("READ /3/0 " + code(ri) + " " + n);
         check(ri, "READ /3/0", failures);
 
+        // 3b. The same instance in the record formats Leshan speaks: same resources, same values.
+        for (ContentFormat f : new ContentFormat[] { ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR,
+                ContentFormat.JSON }) {
+            ReadResponse rf = send(server, ep, new ReadRequest(f, 3, 0), "READ " + f.getName() + " /3/0");
+            LwM2mNode nf = rf.getContent();
+            boolean same = nf instanceof LwM2mObjectInstance && node instanceof LwM2mObjectInstance
+                    && ((LwM2mObjectInstance) nf).getResources().equals(((LwM2mObjectInstance) node).getResources());
+            String count = nf instanceof LwM2mObjectInstance
+                    ? String.valueOf(((LwM2mObjectInstance) nf).getResources().size())
+                    : "-";
+            say("READ_AS " + f.getCode() + " /3/0 " + code(rf) + " " + count + " " + same);
+            check(rf, "READ " + f.getName() + " /3/0", failures);
+            if (!same)
+                failures.add("READ " + f.getName() + " /3/0 differs from the TLV read");
+        }
+
         // 4. Discover /3/0.
         DiscoverResponse dr = send(server, ep, new DiscoverRequest(3, 0), "DISCOVER /3/0");
         say("DISCOVER /3/0 " + code(dr) + " " + links(dr.getObjectLinks()));
@@ -277,6 +296,19 @@ public final class LeshanScenario {
         WriteResponse wr = send(server, ep, new WriteRequest(ContentFormat.TEXT, 1, 0, 1, lt), "WRITE /1/0/1");
         say("WRITE /1/0/1 " + code(wr));
         check(wr, "WRITE /1/0/1", failures);
+
+        // 5b. The same write as a partial update of the instance in SenML JSON and CBOR, and
+        // as a replace of the resource in LwM2M JSON.
+        for (ContentFormat f : new ContentFormat[] { ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR }) {
+            WriteResponse wf = send(server, ep,
+                    new WriteRequest(Mode.UPDATE, f, 1, 0, LwM2mSingleResource.newIntegerResource(1, lt)),
+                    "WRITE " + f.getName() + " /1/0");
+            say("WRITE_AS " + f.getCode() + " /1/0/1 " + code(wf));
+            check(wf, "WRITE " + f.getName() + " /1/0", failures);
+        }
+        WriteResponse wj = send(server, ep, new WriteRequest(ContentFormat.JSON, 1, 0, 1, lt), "WRITE JSON /1/0/1");
+        say("WRITE_AS " + ContentFormat.JSON.getCode() + " /1/0/1 " + code(wj));
+        check(wj, "WRITE JSON /1/0/1", failures);
 
         // 6. Execute the Registration Update Trigger.
         ExecuteResponse er = send(server, ep, new ExecuteRequest(1, 0, 8), "EXECUTE /1/0/8");
