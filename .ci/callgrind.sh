@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR MIT
-# Instructions for one register / read / update / de-register cycle on the host, counted
-# by callgrind: the bench runs 1 and 101 cycles and the difference is divided by 100, so
-# process start-up and set-up cancel out.
+# Instructions on the host, counted by callgrind: for one register / read / update /
+# de-register cycle, and for one Read of /3/0 in each content format. The bench runs 1 and
+# 101 of each and the difference is divided by 100, so process start-up and set-up cancel
+# out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench cycle --no-run --quiet 2>/dev/null || cargo bench --bench cycle --no-run
@@ -15,7 +16,7 @@ for l in sys.stdin:
 count() {
 	local out
 	out=$(mktemp)
-	valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$1" >/dev/null 2>&1
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$@" >/dev/null 2>&1
 	awk '/^summary:/ {print $2}' "$out"
 	rm -f "$out"
 }
@@ -23,3 +24,8 @@ one=$(count 1)
 many=$(count 101)
 per=$(( (many - one) / 100 ))
 echo "callgrind: $per instructions per register/read/update/de-register cycle (1 cycle: $one, 101 cycles: $many)"
+for format in 11542 110 112 11543 11544; do
+	one=$(count 1 "$format")
+	many=$(count 101 "$format")
+	echo "callgrind: $(( (many - one) / 100 )) instructions per Read of /3/0 in content format $format"
+done

@@ -1,7 +1,11 @@
-//! One full registration cycle driven in process, for instruction counts under callgrind:
-//! Register (2.01), a server Read of /3/0/0 (text), a registration Update (2.04) and
-//! De-register (2.02). `cycle N` runs N cycles; `.ci/callgrind.sh` runs it for two values
-//! of N and divides the difference, so set-up costs cancel out.
+//! Work driven in process, for instruction counts under callgrind.
+//!
+//! `cycle N`: N full registration cycles: Register (2.01), a server Read of /3/0/0 (text),
+//! a registration Update (2.04) and De-register (2.02).
+//! `cycle N FORMAT`: one registration, then N Reads of /3/0 with Accept: FORMAT.
+//!
+//! `.ci/callgrind.sh` runs each for two values of N and divides the difference, so set-up
+//! costs cancel out.
 use tern::client::{Client, Config, Platform, ServerConfig, Version};
 use tern::coap::{opt, Code, Message, MessageBuilder, MsgType};
 use tern::model::{Device, DeviceInfo, Object, Objects};
@@ -41,11 +45,14 @@ fn answer(req: &[u8], code: Code, buf: &mut [u8]) -> usize {
     b.finish()
 }
 
-fn read_request(mid: u16, buf: &mut [u8]) -> usize {
+fn read_request(mid: u16, path: &[&[u8]], accept: Option<u16>, buf: &mut [u8]) -> usize {
     let mut b =
         MessageBuilder::new(buf, MsgType::Con, Code::GET, mid, &[0xab, 0xcd]).expect("fits");
-    for seg in [&b"3"[..], b"0", b"0"] {
+    for seg in path {
         b.option(opt::URI_PATH, seg).expect("fits");
+    }
+    if let Some(f) = accept {
+        b.option_uint(opt::ACCEPT, u32::from(f)).expect("fits");
     }
     b.finish()
 }
@@ -60,7 +67,7 @@ fn exchange(client: &mut Client, bench: &mut Bench, now: u64, code: Code) {
     client.handle_datagram(0, &reply[..len], now, bench);
 }
 
-fn cycle(i: u16) {
+fn config_and_objects(i: u16) -> (Client, Bench) {
     let servers = [ServerConfig {
         uri: "coap://127.0.0.1:5683",
         short_id: 1,
@@ -84,10 +91,15 @@ fn cycle(i: u16) {
     };
     let mut client = Client::new(&config, i).expect("valid config");
     client.connection_opened(0);
+    exchange(&mut client, &mut bench, 1_000, Code::CREATED);
+    (client, bench)
+}
+
+fn cycle(i: u16) {
+    let (mut client, mut bench) = config_and_objects(i);
     let now = 1_000;
-    exchange(&mut client, &mut bench, now, Code::CREATED);
     let mut req = [0u8; 32];
-    let len = read_request(i, &mut req);
+    let len = read_request(i, &[b"3", b"0", b"0"], None, &mut req);
     client.handle_datagram(0, &req[..len], now, &mut bench);
     let resp = client
         .poll_transmit(now, &mut bench)
@@ -100,13 +112,35 @@ fn cycle(i: u16) {
     assert!(client.is_idle());
 }
 
-fn main() {
-    let n: u16 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1);
+/// `n` Reads of /3/0 in `format` on one registered client.
+fn reads(n: u16, format: u16) {
+    let (mut client, mut bench) = config_and_objects(1);
+    let mut req = [0u8; 32];
     for i in 0..n {
-        cycle(i);
+        let len = read_request(i, &[b"3", b"0"], Some(format), &mut req);
+        client.handle_datagram(0, &req[..len], 1_000, &mut bench);
+        let resp = client
+            .poll_transmit(1_000, &mut bench)
+            .expect("the read is answered");
+        let m = Message::parse(resp.data).expect("valid");
+        assert_eq!(m.code(), Code::CONTENT);
+        assert_eq!(m.option_uint(opt::CONTENT_FORMAT), Some(u32::from(format)));
     }
-    println!("{n} cycles");
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: u16 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
+    match args.next().and_then(|a| a.parse().ok()) {
+        Some(format) => {
+            reads(n, format);
+            println!("{n} reads of /3/0 in format {format}");
+        }
+        None => {
+            for i in 0..n {
+                cycle(i);
+            }
+            println!("{n} cycles");
+        }
+    }
 }
