@@ -564,6 +564,16 @@ typedef tern_status_t (*tern_execute_fn)(void *user,
                                          size_t len);
 
 /**
+ * Creates or deletes instance `instance` at a server's request. After a Create the library
+ * writes the values the server sent through the write handler (a failure there deletes
+ * the instance again). The library keeps the instance list and sends the registration
+ * Update itself. Return `TERN_STATUS_OK`, or an error status: the server sees the CoAP
+ * code it stands for (`TERN_STATUS_NO_SPACE` for an object that holds no more instances:
+ * 5.00).
+ */
+typedef tern_status_t (*tern_instance_fn)(void *user, uint16_t instance);
+
+/**
  * An application object: a static table plus handlers. The definition must outlive the
  * client (declare it `static const`).
  */
@@ -600,6 +610,15 @@ typedef struct tern_object_def_t {
    * Execute handler (required when a resource is executable).
    */
   tern_execute_fn execute;
+  /**
+   * Instance creation for a server's Create; NULL when the instances are fixed (the
+   * server then gets 4.05).
+   */
+  tern_instance_fn create_instance;
+  /**
+   * Instance deletion for a server's Delete; NULL when the instances are fixed (4.05).
+   */
+  tern_instance_fn delete_instance;
 } tern_object_def_t;
 
 #ifdef __cplusplus

@@ -55,11 +55,12 @@ header_compiles() {
 		g++ -std=c++11 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c++ include/tern.h
 }
 
-abi_checks() {
+# c_test FILE: builds one C test against the release library and runs it.
+c_test() {
 	local bin
 	bin=$(mktemp)
 	cargo build --release --quiet --lib &&
-		cc -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -o "$bin" tests/c/abi_test.c target/release/libtern.a &&
+		cc -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -o "$bin" "$1" target/release/libtern.a &&
 		"$bin"
 	local status=$?
 	rm -f "$bin"
@@ -72,7 +73,8 @@ echo "=== Rust tests"
 rust_tests
 check "clippy (engine lints denied)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 check "C header compiles as C99 and C++11" header_compiles
-check "C ABI refuses bad arguments" abi_checks
+check "C ABI refuses bad arguments" c_test tests/c/abi_test.c
+check "C objects: server Create and Delete through the C ABI" c_test tests/c/objects_test.c
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
 check "demo against the bundled test server" ffi-examples/posix/demo.sh
 check "POSIX example over IPv6 ([::1])" env TERN_DEMO_IPV6=1 ffi-examples/posix/demo.sh

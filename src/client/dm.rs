@@ -26,6 +26,10 @@ pub fn dispatch(
             write(req, path, obj, b)
         }
         Code::POST if path.len() == 3 => execute(path, obj, req.payload()),
+        #[cfg(feature = "create-delete")]
+        Code::POST if path.len() == 1 => create(req, obj, b),
+        #[cfg(feature = "create-delete")]
+        Code::DELETE if path.len() == 2 => delete(path, obj),
         _ => Err(Code::METHOD_NOT_ALLOWED),
     }
 }
@@ -265,10 +269,10 @@ fn write(
     let data = req.payload();
     let text = format == u32::from(cf::TEXT);
     if format == u32::from(cf::TLV) {
-        write_tlv(data, iid, path.resource_id(), obj)?;
+        write_tlv(data, iid, path.resource_id(), obj, false)?;
     } else if text || format == u32::from(cf::OPAQUE) {
         let d = def.filter(|d| !d.multiple).ok_or(Code::BAD_REQUEST)?;
-        writable(d)?;
+        writable(d, false)?;
         let v = if text {
             text::decode(data, d.kind)
         } else {
@@ -276,7 +280,7 @@ fn write(
         };
         store(obj, iid, d.id, None, &v, true)?;
     } else {
-        write_records(format, data, path, obj, b)?;
+        write_records(format, data, path, obj, b, false)?;
     }
     Ok(Code::CHANGED)
 }
@@ -289,23 +293,23 @@ fn write_records(
     path: &Path,
     obj: &mut dyn Object,
     b: &mut MessageBuilder<'_>,
+    create: bool,
 ) -> Result<(), Code> {
     #[cfg(feature = "records")]
     if let Some(f) = u16::try_from(format)
         .ok()
         .filter(|&f| crate::formats::records::supported(f))
     {
-        let w = b
-            .payload_writer()
-            .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
-        return super::records::write(f, data, path, obj, w.spare());
+        return super::records::write(f, data, path, obj, b.spare(), create);
     }
-    let _ = (format, data, path, obj, b);
+    let _ = (format, data, path, obj, b, create);
     Err(Code::UNSUPPORTED_CONTENT_FORMAT)
 }
 
-pub(super) fn writable(d: ResourceDef) -> Result<(), Code> {
-    if d.ops.allows(Operations::W) {
+/// A resource a Write may set; a Create (`create`) may also give readable resources their
+/// first value.
+pub(super) fn writable(d: ResourceDef, create: bool) -> Result<(), Code> {
+    if d.ops.allows(Operations::W) || (create && d.ops.allows(Operations::R)) {
         Ok(())
     } else {
         Err(Code::METHOD_NOT_ALLOWED)
@@ -314,9 +318,20 @@ pub(super) fn writable(d: ResourceDef) -> Result<(), Code> {
 
 /// A TLV Write: the whole payload is checked (structure, resources, types) before any
 /// value reaches the object.
-fn write_tlv(data: &[u8], iid: u16, rid: Option<u16>, obj: &mut dyn Object) -> Result<(), Code> {
+/// With `create`, instance `iid` is created between the check and the writes.
+fn write_tlv(
+    data: &[u8],
+    iid: u16,
+    rid: Option<u16>,
+    obj: &mut dyn Object,
+    create: bool,
+) -> Result<(), Code> {
     tlv::validate(data, 2).map_err(format_code)?;
     for pass in [false, true] {
+        #[cfg(feature = "create-delete")]
+        if pass && create {
+            obj.create(iid)?;
+        }
         for item in TlvIter::new(data) {
             // Checked by `validate`: no error here (it would be Malformed, 4.00).
             let Ok(t) = item else {
@@ -326,7 +341,7 @@ fn write_tlv(data: &[u8], iid: u16, rid: Option<u16>, obj: &mut dyn Object) -> R
                 return Err(Code::BAD_REQUEST);
             }
             let def = object::resource(obj, t.id).ok_or(Code::NOT_FOUND)?;
-            writable(def)?;
+            writable(def, create)?;
             write_tlv_resource(&t, def, iid, obj, pass)?;
         }
     }
@@ -376,6 +391,89 @@ pub(super) fn store(
         Ok(_) => Ok(()),
         Err(e) => Err(format_code(*e)),
     }
+}
+
+/// Create (POST on an object): the new instance's id comes from the payload (a TLV Object
+/// Instance, or the records' paths) or is the lowest free one; the whole payload is
+/// checked first, and a write that still fails deletes the new instance again. Answers
+/// 2.01 with the new instance's path as Location-Path.
+#[cfg(feature = "create-delete")]
+fn create(
+    req: &Message<'_>,
+    obj: &mut dyn Object,
+    b: &mut MessageBuilder<'_>,
+) -> Result<Code, Code> {
+    let format = req.option_uint(opt::CONTENT_FORMAT);
+    let (given, data) = create_target(format, req.payload())?;
+    let iid = match given {
+        Some(iid) if object::has_instance(obj, iid) => return Err(Code::BAD_REQUEST),
+        Some(iid) => iid,
+        None => free_instance(obj)?,
+    };
+    let path = Path::instance(obj.id(), iid);
+    let result = match format {
+        _ if data.is_empty() => obj.create(iid),
+        Some(f) if f == u32::from(cf::TLV) => write_tlv(data, iid, None, obj, true),
+        Some(f) => write_records(f, data, &path, obj, b, true),
+        None => Err(Code::BAD_REQUEST),
+    };
+    if let Err(e) = result {
+        if object::has_instance(obj, iid) {
+            let _ = obj.delete(iid);
+        }
+        return Err(e);
+    }
+    let mut digits = [0u8; 20];
+    for id in [obj.id(), iid] {
+        let seg = crate::util::u64_to_dec(u64::from(id), &mut digits);
+        b.option(opt::LOCATION_PATH, seg)
+            .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    }
+    Ok(Code::CREATED)
+}
+
+/// The instance id a Create payload names, if any, and the payload of that instance. A TLV
+/// payload may wrap its resources in one Object Instance; record payloads name full paths,
+/// and their first record's instance is the one created.
+#[cfg(feature = "create-delete")]
+fn create_target(format: Option<u32>, data: &[u8]) -> Result<(Option<u16>, &[u8]), Code> {
+    if format == Some(u32::from(cf::TLV)) {
+        let mut items = TlvIter::new(data);
+        if let Some(Ok(t)) = items.next() {
+            if t.kind == TlvKind::ObjectInstance {
+                return match items.next() {
+                    None => Ok((Some(t.id), t.value)),
+                    Some(_) => Err(Code::BAD_REQUEST),
+                };
+            }
+        }
+        return Ok((None, data));
+    }
+    #[cfg(feature = "records")]
+    if let Some(f) = format.and_then(|f| u16::try_from(f).ok()) {
+        if let Some(Ok(mut records)) = crate::formats::records::Decoder::new(f, data) {
+            let first = records.next().and_then(Result::ok);
+            return Ok((first.and_then(|r| r.path.instance_id()), data));
+        }
+    }
+    Ok((None, data))
+}
+
+/// The lowest instance id the object does not use.
+#[cfg(feature = "create-delete")]
+fn free_instance(obj: &dyn Object) -> Result<u16, Code> {
+    (0..crate::model::path::MAX_ID)
+        .find(|&iid| !object::has_instance(obj, iid))
+        .ok_or(Code::INTERNAL_SERVER_ERROR)
+}
+
+/// Delete of an instance.
+#[cfg(feature = "create-delete")]
+fn delete(path: &Path, obj: &mut dyn Object) -> Result<Code, Code> {
+    target(path, obj)?;
+    let iid = path.instance_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
+    obj.delete(iid)?;
+    Ok(Code::DELETED)
 }
 
 /// Counts the values of a resource (for `dim`).

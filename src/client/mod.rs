@@ -518,6 +518,11 @@ impl Client {
         self.reply.server = server;
         self.reply.message_id = mid;
         self.reply.unsent = len > 0;
+        // A Create or Delete changed the object list: tell every server.
+        let code = self.reply.buf.get(1).copied().map(Code);
+        if matches!(code, Some(Code::CREATED | Code::DELETED)) {
+            self.update(true);
+        }
         Ok(())
     }
 

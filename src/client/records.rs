@@ -107,22 +107,29 @@ fn resource(
 
 /// A Write of `path` (an instance or a resource of `obj`) with a payload in record format
 /// `format`. `scratch` holds decoded strings and data while they are written.
+///
+/// With `create`, the instance is created between the check and the writes.
 pub fn write(
     format: u16,
     data: &[u8],
     path: &Path,
     obj: &mut dyn Object,
     scratch: &mut [u8],
+    create: bool,
 ) -> Result<(), Code> {
     let iid = path.instance_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
     let mut any = false;
     for apply in [false, true] {
+        #[cfg(feature = "create-delete")]
+        if apply && create {
+            obj.create(iid)?;
+        }
         let mut dec = Decoder::new(format, data)
             .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?
             .map_err(format_code)?;
         while let Some(rec) = dec.next() {
             let rec = rec.map_err(format_code)?;
-            let (def, riid) = target(&rec.path, path, obj)?;
+            let (def, riid) = target(&rec.path, path, obj, create)?;
             let raw = rec.value.ok_or(Code::BAD_REQUEST)?;
             let v = dec.value(raw, def.kind, scratch);
             store(obj, iid, def.id, riid, &v, apply)?;
@@ -138,13 +145,18 @@ pub fn write(
 
 /// The writable resource a record at `rec` names, below the request's `path`, and its
 /// resource instance id (which a multiple resource needs and a single one must not have).
-fn target(rec: &Path, path: &Path, obj: &dyn Object) -> Result<(ResourceDef, Option<u16>), Code> {
+fn target(
+    rec: &Path,
+    path: &Path,
+    obj: &dyn Object,
+    create: bool,
+) -> Result<(ResourceDef, Option<u16>), Code> {
     if !rec.starts_with(path) {
         return Err(Code::BAD_REQUEST);
     }
     let rid = rec.resource_id().ok_or(Code::BAD_REQUEST)?;
     let def = object::resource(obj, rid).ok_or(Code::NOT_FOUND)?;
-    writable(def)?;
+    writable(def, create)?;
     let riid = rec.resource_instance_id();
     if riid.is_some() != def.multiple {
         return Err(Code::BAD_REQUEST);

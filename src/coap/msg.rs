@@ -446,6 +446,12 @@ impl<'b> MessageBuilder<'b> {
         Ok(&mut self.w)
     }
 
+    /// The unused rest of the buffer, as scratch space while the response is being decided:
+    /// nothing put there becomes part of the message.
+    pub fn spare(&mut self) -> &mut [u8] {
+        self.w.spare()
+    }
+
     /// Appends `data` to the payload (writing the marker first if needed). Empty `data` writes
     /// nothing. On [`BuildError::NoSpace`] nothing is written, not even the marker.
     pub fn payload(&mut self, data: &[u8]) -> Result<(), BuildError> {

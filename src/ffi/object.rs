@@ -91,7 +91,19 @@ impl CObject {
         if !self.has(iid) {
             return Err(TERN_STATUS_NOT_FOUND);
         }
-        self.instances.retain(|&i| i != iid);
+        // Shifted by hand: `retain` moves with memmove, which would link compiler-builtins'
+        // 1.5 KB copy of it.
+        let mut kept = 0;
+        for read in 0..self.instances.len() {
+            let id = self.instances.get(read).copied().unwrap_or(iid);
+            if id != iid {
+                if let Some(slot) = self.instances.get_mut(kept) {
+                    *slot = id;
+                }
+                kept += 1;
+            }
+        }
+        self.instances.truncate(kept);
         Ok(())
     }
 }
@@ -211,6 +223,26 @@ impl Object for CObject {
             out.value(def.multiple.then_some(ri), &value)?;
         }
         Ok(())
+    }
+
+    #[cfg(feature = "create-delete")]
+    fn create(&mut self, iid: u16) -> Result<(), Code> {
+        let create = self.def.create_instance.ok_or(Code::METHOD_NOT_ALLOWED)?;
+        if self.instances.is_full() {
+            return Err(Code::INTERNAL_SERVER_ERROR);
+        }
+        // SAFETY: the handler is the C object's own.
+        unsafe { create(self.user, iid) }.check()?;
+        self.add_instance(iid)
+            .map_err(|_| Code::INTERNAL_SERVER_ERROR)
+    }
+
+    #[cfg(feature = "create-delete")]
+    fn delete(&mut self, iid: u16) -> Result<(), Code> {
+        let delete = self.def.delete_instance.ok_or(Code::METHOD_NOT_ALLOWED)?;
+        // SAFETY: the handler is the C object's own.
+        unsafe { delete(self.user, iid) }.check()?;
+        self.remove_instance(iid).map_err(|_| Code::NOT_FOUND)
     }
 
     fn write(

@@ -201,7 +201,21 @@ pub struct tern_object_def_t {
     pub write: tern_write_fn,
     /// Execute handler (required when a resource is executable).
     pub execute: tern_execute_fn,
+    /// Instance creation for a server's Create; NULL when the instances are fixed (the
+    /// server then gets 4.05).
+    pub create_instance: tern_instance_fn,
+    /// Instance deletion for a server's Delete; NULL when the instances are fixed (4.05).
+    pub delete_instance: tern_instance_fn,
 }
+
+/// Creates or deletes instance `instance` at a server's request. After a Create the library
+/// writes the values the server sent through the write handler (a failure there deletes
+/// the instance again). The library keeps the instance list and sends the registration
+/// Update itself. Return `TERN_STATUS_OK`, or an error status: the server sees the CoAP
+/// code it stands for (`TERN_STATUS_NO_SPACE` for an object that holds no more instances:
+/// 5.00).
+pub type tern_instance_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, instance: u16) -> tern_status_t>;
 
 /// Opens a connection to a server. `uri` (not NUL-terminated) is the Security object's
 /// Server URI; `security_instance` lets a platform that secures the connection itself pick

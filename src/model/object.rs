@@ -86,6 +86,19 @@ pub trait Object {
     ) -> Result<(), Code>;
     /// Runs an executable resource with the raw argument bytes.
     fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code>;
+    /// Creates instance `iid` for a server's Create (the engine has checked that it does
+    /// not exist); the values the server sent follow as writes. Objects whose instances
+    /// are fixed keep the default: 4.05.
+    fn create(&mut self, iid: u16) -> Result<(), Code> {
+        let _ = iid;
+        Err(Code::METHOD_NOT_ALLOWED)
+    }
+    /// Deletes instance `iid` (the engine has checked that it exists). Default: 4.05.
+    #[cfg(feature = "create-delete")]
+    fn delete(&mut self, iid: u16) -> Result<(), Code> {
+        let _ = iid;
+        Err(Code::METHOD_NOT_ALLOWED)
+    }
 
     /// True when instance `iid` exists.
     fn has_instance(&self, iid: u16) -> bool

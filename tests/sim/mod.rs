@@ -79,6 +79,9 @@ pub struct Temperature {
     pub history: Vec<i64>,
     pub executions: u32,
     pub writes: u32,
+    /// Instance ids; a server's Create and Delete change them (every instance shares the
+    /// values above).
+    pub instances: Vec<u16>,
 }
 
 impl Default for Temperature {
@@ -90,6 +93,7 @@ impl Default for Temperature {
             history: vec![20, 21, 22],
             executions: 0,
             writes: 0,
+            instances: vec![0],
         }
     }
 }
@@ -118,11 +122,21 @@ impl Object for Temperature {
     }
 
     fn instance(&self, index: usize) -> Option<u16> {
-        (index == 0).then_some(0)
+        self.instances.get(index).copied()
+    }
+
+    fn create(&mut self, iid: u16) -> Result<(), Code> {
+        self.instances.push(iid);
+        Ok(())
+    }
+
+    fn delete(&mut self, iid: u16) -> Result<(), Code> {
+        self.instances.retain(|&i| i != iid);
+        Ok(())
     }
 
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
-        if iid != 0 {
+        if !self.instances.contains(&iid) {
             return Err(Code::NOT_FOUND);
         }
         match rid {
@@ -147,7 +161,7 @@ impl Object for Temperature {
         riid: Option<u16>,
         value: &Value<'_>,
     ) -> Result<(), Code> {
-        if iid != 0 {
+        if !self.instances.contains(&iid) {
             return Err(Code::NOT_FOUND);
         }
         self.writes += 1;
@@ -161,12 +175,12 @@ impl Object for Temperature {
     }
 
     fn execute(&mut self, iid: u16, rid: u16, _args: &[u8]) -> Result<(), Code> {
-        match (iid, rid) {
-            (0, 5605) => {
+        match (self.instances.contains(&iid), rid) {
+            (true, 5605) => {
                 self.executions += 1;
                 Ok(())
             }
-            (0, _) => Err(Code::METHOD_NOT_ALLOWED),
+            (true, _) => Err(Code::METHOD_NOT_ALLOWED),
             _ => Err(Code::NOT_FOUND),
         }
     }

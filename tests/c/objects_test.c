@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 OR MIT */
+/*
+ * A C object whose instances a server creates and deletes, through the C ABI: the client
+ * registers (answered 2.01), a Create of /3303 in TLV reaches the object's create and
+ * write handlers and is answered 2.01 with Location-Path 3303/4, the registration Update
+ * that follows lists </3303/4>, a Delete of /3303/4 reaches the delete handler, and an
+ * object without create/delete handlers answers 4.05.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tern.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (cond) {                                                                                            \
+			passed++;                                                                                      \
+		} else {                                                                                               \
+			failed++;                                                                                      \
+			printf("FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);                                       \
+		}                                                                                                      \
+	} while (0)
+
+static int connection;
+static uint8_t last[512], first[512];
+static size_t last_len;
+static unsigned sends;
+
+static tern_status_t on_open(void *user, const char *uri, size_t len, uint16_t sec, void **conn)
+{
+	(void)user;
+	(void)uri;
+	(void)len;
+	(void)sec;
+	*conn = &connection;
+	return TERN_STATUS_OK;
+}
+
+static tern_status_t on_send(void *user, void *conn, const uint8_t *data, size_t len)
+{
+	(void)user;
+	(void)conn;
+	if (len > sizeof(last)) {
+		return TERN_STATUS_IO;
+	}
+	memcpy(last, data, len);
+	last_len = len;
+	if (sends == 0) {
+		memcpy(first, data, len); /* the first datagram since `sends` was reset */
+	}
+	sends++;
+	return TERN_STATUS_OK;
+}
+
+static void on_random(void *user, uint8_t *buf, size_t len)
+{
+	(void)user;
+	memset(buf, 0x21, len);
+}
+
+/* ---- the object: up to four instances, each with one writable integer (5900) ---- */
+static const tern_resource_def_t resources[] = {{5900, TERN_TYPE_INTEGER, TERN_OP_RW, false}};
+static int created[4], deleted[4];
+static int64_t interval[8];
+
+static tern_status_t obj_read(void *user, uint16_t iid, uint16_t rid, size_t index, uint16_t *ri, tern_value_t *v)
+{
+	(void)user;
+	(void)index;
+	(void)ri;
+	if (rid != 5900 || iid >= 8) {
+		return TERN_STATUS_NOT_FOUND;
+	}
+	v->type = TERN_TYPE_INTEGER;
+	v->i = interval[iid];
+	return TERN_STATUS_OK;
+}
+
+static tern_status_t obj_write(void *user, uint16_t iid, uint16_t rid, int32_t ri, const tern_value_t *v)
+{
+	(void)user;
+	(void)ri;
+	if (rid != 5900 || iid >= 8 || v->type != TERN_TYPE_INTEGER) {
+		return TERN_STATUS_INVALID_ARG;
+	}
+	interval[iid] = v->i;
+	return TERN_STATUS_OK;
+}
+
+static tern_status_t obj_create(void *user, uint16_t iid)
+{
+	(void)user;
+	created[iid % 4]++;
+	return iid < 8 ? TERN_STATUS_OK : TERN_STATUS_NO_SPACE;
+}
+
+static tern_status_t obj_delete(void *user, uint16_t iid)
+{
+	(void)user;
+	deleted[iid % 4]++;
+	return TERN_STATUS_OK;
+}
+
+static const tern_object_def_t dynamic_object = {
+	.id = 3303,
+	.version_major = 1,
+	.version_minor = 0,
+	.resources = resources,
+	.resource_count = 1,
+	.read = obj_read,
+	.write = obj_write,
+	.create_instance = obj_create,
+	.delete_instance = obj_delete,
+};
+
+static const tern_object_def_t fixed_object = {
+	.id = 3304,
+	.version_major = 1,
+	.version_minor = 0,
+	.resources = resources,
+	.resource_count = 1,
+	.read = obj_read,
+	.write = obj_write,
+};
+
+/* ---- CoAP helpers on raw bytes ---- */
+
+/* The piggybacked ACK for the last request the client sent, with `code` and options. */
+static size_t ack_for_last(uint8_t *out, uint8_t code, const uint8_t *options, size_t options_len)
+{
+	size_t tkl = last[0] & 0x0f;
+	out[0] = (uint8_t)(0x60 | tkl);
+	out[1] = code;
+	out[2] = last[2];
+	out[3] = last[3];
+	memcpy(out + 4, last + 4, tkl);
+	memcpy(out + 4 + tkl, options, options_len);
+	return 4 + tkl + options_len;
+}
+
+static int payload_contains(const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; i + n <= last_len; i++) {
+		if (memcmp(last + i, needle, n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int main(void)
+{
+	static tern_client_storage_t storage;
+	static const tern_server_config_t server = {{"coap://127.0.0.1:5683", 21}, 1, 60};
+	tern_config_t config;
+	tern_platform_t platform;
+	tern_client_t *client = NULL;
+	uint64_t next = 0;
+	uint8_t msg[128];
+	size_t len;
+
+	memset(&config, 0, sizeof(config));
+	config.endpoint.ptr = "objects-test";
+	config.endpoint.len = 12;
+	config.lwm2m_version = 11;
+	config.servers = &server;
+	config.server_count = 1;
+	memset(&platform, 0, sizeof(platform));
+	platform.open = on_open;
+	platform.send = on_send;
+	platform.random = on_random;
+
+	CHECK(tern_client_init(&storage, sizeof(storage), &config, &platform, &client) == TERN_STATUS_OK);
+	CHECK(tern_client_add_object(client, &dynamic_object, NULL, NULL, 0) == TERN_STATUS_OK);
+	CHECK(tern_client_add_object(client, &fixed_object, NULL, (const uint16_t[]){0}, 1) == TERN_STATUS_OK);
+
+	/* Register, answered 2.01 Location-Path rd/1. */
+	CHECK(tern_client_step(client, 1000, &next) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x02);
+	static const uint8_t location[] = {0x82, 'r', 'd', 0x01, '1'};
+	len = ack_for_last(msg, 0x41, location, sizeof(location));
+	CHECK(tern_client_input(client, &connection, msg, len, 1000) == TERN_STATUS_OK);
+
+	/* Create /3303 with Object Instance 4 { 5900 = 30 } in TLV (11542 = 0x2d16). */
+	static const uint8_t create[] = {
+		0x42, 0x02, 0x12, 0x34, 0xaa, 0xbb,              /* CON POST, MID 0x1234, token aabb */
+		0xb4, '3', '3', '0', '3',                         /* Uri-Path 3303 */
+		0x12, 0x2d, 0x16,                                 /* Content-Format 11542 */
+		0xff, 0x08, 0x04, 0x04, 0xe1, 0x17, 0x0c, 0x1e,  /* instance 4: 5900 = 30 */
+	};
+	sends = 0;
+	CHECK(tern_client_input(client, &connection, create, sizeof(create), 1100) == TERN_STATUS_OK);
+	CHECK(sends >= 1);
+	CHECK(created[0] == 1 && interval[4] == 30);
+	/* The ACK: 2.01 (0x41) with Location-Path 3303 then 4. */
+	static const uint8_t created_location[] = {0x84, '3', '3', '0', '3', 0x01, '4'};
+	CHECK(first[0] == 0x62 && first[1] == 0x41 && memcmp(first + 6, created_location, sizeof(created_location)) == 0);
+	CHECK(tern_client_step(client, 1100, &next) == TERN_STATUS_OK);
+	CHECK(last[1] == 0x02 && payload_contains("</3303/4>"));
+
+	/* Delete /3303/4: 2.02, and the delete handler ran. */
+	static const uint8_t del[] = {0x42, 0x04, 0x12, 0x35, 0xaa, 0xbc, 0xb4, '3', '3', '0', '3', 0x01, '4'};
+	sends = 0;
+	CHECK(tern_client_input(client, &connection, del, sizeof(del), 1200) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x42 && deleted[0] == 1);
+
+	/* The object without handlers answers 4.05 to both. */
+	static const uint8_t create_fixed[] = {0x42, 0x02, 0x12, 0x36, 0xaa, 0xbd, 0xb4, '3', '3', '0', '4'};
+	sends = 0;
+	CHECK(tern_client_input(client, &connection, create_fixed, sizeof(create_fixed), 1300) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x85);
+	static const uint8_t delete_fixed[] = {0x42, 0x04, 0x12, 0x37, 0xaa, 0xbe, 0xb4, '3', '3', '0', '4', 0x01, '0'};
+	sends = 0;
+	CHECK(tern_client_input(client, &connection, delete_fixed, sizeof(delete_fixed), 1400) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x85);
+
+	CHECK(tern_client_close(client) == TERN_STATUS_OK);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
