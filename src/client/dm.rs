@@ -35,7 +35,7 @@ pub fn dispatch(
 }
 
 /// The instance must exist; the resource, when the path names one, must be defined.
-fn target(path: &Path, obj: &dyn Object) -> Result<Option<ResourceDef>, Code> {
+pub(super) fn target(path: &Path, obj: &dyn Object) -> Result<Option<ResourceDef>, Code> {
     if let Some(iid) = path.instance_id() {
         if !object::has_instance(obj, iid) {
             return Err(Code::NOT_FOUND);

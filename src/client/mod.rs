@@ -698,6 +698,10 @@ fn route(
     b: &mut MessageBuilder<'_>,
 ) -> Result<Code, Code> {
     match path.object_id() {
+        #[cfg(feature = "records")]
+        None if matches!(req.code(), Code::FETCH | Code::IPATCH) => {
+            composite(req, &mut Registry { servers, platform }, b)
+        }
         None => Err(Code::METHOD_NOT_ALLOWED),
         // The Security object belongs to the bootstrap interface only.
         Some(0) => Err(Code::UNAUTHORIZED),
@@ -707,6 +711,55 @@ fn route(
             dm::dispatch(req, path, obj, b)
         }
     }
+}
+
+/// Every object a server may reach, by id: the Server object and the application's.
+#[cfg(feature = "records")]
+struct Registry<'a> {
+    servers: &'a mut [Server],
+    platform: &'a mut dyn Platform,
+}
+
+#[cfg(feature = "records")]
+impl records::Lookup for Registry<'_> {
+    fn with(
+        &mut self,
+        oid: u16,
+        f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
+    ) -> Result<(), Code> {
+        match oid {
+            0 => Err(Code::UNAUTHORIZED),
+            1 => f(&mut ServerObject {
+                servers: &mut *self.servers,
+            }),
+            _ => f(self.platform.objects().find(oid).ok_or(Code::NOT_FOUND)?),
+        }
+    }
+}
+
+/// Read-Composite (FETCH) and Write-Composite (iPATCH) on `/`, in a record format.
+#[cfg(feature = "records")]
+fn composite(
+    req: &Message<'_>,
+    objects: &mut Registry<'_>,
+    b: &mut MessageBuilder<'_>,
+) -> Result<Code, Code> {
+    let format = req
+        .option_uint(opt::CONTENT_FORMAT)
+        .and_then(|f| u16::try_from(f).ok())
+        .filter(|&f| crate::formats::records::supported(f))
+        .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?;
+    if req.code() == Code::IPATCH {
+        return records::write_composite(format, req.payload(), objects, b.spare());
+    }
+    let accept = match req.option_uint(opt::ACCEPT) {
+        None => format,
+        Some(a) => u16::try_from(a)
+            .ok()
+            .filter(|&a| crate::formats::records::supported(a))
+            .ok_or(Code::NOT_ACCEPTABLE)?,
+    };
+    records::read_composite(format, accept, req.payload(), objects, b)
 }
 
 /// What encoding a registration request needs from the client.

@@ -4,7 +4,7 @@
 
 use super::dm::{format_code, store, writable};
 use crate::buf::Writer;
-use crate::coap::Code;
+use crate::coap::{opt, Code, MessageBuilder};
 use crate::formats::records::{Decoder, Encoder};
 use crate::model::{object, Object, Operations, Path, ResourceDef, Value, ValueSink};
 
@@ -45,24 +45,32 @@ pub fn read(
     let mut enc = Encoder::new(format, w, *path)
         .ok_or(Code::NOT_ACCEPTABLE)?
         .map_err(format_code)?;
-    let oid = obj.id();
-    match (path.instance_id(), def) {
-        (Some(iid), Some(def)) => {
-            let n = resource(&mut enc, obj, oid, iid, def, path.resource_instance_id())?;
-            if n == 0 {
-                return Err(Code::NOT_FOUND);
-            }
-        }
-        (Some(iid), None) => instance(&mut enc, obj, oid, iid)?,
-        _ => {
-            let mut i = 0;
-            while let Some(iid) = obj.instance(i) {
-                instance(&mut enc, obj, oid, iid)?;
-                i += 1;
-            }
-        }
+    if read_into(&mut enc, path, def, obj)? == 0 && def.is_some() {
+        return Err(Code::NOT_FOUND);
     }
     enc.finish().map_err(format_code)
+}
+
+/// Writes the values at `path` of `obj` as records; returns how many.
+fn read_into(
+    enc: &mut Encoder<'_, '_>,
+    path: &Path,
+    def: Option<ResourceDef>,
+    obj: &mut dyn Object,
+) -> Result<usize, Code> {
+    let oid = obj.id();
+    match (path.instance_id(), def) {
+        (Some(iid), Some(def)) => resource(enc, obj, oid, iid, def, path.resource_instance_id()),
+        (Some(iid), None) => instance(enc, obj, oid, iid),
+        _ => {
+            let (mut i, mut n) = (0, 0);
+            while let Some(iid) = obj.instance(i) {
+                n += instance(enc, obj, oid, iid)?;
+                i += 1;
+            }
+            Ok(n)
+        }
+    }
 }
 
 /// Every readable resource of an instance; resources the instance lacks are skipped.
@@ -71,19 +79,20 @@ fn instance(
     obj: &mut dyn Object,
     oid: u16,
     iid: u16,
-) -> Result<(), Code> {
-    let mut i = 0;
+) -> Result<usize, Code> {
+    let (mut i, mut n) = (0, 0);
     while let Some(def) = obj.resource_at(i) {
         i += 1;
         if !def.ops.allows(Operations::R) {
             continue;
         }
         match resource(enc, obj, oid, iid, def, None) {
-            Ok(_) | Err(Code::NOT_FOUND) => {}
+            Ok(count) => n += count,
+            Err(Code::NOT_FOUND) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(n)
 }
 
 /// The values of one resource; returns how many were written.
@@ -162,4 +171,88 @@ fn target(
         return Err(Code::BAD_REQUEST);
     }
     Ok((def, riid))
+}
+
+/// Finds objects by id for the composite operations, which span objects.
+pub trait Lookup {
+    /// Runs `f` on object `oid`; 4.04 when there is none, 4.01 for the Security object.
+    fn with(
+        &mut self,
+        oid: u16,
+        f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
+    ) -> Result<(), Code>;
+}
+
+/// Read-Composite (FETCH on `/`): the paths the request's records name, read in order
+/// into one payload in the Accept format (the request's own by default). Paths that do not
+/// exist are left out; 4.04 when none does.
+pub fn read_composite(
+    format: u16,
+    accept: u16,
+    data: &[u8],
+    objects: &mut dyn Lookup,
+    b: &mut MessageBuilder<'_>,
+) -> Result<Code, Code> {
+    b.option_uint(opt::CONTENT_FORMAT, u32::from(accept))
+        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    let w = b
+        .payload_writer()
+        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    let mut enc = Encoder::new(accept, w, Path::ROOT)
+        .ok_or(Code::NOT_ACCEPTABLE)?
+        .map_err(format_code)?;
+    let dec = Decoder::new(format, data)
+        .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?
+        .map_err(format_code)?;
+    let mut found = 0;
+    for rec in dec {
+        let path = rec.map_err(format_code)?.path;
+        let oid = path.object_id().ok_or(Code::BAD_REQUEST)?;
+        let read = objects.with(oid, &mut |obj| {
+            let def = super::dm::target(&path, obj)?;
+            found += read_into(&mut enc, &path, def, obj)?;
+            Ok(())
+        });
+        match read {
+            Ok(()) | Err(Code::NOT_FOUND) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if found == 0 {
+        return Err(Code::NOT_FOUND);
+    }
+    enc.finish().map_err(format_code)?;
+    Ok(Code::CONTENT)
+}
+
+/// Write-Composite (iPATCH on `/`): every record names a resource (instance) of an existing
+/// instance of any object; all are checked before any is written.
+pub fn write_composite(
+    format: u16,
+    data: &[u8],
+    objects: &mut dyn Lookup,
+    scratch: &mut [u8],
+) -> Result<Code, Code> {
+    for apply in [false, true] {
+        let mut dec = Decoder::new(format, data)
+            .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?
+            .map_err(format_code)?;
+        while let Some(rec) = dec.next() {
+            let rec = rec.map_err(format_code)?;
+            let raw = rec.value.ok_or(Code::BAD_REQUEST)?;
+            let (oid, iid) = match rec.path.ids() {
+                [oid, iid, _, ..] => (*oid, *iid),
+                _ => return Err(Code::BAD_REQUEST),
+            };
+            objects.with(oid, &mut |obj| {
+                if !object::has_instance(obj, iid) {
+                    return Err(Code::NOT_FOUND);
+                }
+                let (def, riid) = target(&rec.path, &Path::instance(oid, iid), obj, false)?;
+                let v = dec.value(raw, def.kind, scratch);
+                store(obj, iid, def.id, riid, &v, apply)
+            })?;
+        }
+    }
+    Ok(Code::CHANGED)
 }

@@ -145,6 +145,11 @@ for f in 110 112 11543; do
     WRITE_AS=$(line "WRITE_AS $f /1/0/1 ")
     check "Write /1/0 in content format $f succeeded" eval '[[ $(cut -d" " -f4 <<<"$WRITE_AS") =~ ^2[0-9][0-9]$ ]]'
 done
+READ_COMPOSITE=$(line "READ_COMPOSITE ")
+check "Read-Composite of /3/0/0 and /1/0/1 succeeded" success "x $READ_COMPOSITE"
+check "Read-Composite has /3/0/0 = tern and /1/0/1 = $LIFETIME ($READ_COMPOSITE)" \
+    eval '[[ $(cut -d" " -f3- <<<"$READ_COMPOSITE") == "tern $LIFETIME" ]]'
+check "Write-Composite of /1/0/1 succeeded" success "x $(line "WRITE_COMPOSITE ")"
 check "Discover /3/0 succeeded" success "$DISCOVER"
 check "Write /1/0/1 succeeded" success "$WRITE"
 check "Execute /1/0/8 succeeded" success "$EXECUTE"

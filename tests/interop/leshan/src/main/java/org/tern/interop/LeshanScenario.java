@@ -12,6 +12,8 @@
  *   READ /3/0 <code> <n resources>
  *   READ_AS <format> /3/0 <code> <n resources> <same as TLV: true|false>
  *   WRITE_AS <format> /1/0/1 <code>
+ *   READ_COMPOSITE <code> <value of /3/0/0> <value of /1/0/1>
+ *   WRITE_COMPOSITE <code>
  *   DISCOVER /3/0 <code> <links>
  *   WRITE /1/0/1 <code>
  *   EXECUTE /1/0/8 <code>
@@ -41,13 +43,17 @@ import org.eclipse.leshan.core.request.BindingMode;
 import org.eclipse.leshan.core.request.ContentFormat;
 import org.eclipse.leshan.core.request.DiscoverRequest;
 import org.eclipse.leshan.core.request.ExecuteRequest;
+import org.eclipse.leshan.core.request.ReadCompositeRequest;
 import org.eclipse.leshan.core.request.ReadRequest;
+import org.eclipse.leshan.core.request.WriteCompositeRequest;
 import org.eclipse.leshan.core.request.WriteRequest;
 import org.eclipse.leshan.core.request.WriteRequest.Mode;
 import org.eclipse.leshan.core.response.DiscoverResponse;
 import org.eclipse.leshan.core.response.ExecuteResponse;
 import org.eclipse.leshan.core.response.LwM2mResponse;
+import org.eclipse.leshan.core.response.ReadCompositeResponse;
 import org.eclipse.leshan.core.response.ReadResponse;
+import org.eclipse.leshan.core.response.WriteCompositeResponse;
 import org.eclipse.leshan.core.response.WriteResponse;
 import org.eclipse.leshan.server.LeshanServer;
 import org.eclipse.leshan.server.LeshanServerBuilder;
@@ -310,6 +316,20 @@ public final class LeshanScenario {
         say("WRITE_AS " + ContentFormat.JSON.getCode() + " /1/0/1 " + code(wj));
         check(wj, "WRITE JSON /1/0/1", failures);
 
+        // 5c. Read-Composite of two objects (request in SenML CBOR, answer in SenML JSON),
+        // then Write-Composite of the lifetime in SenML CBOR.
+        ReadCompositeResponse rc = send(server, ep,
+                new ReadCompositeRequest(ContentFormat.SENML_CBOR, ContentFormat.SENML_JSON, "/3/0/0", "/1/0/1"),
+                "READ_COMPOSITE");
+        say("READ_COMPOSITE " + code(rc) + " " + single(rc, "/3/0/0") + " " + single(rc, "/1/0/1"));
+        check(rc, "READ_COMPOSITE", failures);
+        java.util.Map<String, Object> values = new java.util.HashMap<>();
+        values.put("/1/0/1", lt);
+        WriteCompositeResponse wc = send(server, ep, new WriteCompositeRequest(ContentFormat.SENML_CBOR, values),
+                "WRITE_COMPOSITE");
+        say("WRITE_COMPOSITE " + code(wc));
+        check(wc, "WRITE_COMPOSITE", failures);
+
         // 6. Execute the Registration Update Trigger.
         ExecuteResponse er = send(server, ep, new ExecuteRequest(1, 0, 8), "EXECUTE /1/0/8");
         long executedAt = System.nanoTime();
@@ -341,6 +361,13 @@ public final class LeshanScenario {
             failures.add("no registration update before the de-registration");
         if (!failures.isEmpty())
             throw new Failure(String.join("; ", failures));
+    }
+
+    private static String single(ReadCompositeResponse r, String path) {
+        if (r.getContent() == null)
+            return "-";
+        LwM2mNode n = r.getContent(path);
+        return n instanceof LwM2mSingleResource ? String.valueOf(((LwM2mSingleResource) n).getValue()) : "-";
     }
 
     private static String code(LwM2mResponse r) {
