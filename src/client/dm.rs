@@ -17,10 +17,11 @@ pub fn dispatch(
     path: &Path,
     obj: &mut dyn Object,
     b: &mut MessageBuilder<'_>,
+    attrs: &dyn LinkAttrs,
 ) -> Result<Code, Code> {
     let accept = req.option_uint(opt::ACCEPT);
     match req.code() {
-        Code::GET if accept == Some(u32::from(cf::LINK)) => discover(path, obj, b),
+        Code::GET if accept == Some(u32::from(cf::LINK)) => discover(path, obj, b, attrs),
         Code::GET => read(path, accept, obj, b),
         Code::PUT | Code::POST if path.len() >= 2 && !req.payload().is_empty() => {
             write(req, path, obj, b)
@@ -486,7 +487,32 @@ impl ValueSink for Count {
     }
 }
 
-fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Result<Code, Code> {
+/// What Discover shows after a link besides `dim` and `ver`: the attributes the asking
+/// server set on that path.
+pub trait LinkAttrs {
+    /// Appends the attributes of `path` to the link just written.
+    fn write(&self, path: &Path, links: &mut LinkWriter<'_, '_>) -> Result<(), FormatError>;
+}
+
+/// No attributes (a build without them).
+impl LinkAttrs for () {
+    fn write(&self, _path: &Path, _links: &mut LinkWriter<'_, '_>) -> Result<(), FormatError> {
+        Ok(())
+    }
+}
+
+/// Writes the link to `path` and its attributes.
+fn link(links: &mut LinkWriter<'_, '_>, attrs: &dyn LinkAttrs, path: &Path) -> Result<(), Code> {
+    links.link(path).map_err(format_code)?;
+    attrs.write(path, links).map_err(format_code)
+}
+
+fn discover(
+    path: &Path,
+    obj: &mut dyn Object,
+    b: &mut MessageBuilder<'_>,
+    attrs: &dyn LinkAttrs,
+) -> Result<Code, Code> {
     let def = target(path, obj)?;
     if path.resource_instance_id().is_some() {
         return Err(Code::BAD_REQUEST);
@@ -499,8 +525,8 @@ fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Re
     let mut links = LinkWriter::new(w);
     let oid = obj.id();
     match (path.instance_id(), def) {
-        (Some(iid), Some(d)) => discover_resource(&mut links, obj, oid, iid, d)?,
-        (Some(iid), None) => discover_instance(&mut links, obj, oid, iid)?,
+        (Some(iid), Some(d)) => discover_resource(&mut links, attrs, obj, oid, iid, d)?,
+        (Some(iid), None) => discover_instance(&mut links, attrs, obj, oid, iid)?,
         _ => {
             links.link(&Path::object(oid)).map_err(format_code)?;
             let (major, minor) = obj.version();
@@ -509,9 +535,12 @@ fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Re
                     .attr_raw("ver", &version_text(major, minor))
                     .map_err(format_code)?;
             }
+            attrs
+                .write(&Path::object(oid), &mut links)
+                .map_err(format_code)?;
             let mut i = 0;
             while let Some(iid) = obj.instance(i) {
-                discover_instance(&mut links, obj, oid, iid)?;
+                discover_instance(&mut links, attrs, obj, oid, iid)?;
                 i += 1;
             }
         }
@@ -521,15 +550,16 @@ fn discover(path: &Path, obj: &mut dyn Object, b: &mut MessageBuilder<'_>) -> Re
 
 fn discover_instance(
     links: &mut LinkWriter<'_, '_>,
+    attrs: &dyn LinkAttrs,
     obj: &mut dyn Object,
     oid: u16,
     iid: u16,
 ) -> Result<(), Code> {
-    links.link(&Path::instance(oid, iid)).map_err(format_code)?;
+    link(links, attrs, &Path::instance(oid, iid))?;
     let mut i = 0;
     while let Some(d) = obj.resource_at(i) {
         i += 1;
-        match discover_resource(links, obj, oid, iid, d) {
+        match discover_resource(links, attrs, obj, oid, iid, d) {
             Ok(()) | Err(Code::NOT_FOUND) => {}
             Err(e) => return Err(e),
         }
@@ -540,6 +570,7 @@ fn discover_instance(
 /// One resource link; readable resources the instance lacks are left out (4.04).
 fn discover_resource(
     links: &mut LinkWriter<'_, '_>,
+    attrs: &dyn LinkAttrs,
     obj: &mut dyn Object,
     oid: u16,
     iid: u16,
@@ -552,15 +583,14 @@ fn discover_resource(
             return Err(Code::NOT_FOUND);
         }
     }
-    links
-        .link(&Path::resource(oid, iid, d.id))
-        .map_err(format_code)?;
+    let path = Path::resource(oid, iid, d.id);
+    links.link(&path).map_err(format_code)?;
     if d.multiple && d.ops.allows(Operations::R) {
         links
             .attr_uint("dim", u64::from(count.0))
             .map_err(format_code)?;
     }
-    Ok(())
+    attrs.write(&path, links).map_err(format_code)
 }
 
 /// `major.minor` as text (both below 10 in every published object version).

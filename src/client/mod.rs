@@ -5,6 +5,8 @@
 //! [`Client::poll_event`] for what the application should hear about. Time is monotonic
 //! milliseconds supplied by the caller; nothing here blocks or allocates.
 
+#[cfg(feature = "attributes")]
+pub mod attributes;
 pub mod dedup;
 pub mod dm;
 pub mod exchange;
@@ -158,7 +160,14 @@ pub struct Client {
     events_head: usize,
     events_len: usize,
     events_lost: u16,
+    /// Notification attributes the servers set (nothing without the feature).
+    attrs: AttrStore,
 }
+
+#[cfg(feature = "attributes")]
+type AttrStore = attributes::Store;
+#[cfg(not(feature = "attributes"))]
+type AttrStore = ();
 
 impl Client {
     /// A client for `config`; `seed` (random bytes) picks the first message id.
@@ -202,6 +211,8 @@ impl Client {
             addr_of_mut!((*p).servers).write(Vec::new());
             addr_of_mut!((*p).next_mid).write(seed);
             addr_of_mut!((*p).control).write(None);
+            #[cfg(feature = "attributes")]
+            addr_of_mut!((*p).attrs).write(AttrStore::new());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
@@ -511,16 +522,26 @@ impl Client {
         } else {
             (MsgType::Non, self.mid())
         };
+        let attrs = &mut self.attrs;
         let len = respond(&mut self.reply.buf, mtype, reply_mid, msg, |path, b| {
-            route(path, msg, &mut self.servers, platform, b)
+            let mut objects = Registry {
+                servers: &mut self.servers,
+                platform,
+            };
+            route(path, msg, server, &mut objects, attrs, b)
         });
         self.reply.len = len;
         self.reply.server = server;
         self.reply.message_id = mid;
         self.reply.unsent = len > 0;
-        // A Create or Delete changed the object list: tell every server.
+        // A Create or Delete changed the object list: tell every server. Attributes set on
+        // a deleted instance go with it.
         let code = self.reply.buf.get(1).copied().map(Code);
         if matches!(code, Some(Code::CREATED | Code::DELETED)) {
+            #[cfg(feature = "attributes")]
+            if let Some(path) = Path::from_segments(msg.options_of(opt::URI_PATH)) {
+                self.attrs.remove_under(&path);
+            }
             self.update(true);
         }
         Ok(())
@@ -693,35 +714,44 @@ fn known_request_option(n: u16) -> bool {
 fn route(
     path: &Path,
     req: &Message<'_>,
-    servers: &mut [Server],
-    platform: &mut dyn Platform,
+    server: u8,
+    objects: &mut Registry<'_>,
+    attrs: &mut AttrStore,
     b: &mut MessageBuilder<'_>,
 ) -> Result<Code, Code> {
-    match path.object_id() {
-        #[cfg(feature = "records")]
-        None if matches!(req.code(), Code::FETCH | Code::IPATCH) => {
-            composite(req, &mut Registry { servers, platform }, b)
-        }
-        None => Err(Code::METHOD_NOT_ALLOWED),
-        // The Security object belongs to the bootstrap interface only.
-        Some(0) => Err(Code::UNAUTHORIZED),
-        Some(1) => dm::dispatch(req, path, &mut ServerObject { servers }, b),
-        Some(oid) => {
-            let obj: &mut dyn Object = platform.objects().find(oid).ok_or(Code::NOT_FOUND)?;
-            dm::dispatch(req, path, obj, b)
-        }
+    let _ = server;
+    #[cfg(feature = "records")]
+    if path.is_empty() && matches!(req.code(), Code::FETCH | Code::IPATCH) {
+        return composite(req, objects, b);
     }
+    #[cfg(feature = "attributes")]
+    if req.code() == Code::PUT && req.payload().is_empty() && req.option(opt::URI_QUERY).is_some() {
+        return write_attributes(path, req, server, objects, attrs);
+    }
+    let oid = path.object_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
+    #[cfg(feature = "attributes")]
+    let attrs = &ServerAttrs {
+        store: attrs,
+        server,
+    };
+    let attrs: &dyn dm::LinkAttrs = attrs;
+    let mut result = Err(Code::NOT_FOUND);
+    objects.with(oid, &mut |obj| {
+        result = dm::dispatch(req, path, obj, b, attrs);
+        Ok(())
+    })?;
+    result
 }
 
 /// Every object a server may reach, by id: the Server object and the application's.
-#[cfg(feature = "records")]
 struct Registry<'a> {
     servers: &'a mut [Server],
     platform: &'a mut dyn Platform,
 }
 
-#[cfg(feature = "records")]
-impl records::Lookup for Registry<'_> {
+impl Registry<'_> {
+    /// Runs `f` on object `oid`; 4.04 when there is none, 4.01 for the Security object
+    /// (it belongs to the bootstrap interface only).
     fn with(
         &mut self,
         oid: u16,
@@ -734,6 +764,17 @@ impl records::Lookup for Registry<'_> {
             }),
             _ => f(self.platform.objects().find(oid).ok_or(Code::NOT_FOUND)?),
         }
+    }
+}
+
+#[cfg(feature = "records")]
+impl records::Lookup for Registry<'_> {
+    fn with(
+        &mut self,
+        oid: u16,
+        f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
+    ) -> Result<(), Code> {
+        Registry::with(self, oid, f)
     }
 }
 
@@ -760,6 +801,48 @@ fn composite(
             .ok_or(Code::NOT_ACCEPTABLE)?,
     };
     records::read_composite(format, accept, req.payload(), objects, b)
+}
+
+/// Write-Attributes (PUT with Uri-Query and no payload) on an existing object, instance,
+/// resource or resource instance: 2.04, or 4.00 for attributes that do not parse, do not fit
+/// the target or contradict each other (nothing is changed then).
+#[cfg(feature = "attributes")]
+fn write_attributes(
+    path: &Path,
+    req: &Message<'_>,
+    server: u8,
+    objects: &mut Registry<'_>,
+    attrs: &mut attributes::Store,
+) -> Result<Code, Code> {
+    let oid = path.object_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
+    let mut def = None;
+    objects.with(oid, &mut |obj| {
+        def = dm::target(path, obj)?;
+        Ok(())
+    })?;
+    attrs.write(server, path, def, req.options_of(opt::URI_QUERY))?;
+    Ok(Code::CHANGED)
+}
+
+/// Discover's view of the attributes of the server that asks.
+#[cfg(feature = "attributes")]
+struct ServerAttrs<'a> {
+    store: &'a attributes::Store,
+    server: u8,
+}
+
+#[cfg(feature = "attributes")]
+impl dm::LinkAttrs for ServerAttrs<'_> {
+    fn write(
+        &self,
+        path: &Path,
+        links: &mut LinkWriter<'_, '_>,
+    ) -> Result<(), crate::formats::FormatError> {
+        match self.store.get(self.server, path) {
+            Some(a) => a.write_link(links),
+            None => Ok(()),
+        }
+    }
 }
 
 /// What encoding a registration request needs from the client.

@@ -782,6 +782,7 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + DEDUP_ENTRIES * 16
         + MAX_EVENTS * 16
         + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
+        + MAX_ATTRIBUTES * 72
         + 128
         + 32 * ptr
 };

@@ -79,7 +79,7 @@ pub fn decode<'a>(data: &'a [u8], ty: ResourceType) -> Result<Value<'a>, FormatE
 /// One or more decimal digits (no sign): `Malformed` on anything else, `OutOfRange` when the
 /// number passes `u64::MAX`.
 #[inline(never)]
-fn digits(data: &[u8]) -> Result<u64, FormatError> {
+pub(crate) fn digits(data: &[u8]) -> Result<u64, FormatError> {
     if data.is_empty() {
         return Err(FormatError::Malformed);
     }

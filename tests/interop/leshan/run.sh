@@ -150,6 +150,11 @@ check "Read-Composite of /3/0/0 and /1/0/1 succeeded" success "x $READ_COMPOSITE
 check "Read-Composite has /3/0/0 = tern and /1/0/1 = $LIFETIME ($READ_COMPOSITE)" \
     eval '[[ $(cut -d" " -f3- <<<"$READ_COMPOSITE") == "tern $LIFETIME" ]]'
 check "Write-Composite of /1/0/1 succeeded" success "x $(line "WRITE_COMPOSITE ")"
+WRITE_ATTRS=$(line "WRITE_ATTRIBUTES ")
+check "Write-Attributes /3/0 succeeded ($WRITE_ATTRS)" eval '[[ ${WRITE_ATTRS##* } =~ ^2[0-9][0-9]$ ]]'
+DISCOVER_ATTRS=$(line "DISCOVER_ATTRIBUTES ")
+check "Discover /3/0 shows pmin=5 and pmax=60 ($DISCOVER_ATTRS)" \
+    eval '[[ $DISCOVER_ATTRS == *"</3/0>;pmin=5;pmax=60"* ]]'
 check "Discover /3/0 succeeded" success "$DISCOVER"
 check "Write /1/0/1 succeeded" success "$WRITE"
 check "Execute /1/0/8 succeeded" success "$EXECUTE"
