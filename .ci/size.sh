@@ -29,7 +29,7 @@ case $CONFIG in
     formats)
         FEATURES=()
         FLASH_BUDGET=22528 # the device-management issue's target with every format
-        FLASH_GATE=35328   # ratchet, as above
+        FLASH_GATE=31744   # ratchet, as above
         RAM_BUDGET=4096 ;;
     *)
         echo "usage: $0 [foundation|formats]" >&2

@@ -10,8 +10,20 @@ use crate::buf::Writer;
 use crate::model::{Path, Value};
 
 /// The value keys, by [`senml::label`] class; data and object links open a string.
-const SENML_VALUE_KEYS: [&[u8]; 5] = [b"\"v\":", b"\"vs\":", b"\"vb\":", b"\"vd\":\"", b"\"vlo\":\""];
-const LWM2M_VALUE_KEYS: [&[u8]; 5] = [b"\"v\":", b"\"sv\":", b"\"bv\":", b"\"sv\":\"", b"\"ov\":\""];
+const SENML_VALUE_KEYS: [&[u8]; 5] = [
+    b"\"v\":",
+    b"\"vs\":",
+    b"\"vb\":",
+    b"\"vd\":\"",
+    b"\"vlo\":\"",
+];
+const LWM2M_VALUE_KEYS: [&[u8]; 5] = [
+    b"\"v\":",
+    b"\"sv\":",
+    b"\"bv\":",
+    b"\"sv\":\"",
+    b"\"ov\":\"",
+];
 
 /// The keys a decoder knows, indexed by [`label`]. LwM2M JSON has no base name, base
 /// time or data field in an entry: `"` stands for those, as no key can be one bare quote.
@@ -41,7 +53,11 @@ fn name(w: &mut Writer<'_>, key: &[u8], ids: &[u16], lead: bool) -> Result<(), F
 }
 
 /// One SenML JSON record or LwM2M JSON entry.
-pub(super) fn record(e: &mut Encoder<'_, '_>, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
+pub(super) fn record(
+    e: &mut Encoder<'_, '_>,
+    path: &Path,
+    value: &Value<'_>,
+) -> Result<(), FormatError> {
     let lwm2m = e.kind.lwm2m();
     let (nb, rest) = senml::split(&e.base, path);
     let w = &mut *e.w;
@@ -66,7 +82,14 @@ pub(super) fn record(e: &mut Encoder<'_, '_>, path: &Path, value: &Value<'_>) ->
             return Err(FormatError::OutOfRange);
         }
     }
-    w.put(senml::label(value, if lwm2m { &LWM2M_VALUE_KEYS } else { &SENML_VALUE_KEYS }))?;
+    w.put(senml::label(
+        value,
+        if lwm2m {
+            &LWM2M_VALUE_KEYS
+        } else {
+            &SENML_VALUE_KEYS
+        },
+    ))?;
     match *value {
         Value::Integer(i) | Value::Time(i) => w.put_i64_dec(i)?,
         Value::Unsigned(u) => w.put_u64_dec(u)?,
@@ -102,7 +125,12 @@ impl<'a> Records<'a> {
             if lex.expect_token()? != Token::BeginArray {
                 return Err(FormatError::Malformed);
             }
-            return Ok(Records { lex, bn, first: true, lwm2m });
+            return Ok(Records {
+                lex,
+                bn,
+                first: true,
+                lwm2m,
+            });
         }
         if lex.expect_token()? != Token::BeginObject {
             return Err(FormatError::Malformed);
@@ -130,7 +158,12 @@ impl<'a> Records<'a> {
             }
         }
         let lex = entries.ok_or(FormatError::Malformed)?;
-        Ok(Records { lex, bn, first: true, lwm2m })
+        Ok(Records {
+            lex,
+            bn,
+            first: true,
+            lwm2m,
+        })
     }
 
     /// The next record; `None` after the last.
@@ -487,8 +520,12 @@ pub fn write_base64url(w: &mut Writer<'_>, data: &[u8]) -> Result<(), FormatErro
 /// Decodes base64url (padding optional; the standard alphabet's `+` and `/` accepted too)
 /// into `scratch`. Bits left over at the end must be zero.
 pub fn base64url<'a>(s: &[u8], scratch: &'a mut [u8]) -> Result<&'a [u8], FormatError> {
-    let pad = s.iter().rev().take(2).take_while(|&&c| c == b'=').count();
-    let s = s.get(..s.len() - pad).unwrap_or_default();
+    let mut s = s;
+    for _ in 0..2 {
+        if let Some((b'=', rest)) = s.split_last() {
+            s = rest;
+        }
+    }
     let mut w = Writer::new(scratch);
     let (mut acc, mut bits) = (0u32, 0u32);
     for &c in s {

@@ -89,8 +89,11 @@ pub struct Encoder<'w, 'b> {
     pub(super) kind: Kind,
     /// No record was written yet.
     pub(super) first: bool,
-    /// LwM2M CBOR: the previous record's path (once one was written) and the maps open.
+    /// LwM2M CBOR: the previous record's path (once one was written).
+    #[cfg(feature = "lwm2m-cbor")]
     pub(super) prev: Path,
+    /// CBOR: the arrays and maps open.
+    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
     pub(super) open: u8,
 }
 
@@ -120,7 +123,9 @@ impl<'w, 'b> Encoder<'w, 'b> {
                 base,
                 kind,
                 first: true,
+                #[cfg(feature = "lwm2m-cbor")]
                 prev: Path::ROOT,
+                #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
                 open: 1,
             }),
             Err(e) => Err(e.into()),

@@ -16,7 +16,13 @@ pub use super::records::Record;
 
 /// The value labels, by [`senml::label`] class: `v` 2, `vs` 3, `vb` 4, `vd` 8, and LwM2M's
 /// object link field, the text "vlo".
-const VALUE_LABELS: [&[u8]; 5] = [&[0x02], &[0x03], &[0x04], &[0x08], &[0x63, b'v', b'l', b'o']];
+const VALUE_LABELS: [&[u8]; 5] = [
+    &[0x02],
+    &[0x03],
+    &[0x04],
+    &[0x08],
+    &[0x63, b'v', b'l', b'o'],
+];
 /// The labels of the base name (-2) and the name (0).
 const BN: u8 = 0x21;
 const N: u8 = 0x00;
@@ -33,7 +39,11 @@ pub(super) fn record(
     let (nb, rest) = senml::split(&e.base, path);
     let bn = e.first && nb > 0;
     let w = &mut *e.w;
-    cbor::head(w, cbor::MAP, 1 + u64::from(bn) + u64::from(!rest.is_empty()))?;
+    cbor::head(
+        w,
+        cbor::MAP,
+        1 + u64::from(bn) + u64::from(!rest.is_empty()),
+    )?;
     if bn {
         name(w, BN, e.base.ids())?;
     }
