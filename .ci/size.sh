@@ -24,12 +24,12 @@ case $CONFIG in
     foundation)
         FEATURES=(--no-default-features)
         FLASH_BUDGET=16384 # the foundation issue's target: not met yet (see FLASH_GATE)
-        FLASH_GATE=19200   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
+        FLASH_GATE=19456   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
         RAM_BUDGET=3072 ;;
     formats)
         FEATURES=()
         FLASH_BUDGET=22528 # the device-management issue's target with every format
-        FLASH_GATE=35328   # ratchet, as above
+        FLASH_GATE=38144   # ratchet, as above
         RAM_BUDGET=4096 ;;
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table
@@ -94,7 +94,8 @@ echo "size: linking $OUT/image.elf"
 # calls then use those instead of compiler_builtins' copies, which are not counted. The -u
 # options make the C library's definitions the first ones the linker sees.
 LIBC_MEM=(-Wl,-u,memcpy -Wl,-u,memset -Wl,-u,memmove -Wl,-u,__aeabi_memcpy -Wl,-u,__aeabi_memcpy4
-    -Wl,-u,__aeabi_memcpy8 -Wl,-u,__aeabi_memclr -Wl,-u,__aeabi_memclr4 -Wl,-u,__aeabi_memclr8)
+    -Wl,-u,__aeabi_memcpy8 -Wl,-u,__aeabi_memmove -Wl,-u,__aeabi_memmove4 -Wl,-u,__aeabi_memmove8
+    -Wl,-u,__aeabi_memclr -Wl,-u,__aeabi_memclr4 -Wl,-u,__aeabi_memclr8)
 arm-none-eabi-gcc "${CFLAGS_CPU[@]}" -std=c99 -Wall -Wextra -Os -ffunction-sections -fdata-sections \
     --specs=rdimon.specs -nostartfiles -T "$FW/link.ld" \
     -Wl,--gc-sections -Wl,--no-warn-execstack -Wl,-Map="$OUT/image.map" \

@@ -10,78 +10,142 @@ use crate::formats::link::LinkWriter;
 use crate::formats::FormatError;
 use crate::model::{Path, ResourceDef, ResourceType};
 
-/// The attributes set on one path; `None` is "not set".
-#[derive(Clone, Copy, Default, PartialEq)]
-#[cfg_attr(any(test, feature = "std"), derive(Debug))]
-pub struct Attributes {
-    /// Minimum period, seconds.
-    pub pmin: Option<u32>,
-    /// Maximum period, seconds.
-    pub pmax: Option<u32>,
-    /// Greater than.
-    pub gt: Option<f64>,
-    /// Less than.
-    pub lt: Option<f64>,
-    /// Step.
-    pub st: Option<f64>,
-    /// Minimum evaluation period, seconds (1.1).
-    pub epmin: Option<u32>,
-    /// Maximum evaluation period, seconds (1.1).
-    pub epmax: Option<u32>,
-    /// Edge: notify on a boolean's rising (1) or falling (0) edge (1.2).
-    pub edge: Option<bool>,
-    /// Notify with confirmable messages (1.2).
-    pub con: Option<bool>,
-    /// Historical queue maximum (1.2).
-    pub hqmax: Option<u32>,
-}
-
-/// The attribute names, in the order Discover writes them.
+/// The attribute names; an attribute's index here is its bit in [`Attributes`].
 const NAMES: [&str; 10] = [
     "pmin", "pmax", "gt", "lt", "st", "epmin", "epmax", "edge", "con", "hqmax",
 ];
+const PMIN: usize = 0;
+const PMAX: usize = 1;
+const GT: usize = 2;
+const LT: usize = 3;
+const ST: usize = 4;
+const EPMIN: usize = 5;
+const EPMAX: usize = 6;
+const EDGE: usize = 7;
+const CON: usize = 8;
+const HQMAX: usize = 9;
+
+/// The attributes set on one path, packed (64 bytes a table entry on every target): a bit
+/// per attribute that is set, then the values. Periods and hqmax are whole seconds or
+/// counts, gt, lt and st floats, edge and con flags.
+#[derive(Clone, Copy, Default, PartialEq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub struct Attributes {
+    set: u16,
+    flags: u8,
+    /// pmin, pmax, epmin, epmax, hqmax.
+    ints: [u32; 5],
+    /// gt, lt, st.
+    floats: [f64; 3],
+}
+
+/// Where attribute `name` keeps its value: (kind, slot); kind 0 int, 1 float, 2 flag.
+fn slot(name: usize) -> (u8, usize) {
+    match name {
+        PMIN => (0, 0),
+        PMAX => (0, 1),
+        EPMIN => (0, 2),
+        EPMAX => (0, 3),
+        HQMAX => (0, 4),
+        GT => (1, 0),
+        LT => (1, 1),
+        ST => (1, 2),
+        EDGE => (2, 0),
+        _ => (2, 1),
+    }
+}
 
 impl Attributes {
-    fn is_empty(&self) -> bool {
-        *self == Attributes::default()
+    fn has(&self, name: usize) -> bool {
+        self.set & (1 << name) != 0
     }
 
-    /// Sets (`value` given) or clears (`None`) the attribute `name`; 4.00 for an unknown
-    /// name or a value that does not parse.
-    fn apply(&mut self, name: &[u8], value: Option<&[u8]>) -> Result<(), Code> {
+    fn int(&self, name: usize) -> Option<u32> {
+        let v = self.ints.get(slot(name).1).copied();
+        v.filter(|_| self.has(name))
+    }
+
+    fn float(&self, name: usize) -> Option<f64> {
+        let v = self.floats.get(slot(name).1).copied();
+        v.filter(|_| self.has(name))
+    }
+
+    fn flag(&self, name: usize) -> Option<bool> {
+        self.has(name)
+            .then_some(self.flags & (1 << slot(name).1) != 0)
+    }
+
+    /// Minimum period, seconds.
+    pub fn pmin(&self) -> Option<u32> {
+        self.int(PMIN)
+    }
+
+    /// Maximum period, seconds.
+    pub fn pmax(&self) -> Option<u32> {
+        self.int(PMAX)
+    }
+
+    /// Greater than.
+    pub fn gt(&self) -> Option<f64> {
+        self.float(GT)
+    }
+
+    /// Less than.
+    pub fn lt(&self) -> Option<f64> {
+        self.float(LT)
+    }
+
+    /// Step.
+    pub fn st(&self) -> Option<f64> {
+        self.float(ST)
+    }
+
+    /// Minimum and maximum evaluation periods, seconds (1.1).
+    pub fn epmin_epmax(&self) -> (Option<u32>, Option<u32>) {
+        (self.int(EPMIN), self.int(EPMAX))
+    }
+
+    /// Edge (1.2): notify on a boolean's rising (true) or falling edge.
+    pub fn edge(&self) -> Option<bool> {
+        self.flag(EDGE)
+    }
+
+    /// Notify with confirmable messages (1.2).
+    pub fn con(&self) -> Option<bool> {
+        self.flag(CON)
+    }
+
+    /// Historical queue maximum (1.2).
+    pub fn hqmax(&self) -> Option<u32> {
+        self.int(HQMAX)
+    }
+
+    /// Sets (`value` given) or clears (`None`) attribute `name` (an index into `NAMES`);
+    /// 4.00 for a value that does not parse.
+    fn apply(&mut self, name: usize, value: Option<&[u8]>) -> Result<(), Code> {
         let bad = Code::BAD_REQUEST;
-        let int = |v: Option<&[u8]>| -> Result<Option<u32>, Code> {
-            v.map(|t| {
-                let n = crate::formats::text::digits(t).map_err(|_| bad)?;
-                u32::try_from(n).map_err(|_| bad)
-            })
-            .transpose()
+        let Some(text) = value else {
+            self.set &= !(1 << name);
+            return Ok(());
         };
-        let float = |v: Option<&[u8]>| -> Result<Option<f64>, Code> {
-            v.map(|t| crate::formats::float::parse(t).map_err(|_| bad))
-                .transpose()
-        };
-        let flag = |v: Option<&[u8]>| -> Result<Option<bool>, Code> {
-            match v {
-                None => Ok(None),
-                Some(b"0") => Ok(Some(false)),
-                Some(b"1") => Ok(Some(true)),
-                Some(_) => Err(bad),
+        let (kind, i) = slot(name);
+        match kind {
+            0 => {
+                let n = crate::formats::text::digits(text).map_err(|_| bad)?;
+                let v = self.ints.get_mut(i).ok_or(bad)?;
+                *v = u32::try_from(n).map_err(|_| bad)?;
             }
-        };
-        match name {
-            b"pmin" => self.pmin = int(value)?,
-            b"pmax" => self.pmax = int(value)?,
-            b"gt" => self.gt = float(value)?,
-            b"lt" => self.lt = float(value)?,
-            b"st" => self.st = float(value)?,
-            b"epmin" => self.epmin = int(value)?,
-            b"epmax" => self.epmax = int(value)?,
-            b"edge" => self.edge = flag(value)?,
-            b"con" => self.con = flag(value)?,
-            b"hqmax" => self.hqmax = int(value)?,
-            _ => return Err(bad),
+            1 => {
+                let v = self.floats.get_mut(i).ok_or(bad)?;
+                *v = crate::formats::float::parse(text).map_err(|_| bad)?;
+            }
+            _ => match text {
+                b"0" => self.flags &= !(1 << i),
+                b"1" => self.flags |= 1 << i,
+                _ => return Err(bad),
+            },
         }
+        self.set |= 1 << name;
         Ok(())
     }
 
@@ -100,16 +164,16 @@ impl Attributes {
             )
         );
         let boolean = def.is_some_and(|d| d.kind == ResourceType::Boolean);
-        let value_conditions = self.gt.is_some() || self.lt.is_some() || self.st.is_some();
+        let value_conditions = self.set & ((1 << GT) | (1 << LT) | (1 << ST)) != 0;
         let ok = (numeric || !value_conditions)
-            && (boolean || self.edge.is_none())
-            && !matches!(self.st, Some(st) if st < 0.0)
-            && match (self.lt, self.gt) {
-                (Some(lt), Some(gt)) => lt + 2.0 * self.st.unwrap_or(0.0) < gt,
+            && (boolean || !self.has(EDGE))
+            && !matches!(self.st(), Some(st) if st < 0.0)
+            && match (self.lt(), self.gt()) {
+                (Some(lt), Some(gt)) => lt + 2.0 * self.st().unwrap_or(0.0) < gt,
                 _ => true,
             }
-            && ordered(self.pmin, self.pmax)
-            && ordered(self.epmin, self.epmax);
+            && ordered(self.pmin(), self.pmax())
+            && ordered(self.int(EPMIN), self.int(EPMAX));
         if ok {
             Ok(())
         } else {
@@ -119,22 +183,24 @@ impl Attributes {
 
     /// Appends `;name=value` for each attribute set.
     pub fn write_link(&self, links: &mut LinkWriter<'_, '_>) -> Result<(), FormatError> {
-        let ints = [
-            self.pmin, self.pmax, None, None, None, self.epmin, self.epmax, None, None, self.hqmax,
-        ];
-        let floats = [None, None, self.gt, self.lt, self.st];
-        let flags = [self.edge, self.con];
-        for (i, name) in NAMES.iter().enumerate() {
-            if let Some(Some(v)) = ints.get(i) {
-                links.attr_uint(name, u64::from(*v))?;
-            } else if let Some(Some(f)) = floats.get(i) {
-                let mut buf = [0u8; 32];
-                let mut w = crate::buf::Writer::new(&mut buf);
-                crate::formats::float::write_shortest(*f, &mut w)?;
-                links.attr_raw(name, w.written())?;
-            } else if let Some(Some(b)) = i.checked_sub(7).and_then(|j| flags.get(j)) {
-                links.attr_raw(name, if *b { b"1" } else { b"0" })?;
+        for (name, text) in NAMES.iter().enumerate() {
+            if !self.has(name) {
+                continue;
             }
+            let mut buf = [0u8; 32];
+            let mut w = crate::buf::Writer::new(&mut buf);
+            match slot(name) {
+                (0, _) => w.put_u64_dec(u64::from(self.int(name).unwrap_or(0)))?,
+                (1, _) => {
+                    crate::formats::float::write_shortest(self.float(name).unwrap_or(0.0), &mut w)?
+                }
+                _ => w.put_u8(if self.flag(name) == Some(true) {
+                    b'1'
+                } else {
+                    b'0'
+                })?,
+            }
+            links.attr_raw(text, w.written())?;
         }
         Ok(())
     }
@@ -208,13 +274,11 @@ impl Store {
                 return Err(Code::BAD_REQUEST);
             }
             seen |= 1 << bit;
-            attrs.apply(name, value)?;
+            attrs.apply(bit, value)?;
         }
         attrs.check(def)?;
-        match (index, attrs.is_empty()) {
-            (Some(i), true) => {
-                self.entries.swap_remove(i);
-            }
+        match (index, attrs.set == 0) {
+            (Some(i), true) => self.remove_at(i),
             (Some(i), false) => {
                 if let Some(e) = self.entries.get_mut(i) {
                     e.attrs = attrs;
@@ -235,12 +299,22 @@ impl Store {
         Ok(())
     }
 
+    /// Removes entry `i`, moving the last one into its place (`swap_remove` without its
+    /// panic path and its memmove).
+    fn remove_at(&mut self, i: usize) {
+        if let Some(last) = self.entries.pop() {
+            if let Some(slot) = self.entries.get_mut(i) {
+                *slot = last;
+            }
+        }
+    }
+
     /// Forgets what any server set on `path` or below it (after a Delete).
     pub fn remove_under(&mut self, path: &Path) {
         let mut i = 0;
         while let Some(e) = self.entries.get(i) {
             if e.path.starts_with(path) {
-                self.entries.swap_remove(i);
+                self.remove_at(i);
             } else {
                 i += 1;
             }
@@ -275,7 +349,7 @@ mod tests {
         write(&mut s, p, Some(FLOAT), &["pmax=60", "lt=-3"]).unwrap();
         let a = *s.get(1, &p).unwrap();
         assert_eq!(
-            (a.pmin, a.pmax, a.gt, a.lt),
+            (a.pmin(), a.pmax(), a.gt(), a.lt()),
             (Some(10), Some(60), Some(25.5), Some(-3.0))
         );
         assert!(s.get(2, &p).is_none(), "attributes are per server");
@@ -313,8 +387,8 @@ mod tests {
                 Err(Code::BAD_REQUEST),
                 "{q:?}"
             );
-            assert_eq!(s.get(1, &p).unwrap().pmax, None, "{q:?}");
-            assert_eq!(s.get(1, &p).unwrap().pmin, Some(5), "{q:?}");
+            assert_eq!(s.get(1, &p).unwrap().pmax(), None, "{q:?}");
+            assert_eq!(s.get(1, &p).unwrap().pmin(), Some(5), "{q:?}");
         }
         assert_eq!(
             write(&mut s, p, Some(FLOAT), &["lt=0", "gt=10", "st=4.9"]),
@@ -360,18 +434,33 @@ mod tests {
 
     #[test]
     fn link_format_lists_what_is_set() {
-        let a = Attributes {
-            pmin: Some(10),
-            gt: Some(25.5),
-            epmax: Some(7),
-            con: Some(true),
-            ..Attributes::default()
-        };
+        let mut a = Attributes::default();
+        for (name, value) in [
+            (PMIN, "10"),
+            (GT, "25.5"),
+            (EPMAX, "7"),
+            (CON, "1"),
+            (EDGE, "0"),
+        ] {
+            a.apply(name, Some(value.as_bytes())).unwrap();
+        }
+        assert_eq!(
+            (a.con(), a.edge(), a.epmin_epmax()),
+            (Some(true), Some(false), (None, Some(7)))
+        );
         let mut buf = [0u8; 96];
         let mut w = crate::buf::Writer::new(&mut buf);
         let mut links = LinkWriter::new(&mut w);
         links.link(&Path::resource(3303, 0, 5700)).unwrap();
         a.write_link(&mut links).unwrap();
-        assert_eq!(w.written(), b"</3303/0/5700>;pmin=10;gt=25.5;epmax=7;con=1");
+        assert_eq!(
+            w.written(),
+            b"</3303/0/5700>;pmin=10;gt=25.5;epmax=7;edge=0;con=1"
+        );
+    }
+
+    #[test]
+    fn an_entry_is_64_bytes() {
+        assert!(core::mem::size_of::<Entry>() <= 64);
     }
 }

@@ -735,12 +735,21 @@ fn route(
         server,
     };
     let attrs: &dyn dm::LinkAttrs = attrs;
-    let mut result = Err(Code::NOT_FOUND);
-    objects.with(oid, &mut |obj| {
-        result = dm::dispatch(req, path, obj, b, attrs);
-        Ok(())
-    })?;
-    result
+    match oid {
+        0 => Err(Code::UNAUTHORIZED),
+        1 => {
+            let servers = &mut *objects.servers;
+            dm::dispatch(req, path, &mut ServerObject { servers }, b, attrs)
+        }
+        _ => {
+            let obj = objects
+                .platform
+                .objects()
+                .find(oid)
+                .ok_or(Code::NOT_FOUND)?;
+            dm::dispatch(req, path, obj, b, attrs)
+        }
+    }
 }
 
 /// Every object a server may reach, by id: the Server object and the application's.
@@ -749,6 +758,7 @@ struct Registry<'a> {
     platform: &'a mut dyn Platform,
 }
 
+#[cfg(any(feature = "records", feature = "attributes"))]
 impl Registry<'_> {
     /// Runs `f` on object `oid`; 4.04 when there is none, 4.01 for the Security object
     /// (it belongs to the bootstrap interface only).
@@ -778,8 +788,10 @@ impl records::Lookup for Registry<'_> {
     }
 }
 
-/// Read-Composite (FETCH) and Write-Composite (iPATCH) on `/`, in a record format.
+/// Read-Composite (FETCH) and Write-Composite (iPATCH) on `/`, in a record format. Kept
+/// out of line (as is Write-Attributes) so that its frame is not part of every request's.
 #[cfg(feature = "records")]
+#[inline(never)]
 fn composite(
     req: &Message<'_>,
     objects: &mut Registry<'_>,
@@ -807,6 +819,7 @@ fn composite(
 /// resource or resource instance: 2.04, or 4.00 for attributes that do not parse, do not fit
 /// the target or contradict each other (nothing is changed then).
 #[cfg(feature = "attributes")]
+#[inline(never)]
 fn write_attributes(
     path: &Path,
     req: &Message<'_>,

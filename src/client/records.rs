@@ -22,9 +22,11 @@ impl ValueSink for RecordSink<'_, '_, '_> {
         let path = match (instance, self.want) {
             (Some(ri), Some(want)) if ri != want => return Ok(()),
             (Some(ri), _) => {
-                let ids = self.path.ids();
-                let full = [ids.first(), ids.get(1), ids.get(2)].map(|i| i.copied().unwrap_or(0));
-                Path::new(&[full[0], full[1], full[2], ri]).ok_or(Code::INTERNAL_SERVER_ERROR)?
+                let mut ids = [ri; 4];
+                for (d, s) in ids.iter_mut().zip(self.path.ids()) {
+                    *d = *s;
+                }
+                Path::new(&ids).ok_or(Code::INTERNAL_SERVER_ERROR)?
             }
             (None, _) => self.path,
         };

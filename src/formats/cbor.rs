@@ -7,9 +7,11 @@
 //! byte and text strings would need a copy to be used as one slice: they are refused as
 //! malformed, as are reserved additional-information values.
 
+use super::senml::{self, Num, Raw};
 use super::tlv::{f32_bits, f64_from_f32_bits};
 use super::FormatError;
 use crate::buf::Writer;
+use crate::model::Value;
 
 /// Major type 0: unsigned integer.
 pub const UINT: u8 = 0;
@@ -87,6 +89,19 @@ pub fn float(w: &mut Writer<'_>, f: f64) -> Result<(), FormatError> {
     }
 }
 
+/// A record's value as one data item; object links as `oid:iid` text.
+pub fn value(w: &mut Writer<'_>, v: &Value<'_>) -> Result<(), FormatError> {
+    match *v {
+        Value::Integer(i) | Value::Time(i) => int(w, i),
+        Value::Unsigned(u) => head(w, UINT, u),
+        Value::Float(f) => float(w, f),
+        Value::Boolean(b) => boolean(w, b),
+        Value::String(s) | Value::CoreLnk(s) => text(w, s.as_bytes()),
+        Value::Opaque(d) => bytes(w, d),
+        Value::ObjLnk(oid, iid) => text(w, senml::objlnk(&mut [0; 11], oid, iid)?),
+    }
+}
+
 /// One data item head as the reader sees it. Strings carry their bytes; arrays and maps
 /// their length (`None` when indefinite), whose members follow.
 #[derive(Clone, Copy, PartialEq)]
@@ -116,7 +131,7 @@ pub enum Item<'a> {
     Break,
 }
 
-impl Item<'_> {
+impl<'a> Item<'a> {
     /// The integer value, when the item is an integer that fits an i64.
     pub fn as_i64(&self) -> Option<i64> {
         match *self {
@@ -124,6 +139,20 @@ impl Item<'_> {
             Item::Nint(n) => i64::try_from(n).ok().map(|n| -1 - n),
             _ => None,
         }
+    }
+
+    /// The item as a record value, when it is a number, a string or a boolean (text
+    /// is a string; object links are told apart by the field or the resource type).
+    pub fn raw(self) -> Option<Raw<'a>> {
+        Some(match self {
+            Item::Uint(u) => Raw::Num(Num::Uint(u)),
+            Item::Nint(n) => Raw::Num(Num::Nint(n)),
+            Item::Float(f) => Raw::Num(Num::Float(f)),
+            Item::Text(t) => Raw::Str(t),
+            Item::Bytes(b) => Raw::Data(b),
+            Item::Bool(b) => Raw::Bool(b),
+            _ => return None,
+        })
     }
 }
 
@@ -154,69 +183,45 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    /// The argument that follows an initial byte with additional information `ai`;
-    /// `None` for the indefinite form (31).
-    fn argument(&mut self, ai: u8) -> Result<Option<u64>, FormatError> {
-        let n = match ai {
-            0..=23 => return Ok(Some(u64::from(ai))),
-            24 => 1,
-            25 => 2,
-            26 => 4,
-            27 => 8,
-            31 => return Ok(None),
-            _ => return Err(FormatError::Malformed),
-        };
-        let bytes = self.take(n)?;
-        Ok(Some(
-            bytes.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)),
-        ))
-    }
-
     /// The next item head.
     pub fn next_item(&mut self) -> Result<Item<'a>, FormatError> {
         let (&ib, rest) = self.rest.split_first().ok_or(FormatError::Malformed)?;
         self.rest = rest;
         let (major, ai) = (ib >> 5, ib & 0x1f);
-        if major == 7 {
-            return self.simple(ai);
-        }
-        let arg = self.argument(ai)?;
-        Ok(match (major, arg) {
-            (ARRAY, n) => Item::Array(n),
-            (MAP, n) => Item::Map(n),
-            (_, None) => return Err(FormatError::Malformed),
-            (UINT, Some(v)) => Item::Uint(v),
-            (NINT, Some(v)) => Item::Nint(v),
-            (BYTES, Some(n)) => Item::Bytes(self.take(n)?),
-            (TEXT, Some(n)) => Item::Text(self.take(n)?),
-            (_, Some(t)) => Item::Tag(t),
-        })
-    }
-
-    fn simple(&mut self, ai: u8) -> Result<Item<'a>, FormatError> {
-        Ok(match ai {
-            20 | 21 => Item::Bool(ai == 21),
-            0..=19 | 22 | 23 => Item::Simple(ai),
-            24 => match self.take(1)?.first() {
-                Some(&v) if v >= 32 => Item::Simple(v),
-                _ => return Err(FormatError::Malformed),
-            },
-            25 => Item::Float(f64_from_f16_bits(self.be_u32(2)? as u16)),
-            26 => Item::Float(f64_from_f32_bits(self.be_u32(4)?)),
-            27 => {
-                let b = self.take(8)?;
-                Item::Float(f64::from_bits(
-                    b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)),
-                ))
+        let arg = match ai {
+            0..=23 => u64::from(ai),
+            // The argument follows in 1, 2, 4 or 8 bytes.
+            24..=27 => {
+                let bytes = self.take(1 << (ai - 24))?;
+                bytes.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))
             }
-            31 => Item::Break,
+            31 => {
+                return match major {
+                    ARRAY => Ok(Item::Array(None)),
+                    MAP => Ok(Item::Map(None)),
+                    7 => Ok(Item::Break),
+                    _ => Err(FormatError::Malformed),
+                }
+            }
+            _ => return Err(FormatError::Malformed),
+        };
+        Ok(match (major, ai) {
+            (UINT, _) => Item::Uint(arg),
+            (NINT, _) => Item::Nint(arg),
+            (BYTES, _) => Item::Bytes(self.take(arg)?),
+            (TEXT, _) => Item::Text(self.take(arg)?),
+            (ARRAY, _) => Item::Array(Some(arg)),
+            (MAP, _) => Item::Map(Some(arg)),
+            (TAG, _) => Item::Tag(arg),
+            // Major type 7: simple values and floats.
+            (_, 20 | 21) => Item::Bool(ai == 21),
+            (_, 0..=23) => Item::Simple(ai),
+            (_, 24) if arg >= 32 => Item::Simple(arg as u8),
+            (_, 25) => Item::Float(f64_from_f16_bits(arg as u16)),
+            (_, 26) => Item::Float(f64_from_f32_bits(arg as u32)),
+            (_, 27) => Item::Float(f64::from_bits(arg)),
             _ => return Err(FormatError::Malformed),
         })
-    }
-
-    fn be_u32(&mut self, n: u64) -> Result<u32, FormatError> {
-        let b = self.take(n)?;
-        Ok(b.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x)))
     }
 
     /// Skips one whole data item (with everything nested in it), at most `depth` levels
@@ -244,7 +249,7 @@ impl<'a> Reader<'a> {
             }
             None => loop {
                 let next = self.next_item()?;
-                if next == Item::Break {
+                if matches!(next, Item::Break) {
                     break;
                 }
                 self.skip_rest(next, depth)?;

@@ -3,110 +3,32 @@
 //! the values `v` (number), `bv` (boolean), `ov` (object link) or `sv` (string; opaque
 //! values in base64).
 
-use super::json_lex::{self, Lexer, Token};
-use super::senml::{self, Num, Raw};
+use super::content_format::JSON;
+use super::records::{self, Decoder};
+use super::senml::{self, Raw};
 use super::FormatError;
 use crate::buf::Writer;
 use crate::model::{Path, ResourceType, Value};
 
-/// How deep the decoder follows nested values it skips.
-const SKIP_DEPTH: u8 = 4;
-
 /// Writes the entries of a payload about `base` (the path of the request).
-pub struct Encoder<'w, 'b> {
-    w: &'w mut Writer<'b>,
-    base: Path,
-    first: bool,
-}
+pub struct Encoder<'w, 'b>(records::Encoder<'w, 'b>);
 
 impl<'w, 'b> Encoder<'w, 'b> {
     /// Starts the payload (the header is written with the first entry).
     pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
-        Ok(Encoder {
-            w,
-            base,
-            first: true,
-        })
-    }
-
-    /// `{"bn":"/3/0/","e":[`; the base name of an entry for the base path itself has no
-    /// trailing slash, as that entry's name is empty.
-    fn header(&mut self, whole: bool) -> Result<(), FormatError> {
-        self.w.put(b"{\"bn\":\"")?;
-        senml::write_ids(self.base.ids(), self.w)?;
-        if !whole {
-            self.w.put_u8(b'/')?;
-        }
-        Ok(self.w.put(b"\",\"e\":[")?)
+        let e = records::Encoder::new(JSON, w, base).ok_or(FormatError::Malformed)?;
+        e.map(Encoder)
     }
 
     /// One entry for the resource (instance) at `path`.
     pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
-        let (_, rest) = senml::split(&self.base, path);
-        if self.first {
-            self.header(rest.is_empty())?;
-        }
-        let w = &mut *self.w;
-        w.put(if self.first {
-            b"{\"n\":\""
-        } else {
-            b",{\"n\":\""
-        })?;
-        self.first = false;
-        for (i, id) in rest.iter().enumerate() {
-            if i > 0 {
-                w.put_u8(b'/')?;
-            }
-            w.put_u64_dec(u64::from(*id))?;
-        }
-        w.put(b"\",")?;
-        value_field(w, value)?;
-        Ok(w.put_u8(b'}')?)
+        self.0.record(path, value)
     }
 
     /// Closes the payload.
-    pub fn finish(mut self) -> Result<(), FormatError> {
-        if self.first {
-            self.header(false)?;
-        }
-        Ok(self.w.put(b"]}")?)
+    pub fn finish(self) -> Result<(), FormatError> {
+        self.0.finish()
     }
-}
-
-fn value_field(w: &mut Writer<'_>, value: &Value<'_>) -> Result<(), FormatError> {
-    match *value {
-        Value::Integer(i) | Value::Time(i) => {
-            w.put(b"\"v\":")?;
-            w.put_i64_dec(i)?;
-        }
-        Value::Unsigned(u) => {
-            w.put(b"\"v\":")?;
-            w.put_u64_dec(u)?;
-        }
-        Value::Float(f) if f.is_finite() => {
-            w.put(b"\"v\":")?;
-            super::float::write_shortest(f, w)?;
-        }
-        Value::Float(_) => return Err(FormatError::OutOfRange),
-        Value::Boolean(b) => w.put(if b { b"\"bv\":true" } else { b"\"bv\":false" })?,
-        Value::String(s) | Value::CoreLnk(s) => {
-            w.put(b"\"sv\":")?;
-            json_lex::write_string(w, s.as_bytes())?;
-        }
-        Value::Opaque(d) => {
-            w.put(b"\"sv\":\"")?;
-            super::text::encode_base64(d, w)?;
-            w.put_u8(b'"')?;
-        }
-        Value::ObjLnk(oid, iid) => {
-            w.put(b"\"ov\":\"")?;
-            w.put_u64_dec(u64::from(oid))?;
-            w.put_u8(b':')?;
-            w.put_u64_dec(u64::from(iid))?;
-            w.put_u8(b'"')?;
-        }
-    }
-    Ok(())
 }
 
 /// The value of an entry for a resource of type `ty` (opaque values are base64 in `sv`).
@@ -115,10 +37,7 @@ pub fn to_value<'a>(
     ty: ResourceType,
     scratch: &'a mut [u8],
 ) -> Result<Value<'a>, FormatError> {
-    match (raw, ty) {
-        (Raw::Str(s), ResourceType::Opaque) => senml::to_value(Raw::Data(s), ty, scratch, true),
-        _ => senml::to_value(raw, ty, scratch, true),
-    }
+    senml::convert(raw, ty, scratch, true, true)
 }
 
 /// One decoded entry.
@@ -132,143 +51,13 @@ pub struct Record<'a> {
 }
 
 /// The entries of an LwM2M JSON payload.
-pub struct Records<'a> {
-    lex: Lexer<'a>,
-    bn: &'a [u8],
-    first: bool,
-    done: bool,
-}
+pub struct Records<'a>(Decoder<'a>);
 
 impl<'a> Records<'a> {
     /// Finds the base name and the entry array, in whichever order they come.
     pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let mut lex = Lexer::new(data);
-        if lex.expect_token()? != Token::BeginObject {
-            return Err(FormatError::Malformed);
-        }
-        let (mut bn, mut entries) = (None, None);
-        loop {
-            let key = match lex.expect_token()? {
-                Token::Str(k) => k,
-                _ => return Err(FormatError::Malformed),
-            };
-            if lex.expect_token()? != Token::Colon {
-                return Err(FormatError::Malformed);
-            }
-            let slot = match key {
-                b"bn" => &mut bn,
-                b"e" => &mut entries,
-                _ => &mut None,
-            };
-            let start = lex.clone();
-            let v = lex.expect_token()?;
-            if slot.replace((start, v)).is_some() {
-                return Err(FormatError::Malformed);
-            }
-            skip_rest(&mut lex, v, SKIP_DEPTH)?;
-            match lex.expect_token()? {
-                Token::Comma => {}
-                Token::EndObject if lex.next_token()?.is_none() => break,
-                _ => return Err(FormatError::Malformed),
-            }
-        }
-        let bn = match bn {
-            Some((_, Token::Str(s))) => s,
-            None => &[],
-            Some(_) => return Err(FormatError::Malformed),
-        };
-        match entries {
-            Some((mut lex, Token::BeginArray)) => {
-                lex.expect_token()?;
-                Ok(Records {
-                    lex,
-                    bn,
-                    first: true,
-                    done: false,
-                })
-            }
-            _ => Err(FormatError::Malformed),
-        }
-    }
-
-    fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
-        let t = self.lex.expect_token()?;
-        let first = core::mem::replace(&mut self.first, false);
-        let opens = match t {
-            Token::EndArray => {
-                self.done = true;
-                return Ok(None);
-            }
-            Token::BeginObject => first,
-            Token::Comma => !first && self.lex.expect_token()? == Token::BeginObject,
-            _ => false,
-        };
-        if !opens {
-            return Err(FormatError::Malformed);
-        }
-        self.entry().map(Some)
-    }
-
-    fn entry(&mut self) -> Result<Record<'a>, FormatError> {
-        let (mut name, mut value, mut time) = (None, None, false);
-        loop {
-            let key = match self.lex.expect_token()? {
-                Token::Str(k) => k,
-                _ => return Err(FormatError::Malformed),
-            };
-            if self.lex.expect_token()? != Token::Colon {
-                return Err(FormatError::Malformed);
-            }
-            let v = self.lex.expect_token()?;
-            let repeated = match (key, v) {
-                (b"n", Token::Str(s)) => name.replace(s).is_some(),
-                (b"t", Token::Num(_)) => core::mem::replace(&mut time, true),
-                (b"v", Token::Num(n)) => value.replace(Raw::Num(Num::Text(n))).is_some(),
-                (b"bv", Token::Bool(b)) => value.replace(Raw::Bool(b)).is_some(),
-                (b"ov", Token::Str(s)) => value.replace(Raw::ObjLnk(s)).is_some(),
-                (b"sv", Token::Str(s)) => value.replace(Raw::Str(s)).is_some(),
-                _ => true,
-            };
-            if repeated {
-                return Err(FormatError::Malformed);
-            }
-            match self.lex.expect_token()? {
-                Token::Comma => {}
-                Token::EndObject => break,
-                _ => return Err(FormatError::Malformed),
-            }
-        }
-        // An entry without a name stands for the base name itself.
-        let path = senml::path(self.bn, name.unwrap_or_default())?;
-        let path = senml::value_path(path, &value)?;
-        Ok(Record {
-            path,
-            value: value.ok_or(FormatError::Malformed)?,
-        })
-    }
-}
-
-/// Skips what follows token `t` when it opens an array or object (only the nesting is
-/// checked: what is skipped is never used).
-fn skip_rest(lex: &mut Lexer<'_>, t: Token<'_>, depth: u8) -> Result<(), FormatError> {
-    let close = match t {
-        Token::BeginArray => Token::EndArray,
-        Token::BeginObject => Token::EndObject,
-        Token::Str(_)
-        | Token::Num(_)
-        | Token::Bool(_)
-        | Token::Null
-        | Token::Colon
-        | Token::Comma => return Ok(()),
-        _ => return Err(FormatError::Malformed),
-    };
-    let depth = depth.checked_sub(1).ok_or(FormatError::TooDeep)?;
-    loop {
-        let next = lex.expect_token()?;
-        if next == close {
-            return Ok(());
-        }
-        skip_rest(lex, next, depth)?;
+        let d = Decoder::new(JSON, data).ok_or(FormatError::Malformed)?;
+        d.map(Records)
     }
 }
 
@@ -276,14 +65,13 @@ impl<'a> Iterator for Records<'a> {
     type Item = Result<Record<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let r = self.next_record();
-        if r.is_err() {
-            self.done = true;
-        }
-        r.transpose()
+        let r = self.0.next()?;
+        Some(r.and_then(|r| {
+            Ok(Record {
+                path: r.path,
+                value: r.value.ok_or(FormatError::Malformed)?,
+            })
+        }))
     }
 }
 

@@ -1,9 +1,242 @@
 //! JSON (RFC 8259) as the two JSON content formats need it: a zero-copy tokenizer that
-//! checks the grammar of strings and numbers, string escapes in both directions, and
-//! base64url (RFC 4648 section 5) for SenML's `vd`.
+//! checks the grammar of strings and numbers, string escapes in both directions,
+//! base64url (RFC 4648 section 5) for SenML's `vd`, and the record writer and reader that
+//! SenML JSON and LwM2M JSON share (they differ in framing and in the keys they use).
 
+use super::records::{Encoder, Record};
+use super::senml::{self, label, Fields, Num, Raw};
 use super::FormatError;
 use crate::buf::Writer;
+use crate::model::{Path, Value};
+
+/// The value keys, by [`senml::label`] class; data and object links open a string.
+const SENML_VALUE_KEYS: [&[u8]; 5] = [
+    b"\"v\":",
+    b"\"vs\":",
+    b"\"vb\":",
+    b"\"vd\":\"",
+    b"\"vlo\":\"",
+];
+const LWM2M_VALUE_KEYS: [&[u8]; 5] = [
+    b"\"v\":",
+    b"\"sv\":",
+    b"\"bv\":",
+    b"\"sv\":\"",
+    b"\"ov\":\"",
+];
+
+/// The keys a decoder knows, indexed by [`label`]. LwM2M JSON has no base name, base
+/// time or data field in an entry: `"` stands for those, as no key can be one bare quote.
+const SENML_KEYS: [&[u8]; 9] = [b"bn", b"n", b"bt", b"t", b"v", b"vs", b"vb", b"vd", b"vlo"];
+const LWM2M_KEYS: [&[u8]; 9] = [b"\"", b"n", b"\"", b"t", b"v", b"sv", b"bv", b"\"", b"ov"];
+
+/// How deep the LwM2M JSON decoder follows nested values it skips.
+const SKIP_DEPTH: u8 = 4;
+
+/// LwM2M JSON's `{"bn":"/3/0/","e":[`; the base name of an entry for the base path itself
+/// has no trailing slash, as that entry's name is empty.
+#[cfg(feature = "json")]
+pub(super) fn header(w: &mut Writer<'_>, base: &Path, whole: bool) -> Result<(), FormatError> {
+    w.put(b"{\"bn\":\"")?;
+    senml::write_ids(base.ids(), w, true)?;
+    if !whole {
+        w.put_u8(b'/')?;
+    }
+    Ok(w.put(b"\",\"e\":[")?)
+}
+
+/// `key` (which opens a string), the ids, the string's end and a comma.
+fn name(w: &mut Writer<'_>, key: &[u8], ids: &[u16], lead: bool) -> Result<(), FormatError> {
+    w.put(key)?;
+    senml::write_ids(ids, w, lead)?;
+    Ok(w.put(b"\",")?)
+}
+
+/// One SenML JSON record or LwM2M JSON entry.
+pub(super) fn record(
+    e: &mut Encoder<'_, '_>,
+    path: &Path,
+    value: &Value<'_>,
+) -> Result<(), FormatError> {
+    let lwm2m = e.kind.lwm2m();
+    let (nb, rest) = senml::split(&e.base, path);
+    let w = &mut *e.w;
+    #[cfg(feature = "json")]
+    if e.first && lwm2m {
+        header(w, &e.base, rest.is_empty())?;
+    }
+    w.put(if e.first { b"{" } else { b",{" })?;
+    if lwm2m {
+        name(w, b"\"n\":\"", rest, false)?;
+    } else {
+        if e.first && nb > 0 {
+            name(w, b"\"bn\":\"", e.base.ids(), true)?;
+        }
+        if !rest.is_empty() {
+            name(w, b"\"n\":\"", rest, true)?;
+        }
+    }
+    if let Value::Float(f) = value {
+        if !f.is_finite() {
+            // JSON has no infinities or NaN.
+            return Err(FormatError::OutOfRange);
+        }
+    }
+    w.put(senml::label(
+        value,
+        if lwm2m {
+            &LWM2M_VALUE_KEYS
+        } else {
+            &SENML_VALUE_KEYS
+        },
+    ))?;
+    match *value {
+        Value::Integer(i) | Value::Time(i) => w.put_i64_dec(i)?,
+        Value::Unsigned(u) => w.put_u64_dec(u)?,
+        Value::Float(f) => super::float::write_shortest(f, w)?,
+        Value::String(s) | Value::CoreLnk(s) => write_string(w, s.as_bytes())?,
+        Value::Boolean(b) => w.put(if b { b"true" } else { b"false" })?,
+        Value::Opaque(d) if lwm2m => super::text::encode_base64(d, w)?,
+        Value::Opaque(d) => write_base64url(w, d)?,
+        Value::ObjLnk(oid, iid) => w.put(senml::objlnk(&mut [0; 11], oid, iid)?)?,
+    }
+    if matches!(value, Value::Opaque(_) | Value::ObjLnk(..)) {
+        w.put_u8(b'"')?;
+    }
+    Ok(w.put_u8(b'}')?)
+}
+
+/// The records of a SenML JSON pack or the entries of an LwM2M JSON payload.
+pub struct Records<'a> {
+    lex: Lexer<'a>,
+    bn: &'a [u8],
+    first: bool,
+    lwm2m: bool,
+}
+
+impl<'a> Records<'a> {
+    /// Starts on a SenML JSON pack (`[` first), or on an LwM2M JSON payload: then the
+    /// whole object is checked and its base name and entry array found, in whichever
+    /// order they come.
+    pub fn new(data: &'a [u8], lwm2m: bool) -> Result<Self, FormatError> {
+        let mut lex = Lexer::new(data);
+        let mut bn: &[u8] = &[];
+        if !lwm2m {
+            if lex.expect_token()? != Token::BeginArray {
+                return Err(FormatError::Malformed);
+            }
+            return Ok(Records {
+                lex,
+                bn,
+                first: true,
+                lwm2m,
+            });
+        }
+        if lex.expect_token()? != Token::BeginObject {
+            return Err(FormatError::Malformed);
+        }
+        let (mut has_bn, mut entries) = (false, None);
+        loop {
+            let Token::Str(key) = lex.expect_token()? else {
+                return Err(FormatError::Malformed);
+            };
+            if lex.expect_token()? != Token::Colon {
+                return Err(FormatError::Malformed);
+            }
+            let v = lex.expect_token()?;
+            match (key, v) {
+                (b"bn", Token::Str(s)) if !has_bn => (bn, has_bn) = (s, true),
+                (b"e", Token::BeginArray) if entries.is_none() => entries = Some(lex.clone()),
+                (b"bn" | b"e", _) => return Err(FormatError::Malformed),
+                _ => {}
+            }
+            skip_rest(&mut lex, v, SKIP_DEPTH)?;
+            match lex.expect_token()? {
+                Token::Comma => {}
+                Token::EndObject if lex.next_token()?.is_none() => break,
+                _ => return Err(FormatError::Malformed),
+            }
+        }
+        let lex = entries.ok_or(FormatError::Malformed)?;
+        Ok(Records {
+            lex,
+            bn,
+            first: true,
+            lwm2m,
+        })
+    }
+
+    /// The next record; `None` after the last.
+    pub fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
+        let t = self.lex.expect_token()?;
+        let first = core::mem::replace(&mut self.first, false);
+        let opens = match t {
+            // A pack is all there is; LwM2M JSON's object was checked at the start.
+            Token::EndArray if self.lwm2m || self.lex.next_token()?.is_none() => return Ok(None),
+            Token::BeginObject => first,
+            Token::Comma => !first && self.lex.expect_token()? == Token::BeginObject,
+            _ => false,
+        };
+        if !opens {
+            return Err(FormatError::Malformed);
+        }
+        let keys = if self.lwm2m { &LWM2M_KEYS } else { &SENML_KEYS };
+        let mut fields = Fields::default();
+        let mut t = self.lex.expect_token()?;
+        // `{}` (a record that repeats the base name) has no fields.
+        if t != Token::EndObject {
+            loop {
+                let Token::Str(key) = t else {
+                    return Err(FormatError::Malformed);
+                };
+                if self.lex.expect_token()? != Token::Colon {
+                    return Err(FormatError::Malformed);
+                }
+                let l = match keys.iter().position(|k| *k == key) {
+                    Some(i) => i as u8,
+                    // A must-understand label we do not know (SenML), or any other (LwM2M).
+                    None if self.lwm2m || key.last() == Some(&b'_') => {
+                        return Err(FormatError::Malformed)
+                    }
+                    None => label::OTHER,
+                };
+                let v = match self.lex.expect_token()? {
+                    Token::Str(s) if l == label::VD => Raw::Data(s),
+                    Token::Str(s) => Raw::Str(s),
+                    Token::Num(n) => Raw::Num(Num::Text(n)),
+                    Token::Bool(b) => Raw::Bool(b),
+                    _ => return Err(FormatError::Malformed),
+                };
+                fields.take(l, v, &mut self.bn)?;
+                match self.lex.expect_token()? {
+                    Token::Comma => t = self.lex.expect_token()?,
+                    Token::EndObject => break,
+                    _ => return Err(FormatError::Malformed),
+                }
+            }
+        }
+        fields.record(self.bn, self.lwm2m).map(Some)
+    }
+}
+
+/// Skips what follows token `t` when it opens an array or object (only the nesting is
+/// checked: what is skipped is never used).
+fn skip_rest(lex: &mut Lexer<'_>, t: Token<'_>, depth: u8) -> Result<(), FormatError> {
+    let close = match t {
+        Token::BeginArray => Token::EndArray,
+        Token::BeginObject => Token::EndObject,
+        Token::EndArray | Token::EndObject => return Err(FormatError::Malformed),
+        _ => return Ok(()),
+    };
+    let depth = depth.checked_sub(1).ok_or(FormatError::TooDeep)?;
+    loop {
+        let next = lex.expect_token()?;
+        if next == close {
+            return Ok(());
+        }
+        skip_rest(lex, next, depth)?;
+    }
+}
 
 /// One JSON token. Strings are the bytes between the quotes, escapes still in them.
 #[derive(Clone, Copy, PartialEq)]
@@ -215,7 +448,7 @@ fn unicode_escape(rest: &mut &[u8]) -> Result<u32, FormatError> {
                 return Err(FormatError::Malformed);
             }
             let low = hex4(rest.get(2..6))?;
-            if !(0xdc00..=0xdfff).contains(&low) {
+            if low >> 10 != 0xdc00 >> 10 {
                 return Err(FormatError::Malformed);
             }
             *rest = rest.get(6..).unwrap_or(&[]);
@@ -226,11 +459,20 @@ fn unicode_escape(rest: &mut &[u8]) -> Result<u32, FormatError> {
     }
 }
 
-/// Writes code point `cp` as UTF-8.
+/// Writes code point `cp` (a Unicode scalar value: surrogates were refused) as UTF-8.
 fn put_char(w: &mut Writer<'_>, cp: u32) -> Result<(), FormatError> {
-    let mut b = [0u8; 4];
-    let c = char::from_u32(cp).ok_or(FormatError::Malformed)?;
-    Ok(w.put(c.encode_utf8(&mut b).as_bytes())?)
+    // Continuation bytes after the first, and the first byte's length marker.
+    let (more, lead) = match cp {
+        0..=0x7f => (0, 0),
+        0x80..=0x7ff => (1, 0xc0),
+        0x800..=0xffff => (2, 0xe0),
+        _ => (3, 0xf0),
+    };
+    w.put_u8(lead | (cp >> (6 * more)) as u8)?;
+    for i in (0..more).rev() {
+        w.put_u8(0x80 | ((cp >> (6 * i)) & 0x3f) as u8)?;
+    }
+    Ok(())
 }
 
 /// Writes `s` as a JSON string, quotes included.
@@ -278,8 +520,12 @@ pub fn write_base64url(w: &mut Writer<'_>, data: &[u8]) -> Result<(), FormatErro
 /// Decodes base64url (padding optional; the standard alphabet's `+` and `/` accepted too)
 /// into `scratch`. Bits left over at the end must be zero.
 pub fn base64url<'a>(s: &[u8], scratch: &'a mut [u8]) -> Result<&'a [u8], FormatError> {
-    let pad = s.iter().rev().take(2).take_while(|&&c| c == b'=').count();
-    let s = s.get(..s.len() - pad).unwrap_or_default();
+    let mut s = s;
+    for _ in 0..2 {
+        if let Some((b'=', rest)) = s.split_last() {
+            s = rest;
+        }
+    }
     let mut w = Writer::new(scratch);
     let (mut acc, mut bits) = (0u32, 0u32);
     for &c in s {

@@ -6,120 +6,71 @@
 //! opening levels as consecutive records' paths diverge (records arrive grouped by path,
 //! as a Read produces them). The decoder walks the nesting with a fixed stack.
 
-use super::cbor::{self, Item, Reader};
-use super::senml::{self, Num, Raw};
+use super::cbor::{self, Item};
+use super::content_format::LWM2M_CBOR;
+use super::records::{self, Decoder, Record};
+use super::senml::{self, Raw};
 use super::FormatError;
 use crate::buf::Writer;
 use crate::model::{Path, ResourceType, Value};
 
-/// Writes the records of a payload about `base` (the path of the request).
-pub struct Encoder<'w, 'b> {
-    w: &'w mut Writer<'b>,
-    base: Path,
-    /// The previous record's path, `None` before the first.
-    prev: Option<Path>,
-    /// Maps opened and not yet closed.
-    open: u8,
-}
-
-impl<'w, 'b> Encoder<'w, 'b> {
-    /// Opens the outer map.
-    pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
-        w.put_u8(cbor::MAP_INDEFINITE)?;
-        Ok(Encoder {
-            w,
-            base,
-            prev: None,
-            open: 1,
-        })
-    }
-
-    /// One record: the value of the resource (instance) at `path`, which lies at or below
-    /// the base path and after the previous record's path.
-    pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
-        let ids = path.ids();
-        let from = match self.prev {
-            None => self.first_keys(path)?,
-            Some(prev) => {
-                let span = prev
-                    .ids()
-                    .iter()
-                    .zip(ids)
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                if span >= ids.len() || span < self.base.len() {
-                    return Err(FormatError::Malformed);
-                }
-                // Close the maps that hold keys deeper than the shared prefix.
-                for _ in span + 1..prev.len() {
-                    self.w.put_u8(cbor::BREAK)?;
-                    self.open = self.open.saturating_sub(1);
-                }
-                span
-            }
-        };
-        self.prev = Some(*path);
-        for (i, &id) in ids.iter().enumerate().skip(from) {
-            if i > from {
-                self.w.put_u8(cbor::MAP_INDEFINITE)?;
-                self.open = self.open.saturating_add(1);
-            }
-            cbor::head(self.w, cbor::UINT, u64::from(id))?;
-        }
-        value_item(self.w, value)
-    }
-
-    /// Writes the base path as the first key (one id, or an array of them) and opens the
-    /// map below it unless `path` is the base itself. Returns the index of the first id of
-    /// `path` still to be written.
-    fn first_keys(&mut self, path: &Path) -> Result<usize, FormatError> {
-        let base = self.base.ids();
-        if !path.starts_with(&self.base) {
+/// One record in a payload opened by a [`records::Encoder`]: `path` lies at or below the
+/// base path and after the previous record's path.
+pub(super) fn record(
+    e: &mut records::Encoder<'_, '_>,
+    path: &Path,
+    value: &Value<'_>,
+) -> Result<(), FormatError> {
+    let ids = path.ids();
+    let from = if e.first {
+        first_keys(e, path)?
+    } else {
+        let prev = e.prev.ids();
+        let span = prev.iter().zip(ids).take_while(|(a, b)| a == b).count();
+        if span >= ids.len() || span < e.base.len() {
             return Err(FormatError::Malformed);
         }
-        match base {
-            [] => return Ok(0),
-            [id] => cbor::head(self.w, cbor::UINT, u64::from(*id))?,
-            _ => {
-                cbor::head(self.w, cbor::ARRAY, base.len() as u64)?;
-                for &id in base {
-                    cbor::head(self.w, cbor::UINT, u64::from(id))?;
-                }
-            }
+        // Close the maps that hold keys deeper than the shared prefix.
+        for _ in span + 1..prev.len() {
+            e.w.put_u8(cbor::BREAK)?;
+            e.open = e.open.saturating_sub(1);
         }
-        if path.len() > base.len() {
-            self.w.put_u8(cbor::MAP_INDEFINITE)?;
-            self.open = self.open.saturating_add(1);
+        span
+    };
+    e.prev = *path;
+    for (i, &id) in ids.iter().enumerate().skip(from) {
+        if i > from {
+            e.w.put_u8(cbor::MAP_INDEFINITE)?;
+            e.open = e.open.saturating_add(1);
         }
-        Ok(base.len())
+        cbor::head(e.w, cbor::UINT, u64::from(id))?;
     }
-
-    /// Closes every open map.
-    pub fn finish(self) -> Result<(), FormatError> {
-        for _ in 0..self.open {
-            self.w.put_u8(cbor::BREAK)?;
-        }
-        Ok(())
-    }
+    cbor::value(e.w, value)
 }
 
-fn value_item(w: &mut Writer<'_>, value: &Value<'_>) -> Result<(), FormatError> {
-    match *value {
-        Value::Integer(i) | Value::Time(i) => cbor::int(w, i),
-        Value::Unsigned(u) => cbor::head(w, cbor::UINT, u),
-        Value::Float(f) => cbor::float(w, f),
-        Value::Boolean(b) => cbor::boolean(w, b),
-        Value::String(s) | Value::CoreLnk(s) => cbor::text(w, s.as_bytes()),
-        Value::Opaque(d) => cbor::bytes(w, d),
-        Value::ObjLnk(oid, iid) => {
-            let mut buf = [0u8; 11];
-            let mut t = Writer::new(&mut buf);
-            t.put_u64_dec(u64::from(oid))?;
-            t.put_u8(b':')?;
-            t.put_u64_dec(u64::from(iid))?;
-            cbor::text(w, t.written())
+/// Writes the base path as the first key (one id, or an array of them) and opens the map
+/// below it unless `path` is the base itself. Returns the index of the first id of `path`
+/// still to be written.
+fn first_keys(e: &mut records::Encoder<'_, '_>, path: &Path) -> Result<usize, FormatError> {
+    let base = e.base.ids();
+    if !path.starts_with(&e.base) {
+        return Err(FormatError::Malformed);
+    }
+    match base {
+        [] => return Ok(0),
+        [id] => cbor::head(e.w, cbor::UINT, u64::from(*id))?,
+        _ => {
+            cbor::head(e.w, cbor::ARRAY, base.len() as u64)?;
+            for &id in base {
+                cbor::head(e.w, cbor::UINT, u64::from(id))?;
+            }
         }
     }
+    if path.len() > base.len() {
+        e.w.put_u8(cbor::MAP_INDEFINITE)?;
+        e.open = e.open.saturating_add(1);
+    }
+    Ok(base.len())
 }
 
 /// The value of a record for a resource of type `ty`. Object links arrive as text.
@@ -128,116 +79,103 @@ pub fn to_value<'a>(
     ty: ResourceType,
     scratch: &'a mut [u8],
 ) -> Result<Value<'a>, FormatError> {
-    match (raw, ty) {
-        (Raw::Str(s), ResourceType::ObjLnk) => senml::to_value(Raw::ObjLnk(s), ty, scratch, false),
-        _ => senml::to_value(raw, ty, scratch, false),
-    }
+    senml::convert(raw, ty, scratch, false, true)
 }
 
-/// One decoded record.
-#[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(any(test, feature = "std"), derive(Debug))]
-pub struct Record<'a> {
-    /// The ids of the keys leading to the value.
-    pub path: Path,
-    /// The value; `None` for CBOR null (a path without a value, as Read-Composite sends).
-    pub value: Option<Raw<'a>>,
-}
-
-/// One level of map nesting: pairs left (`None` when indefinite) and the path length at
-/// which this map's keys start.
+/// One level of map nesting: pairs left ([`INDEFINITE`] when the map ends with a break)
+/// and the path length at which this map's keys start.
 #[derive(Clone, Copy)]
 struct Level {
-    left: Option<u64>,
+    left: u32,
     depth: u8,
 }
 
-/// The records of an LwM2M CBOR payload.
-pub struct Records<'a> {
-    r: Reader<'a>,
+/// The pairs left in an indefinite-length map. A definite length is capped just below
+/// (no message holds that many pairs, so the cap changes no outcome).
+const INDEFINITE: u32 = u32::MAX;
+
+impl Level {
+    fn new(left: Option<u64>, depth: u8) -> Level {
+        let left = left.map_or(INDEFINITE, |n| n.min(u64::from(INDEFINITE - 1)) as u32);
+        Level { left, depth }
+    }
+}
+
+/// Reads the records of a payload one by one, following the nesting with a fixed stack.
+pub(super) struct RecordReader<'a> {
+    r: cbor::Reader<'a>,
     stack: [Level; 5],
     len: usize,
     path: [u16; 4],
-    done: bool,
 }
 
-impl<'a> Records<'a> {
+impl<'a> RecordReader<'a> {
     /// Starts on a payload; fails when it does not begin with a map.
-    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let mut r = Reader::new(data);
+    pub(super) fn new(data: &'a [u8]) -> Result<Self, FormatError> {
+        let mut r = cbor::Reader::new(data);
         let left = match r.next_item()? {
             Item::Map(left) => left,
             _ => return Err(FormatError::Malformed),
         };
-        let stack = [Level { left, depth: 0 }; 5];
-        Ok(Records {
+        Ok(RecordReader {
             r,
-            stack,
+            stack: [Level::new(left, 0); 5],
             len: 1,
             path: [0; 4],
-            done: false,
         })
-    }
-
-    fn top(&mut self) -> Result<&mut Level, FormatError> {
-        let i = self.len.checked_sub(1).ok_or(FormatError::Malformed)?;
-        self.stack.get_mut(i).ok_or(FormatError::Malformed)
     }
 
     /// The next key of the innermost map, closing finished maps; `None` when the outer
     /// map is done.
     fn next_key(&mut self) -> Result<Option<(Item<'a>, u8)>, FormatError> {
-        loop {
-            let level = *self.top()?;
+        while let Some(i) = self.len.checked_sub(1) {
+            let level = self.stack.get_mut(i).ok_or(FormatError::Malformed)?;
+            let depth = level.depth;
             let item = match level.left {
-                Some(0) => None,
-                Some(n) => {
-                    self.top()?.left = Some(n - 1);
+                0 => None,
+                INDEFINITE => Some(self.r.next_item()?).filter(|i| !matches!(i, Item::Break)),
+                n => {
+                    level.left = n - 1;
                     Some(self.r.next_item()?)
                 }
-                None => Some(self.r.next_item()?).filter(|i| *i != Item::Break),
             };
             if let Some(key) = item {
-                return Ok(Some((key, level.depth)));
+                return Ok(Some((key, depth)));
             }
-            self.len -= 1;
-            if self.len == 0 {
-                return Ok(None);
-            }
+            self.len = i;
         }
+        Ok(None)
     }
 
     /// Appends the ids of `key` to the path at `depth`; returns the new depth.
     fn push_key(&mut self, key: Item<'a>, depth: u8) -> Result<u8, FormatError> {
-        let mut depth = usize::from(depth);
-        let mut put = |id: u64, depth: &mut usize| -> Result<(), FormatError> {
-            let id = u16::try_from(id)
-                .ok()
-                .filter(|&i| i <= crate::model::path::MAX_ID);
-            let slot = self.path.get_mut(*depth).ok_or(FormatError::Malformed)?;
-            *slot = id.ok_or(FormatError::Malformed)?;
-            *depth += 1;
-            Ok(())
-        };
-        match key {
-            Item::Uint(id) => put(id, &mut depth)?,
-            Item::Array(Some(n)) if n > 0 => {
-                for _ in 0..n {
-                    match self.r.next_item()? {
-                        Item::Uint(id) => put(id, &mut depth)?,
-                        _ => return Err(FormatError::Malformed),
-                    }
-                }
-            }
+        let (mut n, mut item) = match key {
+            Item::Uint(id) => (1, Item::Uint(id)),
+            Item::Array(Some(n)) if n > 0 => (n, self.r.next_item()?),
             _ => return Err(FormatError::Malformed),
+        };
+        let mut depth = usize::from(depth);
+        loop {
+            let id = match item {
+                Item::Uint(id) => u16::try_from(id).ok(),
+                _ => None,
+            };
+            let id = id.filter(|&i| i <= crate::model::path::MAX_ID);
+            let slot = self.path.get_mut(depth).ok_or(FormatError::Malformed)?;
+            *slot = id.ok_or(FormatError::Malformed)?;
+            depth += 1;
+            n -= 1;
+            if n == 0 {
+                return Ok(depth as u8);
+            }
+            item = self.r.next_item()?;
         }
-        Ok(depth as u8)
     }
 
-    fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
+    /// The next record; `None` after the last, when nothing follows the payload.
+    pub(super) fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
         loop {
             let Some((key, depth)) = self.next_key()? else {
-                self.done = true;
                 return if self.r.is_empty() {
                     Ok(None)
                 } else {
@@ -252,18 +190,12 @@ impl<'a> Records<'a> {
             let value = match item {
                 Item::Map(left) => {
                     let slot = self.stack.get_mut(self.len).ok_or(FormatError::TooDeep)?;
-                    *slot = Level { left, depth };
+                    *slot = Level::new(left, depth);
                     self.len += 1;
                     continue;
                 }
                 Item::Simple(22) => None,
-                Item::Uint(u) => Some(Raw::Num(Num::Uint(u))),
-                Item::Nint(n) => Some(Raw::Num(Num::Nint(n))),
-                Item::Float(f) => Some(Raw::Num(Num::Float(f))),
-                Item::Text(t) => Some(Raw::Str(t)),
-                Item::Bytes(b) => Some(Raw::Data(b)),
-                Item::Bool(b) => Some(Raw::Bool(b)),
-                _ => return Err(FormatError::Malformed),
+                _ => Some(item.raw().ok_or(FormatError::Malformed)?),
             };
             let ids = self.path.get(..usize::from(depth)).unwrap_or(&[]);
             let path = Path::new(ids).ok_or(FormatError::Malformed)?;
@@ -273,24 +205,51 @@ impl<'a> Records<'a> {
     }
 }
 
+/// Writes the records of a payload about `base` (the path of the request).
+pub struct Encoder<'w, 'b>(records::Encoder<'w, 'b>);
+
+impl<'w, 'b> Encoder<'w, 'b> {
+    /// Opens the outer map.
+    pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
+        let e = records::Encoder::new(LWM2M_CBOR, w, base).ok_or(FormatError::Malformed)?;
+        e.map(Encoder)
+    }
+
+    /// One record: the value of the resource (instance) at `path`, which lies at or below
+    /// the base path and after the previous record's path.
+    pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
+        self.0.record(path, value)
+    }
+
+    /// Closes every open map.
+    pub fn finish(self) -> Result<(), FormatError> {
+        self.0.finish()
+    }
+}
+
+/// The records of an LwM2M CBOR payload.
+pub struct Records<'a>(Decoder<'a>);
+
+impl<'a> Records<'a> {
+    /// Starts on a payload; fails when it does not begin with a map.
+    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
+        let d = Decoder::new(LWM2M_CBOR, data).ok_or(FormatError::Malformed)?;
+        d.map(Records)
+    }
+}
+
 impl<'a> Iterator for Records<'a> {
     type Item = Result<Record<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let r = self.next_record();
-        if r.is_err() {
-            self.done = true;
-        }
-        r.transpose()
+        self.0.next()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::senml::Num;
 
     fn encode(base: Path, recs: &[(Path, Value<'_>)]) -> std::vec::Vec<u8> {
         let mut b = [0u8; 256];

@@ -1,45 +1,100 @@
 //! The formats that carry a flat list of (path, value) records — SenML JSON and CBOR,
 //! LwM2M JSON and LwM2M CBOR — behind one encoder and one decoder, chosen by content
 //! format number. Only the formats whose Cargo feature is on exist here (the module
-//! exists when at least one does).
+//! exists when at least one does). The JSON pair shares one record writer and reader,
+//! the CBOR pair the value writer and SenML's field rules.
 
 use super::content_format as cf;
-use super::senml::Raw;
+use super::senml::{self, Raw};
 use super::FormatError;
 use crate::buf::Writer;
 use crate::model::{Path, ResourceType, Value};
 
-#[cfg(feature = "json")]
-use super::json;
+#[cfg(any(feature = "senml-json", feature = "json"))]
+use super::json_lex;
 #[cfg(feature = "lwm2m-cbor")]
 use super::lwm2m_cbor;
 #[cfg(feature = "senml-cbor")]
 use super::senml_cbor;
-#[cfg(feature = "senml-json")]
-use super::senml_json;
+
+/// A record format this build speaks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// SenML JSON (110).
+    #[cfg(feature = "senml-json")]
+    SenmlJson,
+    /// SenML CBOR (112).
+    #[cfg(feature = "senml-cbor")]
+    SenmlCbor,
+    /// LwM2M CBOR (11544).
+    #[cfg(feature = "lwm2m-cbor")]
+    Lwm2mCbor,
+    /// LwM2M JSON (11543).
+    #[cfg(feature = "json")]
+    Json,
+}
+
+impl Kind {
+    fn of(format: u16) -> Option<Kind> {
+        Some(match format {
+            #[cfg(feature = "senml-json")]
+            cf::SENML_JSON => Kind::SenmlJson,
+            #[cfg(feature = "senml-cbor")]
+            cf::SENML_CBOR => Kind::SenmlCbor,
+            #[cfg(feature = "lwm2m-cbor")]
+            cf::LWM2M_CBOR => Kind::Lwm2mCbor,
+            #[cfg(feature = "json")]
+            cf::JSON => Kind::Json,
+            _ => return None,
+        })
+    }
+
+    /// True for the JSON formats.
+    pub(super) fn json(self) -> bool {
+        #[cfg(feature = "senml-json")]
+        if self == Kind::SenmlJson {
+            return true;
+        }
+        #[cfg(feature = "json")]
+        if self == Kind::Json {
+            return true;
+        }
+        false
+    }
+
+    /// True for the LwM2M formats (as opposed to SenML).
+    pub(super) fn lwm2m(self) -> bool {
+        #[cfg(feature = "lwm2m-cbor")]
+        if self == Kind::Lwm2mCbor {
+            return true;
+        }
+        #[cfg(feature = "json")]
+        if self == Kind::Json {
+            return true;
+        }
+        false
+    }
+}
 
 /// True when `format` is a record format this build speaks.
 pub fn supported(format: u16) -> bool {
-    matches!(format, cf::SENML_JSON if cfg!(feature = "senml-json"))
-        || matches!(format, cf::SENML_CBOR if cfg!(feature = "senml-cbor"))
-        || matches!(format, cf::LWM2M_CBOR if cfg!(feature = "lwm2m-cbor"))
-        || matches!(format, cf::JSON if cfg!(feature = "json"))
+    Kind::of(format).is_some()
 }
 
 /// Writes records in one of the record formats.
-pub enum Encoder<'w, 'b> {
-    /// SenML JSON (110).
-    #[cfg(feature = "senml-json")]
-    SenmlJson(senml_json::Encoder<'w, 'b>),
-    /// SenML CBOR (112).
-    #[cfg(feature = "senml-cbor")]
-    SenmlCbor(senml_cbor::Encoder<'w, 'b>),
-    /// LwM2M CBOR (11544).
+pub struct Encoder<'w, 'b> {
+    pub(super) w: &'w mut Writer<'b>,
+    /// The request's path.
+    pub(super) base: Path,
+    pub(super) kind: Kind,
+    /// No record was written yet.
+    pub(super) first: bool,
+    /// LwM2M CBOR: the previous record's path (once one was written).
     #[cfg(feature = "lwm2m-cbor")]
-    Lwm2mCbor(lwm2m_cbor::Encoder<'w, 'b>),
-    /// LwM2M JSON (11543).
-    #[cfg(feature = "json")]
-    Json(json::Encoder<'w, 'b>),
+    pub(super) prev: Path,
+    /// CBOR: the arrays and maps open.
+    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+    pub(super) open: u8,
 }
 
 impl<'w, 'b> Encoder<'w, 'b> {
@@ -50,45 +105,69 @@ impl<'w, 'b> Encoder<'w, 'b> {
         w: &'w mut Writer<'b>,
         base: Path,
     ) -> Option<Result<Self, FormatError>> {
-        Some(match format {
+        let kind = Kind::of(format)?;
+        let start: &[u8] = match kind {
             #[cfg(feature = "senml-json")]
-            cf::SENML_JSON => senml_json::Encoder::new(w, base).map(Encoder::SenmlJson),
+            Kind::SenmlJson => b"[",
             #[cfg(feature = "senml-cbor")]
-            cf::SENML_CBOR => senml_cbor::Encoder::new(w, base).map(Encoder::SenmlCbor),
+            Kind::SenmlCbor => &[0x9f],
             #[cfg(feature = "lwm2m-cbor")]
-            cf::LWM2M_CBOR => lwm2m_cbor::Encoder::new(w, base).map(Encoder::Lwm2mCbor),
+            Kind::Lwm2mCbor => &[super::cbor::MAP_INDEFINITE],
+            // LwM2M JSON's header is written with the first record.
             #[cfg(feature = "json")]
-            cf::JSON => json::Encoder::new(w, base).map(Encoder::Json),
-            _ => return None,
+            Kind::Json => b"",
+        };
+        Some(match w.put(start) {
+            Ok(()) => Ok(Encoder {
+                w,
+                base,
+                kind,
+                first: true,
+                #[cfg(feature = "lwm2m-cbor")]
+                prev: Path::ROOT,
+                #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+                open: 1,
+            }),
+            Err(e) => Err(e.into()),
         })
     }
 
-    /// One record.
+    /// One record: the value of the resource (instance) at `path`.
     pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
-        match self {
-            #[cfg(feature = "senml-json")]
-            Encoder::SenmlJson(e) => e.record(path, value, None),
+        let r = match self.kind {
             #[cfg(feature = "senml-cbor")]
-            Encoder::SenmlCbor(e) => e.record(path, value, None),
+            Kind::SenmlCbor => senml_cbor::record(self, path, value),
             #[cfg(feature = "lwm2m-cbor")]
-            Encoder::Lwm2mCbor(e) => e.record(path, value),
-            #[cfg(feature = "json")]
-            Encoder::Json(e) => e.record(path, value),
+            Kind::Lwm2mCbor => lwm2m_cbor::record(self, path, value),
+            #[cfg(any(feature = "senml-json", feature = "json"))]
+            _ => json_lex::record(self, path, value),
+        };
+        if r.is_ok() {
+            self.first = false;
         }
+        r
     }
 
     /// Closes the payload.
     pub fn finish(self) -> Result<(), FormatError> {
-        match self {
+        match self.kind {
             #[cfg(feature = "senml-json")]
-            Encoder::SenmlJson(e) => e.finish(),
-            #[cfg(feature = "senml-cbor")]
-            Encoder::SenmlCbor(e) => e.finish(),
-            #[cfg(feature = "lwm2m-cbor")]
-            Encoder::Lwm2mCbor(e) => e.finish(),
+            Kind::SenmlJson => self.w.put_u8(b']')?,
             #[cfg(feature = "json")]
-            Encoder::Json(e) => e.finish(),
+            Kind::Json => {
+                if self.first {
+                    json_lex::header(self.w, &self.base, false)?;
+                }
+                self.w.put(b"]}")?;
+            }
+            #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+            _ => {
+                for _ in 0..self.open {
+                    self.w.put_u8(super::cbor::BREAK)?;
+                }
+            }
         }
+        Ok(())
     }
 }
 
@@ -102,36 +181,39 @@ pub struct Record<'a> {
     pub value: Option<Raw<'a>>,
 }
 
-/// Reads the records of a payload in one of the record formats.
-pub enum Decoder<'a> {
-    /// SenML JSON (110).
-    #[cfg(feature = "senml-json")]
-    SenmlJson(senml_json::Records<'a>),
-    /// SenML CBOR (112).
+enum Reader<'a> {
+    #[cfg(any(feature = "senml-json", feature = "json"))]
+    Json(json_lex::Records<'a>),
     #[cfg(feature = "senml-cbor")]
-    SenmlCbor(senml_cbor::Records<'a>),
-    /// LwM2M CBOR (11544).
+    SenmlCbor(senml_cbor::RecordReader<'a>),
     #[cfg(feature = "lwm2m-cbor")]
-    Lwm2mCbor(lwm2m_cbor::Records<'a>),
-    /// LwM2M JSON (11543).
-    #[cfg(feature = "json")]
-    Json(json::Records<'a>),
+    Lwm2mCbor(lwm2m_cbor::RecordReader<'a>),
+}
+
+/// Reads the records of a payload in one of the record formats.
+pub struct Decoder<'a> {
+    r: Reader<'a>,
+    kind: Kind,
+    done: bool,
 }
 
 impl<'a> Decoder<'a> {
     /// A decoder for `data` in `format`; `None` when this build does not speak `format`.
     pub fn new(format: u16, data: &'a [u8]) -> Option<Result<Self, FormatError>> {
-        Some(match format {
-            #[cfg(feature = "senml-json")]
-            cf::SENML_JSON => senml_json::Records::new(data).map(Decoder::SenmlJson),
+        let kind = Kind::of(format)?;
+        let r = match kind {
             #[cfg(feature = "senml-cbor")]
-            cf::SENML_CBOR => senml_cbor::Records::new(data).map(Decoder::SenmlCbor),
+            Kind::SenmlCbor => senml_cbor::RecordReader::new(data).map(Reader::SenmlCbor),
             #[cfg(feature = "lwm2m-cbor")]
-            cf::LWM2M_CBOR => lwm2m_cbor::Records::new(data).map(Decoder::Lwm2mCbor),
-            #[cfg(feature = "json")]
-            cf::JSON => json::Records::new(data).map(Decoder::Json),
-            _ => return None,
-        })
+            Kind::Lwm2mCbor => lwm2m_cbor::RecordReader::new(data).map(Reader::Lwm2mCbor),
+            #[cfg(any(feature = "senml-json", feature = "json"))]
+            _ => json_lex::Records::new(data, kind.lwm2m()).map(Reader::Json),
+        };
+        Some(r.map(|r| Decoder {
+            r,
+            kind,
+            done: false,
+        }))
     }
 
     /// The value of a record for a resource of type `ty`, decoded into `scratch` where
@@ -142,15 +224,17 @@ impl<'a> Decoder<'a> {
         ty: ResourceType,
         scratch: &'s mut [u8],
     ) -> Result<Value<'s>, FormatError> {
-        match self {
-            #[cfg(feature = "senml-json")]
-            Decoder::SenmlJson(_) => super::senml::to_value(raw, ty, scratch, true),
+        senml::convert(raw, ty, scratch, self.kind.json(), self.kind.lwm2m())
+    }
+
+    fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
+        match &mut self.r {
+            #[cfg(any(feature = "senml-json", feature = "json"))]
+            Reader::Json(r) => r.next_record(),
             #[cfg(feature = "senml-cbor")]
-            Decoder::SenmlCbor(_) => super::senml::to_value(raw, ty, scratch, false),
+            Reader::SenmlCbor(r) => r.next_record(),
             #[cfg(feature = "lwm2m-cbor")]
-            Decoder::Lwm2mCbor(_) => lwm2m_cbor::to_value(raw, ty, scratch),
-            #[cfg(feature = "json")]
-            Decoder::Json(_) => json::to_value(raw, ty, scratch),
+            Reader::Lwm2mCbor(r) => r.next_record(),
         }
     }
 }
@@ -159,35 +243,11 @@ impl<'a> Iterator for Decoder<'a> {
     type Item = Result<Record<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            #[cfg(feature = "senml-json")]
-            Decoder::SenmlJson(r) => r.next().map(|r| {
-                r.map(|r| Record {
-                    path: r.path,
-                    value: r.value,
-                })
-            }),
-            #[cfg(feature = "senml-cbor")]
-            Decoder::SenmlCbor(r) => r.next().map(|r| {
-                r.map(|r| Record {
-                    path: r.path,
-                    value: r.value,
-                })
-            }),
-            #[cfg(feature = "lwm2m-cbor")]
-            Decoder::Lwm2mCbor(r) => r.next().map(|r| {
-                r.map(|r| Record {
-                    path: r.path,
-                    value: r.value,
-                })
-            }),
-            #[cfg(feature = "json")]
-            Decoder::Json(r) => r.next().map(|r| {
-                r.map(|r| Record {
-                    path: r.path,
-                    value: Some(r.value),
-                })
-            }),
+        if self.done {
+            return None;
         }
+        let r = self.next_record();
+        self.done = !matches!(r, Ok(Some(_)));
+        r.transpose()
     }
 }

@@ -2,6 +2,7 @@
 //! names built from the base name and the name, the value fields, and the conversion of a
 //! decoded value to the type of the resource it is written to.
 
+use super::records::Record;
 use super::{text, FormatError};
 use crate::buf::Writer;
 use crate::model::{Path, ResourceType, Value};
@@ -69,13 +70,38 @@ pub fn value_path<T>(path: Path, value: &Option<T>) -> Result<Path, FormatError>
     }
 }
 
-/// Writes `/id/id...` for `ids` into `w`.
-pub fn write_ids(ids: &[u16], w: &mut Writer<'_>) -> Result<(), FormatError> {
-    for &id in ids {
-        w.put_u8(b'/')?;
+/// Writes `/id/id...` for `ids` into `w`; without the first slash unless `lead`.
+pub fn write_ids(ids: &[u16], w: &mut Writer<'_>, lead: bool) -> Result<(), FormatError> {
+    for (i, &id) in ids.iter().enumerate() {
+        if lead || i > 0 {
+            w.put_u8(b'/')?;
+        }
         w.put_u64_dec(u64::from(id))?;
     }
     Ok(())
+}
+
+/// `oid:iid`, an object link's text form, written into `buf`.
+pub fn objlnk(buf: &mut [u8; 11], oid: u16, iid: u16) -> Result<&[u8], FormatError> {
+    let mut t = Writer::new(buf);
+    t.put_u64_dec(u64::from(oid))?;
+    t.put_u8(b':')?;
+    t.put_u64_dec(u64::from(iid))?;
+    let (buf, len) = t.finish();
+    Ok(buf.get(..len).unwrap_or(&[]))
+}
+
+/// The one of a format's five value labels (number, string, boolean, data, object link)
+/// that carries `v`.
+pub fn label<'l>(v: &Value<'_>, labels: &[&'l [u8]; 5]) -> &'l [u8] {
+    let [num, string, boolean, data, objlnk] = *labels;
+    match v {
+        Value::Integer(_) | Value::Unsigned(_) | Value::Float(_) | Value::Time(_) => num,
+        Value::String(_) | Value::CoreLnk(_) => string,
+        Value::Boolean(_) => boolean,
+        Value::Opaque(_) => data,
+        Value::ObjLnk(..) => objlnk,
+    }
 }
 
 /// The base name and name of a record for `path` in a payload about `base`: the base name
@@ -83,6 +109,105 @@ pub fn write_ids(ids: &[u16], w: &mut Writer<'_>) -> Result<(), FormatError> {
 pub fn split<'p>(base: &Path, path: &'p Path) -> (usize, &'p [u16]) {
     let n = base.len().min(path.len());
     (n, path.ids().get(n..).unwrap_or(&[]))
+}
+
+/// The record fields a decoder knows, as indices into its table of keys: `bn`, `n`, `bt`,
+/// `t`, `v`, `vs`, `vb`, `vd`, `vlo`, and a field that is ignored.
+pub mod label {
+    /// Base name.
+    pub const BN: u8 = 0;
+    /// Name.
+    pub const N: u8 = 1;
+    /// Base time.
+    pub const BT: u8 = 2;
+    /// Time.
+    pub const T: u8 = 3;
+    /// Number value.
+    pub const V: u8 = 4;
+    /// String value.
+    pub const VS: u8 = 5;
+    /// Boolean value.
+    pub const VB: u8 = 6;
+    /// Data value.
+    pub const VD: u8 = 7;
+    /// Object link value.
+    pub const VLO: u8 = 8;
+    /// A field that needs no understanding.
+    pub const OTHER: u8 = 9;
+}
+
+/// The fields of one record, as a decoder reads them.
+#[derive(Default)]
+pub struct Fields<'a> {
+    name: Option<&'a [u8]>,
+    value: Option<Raw<'a>>,
+    /// Which of base name, name, time and value were seen (each may appear once).
+    seen: u8,
+}
+
+impl<'a> Fields<'a> {
+    /// Takes field `label` with value `v`; a base name goes to `bn`. A value of the wrong
+    /// kind or a field repeated is malformed.
+    pub fn take(&mut self, label: u8, v: Raw<'a>, bn: &mut &'a [u8]) -> Result<(), FormatError> {
+        use label::*;
+        let bit = match (label, v) {
+            (BN, Raw::Str(s)) => {
+                *bn = s;
+                1
+            }
+            (N, Raw::Str(s)) => {
+                self.name = Some(s);
+                2
+            }
+            (BT | T, Raw::Num(_)) => 4,
+            (V, Raw::Num(_)) | (VS, Raw::Str(_)) | (VB, Raw::Bool(_)) | (VD, Raw::Data(_)) => {
+                self.value = Some(v);
+                8
+            }
+            (VLO, Raw::Str(s)) => {
+                self.value = Some(Raw::ObjLnk(s));
+                8
+            }
+            (OTHER, _) => 0,
+            _ => return Err(FormatError::Malformed),
+        };
+        if self.seen & bit != 0 {
+            return Err(FormatError::Malformed);
+        }
+        self.seen |= bit;
+        Ok(())
+    }
+
+    /// The record these fields make under base name `bn`; `lwm2m` records (LwM2M JSON
+    /// entries) need a value (an entry without a name stands for the base name itself).
+    pub fn record(self, bn: &[u8], lwm2m: bool) -> Result<Record<'a>, FormatError> {
+        if lwm2m && self.value.is_none() {
+            return Err(FormatError::Malformed);
+        }
+        let path = path(bn, self.name.unwrap_or(&[]))?;
+        Ok(Record {
+            path: value_path(path, &self.value)?,
+            value: self.value,
+        })
+    }
+}
+
+/// The value a record of a record format carries for a resource of type `ty` (see
+/// [`to_value`]). The LwM2M formats have no data field in JSON (opaque values are base64
+/// strings) and no object link field in CBOR (object links are text).
+pub fn convert<'a>(
+    raw: Raw<'a>,
+    ty: ResourceType,
+    scratch: &'a mut [u8],
+    json: bool,
+    lwm2m: bool,
+) -> Result<Value<'a>, FormatError> {
+    let raw = match (raw, ty) {
+        (Raw::Str(s), ResourceType::ObjLnk) if lwm2m && !json => Raw::ObjLnk(s),
+        (Raw::Str(s), ResourceType::Opaque) if lwm2m && json => Raw::Data(s),
+        _ => raw,
+    };
+    to_value(raw, ty, scratch, json)
 }
 
 /// The value a record carries for a resource of type `ty`. `scratch` receives the decoded
@@ -220,8 +345,9 @@ mod tests {
         assert_eq!(split(&Path::ROOT, &p), (0, &[3u16, 0, 11, 1][..]));
         let mut b = [0u8; 32];
         let mut w = Writer::new(&mut b);
-        write_ids(&[3, 0, 65534], &mut w).unwrap();
-        assert_eq!(w.written(), b"/3/0/65534");
+        write_ids(&[3, 0, 65534], &mut w, true).unwrap();
+        write_ids(&[7, 1], &mut w, false).unwrap();
+        assert_eq!(w.written(), b"/3/0/655347/1");
     }
 
     #[test]

@@ -4,248 +4,160 @@
 //! no record count is needed up front. The decoder walks a pack record by record,
 //! resolving base names, without copying.
 
-use super::cbor::{self, Item, Reader};
-use super::senml::{self, Num, Raw};
+use super::cbor::{self, Item};
+use super::content_format::SENML_CBOR;
+use super::records::{self, Decoder};
+use super::senml::{self, label, Fields};
 use super::FormatError;
 use crate::buf::Writer;
 use crate::model::{Path, Value};
 
-const BN: i64 = -2;
-const BT: i64 = -3;
-const N: i64 = 0;
-const V: i64 = 2;
-const VS: i64 = 3;
-const VB: i64 = 4;
-const T: i64 = 6;
-const VD: i64 = 8;
-/// LwM2M's object-link value field is the text label "vlo".
-const VLO: &[u8] = b"vlo";
+pub use super::records::Record;
+
+/// The value labels, by [`senml::label`] class: `v` 2, `vs` 3, `vb` 4, `vd` 8, and LwM2M's
+/// object link field, the text "vlo".
+const VALUE_LABELS: [&[u8]; 5] = [
+    &[0x02],
+    &[0x03],
+    &[0x04],
+    &[0x08],
+    &[0x63, b'v', b'l', b'o'],
+];
+/// The labels of the base name (-2) and the name (0).
+const BN: u8 = 0x21;
+const N: u8 = 0x00;
 
 /// Nesting the decoder follows when it skips an unknown field's value.
 const SKIP_DEPTH: u8 = 4;
 
-/// Writes a pack of records about `base` (the path of the request).
-pub struct Encoder<'w, 'b> {
-    w: &'w mut Writer<'b>,
-    base: Path,
-    first: bool,
+/// One record in a pack opened by a [`records::Encoder`].
+pub(super) fn record(
+    e: &mut records::Encoder<'_, '_>,
+    path: &Path,
+    value: &Value<'_>,
+) -> Result<(), FormatError> {
+    let (nb, rest) = senml::split(&e.base, path);
+    let bn = e.first && nb > 0;
+    let w = &mut *e.w;
+    cbor::head(
+        w,
+        cbor::MAP,
+        1 + u64::from(bn) + u64::from(!rest.is_empty()),
+    )?;
+    if bn {
+        name(w, BN, e.base.ids())?;
+    }
+    if !rest.is_empty() {
+        name(w, N, rest)?;
+    }
+    w.put(senml::label(value, &VALUE_LABELS))?;
+    cbor::value(w, value)
 }
 
-impl<'w, 'b> Encoder<'w, 'b> {
-    /// Opens the pack.
-    pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
-        w.put_u8(0x9f)?;
-        Ok(Encoder {
-            w,
-            base,
-            first: true,
-        })
-    }
-
-    /// One record: the value of the resource (instance) at `path`, with a time when given.
-    pub fn record(
-        &mut self,
-        path: &Path,
-        value: &Value<'_>,
-        time: Option<i64>,
-    ) -> Result<(), FormatError> {
-        let (nb, rest) = senml::split(&self.base, path);
-        let bn = self.first && nb > 0;
-        let fields = 1 + u64::from(bn) + u64::from(!rest.is_empty()) + u64::from(time.is_some());
-        cbor::head(self.w, cbor::MAP, fields)?;
-        if bn {
-            cbor::int(self.w, BN)?;
-            ids_text(self.w, self.base.ids())?;
-        }
-        self.first = false;
-        if !rest.is_empty() {
-            cbor::int(self.w, N)?;
-            ids_text(self.w, rest)?;
-        }
-        if let Some(t) = time {
-            cbor::int(self.w, T)?;
-            cbor::int(self.w, t)?;
-        }
-        value_field(self.w, value)
-    }
-
-    /// Closes the pack.
-    pub fn finish(self) -> Result<(), FormatError> {
-        Ok(self.w.put_u8(cbor::BREAK)?)
-    }
-}
-
-/// `/a/b` as a CBOR text string.
-fn ids_text(w: &mut Writer<'_>, ids: &[u16]) -> Result<(), FormatError> {
+/// The one-byte label `key`, then `/a/b` as a text string.
+fn name(w: &mut Writer<'_>, key: u8, ids: &[u16]) -> Result<(), FormatError> {
+    w.put_u8(key)?;
     let mut buf = [0u8; senml::MAX_NAME];
     let mut t = Writer::new(&mut buf);
-    senml::write_ids(ids, &mut t)?;
+    senml::write_ids(ids, &mut t, true)?;
     cbor::text(w, t.written())
 }
 
-fn value_field(w: &mut Writer<'_>, value: &Value<'_>) -> Result<(), FormatError> {
-    match *value {
-        Value::Integer(i) | Value::Time(i) => {
-            cbor::int(w, V)?;
-            cbor::int(w, i)
-        }
-        Value::Unsigned(u) => {
-            cbor::int(w, V)?;
-            cbor::head(w, cbor::UINT, u)
-        }
-        Value::Float(f) => {
-            cbor::int(w, V)?;
-            cbor::float(w, f)
-        }
-        Value::String(s) | Value::CoreLnk(s) => {
-            cbor::int(w, VS)?;
-            cbor::text(w, s.as_bytes())
-        }
-        Value::Boolean(b) => {
-            cbor::int(w, VB)?;
-            cbor::boolean(w, b)
-        }
-        Value::Opaque(d) => {
-            cbor::int(w, VD)?;
-            cbor::bytes(w, d)
-        }
-        Value::ObjLnk(oid, iid) => {
-            cbor::text(w, VLO)?;
-            let mut buf = [0u8; 11];
-            let mut t = Writer::new(&mut buf);
-            t.put_u64_dec(u64::from(oid))?;
-            t.put_u8(b':')?;
-            t.put_u64_dec(u64::from(iid))?;
-            cbor::text(w, t.written())
-        }
-    }
-}
-
-/// One decoded record: its resolved path and its value, if it has one.
-#[derive(Clone, Copy, PartialEq)]
-#[cfg_attr(any(test, feature = "std"), derive(Debug))]
-pub struct Record<'a> {
-    /// Base name and name joined.
-    pub path: Path,
-    /// The value field, `None` for a record without one (a Read-Composite request).
-    pub value: Option<Raw<'a>>,
-}
-
-/// The records of a SenML CBOR pack.
-pub struct Records<'a> {
-    r: Reader<'a>,
+/// Reads the records of a pack one by one.
+pub(super) struct RecordReader<'a> {
+    r: cbor::Reader<'a>,
     /// Records left in a definite-length pack; `None` when indefinite.
     left: Option<u64>,
     bn: &'a [u8],
-    done: bool,
 }
 
-impl<'a> Records<'a> {
+impl<'a> RecordReader<'a> {
     /// Starts on a pack; fails when `data` does not begin with an array.
-    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let mut r = Reader::new(data);
+    pub(super) fn new(data: &'a [u8]) -> Result<Self, FormatError> {
+        let mut r = cbor::Reader::new(data);
         match r.next_item()? {
-            Item::Array(left) => Ok(Records {
-                r,
-                left,
-                bn: &[],
-                done: false,
-            }),
+            Item::Array(left) => Ok(RecordReader { r, left, bn: &[] }),
             _ => Err(FormatError::Malformed),
         }
     }
 
-    fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
-        let fields = match (self.left, self.r.next_item()?) {
-            (Some(0), _) => return Err(FormatError::Malformed),
-            (_, Item::Break) if self.left.is_none() => return self.end(),
+    /// The next record; `None` after the last, when nothing follows the pack.
+    pub(super) fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
+        let item = match self.left {
+            Some(0) => Item::Break,
+            _ => self.r.next_item()?,
+        };
+        let fields = match (self.left, item) {
+            (None | Some(0), Item::Break) if self.r.is_empty() => return Ok(None),
             (_, Item::Map(Some(n))) => n,
             _ => return Err(FormatError::Malformed),
         };
         if let Some(left) = self.left.as_mut() {
             *left -= 1;
         }
-        let mut name: Option<&'a [u8]> = None;
-        let mut value = None;
-        let mut seen = 0u16;
+        let mut f = Fields::default();
         for _ in 0..fields {
-            let key = self.r.next_item()?;
-            let bit = self.field(key, &mut name, &mut value)?;
-            if seen & bit != 0 {
-                return Err(FormatError::Malformed);
-            }
-            seen |= bit;
-        }
-        if self.left == Some(0) {
-            self.end()?;
-        }
-        let path = senml::value_path(senml::path(self.bn, name.unwrap_or(&[]))?, &value)?;
-        Ok(Some(Record { path, value }))
-    }
-
-    /// The pack is over: nothing may follow it.
-    fn end(&mut self) -> Result<Option<Record<'a>>, FormatError> {
-        self.done = true;
-        if self.r.is_empty() {
-            Ok(None)
-        } else {
-            Err(FormatError::Malformed)
-        }
-    }
-
-    /// Reads the value of the field labelled `key`; returns a bit that tells repeated
-    /// fields apart.
-    fn field(
-        &mut self,
-        key: Item<'a>,
-        name: &mut Option<&'a [u8]>,
-        value: &mut Option<Raw<'a>>,
-    ) -> Result<u16, FormatError> {
-        let label = match key {
-            Item::Text(t) if t == VLO => 100,
-            Item::Text(t) if t.last() == Some(&b'_') => return Err(FormatError::Malformed),
-            Item::Text(_) => {
+            let l = field_label(self.r.next_item()?)?;
+            if l == label::OTHER {
                 self.r.skip(SKIP_DEPTH)?;
-                return Ok(0);
+                continue;
             }
-            other => other.as_i64().ok_or(FormatError::Malformed)?,
-        };
-        let item = self.r.next_item()?;
-        let raw = match (label, item) {
-            (BN, Item::Text(t)) => {
-                self.bn = t;
-                return Ok(1 << 1);
-            }
-            (N, Item::Text(t)) => {
-                *name = Some(t);
-                return Ok(1 << 2);
-            }
-            (BT | T, i) => return number(i).map(|_| 1 << 3),
-            (V, i) => Raw::Num(number(i)?),
-            (VS, Item::Text(t)) => Raw::Str(t),
-            (VB, Item::Bool(b)) => Raw::Bool(b),
-            (VD, Item::Bytes(d)) => Raw::Data(d),
-            (100, Item::Text(t)) => Raw::ObjLnk(t),
-            (BN | N | VS | VB | VD | 100, _) => return Err(FormatError::Malformed),
-            // Other RFC 8428 labels (units, sums, versions): ignored.
-            (_, i) => {
-                self.r.skip_rest(i, SKIP_DEPTH)?;
-                return Ok(0);
-            }
-        };
-        if value.replace(raw).is_some() {
-            return Err(FormatError::Malformed);
+            let v = self.r.next_item()?.raw().ok_or(FormatError::Malformed)?;
+            f.take(l, v, &mut self.bn)?;
         }
-        Ok(1 << 4)
+        f.record(self.bn, false).map(Some)
     }
 }
 
-fn number(i: Item<'_>) -> Result<Num<'static>, FormatError> {
-    match i {
-        Item::Uint(u) => Ok(Num::Uint(u)),
-        Item::Nint(n) => Ok(Num::Nint(n)),
-        Item::Float(f) => Ok(Num::Float(f)),
-        _ => Err(FormatError::Malformed),
+/// The field a map key names. Unknown labels need no understanding (units, sums,
+/// versions) unless they are text ending in `_`.
+fn field_label(key: Item<'_>) -> Result<u8, FormatError> {
+    Ok(match key {
+        Item::Text(b"vlo") => label::VLO,
+        Item::Text(t) if t.last() == Some(&b'_') => return Err(FormatError::Malformed),
+        Item::Text(_) => label::OTHER,
+        Item::Nint(1) => label::BN,
+        Item::Nint(2) => label::BT,
+        Item::Uint(0) => label::N,
+        Item::Uint(2) => label::V,
+        Item::Uint(3) => label::VS,
+        Item::Uint(4) => label::VB,
+        Item::Uint(6) => label::T,
+        Item::Uint(8) => label::VD,
+        Item::Uint(n) | Item::Nint(n) if n <= i64::MAX as u64 => label::OTHER,
+        _ => return Err(FormatError::Malformed),
+    })
+}
+
+/// Writes a pack of records about `base` (the path of the request).
+pub struct Encoder<'w, 'b>(records::Encoder<'w, 'b>);
+
+impl<'w, 'b> Encoder<'w, 'b> {
+    /// Opens the pack.
+    pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
+        let e = records::Encoder::new(SENML_CBOR, w, base).ok_or(FormatError::Malformed)?;
+        e.map(Encoder)
+    }
+
+    /// One record: the value of the resource (instance) at `path`.
+    pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
+        self.0.record(path, value)
+    }
+
+    /// Closes the pack.
+    pub fn finish(self) -> Result<(), FormatError> {
+        self.0.finish()
+    }
+}
+
+/// The records of a SenML CBOR pack.
+pub struct Records<'a>(Decoder<'a>);
+
+impl<'a> Records<'a> {
+    /// Starts on a pack; fails when `data` does not begin with an array.
+    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
+        let d = Decoder::new(SENML_CBOR, data).ok_or(FormatError::Malformed)?;
+        d.map(Records)
     }
 }
 
@@ -253,27 +165,21 @@ impl<'a> Iterator for Records<'a> {
     type Item = Result<Record<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let r = self.next_record();
-        if r.is_err() {
-            self.done = true;
-        }
-        r.transpose()
+        self.0.next()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::senml::{Num, Raw};
 
     fn encode(base: Path, recs: &[(Path, Value<'_>)]) -> std::vec::Vec<u8> {
         let mut b = [0u8; 256];
         let mut w = Writer::new(&mut b);
         let mut e = Encoder::new(&mut w, base).unwrap();
         for (p, v) in recs {
-            e.record(p, v, None).unwrap();
+            e.record(p, v).unwrap();
         }
         e.finish().unwrap();
         w.written().to_vec()
