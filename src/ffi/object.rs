@@ -44,8 +44,10 @@ impl CObject {
                 (false, n) => unsafe { core::slice::from_raw_parts(def.resources, n) },
             };
         let mut ops = 0u8;
-        for r in resources {
-            let ok = ResourceType::from_u8(r.r#type).is_some()
+        for (i, r) in resources.iter().enumerate() {
+            let unique = !resources.iter().take(i).any(|earlier| earlier.id == r.id);
+            let ok = unique
+                && ResourceType::from_u8(r.r#type).is_some()
                 && r.operations <= 7
                 && r.id <= crate::model::path::MAX_ID;
             if !ok {

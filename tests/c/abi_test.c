@@ -153,6 +153,8 @@ static void test_bad_configs(void)
 
 static const tern_resource_def_t good_table[] = {{5700, TERN_TYPE_FLOAT, TERN_OP_R, false}};
 static const tern_resource_def_t bad_type_table[] = {{5700, 99, TERN_OP_R, false}};
+static const tern_resource_def_t duplicate_table[] = {{5700, TERN_TYPE_FLOAT, TERN_OP_R, false},
+						      {5700, TERN_TYPE_FLOAT, TERN_OP_R, false}};
 
 static void test_objects(void)
 {
@@ -171,6 +173,10 @@ static void test_objects(void)
 	CHECK(tern_client_add_object(client, &bad, NULL, ids, 2) == TERN_STATUS_NULL_ARG);
 	bad = obj;
 	bad.resources = bad_type_table;
+	CHECK(tern_client_add_object(client, &bad, NULL, ids, 2) == TERN_STATUS_INVALID_ARG);
+	bad = obj;
+	bad.resources = duplicate_table;
+	bad.resource_count = 2;
 	CHECK(tern_client_add_object(client, &bad, NULL, ids, 2) == TERN_STATUS_INVALID_ARG);
 	bad = obj;
 	bad.resources = NULL;
