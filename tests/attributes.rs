@@ -8,33 +8,12 @@ use coap_lite::{CoapOption, MessageClass, Packet, RequestType, ResponseType};
 use sim::*;
 
 fn setup() -> Sim {
-    let mut sim = registered_sim(51, 300, 30);
-    sim.run_until(1_000);
-    assert!(sim.registered());
-    while sim
-        .client
-        .poll_transmit(sim.now, &mut sim.platform)
-        .is_some()
-    {}
-    while sim.client.poll_event().is_some() {}
-    sim
+    quiet_registered_sim(51)
 }
 
-fn exchange(sim: &mut Sim, mut p: Packet) -> Packet {
-    static MID: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0x6000);
-    p.header.message_id = MID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    p.set_token(vec![3]);
-    let bytes = p.to_bytes().unwrap();
-    sim.client
-        .handle_datagram(0, &bytes, sim.now, &mut sim.platform);
-    let out = sim
-        .client
-        .poll_transmit(sim.now, &mut sim.platform)
-        .expect("a response");
-    let r = Packet::from_bytes(out.data).unwrap();
-    while let Some(t) = sim.client.poll_transmit(sim.now, &mut sim.platform) {
-        assert!(is_update(t.data));
-    }
+fn exchange(sim: &mut Sim, p: Packet) -> Packet {
+    let (r, more) = sim::exchange(sim, p);
+    assert!(more.iter().all(|m| is_update(m)));
     r
 }
 

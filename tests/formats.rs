@@ -15,35 +15,14 @@ const JSON: u16 = 11543;
 const LWM2M_CBOR: u16 = 11544;
 
 fn setup() -> Sim {
-    let mut sim = registered_sim(31, 300, 30);
-    sim.run_until(1_000);
-    assert!(sim.registered());
-    while sim
-        .client
-        .poll_transmit(sim.now, &mut sim.platform)
-        .is_some()
-    {}
-    while sim.client.poll_event().is_some() {}
-    sim
+    quiet_registered_sim(31)
 }
 
-/// Sends `p` to the client (with a fresh message id) and returns its one response.
-fn exchange(sim: &mut Sim, mut p: Packet) -> Packet {
-    static MID: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0x4000);
-    p.header.message_id = MID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    p.set_token(vec![7, 7]);
-    let bytes = p.to_bytes().unwrap();
-    sim.client
-        .handle_datagram(0, &bytes, sim.now, &mut sim.platform);
-    let out = sim
-        .client
-        .poll_transmit(sim.now, &mut sim.platform)
-        .expect("a response");
-    let r = Packet::from_bytes(out.data).unwrap();
-    // Only a registration Update may follow (a write of the lifetime sends one).
-    while let Some(t) = sim.client.poll_transmit(sim.now, &mut sim.platform) {
-        assert!(is_update(t.data));
-    }
+/// The response to `p`; only a registration Update may follow it (a write of the
+/// lifetime sends one).
+fn exchange(sim: &mut Sim, p: Packet) -> Packet {
+    let (r, more) = sim::exchange(sim, p);
+    assert!(more.iter().all(|m| is_update(m)));
     r
 }
 

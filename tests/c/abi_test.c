@@ -9,17 +9,7 @@
 
 #include "tern.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		if (cond) {                                                                                            \
-			passed++;                                                                                      \
-		} else {                                                                                               \
-			failed++;                                                                                      \
-			printf("FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);                                       \
-		}                                                                                                      \
-	} while (0)
+#include "check.h"
 
 static int opened, sent;
 

@@ -11,17 +11,7 @@
 
 #include "tern.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		if (cond) {                                                                                            \
-			passed++;                                                                                      \
-		} else {                                                                                               \
-			failed++;                                                                                      \
-			printf("FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);                                       \
-		}                                                                                                      \
-	} while (0)
+#include "check.h"
 
 static int connection;
 static uint8_t last[512], first[512];

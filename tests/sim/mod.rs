@@ -1225,3 +1225,40 @@ pub fn registered_sim(seed: u64, lifetime_s: u32, margin_s: u32) -> Sim {
         .expect("registers on a clean network");
     sim
 }
+
+/// A client registered on a clean network at 1 s, with nothing left to send and no event
+/// pending: ready for a server's requests.
+pub fn quiet_registered_sim(seed: u64) -> Sim {
+    let mut sim = registered_sim(seed, 300, 30);
+    sim.run_until(1_000);
+    assert!(sim.registered());
+    while sim
+        .client
+        .poll_transmit(sim.now, &mut sim.platform)
+        .is_some()
+    {}
+    while sim.client.poll_event().is_some() {}
+    sim
+}
+
+/// Hands `p` to the client with a fresh message id and token, and returns the client's
+/// response and whatever it sent right after it (a registration Update, say).
+pub fn exchange(sim: &mut Sim, mut p: Packet) -> (Packet, Vec<Vec<u8>>) {
+    static MID: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0x4000);
+    p.header.message_id = MID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    p.set_token(vec![0x7e]);
+    let bytes = p.to_bytes().expect("encodes");
+    sim.client
+        .handle_datagram(0, &bytes, sim.now, &mut sim.platform);
+    let out = sim
+        .client
+        .poll_transmit(sim.now, &mut sim.platform)
+        .expect("a response");
+    let r = Packet::from_bytes(out.data).expect("the client's response parses");
+    let mut more = Vec::new();
+    while let Some(t) = sim.client.poll_transmit(sim.now, &mut sim.platform) {
+        more.push(t.data.to_vec());
+        assert!(more.len() < 4, "the client keeps sending");
+    }
+    (r, more)
+}
