@@ -133,7 +133,9 @@ check "registration does not list the Security object /0" payload_lacks_0
 check "Read /3/0/0 returned tern" grep -qx "READ /3/0/0 ok tern" "$SRV_OUT"
 check "Write /1/0/1 (text/plain) succeeded" grep -qx "WRITE /1/0/1 ok" "$SRV_OUT"
 check "Execute /1/0/8 succeeded" grep -qx "EXECUTE /1/0/8 ok" "$SRV_OUT"
+check "Write-Attributes /3/0 pmin=5 pmax=60 succeeded" grep -qx "WRITE_ATTRIBUTES /3/0 ok" "$SRV_OUT"
 check "Discover /3/0 succeeded" grep -q "^DISCOVER /3/0 ok " "$SRV_OUT"
+check "Discover /3/0 shows the attributes" grep -q "^DISCOVER /3/0 ok </3/0>;pmin=5;pmax=60," "$SRV_OUT"
 check "Update received" grep -q "^UPDATED ep=$EP " "$SRV_OUT"
 check "De-register received" grep -q "^DEREGISTERED ep=$EP " "$SRV_OUT"
 check "scenario passed (exit $SRV_RC)" test "$SRV_RC" = 0

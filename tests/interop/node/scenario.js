@@ -145,6 +145,8 @@ function runOps(id, lifetime) {
     ['WRITE', '/1/0/1', (cb) => srv.write(id, '1', '0', '1', String(lifetime), cb), () => 'ok'],
     ['EXECUTE', '/1/0/8', (cb) => { st.executeSentAt = Date.now(); srv.execute(id, '1', '0', '8', '', cb); },
       () => 'ok'],
+    ['WRITE_ATTRIBUTES', '/3/0', (cb) => srv.writeAttributes(id, '3', '0', undefined, { pmin: 5, pmax: 60 }, cb),
+      () => 'ok'],
     ['DISCOVER', '/3/0', (cb) => srv.discover(id, '3', '0', cb), (v) => `ok ${oneLine(v)}`],
   ];
   let i = 0;
