@@ -2,16 +2,16 @@
 //! the path, the values at the leaves. A key may also be an array of ids that stands for
 //! several levels at once; the encoder uses that for the request's own path.
 //!
-//! The encoder streams into the message buffer with indefinite-length maps, closing and
-//! opening levels as consecutive records' paths diverge (records arrive grouped by path,
-//! as a Read produces them). The decoder walks the nesting with a fixed stack.
+//! [`records::Encoder`] and [`records::Decoder`] speak it as format 11544 with the record
+//! writer and reader here. The encoder streams into the message buffer with
+//! indefinite-length maps, closing and opening levels as consecutive records' paths
+//! diverge (records arrive grouped by path, as a Read produces them). The decoder walks
+//! the nesting with a fixed stack.
 
 use super::cbor::{self, Item};
-use super::content_format::LWM2M_CBOR;
-use super::records::{self, Decoder, Record};
+use super::records::{self, Record};
 use super::senml::{self, Raw};
 use super::FormatError;
-use crate::buf::Writer;
 use crate::model::{Path, ResourceType, Value};
 
 /// One record in a payload opened by a [`records::Encoder`]: `path` lies at or below the
@@ -205,66 +205,14 @@ impl<'a> RecordReader<'a> {
     }
 }
 
-/// Writes the records of a payload about `base` (the path of the request).
-pub struct Encoder<'w, 'b>(records::Encoder<'w, 'b>);
-
-impl<'w, 'b> Encoder<'w, 'b> {
-    /// Opens the outer map.
-    pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
-        let e = records::Encoder::new(LWM2M_CBOR, w, base).ok_or(FormatError::Malformed)?;
-        e.map(Encoder)
-    }
-
-    /// One record: the value of the resource (instance) at `path`, which lies at or below
-    /// the base path and after the previous record's path.
-    pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
-        self.0.record(path, value)
-    }
-
-    /// Closes every open map.
-    pub fn finish(self) -> Result<(), FormatError> {
-        self.0.finish()
-    }
-}
-
-/// The records of an LwM2M CBOR payload.
-pub struct Records<'a>(Decoder<'a>);
-
-impl<'a> Records<'a> {
-    /// Starts on a payload; fails when it does not begin with a map.
-    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let d = Decoder::new(LWM2M_CBOR, data).ok_or(FormatError::Malformed)?;
-        d.map(Records)
-    }
-}
-
-impl<'a> Iterator for Records<'a> {
-    type Item = Result<Record<'a>, FormatError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.next()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::buf::Writer;
+    use crate::formats::content_format::LWM2M_CBOR;
+    use crate::formats::records::testing::{decode, encode};
+    use crate::formats::records::Encoder;
     use crate::formats::senml::Num;
-
-    fn encode(base: Path, recs: &[(Path, Value<'_>)]) -> std::vec::Vec<u8> {
-        let mut b = [0u8; 256];
-        let mut w = Writer::new(&mut b);
-        let mut e = Encoder::new(&mut w, base).unwrap();
-        for (p, v) in recs {
-            e.record(p, v).unwrap();
-        }
-        e.finish().unwrap();
-        w.written().to_vec()
-    }
-
-    fn decode(data: &[u8]) -> Result<std::vec::Vec<Record<'_>>, FormatError> {
-        Records::new(data)?.collect()
-    }
 
     fn p(ids: &[u16]) -> Path {
         Path::new(ids).unwrap()
@@ -273,6 +221,7 @@ mod tests {
     #[test]
     fn encodes_an_instance_with_a_multiple_resource() {
         let bytes = encode(
+            LWM2M_CBOR,
             p(&[3, 0]),
             &[
                 (p(&[3, 0, 0]), Value::String("t")),
@@ -290,7 +239,7 @@ mod tests {
                 0x09, 0xf5, 0xff, 0xff, //  9: true}}
             ]
         );
-        let recs = decode(&bytes).unwrap();
+        let recs = decode(LWM2M_CBOR, &bytes).unwrap();
         let paths: std::vec::Vec<_> = recs.iter().map(|r| r.path).collect();
         assert_eq!(
             paths,
@@ -306,10 +255,15 @@ mod tests {
 
     #[test]
     fn single_resource_and_root_reads() {
-        let bytes = encode(p(&[3, 0, 0]), &[(p(&[3, 0, 0]), Value::Integer(5))]);
-        assert_eq!(bytes, [0xbf, 0x83, 0x03, 0x00, 0x00, 0x05, 0xff]);
-        assert_eq!(decode(&bytes).unwrap()[0].path, p(&[3, 0, 0]));
         let bytes = encode(
+            LWM2M_CBOR,
+            p(&[3, 0, 0]),
+            &[(p(&[3, 0, 0]), Value::Integer(5))],
+        );
+        assert_eq!(bytes, [0xbf, 0x83, 0x03, 0x00, 0x00, 0x05, 0xff]);
+        assert_eq!(decode(LWM2M_CBOR, &bytes).unwrap()[0].path, p(&[3, 0, 0]));
+        let bytes = encode(
+            LWM2M_CBOR,
             Path::ROOT,
             &[
                 (p(&[1, 0, 1]), Value::Integer(5)),
@@ -323,7 +277,7 @@ mod tests {
                 0x06, 0xff, 0xff, 0xff
             ]
         );
-        let recs = decode(&bytes).unwrap();
+        let recs = decode(LWM2M_CBOR, &bytes).unwrap();
         assert_eq!(recs[1].path, p(&[3, 0, 0]));
     }
 
@@ -340,8 +294,8 @@ mod tests {
             Value::ObjLnk(3, 65534),
             Value::String("é"),
         ] {
-            let bytes = encode(path, &[(path, v)]);
-            let recs = decode(&bytes).unwrap();
+            let bytes = encode(LWM2M_CBOR, path, &[(path, v)]);
+            let recs = decode(LWM2M_CBOR, &bytes).unwrap();
             let mut s = [0u8; 8];
             assert_eq!(
                 to_value(recs[0].value.unwrap(), v.kind(), &mut s).unwrap(),
@@ -356,7 +310,7 @@ mod tests {
         let data = [
             0xa1, 0x03, 0xa1, 0x00, 0xa2, 0x81, 0x00, 0xf6, 0x01, 0xc1, 0x05,
         ];
-        let recs = decode(&data).unwrap();
+        let recs = decode(LWM2M_CBOR, &data).unwrap();
         assert_eq!(
             recs[0],
             Record {
@@ -387,7 +341,7 @@ mod tests {
             &[0xa1, 0x03, 0x05],                // a value for a whole object
         ];
         for b in bad {
-            assert!(decode(b).is_err(), "{b:02x?}");
+            assert!(decode(LWM2M_CBOR, b).is_err(), "{b:02x?}");
         }
     }
 
@@ -395,7 +349,9 @@ mod tests {
     fn encoder_refuses_paths_out_of_order_or_outside_the_base() {
         let mut b = [0u8; 64];
         let mut w = Writer::new(&mut b);
-        let mut e = Encoder::new(&mut w, p(&[3, 0])).unwrap();
+        let mut e = Encoder::new(LWM2M_CBOR, &mut w, p(&[3, 0]))
+            .unwrap()
+            .unwrap();
         assert!(e.record(&p(&[4, 0, 0]), &Value::Integer(1)).is_err());
         e.record(&p(&[3, 0, 1]), &Value::Integer(1)).unwrap();
         assert!(e.record(&p(&[3, 0, 1]), &Value::Integer(1)).is_err());

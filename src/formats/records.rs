@@ -251,3 +251,30 @@ impl<'a> Iterator for Decoder<'a> {
         r.transpose()
     }
 }
+
+/// What the formats' unit tests share: a whole payload written, or read, in one call.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Decoder, Encoder, Record};
+    use crate::buf::Writer;
+    use crate::formats::FormatError;
+    use crate::model::{Path, Value};
+    use std::vec::Vec;
+
+    /// A payload in `format` about `base` holding `recs`; panics when any step fails.
+    pub(crate) fn encode(format: u16, base: Path, recs: &[(Path, Value<'_>)]) -> Vec<u8> {
+        let mut b = [0u8; 512];
+        let mut w = Writer::new(&mut b);
+        let mut e = Encoder::new(format, &mut w, base).unwrap().unwrap();
+        for (p, v) in recs {
+            e.record(p, v).unwrap();
+        }
+        e.finish().unwrap();
+        w.written().to_vec()
+    }
+
+    /// Every record of `data` in `format`, or the first error.
+    pub(crate) fn decode(format: u16, data: &[u8]) -> Result<Vec<Record<'_>>, FormatError> {
+        Decoder::new(format, data).unwrap()?.collect()
+    }
+}

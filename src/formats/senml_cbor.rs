@@ -1,18 +1,16 @@
 //! SenML CBOR (RFC 8428 section 6, content format 112) as LwM2M 1.1 uses it.
 //!
-//! The encoder streams records into the message buffer as an indefinite-length array, so
-//! no record count is needed up front. The decoder walks a pack record by record,
-//! resolving base names, without copying.
+//! [`records::Encoder`] and [`records::Decoder`] speak it as format 112 with the record
+//! writer and reader here. The encoder streams records into the message buffer as an
+//! indefinite-length array, so no record count is needed up front. The decoder walks a
+//! pack record by record, resolving base names, without copying.
 
 use super::cbor::{self, Item};
-use super::content_format::SENML_CBOR;
-use super::records::{self, Decoder};
+use super::records::{self, Record};
 use super::senml::{self, label, Fields};
 use super::FormatError;
 use crate::buf::Writer;
 use crate::model::{Path, Value};
-
-pub use super::records::Record;
 
 /// The value labels, by [`senml::label`] class: `v` 2, `vs` 3, `vb` 4, `vd` 8, and LwM2M's
 /// object link field, the text "vlo".
@@ -129,70 +127,18 @@ fn field_label(key: Item<'_>) -> Result<u8, FormatError> {
     })
 }
 
-/// Writes a pack of records about `base` (the path of the request).
-pub struct Encoder<'w, 'b>(records::Encoder<'w, 'b>);
-
-impl<'w, 'b> Encoder<'w, 'b> {
-    /// Opens the pack.
-    pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
-        let e = records::Encoder::new(SENML_CBOR, w, base).ok_or(FormatError::Malformed)?;
-        e.map(Encoder)
-    }
-
-    /// One record: the value of the resource (instance) at `path`.
-    pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
-        self.0.record(path, value)
-    }
-
-    /// Closes the pack.
-    pub fn finish(self) -> Result<(), FormatError> {
-        self.0.finish()
-    }
-}
-
-/// The records of a SenML CBOR pack.
-pub struct Records<'a>(Decoder<'a>);
-
-impl<'a> Records<'a> {
-    /// Starts on a pack; fails when `data` does not begin with an array.
-    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let d = Decoder::new(SENML_CBOR, data).ok_or(FormatError::Malformed)?;
-        d.map(Records)
-    }
-}
-
-impl<'a> Iterator for Records<'a> {
-    type Item = Result<Record<'a>, FormatError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.next()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::content_format::SENML_CBOR;
+    use crate::formats::records::testing::{decode, encode};
     use crate::formats::senml::{Num, Raw};
-
-    fn encode(base: Path, recs: &[(Path, Value<'_>)]) -> std::vec::Vec<u8> {
-        let mut b = [0u8; 256];
-        let mut w = Writer::new(&mut b);
-        let mut e = Encoder::new(&mut w, base).unwrap();
-        for (p, v) in recs {
-            e.record(p, v).unwrap();
-        }
-        e.finish().unwrap();
-        w.written().to_vec()
-    }
-
-    fn decode(data: &[u8]) -> Result<std::vec::Vec<Record<'_>>, FormatError> {
-        Records::new(data)?.collect()
-    }
 
     #[test]
     fn encodes_with_a_base_name_on_the_first_record() {
         let base = Path::instance(3, 0);
         let bytes = encode(
+            SENML_CBOR,
             base,
             &[
                 (Path::resource(3, 0, 0), Value::String("tern")),
@@ -211,7 +157,7 @@ mod tests {
             ]
         );
         // coap-lite has no SenML; the records decode back to the same paths and values.
-        let recs = decode(&bytes).unwrap();
+        let recs = decode(SENML_CBOR, &bytes).unwrap();
         assert_eq!(recs[0].path, Path::resource(3, 0, 0));
         assert_eq!(recs[0].value, Some(Raw::Str(b"tern")));
         assert_eq!(recs[1].path.ids(), &[3, 0, 7, 1]);
@@ -234,8 +180,8 @@ mod tests {
             Value::CoreLnk("</3/0>"),
         ];
         for v in values {
-            let bytes = encode(p, &[(p, v)]);
-            let recs = decode(&bytes).unwrap();
+            let bytes = encode(SENML_CBOR, p, &[(p, v)]);
+            let recs = decode(SENML_CBOR, &bytes).unwrap();
             assert_eq!(recs.len(), 1);
             assert_eq!(recs[0].path, p);
             let mut s = [0u8; 16];
@@ -252,7 +198,7 @@ mod tests {
             b'x', 0xa2, 0x00, 0x61, b'2', 0x02, 0x07, 0xa3, 0x21, 0x65, b'/', b'4', b'/', b'0',
             b'/', 0x00, 0x61, b'0', 0x02, 0xf9, 0x3e, 0x00,
         ];
-        let recs = decode(&data).unwrap();
+        let recs = decode(SENML_CBOR, &data).unwrap();
         assert_eq!(recs.len(), 3);
         assert_eq!(recs[1].path, Path::resource(3, 0, 2));
         assert_eq!(recs[2].path, Path::resource(4, 0, 0));
@@ -263,7 +209,7 @@ mod tests {
     fn a_record_without_value_names_a_path() {
         // Read-Composite: [{0: "/3/0"}]
         let data = [0x81, 0xa1, 0x00, 0x64, b'/', b'3', b'/', b'0'];
-        let recs = decode(&data).unwrap();
+        let recs = decode(SENML_CBOR, &data).unwrap();
         assert_eq!(
             recs[0],
             Record {
@@ -298,7 +244,7 @@ mod tests {
             &[0x81, 0xa2, 0x00, 0x62, b'/', b'3', 0x02, 0x01], // a value for a whole object
         ];
         for b in bad {
-            assert!(decode(b).is_err(), "{b:02x?}");
+            assert!(decode(SENML_CBOR, b).is_err(), "{b:02x?}");
         }
     }
 
@@ -309,7 +255,7 @@ mod tests {
             0x81, 0xa4, 0x00, 0x66, b'/', b'3', b'/', b'0', b'/', b'1', 0x01, 0x63, b'C', b'e',
             b'l', 0x63, b'f', b'o', b'o', 0x81, 0x01, 0x02, 0x05,
         ];
-        let recs = decode(&data).unwrap();
+        let recs = decode(SENML_CBOR, &data).unwrap();
         assert_eq!(recs[0].value, Some(Raw::Num(Num::Uint(5))));
     }
 }

@@ -1,81 +1,26 @@
 //! SenML JSON (RFC 8428, content format 110) as LwM2M 1.1 uses it.
 //!
-//! The encoder streams records into the message buffer; floats print in their shortest
+//! [`records::Encoder`](super::records::Encoder) and
+//! [`records::Decoder`](super::records::Decoder) speak it as format 110, with the record
+//! writer and reader of [`json_lex`](super::json_lex). The encoder streams records into the message buffer; floats print in their shortest
 //! exact form and opaque values in base64url. The decoder walks a pack record by record
 //! without copying (escaped strings and base64 data are decoded later, into a scratch
 //! buffer, when the resource's type is known).
 
-use super::content_format::SENML_JSON;
-use super::records::{self, Decoder};
-use super::FormatError;
-use crate::buf::Writer;
-use crate::model::{Path, Value};
-
-pub use super::records::Record;
-
-/// Writes a pack of records about `base` (the path of the request).
-pub struct Encoder<'w, 'b>(records::Encoder<'w, 'b>);
-
-impl<'w, 'b> Encoder<'w, 'b> {
-    /// Opens the pack.
-    pub fn new(w: &'w mut Writer<'b>, base: Path) -> Result<Self, FormatError> {
-        let e = records::Encoder::new(SENML_JSON, w, base).ok_or(FormatError::Malformed)?;
-        e.map(Encoder)
-    }
-
-    /// One record: the value of the resource (instance) at `path`.
-    pub fn record(&mut self, path: &Path, value: &Value<'_>) -> Result<(), FormatError> {
-        self.0.record(path, value)
-    }
-
-    /// Closes the pack.
-    pub fn finish(self) -> Result<(), FormatError> {
-        self.0.finish()
-    }
-}
-
-/// The records of a SenML JSON pack.
-pub struct Records<'a>(Decoder<'a>);
-
-impl<'a> Records<'a> {
-    /// Starts on a pack; fails when `data` does not begin with `[`.
-    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let d = Decoder::new(SENML_JSON, data).ok_or(FormatError::Malformed)?;
-        d.map(Records)
-    }
-}
-
-impl<'a> Iterator for Records<'a> {
-    type Item = Result<Record<'a>, FormatError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.next()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::buf::Writer;
+    use crate::formats::content_format::SENML_JSON;
+    use crate::formats::records::testing::{decode, encode};
+    use crate::formats::records::Encoder;
     use crate::formats::senml::{self, Num, Raw};
-
-    fn encode(base: Path, recs: &[(Path, Value<'_>)]) -> std::string::String {
-        let mut b = [0u8; 512];
-        let mut w = Writer::new(&mut b);
-        let mut e = Encoder::new(&mut w, base).unwrap();
-        for (p, v) in recs {
-            e.record(p, v).unwrap();
-        }
-        e.finish().unwrap();
-        std::string::String::from_utf8(w.written().to_vec()).unwrap()
-    }
-
-    fn decode(data: &str) -> Result<std::vec::Vec<Record<'_>>, FormatError> {
-        Records::new(data.as_bytes())?.collect()
-    }
+    use crate::formats::FormatError;
+    use crate::model::{Path, Value};
 
     #[test]
     fn encodes_a_device_instance() {
         let s = encode(
+            SENML_JSON,
             Path::instance(3, 0),
             &[
                 (Path::resource(3, 0, 0), Value::String("Open \"M\"")),
@@ -85,7 +30,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            s,
+            std::str::from_utf8(&s).unwrap(),
             r#"[{"bn":"/3/0","n":"/0","vs":"Open \"M\""},{"n":"/7/0","v":3800},{"n":"/13","v":1367491215},{"n":"/99","v":21.5}]"#
         );
     }
@@ -106,8 +51,9 @@ mod tests {
             Value::CoreLnk("</3/0>"),
         ];
         for v in values {
-            let text = encode(p, &[(p, v)]);
-            let recs = decode(&text).unwrap();
+            let bytes = encode(SENML_JSON, p, &[(p, v)]);
+            let text = std::str::from_utf8(&bytes).unwrap();
+            let recs = decode(SENML_JSON, &bytes).unwrap();
             assert_eq!(recs.len(), 1, "{text}");
             assert_eq!(recs[0].path, p);
             let mut s = [0u8; 16];
@@ -120,7 +66,9 @@ mod tests {
     fn infinities_have_no_json_form() {
         let mut b = [0u8; 64];
         let mut w = Writer::new(&mut b);
-        let mut e = Encoder::new(&mut w, Path::ROOT).unwrap();
+        let mut e = Encoder::new(SENML_JSON, &mut w, Path::ROOT)
+            .unwrap()
+            .unwrap();
         let p = Path::resource(1, 0, 1);
         assert_eq!(
             e.record(&p, &Value::Float(f64::INFINITY)),
@@ -132,7 +80,8 @@ mod tests {
     fn decodes_the_specification_write_example() {
         // Write of /3/0 with two resources, base name in the first record.
         let recs = decode(
-            r#"[{"bn":"/3/0/","n":"14","vs":"+02:00"},
+            SENML_JSON,
+            br#"[{"bn":"/3/0/","n":"14","vs":"+02:00"},
                 {"n":"15","vs":"Europe/Paris","u":"x"}, {"bn":"/1/0/","n":"1","v":86400}]"#,
         )
         .unwrap();
@@ -141,8 +90,11 @@ mod tests {
         assert_eq!(recs[1].path, Path::resource(3, 0, 15));
         assert_eq!(recs[2].path, Path::resource(1, 0, 1));
         assert_eq!(recs[2].value, Some(Raw::Num(Num::Text(b"86400"))));
-        assert_eq!(decode("[]").unwrap(), []);
-        assert_eq!(decode(r#"[{"n":"/3/0"}]"#).unwrap()[0].value, None);
+        assert_eq!(decode(SENML_JSON, b"[]").unwrap(), []);
+        assert_eq!(
+            decode(SENML_JSON, br#"[{"n":"/3/0"}]"#).unwrap()[0].value,
+            None
+        );
     }
 
     #[test]
@@ -171,7 +123,7 @@ mod tests {
             "[1]",
             "[{\"n\":\"/3/0\",\"v\":1}]",
         ] {
-            assert!(decode(bad).is_err(), "{bad}");
+            assert!(decode(SENML_JSON, bad.as_bytes()).is_err(), "{bad}");
         }
     }
 }
