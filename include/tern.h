@@ -212,6 +212,11 @@ enum tern_event_kind_t
    * Opening the server's connection failed; retried after `value` ms.
    */
   TERN_EVENT_CONNECTION_FAILED = 8,
+  /**
+   * A server executed Factory Reset (/3/0/5); the response has been sent. Restore the
+   * factory configuration (and usually reboot).
+   */
+  TERN_EVENT_FACTORY_RESET_REQUESTED = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -109,6 +109,9 @@ static void on_event(void *user, const tern_event_t *event)
 	case TERN_EVENT_REBOOT_REQUESTED:
 		printf("tern: reboot requested (ignored by this example)\n");
 		break;
+	case TERN_EVENT_FACTORY_RESET_REQUESTED:
+		printf("tern: factory reset requested (ignored by this example)\n");
+		break;
 	case TERN_EVENT_CONNECTION_FAILED:
 		printf("tern: cannot open the connection, retrying in %" PRIu32 " ms\n", event->value);
 		break;

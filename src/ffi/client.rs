@@ -628,6 +628,9 @@ impl State {
         if self.device.take_reboot_request() {
             self.note(NOTE_REBOOT, 0, 0, 0);
         }
+        if self.device.take_factory_reset_request() {
+            self.note(NOTE_FACTORY_RESET, 0, 0, 0);
+        }
         while let Some(e) = self.core.poll_event() {
             self.event(e, now);
         }
@@ -739,7 +742,7 @@ dropped a datagram\0events lost\0opening the connection failed\0";
 /// level and the offset of the log line in `LINES` (if any). The rows of the events are at
 /// their `tern_event_kind_t` values.
 type Note = (Option<tern_event_kind_t>, Option<tern_log_level_t>, u8);
-const NOTES: [Note; 11] = {
+const NOTES: [Note; 12] = {
     use tern_event_kind_t::*;
     use tern_log_level_t::*;
     [
@@ -760,6 +763,7 @@ const NOTES: [Note; 11] = {
             Some(TERN_LOG_ERROR),
             116,
         ),
+        (Some(TERN_EVENT_FACTORY_RESET_REQUESTED), None, 0),
         (None, Some(TERN_LOG_DEBUG), 85),
         (None, Some(TERN_LOG_WARN), 104),
     ]
@@ -772,8 +776,9 @@ const NOTE_UPDATE_FAILED: usize = 5;
 const NOTE_DEREGISTERED: usize = 6;
 const NOTE_REBOOT: usize = 7;
 const NOTE_CONNECTION_FAILED: usize = 8;
-const NOTE_DROPPED: usize = 9;
-const NOTE_EVENTS_LOST: usize = 10;
+const NOTE_FACTORY_RESET: usize = 9;
+const NOTE_DROPPED: usize = 10;
+const NOTE_EVENTS_LOST: usize = 11;
 
 /// `TERN_CLIENT_STORAGE_SIZE` of the header, with this build's capacities.
 pub const CLIENT_STORAGE_SIZE: usize = {

@@ -308,6 +308,9 @@ pub enum tern_event_kind_t {
     TERN_EVENT_REBOOT_REQUESTED = 7,
     /// Opening the server's connection failed; retried after `value` ms.
     TERN_EVENT_CONNECTION_FAILED = 8,
+    /// A server executed Factory Reset (/3/0/5); the response has been sent. Restore the
+    /// factory configuration (and usually reboot).
+    TERN_EVENT_FACTORY_RESET_REQUESTED = 9,
 }
 
 /// An event for the application.

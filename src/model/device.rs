@@ -23,6 +23,7 @@ const RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(2, T::String, Operations::R, false),
     ResourceDef::new(3, T::String, Operations::R, false),
     ResourceDef::new(4, T::None, Operations::E, false),
+    ResourceDef::new(5, T::None, Operations::E, false),
     ResourceDef::new(11, T::Integer, Operations::R, true),
     ResourceDef::new(13, T::Time, Operations::RW, false),
     ResourceDef::new(16, T::String, Operations::R, false),
@@ -35,6 +36,7 @@ pub struct Device<'a> {
     uptime_s: i64,
     utc_offset_s: i64,
     reboot_requested: bool,
+    factory_reset_requested: bool,
 }
 
 impl<'a> Device<'a> {
@@ -45,6 +47,7 @@ impl<'a> Device<'a> {
             uptime_s: 0,
             utc_offset_s: 0,
             reboot_requested: false,
+            factory_reset_requested: false,
         }
     }
 
@@ -56,6 +59,12 @@ impl<'a> Device<'a> {
     /// True once after a server executed Reboot (/3/0/4).
     pub fn take_reboot_request(&mut self) -> bool {
         core::mem::take(&mut self.reboot_requested)
+    }
+
+    /// True once after a server executed Factory Reset (/3/0/5); the response has been sent
+    /// by then. The application restores its factory configuration.
+    pub fn take_factory_reset_request(&mut self) -> bool {
+        core::mem::take(&mut self.factory_reset_requested)
     }
 
     fn current_time(&self) -> i64 {
@@ -89,7 +98,7 @@ impl Object for Device<'_> {
             11 => (Some(0), Value::Integer(0)),
             13 => (None, Value::Time(self.current_time())),
             16 => (None, Value::String("U")),
-            4 => return Err(Code::METHOD_NOT_ALLOWED),
+            4 | 5 => return Err(Code::METHOD_NOT_ALLOWED),
             _ => return Err(Code::NOT_FOUND),
         };
         out.value(instance, &v)
@@ -123,8 +132,43 @@ impl Object for Device<'_> {
                 self.reboot_requested = true;
                 Ok(())
             }
+            (0, 5) => {
+                self.factory_reset_requested = true;
+                Ok(())
+            }
             (0, _) => Err(Code::METHOD_NOT_ALLOWED),
             _ => Err(Code::NOT_FOUND),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reboot_and_factory_reset_are_told_apart_and_reported_once() {
+        let mut d = Device::new(DeviceInfo {
+            manufacturer: "m",
+            model: "x",
+            serial: "1",
+            firmware_version: "0",
+        });
+        assert_eq!(d.execute(0, 5, &[]), Ok(()));
+        assert!(!d.take_reboot_request());
+        assert!(d.take_factory_reset_request());
+        assert!(!d.take_factory_reset_request());
+        assert_eq!(d.execute(0, 4, &[]), Ok(()));
+        assert!(d.take_reboot_request());
+        assert!(!d.take_factory_reset_request());
+        assert_eq!(d.execute(0, 0, &[]), Err(Code::METHOD_NOT_ALLOWED));
+        assert_eq!(d.execute(1, 5, &[]), Err(Code::NOT_FOUND));
+        struct Nothing;
+        impl ValueSink for Nothing {
+            fn value(&mut self, _: Option<u16>, _: &Value<'_>) -> Result<(), Code> {
+                Ok(())
+            }
+        }
+        assert_eq!(d.read(0, 5, &mut Nothing), Err(Code::METHOD_NOT_ALLOWED));
     }
 }

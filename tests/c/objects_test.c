@@ -3,8 +3,9 @@
  * A C object whose instances a server creates and deletes, through the C ABI: the client
  * registers (answered 2.01), a Create of /3303 in TLV reaches the object's create and
  * write handlers and is answered 2.01 with Location-Path 3303/4, the registration Update
- * that follows lists </3303/4>, a Delete of /3303/4 reaches the delete handler, and an
- * object without create/delete handlers answers 4.05.
+ * that follows lists </3303/4>, a Delete of /3303/4 reaches the delete handler, an
+ * object without create/delete handlers answers 4.05, and an Execute of the Device
+ * object's Factory Reset (/3/0/5) reaches the application as an event.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,15 @@ static tern_status_t on_send(void *user, void *conn, const uint8_t *data, size_t
 	}
 	sends++;
 	return TERN_STATUS_OK;
+}
+
+static unsigned factory_resets, reboots;
+
+static void on_event(void *user, const tern_event_t *event)
+{
+	(void)user;
+	factory_resets += event->kind == TERN_EVENT_FACTORY_RESET_REQUESTED;
+	reboots += event->kind == TERN_EVENT_REBOOT_REQUESTED;
 }
 
 static void on_random(void *user, uint8_t *buf, size_t len)
@@ -162,6 +172,7 @@ int main(void)
 	platform.open = on_open;
 	platform.send = on_send;
 	platform.random = on_random;
+	platform.event = on_event;
 
 	CHECK(tern_client_init(&storage, sizeof(storage), &config, &platform, &client) == TERN_STATUS_OK);
 	CHECK(tern_client_add_object(client, &dynamic_object, NULL, NULL, 0) == TERN_STATUS_OK);
@@ -206,6 +217,14 @@ int main(void)
 	sends = 0;
 	CHECK(tern_client_input(client, &connection, delete_fixed, sizeof(delete_fixed), 1400) == TERN_STATUS_OK);
 	CHECK(sends == 1 && last[1] == 0x85);
+
+	/* Execute /3/0/5 (Factory Reset): 2.04, then the event; not a reboot. */
+	static const uint8_t factory_reset[] = {0x42, 0x02, 0x12, 0x38, 0xaa, 0xbf, 0xb1, '3', 0x01, '0', 0x01, '5'};
+	sends = 0;
+	CHECK(tern_client_input(client, &connection, factory_reset, sizeof(factory_reset), 1500) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x44);
+	CHECK(tern_client_step(client, 1500, &next) == TERN_STATUS_OK);
+	CHECK(factory_resets == 1 && reboots == 0);
 
 	CHECK(tern_client_close(client) == TERN_STATUS_OK);
 	printf("%d passed, %d failed\n", passed, failed);
