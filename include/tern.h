@@ -694,6 +694,21 @@ tern_status_t tern_client_set_instance(struct tern_client_t *client,
                                        bool present);
 
 /**
+ * Raises (`present` true) or clears an error code of the Device object's Error Code
+ * resource (/3/0/11): 1 low battery, 2 external power supply off, 3 GPS failure, 4 low
+ * received signal strength, 5 out of memory, 6 SMS failure, 7 IP connectivity failure,
+ * 8 peripheral malfunction, 16 to 32 device specific. A server's Reset Error Code
+ * (/3/0/12) clears them all. `TERN_STATUS_INVALID_ARG` for another code,
+ * `TERN_STATUS_NO_SPACE` when eight are raised already.
+ *
+ * # Safety
+ * `client` from `tern_client_init`.
+ */
+tern_status_t tern_client_set_device_error(struct tern_client_t *client,
+                                           uint8_t code,
+                                           bool present);
+
+/**
  * Runs the client: receives what the `recv` callback has, handles timers, sends through
  * `send`, reports events, and stores in `*next_ms` the time at which it wants to run again
  * (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms.

@@ -25,6 +25,7 @@ const RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(4, T::None, Operations::E, false),
     ResourceDef::new(5, T::None, Operations::E, false),
     ResourceDef::new(11, T::Integer, Operations::R, true),
+    ResourceDef::new(12, T::None, Operations::E, false),
     ResourceDef::new(13, T::Time, Operations::RW, false),
     ResourceDef::new(16, T::String, Operations::R, false),
 ];
@@ -37,7 +38,12 @@ pub struct Device<'a> {
     utc_offset_s: i64,
     reboot_requested: bool,
     factory_reset_requested: bool,
+    /// Error Code (/3/0/11) values now reported, in the order they were raised.
+    errors: heapless::Vec<u8, MAX_ERRORS>,
 }
+
+/// Error codes reported at once; the spec defines 1 to 8 and leaves 16 to 32 to the device.
+pub const MAX_ERRORS: usize = 8;
 
 impl<'a> Device<'a> {
     /// A device with the given identity; current time starts at the Unix epoch.
@@ -48,6 +54,7 @@ impl<'a> Device<'a> {
             utc_offset_s: 0,
             reboot_requested: false,
             factory_reset_requested: false,
+            errors: heapless::Vec::new(),
         }
     }
 
@@ -65,6 +72,33 @@ impl<'a> Device<'a> {
     /// by then. The application restores its factory configuration.
     pub fn take_factory_reset_request(&mut self) -> bool {
         core::mem::take(&mut self.factory_reset_requested)
+    }
+
+    /// Raises (`present`) or clears error code `code` (1 to 32) of the Error Code resource.
+    /// False for a code out of range, or when [`MAX_ERRORS`] are already raised.
+    pub fn set_error(&mut self, code: u8, present: bool) -> bool {
+        if !(1..=32).contains(&code) {
+            return false;
+        }
+        let at = self.errors.iter().position(|&e| e == code);
+        match (at, present) {
+            (Some(_), true) => true,
+            (None, true) => self.errors.push(code).is_ok(),
+            (Some(i), false) => {
+                // Shifted by hand: `remove` would link a memmove.
+                let mut kept = i;
+                for j in i + 1..self.errors.len() {
+                    let e = self.errors.get(j).copied().unwrap_or(0);
+                    if let Some(slot) = self.errors.get_mut(kept) {
+                        *slot = e;
+                    }
+                    kept += 1;
+                }
+                self.errors.truncate(kept);
+                true
+            }
+            (None, false) => true,
+        }
     }
 
     fn current_time(&self) -> i64 {
@@ -95,10 +129,17 @@ impl Object for Device<'_> {
             1 => (None, Value::String(i.model)),
             2 => (None, Value::String(i.serial)),
             3 => (None, Value::String(i.firmware_version)),
+            // "0: no error" when nothing is raised, else one instance per code.
+            11 if !self.errors.is_empty() => {
+                for (i, &e) in self.errors.iter().enumerate() {
+                    out.value(Some(i as u16), &Value::Integer(i64::from(e)))?;
+                }
+                return Ok(());
+            }
             11 => (Some(0), Value::Integer(0)),
             13 => (None, Value::Time(self.current_time())),
             16 => (None, Value::String("U")),
-            4 | 5 => return Err(Code::METHOD_NOT_ALLOWED),
+            4 | 5 | 12 => return Err(Code::METHOD_NOT_ALLOWED),
             _ => return Err(Code::NOT_FOUND),
         };
         out.value(instance, &v)
@@ -136,6 +177,10 @@ impl Object for Device<'_> {
                 self.factory_reset_requested = true;
                 Ok(())
             }
+            (0, 12) => {
+                self.errors.clear();
+                Ok(())
+            }
             (0, _) => Err(Code::METHOD_NOT_ALLOWED),
             _ => Err(Code::NOT_FOUND),
         }
@@ -170,5 +215,46 @@ mod tests {
             }
         }
         assert_eq!(d.read(0, 5, &mut Nothing), Err(Code::METHOD_NOT_ALLOWED));
+    }
+
+    struct Collect(std::vec::Vec<(Option<u16>, i64)>);
+    impl ValueSink for Collect {
+        fn value(&mut self, ri: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+            if let Value::Integer(i) = v {
+                self.0.push((ri, *i));
+            }
+            Ok(())
+        }
+    }
+
+    fn errors(d: &mut Device<'_>) -> std::vec::Vec<(Option<u16>, i64)> {
+        let mut c = Collect(std::vec::Vec::new());
+        d.read(0, 11, &mut c).unwrap();
+        c.0
+    }
+
+    #[test]
+    fn error_codes_are_raised_cleared_and_reset() {
+        let mut d = Device::new(DeviceInfo {
+            manufacturer: "m",
+            model: "x",
+            serial: "1",
+            firmware_version: "0",
+        });
+        assert_eq!(errors(&mut d), [(Some(0), 0)]);
+        assert!(d.set_error(1, true));
+        assert!(d.set_error(7, true));
+        assert!(d.set_error(1, true), "raising twice keeps one");
+        assert_eq!(errors(&mut d), [(Some(0), 1), (Some(1), 7)]);
+        assert!(d.set_error(1, false));
+        assert_eq!(errors(&mut d), [(Some(0), 7)]);
+        assert!(!d.set_error(0, true));
+        assert!(!d.set_error(33, true));
+        for code in 16..16 + MAX_ERRORS as u8 - 1 {
+            assert!(d.set_error(code, true));
+        }
+        assert!(!d.set_error(2, true), "full");
+        assert_eq!(d.execute(0, 12, &[]), Ok(()));
+        assert_eq!(errors(&mut d), [(Some(0), 0)]);
     }
 }

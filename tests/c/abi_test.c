@@ -185,6 +185,14 @@ static void test_objects(void)
 	CHECK(tern_client_set_instance(client, 3303, 7, false) == TERN_STATUS_NOT_FOUND);
 	CHECK(tern_client_set_instance(client, 4242, 0, true) == TERN_STATUS_NOT_FOUND);
 	CHECK(tern_client_set_instance(client, 3303, 65535, true) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_device_error(client, 0, true) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_device_error(client, 33, true) == TERN_STATUS_INVALID_ARG);
+	for (uint8_t code = 16; code < 24; code++) {
+		CHECK(tern_client_set_device_error(client, code, true) == TERN_STATUS_OK);
+	}
+	CHECK(tern_client_set_device_error(client, 1, true) == TERN_STATUS_NO_SPACE);
+	CHECK(tern_client_set_device_error(client, 16, false) == TERN_STATUS_OK);
+	CHECK(tern_client_set_device_error(client, 1, true) == TERN_STATUS_OK);
 	CHECK(tern_client_close(client) == TERN_STATUS_OK);
 }
 
@@ -201,6 +209,8 @@ static void test_calls_on_bad_clients(void)
 	CHECK(tern_client_step((tern_client_t *)(storage[1].bytes + 1), 0, &next) == TERN_STATUS_INVALID_ARG);
 	CHECK(tern_client_deregister(NULL) == TERN_STATUS_NULL_ARG);
 	CHECK(tern_client_update(NULL) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_set_device_error(NULL, 1, true) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_set_device_error((tern_client_t *)&storage[1], 1, true) == TERN_STATUS_BAD_STATE);
 	CHECK(tern_client_restart(NULL, 0) == TERN_STATUS_NULL_ARG);
 	CHECK(tern_client_close(NULL) == TERN_STATUS_NULL_ARG);
 	CHECK(!tern_client_is_idle(NULL));

@@ -5,7 +5,8 @@
  * write handlers and is answered 2.01 with Location-Path 3303/4, the registration Update
  * that follows lists </3303/4>, a Delete of /3303/4 reaches the delete handler, an
  * object without create/delete handlers answers 4.05, and an Execute of the Device
- * object's Factory Reset (/3/0/5) reaches the application as an event.
+ * object's Factory Reset (/3/0/5) reaches the application as an event; an error code the
+ * application raises is what a server reads at /3/0/11, until it executes /3/0/12.
  */
 #include <stdio.h>
 #include <string.h>
@@ -225,6 +226,19 @@ int main(void)
 	CHECK(sends == 1 && last[1] == 0x44);
 	CHECK(tern_client_step(client, 1500, &next) == TERN_STATUS_OK);
 	CHECK(factory_resets == 1 && reboots == 0);
+
+	/* Error code 5 raised: a text Read of /3/0/11/0 gives "5"; after /3/0/12, "0". */
+	CHECK(tern_client_set_device_error(client, 5, true) == TERN_STATUS_OK);
+	static const uint8_t read_error[] = {0x42, 0x01, 0x12, 0x39, 0xaa, 0xc0, 0xb1, '3', 0x01, '0', 0x02, '1', '1', 0x01, '0'};
+	sends = 0;
+	CHECK(tern_client_input(client, &connection, read_error, sizeof(read_error), 1600) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x45 && last[last_len - 2] == 0xff && last[last_len - 1] == '5');
+	static const uint8_t reset_errors[] = {0x42, 0x02, 0x12, 0x3a, 0xaa, 0xc1, 0xb1, '3', 0x01, '0', 0x02, '1', '2'};
+	CHECK(tern_client_input(client, &connection, reset_errors, sizeof(reset_errors), 1700) == TERN_STATUS_OK);
+	CHECK(last[1] == 0x44);
+	static const uint8_t read_error_again[] = {0x42, 0x01, 0x12, 0x3b, 0xaa, 0xc2, 0xb1, '3', 0x01, '0', 0x02, '1', '1', 0x01, '0'};
+	CHECK(tern_client_input(client, &connection, read_error_again, sizeof(read_error_again), 1800) == TERN_STATUS_OK);
+	CHECK(last[1] == 0x45 && last[last_len - 1] == '0');
 
 	CHECK(tern_client_close(client) == TERN_STATUS_OK);
 	printf("%d passed, %d failed\n", passed, failed);
