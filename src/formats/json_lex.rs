@@ -96,8 +96,7 @@ pub(super) fn record(
         Value::Float(f) => super::float::write_shortest(f, w)?,
         Value::String(s) | Value::CoreLnk(s) => write_string(w, s.as_bytes())?,
         Value::Boolean(b) => w.put(if b { b"true" } else { b"false" })?,
-        Value::Opaque(d) if lwm2m => super::text::encode_base64(d, w)?,
-        Value::Opaque(d) => write_base64url(w, d)?,
+        Value::Opaque(d) => super::text::encode_base64(d, !lwm2m, w)?,
         Value::ObjLnk(oid, iid) => w.put(senml::objlnk(&mut [0; 11], oid, iid)?)?,
     }
     if matches!(value, Value::Opaque(_) | Value::ObjLnk(..)) {
@@ -492,31 +491,6 @@ pub fn write_string(w: &mut Writer<'_>, s: &[u8]) -> Result<(), FormatError> {
     Ok(w.put_u8(b'"')?)
 }
 
-const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Writes `data` in base64url without padding.
-pub fn write_base64url(w: &mut Writer<'_>, data: &[u8]) -> Result<(), FormatError> {
-    let (mut acc, mut bits) = (0u32, 0u32);
-    let digit = |six: u32| {
-        URL_ALPHABET
-            .get((six & 63) as usize)
-            .copied()
-            .unwrap_or(b'A')
-    };
-    for &b in data {
-        acc = (acc << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 6 {
-            bits -= 6;
-            w.put_u8(digit(acc >> bits))?;
-        }
-    }
-    if bits > 0 {
-        w.put_u8(digit(acc << (6 - bits)))?;
-    }
-    Ok(())
-}
-
 /// Decodes base64url (padding optional; the standard alphabet's `+` and `/` accepted too)
 /// into `scratch`. Bits left over at the end must be zero.
 pub fn base64url<'a>(s: &[u8], scratch: &'a mut [u8]) -> Result<&'a [u8], FormatError> {
@@ -649,7 +623,7 @@ mod tests {
         for data in [&b""[..], b"f", b"fo", b"foo", b"foob", b"\xfb\xff\xbf"] {
             let mut b = [0u8; 16];
             let mut w = Writer::new(&mut b);
-            write_base64url(&mut w, data).unwrap();
+            crate::formats::text::encode_base64(data, true, &mut w).unwrap();
             let text = w.written().to_vec();
             assert!(!text.contains(&b'='));
             let mut s = [0u8; 16];

@@ -30,7 +30,7 @@ pub fn encode(v: &Value<'_>, w: &mut Writer<'_>) -> Result<(), FormatError> {
             w.put_u8(b':')?;
             w.put_u64_dec(u64::from(iid))?;
         }
-        Value::Opaque(data) => encode_base64(data, w)?,
+        Value::Opaque(data) => encode_base64(data, false, w)?,
         Value::Float(f) => super::float::write_shortest(f, w)?,
     }
     Ok(())
@@ -138,23 +138,31 @@ fn decode_u16(data: &[u8]) -> Result<u16, FormatError> {
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-fn b64(six: u32) -> u8 {
-    BASE64.get((six & 63) as usize).copied().unwrap_or(b'=')
-}
-
-/// Writes `data` in base64 (RFC 4648 section 4, with `=` padding).
-pub fn encode_base64(data: &[u8], w: &mut Writer<'_>) -> Result<(), FormatError> {
-    for chunk in data.chunks(3) {
-        let mut n = 0u32;
-        for (i, &b) in chunk.iter().enumerate() {
-            n |= u32::from(b) << (16 - 8 * i);
+/// Writes `data` in base64 (RFC 4648): the standard alphabet with `=` padding (section 4),
+/// or with `url` the URL-safe alphabet without padding (section 5, SenML's `vd`).
+pub fn encode_base64(data: &[u8], url: bool, w: &mut Writer<'_>) -> Result<(), FormatError> {
+    let digit = |six: u32| match BASE64.get((six & 63) as usize).copied() {
+        Some(b'+') if url => b'-',
+        Some(b'/') if url => b'_',
+        c => c.unwrap_or(b'A'),
+    };
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in data {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 6 {
+            bits -= 6;
+            w.put_u8(digit(acc >> bits))?;
         }
-        // `k` input bytes give `k + 1` digits, padded with `=` to four.
-        let mut out = [b'='; 4];
-        for (i, o) in out.iter_mut().take(chunk.len() + 1).enumerate() {
-            *o = b64(n >> (18 - 6 * i));
+    }
+    if bits > 0 {
+        w.put_u8(digit(acc << (6 - bits)))?;
+    }
+    if !url {
+        // `k` bytes past the last whole group of three give `3 - k` padding characters.
+        for _ in 0..(3 - data.len() % 3) % 3 {
+            w.put_u8(b'=')?;
         }
-        w.put(&out)?;
     }
     Ok(())
 }
