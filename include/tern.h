@@ -584,6 +584,12 @@ typedef tern_status_t (*tern_execute_fn)(void *user,
 typedef tern_status_t (*tern_instance_fn)(void *user, uint16_t instance);
 
 /**
+ * Removes every instance of multiple-instance resource `resource` of instance `instance`;
+ * the write handler then receives the instances the server sent.
+ */
+typedef tern_status_t (*tern_clear_fn)(void *user, uint16_t instance, uint16_t resource);
+
+/**
  * An application object: a static table plus handlers. The definition must outlive the
  * client (declare it `static const`).
  */
@@ -629,6 +635,12 @@ typedef struct tern_object_def_t {
    * Instance deletion for a server's Delete; NULL when the instances are fixed (4.05).
    */
   tern_instance_fn delete_instance;
+  /**
+   * Removal of every instance of a multiple-instance resource before a server's
+   * replacing Write (PUT) writes the instances it keeps; NULL when a PUT should only add
+   * and update instances, like a POST.
+   */
+  tern_clear_fn clear_resource;
 } tern_object_def_t;
 
 #ifdef __cplusplus

@@ -304,7 +304,8 @@ fn write(
     let data = req.payload();
     let text = format == u32::from(cf::TEXT);
     if format == u32::from(cf::TLV) {
-        write_tlv(data, iid, path.resource_id(), obj, false)?;
+        let replace = req.code() == Code::PUT;
+        write_tlv(data, iid, path.resource_id(), obj, false, replace)?;
     } else if text || format == u32::from(cf::OPAQUE) {
         let d = def.filter(|d| !d.multiple).ok_or(Code::BAD_REQUEST)?;
         writable(d, false)?;
@@ -353,13 +354,16 @@ pub(super) fn writable(d: ResourceDef, create: bool) -> Result<(), Code> {
 
 /// A TLV Write: the whole payload is checked (structure, resources, types) before any
 /// value reaches the object.
-/// With `create`, instance `iid` is created between the check and the writes.
+/// With `create`, instance `iid` is created between the check and the writes; with
+/// `replace` (PUT), a multiple-instance resource in the payload loses the instances the
+/// payload does not name.
 fn write_tlv(
     data: &[u8],
     iid: u16,
     rid: Option<u16>,
     obj: &mut dyn Object,
     create: bool,
+    replace: bool,
 ) -> Result<(), Code> {
     tlv::validate(data, 2).map_err(format_code)?;
     for pass in [false, true] {
@@ -377,7 +381,7 @@ fn write_tlv(
             }
             let def = object::resource(obj, t.id).ok_or(Code::NOT_FOUND)?;
             writable(def, create)?;
-            write_tlv_resource(&t, def, iid, obj, pass)?;
+            write_tlv_resource(&t, def, iid, obj, pass, replace)?;
         }
     }
     Ok(())
@@ -390,6 +394,7 @@ fn write_tlv_resource(
     iid: u16,
     obj: &mut dyn Object,
     apply: bool,
+    replace: bool,
 ) -> Result<(), Code> {
     match (t.kind, def.multiple) {
         (TlvKind::Resource, false) => {
@@ -397,6 +402,9 @@ fn write_tlv_resource(
             store(obj, iid, def.id, None, &v, apply)?;
         }
         (TlvKind::MultipleResource, true) => {
+            if apply && replace {
+                obj.clear_resource(iid, def.id)?;
+            }
             for inner in TlvIter::new(t.value) {
                 let Ok(ri) = inner else {
                     return Err(Code::BAD_REQUEST);
@@ -448,7 +456,7 @@ fn create(
     let path = Path::instance(obj.id(), iid);
     let result = match format {
         _ if data.is_empty() => obj.create(iid),
-        Some(f) if f == u32::from(cf::TLV) => write_tlv(data, iid, None, obj, true),
+        Some(f) if f == u32::from(cf::TLV) => write_tlv(data, iid, None, obj, true, false),
         Some(f) => write_records(f, data, &path, obj, b, true),
         None => Err(Code::BAD_REQUEST),
     };
