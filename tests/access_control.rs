@@ -256,10 +256,18 @@ type Op = (u8, fn() -> Packet, MessageClass);
 fn without_a_right_every_operation_gets_4_01_and_with_it_works() {
     let Some(mut t) = two_servers() else { return };
     t.client.access_control().set_owner(3303, 0, A).unwrap();
-    let ops: [Op; 4] = [
+    let ops: [Op; 6] = [
         (READ, || get("/3303/0"), CONTENT),
         (WRITE, || put_text("/3303/0/5701", "F"), CHANGED),
+        // A partial update (POST) in TLV: 5900 = 7.
+        (
+            WRITE,
+            || post("/3303/0", Some(11542), &[0xe1, 0x17, 0x0c, 0x07]),
+            CHANGED,
+        ),
         (EXECUTE, || post("/3303/0/5605", None, &[]), CHANGED),
+        // Execute with arguments: a POST with a payload on an executable resource.
+        (EXECUTE, || post("/3303/0/5605", None, b"1='a'"), CHANGED),
         (DELETE, || delete("/3303/0"), DELETED),
     ];
     for (right, op, ok) in ops {
@@ -285,8 +293,9 @@ fn without_a_right_every_operation_gets_4_01_and_with_it_works() {
         MessageClass::Response(ResponseType::NotFound)
     );
     assert_eq!(t.ask(SLOT_A, get_as("/2", 11542)).payload, b"");
-    assert_eq!(t.platform.objects.temp.executions, 1);
+    assert_eq!(t.platform.objects.temp.executions, 2);
     assert_eq!(t.platform.objects.temp.units, "F");
+    assert_eq!(t.platform.objects.temp.interval, 7);
 
     // Create needs the Create right on the object's own Access Control instance.
     assert_eq!(t.code(SLOT_B, post("/3303", None, &[])), UNAUTHORIZED);
@@ -359,12 +368,21 @@ fn create_makes_the_creator_owner_and_other_servers_are_denied() {
     assert_eq!(t.code(SLOT_A, post("/2/1", Some(11542), &grant_b)), CHANGED);
     assert_eq!(t.code(SLOT_B, get("/3303/1")), CONTENT);
     assert_eq!(t.code(SLOT_B, delete("/3303/1")), UNAUTHORIZED);
+    // A replacing Write (PUT) of the ACL resource keeps only the entries it names.
+    let mut put = request(RequestType::Put, "/2/1/2");
+    put.add_option(CoapOption::ContentFormat, 11542u16.to_be_bytes().to_vec());
+    put.payload = vec![0x83, 0x02, 0x41, B as u8, 0x09];
+    assert_eq!(t.code(SLOT_A, put), CHANGED);
+    let view = acl_tlv(&t.ask(SLOT_A, get_as("/2", 11542)).payload);
+    assert_eq!(view[1], (1, (3303, 1, i64::from(A), vec![(B, 9)])));
+    assert_eq!(t.code(SLOT_B, get("/3303/1")), CONTENT);
     // Servers cannot create or delete Access Control instances themselves.
     assert_eq!(
         t.code(SLOT_A, delete("/2/1")),
         MessageClass::Response(ResponseType::MethodNotAllowed)
     );
-    // The owner deletes the instance: its Access Control instance goes too.
+    // The owner, without an entry of its own now, has every right: it deletes the
+    // instance, and the instance's Access Control instance goes too.
     assert_eq!(t.code(SLOT_A, delete("/3303/1")), DELETED);
     let view = acl_tlv(&t.ask(SLOT_A, get_as("/2", 11542)).payload);
     assert_eq!(view.len(), 1);

@@ -32,6 +32,9 @@ pub const EXECUTE: u8 = 4;
 pub const DELETE: u8 = 8;
 /// ACL bit: Create (meaningful on the object's own Access Control instance, 65535).
 pub const CREATE: u8 = 16;
+/// Not a right: what a POST with a payload on a resource needs, Execute when the resource
+/// is executable (the payload is its arguments), else Write.
+pub const EXECUTE_OR_WRITE: u8 = EXECUTE | WRITE;
 /// Every right.
 pub const FULL: u16 = 0x1f;
 /// The rights a server gets on an instance it creates (Create applies to objects only).
@@ -351,6 +354,15 @@ impl Object for Store {
         }
     }
 
+    /// A replacing Write of the ACL resource: its entries go (the owner stays).
+    fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
+        self.slot(iid).ok_or(Code::NOT_FOUND)?;
+        if let (2, Some(s)) = (rid, self.slots.get_mut(usize::from(iid))) {
+            s.used = 0;
+        }
+        Ok(())
+    }
+
     /// No resource of object 2 is executable (the engine answers 4.05 before this).
     fn execute(&mut self, _iid: u16, _rid: u16, _args: &[u8]) -> Result<(), Code> {
         Err(Code::METHOD_NOT_ALLOWED)
@@ -410,6 +422,10 @@ impl Object for View<'_> {
 
     fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
         self.obj.write(iid, rid, riid, v)
+    }
+
+    fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
+        self.obj.clear_resource(iid, rid)
     }
 
     fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code> {

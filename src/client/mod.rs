@@ -799,12 +799,13 @@ fn route(
 fn needed_right(req: &Message<'_>, path: &Path) -> u8 {
     let data = !req.payload().is_empty();
     match req.code() {
-        Code::GET => 1,
-        Code::PUT | Code::POST if path.len() >= 2 && data => 2,
-        Code::PUT if !data => 1,
-        Code::POST if path.len() == 3 => 4,
-        Code::POST if path.len() == 1 => 16,
-        Code::DELETE => 8,
+        Code::GET => acl::READ,
+        Code::POST if path.len() == 3 && data => acl::EXECUTE_OR_WRITE,
+        Code::PUT | Code::POST if path.len() >= 2 && data => acl::WRITE,
+        Code::PUT if !data => acl::READ,
+        Code::POST if path.len() == 3 => acl::EXECUTE,
+        Code::POST if path.len() == 1 => acl::CREATE,
+        Code::DELETE => acl::DELETE,
         _ => 0,
     }
 }
@@ -829,9 +830,10 @@ struct Registry<'a> {
 ))]
 impl Registry<'_> {
     /// Runs `f` on the object `path` names for an operation needing ACL right `right`
-    /// (1 Read, 2 Write, 4 Execute, 8 Delete, 16 Create); 4.04 when there is no such
-    /// object, 4.01 for the Security object (it belongs to the bootstrap interface only)
-    /// and, with several servers, where Access Control says no (see `guard`).
+    /// (1 Read, 2 Write, 4 Execute, 8 Delete, 16 Create, or `acl::EXECUTE_OR_WRITE`); 4.04
+    /// when there is no such object, 4.01 for the Security object (it belongs to the
+    /// bootstrap interface only) and, with several servers, where Access Control says no
+    /// (see `guard`).
     fn with(
         &mut self,
         path: &Path,
@@ -839,8 +841,6 @@ impl Registry<'_> {
         f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
     ) -> Result<(), Code> {
         let oid = path.object_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
-        #[cfg(feature = "access-control")]
-        let verdict = self.acl.decide(self.ssid, path, right)?;
         let _ = right;
         let mut server_object;
         let obj: &mut dyn Object = match oid {
@@ -851,14 +851,19 @@ impl Registry<'_> {
                 };
                 &mut server_object
             }
+            // Nothing in object 2 is executable: a POST with a payload writes.
             #[cfg(feature = "access-control")]
-            2 if verdict == acl::Verdict::Deny => return Err(Code::UNAUTHORIZED),
-            #[cfg(feature = "access-control")]
-            2 => return f(&mut *self.acl),
+            2 => {
+                let right = right & !acl::EXECUTE;
+                if self.acl.decide(self.ssid, path, right)? == acl::Verdict::Deny {
+                    return Err(Code::UNAUTHORIZED);
+                }
+                return f(&mut *self.acl);
+            }
             _ => self.platform.objects().find(oid).ok_or(Code::NOT_FOUND)?,
         };
         #[cfg(feature = "access-control")]
-        return guard(verdict, path, right, self.ssid, obj, self.acl, f);
+        return guard(path, right, self.ssid, obj, self.acl, f);
         #[cfg(not(feature = "access-control"))]
         f(obj)
     }
@@ -872,7 +877,6 @@ impl Registry<'_> {
 /// goes with it.
 #[cfg(feature = "access-control")]
 fn guard(
-    verdict: acl::Verdict,
     path: &Path,
     right: u8,
     ssid: Option<u16>,
@@ -880,6 +884,14 @@ fn guard(
     acl: &mut acl::Store,
     f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
 ) -> Result<(), Code> {
+    // A POST with a payload on a resource: its arguments if it is executable (as
+    // `dm::dispatch` decides).
+    let right = match right {
+        acl::EXECUTE_OR_WRITE if dm::executable(path, obj) => acl::EXECUTE,
+        acl::EXECUTE_OR_WRITE => acl::WRITE,
+        r => r,
+    };
+    let verdict = acl.decide(ssid, path, right)?;
     let iid = path.instance_id();
     if verdict == acl::Verdict::Deny
         && iid.map_or(true, |iid| crate::model::object::has_instance(obj, iid))
@@ -1188,8 +1200,13 @@ mod tests {
         assert_eq!(right(Code::PUT, "/3303/0/5701", b"F", None), WRITE);
         assert_eq!(right(Code::PUT, "/3303/0", b"\xc1\x00\x01", None), WRITE);
         assert_eq!(right(Code::POST, "/3303/0", b"\xc1\x00\x01", None), WRITE);
-        // Execute (POST on a resource without a payload).
+        // Execute (POST on a resource without a payload); with a payload, Execute with
+        // arguments or a Write, as the resource says (decided where the object is known).
         assert_eq!(right(Code::POST, "/3303/0/5605", b"", None), EXECUTE);
+        assert_eq!(
+            right(Code::POST, "/3303/0/5605", b"1='a'", None),
+            acl::EXECUTE_OR_WRITE
+        );
         // Create, with and without values.
         assert_eq!(right(Code::POST, "/3303", b"", None), CREATE);
         assert_eq!(right(Code::POST, "/3303", b"\xc1\x00\x01", None), CREATE);
