@@ -39,7 +39,8 @@ pub fn dispatch(
     }
 }
 
-fn executable(path: &Path, obj: &dyn Object) -> bool {
+/// True when `path` names an executable resource of `obj`.
+pub(super) fn executable(path: &Path, obj: &dyn Object) -> bool {
     path.resource_id()
         .and_then(|rid| object::resource(obj, rid))
         .is_some_and(|d| d.ops.allows(Operations::E))
