@@ -68,6 +68,11 @@
 #define TERN_MAX_ACL_INSTANCES 8
 #endif
 
+/** Longest firmware Package URI (/5/0/1), in bytes (the firmware-update feature). */
+#ifndef TERN_MAX_PACKAGE_URI_LEN
+#define TERN_MAX_PACKAGE_URI_LEN 128
+#endif
+
 /** Resource operation bit: Read (`tern_resource_def_t.operations`). */
 #define TERN_OP_R 1
 /** Resource operation bit: Write. */
@@ -89,7 +94,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *)) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 128 + 32 * sizeof(void *))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *)) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -233,6 +238,19 @@ enum tern_event_kind_t
    * factory configuration (and usually reboot).
    */
   TERN_EVENT_FACTORY_RESET_REQUESTED = 9,
+  /**
+   * The Firmware Update object changed State (the firmware-update feature): `value`
+   * is the State (0 idle, 1 downloading, 2 downloaded, 3 updating) and `code` the
+   * Update Result (0 initial, 1 success, 2 no storage, 3 out of RAM, 4 connection lost,
+   * 5 integrity check failure, 6 unsupported package type, 7 invalid URI, 8 update
+   * failed, 9 unsupported protocol).
+   */
+  TERN_EVENT_FIRMWARE_STATE = 20,
+  /**
+   * A block of a pulled firmware package arrived: `value` is the bytes received so far
+   * (`tern_client_firmware_status` has the size).
+   */
+  TERN_EVENT_FIRMWARE_PROGRESS = 21,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -659,6 +677,42 @@ typedef struct tern_object_def_t {
   tern_clear_fn clear_resource;
 } tern_object_def_t;
 
+/**
+ * Where a firmware package goes, as C callbacks (all called from inside
+ * `tern_client_step` / `tern_client_input`, with `user` first). Each returning `uint8_t`
+ * returns 0 to go on, or the Update Result the server should see: 2 not enough storage,
+ * 3 out of RAM, 5 integrity check failure, 6 unsupported package type.
+ */
+typedef struct tern_firmware_sink_t {
+  /**
+   * Passed to every callback.
+   */
+  void *user;
+  /**
+   * A new package starts: forget any earlier one. Required.
+   */
+  uint8_t (*open)(void *user);
+  /**
+   * `len` bytes at byte `offset` of the package, in order and without gaps (`data`
+   * valid during the call only). Required.
+   */
+  uint8_t (*write)(void *user, uint32_t offset, const uint8_t *data, size_t len);
+  /**
+   * The package is complete (`size` bytes): check it. Required.
+   */
+  uint8_t (*finish)(void *user, uint32_t size);
+  /**
+   * The download was cancelled or failed: drop what was received. Optional.
+   */
+  void (*cancel)(void *user);
+  /**
+   * A server executed Update (/5/0/2) on the complete package; the response has been
+   * sent. Apply the package (now or later: a reboot may come first) and report the
+   * outcome with `tern_client_firmware_result`. Required.
+   */
+  void (*update)(void *user);
+} tern_firmware_sink_t;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -695,7 +749,8 @@ tern_status_t tern_client_init(void *storage,
  * Registers an application object with the instances it has now (`instance_ids`, may be
  * NULL when `instance_count` is 0). `def` must outlive the client; `user` is passed to its
  * handlers. Objects registered after the first step trigger a registration Update.
- * `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3) or above 65534, a table
+ * `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3; 5 with the firmware-update
+ * feature) or above 65534, a table
  * row with an unknown type, unknown operation bits, an id above 65534 or an id used twice,
  * or repeated instance ids; `TERN_STATUS_NULL_ARG` for a missing handler a row needs.
  *
@@ -840,6 +895,48 @@ tern_status_t tern_client_close(struct tern_client_t *client);
  * A static NUL-terminated description of a status.
  */
 const char *tern_status_str(tern_status_t status);
+
+/**
+ * Offers the Firmware Update object (5) to the servers, with `sink` receiving the
+ * packages (copied; its `user` must outlive the client). `pull`: 0 push only (a Package
+ * URI gets Update Result 9), 1 also `coap://` Package URIs, 2 also `coaps://` (the
+ * platform's `open` secures that connection itself). A pull download opens its own
+ * connection through the platform's `open` with the Package URI and `security_instance`
+ * 65535; `TERN_EVENT_FIRMWARE_PROGRESS` reports it. A registration Update follows.
+ * `TERN_STATUS_NULL_ARG` when a required callback is missing.
+ *
+ * # Safety
+ * `client` from `tern_client_init`; `sink` valid for the call.
+ */
+tern_status_t tern_client_set_firmware_sink(struct tern_client_t *client,
+                                            const struct tern_firmware_sink_t *sink,
+                                            uint8_t pull);
+
+/**
+ * Reports the outcome of an update the `update` callback started: 1 success (State Idle,
+ * Update Result 1), 8 update failed (back to Downloaded, Update Result 8: the server may
+ * execute Update again), or 2, 3, 5, 6 (the package is dropped: Idle with that result).
+ * `TERN_STATUS_BAD_STATE` when no update runs, `TERN_STATUS_INVALID_ARG` for another value.
+ *
+ * # Safety
+ * `client` from `tern_client_init`.
+ */
+tern_status_t tern_client_firmware_result(struct tern_client_t *client, uint8_t result);
+
+/**
+ * The Firmware Update object's State (/5/0/3: 0 idle, 1 downloading, 2 downloaded,
+ * 3 updating) and Update Result (/5/0/5), and the bytes of the package received so far
+ * and its size as the download server announced it (0 when unknown, as for a push).
+ * Any pointer may be NULL.
+ *
+ * # Safety
+ * `client` from `tern_client_init`; the pointers NULL or writable.
+ */
+tern_status_t tern_client_firmware_status(struct tern_client_t *client,
+                                          uint8_t *state,
+                                          uint8_t *result,
+                                          uint32_t *received,
+                                          uint32_t *total);
 
 #ifdef __cplusplus
 }  // extern "C"

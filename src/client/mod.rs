@@ -11,6 +11,8 @@ pub mod acl;
 pub mod attributes;
 pub mod dedup;
 pub mod dm;
+#[cfg(feature = "firmware-update")]
+pub mod download;
 pub mod exchange;
 #[cfg(feature = "records")]
 mod records;
@@ -74,6 +76,12 @@ pub trait Platform {
     fn random(&mut self, out: &mut [u8]);
     /// The application objects (everything but Security and Server).
     fn objects(&mut self) -> &mut dyn Objects;
+    /// The firmware download failed: the Firmware Update object should go to Idle with
+    /// `result` (`Firmware::download_failed`).
+    #[cfg(feature = "firmware-update")]
+    fn download_failed(&mut self, result: crate::model::UpdateResult) {
+        let _ = result;
+    }
 }
 
 /// Why an incoming datagram was dropped.
@@ -108,8 +116,17 @@ pub enum DropReason {
 pub enum Event {
     /// The server needs a connection: open one and call [`Client::connection_opened`].
     ConnectionNeeded { server: u8 },
-    /// The server has no more use for its connection: close it.
+    /// The server has no more use for its connection: close it. `server` is
+    /// `download::DOWNLOAD_SLOT` for the firmware download's connection.
     ConnectionDone { server: u8 },
+    /// The firmware download needs a connection to [`Client::download_uri`]: open one and
+    /// call [`Client::download_connection_opened`] (or `download_connection_failed`).
+    #[cfg(feature = "firmware-update")]
+    DownloadConnectionNeeded,
+    /// A block of the firmware package arrived: `received` bytes so far of `total` (0
+    /// while the server has not said).
+    #[cfg(feature = "firmware-update")]
+    DownloadProgress { received: u32, total: u32 },
     /// Registered (2.01).
     Registered { server: u8 },
     /// Register refused with a 4.xx: not retried until [`Client::restart`].
@@ -167,6 +184,9 @@ pub struct Client {
     /// Access Control (object 2): starts empty (all zeros).
     #[cfg(feature = "access-control")]
     acl: acl::Store,
+    /// The firmware package download.
+    #[cfg(feature = "firmware-update")]
+    download: download::Download,
 }
 
 #[cfg(feature = "attributes")]
@@ -218,6 +238,8 @@ impl Client {
             addr_of_mut!((*p).control).write(None);
             #[cfg(feature = "attributes")]
             addr_of_mut!((*p).attrs).write(AttrStore::new());
+            #[cfg(feature = "firmware-update")]
+            addr_of_mut!((*p).download).write(download::Download::new());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
@@ -342,6 +364,11 @@ impl Client {
         }
         let mut next = u64::MAX;
         let mut any = false;
+        #[cfg(feature = "firmware-update")]
+        if let Some(d) = self.download.deadline() {
+            next = d;
+            any = true;
+        }
         for s in self.servers.iter().filter(|s| s.connected) {
             let d = match &s.reg.exchange {
                 Some(e) => Some(e.deadline()),
@@ -376,6 +403,11 @@ impl Client {
         now: u64,
         platform: &mut dyn Platform,
     ) -> Result<(), DropReason> {
+        #[cfg(feature = "firmware-update")]
+        if server == download::DOWNLOAD_SLOT {
+            let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
+            return self.download_datagram(&msg, now, platform);
+        }
         if usize::from(server) >= self.servers.len() {
             return Err(DropReason::UnknownServer);
         }
@@ -562,6 +594,11 @@ impl Client {
             }
             self.update(true);
         }
+        // A request to the Firmware Update object may start or stop a download.
+        #[cfg(feature = "firmware-update")]
+        if msg.option(opt::URI_PATH) == Some(b"5") {
+            self.firmware_changed(platform);
+        }
         Ok(())
     }
 
@@ -604,6 +641,14 @@ impl Client {
                     data,
                 });
             }
+        }
+        #[cfg(feature = "firmware-update")]
+        if let Some(len) = self.download_poll(now, platform) {
+            let data = self.tx.get(..len).unwrap_or(&[]);
+            return Some(Transmit {
+                server: download::DOWNLOAD_SLOT,
+                data,
+            });
         }
         None
     }
@@ -802,6 +847,14 @@ fn needed_right(req: &Message<'_>, path: &Path) -> u8 {
         Code::GET => acl::READ,
         Code::POST if path.len() == 3 && data => acl::EXECUTE_OR_WRITE,
         Code::PUT | Code::POST if path.len() >= 2 && data => acl::WRITE,
+        // An empty value of one resource (Write-Attributes has a Uri-Query instead).
+        Code::PUT
+            if path.len() == 3
+                && req.option(opt::CONTENT_FORMAT).is_some()
+                && req.option(opt::URI_QUERY).is_none() =>
+        {
+            acl::WRITE
+        }
         Code::PUT if !data => acl::READ,
         Code::POST if path.len() == 3 => acl::EXECUTE,
         Code::POST if path.len() == 1 => acl::CREATE,

@@ -64,7 +64,7 @@ impl Block {
     }
 
     /// The largest size exponent whose block fits in `size` bytes (0 when `size` < 32).
-    pub fn szx_for(size: usize) -> u8 {
+    pub const fn szx_for(size: usize) -> u8 {
         let mut szx = MAX_SZX;
         while szx > 0 && (16usize << szx) > size {
             szx -= 1;

@@ -12,7 +12,15 @@ use crate::client::{self, Client, Config, Event, Platform, ServerConfig, Version
 use crate::config::{MAX_MESSAGE_SIZE, MAX_OBJECTS, MAX_SERVERS};
 use crate::model::{Device, DeviceInfo, Object, Objects};
 
+#[cfg(feature = "firmware-update")]
+mod firmware;
+#[cfg(feature = "firmware-update")]
+pub use firmware::*;
+
 const MAGIC: u32 = 0x7465_726e; // "tern"
+
+/// Connection slots: one per server, then the firmware download's.
+const CONNECTIONS: usize = MAX_SERVERS + cfg!(feature = "firmware-update") as usize;
 
 /// Datagrams read from one connection in one step, so that a flood cannot starve the rest.
 const RECV_BURST: usize = 16;
@@ -35,8 +43,10 @@ pub struct tern_client_t(State);
 struct State {
     magic: u32,
     platform: tern_platform_t,
-    connections: [*mut c_void; MAX_SERVERS],
+    connections: [*mut c_void; CONNECTIONS],
     device: Device<'static>,
+    #[cfg(feature = "firmware-update")]
+    firmware: firmware::CFirmware,
     objects: Vec<CObject, MAX_OBJECTS>,
     core: Client,
     rx: [u8; MAX_MESSAGE_SIZE],
@@ -48,14 +58,23 @@ struct Env<'a> {
     platform: &'a tern_platform_t,
     device: &'a mut Device<'static>,
     objects: &'a mut [CObject],
+    #[cfg(feature = "firmware-update")]
+    firmware: &'a mut firmware::CFirmware,
 }
 
 impl Objects for Env<'_> {
     fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
-        match index.checked_sub(1) {
-            None => Some(&mut *self.device),
-            Some(i) => self.objects.get_mut(i).map(|o| o as &mut dyn Object),
-        }
+        let Some(i) = index.checked_sub(1) else {
+            return Some(&mut *self.device);
+        };
+        // The Firmware Update object follows the Device object once it has a sink.
+        #[cfg(feature = "firmware-update")]
+        let i = match (firmware::enabled(self.firmware), i) {
+            (true, 0) => return Some(&mut *self.firmware),
+            (true, i) => i - 1,
+            (false, i) => i,
+        };
+        self.objects.get_mut(i).map(|o| o as &mut dyn Object)
     }
 }
 
@@ -69,6 +88,11 @@ impl Platform for Env<'_> {
 
     fn objects(&mut self) -> &mut dyn Objects {
         self
+    }
+
+    #[cfg(feature = "firmware-update")]
+    fn download_failed(&mut self, result: crate::model::UpdateResult) {
+        self.firmware.download_failed(result);
     }
 }
 
@@ -229,6 +253,8 @@ unsafe fn init(
         slot.write_bytes(0, 1);
         addr_of_mut!((*slot).platform).write(plat);
         addr_of_mut!((*slot).device).write(Device::new(info));
+        #[cfg(feature = "firmware-update")]
+        addr_of_mut!((*slot).firmware).write(firmware::new_object());
         addr_of_mut!((*slot).objects).write(Vec::new());
         let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
         Client::init_in_place(core, &config, u16::from_le_bytes(seed))
@@ -268,7 +294,8 @@ fn server_configs<'a, 'c>(
 /// Registers an application object with the instances it has now (`instance_ids`, may be
 /// NULL when `instance_count` is 0). `def` must outlive the client; `user` is passed to its
 /// handlers. Objects registered after the first step trigger a registration Update.
-/// `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3) or above 65534, a table
+/// `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3; 5 with the firmware-update
+/// feature) or above 65534, a table
 /// row with an unknown type, unknown operation bits, an id above 65534 or an id used twice,
 /// or repeated instance ids; `TERN_STATUS_NULL_ARG` for a missing handler a row needs.
 ///
@@ -590,7 +617,7 @@ pub unsafe extern "C" fn tern_client_close(client: *mut tern_client_t) -> tern_s
     // SAFETY: forwarded.
     match unsafe { live(client) } {
         Ok(c) => {
-            for i in 0..MAX_SERVERS {
+            for i in 0..CONNECTIONS {
                 c.close_connection(i);
             }
             c.magic = 0;
@@ -618,30 +645,24 @@ const STATUS_OFFSETS: [u8; 10] = [0, 15, 25, 35, 47, 57, 66, 83, 97, 100];
 
 /// The engine and the `Platform` it needs, borrowed from disjoint fields of a client (so
 /// that a caller may hold other fields, such as the receive buffer, at the same time).
-fn split<'a>(
-    core: &'a mut Client,
-    device: &'a mut Device<'static>,
-    objects: &'a mut [CObject],
-    platform: &'a tern_platform_t,
-) -> (&'a mut Client, Env<'a>) {
-    (
-        core,
-        Env {
-            platform,
-            device,
-            objects,
-        },
-    )
+macro_rules! split {
+    ($s:expr) => {
+        (
+            &mut $s.core,
+            Env {
+                platform: &$s.platform,
+                device: &mut $s.device,
+                objects: &mut $s.objects,
+                #[cfg(feature = "firmware-update")]
+                firmware: &mut $s.firmware,
+            },
+        )
+    };
 }
 
 impl State {
     fn env(&mut self) -> (&mut Client, Env<'_>) {
-        split(
-            &mut self.core,
-            &mut self.device,
-            &mut self.objects,
-            &self.platform,
-        )
+        split!(self)
     }
 
     fn server_of(&self, connection: *mut c_void) -> Option<u8> {
@@ -662,7 +683,7 @@ impl State {
         let Some(recv) = self.platform.recv else {
             return;
         };
-        for i in 0..MAX_SERVERS {
+        for i in 0..CONNECTIONS {
             let Some(&conn) = self.connections.get(i).filter(|c| !c.is_null()) else {
                 continue;
             };
@@ -686,12 +707,7 @@ impl State {
                 }
                 let n = len.min(self.rx.len());
                 let data = self.rx.get(..n).unwrap_or(&[]);
-                let (core, mut env) = split(
-                    &mut self.core,
-                    &mut self.device,
-                    &mut self.objects,
-                    &self.platform,
-                );
+                let (core, mut env) = split!(self);
                 core.handle_datagram(server, data, now, &mut env);
                 self.flush(now);
             }
@@ -731,6 +747,8 @@ impl State {
         while let Some(e) = self.core.poll_event() {
             self.event(e, now);
         }
+        #[cfg(feature = "firmware-update")]
+        self.firmware_events();
     }
 
     fn event(&mut self, e: Event, now: u64) {
@@ -738,6 +756,13 @@ impl State {
         let (note, server, code, value) = match e {
             Event::ConnectionNeeded { server } => return self.open_connection(server, now),
             Event::ConnectionDone { server } => return self.close_connection(usize::from(server)),
+            #[cfg(feature = "firmware-update")]
+            Event::DownloadConnectionNeeded => return self.open_download(),
+            #[cfg(feature = "firmware-update")]
+            Event::DownloadProgress { received, .. } => {
+                use tern_event_kind_t::TERN_EVENT_FIRMWARE_PROGRESS;
+                return self.firmware_event(TERN_EVENT_FIRMWARE_PROGRESS, 0, received);
+            }
             Event::Registered { server } => (NOTE_REGISTERED, server, 0, 0),
             Event::RegistrationRejected { server, code } => {
                 (NOTE_REJECTED, server, code_num(code), 0)
@@ -889,6 +914,8 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
         + MAX_ATTRIBUTES * 72
         + MAX_ACL_INSTANCES * (8 + 4 * (MAX_SERVERS + 1))
+        + 2 * MAX_PACKAGE_URI_LEN
+        + 128
         + 128
         + 32 * ptr
 };

@@ -33,7 +33,8 @@ impl CObject {
         // SAFETY: the caller guarantees a valid, 'static definition or NULL.
         let def: &'static tern_object_def_t =
             unsafe { def.as_ref() }.ok_or(TERN_STATUS_NULL_ARG)?;
-        if matches!(def.id, 0 | 1 | 3) || def.id > crate::model::path::MAX_ID {
+        let own = matches!(def.id, 0 | 1 | 3) || (cfg!(feature = "firmware-update") && def.id == 5);
+        if own || def.id > crate::model::path::MAX_ID {
             return Err(TERN_STATUS_INVALID_ARG);
         }
         let resources: &'static [tern_resource_def_t] =

@@ -320,6 +320,15 @@ pub enum tern_event_kind_t {
     /// A server executed Factory Reset (/3/0/5); the response has been sent. Restore the
     /// factory configuration (and usually reboot).
     TERN_EVENT_FACTORY_RESET_REQUESTED = 9,
+    /// The Firmware Update object changed State (the firmware-update feature): `value`
+    /// is the State (0 idle, 1 downloading, 2 downloaded, 3 updating) and `code` the
+    /// Update Result (0 initial, 1 success, 2 no storage, 3 out of RAM, 4 connection lost,
+    /// 5 integrity check failure, 6 unsupported package type, 7 invalid URI, 8 update
+    /// failed, 9 unsupported protocol).
+    TERN_EVENT_FIRMWARE_STATE = 20,
+    /// A block of a pulled firmware package arrived: `value` is the bytes received so far
+    /// (`tern_client_firmware_status` has the size).
+    TERN_EVENT_FIRMWARE_PROGRESS = 21,
 }
 
 /// An event for the application.

@@ -1,0 +1,339 @@
+//! Pull download of a firmware package (the Firmware Update object's Package URI, /5/0/1):
+//! confirmable GETs with Block2 (RFC 7959) on a connection of its own, the download slot
+//! [`DOWNLOAD_SLOT`], each block streamed into the object through
+//! [`Object::write_block`] on /5/0/0.
+//!
+//! A block whose retransmissions all time out is asked for again after a pause, from the
+//! next block needed (the download resumes, it does not start over); after `MAX_LOSSES`
+//! such losses in a row the object gets Update Result 4 (connection lost).
+//!
+//! The object drives it: once a request has reached object 5, the client reads State
+//! (/5/0/3) and Package URI through the `Object` trait; State 1 with a URI starts a
+//! download, any other state stops one.
+
+use heapless::String;
+
+use super::exchange::{Exchange, RequestKind, Timer, TOKEN_LEN};
+use super::{Client, Event, Platform};
+use crate::coap::{opt, Block, Code, Message, MessageBuilder, MsgType};
+use crate::config::{MAX_MESSAGE_SIZE, MAX_PACKAGE_URI_LEN, MAX_SERVERS};
+use crate::model::{UpdateResult, Value, ValueSink};
+
+/// The connection slot of the download (after the servers' slots).
+pub const DOWNLOAD_SLOT: u8 = MAX_SERVERS as u8;
+/// Blocks lost in a row (every retransmission timed out) before the download fails.
+pub const MAX_LOSSES: u8 = 4;
+/// Pause after a lost block before it is asked for again, times the losses in a row.
+pub const RESUME_DELAY_MS: u64 = 5_000;
+/// The block size asked for: the largest that leaves room for the header, the token and
+/// the options in a `MAX_MESSAGE_SIZE` datagram.
+const SZX: u8 = Block::szx_for(MAX_MESSAGE_SIZE - 64);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+enum Phase {
+    /// No download.
+    Idle,
+    /// Waiting for the application to open the connection.
+    Connecting,
+    /// Asking for blocks.
+    Active,
+    /// A block was lost: ask again at `until`.
+    Paused { until: u64 },
+}
+
+/// The download's state, one per client.
+pub struct Download {
+    uri: String<MAX_PACKAGE_URI_LEN>,
+    phase: Phase,
+    exchange: Option<Exchange>,
+    /// Bytes received (the offset of the next block).
+    received: u32,
+    /// Size2 of the package, 0 while unknown.
+    total: u32,
+    /// The block size exponent in use (the server may ask for smaller blocks).
+    szx: u8,
+    /// Blocks lost in a row.
+    losses: u8,
+}
+
+impl Download {
+    pub(super) const fn new() -> Download {
+        Download {
+            uri: String::new(),
+            phase: Phase::Idle,
+            exchange: None,
+            received: 0,
+            total: 0,
+            szx: SZX,
+            losses: 0,
+        }
+    }
+
+    /// When the download next needs `poll_transmit`.
+    pub(super) fn deadline(&self) -> Option<u64> {
+        match (self.phase, &self.exchange) {
+            (Phase::Active, Some(e)) => Some(e.deadline()),
+            (Phase::Active, None) => Some(0),
+            (Phase::Paused { until }, _) => Some(until),
+            _ => None,
+        }
+    }
+}
+
+/// Reads State and Package URI of the Firmware Update object.
+#[derive(Default)]
+struct Probe {
+    state: i64,
+    uri: String<MAX_PACKAGE_URI_LEN>,
+}
+
+impl ValueSink for Probe {
+    fn value(&mut self, _instance: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+        match *value {
+            Value::Integer(i) => self.state = i,
+            Value::String(s) => {
+                self.uri.clear();
+                self.uri
+                    .push_str(s)
+                    .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl Client {
+    /// The Package URI being downloaded: the application opens a connection to it on
+    /// [`Event::DownloadConnectionNeeded`].
+    pub fn download_uri(&self) -> &str {
+        &self.download.uri
+    }
+
+    /// Bytes received and the package size from Size2 (0 while unknown).
+    pub fn download_progress(&self) -> (u32, u32) {
+        (self.download.received, self.download.total)
+    }
+
+    /// The application opened the download connection: blocks are asked for.
+    pub fn download_connection_opened(&mut self) {
+        if self.download.phase == Phase::Connecting {
+            self.download.phase = Phase::Active;
+        }
+    }
+
+    /// The application could not open a connection to the Package URI: the download
+    /// fails with Update Result 7 (invalid URI).
+    pub fn download_connection_failed(&mut self, platform: &mut dyn Platform) {
+        if self.download.phase != Phase::Idle {
+            self.download_end(Some(UpdateResult::InvalidUri), platform);
+        }
+    }
+
+    /// Starts or stops the download to follow the Firmware Update object (after a request
+    /// reached object 5, or when the application changed it).
+    pub fn firmware_changed(&mut self, platform: &mut dyn Platform) {
+        let mut probe = Probe::default();
+        if let Some(obj) = platform.objects().find(5) {
+            // A failed read leaves State 0: no download.
+            let _ = obj
+                .read(0, 3, &mut probe)
+                .and_then(|()| obj.read(0, 1, &mut probe));
+        }
+        let wanted = probe.state == 1 && !probe.uri.is_empty();
+        let d = &mut self.download;
+        match (wanted, d.phase == Phase::Idle) {
+            (true, true) => {
+                *d = Download::new();
+                d.uri = probe.uri;
+                d.phase = Phase::Connecting;
+                self.push_event(Event::DownloadConnectionNeeded);
+            }
+            (false, false) => self.download_end(None, platform),
+            _ => {}
+        }
+    }
+
+    /// Ends the download: the connection is released and a failure reaches the platform.
+    fn download_end(&mut self, failure: Option<UpdateResult>, platform: &mut dyn Platform) {
+        let connected = self.download.phase != Phase::Connecting;
+        self.download.phase = Phase::Idle;
+        self.download.exchange = None;
+        if let Some(r) = failure {
+            platform.download_failed(r);
+        }
+        if connected {
+            self.push_event(Event::ConnectionDone {
+                server: DOWNLOAD_SLOT,
+            });
+        }
+    }
+
+    /// The block asked for is lost (every retransmission timed out, a RST, a 5.xx): asked
+    /// for again after a pause, or the download fails after `MAX_LOSSES` in a row.
+    fn download_lost(&mut self, now: u64, platform: &mut dyn Platform) {
+        let d = &mut self.download;
+        d.exchange = None;
+        d.losses = d.losses.saturating_add(1);
+        if d.losses >= MAX_LOSSES {
+            self.download_end(Some(UpdateResult::ConnectionLost), platform);
+        } else {
+            let pause = RESUME_DELAY_MS.saturating_mul(u64::from(d.losses));
+            d.phase = Phase::Paused {
+                until: now.saturating_add(pause),
+            };
+        }
+    }
+
+    /// Runs the download's timers; returns the length of a request written to `tx`.
+    pub(super) fn download_poll(&mut self, now: u64, platform: &mut dyn Platform) -> Option<usize> {
+        let d = &mut self.download;
+        match d.phase {
+            Phase::Paused { until } if now >= until => d.phase = Phase::Active,
+            Phase::Active => {}
+            _ => return None,
+        }
+        if let Some(ex) = d.exchange {
+            match ex.check(now) {
+                Timer::Wait => return None,
+                Timer::Retransmit => {}
+                Timer::GiveUp => {
+                    self.download_lost(now, platform);
+                    return None;
+                }
+            }
+        } else {
+            let mut random = [0u8; TOKEN_LEN + 2];
+            platform.random(&mut random);
+            let [token @ .., j0, j1] = random;
+            self.next_mid = self.next_mid.wrapping_add(1);
+            let jitter = u16::from_le_bytes([j0, j1]);
+            // The kind only matters to registration, which never sees this exchange.
+            self.download.exchange = Some(Exchange::new(
+                RequestKind::Update,
+                self.next_mid,
+                token,
+                jitter,
+            ));
+        }
+        let d = &mut self.download;
+        let ex = d.exchange.as_mut()?;
+        ex.sent(now);
+        let ex = *ex;
+        match encode_get(d, &ex, &mut self.tx) {
+            Some(len) => Some(len),
+            None => {
+                // A URI whose options do not fit a request.
+                self.download_end(Some(UpdateResult::InvalidUri), platform);
+                None
+            }
+        }
+    }
+
+    /// A datagram on the download connection.
+    pub(super) fn download_datagram(
+        &mut self,
+        msg: &Message<'_>,
+        now: u64,
+        platform: &mut dyn Platform,
+    ) -> Result<(), super::DropReason> {
+        use super::DropReason;
+        let (mtype, mid, code) = (msg.mtype(), msg.message_id(), msg.code());
+        let matched = self.download.exchange.filter(|e| {
+            (mtype != MsgType::Ack && mtype != MsgType::Rst || e.message_id == mid)
+                && (code.is_empty() || e.matches_token(msg.token()))
+        });
+        let Some(mut ex) = matched.filter(|_| self.download.phase == Phase::Active) else {
+            if mtype == MsgType::Con {
+                self.control_message(DOWNLOAD_SLOT, MsgType::Rst, mid);
+            }
+            return Err(DropReason::Unmatched);
+        };
+        if mtype == MsgType::Con {
+            self.control_message(DOWNLOAD_SLOT, MsgType::Ack, mid);
+        }
+        if code.is_empty() {
+            if mtype == MsgType::Ack {
+                ex.acknowledged(now);
+                self.download.exchange = Some(ex);
+            } else {
+                self.download_lost(now, platform);
+            }
+            return Ok(());
+        }
+        if !code.is_response() {
+            return Err(DropReason::Malformed);
+        }
+        self.download.exchange = None;
+        match code.class() {
+            2 if code == Code::CONTENT => self.download_block(msg, platform),
+            // The server is busy: like a lost block.
+            5 => self.download_lost(now, platform),
+            // 4.04 and every other refusal: the URI names nothing we can download.
+            _ => self.download_end(Some(UpdateResult::InvalidUri), platform),
+        }
+        Ok(())
+    }
+
+    /// A 2.05 with the next block (or the whole package, without Block2).
+    fn download_block(&mut self, msg: &Message<'_>, platform: &mut dyn Platform) {
+        let d = &mut self.download;
+        let payload = msg.payload();
+        let block = match msg.option(opt::BLOCK2) {
+            Some(v) => Block::decode(v),
+            None => Block::new(0, false, d.szx),
+        };
+        let Some(block) = block else {
+            return self.download_end(Some(UpdateResult::InvalidUri), platform);
+        };
+        let offset = block.offset().and_then(|o| u32::try_from(o).ok());
+        // Not the block asked for (a stray retransmission): ask again.
+        if offset != Some(d.received) || (block.more && payload.len() != block.size()) {
+            return;
+        }
+        if let Some(size) = msg.option_uint(opt::SIZE2) {
+            d.total = size;
+        }
+        d.szx = block.szx.min(d.szx);
+        d.losses = 0;
+        let last = !block.more;
+        let written = match platform.objects().find(5) {
+            Some(obj) => obj.write_block(0, 0, d.received, payload, last),
+            None => Err(Code::NOT_FOUND),
+        };
+        let d = &mut self.download;
+        if written.is_err() {
+            // The object refused (and reports why in Update Result), or was reset.
+            return self.download_end(None, platform);
+        }
+        d.received = d
+            .received
+            .saturating_add(u32::try_from(payload.len()).unwrap_or(u32::MAX));
+        let (received, total) = (d.received, d.total);
+        self.push_event(Event::DownloadProgress { received, total });
+        if last {
+            self.download_end(None, platform);
+        }
+    }
+}
+
+/// The GET of the next block: Uri-Path and Uri-Query from the Package URI, then Block2.
+fn encode_get(d: &Download, ex: &Exchange, tx: &mut [u8]) -> Option<usize> {
+    let mut b = MessageBuilder::new(tx, MsgType::Con, Code::GET, ex.message_id, &ex.token).ok()?;
+    // After the scheme and the authority: the path, then the query.
+    let rest = d.uri.split_once("://").map_or("", |(_, r)| r);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = path.find('/').map_or("", |at| path.get(at..).unwrap_or(""));
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        b.option(opt::URI_PATH, seg.as_bytes()).ok()?;
+    }
+    for q in query.split('&').filter(|s| !s.is_empty()) {
+        b.option(opt::URI_QUERY, q.as_bytes()).ok()?;
+    }
+    let size = 16u32 << d.szx;
+    let block = Block::new(d.received / size, false, d.szx)?;
+    let mut tmp = [0u8; 4];
+    b.option(opt::BLOCK2, block.encode(&mut tmp)).ok()?;
+    Some(b.finish())
+}
