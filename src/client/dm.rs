@@ -31,6 +31,10 @@ pub fn dispatch(
         Code::PUT | Code::POST if path.len() >= 2 && !req.payload().is_empty() => {
             write(req, path, obj, b)
         }
+        // An empty value of one resource (an empty Package resets Firmware Update, E.6).
+        Code::PUT if path.len() == 3 && req.option(opt::CONTENT_FORMAT).is_some() => {
+            write(req, path, obj, b)
+        }
         #[cfg(feature = "create-delete")]
         Code::POST if path.len() == 1 => create(req, obj, b),
         #[cfg(feature = "create-delete")]

@@ -1,0 +1,557 @@
+//! The Firmware Update object (5) through the engine: a package pushed by Write, and a
+//! package pulled from a Package URI over real UDP on loopback from a small Block2 file
+//! server (coap-lite), including blocks whose every retransmission is lost, after which
+//! the download resumes where it stopped and completes with the exact bytes.
+#![cfg(feature = "firmware-update")]
+
+mod sim;
+
+use std::net::UdpSocket;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
+
+use sim::{new_client, request, Rng};
+use tern::client::download::{DOWNLOAD_SLOT, MAX_LOSSES};
+use tern::client::{Client, Event, Platform};
+use tern::model::{
+    Device, DeviceInfo, Firmware, FirmwareSink, FirmwareState, Object, Objects, PullSupport,
+    UpdateResult,
+};
+
+/// The application's download slot: the bytes, in order.
+#[derive(Default)]
+struct Sink {
+    data: Vec<u8>,
+    opened: u32,
+    finished: Option<u32>,
+}
+
+impl FirmwareSink for Sink {
+    fn open(&mut self) -> Result<(), UpdateResult> {
+        self.opened += 1;
+        self.data.clear();
+        Ok(())
+    }
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), UpdateResult> {
+        assert_eq!(offset as usize, self.data.len(), "in order, without gaps");
+        self.data.extend_from_slice(data);
+        Ok(())
+    }
+    fn finish(&mut self, size: u32) -> Result<(), UpdateResult> {
+        self.finished = Some(size);
+        Ok(())
+    }
+    fn cancel(&mut self) {
+        self.data.clear();
+    }
+}
+
+struct Objs {
+    device: Device<'static>,
+    fw: Firmware<'static, Sink>,
+}
+
+impl Objects for Objs {
+    fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
+        match index {
+            0 => Some(&mut self.device),
+            1 => Some(&mut self.fw),
+            _ => None,
+        }
+    }
+}
+
+struct Plat {
+    rng: Rng,
+    objs: Objs,
+}
+
+impl Platform for Plat {
+    fn random(&mut self, out: &mut [u8]) {
+        self.rng.fill(out);
+    }
+    fn objects(&mut self) -> &mut dyn Objects {
+        &mut self.objs
+    }
+    fn download_failed(&mut self, result: UpdateResult) {
+        self.objs.fw.download_failed(result);
+    }
+}
+
+fn platform() -> Plat {
+    Plat {
+        rng: Rng(7),
+        objs: Objs {
+            device: Device::new(DeviceInfo {
+                manufacturer: "m",
+                model: "x",
+                serial: "1",
+                firmware_version: "0",
+            }),
+            fw: Firmware::new(Sink::default(), PullSupport::Coap),
+        },
+    }
+}
+
+/// A package of `len` bytes that no block repeats.
+fn package(len: usize) -> Vec<u8> {
+    let mut rng = Rng(0xF1F1);
+    let mut v = vec![0u8; len];
+    rng.fill(&mut v);
+    v
+}
+
+/// CRC-32 (IEEE), bit by bit.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The server's request to the client (on server slot 0); returns the response.
+fn server_request(c: &mut Client, p: &mut Plat, mut req: Packet, now: u64) -> Packet {
+    static MID: AtomicU32 = AtomicU32::new(0x100);
+    req.header.message_id = MID.fetch_add(1, Ordering::Relaxed) as u16;
+    req.set_token(vec![0x42]);
+    c.handle_datagram(0, &req.to_bytes().unwrap(), now, p);
+    let t = c.poll_transmit(now, p).expect("a response");
+    assert_eq!(t.server, 0);
+    Packet::from_bytes(t.data).expect("parses")
+}
+
+fn code(p: &Packet) -> String {
+    let raw: u8 = p.header.code.into();
+    format!("{}.{:02}", raw >> 5, raw & 0x1F)
+}
+
+fn read_text(c: &mut Client, p: &mut Plat, path: &str, now: u64) -> String {
+    let mut req = request(RequestType::Get, path);
+    req.add_option(CoapOption::Accept, vec![0]);
+    let r = server_request(c, p, req, now);
+    assert_eq!(code(&r), "2.05", "{path}");
+    String::from_utf8(r.payload).unwrap()
+}
+
+fn write(c: &mut Client, p: &mut Plat, path: &str, format: u8, data: &[u8]) -> String {
+    let mut req = request(RequestType::Put, path);
+    req.add_option(CoapOption::ContentFormat, vec![format]);
+    req.payload = data.to_vec();
+    code(&server_request(c, p, req, 0))
+}
+
+fn execute(c: &mut Client, p: &mut Plat, path: &str) -> String {
+    code(&server_request(c, p, request(RequestType::Post, path), 0))
+}
+
+/// A client whose server connection is never opened: it answers requests and sends
+/// nothing of its own on slot 0.
+fn client() -> Client {
+    let mut c = new_client(300, 30, 1);
+    while c.poll_event().is_some() {}
+    c
+}
+
+#[test]
+fn pushed_package_is_downloaded_then_updated() {
+    let (mut c, mut p) = (client(), platform());
+    let image = package(400);
+    assert_eq!(
+        execute(&mut c, &mut p, "/5/0/2"),
+        "4.05",
+        "nothing downloaded"
+    );
+    assert_eq!(write(&mut c, &mut p, "/5/0/0", 42, &image), "2.04");
+    assert_eq!(p.objs.fw.sink().data, image);
+    assert_eq!(p.objs.fw.sink().finished, Some(400));
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/3", 0), "2");
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/5", 0), "0");
+    assert_eq!(execute(&mut c, &mut p, "/5/0/2"), "2.04");
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/3", 0), "3");
+    assert!(p.objs.fw.take_update_request());
+    assert_eq!(
+        execute(&mut c, &mut p, "/5/0/2"),
+        "4.05",
+        "already updating"
+    );
+    assert!(p.objs.fw.update_done(UpdateResult::Success));
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/3", 0), "0");
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/5", 0), "1");
+    // An empty Package resets the result; Package (write-only) cannot be read.
+    assert_eq!(write(&mut c, &mut p, "/5/0/0", 42, &[]), "2.04");
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/5", 0), "0");
+    let mut req = request(RequestType::Get, "/5/0/0");
+    req.add_option(CoapOption::Accept, vec![42]);
+    assert_eq!(code(&server_request(&mut c, &mut p, req, 0)), "4.05");
+    assert_eq!(c.poll_event(), None, "a push opens no download");
+}
+
+#[test]
+fn unusable_package_uris_are_reported_in_update_result() {
+    let (mut c, mut p) = (client(), platform());
+    for (uri, result) in [
+        ("http://127.0.0.1/fw", "9"),
+        ("coaps://127.0.0.1/fw", "9"),
+        ("not a uri", "7"),
+    ] {
+        assert_eq!(write(&mut c, &mut p, "/5/0/1", 0, uri.as_bytes()), "2.04");
+        assert_eq!(read_text(&mut c, &mut p, "/5/0/3", 0), "0", "{uri}");
+        assert_eq!(read_text(&mut c, &mut p, "/5/0/5", 0), result, "{uri}");
+    }
+    assert_eq!(c.poll_event(), None, "no download starts");
+    // A URI that cannot be opened: Invalid URI.
+    assert_eq!(
+        write(
+            &mut c,
+            &mut p,
+            "/5/0/1",
+            0,
+            b"coap://unresolvable.invalid/fw"
+        ),
+        "2.04"
+    );
+    assert_eq!(c.poll_event(), Some(Event::DownloadConnectionNeeded));
+    assert_eq!(c.download_uri(), "coap://unresolvable.invalid/fw");
+    c.download_connection_failed(&mut p);
+    assert_eq!(
+        p.objs.fw.state(),
+        FirmwareState::Idle(UpdateResult::InvalidUri)
+    );
+}
+
+/// What the file server does with requests for one block.
+struct Drop {
+    block: u32,
+    /// Requests for it still to be ignored.
+    remaining: u32,
+}
+
+/// A CoAP file server on 127.0.0.1: GET /fw/image.bin answered with Block2 blocks of the
+/// size asked for (at most 256 bytes) and Size2; anything else gets 4.04.
+struct FileServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    /// Block numbers of the requests that reached it (dropped ones too).
+    log: Arc<Mutex<Vec<u32>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FileServer {
+    fn start(file: Vec<u8>, drops: Vec<Drop>) -> FileServer {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (stop2, log2) = (stop.clone(), log.clone());
+        let thread = std::thread::spawn(move || {
+            let mut drops = drops;
+            let mut buf = [0u8; 1500];
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !stop2.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                    continue;
+                };
+                let Ok(req) = Packet::from_bytes(&buf[..n]) else {
+                    continue;
+                };
+                let (num, szx) = req
+                    .get_option(CoapOption::Block2)
+                    .and_then(|l| l.front().cloned())
+                    .map(|v| {
+                        let x = v.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+                        (x >> 4, (x & 7) as u8)
+                    })
+                    .unwrap_or((0, 6));
+                log2.lock().unwrap().push(num);
+                if let Some(d) = drops.iter_mut().find(|d| d.block == num && d.remaining > 0) {
+                    d.remaining -= 1;
+                    continue;
+                }
+                let mut r = Packet::new();
+                r.header.set_type(MessageType::Acknowledgement);
+                r.header.message_id = req.header.message_id;
+                r.set_token(req.get_token().to_vec());
+                let path: Vec<String> = req
+                    .get_option(CoapOption::UriPath)
+                    .map(|l| {
+                        l.iter()
+                            .map(|s| String::from_utf8_lossy(s).into())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if path != ["fw", "image.bin"] {
+                    r.header.code = MessageClass::Response(ResponseType::NotFound);
+                } else {
+                    let szx = szx.min(4);
+                    let size = 16usize << szx;
+                    let start = (num as usize * size).min(file.len());
+                    let end = (start + size).min(file.len());
+                    let more = end < file.len();
+                    let v = (num << 4) | (u32::from(more) << 3) | u32::from(szx);
+                    let bytes: Vec<u8> = v
+                        .to_be_bytes()
+                        .into_iter()
+                        .skip_while(|&b| b == 0)
+                        .collect();
+                    r.header.code = MessageClass::Response(ResponseType::Content);
+                    r.add_option(CoapOption::Block2, bytes);
+                    r.add_option(
+                        CoapOption::Size2,
+                        (file.len() as u32)
+                            .to_be_bytes()
+                            .into_iter()
+                            .skip_while(|&b| b == 0)
+                            .collect(),
+                    );
+                    r.payload = file[start..end].to_vec();
+                }
+                let _ = sock.send_to(&r.to_bytes().unwrap(), from);
+            }
+        });
+        FileServer {
+            port,
+            stop,
+            log,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl std::ops::Drop for FileServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Runs a pull download of `uri` over a real socket: virtual time jumps to the client's
+/// next deadline whenever the socket stays quiet (so that ACK timeouts take no wall
+/// time). Returns the events and the virtual time at the end.
+fn pull(c: &mut Client, p: &mut Plat, uri: &str) -> (Vec<Event>, u64) {
+    assert_eq!(write(c, p, "/5/0/1", 0, uri.as_bytes()), "2.04");
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let mut now = 0u64;
+    let mut events = Vec::new();
+    let mut open = false;
+    let wall = Instant::now();
+    for _ in 0..20_000 {
+        while let Some(e) = c.poll_event() {
+            match e {
+                Event::DownloadConnectionNeeded => {
+                    let addr = c.download_uri()["coap://".len()..]
+                        .split('/')
+                        .next()
+                        .unwrap()
+                        .to_string();
+                    sock.connect(addr).unwrap();
+                    c.download_connection_opened();
+                    open = true;
+                }
+                Event::ConnectionDone { server } if server == DOWNLOAD_SLOT => open = false,
+                _ => {}
+            }
+            events.push(e);
+        }
+        if !open && events.contains(&Event::DownloadConnectionNeeded) {
+            break;
+        }
+        while let Some(t) = c.poll_transmit(now, p) {
+            if t.server == DOWNLOAD_SLOT {
+                sock.send(t.data).unwrap();
+            }
+        }
+        let mut buf = [0u8; 1500];
+        match sock.recv(&mut buf) {
+            Ok(n) => c.handle_datagram(DOWNLOAD_SLOT, &buf[..n], now, p),
+            Err(_) => {
+                if let Some(t) = c.poll_timeout() {
+                    now = now.max(t);
+                }
+            }
+        }
+        assert!(
+            wall.elapsed() < Duration::from_secs(30),
+            "bounded in wall time"
+        );
+    }
+    (events, now)
+}
+
+#[test]
+fn pulled_package_arrives_whole_and_updates() {
+    let image = package(5000);
+    let server = FileServer::start(image.clone(), Vec::new());
+    let (mut c, mut p) = (client(), platform());
+    let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
+    let (events, _) = pull(&mut c, &mut p, &uri);
+    assert_eq!(
+        p.objs.fw.state(),
+        FirmwareState::Downloaded {
+            size: 5000,
+            update_failed: false
+        }
+    );
+    assert_eq!(crc32(&p.objs.fw.sink().data), crc32(&image));
+    assert_eq!(p.objs.fw.sink().data, image);
+    let progress: Vec<(u32, u32)> = events
+        .iter()
+        .filter_map(|e| match *e {
+            Event::DownloadProgress { received, total } => Some((received, total)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(progress.len(), 5000usize.div_ceil(256));
+    assert_eq!(progress.last(), Some(&(5000, 5000)));
+    assert_eq!(c.download_progress(), (5000, 5000));
+    let log = server.log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        (0..20).collect::<Vec<u32>>(),
+        "each block asked for once"
+    );
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/1", 0), uri);
+    assert_eq!(execute(&mut c, &mut p, "/5/0/2"), "2.04");
+    assert!(p.objs.fw.take_update_request());
+    assert!(p.objs.fw.update_done(UpdateResult::UpdateFailed));
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/3", 0), "2");
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/5", 0), "8");
+}
+
+#[test]
+fn lost_blocks_resume_from_the_next_needed_block() {
+    let image = package(6000);
+    // Block 7: every transmission of the first exchange and two of the next one are lost
+    // (two losses in a row); block 15: one whole exchange.
+    let per_exchange = 5;
+    let drops = vec![
+        Drop {
+            block: 7,
+            remaining: per_exchange + per_exchange + 2,
+        },
+        Drop {
+            block: 15,
+            remaining: per_exchange,
+        },
+    ];
+    let server = FileServer::start(image.clone(), drops);
+    let (mut c, mut p) = (client(), platform());
+    let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
+    let (_, end) = pull(&mut c, &mut p, &uri);
+    assert_eq!(
+        p.objs.fw.state(),
+        FirmwareState::Downloaded {
+            size: 6000,
+            update_failed: false
+        }
+    );
+    assert_eq!(
+        crc32(&p.objs.fw.sink().data),
+        crc32(&image),
+        "the exact bytes"
+    );
+    assert_eq!(p.objs.fw.sink().opened, 1, "never started over");
+    let log = server.log.lock().unwrap().clone();
+    assert_eq!(
+        log.iter().filter(|&&n| n == 0).count(),
+        1,
+        "block 0 once: {log:?}"
+    );
+    assert_eq!(log.iter().filter(|&&n| n == 7).count(), 13, "{log:?}");
+    assert_eq!(log.iter().filter(|&&n| n == 15).count(), 6, "{log:?}");
+    let mut sorted = log.clone();
+    sorted.dedup();
+    assert_eq!(
+        sorted,
+        (0..24).collect::<Vec<u32>>(),
+        "in order, resumed: {log:?}"
+    );
+    assert!(
+        end > 62_000 * 3,
+        "three exchanges timed out (virtual {end} ms)"
+    );
+}
+
+#[test]
+fn a_server_that_stays_silent_ends_in_connection_lost() {
+    let image = package(1000);
+    let drops = vec![Drop {
+        block: 2,
+        remaining: u32::MAX,
+    }];
+    let server = FileServer::start(image, drops);
+    let (mut c, mut p) = (client(), platform());
+    let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
+    let (events, _) = pull(&mut c, &mut p, &uri);
+    assert_eq!(
+        p.objs.fw.state(),
+        FirmwareState::Idle(UpdateResult::ConnectionLost)
+    );
+    assert_eq!(read_text(&mut c, &mut p, "/5/0/5", 0), "4");
+    assert!(
+        p.objs.fw.sink().data.is_empty(),
+        "the partial package is dropped"
+    );
+    let log = server.log.lock().unwrap().clone();
+    assert_eq!(
+        log.iter().filter(|&&n| n == 2).count(),
+        5 * usize::from(MAX_LOSSES),
+        "{log:?}"
+    );
+    assert!(events.contains(&Event::ConnectionDone {
+        server: DOWNLOAD_SLOT
+    }));
+}
+
+#[test]
+fn a_missing_file_is_an_invalid_uri_and_an_empty_uri_cancels() {
+    let server = FileServer::start(package(100), Vec::new());
+    let (mut c, mut p) = (client(), platform());
+    let uri = format!("coap://127.0.0.1:{}/fw/other.bin", server.port);
+    pull(&mut c, &mut p, &uri);
+    assert_eq!(
+        p.objs.fw.state(),
+        FirmwareState::Idle(UpdateResult::InvalidUri)
+    );
+
+    // Cancelled by an empty Package URI while the connection is being opened.
+    let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
+    assert_eq!(write(&mut c, &mut p, "/5/0/1", 0, uri.as_bytes()), "2.04");
+    assert_eq!(c.poll_event(), Some(Event::DownloadConnectionNeeded));
+    c.download_connection_opened();
+    assert!(c
+        .poll_transmit(0, &mut p)
+        .is_some_and(|t| t.server == DOWNLOAD_SLOT));
+    assert_eq!(write(&mut c, &mut p, "/5/0/1", 0, b""), "2.04");
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::ConnectionDone {
+            server: DOWNLOAD_SLOT
+        })
+    );
+    assert_eq!(
+        p.objs.fw.state(),
+        FirmwareState::Idle(UpdateResult::Initial)
+    );
+    assert!(
+        c.poll_transmit(100_000, &mut p).is_none(),
+        "nothing more asked for"
+    );
+}
