@@ -321,19 +321,32 @@ impl Client {
 /// The GET of the next block: Uri-Path and Uri-Query from the Package URI, then Block2.
 fn encode_get(d: &Download, ex: &Exchange, tx: &mut [u8]) -> Option<usize> {
     let mut b = MessageBuilder::new(tx, MsgType::Con, Code::GET, ex.message_id, &ex.token).ok()?;
-    // After the scheme and the authority: the path, then the query.
-    let rest = d.uri.split_once("://").map_or("", |(_, r)| r);
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let path = path.find('/').map_or("", |at| path.get(at..).unwrap_or(""));
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        b.option(opt::URI_PATH, seg.as_bytes()).ok()?;
+    // After the scheme and the authority: the path, then the query (bytes only: `str`
+    // pattern searching costs kilobytes of flash).
+    let uri = d.uri.as_bytes();
+    let rest = uri.get(uri.iter().position(|&c| c == b':')?.saturating_add(3)..)?;
+    let query = from_byte(rest, b'?');
+    let path = from_byte(rest.get(..rest.len().saturating_sub(query.len()))?, b'/');
+    for seg in path.split(|&c| c == b'/').filter(|s| !s.is_empty()) {
+        b.option(opt::URI_PATH, seg).ok()?;
     }
-    for q in query.split('&').filter(|s| !s.is_empty()) {
-        b.option(opt::URI_QUERY, q.as_bytes()).ok()?;
+    for q in query
+        .split(|&c| c == b'?' || c == b'&')
+        .filter(|s| !s.is_empty())
+    {
+        b.option(opt::URI_QUERY, q).ok()?;
     }
     let size = 16u32 << d.szx;
     let block = Block::new(d.received / size, false, d.szx)?;
     let mut tmp = [0u8; 4];
     b.option(opt::BLOCK2, block.encode(&mut tmp)).ok()?;
     Some(b.finish())
+}
+
+/// `s` from the first `c` on (empty when there is none).
+fn from_byte(s: &[u8], c: u8) -> &[u8] {
+    match s.iter().position(|&x| x == c) {
+        Some(at) => s.get(at..).unwrap_or(&[]),
+        None => &[],
+    }
 }

@@ -327,11 +327,13 @@ impl<'a, S: FirmwareSink> Firmware<'a, S> {
 
 /// A Package URI the client can download from: `coap://host...` (or `coaps://` when the
 /// platform secures connections), at most `MAX_PACKAGE_URI_LEN` bytes.
+/// Bytes only: `str` pattern searching costs kilobytes of flash.
 fn check_uri(uri: &str, pull: PullSupport) -> Result<(), UpdateResult> {
-    let (secure, rest) = match (uri.strip_prefix("coap://"), uri.strip_prefix("coaps://")) {
+    let b = uri.as_bytes();
+    let (secure, rest) = match (b.strip_prefix(b"coap://"), b.strip_prefix(b"coaps://")) {
         (Some(rest), _) => (false, rest),
         (_, Some(rest)) => (true, rest),
-        _ if uri.contains("://") => return Err(UpdateResult::UnsupportedProtocol),
+        _ if b.windows(3).any(|w| w == b"://") => return Err(UpdateResult::UnsupportedProtocol),
         _ => return Err(UpdateResult::InvalidUri),
     };
     match pull {
@@ -339,8 +341,8 @@ fn check_uri(uri: &str, pull: PullSupport) -> Result<(), UpdateResult> {
         PullSupport::Coap if secure => return Err(UpdateResult::UnsupportedProtocol),
         _ => {}
     }
-    let host_ok = !rest.is_empty() && !rest.starts_with('/') && !rest.starts_with(':');
-    if !host_ok || uri.len() > MAX_PACKAGE_URI_LEN || uri.bytes().any(|b| b <= b' ') {
+    let host_ok = !matches!(rest.first(), None | Some(b'/' | b':'));
+    if !host_ok || b.len() > MAX_PACKAGE_URI_LEN || b.iter().any(|&c| c <= b' ') {
         return Err(UpdateResult::InvalidUri);
     }
     Ok(())
