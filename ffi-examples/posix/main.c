@@ -9,6 +9,9 @@
  * registering (besides the ones the lifetime needs), and de-registers and exits after
  * EXIT_AFTER_S seconds or on SIGINT/SIGTERM. Exit status 0 means it registered and
  * de-registered cleanly.
+ *
+ * It also offers the Firmware Update object (5), pushed or pulled from a coap:// Package
+ * URI: the "flash" only checksums the package (CRC-32), and an update always succeeds.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -34,7 +37,57 @@ struct app {
 	int ever_registered;
 	int rejected;
 	uint64_t registered_at;
+	int firmware_update; /* a server executed Update: report the result from the loop */
 };
+
+/* The firmware "flash": the package's CRC-32 (IEEE) and size. */
+struct firmware {
+	uint32_t crc;
+	uint32_t size;
+	struct app *app;
+};
+
+static uint8_t fw_open(void *user)
+{
+	struct firmware *fw = user;
+
+	fw->crc = 0xFFFFFFFFu;
+	fw->size = 0;
+	return 0;
+}
+
+static uint8_t fw_write(void *user, uint32_t offset, const uint8_t *data, size_t len)
+{
+	struct firmware *fw = user;
+
+	if (offset != fw->size) {
+		return 5; /* integrity check failure: the library never does this */
+	}
+	for (size_t i = 0; i < len; i++) {
+		fw->crc ^= data[i];
+		for (int k = 0; k < 8; k++) {
+			fw->crc = (fw->crc >> 1) ^ (0xEDB88320u & (0u - (fw->crc & 1u)));
+		}
+	}
+	fw->size += (uint32_t)len;
+	return 0;
+}
+
+static uint8_t fw_finish(void *user, uint32_t size)
+{
+	struct firmware *fw = user;
+
+	printf("tern: firmware package %" PRIu32 " bytes crc32 %08" PRIx32 "\n", size, ~fw->crc);
+	return size == fw->size ? 0 : 5;
+}
+
+static void fw_update(void *user)
+{
+	struct firmware *fw = user;
+
+	printf("tern: applying the firmware package\n");
+	fw->app->firmware_update = 1;
+}
 
 static volatile sig_atomic_t stop_requested;
 
@@ -115,6 +168,12 @@ static void on_event(void *user, const tern_event_t *event)
 	case TERN_EVENT_CONNECTION_FAILED:
 		printf("tern: cannot open the connection, retrying in %" PRIu32 " ms\n", event->value);
 		break;
+	case TERN_EVENT_FIRMWARE_STATE:
+		printf("tern: firmware state %" PRIu32 ", update result %u\n", event->value, event->code);
+		break;
+	case TERN_EVENT_FIRMWARE_PROGRESS:
+		printf("tern: firmware download %" PRIu32 " bytes\n", event->value);
+		break;
 	}
 	fflush(stdout);
 }
@@ -122,14 +181,14 @@ static void on_event(void *user, const tern_event_t *event)
 /* Sleeps until a socket is readable or `deadline` (monotonic ms) passes. */
 static void wait_until(uint64_t deadline)
 {
-	struct pollfd fds[TERN_MAX_SERVERS];
+	struct pollfd fds[TERN_MAX_SERVERS + 1];
 	uint64_t now = now_ms();
 	uint64_t wait = deadline > now ? deadline - now : 0;
 
 	if (wait > MAX_WAIT_MS) {
 		wait = MAX_WAIT_MS;
 	}
-	size_t n = udp_poll_fds(fds, TERN_MAX_SERVERS);
+	size_t n = udp_poll_fds(fds, TERN_MAX_SERVERS + 1);
 	if (poll(fds, n, (int)wait) < 0 && errno != EINTR) {
 		perror("poll");
 	}
@@ -216,6 +275,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tern_client_set_acl: %s\n", tern_status_str(st));
 		return 1;
 	}
+	static struct firmware firmware = {.app = &app};
+	const tern_firmware_sink_t sink = {
+		.user = &firmware,
+		.open = fw_open,
+		.write = fw_write,
+		.finish = fw_finish,
+		.update = fw_update,
+	};
+	st = tern_client_set_firmware_sink(client, &sink, 1);
+	if (st != TERN_STATUS_OK) {
+		fprintf(stderr, "tern_client_set_firmware_sink: %s\n", tern_status_str(st));
+		return 1;
+	}
 	printf("tern: client %s for %s (lifetime %lu s, LwM2M %lu.%lu, %zu bytes of client storage)\n", endpoint,
 	       uri, lifetime, version / 10, version % 10, tern_client_storage_size());
 
@@ -229,6 +301,12 @@ int main(int argc, char **argv)
 
 		temperature_sample(now - start);
 		tern_client_step(client, now, &next);
+		if (app.firmware_update) {
+			/* A real device would reboot into the new image and report after. */
+			app.firmware_update = 0;
+			tern_client_firmware_result(client, 1);
+			continue;
+		}
 
 		if (app.registered && update_after > 0 && !update_sent &&
 		    now >= app.registered_at + update_after * 1000u) {

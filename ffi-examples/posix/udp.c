@@ -15,7 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_CONNECTIONS TERN_MAX_SERVERS
+/* One per server, and one for a firmware package download. */
+#define MAX_CONNECTIONS (TERN_MAX_SERVERS + 1)
 
 struct udp_conn {
 	int fd; /* -1 when the slot is free */

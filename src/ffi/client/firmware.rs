@@ -30,7 +30,8 @@ pub struct tern_firmware_sink_t {
     pub cancel: Option<unsafe extern "C" fn(user: *mut c_void)>,
     /// A server executed Update (/5/0/2) on the complete package; the response has been
     /// sent. Apply the package (now or later: a reboot may come first) and report the
-    /// outcome with `tern_client_firmware_result`. Required.
+    /// outcome with `tern_client_firmware_result` once the step has returned (not from
+    /// inside a callback). Required.
     pub update: Option<unsafe extern "C" fn(user: *mut c_void)>,
 }
 

@@ -165,6 +165,13 @@ check "Discover /3/0 shows pmin=5 and pmax=60 ($DISCOVER_ATTRS)" \
 check "Discover /3/0 succeeded" success "$DISCOVER"
 check "Write /1/0/1 succeeded" success "$WRITE"
 check "Execute /1/0/8 succeeded" success "$EXECUTE"
+FW_DOWNLOADED=$(line "FIRMWARE_DOWNLOADED ")
+check "Firmware Update: Package URI written ($(line "FIRMWARE_WRITE_URI "))" success "x $(line "FIRMWARE_WRITE_URI ")"
+check "Firmware Update: State 2 (downloaded) after the pull ($FW_DOWNLOADED)" eval '[[ $(cut -d" " -f2 <<<"$FW_DOWNLOADED") == 2 ]]'
+check "Firmware Update: the client got the package's exact bytes" \
+    grep -q -x "tern: firmware package $(cut -d' ' -f4 <<<"$FW_DOWNLOADED") bytes crc32 $(cut -d' ' -f5 <<<"$FW_DOWNLOADED")" "$WORK/client.out"
+check "Firmware Update: Execute /5/0/2 succeeded" success "x $(line "FIRMWARE_EXECUTE ")"
+check "Firmware Update: Idle with Update Result 1 ($(line "FIRMWARE_RESULT "))" test "$(line "FIRMWARE_RESULT ")" = "FIRMWARE_RESULT 0 1"
 check "registration Update received" grep -q -E "^UPDATED ep=$EP( |\$)" "$WORK/server.out"
 check "De-registration received" grep -q -x "DEREGISTERED ep=$EP" "$WORK/server.out"
 

@@ -19,6 +19,10 @@
  *   DISCOVER_ATTRIBUTES /3/0 <links>
  *   DISCOVER /3/0 <code> <links>
  *   WRITE /1/0/1 <code>
+ *   FIRMWARE_WRITE_URI <code> <package uri>
+ *   FIRMWARE_DOWNLOADED <state> <reads> <package bytes> <crc32 of the package>
+ *   FIRMWARE_EXECUTE <code>
+ *   FIRMWARE_RESULT <state> <update result>
  *   EXECUTE /1/0/8 <code>
  *   UPDATED ep=<ep> after_execute=<true|false> lt=<lifetime>
  *   DEREGISTERED ep=<ep>
@@ -378,6 +382,9 @@ public final class LeshanScenario {
         say("DISCOVER_ATTRIBUTES /3/0 " + links(da.getObjectLinks()));
         check(da, "DISCOVER /3/0 after attributes", failures);
 
+        // 5e. Firmware Update pulled from a CoAP file server of our own.
+        firmware(server, ep, failures);
+
         // 6. Execute the Registration Update Trigger.
         ExecuteResponse er = send(server, ep, new ExecuteRequest(1, 0, 8), "EXECUTE /1/0/8");
         long executedAt = System.nanoTime();
@@ -409,6 +416,82 @@ public final class LeshanScenario {
             failures.add("no registration update before the de-registration");
         if (!failures.isEmpty())
             throw new Failure(String.join("; ", failures));
+    }
+
+    /**
+     * Firmware Update (object 5) by pull: a Californium CoapServer on 127.0.0.1 serves a
+     * 4 KB package (Block2, which Californium does by itself); the client is given its
+     * Package URI, polled on State (/5/0/3) until Downloaded, told to Update (/5/0/2), and
+     * polled until Idle with Update Result (/5/0/5) 1.
+     */
+    private void firmware(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        byte[] image = new byte[4000];
+        new java.util.Random(5).nextBytes(image);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(image);
+        org.eclipse.californium.core.config.CoapConfig.register();
+        org.eclipse.californium.elements.config.UdpConfig.register();
+        org.eclipse.californium.elements.config.Configuration cfg = org.eclipse.californium.elements.config.Configuration
+                .createStandardWithoutFile();
+        org.eclipse.californium.core.CoapServer files = new org.eclipse.californium.core.CoapServer(cfg);
+        org.eclipse.californium.core.network.CoapEndpoint fileEndpoint = new org.eclipse.californium.core.network.CoapEndpoint.Builder()
+                .setConfiguration(cfg).setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0)).build();
+        files.addEndpoint(fileEndpoint);
+        org.eclipse.californium.core.CoapResource dir = new org.eclipse.californium.core.CoapResource("fw");
+        dir.add(new org.eclipse.californium.core.CoapResource("image.bin") {
+            @Override
+            public void handleGET(org.eclipse.californium.core.CoapExchange exchange) {
+                exchange.respond(org.eclipse.californium.core.coap.CoAP.ResponseCode.CONTENT, image,
+                        org.eclipse.californium.core.coap.MediaTypeRegistry.APPLICATION_OCTET_STREAM);
+            }
+        });
+        files.add(dir);
+        try {
+            files.start();
+            String uri = "coap://127.0.0.1:" + fileEndpoint.getAddress().getPort() + "/fw/image.bin";
+            WriteResponse wu = send(server, ep, new WriteRequest(5, 0, 1, uri), "WRITE /5/0/1");
+            say("FIRMWARE_WRITE_URI " + code(wu) + " " + uri);
+            check(wu, "WRITE /5/0/1", failures);
+            int reads = 0;
+            long state = -1;
+            while (reads < 100) {
+                reads++;
+                state = readInt(server, ep, 3);
+                if (state != 1)
+                    break;
+                Thread.sleep(100);
+            }
+            say("FIRMWARE_DOWNLOADED " + state + " " + reads + " " + image.length + " "
+                    + String.format("%08x", crc.getValue()));
+            if (state != 2) {
+                failures.add("firmware not downloaded (state " + state + ", result " + readInt(server, ep, 5) + ")");
+                return;
+            }
+            ExecuteResponse ex = send(server, ep, new ExecuteRequest(5, 0, 2), "EXECUTE /5/0/2");
+            say("FIRMWARE_EXECUTE " + code(ex));
+            check(ex, "EXECUTE /5/0/2", failures);
+            for (reads = 0; reads < 50; reads++) {
+                state = readInt(server, ep, 3);
+                if (state != 3)
+                    break;
+                Thread.sleep(100);
+            }
+            long result = readInt(server, ep, 5);
+            say("FIRMWARE_RESULT " + state + " " + result);
+            if (state != 0 || result != 1)
+                failures.add("firmware update ended in state " + state + " with result " + result);
+        } finally {
+            files.destroy();
+        }
+    }
+
+    /** An integer resource of /5/0, or -1. */
+    private long readInt(LeshanServer server, String ep, int resource) throws Failure, InterruptedException {
+        ReadResponse r = send(server, ep, new ReadRequest(5, 0, resource), "READ /5/0/" + resource);
+        if (r.isSuccess() && r.getContent() instanceof LwM2mSingleResource)
+            return ((Number) ((LwM2mSingleResource) r.getContent()).getValue()).longValue();
+        return -1;
     }
 
     /** Same resources with the same values, but for Current Time (13), which ticks between reads. */
