@@ -350,3 +350,55 @@ fn from_byte(s: &[u8], c: u8) -> &[u8] {
         None => &[],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coap_lite::{CoapOption, Packet};
+
+    fn get(uri: &str, received: u32) -> Packet {
+        let mut d = Download::new();
+        d.uri.push_str(uri).unwrap();
+        d.received = received;
+        let ex = Exchange::new(RequestKind::Update, 9, [1; TOKEN_LEN], 0);
+        let mut tx = [0u8; MAX_MESSAGE_SIZE];
+        let len = encode_get(&d, &ex, &mut tx).expect("fits");
+        Packet::from_bytes(&tx[..len]).expect("parses")
+    }
+
+    fn strings(p: &Packet, o: CoapOption) -> std::vec::Vec<std::string::String> {
+        p.get_option(o)
+            .map(|l| {
+                l.iter()
+                    .map(|v| std::string::String::from_utf8(v.clone()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_get_carries_the_uri_path_query_and_next_block() {
+        let p = get("coap://[::1]:5683/fw/a/image.bin?v=2&x", 0);
+        assert_eq!(strings(&p, CoapOption::UriPath), ["fw", "a", "image.bin"]);
+        assert_eq!(strings(&p, CoapOption::UriQuery), ["v=2", "x"]);
+        assert_eq!(p.header.message_id, 9);
+        assert_eq!(p.get_token(), [1; TOKEN_LEN]);
+        let size = 16u32 << SZX;
+        let p = get("coaps://host/image", 3 * size);
+        assert_eq!(strings(&p, CoapOption::UriPath), ["image"]);
+        assert!(strings(&p, CoapOption::UriQuery).is_empty());
+        let b2 = p
+            .get_option(CoapOption::Block2)
+            .unwrap()
+            .front()
+            .unwrap()
+            .clone();
+        let v = b2.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+        assert_eq!((v >> 4, v & 8, v & 7), (3, 0, u32::from(SZX)));
+        let p = get("coap://host", 0);
+        assert!(strings(&p, CoapOption::UriPath).is_empty());
+        let p = get("coap://host:1/?q", 0);
+        assert!(strings(&p, CoapOption::UriPath).is_empty());
+        assert_eq!(strings(&p, CoapOption::UriQuery), ["q"]);
+    }
+}
