@@ -118,7 +118,7 @@ impl Client {
 
     /// The application opened the download connection: blocks are asked for.
     pub fn download_connection_opened(&mut self) {
-        if self.download.phase == Phase::Connecting {
+        if matches!(self.download.phase, Phase::Connecting) {
             self.download.phase = Phase::Active;
         }
     }
@@ -126,7 +126,7 @@ impl Client {
     /// The application could not open a connection to the Package URI: the download
     /// fails with Update Result 7 (invalid URI).
     pub fn download_connection_failed(&mut self, platform: &mut dyn Platform) {
-        if self.download.phase != Phase::Idle {
+        if !matches!(self.download.phase, Phase::Idle) {
             self.download_end(Some(UpdateResult::InvalidUri), platform);
         }
     }
@@ -143,7 +143,7 @@ impl Client {
         }
         let wanted = probe.state == 1 && !probe.uri.is_empty();
         let d = &mut self.download;
-        match (wanted, d.phase == Phase::Idle) {
+        match (wanted, matches!(d.phase, Phase::Idle)) {
             (true, true) => {
                 *d = Download::new();
                 d.uri = probe.uri;
@@ -155,19 +155,17 @@ impl Client {
         }
     }
 
-    /// Ends the download: the connection is released and a failure reaches the platform.
+    /// Ends the download: the connection is released (whether or not it was opened) and a
+    /// failure reaches the platform.
     fn download_end(&mut self, failure: Option<UpdateResult>, platform: &mut dyn Platform) {
-        let connected = self.download.phase != Phase::Connecting;
         self.download.phase = Phase::Idle;
         self.download.exchange = None;
         if let Some(r) = failure {
             platform.download_failed(r);
         }
-        if connected {
-            self.push_event(Event::ConnectionDone {
-                server: DOWNLOAD_SLOT,
-            });
-        }
+        self.push_event(Event::ConnectionDone {
+            server: DOWNLOAD_SLOT,
+        });
     }
 
     /// The block asked for is lost (every retransmission timed out, a RST, a 5.xx): asked
@@ -244,7 +242,7 @@ impl Client {
             (mtype != MsgType::Ack && mtype != MsgType::Rst || e.message_id == mid)
                 && (code.is_empty() || e.matches_token(msg.token()))
         });
-        let Some(mut ex) = matched.filter(|_| self.download.phase == Phase::Active) else {
+        let Some(mut ex) = matched.filter(|_| matches!(self.download.phase, Phase::Active)) else {
             if mtype == MsgType::Con {
                 self.control_message(DOWNLOAD_SLOT, MsgType::Rst, mid);
             }
@@ -336,8 +334,8 @@ fn encode_get(d: &Download, ex: &Exchange, tx: &mut [u8]) -> Option<usize> {
     {
         b.option(opt::URI_QUERY, q).ok()?;
     }
-    let size = 16u32 << d.szx;
-    let block = Block::new(d.received / size, false, d.szx)?;
+    // The block number: bytes received over the block size, 2^(szx + 4) (szx is at most 6).
+    let block = Block::new(d.received >> (u32::from(d.szx.min(6)) + 4), false, d.szx)?;
     let mut tmp = [0u8; 4];
     b.option(opt::BLOCK2, block.encode(&mut tmp)).ok()?;
     Some(b.finish())

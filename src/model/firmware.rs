@@ -330,7 +330,9 @@ impl<'a, S: FirmwareSink> Firmware<'a, S> {
 /// Bytes only: `str` pattern searching costs kilobytes of flash.
 fn check_uri(uri: &str, pull: PullSupport) -> Result<(), UpdateResult> {
     let b = uri.as_bytes();
-    let (secure, rest) = match (b.strip_prefix(b"coap://"), b.strip_prefix(b"coaps://")) {
+    // `get` after `starts_with`: `<[u8]>::strip_prefix` keeps a panic path after LTO.
+    let after = |p: &[u8]| b.starts_with(p).then(|| b.get(p.len()..)).flatten();
+    let (secure, rest) = match (after(b"coap://"), after(b"coaps://")) {
         (Some(rest), _) => (false, rest),
         (_, Some(rest)) => (true, rest),
         _ if b.windows(3).any(|w| w == b"://") => return Err(UpdateResult::UnsupportedProtocol),
