@@ -242,6 +242,10 @@ struct Drop {
 /// size asked for (at most 256 bytes) and Size2; anything else gets 4.04.
 struct FileServer {
     port: u16,
+    /// ACKs of the client's ACKs of separate responses.
+    acks: Arc<AtomicU32>,
+    /// Datagrams handled (answered, dropped or taken), counted after any answer went out.
+    handled: Arc<AtomicU32>,
     stop: Arc<AtomicBool>,
     /// Block numbers of the requests that reached it (dropped ones too).
     log: Arc<Mutex<Vec<u32>>>,
@@ -250,6 +254,11 @@ struct FileServer {
 
 impl FileServer {
     fn start(file: Vec<u8>, drops: Vec<Drop>) -> FileServer {
+        FileServer::start_with(file, drops, false)
+    }
+
+    /// With `separate`, every block goes as an empty ACK then a confirmable response.
+    fn start_with(file: Vec<u8>, drops: Vec<Drop>, separate: bool) -> FileServer {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
@@ -257,6 +266,11 @@ impl FileServer {
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
         let (stop2, log2) = (stop.clone(), log.clone());
+        let acks = Arc::new(AtomicU32::new(0));
+        let acks2 = acks.clone();
+        let handled = Arc::new(AtomicU32::new(0));
+        let handled2 = handled.clone();
+        let mut next_mid = 0x7000u16;
         let thread = std::thread::spawn(move || {
             let mut drops = drops;
             let mut buf = [0u8; 1500];
@@ -265,9 +279,23 @@ impl FileServer {
                 let Ok((n, from)) = sock.recv_from(&mut buf) else {
                     continue;
                 };
+                // Counted once this datagram is dealt with, whatever the branch.
+                struct Count<'a>(&'a AtomicU32);
+                impl std::ops::Drop for Count<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                let _count = Count(&handled2);
                 let Ok(req) = Packet::from_bytes(&buf[..n]) else {
                     continue;
                 };
+                if req.header.code == MessageClass::Empty {
+                    if req.header.get_type() == MessageType::Acknowledgement {
+                        acks2.fetch_add(1, Ordering::Relaxed);
+                    }
+                    continue;
+                }
                 let (num, szx) = req
                     .get_option(CoapOption::Block2)
                     .and_then(|l| l.front().cloned())
@@ -319,11 +347,23 @@ impl FileServer {
                     );
                     r.payload = file[start..end].to_vec();
                 }
+                if separate {
+                    let mut ack = Packet::new();
+                    ack.header.set_type(MessageType::Acknowledgement);
+                    ack.header.code = MessageClass::Empty;
+                    ack.header.message_id = req.header.message_id;
+                    let _ = sock.send_to(&ack.to_bytes().unwrap(), from);
+                    r.header.set_type(MessageType::Confirmable);
+                    next_mid = next_mid.wrapping_add(1);
+                    r.header.message_id = next_mid;
+                }
                 let _ = sock.send_to(&r.to_bytes().unwrap(), from);
             }
         });
         FileServer {
             port,
+            acks,
+            handled,
             stop,
             log,
             thread: Some(thread),
@@ -341,9 +381,10 @@ impl std::ops::Drop for FileServer {
 }
 
 /// Runs a pull download of `uri` over a real socket: virtual time jumps to the client's
-/// next deadline whenever the socket stays quiet (so that ACK timeouts take no wall
-/// time). Returns the events and the virtual time at the end.
-fn pull(c: &mut Client, p: &mut Plat, uri: &str) -> (Vec<Event>, u64) {
+/// next deadline once the server has dealt with everything sent and nothing is waiting
+/// (loopback delivers at once), so that ACK timeouts take no wall time and a slow machine
+/// changes nothing. Returns the events and the virtual time at the end.
+fn pull(c: &mut Client, p: &mut Plat, uri: &str, server: &FileServer) -> (Vec<Event>, u64) {
     assert_eq!(write(c, p, "/5/0/1", 0, uri.as_bytes()), "2.04");
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(5)))
@@ -351,8 +392,17 @@ fn pull(c: &mut Client, p: &mut Plat, uri: &str) -> (Vec<Event>, u64) {
     let mut now = 0u64;
     let mut events = Vec::new();
     let mut open = false;
+    let mut sent = 0u32;
     let wall = Instant::now();
     for _ in 0..20_000 {
+        // Sent before the events are handled: the ACK of a last separate response goes out
+        // before its connection is closed (as the C facade does).
+        while let Some(t) = c.poll_transmit(now, p) {
+            if t.server == DOWNLOAD_SLOT {
+                sock.send(t.data).unwrap();
+                sent += 1;
+            }
+        }
         while let Some(e) = c.poll_event() {
             match e {
                 Event::DownloadConnectionNeeded => {
@@ -373,19 +423,15 @@ fn pull(c: &mut Client, p: &mut Plat, uri: &str) -> (Vec<Event>, u64) {
         if !open && events.contains(&Event::DownloadConnectionNeeded) {
             break;
         }
-        while let Some(t) = c.poll_transmit(now, p) {
-            if t.server == DOWNLOAD_SLOT {
-                sock.send(t.data).unwrap();
-            }
-        }
         let mut buf = [0u8; 1500];
         match sock.recv(&mut buf) {
             Ok(n) => c.handle_datagram(DOWNLOAD_SLOT, &buf[..n], now, p),
-            Err(_) => {
+            Err(_) if server.handled.load(Ordering::SeqCst) >= sent => {
                 if let Some(t) = c.poll_timeout() {
                     now = now.max(t);
                 }
             }
+            Err(_) => {}
         }
         assert!(
             wall.elapsed() < Duration::from_secs(30),
@@ -401,7 +447,7 @@ fn pulled_package_arrives_whole_and_updates() {
     let server = FileServer::start(image.clone(), Vec::new());
     let (mut c, mut p) = (client(), platform());
     let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
-    let (events, _) = pull(&mut c, &mut p, &uri);
+    let (events, _) = pull(&mut c, &mut p, &uri, &server);
     assert_eq!(
         p.objs.fw.state(),
         FirmwareState::Downloaded {
@@ -454,7 +500,7 @@ fn lost_blocks_resume_from_the_next_needed_block() {
     let server = FileServer::start(image.clone(), drops);
     let (mut c, mut p) = (client(), platform());
     let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
-    let (_, end) = pull(&mut c, &mut p, &uri);
+    let (_, end) = pull(&mut c, &mut p, &uri, &server);
     assert_eq!(
         p.objs.fw.state(),
         FirmwareState::Downloaded {
@@ -499,7 +545,7 @@ fn a_server_that_stays_silent_ends_in_connection_lost() {
     let server = FileServer::start(image, drops);
     let (mut c, mut p) = (client(), platform());
     let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
-    let (events, _) = pull(&mut c, &mut p, &uri);
+    let (events, _) = pull(&mut c, &mut p, &uri, &server);
     assert_eq!(
         p.objs.fw.state(),
         FirmwareState::Idle(UpdateResult::ConnectionLost)
@@ -525,7 +571,7 @@ fn a_missing_file_is_an_invalid_uri_and_an_empty_uri_cancels() {
     let server = FileServer::start(package(100), Vec::new());
     let (mut c, mut p) = (client(), platform());
     let uri = format!("coap://127.0.0.1:{}/fw/other.bin", server.port);
-    pull(&mut c, &mut p, &uri);
+    pull(&mut c, &mut p, &uri, &server);
     assert_eq!(
         p.objs.fw.state(),
         FirmwareState::Idle(UpdateResult::InvalidUri)
@@ -553,5 +599,36 @@ fn a_missing_file_is_an_invalid_uri_and_an_empty_uri_cancels() {
     assert!(
         c.poll_transmit(100_000, &mut p).is_none(),
         "nothing more asked for"
+    );
+}
+
+#[test]
+fn separate_responses_are_acknowledged_and_used() {
+    let image = package(1500);
+    let server = FileServer::start_with(image.clone(), Vec::new(), true);
+    let (mut c, mut p) = (client(), platform());
+    let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
+    pull(&mut c, &mut p, &uri, &server);
+    assert_eq!(
+        p.objs.fw.state(),
+        FirmwareState::Downloaded {
+            size: 1500,
+            update_failed: false
+        }
+    );
+    assert_eq!(p.objs.fw.sink().data, image);
+    // Every separate response was acknowledged (the last ACK may still be in flight).
+    let blocks = 1500u32.div_ceil(256);
+    for _ in 0..100 {
+        if server.acks.load(Ordering::Relaxed) == blocks {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(server.acks.load(Ordering::Relaxed), blocks);
+    assert_eq!(
+        server.log.lock().unwrap().len(),
+        blocks as usize,
+        "no retransmission"
     );
 }

@@ -594,9 +594,10 @@ impl Client {
             }
             self.update(true);
         }
-        // A request to the Firmware Update object may start or stop a download.
+        // A request to the Firmware Update object (or a composite one) may start or stop a
+        // download.
         #[cfg(feature = "firmware-update")]
-        if msg.option(opt::URI_PATH) == Some(b"5") {
+        if matches!(msg.option(opt::URI_PATH), Some(b"5") | None) {
             self.firmware_changed(platform);
         }
         Ok(())
