@@ -91,6 +91,8 @@ pub trait Object {
         let _ = (iid, rid);
         Ok(())
     }
+    /// Runs an executable resource with the raw argument bytes.
+    fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code>;
     /// Receives one block of a block-wise (Block1) write of an opaque resource: `offset`
     /// is the byte offset of `data` in the whole value and `last` is true for the final
     /// block. Blocks arrive in order; offset 0 starts a new value. Objects that take whole
@@ -106,8 +108,6 @@ pub trait Object {
         let _ = (iid, rid, offset, data, last);
         Err(Code::REQUEST_ENTITY_TOO_LARGE)
     }
-    /// Runs an executable resource with the raw argument bytes.
-    fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code>;
     /// Creates instance `iid` for a server's Create (the engine has checked that it does
     /// not exist); the values the server sent follow as writes. Objects whose instances
     /// are fixed keep the default: 4.05.
