@@ -925,6 +925,18 @@ tern_status_t tern_client_set_firmware_sink(struct tern_client_t *client,
 tern_status_t tern_client_firmware_result(struct tern_client_t *client, uint8_t result);
 
 /**
+ * Sets PkgName and PkgVersion (/5/0/6, /5/0/7) of the package, once the application knows
+ * them (from the package's header, say). Borrowed: both must stay valid until replaced or
+ * until the client is closed. `TERN_STATUS_INVALID_ARG` for text that is not UTF-8.
+ *
+ * # Safety
+ * `client` from `tern_client_init`; each string valid for its length, as long as said.
+ */
+tern_status_t tern_client_set_firmware_package(struct tern_client_t *client,
+                                               struct tern_str_t name,
+                                               struct tern_str_t version);
+
+/**
  * The Firmware Update object's State (/5/0/3: 0 idle, 1 downloading, 2 downloaded,
  * 3 updating) and Update Result (/5/0/5), and the bytes of the package received so far
  * and its size as the download server announced it (0 when unknown, as for a push).

@@ -31,6 +31,9 @@ static tern_status_t on_open(void *user, const char *uri, size_t len, uint16_t s
 		opened_uri[len] = '\0';
 	}
 	opened_security = sec;
+	if (strstr(opened_uri, "unreachable") != NULL) {
+		return TERN_STATUS_IO;
+	}
 	*conn = sec == 65535 ? &download_conn : &server_conn;
 	return TERN_STATUS_OK;
 }
@@ -220,6 +223,25 @@ int main(void)
 	CHECK(tern_client_input(client, &download_conn, msg, 11 + tkl, 1500) == TERN_STATUS_OK);
 	CHECK(progress_events == 1 && last_progress == 3);
 	CHECK(last_state == 2 && package_len == 3 && memcmp(package, "abc", 3) == 0);
+
+	/* PkgName and PkgVersion, as a text Read of /5/0/7 shows. */
+	CHECK(tern_client_set_firmware_package(client, (tern_str_t){"app", 3}, (tern_str_t){"\xff", 1}) ==
+	      TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_firmware_package(client, (tern_str_t){"app", 3}, (tern_str_t){"2.0.1", 5}) ==
+	      TERN_STATUS_OK);
+	static const uint8_t read_version[] = {0x42, 0x01, 0x20, 0x05, 0xaa, 0x05, 0xb1, '5', 0x01, '0', 0x01, '7'};
+	CHECK(tern_client_input(client, &server_conn, read_version, sizeof(read_version), 1600) == TERN_STATUS_OK);
+	CHECK(last[1] == 0x45 && last_len >= 5 && memcmp(last + last_len - 5, "2.0.1", 5) == 0);
+
+	/* A Package URI whose connection cannot be opened: back to Idle, Update Result 7. */
+	static const uint8_t reset[] = {0x42, 0x03, 0x20, 0x06, 0xaa, 0x06, 0xb1, '5', 0x01, '0', 0x01, '1', 0x10};
+	CHECK(tern_client_input(client, &server_conn, reset, sizeof(reset), 1700) == TERN_STATUS_OK);
+	CHECK(last[1] == 0x44 && last_state == 0 && last_result == 0);
+	static const uint8_t bad[] = {0x42, 0x03, 0x20, 0x07, 0xaa, 0x07, 0xb1, '5', 0x01, '0', 0x01, '1', 0x10, 0xff,
+				      'c',  'o',  'a',  'p',  ':',  '/',  '/',  'u',  'n',  'r', 'e',  'a', 'c',  'h',
+				      'a',  'b',  'l',  'e'};
+	CHECK(tern_client_input(client, &server_conn, bad, sizeof(bad), 1800) == TERN_STATUS_OK);
+	CHECK(last[1] == 0x44 && last_state == 0 && last_result == 7);
 
 	CHECK(tern_client_close(client) == TERN_STATUS_OK);
 	printf("%d passed, %d failed\n", passed, failed);

@@ -3,7 +3,7 @@
 
 use core::ffi::c_void;
 
-use super::{live, status, tern_client_t, State};
+use super::{live, status, str_arg, tern_client_t, State};
 use crate::client::download::DOWNLOAD_SLOT;
 use crate::ffi::types::*;
 use crate::model::{Firmware, FirmwareSink, PullSupport, UpdateResult};
@@ -176,6 +176,32 @@ pub unsafe extern "C" fn tern_client_firmware_result(
     } else {
         Err(TERN_STATUS_BAD_STATE)
     })
+}
+
+/// Sets PkgName and PkgVersion (/5/0/6, /5/0/7) of the package, once the application knows
+/// them (from the package's header, say). Borrowed: both must stay valid until replaced or
+/// until the client is closed. `TERN_STATUS_INVALID_ARG` for text that is not UTF-8.
+///
+/// # Safety
+/// `client` from `tern_client_init`; each string valid for its length, as long as said.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_set_firmware_package(
+    client: *mut tern_client_t,
+    name: tern_str_t,
+    version: tern_str_t,
+) -> tern_status_t {
+    // SAFETY: forwarded.
+    let c = match unsafe { live(client) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    // SAFETY: the caller keeps the strings valid while the object holds them.
+    let (name, version) = match unsafe { (str_arg(name), str_arg(version)) } {
+        (Ok(n), Ok(v)) => (n, v),
+        (Err(s), _) | (_, Err(s)) => return s,
+    };
+    c.firmware.set_package_info(name, version);
+    TERN_STATUS_OK
 }
 
 /// The Firmware Update object's State (/5/0/3: 0 idle, 1 downloading, 2 downloaded,
