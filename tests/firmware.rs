@@ -238,6 +238,17 @@ struct Drop {
     remaining: u32,
 }
 
+/// How the file server answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// In the ACK.
+    Piggybacked,
+    /// An empty ACK, then a confirmable response.
+    Separate,
+    /// Always block 0, whatever was asked for (a broken server).
+    BlockZero,
+}
+
 /// A CoAP file server on 127.0.0.1: GET /fw/image.bin answered with Block2 blocks of the
 /// size asked for (at most 256 bytes) and Size2; anything else gets 4.04.
 struct FileServer {
@@ -254,11 +265,11 @@ struct FileServer {
 
 impl FileServer {
     fn start(file: Vec<u8>, drops: Vec<Drop>) -> FileServer {
-        FileServer::start_with(file, drops, false)
+        FileServer::start_with(file, drops, Mode::Piggybacked)
     }
 
-    /// With `separate`, every block goes as an empty ACK then a confirmable response.
-    fn start_with(file: Vec<u8>, drops: Vec<Drop>, separate: bool) -> FileServer {
+    fn start_with(file: Vec<u8>, drops: Vec<Drop>, mode: Mode) -> FileServer {
+        let separate = mode == Mode::Separate;
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
@@ -325,6 +336,7 @@ impl FileServer {
                     r.header.code = MessageClass::Response(ResponseType::NotFound);
                 } else {
                     let szx = szx.min(4);
+                    let num = if mode == Mode::BlockZero { 0 } else { num };
                     let size = 16usize << szx;
                     let start = (num as usize * size).min(file.len());
                     let end = (start + size).min(file.len());
@@ -605,7 +617,7 @@ fn a_missing_file_is_an_invalid_uri_and_an_empty_uri_cancels() {
 #[test]
 fn separate_responses_are_acknowledged_and_used() {
     let image = package(1500);
-    let server = FileServer::start_with(image.clone(), Vec::new(), true);
+    let server = FileServer::start_with(image.clone(), Vec::new(), Mode::Separate);
     let (mut c, mut p) = (client(), platform());
     let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
     pull(&mut c, &mut p, &uri, &server);
@@ -631,4 +643,20 @@ fn separate_responses_are_acknowledged_and_used() {
         blocks as usize,
         "no retransmission"
     );
+}
+
+#[test]
+fn a_server_sending_the_wrong_blocks_ends_in_connection_lost() {
+    let server = FileServer::start_with(package(1000), Vec::new(), Mode::BlockZero);
+    let (mut c, mut p) = (client(), platform());
+    let uri = format!("coap://127.0.0.1:{}/fw/image.bin", server.port);
+    pull(&mut c, &mut p, &uri, &server);
+    assert_eq!(
+        p.objs.fw.state(),
+        FirmwareState::Idle(UpdateResult::ConnectionLost)
+    );
+    let log = server.log.lock().unwrap().clone();
+    // Block 0 once, then block 1 asked for MAX_LOSSES times (answered with block 0).
+    assert_eq!(log.len(), 1 + usize::from(MAX_LOSSES), "{log:?}");
+    assert!(log[1..].iter().all(|&n| n == 1), "{log:?}");
 }

@@ -265,7 +265,7 @@ impl Client {
         }
         self.download.exchange = None;
         match code.class() {
-            2 if code == Code::CONTENT => self.download_block(msg, platform),
+            2 if code == Code::CONTENT => self.download_block(msg, now, platform),
             // The server is busy: like a lost block.
             5 => self.download_lost(now, platform),
             // 4.04 and every other refusal: the URI names nothing we can download.
@@ -275,7 +275,7 @@ impl Client {
     }
 
     /// A 2.05 with the next block (or the whole package, without Block2).
-    fn download_block(&mut self, msg: &Message<'_>, platform: &mut dyn Platform) {
+    fn download_block(&mut self, msg: &Message<'_>, now: u64, platform: &mut dyn Platform) {
         let d = &mut self.download;
         let payload = msg.payload();
         let block = match msg.option(opt::BLOCK2) {
@@ -286,9 +286,10 @@ impl Client {
             return self.download_end(Some(UpdateResult::InvalidUri), platform);
         };
         let offset = block.offset().and_then(|o| u32::try_from(o).ok());
-        // Not the block asked for (a stray retransmission): ask again.
+        // Not the block asked for, or cut short: asked for again after a pause, like a lost
+        // one (a server that keeps doing it ends the download).
         if offset != Some(d.received) || (block.more && payload.len() != block.size()) {
-            return;
+            return self.download_lost(now, platform);
         }
         if let Some(size) = msg.option_uint(opt::SIZE2) {
             d.total = size;
