@@ -427,13 +427,13 @@ impl<S: FirmwareSink> Object for Firmware<'_, S> {
         }
         if offset == 0 {
             match self.state {
+                // An empty Package resets.
+                _ if data.is_empty() && last => return self.reset(),
                 // The first block of a pull download (the URI write opened the sink).
                 FirmwareState::Downloading {
                     pull: true,
                     next: 0,
                 } => {}
-                // An empty Package resets.
-                _ if data.is_empty() && last => return self.reset(),
                 FirmwareState::Idle(_) => {
                     if let Err(r) = self.start(false) {
                         self.set(FirmwareState::Idle(r));
