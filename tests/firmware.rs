@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 
-use sim::{new_client, request, Rng};
+use sim::{new_client, request, Rng, ScriptedServer};
 use tern::client::download::{DOWNLOAD_SLOT, MAX_LOSSES};
 use tern::client::{Client, Event, Platform};
 use tern::model::{
@@ -99,7 +99,7 @@ fn platform() -> Plat {
 
 /// A package of `len` bytes that no block repeats.
 fn package(len: usize) -> Vec<u8> {
-    let mut rng = Rng(0xF1F1);
+    let mut rng = Rng(0x222);
     let mut v = vec![0u8; len];
     rng.fill(&mut v);
     v
@@ -659,4 +659,126 @@ fn a_server_sending_the_wrong_blocks_ends_in_connection_lost() {
     // Block 0 once, then block 1 asked for MAX_LOSSES times (answered with block 0).
     assert_eq!(log.len(), 1 + usize::from(MAX_LOSSES), "{log:?}");
     assert!(log[1..].iter().all(|&n| n == 1), "{log:?}");
+}
+
+/// The simulator's scripted server pushes a package over a network that loses 25 % of the
+/// datagrams and duplicates 40 % (virtual time, deterministic): the Write of Package is
+/// taken once (duplicates get the cached response), then Update runs.
+#[test]
+fn pushed_package_survives_a_lossy_network() {
+    let image = package(400);
+    let (mut c, mut p) = (new_client(300, 30, 3), platform());
+    let mut server = ScriptedServer::new(11);
+    let mut rng = Rng(0x222);
+    // (delivery time, sequence, towards the client, bytes)
+    let mut net: Vec<(u64, u64, bool, Vec<u8>)> = Vec::new();
+    let mut seq = 0u64;
+    let (mut lost_count, mut dup_count) = (0u32, 0u32);
+    let mut send = |net: &mut Vec<(u64, u64, bool, Vec<u8>)>,
+                    rng: &mut Rng,
+                    now: u64,
+                    down: bool,
+                    b: Vec<u8>| {
+        let lost = rng.percent(25);
+        let copies = if rng.percent(40) { 2 } else { 1 };
+        lost_count += u32::from(lost);
+        dup_count += u32::from(!lost && copies == 2);
+        for _ in 0..copies {
+            let delay = 5 + rng.below(200);
+            seq += 1;
+            if !lost {
+                net.push((now + delay, seq, down, b.clone()));
+            }
+        }
+    };
+    let mut ops: Vec<usize> = Vec::new();
+    let mut now = 0u64;
+    let mut put_deliveries = 0u32;
+    for _ in 0..100_000 {
+        while let Some(e) = c.poll_event() {
+            if let Event::ConnectionNeeded { server } = e {
+                c.connection_opened(server);
+            }
+        }
+        while let Some(t) = c.poll_transmit(now, &mut p) {
+            assert_eq!(t.server, 0);
+            let b = t.data.to_vec();
+            send(&mut net, &mut rng, now, false, b);
+        }
+        for b in server.take_outbox() {
+            send(&mut net, &mut rng, now, true, b);
+        }
+        if ops.is_empty() && server.reg.is_some() {
+            let mut put = request(RequestType::Put, "/5/0/0");
+            put.add_option(CoapOption::ContentFormat, vec![42]);
+            put.payload = image.clone();
+            let mut state = request(RequestType::Get, "/5/0/3");
+            state.add_option(CoapOption::Accept, vec![0]);
+            let mut state2 = state.clone();
+            ops.push(server.queue_request(now, put));
+            ops.push(server.queue_request(now, state));
+            ops.push(server.queue_request(now, request(RequestType::Post, "/5/0/2")));
+            state2.add_option(CoapOption::Accept, vec![0]);
+            ops.push(server.queue_request(now, state2));
+        }
+        let done = |s: &ScriptedServer| {
+            !ops.is_empty()
+                && ops
+                    .iter()
+                    .all(|&i| s.ops[i].response.is_some() || s.ops[i].failed)
+        };
+        if done(&server) {
+            break;
+        }
+        let next = [
+            c.poll_timeout(),
+            net.iter().map(|d| d.0).min(),
+            server.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .expect("something is due");
+        now = now.max(next);
+        assert!(now < 900_000, "bounded in virtual time");
+        net.sort_by_key(|d| (d.0, d.1));
+        while net.first().is_some_and(|d| d.0 <= now) {
+            let (_, _, down, b) = net.remove(0);
+            if down {
+                put_deliveries += u32::from(b.len() > image.len());
+                c.handle_datagram(0, &b, now, &mut p);
+            } else {
+                server.handle(now, &b);
+            }
+        }
+        if server.poll_timeout().is_some_and(|t| t <= now) {
+            server.on_timer(now);
+        }
+    }
+    let answers: Vec<(String, String)> = ops
+        .iter()
+        .map(|&i| {
+            let r = server.ops[i]
+                .response
+                .as_ref()
+                .expect("answered despite the losses");
+            (code(r), String::from_utf8_lossy(&r.payload).into_owned())
+        })
+        .collect();
+    assert_eq!(answers[0].0, "2.04");
+    assert_eq!(answers[1], ("2.05".into(), "2".into()));
+    assert_eq!(answers[2].0, "2.04");
+    assert_eq!(answers[3], ("2.05".into(), "3".into()));
+    assert!(
+        put_deliveries >= 2,
+        "the Write arrived {put_deliveries} times"
+    );
+    assert_eq!(p.objs.fw.sink().opened, 1, "the Write was taken once");
+    assert_eq!(p.objs.fw.sink().data, image);
+    assert!(p.objs.fw.take_update_request());
+    drop(send);
+    assert!(
+        lost_count > 0 && dup_count > 0,
+        "lost {lost_count}, duplicated {dup_count}"
+    );
 }

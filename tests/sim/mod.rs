@@ -773,7 +773,7 @@ impl ScriptedServer {
             .retain(|_, (_, t)| now.saturating_sub(*t) < EXCHANGE_LIFETIME);
     }
 
-    fn take_outbox(&mut self) -> Vec<Vec<u8>> {
+    pub fn take_outbox(&mut self) -> Vec<Vec<u8>> {
         std::mem::take(&mut self.outbox)
     }
 
