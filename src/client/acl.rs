@@ -432,6 +432,17 @@ impl Object for View<'_> {
         self.obj.execute(iid, rid, args)
     }
 
+    fn write_block(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        offset: u32,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Code> {
+        self.obj.write_block(iid, rid, offset, data, last)
+    }
+
     fn create(&mut self, iid: u16) -> Result<(), Code> {
         self.obj.create(iid)?;
         self.created = Some(iid);
