@@ -7,6 +7,7 @@ use core::ptr::addr_of_mut;
 use heapless::Vec;
 
 use super::object::CObject;
+use super::standard::Standard;
 use super::types::*;
 use crate::client::{self, Client, Config, Event, Platform, ServerConfig, Version};
 use crate::config::{MAX_MESSAGE_SIZE, MAX_OBJECTS, MAX_SERVERS};
@@ -37,24 +38,30 @@ struct State {
     platform: tern_platform_t,
     connections: [*mut c_void; MAX_SERVERS],
     device: Device<'static>,
+    standard: Standard,
     objects: Vec<CObject, MAX_OBJECTS>,
     core: Client,
     rx: [u8; MAX_MESSAGE_SIZE],
 }
 
 /// `Platform` over the C callbacks, and the objects as the engine sees them (the Device
-/// object, then the C objects), borrowed for one call into the engine.
+/// object, the optional standard objects, then the C objects), borrowed for one call into
+/// the engine.
 struct Env<'a> {
     platform: &'a tern_platform_t,
     device: &'a mut Device<'static>,
+    standard: &'a mut Standard,
     objects: &'a mut [CObject],
 }
 
 impl Objects for Env<'_> {
     fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
-        match index.checked_sub(1) {
-            None => Some(&mut *self.device),
-            Some(i) => self.objects.get_mut(i).map(|o| o as &mut dyn Object),
+        let Some(i) = index.checked_sub(1) else {
+            return Some(&mut *self.device);
+        };
+        match self.standard.object(i) {
+            Ok(o) => Some(o),
+            Err(i) => self.objects.get_mut(i).map(|o| o as &mut dyn Object),
         }
     }
 }
@@ -112,6 +119,19 @@ pub(super) unsafe fn str_checked(s: tern_str_t) -> (*const u8, usize) {
         Some(text) => (text.as_ptr(), text.len()),
         None => (core::ptr::null(), 1),
     }
+}
+
+/// The optional standard objects of a live client and its engine (for the setters in
+/// `standard.rs`).
+///
+/// # Safety
+/// As for `live`.
+pub(super) unsafe fn standard_of<'a>(
+    client: *mut tern_client_t,
+) -> Result<(&'a mut Standard, &'a mut Client), tern_status_t> {
+    // SAFETY: forwarded.
+    let c = unsafe { live(client)? };
+    Ok((&mut c.standard, &mut c.core))
 }
 
 /// A live client from a pointer, or the status to return.
@@ -229,6 +249,7 @@ unsafe fn init(
         slot.write_bytes(0, 1);
         addr_of_mut!((*slot).platform).write(plat);
         addr_of_mut!((*slot).device).write(Device::new(info));
+        addr_of_mut!((*slot).standard).write(Standard::new());
         addr_of_mut!((*slot).objects).write(Vec::new());
         let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
         Client::init_in_place(core, &config, u16::from_le_bytes(seed))
@@ -443,6 +464,7 @@ pub unsafe extern "C" fn tern_client_input(
     // SAFETY: non-null, `len` bytes guaranteed by the caller.
     let bytes = unsafe { core::slice::from_raw_parts(data, len) };
     c.device.set_uptime_ms(now_ms);
+    c.standard.received(len, now_ms);
     c.handle(server, bytes, now_ms);
     c.flush(now_ms);
     c.dispatch_events(now_ms);
@@ -551,6 +573,7 @@ const STATUS_OFFSETS: [u8; 10] = [0, 15, 25, 35, 47, 57, 66, 83, 97, 100];
 fn split<'a>(
     core: &'a mut Client,
     device: &'a mut Device<'static>,
+    standard: &'a mut Standard,
     objects: &'a mut [CObject],
     platform: &'a tern_platform_t,
 ) -> (&'a mut Client, Env<'a>) {
@@ -559,6 +582,7 @@ fn split<'a>(
         Env {
             platform,
             device,
+            standard,
             objects,
         },
     )
@@ -569,6 +593,7 @@ impl State {
         split(
             &mut self.core,
             &mut self.device,
+            &mut self.standard,
             &mut self.objects,
             &self.platform,
         )
@@ -616,9 +641,11 @@ impl State {
                 }
                 let n = len.min(self.rx.len());
                 let data = self.rx.get(..n).unwrap_or(&[]);
+                self.standard.received(n, now);
                 let (core, mut env) = split(
                     &mut self.core,
                     &mut self.device,
+                    &mut self.standard,
                     &mut self.objects,
                     &self.platform,
                 );
@@ -645,7 +672,9 @@ impl State {
                 .unwrap_or(core::ptr::null_mut());
             if let (Some(f), false) = (send, conn.is_null()) {
                 // SAFETY: the datagram is valid for the call; `conn` came from `open`.
-                let _ = unsafe { f(user, conn, t.data.as_ptr(), t.data.len()) };
+                if unsafe { f(user, conn, t.data.as_ptr(), t.data.len()) } == TERN_STATUS_OK {
+                    env.standard.sent(t.data.len(), now);
+                }
             }
         }
     }
