@@ -849,6 +849,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_ATTRIBUTES * 72
         + 128
         + 32 * ptr
+        // The optional standard objects (4, 6, 7) and the Device object's time texts.
+        + 256
+        + 8 * ptr
 };
 
 const _: () = assert!(
