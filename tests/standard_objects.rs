@@ -107,9 +107,7 @@ type Resource = Result<Vec<u8>, Vec<(u16, Vec<u8>)>>;
 
 /// The resources of an instance read in TLV: id -> value bytes (single) or the instances
 /// (multiple, as (riid, bytes)).
-fn resources(
-    payload: &[u8],
-) -> std::collections::BTreeMap<u16, Resource> {
+fn resources(payload: &[u8]) -> std::collections::BTreeMap<u16, Resource> {
     tlv(payload)
         .into_iter()
         .map(|(kind, id, v)| match kind {

@@ -672,9 +672,8 @@ impl State {
                 .unwrap_or(core::ptr::null_mut());
             if let (Some(f), false) = (send, conn.is_null()) {
                 // SAFETY: the datagram is valid for the call; `conn` came from `open`.
-                if unsafe { f(user, conn, t.data.as_ptr(), t.data.len()) } == TERN_STATUS_OK {
-                    env.standard.sent(t.data.len(), now);
-                }
+                let st = unsafe { f(user, conn, t.data.as_ptr(), t.data.len()) };
+                env.standard.sent(st, t.data.len(), now);
             }
         }
     }

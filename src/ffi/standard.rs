@@ -59,12 +59,14 @@ impl Standard {
         Err(i)
     }
 
-    /// A datagram of `len` bytes went to `send`.
+    /// A datagram of `len` bytes went to `send`, which returned `status` (counted when OK).
     #[inline(always)]
-    pub(super) fn sent(&mut self, len: usize, now: u64) {
+    pub(super) fn sent(&mut self, status: tern_status_t, len: usize, now: u64) {
         #[cfg(feature = "connectivity-statistics")]
-        self.statistics.sent(len, now);
-        let _ = (len, now);
+        if status == TERN_STATUS_OK {
+            self.statistics.sent(len, now);
+        }
+        let _ = (status, len, now);
     }
 
     /// A datagram of `len` bytes came from `recv` or `tern_client_input`.

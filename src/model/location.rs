@@ -127,15 +127,16 @@ impl Object for Location {
             .get(..usize::from(self.velocity_len))
             .unwrap_or(&[]);
         let v = match rid {
-            0 => Value::Float(f.latitude),
-            1 => Value::Float(f.longitude),
-            2 => f.altitude.map(Value::Float).ok_or(Code::NOT_FOUND)?,
-            3 => f.radius.map(Value::Float).ok_or(Code::NOT_FOUND)?,
-            4 if !velocity.is_empty() => Value::Opaque(velocity),
-            5 => Value::Time(f.timestamp),
-            6 => f.speed.map(Value::Float).ok_or(Code::NOT_FOUND)?,
-            _ => return Err(Code::NOT_FOUND),
+            0 => Some(f.latitude),
+            1 => Some(f.longitude),
+            2 => f.altitude,
+            3 => f.radius,
+            6 => f.speed,
+            4 if !velocity.is_empty() => return out.value(None, &Value::Opaque(velocity)),
+            5 => return out.value(None, &Value::Time(f.timestamp)),
+            _ => None,
         };
+        let v = Value::Float(v.ok_or(Code::NOT_FOUND)?);
         out.value(None, &v)
     }
 

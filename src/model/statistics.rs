@@ -112,17 +112,19 @@ impl ConnectivityStatistics {
 
     /// Start (/7/0/6): clears the counters and starts collecting.
     pub fn start(&mut self) {
-        self.bytes = [0; 2];
-        self.messages = 0;
-        self.max_size = 0;
-        if let Some(sms) = self.sms.as_mut() {
-            *sms = [0; 2];
-        }
-        self.collecting = true;
-        self.until_ms = match self.period_s {
+        let until_ms = match self.period_s {
             0 => 0,
             p => self.now_ms.saturating_add(u64::from(p) * 1000),
         };
+        *self = ConnectivityStatistics {
+            collecting: true,
+            until_ms,
+            sms: self.sms.map(|_| [0; 2]),
+            ..*self
+        };
+        self.bytes = [0; 2];
+        self.messages = 0;
+        self.max_size = 0;
     }
 
     /// Stop (/7/0/7): keeps the counters.
