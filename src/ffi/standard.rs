@@ -2,6 +2,8 @@
 //! and Connectivity Statistics (7), each behind its Cargo feature, and their setters. A
 //! setter of an object the build leaves out returns `TERN_STATUS_NOT_FOUND`.
 
+#[cfg(feature = "location")]
+use crate::model::location::magnitude;
 #[cfg(feature = "connectivity-statistics")]
 use crate::model::ConnectivityStatistics;
 use crate::model::Object;
@@ -315,7 +317,8 @@ unsafe fn set_location(
         // SAFETY: non-NULL, `velocity_len` bytes during the call (the caller's contract).
         (n, false) => unsafe { core::slice::from_raw_parts(l.velocity, n) },
     };
-    let known = |v: f64| (!v.is_nan()).then_some(v);
+    // NaN: the only doubles whose magnitude's bits lie above infinity's.
+    let known = |v: f64| (magnitude(v) <= f64::INFINITY.to_bits()).then_some(v);
     let fix = Fix {
         latitude: l.latitude,
         longitude: l.longitude,

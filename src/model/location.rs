@@ -28,16 +28,24 @@ pub struct Fix {
 }
 
 impl Fix {
-    /// True when every value is in its range (and finite).
+    /// True when every value is in its range (and finite). Compared as bit patterns: the
+    /// bits of a non-negative double order like its value (NaN above infinity), and a
+    /// target without a double-precision FPU needs no comparison routine then.
     pub fn is_valid(&self) -> bool {
-        let within = |v: f64, lo: f64, hi: f64| v >= lo && v <= hi;
-        let opt = |v: Option<f64>, lo: f64| v.map_or(true, |v| within(v, lo, f64::MAX));
-        within(self.latitude, -90.0, 90.0)
-            && within(self.longitude, -180.0, 180.0)
-            && opt(self.altitude, f64::MIN)
-            && opt(self.radius, 0.0)
-            && opt(self.speed, 0.0)
+        let finite = |v: f64| magnitude(v) < f64::INFINITY.to_bits();
+        // Not negative (-0.0 included: its sign bit is set) and finite.
+        let positive = |v: Option<f64>| v.map_or(true, |v| v.to_bits() < f64::INFINITY.to_bits());
+        magnitude(self.latitude) <= 90f64.to_bits()
+            && magnitude(self.longitude) <= 180f64.to_bits()
+            && self.altitude.map_or(true, finite)
+            && positive(self.radius)
+            && positive(self.speed)
     }
+}
+
+/// The bits of `|v|`: they order like the magnitude, NaN above infinity.
+pub(crate) fn magnitude(v: f64) -> u64 {
+    v.to_bits() & (u64::MAX >> 1)
 }
 
 const RESOURCES: &[ResourceDef] = &[
