@@ -8,7 +8,7 @@ use crate::model::location::magnitude;
 use crate::model::ConnectivityStatistics;
 use crate::model::Object;
 #[cfg(feature = "connectivity-monitoring")]
-use crate::model::{Connectivity, ConnectivityMonitoring, Str};
+use crate::model::{Connectivity, ConnectivityMonitoring};
 #[cfg(feature = "location")]
 use crate::model::{Fix, Location};
 
@@ -20,7 +20,7 @@ use super::types::*;
 /// cbindgen:ignore
 pub(super) struct Standard {
     #[cfg(feature = "connectivity-monitoring")]
-    connectivity: ConnectivityMonitoring<'static>,
+    connectivity: ConnectivityMonitoring<'static, Text>,
     #[cfg(feature = "location")]
     location: Location,
     #[cfg(feature = "connectivity-statistics")]
@@ -218,23 +218,37 @@ unsafe fn array<T>(p: *const T, n: usize) -> Result<&'static [T], tern_status_t>
     }
 }
 
-// `Str` and `tern_str_t` are both a pointer and a length in C layout.
+/// A string of a `tern_connectivity_t` array, checked (not NULL, not empty, UTF-8) by
+/// `strings` before the object sees it.
+///
+/// cbindgen:ignore
 #[cfg(feature = "connectivity-monitoring")]
-const _: () = assert!(
-    core::mem::size_of::<Str<'static>>() == core::mem::size_of::<tern_str_t>()
-        && core::mem::align_of::<Str<'static>>() == core::mem::align_of::<tern_str_t>()
-);
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub(super) struct Text(tern_str_t);
 
-/// A C array of strings as `Str`s, used in place once every entry is checked: not NULL,
+#[cfg(feature = "connectivity-monitoring")]
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        // SAFETY: only `strings` hands out `Text`s, after checking that each points to
+        // `len` bytes of UTF-8, which the caller keeps valid and unchanged until the next
+        // tern_client_set_connectivity or tern_client_close.
+        unsafe {
+            core::str::from_utf8_unchecked(core::slice::from_raw_parts(
+                self.0.ptr.cast(),
+                self.0.len,
+            ))
+        }
+    }
+}
+
+/// A C array of strings as `Text`s, used in place once every entry is checked: not NULL,
 /// not empty, UTF-8.
 ///
 /// # Safety
 /// As for `array`, and each string valid for its length.
 #[cfg(feature = "connectivity-monitoring")]
-unsafe fn strings(
-    p: *const tern_str_t,
-    n: usize,
-) -> Result<&'static [Str<'static>], tern_status_t> {
+unsafe fn strings(p: *const tern_str_t, n: usize) -> Result<&'static [Text], tern_status_t> {
     // SAFETY: forwarded.
     let list = unsafe { array(p, n)? };
     for s in list {
@@ -247,9 +261,8 @@ unsafe fn strings(
             return Err(TERN_STATUS_INVALID_ARG);
         }
     }
-    // SAFETY: same size, alignment and field order (checked above at compile time); every
-    // entry is a non-NULL pointer to `len` bytes of UTF-8, which is what a `Str` holds.
-    Ok(unsafe { core::slice::from_raw_parts(list.as_ptr().cast::<Str<'static>>(), list.len()) })
+    // SAFETY: `Text` is a transparent `tern_str_t`.
+    Ok(unsafe { core::slice::from_raw_parts(list.as_ptr().cast::<Text>(), list.len()) })
 }
 
 /// A position fix for `tern_client_set_location` (Location object, 6).

@@ -2,52 +2,18 @@
 //! application knows of its network connection. Every value comes from the application;
 //! the instance exists once it has told the object something.
 
-use core::marker::PhantomData;
-
 use super::object::{Object, Operations, ResourceDef, ValueSink};
 use super::{ResourceType as T, Value};
 use crate::coap::Code;
-
-/// A string borrowed for `'a`, laid out as a pointer and a length (like `tern_str_t`), so
-/// that a C array of strings can be used in place once checked.
-#[derive(Clone, Copy)]
-#[repr(C)]
-pub struct Str<'a> {
-    ptr: *const u8,
-    len: usize,
-    _text: PhantomData<&'a str>,
-}
-
-impl<'a> Str<'a> {
-    /// The string `s`.
-    pub const fn new(s: &'a str) -> Self {
-        Str {
-            ptr: s.as_ptr(),
-            len: s.len(),
-            _text: PhantomData,
-        }
-    }
-
-    /// The string.
-    pub fn as_str(&self) -> &'a str {
-        // SAFETY: a `Str` is only made from a `&'a str` (`new`), or by the C facade from a
-        // pointer and length it checked to be non-NULL UTF-8 valid for `'a`.
-        unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(self.ptr, self.len)) }
-    }
-}
-
-// SAFETY: a `Str` is a shared borrow of immutable text, like the `&'a str` it stands for.
-unsafe impl Send for Str<'_> {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for Str<'_> {}
 
 /// Highest Network Bearer code (0-20 cellular, 21-40 wireless, 41-50 wireline).
 pub const MAX_BEARER: u8 = 50;
 
 /// The values of the Connectivity Monitoring resources. `None` and empty lists are absent
-/// resources (a Read answers 4.04, an instance Read leaves them out).
+/// resources (a Read answers 4.04, an instance Read leaves them out). The strings are `S`:
+/// `&str` in Rust (the C client has a string type of its own).
 #[derive(Clone, Copy)]
-pub struct Connectivity<'a> {
+pub struct Connectivity<'a, S = &'a str> {
     /// 0, Network Bearer now in use (0 to 50: 0 GSM, 6 LTE-FDD, 7 NB-IoT, 21 WLAN,
     /// 41 Ethernet, ...).
     pub network_bearer: u8,
@@ -58,13 +24,13 @@ pub struct Connectivity<'a> {
     /// 3, Link Quality.
     pub link_quality: Option<i32>,
     /// 4, IP Addresses.
-    pub ip_addresses: &'a [Str<'a>],
+    pub ip_addresses: &'a [S],
     /// 5, Router IP Addresses.
-    pub router_ip_addresses: &'a [Str<'a>],
+    pub router_ip_addresses: &'a [S],
     /// 6, Link Utilization in percent (0 to 100).
     pub link_utilization: Option<u8>,
     /// 7, APNs.
-    pub apns: &'a [Str<'a>],
+    pub apns: &'a [S],
     /// 8, Cell ID.
     pub cell_id: Option<u32>,
     /// 9, Serving Mobile Network Code (0 to 999).
@@ -73,7 +39,7 @@ pub struct Connectivity<'a> {
     pub smcc: Option<u16>,
 }
 
-impl Connectivity<'_> {
+impl<S> Connectivity<'_, S> {
     /// True when every value is in its range.
     pub fn is_valid(&self) -> bool {
         self.network_bearer <= MAX_BEARER
@@ -99,12 +65,12 @@ const RESOURCES: &[ResourceDef] = &[
 ];
 
 /// The object: no instance until [`ConnectivityMonitoring::set`] gives it values.
-pub struct ConnectivityMonitoring<'a> {
-    now: Option<Connectivity<'a>>,
+pub struct ConnectivityMonitoring<'a, S = &'a str> {
+    now: Option<Connectivity<'a, S>>,
     changed: bool,
 }
 
-impl<'a> ConnectivityMonitoring<'a> {
+impl<'a, S: Copy> ConnectivityMonitoring<'a, S> {
     /// The object without an instance.
     pub const fn new() -> Self {
         ConnectivityMonitoring {
@@ -115,7 +81,7 @@ impl<'a> ConnectivityMonitoring<'a> {
 
     /// Replaces every value (instance 0 appears with the first call). False, and nothing
     /// changed, when a value is out of range.
-    pub fn set(&mut self, c: Connectivity<'a>) -> bool {
+    pub fn set(&mut self, c: Connectivity<'a, S>) -> bool {
         if !c.is_valid() {
             return false;
         }
@@ -125,7 +91,7 @@ impl<'a> ConnectivityMonitoring<'a> {
     }
 
     /// The values now reported.
-    pub fn get(&self) -> Option<&Connectivity<'a>> {
+    pub fn get(&self) -> Option<&Connectivity<'a, S>> {
         self.now.as_ref()
     }
 
@@ -135,7 +101,7 @@ impl<'a> ConnectivityMonitoring<'a> {
     }
 }
 
-impl Default for ConnectivityMonitoring<'_> {
+impl<S: Copy> Default for ConnectivityMonitoring<'_, S> {
     fn default() -> Self {
         Self::new()
     }
@@ -153,17 +119,17 @@ fn bearers(out: &mut dyn ValueSink, items: &[u8]) -> Result<(), Code> {
     Ok(())
 }
 
-fn strings(out: &mut dyn ValueSink, items: &[Str<'_>]) -> Result<(), Code> {
+fn strings<S: AsRef<str>>(out: &mut dyn ValueSink, items: &[S]) -> Result<(), Code> {
     if items.is_empty() {
         return Err(Code::NOT_FOUND);
     }
     for (i, s) in items.iter().enumerate() {
-        out.value(Some(i as u16), &Value::String(s.as_str()))?;
+        out.value(Some(i as u16), &Value::String(s.as_ref()))?;
     }
     Ok(())
 }
 
-impl Object for ConnectivityMonitoring<'_> {
+impl<S: Copy + AsRef<str>> Object for ConnectivityMonitoring<'_, S> {
     fn id(&self) -> u16 {
         4
     }
@@ -236,17 +202,15 @@ mod tests {
     }
 
     fn sample() -> Connectivity<'static> {
-        static ADDRS: [Str<'static>; 1] = [Str::new("192.0.2.7")];
-        static APNS: [Str<'static>; 2] = [Str::new("internet"), Str::new("iot.example")];
         Connectivity {
             network_bearer: 6,
             available_bearers: &[6, 7],
             radio_signal_strength: -93,
             link_quality: Some(-11),
-            ip_addresses: &ADDRS,
+            ip_addresses: &["192.0.2.7"],
             router_ip_addresses: &[],
             link_utilization: None,
-            apns: &APNS,
+            apns: &["internet", "iot.example"],
             cell_id: Some(268_435_455),
             smnc: Some(1),
             smcc: Some(262),

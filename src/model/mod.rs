@@ -12,7 +12,7 @@ pub mod statistics;
 pub mod value;
 
 #[cfg(feature = "connectivity-monitoring")]
-pub use connectivity::{Connectivity, ConnectivityMonitoring, Str};
+pub use connectivity::{Connectivity, ConnectivityMonitoring};
 #[cfg(feature = "location")]
 pub use location::{Fix, Location};
 #[cfg(feature = "connectivity-statistics")]

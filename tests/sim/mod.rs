@@ -230,15 +230,12 @@ impl TestObjects {
 /// Connectivity values for tests: Ethernet, -70 dBm, two addresses, cell 0x1234 with no
 /// link quality.
 pub fn test_connectivity() -> Connectivity<'static> {
-    use tern::model::Str;
-    static BEARERS: [u8; 2] = [41, 21];
-    static ADDRESSES: [Str<'static>; 2] = [Str::new("192.0.2.7"), Str::new("2001:db8::7")];
     Connectivity {
         network_bearer: 41,
-        available_bearers: &BEARERS,
+        available_bearers: &[41, 21],
         radio_signal_strength: -70,
         link_quality: None,
-        ip_addresses: &ADDRESSES,
+        ip_addresses: &["192.0.2.7", "2001:db8::7"],
         router_ip_addresses: &[],
         link_utilization: Some(12),
         apns: &[],
