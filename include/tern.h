@@ -818,7 +818,8 @@ tern_status_t tern_client_init(void *storage,
  * Registers an application object with the instances it has now (`instance_ids`, may be
  * NULL when `instance_count` is 0). `def` must outlive the client; `user` is passed to its
  * handlers. Objects registered after the first step trigger a registration Update.
- * `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3) or above 65534, a table
+ * `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3, and 4, 6, 7 when built with
+ * their objects) or above 65534, a table
  * row with an unknown type, unknown operation bits, an id above 65534 or an id used twice,
  * or repeated instance ids; `TERN_STATUS_NULL_ARG` for a missing handler a row needs.
  *
