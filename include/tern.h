@@ -94,7 +94,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *)) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *)) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -314,6 +314,44 @@ enum tern_type_t
 typedef enum tern_type_t tern_type_t;
 #else
 typedef uint8_t tern_type_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Bits of `tern_connectivity_t.present`: which optional values are set (an optional
+ * resource not set is absent: a server's Read of it gets 4.04).
+ */
+enum tern_connectivity_present_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * `link_quality` is set (resource 3).
+   */
+  TERN_CONNECTIVITY_LINK_QUALITY = (1 << 3),
+  /**
+   * `link_utilization` is set (resource 6).
+   */
+  TERN_CONNECTIVITY_LINK_UTILIZATION = (1 << 6),
+  /**
+   * `cell_id` is set (resource 8).
+   */
+  TERN_CONNECTIVITY_CELL_ID = (1 << 8),
+  /**
+   * `smnc` is set (resource 9).
+   */
+  TERN_CONNECTIVITY_SMNC = (1 << 9),
+  /**
+   * `smcc` is set (resource 10).
+   */
+  TERN_CONNECTIVITY_SMCC = (1 << 10),
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum tern_connectivity_present_t tern_connectivity_present_t;
+#else
+typedef uint32_t tern_connectivity_present_t;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -714,6 +752,119 @@ typedef struct tern_firmware_sink_t {
   void (*update)(void *user);
 } tern_firmware_sink_t;
 
+/**
+ * The values of the Connectivity Monitoring object (4) for `tern_client_set_connectivity`.
+ * The struct itself is copied; the arrays it points to (and the strings in them) are
+ * borrowed and must stay valid and unchanged until the next call or `tern_client_close`.
+ * An array may be NULL when its count is 0; an empty array is an absent resource.
+ */
+typedef struct tern_connectivity_t {
+  /**
+   * Resource 0, Network Bearer now in use, 0 to 50 (0 GSM, 6 LTE-FDD, 7 NB-IoT,
+   * 21 WLAN, 41 Ethernet, ...).
+   */
+  uint8_t network_bearer;
+  /**
+   * Resource 2, Radio Signal Strength in dBm.
+   */
+  int32_t radio_signal_strength;
+  /**
+   * Resource 1, Available Network Bearers (each 0 to 50).
+   */
+  const uint8_t *available_bearers;
+  /**
+   * Entries of `available_bearers`.
+   */
+  size_t available_bearer_count;
+  /**
+   * Resource 4, IP Addresses (text, e.g. "192.0.2.7").
+   */
+  const struct tern_str_t *ip_addresses;
+  /**
+   * Entries of `ip_addresses`.
+   */
+  size_t ip_address_count;
+  /**
+   * Resource 5, Router IP Addresses.
+   */
+  const struct tern_str_t *router_ip_addresses;
+  /**
+   * Entries of `router_ip_addresses`.
+   */
+  size_t router_ip_address_count;
+  /**
+   * Resource 7, APNs.
+   */
+  const struct tern_str_t *apns;
+  /**
+   * Entries of `apns`.
+   */
+  size_t apn_count;
+  /**
+   * Which of the values below are set: `tern_connectivity_present_t` bits.
+   */
+  uint32_t present;
+  /**
+   * Resource 3, Link Quality.
+   */
+  int32_t link_quality;
+  /**
+   * Resource 6, Link Utilization in percent (0 to 100).
+   */
+  uint8_t link_utilization;
+  /**
+   * Resource 8, Cell ID.
+   */
+  uint32_t cell_id;
+  /**
+   * Resource 9, Serving Mobile Network Code (0 to 999).
+   */
+  uint16_t smnc;
+  /**
+   * Resource 10, Serving Mobile Country Code (0 to 999).
+   */
+  uint16_t smcc;
+} tern_connectivity_t;
+
+/**
+ * A position fix for `tern_client_set_location` (Location object, 6).
+ */
+typedef struct tern_location_t {
+  /**
+   * Resource 0, Latitude in degrees (WGS84), -90 to 90.
+   */
+  double latitude;
+  /**
+   * Resource 1, Longitude in degrees (WGS84), -180 to 180.
+   */
+  double longitude;
+  /**
+   * Resource 2, Altitude in metres; NAN when unknown (the resource is then absent).
+   */
+  double altitude;
+  /**
+   * Resource 3, Radius of uncertainty in metres (not negative); NAN when unknown.
+   */
+  double radius;
+  /**
+   * Resource 6, Speed in m/s (not negative); NAN when unknown.
+   */
+  double speed;
+  /**
+   * Resource 5, Unix time of the measurement.
+   */
+  int64_t timestamp;
+  /**
+   * Resource 4, Velocity in 3GPP TS 23.032 encoding (at most 7 bytes, copied); NULL or
+   * length 0 when unknown.
+   */
+  const uint8_t *velocity;
+  /**
+   * Bytes of `velocity`.
+   */
+  size_t velocity_len;
+} tern_location_t;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -750,8 +901,8 @@ tern_status_t tern_client_init(void *storage,
  * Registers an application object with the instances it has now (`instance_ids`, may be
  * NULL when `instance_count` is 0). `def` must outlive the client; `user` is passed to its
  * handlers. Objects registered after the first step trigger a registration Update.
- * `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3; 5 with the firmware-update
- * feature) or above 65534, a table
+ * `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3, and 4, 5, 6, 7 when built
+ * with their objects) or above 65534, a table
  * row with an unknown type, unknown operation bits, an id above 65534 or an id used twice,
  * or repeated instance ids; `TERN_STATUS_NULL_ARG` for a missing handler a row needs.
  *
@@ -950,6 +1101,46 @@ tern_status_t tern_client_firmware_status(struct tern_client_t *client,
                                           uint8_t *result,
                                           uint32_t *received,
                                           uint32_t *total);
+
+/**
+ * Sets every value of the Connectivity Monitoring object (4); its instance 0 exists from
+ * the first call on (a registration Update announces it). `TERN_STATUS_NULL_ARG` for a
+ * NULL pointer (an array with entries, or a string in one), `TERN_STATUS_INVALID_ARG` for
+ * a value out of range or a string that is empty or not UTF-8; nothing changes then.
+ * `TERN_STATUS_NOT_FOUND` when the build leaves the object out.
+ *
+ * # Safety
+ * `client` from `tern_client_init`; `connectivity` NULL or valid, its arrays valid for
+ * their counts for as long as documented on `tern_connectivity_t`.
+ */
+tern_status_t tern_client_set_connectivity(struct tern_client_t *client,
+                                           const struct tern_connectivity_t *connectivity);
+
+/**
+ * Reports a new position fix (copied) to the Location object (6); its instance 0 exists
+ * from the first call on (a registration Update announces it). `TERN_STATUS_NULL_ARG` for
+ * a NULL `location` or velocity with a length, `TERN_STATUS_INVALID_ARG` for a value out
+ * of range (or infinite, or a NAN latitude or longitude) or a velocity over 7 bytes;
+ * nothing changes then. `TERN_STATUS_NOT_FOUND` when the build leaves the object out.
+ *
+ * # Safety
+ * `client` from `tern_client_init`; `location` NULL or valid, its velocity valid for
+ * `velocity_len` bytes during the call.
+ */
+tern_status_t tern_client_set_location(struct tern_client_t *client,
+                                       const struct tern_location_t *location);
+
+/**
+ * Counts an SMS the application sent (`sent` true) or received, for the Connectivity
+ * Statistics object (7): the SMS counters (/7/0/0, /7/0/1) are reported from the first
+ * call on and count while a server's collection runs. `now_ms` as for `tern_client_step`.
+ * (IP datagrams are counted by the client itself.) `TERN_STATUS_NOT_FOUND` when the build
+ * leaves the object out.
+ *
+ * # Safety
+ * `client` from `tern_client_init`.
+ */
+tern_status_t tern_client_count_sms(struct tern_client_t *client, bool sent, uint64_t now_ms);
 
 #ifdef __cplusplus
 }  // extern "C"

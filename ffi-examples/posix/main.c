@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 OR MIT */
 /*
- * A tern LwM2M client over plain UDP: the Device object and an IPSO Temperature sensor.
+ * A tern LwM2M client over plain UDP: the Device object, an IPSO Temperature sensor, and
+ * the standard Connectivity Monitoring (4), Location (6) and Connectivity Statistics (7)
+ * objects (when the library is built with them).
  *
  *   tern-client [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]
  *               [-x exit_after_s] [-v 10|11]
@@ -194,6 +196,45 @@ static void wait_until(uint64_t deadline)
 	}
 }
 
+/*
+ * The values of the optional standard objects: a wired loopback connection and a fixed
+ * position (Connectivity Statistics counts by itself once a server starts it). The
+ * arrays are static: the client borrows them until the next tern_client_set_connectivity.
+ */
+static void set_standard_objects(tern_client_t *client)
+{
+	static const uint8_t bearers[] = {41}; /* Ethernet */
+	static const tern_str_t addresses[] = {{"127.0.0.1", 9}};
+	tern_connectivity_t conn;
+	tern_location_t fix;
+	tern_status_t st;
+
+	memset(&conn, 0, sizeof(conn));
+	conn.network_bearer = 41;
+	conn.radio_signal_strength = -60;
+	conn.available_bearers = bearers;
+	conn.available_bearer_count = 1;
+	conn.ip_addresses = addresses;
+	conn.ip_address_count = 1;
+	conn.present = TERN_CONNECTIVITY_LINK_UTILIZATION;
+	conn.link_utilization = 3;
+	st = tern_client_set_connectivity(client, &conn);
+	if (st != TERN_STATUS_OK) {
+		printf("tern: no Connectivity Monitoring object (%s)\n", tern_status_str(st));
+	}
+	memset(&fix, 0, sizeof(fix));
+	fix.latitude = 48.8584;
+	fix.longitude = 2.2945;
+	fix.altitude = 35.0;
+	fix.radius = 10.0;
+	fix.speed = 0.0;
+	fix.timestamp = (int64_t)time(NULL);
+	st = tern_client_set_location(client, &fix);
+	if (st != TERN_STATUS_OK) {
+		printf("tern: no Location object (%s)\n", tern_status_str(st));
+	}
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -288,6 +329,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tern_client_set_firmware_sink: %s\n", tern_status_str(st));
 		return 1;
 	}
+	set_standard_objects(client);
 	printf("tern: client %s for %s (lifetime %lu s, LwM2M %lu.%lu, %zu bytes of client storage)\n", endpoint,
 	       uri, lifetime, version / 10, version % 10, tern_client_storage_size());
 

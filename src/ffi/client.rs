@@ -7,6 +7,7 @@ use core::ptr::addr_of_mut;
 use heapless::Vec;
 
 use super::object::CObject;
+use super::standard::Standard;
 use super::types::*;
 use crate::client::{self, Client, Config, Event, Platform, ServerConfig, Version};
 use crate::config::{MAX_MESSAGE_SIZE, MAX_OBJECTS, MAX_SERVERS};
@@ -47,16 +48,19 @@ struct State {
     device: Device<'static>,
     #[cfg(feature = "firmware-update")]
     firmware: firmware::CFirmware,
+    standard: Standard,
     objects: Vec<CObject, MAX_OBJECTS>,
     core: Client,
     rx: [u8; MAX_MESSAGE_SIZE],
 }
 
 /// `Platform` over the C callbacks, and the objects as the engine sees them (the Device
-/// object, then the C objects), borrowed for one call into the engine.
+/// object, the optional standard objects, then the C objects), borrowed for one call into
+/// the engine.
 struct Env<'a> {
     platform: &'a tern_platform_t,
     device: &'a mut Device<'static>,
+    standard: &'a mut Standard,
     objects: &'a mut [CObject],
     #[cfg(feature = "firmware-update")]
     firmware: &'a mut firmware::CFirmware,
@@ -74,7 +78,10 @@ impl Objects for Env<'_> {
             (true, i) => i - 1,
             (false, i) => i,
         };
-        self.objects.get_mut(i).map(|o| o as &mut dyn Object)
+        match self.standard.object(i) {
+            Ok(o) => Some(o),
+            Err(i) => self.objects.get_mut(i).map(|o| o as &mut dyn Object),
+        }
     }
 }
 
@@ -136,6 +143,19 @@ pub(super) unsafe fn str_checked(s: tern_str_t) -> (*const u8, usize) {
         Some(text) => (text.as_ptr(), text.len()),
         None => (core::ptr::null(), 1),
     }
+}
+
+/// The optional standard objects of a live client and its engine (for the setters in
+/// `standard.rs`).
+///
+/// # Safety
+/// As for `live`.
+pub(super) unsafe fn standard_of<'a>(
+    client: *mut tern_client_t,
+) -> Result<(&'a mut Standard, &'a mut Client), tern_status_t> {
+    // SAFETY: forwarded.
+    let c = unsafe { live(client)? };
+    Ok((&mut c.standard, &mut c.core))
 }
 
 /// A live client from a pointer, or the status to return.
@@ -255,6 +275,7 @@ unsafe fn init(
         addr_of_mut!((*slot).device).write(Device::new(info));
         #[cfg(feature = "firmware-update")]
         addr_of_mut!((*slot).firmware).write(firmware::new_object());
+        addr_of_mut!((*slot).standard).write(Standard::new());
         addr_of_mut!((*slot).objects).write(Vec::new());
         let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
         Client::init_in_place(core, &config, u16::from_le_bytes(seed))
@@ -294,8 +315,8 @@ fn server_configs<'a, 'c>(
 /// Registers an application object with the instances it has now (`instance_ids`, may be
 /// NULL when `instance_count` is 0). `def` must outlive the client; `user` is passed to its
 /// handlers. Objects registered after the first step trigger a registration Update.
-/// `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3; 5 with the firmware-update
-/// feature) or above 65534, a table
+/// `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3, and 4, 5, 6, 7 when built
+/// with their objects) or above 65534, a table
 /// row with an unknown type, unknown operation bits, an id above 65534 or an id used twice,
 /// or repeated instance ids; `TERN_STATUS_NULL_ARG` for a missing handler a row needs.
 ///
@@ -540,6 +561,7 @@ pub unsafe extern "C" fn tern_client_input(
     // SAFETY: non-null, `len` bytes guaranteed by the caller.
     let bytes = unsafe { core::slice::from_raw_parts(data, len) };
     c.device.set_uptime_ms(now_ms);
+    c.standard.received(len, now_ms);
     c.handle(server, bytes, now_ms);
     c.flush(now_ms);
     c.dispatch_events(now_ms);
@@ -652,6 +674,7 @@ macro_rules! split {
             Env {
                 platform: &$s.platform,
                 device: &mut $s.device,
+                standard: &mut $s.standard,
                 objects: &mut $s.objects,
                 #[cfg(feature = "firmware-update")]
                 firmware: &mut $s.firmware,
@@ -707,6 +730,7 @@ impl State {
                 }
                 let n = len.min(self.rx.len());
                 let data = self.rx.get(..n).unwrap_or(&[]);
+                self.standard.received(n, now);
                 let (core, mut env) = split!(self);
                 core.handle_datagram(server, data, now, &mut env);
                 self.flush(now);
@@ -731,7 +755,8 @@ impl State {
                 .unwrap_or(core::ptr::null_mut());
             if let (Some(f), false) = (send, conn.is_null()) {
                 // SAFETY: the datagram is valid for the call; `conn` came from `open`.
-                let _ = unsafe { f(user, conn, t.data.as_ptr(), t.data.len()) };
+                let st = unsafe { f(user, conn, t.data.as_ptr(), t.data.len()) };
+                env.standard.sent(st, t.data.len(), now);
             }
         }
     }
@@ -918,6 +943,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + 128
         + 128
         + 32 * ptr
+        // The optional standard objects (4, 6, 7) and the Device object's time texts.
+        + 256
+        + 8 * ptr
 };
 
 const _: () = assert!(

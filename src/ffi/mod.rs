@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod object;
+pub mod standard;
 pub mod types;
 
 pub use types::*;

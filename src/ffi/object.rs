@@ -33,8 +33,8 @@ impl CObject {
         // SAFETY: the caller guarantees a valid, 'static definition or NULL.
         let def: &'static tern_object_def_t =
             unsafe { def.as_ref() }.ok_or(TERN_STATUS_NULL_ARG)?;
-        let own = matches!(def.id, 0 | 1 | 3) || (cfg!(feature = "firmware-update") && def.id == 5);
-        if own || def.id > crate::model::path::MAX_ID {
+        if matches!(def.id, 0 | 1 | 3) || standard_id(def.id) || def.id > crate::model::path::MAX_ID
+        {
             return Err(TERN_STATUS_INVALID_ARG);
         }
         let resources: &'static [tern_resource_def_t] =
@@ -275,4 +275,12 @@ impl Object for CObject {
         // SAFETY: `args` lives across the call.
         unsafe { execute(self.user, iid, rid, args.as_ptr(), args.len()) }.check()
     }
+}
+
+/// True for the id of an optional standard object this build has (4, 6, 7).
+fn standard_id(id: u16) -> bool {
+    (cfg!(feature = "connectivity-monitoring") && id == 4)
+        || (cfg!(feature = "firmware-update") && id == 5)
+        || (cfg!(feature = "location") && id == 6)
+        || (cfg!(feature = "connectivity-statistics") && id == 7)
 }

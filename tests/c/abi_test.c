@@ -2,8 +2,10 @@
 /*
  * The C ABI refuses bad arguments with a status instead of crashing: NULL pointers,
  * storage that is too small or misaligned, invalid configurations and object tables,
- * uninitialised clients and oversized datagrams.
+ * uninitialised clients and oversized datagrams, and values out of range for the standard
+ * objects' setters.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -267,6 +269,124 @@ static void test_acl(void)
 	CHECK(tern_client_set_acl(client, 3303, 0, 0, TERN_ACL_WRITE) == TERN_STATUS_OK);
 	CHECK(tern_client_close(client) == TERN_STATUS_OK);
 	CHECK(tern_client_set_acl(client, 3, 0, 1, TERN_ACL_READ) == TERN_STATUS_BAD_STATE);
+static void test_standard_objects(void)
+{
+	static const uint8_t bearers[] = {41, 21};
+	static const uint8_t bad_bearers[] = {41, 51};
+	static const tern_str_t addresses[] = {{"192.0.2.7", 9}, {"2001:db8::7", 11}};
+	static const tern_str_t null_string[] = {{NULL, 0}};
+	static const tern_str_t empty_string[] = {{"", 0}};
+	static const tern_str_t not_utf8[] = {{"\xff\xfe", 2}};
+	static const uint8_t velocity[8] = {0x00, 0x2d, 0x00, 0x05};
+	tern_client_t *client = NULL;
+	tern_config_t cfg = good_config();
+	tern_connectivity_t conn, bad;
+	tern_location_t loc, badloc;
+	tern_object_def_t obj = {4, 1, 0, good_table, 1, read_nothing, NULL, NULL, NULL, NULL};
+
+	memset(&conn, 0, sizeof(conn));
+	conn.network_bearer = 41;
+	conn.radio_signal_strength = -70;
+	conn.available_bearers = bearers;
+	conn.available_bearer_count = 2;
+	conn.ip_addresses = addresses;
+	conn.ip_address_count = 2;
+	conn.present = TERN_CONNECTIVITY_LINK_UTILIZATION | TERN_CONNECTIVITY_SMCC;
+	conn.link_utilization = 100;
+	conn.smcc = 999;
+	conn.smnc = 5000; /* not present: not checked */
+	memset(&loc, 0, sizeof(loc));
+	loc.latitude = 48.8584;
+	loc.longitude = 2.2945;
+	loc.altitude = NAN;
+	loc.radius = 5.0;
+	loc.speed = NAN;
+	loc.timestamp = 1767225600;
+	loc.velocity = velocity;
+	loc.velocity_len = 4;
+
+	memset(&storage[1], 0, sizeof(storage[1]));
+	CHECK(tern_client_set_connectivity(NULL, &conn) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_set_connectivity((tern_client_t *)&storage[1], &conn) == TERN_STATUS_BAD_STATE);
+	CHECK(tern_client_set_location(NULL, &loc) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_set_location((tern_client_t *)&storage[1], &loc) == TERN_STATUS_BAD_STATE);
+	CHECK(tern_client_count_sms(NULL, true, 0) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_count_sms((tern_client_t *)&storage[1], true, 0) == TERN_STATUS_BAD_STATE);
+
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_OK);
+	CHECK(tern_client_set_connectivity(client, NULL) == TERN_STATUS_NULL_ARG);
+	bad = conn;
+	bad.ip_addresses = NULL;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_NULL_ARG);
+	bad.ip_address_count = 0; /* no addresses: allowed, the resource is absent */
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_OK);
+	bad = conn;
+	bad.available_bearers = NULL;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_NULL_ARG);
+	bad = conn;
+	bad.apns = null_string;
+	bad.apn_count = 1;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_NULL_ARG);
+	bad.apns = empty_string;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_INVALID_ARG);
+	bad.apns = not_utf8;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_INVALID_ARG);
+	bad = conn;
+	bad.network_bearer = 51;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_INVALID_ARG);
+	bad = conn;
+	bad.available_bearers = bad_bearers;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_INVALID_ARG);
+	bad = conn;
+	bad.link_utilization = 101;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_INVALID_ARG);
+	bad = conn;
+	bad.smcc = 1000;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_INVALID_ARG);
+	bad.present |= TERN_CONNECTIVITY_SMNC;
+	bad.smcc = 1;
+	CHECK(tern_client_set_connectivity(client, &bad) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_connectivity(client, &conn) == TERN_STATUS_OK);
+
+	CHECK(tern_client_set_location(client, NULL) == TERN_STATUS_NULL_ARG);
+	badloc = loc;
+	badloc.velocity = NULL;
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_NULL_ARG);
+	badloc.velocity_len = 0;
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_OK);
+	badloc = loc;
+	badloc.velocity_len = sizeof(velocity);
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_INVALID_ARG);
+	badloc = loc;
+	badloc.latitude = 90.5;
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_INVALID_ARG);
+	badloc.latitude = NAN;
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_INVALID_ARG);
+	badloc = loc;
+	badloc.longitude = -180.5;
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_INVALID_ARG);
+	badloc = loc;
+	badloc.altitude = INFINITY;
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_INVALID_ARG);
+	badloc = loc;
+	badloc.radius = -1.0;
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_INVALID_ARG);
+	badloc = loc;
+	badloc.speed = -0.1;
+	CHECK(tern_client_set_location(client, &badloc) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_location(client, &loc) == TERN_STATUS_OK);
+
+	CHECK(tern_client_count_sms(client, true, 0) == TERN_STATUS_OK);
+	CHECK(tern_client_count_sms(client, false, 0) == TERN_STATUS_OK);
+	/* The library owns these objects. */
+	CHECK(tern_client_add_object(client, &obj, NULL, NULL, 0) == TERN_STATUS_INVALID_ARG);
+	obj.id = 6;
+	CHECK(tern_client_add_object(client, &obj, NULL, NULL, 0) == TERN_STATUS_INVALID_ARG);
+	obj.id = 7;
+	CHECK(tern_client_add_object(client, &obj, NULL, NULL, 0) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_close(client) == TERN_STATUS_OK);
+	CHECK(tern_client_set_location(client, &loc) == TERN_STATUS_BAD_STATE);
+	CHECK(tern_client_set_connectivity(client, &conn) == TERN_STATUS_BAD_STATE);
 }
 
 int main(void)
@@ -276,6 +396,7 @@ int main(void)
 	test_objects();
 	test_calls_on_bad_clients();
 	test_acl();
+	test_standard_objects();
 	printf("abi: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }

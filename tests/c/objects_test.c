@@ -7,7 +7,12 @@
  * object without create/delete handlers answers 4.05, and an Execute of the Device
  * object's Factory Reset (/3/0/5) reaches the application as an event; an error code the
  * application raises is what a server reads at /3/0/11, until it executes /3/0/12.
+ * The standard objects of the default build: the Register lists </4>, </6> (no instance
+ * until the application sets one) and </7/0>; tern_client_set_location announces </6/0>
+ * in an Update and a server reads the fix; Connectivity Statistics counts the datagrams
+ * that went through tern_client_input and send once a server executed Start.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -152,6 +157,85 @@ static int payload_contains(const char *needle)
 	return 0;
 }
 
+/* A text Read of `path` (Uri-Path options already encoded): 2.05 with payload `want`. */
+static void read_text(tern_client_t *client, uint16_t mid, const uint8_t *path, size_t path_len, const char *want)
+{
+	uint8_t req[32] = {0x42, 0x01, (uint8_t)(mid >> 8), (uint8_t)mid, 0xab, 0xcd};
+	size_t n = strlen(want);
+
+	memcpy(req + 6, path, path_len);
+	sends = 0;
+	CHECK(tern_client_input(client, &connection, req, 6 + path_len, 6000 + mid % 100) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x45 && last_len > n && memcmp(last + last_len - n, want, n) == 0 &&
+	      last[last_len - n - 1] == 0xff);
+}
+
+static void standard_objects(tern_client_t *client)
+{
+	tern_location_t fix;
+	uint64_t next = 0;
+	uint8_t msg[32];
+	size_t len;
+
+	memset(&fix, 0, sizeof(fix));
+	fix.latitude = 45.5;
+	fix.longitude = -73.5;
+	fix.altitude = NAN; /* unknown */
+	fix.radius = NAN;
+	fix.speed = NAN;
+	fix.timestamp = 1767225600;
+	/* The Updates after the Create and the Delete are still unanswered: answer the
+	 * retransmission and what follows until nothing is left to send. */
+	sends = 0;
+	CHECK(tern_client_step(client, 5000, &next) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x02 && !payload_contains("</6/0>"));
+	for (int i = 0; i < 4 && sends > 0; i++) {
+		len = ack_for_last(msg, 0x44, NULL, 0);
+		sends = 0;
+		CHECK(tern_client_input(client, &connection, msg, len, 5000) == TERN_STATUS_OK);
+		CHECK(tern_client_step(client, 5000, &next) == TERN_STATUS_OK);
+	}
+	CHECK(sends == 0);
+	/* The first fix makes instance 0: an Update announces it. */
+	CHECK(tern_client_set_location(client, &fix) == TERN_STATUS_OK);
+	CHECK(tern_client_step(client, 5000, &next) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x02 && payload_contains("</6/0>"));
+	len = ack_for_last(msg, 0x44, NULL, 0);
+	CHECK(tern_client_input(client, &connection, msg, len, 5000) == TERN_STATUS_OK);
+	/* A later fix changes no object list: no Update. */
+	fix.latitude = 45.25;
+	sends = 0;
+	CHECK(tern_client_set_location(client, &fix) == TERN_STATUS_OK);
+	CHECK(tern_client_step(client, 5000, &next) == TERN_STATUS_OK);
+	CHECK(sends == 0);
+	fix.latitude = 45.5;
+	CHECK(tern_client_set_location(client, &fix) == TERN_STATUS_OK);
+	static const uint8_t latitude[] = {0xb1, '6', 0x01, '0', 0x01, '0'};
+	read_text(client, 0x1301, latitude, sizeof(latitude), "45.5");
+	static const uint8_t altitude[] = {0xb1, '6', 0x01, '0', 0x01, '2'};
+	sends = 0;
+	msg[0] = 0x42, msg[1] = 0x01, msg[2] = 0x13, msg[3] = 0x02, msg[4] = 0xab, msg[5] = 0xce;
+	memcpy(msg + 6, altitude, sizeof(altitude));
+	CHECK(tern_client_input(client, &connection, msg, 6 + sizeof(altitude), 6002) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x84); /* absent: 4.04 */
+
+	/* Start (2.04, a 6-byte ACK: 34 bytes with IP and UDP), then a 12-byte Read of
+	 * /7/0/4 (40 bytes, counted before it is answered): the largest message so far. */
+	static const uint8_t start[] = {0x42, 0x02, 0x13, 0x10, 0xab, 0xd0, 0xb1, '7', 0x01, '0', 0x01, '6'};
+	sends = 0;
+	CHECK(tern_client_input(client, &connection, start, sizeof(start), 6100) == TERN_STATUS_OK);
+	CHECK(sends == 1 && last[1] == 0x44 && last_len == 6);
+	static const uint8_t max_size[] = {0xb1, '7', 0x01, '0', 0x01, '4'};
+	read_text(client, 0x1311, max_size, sizeof(max_size), "40");
+	static const uint8_t tx_kb[] = {0xb1, '7', 0x01, '0', 0x01, '2'};
+	read_text(client, 0x1312, tx_kb, sizeof(tx_kb), "1");
+	static const uint8_t rx_kb[] = {0xb1, '7', 0x01, '0', 0x01, '3'};
+	read_text(client, 0x1313, rx_kb, sizeof(rx_kb), "1");
+	CHECK(tern_client_count_sms(client, true, 6200) == TERN_STATUS_OK);
+	static const uint8_t sms_tx[] = {0xb1, '7', 0x01, '0', 0x01, '0'};
+	read_text(client, 0x1314, sms_tx, sizeof(sms_tx), "1");
+}
+
 int main(void)
 {
 	static tern_client_storage_t storage;
@@ -182,6 +266,7 @@ int main(void)
 	/* Register, answered 2.01 Location-Path rd/1. */
 	CHECK(tern_client_step(client, 1000, &next) == TERN_STATUS_OK);
 	CHECK(sends == 1 && last[1] == 0x02);
+	CHECK(payload_contains("</3/0>,</4>,</6>,</7/0>,"));
 	static const uint8_t location[] = {0x82, 'r', 'd', 0x01, '1'};
 	len = ack_for_last(msg, 0x41, location, sizeof(location));
 	CHECK(tern_client_input(client, &connection, msg, len, 1000) == TERN_STATUS_OK);
@@ -240,6 +325,7 @@ int main(void)
 	CHECK(tern_client_input(client, &connection, read_error_again, sizeof(read_error_again), 1800) == TERN_STATUS_OK);
 	CHECK(last[1] == 0x45 && last[last_len - 1] == '0');
 
+	standard_objects(client);
 	CHECK(tern_client_close(client) == TERN_STATUS_OK);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;

@@ -19,7 +19,8 @@ use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, Resp
 use tern::client::{Client, Config, Event, Platform, ServerConfig, Version};
 use tern::coap::Code;
 use tern::model::{
-    Device, DeviceInfo, Object, Objects, Operations, ResourceDef, ResourceType, Value, ValueSink,
+    Connectivity, ConnectivityMonitoring, ConnectivityStatistics, Device, DeviceInfo, Location,
+    Object, Objects, Operations, ResourceDef, ResourceType, Value, ValueSink,
 };
 
 /// The endpoint name every simulated client uses.
@@ -200,19 +201,61 @@ impl Object for Temperature {
     }
 }
 
-/// The application objects: Device (3) and the temperature sensor (3303).
+/// The application objects: Device (3) and the temperature sensor (3303), then the
+/// optional standard objects a test adds (4, 6, 7; none by default). The simulation counts
+/// its datagrams into `statistics` when there is one.
 pub struct TestObjects {
     pub device: Device<'static>,
     pub temp: Temperature,
+    pub connectivity: Option<ConnectivityMonitoring<'static>>,
+    pub location: Option<Location>,
+    pub statistics: Option<ConnectivityStatistics>,
 }
 
 impl Objects for TestObjects {
     fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
-        match index {
-            0 => Some(&mut self.device),
-            1 => Some(&mut self.temp),
-            _ => None,
+        let mut list: Vec<&mut dyn Object> = vec![&mut self.device, &mut self.temp];
+        if let Some(o) = self.connectivity.as_mut() {
+            list.push(o);
         }
+        if let Some(o) = self.location.as_mut() {
+            list.push(o);
+        }
+        if let Some(o) = self.statistics.as_mut() {
+            list.push(o);
+        }
+        list.into_iter().nth(index)
+    }
+}
+
+impl TestObjects {
+    /// Counts a datagram the client sent (`sent`) or received into `statistics`.
+    pub fn count(&mut self, sent: bool, len: usize, now: u64) {
+        if let Some(s) = self.statistics.as_mut() {
+            if sent {
+                s.sent(len, now);
+            } else {
+                s.received(len, now);
+            }
+        }
+    }
+}
+
+/// Connectivity values for tests: Ethernet, -70 dBm, two addresses, cell 0x1234 with no
+/// link quality.
+pub fn test_connectivity() -> Connectivity<'static> {
+    Connectivity {
+        network_bearer: 41,
+        available_bearers: &[41, 21],
+        radio_signal_strength: -70,
+        link_quality: None,
+        ip_addresses: &["192.0.2.7", "2001:db8::7"],
+        router_ip_addresses: &[],
+        link_utilization: Some(12),
+        apns: &[],
+        cell_id: Some(0x1234),
+        smnc: None,
+        smcc: Some(262),
     }
 }
 
@@ -234,6 +277,9 @@ impl TestPlatform {
                     firmware_version: "0.1.0",
                 }),
                 temp: Temperature::default(),
+                connectivity: None,
+                location: None,
+                statistics: None,
             },
         }
     }
@@ -1056,6 +1102,7 @@ impl Sim {
             assert_eq!(t.server, 0, "one server");
             let bytes = t.data.to_vec();
             assert!(!bytes.is_empty(), "empty datagram from the client");
+            self.platform.objects.count(true, bytes.len(), self.now);
             self.net.send(self.now, Dir::Up, bytes, &mut self.trace);
             sent += 1;
             assert!(sent < 1000, "the client keeps transmitting at {}", self.now);
@@ -1089,6 +1136,7 @@ impl Sim {
             fate: Fate::Delivered,
             bytes: bytes.to_vec(),
         });
+        self.platform.objects.count(false, bytes.len(), self.now);
         self.client
             .handle_datagram(0, bytes, self.now, &mut self.platform);
         self.drain_client();
@@ -1137,6 +1185,7 @@ impl Sim {
                     self.flush_server();
                 }
                 Dir::Down => {
+                    self.platform.objects.count(false, d.bytes.len(), self.now);
                     self.client
                         .handle_datagram(0, &d.bytes, self.now, &mut self.platform);
                     self.drain_client();
@@ -1262,17 +1311,24 @@ pub fn exchange(sim: &mut Sim, mut p: Packet) -> (Packet, Vec<Vec<u8>>) {
     p.header.message_id = MID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     p.set_token(vec![0x7e]);
     let bytes = p.to_bytes().expect("encodes");
+    sim.platform.objects.count(false, bytes.len(), sim.now);
     sim.client
         .handle_datagram(0, &bytes, sim.now, &mut sim.platform);
     let out = sim
         .client
         .poll_transmit(sim.now, &mut sim.platform)
-        .expect("a response");
-    let r = Packet::from_bytes(out.data).expect("the client's response parses");
+        .expect("a response")
+        .data
+        .to_vec();
+    sim.platform.objects.count(true, out.len(), sim.now);
+    let r = Packet::from_bytes(&out).expect("the client's response parses");
     let mut more = Vec::new();
     while let Some(t) = sim.client.poll_transmit(sim.now, &mut sim.platform) {
         more.push(t.data.to_vec());
         assert!(more.len() < 4, "the client keeps sending");
+    }
+    for m in &more {
+        sim.platform.objects.count(true, m.len(), sim.now);
     }
     (r, more)
 }

@@ -172,6 +172,21 @@ check "Firmware Update: the client got the package's exact bytes" \
     grep -q -x "tern: firmware package $(cut -d' ' -f4 <<<"$FW_DOWNLOADED") bytes crc32 $(cut -d' ' -f5 <<<"$FW_DOWNLOADED")" "$WORK/client.out"
 check "Firmware Update: Execute /5/0/2 succeeded" success "x $(line "FIRMWARE_EXECUTE ")"
 check "Firmware Update: Idle with Update Result 1 ($(line "FIRMWARE_RESULT "))" test "$(line "FIRMWARE_RESULT ")" = "FIRMWARE_RESULT 0 1"
+# The optional standard objects the demo serves (tern_client_set_connectivity/_location).
+check "objects list </4/0>, </6/0> and </7/0>" eval 'has_link /4/0 && has_link /6/0 && has_link /7/0'
+READ_CM=$(line "READ /4/0 ")
+check "Read /4/0 (TLV) has what the demo set ($READ_CM)" \
+    eval '[[ $READ_CM =~ ^"READ /4/0 205 bearer=41 rssi=-60 ip=127.0.0.1"$ ]]'
+READ_LOC=$(line "READ /6/0 ")
+check "Read /6/0 (TLV) has what the demo set ($READ_LOC)" \
+    eval '[[ $READ_LOC =~ ^"READ /6/0 205 lat=48.8584 lon=2.2945 alt=35.0"$ ]]'
+check "Execute /7/0/6 (Start) succeeded" success "$(line "EXECUTE /7/0/6 ")"
+READ_ST=$(line "READ /7/0 ")
+# After Start and eight TLV reads of /3/0: some kilobytes begun each way (never 0 once a
+# datagram was counted), messages of 40 bytes or more (IP and UDP headers included).
+check "Read /7/0 counted the traffic ($READ_ST)" \
+    eval '[[ $READ_ST =~ ^"READ /7/0 205 tx="([1-9][0-9]*)" rx="([1-9][0-9]*)" max="([0-9]+)" avg="([0-9]+)$ ]] && (( BASH_REMATCH[3] >= 40 && BASH_REMATCH[4] >= 40 ))'
+check "Execute /7/0/7 (Stop) succeeded" success "$(line "EXECUTE /7/0/7 ")"
 check "registration Update received" grep -q -E "^UPDATED ep=$EP( |\$)" "$WORK/server.out"
 check "De-registration received" grep -q -x "DEREGISTERED ep=$EP" "$WORK/server.out"
 

@@ -18,6 +18,11 @@
  *   WRITE_ATTRIBUTES /3/0 <code>
  *   DISCOVER_ATTRIBUTES /3/0 <links>
  *   DISCOVER /3/0 <code> <links>
+ *   READ /4/0 <code> bearer=<0> rssi=<2> ip=<4/0>
+ *   READ /6/0 <code> lat=<0> lon=<1> alt=<2>
+ *   EXECUTE /7/0/6 <code>
+ *   READ /7/0 <code> tx=<2> rx=<3> max=<4> avg=<5>
+ *   EXECUTE /7/0/7 <code>
  *   WRITE /1/0/1 <code>
  *   FIRMWARE_WRITE_URI <code> <package uri>
  *   FIRMWARE_DOWNLOADED <state> <reads> <package bytes> <crc32 of the package>
@@ -384,6 +389,8 @@ public final class LeshanScenario {
 
         // 5e. Firmware Update pulled from a CoAP file server of our own.
         firmware(server, ep, failures);
+        // 5e. The optional standard objects the demo serves.
+        standardObjects(server, ep, failures);
 
         // 6. Execute the Registration Update Trigger.
         ExecuteResponse er = send(server, ep, new ExecuteRequest(1, 0, 8), "EXECUTE /1/0/8");
@@ -492,6 +499,56 @@ public final class LeshanScenario {
         if (r.isSuccess() && r.getContent() instanceof LwM2mSingleResource)
             return ((Number) ((LwM2mSingleResource) r.getContent()).getValue()).longValue();
         return -1;
+    }
+
+    /**
+     * Connectivity Monitoring (4) and Location (6) as the demo set them, then Connectivity
+     * Statistics (7): Start, some traffic, a read of the counters, Stop.
+     */
+    private void standardObjects(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        ReadResponse cm = send(server, ep, new ReadRequest(ContentFormat.TLV, 4, 0), "READ /4/0");
+        say("READ /4/0 " + code(cm) + " bearer=" + value(cm, 0) + " rssi=" + value(cm, 2) + " ip="
+                + instanceValue(cm, 4, 0));
+        check(cm, "READ /4/0", failures);
+
+        ReadResponse loc = send(server, ep, new ReadRequest(ContentFormat.TLV, 6, 0), "READ /6/0");
+        say("READ /6/0 " + code(loc) + " lat=" + value(loc, 0) + " lon=" + value(loc, 1) + " alt="
+                + value(loc, 2));
+        check(loc, "READ /6/0", failures);
+
+        ExecuteResponse start = send(server, ep, new ExecuteRequest(7, 0, 6), "EXECUTE /7/0/6");
+        say("EXECUTE /7/0/6 " + code(start));
+        check(start, "EXECUTE /7/0/6", failures);
+        for (int i = 0; i < 8; i++) {
+            ReadResponse r = send(server, ep, new ReadRequest(ContentFormat.TLV, 3, 0), "READ /3/0 (traffic)");
+            check(r, "READ /3/0 (traffic)", failures);
+        }
+        ReadResponse st = send(server, ep, new ReadRequest(ContentFormat.TLV, 7, 0), "READ /7/0");
+        say("READ /7/0 " + code(st) + " tx=" + value(st, 2) + " rx=" + value(st, 3) + " max=" + value(st, 4)
+                + " avg=" + value(st, 5));
+        check(st, "READ /7/0", failures);
+        ExecuteResponse stop = send(server, ep, new ExecuteRequest(7, 0, 7), "EXECUTE /7/0/7");
+        say("EXECUTE /7/0/7 " + code(stop));
+        check(stop, "EXECUTE /7/0/7", failures);
+    }
+
+    /** The value of single resource `id` of the instance a read returned, or "-". */
+    private static String value(ReadResponse r, int id) {
+        if (!(r.getContent() instanceof LwM2mObjectInstance))
+            return "-";
+        org.eclipse.leshan.core.node.LwM2mResource res = ((LwM2mObjectInstance) r.getContent()).getResource(id);
+        return res == null || res.isMultiInstances() ? "-" : String.valueOf(res.getValue());
+    }
+
+    /** The value of instance `ri` of multiple resource `id` of the instance a read returned, or "-". */
+    private static String instanceValue(ReadResponse r, int id, int ri) {
+        if (!(r.getContent() instanceof LwM2mObjectInstance))
+            return "-";
+        org.eclipse.leshan.core.node.LwM2mResource res = ((LwM2mObjectInstance) r.getContent()).getResource(id);
+        if (res == null || !res.isMultiInstances() || res.getInstance(ri) == null)
+            return "-";
+        return String.valueOf(res.getInstance(ri).getValue());
     }
 
     /** Same resources with the same values, but for Current Time (13), which ticks between reads. */
