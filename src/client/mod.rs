@@ -7,6 +7,8 @@
 
 #[cfg(feature = "attributes")]
 pub mod attributes;
+#[cfg(feature = "blockwise")]
+mod blockwise;
 pub mod dedup;
 pub mod dm;
 pub mod exchange;
@@ -162,6 +164,9 @@ pub struct Client {
     events_lost: u16,
     /// Notification attributes the servers set (nothing without the feature).
     attrs: AttrStore,
+    /// Each server's Block1 write in progress.
+    #[cfg(feature = "blockwise")]
+    block1: [blockwise::Block1State; MAX_SERVERS],
 }
 
 #[cfg(feature = "attributes")]
@@ -201,7 +206,7 @@ impl Client {
         let p = slot.as_mut_ptr();
         // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
         // which makes every integer, bool and byte-array field (the de-duplication table
-        // included, see `Dedup`) and the event ring (see `Event`) a valid value; the other fields are then written through raw
+        // included, see `Dedup`, and the Block1 states) and the event ring (see `Event`) a valid value; the other fields are then written through raw
         // field pointers (no reference to uninitialised memory is formed).
         unsafe {
             p.write_bytes(0, 1);
@@ -523,11 +528,17 @@ impl Client {
             (MsgType::Non, self.mid())
         };
         let attrs = &mut self.attrs;
+        #[cfg(feature = "blockwise")]
+        let mut block1 = self.block1.get_mut(usize::from(server));
         let len = respond(&mut self.reply.buf, mtype, reply_mid, msg, |path, b| {
             let mut objects = Registry {
                 servers: &mut self.servers,
-                platform,
+                platform: &mut *platform,
             };
+            #[cfg(feature = "blockwise")]
+            if let (Some(v), Some(state)) = (msg.option(opt::BLOCK1), block1.as_deref_mut()) {
+                return blockwise::block1(path, msg, v, state, &mut objects, b);
+            }
             route(path, msg, server, &mut objects, attrs, b)
         });
         self.reply.len = len;
@@ -660,35 +671,56 @@ fn query_safe(c: u8) -> bool {
 }
 
 /// Builds the response to `req` into `buf`: the handler streams a payload into the builder
-/// and returns the code; on an error code the response is cut back to header and token.
+/// and returns the code; on an error code the response is rebuilt without payload.
 /// Returns the response length (0 when nothing could be built).
 fn respond(
     buf: &mut [u8],
     mtype: MsgType,
     mid: u16,
     req: &Message<'_>,
-    handler: impl FnOnce(&Path, &mut MessageBuilder<'_>) -> Result<Code, Code>,
+    mut handler: impl FnMut(&Path, &mut MessageBuilder<'_>) -> Result<Code, Code>,
 ) -> usize {
-    let Ok(mut b) = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token()) else {
-        return 0;
-    };
-    let header = b.len();
     let outcome = if has_unknown_critical(req, known_request_option) {
         Err(Code::BAD_OPTION)
     } else {
         match &Path::from_segments(req.options_of(opt::URI_PATH)) {
-            Some(path) => handler(path, &mut b),
+            Some(path) => build(buf, mtype, mid, req, &mut |b| handler(path, b)),
             None => Err(Code::NOT_FOUND),
         }
     };
-    let (code, len) = match outcome {
-        Ok(code) => (code, b.finish()),
-        Err(code) => (code, header),
+    let code = match outcome {
+        Ok(len) => return len,
+        Err(code) => code,
     };
+    #[allow(unused_mut)] // an option is added with block-wise transfer only
+    let Ok(mut b) = MessageBuilder::new(buf, mtype, code, mid, req.token()) else {
+        return 0;
+    };
+    #[cfg(feature = "blockwise")]
+    if code == Code::REQUEST_ENTITY_TOO_LARGE {
+        // RFC 7959 section 2.9.3: the largest request payload taken. Cannot fail: the
+        // buffer holds a header, a token and this option.
+        let _ = b.option_uint(opt::SIZE1, blockwise::max_payload());
+    }
+    b.finish()
+}
+
+/// One attempt at a response with payload: its length, or the error code to answer.
+fn build(
+    buf: &mut [u8],
+    mtype: MsgType,
+    mid: u16,
+    req: &Message<'_>,
+    handler: &mut dyn FnMut(&mut MessageBuilder<'_>) -> Result<Code, Code>,
+) -> Result<usize, Code> {
+    let mut b = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token())
+        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    let code = handler(&mut b)?;
+    let len = b.finish();
     if let Some(c) = buf.get_mut(1) {
         *c = code.0;
     }
-    len
+    Ok(len)
 }
 
 /// True when `msg` has a critical option `known` does not accept (one instance of the
@@ -707,7 +739,7 @@ fn known_request_option(n: u16) -> bool {
             | opt::URI_QUERY
             | opt::CONTENT_FORMAT
             | opt::ACCEPT
-    )
+    ) || (cfg!(feature = "blockwise") && matches!(n, opt::BLOCK1 | opt::SIZE1))
 }
 
 /// Finds the object a request is for and hands the request to device management.
@@ -758,7 +790,7 @@ struct Registry<'a> {
     platform: &'a mut dyn Platform,
 }
 
-#[cfg(any(feature = "records", feature = "attributes"))]
+#[cfg(any(feature = "records", feature = "attributes", feature = "blockwise"))]
 impl Registry<'_> {
     /// Runs `f` on object `oid`; 4.04 when there is none, 4.01 for the Security object
     /// (it belongs to the bootstrap interface only).

@@ -86,6 +86,21 @@ pub trait Object {
     ) -> Result<(), Code>;
     /// Runs an executable resource with the raw argument bytes.
     fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code>;
+    /// Receives one block of a block-wise (Block1) write of an opaque resource: `offset`
+    /// is the byte offset of `data` in the whole value and `last` is true for the final
+    /// block. Blocks arrive in order; offset 0 starts a new value. Objects that take whole
+    /// values only keep the default: 4.13.
+    fn write_block(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        offset: u32,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Code> {
+        let _ = (iid, rid, offset, data, last);
+        Err(Code::REQUEST_ENTITY_TOO_LARGE)
+    }
     /// Creates instance `iid` for a server's Create (the engine has checked that it does
     /// not exist); the values the server sent follow as writes. Objects whose instances
     /// are fixed keep the default: 4.05.

@@ -152,7 +152,7 @@ static void test_objects(void)
 	tern_config_t cfg = good_config();
 	const uint16_t ids[] = {0, 1};
 	const uint16_t dup_ids[] = {2, 2};
-	tern_object_def_t obj = {3303, 1, 0, good_table, 1, read_nothing, NULL, NULL, NULL, NULL};
+	tern_object_def_t obj = {3303, 1, 0, good_table, 1, read_nothing, NULL, NULL, NULL, NULL, NULL};
 	tern_object_def_t bad = obj;
 
 	CHECK(init_with(&cfg, &client) == TERN_STATUS_OK);

@@ -186,10 +186,12 @@ impl Object for Temperature {
     }
 }
 
-/// The application objects: Device (3) and the temperature sensor (3303).
+/// The application objects: Device (3) and the temperature sensor (3303), plus whatever a
+/// test adds (none by default, so that the registered object list stays the same).
 pub struct TestObjects {
     pub device: Device<'static>,
     pub temp: Temperature,
+    pub extra: Vec<Box<dyn Object>>,
 }
 
 impl Objects for TestObjects {
@@ -197,7 +199,10 @@ impl Objects for TestObjects {
         match index {
             0 => Some(&mut self.device),
             1 => Some(&mut self.temp),
-            _ => None,
+            i => match self.extra.get_mut(i - 2) {
+                Some(o) => Some(&mut **o),
+                None => None,
+            },
         }
     }
 }
@@ -220,6 +225,7 @@ impl TestPlatform {
                     firmware_version: "0.1.0",
                 }),
                 temp: Temperature::default(),
+                extra: Vec::new(),
             },
         }
     }
