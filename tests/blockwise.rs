@@ -10,8 +10,11 @@ use std::rc::Rc;
 use coap_lite::{CoapOption, MessageClass, Packet, RequestType};
 
 use sim::*;
+use tern::buf::Writer;
 use tern::coap::Code;
-use tern::model::{Object, Operations, ResourceDef, ResourceType, Value, ValueSink};
+use tern::formats::records::Encoder;
+use tern::formats::tlv::{self, TlvEncoder, TlvIter, TlvKind};
+use tern::model::{Object, Operations, Path, ResourceDef, ResourceType, Value, ValueSink};
 
 // ---------------------------------------------------------------------------------------
 // A test object with an opaque resource
@@ -302,11 +305,13 @@ fn block1_retransmission_is_answered_from_the_cache_not_applied_twice() {
 }
 
 #[test]
-#[allow(clippy::single_element_loop)]
 fn malformed_block_options_get_4_02_or_4_00() {
     let (mut sim, log) = blob_sim(7);
     let data = pattern(64, 1);
-    for (opt, method, path) in [(CoapOption::Block1, RequestType::Put, "/33000/0/0")] {
+    for (opt, method, path) in [
+        (CoapOption::Block1, RequestType::Put, "/33000/0/0"),
+        (CoapOption::Block2, RequestType::Get, "/3303/0"),
+    ] {
         // Four bytes: an option value longer than Block allows (RFC 7252 5.4.3: 4.02).
         let mut p = request(method, path);
         p.add_option(opt, vec![0, 0, 0, 0x14]);
@@ -328,4 +333,355 @@ fn malformed_block_options_get_4_02_or_4_00() {
     assert_eq!(code(&r), "4.00");
     assert!(log.borrow().blocks.is_empty());
     let _ = MessageClass::Empty;
+}
+
+// ---------------------------------------------------------------------------------------
+// Block2
+// ---------------------------------------------------------------------------------------
+
+/// What a block-wise read gave: the reassembled payload, the Block2 options of the
+/// responses, their Size2 and Content-Format.
+struct Blocks {
+    payload: Vec<u8>,
+    options: Vec<(u32, bool, u8)>,
+    size2: Vec<Option<u32>>,
+    format: Option<u16>,
+}
+
+/// Reads `make()`'s target block by block, asking for blocks of `16 << szx` bytes from
+/// block 0 (early negotiation); follows a smaller size the client answers with (RFC 7959
+/// section 2.4: the next block is the one at the offset reached).
+fn read_blocks(sim: &mut Sim, make: &dyn Fn() -> Packet, szx: u8) -> Blocks {
+    let mut out = Blocks {
+        payload: Vec::new(),
+        options: Vec::new(),
+        size2: Vec::new(),
+        format: None,
+    };
+    let (mut num, mut szx) = (0u32, szx);
+    for _ in 0..10_000 {
+        let mut p = make();
+        p.add_option(CoapOption::Block2, block_value(num, false, szx));
+        let (r, _) = exchange(sim, p);
+        assert_eq!(code(&r), "2.05", "block {num} szx {szx}");
+        let (rnum, more, rszx) = block_of(&r, CoapOption::Block2).expect("Block2 in the response");
+        assert!(rszx <= szx, "never a larger block than asked");
+        let size = 16usize << rszx;
+        assert_eq!(
+            rnum as usize * size,
+            out.payload.len(),
+            "the block asked for"
+        );
+        assert!(more || r.payload.len() <= size);
+        if more {
+            assert_eq!(r.payload.len(), size, "a block followed by more is full");
+        }
+        out.payload.extend_from_slice(&r.payload);
+        out.options.push((rnum, more, rszx));
+        out.size2.push(uint_option(&r, CoapOption::Size2));
+        out.format = content_format(&r);
+        if !more {
+            return out;
+        }
+        szx = rszx;
+        num = (out.payload.len() / size) as u32;
+    }
+    panic!("no last block");
+}
+
+/// The sensor with a large instance: a long Units string and 120 History values.
+fn large_sensor(sim: &mut Sim) {
+    let t = &mut sim.platform.objects.temp;
+    t.units = "degrees Celsius, measured at the inlet; ".repeat(4);
+    t.history = (0..120).map(|i| i * 1001 - 40_000).collect();
+}
+
+fn get(path: &str, accept: Option<u16>) -> Packet {
+    let mut p = request(RequestType::Get, path);
+    if let Some(a) = accept {
+        p.add_option(CoapOption::Accept, a.to_be_bytes().to_vec());
+    }
+    p
+}
+
+/// (path, value) of every value of the sensor's instance 0, in the order a Read gives them.
+fn sensor_values(sim: &Sim) -> Vec<(Path, Value<'static>)> {
+    let t = &sim.platform.objects.temp;
+    let units: &'static str = Box::leak(t.units.clone().into_boxed_str());
+    let mut v = vec![
+        (Path::resource(3303, 0, 5700), Value::Float(t.value)),
+        (Path::resource(3303, 0, 5701), Value::String(units)),
+    ];
+    for (i, h) in t.history.iter().enumerate() {
+        let p = Path::new(&[3303, 0, 5800, i as u16]).unwrap();
+        v.push((p, Value::Integer(*h)));
+    }
+    v.push((Path::resource(3303, 0, 5900), Value::Integer(t.interval)));
+    v
+}
+
+/// The whole record-format payload of `values`, encoded in one piece by the engine's
+/// encoder into a buffer large enough.
+fn records_whole(format: u16, base: Path, values: &[(Path, Value<'_>)]) -> Vec<u8> {
+    let mut b = vec![0u8; 64 * 1024];
+    let mut w = Writer::new(&mut b);
+    let mut e = Encoder::new(format, &mut w, base).unwrap().unwrap();
+    for (p, v) in values {
+        e.record(p, v).unwrap();
+    }
+    e.finish().unwrap();
+    w.written().to_vec()
+}
+
+/// The sensor instance as TLV, encoded in one piece.
+fn tlv_whole(sim: &Sim) -> Vec<u8> {
+    let t = &sim.platform.objects.temp;
+    let mut b = vec![0u8; 64 * 1024];
+    let mut w = Writer::new(&mut b);
+    let mut e = TlvEncoder::new(&mut w);
+    e.value(TlvKind::Resource, 5700, &Value::Float(t.value))
+        .unwrap();
+    e.value(TlvKind::Resource, 5701, &Value::String(&t.units))
+        .unwrap();
+    e.begin(TlvKind::MultipleResource, 5800).unwrap();
+    for (i, h) in t.history.iter().enumerate() {
+        e.value(TlvKind::ResourceInstance, i as u16, &Value::Integer(*h))
+            .unwrap();
+    }
+    e.end().unwrap();
+    e.value(TlvKind::Resource, 5900, &Value::Integer(t.interval))
+        .unwrap();
+    w.written().to_vec()
+}
+
+/// (kind, id, value) of every entry of a TLV stream, containers flattened in order.
+fn tlv_entries(data: &[u8]) -> Vec<(TlvKind, u16, Vec<u8>)> {
+    let mut out = Vec::new();
+    for t in TlvIter::new(data) {
+        let t = t.expect("valid TLV");
+        if t.kind.is_container() {
+            out.push((t.kind, t.id, Vec::new()));
+            out.extend(tlv_entries(t.value));
+        } else {
+            out.push((t.kind, t.id, t.value.to_vec()));
+        }
+    }
+    out
+}
+
+/// Checks the Block2 options of a read: numbers in order, M on all but the last, the same
+/// Size2 (the whole length) on each.
+fn check_options(b: &Blocks) {
+    let last = b.options.len() - 1;
+    for (i, &(_, more, _)) in b.options.iter().enumerate() {
+        assert_eq!(more, i != last);
+    }
+    for s in &b.size2 {
+        assert_eq!(
+            *s,
+            Some(b.payload.len() as u32),
+            "Size2 is the whole length"
+        );
+    }
+}
+
+#[test]
+fn block2_read_in_tlv_at_every_block_size() {
+    let mut sim = quiet_registered_sim(11);
+    large_sensor(&mut sim);
+    // Without Block2 the response does not fit: block 0 of the largest size that does.
+    let (r, _) = exchange(&mut sim, get("/3303/0", None));
+    assert_eq!(code(&r), "2.05");
+    let (num, more, szx) = block_of(&r, CoapOption::Block2).expect("answered in blocks");
+    assert_eq!((num, more, szx), (0, true, 4));
+    assert_eq!(r.payload.len(), 256);
+    let total = uint_option(&r, CoapOption::Size2).expect("Size2") as usize;
+    assert!(total > 600, "{total}");
+    let whole = tlv_whole(&sim);
+    let mut first: Option<Vec<u8>> = None;
+    for szx in 0..=5u8 {
+        let b = read_blocks(&mut sim, &|| get("/3303/0", None), szx);
+        check_options(&b);
+        assert_eq!(b.format, Some(11542));
+        assert_eq!(b.payload.len(), total);
+        assert_eq!(
+            &b.payload[..256],
+            &r.payload[..],
+            "block 0 as answered before"
+        );
+        tlv::validate(&b.payload, 2).expect("valid TLV");
+        assert_eq!(tlv_entries(&b.payload), tlv_entries(&whole), "szx {szx}");
+        // The same stream whatever the block size.
+        assert_eq!(
+            b.payload,
+            *first.get_or_insert(b.payload.clone()),
+            "szx {szx}"
+        );
+        // 512-byte blocks do not fit a 512-byte message: 256 are used.
+        let used = b.options[0].2;
+        assert_eq!(used, szx.min(4));
+    }
+}
+
+#[test]
+fn block2_read_in_senml_json_at_every_block_size() {
+    let mut sim = quiet_registered_sim(12);
+    large_sensor(&mut sim);
+    let values = sensor_values(&sim);
+    let whole = records_whole(110, Path::instance(3303, 0), &values);
+    assert!(whole.len() > 2000, "{}", whole.len());
+    for szx in 0..=5u8 {
+        let b = read_blocks(&mut sim, &|| get("/3303/0", Some(110)), szx);
+        check_options(&b);
+        assert_eq!(b.format, Some(110));
+        assert_eq!(
+            b.payload, whole,
+            "szx {szx}: the same bytes as in one piece"
+        );
+        // And what an independent decoder makes of it.
+        let json: serde_json::Value = serde_json::from_slice(&b.payload).expect("JSON");
+        let recs = json.as_array().expect("a SenML pack");
+        assert_eq!(recs.len(), values.len());
+        assert_eq!(recs[0]["bn"], "/3303/0");
+        assert_eq!(recs[1]["vs"], sim.platform.objects.temp.units.as_str());
+        for (i, h) in sim.platform.objects.temp.history.iter().enumerate() {
+            let r = &recs[2 + i];
+            assert_eq!(r["n"], format!("/5800/{i}"));
+            assert_eq!(r["v"], *h);
+        }
+    }
+    // Without Block2: block 0 and Size2.
+    let (r, _) = exchange(&mut sim, get("/3303/0", Some(110)));
+    assert_eq!(block_of(&r, CoapOption::Block2), Some((0, true, 4)));
+    assert_eq!(uint_option(&r, CoapOption::Size2), Some(whole.len() as u32));
+    assert_eq!(r.payload, whole[..256]);
+}
+
+#[test]
+fn block2_read_in_every_other_format() {
+    let mut sim = quiet_registered_sim(13);
+    large_sensor(&mut sim);
+    let values = sensor_values(&sim);
+    for format in [112u16, 11543, 11544] {
+        let whole = records_whole(format, Path::instance(3303, 0), &values);
+        assert!(whole.len() > 512, "{format}: {}", whole.len());
+        for szx in [0u8, 3, 5] {
+            let b = read_blocks(&mut sim, &|| get("/3303/0", Some(format)), szx);
+            check_options(&b);
+            assert_eq!(b.format, Some(format));
+            assert_eq!(b.payload, whole, "format {format} szx {szx}");
+        }
+        if format == 11543 {
+            let json: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+            assert_eq!(json["e"].as_array().unwrap().len(), values.len());
+        }
+    }
+    // Text: one long string resource.
+    let units = "0123456789".repeat(60);
+    sim.platform.objects.temp.units = units.clone();
+    for szx in [1u8, 4] {
+        let b = read_blocks(&mut sim, &|| get("/3303/0/5701", None), szx);
+        check_options(&b);
+        assert_eq!(b.format, Some(0));
+        assert_eq!(b.payload, units.as_bytes());
+    }
+    // Opaque: a value of 2000 bytes.
+    let (mut sim, log) = blob_sim(14);
+    let data = pattern(2000, 9);
+    log.borrow_mut().value = data.clone();
+    for szx in [2u8, 4, 5] {
+        let b = read_blocks(&mut sim, &|| get("/33000/0/0", None), szx);
+        check_options(&b);
+        assert_eq!(b.format, Some(42));
+        assert_eq!(b.payload, data);
+    }
+    let (r, _) = exchange(&mut sim, get("/33000/0/0", None));
+    assert_eq!(block_of(&r, CoapOption::Block2), Some((0, true, 4)));
+    assert_eq!(r.payload, data[..256]);
+}
+
+#[test]
+fn block2_discover_and_read_composite_match_the_single_response() {
+    let mut sim = quiet_registered_sim(15);
+    // Discover: small enough for one message, read in 16- and 32-byte blocks.
+    let discover = || get("/3303", Some(40));
+    let (single, _) = exchange(&mut sim, discover());
+    assert_eq!(code(&single), "2.05");
+    assert!(single.get_option(CoapOption::Block2).is_none());
+    assert!(single.payload.len() > 64);
+    for szx in [0u8, 1] {
+        let b = read_blocks(&mut sim, &discover, szx);
+        check_options(&b);
+        assert_eq!(b.format, Some(40));
+        assert_eq!(b.payload, single.payload);
+    }
+    // Read-Composite (FETCH / in SenML JSON) of the sensor instance and the device's
+    // manufacturer.
+    let composite = || {
+        let mut p = request(RequestType::Fetch, "/");
+        p.add_option(CoapOption::ContentFormat, 110u16.to_be_bytes().to_vec());
+        p.payload = br#"[{"n":"/3303/0"},{"n":"/3/0/0"}]"#.to_vec();
+        p
+    };
+    let (single, _) = exchange(&mut sim, composite());
+    assert_eq!(code(&single), "2.05");
+    assert!(single.get_option(CoapOption::Block2).is_none());
+    for szx in [0u8, 2] {
+        let b = read_blocks(&mut sim, &composite, szx);
+        check_options(&b);
+        assert_eq!(b.payload, single.payload, "szx {szx}");
+    }
+    // Large: answered in blocks without being asked.
+    large_sensor(&mut sim);
+    let (r, _) = exchange(&mut sim, composite());
+    assert_eq!(block_of(&r, CoapOption::Block2), Some((0, true, 4)));
+    let b = read_blocks(&mut sim, &composite, 4);
+    let json: serde_json::Value = serde_json::from_slice(&b.payload).expect("JSON");
+    let recs = json.as_array().unwrap();
+    assert_eq!(recs.len(), sensor_values(&sim).len() + 1);
+    assert_eq!(recs.last().unwrap()["vs"], MANUFACTURER);
+}
+
+#[test]
+fn block2_past_the_end_gets_4_00_and_large_blocks_are_cut() {
+    let mut sim = quiet_registered_sim(16);
+    large_sensor(&mut sim);
+    let b = read_blocks(&mut sim, &|| get("/3303/0", None), 4);
+    let blocks = b.options.len() as u32;
+    let mut p = get("/3303/0", None);
+    p.add_option(CoapOption::Block2, block_value(blocks, false, 4));
+    let (r, _) = exchange(&mut sim, p);
+    assert_eq!(code(&r), "4.00");
+    assert!(r.payload.is_empty());
+    assert!(r.get_option(CoapOption::Block2).is_none());
+    // The last block itself is there.
+    let mut p = get("/3303/0", None);
+    p.add_option(CoapOption::Block2, block_value(blocks - 1, false, 4));
+    let (r, _) = exchange(&mut sim, p);
+    assert_eq!(code(&r), "2.05");
+    assert_eq!(
+        block_of(&r, CoapOption::Block2),
+        Some((blocks - 1, false, 4))
+    );
+    // Block 1 of 1024 bytes: the client answers with the 256-byte block at offset 1024.
+    let json = read_blocks(&mut sim, &|| get("/3303/0", Some(110)), 4);
+    assert!(json.payload.len() > 1280);
+    let mut p = get("/3303/0", Some(110));
+    p.add_option(CoapOption::Block2, block_value(1, false, 6));
+    let (r, _) = exchange(&mut sim, p);
+    assert_eq!(code(&r), "2.05");
+    assert_eq!(block_of(&r, CoapOption::Block2), Some((4, true, 4)));
+    assert_eq!(r.payload, json.payload[1024..1280]);
+    // A small response asked for with Block2 comes as block 0 with M clear.
+    let mut p = get("/3303/0/5900", None);
+    p.add_option(CoapOption::Block2, block_value(0, false, 2));
+    let (r, _) = exchange(&mut sim, p);
+    assert_eq!(block_of(&r, CoapOption::Block2), Some((0, false, 2)));
+    assert_eq!(uint_option(&r, CoapOption::Size2), Some(2));
+    assert_eq!(r.payload, b"60");
+    // Past the end of it.
+    let mut p = get("/3303/0/5900", None);
+    p.add_option(CoapOption::Block2, block_value(1, false, 2));
+    let (r, _) = exchange(&mut sim, p);
+    assert_eq!(code(&r), "4.00");
 }

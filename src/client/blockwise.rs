@@ -113,3 +113,37 @@ pub(super) fn block1(
         Code::CHANGED
     })
 }
+
+/// Answers a request in blocks when it asks for a block (Block2, early negotiation on block
+/// 0 included) or when its response does not fit one message (an encoder's NoSpace is a
+/// 5.00 by then: a GET or FETCH failing so is tried again in blocks, block 0 of the largest
+/// size that fits). `attempt` builds the response, or the block of it, it is given.
+pub(super) fn block2(
+    req: &Message<'_>,
+    attempt: &mut dyn FnMut(Option<Block>) -> Result<usize, Code>,
+) -> Result<usize, Code> {
+    let max = max_szx();
+    let block = match req.option(opt::BLOCK2) {
+        Some(v) => {
+            let asked = decode(v)?;
+            // A smaller block than asked starts at the same offset (RFC 7959 section 2.4).
+            let shift = asked.szx.saturating_sub(max);
+            let num = asked.num.checked_shl(u32::from(shift)).unwrap_or(u32::MAX);
+            Block::new(num, false, asked.szx.min(max)).ok_or(Code::BAD_REQUEST)?
+        }
+        None => {
+            let r = attempt(None);
+            if r != Err(Code::INTERNAL_SERVER_ERROR)
+                || !matches!(req.code(), Code::GET | Code::FETCH)
+            {
+                return r;
+            }
+            Block {
+                num: 0,
+                more: false,
+                szx: max,
+            }
+        }
+    };
+    attempt(Some(block))
+}

@@ -680,11 +680,24 @@ fn respond(
     req: &Message<'_>,
     mut handler: impl FnMut(&Path, &mut MessageBuilder<'_>) -> Result<Code, Code>,
 ) -> usize {
+    // The header and token, which an error response keeps.
+    if MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token()).is_err() {
+        return 0;
+    }
     let outcome = if has_unknown_critical(req, known_request_option) {
         Err(Code::BAD_OPTION)
     } else {
         match &Path::from_segments(req.options_of(opt::URI_PATH)) {
-            Some(path) => build(buf, mtype, mid, req, &mut |b| handler(path, b)),
+            Some(path) => {
+                let h = &mut |b: &mut MessageBuilder<'_>| handler(path, b);
+                #[cfg(feature = "blockwise")]
+                let r = blockwise::block2(req, &mut |block| {
+                    build(&mut *buf, mtype, mid, req, block, &mut *h)
+                });
+                #[cfg(not(feature = "blockwise"))]
+                let r = build(&mut *buf, mtype, mid, req, None, h);
+                r
+            }
             None => Err(Code::NOT_FOUND),
         }
     };
@@ -692,30 +705,48 @@ fn respond(
         Ok(len) => return len,
         Err(code) => code,
     };
-    #[allow(unused_mut)] // an option is added with block-wise transfer only
-    let Ok(mut b) = MessageBuilder::new(buf, mtype, code, mid, req.token()) else {
-        return 0;
-    };
+    // Header and token are in place (every attempt starts with them): cut back to them.
+    if let Some(c) = buf.get_mut(1) {
+        *c = code.0;
+    }
+    let len = coap::HEADER_LEN + req.token().len();
     #[cfg(feature = "blockwise")]
     if code == Code::REQUEST_ENTITY_TOO_LARGE {
-        // RFC 7959 section 2.9.3: the largest request payload taken. Cannot fail: the
-        // buffer holds a header, a token and this option.
-        let _ = b.option_uint(opt::SIZE1, blockwise::max_payload());
+        // RFC 7959 section 2.9.3: Size1, the largest request payload taken (option 60:
+        // delta 13 + 47, a 4-byte value).
+        let [s0, s1, s2, s3] = blockwise::max_payload().to_be_bytes();
+        if let Some(o) = buf.get_mut(len..len + 6) {
+            o.copy_from_slice(&[0xD4, 47, s0, s1, s2, s3]);
+            return len + 6;
+        }
     }
-    b.finish()
+    len
 }
 
-/// One attempt at a response with payload: its length, or the error code to answer.
+/// One attempt at a response with payload (only block `block` of it, when given): its
+/// length, or the error code to answer. One copy for both attempts (`inline(never)`).
+#[cfg_attr(feature = "blockwise", inline(never))]
 fn build(
     buf: &mut [u8],
     mtype: MsgType,
     mid: u16,
     req: &Message<'_>,
+    block: Option<coap::Block>,
     handler: &mut dyn FnMut(&mut MessageBuilder<'_>) -> Result<Code, Code>,
 ) -> Result<usize, Code> {
     let mut b = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token())
         .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    #[cfg(feature = "blockwise")]
+    if let Some(block) = block {
+        b.block2(block);
+    }
+    #[cfg(not(feature = "blockwise"))]
+    let _ = block;
     let code = handler(&mut b)?;
+    // A block past the end of the payload: 4.00 (RFC 7959 section 2.2).
+    #[cfg(feature = "blockwise")]
+    let len = b.finish_block().ok_or(Code::BAD_REQUEST)?;
+    #[cfg(not(feature = "blockwise"))]
     let len = b.finish();
     if let Some(c) = buf.get_mut(1) {
         *c = code.0;
@@ -739,7 +770,8 @@ fn known_request_option(n: u16) -> bool {
             | opt::URI_QUERY
             | opt::CONTENT_FORMAT
             | opt::ACCEPT
-    ) || (cfg!(feature = "blockwise") && matches!(n, opt::BLOCK1 | opt::SIZE1))
+    ) || (cfg!(feature = "blockwise")
+        && matches!(n, opt::BLOCK1 | opt::BLOCK2 | opt::SIZE1 | opt::SIZE2))
 }
 
 /// Finds the object a request is for and hands the request to device management.

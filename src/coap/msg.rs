@@ -16,7 +16,7 @@ use crate::buf::{NoSpace, Writer};
 /// The only CoAP version there is.
 const VERSION: u8 = 1;
 /// Length of the fixed header.
-const HEADER_LEN: usize = 4;
+pub const HEADER_LEN: usize = 4;
 /// Longest token.
 const MAX_TOKEN: usize = 8;
 /// Separates the options from the payload.
@@ -332,6 +332,9 @@ pub struct MessageBuilder<'b> {
     last_option: u16,
     /// Position of the payload marker once written.
     marker_at: Option<usize>,
+    /// The block of the payload this message carries (see [`MessageBuilder::block2`]).
+    #[cfg(feature = "blockwise")]
+    block: Option<super::Block>,
 }
 
 impl<'b> MessageBuilder<'b> {
@@ -358,6 +361,8 @@ impl<'b> MessageBuilder<'b> {
             w,
             last_option: 0,
             marker_at: None,
+            #[cfg(feature = "blockwise")]
+            block: None,
         })
     }
 
@@ -439,11 +444,54 @@ impl<'b> MessageBuilder<'b> {
     /// payload, truncate the writer back to a length it had before.
     pub fn payload_writer(&mut self) -> Result<&mut Writer<'b>, BuildError> {
         if self.marker_at.is_none() {
+            #[cfg(feature = "blockwise")]
+            if self.block.is_some() {
+                // Filled in by `finish_block`, at fixed width (leading zeros are allowed).
+                self.option(super::opt::BLOCK2, &[0; 3])?;
+                self.option(super::opt::SIZE2, &[0; 4])?;
+            }
             let at = self.w.len();
             self.w.put_u8(PAYLOAD_MARKER)?;
             self.marker_at = Some(at);
+            #[cfg(feature = "blockwise")]
+            if let Some(block) = self.block {
+                let offset = block.offset().ok_or(BuildError::NoSpace)?;
+                self.w.window(offset, block.size())?;
+            }
         }
         Ok(&mut self.w)
+    }
+
+    /// Makes the payload block `block` (its `more` is ignored) of a whole that the caller
+    /// writes in full: the payload writer is windowed on the block, and
+    /// [`MessageBuilder::finish_block`] adds Block2 and Size2 (RFC 7959).
+    #[cfg(feature = "blockwise")]
+    pub fn block2(&mut self, block: super::Block) {
+        self.block = Some(block);
+    }
+
+    /// Ends a message like [`MessageBuilder::finish`]; with a payload made by
+    /// [`MessageBuilder::block2`] it fills in Block2 (with the M bit) and Size2 (the whole
+    /// payload's length). `None` when the block starts past the end of the payload (block 0
+    /// of an empty one is there).
+    #[cfg(feature = "blockwise")]
+    pub fn finish_block(mut self) -> Option<usize> {
+        if let (Some(block), Some(at)) = (self.block, self.marker_at) {
+            let total = self.w.len().checked_sub(at.checked_add(1)?)?;
+            let offset = block.offset()?;
+            if offset >= total && block.num > 0 {
+                return None;
+            }
+            let more = offset.saturating_add(block.size()) < total;
+            // The two options just before the marker: Block2's 3-byte value, Size2's header
+            // (delta 5, length 4) and Size2's 4-byte value.
+            let v = (block.num << 4) | (u32::from(more) << 3) | u32::from(block.szx);
+            let [_, b0, b1, b2] = v.to_be_bytes();
+            let [s0, s1, s2, s3] = u32::try_from(total).unwrap_or(u32::MAX).to_be_bytes();
+            self.w
+                .patch(at.checked_sub(8)?, &[b0, b1, b2, 0x54, s0, s1, s2, s3]);
+        }
+        Some(self.finish())
     }
 
     /// The unused rest of the buffer, as scratch space while the response is being decided:
@@ -472,11 +520,11 @@ impl<'b> MessageBuilder<'b> {
     /// dropped.
     pub fn finish(mut self) -> usize {
         if let Some(at) = self.marker_at {
-            if self.w.len() <= at.saturating_add(1) {
+            if self.w.stored() <= at.saturating_add(1) {
                 self.w.truncate(at);
             }
         }
-        self.w.len()
+        self.w.stored()
     }
 }
 
