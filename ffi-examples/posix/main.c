@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 OR MIT */
 /*
- * A tern LwM2M client over plain UDP: the Device object and an IPSO Temperature sensor.
+ * A tern LwM2M client over plain UDP: the Device object, an IPSO Temperature sensor and a
+ * large opaque value (the Blob object, 33000, read and written block-wise).
  *
  *   tern-client [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]
  *               [-x exit_after_s] [-v 10|11]
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blob.h"
 #include "tern.h"
 #include "temperature.h"
 #include "udp.h"
@@ -201,6 +203,13 @@ int main(int argc, char **argv)
 	}
 	static const uint16_t temperature_instances[] = {0};
 	st = tern_client_add_object(client, &temperature_object, NULL, temperature_instances, 1);
+	if (st != TERN_STATUS_OK) {
+		fprintf(stderr, "tern_client_add_object: %s\n", tern_status_str(st));
+		return 1;
+	}
+	/* A large opaque value, read and written block-wise by the server. */
+	static const uint16_t blob_instances[] = {0};
+	st = tern_client_add_object(client, &blob_object, NULL, blob_instances, 1);
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_add_object: %s\n", tern_status_str(st));
 		return 1;

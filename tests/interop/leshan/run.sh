@@ -158,6 +158,14 @@ check "Discover /3/0 shows pmin=5 and pmax=60 ($DISCOVER_ATTRS)" \
 check "Discover /3/0 succeeded" success "$DISCOVER"
 check "Write /1/0/1 succeeded" success "$WRITE"
 check "Execute /1/0/8 succeeded" success "$EXECUTE"
+if has_link /33000/0; then
+    BLOCK_READ=$(line "BLOCK2_READ ")
+    BLOCK_WRITE=$(line "BLOCK1_WRITE ")
+    BLOCK_BACK=$(line "BLOCK2_READBACK ")
+    check "block-wise Read of 1500 bytes (Block2) ($BLOCK_READ)" eval '[[ $BLOCK_READ =~ ^BLOCK2_READ\ /33000/0/0\ 205\ 1500\ true$ ]]'
+    check "block-wise Write of 2500 bytes (Block1) ($BLOCK_WRITE)" eval '[[ $BLOCK_WRITE =~ ^BLOCK1_WRITE\ /33000/0/0\ 204\ 2500$ ]]'
+    check "block-wise Read gives back what was written ($BLOCK_BACK)" eval '[[ $BLOCK_BACK =~ ^BLOCK2_READBACK\ /33000/0/0\ 205\ 2500\ true$ ]]'
+fi
 check "registration Update received" grep -q -E "^UPDATED ep=$EP( |\$)" "$WORK/server.out"
 check "De-registration received" grep -q -x "DEREGISTERED ep=$EP" "$WORK/server.out"
 
