@@ -100,12 +100,9 @@ pub(super) fn block1(
             next: offset.saturating_add(data.len() as u32),
         };
     }
-    let echo = Block {
-        szx: blk.szx.min(max_szx()),
-        ..blk
-    };
-    let mut tmp = [0u8; 4];
-    b.option(opt::BLOCK1, echo.encode(&mut tmp))
+    // Block1 echoed (NUM, M, SZX), with a smaller SZX when the server's blocks cannot fit.
+    let echo = (blk.num << 4) | (u32::from(blk.more) << 3) | u32::from(blk.szx.min(max_szx()));
+    b.option_uint(opt::BLOCK1, echo)
         .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     Ok(if blk.more {
         Code::CONTINUE

@@ -448,7 +448,9 @@ impl<'b> MessageBuilder<'b> {
             if self.block.is_some() {
                 // Filled in by `finish_block`, at fixed width (leading zeros are allowed).
                 self.option(super::opt::BLOCK2, &[0; 3])?;
-                self.option(super::opt::SIZE2, &[0; 4])?;
+                // Size2 (delta 5, length 4) right after it.
+                self.w.put(&[0x54, 0, 0, 0, 0])?;
+                self.last_option = super::opt::SIZE2;
             }
             let at = self.w.len();
             self.w.put_u8(PAYLOAD_MARKER)?;
