@@ -996,6 +996,51 @@ mod tests {
         assert_eq!(b.finish(), 12);
     }
 
+    /// Builds block `num` (of `16 << szx` bytes) of a `total`-byte payload written in
+    /// 7-byte pieces after a Content-Format; returns the message.
+    #[cfg(feature = "blockwise")]
+    fn block_message(num: u32, szx: u8, total: usize) -> Option<Vec<u8>> {
+        let mut buf = [0u8; 128];
+        let mut b = MessageBuilder::new(&mut buf, MsgType::Ack, Code::CONTENT, 9, &[1, 2]).unwrap();
+        b.block2(Block::new(num, true, szx).unwrap());
+        b.option_uint(opt::CONTENT_FORMAT, 42).unwrap();
+        let w = b.payload_writer().unwrap();
+        let data: Vec<u8> = (0..total).map(|i| i as u8).collect();
+        for piece in data.chunks(7) {
+            w.put(piece).unwrap();
+        }
+        let n = b.finish_block()?;
+        Some(buf[..n].to_vec())
+    }
+
+    #[cfg(feature = "blockwise")]
+    #[test]
+    fn block2_message_carries_its_block_with_block2_and_size2() {
+        for total in [0usize, 1, 16, 40, 100] {
+            for szx in 0..=2u8 {
+                let size = 16usize << szx;
+                let blocks = total.div_ceil(size).max(1) as u32;
+                for num in 0..blocks + 1 {
+                    let Some(bytes) = block_message(num, szx, total) else {
+                        assert!(num >= blocks, "block {num} of {blocks} is there");
+                        continue;
+                    };
+                    assert!(num < blocks, "block {num} of {blocks} past the end");
+                    let m = Message::parse(&bytes).unwrap();
+                    let start = num as usize * size;
+                    let end = (start + size).min(total);
+                    let want: Vec<u8> = (start..end).map(|i| i as u8).collect();
+                    assert_eq!(m.payload(), &want[..]);
+                    let more = end < total;
+                    let block = Block::decode(m.option(opt::BLOCK2).unwrap()).unwrap();
+                    assert_eq!(block, Block::new(num, more, szx).unwrap());
+                    assert_eq!(m.option_uint(opt::SIZE2), Some(total as u32));
+                    assert_eq!(m.option_uint(opt::CONTENT_FORMAT), Some(42));
+                }
+            }
+        }
+    }
+
     #[test]
     fn finish_drops_a_lonely_marker() {
         let mut buf = [0u8; 16];
