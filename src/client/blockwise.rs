@@ -117,7 +117,7 @@ pub(super) fn block1(
 /// size that fits). `attempt` builds the response, or the block of it, it is given.
 pub(super) fn block2(
     req: &Message<'_>,
-    attempt: &mut dyn FnMut(Option<Block>) -> Result<usize, Code>,
+    attempt: &mut impl FnMut(Option<Block>) -> Result<usize, Code>,
 ) -> Result<usize, Code> {
     let max = max_szx();
     let block = match req.option(opt::BLOCK2) {

@@ -680,10 +680,6 @@ fn respond(
     req: &Message<'_>,
     mut handler: impl FnMut(&Path, &mut MessageBuilder<'_>) -> Result<Code, Code>,
 ) -> usize {
-    // The header and token, which an error response keeps.
-    if MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token()).is_err() {
-        return 0;
-    }
     let outcome = if has_unknown_critical(req, known_request_option) {
         Err(Code::BAD_OPTION)
     } else {
@@ -705,9 +701,9 @@ fn respond(
         Ok(len) => return len,
         Err(code) => code,
     };
-    // Header and token are in place (every attempt starts with them): cut back to them.
-    if let Some(c) = buf.get_mut(1) {
-        *c = code.0;
+    // Header and token alone.
+    if MessageBuilder::new(buf, mtype, code, mid, req.token()).is_err() {
+        return 0;
     }
     let len = coap::HEADER_LEN + req.token().len();
     #[cfg(feature = "blockwise")]
@@ -724,15 +720,14 @@ fn respond(
 }
 
 /// One attempt at a response with payload (only block `block` of it, when given): its
-/// length, or the error code to answer. One copy for both attempts (`inline(never)`).
-#[cfg_attr(feature = "blockwise", inline(never))]
+/// length, or the error code to answer.
 fn build(
     buf: &mut [u8],
     mtype: MsgType,
     mid: u16,
     req: &Message<'_>,
     block: Option<coap::Block>,
-    handler: &mut dyn FnMut(&mut MessageBuilder<'_>) -> Result<Code, Code>,
+    handler: &mut impl FnMut(&mut MessageBuilder<'_>) -> Result<Code, Code>,
 ) -> Result<usize, Code> {
     let mut b = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token())
         .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
