@@ -63,6 +63,11 @@
 #define TERN_MAX_ATTRIBUTES 8
 #endif
 
+/** Access Control (object 2) instances: one per object instance that servers may reach when there are several servers, plus one per object they may create instances of. */
+#ifndef TERN_MAX_ACL_INSTANCES
+#define TERN_MAX_ACL_INSTANCES 8
+#endif
+
 /** Resource operation bit: Read (`tern_resource_def_t.operations`). */
 #define TERN_OP_R 1
 /** Resource operation bit: Write. */
@@ -72,8 +77,19 @@
 /** Read and Write. */
 #define TERN_OP_RW 3
 
+/** Access Control right (`tern_client_set_acl`): Read, Observe, Discover, Write-Attributes. */
+#define TERN_ACL_READ 1
+/** Access Control right: Write. */
+#define TERN_ACL_WRITE 2
+/** Access Control right: Execute. */
+#define TERN_ACL_EXECUTE 4
+/** Access Control right: Delete. */
+#define TERN_ACL_DELETE 8
+/** Access Control right: Create (on instance 65535, the object). */
+#define TERN_ACL_CREATE 16
+
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *)) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + 128 + 32 * sizeof(void *))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *)) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 128 + 32 * sizeof(void *))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -584,6 +600,12 @@ typedef tern_status_t (*tern_execute_fn)(void *user,
 typedef tern_status_t (*tern_instance_fn)(void *user, uint16_t instance);
 
 /**
+ * Removes every instance of multiple-instance resource `resource` of instance `instance`;
+ * the write handler then receives the instances the server sent.
+ */
+typedef tern_status_t (*tern_clear_fn)(void *user, uint16_t instance, uint16_t resource);
+
+/**
  * Receives one block of a block-wise (Block1) write of an opaque resource: `offset` is the
  * byte offset of the `len` bytes at `data` (valid during the call only) in the whole value,
  * and `last` is true for the final block. Blocks arrive in order; offset 0 starts a new
@@ -643,6 +665,12 @@ typedef struct tern_object_def_t {
    * Instance deletion for a server's Delete; NULL when the instances are fixed (4.05).
    */
   tern_instance_fn delete_instance;
+  /**
+   * Removal of every instance of a multiple-instance resource before a server's
+   * replacing Write (PUT) writes the instances it keeps; NULL when a PUT should only add
+   * and update instances, like a POST.
+   */
+  tern_clear_fn clear_resource;
   /**
    * Block-wise writes of opaque resources (values larger than one message), block by
    * block; NULL when the object takes whole values only (the server then gets 4.13).
@@ -726,6 +754,42 @@ tern_status_t tern_client_set_instance(struct tern_client_t *client,
 tern_status_t tern_client_set_device_error(struct tern_client_t *client,
                                            uint8_t code,
                                            bool present);
+
+/**
+ * Factory Access Control (object 2), for clients with several servers: gives server
+ * `short_server_id` the ACL `rights` (`TERN_ACL_READ` | `TERN_ACL_WRITE` | `TERN_ACL_EXECUTE`
+ * | `TERN_ACL_DELETE` | `TERN_ACL_CREATE`) on instance `instance_id` of object `object_id`.
+ * Short Server ID 0 sets the default rights of servers without an entry of their own;
+ * instance 65535 stands for the object itself, whose `TERN_ACL_CREATE` lets a server create
+ * instances (the creator then owns the new instance). The Access Control instance is added
+ * when missing, owned by the bootstrap server (65535) until `tern_client_set_acl_owner`.
+ * With one server nothing is checked. Only in builds with the `access-control` feature.
+ * `TERN_STATUS_NULL_ARG` for a NULL client, `TERN_STATUS_INVALID_ARG` for object id 0 or
+ * 65535 or short server id 65535, `TERN_STATUS_NO_SPACE` when `TERN_MAX_ACL_INSTANCES`
+ * instances, or the instance's `TERN_MAX_SERVERS` + 1 entries, are taken.
+ *
+ * # Safety
+ * `client` from `tern_client_init`.
+ */
+tern_status_t tern_client_set_acl(struct tern_client_t *client,
+                                  uint16_t object_id,
+                                  uint16_t instance_id,
+                                  uint16_t short_server_id,
+                                  uint16_t rights);
+
+/**
+ * Sets the Access Control Owner of instance `instance_id` of object `object_id` (65535:
+ * the object's Create rights): the only server that may change that instance's ACLs
+ * through object 2, with every right when it has no ACL entry of its own; 65535 leaves it
+ * to the bootstrap server. Statuses as for `tern_client_set_acl`.
+ *
+ * # Safety
+ * `client` from `tern_client_init`.
+ */
+tern_status_t tern_client_set_acl_owner(struct tern_client_t *client,
+                                        uint16_t object_id,
+                                        uint16_t instance_id,
+                                        uint16_t owner);
 
 /**
  * Runs the client: receives what the `recv` callback has, handles timers, sends through

@@ -579,6 +579,32 @@ fn execute_on_a_readable_resource_gets_4_05() {
 }
 
 #[test]
+fn execute_with_malformed_arguments_gets_4_00_and_runs_nothing() {
+    let mut sim = setup();
+    let before = snapshot(&sim);
+    for (i, args) in [&b"x"[..], b"0=1", b"0='unterminated", b"1,,2"]
+        .iter()
+        .enumerate()
+    {
+        let mut p = packet(MessageType::Confirmable, RequestType::Post, "/3303/0/5605");
+        p.header.message_id = MID.wrapping_add(1 + i as u16);
+        p.payload = args.to_vec();
+        let (out, _) = feed(&mut sim, &p.to_bytes().expect("encodes"));
+        assert_eq!(out.len(), 1);
+        let r = parse(&out[0]).expect("response parses");
+        assert_eq!(code(&r), "4.00", "arguments {:?}", args);
+    }
+    assert_eq!(snapshot(&sim), before);
+    // Well-formed arguments reach the resource.
+    let mut p = packet(MessageType::Confirmable, RequestType::Post, "/3303/0/5605");
+    p.header.message_id = MID.wrapping_add(100);
+    p.payload = b"0='on',1".to_vec();
+    let (out, _) = feed(&mut sim, &p.to_bytes().expect("encodes"));
+    assert_eq!(code(&parse(&out[0]).expect("response parses")), "2.04");
+    assert_eq!(sim.platform.objects.temp.executions, before.executions + 1);
+}
+
+#[test]
 fn read_of_an_executable_resource_gets_4_05() {
     assert_eq!(
         code(&respond(&packet(

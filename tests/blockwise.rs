@@ -393,7 +393,9 @@ fn read_blocks(sim: &mut Sim, make: &dyn Fn() -> Packet, szx: u8) -> Blocks {
 fn large_sensor(sim: &mut Sim) {
     let t = &mut sim.platform.objects.temp;
     t.units = "degrees Celsius, measured at the inlet; ".repeat(4);
-    t.history = (0..120).map(|i| i * 1001 - 40_000).collect();
+    t.history = (0..120u16)
+        .map(|i| (i, i64::from(i) * 1001 - 40_000))
+        .collect();
 }
 
 fn get(path: &str, accept: Option<u16>) -> Packet {
@@ -412,8 +414,8 @@ fn sensor_values(sim: &Sim) -> Vec<(Path, Value<'static>)> {
         (Path::resource(3303, 0, 5700), Value::Float(t.value)),
         (Path::resource(3303, 0, 5701), Value::String(units)),
     ];
-    for (i, h) in t.history.iter().enumerate() {
-        let p = Path::new(&[3303, 0, 5800, i as u16]).unwrap();
+    for (&i, h) in &t.history {
+        let p = Path::new(&[3303, 0, 5800, i]).unwrap();
         v.push((p, Value::Integer(*h)));
     }
     v.push((Path::resource(3303, 0, 5900), Value::Integer(t.interval)));
@@ -444,8 +446,8 @@ fn tlv_whole(sim: &Sim) -> Vec<u8> {
     e.value(TlvKind::Resource, 5701, &Value::String(&t.units))
         .unwrap();
     e.begin(TlvKind::MultipleResource, 5800).unwrap();
-    for (i, h) in t.history.iter().enumerate() {
-        e.value(TlvKind::ResourceInstance, i as u16, &Value::Integer(*h))
+    for (&i, h) in &t.history {
+        e.value(TlvKind::ResourceInstance, i, &Value::Integer(*h))
             .unwrap();
     }
     e.end().unwrap();
@@ -544,7 +546,7 @@ fn block2_read_in_senml_json_at_every_block_size() {
         assert_eq!(recs.len(), values.len());
         assert_eq!(recs[0]["bn"], "/3303/0");
         assert_eq!(recs[1]["vs"], sim.platform.objects.temp.units.as_str());
-        for (i, h) in sim.platform.objects.temp.history.iter().enumerate() {
+        for (i, h) in sim.platform.objects.temp.history.values().enumerate() {
             let r = &recs[2 + i];
             assert_eq!(r["n"], format!("/5800/{i}"));
             assert_eq!(r["v"], *h);

@@ -141,7 +141,9 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]\n"
-		"          [-x exit_after_s] [-v 10|11]\n",
+		"          [-x exit_after_s] [-v 10|11] [-a]\n"
+		"  -a  factory Access Control (object 2): the server owns /3/0, others may read it,\n"
+		"      and it may create /3303 instances\n",
 		argv0);
 }
 
@@ -150,9 +152,9 @@ int main(int argc, char **argv)
 	const char *uri = "coap://127.0.0.1:5683";
 	const char *endpoint = "tern-posix";
 	unsigned long lifetime = 300, update_after = 0, exit_after = 0, version = 11;
-	int opt;
+	int opt, acl = 0;
 
-	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:h")) != -1) {
+	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:ah")) != -1) {
 		switch (opt) {
 		case 'u': uri = optarg; break;
 		case 'e': endpoint = optarg; break;
@@ -160,6 +162,7 @@ int main(int argc, char **argv)
 		case 'U': update_after = strtoul(optarg, NULL, 10); break;
 		case 'x': exit_after = strtoul(optarg, NULL, 10); break;
 		case 'v': version = strtoul(optarg, NULL, 10); break;
+		case 'a': acl = 1; break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -212,6 +215,14 @@ int main(int argc, char **argv)
 	st = tern_client_add_object(client, &blob_object, NULL, blob_instances, 1);
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_add_object: %s\n", tern_status_str(st));
+		return 1;
+	}
+	/* Enforced only with several servers; with one, object 2 just shows these. */
+	if (acl && ((st = tern_client_set_acl_owner(client, 3, 0, server.short_server_id)) != TERN_STATUS_OK ||
+		    (st = tern_client_set_acl(client, 3, 0, 0, TERN_ACL_READ)) != TERN_STATUS_OK ||
+		    (st = tern_client_set_acl(client, 3303, 65535, server.short_server_id, TERN_ACL_CREATE)) !=
+			    TERN_STATUS_OK)) {
+		fprintf(stderr, "tern_client_set_acl: %s\n", tern_status_str(st));
 		return 1;
 	}
 	printf("tern: client %s for %s (lifetime %lu s, LwM2M %lu.%lu, %zu bytes of client storage)\n", endpoint,

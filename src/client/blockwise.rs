@@ -10,6 +10,12 @@ use crate::model::{Path, ResourceType};
 
 use super::{dm, Registry};
 
+/// The Access Control right a Block1 write needs: Write.
+#[cfg(feature = "access-control")]
+const WRITE_RIGHT: u8 = super::acl::WRITE;
+#[cfg(not(feature = "access-control"))]
+const WRITE_RIGHT: u8 = 2;
+
 /// Room a block leaves in a message for its header, token and options.
 const OVERHEAD: usize = 40;
 
@@ -75,8 +81,8 @@ pub(super) fn block1(
         .ok_or(Code::REQUEST_ENTITY_TOO_LARGE)?;
     let in_sequence = blk.num == 0 || (state.next == offset && state.path == ids);
     let mut wrote = false;
-    let [oid, iid, rid] = ids;
-    let r = objects.with(oid, &mut |obj| {
+    let [_, iid, rid] = ids;
+    let r = objects.with(path, WRITE_RIGHT, &mut |obj| {
         let def = dm::target(path, obj)?.ok_or(Code::NOT_FOUND)?;
         dm::writable(def, false)?;
         if def.kind != ResourceType::Opaque || def.multiple {

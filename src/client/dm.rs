@@ -23,16 +23,27 @@ pub fn dispatch(
     match req.code() {
         Code::GET if accept == Some(u32::from(cf::LINK)) => discover(path, obj, b, attrs),
         Code::GET => read(path, accept, obj, b),
+        // A POST with a payload on a resource is a Write, unless the resource is
+        // executable: then the payload is the Execute's arguments.
+        Code::POST if path.len() == 3 && (req.payload().is_empty() || executable(path, obj)) => {
+            execute(path, obj, req.payload())
+        }
         Code::PUT | Code::POST if path.len() >= 2 && !req.payload().is_empty() => {
             write(req, path, obj, b)
         }
-        Code::POST if path.len() == 3 => execute(path, obj, req.payload()),
         #[cfg(feature = "create-delete")]
         Code::POST if path.len() == 1 => create(req, obj, b),
         #[cfg(feature = "create-delete")]
         Code::DELETE if path.len() == 2 => delete(path, obj),
         _ => Err(Code::METHOD_NOT_ALLOWED),
     }
+}
+
+/// True when `path` names an executable resource of `obj`.
+pub(super) fn executable(path: &Path, obj: &dyn Object) -> bool {
+    path.resource_id()
+        .and_then(|rid| object::resource(obj, rid))
+        .is_some_and(|d| d.ops.allows(Operations::E))
 }
 
 /// The instance must exist; the resource, when the path names one, must be defined.
@@ -250,8 +261,32 @@ fn execute(path: &Path, obj: &mut dyn Object, args: &[u8]) -> Result<Code, Code>
         return Err(Code::METHOD_NOT_ALLOWED);
     }
     let (iid, rid) = (path.instance_id().ok_or(Code::BAD_REQUEST)?, def.id);
+    if !execute_args_valid(args) {
+        return Err(Code::BAD_REQUEST);
+    }
     obj.execute(iid, rid, args)?;
     Ok(Code::CHANGED)
+}
+
+/// True when `args` is empty or an argument list (LwM2M 1.1 Core, Execute):
+/// `arg *("," arg)` with `arg = DIGIT ["=" "'" *CHAR "'"]`, where CHAR is printable ASCII
+/// but for space, `"`, `'` and `\` (0x21, 0x23-0x26, 0x28-0x5B, 0x5D-0x7E).
+fn execute_args_valid(args: &[u8]) -> bool {
+    // States: 0 expects a digit, 1 follows a digit, 2 expects a quote, 3 is in a value,
+    // 4 follows a value.
+    let mut state = 0u8;
+    for &c in args {
+        let value_char = c > b' ' && c < 0x7F && !matches!(c, b'"' | b'\'' | b'\\');
+        state = match state {
+            0 if c.is_ascii_digit() => 1,
+            1 if c == b'=' => 2,
+            1 | 4 if c == b',' => 0,
+            2 | 3 if c == b'\'' => state + 1,
+            3 if value_char => 3,
+            _ => return false,
+        };
+    }
+    args.is_empty() || state == 1 || state == 4
 }
 
 /// Kept out of `dispatch` (`inline(never)`): the image is smaller that way.
@@ -270,7 +305,8 @@ fn write(
     let data = req.payload();
     let text = format == u32::from(cf::TEXT);
     if format == u32::from(cf::TLV) {
-        write_tlv(data, iid, path.resource_id(), obj, false)?;
+        let replace = req.code() == Code::PUT;
+        write_tlv(data, iid, path.resource_id(), obj, false, replace)?;
     } else if text || format == u32::from(cf::OPAQUE) {
         let d = def.filter(|d| !d.multiple).ok_or(Code::BAD_REQUEST)?;
         writable(d, false)?;
@@ -319,13 +355,16 @@ pub(super) fn writable(d: ResourceDef, create: bool) -> Result<(), Code> {
 
 /// A TLV Write: the whole payload is checked (structure, resources, types) before any
 /// value reaches the object.
-/// With `create`, instance `iid` is created between the check and the writes.
+/// With `create`, instance `iid` is created between the check and the writes; with
+/// `replace` (PUT), a multiple-instance resource in the payload loses the instances the
+/// payload does not name.
 fn write_tlv(
     data: &[u8],
     iid: u16,
     rid: Option<u16>,
     obj: &mut dyn Object,
     create: bool,
+    replace: bool,
 ) -> Result<(), Code> {
     tlv::validate(data, 2).map_err(format_code)?;
     for pass in [false, true] {
@@ -343,7 +382,7 @@ fn write_tlv(
             }
             let def = object::resource(obj, t.id).ok_or(Code::NOT_FOUND)?;
             writable(def, create)?;
-            write_tlv_resource(&t, def, iid, obj, pass)?;
+            write_tlv_resource(&t, def, iid, obj, pass, replace)?;
         }
     }
     Ok(())
@@ -356,6 +395,7 @@ fn write_tlv_resource(
     iid: u16,
     obj: &mut dyn Object,
     apply: bool,
+    replace: bool,
 ) -> Result<(), Code> {
     match (t.kind, def.multiple) {
         (TlvKind::Resource, false) => {
@@ -363,6 +403,9 @@ fn write_tlv_resource(
             store(obj, iid, def.id, None, &v, apply)?;
         }
         (TlvKind::MultipleResource, true) => {
+            if apply && replace {
+                obj.clear_resource(iid, def.id)?;
+            }
             for inner in TlvIter::new(t.value) {
                 let Ok(ri) = inner else {
                     return Err(Code::BAD_REQUEST);
@@ -414,7 +457,7 @@ fn create(
     let path = Path::instance(obj.id(), iid);
     let result = match format {
         _ if data.is_empty() => obj.create(iid),
-        Some(f) if f == u32::from(cf::TLV) => write_tlv(data, iid, None, obj, true),
+        Some(f) if f == u32::from(cf::TLV) => write_tlv(data, iid, None, obj, true, false),
         Some(f) => write_records(f, data, &path, obj, b, true),
         None => Err(Code::BAD_REQUEST),
     };
@@ -605,5 +648,43 @@ pub(super) fn format_code(e: FormatError) -> Code {
     match e {
         FormatError::NoSpace => Code::INTERNAL_SERVER_ERROR,
         _ => Code::BAD_REQUEST,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::execute_args_valid;
+
+    #[test]
+    fn execute_arguments_follow_the_grammar() {
+        for ok in [
+            &b""[..],
+            b"0",
+            b"5,4",
+            b"0='',1",
+            b"2='coap://example.org/fw',3",
+            b"9='!#$%&()*+-./:;<=>?@[]^_`{|}~'",
+        ] {
+            assert!(execute_args_valid(ok), "{:?}", core::str::from_utf8(ok));
+        }
+        for bad in [
+            &b","[..],
+            b"0,",
+            b",0",
+            b"10",
+            b"a",
+            b"0=",
+            b"0='",
+            b"0=x",
+            b"0='a b'",
+            b"0='a\"b'",
+            b"0='a\\b'",
+            b"0='a'b",
+            b"0='a''",
+            b"0='\xc3\xa9'",
+            b"0 ",
+        ] {
+            assert!(!execute_args_valid(bad), "{:?}", bad);
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! [`Client::poll_event`] for what the application should hear about. Time is monotonic
 //! milliseconds supplied by the caller; nothing here blocks or allocates.
 
+#[cfg(feature = "access-control")]
+pub mod acl;
 #[cfg(feature = "attributes")]
 pub mod attributes;
 #[cfg(feature = "blockwise")]
@@ -167,6 +169,9 @@ pub struct Client {
     /// Each server's Block1 write in progress.
     #[cfg(feature = "blockwise")]
     block1: [blockwise::Block1State; MAX_SERVERS],
+    /// Access Control (object 2): starts empty (all zeros).
+    #[cfg(feature = "access-control")]
+    acl: acl::Store,
 }
 
 #[cfg(feature = "attributes")]
@@ -234,6 +239,13 @@ impl Client {
     /// The server accounts.
     pub fn servers(&self) -> &[Server] {
         &self.servers
+    }
+
+    /// The Access Control table (object 2), for factory ACLs: [`acl::Store::set`] and
+    /// [`acl::Store::set_owner`]. Enforced once more than one server is configured.
+    #[cfg(feature = "access-control")]
+    pub fn access_control(&mut self) -> &mut acl::Store {
+        &mut self.acl
     }
 
     /// The platform opened the server's connection: registration starts.
@@ -527,6 +539,8 @@ impl Client {
         } else {
             (MsgType::Non, self.mid())
         };
+        #[cfg(feature = "access-control")]
+        let ssid = self.acl_server(server);
         let attrs = &mut self.attrs;
         #[cfg(feature = "blockwise")]
         let mut block1 = self.block1.get_mut(usize::from(server));
@@ -534,6 +548,10 @@ impl Client {
             let mut objects = Registry {
                 servers: &mut self.servers,
                 platform: &mut *platform,
+                #[cfg(feature = "access-control")]
+                acl: &mut self.acl,
+                #[cfg(feature = "access-control")]
+                ssid,
             };
             #[cfg(feature = "blockwise")]
             if let (Some(v), Some(state)) = (msg.option(opt::BLOCK1), block1.as_deref_mut()) {
@@ -561,6 +579,16 @@ impl Client {
     fn mid(&mut self) -> u16 {
         self.next_mid = self.next_mid.wrapping_add(1);
         self.next_mid
+    }
+
+    /// The Short Server ID that Access Control checks for a request from slot `server`:
+    /// none with a single server (LwM2M 1.1 section 7.3: it has full access).
+    #[cfg(feature = "access-control")]
+    fn acl_server(&self, server: u8) -> Option<u16> {
+        if self.servers.len() < 2 {
+            return None;
+        }
+        self.servers.get(usize::from(server)).map(|s| s.short_id)
     }
 
     /// The next datagram to send, if any; call until `None` after input and at deadlines.
@@ -633,6 +661,8 @@ impl Client {
             endpoint: &self.endpoint,
             version: self.version,
             servers: &self.servers,
+            #[cfg(feature = "access-control")]
+            acl: &self.acl,
         };
         match req.encode(i, &mut self.tx, platform.objects()) {
             Ok(len) => Some(len),
@@ -787,20 +817,30 @@ fn route(
     if req.code() == Code::PUT && req.payload().is_empty() && req.option(opt::URI_QUERY).is_some() {
         return write_attributes(path, req, server, objects, attrs);
     }
-    let oid = path.object_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
     #[cfg(feature = "attributes")]
     let attrs = &ServerAttrs {
         store: attrs,
         server,
     };
     let attrs: &dyn dm::LinkAttrs = attrs;
-    match oid {
+    #[cfg(feature = "access-control")]
+    {
+        let mut code = Code::CONTENT;
+        objects.with(path, needed_right(req, path), &mut |obj| {
+            code = dm::dispatch(req, path, obj, b, attrs)?;
+            Ok(())
+        })?;
+        Ok(code)
+    }
+    // Without Access Control, the object straight away (no closure: a smaller image).
+    #[cfg(not(feature = "access-control"))]
+    match path.object_id().ok_or(Code::METHOD_NOT_ALLOWED)? {
         0 => Err(Code::UNAUTHORIZED),
         1 => {
             let servers = &mut *objects.servers;
             dm::dispatch(req, path, &mut ServerObject { servers }, b, attrs)
         }
-        _ => {
+        oid => {
             let obj = objects
                 .platform
                 .objects()
@@ -811,39 +851,140 @@ fn route(
     }
 }
 
-/// Every object a server may reach, by id: the Server object and the application's.
+/// The Access Control right (an `acl` bit) a request needs, told apart the way
+/// `dm::dispatch` tells operations apart: Read for Read, Observe, Discover and
+/// Write-Attributes; 0 for what no operation matches (4.05 follows).
+#[cfg(feature = "access-control")]
+fn needed_right(req: &Message<'_>, path: &Path) -> u8 {
+    let data = !req.payload().is_empty();
+    match req.code() {
+        Code::GET => acl::READ,
+        Code::POST if path.len() == 3 && data => acl::EXECUTE_OR_WRITE,
+        Code::PUT | Code::POST if path.len() >= 2 && data => acl::WRITE,
+        Code::PUT if !data => acl::READ,
+        Code::POST if path.len() == 3 => acl::EXECUTE,
+        Code::POST if path.len() == 1 => acl::CREATE,
+        Code::DELETE => acl::DELETE,
+        _ => 0,
+    }
+}
+
+/// Every object a server may reach, by id: the Server object, the Access Control object
+/// and the application's.
 struct Registry<'a> {
     servers: &'a mut [Server],
     platform: &'a mut dyn Platform,
+    /// The Access Control table.
+    #[cfg(feature = "access-control")]
+    acl: &'a mut acl::Store,
+    /// The Short Server ID of the server that asks, when Access Control applies.
+    #[cfg(feature = "access-control")]
+    ssid: Option<u16>,
 }
 
-#[cfg(any(feature = "records", feature = "attributes", feature = "blockwise"))]
+#[cfg(any(
+    feature = "records",
+    feature = "attributes",
+    feature = "access-control",
+    feature = "blockwise"
+))]
 impl Registry<'_> {
-    /// Runs `f` on object `oid`; 4.04 when there is none, 4.01 for the Security object
-    /// (it belongs to the bootstrap interface only).
+    /// Runs `f` on the object `path` names for an operation needing ACL right `right`
+    /// (1 Read, 2 Write, 4 Execute, 8 Delete, 16 Create, or `acl::EXECUTE_OR_WRITE`); 4.04
+    /// when there is no such object, 4.01 for the Security object (it belongs to the
+    /// bootstrap interface only) and, with several servers, where Access Control says no
+    /// (see `guard`).
     fn with(
         &mut self,
-        oid: u16,
+        path: &Path,
+        right: u8,
         f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
     ) -> Result<(), Code> {
-        match oid {
-            0 => Err(Code::UNAUTHORIZED),
-            1 => f(&mut ServerObject {
-                servers: &mut *self.servers,
-            }),
-            _ => f(self.platform.objects().find(oid).ok_or(Code::NOT_FOUND)?),
-        }
+        let oid = path.object_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
+        let _ = right;
+        let mut server_object;
+        let obj: &mut dyn Object = match oid {
+            0 => return Err(Code::UNAUTHORIZED),
+            1 => {
+                server_object = ServerObject {
+                    servers: &mut *self.servers,
+                };
+                &mut server_object
+            }
+            // Nothing in object 2 is executable: a POST with a payload writes.
+            #[cfg(feature = "access-control")]
+            2 => {
+                let right = right & !acl::EXECUTE;
+                if self.acl.decide(self.ssid, path, right)? == acl::Verdict::Deny {
+                    return Err(Code::UNAUTHORIZED);
+                }
+                return f(&mut *self.acl);
+            }
+            _ => self.platform.objects().find(oid).ok_or(Code::NOT_FOUND)?,
+        };
+        #[cfg(feature = "access-control")]
+        return guard(path, right, self.ssid, obj, self.acl, f);
+        #[cfg(not(feature = "access-control"))]
+        f(obj)
     }
+}
+
+/// Access Control between a request and its object (LwM2M 1.1 section 7.3): with several
+/// servers (`ssid` given), denied operations on an existing instance, and denied Creates,
+/// get 4.01 (on an instance that does not exist, the operation's own 4.04); reads of a
+/// whole object see only the instances the server may read; an instance the server creates
+/// gets an Access Control instance it owns. A deleted instance's Access Control instance
+/// goes with it.
+#[cfg(feature = "access-control")]
+fn guard(
+    path: &Path,
+    right: u8,
+    ssid: Option<u16>,
+    obj: &mut dyn Object,
+    acl: &mut acl::Store,
+    f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
+) -> Result<(), Code> {
+    // A POST with a payload on a resource: its arguments if it is executable (as
+    // `dm::dispatch` decides).
+    let right = match right {
+        acl::EXECUTE_OR_WRITE if dm::executable(path, obj) => acl::EXECUTE,
+        acl::EXECUTE_OR_WRITE => acl::WRITE,
+        r => r,
+    };
+    let verdict = acl.decide(ssid, path, right)?;
+    let iid = path.instance_id();
+    if verdict == acl::Verdict::Deny
+        && iid.map_or(true, |iid| crate::model::object::has_instance(obj, iid))
+    {
+        return Err(Code::UNAUTHORIZED);
+    }
+    let oid = obj.id();
+    let mut view = acl::View {
+        obj,
+        acl,
+        ssid: ssid.unwrap_or(0),
+        filter: verdict == acl::Verdict::Filter,
+        created: None,
+    };
+    f(&mut view)?;
+    if let (Some(ssid), Some(new)) = (ssid, view.created) {
+        acl.created(oid, new, ssid);
+    }
+    if let (acl::DELETE, Some(iid)) = (right, iid) {
+        acl.deleted(oid, iid);
+    }
+    Ok(())
 }
 
 #[cfg(feature = "records")]
 impl records::Lookup for Registry<'_> {
     fn with(
         &mut self,
-        oid: u16,
+        path: &Path,
+        right: u8,
         f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
     ) -> Result<(), Code> {
-        Registry::with(self, oid, f)
+        Registry::with(self, path, right, f)
     }
 }
 
@@ -886,9 +1027,8 @@ fn write_attributes(
     objects: &mut Registry<'_>,
     attrs: &mut attributes::Store,
 ) -> Result<Code, Code> {
-    let oid = path.object_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
     let mut def = None;
-    objects.with(oid, &mut |obj| {
+    objects.with(path, 1, &mut |obj| {
         def = dm::target(path, obj)?;
         Ok(())
     })?;
@@ -922,6 +1062,9 @@ struct RequestContext<'c> {
     endpoint: &'c str,
     version: Version,
     servers: &'c [Server],
+    /// Its instances are listed after the servers' (when there are any).
+    #[cfg(feature = "access-control")]
+    acl: &'c acl::Store,
 }
 
 impl RequestContext<'_> {
@@ -989,6 +1132,14 @@ impl RequestContext<'_> {
         let mut links = LinkWriter::new(w);
         for s in self.servers {
             links.link(&Path::instance(1, s.server_iid))?;
+        }
+        #[cfg(feature = "access-control")]
+        {
+            let mut i = 0;
+            while let Some(iid) = self.acl.instance(i) {
+                links.link(&Path::instance(2, iid))?;
+                i += 1;
+            }
         }
         let mut index = 0;
         while let Some(obj) = objects.object(index) {
@@ -1068,6 +1219,61 @@ mod tests {
         let mut expected = ROOT_LINK.to_vec();
         expected.extend_from_slice(b"</1/0>");
         assert_eq!(w.written(), &expected[..]);
+    }
+
+    /// The ACL right each device-management operation needs (LwM2M 1.1 section 7.3 and
+    /// the ACL resource's bit list in appendix E.3).
+    #[cfg(feature = "access-control")]
+    #[test]
+    fn each_operation_needs_its_acl_right() {
+        use acl::{CREATE, DELETE, EXECUTE, READ, WRITE};
+        fn right(code: Code, path: &str, payload: &[u8], extra: Option<(u16, &[u8])>) -> u8 {
+            let mut buf = [0u8; 64];
+            let mut b = MessageBuilder::new(&mut buf, MsgType::Con, code, 1, &[1]).unwrap();
+            for seg in path.split('/').filter(|s| !s.is_empty()) {
+                b.option(opt::URI_PATH, seg.as_bytes()).unwrap();
+            }
+            if let Some((n, v)) = extra {
+                b.option(n, v).unwrap();
+            }
+            if !payload.is_empty() {
+                b.payload_writer().unwrap().put(payload).unwrap();
+            }
+            let n = b.finish();
+            let msg = Message::parse(&buf[..n]).unwrap();
+            let p = Path::from_segments(msg.options_of(opt::URI_PATH)).unwrap();
+            needed_right(&msg, &p)
+        }
+        let link: &[u8] = &[40];
+        let query = Some((opt::URI_QUERY, &b"pmin=5"[..]));
+        // Read (instance, resource, object), Observe and Discover.
+        assert_eq!(right(Code::GET, "/3303/0", b"", None), READ);
+        assert_eq!(right(Code::GET, "/3303/0/5700", b"", None), READ);
+        assert_eq!(right(Code::GET, "/3303", b"", None), READ);
+        assert_eq!(
+            right(Code::GET, "/3303/0", b"", Some((opt::ACCEPT, link))),
+            READ
+        );
+        // Write-Attributes: PUT with a query and no payload.
+        assert_eq!(right(Code::PUT, "/3303/0/5700", b"", query), READ);
+        // Write (replace and partial update).
+        assert_eq!(right(Code::PUT, "/3303/0/5701", b"F", None), WRITE);
+        assert_eq!(right(Code::PUT, "/3303/0", b"\xc1\x00\x01", None), WRITE);
+        assert_eq!(right(Code::POST, "/3303/0", b"\xc1\x00\x01", None), WRITE);
+        // Execute (POST on a resource without a payload); with a payload, Execute with
+        // arguments or a Write, as the resource says (decided where the object is known).
+        assert_eq!(right(Code::POST, "/3303/0/5605", b"", None), EXECUTE);
+        assert_eq!(
+            right(Code::POST, "/3303/0/5605", b"1='a'", None),
+            acl::EXECUTE_OR_WRITE
+        );
+        // Create, with and without values.
+        assert_eq!(right(Code::POST, "/3303", b"", None), CREATE);
+        assert_eq!(right(Code::POST, "/3303", b"\xc1\x00\x01", None), CREATE);
+        // Delete.
+        assert_eq!(right(Code::DELETE, "/3303/0", b"", None), DELETE);
+        // Nothing matches (4.05 follows): no right to look for.
+        assert_eq!(right(Code::POST, "/3303/0", b"", None), 0);
     }
 
     #[test]

@@ -175,12 +175,15 @@ fn target(
     Ok((def, riid))
 }
 
-/// Finds objects by id for the composite operations, which span objects.
+/// Finds objects by path for the composite operations, which span objects.
 pub trait Lookup {
-    /// Runs `f` on object `oid`; 4.04 when there is none, 4.01 for the Security object.
+    /// Runs `f` on the object of `path` for an operation needing ACL right `right` (1 Read,
+    /// 2 Write); 4.04 when there is none, 4.01 for the Security object or where Access
+    /// Control refuses.
     fn with(
         &mut self,
-        oid: u16,
+        path: &Path,
+        right: u8,
         f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
     ) -> Result<(), Code>;
 }
@@ -209,8 +212,10 @@ pub fn read_composite(
     let mut found = 0;
     for rec in dec {
         let path = rec.map_err(format_code)?.path;
-        let oid = path.object_id().ok_or(Code::BAD_REQUEST)?;
-        let read = objects.with(oid, &mut |obj| {
+        if path.is_empty() {
+            return Err(Code::BAD_REQUEST);
+        }
+        let read = objects.with(&path, 1, &mut |obj| {
             let def = super::dm::target(&path, obj)?;
             found += read_into(&mut enc, &path, def, obj)?;
             Ok(())
@@ -246,7 +251,7 @@ pub fn write_composite(
                 [oid, iid, _, ..] => (*oid, *iid),
                 _ => return Err(Code::BAD_REQUEST),
             };
-            objects.with(oid, &mut |obj| {
+            objects.with(&rec.path, 2, &mut |obj| {
                 if !object::has_instance(obj, iid) {
                     return Err(Code::NOT_FOUND);
                 }

@@ -383,6 +383,76 @@ pub unsafe extern "C" fn tern_client_set_device_error(
     }
 }
 
+/// Factory Access Control (object 2), for clients with several servers: gives server
+/// `short_server_id` the ACL `rights` (`TERN_ACL_READ` | `TERN_ACL_WRITE` | `TERN_ACL_EXECUTE`
+/// | `TERN_ACL_DELETE` | `TERN_ACL_CREATE`) on instance `instance_id` of object `object_id`.
+/// Short Server ID 0 sets the default rights of servers without an entry of their own;
+/// instance 65535 stands for the object itself, whose `TERN_ACL_CREATE` lets a server create
+/// instances (the creator then owns the new instance). The Access Control instance is added
+/// when missing, owned by the bootstrap server (65535) until `tern_client_set_acl_owner`.
+/// With one server nothing is checked. Only in builds with the `access-control` feature.
+/// `TERN_STATUS_NULL_ARG` for a NULL client, `TERN_STATUS_INVALID_ARG` for object id 0 or
+/// 65535 or short server id 65535, `TERN_STATUS_NO_SPACE` when `TERN_MAX_ACL_INSTANCES`
+/// instances, or the instance's `TERN_MAX_SERVERS` + 1 entries, are taken.
+///
+/// # Safety
+/// `client` from `tern_client_init`.
+#[cfg(feature = "access-control")]
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_set_acl(
+    client: *mut tern_client_t,
+    object_id: u16,
+    instance_id: u16,
+    short_server_id: u16,
+    rights: u16,
+) -> tern_status_t {
+    // SAFETY: forwarded.
+    match unsafe { live(client) } {
+        Ok(c) => acl_status(c.core.access_control().set(
+            object_id,
+            instance_id,
+            short_server_id,
+            rights,
+        )),
+        Err(s) => s,
+    }
+}
+
+/// Sets the Access Control Owner of instance `instance_id` of object `object_id` (65535:
+/// the object's Create rights): the only server that may change that instance's ACLs
+/// through object 2, with every right when it has no ACL entry of its own; 65535 leaves it
+/// to the bootstrap server. Statuses as for `tern_client_set_acl`.
+///
+/// # Safety
+/// `client` from `tern_client_init`.
+#[cfg(feature = "access-control")]
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_set_acl_owner(
+    client: *mut tern_client_t,
+    object_id: u16,
+    instance_id: u16,
+    owner: u16,
+) -> tern_status_t {
+    // SAFETY: forwarded.
+    match unsafe { live(client) } {
+        Ok(c) => acl_status(
+            c.core
+                .access_control()
+                .set_owner(object_id, instance_id, owner),
+        ),
+        Err(s) => s,
+    }
+}
+
+#[cfg(feature = "access-control")]
+fn acl_status(r: Result<(), client::acl::AclError>) -> tern_status_t {
+    match r {
+        Ok(()) => TERN_STATUS_OK,
+        Err(client::acl::AclError::InvalidId) => TERN_STATUS_INVALID_ARG,
+        Err(client::acl::AclError::NoSpace) => TERN_STATUS_NO_SPACE,
+    }
+}
+
 /// Runs the client: receives what the `recv` callback has, handles timers, sends through
 /// `send`, reports events, and stores in `*next_ms` the time at which it wants to run again
 /// (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms.
@@ -818,6 +888,7 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_EVENTS * 16
         + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
         + MAX_ATTRIBUTES * 72
+        + MAX_ACL_INSTANCES * (8 + 4 * (MAX_SERVERS + 1))
         + 128
         + 32 * ptr
 };

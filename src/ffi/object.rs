@@ -261,6 +261,14 @@ impl Object for CObject {
         unsafe { write(self.user, iid, rid, ri, &v) }.check()
     }
 
+    fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
+        match self.def.clear_resource {
+            // SAFETY: a handler the caller supplied, called with plain integers.
+            Some(clear) => unsafe { clear(self.user, iid, rid) }.check(),
+            None => Ok(()),
+        }
+    }
+
     fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code> {
         let execute = self.def.execute.ok_or(Code::METHOD_NOT_ALLOWED)?;
         // SAFETY: `args` lives across the call.

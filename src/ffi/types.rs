@@ -222,10 +222,19 @@ pub struct tern_object_def_t {
     pub create_instance: tern_instance_fn,
     /// Instance deletion for a server's Delete; NULL when the instances are fixed (4.05).
     pub delete_instance: tern_instance_fn,
+    /// Removal of every instance of a multiple-instance resource before a server's
+    /// replacing Write (PUT) writes the instances it keeps; NULL when a PUT should only add
+    /// and update instances, like a POST.
+    pub clear_resource: tern_clear_fn,
     /// Block-wise writes of opaque resources (values larger than one message), block by
     /// block; NULL when the object takes whole values only (the server then gets 4.13).
     pub write_block: tern_write_block_fn,
 }
+
+/// Removes every instance of multiple-instance resource `resource` of instance `instance`;
+/// the write handler then receives the instances the server sent.
+pub type tern_clear_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, instance: u16, resource: u16) -> tern_status_t>;
 
 /// Creates or deletes instance `instance` at a server's request. After a Create the library
 /// writes the values the server sent through the write handler (a failure there deletes

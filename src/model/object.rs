@@ -84,6 +84,13 @@ pub trait Object {
         riid: Option<u16>,
         value: &Value<'_>,
     ) -> Result<(), Code>;
+    /// Removes every instance of multiple-instance resource `rid` of instance `iid`: a
+    /// replacing Write (PUT) of the resource follows with the instances it keeps. The
+    /// default removes nothing, so such a Write only adds and updates instances.
+    fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
+        let _ = (iid, rid);
+        Ok(())
+    }
     /// Runs an executable resource with the raw argument bytes.
     fn execute(&mut self, iid: u16, rid: u16, args: &[u8]) -> Result<(), Code>;
     /// Receives one block of a block-wise (Block1) write of an opaque resource: `offset`

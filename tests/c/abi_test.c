@@ -152,7 +152,13 @@ static void test_objects(void)
 	tern_config_t cfg = good_config();
 	const uint16_t ids[] = {0, 1};
 	const uint16_t dup_ids[] = {2, 2};
-	tern_object_def_t obj = {3303, 1, 0, good_table, 1, read_nothing, NULL, NULL, NULL, NULL, NULL};
+	tern_object_def_t obj = {
+		.id = 3303,
+		.version_major = 1,
+		.resources = good_table,
+		.resource_count = 1,
+		.read = read_nothing,
+	};
 	tern_object_def_t bad = obj;
 
 	CHECK(init_with(&cfg, &client) == TERN_STATUS_OK);
@@ -228,12 +234,48 @@ static void test_calls_on_bad_clients(void)
 	CHECK(strcmp(tern_status_str(TERN_STATUS_NULL_ARG), "null argument") == 0);
 }
 
+/* Factory Access Control: the statuses tern_client_set_acl and tern_client_set_acl_owner
+ * document. */
+static void test_acl(void)
+{
+	tern_client_t *client = NULL;
+	tern_config_t cfg = good_config();
+	uint16_t i;
+	tern_status_t st = TERN_STATUS_OK;
+
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_OK);
+	CHECK(tern_client_set_acl(NULL, 3, 0, 1, TERN_ACL_READ) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_set_acl_owner(NULL, 3, 0, 1) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_set_acl(client, 0, 0, 1, TERN_ACL_READ) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_acl(client, 65535, 0, 1, TERN_ACL_READ) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_acl(client, 3, 0, 65535, TERN_ACL_READ) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_acl_owner(client, 0, 0, 1) == TERN_STATUS_INVALID_ARG);
+	/* The default entry and one per server fit; one more does not. */
+	for (i = 0; i <= TERN_MAX_SERVERS; i++)
+		CHECK(tern_client_set_acl(client, 3, 0, i, TERN_ACL_READ | TERN_ACL_EXECUTE) == TERN_STATUS_OK);
+	CHECK(tern_client_set_acl(client, 3, 0, 500, TERN_ACL_READ) == TERN_STATUS_NO_SPACE);
+	CHECK(tern_client_set_acl_owner(client, 3, 0, 1) == TERN_STATUS_OK);
+	CHECK(tern_client_set_acl(client, 3303, 65535, 1, TERN_ACL_CREATE) == TERN_STATUS_OK);
+	/* Fill the table: two instances are taken already. */
+	for (i = 0; i + 2 < TERN_MAX_ACL_INSTANCES; i++)
+		if (tern_client_set_acl_owner(client, 3303, i, 1) != TERN_STATUS_OK)
+			st = TERN_STATUS_INTERNAL;
+	CHECK(st == TERN_STATUS_OK);
+	CHECK(tern_client_set_acl_owner(client, 3303, 1000, 1) == TERN_STATUS_NO_SPACE);
+	CHECK(tern_client_set_acl(client, 3303, 1000, 1, TERN_ACL_READ) == TERN_STATUS_NO_SPACE);
+	/* An existing instance can still change. */
+	CHECK(tern_client_set_acl(client, 3303, 0, 0, TERN_ACL_WRITE) == TERN_STATUS_OK);
+	CHECK(tern_client_close(client) == TERN_STATUS_OK);
+	CHECK(tern_client_set_acl(client, 3, 0, 1, TERN_ACL_READ) == TERN_STATUS_BAD_STATE);
+}
+
 int main(void)
 {
 	test_init_arguments();
 	test_bad_configs();
 	test_objects();
 	test_calls_on_bad_clients();
+	test_acl();
 	printf("abi: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }

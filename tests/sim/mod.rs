@@ -70,13 +70,13 @@ impl Rng {
 
 /// A temperature sensor (IPSO 3303, announced as version 1.1), instance 0:
 /// 5700 Sensor Value (float, R), 5701 Sensor Units (string, RW), 5605 Reset Min/Max
-/// (execute, counted), 5900 Sample Interval (integer, RW), 5800 History (integer, R,
+/// (execute, counted), 5900 Sample Interval (integer, RW), 5800 History (integer, RW,
 /// multiple instances 0..3).
 pub struct Temperature {
     pub value: f64,
     pub units: String,
     pub interval: i64,
-    pub history: Vec<i64>,
+    pub history: std::collections::BTreeMap<u16, i64>,
     pub executions: u32,
     pub writes: u32,
     /// Instance ids; a server's Create and Delete change them (every instance shares the
@@ -90,7 +90,7 @@ impl Default for Temperature {
             value: 21.5,
             units: "Cel".into(),
             interval: 60,
-            history: vec![20, 21, 22],
+            history: [(0, 20), (1, 21), (2, 22)].into(),
             executions: 0,
             writes: 0,
             instances: vec![0],
@@ -104,7 +104,7 @@ const TEMP_RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(5700, ResourceType::Float, Operations::R, false),
     ResourceDef::new(5701, ResourceType::String, Operations::RW, false),
     ResourceDef::new(5605, ResourceType::None, Operations::E, false),
-    ResourceDef::new(5800, ResourceType::Integer, Operations::R, true),
+    ResourceDef::new(5800, ResourceType::Integer, Operations::RW, true),
     ResourceDef::new(5900, ResourceType::Integer, Operations::RW, false),
 ];
 
@@ -143,8 +143,8 @@ impl Object for Temperature {
             5700 => out.value(None, &Value::Float(self.value)),
             5701 => out.value(None, &Value::String(&self.units)),
             5800 => {
-                for (i, v) in self.history.iter().enumerate() {
-                    out.value(Some(i as u16), &Value::Integer(*v))?;
+                for (i, v) in &self.history {
+                    out.value(Some(*i), &Value::Integer(*v))?;
                 }
                 Ok(())
             }
@@ -168,10 +168,24 @@ impl Object for Temperature {
         match (rid, riid, value) {
             (5701, None, Value::String(s)) => self.units = s.to_string(),
             (5900, None, Value::Integer(i)) => self.interval = *i,
-            (5701 | 5900, _, _) => return Err(Code::BAD_REQUEST),
+            (5800, Some(ri), Value::Integer(v)) => {
+                self.history.insert(ri, *v);
+            }
+            (5701 | 5800 | 5900, _, _) => return Err(Code::BAD_REQUEST),
             _ => return Err(Code::METHOD_NOT_ALLOWED),
         }
         Ok(())
+    }
+
+    fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
+        match (self.instances.contains(&iid), rid) {
+            (true, 5800) => {
+                self.history.clear();
+                Ok(())
+            }
+            (true, _) => Err(Code::BAD_REQUEST),
+            _ => Err(Code::NOT_FOUND),
+        }
     }
 
     fn execute(&mut self, iid: u16, rid: u16, _args: &[u8]) -> Result<(), Code> {

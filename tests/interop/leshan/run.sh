@@ -86,7 +86,7 @@ fi
 echo "# Leshan listening on coap://127.0.0.1:$PORT, endpoint $EP"
 
 "${SETSID[@]}" "${CLIENT_CMD[@]}" -u "coap://127.0.0.1:$PORT" -e "$EP" -l "$LIFETIME" \
-    -U "$UPDATE_AFTER" -x "$EXIT_AFTER" >"$WORK/client.out" 2>"$WORK/client.err" </dev/null &
+    -U "$UPDATE_AFTER" -x "$EXIT_AFTER" -a >"$WORK/client.out" 2>"$WORK/client.err" </dev/null &
 CLIENT_PID=$!
 
 # Wait for both, bounded.
@@ -138,6 +138,13 @@ check "objects do not list Security /0" eval '[[ -n $REG && ",$OBJECTS" != *",</
 check "Read /3/0/0 succeeded" success "$READ_RES"
 check "Read /3/0/0 is 'tern' ($(cut -d' ' -f4- <<<"$READ_RES"))" test "$(cut -d' ' -f4- <<<"$READ_RES")" = "tern"
 check "Read /3/0 (TLV) succeeded" success "$READ_INST"
+# The client's factory ACLs (-a), as Leshan decodes object 2: /3/0 owned by server 1 with
+# a default Read entry, Create on /3303 for server 1.
+READ_ACL=$(line "READ /2 ")
+check "objects list </2/0>" has_link /2/0
+check "Read /2 (TLV) succeeded" success "$READ_ACL"
+check "Read /2 shows the factory ACLs ($READ_ACL)" \
+    eval '[[ $(cut -d" " -f4- <<<"$READ_ACL") == "0:3/0/owner=1/acl=0=1, 1:3303/65535/owner=65535/acl=1=16," ]]'
 for f in 110 112 11543; do
     READ_AS=$(line "READ_AS $f /3/0 ")
     check "Read /3/0 in content format $f succeeded" eval '[[ $(cut -d" " -f4 <<<"$READ_AS") =~ ^2[0-9][0-9]$ ]]'

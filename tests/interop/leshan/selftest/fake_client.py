@@ -302,6 +302,7 @@ def main():
     ap.add_argument("-l", type=int, default=60)
     ap.add_argument("-U", type=float, default=3)
     ap.add_argument("-x", type=float, default=12)
+    ap.add_argument("-a", action="store_true")  # factory ACLs: not modelled here
     return FakeClient(ap.parse_args()).run()
 
 

@@ -10,6 +10,7 @@
  *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version> objects=<links>
  *   READ /3/0/0 <code> <value>
  *   READ /3/0 <code> <n resources>
+ *   READ /2 <code> <iid:oid/oiid/owner=N/acl=ssid=rights,...>...
  *   READ_AS <format> /3/0 <code> <n resources> <same as TLV: true|false>
  *   WRITE_AS <format> /1/0/1 <code>
  *   READ_COMPOSITE <code> <value of /3/0/0> <value of /1/0/1>
@@ -47,6 +48,9 @@ import org.eclipse.leshan.core.model.ObjectLoader;
 import org.eclipse.leshan.core.model.ObjectModel;
 import org.eclipse.leshan.core.model.ResourceModel;
 import org.eclipse.leshan.core.node.LwM2mNode;
+import org.eclipse.leshan.core.node.LwM2mObject;
+import org.eclipse.leshan.core.node.LwM2mResource;
+import org.eclipse.leshan.core.node.LwM2mResourceInstance;
 import org.eclipse.leshan.core.node.LwM2mObjectInstance;
 import org.eclipse.leshan.core.node.LwM2mSingleResource;
 import org.eclipse.leshan.core.observation.Observation;
@@ -264,6 +268,12 @@ public final class LeshanScenario {
         return String.join(",", parts);
     }
 
+    /** The value of single resource `rid` of `oi`, or "-". */
+    private static String single(LwM2mObjectInstance oi, int rid) {
+        LwM2mResource r = oi.getResource(rid);
+        return r == null || r.isMultiInstances() ? "-" : String.valueOf(r.getValue());
+    }
+
     private void scenario(LeshanServer server) throws Failure, InterruptedException {
         // 1. Registration.
         Event reg = next("registration");
@@ -293,6 +303,23 @@ public final class LeshanScenario {
                 : "-";
         say("READ /3/0 " + code(ri) + " " + n);
         check(ri, "READ /3/0", failures);
+
+        // 3a. The Access Control object (2) in TLV, decoded with Leshan's model of it: one
+        // "iid:oid/oiid/owner=N/acl=ssid=rights,..." word per instance.
+        ReadResponse ra = send(server, ep, new ReadRequest(ContentFormat.TLV, 2), "READ /2");
+        StringBuilder acls = new StringBuilder();
+        if (ra.getContent() instanceof LwM2mObject) {
+            for (LwM2mObjectInstance oi : ((LwM2mObject) ra.getContent()).getInstances().values()) {
+                acls.append(' ').append(oi.getId()).append(':').append(single(oi, 0)).append('/')
+                        .append(single(oi, 1)).append("/owner=").append(single(oi, 3)).append("/acl=");
+                LwM2mResource list = oi.getResource(2);
+                if (list != null && list.isMultiInstances())
+                    for (LwM2mResourceInstance e : list.getInstances().values())
+                        acls.append(e.getId()).append('=').append(e.getValue()).append(',');
+            }
+        }
+        say("READ /2 " + code(ra) + acls);
+        check(ra, "READ /2", failures);
 
         // 3b. The same instance in the record formats Leshan speaks: same resources, same values.
         for (ContentFormat f : new ContentFormat[] { ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR,
