@@ -662,6 +662,20 @@ typedef tern_status_t (*tern_instance_fn)(void *user, uint16_t instance);
 typedef tern_status_t (*tern_clear_fn)(void *user, uint16_t instance, uint16_t resource);
 
 /**
+ * Receives one block of a block-wise (Block1) write of an opaque resource: `offset` is the
+ * byte offset of the `len` bytes at `data` (valid during the call only) in the whole value,
+ * and `last` is true for the final block. Blocks arrive in order; offset 0 starts a new
+ * value. Return `TERN_STATUS_OK` to take the block, or an error status to abort the write.
+ */
+typedef tern_status_t (*tern_write_block_fn)(void *user,
+                                             uint16_t instance,
+                                             uint16_t resource,
+                                             uint32_t offset,
+                                             const uint8_t *data,
+                                             size_t len,
+                                             bool last);
+
+/**
  * An application object: a static table plus handlers. The definition must outlive the
  * client (declare it `static const`).
  */
@@ -713,6 +727,11 @@ typedef struct tern_object_def_t {
    * and update instances, like a POST.
    */
   tern_clear_fn clear_resource;
+  /**
+   * Block-wise writes of opaque resources (values larger than one message), block by
+   * block; NULL when the object takes whole values only (the server then gets 4.13).
+   */
+  tern_write_block_fn write_block;
 } tern_object_def_t;
 
 /**

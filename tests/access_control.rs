@@ -501,3 +501,41 @@ fn with_one_server_nothing_is_enforced() {
         1
     );
 }
+
+#[cfg(feature = "blockwise")]
+#[test]
+fn block_wise_transfers_need_the_same_rights() {
+    let Some(mut t) = two_servers() else { return };
+    t.client.access_control().set_owner(3303, 0, A).unwrap();
+    // Block2 (early negotiation on block 0): Read.
+    let block2 = || {
+        let mut p = get("/3303/0");
+        p.add_option(CoapOption::Block2, vec![0x01]); // block 0, 32 bytes
+        p
+    };
+    assert_eq!(t.code(SLOT_B, block2()), UNAUTHORIZED);
+    t.acl(3303, 0, B, READ);
+    let r = t.ask(SLOT_B, block2());
+    assert_eq!(r.header.code, CONTENT);
+    let v = r
+        .get_option(CoapOption::Block2)
+        .unwrap()
+        .front()
+        .unwrap()
+        .clone();
+    let x = v.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+    assert_eq!((x >> 4, x & 7), (0, 1), "block 0 of 32 bytes");
+    // Block1: Write is checked before anything else (here the resource is a string, 4.13).
+    let block1 = || {
+        let mut p = request(RequestType::Put, "/3303/0/5701");
+        p.add_option(CoapOption::Block1, vec![0x08]); // block 0, more, 16 bytes
+        p.payload = vec![b'x'; 16];
+        p
+    };
+    assert_eq!(t.code(SLOT_B, block1()), UNAUTHORIZED);
+    t.acl(3303, 0, B, WRITE);
+    assert_eq!(
+        t.code(SLOT_B, block1()),
+        MessageClass::Response(ResponseType::RequestEntityTooLarge)
+    );
+}

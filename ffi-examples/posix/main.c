@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 OR MIT */
 /*
- * A tern LwM2M client over plain UDP: the Device object, an IPSO Temperature sensor, and
- * the standard Connectivity Monitoring (4), Location (6) and Connectivity Statistics (7)
+ * A tern LwM2M client over plain UDP: the Device object, an IPSO Temperature sensor, a
+ * large opaque value (the Blob object, 33000, read and written block-wise), and the
+ * standard Connectivity Monitoring (4), Location (6) and Connectivity Statistics (7)
  * objects (when the library is built with them).
  *
  *   tern-client [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blob.h"
 #include "tern.h"
 #include "temperature.h"
 #include "udp.h"
@@ -304,6 +306,13 @@ int main(int argc, char **argv)
 	}
 	static const uint16_t temperature_instances[] = {0};
 	st = tern_client_add_object(client, &temperature_object, NULL, temperature_instances, 1);
+	if (st != TERN_STATUS_OK) {
+		fprintf(stderr, "tern_client_add_object: %s\n", tern_status_str(st));
+		return 1;
+	}
+	/* A large opaque value, read and written block-wise by the server. */
+	static const uint16_t blob_instances[] = {0};
+	st = tern_client_add_object(client, &blob_object, NULL, blob_instances, 1);
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_add_object: %s\n", tern_status_str(st));
 		return 1;

@@ -9,6 +9,8 @@
 pub mod acl;
 #[cfg(feature = "attributes")]
 pub mod attributes;
+#[cfg(feature = "blockwise")]
+mod blockwise;
 pub mod dedup;
 pub mod dm;
 #[cfg(feature = "firmware-update")]
@@ -181,6 +183,9 @@ pub struct Client {
     events_lost: u16,
     /// Notification attributes the servers set (nothing without the feature).
     attrs: AttrStore,
+    /// Each server's Block1 write in progress.
+    #[cfg(feature = "blockwise")]
+    block1: [blockwise::Block1State; MAX_SERVERS],
     /// Access Control (object 2): starts empty (all zeros).
     #[cfg(feature = "access-control")]
     acl: acl::Store,
@@ -226,7 +231,7 @@ impl Client {
         let p = slot.as_mut_ptr();
         // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
         // which makes every integer, bool and byte-array field (the de-duplication table
-        // included, see `Dedup`) and the event ring (see `Event`) a valid value; the other fields are then written through raw
+        // included, see `Dedup`, and the Block1 states) and the event ring (see `Event`) a valid value; the other fields are then written through raw
         // field pointers (no reference to uninitialised memory is formed).
         unsafe {
             p.write_bytes(0, 1);
@@ -569,15 +574,21 @@ impl Client {
         #[cfg(feature = "access-control")]
         let ssid = self.acl_server(server);
         let attrs = &mut self.attrs;
+        #[cfg(feature = "blockwise")]
+        let mut block1 = self.block1.get_mut(usize::from(server));
         let len = respond(&mut self.reply.buf, mtype, reply_mid, msg, |path, b| {
             let mut objects = Registry {
                 servers: &mut self.servers,
-                platform,
+                platform: &mut *platform,
                 #[cfg(feature = "access-control")]
                 acl: &mut self.acl,
                 #[cfg(feature = "access-control")]
                 ssid,
             };
+            #[cfg(feature = "blockwise")]
+            if let (Some(v), Some(state)) = (msg.option(opt::BLOCK1), block1.as_deref_mut()) {
+                return blockwise::block1(path, msg, v, state, &mut objects, b);
+            }
             route(path, msg, server, &mut objects, attrs, b)
         });
         self.reply.len = len;
@@ -736,35 +747,82 @@ fn query_safe(c: u8) -> bool {
 }
 
 /// Builds the response to `req` into `buf`: the handler streams a payload into the builder
-/// and returns the code; on an error code the response is cut back to header and token.
+/// and returns the code; on an error code the response is rebuilt without payload.
 /// Returns the response length (0 when nothing could be built).
 fn respond(
     buf: &mut [u8],
     mtype: MsgType,
     mid: u16,
     req: &Message<'_>,
-    handler: impl FnOnce(&Path, &mut MessageBuilder<'_>) -> Result<Code, Code>,
+    mut handler: impl FnMut(&Path, &mut MessageBuilder<'_>) -> Result<Code, Code>,
 ) -> usize {
-    let Ok(mut b) = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token()) else {
-        return 0;
-    };
-    let header = b.len();
     let outcome = if has_unknown_critical(req, known_request_option) {
         Err(Code::BAD_OPTION)
     } else {
         match &Path::from_segments(req.options_of(opt::URI_PATH)) {
-            Some(path) => handler(path, &mut b),
+            Some(path) => {
+                let h = &mut |b: &mut MessageBuilder<'_>| handler(path, b);
+                #[cfg(feature = "blockwise")]
+                let r = blockwise::block2(req, &mut |block| {
+                    build(&mut *buf, mtype, mid, req, block, &mut *h)
+                });
+                #[cfg(not(feature = "blockwise"))]
+                let r = build(&mut *buf, mtype, mid, req, None, h);
+                r
+            }
             None => Err(Code::NOT_FOUND),
         }
     };
-    let (code, len) = match outcome {
-        Ok(code) => (code, b.finish()),
-        Err(code) => (code, header),
+    let code = match outcome {
+        Ok(len) => return len,
+        Err(code) => code,
     };
+    // Header and token alone.
+    if MessageBuilder::new(buf, mtype, code, mid, req.token()).is_err() {
+        return 0;
+    }
+    let len = coap::HEADER_LEN + req.token().len();
+    #[cfg(feature = "blockwise")]
+    if code == Code::REQUEST_ENTITY_TOO_LARGE {
+        // RFC 7959 section 2.9.3: Size1, the largest request payload taken (option 60:
+        // delta 13 + 47, a 4-byte value).
+        let [s0, s1, s2, s3] = blockwise::max_payload().to_be_bytes();
+        if let Some(o) = buf.get_mut(len..len + 6) {
+            o.copy_from_slice(&[0xD4, 47, s0, s1, s2, s3]);
+            return len + 6;
+        }
+    }
+    len
+}
+
+/// One attempt at a response with payload (only block `block` of it, when given): its
+/// length, or the error code to answer.
+fn build(
+    buf: &mut [u8],
+    mtype: MsgType,
+    mid: u16,
+    req: &Message<'_>,
+    block: Option<coap::Block>,
+    handler: &mut impl FnMut(&mut MessageBuilder<'_>) -> Result<Code, Code>,
+) -> Result<usize, Code> {
+    let mut b = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token())
+        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    #[cfg(feature = "blockwise")]
+    if let Some(block) = block {
+        b.block2(block);
+    }
+    #[cfg(not(feature = "blockwise"))]
+    let _ = block;
+    let code = handler(&mut b)?;
+    // A block past the end of the payload: 4.00 (RFC 7959 section 2.2).
+    #[cfg(feature = "blockwise")]
+    let len = b.finish_block().ok_or(Code::BAD_REQUEST)?;
+    #[cfg(not(feature = "blockwise"))]
+    let len = b.finish();
     if let Some(c) = buf.get_mut(1) {
         *c = code.0;
     }
-    len
+    Ok(len)
 }
 
 /// True when `msg` has a critical option `known` does not accept (one instance of the
@@ -783,7 +841,8 @@ fn known_request_option(n: u16) -> bool {
             | opt::URI_QUERY
             | opt::CONTENT_FORMAT
             | opt::ACCEPT
-    )
+    ) || (cfg!(feature = "blockwise")
+        && matches!(n, opt::BLOCK1 | opt::BLOCK2 | opt::SIZE1 | opt::SIZE2))
 }
 
 /// Finds the object a request is for and hands the request to device management.
@@ -880,7 +939,8 @@ struct Registry<'a> {
 #[cfg(any(
     feature = "records",
     feature = "attributes",
-    feature = "access-control"
+    feature = "access-control",
+    feature = "blockwise"
 ))]
 impl Registry<'_> {
     /// Runs `f` on the object `path` names for an operation needing ACL right `right`

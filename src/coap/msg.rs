@@ -16,7 +16,7 @@ use crate::buf::{NoSpace, Writer};
 /// The only CoAP version there is.
 const VERSION: u8 = 1;
 /// Length of the fixed header.
-const HEADER_LEN: usize = 4;
+pub const HEADER_LEN: usize = 4;
 /// Longest token.
 const MAX_TOKEN: usize = 8;
 /// Separates the options from the payload.
@@ -332,6 +332,9 @@ pub struct MessageBuilder<'b> {
     last_option: u16,
     /// Position of the payload marker once written.
     marker_at: Option<usize>,
+    /// The block of the payload this message carries (see [`MessageBuilder::block2`]).
+    #[cfg(feature = "blockwise")]
+    block: Option<super::Block>,
 }
 
 impl<'b> MessageBuilder<'b> {
@@ -358,6 +361,8 @@ impl<'b> MessageBuilder<'b> {
             w,
             last_option: 0,
             marker_at: None,
+            #[cfg(feature = "blockwise")]
+            block: None,
         })
     }
 
@@ -439,11 +444,56 @@ impl<'b> MessageBuilder<'b> {
     /// payload, truncate the writer back to a length it had before.
     pub fn payload_writer(&mut self) -> Result<&mut Writer<'b>, BuildError> {
         if self.marker_at.is_none() {
+            #[cfg(feature = "blockwise")]
+            if self.block.is_some() {
+                // Filled in by `finish_block`, at fixed width (leading zeros are allowed).
+                self.option(super::opt::BLOCK2, &[0; 3])?;
+                // Size2 (delta 5, length 4) right after it.
+                self.w.put(&[0x54, 0, 0, 0, 0])?;
+                self.last_option = super::opt::SIZE2;
+            }
             let at = self.w.len();
             self.w.put_u8(PAYLOAD_MARKER)?;
             self.marker_at = Some(at);
+            #[cfg(feature = "blockwise")]
+            if let Some(block) = self.block {
+                let offset = block.offset().ok_or(BuildError::NoSpace)?;
+                self.w.window(offset, block.size())?;
+            }
         }
         Ok(&mut self.w)
+    }
+
+    /// Makes the payload block `block` (its `more` is ignored) of a whole that the caller
+    /// writes in full: the payload writer is windowed on the block, and
+    /// [`MessageBuilder::finish_block`] adds Block2 and Size2 (RFC 7959).
+    #[cfg(feature = "blockwise")]
+    pub fn block2(&mut self, block: super::Block) {
+        self.block = Some(block);
+    }
+
+    /// Ends a message like [`MessageBuilder::finish`]; with a payload made by
+    /// [`MessageBuilder::block2`] it fills in Block2 (with the M bit) and Size2 (the whole
+    /// payload's length). `None` when the block starts past the end of the payload (block 0
+    /// of an empty one is there).
+    #[cfg(feature = "blockwise")]
+    pub fn finish_block(mut self) -> Option<usize> {
+        if let (Some(block), Some(at)) = (self.block, self.marker_at) {
+            let total = self.w.len().checked_sub(at.checked_add(1)?)?;
+            let offset = block.offset()?;
+            if offset >= total && block.num > 0 {
+                return None;
+            }
+            let more = offset.saturating_add(block.size()) < total;
+            // The two options just before the marker: Block2's 3-byte value, Size2's header
+            // (delta 5, length 4) and Size2's 4-byte value.
+            let v = (block.num << 4) | (u32::from(more) << 3) | u32::from(block.szx);
+            let [_, b0, b1, b2] = v.to_be_bytes();
+            let [s0, s1, s2, s3] = u32::try_from(total).unwrap_or(u32::MAX).to_be_bytes();
+            self.w
+                .patch(at.checked_sub(8)?, &[b0, b1, b2, 0x54, s0, s1, s2, s3]);
+        }
+        Some(self.finish())
     }
 
     /// The unused rest of the buffer, as scratch space while the response is being decided:
@@ -472,11 +522,11 @@ impl<'b> MessageBuilder<'b> {
     /// dropped.
     pub fn finish(mut self) -> usize {
         if let Some(at) = self.marker_at {
-            if self.w.len() <= at.saturating_add(1) {
+            if self.w.stored() <= at.saturating_add(1) {
                 self.w.truncate(at);
             }
         }
-        self.w.len()
+        self.w.stored()
     }
 }
 
@@ -944,6 +994,51 @@ mod tests {
         assert_eq!(b.payload(b"a"), Ok(()));
         assert_eq!(b.payload(b"c"), Err(BuildError::NoSpace));
         assert_eq!(b.finish(), 12);
+    }
+
+    /// Builds block `num` (of `16 << szx` bytes) of a `total`-byte payload written in
+    /// 7-byte pieces after a Content-Format; returns the message.
+    #[cfg(feature = "blockwise")]
+    fn block_message(num: u32, szx: u8, total: usize) -> Option<Vec<u8>> {
+        let mut buf = [0u8; 128];
+        let mut b = MessageBuilder::new(&mut buf, MsgType::Ack, Code::CONTENT, 9, &[1, 2]).unwrap();
+        b.block2(Block::new(num, true, szx).unwrap());
+        b.option_uint(opt::CONTENT_FORMAT, 42).unwrap();
+        let w = b.payload_writer().unwrap();
+        let data: Vec<u8> = (0..total).map(|i| i as u8).collect();
+        for piece in data.chunks(7) {
+            w.put(piece).unwrap();
+        }
+        let n = b.finish_block()?;
+        Some(buf[..n].to_vec())
+    }
+
+    #[cfg(feature = "blockwise")]
+    #[test]
+    fn block2_message_carries_its_block_with_block2_and_size2() {
+        for total in [0usize, 1, 16, 40, 100] {
+            for szx in 0..=2u8 {
+                let size = 16usize << szx;
+                let blocks = total.div_ceil(size).max(1) as u32;
+                for num in 0..blocks + 1 {
+                    let Some(bytes) = block_message(num, szx, total) else {
+                        assert!(num >= blocks, "block {num} of {blocks} is there");
+                        continue;
+                    };
+                    assert!(num < blocks, "block {num} of {blocks} past the end");
+                    let m = Message::parse(&bytes).unwrap();
+                    let start = num as usize * size;
+                    let end = (start + size).min(total);
+                    let want: Vec<u8> = (start..end).map(|i| i as u8).collect();
+                    assert_eq!(m.payload(), &want[..]);
+                    let more = end < total;
+                    let block = Block::decode(m.option(opt::BLOCK2).unwrap()).unwrap();
+                    assert_eq!(block, Block::new(num, more, szx).unwrap());
+                    assert_eq!(m.option_uint(opt::SIZE2), Some(total as u32));
+                    assert_eq!(m.option_uint(opt::CONTENT_FORMAT), Some(42));
+                }
+            }
+        }
     }
 
     #[test]

@@ -275,6 +275,20 @@ impl Object for CObject {
         // SAFETY: `args` lives across the call.
         unsafe { execute(self.user, iid, rid, args.as_ptr(), args.len()) }.check()
     }
+
+    #[cfg(feature = "blockwise")]
+    fn write_block(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        offset: u32,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Code> {
+        let write_block = self.def.write_block.ok_or(Code::REQUEST_ENTITY_TOO_LARGE)?;
+        // SAFETY: `data` lives across the call.
+        unsafe { write_block(self.user, iid, rid, offset, data.as_ptr(), data.len(), last) }.check()
+    }
 }
 
 /// True for the id of an optional standard object this build has (4, 6, 7).

@@ -181,6 +181,22 @@ pub type tern_execute_fn = Option<
     ) -> tern_status_t,
 >;
 
+/// Receives one block of a block-wise (Block1) write of an opaque resource: `offset` is the
+/// byte offset of the `len` bytes at `data` (valid during the call only) in the whole value,
+/// and `last` is true for the final block. Blocks arrive in order; offset 0 starts a new
+/// value. Return `TERN_STATUS_OK` to take the block, or an error status to abort the write.
+pub type tern_write_block_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        instance: u16,
+        resource: u16,
+        offset: u32,
+        data: *const u8,
+        len: usize,
+        last: bool,
+    ) -> tern_status_t,
+>;
+
 /// An application object: a static table plus handlers. The definition must outlive the
 /// client (declare it `static const`).
 #[repr(C)]
@@ -210,6 +226,9 @@ pub struct tern_object_def_t {
     /// replacing Write (PUT) writes the instances it keeps; NULL when a PUT should only add
     /// and update instances, like a POST.
     pub clear_resource: tern_clear_fn,
+    /// Block-wise writes of opaque resources (values larger than one message), block by
+    /// block; NULL when the object takes whole values only (the server then gets 4.13).
+    pub write_block: tern_write_block_fn,
 }
 
 /// Removes every instance of multiple-instance resource `resource` of instance `instance`;

@@ -65,14 +65,23 @@ fn reserved_header_len(id: u16) -> usize {
     }
 }
 
-/// Writes the minimal header for an entry into `out`; returns its length.
-fn header(kind: TlvKind, id: u16, len: usize, out: &mut [u8; 6]) -> Result<usize, FormatError> {
+/// Writes the minimal header for an entry into `out` (with `fixed`, the header with a
+/// 3-byte length whatever the length); returns its length.
+fn header(
+    kind: TlvKind,
+    id: u16,
+    len: usize,
+    fixed: bool,
+    out: &mut [u8; 6],
+) -> Result<usize, FormatError> {
     if len > MAX_LEN {
         return Err(FormatError::OutOfRange);
     }
     let wide = id > 0xFF;
     // Length field size in bytes: 0 (in the type byte), 1, 2 or 3.
-    let (len_len, short) = if len < 8 {
+    let (len_len, short) = if fixed {
+        (3, 0)
+    } else if len < 8 {
         (0, len as u8)
     } else {
         ((usize::BITS - len.leading_zeros()).div_ceil(8) as usize, 0)
@@ -137,6 +146,10 @@ pub struct TlvMark {
 ///
 /// While a container is open its header takes 3 bytes more than it will in the end, so the
 /// writer needs up to 6 bytes of room beyond the final output (two open levels).
+///
+/// Into a windowed writer (block-wise transfer) containers keep the header with a 3-byte
+/// length (valid TLV), so that the byte stream is the same whichever block is stored: `end`
+/// writes the length into the stored part of the header only and moves nothing.
 ///
 /// On any error (in particular [`FormatError::NoSpace`]) the writer may hold a partial entry
 /// and open containers stay unfinished: the caller truncates the writer back to its length
@@ -242,7 +255,13 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
             .checked_sub(o.body)
             .ok_or(FormatError::Malformed)?;
         let mut h = [0u8; 6];
-        let hlen = header(o.kind, o.id, len, &mut h)?;
+        #[cfg(feature = "blockwise")]
+        if self.w.is_windowed() {
+            let hlen = header(o.kind, o.id, len, true, &mut h)?;
+            self.w.patch(o.start, h.get(..hlen).unwrap_or(&[]));
+            return Ok(());
+        }
+        let hlen = header(o.kind, o.id, len, false, &mut h)?;
         // The header fits the reserved space; the body moves down over what is left of it.
         let buf = self.w.written_mut();
         let mut to = o.start;
@@ -304,7 +323,7 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
     /// Writes one entry's header and value.
     fn put_entry(&mut self, kind: TlvKind, id: u16, data: &[u8]) -> Result<(), FormatError> {
         let mut h = [0u8; 6];
-        let hlen = header(kind, id, data.len(), &mut h)?;
+        let hlen = header(kind, id, data.len(), false, &mut h)?;
         self.w.put(h.get(..hlen).unwrap_or(&[]))?;
         self.w.put(data)?;
         Ok(())
@@ -1006,12 +1025,95 @@ mod tests {
         validate(out, 2).unwrap();
     }
 
+    /// Two object instances, each with a multiple resource and values (a half-written
+    /// resource rolled back in between), into `w`.
+    #[cfg(feature = "blockwise")]
+    fn nested(w: &mut Writer<'_>) {
+        let mut e = TlvEncoder::new(w);
+        for iid in [0u16, 300] {
+            e.begin(TlvKind::ObjectInstance, iid).unwrap();
+            e.value(
+                TlvKind::Resource,
+                1,
+                &Value::String("a string of some length"),
+            )
+            .unwrap();
+            let mark = e.mark();
+            e.begin(TlvKind::MultipleResource, 7).unwrap();
+            e.value(TlvKind::ResourceInstance, 0, &Value::Integer(5))
+                .unwrap();
+            e.rollback(mark);
+            e.begin(TlvKind::MultipleResource, 400).unwrap();
+            for ri in 0..20u16 {
+                e.value(
+                    TlvKind::ResourceInstance,
+                    ri,
+                    &Value::Integer(i64::from(ri) * 1000),
+                )
+                .unwrap();
+            }
+            e.end().unwrap();
+            e.value(TlvKind::Resource, 2, &Value::Boolean(true))
+                .unwrap();
+            e.end().unwrap();
+        }
+    }
+
+    /// The (kind, id, value) entries of a TLV stream, nested ones flattened in order.
+    #[cfg(feature = "blockwise")]
+    fn entries(data: &[u8]) -> Vec<(TlvKind, u16, Vec<u8>)> {
+        let mut out = Vec::new();
+        for t in TlvIter::new(data) {
+            let t = t.unwrap();
+            if t.kind.is_container() {
+                out.push((t.kind, t.id, Vec::new()));
+                out.extend(entries(t.value));
+            } else {
+                out.push((t.kind, t.id, t.value.to_vec()));
+            }
+        }
+        out
+    }
+
+    #[cfg(feature = "blockwise")]
+    #[test]
+    fn windowed_encoding_is_one_stream_across_blocks() {
+        let mut b = [0u8; 512];
+        let mut w = Writer::new(&mut b);
+        nested(&mut w);
+        let plain = w.written().to_vec();
+        for size in [16usize, 32, 64, 1024] {
+            let mut whole = Vec::new();
+            let mut total = None;
+            for num in 0.. {
+                let mut b = [0u8; 1030];
+                let mut w = Writer::new(&mut b);
+                w.window(num * size, size).unwrap();
+                nested(&mut w);
+                assert_eq!(
+                    *total.get_or_insert(w.len()),
+                    w.len(),
+                    "same length each time"
+                );
+                whole.extend_from_slice(w.written());
+                if (num + 1) * size >= w.len() {
+                    break;
+                }
+            }
+            assert_eq!(whole.len(), total.unwrap());
+            validate(&whole, 2).unwrap();
+            assert_eq!(entries(&whole), entries(&plain), "block size {size}");
+            // Four containers with bodies of 1-byte lengths keep 3-byte lengths: 2 more each.
+            assert_eq!(whole.len(), plain.len() + 4 * 2);
+        }
+    }
+
     #[test]
     fn header_longer_than_24_bits_is_out_of_range() {
         let mut h = [0u8; 6];
-        assert_eq!(header(TlvKind::Resource, 0, MAX_LEN, &mut h), Ok(5));
+        assert_eq!(header(TlvKind::Resource, 0, MAX_LEN, false, &mut h), Ok(5));
         assert_eq!(
-            header(TlvKind::Resource, 0, MAX_LEN + 1, &mut h),
+            header(TlvKind::Resource, 0, MAX_LEN + 1, false, &mut h),
             Err(FormatError::OutOfRange)
         );
     }

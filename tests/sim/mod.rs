@@ -202,14 +202,16 @@ impl Object for Temperature {
 }
 
 /// The application objects: Device (3) and the temperature sensor (3303), then the
-/// optional standard objects a test adds (4, 6, 7; none by default). The simulation counts
-/// its datagrams into `statistics` when there is one.
+/// optional standard objects a test adds (4, 6, 7; none by default), then whatever else a
+/// test adds (none by default, so that the registered object list stays the same). The
+/// simulation counts its datagrams into `statistics` when there is one.
 pub struct TestObjects {
     pub device: Device<'static>,
     pub temp: Temperature,
     pub connectivity: Option<ConnectivityMonitoring<'static>>,
     pub location: Option<Location>,
     pub statistics: Option<ConnectivityStatistics>,
+    pub extra: Vec<Box<dyn Object>>,
 }
 
 impl Objects for TestObjects {
@@ -223,6 +225,9 @@ impl Objects for TestObjects {
         }
         if let Some(o) = self.statistics.as_mut() {
             list.push(o);
+        }
+        for o in self.extra.iter_mut() {
+            list.push(&mut **o);
         }
         list.into_iter().nth(index)
     }
@@ -280,6 +285,7 @@ impl TestPlatform {
                 connectivity: None,
                 location: None,
                 statistics: None,
+                extra: Vec::new(),
             },
         }
     }

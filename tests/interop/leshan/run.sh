@@ -187,6 +187,14 @@ READ_ST=$(line "READ /7/0 ")
 check "Read /7/0 counted the traffic ($READ_ST)" \
     eval '[[ $READ_ST =~ ^"READ /7/0 205 tx="([1-9][0-9]*)" rx="([1-9][0-9]*)" max="([0-9]+)" avg="([0-9]+)$ ]] && (( BASH_REMATCH[3] >= 40 && BASH_REMATCH[4] >= 40 ))'
 check "Execute /7/0/7 (Stop) succeeded" success "$(line "EXECUTE /7/0/7 ")"
+if has_link /33000/0; then
+    BLOCK_READ=$(line "BLOCK2_READ ")
+    BLOCK_WRITE=$(line "BLOCK1_WRITE ")
+    BLOCK_BACK=$(line "BLOCK2_READBACK ")
+    check "block-wise Read of 1500 bytes (Block2) ($BLOCK_READ)" eval '[[ $BLOCK_READ =~ ^BLOCK2_READ\ /33000/0/0\ 205\ 1500\ true$ ]]'
+    check "block-wise Write of 2500 bytes (Block1) ($BLOCK_WRITE)" eval '[[ $BLOCK_WRITE =~ ^BLOCK1_WRITE\ /33000/0/0\ 204\ 2500$ ]]'
+    check "block-wise Read gives back what was written ($BLOCK_BACK)" eval '[[ $BLOCK_BACK =~ ^BLOCK2_READBACK\ /33000/0/0\ 205\ 2500\ true$ ]]'
+fi
 check "registration Update received" grep -q -E "^UPDATED ep=$EP( |\$)" "$WORK/server.out"
 check "De-registration received" grep -q -x "DEREGISTERED ep=$EP" "$WORK/server.out"
 

@@ -17,6 +17,10 @@
  *   WRITE_COMPOSITE <code>
  *   WRITE_ATTRIBUTES /3/0 <code>
  *   DISCOVER_ATTRIBUTES /3/0 <links>
+ *   BLOCK2_READ /33000/0/0 <code> <length> <as expected: true|false>
+ *   BLOCK1_WRITE /33000/0/0 <code> <length>
+ *   BLOCK2_READBACK /33000/0/0 <code> <length> <as written: true|false>
+ *   (or BLOCKWISE skipped, for a client without the demo's object 33000)
  *   DISCOVER /3/0 <code> <links>
  *   READ /4/0 <code> bearer=<0> rssi=<2> ip=<4/0>
  *   READ /6/0 <code> lat=<0> lon=<1> alt=<2>
@@ -46,7 +50,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.leshan.core.endpoint.Protocol;
+import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.leshan.core.link.Link;
+import org.eclipse.leshan.core.model.ObjectLoader;
+import org.eclipse.leshan.core.model.ObjectModel;
+import org.eclipse.leshan.core.model.ResourceModel;
 import org.eclipse.leshan.core.node.LwM2mNode;
 import org.eclipse.leshan.core.node.LwM2mObject;
 import org.eclipse.leshan.core.node.LwM2mResource;
@@ -76,6 +85,7 @@ import org.eclipse.leshan.core.response.WriteCompositeResponse;
 import org.eclipse.leshan.core.response.WriteResponse;
 import org.eclipse.leshan.server.LeshanServer;
 import org.eclipse.leshan.server.LeshanServerBuilder;
+import org.eclipse.leshan.server.model.VersionedModelProvider;
 import org.eclipse.leshan.server.registration.Registration;
 import org.eclipse.leshan.server.registration.RegistrationListener;
 import org.eclipse.leshan.server.registration.RegistrationUpdate;
@@ -184,9 +194,11 @@ public final class LeshanScenario {
         CaliforniumServerEndpointsProvider.Builder endpoints = new CaliforniumServerEndpointsProvider.Builder(
                 new CoapServerProtocolProvider());
         endpoints.addEndpoint(new InetSocketAddress("127.0.0.1", port), Protocol.COAP);
+        endpoints.setConfiguration(LeshanScenario::blockwiseConfiguration);
 
         LeshanServerBuilder builder = new LeshanServerBuilder();
         builder.setEndpointsProviders(endpoints.build());
+        builder.setObjectModelProvider(new VersionedModelProvider(modelsWithBlob()));
         LeshanServer server = builder.build();
         server.getRegistrationService().addListener(new RegistrationListener() {
             @Override
@@ -391,6 +403,8 @@ public final class LeshanScenario {
         firmware(server, ep, failures);
         // 5e. The optional standard objects the demo serves.
         standardObjects(server, ep, failures);
+        // 5e. Block-wise transfer of the demo's large opaque resource.
+        blockwise(server, ep, r, failures);
 
         // 6. Execute the Registration Update Trigger.
         ExecuteResponse er = send(server, ep, new ExecuteRequest(1, 0, 8), "EXECUTE /1/0/8");
@@ -549,6 +563,77 @@ public final class LeshanScenario {
         if (res == null || !res.isMultiInstances() || res.getInstance(ri) == null)
             return "-";
         return String.valueOf(res.getInstance(ri).getValue());
+    }
+
+    /**
+     * Californium sends a request body larger than MAX_MESSAGE_SIZE block-wise (Block1) in
+     * blocks of PREFERRED_BLOCK_SIZE; the client's messages hold 512 bytes, so blocks of 256.
+     */
+    private static void blockwiseConfiguration(Configuration c) {
+        c.set(CoapConfig.MAX_MESSAGE_SIZE, 256);
+        c.set(CoapConfig.PREFERRED_BLOCK_SIZE, 256);
+    }
+
+    /** Leshan's default object models plus the demo's Blob (33000: resource 0, opaque, RW). */
+    private static List<ObjectModel> modelsWithBlob() {
+        List<ObjectModel> models = new ArrayList<>(ObjectLoader.loadAllDefault());
+        models.add(new ObjectModel(33000, "Blob", "A large opaque value", "1.0", false, false,
+                new ResourceModel(0, "Data", ResourceModel.Operations.RW, false, true, ResourceModel.Type.OPAQUE,
+                        null, null, "The value")));
+        return models;
+    }
+
+    /** `len` bytes where byte i is (i * mul + add) mod 256. */
+    private static byte[] pattern(int len, int mul, int add) {
+        byte[] b = new byte[len];
+        for (int i = 0; i < len; i++)
+            b[i] = (byte) (i * mul + add);
+        return b;
+    }
+
+    private static byte[] opaque(ReadResponse r) {
+        if (r.getContent() instanceof LwM2mSingleResource) {
+            Object v = ((LwM2mSingleResource) r.getContent()).getValue();
+            if (v instanceof byte[])
+                return (byte[]) v;
+        }
+        return null;
+    }
+
+    /**
+     * Block-wise transfer (RFC 7959) of /33000/0/0 of the demo client: a Read of its 1500
+     * initial bytes (Block2, reassembled by Californium), a Write of 2500 bytes (Block1) and a
+     * Read back. Skipped for a client that does not register object 33000.
+     */
+    private void blockwise(LeshanServer server, String ep, Registration r, List<String> failures)
+            throws Failure, InterruptedException {
+        if (!links(r.getObjectLinks()).contains("</33000/0>")) {
+            say("BLOCKWISE skipped");
+            return;
+        }
+        byte[] initial = pattern(1500, 7, 3);
+        ReadResponse rd = send(server, ep, new ReadRequest(ContentFormat.OPAQUE, 33000, 0, 0), "READ /33000/0/0");
+        byte[] got = opaque(rd);
+        boolean same = java.util.Arrays.equals(got, initial);
+        say("BLOCK2_READ /33000/0/0 " + code(rd) + " " + (got == null ? "-" : got.length) + " " + same);
+        check(rd, "READ /33000/0/0", failures);
+        if (!same)
+            failures.add("block-wise Read of /33000/0/0 is not the initial value");
+
+        byte[] big = pattern(2500, 13, 1);
+        WriteResponse wr = send(server, ep, new WriteRequest(ContentFormat.OPAQUE, 33000, 0, 0, big),
+                "WRITE /33000/0/0");
+        say("BLOCK1_WRITE /33000/0/0 " + code(wr) + " " + big.length);
+        check(wr, "WRITE /33000/0/0", failures);
+
+        ReadResponse back = send(server, ep, new ReadRequest(ContentFormat.OPAQUE, 33000, 0, 0),
+                "READ /33000/0/0 again");
+        byte[] got2 = opaque(back);
+        boolean written = java.util.Arrays.equals(got2, big);
+        say("BLOCK2_READBACK /33000/0/0 " + code(back) + " " + (got2 == null ? "-" : got2.length) + " " + written);
+        check(back, "READ /33000/0/0 again", failures);
+        if (!written)
+            failures.add("block-wise Read of /33000/0/0 is not what the block-wise Write wrote");
     }
 
     /** Same resources with the same values, but for Current Time (13), which ticks between reads. */
