@@ -7,7 +7,7 @@ use crate::coap::Code;
 use crate::config::MAX_URI_LEN;
 use crate::model::{Object, Operations, ResourceDef, ResourceType as T, Value, ValueSink};
 
-use super::registration::Registration;
+use super::registration::{Registration, Timing, UPDATE_BINDING, UPDATE_LIFETIME, UPDATE_TRIGGER};
 
 /// Settings of one server, as configured at init.
 #[derive(Clone, Copy)]
@@ -52,10 +52,38 @@ pub struct Server {
     pub storing: bool,
     /// Binding (resource 7): 0 for `U`, 1 for `UQ` (the bindings the client accepts).
     binding: u8,
+    /// Resources 5, 14 and 17-20: what the registration follows.
+    pub timing: Timing,
+    /// Registered at least once since start: the Initial Registration Delay no longer
+    /// applies.
+    pub registered_once: bool,
+    /// The store-and-serve resources.
+    #[cfg(feature = "server-extra")]
+    extra: Extra,
     /// Registration state.
     pub reg: Registration,
     /// The platform has opened a connection for this server.
     pub connected: bool,
+}
+
+/// Resources the client stores and serves without acting on them (feature
+/// `server-extra`): each is absent (4.04 on Read, left out of instance reads) until set.
+#[cfg(feature = "server-extra")]
+#[derive(Clone, Copy, Default)]
+struct Extra {
+    /// APN Link (10).
+    apn: Option<(u16, u16)>,
+    /// Registration Priority Order (13).
+    priority: Option<u16>,
+    /// Last Bootstrapped (12), Unix seconds.
+    last_bootstrapped: Option<u32>,
+    /// TLS-DTLS Alert Code (11).
+    alert: Option<u8>,
+    /// Preferred Transport (22): the binding letter.
+    transport: Option<u8>,
+    /// Registration Failure Block (15), Bootstrap on Registration Failure (16), Trigger
+    /// (21), Mute Send (23).
+    flags: [Option<bool>; 4],
 }
 
 impl ServerConfig<'_> {
@@ -89,6 +117,10 @@ impl Server {
             default_pmax: 0,
             storing: true,
             binding: 0,
+            timing: Timing::DEFAULT,
+            registered_once: false,
+            #[cfg(feature = "server-extra")]
+            extra: Extra::default(),
             reg: Registration::new(),
             connected: false,
         };
@@ -107,20 +139,48 @@ impl Server {
     }
 }
 
+/// The resources every build has (LwM2M 1.2 Server object, appendix E.2, as far as a 1.1
+/// client goes; resources 24-27 of 1.2 are not served).
 const SERVER_RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(0, T::Integer, Operations::R, false),
     ResourceDef::new(1, T::Integer, Operations::RW, false),
     ResourceDef::new(2, T::Integer, Operations::RW, false),
     ResourceDef::new(3, T::Integer, Operations::RW, false),
+    ResourceDef::new(4, T::None, Operations::E, false),
+    ResourceDef::new(5, T::Integer, Operations::RW, false),
     ResourceDef::new(6, T::Boolean, Operations::RW, false),
     ResourceDef::new(7, T::String, Operations::RW, false),
     ResourceDef::new(8, T::None, Operations::E, false),
+    ResourceDef::new(9, T::None, Operations::E, false),
+    ResourceDef::new(14, T::Unsigned, Operations::RW, false),
+    ResourceDef::new(17, T::Unsigned, Operations::RW, false),
+    ResourceDef::new(18, T::Unsigned, Operations::RW, false),
+    ResourceDef::new(19, T::Unsigned, Operations::RW, false),
+    ResourceDef::new(20, T::Unsigned, Operations::RW, false),
+];
+
+/// The store-and-serve resources (feature `server-extra`). Operations as in the 1.2
+/// object: 11, 12, 13, 15 and 16 are read-only for a server (the client or a bootstrap
+/// sets them).
+#[cfg(feature = "server-extra")]
+const EXTRA_RESOURCES: &[ResourceDef] = &[
+    ResourceDef::new(10, T::ObjLnk, Operations::RW, false),
+    ResourceDef::new(11, T::Unsigned, Operations::R, false),
+    ResourceDef::new(12, T::Time, Operations::R, false),
+    ResourceDef::new(13, T::Unsigned, Operations::R, false),
+    ResourceDef::new(15, T::Boolean, Operations::R, false),
+    ResourceDef::new(16, T::Boolean, Operations::R, false),
+    ResourceDef::new(21, T::Boolean, Operations::RW, false),
+    ResourceDef::new(22, T::String, Operations::RW, false),
+    ResourceDef::new(23, T::Boolean, Operations::RW, false),
 ];
 
 /// The Server object (1) over the client's server accounts.
 pub struct ServerObject<'s> {
     /// The accounts, one instance each.
     pub servers: &'s mut [Server],
+    /// The time of the request (a Disable counts from it when not registered).
+    pub now: u64,
 }
 
 impl ServerObject<'_> {
@@ -129,6 +189,145 @@ impl ServerObject<'_> {
         self.servers
             .get_mut(usize::from(iid))
             .ok_or(Code::NOT_FOUND)
+    }
+
+    /// Checks a value for resource `rid` and, with `apply`, stores it: 4.00 for a value
+    /// out of range or of the wrong type, nothing changed then.
+    fn set(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        v: &Value<'_>,
+        apply: bool,
+    ) -> Result<(), Code> {
+        let s = self.get(iid)?;
+        if riid.is_some() {
+            return Err(Code::BAD_REQUEST);
+        }
+        let t = &mut s.timing;
+        match rid {
+            1..=3 | 5 | 14 | 18 | 19 => {
+                let n = u32_value(v)?;
+                if rid == 1 && n == 0 {
+                    return Err(Code::BAD_REQUEST);
+                }
+                let field = match rid {
+                    1 => &mut s.lifetime_s,
+                    2 => &mut s.default_pmin,
+                    3 => &mut s.default_pmax,
+                    5 => &mut t.disable_timeout_s,
+                    14 => &mut t.initial_delay_s,
+                    18 => &mut t.retry_timer_s,
+                    _ => &mut t.sequence_delay_s,
+                };
+                if apply && core::mem::replace(field, n) != n && rid == 1 {
+                    s.reg.request_update(UPDATE_LIFETIME);
+                }
+            }
+            17 | 20 => {
+                // Counts of at least one attempt or sequence.
+                let n = u8::try_from(u32_value(v)?)
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or(Code::BAD_REQUEST)?;
+                if apply {
+                    *(if rid == 17 {
+                        &mut t.retry_count
+                    } else {
+                        &mut t.sequence_retry_count
+                    }) = n;
+                }
+            }
+            6 => {
+                let b = bool_value(v)?;
+                if apply {
+                    s.storing = b;
+                }
+            }
+            7 => {
+                let idx = match *v {
+                    Value::String("U") => 0,
+                    Value::String("UQ") => 1,
+                    _ => return Err(Code::BAD_REQUEST),
+                };
+                if apply && core::mem::replace(&mut s.binding, idx) != idx {
+                    s.reg.request_update(UPDATE_BINDING);
+                }
+            }
+            0 | 4 | 8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            #[cfg(feature = "server-extra")]
+            10..=13 | 15 | 16 | 21..=23 => s.extra.set(rid, v, apply)?,
+            _ => return Err(Code::NOT_FOUND),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "server-extra")]
+impl Extra {
+    fn set(&mut self, rid: u16, v: &Value<'_>, apply: bool) -> Result<(), Code> {
+        let mut next = *self;
+        match (rid, *v) {
+            // A link to an APN connection profile (object 11), or the null link.
+            (10, Value::ObjLnk(oid, iid)) if oid == 11 || (oid, iid) == (u16::MAX, u16::MAX) => {
+                next.apn = Some((oid, iid));
+            }
+            (11, _) => {
+                next.alert = Some(u8::try_from(u32_value(v)?).map_err(|_| Code::BAD_REQUEST)?);
+            }
+            (12, Value::Time(t) | Value::Integer(t)) => {
+                next.last_bootstrapped = Some(u32::try_from(t).map_err(|_| Code::BAD_REQUEST)?);
+            }
+            (13, _) => {
+                next.priority = Some(u16::try_from(u32_value(v)?).map_err(|_| Code::BAD_REQUEST)?);
+            }
+            (22, Value::String(b @ ("U" | "T" | "S" | "N"))) => {
+                next.transport = b.bytes().next();
+            }
+            (15 | 16 | 21 | 23, _) => {
+                let b = bool_value(v)?;
+                if let Some(f) = next.flags.get_mut(flag_index(rid)) {
+                    *f = Some(b);
+                }
+            }
+            _ => return Err(Code::BAD_REQUEST),
+        }
+        if apply {
+            *self = next;
+        }
+        Ok(())
+    }
+
+    /// The value of resource `rid`, `None` while it is not set.
+    fn get(&self, rid: u16) -> Option<Value<'static>> {
+        Some(match rid {
+            10 => {
+                let (oid, iid) = self.apn?;
+                Value::ObjLnk(oid, iid)
+            }
+            11 => Value::Unsigned(u64::from(self.alert?)),
+            12 => Value::Time(i64::from(self.last_bootstrapped?)),
+            13 => Value::Unsigned(u64::from(self.priority?)),
+            22 => Value::String(match self.transport? {
+                b'U' => "U",
+                b'T' => "T",
+                b'S' => "S",
+                _ => "N",
+            }),
+            _ => Value::Boolean((*self.flags.get(flag_index(rid))?)?),
+        })
+    }
+}
+
+/// The slot of boolean resource 15, 16, 21 or 23 in `Extra::flags`.
+#[cfg(feature = "server-extra")]
+fn flag_index(rid: u16) -> usize {
+    match rid {
+        15 => 0,
+        16 => 1,
+        21 => 2,
+        _ => 3,
     }
 }
 
@@ -140,13 +339,27 @@ fn u32_value(v: &Value<'_>) -> Result<u32, Code> {
     }
 }
 
+fn bool_value(v: &Value<'_>) -> Result<bool, Code> {
+    match *v {
+        Value::Boolean(b) => Ok(b),
+        _ => Err(Code::BAD_REQUEST),
+    }
+}
+
 impl Object for ServerObject<'_> {
     fn id(&self) -> u16 {
         1
     }
 
     fn resource_at(&self, index: usize) -> Option<ResourceDef> {
-        SERVER_RESOURCES.get(index).copied()
+        let r = SERVER_RESOURCES.get(index).copied();
+        #[cfg(feature = "server-extra")]
+        let r = r.or_else(|| {
+            EXTRA_RESOURCES
+                .get(index.checked_sub(SERVER_RESOURCES.len())?)
+                .copied()
+        });
+        r
     }
 
     fn instance(&self, index: usize) -> Option<u16> {
@@ -155,72 +368,57 @@ impl Object for ServerObject<'_> {
 
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
         let s = self.get(iid)?;
+        let t = &s.timing;
         let v = match rid {
-            0..=3 => Value::Integer(i64::from(match rid {
+            0..=3 | 5 => Value::Integer(i64::from(match rid {
                 0 => u32::from(s.short_id),
                 1 => s.lifetime_s,
                 2 => s.default_pmin,
-                _ => s.default_pmax,
+                3 => s.default_pmax,
+                _ => t.disable_timeout_s,
+            })),
+            14 | 17..=20 => Value::Unsigned(u64::from(match rid {
+                14 => t.initial_delay_s,
+                17 => u32::from(t.retry_count),
+                18 => t.retry_timer_s,
+                19 => t.sequence_delay_s,
+                _ => u32::from(t.sequence_retry_count),
             })),
             6 => Value::Boolean(s.storing),
             7 => Value::String(s.binding()),
-            8 => return Err(Code::METHOD_NOT_ALLOWED),
+            4 | 8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            #[cfg(feature = "server-extra")]
+            10..=13 | 15 | 16 | 21..=23 => s.extra.get(rid).ok_or(Code::NOT_FOUND)?,
             _ => return Err(Code::NOT_FOUND),
         };
         out.value(None, &v)
     }
 
     fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
-        let s = self.get(iid)?;
-        if riid.is_some() {
-            return Err(Code::BAD_REQUEST);
-        }
-        // The changed setting's field and the Update it asks for (0: none).
-        let (changed, flag) = match (rid, *v) {
-            (1..=3, _) => {
-                let n = u32_value(v)?;
-                let (field, flag) = match rid {
-                    1 if n == 0 => return Err(Code::BAD_REQUEST),
-                    1 => (&mut s.lifetime_s, super::registration::UPDATE_LIFETIME),
-                    2 => (&mut s.default_pmin, 0),
-                    _ => (&mut s.default_pmax, 0),
-                };
-                (core::mem::replace(field, n) != n, flag)
-            }
-            (6, Value::Boolean(b)) => {
-                s.storing = b;
-                (false, 0)
-            }
-            (7, Value::String(b)) => {
-                let idx = match b {
-                    "U" => 0,
-                    "UQ" => 1,
-                    _ => return Err(Code::BAD_REQUEST),
-                };
-                (
-                    core::mem::replace(&mut s.binding, idx) != idx,
-                    super::registration::UPDATE_BINDING,
-                )
-            }
-            (6 | 7, _) => return Err(Code::BAD_REQUEST),
-            (0 | 8, _) => return Err(Code::METHOD_NOT_ALLOWED),
-            _ => return Err(Code::NOT_FOUND),
-        };
-        if changed {
-            s.reg.request_update(flag);
-        }
-        Ok(())
+        self.set(iid, rid, riid, v, true)
+    }
+
+    fn check(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+        self.set(iid, rid, riid, v, false)
     }
 
     fn execute(&mut self, iid: u16, rid: u16, _args: &[u8]) -> Result<(), Code> {
+        let now = self.now;
         let s = self.get(iid)?;
         match rid {
-            8 => {
-                s.reg.request_update(super::registration::UPDATE_TRIGGER);
+            4 => {
+                s.reg.request_disable(now, &s.timing);
                 Ok(())
             }
-            0..=7 => Err(Code::METHOD_NOT_ALLOWED),
-            _ => Err(Code::NOT_FOUND),
+            8 => {
+                s.reg.request_update(UPDATE_TRIGGER);
+                Ok(())
+            }
+            // Bootstrap-Request Trigger: this client has no bootstrap server account to
+            // bootstrap from (the bootstrap interface comes later), so the Execute is not
+            // allowed (4.05), as a client without one answers.
+            9 => Err(Code::METHOD_NOT_ALLOWED),
+            _ => Err(Code::METHOD_NOT_ALLOWED),
         }
     }
 }
