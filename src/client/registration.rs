@@ -393,3 +393,94 @@ impl<'a> Iterator for LocationIter<'a> {
         Some(seg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The waits between Register attempts until the registration fails.
+    fn waits(t: &Timing) -> std::vec::Vec<u64> {
+        let mut r = Registration::new();
+        let mut out = std::vec::Vec::new();
+        for _ in 0..1000 {
+            match r.register_failed(0, 1_000, t) {
+                Event::RegistrationRetry { delay_ms, .. } => out.push(u64::from(delay_ms)),
+                Event::RegistrationFailed { .. } => {
+                    assert_eq!(r.phase, Phase::Failed);
+                    return out;
+                }
+                e => panic!("{e:?}"),
+            }
+        }
+        panic!("never fails: {out:?}");
+    }
+
+    #[test]
+    fn retry_sequence_follows_resources_17_to_20() {
+        // Defaults: 5 attempts, 60 s doubling, one sequence.
+        assert_eq!(waits(&Timing::DEFAULT), [60_000, 120_000, 240_000, 480_000]);
+        let t = Timing {
+            retry_count: 3,
+            retry_timer_s: 10,
+            sequence_retry_count: 2,
+            sequence_delay_s: 600,
+            ..Timing::DEFAULT
+        };
+        assert_eq!(
+            waits(&t),
+            [10_000, 20_000, 600_000, 10_000, 20_000],
+            "two sequences of three attempts, 600 s apart"
+        );
+        // MAX_VALUE: no further sequence.
+        let t = Timing {
+            sequence_delay_s: u32::MAX,
+            sequence_retry_count: 9,
+            retry_count: 2,
+            ..Timing::DEFAULT
+        };
+        assert_eq!(waits(&t), [60_000]);
+        // One attempt per sequence: only the sequence delay.
+        let t = Timing {
+            retry_count: 1,
+            sequence_retry_count: 3,
+            sequence_delay_s: 5,
+            ..Timing::DEFAULT
+        };
+        assert_eq!(waits(&t), [5_000, 5_000]);
+        // Long sequences saturate instead of overflowing.
+        let t = Timing {
+            retry_count: 255,
+            retry_timer_s: u32::MAX,
+            ..Timing::DEFAULT
+        };
+        let w = waits(&t);
+        assert_eq!(w.len(), 254);
+        assert!(w.iter().all(|&d| d == u64::from(u32::MAX)), "{:?}", &w[..3]);
+    }
+
+    #[test]
+    fn success_starts_the_sequence_over() {
+        let t = Timing {
+            retry_count: 2,
+            ..Timing::DEFAULT
+        };
+        let mut r = Registration::new();
+        assert!(matches!(
+            r.register_failed(0, 0, &t),
+            Event::RegistrationRetry {
+                delay_ms: 60_000,
+                ..
+            }
+        ));
+        r.attempts = 1;
+        let _ = r.succeeded(0, RequestKind::Register, 0, 300, 30, &t);
+        assert!(r.is_registered());
+        assert!(matches!(
+            r.register_failed(0, 0, &t),
+            Event::RegistrationRetry {
+                delay_ms: 60_000,
+                ..
+            }
+        ));
+    }
+}

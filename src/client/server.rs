@@ -422,3 +422,320 @@ impl Object for ServerObject<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::registration::Phase;
+
+    struct Sink(Option<std::string::String>);
+
+    impl ValueSink for Sink {
+        fn value(&mut self, _instance: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+            self.0 = Some(format!("{v:?}"));
+            Ok(())
+        }
+    }
+
+    fn server() -> Server {
+        let cfg = ServerConfig {
+            uri: "coap://192.0.2.1",
+            short_id: 7,
+            lifetime_s: 300,
+        };
+        Server::new(&cfg, 0)
+    }
+
+    fn read(obj: &mut ServerObject<'_>, rid: u16) -> Result<std::string::String, Code> {
+        let mut sink = Sink(None);
+        obj.read(0, rid, &mut sink)?;
+        Ok(sink.0.unwrap())
+    }
+
+    fn def(obj: &ServerObject<'_>, rid: u16) -> Option<ResourceDef> {
+        crate::model::object::resource(obj, rid)
+    }
+
+    #[test]
+    fn defaults_are_the_specs() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        assert_eq!(read(&mut obj, 0), Ok("Integer(7)".into()));
+        assert_eq!(read(&mut obj, 5), Ok("Integer(86400)".into()));
+        assert_eq!(read(&mut obj, 14), Ok("Unsigned(0)".into()));
+        assert_eq!(read(&mut obj, 17), Ok("Unsigned(5)".into()));
+        assert_eq!(read(&mut obj, 18), Ok("Unsigned(60)".into()));
+        assert_eq!(read(&mut obj, 19), Ok("Unsigned(86400)".into()));
+        assert_eq!(read(&mut obj, 20), Ok("Unsigned(1)".into()));
+        for rid in [4, 8, 9] {
+            assert_eq!(read(&mut obj, rid), Err(Code::METHOD_NOT_ALLOWED));
+            assert_eq!(def(&obj, rid).unwrap().ops, Operations::E);
+        }
+        for rid in [5, 14, 17, 18, 19, 20] {
+            assert_eq!(def(&obj, rid).unwrap().ops, Operations::RW, "{rid}");
+        }
+        assert_eq!(def(&obj, 5).unwrap().kind, T::Integer);
+        assert_eq!(def(&obj, 17).unwrap().kind, T::Unsigned);
+        // Resources of the 1.2 object a 1.1 client does not serve.
+        assert!(def(&obj, 24).is_none());
+        assert_eq!(read(&mut obj, 26), Err(Code::NOT_FOUND));
+    }
+
+    #[test]
+    fn timing_writes_are_checked_and_stored() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        // (resource, accepted values, refused values)
+        let cases: &[(u16, &[u64], &[Value<'_>])] = &[
+            (
+                5,
+                &[0, 30, u64::from(u32::MAX)],
+                &[
+                    Value::Integer(-1),
+                    Value::Unsigned(1 << 32),
+                    Value::Boolean(true),
+                ],
+            ),
+            (14, &[0, 5], &[Value::Integer(-5), Value::String("5")]),
+            (
+                17,
+                &[1, 3, 255],
+                &[Value::Unsigned(0), Value::Unsigned(256)],
+            ),
+            (18, &[0, 10], &[Value::Integer(-1), Value::Float(1.0)]),
+            (
+                19,
+                &[0, 120, u64::from(u32::MAX)],
+                &[Value::Unsigned(1 << 32)],
+            ),
+            (20, &[1, 2, 255], &[Value::Integer(0), Value::Integer(300)]),
+        ];
+        for &(rid, good, bad) in cases {
+            for &n in good {
+                assert_eq!(obj.check(0, rid, None, &Value::Unsigned(n)), Ok(()));
+                assert_eq!(obj.write(0, rid, None, &Value::Unsigned(n)), Ok(()));
+                let v = read(&mut obj, rid).unwrap();
+                assert!(v.ends_with(&format!("({n})")), "{rid}: {v}");
+            }
+            let before = obj.servers[0].timing;
+            for v in bad {
+                assert_eq!(
+                    obj.check(0, rid, None, v),
+                    Err(Code::BAD_REQUEST),
+                    "{rid} {v:?}"
+                );
+                assert_eq!(
+                    obj.write(0, rid, None, v),
+                    Err(Code::BAD_REQUEST),
+                    "{rid} {v:?}"
+                );
+                assert_eq!(
+                    obj.servers[0].timing, before,
+                    "a failed write changes nothing"
+                );
+            }
+            // A resource instance of a single resource.
+            assert_eq!(
+                obj.write(0, rid, Some(0), &Value::Unsigned(1)),
+                Err(Code::BAD_REQUEST)
+            );
+        }
+        let t = obj.servers[0].timing;
+        assert_eq!(t.disable_timeout_s, u32::MAX);
+        assert_eq!(t.initial_delay_s, 5);
+        assert_eq!((t.retry_count, t.retry_timer_s), (255, 10));
+        assert_eq!(
+            (t.sequence_delay_s, t.sequence_retry_count),
+            (u32::MAX, 255)
+        );
+        // Integers are taken as well as unsigned values.
+        assert_eq!(obj.write(0, 18, None, &Value::Integer(30)), Ok(()));
+        assert_eq!(obj.servers[0].timing.retry_timer_s, 30);
+        // Check alone stores nothing.
+        assert_eq!(obj.check(0, 18, None, &Value::Integer(31)), Ok(()));
+        assert_eq!(obj.servers[0].timing.retry_timer_s, 30);
+    }
+
+    #[test]
+    fn other_writes_keep_their_rules() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        assert_eq!(
+            obj.write(0, 1, None, &Value::Integer(0)),
+            Err(Code::BAD_REQUEST)
+        );
+        assert_eq!(obj.write(0, 1, None, &Value::Integer(600)), Ok(()));
+        assert_eq!(read(&mut obj, 1), Ok("Integer(600)".into()));
+        assert_eq!(obj.write(0, 7, None, &Value::String("UQ")), Ok(()));
+        assert_eq!(
+            obj.write(0, 7, None, &Value::String("T")),
+            Err(Code::BAD_REQUEST)
+        );
+        assert_eq!(read(&mut obj, 7), Ok("String(\"UQ\")".into()));
+        assert_eq!(
+            obj.write(0, 6, None, &Value::Integer(1)),
+            Err(Code::BAD_REQUEST)
+        );
+        assert_eq!(obj.write(0, 6, None, &Value::Boolean(false)), Ok(()));
+        assert_eq!(read(&mut obj, 6), Ok("Boolean(false)".into()));
+        for rid in [0, 4, 8, 9] {
+            assert_eq!(
+                obj.write(0, rid, None, &Value::Integer(1)),
+                Err(Code::METHOD_NOT_ALLOWED)
+            );
+        }
+        assert_eq!(
+            obj.write(0, 99, None, &Value::Integer(1)),
+            Err(Code::NOT_FOUND)
+        );
+        assert_eq!(
+            obj.write(1, 5, None, &Value::Integer(1)),
+            Err(Code::NOT_FOUND)
+        );
+    }
+
+    #[test]
+    fn bootstrap_request_trigger_is_not_allowed_without_bootstrap() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        assert_eq!(obj.execute(0, 9, b""), Err(Code::METHOD_NOT_ALLOWED));
+        assert_eq!(obj.servers[0].reg.phase, Phase::Unregistered { at: 0 });
+    }
+
+    #[test]
+    fn disable_before_registration_disables_at_once() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 1_000,
+        };
+        obj.write(0, 5, None, &Value::Integer(30)).unwrap();
+        assert_eq!(obj.execute(0, 4, b""), Ok(()));
+        assert_eq!(obj.servers[0].reg.phase, Phase::Disabled { until: 31_000 });
+    }
+
+    #[cfg(feature = "server-extra")]
+    #[test]
+    fn stored_resources_are_absent_until_set() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        let ops = |obj: &ServerObject<'_>, rid| def(obj, rid).unwrap().ops;
+        for rid in [10, 21, 22, 23] {
+            assert_eq!(ops(&obj, rid), Operations::RW, "{rid}");
+        }
+        for rid in [11, 12, 13, 15, 16] {
+            assert_eq!(ops(&obj, rid), Operations::R, "{rid}");
+        }
+        for rid in [10, 11, 12, 13, 15, 16, 21, 22, 23] {
+            assert_eq!(read(&mut obj, rid), Err(Code::NOT_FOUND), "{rid}");
+        }
+        // (resource, a value taken, what Read gives back, values refused)
+        let cases: &[(u16, Value<'_>, &str, &[Value<'_>])] = &[
+            (
+                10,
+                Value::ObjLnk(11, 2),
+                "ObjLnk(11, 2)",
+                &[Value::ObjLnk(3, 0), Value::Integer(11)],
+            ),
+            (
+                11,
+                Value::Unsigned(40),
+                "Unsigned(40)",
+                &[Value::Unsigned(256), Value::Integer(-1)],
+            ),
+            (
+                12,
+                Value::Time(1_700_000_000),
+                "Time(1700000000)",
+                &[Value::Time(-1), Value::Time(1 << 32), Value::Boolean(true)],
+            ),
+            (
+                13,
+                Value::Unsigned(3),
+                "Unsigned(3)",
+                &[Value::Unsigned(70_000), Value::String("3")],
+            ),
+            (
+                15,
+                Value::Boolean(true),
+                "Boolean(true)",
+                &[Value::Integer(1)],
+            ),
+            (
+                16,
+                Value::Boolean(false),
+                "Boolean(false)",
+                &[Value::Integer(0)],
+            ),
+            (
+                21,
+                Value::Boolean(true),
+                "Boolean(true)",
+                &[Value::String("true")],
+            ),
+            (
+                22,
+                Value::String("T"),
+                "String(\"T\")",
+                &[Value::String("UQ"), Value::String(""), Value::String("X")],
+            ),
+            (
+                23,
+                Value::Boolean(false),
+                "Boolean(false)",
+                &[Value::Unsigned(0)],
+            ),
+        ];
+        for (rid, good, back, bad) in cases {
+            for v in *bad {
+                assert_eq!(
+                    obj.write(0, *rid, None, v),
+                    Err(Code::BAD_REQUEST),
+                    "{rid} {v:?}"
+                );
+                assert_eq!(
+                    read(&mut obj, *rid),
+                    Err(Code::NOT_FOUND),
+                    "{rid} unchanged"
+                );
+            }
+            assert_eq!(obj.check(0, *rid, None, good), Ok(()));
+            assert_eq!(
+                read(&mut obj, *rid),
+                Err(Code::NOT_FOUND),
+                "{rid}: check stores nothing"
+            );
+            assert_eq!(obj.write(0, *rid, None, good), Ok(()), "{rid}");
+            assert_eq!(read(&mut obj, *rid).as_deref(), Ok(*back), "{rid}");
+            for v in *bad {
+                assert_eq!(obj.write(0, *rid, None, v), Err(Code::BAD_REQUEST));
+                assert_eq!(read(&mut obj, *rid).as_deref(), Ok(*back), "{rid} kept");
+            }
+        }
+        // The null link clears nothing but is a valid link.
+        assert_eq!(
+            obj.write(0, 10, None, &Value::ObjLnk(u16::MAX, u16::MAX)),
+            Ok(())
+        );
+        assert_eq!(read(&mut obj, 10), Ok("ObjLnk(65535, 65535)".into()));
+        for t in ["U", "S", "N"] {
+            assert_eq!(obj.write(0, 22, None, &Value::String(t)), Ok(()));
+            assert_eq!(read(&mut obj, 22), Ok(format!("String({t:?})")));
+        }
+    }
+}
