@@ -979,8 +979,8 @@ mod tests {
             assert!(level.is_none() || line == 0 || LINES.get(line - 1) == Some(&0));
         }
         let lines: std::vec::Vec<&[u8]> = LINES.split(|&b| b == 0).collect();
-        assert_eq!(lines.len(), 7);
-        let starts = [0usize, 22, 52, 85, 104, 116];
+        assert_eq!(lines.len(), 8);
+        let starts = [0usize, 22, 52, 85, 104, 116, 146];
         for (s, l) in starts.iter().zip(&lines) {
             assert_eq!(LINES.get(*s..*s + l.len()), Some(*l));
         }
