@@ -96,7 +96,6 @@ fn disable_deregisters_stays_away_and_registers_again() {
             Event::ConnectionDone { server: 0 }
         ]
     );
-    assert!(!sim.client.servers()[0].connected);
     // The deadline is the end of the Disable Timeout, counted from the de-registration.
     assert_eq!(sim.client.poll_timeout(), Some(dereg_at + 120_000));
     assert!(!sim.client.is_idle(), "a disabled server comes back");
@@ -146,6 +145,34 @@ fn disable_deregisters_stays_away_and_registers_again() {
     assert!(sim.registered());
     // The settings survive.
     assert_eq!(read_text(&mut sim, "/1/0/5"), "120");
+}
+
+#[test]
+fn disable_before_registering_releases_the_connection_at_once() {
+    let mut sim = Sim::new(49, NetConfig::clean(10), 300, 30);
+    sim.client
+        .set_server_resource(0, 5, &Value::Integer(50))
+        .unwrap();
+    let mut p = request(RequestType::Post, "/1/0/4");
+    p.header.message_id = 0x6161;
+    p.set_token(vec![2]);
+    sim.inject(&p.to_bytes().unwrap());
+    let up = sim.datagrams(Dir::Up, Fate::Sent, |_| true);
+    assert_eq!(up.len(), 1, "the 2.04 and no Register");
+    assert_eq!(
+        parse(&up[0].1).unwrap().header.code,
+        MessageClass::Response(ResponseType::Changed)
+    );
+    assert!(sim
+        .event_kinds()
+        .contains(&Event::ConnectionDone { server: 0 }));
+    assert!(!sim
+        .event_kinds()
+        .contains(&Event::Deregistered { server: 0 }));
+    assert_eq!(sim.client.poll_timeout(), Some(50_000));
+    let at = sim.run_until_event(60_000, registered_ev).unwrap();
+    assert_eq!(register_times(&sim), [50_000]);
+    assert_eq!(at, 50_020);
 }
 
 #[test]

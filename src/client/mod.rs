@@ -577,23 +577,9 @@ impl Client {
         if let Some(e) = o {
             self.push_event(e);
             if let Event::Deregistered { server } = e {
-                self.release_disabled();
                 self.push_event(Event::ConnectionDone { server });
             }
         }
-    }
-
-    /// Disabled servers give up their connection (ConnectionDone follows unless the caller
-    /// pushes it, as a finished De-register does); returns the slot of one that had one.
-    fn release_disabled(&mut self) -> Option<u8> {
-        let mut released = None;
-        for (i, s) in self.servers.iter_mut().enumerate() {
-            if s.connected && matches!(s.reg.phase, registration::Phase::Disabled { .. }) {
-                s.connected = false;
-                released = Some(slot_of(i));
-            }
-        }
-        released
     }
 
     fn request(
@@ -654,10 +640,6 @@ impl Client {
         self.reply.server = server;
         self.reply.message_id = mid;
         self.reply.unsent = len > 0;
-        // A Disable executed while not registered: the connection goes at once.
-        if let Some(server) = self.release_disabled() {
-            self.push_event(Event::ConnectionDone { server });
-        }
         // A Create or Delete changed the object list: tell every server. Attributes set on
         // a deleted instance go with it.
         let code = self.reply.buf.get(1).copied().map(Code);
@@ -732,10 +714,21 @@ impl Client {
     fn poll_server(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
         let s = self.servers.get_mut(i)?;
         if let registration::Phase::Disabled { until } = s.reg.phase {
-            if now >= until {
+            // A Disable executed while not registered releases the connection here (a
+            // finished De-register releases it in `outcome`).
+            let release = s.reg.take_release();
+            let back = now >= until;
+            if back {
                 // The Disable Timeout is over: connect and register again.
                 s.reg.phase = registration::Phase::Unregistered { at: now };
-                self.push_event(Event::ConnectionNeeded { server: slot_of(i) });
+                s.connected = false;
+            }
+            let server = slot_of(i);
+            if release {
+                self.push_event(Event::ConnectionDone { server });
+            }
+            if back {
+                self.push_event(Event::ConnectionNeeded { server });
             }
             return None;
         }

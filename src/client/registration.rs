@@ -140,19 +140,26 @@ impl Registration {
 
     /// Disable (Server resource 4): De-register when registered (the response to the
     /// Execute goes out first), then stay away for the Disable Timeout. Not registered, the
-    /// client drops any Register in flight and is disabled at once: returns true then (the
-    /// connection is no longer needed).
-    pub fn request_disable(&mut self, now: u64, t: &Timing) -> bool {
-        if self.is_registered() {
-            self.deregister = true;
+    /// client drops any Register in flight and is disabled at once (the connection is
+    /// released at the next poll, see [`Registration::take_release`]).
+    pub fn request_disable(&mut self, now: u64, t: &Timing) {
+        let registered = self.is_registered();
+        self.deregister = registered;
+        self.disable = true;
+        if !registered {
+            self.exchange = None;
+            self.disabled(now, t);
             self.disable = true;
-            return false;
         }
-        self.exchange = None;
-        self.disabled(now, t);
-        true
     }
 
+    /// True once after a Disable that did not de-register: the connection is to be
+    /// released.
+    pub fn take_release(&mut self) -> bool {
+        core::mem::take(&mut self.disable)
+    }
+
+    #[inline(never)]
     fn disabled(&mut self, now: u64, t: &Timing) {
         self.phase = Phase::Disabled {
             until: now.saturating_add(u64::from(t.disable_timeout_s) * 1000),
@@ -333,11 +340,13 @@ impl Registration {
     fn next_attempt_ms(&mut self, t: &Timing) -> Option<u64> {
         self.attempts = self.attempts.saturating_add(1);
         if self.attempts < t.retry_count {
-            // Retry Timer * 2^(attempt - 1), saturating.
-            let doubling = 1u64
-                .checked_shl(u32::from(self.attempts.saturating_sub(1)))
-                .unwrap_or(u64::MAX);
-            return Some((u64::from(t.retry_timer_s) * 1000).saturating_mul(doubling.min(1 << 32)));
+            // Retry Timer * 2^(attempt - 1), saturating (doubled by additions: no 64-bit
+            // shift or multiplication routine in the image).
+            let mut wait = u64::from(t.retry_timer_s) * 1000;
+            for _ in 1..self.attempts {
+                wait = wait.saturating_add(wait);
+            }
+            return Some(wait);
         }
         self.attempts = 0;
         self.sequences = self.sequences.saturating_add(1);
