@@ -71,19 +71,11 @@ pub struct Server {
 #[cfg(feature = "server-extra")]
 #[derive(Clone, Copy, Default)]
 struct Extra {
-    /// APN Link (10).
-    apn: Option<(u16, u16)>,
-    /// Registration Priority Order (13).
-    priority: Option<u16>,
-    /// Last Bootstrapped (12), Unix seconds.
-    last_bootstrapped: Option<u32>,
-    /// TLS-DTLS Alert Code (11).
-    alert: Option<u8>,
-    /// Preferred Transport (22): the binding letter.
-    transport: Option<u8>,
-    /// Registration Failure Block (15), Bootstrap on Registration Failure (16), Trigger
-    /// (21), Mute Send (23).
-    flags: [Option<bool>; 4],
+    /// Bit i: value i is set.
+    present: u16,
+    /// The values in the order of `EXTRA_RESOURCES`: an object link as `oid << 16 | iid`,
+    /// a boolean as 0 or 1, the Preferred Transport as its letter.
+    values: [u32; EXTRA_RESOURCES.len()],
 }
 
 impl ServerConfig<'_> {
@@ -267,68 +259,65 @@ impl ServerObject<'_> {
 #[cfg(feature = "server-extra")]
 impl Extra {
     fn set(&mut self, rid: u16, v: &Value<'_>, apply: bool) -> Result<(), Code> {
-        let mut next = *self;
-        match (rid, *v) {
+        let (i, kind) = extra_resource(rid)?;
+        let n = match (kind, *v) {
             // A link to an APN connection profile (object 11), or the null link.
-            (10, Value::ObjLnk(oid, iid)) if oid == 11 || (oid, iid) == (u16::MAX, u16::MAX) => {
-                next.apn = Some((oid, iid));
+            (T::ObjLnk, Value::ObjLnk(oid, iid))
+                if oid == 11 || (oid, iid) == (u16::MAX, u16::MAX) =>
+            {
+                u32::from(oid) << 16 | u32::from(iid)
             }
-            (11, _) => {
-                next.alert = Some(u8::try_from(u32_value(v)?).map_err(|_| Code::BAD_REQUEST)?);
+            (T::Boolean, Value::Boolean(b)) => u32::from(b),
+            (T::String, Value::String(t @ ("U" | "T" | "S" | "N"))) => {
+                t.bytes().next().map_or(0, u32::from)
             }
-            (12, Value::Time(t) | Value::Integer(t)) => {
-                next.last_bootstrapped = Some(u32::try_from(t).map_err(|_| Code::BAD_REQUEST)?);
+            (T::Time, Value::Time(t) | Value::Integer(t)) => {
+                u32::try_from(t).map_err(|_| Code::BAD_REQUEST)?
             }
-            (13, _) => {
-                next.priority = Some(u16::try_from(u32_value(v)?).map_err(|_| Code::BAD_REQUEST)?);
-            }
-            (22, Value::String(b @ ("U" | "T" | "S" | "N"))) => {
-                next.transport = b.bytes().next();
-            }
-            (15 | 16 | 21 | 23, _) => {
-                let b = bool_value(v)?;
-                if let Some(f) = next.flags.get_mut(flag_index(rid)) {
-                    *f = Some(b);
-                }
-            }
+            // The TLS-DTLS Alert Code is a byte.
+            (T::Unsigned, _) => Some(u32_value(v)?)
+                .filter(|&n| rid != 11 || n <= 255)
+                .ok_or(Code::BAD_REQUEST)?,
             _ => return Err(Code::BAD_REQUEST),
-        }
-        if apply {
-            *self = next;
+        };
+        if let (true, Some(slot)) = (apply, self.values.get_mut(i)) {
+            *slot = n;
+            self.present |= 1 << i;
         }
         Ok(())
     }
 
     /// The value of resource `rid`, `None` while it is not set.
     fn get(&self, rid: u16) -> Option<Value<'static>> {
-        Some(match rid {
-            10 => {
-                let (oid, iid) = self.apn?;
-                Value::ObjLnk(oid, iid)
-            }
-            11 => Value::Unsigned(u64::from(self.alert?)),
-            12 => Value::Time(i64::from(self.last_bootstrapped?)),
-            13 => Value::Unsigned(u64::from(self.priority?)),
-            22 => Value::String(match self.transport? {
+        let (i, kind) = extra_resource(rid).ok()?;
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let n = *self.values.get(i)?;
+        Some(match kind {
+            T::ObjLnk => Value::ObjLnk((n >> 16) as u16, n as u16),
+            T::Boolean => Value::Boolean(n != 0),
+            T::String => Value::String(match n as u8 {
                 b'U' => "U",
                 b'T' => "T",
                 b'S' => "S",
                 _ => "N",
             }),
-            _ => Value::Boolean((*self.flags.get(flag_index(rid))?)?),
+            T::Time => Value::Time(i64::from(n)),
+            _ => Value::Unsigned(u64::from(n)),
         })
     }
 }
 
-/// The slot of boolean resource 15, 16, 21 or 23 in `Extra::flags`.
+/// The position and type of store-and-serve resource `rid`.
 #[cfg(feature = "server-extra")]
-fn flag_index(rid: u16) -> usize {
-    match rid {
-        15 => 0,
-        16 => 1,
-        21 => 2,
-        _ => 3,
-    }
+fn extra_resource(rid: u16) -> Result<(usize, T), Code> {
+    EXTRA_RESOURCES
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.id == rid)
+        .map(|(i, d)| (i, d.kind))
+        .ok_or(Code::NOT_FOUND)
 }
 
 fn u32_value(v: &Value<'_>) -> Result<u32, Code> {
@@ -668,7 +657,7 @@ mod tests {
                 13,
                 Value::Unsigned(3),
                 "Unsigned(3)",
-                &[Value::Unsigned(70_000), Value::String("3")],
+                &[Value::Unsigned(1 << 32), Value::String("3")],
             ),
             (
                 15,
