@@ -940,7 +940,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
     let ptr = size_of::<usize>();
     3 * MAX_MESSAGE_SIZE
         + MAX_ENDPOINT_LEN
-        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr)
+        // A server's Server object resources (registration timing, `server-extra`) and
+        // their state: 64.
+        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 64)
         + DEDUP_ENTRIES * 16
         + MAX_EVENTS * 16
         + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
