@@ -277,12 +277,12 @@ fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
 /// pattern: no soft-float routine is linked.
 fn exact_i64(f: f64) -> Option<i64> {
     let bits = f.to_bits();
-    if bits << 1 == 0 {
-        return Some(0);
-    }
     let exp = ((bits >> 52) & 0x7ff) as i32 - 1023;
     let mant = (bits & ((1 << 52) - 1)) | (1 << 52);
     let m = match exp {
+        // Zeros (a test of the bits that LLVM would turn into a soft-float comparison,
+        // 80 bytes of __aeabi_dcmpeq, were it made before the match).
+        -1023 if mant == 1 << 52 => 0,
         0..=51 => {
             let frac = 52 - exp as u32;
             if mant & ((1 << frac) - 1) != 0 {
