@@ -15,10 +15,13 @@ pub const MAX_NAME: usize = 24;
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
 pub enum Num<'a> {
     /// A non-negative integer (CBOR major type 0).
+    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
     Uint(u64),
     /// A negative integer -1 - n (CBOR major type 1).
+    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
     Nint(u64),
     /// A float (CBOR major type 7).
+    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
     Float(f64),
     /// A JSON number, still as text.
     Text(&'a [u8]),
@@ -249,6 +252,17 @@ fn plain<'a>(
 }
 
 fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
+    match n {
+        Num::Text(t) => text::decode(t, ty),
+        // Only CBOR carries numbers in binary (a JSON-only build has no such arm).
+        #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+        _ => binary_num(n, ty),
+    }
+}
+
+/// A CBOR number as a value of type `ty`.
+#[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+fn binary_num(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
     let int = |v: i64| match ty {
         ResourceType::Time => Ok(Value::Time(v)),
         ResourceType::Unsigned => u64::try_from(v)
@@ -275,6 +289,7 @@ fn num_value(n: Num<'_>, ty: ResourceType) -> Result<Value<'_>, FormatError> {
 
 /// `f` as an i64 when it is an integer in range (below 2^63 in magnitude), read off the bit
 /// pattern: no soft-float routine is linked.
+#[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
 fn exact_i64(f: f64) -> Option<i64> {
     let bits = f.to_bits();
     let exp = ((bits >> 52) & 0x7ff) as i32 - 1023;
@@ -299,6 +314,7 @@ fn exact_i64(f: f64) -> Option<i64> {
 
 /// The f64 equal to an integer of magnitude `m` (below 2^53, so exact), built on the bit
 /// pattern: no soft-float routine is linked.
+#[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
 fn f64_from_int(neg: bool, m: u64) -> Result<f64, FormatError> {
     if m >= 1 << 53 {
         return Err(FormatError::OutOfRange);
@@ -350,6 +366,7 @@ mod tests {
         assert_eq!(w.written(), b"/3/0/655347/1");
     }
 
+    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
     #[test]
     fn numbers_take_the_resource_type() {
         let mut s = [0u8; 8];
@@ -408,6 +425,7 @@ mod tests {
         );
     }
 
+    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
     #[test]
     fn integer_float_conversions_match_the_hardware() {
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
