@@ -118,6 +118,7 @@ impl<'a> Records<'a> {
     /// whole object is checked and its base name and entry array found, in whichever
     /// order they come.
     pub fn new(data: &'a [u8], lwm2m: bool) -> Result<Self, FormatError> {
+        let lwm2m = lwm2m_json(lwm2m);
         let mut lex = Lexer::new(data);
         let mut bn: &[u8] = &[];
         if !lwm2m {
@@ -165,13 +166,18 @@ impl<'a> Records<'a> {
         })
     }
 
+    /// True for LwM2M JSON (a constant in a build with one of the two JSON formats).
+    fn lwm2m(&self) -> bool {
+        lwm2m_json(self.lwm2m)
+    }
+
     /// The next record; `None` after the last.
     pub fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
         let t = self.lex.expect_token()?;
         let first = core::mem::replace(&mut self.first, false);
         let opens = match t {
             // A pack is all there is; LwM2M JSON's object was checked at the start.
-            Token::EndArray if self.lwm2m || self.lex.next_token()?.is_none() => return Ok(None),
+            Token::EndArray if self.lwm2m() || self.lex.next_token()?.is_none() => return Ok(None),
             Token::BeginObject => first,
             Token::Comma => !first && self.lex.expect_token()? == Token::BeginObject,
             _ => false,
@@ -179,7 +185,11 @@ impl<'a> Records<'a> {
         if !opens {
             return Err(FormatError::Malformed);
         }
-        let keys = if self.lwm2m { &LWM2M_KEYS } else { &SENML_KEYS };
+        let keys = if self.lwm2m() {
+            &LWM2M_KEYS
+        } else {
+            &SENML_KEYS
+        };
         let mut fields = Fields::default();
         let mut t = self.lex.expect_token()?;
         // `{}` (a record that repeats the base name) has no fields.
@@ -194,7 +204,7 @@ impl<'a> Records<'a> {
                 let l = match keys.iter().position(|k| *k == key) {
                     Some(i) => i as u8,
                     // A must-understand label we do not know (SenML), or any other (LwM2M).
-                    None if self.lwm2m || key.last() == Some(&b'_') => {
+                    None if self.lwm2m() || key.last() == Some(&b'_') => {
                         return Err(FormatError::Malformed)
                     }
                     None => label::OTHER,
@@ -214,7 +224,19 @@ impl<'a> Records<'a> {
                 }
             }
         }
-        fields.record(self.bn, self.lwm2m).map(Some)
+        fields.record(self.bn, self.lwm2m()).map(Some)
+    }
+}
+
+/// `lwm2m`, or what it must be when this build has only one of the JSON formats: the
+/// other one's code then goes away.
+fn lwm2m_json(lwm2m: bool) -> bool {
+    if !cfg!(feature = "json") {
+        false
+    } else if !cfg!(feature = "senml-json") {
+        true
+    } else {
+        lwm2m
     }
 }
 
