@@ -92,9 +92,6 @@ pub struct Encoder<'w, 'b> {
     /// LwM2M CBOR: the previous record's path (once one was written).
     #[cfg(feature = "lwm2m-cbor")]
     pub(super) prev: Path,
-    /// CBOR: the arrays and maps open.
-    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
-    pub(super) open: u8,
 }
 
 impl<'w, 'b> Encoder<'w, 'b> {
@@ -125,8 +122,6 @@ impl<'w, 'b> Encoder<'w, 'b> {
                 first: true,
                 #[cfg(feature = "lwm2m-cbor")]
                 prev: Path::ROOT,
-                #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
-                open: 1,
             }),
             Err(e) => Err(e.into()),
         })
@@ -162,7 +157,13 @@ impl<'w, 'b> Encoder<'w, 'b> {
             }
             #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
             _ => {
-                for _ in 0..self.open {
+                // The pack, and in LwM2M CBOR the maps below the first key (the base
+                // path) that lead to the last record.
+                #[cfg(feature = "lwm2m-cbor")]
+                let open = 1 + self.prev.len().saturating_sub(self.base.len().max(1));
+                #[cfg(not(feature = "lwm2m-cbor"))]
+                let open = 1;
+                for _ in 0..open {
                     self.w.put_u8(super::cbor::BREAK)?;
                 }
             }
