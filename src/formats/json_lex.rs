@@ -122,9 +122,7 @@ impl<'a> Records<'a> {
         let mut lex = Lexer::new(data);
         let mut bn: &[u8] = &[];
         if !lwm2m {
-            if lex.expect_token()? != Token::BeginArray {
-                return Err(FormatError::Malformed);
-            }
+            lex.expect(Token::BeginArray)?;
             return Ok(Records {
                 lex,
                 bn,
@@ -132,17 +130,13 @@ impl<'a> Records<'a> {
                 lwm2m,
             });
         }
-        if lex.expect_token()? != Token::BeginObject {
-            return Err(FormatError::Malformed);
-        }
+        lex.expect(Token::BeginObject)?;
         let (mut has_bn, mut entries) = (false, None);
         loop {
             let Token::Str(key) = lex.expect_token()? else {
                 return Err(FormatError::Malformed);
             };
-            if lex.expect_token()? != Token::Colon {
-                return Err(FormatError::Malformed);
-            }
+            lex.expect(Token::Colon)?;
             let v = lex.expect_token()?;
             match (key, v) {
                 (b"bn", Token::Str(s)) if !has_bn => (bn, has_bn) = (s, true),
@@ -179,7 +173,7 @@ impl<'a> Records<'a> {
             // A pack is all there is; LwM2M JSON's object was checked at the start.
             Token::EndArray if self.lwm2m() || self.lex.next_token()?.is_none() => return Ok(None),
             Token::BeginObject => first,
-            Token::Comma => !first && self.lex.expect_token()? == Token::BeginObject,
+            Token::Comma => !first && self.lex.expect(Token::BeginObject).is_ok(),
             _ => false,
         };
         if !opens {
@@ -193,14 +187,12 @@ impl<'a> Records<'a> {
         let mut fields = Fields::default();
         let mut t = self.lex.expect_token()?;
         // `{}` (a record that repeats the base name) has no fields.
-        if t != Token::EndObject {
+        if !matches!(t, Token::EndObject) {
             loop {
                 let Token::Str(key) = t else {
                     return Err(FormatError::Malformed);
                 };
-                if self.lex.expect_token()? != Token::Colon {
-                    return Err(FormatError::Malformed);
-                }
+                self.lex.expect(Token::Colon)?;
                 let l = match keys.iter().position(|k| *k == key) {
                     Some(i) => i as u8,
                     // A must-understand label we do not know (SenML), or any other (LwM2M).
@@ -252,11 +244,16 @@ fn skip_rest(lex: &mut Lexer<'_>, t: Token<'_>, depth: u8) -> Result<(), FormatE
     let depth = depth.checked_sub(1).ok_or(FormatError::TooDeep)?;
     loop {
         let next = lex.expect_token()?;
-        if next == close {
+        if same(&next, &close) {
             return Ok(());
         }
         skip_rest(lex, next, depth)?;
     }
+}
+
+/// True when `a` and `b` are the same kind of token (their contents are not compared).
+fn same(a: &Token<'_>, b: &Token<'_>) -> bool {
+    core::mem::discriminant(a) == core::mem::discriminant(b)
 }
 
 /// One JSON token. Strings are the bytes between the quotes, escapes still in them.
@@ -343,6 +340,15 @@ impl<'a> Lexer<'a> {
             }
         }
         Err(FormatError::Malformed)
+    }
+
+    /// The next token, which must be `want` (a token without contents).
+    fn expect(&mut self, want: Token<'_>) -> Result<(), FormatError> {
+        if same(&self.expect_token()?, &want) {
+            Ok(())
+        } else {
+            Err(FormatError::Malformed)
+        }
     }
 
     /// The next token, which must exist.
