@@ -319,7 +319,9 @@ impl<'a> Lexer<'a> {
                 let s = self.rest.get(1..1 + len).ok_or(FormatError::Malformed)?;
                 (Token::Str(s), len + 2)
             }
-            b't' | b'f' | b'n' => self.keyword()?,
+            b't' => keyword(self.rest, b"true", Token::Bool(true))?,
+            b'f' => keyword(self.rest, b"false", Token::Bool(false))?,
+            b'n' => keyword(self.rest, b"null", Token::Null)?,
             _ => {
                 let len = number_len(self.rest)?;
                 (Token::Num(self.rest.get(..len).unwrap_or(&[])), len)
@@ -327,19 +329,6 @@ impl<'a> Lexer<'a> {
         };
         self.rest = self.rest.get(len..).ok_or(FormatError::Malformed)?;
         Ok(Some(token))
-    }
-
-    fn keyword(&self) -> Result<(Token<'a>, usize), FormatError> {
-        for (word, token) in [
-            (&b"true"[..], Token::Bool(true)),
-            (b"false", Token::Bool(false)),
-            (b"null", Token::Null),
-        ] {
-            if self.rest.starts_with(word) {
-                return Ok((token, word.len()));
-            }
-        }
-        Err(FormatError::Malformed)
     }
 
     /// The next token, which must be `want` (a token without contents).
@@ -354,6 +343,19 @@ impl<'a> Lexer<'a> {
     /// The next token, which must exist.
     pub fn expect_token(&mut self) -> Result<Token<'a>, FormatError> {
         self.next_token()?.ok_or(FormatError::Malformed)
+    }
+}
+
+/// `token` and its length when `rest` starts with `word`.
+fn keyword<'a>(
+    rest: &[u8],
+    word: &[u8],
+    token: Token<'a>,
+) -> Result<(Token<'a>, usize), FormatError> {
+    if rest.starts_with(word) {
+        Ok((token, word.len()))
+    } else {
+        Err(FormatError::Malformed)
     }
 }
 
@@ -396,10 +398,11 @@ fn hex4(s: Option<&[u8]>) -> Result<u32, FormatError> {
 /// The length of the number at the start of `s` (RFC 8259 section 6 grammar).
 fn number_len(s: &[u8]) -> Result<usize, FormatError> {
     let digits = |from: usize| {
-        s.iter()
-            .skip(from)
-            .take_while(|c| c.is_ascii_digit())
-            .count()
+        let mut n = 0;
+        while s.get(from + n).is_some_and(u8::is_ascii_digit) {
+            n += 1;
+        }
+        n
     };
     let mut i = usize::from(s.first() == Some(&b'-'));
     let int = digits(i);
