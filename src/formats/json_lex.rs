@@ -449,19 +449,16 @@ pub fn unescape<'a>(s: &'a [u8], scratch: &'a mut [u8]) -> Result<&'a [u8], Form
         }
         let (&e, tail) = rest.split_first().ok_or(FormatError::Malformed)?;
         rest = tail;
-        let byte = match e {
+        let cp = match e {
             b'b' => 8,
             b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => {
-                put_char(&mut w, unicode_escape(&mut rest)?)?;
-                continue;
-            }
-            other => other,
+            b'n' => 10,
+            b'r' => 13,
+            b't' => 9,
+            b'u' => unicode_escape(&mut rest)?,
+            other => u32::from(other),
         };
-        w.put_u8(byte)?;
+        put_char(&mut w, cp)?;
     }
     let (buf, len) = w.finish();
     Ok(buf.get(..len).unwrap_or(&[]))
@@ -498,11 +495,16 @@ fn put_char(w: &mut Writer<'_>, cp: u32) -> Result<(), FormatError> {
         0x800..=0xffff => (2, 0xe0),
         _ => (3, 0xf0),
     };
-    w.put_u8(lead | (cp >> (6 * more)) as u8)?;
-    for i in (0..more).rev() {
-        w.put_u8(0x80 | ((cp >> (6 * i)) & 0x3f) as u8)?;
+    // One write for every byte: the first carries the marker and the highest bits, each
+    // continuation byte 10xxxxxx six more.
+    let (mut shift, mut mark, mut mask) = (6 * more, lead, 0x7f);
+    loop {
+        w.put_u8(mark | ((cp >> shift) & mask) as u8)?;
+        if shift == 0 {
+            return Ok(());
+        }
+        (shift, mark, mask) = (shift - 6, 0x80, 0x3f);
     }
-    Ok(())
 }
 
 /// Writes `s` as a JSON string, quotes included.
