@@ -76,12 +76,6 @@ pub(super) fn record(
             name(w, b"\"n\":\"", rest, true)?;
         }
     }
-    if let Value::Float(f) = value {
-        if !f.is_finite() {
-            // JSON has no infinities or NaN.
-            return Err(FormatError::OutOfRange);
-        }
-    }
     w.put(senml::label(
         value,
         if lwm2m {
@@ -91,13 +85,12 @@ pub(super) fn record(
         },
     ))?;
     match *value {
-        Value::Integer(i) | Value::Time(i) => w.put_i64_dec(i)?,
-        Value::Unsigned(u) => w.put_u64_dec(u)?,
-        Value::Float(f) => super::float::write_shortest(f, w)?,
         Value::String(s) | Value::CoreLnk(s) => write_string(w, s.as_bytes())?,
         Value::Boolean(b) => w.put(if b { b"true" } else { b"false" })?,
         Value::Opaque(d) => super::text::encode_base64(d, !lwm2m, w)?,
-        Value::ObjLnk(oid, iid) => w.put(senml::objlnk(&mut [0; 11], oid, iid)?)?,
+        // Numbers as in text/plain (JSON has no infinities or NaN: the text form refuses
+        // them too), object links as `oid:iid` inside the quotes that the key opened.
+        _ => super::text::encode(value, w)?,
     }
     if matches!(value, Value::Opaque(_) | Value::ObjLnk(..)) {
         w.put_u8(b'"')?;
