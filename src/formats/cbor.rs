@@ -7,7 +7,7 @@
 //! byte and text strings would need a copy to be used as one slice: they are refused as
 //! malformed, as are reserved additional-information values.
 
-use super::senml::{self, Num, Raw};
+use super::senml::{Num, Raw};
 use super::tlv::{f32_bits, f64_from_f32_bits};
 use super::FormatError;
 use crate::buf::Writer;
@@ -98,7 +98,13 @@ pub fn value(w: &mut Writer<'_>, v: &Value<'_>) -> Result<(), FormatError> {
         Value::Boolean(b) => boolean(w, b),
         Value::String(s) | Value::CoreLnk(s) => text(w, s.as_bytes()),
         Value::Opaque(d) => bytes(w, d),
-        Value::ObjLnk(oid, iid) => text(w, senml::objlnk(&mut [0; 11], oid, iid)?),
+        Value::ObjLnk(..) => {
+            // `oid:iid`, as text/plain writes it.
+            let mut buf = [0u8; 11];
+            let mut t = Writer::new(&mut buf);
+            super::text::encode(v, &mut t)?;
+            text(w, t.written())
+        }
     }
 }
 

@@ -84,16 +84,6 @@ pub fn write_ids(ids: &[u16], w: &mut Writer<'_>, lead: bool) -> Result<(), Form
     Ok(())
 }
 
-/// `oid:iid`, an object link's text form, written into `buf`.
-pub fn objlnk(buf: &mut [u8; 11], oid: u16, iid: u16) -> Result<&[u8], FormatError> {
-    let mut t = Writer::new(buf);
-    t.put_u64_dec(u64::from(oid))?;
-    t.put_u8(b':')?;
-    t.put_u64_dec(u64::from(iid))?;
-    let (buf, len) = t.finish();
-    Ok(buf.get(..len).unwrap_or(&[]))
-}
-
 /// The one of a format's five value labels (number, string, boolean, data, object link)
 /// that carries `v`.
 pub fn label<'l>(v: &Value<'_>, labels: &[&'l [u8]; 5]) -> &'l [u8] {
