@@ -376,16 +376,12 @@ fn string_len(s: &[u8]) -> Result<usize, FormatError> {
 
 /// The value of four hex digits.
 fn hex4(s: Option<&[u8]>) -> Result<u32, FormatError> {
-    let s = s.ok_or(FormatError::Malformed)?;
-    s.iter().try_fold(0u32, |a, &c| {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return Err(FormatError::Malformed),
-        };
-        Ok((a << 4) | u32::from(d))
-    })
+    let mut v = 0;
+    for &c in s.ok_or(FormatError::Malformed)? {
+        let d = char::from(c).to_digit(16).ok_or(FormatError::Malformed)?;
+        v = (v << 4) | d;
+    }
+    Ok(v)
 }
 
 /// The length of the number at the start of `s` (RFC 8259 section 6 grammar).
