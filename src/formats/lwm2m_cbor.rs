@@ -94,10 +94,10 @@ pub(super) struct RecordReader<'a> {
 }
 
 impl<'a> RecordReader<'a> {
-    /// Starts on a payload; fails when it does not begin with a map.
-    pub(super) fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let mut r = cbor::Reader::new(data);
-        let left = match r.next_item()? {
+    /// Starts on a payload whose first item, `first`, was read from `r`; fails unless it
+    /// is a map.
+    pub(super) fn new(r: cbor::Reader<'a>, first: Item<'a>) -> Result<Self, FormatError> {
+        let left = match first {
             Item::Map(left) => left,
             _ => return Err(FormatError::Malformed),
         };

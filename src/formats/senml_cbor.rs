@@ -70,10 +70,10 @@ pub(super) struct RecordReader<'a> {
 }
 
 impl<'a> RecordReader<'a> {
-    /// Starts on a pack; fails when `data` does not begin with an array.
-    pub(super) fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let mut r = cbor::Reader::new(data);
-        match r.next_item()? {
+    /// Starts on a pack whose first item, `first`, was read from `r`; fails unless it is
+    /// an array.
+    pub(super) fn new(r: cbor::Reader<'a>, first: Item<'a>) -> Result<Self, FormatError> {
+        match first {
             Item::Array(left) => Ok(RecordReader { r, left, bn: &[] }),
             _ => Err(FormatError::Malformed),
         }
