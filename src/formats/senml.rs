@@ -47,15 +47,11 @@ pub enum Raw<'a> {
 /// are absolute paths: `/3/0/1`.
 pub fn path(bn: &[u8], n: &[u8]) -> Result<Path, FormatError> {
     let mut buf = [0u8; MAX_NAME];
-    let total = bn
-        .len()
-        .checked_add(n.len())
-        .ok_or(FormatError::Malformed)?;
-    let name = buf.get_mut(..total).ok_or(FormatError::Malformed)?;
-    for (d, s) in name.iter_mut().zip(bn.iter().chain(n)) {
-        *d = *s;
+    let mut w = Writer::new(&mut buf);
+    if w.put(bn).and_then(|()| w.put(n)).is_err() {
+        return Err(FormatError::Malformed);
     }
-    match name.split_first() {
+    match w.written().split_first() {
         Some((b'/', rest)) if rest.first() != Some(&b'/') => {
             Path::from_segments(rest.split(|&c| c == b'/')).ok_or(FormatError::Malformed)
         }
