@@ -249,7 +249,9 @@ impl<'a> Reader<'a> {
         let depth = depth.checked_sub(1).ok_or(FormatError::TooDeep)?;
         match count {
             Some(n) => {
-                for _ in 0..n.checked_mul(per).ok_or(FormatError::Malformed)? {
+                let items = n.checked_mul(per).ok_or(FormatError::Malformed)?;
+                // Counted in 32 bits: the data runs out long before.
+                for _ in 0..u32::try_from(items).unwrap_or(u32::MAX) {
                     self.skip(depth)?;
                 }
             }

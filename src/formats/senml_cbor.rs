@@ -94,7 +94,8 @@ impl<'a> RecordReader<'a> {
             *left -= 1;
         }
         let mut f = Fields::default();
-        for _ in 0..fields {
+        // Counted in 32 bits: no message holds more pairs (the data runs out first).
+        for _ in 0..u32::try_from(fields).unwrap_or(u32::MAX) {
             let l = field_label(self.r.next_item()?)?;
             if l == label::OTHER {
                 self.r.skip(SKIP_DEPTH)?;
