@@ -11,24 +11,19 @@ use crate::model::{object, Object, Operations, Path, ResourceDef, Value, ValueSi
 /// Streams the values of one resource as records.
 struct RecordSink<'e, 'w, 'b> {
     enc: &'e mut Encoder<'w, 'b>,
-    /// `/oid/iid/rid`.
-    path: Path,
+    /// `oid`, `iid`, `rid`.
+    ids: [u16; 3],
     want: Option<u16>,
     count: usize,
 }
 
 impl ValueSink for RecordSink<'_, '_, '_> {
     fn value(&mut self, instance: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+        let [oid, iid, rid] = self.ids;
         let path = match (instance, self.want) {
             (Some(ri), Some(want)) if ri != want => return Ok(()),
-            (Some(ri), _) => {
-                let mut ids = [ri; 4];
-                for (d, s) in ids.iter_mut().zip(self.path.ids()) {
-                    *d = *s;
-                }
-                Path::new(&ids).ok_or(Code::INTERNAL_SERVER_ERROR)?
-            }
-            (None, _) => self.path,
+            (Some(ri), _) => Path::new(&[oid, iid, rid, ri]).ok_or(Code::INTERNAL_SERVER_ERROR)?,
+            (None, _) => Path::resource(oid, iid, rid),
         };
         self.count += 1;
         self.enc.record(&path, value).map_err(format_code)
@@ -108,7 +103,7 @@ fn resource(
 ) -> Result<usize, Code> {
     let mut sink = RecordSink {
         enc,
-        path: Path::resource(oid, iid, def.id),
+        ids: [oid, iid, def.id],
         want,
         count: 0,
     };
