@@ -198,7 +198,7 @@ impl<'a> Reader<'a> {
             0..=23 => u64::from(ai),
             // The argument follows in 1, 2, 4 or 8 bytes.
             24..=27 => {
-                let bytes = self.take(1 << (ai - 24))?;
+                let bytes = self.take(u64::from(1u8 << (ai - 24)))?;
                 bytes.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))
             }
             31 => {
