@@ -424,6 +424,11 @@ impl Object for View<'_> {
         self.obj.write(iid, rid, riid, v)
     }
 
+    #[cfg(feature = "value-pointers")]
+    fn check_write(&self, rid: u16, v: &Value<'_>) -> Result<(), Code> {
+        self.obj.check_write(rid, v)
+    }
+
     fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
         self.obj.clear_resource(iid, rid)
     }

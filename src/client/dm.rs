@@ -423,7 +423,8 @@ fn write_tlv_resource(
     Ok(())
 }
 
-/// Stores a decoded value when `apply` is set; a decoding failure gives its code either way.
+/// Stores a decoded value when `apply` is set, else checks that the object can take it; a
+/// decoding failure gives its code either way.
 /// One shared copy (`inline(never)`), taking the result by reference: no copies of it.
 #[inline(never)]
 pub(super) fn store(
@@ -436,6 +437,9 @@ pub(super) fn store(
 ) -> Result<(), Code> {
     match v {
         Ok(v) if apply => obj.write(iid, rid, riid, v),
+        #[cfg(feature = "value-pointers")]
+        Ok(v) => obj.check_write(rid, v),
+        #[cfg(not(feature = "value-pointers"))]
         Ok(_) => Ok(()),
         Err(e) => Err(format_code(*e)),
     }

@@ -84,6 +84,15 @@ pub trait Object {
         riid: Option<u16>,
         value: &Value<'_>,
     ) -> Result<(), Code>;
+    /// Checks, before any value of a Write reaches the object, that `value` fits resource
+    /// `rid` (a string its buffer holds, ...), so that a Write of several values fails before
+    /// it changes anything. The default accepts every value. (The `value-pointers` feature:
+    /// C objects whose rows point at the application's variables need it.)
+    #[cfg(feature = "value-pointers")]
+    fn check_write(&self, rid: u16, value: &Value<'_>) -> Result<(), Code> {
+        let _ = (rid, value);
+        Ok(())
+    }
     /// Removes every instance of multiple-instance resource `rid` of instance `iid`: a
     /// replacing Write (PUT) of the resource follows with the instances it keeps. The
     /// default removes nothing, so such a Write only adds and updates instances.
