@@ -2,7 +2,7 @@
 //! Read streams one record per value into the response; a Write checks every record
 //! (path, resource, type) before any value reaches the object.
 
-use super::dm::{format_code, store, writable};
+use super::dm::{format_code, store, writable, Mode};
 use crate::buf::Writer;
 use crate::coap::{opt, Code, MessageBuilder};
 use crate::formats::records::{Decoder, Encoder, Record};
@@ -114,25 +114,26 @@ fn resource(
 /// A Write of `path` (an instance or a resource of `obj`) with a payload in record format
 /// `format`. `scratch` holds decoded strings and data while they are written.
 ///
-/// With `create`, the instance is created between the check and the writes.
+/// A Create makes the instance between the check and the writes; a Replace empties each
+/// multiple-instance resource before the first of its records is written.
 pub fn write(
     format: u16,
     data: &[u8],
     path: &Path,
     obj: &mut dyn Object,
     scratch: &mut [u8],
-    create: bool,
+    mode: Mode,
 ) -> Result<(), Code> {
     let iid = path.instance_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
     let mut one = One(obj);
     let mut any = 0;
     for apply in [false, true] {
         #[cfg(feature = "create-delete")]
-        if apply && create {
+        if apply && mode == Mode::Create {
             one.0.create(iid)?;
         }
         let _ = iid;
-        any = write_pass(format, data, Some(path), &mut one, scratch, create, apply)?;
+        any = write_pass(format, data, Some(path), &mut one, scratch, mode, apply)?;
     }
     if any > 0 {
         Ok(())
@@ -178,8 +179,8 @@ fn each_record(
 /// `apply`. Returns how many records there were.
 ///
 /// A Write checks a record's path, then its resource, then that it has a value; a
-/// Write-Composite first that it has a value, then that its instance exists. `create`
-/// lets a Create set readable resources.
+/// Write-Composite first that it has a value, then that its instance exists. A Create may
+/// set readable resources too.
 #[inline(never)]
 fn write_pass(
     format: u16,
@@ -187,10 +188,12 @@ fn write_pass(
     scope: Option<&Path>,
     objects: &mut dyn Lookup,
     scratch: &mut [u8],
-    create: bool,
+    mode: Mode,
     apply: bool,
 ) -> Result<usize, Code> {
     let mut n = 0;
+    // The multiple-instance resource a Replace emptied last (its records come together).
+    let mut cleared = None;
     each_record(format, data, &mut |rec, dec| {
         let mut value = rec.value;
         match scope {
@@ -209,13 +212,17 @@ fn write_pass(
                 return Err(Code::NOT_FOUND);
             }
             let def = object::resource(obj, rid).ok_or(Code::NOT_FOUND)?;
-            writable(def, create)?;
+            writable(def, mode)?;
             let riid = rec.path.resource_instance_id();
             if riid.is_some() != def.multiple {
                 return Err(Code::BAD_REQUEST);
             }
             let raw = value.ok_or(Code::BAD_REQUEST)?;
             let v = dec.value(raw, def.kind, scratch);
+            if apply && def.multiple && mode == Mode::Replace && cleared != Some((iid, rid)) {
+                obj.clear_resource(iid, rid)?;
+                cleared = Some((iid, rid));
+            }
             store(obj, iid, rid, riid, &v, apply)
         })
     })?;
@@ -285,7 +292,7 @@ pub fn write_composite(
     scratch: &mut [u8],
 ) -> Result<Code, Code> {
     for apply in [false, true] {
-        write_pass(format, data, None, objects, scratch, false, apply)?;
+        write_pass(format, data, None, objects, scratch, Mode::Update, apply)?;
     }
     Ok(Code::CHANGED)
 }
