@@ -94,7 +94,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 64) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {

@@ -942,9 +942,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
     let ptr = size_of::<usize>();
     3 * MAX_MESSAGE_SIZE
         + MAX_ENDPOINT_LEN
-        // A server's Server object resources (registration timing, `server-extra`) and
-        // their state: 64.
-        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 64)
+        // A server's Server object resources (registration timing, `server-extra`), its
+        // block-wise and Disable state: 112.
+        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 112)
         + DEDUP_ENTRIES * 16
         + MAX_EVENTS * 16
         + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
