@@ -86,7 +86,8 @@ check "POSIX example over IPv6 ([::1])" env TERN_DEMO_IPV6=1 ffi-examples/posix/
 check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
-check "Cortex-M4 image, every content format: size budget and QEMU smoke test" .ci/size.sh formats
+check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats
+check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/size.sh default
 check "no panic paths in the linked image" .ci/panic-audit.sh
 check "no heap in the library" .ci/no-heap.sh
 

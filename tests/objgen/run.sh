@@ -11,7 +11,7 @@
 # operations, multiple, version, which handlers exist, NOT_FOUND for unknown resources, the
 # TODO status for known ones) and the library must accept the object (TERN_STATUS_OK;
 # 3303 is reported by name) -- or refuse it for objects 0, 1 and 3, which the tool itself
-# generates only with --reference-only, and for 4, 6 and 7, which the default build has. Then bad inputs written to a temporary directory
+# generates only with --reference-only, and for 4, 5, 6 and 7, which the default build has. Then bad inputs written to a temporary directory
 # must be refused with an error message, exit status 1, no traceback and no output.
 #
 # Last line: "objgen: N objects generated and compiled, M bad inputs refused"; the exit
@@ -93,9 +93,10 @@ expect.append(f"unknown {unknown}")
 expect += [f"call {n} {unknown} {not_found}" for n, _ in handlers]
 if multiple:
     expect += [f"instance create {todo}", f"instance delete {todo}"]
-# 4, 6 and 7 are built into the default build too (features connectivity-monitoring,
-# location, connectivity-statistics): the tool generates them, the library refuses them.
-expect.append(f"add {status['INVALID_ARG'] if oid in (0, 1, 3, 4, 6, 7) else status['OK']}")
+# 4, 5, 6 and 7 are built into the default build too (features connectivity-monitoring,
+# firmware-update, location, connectivity-statistics): the tool generates them, the library
+# refuses them.
+expect.append(f"add {status['INVALID_ARG'] if oid in (0, 1, 3, 4, 5, 6, 7) else status['OK']}")
 got = open(dump_path).read().split("\n")[:-1]
 if got != expect:
     for n in range(max(len(got), len(expect))):
