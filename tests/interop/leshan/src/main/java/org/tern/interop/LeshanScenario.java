@@ -887,8 +887,11 @@ public final class LeshanScenario {
                 String what = "WRITE " + mode + " " + f.getName() + " " + path;
                 WriteRequest wr;
                 try {
+                    // The generic constructor: the one taking a Map of values sends TLV
+                    // whatever format it is given (Leshan 2.0.0-M18).
                     if (onResource)
-                        wr = new WriteRequest(mode, f, SCHEDULE, 0, 1, values, ResourceModel.Type.INTEGER);
+                        wr = new WriteRequest(mode, f, new org.eclipse.leshan.core.node.LwM2mPath(SCHEDULE, 0, 1),
+                                LwM2mMultipleResource.newIntegerResource(1, values));
                     else if (mode == Mode.REPLACE)
                         wr = new WriteRequest(mode, f, SCHEDULE, 0, LwM2mSingleResource.newStringResource(0, name),
                                 LwM2mMultipleResource.newIntegerResource(1, values));
