@@ -236,6 +236,17 @@ if has_link /33001/0; then
         check "Write /33000/0/0 in opaque (16 bytes) reads back ($(line "WRITE_SINGLE 42 "))" \
             test "$(line "WRITE_SINGLE 42 ")" = "WRITE_SINGLE 42 /33000/0/0 204 16 true"
     fi
+    for f in 0 11542 110 112 11543; do
+        for lv in "/33001/0/0 kitchen" "/33001/0/1 {0=360,1=1080}" "/33001/0 kitchen {0=360,1=1080}" \
+            "/33001 kitchen {0=360,1=1080}"; do
+            p=${lv%% *}
+            [ "$f" = 0 ] && [ "$p" != /33001/0/0 ] && continue
+            READ_LEVEL=$(line "READ_LEVEL $f $p ")
+            check "Read $p in $f: 2.05 with ${lv#* } ($READ_LEVEL)" test "$READ_LEVEL" = "READ_LEVEL $f $p 205 ${lv#* }"
+        done
+    done
+    check "Read in plain CBOR (60), a format the client lacks: 4.06" \
+        test "$(line "READ_LEVEL 60 ")" = "READ_LEVEL 60 /33001/0/0 406"
     for f in 11542 110 112 11543; do
         for step in "REPLACE /33001/0/1" "UPDATE /33001/0/1" "REPLACE /33001/0" "UPDATE /33001/0"; do
             MODE=$(line "WRITE_MODE $f $step ")

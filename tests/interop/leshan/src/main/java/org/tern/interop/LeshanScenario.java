@@ -30,6 +30,8 @@
  *   READ_RI <format> /33001/0/1/1 <code> <value>
  *   READ_RI <format> /33001/0/1/9 <code>
  *   WRITE_SINGLE <format> <path> <code> <read back> <as written: true|false>
+ *   READ_LEVEL <format> /33001/0/0|/33001/0/1|/33001/0|/33001 <code> <value, times or name and times>
+ *   READ_LEVEL 60 /33001/0/0 <code>
  *   WRITE_MODE <format> REPLACE|UPDATE <path> <code> <name> <times> <as expected: true|false>
  *   (or SCHEDULE skipped, for a client without the demo's object 33001)
  *   DISCOVER /3/0 <code> <links>
@@ -425,6 +427,7 @@ public final class LeshanScenario {
             executeArguments(server, ep, failures);
             readResourceInstance(server, ep, failures);
             writeSingle(server, ep, r, failures);
+            readLevels(server, ep, failures);
             writeModes(server, ep, failures);
         } else {
             say("SCHEDULE skipped");
@@ -859,6 +862,40 @@ public final class LeshanScenario {
                 + (got == null ? "-" : got.length) + " " + same);
         if (!same)
             failures.add("WRITE opaque /33000/0/0: read back differs");
+    }
+
+    /**
+     * Read of the Schedule object at every level in every format Leshan reads it in: the
+     * single resource /33001/0/0 (text too), the multiple resource /33001/0/1, the instance
+     * /33001/0 and the object /33001; then /33001/0/0 in plain CBOR (60), which the client
+     * does not speak: 4.06.
+     */
+    private void readLevels(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        for (ContentFormat f : new ContentFormat[] { ContentFormat.TEXT, ContentFormat.TLV, ContentFormat.SENML_JSON,
+                ContentFormat.SENML_CBOR, ContentFormat.JSON }) {
+            String[][] reads = { { "/33001/0/0", "kitchen" }, { "/33001/0/1", "{0=360,1=1080}" },
+                    { "/33001/0", "kitchen {0=360,1=1080}" }, { "/33001", "kitchen {0=360,1=1080}" } };
+            for (String[] rd : reads) {
+                if (f == ContentFormat.TEXT && !rd[0].equals("/33001/0/0"))
+                    continue; // text/plain holds one value only
+                String what = "READ " + f.getName() + " " + rd[0];
+                ReadResponse rr = send(server, ep, new ReadRequest(f, rd[0]), what);
+                LwM2mNode n = rr.getContent();
+                if (n instanceof LwM2mObject)
+                    n = ((LwM2mObject) n).getInstance(0);
+                String got = n instanceof LwM2mSingleResource ? String.valueOf(((LwM2mSingleResource) n).getValue())
+                        : n instanceof LwM2mObjectInstance ? schedule(n) : times(n);
+                say("READ_LEVEL " + f.getCode() + " " + rd[0] + " " + code(rr) + " " + got);
+                check(rr, what, failures);
+                if (!rd[1].equals(got))
+                    failures.add(what + " gave " + got + ", not " + rd[1]);
+            }
+        }
+        ReadResponse cbor = send(server, ep, new ReadRequest(ContentFormat.CBOR, SCHEDULE, 0, 0), "READ CBOR /33001/0/0");
+        say("READ_LEVEL " + ContentFormat.CBOR.getCode() + " /33001/0/0 " + code(cbor));
+        if (cbor.getCode().getCode() != 406)
+            failures.add("READ CBOR /33001/0/0 answered " + cbor.getCode() + ", not 4.06");
     }
 
     /**
