@@ -904,6 +904,9 @@ fn route(
 fn needed_right(req: &Message<'_>, path: &Path) -> u8 {
     let data = !req.payload().is_empty();
     match req.code() {
+        // Discover is no right of the ACL (R covers Read, Observe and Write-Attributes):
+        // every server may discover.
+        Code::GET if req.option_uint(opt::ACCEPT) == Some(u32::from(cf::LINK)) => 0,
         Code::GET => acl::READ,
         Code::POST if path.len() == 3 && data => acl::EXECUTE_OR_WRITE,
         Code::PUT | Code::POST if path.len() >= 2 && data => acl::WRITE,
@@ -1300,13 +1303,13 @@ mod tests {
         }
         let link: &[u8] = &[40];
         let query = Some((opt::URI_QUERY, &b"pmin=5"[..]));
-        // Read (instance, resource, object), Observe and Discover.
+        // Read (instance, resource, object) and Observe; Discover needs no right.
         assert_eq!(right(Code::GET, "/3303/0", b"", None), READ);
         assert_eq!(right(Code::GET, "/3303/0/5700", b"", None), READ);
         assert_eq!(right(Code::GET, "/3303", b"", None), READ);
         assert_eq!(
             right(Code::GET, "/3303/0", b"", Some((opt::ACCEPT, link))),
-            READ
+            0
         );
         // Write-Attributes: PUT with a query and no payload.
         assert_eq!(right(Code::PUT, "/3303/0/5700", b"", query), READ);
