@@ -94,7 +94,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *)) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 64) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -239,6 +239,12 @@ enum tern_event_kind_t
    */
   TERN_EVENT_FACTORY_RESET_REQUESTED = 9,
   /**
+   * Every Register attempt of every communication sequence failed (Server object
+   * resources 17 to 20: Communication Retry Count and Timer, Sequence Delay Timer and
+   * Retry Count); not retried until `tern_client_restart`.
+   */
+  TERN_EVENT_REGISTRATION_FAILED = 12,
+  /**
    * The Firmware Update object changed State (the firmware-update feature): `value`
    * is the State (0 idle, 1 downloading, 2 downloaded, 3 updating) and `code` the
    * Update Result (0 initial, 1 success, 2 no storage, 3 out of RAM, 4 connection lost,
@@ -354,6 +360,12 @@ typedef enum tern_connectivity_present_t tern_connectivity_present_t;
 typedef uint32_t tern_connectivity_present_t;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * The Server object resources (LwM2M 1.1 Core E.2) that steer the registration of one
+ * server, with the spec's defaults (Core 6.2.1.1, registration procedure default values).
+ */
+typedef struct Timing Timing;
 
 /**
  * A client. Opaque to C: it lives in storage the application provides.

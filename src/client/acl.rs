@@ -424,6 +424,10 @@ impl Object for View<'_> {
         self.obj.write(iid, rid, riid, v)
     }
 
+    fn check(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+        self.obj.check(iid, rid, riid, v)
+    }
+
     fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
         self.obj.clear_resource(iid, rid)
     }

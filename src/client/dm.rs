@@ -435,7 +435,8 @@ fn write_tlv_resource(
     Ok(())
 }
 
-/// Stores a decoded value when `apply` is set; a decoding failure gives its code either way.
+/// Stores a decoded value when `apply` is set, else has the object check it; a decoding
+/// failure gives its code either way.
 /// One shared copy (`inline(never)`), taking the result by reference: no copies of it.
 #[inline(never)]
 pub(super) fn store(
@@ -448,7 +449,7 @@ pub(super) fn store(
 ) -> Result<(), Code> {
     match v {
         Ok(v) if apply => obj.write(iid, rid, riid, v),
-        Ok(_) => Ok(()),
+        Ok(v) => obj.check(iid, rid, riid, v),
         Err(e) => Err(format_code(*e)),
     }
 }

@@ -339,6 +339,10 @@ pub enum tern_event_kind_t {
     /// A server executed Factory Reset (/3/0/5); the response has been sent. Restore the
     /// factory configuration (and usually reboot).
     TERN_EVENT_FACTORY_RESET_REQUESTED = 9,
+    /// Every Register attempt of every communication sequence failed (Server object
+    /// resources 17 to 20: Communication Retry Count and Timer, Sequence Delay Timer and
+    /// Retry Count); not retried until `tern_client_restart`.
+    TERN_EVENT_REGISTRATION_FAILED = 12,
     /// The Firmware Update object changed State (the firmware-update feature): `value`
     /// is the State (0 idle, 1 downloading, 2 downloaded, 3 updating) and `code` the
     /// Update Result (0 initial, 1 success, 2 no storage, 3 out of RAM, 4 connection lost,
