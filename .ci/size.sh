@@ -24,7 +24,7 @@ set -euo pipefail
 #               and 7; no budget of its own, gated by a ratchet
 CONFIG=${1:-foundation}
 TARGET=thumbv7em-none-eabihf
-FORMATS_FEATURES="senml-json senml-cbor lwm2m-cbor json attributes create-delete blockwise access-control device-time"
+FORMATS_FEATURES="senml-json senml-cbor lwm2m-cbor json attributes create-delete blockwise access-control device-time value-pointers"
 case $CONFIG in
     foundation)
         FEATURES=(--no-default-features)

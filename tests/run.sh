@@ -60,7 +60,7 @@ c_test() {
 	local bin
 	bin=$(mktemp)
 	cargo build --release --quiet --lib &&
-		cc -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -o "$bin" "$1" target/release/libtern.a &&
+		cc -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -o "$bin" "$1" "${CARGO_TARGET_DIR:-target}/release/libtern.a" &&
 		"$bin"
 	local status=$?
 	rm -f "$bin"
@@ -78,6 +78,7 @@ check "clippy (engine lints denied)" cargo clippy --workspace --all-targets --qu
 check "C header compiles as C99 and C++11" header_compiles
 check "C ABI refuses bad arguments" c_test tests/c/abi_test.c
 check "C objects: server Create and Delete through the C ABI" c_test tests/c/objects_test.c
+check "C objects: value pointers read and written by the library" c_test tests/c/values_test.c
 check "C firmware update: push, update and pull through the C ABI" c_test tests/c/firmware_test.c
 check "object generator: every OMA object XML to C that compiles and registers" tests/objgen/run.sh
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory

@@ -318,7 +318,9 @@ fn server_configs<'a, 'c>(
 /// `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3, and 4, 5, 6, 7 when built
 /// with their objects) or above 65534, a table
 /// row with an unknown type, unknown operation bits, an id above 65534 or an id used twice,
-/// or repeated instance ids; `TERN_STATUS_NULL_ARG` for a missing handler a row needs.
+/// a value pointer on an executable or multiple-instance row, a string or CoRE link row
+/// with a value pointer and `value_size` 0, or repeated instance ids; `TERN_STATUS_NULL_ARG`
+/// for a NULL `def` or a missing handler that a row without a value pointer needs.
 ///
 /// # Safety
 /// `client` from `tern_client_init`; `def` valid and unchanged for the client's lifetime;

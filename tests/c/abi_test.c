@@ -143,10 +143,16 @@ static void test_bad_configs(void)
 	CHECK(client == NULL);
 }
 
-static const tern_resource_def_t good_table[] = {{5700, TERN_TYPE_FLOAT, TERN_OP_R, false}};
-static const tern_resource_def_t bad_type_table[] = {{5700, 99, TERN_OP_R, false}};
-static const tern_resource_def_t duplicate_table[] = {{5700, TERN_TYPE_FLOAT, TERN_OP_R, false},
-						      {5700, TERN_TYPE_FLOAT, TERN_OP_R, false}};
+static const tern_resource_def_t good_table[] = {
+	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .multiple = false},
+};
+static const tern_resource_def_t bad_type_table[] = {
+	{.id = 5700, .type = 99, .operations = TERN_OP_R, .multiple = false},
+};
+static const tern_resource_def_t duplicate_table[] = {
+	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .multiple = false},
+	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .multiple = false},
+};
 
 static void test_objects(void)
 {
