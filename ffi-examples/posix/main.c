@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 OR MIT */
 /*
  * A tern LwM2M client over plain UDP: the Device object, an IPSO Temperature sensor, a
- * large opaque value (the Blob object, 33000, read and written block-wise), and the
- * standard Connectivity Monitoring (4), Location (6) and Connectivity Statistics (7)
- * objects (when the library is built with them).
+ * large opaque value (the Blob object, 33000, read and written block-wise), instances a
+ * server creates and deletes (the Schedule object, 33001), and the standard Connectivity
+ * Monitoring (4), Location (6) and Connectivity Statistics (7) objects (when the library
+ * is built with them).
  *
  *   tern-client [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]
  *               [-x exit_after_s] [-v 10|11]
@@ -29,6 +30,7 @@
 #include <time.h>
 
 #include "blob.h"
+#include "schedule.h"
 #include "tern.h"
 #include "temperature.h"
 #include "udp.h"
@@ -313,6 +315,14 @@ int main(int argc, char **argv)
 	/* A large opaque value, read and written block-wise by the server. */
 	static const uint16_t blob_instances[] = {0};
 	st = tern_client_add_object(client, &blob_object, NULL, blob_instances, 1);
+	if (st != TERN_STATUS_OK) {
+		fprintf(stderr, "tern_client_add_object: %s\n", tern_status_str(st));
+		return 1;
+	}
+	/* Instances a server creates and deletes; instance 0 exists from the start. */
+	static const uint16_t schedule_instances[] = {0};
+	schedule_init();
+	st = tern_client_add_object(client, &schedule_object, NULL, schedule_instances, 1);
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_add_object: %s\n", tern_status_str(st));
 		return 1;

@@ -204,6 +204,66 @@ if has_link /33000/0; then
     check "block-wise Write of 2500 bytes (Block1) ($BLOCK_WRITE)" eval '[[ $BLOCK_WRITE =~ ^BLOCK1_WRITE\ /33000/0/0\ 204\ 2500$ ]]'
     check "block-wise Read gives back what was written ($BLOCK_BACK)" eval '[[ $BLOCK_BACK =~ ^BLOCK2_READBACK\ /33000/0/0\ 205\ 2500\ true$ ]]'
 fi
+# The demo's Schedule object (33001): Create/Delete, Execute with arguments, Read of a
+# resource instance, Write of one resource, Write replace vs partial update.
+if has_link /33001/0; then
+    for f in 11542 110 112 11543; do
+        id=$(( 10 + $(grep -n -x "$f" <<<$'11542\n110\n112\n11543' | cut -d: -f1) - 1 ))
+        CREATED=$(line "CREATE $f /33001/$id ")
+        check "Create /33001/$id in $f: 2.01 at 33001/$id, listed in an Update, reads back ($CREATED)" \
+            eval '[[ $CREATED == "CREATE $f /33001/$id 201 33001/$id listed=true read=205 same=true" ]]'
+        DELETED=$(line "DELETE $f /33001/$id ")
+        check "Delete /33001/$id: 2.02, gone from an Update, then Read 4.04 ($DELETED)" \
+            eval '[[ $DELETED == "DELETE $f /33001/$id 202 unlisted=true read=404" ]]'
+    done
+    CREATED=$(line "CREATE 11542 /33001 ")
+    check "Create /33001 without an id (TLV): 2.01 at the lowest free id 33001/1, listed, reads back ($CREATED)" \
+        eval '[[ $CREATED == "CREATE 11542 /33001 201 33001/1 listed=true read=205 same=true" ]]'
+    DELETED=$(line "DELETE 11542 /33001/1 ")
+    check "Delete /33001/1: 2.02, gone from an Update, then Read 4.04 ($DELETED)" \
+        eval '[[ $DELETED == "DELETE 11542 /33001/1 202 unlisted=true read=404" ]]'
+    check "the client's create and delete handlers ran for /33001/10 and /33001/1" \
+        eval 'grep -q -x "tern: schedule 10 created" "$WORK/client.out" && grep -q -x "tern: schedule 1 deleted" "$WORK/client.out"'
+    EXEC_ARGS=$(line "EXECUTE_ARGS /33001/0/2 ")
+    check "Execute /33001/0/2 with arguments 0='morning',1 succeeded ($EXEC_ARGS)" \
+        eval '[[ $EXEC_ARGS == "EXECUTE_ARGS /33001/0/2 204 0='"'"'morning'"'"',1" ]]'
+    check "the client got the exact arguments" grep -q -x -F "tern: run /33001/0/2 arguments [0='morning',1]" "$WORK/client.out"
+    for bad in "0=morning" "0='a b'" "10"; do
+        BAD=$(grep -m1 -x -F "EXECUTE_BAD_ARGS /33001/0/2 400 $bad" "$WORK/server.out" || true)
+        check "Execute /33001/0/2 with malformed arguments $bad: 4.00" test -n "$BAD"
+        check "malformed arguments $bad never reached the application" \
+            eval '! grep -q -F "arguments [$bad]" "$WORK/client.out"'
+    done
+    for f in 0 11542 110 112 11543; do
+        READ_RI=$(line "READ_RI $f /33001/0/1/1 ")
+        check "Read of resource instance /33001/0/1/1 in $f is 1080 ($READ_RI)" test "$READ_RI" = "READ_RI $f /33001/0/1/1 205 1080"
+    done
+    check "Read of an absent resource instance /33001/0/1/9: 4.04" test "$(line "READ_RI 0 /33001/0/1/9 ")" = "READ_RI 0 /33001/0/1/9 404"
+    check "Write /33001/0/0 in text/plain reads back ($(line "WRITE_SINGLE 0 "))" \
+        test "$(line "WRITE_SINGLE 0 ")" = "WRITE_SINGLE 0 /33001/0/0 204 kitchen true"
+    if has_link /33000/0; then
+        check "Write /33000/0/0 in opaque (16 bytes) reads back ($(line "WRITE_SINGLE 42 "))" \
+            test "$(line "WRITE_SINGLE 42 ")" = "WRITE_SINGLE 42 /33000/0/0 204 16 true"
+    fi
+    for f in 0 11542 110 112 11543; do
+        for lv in "/33001/0/0 kitchen" "/33001/0/1 {0=360,1=1080}" "/33001/0 kitchen {0=360,1=1080}" \
+            "/33001 kitchen {0=360,1=1080}"; do
+            p=${lv%% *}
+            [ "$f" = 0 ] && [ "$p" != /33001/0/0 ] && continue
+            READ_LEVEL=$(line "READ_LEVEL $f $p ")
+            check "Read $p in $f: 2.05 with ${lv#* } ($READ_LEVEL)" test "$READ_LEVEL" = "READ_LEVEL $f $p 205 ${lv#* }"
+        done
+    done
+    check "Read in plain CBOR (60), a format the client lacks: 4.06" \
+        test "$(line "READ_LEVEL 60 ")" = "READ_LEVEL 60 /33001/0/0 406"
+    for f in 11542 110 112 11543; do
+        for step in "REPLACE /33001/0/1" "UPDATE /33001/0/1" "REPLACE /33001/0" "UPDATE /33001/0"; do
+            MODE=$(line "WRITE_MODE $f $step ")
+            check "Write $step in $f: 2.04, reads back as expected ($MODE)" eval '[[ $MODE =~ ^"WRITE_MODE $f $step 204 ".*" true"$ ]]'
+        done
+    done
+    check "a replacing Write emptied Times through clear_resource" grep -q -x "tern: schedule 0 times cleared" "$WORK/client.out"
+fi
 check "registration Update received" grep -q -E "^UPDATED ep=$EP( |\$)" "$WORK/server.out"
 check "De-registration received" grep -q -x "DEREGISTERED ep=$EP" "$WORK/server.out"
 

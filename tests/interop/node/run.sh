@@ -50,7 +50,7 @@ stop() {  # stop the process group we started for $1 (setsid makes each one a gr
 cleanup() {
   stop "$CLI_PID"
   stop "$SRV_PID"
-  rm -rf "$WORK"
+  if [ -n "${KEEP_LOGS:-}" ]; then echo "# logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -136,6 +136,17 @@ check "Execute /1/0/8 succeeded" grep -qx "EXECUTE /1/0/8 ok" "$SRV_OUT"
 check "Write-Attributes /3/0 pmin=5 pmax=60 succeeded" grep -qx "WRITE_ATTRIBUTES /3/0 ok" "$SRV_OUT"
 check "Discover /3/0 succeeded" grep -q "^DISCOVER /3/0 ok " "$SRV_OUT"
 check "Discover /3/0 shows the attributes" grep -q "^DISCOVER /3/0 ok </3/0>;pmin=5;pmax=60," "$SRV_OUT"
+check "Read /3/0 in JSON (11543) has /3/0/0 = tern" grep -q "^READ_JSON /3/0 ok 0=tern," "$SRV_OUT"
+check "Write /1/0/1 in JSON (11543) succeeded" grep -qx "WRITE_JSON /1/0/1 ok" "$SRV_OUT"
+check "Read /1/0/1 after the JSON write returned 60" grep -qx "READ /1/0/1 ok 60" "$SRV_OUT"
+if payload_has "</33001/0>"; then
+  check "Write /33001/0/1 in JSON (11543, PUT) succeeded" grep -qx "WRITE_JSON /33001/0/1 ok" "$SRV_OUT"
+  check "Read /33001/0/1 in JSON holds exactly the instances written (0=555, 2=777)" \
+    grep -qx "READ_JSON /33001/0/1 ok 0=555,2=777" "$SRV_OUT"
+  check "the replacing write emptied /33001/0/1 first (clear_resource)" grep -qx "tern: schedule 0 times cleared" "$CLI_OUT"
+  check "Execute /33001/0/2 with arguments 0='node',1 succeeded" grep -qx "EXECUTE_ARGS /33001/0/2 ok" "$SRV_OUT"
+  check "the client got the exact arguments" grep -qxF "tern: run /33001/0/2 arguments [0='node',1]" "$CLI_OUT"
+fi
 check "Update received" grep -q "^UPDATED ep=$EP " "$SRV_OUT"
 check "De-register received" grep -q "^DEREGISTERED ep=$EP " "$SRV_OUT"
 check "scenario passed (exit $SRV_RC)" test "$SRV_RC" = 0

@@ -3,8 +3,10 @@
 /*
  * Interop scenario: an LwM2M server built on lwm2m-node-lib 1.4.0 (plain CoAP over UDP),
  * listening on 127.0.0.1 only, drives one client endpoint through:
- *   Register -> Read /3/0/0 -> Write /1/0/1 -> Execute /1/0/8 -> Discover /3/0
- *   -> (Update) -> De-register
+ *   Register -> Read /3/0/0 -> Write /1/0/1 -> Read /3/0 (JSON) -> Write /1/0/1 (JSON)
+ *   -> Read /1/0/1 -> Execute /1/0/8 -> Write-Attributes /3/0 -> Discover /3/0
+ *   [-> Write /33001/0/1 (JSON) -> Read /33001/0/1 (JSON) -> Execute /33001/0/2 with
+ *   arguments, when the client registers </33001/0>] -> (Update) -> De-register
  *
  * usage: node scenario.js ENDPOINT [PORT]
  *   PORT 0 (default): the kernel picks a free port on 127.0.0.1.
@@ -17,6 +19,7 @@
  *   RX <method> <url> from <addr>:<port>        every request the client sends to the server
  *   REGISTERED ep=.. lt=.. b=.. lwm2m=.. id=.. payload=..
  *   READ /3/0/0 ok <value> | WRITE /1/0/1 ok | EXECUTE /1/0/8 ok | DISCOVER /3/0 ok <links>
+ *   READ_JSON <path> ok <name=value,...> | WRITE_JSON <path> ok | EXECUTE_ARGS /33001/0/2 ok
  *   UPDATED ep=.. lt=.. payload=..
  *   DEREGISTERED ep=..
  *   PASS                                           exit 0
@@ -30,7 +33,9 @@
  * Configuration, not patches of behaviour a client sees:
  *   - writeFormat 'text/plain' (0) for Write/Execute instead of the library's default, the
  *     pre-standard 1541 (a standard client answers 1541 with 4.15);
- *   - Accept text/plain for Read.
+ *   - Accept text/plain for Read;
+ *   - for the JSON steps, Accept / Content-Format LwM2M JSON (11543), set in the same
+ *     configuration object for the one request and put back after it.
  * The only code patches: bind the server and the library's request sockets to 127.0.0.1
  * (the library binds the wildcard address) without SO_REUSEADDR, so that the port is really ours.
  */
@@ -139,16 +144,55 @@ function oneLine(v) {
   return String(v).replace(/\r?\n/g, '\\n');
 }
 
-function runOps(id, lifetime) {
+// LwM2M JSON (11543) by configuration: the library takes the Accept of a Read and the
+// Content-Format of a Write from its configuration object, which it keeps by reference.
+const JSON_FORMAT = 'application/vnd.oma.lwm2m+json';
+function withFormat(key, format, start) {
+  return (cb) => {
+    const before = config[key];
+    config[key] = format;
+    start((err, value) => { config[key] = before; cb(err, value); });
+  };
+}
+
+// A JSON payload as "n=value,..." (value: v, sv or bv), sorted by name; or the raw text.
+function jsonEntries(text) {
+  try {
+    const doc = JSON.parse(text);
+    return doc.e.map((e) => `${e.n}=${e.v !== undefined ? e.v : (e.sv !== undefined ? e.sv : e.bv)}`)
+      .sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).join(',');
+  } catch (e) {
+    return `unparsed:${oneLine(text)}`;
+  }
+}
+
+function runOps(id, lifetime, payload) {
   const ops = [
     ['READ', '/3/0/0', (cb) => srv.read(id, '3', '0', '0', cb), (v) => `ok ${oneLine(v)}`],
     ['WRITE', '/1/0/1', (cb) => srv.write(id, '1', '0', '1', String(lifetime), cb), () => 'ok'],
+    // An empty resource id makes the path /3/0: a Read of the whole instance.
+    ['READ_JSON', '/3/0', withFormat('defaultAcceptFormat', JSON_FORMAT, (cb) => srv.read(id, '3', '0', '', cb)),
+      (v) => `ok ${jsonEntries(v)}`],
+    ['WRITE_JSON', '/1/0/1', withFormat('writeFormat', JSON_FORMAT,
+      (cb) => srv.write(id, '1', '0', '1', `{"bn":"/1/0/","e":[{"n":"1","v":${lifetime}}]}`, cb)), () => 'ok'],
+    ['READ', '/1/0/1', (cb) => srv.read(id, '1', '0', '1', cb), (v) => `ok ${oneLine(v)}`],
     ['EXECUTE', '/1/0/8', (cb) => { st.executeSentAt = Date.now(); srv.execute(id, '1', '0', '8', '', cb); },
       () => 'ok'],
     ['WRITE_ATTRIBUTES', '/3/0', (cb) => srv.writeAttributes(id, '3', '0', undefined, { pmin: 5, pmax: 60 }, cb),
       () => 'ok'],
     ['DISCOVER', '/3/0', (cb) => srv.discover(id, '3', '0', cb), (v) => `ok ${oneLine(v)}`],
   ];
+  // The POSIX demo's Schedule object (33001): a replacing JSON Write of its multiple
+  // resource Times, read back in JSON, and an Execute with arguments (text/plain).
+  if (/(^|,)<\/33001\/0>/.test(payload || '')) {
+    ops.push(
+      ['WRITE_JSON', '/33001/0/1', withFormat('writeFormat', JSON_FORMAT, (cb) => srv.write(id, '33001', '0', '1',
+        '{"bn":"/33001/0/1/","e":[{"n":"0","v":555},{"n":"2","v":777}]}', cb)), () => 'ok'],
+      ['READ_JSON', '/33001/0/1', withFormat('defaultAcceptFormat', JSON_FORMAT,
+        (cb) => srv.read(id, '33001', '0', '1', cb)), (v) => `ok ${jsonEntries(v)}`],
+      ['EXECUTE_ARGS', '/33001/0/2', (cb) => srv.execute(id, '33001', '0', '2', "0='node',1", cb), () => 'ok'],
+    );
+  }
   let i = 0;
   const next = () => {
     if (i >= ops.length) {
@@ -242,7 +286,7 @@ srv.start(config, (err, info) => {
       say(`REGISTERED ep=${ep} lt=${lt} b=${binding} lwm2m=${version} id=${dev.id} ` +
           `from=${dev.address}:${dev.port} payload=${oneLine(payload)}`);
       // A short pause lets the client process the Register response before requests arrive.
-      setTimeout(() => runOps(dev.id, lt === undefined ? '86400' : lt), 200);
+      setTimeout(() => runOps(dev.id, lt === undefined ? '86400' : lt, payload), 200);
     });
   });
 

@@ -181,11 +181,19 @@ def main():
         cf, accept = opt_uint(opts, OPT_CONTENT_FORMAT), opt_uint(opts, OPT_ACCEPT)
         log("got %s %s query=%s cf=%s accept=%s payload=%r"
             % (code_str(c), path, query, cf, accept, payload))
+        json_cf = [(OPT_CONTENT_FORMAT, (11543).to_bytes(2, "big"))]
         if c == GET and accept == 40:
             answer(peer, mtype, m, tok, code(2, 5), [(OPT_CONTENT_FORMAT, bytes([40]))],
-                   b"</3/0>,</3/0/0>,</3/0/13>")
+                   b"</3/0>;pmin=5;pmax=60,</3/0/0>,</3/0/13>")
         elif c == GET and path == "/3/0/0" and accept in (None, 0):
             answer(peer, mtype, m, tok, code(2, 5), [(OPT_CONTENT_FORMAT, b"")], b"tern")
+        elif c == GET and path == "/1/0/1" and accept in (None, 0):
+            answer(peer, mtype, m, tok, code(2, 5), [(OPT_CONTENT_FORMAT, b"")], b"%d" % a.l)
+        elif c == GET and path == "/3/0" and accept == 11543:
+            answer(peer, mtype, m, tok, code(2, 5), json_cf,
+                   b'{"bn":"/3/0/","e":[{"n":"0","sv":"tern"},{"n":"13","v":0}]}')
+        elif c == PUT and path == "/1/0/1" and cf == 11543:
+            answer(peer, mtype, m, tok, code(2, 4))
         elif c == GET:
             answer(peer, mtype, m, tok, code(4, 4))
         elif c == PUT and query:

@@ -21,6 +21,19 @@
  *   BLOCK1_WRITE /33000/0/0 <code> <length>
  *   BLOCK2_READBACK /33000/0/0 <code> <length> <as written: true|false>
  *   (or BLOCKWISE skipped, for a client without the demo's object 33000)
+ *   CREATE <format> /33001/<id> <code> <location> listed=<bool> read=<code> same=<bool>
+ *   CREATE 11542 /33001 <code> <location> listed=<bool> read=<code> same=<bool>
+ *   CREATE <format> /33001 skipped (Leshan sends a Create without an id in TLV only)
+ *   DELETE <format> <path> <code> unlisted=<bool> read=<code>
+ *   EXECUTE_ARGS /33001/0/2 <code> <arguments sent>
+ *   EXECUTE_BAD_ARGS /33001/0/2 <code> <raw arguments sent>
+ *   READ_RI <format> /33001/0/1/1 <code> <value>
+ *   READ_RI <format> /33001/0/1/9 <code>
+ *   WRITE_SINGLE <format> <path> <code> <read back> <as written: true|false>
+ *   READ_LEVEL <format> /33001/0/0|/33001/0/1|/33001/0|/33001 <code> <value, times or name and times>
+ *   READ_LEVEL 60 /33001/0/0 <code>
+ *   WRITE_MODE <format> REPLACE|UPDATE <path> <code> <name> <times> <as expected: true|false>
+ *   (or SCHEDULE skipped, for a client without the demo's object 33001)
  *   DISCOVER /3/0 <code> <links>
  *   READ /4/0 <code> bearer=<0> rssi=<2> ip=<4/0>
  *   READ /6/0 <code> lat=<0> lon=<1> alt=<2>
@@ -60,11 +73,13 @@ import org.eclipse.leshan.core.node.LwM2mNode;
 import org.eclipse.leshan.core.node.LwM2mObject;
 import org.eclipse.leshan.core.node.LwM2mResource;
 import org.eclipse.leshan.core.node.LwM2mResourceInstance;
+import org.eclipse.leshan.core.node.LwM2mMultipleResource;
 import org.eclipse.leshan.core.node.LwM2mObjectInstance;
 import org.eclipse.leshan.core.node.LwM2mSingleResource;
 import org.eclipse.leshan.core.observation.Observation;
 import org.eclipse.leshan.core.request.BindingMode;
 import org.eclipse.leshan.core.request.ContentFormat;
+import org.eclipse.leshan.core.request.CreateRequest;
 import org.eclipse.leshan.core.request.DiscoverRequest;
 import org.eclipse.leshan.core.request.ExecuteRequest;
 import org.eclipse.leshan.core.request.ReadCompositeRequest;
@@ -407,6 +422,18 @@ public final class LeshanScenario {
         serverObject(server, ep, failures);
         // 5e. Block-wise transfer of the demo's large opaque resource.
         blockwise(server, ep, r, failures);
+        // 5f. The demo's Schedule object (33001): Create and Delete, Execute with arguments,
+        // Read of one resource instance, Write of one resource, Write replace vs update.
+        if (links(r.getObjectLinks()).contains("</33001/0>")) {
+            createDelete(server, ep, failures);
+            executeArguments(server, ep, failures);
+            readResourceInstance(server, ep, failures);
+            writeSingle(server, ep, r, failures);
+            readLevels(server, ep, failures);
+            writeModes(server, ep, failures);
+        } else {
+            say("SCHEDULE skipped");
+        }
 
         // 6. Execute the Registration Update Trigger.
         ExecuteResponse er = send(server, ep, new ExecuteRequest(1, 0, 8), "EXECUTE /1/0/8");
@@ -612,6 +639,14 @@ public final class LeshanScenario {
         models.add(new ObjectModel(33000, "Blob", "A large opaque value", "1.0", false, false,
                 new ResourceModel(0, "Data", ResourceModel.Operations.RW, false, true, ResourceModel.Type.OPAQUE,
                         null, null, "The value")));
+        models.add(new ObjectModel(SCHEDULE, "Schedule", "Instances a server creates and deletes", "1.0", true,
+                false,
+                new ResourceModel(0, "Name", ResourceModel.Operations.RW, false, false, ResourceModel.Type.STRING,
+                        null, null, "A name"),
+                new ResourceModel(1, "Times", ResourceModel.Operations.RW, true, false, ResourceModel.Type.INTEGER,
+                        "0..1439", "min", "Minutes after midnight"),
+                new ResourceModel(2, "Run", ResourceModel.Operations.E, false, false, ResourceModel.Type.NONE, null,
+                        null, "Runs the schedule now")));
         return models;
     }
 
@@ -666,6 +701,289 @@ public final class LeshanScenario {
         check(back, "READ /33000/0/0 again", failures);
         if (!written)
             failures.add("block-wise Read of /33000/0/0 is not what the block-wise Write wrote");
+    }
+
+    /** The demo's Schedule object: 0 Name (string), 1 Times (integers, multiple), 2 Run (E). */
+    private static final int SCHEDULE = 33001;
+
+    /** The formats a Create or Write in this scenario goes through. */
+    private static final ContentFormat[] RECORD_FORMATS = { ContentFormat.TLV, ContentFormat.SENML_JSON,
+            ContentFormat.SENML_CBOR, ContentFormat.JSON };
+
+    /** Waits (5 s at most) until the registration lists `link` (or no longer does). */
+    private boolean waitForLink(LeshanServer server, String ep, String link, boolean listed)
+            throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            Registration reg = server.getRegistrationService().getByEndpoint(ep);
+            if (reg != null && links(reg.getObjectLinks()).contains(link) == listed)
+                return true;
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    /** The name and the times of a Schedule instance a read returned, as "name {ri=minute, ...}". */
+    private static String schedule(LwM2mNode node) {
+        if (!(node instanceof LwM2mObjectInstance))
+            return "- -";
+        LwM2mObjectInstance oi = (LwM2mObjectInstance) node;
+        return single(oi, 0) + " " + times(oi.getResource(1));
+    }
+
+    /** The instances of a multiple resource as "{ri=value, ...}", ordered by id, or "-". */
+    private static String times(LwM2mNode node) {
+        if (!(node instanceof LwM2mResource) || !((LwM2mResource) node).isMultiInstances())
+            return "-";
+        java.util.TreeMap<Integer, Object> m = new java.util.TreeMap<>();
+        for (LwM2mResourceInstance ri : ((LwM2mResource) node).getInstances().values())
+            m.put(ri.getId(), ri.getValue());
+        return m.toString().replace(" ", "");
+    }
+
+    private static java.util.Map<Integer, Long> minutes(long... pairs) {
+        java.util.Map<Integer, Long> m = new java.util.TreeMap<>();
+        for (int i = 0; i + 1 < pairs.length; i += 2)
+            m.put((int) pairs[i], pairs[i + 1]);
+        return m;
+    }
+
+    /**
+     * Create of a Schedule instance with an id, in each record format, and without one in TLV
+     * (the client picks the lowest free id: 1; Leshan refuses to build that in the other
+     * formats): 2.01 with the Location-Path, an Update that lists
+     * the instance, a Read back in the same format; then Delete of both: 2.02, an Update
+     * without them, a Read answered 4.04.
+     */
+    private void createDelete(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        int k = 0;
+        for (ContentFormat f : RECORD_FORMATS) {
+            int id = 10 + k;
+            String name = f.getName().toLowerCase().replace('_', '-');
+            LwM2mResource[] values = { LwM2mSingleResource.newStringResource(0, name),
+                    LwM2mMultipleResource.newIntegerResource(1, minutes(0, 420 + k, 1, 1260)) };
+            String want = name + " {0=" + (420 + k) + ",1=1260}";
+            List<String> created = new ArrayList<>();
+            for (boolean withId : new boolean[] { true, false }) {
+                if (!withId && f != ContentFormat.TLV) {
+                    // Leshan builds a Create without an instance id in TLV only.
+                    say("CREATE " + f.getCode() + " /" + SCHEDULE + " skipped");
+                    continue;
+                }
+                String what = "CREATE " + f.getName() + " /" + SCHEDULE + (withId ? "/" + id : "");
+                org.eclipse.leshan.core.response.CreateResponse cr;
+                try {
+                    cr = send(server, ep, withId ? new CreateRequest(f, SCHEDULE, new LwM2mObjectInstance(id, values))
+                            : new CreateRequest(f, SCHEDULE, values), what);
+                } catch (org.eclipse.leshan.core.request.exception.InvalidRequestException e) {
+                    throw new Failure(what + ": Leshan refused to build it: " + e.getMessage());
+                }
+                check(cr, what, failures);
+                String location = cr.getLocation() == null ? "-" : cr.getLocation();
+                int iid = withId ? id : 1;
+                boolean listed = cr.isSuccess() && waitForLink(server, ep, "</" + SCHEDULE + "/" + iid + ">", true);
+                ReadResponse back = send(server, ep, new ReadRequest(f, SCHEDULE, iid), what + " read back");
+                boolean same = want.equals(schedule(back.getContent()));
+                say("CREATE " + f.getCode() + " /" + SCHEDULE + (withId ? "/" + id : "") + " " + code(cr) + " "
+                        + location + " listed=" + listed + " read=" + code(back) + " same=" + same);
+                if (!listed)
+                    failures.add(what + ": no registration Update listing </" + SCHEDULE + "/" + iid + ">");
+                if (!same)
+                    failures.add(what + ": read back " + schedule(back.getContent()) + ", not " + want);
+                if (cr.isSuccess())
+                    created.add("/" + SCHEDULE + "/" + iid);
+            }
+            for (String path : created) {
+                int iid = Integer.parseInt(path.substring(path.lastIndexOf('/') + 1));
+                String what = "DELETE " + path;
+                org.eclipse.leshan.core.response.DeleteResponse dr = send(server, ep,
+                        new org.eclipse.leshan.core.request.DeleteRequest(SCHEDULE, iid), what);
+                check(dr, what, failures);
+                boolean unlisted = dr.isSuccess() && waitForLink(server, ep, "<" + path + ">", false);
+                ReadResponse gone = send(server, ep, new ReadRequest(f, SCHEDULE, iid), what + " read");
+                say("DELETE " + f.getCode() + " " + path + " " + code(dr) + " unlisted=" + unlisted + " read="
+                        + code(gone));
+                if (!unlisted)
+                    failures.add(what + ": the registration still lists it");
+                if (gone.getCode().getCode() != 404)
+                    failures.add(what + ": a Read afterwards answered " + gone.getCode());
+            }
+            k++;
+        }
+    }
+
+    /**
+     * Execute of /33001/0/2 with arguments (Leshan sends them as text/plain), then with
+     * malformed ones: Leshan's API refuses to build those, so they go as a raw CoAP POST
+     * through Leshan's own Californium endpoint (the client sees the server's address).
+     */
+    private void executeArguments(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        ExecuteRequest req = new ExecuteRequest(SCHEDULE, 0, 2, "0='morning',1");
+        ExecuteResponse er = send(server, ep, req, "EXECUTE /33001/0/2 with arguments");
+        say("EXECUTE_ARGS /33001/0/2 " + code(er) + " " + req.getArguments().serialize());
+        check(er, "EXECUTE /33001/0/2 with arguments", failures);
+
+        Registration reg = server.getRegistrationService().getByEndpoint(ep);
+        if (reg == null)
+            throw new Failure("EXECUTE_BAD_ARGS: client no longer registered");
+        org.eclipse.californium.core.network.CoapEndpoint coap = ((org.eclipse.leshan.transport.californium.server.endpoint.CaliforniumServerEndpoint) server
+                .getEndpoint(Protocol.COAP)).getCoapEndpoint();
+        for (String bad : new String[] { "0=morning", "0='a b'", "10" }) {
+            org.eclipse.californium.core.coap.Request raw = org.eclipse.californium.core.coap.Request.newPost();
+            raw.setDestinationContext(new org.eclipse.californium.elements.AddressEndpointContext(reg.getSocketAddress()));
+            raw.getOptions().setUriPath(SCHEDULE + "/0/2");
+            raw.getOptions().setContentFormat(0);
+            raw.setPayload(bad);
+            coap.sendRequest(raw);
+            org.eclipse.californium.core.coap.Response resp = raw.waitForResponse(Math.min(REQUEST_TIMEOUT_MS, remainingMs()));
+            String c = resp == null ? "timeout"
+                    : resp.getCode().codeClass + String.format("%02d", resp.getCode().codeDetail);
+            say("EXECUTE_BAD_ARGS /33001/0/2 " + c + " " + bad);
+            if (!"400".equals(c))
+                failures.add("EXECUTE /33001/0/2 with arguments " + bad + " answered " + c + ", not 4.00");
+        }
+    }
+
+    /** Read of /33001/0/1/1 (18:00 from the start: 1080) in every format Leshan reads one value in. */
+    private void readResourceInstance(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        for (ContentFormat f : new ContentFormat[] { ContentFormat.TEXT, ContentFormat.TLV, ContentFormat.SENML_JSON,
+                ContentFormat.SENML_CBOR, ContentFormat.JSON }) {
+            String what = "READ " + f.getName() + " /33001/0/1/1";
+            ReadResponse rr = send(server, ep, new ReadRequest(f, SCHEDULE, 0, 1, 1), what);
+            String v = rr.getContent() instanceof LwM2mResourceInstance
+                    ? String.valueOf(((LwM2mResourceInstance) rr.getContent()).getValue())
+                    : "-";
+            say("READ_RI " + f.getCode() + " /33001/0/1/1 " + code(rr) + " " + v);
+            check(rr, what, failures);
+            if (!"1080".equals(v))
+                failures.add(what + " gave " + v + ", not 1080");
+        }
+        ReadResponse absent = send(server, ep, new ReadRequest(ContentFormat.TEXT, SCHEDULE, 0, 1, 9),
+                "READ /33001/0/1/9");
+        say("READ_RI " + ContentFormat.TEXT.getCode() + " /33001/0/1/9 " + code(absent));
+        if (absent.getCode().getCode() != 404)
+            failures.add("READ /33001/0/1/9 (no such instance) answered " + absent.getCode());
+    }
+
+    /** Write of one resource in text (/33001/0/0) and in opaque (/33000/0/0), each read back. */
+    private void writeSingle(LeshanServer server, String ep, Registration r, List<String> failures)
+            throws Failure, InterruptedException {
+        WriteResponse wt = send(server, ep, new WriteRequest(ContentFormat.TEXT, SCHEDULE, 0, 0, "kitchen"),
+                "WRITE text /33001/0/0");
+        check(wt, "WRITE text /33001/0/0", failures);
+        ReadResponse bt = send(server, ep, new ReadRequest(ContentFormat.TEXT, SCHEDULE, 0, 0), "READ /33001/0/0");
+        String name = bt.getContent() instanceof LwM2mSingleResource
+                ? String.valueOf(((LwM2mSingleResource) bt.getContent()).getValue())
+                : "-";
+        say("WRITE_SINGLE " + ContentFormat.TEXT.getCode() + " /33001/0/0 " + code(wt) + " " + name + " "
+                + "kitchen".equals(name));
+        if (!"kitchen".equals(name))
+            failures.add("WRITE text /33001/0/0: read back " + name);
+        if (!links(r.getObjectLinks()).contains("</33000/0>"))
+            return;
+        byte[] small = pattern(16, 5, 9);
+        WriteResponse wo = send(server, ep, new WriteRequest(ContentFormat.OPAQUE, 33000, 0, 0, small),
+                "WRITE opaque /33000/0/0");
+        check(wo, "WRITE opaque /33000/0/0", failures);
+        ReadResponse bo = send(server, ep, new ReadRequest(ContentFormat.OPAQUE, 33000, 0, 0), "READ /33000/0/0");
+        byte[] got = opaque(bo);
+        boolean same = java.util.Arrays.equals(got, small);
+        say("WRITE_SINGLE " + ContentFormat.OPAQUE.getCode() + " /33000/0/0 " + code(wo) + " "
+                + (got == null ? "-" : got.length) + " " + same);
+        if (!same)
+            failures.add("WRITE opaque /33000/0/0: read back differs");
+    }
+
+    /**
+     * Read of the Schedule object at every level in every format Leshan reads it in: the
+     * single resource /33001/0/0 (text too), the multiple resource /33001/0/1, the instance
+     * /33001/0 and the object /33001; then /33001/0/0 in plain CBOR (60), which the client
+     * does not speak: 4.06.
+     */
+    private void readLevels(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        for (ContentFormat f : new ContentFormat[] { ContentFormat.TEXT, ContentFormat.TLV, ContentFormat.SENML_JSON,
+                ContentFormat.SENML_CBOR, ContentFormat.JSON }) {
+            String[][] reads = { { "/33001/0/0", "kitchen" }, { "/33001/0/1", "{0=360,1=1080}" },
+                    { "/33001/0", "kitchen {0=360,1=1080}" }, { "/33001", "kitchen {0=360,1=1080}" } };
+            for (String[] rd : reads) {
+                if (f == ContentFormat.TEXT && !rd[0].equals("/33001/0/0"))
+                    continue; // text/plain holds one value only
+                String what = "READ " + f.getName() + " " + rd[0];
+                ReadResponse rr = send(server, ep, new ReadRequest(f, rd[0]), what);
+                LwM2mNode n = rr.getContent();
+                if (n instanceof LwM2mObject)
+                    n = ((LwM2mObject) n).getInstance(0);
+                String got = n instanceof LwM2mSingleResource ? String.valueOf(((LwM2mSingleResource) n).getValue())
+                        : n instanceof LwM2mObjectInstance ? schedule(n) : times(n);
+                say("READ_LEVEL " + f.getCode() + " " + rd[0] + " " + code(rr) + " " + got);
+                check(rr, what, failures);
+                if (!rd[1].equals(got))
+                    failures.add(what + " gave " + got + ", not " + rd[1]);
+            }
+        }
+        ReadResponse cbor = send(server, ep, new ReadRequest(ContentFormat.CBOR, SCHEDULE, 0, 0), "READ CBOR /33001/0/0");
+        say("READ_LEVEL " + ContentFormat.CBOR.getCode() + " /33001/0/0 " + code(cbor));
+        if (cbor.getCode().getCode() != 406)
+            failures.add("READ CBOR /33001/0/0 answered " + cbor.getCode() + ", not 4.06");
+    }
+
+    /**
+     * Write replace (PUT) and partial update (POST) of /33001/0, on the multiple resource
+     * Times (/33001/0/1) and on the whole instance, in each record format; each read back
+     * in the same format. A replace leaves exactly the instances it names; an update adds
+     * and changes some and keeps the others.
+     */
+    private void writeModes(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        int k = 0;
+        for (ContentFormat f : RECORD_FORMATS) {
+            String name = "n" + k;
+            Object[][] steps = {
+                    // mode, level (resource or instance), values written, name and times expected
+                    { Mode.REPLACE, 1, minutes(3, 300 + k, 4, 400), "kitchen {3=" + (300 + k) + ",4=400}" },
+                    { Mode.UPDATE, 1, minutes(4, 440, 5, 500 + k), "kitchen {3=" + (300 + k) + ",4=440,5=" + (500 + k) + "}" },
+                    { Mode.REPLACE, 0, minutes(7, 700 + k), name + " {7=" + (700 + k) + "}" },
+                    { Mode.UPDATE, 0, minutes(8, 800 + k), name + " {7=" + (700 + k) + ",8=" + (800 + k) + "}" }, };
+            for (Object[] step : steps) {
+                Mode mode = (Mode) step[0];
+                boolean onResource = (Integer) step[1] == 1;
+                @SuppressWarnings("unchecked")
+                java.util.Map<Integer, Long> values = (java.util.Map<Integer, Long>) step[2];
+                String path = "/33001/0" + (onResource ? "/1" : "");
+                String what = "WRITE " + mode + " " + f.getName() + " " + path;
+                WriteRequest wr;
+                try {
+                    // The generic constructor: the one taking a Map of values sends TLV
+                    // whatever format it is given (Leshan 2.0.0-M18).
+                    if (onResource)
+                        wr = new WriteRequest(mode, f, new org.eclipse.leshan.core.node.LwM2mPath(SCHEDULE, 0, 1),
+                                LwM2mMultipleResource.newIntegerResource(1, values));
+                    else if (mode == Mode.REPLACE)
+                        wr = new WriteRequest(mode, f, SCHEDULE, 0, LwM2mSingleResource.newStringResource(0, name),
+                                LwM2mMultipleResource.newIntegerResource(1, values));
+                    else
+                        wr = new WriteRequest(mode, f, SCHEDULE, 0, LwM2mMultipleResource.newIntegerResource(1, values));
+                } catch (org.eclipse.leshan.core.request.exception.InvalidRequestException e) {
+                    throw new Failure(what + ": Leshan refused to build it: " + e.getMessage());
+                }
+                WriteResponse w = send(server, ep, wr, what);
+                check(w, what, failures);
+                ReadResponse back = send(server, ep, new ReadRequest(f, SCHEDULE, 0), what + " read back");
+                String got = schedule(back.getContent());
+                boolean ok = got.equals(step[3]);
+                say("WRITE_MODE " + f.getCode() + " " + mode + " " + path + " " + code(w) + " " + got + " " + ok);
+                if (!ok)
+                    failures.add(what + ": read back " + got + ", not " + step[3]);
+            }
+            // Back to the name the next format's resource-level steps expect.
+            WriteResponse wn = send(server, ep, new WriteRequest(ContentFormat.TEXT, SCHEDULE, 0, 0, "kitchen"),
+                    "WRITE text /33001/0/0");
+            check(wn, "WRITE text /33001/0/0", failures);
+            k++;
+        }
     }
 
     /** Same resources with the same values, but for Current Time (13), which ticks between reads. */
