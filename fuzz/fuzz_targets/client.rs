@@ -6,8 +6,9 @@
 //! Input: a configuration byte, then chunks of `[control, length, bytes...]`. The control
 //! byte's low two bits pick what the chunk is:
 //! 0: a raw datagram from the server; 1: the server's answer to the client's last request
-//! to it (its message id and token are filled in: the first data byte is the type and
-//! token-length byte's type bits, the second the code, the rest options and payload);
+//! to it (its message id and token are filled in: the first data byte gives the type, the
+//! second the code, the rest raw options and payload, or with the top bit of the first
+//! byte set a Block2 option from two bytes, Size2 and the payload);
 //! 2: the same answer on the firmware download connection; 3: a server request built by
 //! `build_request` from a compact description. The upper six bits advance the virtual
 //! clock first.
@@ -69,6 +70,7 @@ const APP_RESOURCES: &[ResourceDef] = &[
 
 /// A small application object: instances created and deleted by the server, a
 /// multiple-instance integer resource, an opaque one written block by block.
+#[derive(Clone, PartialEq, Debug)]
 struct App {
     instances: Vec<u16>,
     units: String,
@@ -133,16 +135,31 @@ impl Object for App {
             (5701, None, Value::String(s)) if s.len() <= 16 => self.units = s.to_string(),
             (5800, Some(ri), Value::Integer(v)) => {
                 self.history.retain(|(i, _)| *i != ri);
-                if self.history.len() >= 8 {
-                    return Err(Code::INTERNAL_SERVER_ERROR);
-                }
                 self.history.push((ri, *v));
             }
             (5910, None, Value::Opaque(b)) => self.blob = b.to_vec(),
+            // A single value may come without a `check` first.
             (5701 | 5800 | 5910, _, _) => return Err(Code::BAD_REQUEST),
             _ => return Err(Code::METHOD_NOT_ALLOWED),
         }
         Ok(())
+    }
+    fn check(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        value: &Value<'_>,
+    ) -> Result<(), Code> {
+        if !self.instances.contains(&iid) {
+            return Err(Code::NOT_FOUND);
+        }
+        match (rid, riid, value) {
+            (5701, None, Value::String(s)) if s.len() <= 16 => Ok(()),
+            (5800, Some(_), Value::Integer(_)) | (5910, None, Value::Opaque(_)) => Ok(()),
+            (5701 | 5800 | 5910, _, _) => Err(Code::BAD_REQUEST),
+            _ => Err(Code::METHOD_NOT_ALLOWED),
+        }
     }
     fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
         match (self.instances.contains(&iid), rid) {
@@ -436,13 +453,30 @@ impl Run {
                 _ => MsgType::Ack,
             };
             let code = Code(data.get(1).copied().unwrap_or(0x41));
-            let Ok(b) = MessageBuilder::new(&mut buf, mtype, code, mid, &token) else {
+            let Ok(mut b) = MessageBuilder::new(&mut buf, mtype, code, mid, &token) else {
                 return;
             };
-            let head = b.len();
-            let rest = data.get(2..).unwrap_or(&[]);
-            let end = head + rest.len();
-            buf[head..end].copy_from_slice(rest);
+            let end = match data {
+                [t, _, h, l, payload @ ..] if t & 0x80 != 0 => {
+                    // A Block2 response: the option from two bytes, then the payload.
+                    let v = u32::from(u16::from_be_bytes([*h, *l]));
+                    let _ = b.option_uint(opt::BLOCK2, v);
+                    if t & 0x40 != 0 {
+                        let _ = b.option_uint(opt::SIZE2, 4096);
+                    }
+                    if !payload.is_empty() {
+                        let _ = b.payload(payload);
+                    }
+                    b.finish()
+                }
+                _ => {
+                    let head = b.len();
+                    let rest = data.get(2..).unwrap_or(&[]);
+                    let end = head + rest.len();
+                    buf[head..end].copy_from_slice(rest);
+                    end
+                }
+            };
             &buf[..end]
         } else {
             data
@@ -473,6 +507,8 @@ impl Run {
         if debug() {
             eprintln!("t={} slot={slot} in: {:02x?}", self.now, datagram);
         }
+        let before = self.plat.objs.app.clone();
+        let block1 = Message::parse(datagram).is_ok_and(|m| m.option(opt::BLOCK1).is_some());
         self.client
             .handle_datagram(slot, datagram, self.now, &mut self.plat);
         self.drain(&mut sent);
@@ -496,6 +532,13 @@ impl Run {
                     "answered with {:?}",
                     a.code()
                 );
+                if matches!(a.code().class(), 4 | 5) && !block1 {
+                    // A failed request changes nothing (block-wise writes stream their
+                    // blocks to the object as they come).
+                    let mut after = self.plat.objs.app.clone();
+                    after.block = before.block;
+                    assert_eq!(after, before, "a failed request changed the object");
+                }
                 if a.code() == Code::CONTINUE {
                     assert!(a.option(opt::BLOCK1).is_some(), "2.31 without Block1");
                 }
@@ -558,7 +601,12 @@ fn build_request(buf: &mut [u8], mid: u16, data: &[u8]) -> Option<usize> {
     let accept = byte(flags & 2 != 0);
     let block2 = byte(flags & 8 != 0).zip(byte(flags & 8 != 0));
     let block1 = byte(flags & 16 != 0).zip(byte(flags & 16 != 0));
-    let payload: Vec<u8> = it.collect();
+    let mut payload: Vec<u8> = Vec::new();
+    if flags & 0x80 != 0 {
+        // A Package URI (or any other URI) prefix.
+        payload.extend_from_slice(b"coap://192.0.2.9:5683/");
+    }
+    payload.extend(it);
 
     let token = mid.to_be_bytes();
     let mut b = MessageBuilder::new(buf, mtype, method, mid, &token).ok()?;
