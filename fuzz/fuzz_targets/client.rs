@@ -389,7 +389,11 @@ impl Run {
             // Everything due was just done: a deadline still in the past would make the
             // application spin.
             assert!(
-                t > self.now || self.client.poll_transmit(self.now, &mut self.plat).is_some(),
+                t > self.now
+                    || self
+                        .client
+                        .poll_transmit(self.now, &mut self.plat)
+                        .is_some(),
                 "poll_timeout {t} in the past at {} with nothing to send",
                 self.now
             );
@@ -397,7 +401,10 @@ impl Run {
     }
 
     fn check_sent(&mut self, server: u8, data: &[u8]) {
-        assert!(server == 0 || server == DOWNLOAD_SLOT, "sent on slot {server}");
+        assert!(
+            server == 0 || server == DOWNLOAD_SLOT,
+            "sent on slot {server}"
+        );
         let m = Message::parse(data).expect("the client sent a datagram that does not parse");
         let code = m.code();
         match code.class() {
@@ -406,7 +413,10 @@ impl Run {
                 assert!(m.token().is_empty() && m.payload().is_empty());
             }
             0 => {
-                assert!(matches!(code, Code::GET | Code::POST | Code::PUT | Code::DELETE));
+                assert!(matches!(
+                    code,
+                    Code::GET | Code::POST | Code::PUT | Code::DELETE
+                ));
                 assert!(matches!(m.mtype(), MsgType::Con | MsgType::Non));
                 let slot = usize::from(server == DOWNLOAD_SLOT);
                 self.last_request[slot] = Some((m.message_id(), m.token().to_vec()));
@@ -419,7 +429,11 @@ impl Run {
 
     fn step(&mut self, control: u8, data: &[u8]) {
         let adv = u64::from(control >> 2);
-        self.now += if adv < 48 { adv * 250 } else { (adv - 47) * 30_000 };
+        self.now += if adv < 48 {
+            adv * 250
+        } else {
+            (adv - 47) * 30_000
+        };
         self.plat.objs.device.set_uptime_ms(self.now);
         let mut sent = Sent {
             datagrams: Vec::new(),
@@ -658,7 +672,11 @@ fuzz_target!(|input: &[u8]| {
     }];
     let config = Config {
         endpoint: "tern-fuzz",
-        version: if cfg & 4 != 0 { Version::V1_0 } else { Version::V1_1 },
+        version: if cfg & 4 != 0 {
+            Version::V1_0
+        } else {
+            Version::V1_1
+        },
         update_margin_s: 10,
         servers: &servers,
     };
@@ -686,7 +704,10 @@ fuzz_target!(|input: &[u8]| {
     run.client
         .handle_datagram(0, &buf[..n], run.now, &mut run.plat);
     run.drain(&mut sent);
-    assert!(run.client.servers()[0].reg.is_registered(), "not registered");
+    assert!(
+        run.client.servers()[0].reg.is_registered(),
+        "not registered"
+    );
 
     for _ in 0..64 {
         let [control, len, tail @ ..] = rest else {
