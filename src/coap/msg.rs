@@ -231,10 +231,10 @@ impl<'a> Message<'a> {
 
     /// The values of every option numbered `n`, in order (e.g. the Uri-Path segments).
     pub fn options_of(&self, n: u16) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.options()
-            .skip_while(move |o| o.number < n)
-            .take_while(move |o| o.number == n)
-            .map(|o| o.value)
+        OptionsOf {
+            options: self.options(),
+            n,
+        }
     }
 
     /// The first option numbered `n` read as a CoAP uint (big-endian, 0 to 4 bytes).
@@ -283,6 +283,31 @@ impl<'a> Iterator for Options<'a> {
             _ => {
                 self.rest = &[];
                 None
+            }
+        }
+    }
+}
+
+/// The values of the options numbered `n` (a plain loop: smaller than the adapters
+/// `skip_while`, `take_while` and `map`).
+struct OptionsOf<'a> {
+    options: Options<'a>,
+    n: u16,
+}
+
+impl<'a> Iterator for OptionsOf<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let o = self.options.next()?;
+            if o.number == self.n {
+                return Some(o.value);
+            }
+            if o.number > self.n {
+                // Numbers do not decrease: no later option matches.
+                self.options.rest = &[];
+                return None;
             }
         }
     }
