@@ -416,31 +416,18 @@ impl<'b> MessageBuilder<'b> {
         }
         // At most 269 + 0xFFFF after the check above: the cast keeps the value.
         let len = value.len() as u32;
-        // The delta and length nibbles, each followed by its 0-, 1- or 2-byte extension.
-        let mut head = [0u8; 5];
-        let mut n = 1;
-        let mut first = 0u8;
-        for v in [u32::from(delta), len] {
-            let (nib, ext, bytes) = match v {
-                0..=12 => (v, 0, 0),
-                13..=268 => (13, v - 13, 1),
-                _ => (14, v - 269, 2),
-            };
-            first = (first << 4) | nib as u8;
-            for i in (0..bytes).rev() {
-                if let Some(slot) = head.get_mut(n) {
-                    *slot = (ext >> (8 * i)) as u8;
-                }
-                n += 1;
-            }
-        }
-        if let Some(h) = head.first_mut() {
-            *h = first;
-        }
+        // The delta and length nibbles, then the delta's and the length's 0-, 1- or 2-byte
+        // extensions: together at most 4 bytes, the low ones of `ext`, big-endian.
+        let (dn, dx, dl) = ext_form(u32::from(delta));
+        let (ln, lx, ll) = ext_form(len);
+        // `ll` is at most 2 and `dx` below 2^16: the shift keeps every bit.
+        let ext = (dx << (8 * ll)) | lx;
+        let ext = ext.to_be_bytes();
         let start = self.w.len();
         let res = self
             .w
-            .put(head.get(..n).unwrap_or(&[]))
+            .put(&[(dn << 4) | ln])
+            .and_then(|()| self.w.put(ext.get(4 - (dl + ll)..).unwrap_or(&[])))
             .and_then(|()| self.w.put(value));
         if res.is_err() {
             self.w.truncate(start);
@@ -552,6 +539,17 @@ impl<'b> MessageBuilder<'b> {
             }
         }
         self.w.stored()
+    }
+}
+
+/// The nibble, extension value and extension length (0, 1 or 2 bytes) of an option delta or
+/// length `v` (at most 269 + 0xFFFF).
+#[inline(always)]
+fn ext_form(v: u32) -> (u8, u32, usize) {
+    match v {
+        0..=12 => (v as u8, 0, 0),
+        13..=268 => (13, v - 13, 1),
+        _ => (14, v - 269, 2),
     }
 }
 
