@@ -65,15 +65,15 @@ fn reserved_header_len(id: u16) -> usize {
     }
 }
 
-/// Writes the minimal header for an entry into `out` (with `fixed`, the header with a
-/// 3-byte length whatever the length); returns its length.
+/// Writes the minimal header for an entry at the end of `out` (with `fixed`, the header with
+/// a 3-byte length whatever the length); returns it.
 fn header(
     kind: TlvKind,
     id: u16,
     len: usize,
     fixed: bool,
     out: &mut [u8; 6],
-) -> Result<usize, FormatError> {
+) -> Result<&[u8], FormatError> {
     if len > MAX_LEN {
         return Err(FormatError::OutOfRange);
     }
@@ -87,23 +87,23 @@ fn header(
         ((usize::BITS - len.leading_zeros()).div_ceil(8) as usize, 0)
     };
     let t = ((kind as u8) << 6) | (u8::from(wide) << 5) | ((len_len as u8) << 3) | short;
-    // Type byte, id (1 or 2 bytes), length (0 to 3 bytes), each big-endian: the bytes of
-    // `id` from byte 1 (or 0) down, then those of `len` from byte `len_len - 1` down.
-    let mut n = 1;
-    let bytes = (0..=usize::from(wide))
-        .rev()
-        .map(|i| (u32::from(id) >> (8 * i)) as u8)
-        .chain((0..len_len).rev().map(|i| (len >> (8 * i)) as u8));
-    for b in bytes {
-        if let Some(slot) = out.get_mut(n) {
+    // Backwards from the end: the length's bytes, the id's, the type byte (big-endian).
+    let mut at = out.len();
+    let mut push = |b: u8| {
+        at = at.wrapping_sub(1);
+        if let Some(slot) = out.get_mut(at) {
             *slot = b;
         }
-        n += 1;
+    };
+    for i in 0..len_len {
+        push((len >> (8 * i)) as u8);
     }
-    if let Some(slot) = out.first_mut() {
-        *slot = t;
+    push(id as u8);
+    if wide {
+        push((id >> 8) as u8);
     }
-    Ok(n)
+    push(t);
+    Ok(out.get(at..).unwrap_or(&[]))
 }
 
 #[derive(Clone, Copy)]
@@ -257,15 +257,15 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         let mut h = [0u8; 6];
         #[cfg(feature = "blockwise")]
         if self.w.is_windowed() {
-            let hlen = header(o.kind, o.id, len, true, &mut h)?;
-            self.w.patch(o.start, h.get(..hlen).unwrap_or(&[]));
+            let head = header(o.kind, o.id, len, true, &mut h)?;
+            self.w.patch(o.start, head);
             return Ok(());
         }
-        let hlen = header(o.kind, o.id, len, false, &mut h)?;
+        let head = header(o.kind, o.id, len, false, &mut h)?;
         // The header fits the reserved space; the body moves down over what is left of it.
         let buf = self.w.written_mut();
         let mut to = o.start;
-        for &b in h.get(..hlen).unwrap_or(&[]) {
+        for &b in head {
             if let Some(d) = buf.get_mut(to) {
                 *d = b;
             }
@@ -323,8 +323,7 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
     /// Writes one entry's header and value.
     fn put_entry(&mut self, kind: TlvKind, id: u16, data: &[u8]) -> Result<(), FormatError> {
         let mut h = [0u8; 6];
-        let hlen = header(kind, id, data.len(), false, &mut h)?;
-        self.w.put(h.get(..hlen).unwrap_or(&[]))?;
+        self.w.put(header(kind, id, data.len(), false, &mut h)?)?;
         self.w.put(data)?;
         Ok(())
     }
@@ -1111,9 +1110,12 @@ mod tests {
     #[test]
     fn header_longer_than_24_bits_is_out_of_range() {
         let mut h = [0u8; 6];
-        assert_eq!(header(TlvKind::Resource, 0, MAX_LEN, false, &mut h), Ok(5));
         assert_eq!(
-            header(TlvKind::Resource, 0, MAX_LEN + 1, false, &mut h),
+            header(TlvKind::Resource, 0, MAX_LEN, false, &mut h).map(<[u8]>::len),
+            Ok(5)
+        );
+        assert_eq!(
+            header(TlvKind::Resource, 0, MAX_LEN + 1, false, &mut h).map(<[u8]>::len),
             Err(FormatError::OutOfRange)
         );
     }
