@@ -3,21 +3,32 @@
 /// `x / d` and `x % d` by long division in 16-bit steps with 32-bit arithmetic: a 32-bit
 /// target then needs no 64-bit division routine. `d` must not be 0 (then `(0, 0)`).
 pub fn div_rem_u64(x: u64, d: u16) -> (u64, u16) {
+    let mut limbs = [x as u32, (x >> 32) as u32];
+    let rem = div_small(&mut limbs, u32::from(d));
+    let [lo, hi] = limbs;
     if d == 0 {
         return (0, 0);
     }
-    let d = u32::from(d);
-    let mut quotient = 0u64;
-    let mut rem = 0u32;
-    let (hi, lo) = ((x >> 32) as u32, x as u32);
-    // Constant shifts only: a variable 64-bit shift would call a runtime routine.
-    for chunk in [hi >> 16, hi & 0xFFFF, lo >> 16, lo & 0xFFFF] {
-        // `rem < d <= 0xFFFF`, so `rem << 16 | chunk` fits in 32 bits.
-        let t = (rem << 16) | chunk;
-        quotient = (quotient << 16) | u64::from(t / d);
-        rem = t % d;
+    ((u64::from(hi) << 32) | u64::from(lo), rem as u16)
+}
+
+/// `a = a / d` on little-endian `u32` limbs, by long division in 16-bit steps with 32-bit
+/// arithmetic (no 64-bit division routine); returns the remainder. `d` must be below 2^16
+/// and not 0 (then `a` is left as it is and the result is 0).
+#[inline(never)]
+pub fn div_small(a: &mut [u32], d: u32) -> u32 {
+    if d == 0 || d > 0xFFFF {
+        return 0;
     }
-    (quotient, rem as u16)
+    let mut rem = 0u32;
+    for x in a.iter_mut().rev() {
+        // `rem < d <= 0xFFFF`, so `rem << 16 | half` fits in 32 bits.
+        let t = (rem << 16) | (*x >> 16);
+        let u = ((t % d) << 16) | (*x & 0xFFFF);
+        rem = u % d;
+        *x = ((t / d) << 16) | (u / d);
+    }
+    rem
 }
 
 /// Writes the decimal digits of `v` at the end of `tmp` and returns them.
