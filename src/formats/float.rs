@@ -395,33 +395,33 @@ pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
     if e >= 0 {
         mul_pow(&mut num, 5, e as u32);
     }
+    // Divided by 5^n first (by 5^6 while it goes), then down to 54 bits (53 and a rounding
+    // bit), fewer for subnormals, whose last bit is worth 2^-1074: halved (15 bits at a time
+    // while far). Each step keeps a sticky bit for a remainder.
     let mut left = n;
-    while left > 0 {
-        let (c, d) = if left >= 6 { (6, 15625) } else { (1, 5) };
-        left -= c;
-        sticky |= crate::util::div_small(&mut num, d) != 0;
-    }
-    // The top 64 bits, and whether any bit below them is set.
-    let len = bit_len(&num);
-    let mut q = 0u64;
-    for i in (0..len).rev() {
-        let bit = num
-            .get((i / 32) as usize)
-            .map_or(0, |x| (x >> (i % 32)) & 1);
-        if i >= len - 64 {
-            q = q << 1 | u64::from(bit);
+    let mut b = e - k;
+    loop {
+        let len = bit_len(&num);
+        let (c, d) = if left >= 6 {
+            (6, 15625)
+        } else if left > 0 {
+            (1, 5)
+        } else if len > 54 + 15 {
+            (15, 1 << 15)
+        } else if len > 54 || b < -1075 {
+            (1, 2)
         } else {
-            sticky |= bit != 0;
+            break;
+        };
+        sticky |= crate::util::div_small(&mut num, d) != 0;
+        if left > 0 {
+            left -= c;
+        } else {
+            b += c as i32;
         }
     }
-    let mut b = e - k + len - 64;
-    // Down to 54 bits (53 and a rounding bit), fewer for subnormals, whose last bit is worth
-    // 2^-1074.
-    while q >> 54 != 0 || b < -1075 {
-        sticky |= q & 1 != 0;
-        q >>= 1;
-        b += 1;
-    }
+    let [lo, hi, ..] = num;
+    let q = u64::from(hi) << 32 | u64::from(lo);
     let mut m = q >> 1;
     if q & 1 != 0 && (sticky || m & 1 != 0) {
         m += 1;
