@@ -445,17 +445,14 @@ pub(crate) fn f64_from_f32_bits(b: u32) -> f64 {
 /// check placement or descend into containers: use [`validate`] for the whole tree.
 #[derive(Clone)]
 pub struct TlvIter<'a> {
+    /// What is left to read (emptied after an error).
     data: &'a [u8],
-    failed: bool,
 }
 
 impl<'a> TlvIter<'a> {
     /// An iterator over the entries in `data` (a payload, or a container's value).
     pub fn new(data: &'a [u8]) -> Self {
-        TlvIter {
-            data,
-            failed: false,
-        }
+        TlvIter { data }
     }
 }
 
@@ -463,7 +460,7 @@ impl<'a> Iterator for TlvIter<'a> {
     type Item = Result<Tlv<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.data.is_empty() {
+        if self.data.is_empty() {
             return None;
         }
         match parse_one(self.data) {
@@ -472,7 +469,7 @@ impl<'a> Iterator for TlvIter<'a> {
                 Some(Ok(tlv))
             }
             Err(e) => {
-                self.failed = true;
+                self.data = &[];
                 Some(Err(e))
             }
         }
