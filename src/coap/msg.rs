@@ -355,8 +355,9 @@ impl From<NoSpace> for BuildError {
 pub struct MessageBuilder<'b> {
     w: Writer<'b>,
     last_option: u16,
-    /// Position of the payload marker once written.
-    marker_at: Option<usize>,
+    /// Position of the payload marker once written, 0 before (the header comes first, so
+    /// the marker is never at 0).
+    marker_at: usize,
     /// The block of the payload this message carries (see [`MessageBuilder::block2`]).
     #[cfg(feature = "blockwise")]
     block: Option<super::Block>,
@@ -385,7 +386,7 @@ impl<'b> MessageBuilder<'b> {
         Ok(MessageBuilder {
             w,
             last_option: 0,
-            marker_at: None,
+            marker_at: 0,
             #[cfg(feature = "blockwise")]
             block: None,
         })
@@ -408,7 +409,7 @@ impl<'b> MessageBuilder<'b> {
     /// follow the payload: otherwise [`BuildError::OutOfOrder`]. Writes nothing on error.
     pub fn option(&mut self, number: u16, value: &[u8]) -> Result<(), BuildError> {
         let delta = match number.checked_sub(self.last_option) {
-            Some(d) if self.marker_at.is_none() => d,
+            Some(d) if self.marker_at == 0 => d,
             _ => return Err(BuildError::OutOfOrder),
         };
         if value.len() > MAX_OPTION_LEN {
@@ -455,7 +456,7 @@ impl<'b> MessageBuilder<'b> {
     /// A marker followed by nothing is removed by [`MessageBuilder::finish`]. To undo a partial
     /// payload, truncate the writer back to a length it had before.
     pub fn payload_writer(&mut self) -> Result<&mut Writer<'b>, BuildError> {
-        if self.marker_at.is_none() {
+        if self.marker_at == 0 {
             #[cfg(feature = "blockwise")]
             if self.block.is_some() {
                 // Filled in by `finish_block`, at fixed width (leading zeros are allowed).
@@ -466,7 +467,7 @@ impl<'b> MessageBuilder<'b> {
             }
             let at = self.w.len();
             self.w.put_u8(PAYLOAD_MARKER)?;
-            self.marker_at = Some(at);
+            self.marker_at = at;
             #[cfg(feature = "blockwise")]
             if let Some(block) = self.block {
                 let offset = block.offset().ok_or(BuildError::NoSpace)?;
@@ -490,7 +491,7 @@ impl<'b> MessageBuilder<'b> {
     /// of an empty one is there).
     #[cfg(feature = "blockwise")]
     pub fn finish_block(mut self) -> Option<usize> {
-        if let (Some(block), Some(at)) = (self.block, self.marker_at) {
+        if let (Some(block), at @ 1..) = (self.block, self.marker_at) {
             let total = self.w.len().checked_sub(at.checked_add(1)?)?;
             let offset = block.offset()?;
             if offset >= total && block.num > 0 {
@@ -520,12 +521,11 @@ impl<'b> MessageBuilder<'b> {
         if data.is_empty() {
             return Ok(());
         }
-        let had_marker = self.marker_at.is_some();
+        let had_marker = self.marker_at != 0;
         let res = self.payload_writer()?.put(data);
         if res.is_err() && !had_marker {
-            if let Some(at) = self.marker_at.take() {
-                self.w.truncate(at);
-            }
+            self.w.truncate(self.marker_at);
+            self.marker_at = 0;
         }
         Ok(res?)
     }
@@ -533,10 +533,9 @@ impl<'b> MessageBuilder<'b> {
     /// Ends the message and returns its length; a payload marker followed by no payload is
     /// dropped.
     pub fn finish(mut self) -> usize {
-        if let Some(at) = self.marker_at {
-            if self.w.stored() <= at.saturating_add(1) {
-                self.w.truncate(at);
-            }
+        let at = self.marker_at;
+        if at != 0 && self.w.stored() <= at.saturating_add(1) {
+            self.w.truncate(at);
         }
         self.w.stored()
     }
