@@ -110,15 +110,12 @@ fn header(
 struct Open {
     /// Where the container's header starts.
     start: usize,
-    /// Where its children start (after the reserved header).
-    body: usize,
     kind: TlvKind,
     id: u16,
 }
 
 const CLOSED: Open = Open {
     start: 0,
-    body: 0,
     kind: TlvKind::Resource,
     id: 0,
 };
@@ -233,7 +230,6 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         let slot = self.open.get_mut(self.depth).ok_or(FormatError::TooDeep)?;
         *slot = Open {
             start,
-            body: self.w.len(),
             kind,
             id,
         };
@@ -248,11 +244,13 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         let top = self.depth.checked_sub(1).ok_or(FormatError::Malformed)?;
         let o = *self.open.get(top).ok_or(FormatError::Malformed)?;
         self.depth = top;
+        // Its children start after the reserved header.
+        let body = o.start.wrapping_add(reserved_header_len(o.id));
         // The writer was truncated below the reserved header: nothing sane to close.
         let len = self
             .w
             .len()
-            .checked_sub(o.body)
+            .checked_sub(body)
             .ok_or(FormatError::Malformed)?;
         let mut h = [0u8; 6];
         #[cfg(feature = "blockwise")]
@@ -271,7 +269,7 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
             }
             to += 1;
         }
-        for from in o.body..buf.len() {
+        for from in body..buf.len() {
             let b = buf.get(from).copied().unwrap_or(0);
             if let Some(d) = buf.get_mut(to) {
                 *d = b;
