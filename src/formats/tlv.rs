@@ -196,11 +196,19 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         self.depth = self.depth.min(mark.depth);
     }
 
-    fn parent(&self) -> Option<TlvKind> {
-        match self.depth.checked_sub(1) {
-            Some(i) => self.open.get(i).map(|o| o.kind),
-            None => None,
-        }
+    /// Whether an entry of `kind` may stand in the innermost open container (or at the top
+    /// level): bit `5 * kind + parent` of a table, `parent` being the container's kind, or 4
+    /// at the top level.
+    fn placed(&self, kind: TlvKind) -> bool {
+        const ALLOWED: u32 = 0b10000 // an object instance: at the top level
+            | 0b10100 << 5 // a resource instance: there or in a multiple resource
+            | 0b10001 << 10 // a multiple resource: there or in an object instance
+            | 0b10001 << 15; // a resource: likewise
+        let parent = match self.depth.checked_sub(1).and_then(|i| self.open.get(i)) {
+            Some(o) => o.kind as u32,
+            None => 4,
+        };
+        (ALLOWED >> (5 * kind as u32 + parent)) & 1 != 0
     }
 
     /// Opens a container: `kind` is [`TlvKind::ObjectInstance`] or
@@ -213,26 +221,14 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         if self.depth >= MAX_NESTING {
             return Err(FormatError::TooDeep);
         }
-        let allowed = matches!(
-            (kind, self.parent()),
-            (TlvKind::ObjectInstance, None)
-                | (
-                    TlvKind::MultipleResource,
-                    None | Some(TlvKind::ObjectInstance)
-                )
-        );
-        if !allowed {
+        if !self.placed(kind) {
             return Err(FormatError::Malformed);
         }
         let start = self.w.len();
         let reserve = reserved_header_len(id);
         self.w.put([0u8; 6].get(..reserve).unwrap_or(&[]))?;
         let slot = self.open.get_mut(self.depth).ok_or(FormatError::TooDeep)?;
-        *slot = Open {
-            start,
-            kind,
-            id,
-        };
+        *slot = Open { start, kind, id };
         self.depth += 1;
         Ok(())
     }
@@ -288,13 +284,10 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
     /// exactly an `f32` and 8 otherwise, Boolean 1 byte, ObjLnk 4 bytes (object id then
     /// instance id, big-endian), strings, CoRE links and opaque values their bytes.
     pub fn value(&mut self, kind: TlvKind, id: u16, v: &Value<'_>) -> Result<(), FormatError> {
-        let allowed = match (kind, self.parent()) {
-            (TlvKind::Resource, None | Some(TlvKind::ObjectInstance)) => true,
-            (TlvKind::ResourceInstance, None | Some(TlvKind::MultipleResource)) => true,
-            (TlvKind::Resource | TlvKind::ResourceInstance, _) => false,
-            _ => return Err(FormatError::WrongType),
-        };
-        if !allowed {
+        if kind.is_container() {
+            return Err(FormatError::WrongType);
+        }
+        if !self.placed(kind) {
             return Err(FormatError::Malformed);
         }
         // Numbers are written as the last `n` bytes of a big-endian 64-bit pattern.
