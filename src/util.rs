@@ -32,16 +32,15 @@ pub fn div_small(a: &mut [u32], d: u32) -> u32 {
 }
 
 /// Writes the decimal digits of `v` at the end of `tmp` and returns them.
-pub fn u64_to_dec(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+pub fn u64_to_dec(v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut limbs = [v as u32, (v >> 32) as u32];
     let mut start = tmp.len();
-    // 20 digits hold u64::MAX, so the loop ends on `v == 0` before the slots run out.
+    // 20 digits hold u64::MAX, so the loop ends on zero before the slots run out.
     for slot in tmp.iter_mut().rev() {
-        let (q, r) = div_rem_u64(v, 10);
-        // `r` is below 10, so the cast cannot truncate.
-        *slot = b'0' + r as u8;
-        v = q;
+        // The remainder is below 10, so the cast cannot truncate.
+        *slot = b'0' + div_small(&mut limbs, 10) as u8;
         start -= 1;
-        if v == 0 {
+        if limbs == [0, 0] {
             break;
         }
     }
