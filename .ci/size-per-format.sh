@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR MIT
-# Flash per content format: links the Cortex-M4 image (.ci/size.sh) with the foundation
-# features alone (text, opaque, link, TLV), then with each record format added on its
-# own, and with the default features (every format, Write-Attributes, Create and Delete),
-# and prints what each one adds. A report, not a gate.
+# Flash per content format and per optional part: links the Cortex-M4 image (.ci/size.sh)
+# with the foundation features alone (text, opaque, link, TLV), then with each record
+# format added on its own, with the device-management issue's set (every format and
+# operation, objects 0 to 3), with each other feature added alone to the foundation, and
+# with the default features, and prints what each one adds. A report, not a gate.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 flash_of() { # configuration -> library flash in bytes
@@ -20,5 +21,14 @@ for feature in senml-json senml-cbor lwm2m-cbor json; do
 done
 all=$(flash_of formats)
 [ -n "$all" ] || { echo "size-per-format: the formats image did not build" >&2; exit 1; }
-printf '%-34s %8d %+8d\n' "default features (every format," "$all" "$((all - base))"
-printf '%s\n' "  attributes, create-delete)"
+printf '%-34s %8d %+8d\n' "every format, every operation," "$all" "$((all - base))"
+printf '%s\n' "  objects 0 to 3 (issue budget)"
+for feature in attributes create-delete blockwise access-control device-time firmware-update \
+	connectivity-monitoring location connectivity-statistics; do
+	flash=$(flash_of "only-$feature")
+	[ -n "$flash" ] || { echo "size-per-format: the $feature image did not build" >&2; exit 1; }
+	printf '%-34s %8d %+8d\n' "  foundation + $feature" "$flash" "$((flash - base))"
+done
+default=$(flash_of default)
+[ -n "$default" ] || { echo "size-per-format: the default image did not build" >&2; exit 1; }
+printf '%-34s %8d %+8d\n' "default features" "$default" "$((default - base))"

@@ -94,7 +94,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *)) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 64) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -239,6 +239,12 @@ enum tern_event_kind_t
    */
   TERN_EVENT_FACTORY_RESET_REQUESTED = 9,
   /**
+   * Every Register attempt of every communication sequence failed (Server object
+   * resources 17 to 20: Communication Retry Count and Timer, Sequence Delay Timer and
+   * Retry Count); not retried until `tern_client_restart`.
+   */
+  TERN_EVENT_REGISTRATION_FAILED = 12,
+  /**
    * The Firmware Update object changed State (the firmware-update feature): `value`
    * is the State (0 idle, 1 downloading, 2 downloaded, 3 updating) and `code` the
    * Update Result (0 initial, 1 success, 2 no storage, 3 out of RAM, 4 connection lost,
@@ -354,6 +360,12 @@ typedef enum tern_connectivity_present_t tern_connectivity_present_t;
 typedef uint32_t tern_connectivity_present_t;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * The Server object resources (LwM2M 1.1 Core E.2) that steer the registration of one
+ * server, with the spec's defaults (Core 6.2.1.1, registration procedure default values).
+ */
+typedef struct Timing Timing;
 
 /**
  * A client. Opaque to C: it lives in storage the application provides.
@@ -550,6 +562,37 @@ typedef struct tern_platform_t {
 
 /**
  * One row of an object's resource table.
+ *
+ * A row's value lives either behind the object's read and write handlers (`value` NULL) or
+ * in an application variable that `value` points at: the library then reads the variable
+ * for a server's Read (and for notifications) and, when the row has `TERN_OP_W`, stores a
+ * server's Write in it, so the object needs no handler for that row. The variable has the
+ * C type of the row's `type`:
+ *
+ * - `TERN_TYPE_INTEGER` and `TERN_TYPE_TIME` (Unix time, s): `int64_t`;
+ * - `TERN_TYPE_UNSIGNED`: `uint64_t`;
+ * - `TERN_TYPE_FLOAT`: `double`;
+ * - `TERN_TYPE_BOOLEAN`: `bool`;
+ * - `TERN_TYPE_OBJLNK`: `tern_objlnk_t`;
+ * - `TERN_TYPE_STRING` and `TERN_TYPE_CORELNK`: a `char` buffer of `value_size` bytes
+ *   holding UTF-8 text up to a NUL (or filling the buffer, without one);
+ * - `TERN_TYPE_OPAQUE`: `tern_bytes_t`.
+ *
+ * A Write the variable cannot hold (a string of `value_size` bytes or more, with no room
+ * for its NUL; opaque bytes over the `tern_bytes_t` capacity) is refused with 4.13 Request
+ * Entity Too Large and leaves the variable as it was; the other types hold every value a
+ * server can send. A value pointer serves a single-instance resource (`multiple` false) of
+ * a readable or writable row; `tern_client_add_object` refuses it on an executable or
+ * multiple-instance row. The variable is shared by every instance of the object: objects
+ * with per-instance values use handlers.
+ *
+ * Value pointers are the `value-pointers` feature (default on); a build without it refuses
+ * a row with one (`TERN_STATUS_INVALID_ARG`).
+ *
+ * The library reads and writes the variable only from inside `tern_client_step` and
+ * `tern_client_input`. An application that changes it from another thread or an interrupt
+ * guards it as it would any variable shared with that code, and reports the change (for
+ * notifications) through `tern_resource_changed` once that exists.
  */
 typedef struct tern_resource_def_t {
   /**
@@ -568,6 +611,16 @@ typedef struct tern_resource_def_t {
    * True for a multiple-instance resource.
    */
   bool multiple;
+  /**
+   * The application variable holding the value (see above), or NULL when the handlers
+   * serve this row. It must stay valid for the client's lifetime.
+   */
+  void *value;
+  /**
+   * For `TERN_TYPE_STRING` and `TERN_TYPE_CORELNK` with `value`: the size of the char
+   * buffer in bytes, NUL included (at least 1). Ignored for the other rows.
+   */
+  size_t value_size;
 } tern_resource_def_t;
 
 /**
@@ -676,8 +729,9 @@ typedef tern_status_t (*tern_write_block_fn)(void *user,
                                              bool last);
 
 /**
- * An application object: a static table plus handlers. The definition must outlive the
- * client (declare it `static const`).
+ * An application object: a static table plus handlers, or value pointers for plain values
+ * (see `tern_resource_def_t`). The definition must outlive the client (declare it
+ * `static const`).
  */
 typedef struct tern_object_def_t {
   /**
@@ -701,11 +755,11 @@ typedef struct tern_object_def_t {
    */
   size_t resource_count;
   /**
-   * Read handler (required when a resource is readable).
+   * Read handler; may be NULL when every readable row has a value pointer.
    */
   tern_read_fn read;
   /**
-   * Write handler (required when a resource is writable).
+   * Write handler; may be NULL when every writable row has a value pointer.
    */
   tern_write_fn write;
   /**
@@ -884,6 +938,40 @@ typedef struct tern_location_t {
   size_t velocity_len;
 } tern_location_t;
 
+/**
+ * The variable of an opaque row with a value pointer: `len` bytes of value at `data`, in
+ * a buffer of `capacity` bytes. A server's Write copies its bytes to `data` and sets
+ * `len`; one longer than `capacity` is refused (4.13) and changes nothing.
+ */
+typedef struct tern_bytes_t {
+  /**
+   * The buffer; may be NULL only when `capacity` is 0.
+   */
+  uint8_t *data;
+  /**
+   * Length of the value in bytes (at most `capacity`).
+   */
+  size_t len;
+  /**
+   * Size of the buffer at `data` in bytes.
+   */
+  size_t capacity;
+} tern_bytes_t;
+
+/**
+ * The variable of an object link row with a value pointer.
+ */
+typedef struct tern_objlnk_t {
+  /**
+   * Object id.
+   */
+  uint16_t object_id;
+  /**
+   * Object instance id.
+   */
+  uint16_t instance_id;
+} tern_objlnk_t;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -923,7 +1011,9 @@ tern_status_t tern_client_init(void *storage,
  * `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3, and 4, 5, 6, 7 when built
  * with their objects) or above 65534, a table
  * row with an unknown type, unknown operation bits, an id above 65534 or an id used twice,
- * or repeated instance ids; `TERN_STATUS_NULL_ARG` for a missing handler a row needs.
+ * a value pointer on an executable or multiple-instance row, a string or CoRE link row
+ * with a value pointer and `value_size` 0, or repeated instance ids; `TERN_STATUS_NULL_ARG`
+ * for a NULL `def` or a missing handler that a row without a value pointer needs.
  *
  * # Safety
  * `client` from `tern_client_init`; `def` valid and unchanged for the client's lifetime;

@@ -307,12 +307,14 @@ fn without_a_right_every_operation_gets_4_01_and_with_it_works() {
 }
 
 #[test]
-fn discover_write_attributes_and_composite_need_read() {
+fn write_attributes_and_composite_need_read_and_discover_needs_no_right() {
     let Some(mut t) = two_servers() else { return };
     t.client.access_control().set_owner(3303, 0, A).unwrap();
     let mut discover = get("/3303/0");
     discover.add_option(CoapOption::Accept, 40u16.to_be_bytes().to_vec());
-    assert_eq!(t.code(SLOT_B, discover.clone()), UNAUTHORIZED);
+    // The ACL's R bit covers Read, Observe and Write-Attributes (object 2's definition),
+    // not Discover.
+    assert_eq!(t.code(SLOT_B, discover.clone()), CONTENT);
     assert_eq!(
         t.code(SLOT_B, write_attributes("/3303/0/5700")),
         UNAUTHORIZED
@@ -424,11 +426,12 @@ fn a_whole_object_read_shows_only_readable_instances() {
     };
     assert_eq!(instances(&mut t, SLOT_B), [0]);
     assert_eq!(instances(&mut t, SLOT_A), [1]);
+    // Discover needs no right: it lists every instance.
     let mut discover = get("/3303");
     discover.add_option(CoapOption::Accept, 40u16.to_be_bytes().to_vec());
     let links = String::from_utf8(t.ask(SLOT_B, discover).payload).unwrap();
     assert!(
-        links.contains("</3303/0>") && !links.contains("</3303/1"),
+        links.contains("</3303/0>") && links.contains("</3303/1"),
         "{links}"
     );
 }

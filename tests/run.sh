@@ -60,7 +60,7 @@ c_test() {
 	local bin
 	bin=$(mktemp)
 	cargo build --release --quiet --lib &&
-		cc -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -o "$bin" "$1" target/release/libtern.a &&
+		cc -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -o "$bin" "$1" "${CARGO_TARGET_DIR:-target}/release/libtern.a" &&
 		"$bin"
 	local status=$?
 	rm -f "$bin"
@@ -78,6 +78,7 @@ check "clippy (engine lints denied)" cargo clippy --workspace --all-targets --qu
 check "C header compiles as C99 and C++11" header_compiles
 check "C ABI refuses bad arguments" c_test tests/c/abi_test.c
 check "C objects: server Create and Delete through the C ABI" c_test tests/c/objects_test.c
+check "C objects: value pointers read and written by the library" c_test tests/c/values_test.c
 check "C firmware update: push, update and pull through the C ABI" c_test tests/c/firmware_test.c
 check "object generator: every OMA object XML to C that compiles and registers" tests/objgen/run.sh
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
@@ -86,7 +87,8 @@ check "POSIX example over IPv6 ([::1])" env TERN_DEMO_IPV6=1 ffi-examples/posix/
 check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
-check "Cortex-M4 image, every content format: size budget and QEMU smoke test" .ci/size.sh formats
+check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats
+check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/size.sh default
 check "no panic paths in the linked image" .ci/panic-audit.sh
 check "no heap in the library" .ci/no-heap.sh
 

@@ -1,6 +1,6 @@
-//! Write replace (PUT) and partial update (POST) of a multiple-instance resource: a PUT
-//! leaves exactly the instances it names, a POST adds and updates, and a PUT that fails its
-//! check leaves every instance in place.
+//! Write replace (PUT) and partial update (POST) of a multiple-instance resource, in TLV
+//! and SenML JSON: a PUT leaves exactly the instances it names, a POST adds and updates,
+//! and a PUT that fails its check leaves every instance in place.
 
 mod sim;
 
@@ -74,4 +74,39 @@ fn a_put_that_fails_its_check_keeps_every_instance() {
     let code = write(&mut sim, RequestType::Put, "/3303/0/5800", &bad[..]);
     assert_eq!(code, MessageClass::Response(ResponseType::BadRequest));
     assert_eq!(history(&sim), before);
+}
+
+/// SenML JSON: instance 5 = 99 and instance 7 = -1 of 5800.
+const SENML_5_7: &[u8] = br#"[{"bn":"/3303/0/5800/","n":"5","v":99},{"n":"7","v":-1}]"#;
+
+fn write_senml(sim: &mut Sim, method: RequestType, path: &str, payload: &[u8]) -> MessageClass {
+    let mut p = request(method, path);
+    p.add_option(CoapOption::ContentFormat, 110u16.to_be_bytes().to_vec());
+    p.payload = payload.to_vec();
+    exchange(sim, p).0.header.code
+}
+
+#[test]
+fn senml_put_replaces_and_post_updates() {
+    let mut sim = quiet_registered_sim(65);
+    assert_eq!(
+        write_senml(&mut sim, RequestType::Post, "/3303/0/5800", SENML_5_7),
+        CHANGED
+    );
+    assert_eq!(
+        history(&sim),
+        [(0, 20), (1, 21), (2, 22), (5, 99), (7, -1)].into()
+    );
+    assert_eq!(
+        write_senml(&mut sim, RequestType::Put, "/3303/0", SENML_5_7),
+        CHANGED
+    );
+    assert_eq!(history(&sim), [(5, 99), (7, -1)].into());
+    // A replace whose second record does not decode leaves everything in place.
+    let bad = br#"[{"bn":"/3303/0/5800/","n":"1","v":1},{"n":"2","vs":"x"}]"#;
+    assert_eq!(
+        write_senml(&mut sim, RequestType::Put, "/3303/0/5800", bad),
+        MessageClass::Response(ResponseType::BadRequest)
+    );
+    assert_eq!(history(&sim), [(5, 99), (7, -1)].into());
 }

@@ -2,24 +2,27 @@
 /*
  * IPSO Temperature (3303): Sensor Value 5700, Units 5701, Min/Max Measured 5601/5602 and
  * Reset Min and Max Measured Values 5605. The "sensor" is a triangle wave between 18 and
- * 26 degrees with a period of 80 s, so a server sees the value change.
+ * 26 degrees with a period of 80 s, so a server sees the value change. The values are
+ * plain variables that the rows point at: the library reads them itself.
  */
 #include "temperature.h"
 
 #include <stdio.h>
 
-static const tern_resource_def_t temperature_resources[] = {
-	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R},
-	{.id = 5701, .type = TERN_TYPE_STRING, .operations = TERN_OP_R},
-	{.id = 5601, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R},
-	{.id = 5602, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R},
-	{.id = 5605, .type = TERN_TYPE_NONE, .operations = TERN_OP_E},
-};
-
 static double value = 22.0;
 static double min_measured = 22.0;
 static double max_measured = 22.0;
-static const char units[] = "Cel";
+static char units[] = "Cel";
+
+/* The plain values are variables the library reads itself (value pointers): no read
+ * handler. Only Reset (5605), an action, needs a handler. */
+static const tern_resource_def_t temperature_resources[] = {
+	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .value = &value},
+	{.id = 5701, .type = TERN_TYPE_STRING, .operations = TERN_OP_R, .value = units, .value_size = sizeof(units)},
+	{.id = 5601, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .value = &min_measured},
+	{.id = 5602, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .value = &max_measured},
+	{.id = 5605, .type = TERN_TYPE_NONE, .operations = TERN_OP_E},
+};
 
 void temperature_sample(uint64_t now_ms)
 {
@@ -33,39 +36,6 @@ void temperature_sample(uint64_t now_ms)
 	}
 	if (value > max_measured) {
 		max_measured = value;
-	}
-}
-
-static tern_status_t temperature_read(void *user, uint16_t instance, uint16_t resource, size_t index,
-				      uint16_t *resource_instance, tern_value_t *out)
-{
-	(void)user;
-	(void)index;
-	(void)resource_instance;
-	if (instance != 0) {
-		return TERN_STATUS_NOT_FOUND;
-	}
-	switch (resource) {
-	case 5700:
-		out->type = TERN_TYPE_FLOAT;
-		out->f = value;
-		printf("tern: read /3303/0/5700 -> %.1f\n", value);
-		return TERN_STATUS_OK;
-	case 5601:
-		out->type = TERN_TYPE_FLOAT;
-		out->f = min_measured;
-		return TERN_STATUS_OK;
-	case 5602:
-		out->type = TERN_TYPE_FLOAT;
-		out->f = max_measured;
-		return TERN_STATUS_OK;
-	case 5701:
-		out->type = TERN_TYPE_STRING;
-		out->data = (const uint8_t *)units;
-		out->len = sizeof(units) - 1;
-		return TERN_STATUS_OK;
-	default:
-		return TERN_STATUS_NOT_FOUND;
 	}
 }
 
@@ -90,6 +60,5 @@ const tern_object_def_t temperature_object = {
 	.version_minor = 1,
 	.resources = temperature_resources,
 	.resource_count = sizeof(temperature_resources) / sizeof(temperature_resources[0]),
-	.read = temperature_read,
 	.execute = temperature_execute,
 };

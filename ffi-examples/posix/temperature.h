@@ -7,7 +7,7 @@
 
 #include "tern.h"
 
-/** The object's definition (a static table plus handlers). */
+/** The object's definition (a static table pointing at the values, plus the Reset handler). */
 extern const tern_object_def_t temperature_object;
 
 /** Moves the simulated sensor to its value at `now_ms`. */

@@ -223,7 +223,7 @@ impl Store {
     /// object (4.05). A Create that could not be given its Access Control instance is
     /// refused with 5.00.
     pub fn decide(&self, ssid: Option<u16>, path: &Path, right: u8) -> Result<Verdict, Code> {
-        let Some(ssid) = ssid else {
+        let Some(ssid) = ssid.filter(|_| right != 0) else {
             return Ok(Verdict::Allow);
         };
         let oid = path.object_id().unwrap_or(0);
@@ -422,6 +422,10 @@ impl Object for View<'_> {
 
     fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
         self.obj.write(iid, rid, riid, v)
+    }
+
+    fn check(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+        self.obj.check(iid, rid, riid, v)
     }
 
     fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {

@@ -84,7 +84,7 @@ pub(super) fn block1(
     let [_, iid, rid] = ids;
     let r = objects.with(path, WRITE_RIGHT, &mut |obj| {
         let def = dm::target(path, obj)?.ok_or(Code::NOT_FOUND)?;
-        dm::writable(def, false)?;
+        dm::writable(def, dm::Mode::Update)?;
         if def.kind != ResourceType::Opaque || def.multiple {
             return Err(Code::REQUEST_ENTITY_TOO_LARGE);
         }

@@ -308,12 +308,16 @@ fn write(
         .ok_or(Code::BAD_REQUEST)?;
     let data = req.payload();
     let text = format == u32::from(cf::TEXT);
+    let mode = if req.code() == Code::PUT {
+        Mode::Replace
+    } else {
+        Mode::Update
+    };
     if format == u32::from(cf::TLV) {
-        let replace = req.code() == Code::PUT;
-        write_tlv(data, iid, path.resource_id(), obj, false, replace)?;
+        write_tlv(data, iid, path.resource_id(), obj, mode)?;
     } else if text || format == u32::from(cf::OPAQUE) {
         let d = def.filter(|d| !d.multiple).ok_or(Code::BAD_REQUEST)?;
-        writable(d, false)?;
+        writable(d, Mode::Update)?;
         let v = if text {
             text::decode(data, d.kind)
         } else {
@@ -321,9 +325,19 @@ fn write(
         };
         store(obj, iid, d.id, None, &v, true)?;
     } else {
-        write_records(format, data, path, obj, b, false)?;
+        write_records(format, data, path, obj, b, mode)?;
     }
     Ok(Code::CHANGED)
+}
+
+/// How a Write treats what the target holds: a partial update (POST) adds and updates, a
+/// replace (PUT) first empties each multiple-instance resource it writes, and the writes
+/// of a Create may also give read-only resources their first value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Update,
+    Replace,
+    Create,
 }
 
 /// A Write in one of the record formats, when this build has it; the unused part of the
@@ -334,23 +348,23 @@ fn write_records(
     path: &Path,
     obj: &mut dyn Object,
     b: &mut MessageBuilder<'_>,
-    create: bool,
+    mode: Mode,
 ) -> Result<(), Code> {
     #[cfg(feature = "records")]
     if let Some(f) = u16::try_from(format)
         .ok()
         .filter(|&f| crate::formats::records::supported(f))
     {
-        return super::records::write(f, data, path, obj, b.spare(), create);
+        return super::records::write(f, data, path, obj, b.spare(), mode);
     }
-    let _ = (format, data, path, obj, b, create);
+    let _ = (format, data, path, obj, b, mode);
     Err(Code::UNSUPPORTED_CONTENT_FORMAT)
 }
 
-/// A resource a Write may set; a Create (`create`) may also give readable resources their
+/// A resource a Write may set; a Create may also give readable resources their
 /// first value.
-pub(super) fn writable(d: ResourceDef, create: bool) -> Result<(), Code> {
-    if d.ops.allows(Operations::W) || (create && d.ops.allows(Operations::R)) {
+pub(super) fn writable(d: ResourceDef, mode: Mode) -> Result<(), Code> {
+    if d.ops.allows(Operations::W) || (mode == Mode::Create && d.ops.allows(Operations::R)) {
         Ok(())
     } else {
         Err(Code::METHOD_NOT_ALLOWED)
@@ -359,21 +373,19 @@ pub(super) fn writable(d: ResourceDef, create: bool) -> Result<(), Code> {
 
 /// A TLV Write: the whole payload is checked (structure, resources, types) before any
 /// value reaches the object.
-/// With `create`, instance `iid` is created between the check and the writes; with
-/// `replace` (PUT), a multiple-instance resource in the payload loses the instances the
-/// payload does not name.
+/// A Create makes instance `iid` between the check and the writes; a Replace (PUT) empties
+/// each multiple-instance resource of the payload before its instances are written.
 fn write_tlv(
     data: &[u8],
     iid: u16,
     rid: Option<u16>,
     obj: &mut dyn Object,
-    create: bool,
-    replace: bool,
+    mode: Mode,
 ) -> Result<(), Code> {
     tlv::validate(data, 2).map_err(format_code)?;
     for pass in [false, true] {
         #[cfg(feature = "create-delete")]
-        if pass && create {
+        if pass && mode == Mode::Create {
             obj.create(iid)?;
         }
         for item in TlvIter::new(data) {
@@ -385,8 +397,8 @@ fn write_tlv(
                 return Err(Code::BAD_REQUEST);
             }
             let def = object::resource(obj, t.id).ok_or(Code::NOT_FOUND)?;
-            writable(def, create)?;
-            write_tlv_resource(&t, def, iid, obj, pass, replace)?;
+            writable(def, mode)?;
+            write_tlv_resource(&t, def, iid, obj, pass, mode == Mode::Replace)?;
         }
     }
     Ok(())
@@ -423,7 +435,8 @@ fn write_tlv_resource(
     Ok(())
 }
 
-/// Stores a decoded value when `apply` is set; a decoding failure gives its code either way.
+/// Stores a decoded value when `apply` is set, else has the object check it; a decoding
+/// failure gives its code either way.
 /// One shared copy (`inline(never)`), taking the result by reference: no copies of it.
 #[inline(never)]
 pub(super) fn store(
@@ -436,7 +449,7 @@ pub(super) fn store(
 ) -> Result<(), Code> {
     match v {
         Ok(v) if apply => obj.write(iid, rid, riid, v),
-        Ok(_) => Ok(()),
+        Ok(v) => obj.check(iid, rid, riid, v),
         Err(e) => Err(format_code(*e)),
     }
 }
@@ -461,8 +474,8 @@ fn create(
     let path = Path::instance(obj.id(), iid);
     let result = match format {
         _ if data.is_empty() => obj.create(iid),
-        Some(f) if f == u32::from(cf::TLV) => write_tlv(data, iid, None, obj, true, false),
-        Some(f) => write_records(f, data, &path, obj, b, true),
+        Some(f) if f == u32::from(cf::TLV) => write_tlv(data, iid, None, obj, Mode::Create),
+        Some(f) => write_records(f, data, &path, obj, b, Mode::Create),
         None => Err(Code::BAD_REQUEST),
     };
     if let Err(e) = result {

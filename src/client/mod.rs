@@ -106,6 +106,9 @@ pub enum DropReason {
     /// A non-confirmable request or a response with a critical option the client does not
     /// know (RFC 7252 section 5.4.1: rejected; a confirmable response gets RST).
     BadOption = 7,
+    /// The server is disabled (it executed Disable, /1/x/4): its messages are ignored
+    /// until the Disable Timeout ends.
+    Disabled = 8,
 }
 
 /// Something the application should know about.
@@ -145,6 +148,9 @@ pub enum Event {
     Dropped { server: u8, reason: DropReason },
     /// Events were lost because the queue was full (the count since the last report).
     EventsLost { count: u16 },
+    /// Every Register attempt of every communication sequence failed (Server resources
+    /// 17-20): not retried until [`Client::restart`].
+    RegistrationFailed { server: u8 },
 }
 
 /// A datagram to send to a server.
@@ -277,15 +283,39 @@ impl Client {
         }
     }
 
-    /// The platform could not open the server's connection: counts as a failed Register.
-    pub fn connection_failed(&mut self, server: u8, now: u64) {
-        if let Some(s) = self.servers.get_mut(usize::from(server)) {
-            s.connected = false;
-            let delay = registration::backoff_ms(0);
-            s.reg.phase = registration::Phase::Unregistered {
-                at: now.saturating_add(delay),
-            };
+    /// The platform could not open the server's connection: counts as a failed Register
+    /// attempt. Returns the wait before the next attempt in ms, 0 when the registration
+    /// has failed for good ([`Event::RegistrationFailed`] follows).
+    pub fn connection_failed(&mut self, server: u8, now: u64) -> u32 {
+        let Some(s) = self.servers.get_mut(usize::from(server)) else {
+            return 0;
+        };
+        s.connected = false;
+        s.reg.exchange = None;
+        match s.reg.register_failed(server, now, &s.timing) {
+            Event::RegistrationRetry { delay_ms, .. } => delay_ms,
+            e => {
+                self.push_event(e);
+                0
+            }
         }
+    }
+
+    /// Sets a resource of a server's Server object instance (the application's factory
+    /// settings, the TLS-DTLS Alert Code, ...): the same checks as a server's Write
+    /// (4.00 for a bad value, nothing changed) but read-only resources may be set too
+    /// (not the Short Server ID). `server` is the server's slot.
+    pub fn set_server_resource(
+        &mut self,
+        server: u8,
+        rid: u16,
+        value: &crate::model::Value<'_>,
+    ) -> Result<(), Code> {
+        let mut obj = ServerObject {
+            servers: &mut self.servers,
+            now: 0,
+        };
+        obj.write(u16::from(server), rid, None, value)
     }
 
     /// Registration Update on every registered server (for example after the application
@@ -314,7 +344,9 @@ impl Client {
             s.reg.exchange.is_none()
                 && matches!(
                     s.reg.phase,
-                    registration::Phase::Deregistered | registration::Phase::Rejected
+                    registration::Phase::Deregistered
+                        | registration::Phase::Rejected
+                        | registration::Phase::Failed
                 )
         })
     }
@@ -374,10 +406,13 @@ impl Client {
             next = d;
             any = true;
         }
-        for s in self.servers.iter().filter(|s| s.connected) {
-            let d = match &s.reg.exchange {
-                Some(e) => Some(e.deadline()),
-                None => s.reg.deadline(),
+        for s in self.servers.iter() {
+            let d = match (&s.reg.exchange, s.reg.phase) {
+                // A disabled server comes back without a connection.
+                (_, registration::Phase::Disabled { until }) => Some(until),
+                _ if !s.connected => None,
+                (Some(e), _) => Some(e.deadline()),
+                (None, _) => s.reg.deadline(),
             };
             if let Some(d) = d {
                 next = next.min(d);
@@ -413,8 +448,12 @@ impl Client {
             let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
             return self.download_datagram(&msg, now, platform);
         }
-        if usize::from(server) >= self.servers.len() {
-            return Err(DropReason::UnknownServer);
+        let s = self
+            .servers
+            .get(usize::from(server))
+            .ok_or(DropReason::UnknownServer)?;
+        if matches!(s.reg.phase, registration::Phase::Disabled { .. }) {
+            return Err(DropReason::Disabled);
         }
         if data.len() > MAX_MESSAGE_SIZE {
             return Err(DropReason::TooLarge);
@@ -518,7 +557,12 @@ impl Client {
             return Err(DropReason::Unmatched);
         };
         let lifetime = s.lifetime_s;
-        let o = s.reg.on_response(server, msg, now, lifetime, margin);
+        let o = s
+            .reg
+            .on_response(server, msg, now, lifetime, margin, &s.timing);
+        if matches!(o, Some(Event::Registered { .. })) {
+            s.registered_once = true;
+        }
         if con {
             self.dedup.seen(server, mid, true, now);
             self.control_message(server, MsgType::Ack, mid);
@@ -579,6 +623,7 @@ impl Client {
         let len = respond(&mut self.reply.buf, mtype, reply_mid, msg, |path, b| {
             let mut objects = Registry {
                 servers: &mut self.servers,
+                now,
                 platform: &mut *platform,
                 #[cfg(feature = "access-control")]
                 acl: &mut self.acl,
@@ -668,8 +713,36 @@ impl Client {
     /// Runs one server's timers; returns the length of a request written to `tx`.
     fn poll_server(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
         let s = self.servers.get_mut(i)?;
+        if let registration::Phase::Disabled { until } = s.reg.phase {
+            // A Disable executed while not registered releases the connection here (a
+            // finished De-register releases it in `outcome`).
+            let release = s.reg.take_release();
+            let back = now >= until;
+            if back {
+                // The Disable Timeout is over: connect and register again.
+                s.reg.phase = registration::Phase::Unregistered { at: now };
+                s.connected = false;
+            }
+            let server = slot_of(i);
+            if release {
+                self.push_event(Event::ConnectionDone { server });
+            }
+            if back {
+                self.push_event(Event::ConnectionNeeded { server });
+            }
+            return None;
+        }
         if !s.connected {
             return None;
+        }
+        if core::mem::take(&mut s.reg.fresh) && !s.registered_once {
+            // Initial Registration Delay Timer (Server resource 14).
+            if let registration::Phase::Unregistered { at } = s.reg.phase {
+                let delayed = now.saturating_add(u64::from(s.timing.initial_delay_s) * 1000);
+                s.reg.phase = registration::Phase::Unregistered {
+                    at: at.max(delayed),
+                };
+            }
         }
         if let Some(ex) = s.reg.exchange {
             match ex.check(now) {
@@ -694,7 +767,7 @@ impl Client {
     /// The request in flight of server `i` failed.
     fn failed(&mut self, i: usize, now: u64) {
         if let Some(s) = self.servers.get_mut(i) {
-            let o = s.reg.on_failure(slot_of(i), now);
+            let o = s.reg.on_failure(slot_of(i), now, &s.timing);
             self.outcome(o);
         }
     }
@@ -884,7 +957,11 @@ fn route(
         0 => Err(Code::UNAUTHORIZED),
         1 => {
             let servers = &mut *objects.servers;
-            dm::dispatch(req, path, &mut ServerObject { servers }, b, attrs)
+            let mut obj = ServerObject {
+                servers,
+                now: objects.now,
+            };
+            dm::dispatch(req, path, &mut obj, b, attrs)
         }
         oid => {
             let obj = objects
@@ -904,6 +981,9 @@ fn route(
 fn needed_right(req: &Message<'_>, path: &Path) -> u8 {
     let data = !req.payload().is_empty();
     match req.code() {
+        // Discover is no right of the ACL (R covers Read, Observe and Write-Attributes):
+        // every server may discover.
+        Code::GET if req.option_uint(opt::ACCEPT) == Some(u32::from(cf::LINK)) => 0,
         Code::GET => acl::READ,
         Code::POST if path.len() == 3 && data => acl::EXECUTE_OR_WRITE,
         Code::PUT | Code::POST if path.len() >= 2 && data => acl::WRITE,
@@ -927,6 +1007,8 @@ fn needed_right(req: &Message<'_>, path: &Path) -> u8 {
 /// and the application's.
 struct Registry<'a> {
     servers: &'a mut [Server],
+    /// The time of the request (a Disable counts from it).
+    now: u64,
     platform: &'a mut dyn Platform,
     /// The Access Control table.
     #[cfg(feature = "access-control")]
@@ -962,6 +1044,7 @@ impl Registry<'_> {
             1 => {
                 server_object = ServerObject {
                     servers: &mut *self.servers,
+                    now: self.now,
                 };
                 &mut server_object
             }
@@ -1300,13 +1383,13 @@ mod tests {
         }
         let link: &[u8] = &[40];
         let query = Some((opt::URI_QUERY, &b"pmin=5"[..]));
-        // Read (instance, resource, object), Observe and Discover.
+        // Read (instance, resource, object) and Observe; Discover needs no right.
         assert_eq!(right(Code::GET, "/3303/0", b"", None), READ);
         assert_eq!(right(Code::GET, "/3303/0/5700", b"", None), READ);
         assert_eq!(right(Code::GET, "/3303", b"", None), READ);
         assert_eq!(
             right(Code::GET, "/3303/0", b"", Some((opt::ACCEPT, link))),
-            READ
+            0
         );
         // Write-Attributes: PUT with a query and no payload.
         assert_eq!(right(Code::PUT, "/3303/0/5700", b"", query), READ);

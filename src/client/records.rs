@@ -2,33 +2,28 @@
 //! Read streams one record per value into the response; a Write checks every record
 //! (path, resource, type) before any value reaches the object.
 
-use super::dm::{format_code, store, writable};
+use super::dm::{format_code, store, writable, Mode};
 use crate::buf::Writer;
 use crate::coap::{opt, Code, MessageBuilder};
-use crate::formats::records::{Decoder, Encoder};
+use crate::formats::records::{Decoder, Encoder, Record};
 use crate::model::{object, Object, Operations, Path, ResourceDef, Value, ValueSink};
 
 /// Streams the values of one resource as records.
 struct RecordSink<'e, 'w, 'b> {
     enc: &'e mut Encoder<'w, 'b>,
-    /// `/oid/iid/rid`.
-    path: Path,
+    /// `oid`, `iid`, `rid`.
+    ids: [u16; 3],
     want: Option<u16>,
     count: usize,
 }
 
 impl ValueSink for RecordSink<'_, '_, '_> {
     fn value(&mut self, instance: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+        let [oid, iid, rid] = self.ids;
         let path = match (instance, self.want) {
             (Some(ri), Some(want)) if ri != want => return Ok(()),
-            (Some(ri), _) => {
-                let mut ids = [ri; 4];
-                for (d, s) in ids.iter_mut().zip(self.path.ids()) {
-                    *d = *s;
-                }
-                Path::new(&ids).ok_or(Code::INTERNAL_SERVER_ERROR)?
-            }
-            (None, _) => self.path,
+            (Some(ri), _) => Path::new(&[oid, iid, rid, ri]).ok_or(Code::INTERNAL_SERVER_ERROR)?,
+            (None, _) => Path::resource(oid, iid, rid),
         };
         self.count += 1;
         self.enc.record(&path, value).map_err(format_code)
@@ -108,7 +103,7 @@ fn resource(
 ) -> Result<usize, Code> {
     let mut sink = RecordSink {
         enc,
-        path: Path::resource(oid, iid, def.id),
+        ids: [oid, iid, def.id],
         want,
         count: 0,
     };
@@ -119,60 +114,119 @@ fn resource(
 /// A Write of `path` (an instance or a resource of `obj`) with a payload in record format
 /// `format`. `scratch` holds decoded strings and data while they are written.
 ///
-/// With `create`, the instance is created between the check and the writes.
+/// A Create makes the instance between the check and the writes; a Replace empties each
+/// multiple-instance resource before the first of its records is written.
 pub fn write(
     format: u16,
     data: &[u8],
     path: &Path,
     obj: &mut dyn Object,
     scratch: &mut [u8],
-    create: bool,
+    mode: Mode,
 ) -> Result<(), Code> {
     let iid = path.instance_id().ok_or(Code::METHOD_NOT_ALLOWED)?;
-    let mut any = false;
+    let mut one = One(obj);
+    let mut any = 0;
     for apply in [false, true] {
         #[cfg(feature = "create-delete")]
-        if apply && create {
-            obj.create(iid)?;
+        if apply && mode == Mode::Create {
+            one.0.create(iid)?;
         }
-        let mut dec = Decoder::new(format, data)
-            .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?
-            .map_err(format_code)?;
-        while let Some(rec) = dec.next() {
-            let rec = rec.map_err(format_code)?;
-            let (def, riid) = target(&rec.path, path, obj, create)?;
-            let raw = rec.value.ok_or(Code::BAD_REQUEST)?;
-            let v = dec.value(raw, def.kind, scratch);
-            store(obj, iid, def.id, riid, &v, apply)?;
-            any = true;
-        }
+        let _ = iid;
+        any = write_pass(format, data, Some(path), &mut one, scratch, mode, apply)?;
     }
-    if any {
+    if any > 0 {
         Ok(())
     } else {
         Err(Code::BAD_REQUEST)
     }
 }
 
-/// The writable resource a record at `rec` names, below the request's `path`, and its
-/// resource instance id (which a multiple resource needs and a single one must not have).
-fn target(
-    rec: &Path,
-    path: &Path,
-    obj: &dyn Object,
-    create: bool,
-) -> Result<(ResourceDef, Option<u16>), Code> {
-    if !rec.starts_with(path) {
-        return Err(Code::BAD_REQUEST);
+/// The one object a Write addresses, as the [`Lookup`] that [`write_pass`] needs (the
+/// records' paths lie below the request's, so they name this object).
+struct One<'o>(&'o mut dyn Object);
+
+impl Lookup for One<'_> {
+    fn with(
+        &mut self,
+        _path: &Path,
+        _right: u8,
+        f: &mut dyn FnMut(&mut dyn Object) -> Result<(), Code>,
+    ) -> Result<(), Code> {
+        f(&mut *self.0)
     }
-    let rid = rec.resource_id().ok_or(Code::BAD_REQUEST)?;
-    let def = object::resource(obj, rid).ok_or(Code::NOT_FOUND)?;
-    writable(def, create)?;
-    let riid = rec.resource_instance_id();
-    if riid.is_some() != def.multiple {
-        return Err(Code::BAD_REQUEST);
+}
+
+/// Runs `f` on every record of `data` in `format`, with the decoder (which converts the
+/// values); the first error stops. One copy of the decoder's loop for every operation.
+#[inline(never)]
+fn each_record(
+    format: u16,
+    data: &[u8],
+    f: &mut dyn FnMut(Record<'_>, &Decoder<'_>) -> Result<(), Code>,
+) -> Result<(), Code> {
+    let mut dec = Decoder::new(format, data)
+        .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?
+        .map_err(format_code)?;
+    while let Some(rec) = dec.next() {
+        f(rec.map_err(format_code)?, &dec)?;
     }
-    Ok((def, riid))
+    Ok(())
+}
+
+/// One pass of a Write (`scope`: the request's path) or a Write-Composite (`scope` is
+/// `None`): every record checked (path, resource, type), and its value stored when
+/// `apply`. Returns how many records there were.
+///
+/// A Write checks a record's path, then its resource, then that it has a value; a
+/// Write-Composite first that it has a value, then that its instance exists. A Create may
+/// set readable resources too.
+#[inline(never)]
+fn write_pass(
+    format: u16,
+    data: &[u8],
+    scope: Option<&Path>,
+    objects: &mut dyn Lookup,
+    scratch: &mut [u8],
+    mode: Mode,
+    apply: bool,
+) -> Result<usize, Code> {
+    let mut n = 0;
+    // The multiple-instance resource a Replace emptied last (its records come together).
+    let mut cleared = None;
+    each_record(format, data, &mut |rec, dec| {
+        let mut value = rec.value;
+        match scope {
+            Some(path) if !rec.path.starts_with(path) => return Err(Code::BAD_REQUEST),
+            Some(_) => {}
+            None => value = Some(value.ok_or(Code::BAD_REQUEST)?),
+        }
+        let (iid, rid) = match rec.path.ids() {
+            [_, iid, rid, ..] => (*iid, *rid),
+            _ => return Err(Code::BAD_REQUEST),
+        };
+        n += 1;
+        // Access Control: the Write right on the record's object instance.
+        objects.with(&rec.path, 2, &mut |obj| {
+            if scope.is_none() && !object::has_instance(obj, iid) {
+                return Err(Code::NOT_FOUND);
+            }
+            let def = object::resource(obj, rid).ok_or(Code::NOT_FOUND)?;
+            writable(def, mode)?;
+            let riid = rec.path.resource_instance_id();
+            if riid.is_some() != def.multiple {
+                return Err(Code::BAD_REQUEST);
+            }
+            let raw = value.ok_or(Code::BAD_REQUEST)?;
+            let v = dec.value(raw, def.kind, scratch);
+            if apply && def.multiple && mode == Mode::Replace && cleared != Some((iid, rid)) {
+                obj.clear_resource(iid, rid)?;
+                cleared = Some((iid, rid));
+            }
+            store(obj, iid, rid, riid, &v, apply)
+        })
+    })?;
+    Ok(n)
 }
 
 /// Finds objects by path for the composite operations, which span objects.
@@ -206,12 +260,9 @@ pub fn read_composite(
     let mut enc = Encoder::new(accept, w, Path::ROOT)
         .ok_or(Code::NOT_ACCEPTABLE)?
         .map_err(format_code)?;
-    let dec = Decoder::new(format, data)
-        .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?
-        .map_err(format_code)?;
     let mut found = 0;
-    for rec in dec {
-        let path = rec.map_err(format_code)?.path;
+    each_record(format, data, &mut |rec, _| {
+        let path = rec.path;
         if path.is_empty() {
             return Err(Code::BAD_REQUEST);
         }
@@ -221,10 +272,10 @@ pub fn read_composite(
             Ok(())
         });
         match read {
-            Ok(()) | Err(Code::NOT_FOUND) => {}
-            Err(e) => return Err(e),
+            Ok(()) | Err(Code::NOT_FOUND) => Ok(()),
+            Err(e) => Err(e),
         }
-    }
+    })?;
     if found == 0 {
         return Err(Code::NOT_FOUND);
     }
@@ -241,25 +292,7 @@ pub fn write_composite(
     scratch: &mut [u8],
 ) -> Result<Code, Code> {
     for apply in [false, true] {
-        let mut dec = Decoder::new(format, data)
-            .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?
-            .map_err(format_code)?;
-        while let Some(rec) = dec.next() {
-            let rec = rec.map_err(format_code)?;
-            let raw = rec.value.ok_or(Code::BAD_REQUEST)?;
-            let (oid, iid) = match rec.path.ids() {
-                [oid, iid, _, ..] => (*oid, *iid),
-                _ => return Err(Code::BAD_REQUEST),
-            };
-            objects.with(&rec.path, 2, &mut |obj| {
-                if !object::has_instance(obj, iid) {
-                    return Err(Code::NOT_FOUND);
-                }
-                let (def, riid) = target(&rec.path, &Path::instance(oid, iid), obj, false)?;
-                let v = dec.value(raw, def.kind, scratch);
-                store(obj, iid, def.id, riid, &v, apply)
-            })?;
-        }
+        write_pass(format, data, None, objects, scratch, Mode::Update, apply)?;
     }
     Ok(Code::CHANGED)
 }

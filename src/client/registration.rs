@@ -17,8 +17,41 @@ pub const UPDATE_OBJECTS: u8 = 4;
 /// Update flag: an Update without parameters (Registration Update Trigger, application).
 pub const UPDATE_TRIGGER: u8 = 8;
 
-/// Longest wait between two Register attempts.
-const MAX_BACKOFF_MS: u64 = 3_600_000;
+/// The Server object resources (LwM2M 1.1 Core E.2) that steer the registration of one
+/// server, with the spec's defaults (Core 6.2.1.1, registration procedure default values).
+#[derive(Clone, Copy)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug, PartialEq, Eq))]
+pub struct Timing {
+    /// Disable Timeout (5): seconds a Disable keeps the server away.
+    pub disable_timeout_s: u32,
+    /// Initial Registration Delay Timer (14): seconds before the first Register, until the
+    /// first successful registration.
+    pub initial_delay_s: u32,
+    /// Communication Retry Timer (18): the wait after the n-th failed Register of a
+    /// sequence is this many seconds times 2^(n-1).
+    pub retry_timer_s: u32,
+    /// Communication Sequence Delay Timer (19): seconds between two sequences;
+    /// `u32::MAX` (MAX_VALUE) means no further sequence.
+    pub sequence_delay_s: u32,
+    /// Communication Retry Count (17): Register attempts in one sequence (1..=255).
+    pub retry_count: u8,
+    /// Communication Sequence Retry Count (20): sequences before the registration has
+    /// failed (1..=255).
+    pub sequence_retry_count: u8,
+}
+
+impl Timing {
+    /// The spec's defaults: 86400 s disable, no initial delay, 5 attempts 60 s apart
+    /// (doubling), one sequence, 86400 s between sequences.
+    pub const DEFAULT: Timing = Timing {
+        disable_timeout_s: 86_400,
+        initial_delay_s: 0,
+        retry_timer_s: 60,
+        sequence_delay_s: 86_400,
+        retry_count: 5,
+        sequence_retry_count: 1,
+    };
+}
 
 /// Where the registration stands.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,6 +71,15 @@ pub enum Phase {
     Deregistered,
     /// The server refused the registration with a 4.xx: not retried until restarted.
     Rejected,
+    /// Every Register attempt of every communication sequence failed (Server resources
+    /// 17-20): not retried until restarted (no bootstrap fallback yet).
+    Failed,
+    /// Disabled by the server (Disable, /1/x/4): nothing is sent or taken until `until`,
+    /// then the client opens the connection again and registers.
+    Disabled {
+        /// When the Disable Timeout ends.
+        until: u64,
+    },
 }
 
 /// Registration state of one server.
@@ -52,8 +94,14 @@ pub struct Registration {
     sending: u8,
     /// The application asked to de-register.
     deregister: bool,
-    /// Consecutive failed Register attempts.
+    /// The De-register asked for is a Disable: the server stays away afterwards.
+    disable: bool,
+    /// Not polled since (re)started: the Initial Registration Delay is still to apply.
+    pub fresh: bool,
+    /// Failed Register attempts in the current communication sequence.
     attempts: u8,
+    /// Failed communication sequences.
+    sequences: u8,
     /// Location-Path values of the 2.01, each prefixed by its length.
     location: Vec<u8, MAX_LOCATION_LEN>,
 }
@@ -67,7 +115,10 @@ impl Registration {
             pending: 0,
             sending: 0,
             deregister: false,
+            disable: false,
+            fresh: true,
             attempts: 0,
+            sequences: 0,
             location: Vec::new(),
         }
     }
@@ -85,6 +136,37 @@ impl Registration {
             self.phase = Phase::Deregistered;
             self.exchange = None;
         }
+    }
+
+    /// Disable (Server resource 4): De-register when registered (the response to the
+    /// Execute goes out first), then stay away for the Disable Timeout. Not registered, the
+    /// client drops any Register in flight and is disabled at once (the connection is
+    /// released at the next poll, see [`Registration::take_release`]).
+    pub fn request_disable(&mut self, now: u64, t: &Timing) {
+        let registered = self.is_registered();
+        self.deregister = registered;
+        self.disable = true;
+        if !registered {
+            self.exchange = None;
+            self.disabled(now, t);
+            self.disable = true;
+        }
+    }
+
+    /// True once after a Disable that did not de-register: the connection is to be
+    /// released.
+    pub fn take_release(&mut self) -> bool {
+        core::mem::take(&mut self.disable)
+    }
+
+    #[inline(never)]
+    fn disabled(&mut self, now: u64, t: &Timing) {
+        self.phase = Phase::Disabled {
+            until: now.saturating_add(u64::from(t.disable_timeout_s) * 1000),
+        };
+        self.deregister = false;
+        self.disable = false;
+        self.location.clear();
     }
 
     /// True when registered (an Update may be in flight).
@@ -118,6 +200,7 @@ impl Registration {
             Phase::Unregistered { at } if !self.deregister => Some(at),
             Phase::Registered { .. } if self.deregister || self.pending != 0 => Some(0),
             Phase::Registered { update_at } => Some(update_at),
+            Phase::Disabled { until } => Some(until),
             _ => None,
         }
     }
@@ -152,6 +235,7 @@ impl Registration {
         now: u64,
         lifetime_s: u32,
         margin_s: u32,
+        t: &Timing,
     ) -> Option<Event> {
         let kind = self.exchange.take()?.kind;
         let code = msg.code();
@@ -161,21 +245,21 @@ impl Registration {
             RequestKind::Deregister => true,
         };
         if ok {
-            return Some(self.succeeded(server, kind, now, lifetime_s, margin_s));
+            return Some(self.succeeded(server, kind, now, lifetime_s, margin_s, t));
         }
         Some(match (kind, code.class()) {
             (RequestKind::Register, 4) => {
                 self.phase = Phase::Rejected;
                 Event::RegistrationRejected { server, code }
             }
-            _ => self.failed(server, kind, now),
+            _ => self.failed(server, kind, now, t),
         })
     }
 
     /// The request in flight got no answer (retransmissions exhausted) or a Reset.
-    pub fn on_failure(&mut self, server: u8, now: u64) -> Option<Event> {
+    pub fn on_failure(&mut self, server: u8, now: u64, t: &Timing) -> Option<Event> {
         let kind = self.exchange.take()?.kind;
-        Some(self.failed(server, kind, now))
+        Some(self.failed(server, kind, now, t))
     }
 
     fn succeeded(
@@ -185,11 +269,13 @@ impl Registration {
         now: u64,
         lifetime_s: u32,
         margin_s: u32,
+        t: &Timing,
     ) -> Event {
         match kind {
-            RequestKind::Deregister => return self.finish_deregister(server),
+            RequestKind::Deregister => return self.finish_deregister(server, now, t),
             RequestKind::Register => {
                 self.attempts = 0;
+                self.sequences = 0;
                 self.pending = 0;
             }
             RequestKind::Update => {}
@@ -211,37 +297,70 @@ impl Registration {
         }
     }
 
-    fn failed(&mut self, server: u8, kind: RequestKind, now: u64) -> Event {
+    fn failed(&mut self, server: u8, kind: RequestKind, now: u64, t: &Timing) -> Event {
         self.sending = 0;
         match kind {
-            RequestKind::Deregister => self.finish_deregister(server),
+            RequestKind::Deregister => self.finish_deregister(server, now, t),
             RequestKind::Update => {
                 // The server may have lost us: register again at once.
                 self.phase = Phase::Unregistered { at: now };
                 Event::UpdateFailed { server }
             }
-            RequestKind::Register => {
-                let delay = backoff_ms(self.attempts);
-                self.attempts = self.attempts.saturating_add(1);
-                self.phase = if self.deregister {
-                    Phase::Deregistered
-                } else {
-                    Phase::Unregistered {
-                        at: now.saturating_add(delay),
-                    }
+            RequestKind::Register => self.register_failed(server, now, t),
+        }
+    }
+
+    /// A Register attempt failed (no answer, 5.xx, or no connection): the next attempt
+    /// of the sequence, the next sequence, or the end (LwM2M 1.1 Core 6.2.1.1 and Server
+    /// resources 17-20).
+    pub fn register_failed(&mut self, server: u8, now: u64, t: &Timing) -> Event {
+        if self.deregister {
+            self.phase = Phase::Deregistered;
+            return Event::Deregistered { server };
+        }
+        match self.next_attempt_ms(t) {
+            Some(delay) => {
+                self.phase = Phase::Unregistered {
+                    at: now.saturating_add(delay),
                 };
-                // At most MAX_BACKOFF_MS: fits a u32.
                 Event::RegistrationRetry {
                     server,
-                    delay_ms: delay as u32,
+                    delay_ms: u32::try_from(delay).unwrap_or(u32::MAX),
                 }
+            }
+            None => {
+                self.phase = Phase::Failed;
+                Event::RegistrationFailed { server }
             }
         }
     }
 
-    fn finish_deregister(&mut self, server: u8) -> Event {
-        self.phase = Phase::Deregistered;
-        self.location.clear();
+    /// Counts a failed attempt; the wait before the next one, `None` when the last
+    /// sequence is exhausted.
+    fn next_attempt_ms(&mut self, t: &Timing) -> Option<u64> {
+        self.attempts = self.attempts.saturating_add(1);
+        if self.attempts < t.retry_count {
+            // Retry Timer * 2^(attempt - 1), saturating (doubled by additions: no 64-bit
+            // shift or multiplication routine in the image).
+            let mut wait = u64::from(t.retry_timer_s) * 1000;
+            for _ in 1..self.attempts {
+                wait = wait.saturating_add(wait);
+            }
+            return Some(wait);
+        }
+        self.attempts = 0;
+        self.sequences = self.sequences.saturating_add(1);
+        (self.sequences < t.sequence_retry_count && t.sequence_delay_s != u32::MAX)
+            .then(|| u64::from(t.sequence_delay_s) * 1000)
+    }
+
+    fn finish_deregister(&mut self, server: u8, now: u64, t: &Timing) -> Event {
+        if self.disable {
+            self.disabled(now, t);
+        } else {
+            self.phase = Phase::Deregistered;
+            self.location.clear();
+        }
         Event::Deregistered { server }
     }
 
@@ -268,13 +387,6 @@ impl Default for Registration {
     }
 }
 
-/// Register retry delay after `attempts` failures: 60 s doubling, at most an hour
-/// (LwM2M Server object resource 17, Communication Retry Timer, default 60 s).
-pub fn backoff_ms(attempts: u8) -> u64 {
-    // Six doublings already pass the cap, and 60 s << 6 fits a u32.
-    u64::from(60_000u32 << attempts.min(6)).min(MAX_BACKOFF_MS)
-}
-
 /// Iterates over stored Location-Path values.
 pub struct LocationIter<'a> {
     rest: &'a [u8],
@@ -288,5 +400,96 @@ impl<'a> Iterator for LocationIter<'a> {
         let seg = tail.get(..usize::from(len))?;
         self.rest = tail.get(usize::from(len)..).unwrap_or(&[]);
         Some(seg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The waits between Register attempts until the registration fails.
+    fn waits(t: &Timing) -> std::vec::Vec<u64> {
+        let mut r = Registration::new();
+        let mut out = std::vec::Vec::new();
+        for _ in 0..1000 {
+            match r.register_failed(0, 1_000, t) {
+                Event::RegistrationRetry { delay_ms, .. } => out.push(u64::from(delay_ms)),
+                Event::RegistrationFailed { .. } => {
+                    assert_eq!(r.phase, Phase::Failed);
+                    return out;
+                }
+                e => panic!("{e:?}"),
+            }
+        }
+        panic!("never fails: {out:?}");
+    }
+
+    #[test]
+    fn retry_sequence_follows_resources_17_to_20() {
+        // Defaults: 5 attempts, 60 s doubling, one sequence.
+        assert_eq!(waits(&Timing::DEFAULT), [60_000, 120_000, 240_000, 480_000]);
+        let t = Timing {
+            retry_count: 3,
+            retry_timer_s: 10,
+            sequence_retry_count: 2,
+            sequence_delay_s: 600,
+            ..Timing::DEFAULT
+        };
+        assert_eq!(
+            waits(&t),
+            [10_000, 20_000, 600_000, 10_000, 20_000],
+            "two sequences of three attempts, 600 s apart"
+        );
+        // MAX_VALUE: no further sequence.
+        let t = Timing {
+            sequence_delay_s: u32::MAX,
+            sequence_retry_count: 9,
+            retry_count: 2,
+            ..Timing::DEFAULT
+        };
+        assert_eq!(waits(&t), [60_000]);
+        // One attempt per sequence: only the sequence delay.
+        let t = Timing {
+            retry_count: 1,
+            sequence_retry_count: 3,
+            sequence_delay_s: 5,
+            ..Timing::DEFAULT
+        };
+        assert_eq!(waits(&t), [5_000, 5_000]);
+        // Long sequences saturate instead of overflowing.
+        let t = Timing {
+            retry_count: 255,
+            retry_timer_s: u32::MAX,
+            ..Timing::DEFAULT
+        };
+        let w = waits(&t);
+        assert_eq!(w.len(), 254);
+        assert!(w.iter().all(|&d| d == u64::from(u32::MAX)), "{:?}", &w[..3]);
+    }
+
+    #[test]
+    fn success_starts_the_sequence_over() {
+        let t = Timing {
+            retry_count: 2,
+            ..Timing::DEFAULT
+        };
+        let mut r = Registration::new();
+        assert!(matches!(
+            r.register_failed(0, 0, &t),
+            Event::RegistrationRetry {
+                delay_ms: 60_000,
+                ..
+            }
+        ));
+        r.attempts = 1;
+        let _ = r.succeeded(0, RequestKind::Register, 0, 300, 30, &t);
+        assert!(r.is_registered());
+        assert!(matches!(
+            r.register_failed(0, 0, &t),
+            Event::RegistrationRetry {
+                delay_ms: 60_000,
+                ..
+            }
+        ));
     }
 }

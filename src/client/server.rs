@@ -7,7 +7,7 @@ use crate::coap::Code;
 use crate::config::MAX_URI_LEN;
 use crate::model::{Object, Operations, ResourceDef, ResourceType as T, Value, ValueSink};
 
-use super::registration::Registration;
+use super::registration::{Registration, Timing, UPDATE_BINDING, UPDATE_LIFETIME, UPDATE_TRIGGER};
 
 /// Settings of one server, as configured at init.
 #[derive(Clone, Copy)]
@@ -52,10 +52,30 @@ pub struct Server {
     pub storing: bool,
     /// Binding (resource 7): 0 for `U`, 1 for `UQ` (the bindings the client accepts).
     binding: u8,
+    /// Resources 5, 14 and 17-20: what the registration follows.
+    pub timing: Timing,
+    /// Registered at least once since start: the Initial Registration Delay no longer
+    /// applies.
+    pub registered_once: bool,
+    /// The store-and-serve resources.
+    #[cfg(feature = "server-extra")]
+    extra: Extra,
     /// Registration state.
     pub reg: Registration,
     /// The platform has opened a connection for this server.
     pub connected: bool,
+}
+
+/// Resources the client stores and serves without acting on them (feature
+/// `server-extra`): each is absent (4.04 on Read, left out of instance reads) until set.
+#[cfg(feature = "server-extra")]
+#[derive(Clone, Copy, Default)]
+struct Extra {
+    /// Bit i: value i is set.
+    present: u16,
+    /// The values in the order of `EXTRA_RESOURCES`: an object link as `oid << 16 | iid`,
+    /// a boolean as 0 or 1, the Preferred Transport as its letter.
+    values: [u32; EXTRA_RESOURCES.len()],
 }
 
 impl ServerConfig<'_> {
@@ -89,6 +109,10 @@ impl Server {
             default_pmax: 0,
             storing: true,
             binding: 0,
+            timing: Timing::DEFAULT,
+            registered_once: false,
+            #[cfg(feature = "server-extra")]
+            extra: Extra::default(),
             reg: Registration::new(),
             connected: false,
         };
@@ -107,20 +131,48 @@ impl Server {
     }
 }
 
+/// The resources every build has (LwM2M 1.2 Server object, appendix E.2, as far as a 1.1
+/// client goes; resources 24-27 of 1.2 are not served).
 const SERVER_RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(0, T::Integer, Operations::R, false),
     ResourceDef::new(1, T::Integer, Operations::RW, false),
     ResourceDef::new(2, T::Integer, Operations::RW, false),
     ResourceDef::new(3, T::Integer, Operations::RW, false),
+    ResourceDef::new(4, T::None, Operations::E, false),
+    ResourceDef::new(5, T::Integer, Operations::RW, false),
     ResourceDef::new(6, T::Boolean, Operations::RW, false),
     ResourceDef::new(7, T::String, Operations::RW, false),
     ResourceDef::new(8, T::None, Operations::E, false),
+    ResourceDef::new(9, T::None, Operations::E, false),
+    ResourceDef::new(14, T::Unsigned, Operations::RW, false),
+    ResourceDef::new(17, T::Unsigned, Operations::RW, false),
+    ResourceDef::new(18, T::Unsigned, Operations::RW, false),
+    ResourceDef::new(19, T::Unsigned, Operations::RW, false),
+    ResourceDef::new(20, T::Unsigned, Operations::RW, false),
+];
+
+/// The store-and-serve resources (feature `server-extra`). Operations as in the 1.2
+/// object: 11, 12, 13, 15 and 16 are read-only for a server (the client or a bootstrap
+/// sets them).
+#[cfg(feature = "server-extra")]
+const EXTRA_RESOURCES: &[ResourceDef] = &[
+    ResourceDef::new(10, T::ObjLnk, Operations::RW, false),
+    ResourceDef::new(11, T::Unsigned, Operations::R, false),
+    ResourceDef::new(12, T::Time, Operations::R, false),
+    ResourceDef::new(13, T::Unsigned, Operations::R, false),
+    ResourceDef::new(15, T::Boolean, Operations::R, false),
+    ResourceDef::new(16, T::Boolean, Operations::R, false),
+    ResourceDef::new(21, T::Boolean, Operations::RW, false),
+    ResourceDef::new(22, T::String, Operations::RW, false),
+    ResourceDef::new(23, T::Boolean, Operations::RW, false),
 ];
 
 /// The Server object (1) over the client's server accounts.
 pub struct ServerObject<'s> {
     /// The accounts, one instance each.
     pub servers: &'s mut [Server],
+    /// The time of the request (a Disable counts from it when not registered).
+    pub now: u64,
 }
 
 impl ServerObject<'_> {
@@ -130,6 +182,142 @@ impl ServerObject<'_> {
             .get_mut(usize::from(iid))
             .ok_or(Code::NOT_FOUND)
     }
+
+    /// Checks a value for resource `rid` and, with `apply`, stores it: 4.00 for a value
+    /// out of range or of the wrong type, nothing changed then.
+    fn set(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        v: &Value<'_>,
+        apply: bool,
+    ) -> Result<(), Code> {
+        let s = self.get(iid)?;
+        if riid.is_some() {
+            return Err(Code::BAD_REQUEST);
+        }
+        let t = &mut s.timing;
+        match rid {
+            1..=3 | 5 | 14 | 18 | 19 => {
+                let n = u32_value(v)?;
+                if rid == 1 && n == 0 {
+                    return Err(Code::BAD_REQUEST);
+                }
+                let field = match rid {
+                    1 => &mut s.lifetime_s,
+                    2 => &mut s.default_pmin,
+                    3 => &mut s.default_pmax,
+                    5 => &mut t.disable_timeout_s,
+                    14 => &mut t.initial_delay_s,
+                    18 => &mut t.retry_timer_s,
+                    _ => &mut t.sequence_delay_s,
+                };
+                if apply && core::mem::replace(field, n) != n && rid == 1 {
+                    s.reg.request_update(UPDATE_LIFETIME);
+                }
+            }
+            17 | 20 => {
+                // Counts of at least one attempt or sequence.
+                let n = u8::try_from(u32_value(v)?)
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or(Code::BAD_REQUEST)?;
+                if apply {
+                    *(if rid == 17 {
+                        &mut t.retry_count
+                    } else {
+                        &mut t.sequence_retry_count
+                    }) = n;
+                }
+            }
+            6 => {
+                let b = bool_value(v)?;
+                if apply {
+                    s.storing = b;
+                }
+            }
+            7 => {
+                let idx = match *v {
+                    Value::String("U") => 0,
+                    Value::String("UQ") => 1,
+                    _ => return Err(Code::BAD_REQUEST),
+                };
+                if apply && core::mem::replace(&mut s.binding, idx) != idx {
+                    s.reg.request_update(UPDATE_BINDING);
+                }
+            }
+            0 | 4 | 8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            #[cfg(feature = "server-extra")]
+            10..=13 | 15 | 16 | 21..=23 => s.extra.set(rid, v, apply)?,
+            _ => return Err(Code::NOT_FOUND),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "server-extra")]
+impl Extra {
+    fn set(&mut self, rid: u16, v: &Value<'_>, apply: bool) -> Result<(), Code> {
+        let (i, kind) = extra_resource(rid)?;
+        let n = match (kind, *v) {
+            // A link to an APN connection profile (object 11), or the null link.
+            (T::ObjLnk, Value::ObjLnk(oid, iid))
+                if oid == 11 || (oid, iid) == (u16::MAX, u16::MAX) =>
+            {
+                u32::from(oid) << 16 | u32::from(iid)
+            }
+            (T::Boolean, Value::Boolean(b)) => u32::from(b),
+            (T::String, Value::String(t @ ("U" | "T" | "S" | "N"))) => {
+                t.bytes().next().map_or(0, u32::from)
+            }
+            (T::Time, Value::Time(t) | Value::Integer(t)) => {
+                u32::try_from(t).map_err(|_| Code::BAD_REQUEST)?
+            }
+            // The TLS-DTLS Alert Code is a byte.
+            (T::Unsigned, _) => Some(u32_value(v)?)
+                .filter(|&n| rid != 11 || n <= 255)
+                .ok_or(Code::BAD_REQUEST)?,
+            _ => return Err(Code::BAD_REQUEST),
+        };
+        if let (true, Some(slot)) = (apply, self.values.get_mut(i)) {
+            *slot = n;
+            self.present |= 1 << i;
+        }
+        Ok(())
+    }
+
+    /// The value of resource `rid`, `None` while it is not set.
+    fn get(&self, rid: u16) -> Option<Value<'static>> {
+        let (i, kind) = extra_resource(rid).ok()?;
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let n = *self.values.get(i)?;
+        Some(match kind {
+            T::ObjLnk => Value::ObjLnk((n >> 16) as u16, n as u16),
+            T::Boolean => Value::Boolean(n != 0),
+            T::String => Value::String(match n as u8 {
+                b'U' => "U",
+                b'T' => "T",
+                b'S' => "S",
+                _ => "N",
+            }),
+            T::Time => Value::Time(i64::from(n)),
+            _ => Value::Unsigned(u64::from(n)),
+        })
+    }
+}
+
+/// The position and type of store-and-serve resource `rid`.
+#[cfg(feature = "server-extra")]
+fn extra_resource(rid: u16) -> Result<(usize, T), Code> {
+    EXTRA_RESOURCES
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.id == rid)
+        .map(|(i, d)| (i, d.kind))
+        .ok_or(Code::NOT_FOUND)
 }
 
 fn u32_value(v: &Value<'_>) -> Result<u32, Code> {
@@ -140,13 +328,27 @@ fn u32_value(v: &Value<'_>) -> Result<u32, Code> {
     }
 }
 
+fn bool_value(v: &Value<'_>) -> Result<bool, Code> {
+    match *v {
+        Value::Boolean(b) => Ok(b),
+        _ => Err(Code::BAD_REQUEST),
+    }
+}
+
 impl Object for ServerObject<'_> {
     fn id(&self) -> u16 {
         1
     }
 
     fn resource_at(&self, index: usize) -> Option<ResourceDef> {
-        SERVER_RESOURCES.get(index).copied()
+        let r = SERVER_RESOURCES.get(index).copied();
+        #[cfg(feature = "server-extra")]
+        let r = r.or_else(|| {
+            EXTRA_RESOURCES
+                .get(index.checked_sub(SERVER_RESOURCES.len())?)
+                .copied()
+        });
+        r
     }
 
     fn instance(&self, index: usize) -> Option<u16> {
@@ -155,72 +357,374 @@ impl Object for ServerObject<'_> {
 
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
         let s = self.get(iid)?;
+        let t = &s.timing;
         let v = match rid {
-            0..=3 => Value::Integer(i64::from(match rid {
+            0..=3 | 5 => Value::Integer(i64::from(match rid {
                 0 => u32::from(s.short_id),
                 1 => s.lifetime_s,
                 2 => s.default_pmin,
-                _ => s.default_pmax,
+                3 => s.default_pmax,
+                _ => t.disable_timeout_s,
+            })),
+            14 | 17..=20 => Value::Unsigned(u64::from(match rid {
+                14 => t.initial_delay_s,
+                17 => u32::from(t.retry_count),
+                18 => t.retry_timer_s,
+                19 => t.sequence_delay_s,
+                _ => u32::from(t.sequence_retry_count),
             })),
             6 => Value::Boolean(s.storing),
             7 => Value::String(s.binding()),
-            8 => return Err(Code::METHOD_NOT_ALLOWED),
+            4 | 8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            #[cfg(feature = "server-extra")]
+            10..=13 | 15 | 16 | 21..=23 => s.extra.get(rid).ok_or(Code::NOT_FOUND)?,
             _ => return Err(Code::NOT_FOUND),
         };
         out.value(None, &v)
     }
 
     fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
-        let s = self.get(iid)?;
-        if riid.is_some() {
-            return Err(Code::BAD_REQUEST);
-        }
-        // The changed setting's field and the Update it asks for (0: none).
-        let (changed, flag) = match (rid, *v) {
-            (1..=3, _) => {
-                let n = u32_value(v)?;
-                let (field, flag) = match rid {
-                    1 if n == 0 => return Err(Code::BAD_REQUEST),
-                    1 => (&mut s.lifetime_s, super::registration::UPDATE_LIFETIME),
-                    2 => (&mut s.default_pmin, 0),
-                    _ => (&mut s.default_pmax, 0),
-                };
-                (core::mem::replace(field, n) != n, flag)
-            }
-            (6, Value::Boolean(b)) => {
-                s.storing = b;
-                (false, 0)
-            }
-            (7, Value::String(b)) => {
-                let idx = match b {
-                    "U" => 0,
-                    "UQ" => 1,
-                    _ => return Err(Code::BAD_REQUEST),
-                };
-                (
-                    core::mem::replace(&mut s.binding, idx) != idx,
-                    super::registration::UPDATE_BINDING,
-                )
-            }
-            (6 | 7, _) => return Err(Code::BAD_REQUEST),
-            (0 | 8, _) => return Err(Code::METHOD_NOT_ALLOWED),
-            _ => return Err(Code::NOT_FOUND),
-        };
-        if changed {
-            s.reg.request_update(flag);
-        }
-        Ok(())
+        self.set(iid, rid, riid, v, true)
+    }
+
+    fn check(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+        self.set(iid, rid, riid, v, false)
     }
 
     fn execute(&mut self, iid: u16, rid: u16, _args: &[u8]) -> Result<(), Code> {
+        let now = self.now;
         let s = self.get(iid)?;
         match rid {
-            8 => {
-                s.reg.request_update(super::registration::UPDATE_TRIGGER);
+            4 => {
+                s.reg.request_disable(now, &s.timing);
                 Ok(())
             }
-            0..=7 => Err(Code::METHOD_NOT_ALLOWED),
-            _ => Err(Code::NOT_FOUND),
+            8 => {
+                s.reg.request_update(UPDATE_TRIGGER);
+                Ok(())
+            }
+            // Bootstrap-Request Trigger: this client has no bootstrap server account to
+            // bootstrap from (the bootstrap interface comes later), so the Execute is not
+            // allowed (4.05), as a client without one answers.
+            9 => Err(Code::METHOD_NOT_ALLOWED),
+            _ => Err(Code::METHOD_NOT_ALLOWED),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::registration::Phase;
+
+    struct Sink(Option<std::string::String>);
+
+    impl ValueSink for Sink {
+        fn value(&mut self, _instance: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+            self.0 = Some(format!("{v:?}"));
+            Ok(())
+        }
+    }
+
+    fn server() -> Server {
+        let cfg = ServerConfig {
+            uri: "coap://192.0.2.1",
+            short_id: 7,
+            lifetime_s: 300,
+        };
+        Server::new(&cfg, 0)
+    }
+
+    fn read(obj: &mut ServerObject<'_>, rid: u16) -> Result<std::string::String, Code> {
+        let mut sink = Sink(None);
+        obj.read(0, rid, &mut sink)?;
+        Ok(sink.0.unwrap())
+    }
+
+    fn def(obj: &ServerObject<'_>, rid: u16) -> Option<ResourceDef> {
+        crate::model::object::resource(obj, rid)
+    }
+
+    #[test]
+    fn defaults_are_the_specs() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        assert_eq!(read(&mut obj, 0), Ok("Integer(7)".into()));
+        assert_eq!(read(&mut obj, 5), Ok("Integer(86400)".into()));
+        assert_eq!(read(&mut obj, 14), Ok("Unsigned(0)".into()));
+        assert_eq!(read(&mut obj, 17), Ok("Unsigned(5)".into()));
+        assert_eq!(read(&mut obj, 18), Ok("Unsigned(60)".into()));
+        assert_eq!(read(&mut obj, 19), Ok("Unsigned(86400)".into()));
+        assert_eq!(read(&mut obj, 20), Ok("Unsigned(1)".into()));
+        for rid in [4, 8, 9] {
+            assert_eq!(read(&mut obj, rid), Err(Code::METHOD_NOT_ALLOWED));
+            assert_eq!(def(&obj, rid).unwrap().ops, Operations::E);
+        }
+        for rid in [5, 14, 17, 18, 19, 20] {
+            assert_eq!(def(&obj, rid).unwrap().ops, Operations::RW, "{rid}");
+        }
+        assert_eq!(def(&obj, 5).unwrap().kind, T::Integer);
+        assert_eq!(def(&obj, 17).unwrap().kind, T::Unsigned);
+        // Resources of the 1.2 object a 1.1 client does not serve.
+        assert!(def(&obj, 24).is_none());
+        assert_eq!(read(&mut obj, 26), Err(Code::NOT_FOUND));
+    }
+
+    #[test]
+    fn timing_writes_are_checked_and_stored() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        // (resource, accepted values, refused values)
+        let cases: &[(u16, &[u64], &[Value<'_>])] = &[
+            (
+                5,
+                &[0, 30, u64::from(u32::MAX)],
+                &[
+                    Value::Integer(-1),
+                    Value::Unsigned(1 << 32),
+                    Value::Boolean(true),
+                ],
+            ),
+            (14, &[0, 5], &[Value::Integer(-5), Value::String("5")]),
+            (
+                17,
+                &[1, 3, 255],
+                &[Value::Unsigned(0), Value::Unsigned(256)],
+            ),
+            (18, &[0, 10], &[Value::Integer(-1), Value::Float(1.0)]),
+            (
+                19,
+                &[0, 120, u64::from(u32::MAX)],
+                &[Value::Unsigned(1 << 32)],
+            ),
+            (20, &[1, 2, 255], &[Value::Integer(0), Value::Integer(300)]),
+        ];
+        for &(rid, good, bad) in cases {
+            for &n in good {
+                assert_eq!(obj.check(0, rid, None, &Value::Unsigned(n)), Ok(()));
+                assert_eq!(obj.write(0, rid, None, &Value::Unsigned(n)), Ok(()));
+                let v = read(&mut obj, rid).unwrap();
+                assert!(v.ends_with(&format!("({n})")), "{rid}: {v}");
+            }
+            let before = obj.servers[0].timing;
+            for v in bad {
+                assert_eq!(
+                    obj.check(0, rid, None, v),
+                    Err(Code::BAD_REQUEST),
+                    "{rid} {v:?}"
+                );
+                assert_eq!(
+                    obj.write(0, rid, None, v),
+                    Err(Code::BAD_REQUEST),
+                    "{rid} {v:?}"
+                );
+                assert_eq!(
+                    obj.servers[0].timing, before,
+                    "a failed write changes nothing"
+                );
+            }
+            // A resource instance of a single resource.
+            assert_eq!(
+                obj.write(0, rid, Some(0), &Value::Unsigned(1)),
+                Err(Code::BAD_REQUEST)
+            );
+        }
+        let t = obj.servers[0].timing;
+        assert_eq!(t.disable_timeout_s, u32::MAX);
+        assert_eq!(t.initial_delay_s, 5);
+        assert_eq!((t.retry_count, t.retry_timer_s), (255, 10));
+        assert_eq!(
+            (t.sequence_delay_s, t.sequence_retry_count),
+            (u32::MAX, 255)
+        );
+        // Integers are taken as well as unsigned values.
+        assert_eq!(obj.write(0, 18, None, &Value::Integer(30)), Ok(()));
+        assert_eq!(obj.servers[0].timing.retry_timer_s, 30);
+        // Check alone stores nothing.
+        assert_eq!(obj.check(0, 18, None, &Value::Integer(31)), Ok(()));
+        assert_eq!(obj.servers[0].timing.retry_timer_s, 30);
+    }
+
+    #[test]
+    fn other_writes_keep_their_rules() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        assert_eq!(
+            obj.write(0, 1, None, &Value::Integer(0)),
+            Err(Code::BAD_REQUEST)
+        );
+        assert_eq!(obj.write(0, 1, None, &Value::Integer(600)), Ok(()));
+        assert_eq!(read(&mut obj, 1), Ok("Integer(600)".into()));
+        assert_eq!(obj.write(0, 7, None, &Value::String("UQ")), Ok(()));
+        assert_eq!(
+            obj.write(0, 7, None, &Value::String("T")),
+            Err(Code::BAD_REQUEST)
+        );
+        assert_eq!(read(&mut obj, 7), Ok("String(\"UQ\")".into()));
+        assert_eq!(
+            obj.write(0, 6, None, &Value::Integer(1)),
+            Err(Code::BAD_REQUEST)
+        );
+        assert_eq!(obj.write(0, 6, None, &Value::Boolean(false)), Ok(()));
+        assert_eq!(read(&mut obj, 6), Ok("Boolean(false)".into()));
+        for rid in [0, 4, 8, 9] {
+            assert_eq!(
+                obj.write(0, rid, None, &Value::Integer(1)),
+                Err(Code::METHOD_NOT_ALLOWED)
+            );
+        }
+        assert_eq!(
+            obj.write(0, 99, None, &Value::Integer(1)),
+            Err(Code::NOT_FOUND)
+        );
+        assert_eq!(
+            obj.write(1, 5, None, &Value::Integer(1)),
+            Err(Code::NOT_FOUND)
+        );
+    }
+
+    #[test]
+    fn bootstrap_request_trigger_is_not_allowed_without_bootstrap() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        assert_eq!(obj.execute(0, 9, b""), Err(Code::METHOD_NOT_ALLOWED));
+        assert_eq!(obj.servers[0].reg.phase, Phase::Unregistered { at: 0 });
+    }
+
+    #[test]
+    fn disable_before_registration_disables_at_once() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 1_000,
+        };
+        obj.write(0, 5, None, &Value::Integer(30)).unwrap();
+        assert_eq!(obj.execute(0, 4, b""), Ok(()));
+        assert_eq!(obj.servers[0].reg.phase, Phase::Disabled { until: 31_000 });
+    }
+
+    #[cfg(feature = "server-extra")]
+    #[test]
+    fn stored_resources_are_absent_until_set() {
+        let mut servers = [server()];
+        let mut obj = ServerObject {
+            servers: &mut servers,
+            now: 0,
+        };
+        let ops = |obj: &ServerObject<'_>, rid| def(obj, rid).unwrap().ops;
+        for rid in [10, 21, 22, 23] {
+            assert_eq!(ops(&obj, rid), Operations::RW, "{rid}");
+        }
+        for rid in [11, 12, 13, 15, 16] {
+            assert_eq!(ops(&obj, rid), Operations::R, "{rid}");
+        }
+        for rid in [10, 11, 12, 13, 15, 16, 21, 22, 23] {
+            assert_eq!(read(&mut obj, rid), Err(Code::NOT_FOUND), "{rid}");
+        }
+        // (resource, a value taken, what Read gives back, values refused)
+        let cases: &[(u16, Value<'_>, &str, &[Value<'_>])] = &[
+            (
+                10,
+                Value::ObjLnk(11, 2),
+                "ObjLnk(11, 2)",
+                &[Value::ObjLnk(3, 0), Value::Integer(11)],
+            ),
+            (
+                11,
+                Value::Unsigned(40),
+                "Unsigned(40)",
+                &[Value::Unsigned(256), Value::Integer(-1)],
+            ),
+            (
+                12,
+                Value::Time(1_700_000_000),
+                "Time(1700000000)",
+                &[Value::Time(-1), Value::Time(1 << 32), Value::Boolean(true)],
+            ),
+            (
+                13,
+                Value::Unsigned(3),
+                "Unsigned(3)",
+                &[Value::Unsigned(1 << 32), Value::String("3")],
+            ),
+            (
+                15,
+                Value::Boolean(true),
+                "Boolean(true)",
+                &[Value::Integer(1)],
+            ),
+            (
+                16,
+                Value::Boolean(false),
+                "Boolean(false)",
+                &[Value::Integer(0)],
+            ),
+            (
+                21,
+                Value::Boolean(true),
+                "Boolean(true)",
+                &[Value::String("true")],
+            ),
+            (
+                22,
+                Value::String("T"),
+                "String(\"T\")",
+                &[Value::String("UQ"), Value::String(""), Value::String("X")],
+            ),
+            (
+                23,
+                Value::Boolean(false),
+                "Boolean(false)",
+                &[Value::Unsigned(0)],
+            ),
+        ];
+        for (rid, good, back, bad) in cases {
+            for v in *bad {
+                assert_eq!(
+                    obj.write(0, *rid, None, v),
+                    Err(Code::BAD_REQUEST),
+                    "{rid} {v:?}"
+                );
+                assert_eq!(
+                    read(&mut obj, *rid),
+                    Err(Code::NOT_FOUND),
+                    "{rid} unchanged"
+                );
+            }
+            assert_eq!(obj.check(0, *rid, None, good), Ok(()));
+            assert_eq!(
+                read(&mut obj, *rid),
+                Err(Code::NOT_FOUND),
+                "{rid}: check stores nothing"
+            );
+            assert_eq!(obj.write(0, *rid, None, good), Ok(()), "{rid}");
+            assert_eq!(read(&mut obj, *rid).as_deref(), Ok(*back), "{rid}");
+            for v in *bad {
+                assert_eq!(obj.write(0, *rid, None, v), Err(Code::BAD_REQUEST));
+                assert_eq!(read(&mut obj, *rid).as_deref(), Ok(*back), "{rid} kept");
+            }
+        }
+        // The null link clears nothing but is a valid link.
+        assert_eq!(
+            obj.write(0, 10, None, &Value::ObjLnk(u16::MAX, u16::MAX)),
+            Ok(())
+        );
+        assert_eq!(read(&mut obj, 10), Ok("ObjLnk(65535, 65535)".into()));
+        for t in ["U", "S", "N"] {
+            assert_eq!(obj.write(0, 22, None, &Value::String(t)), Ok(()));
+            assert_eq!(read(&mut obj, 22), Ok(format!("String({t:?})")));
         }
     }
 }

@@ -9,7 +9,7 @@ use heapless::Vec;
 use super::object::CObject;
 use super::standard::Standard;
 use super::types::*;
-use crate::client::{self, Client, Config, Event, Platform, ServerConfig, Version};
+use crate::client::{Client, Config, Event, Platform, ServerConfig, Version};
 use crate::config::{MAX_MESSAGE_SIZE, MAX_OBJECTS, MAX_SERVERS};
 use crate::model::{Device, DeviceInfo, Object, Objects};
 
@@ -318,7 +318,9 @@ fn server_configs<'a, 'c>(
 /// `TERN_STATUS_INVALID_ARG` for an id the library owns (0, 1, 3, and 4, 5, 6, 7 when built
 /// with their objects) or above 65534, a table
 /// row with an unknown type, unknown operation bits, an id above 65534 or an id used twice,
-/// or repeated instance ids; `TERN_STATUS_NULL_ARG` for a missing handler a row needs.
+/// a value pointer on an executable or multiple-instance row, a string or CoRE link row
+/// with a value pointer and `value_size` 0, or repeated instance ids; `TERN_STATUS_NULL_ARG`
+/// for a NULL `def` or a missing handler that a row without a value pointer needs.
 ///
 /// # Safety
 /// `client` from `tern_client_init`; `def` valid and unchanged for the client's lifetime;
@@ -493,11 +495,11 @@ pub unsafe extern "C" fn tern_client_set_acl_owner(
 }
 
 #[cfg(feature = "access-control")]
-fn acl_status(r: Result<(), client::acl::AclError>) -> tern_status_t {
+fn acl_status(r: Result<(), crate::client::acl::AclError>) -> tern_status_t {
     match r {
         Ok(()) => TERN_STATUS_OK,
-        Err(client::acl::AclError::InvalidId) => TERN_STATUS_INVALID_ARG,
-        Err(client::acl::AclError::NoSpace) => TERN_STATUS_NO_SPACE,
+        Err(crate::client::acl::AclError::InvalidId) => TERN_STATUS_INVALID_ARG,
+        Err(crate::client::acl::AclError::NoSpace) => TERN_STATUS_NO_SPACE,
     }
 }
 
@@ -798,6 +800,7 @@ impl State {
             Event::Deregistered { server } => (NOTE_DEREGISTERED, server, 0, 0),
             Event::Dropped { server, reason } => (NOTE_DROPPED, server, 0, reason as u32),
             Event::EventsLost { count } => (NOTE_EVENTS_LOST, u8::MAX, 0, u32::from(count)),
+            Event::RegistrationFailed { server } => (NOTE_REGISTRATION_FAILED, server, 0, 0),
         };
         self.note(note, server, code, value);
     }
@@ -825,8 +828,7 @@ impl State {
                 self.core.connection_opened(server);
             }
             _ => {
-                self.core.connection_failed(server, now);
-                let delay = client::registration::backoff_ms(0) as u32;
+                let delay = self.core.connection_failed(server, now);
                 self.note(NOTE_CONNECTION_FAILED, server, 0, delay);
             }
         }
@@ -883,13 +885,14 @@ fn code_num(code: crate::coap::Code) -> u16 {
 /// The log lines, NUL-terminated, one after the other; `NOTES` holds their offsets.
 const LINES: &[u8] =
     b"registration rejected\0registration failed, retrying\0update failed, registering again\0\
-dropped a datagram\0events lost\0opening the connection failed\0";
+dropped a datagram\0events lost\0opening the connection failed\0\
+registration failed, giving up\0";
 
 /// What the application hears of each thing that happens: the event (if any), the log
 /// level and the offset of the log line in `LINES` (if any). The rows of the events are at
 /// their `tern_event_kind_t` values.
 type Note = (Option<tern_event_kind_t>, Option<tern_log_level_t>, u8);
-const NOTES: [Note; 12] = {
+const NOTES: [Note; 13] = {
     use tern_event_kind_t::*;
     use tern_log_level_t::*;
     [
@@ -913,6 +916,11 @@ const NOTES: [Note; 12] = {
         (Some(TERN_EVENT_FACTORY_RESET_REQUESTED), None, 0),
         (None, Some(TERN_LOG_DEBUG), 85),
         (None, Some(TERN_LOG_WARN), 104),
+        (
+            Some(TERN_EVENT_REGISTRATION_FAILED),
+            Some(TERN_LOG_ERROR),
+            146,
+        ),
     ]
 };
 const NOTE_REGISTERED: usize = 1;
@@ -926,6 +934,7 @@ const NOTE_CONNECTION_FAILED: usize = 8;
 const NOTE_FACTORY_RESET: usize = 9;
 const NOTE_DROPPED: usize = 10;
 const NOTE_EVENTS_LOST: usize = 11;
+const NOTE_REGISTRATION_FAILED: usize = 12;
 
 /// `TERN_CLIENT_STORAGE_SIZE` of the header, with this build's capacities.
 pub const CLIENT_STORAGE_SIZE: usize = {
@@ -933,7 +942,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
     let ptr = size_of::<usize>();
     3 * MAX_MESSAGE_SIZE
         + MAX_ENDPOINT_LEN
-        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr)
+        // A server's Server object resources (registration timing, `server-extra`) and
+        // their state: 64.
+        + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 64)
         + DEDUP_ENTRIES * 16
         + MAX_EVENTS * 16
         + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
@@ -972,8 +983,8 @@ mod tests {
             assert!(level.is_none() || line == 0 || LINES.get(line - 1) == Some(&0));
         }
         let lines: std::vec::Vec<&[u8]> = LINES.split(|&b| b == 0).collect();
-        assert_eq!(lines.len(), 7);
-        let starts = [0usize, 22, 52, 85, 104, 116];
+        assert_eq!(lines.len(), 8);
+        let starts = [0usize, 22, 52, 85, 104, 116, 146];
         for (s, l) in starts.iter().zip(&lines) {
             assert_eq!(LINES.get(*s..*s + l.len()), Some(*l));
         }

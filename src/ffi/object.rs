@@ -20,7 +20,8 @@ pub struct CObject {
 }
 
 impl CObject {
-    /// Checks a definition: id range, table rows, and that each operation has its handler.
+    /// Checks a definition: id range, table rows (and their value pointers), and that each
+    /// operation a row without a value pointer needs has its handler.
     ///
     /// # Safety
     /// `def` must point to a definition (and table) that stays valid and unchanged for as
@@ -44,17 +45,31 @@ impl CObject {
                 // SAFETY: non-null, and the caller guarantees `resource_count` rows live forever.
                 (false, n) => unsafe { core::slice::from_raw_parts(def.resources, n) },
             };
+        // The operations that some row serves through a handler.
         let mut ops = 0u8;
         for (i, r) in resources.iter().enumerate() {
             let unique = !resources.iter().take(i).any(|earlier| earlier.id == r.id);
+            // A value pointer holds one plain value: not on an executable (or typeless) or
+            // a multiple-instance row, and a string buffer has room for the NUL at least.
+            let pointer = !r.value.is_null();
+            let text = r.r#type | 8 == ResourceType::CoreLnk as u8; // String or CoreLnk
+            let bad_pointer = pointer
+                && (!cfg!(feature = "value-pointers")
+                    || r.r#type == 0
+                    || r.operations & Operations::E.0 != 0
+                    || r.multiple
+                    || (text && r.value_size == 0));
             let ok = unique
+                && !bad_pointer
                 && ResourceType::from_u8(r.r#type).is_some()
                 && r.operations <= 7
                 && r.id <= crate::model::path::MAX_ID;
             if !ok {
                 return Err(TERN_STATUS_INVALID_ARG);
             }
-            ops |= r.operations;
+            if !pointer {
+                ops |= r.operations;
+            }
         }
         let missing = (ops & Operations::R.0 != 0 && def.read.is_none())
             || (ops & Operations::W.0 != 0 && def.write.is_none())
@@ -68,6 +83,19 @@ impl CObject {
             user,
             instances: Vec::new(),
         })
+    }
+
+    /// The row of resource `rid` when it has a value pointer (never in a build without the
+    /// `value-pointers` feature, which refuses such rows).
+    fn pointed(&self, rid: u16) -> Option<&'static tern_resource_def_t> {
+        if !cfg!(feature = "value-pointers") {
+            return None;
+        }
+        let resources = self.resources;
+        resources
+            .iter()
+            .find(|r| r.id == rid)
+            .filter(|r| !r.value.is_null())
     }
 
     /// Adds an instance id; fails when it exists or there is no room.
@@ -177,6 +205,106 @@ fn to_c(value: &Value<'_>) -> tern_value_t {
     v
 }
 
+/// Sets `v` (zeroed) to the C form of the value in the variable of row `r` of type `kind`
+/// (`r.value` not NULL, checked by `CObject::new`), as a read handler would; `from_c` then
+/// checks it.
+///
+/// # Safety
+/// `r.value` must point to a live variable of the row's type (`tern_resource_def_t`).
+unsafe fn load(r: &tern_resource_def_t, kind: ResourceType, v: &mut tern_value_t) {
+    v.r#type = kind as u8;
+    let p = r.value;
+    // SAFETY (every read below): the caller guarantees a live variable of the row's type,
+    // aligned as C aligns that type; a `bool` is read as a byte, so any byte is accepted.
+    unsafe {
+        match kind {
+            ResourceType::Integer | ResourceType::Time => v.i = p.cast::<i64>().read(),
+            ResourceType::Unsigned => v.u = p.cast::<u64>().read(),
+            ResourceType::Float => v.f = p.cast::<f64>().read(),
+            ResourceType::Boolean => v.b = p.cast::<u8>().read() != 0,
+            ResourceType::ObjLnk => {
+                let l = p.cast::<tern_objlnk_t>().read();
+                (v.link_object, v.link_instance) = (l.object_id, l.instance_id);
+            }
+            ResourceType::String | ResourceType::CoreLnk => {
+                let bytes = core::slice::from_raw_parts(p.cast::<u8>(), r.value_size);
+                v.data = bytes.as_ptr();
+                v.len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+            }
+            ResourceType::Opaque => {
+                let b = p.cast::<tern_bytes_t>().read();
+                v.len = b.len;
+                // A length past the capacity reads as NULL data: `from_c` refuses it.
+                if b.len <= b.capacity {
+                    v.data = b.data;
+                }
+            }
+            ResourceType::None => {}
+        }
+    }
+}
+
+/// Checks that row `r`'s variable holds `value`: its type, and the size of a string or
+/// opaque value (4.13 when it does not fit).
+///
+/// # Safety
+/// As for `load`.
+unsafe fn fits(r: &tern_resource_def_t, value: &Value<'_>) -> Result<(), Code> {
+    if value.kind() as u8 != r.r#type {
+        return Err(Code::BAD_REQUEST);
+    }
+    let fits = match *value {
+        Value::String(s) | Value::CoreLnk(s) => s.len() < r.value_size,
+        Value::Opaque(b) => {
+            // SAFETY: the caller guarantees a live `tern_bytes_t`.
+            let t = unsafe { r.value.cast::<tern_bytes_t>().read() };
+            b.len() <= t.capacity && (b.is_empty() || !t.data.is_null())
+        }
+        _ => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(Code::REQUEST_ENTITY_TOO_LARGE)
+    }
+}
+
+/// Stores `value` in row `r`'s variable after `fits` accepted it.
+///
+/// # Safety
+/// As for `load`, and `fits(r, value)` returned `Ok`.
+unsafe fn store(r: &tern_resource_def_t, value: &Value<'_>) {
+    let p = r.value;
+    // SAFETY (every write below): a live variable of the row's type; `fits` checked that
+    // strings and bytes fit their buffers.
+    unsafe {
+        match *value {
+            Value::Integer(i) | Value::Time(i) => p.cast::<i64>().write(i),
+            Value::Unsigned(u) => p.cast::<u64>().write(u),
+            Value::Float(f) => p.cast::<f64>().write(f),
+            Value::Boolean(b) => p.cast::<bool>().write(b),
+            Value::ObjLnk(object_id, instance_id) => {
+                p.cast::<tern_objlnk_t>().write(tern_objlnk_t {
+                    object_id,
+                    instance_id,
+                })
+            }
+            Value::String(s) | Value::CoreLnk(s) => {
+                let dst = p.cast::<u8>();
+                core::ptr::copy_nonoverlapping(s.as_ptr(), dst, s.len());
+                dst.add(s.len()).write(0);
+            }
+            Value::Opaque(b) => {
+                let t = p.cast::<tern_bytes_t>();
+                if !b.is_empty() {
+                    core::ptr::copy_nonoverlapping(b.as_ptr(), (*t).data, b.len());
+                }
+                (*t).len = b.len();
+            }
+        }
+    }
+}
+
 /// Multiple-instance resources are read at most this many instances deep.
 const MAX_RESOURCE_INSTANCES: usize = 1024;
 
@@ -206,7 +334,7 @@ impl Object for CObject {
 
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
         let def = self.resource(rid).ok_or(Code::NOT_FOUND)?;
-        let read = self.def.read.ok_or(Code::METHOD_NOT_ALLOWED)?;
+        let pointed = self.pointed(rid);
         let count = if def.multiple {
             MAX_RESOURCE_INSTANCES
         } else {
@@ -215,13 +343,22 @@ impl Object for CObject {
         for index in 0..count {
             let mut v = empty_value();
             let mut ri = 0u16;
-            // SAFETY: both out-pointers are valid locals; the handler is the C object's own.
-            let status = unsafe { read(self.user, iid, rid, index, &mut ri, &mut v) };
+            let status = match (pointed, self.def.read) {
+                (Some(r), _) => {
+                    // SAFETY: `CObject::new` checked the row (single-instance, so this runs
+                    // once); the application keeps its variable alive.
+                    unsafe { load(r, def.kind, &mut v) };
+                    TERN_STATUS_OK
+                }
+                // SAFETY: both out-pointers are valid locals; the handler is the C object's own.
+                (None, Some(read)) => unsafe { read(self.user, iid, rid, index, &mut ri, &mut v) },
+                (None, None) => TERN_STATUS_NOT_ALLOWED,
+            };
             if status == TERN_STATUS_NOT_FOUND && def.multiple {
                 return Ok(());
             }
             status.check()?;
-            // SAFETY: the handler set `data`/`len` to bytes valid until we return.
+            // SAFETY: the handler or `load` set `data`/`len` to bytes valid until we return.
             let value = unsafe { from_c(&v, def.kind) }.ok_or(Code::INTERNAL_SERVER_ERROR)?;
             out.value(def.multiple.then_some(ri), &value)?;
         }
@@ -255,11 +392,35 @@ impl Object for CObject {
         riid: Option<u16>,
         value: &Value<'_>,
     ) -> Result<(), Code> {
+        if let Some(r) = self.pointed(rid) {
+            // SAFETY: `CObject::new` checked the row; the application keeps its variable.
+            unsafe {
+                fits(r, value)?;
+                store(r, value);
+            }
+            return Ok(());
+        }
         let write = self.def.write.ok_or(Code::METHOD_NOT_ALLOWED)?;
         let v = to_c(value);
         let ri = riid.map_or(-1, i32::from);
         // SAFETY: `v` and the bytes it borrows live across the call.
         unsafe { write(self.user, iid, rid, ri, &v) }.check()
+    }
+
+    /// A value bound for a variable must fit it (a string its buffer, bytes their capacity).
+    #[cfg(feature = "value-pointers")]
+    fn check(
+        &mut self,
+        _iid: u16,
+        rid: u16,
+        _riid: Option<u16>,
+        value: &Value<'_>,
+    ) -> Result<(), Code> {
+        match self.pointed(rid) {
+            // SAFETY: `CObject::new` checked the row; the application keeps its variable.
+            Some(r) => unsafe { fits(r, value) },
+            None => Ok(()),
+        }
     }
 
     fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {

@@ -131,6 +131,37 @@ pub struct tern_value_t {
 }
 
 /// One row of an object's resource table.
+///
+/// A row's value lives either behind the object's read and write handlers (`value` NULL) or
+/// in an application variable that `value` points at: the library then reads the variable
+/// for a server's Read (and for notifications) and, when the row has `TERN_OP_W`, stores a
+/// server's Write in it, so the object needs no handler for that row. The variable has the
+/// C type of the row's `type`:
+///
+/// - `TERN_TYPE_INTEGER` and `TERN_TYPE_TIME` (Unix time, s): `int64_t`;
+/// - `TERN_TYPE_UNSIGNED`: `uint64_t`;
+/// - `TERN_TYPE_FLOAT`: `double`;
+/// - `TERN_TYPE_BOOLEAN`: `bool`;
+/// - `TERN_TYPE_OBJLNK`: `tern_objlnk_t`;
+/// - `TERN_TYPE_STRING` and `TERN_TYPE_CORELNK`: a `char` buffer of `value_size` bytes
+///   holding UTF-8 text up to a NUL (or filling the buffer, without one);
+/// - `TERN_TYPE_OPAQUE`: `tern_bytes_t`.
+///
+/// A Write the variable cannot hold (a string of `value_size` bytes or more, with no room
+/// for its NUL; opaque bytes over the `tern_bytes_t` capacity) is refused with 4.13 Request
+/// Entity Too Large and leaves the variable as it was; the other types hold every value a
+/// server can send. A value pointer serves a single-instance resource (`multiple` false) of
+/// a readable or writable row; `tern_client_add_object` refuses it on an executable or
+/// multiple-instance row. The variable is shared by every instance of the object: objects
+/// with per-instance values use handlers.
+///
+/// Value pointers are the `value-pointers` feature (default on); a build without it refuses
+/// a row with one (`TERN_STATUS_INVALID_ARG`).
+///
+/// The library reads and writes the variable only from inside `tern_client_step` and
+/// `tern_client_input`. An application that changes it from another thread or an interrupt
+/// guards it as it would any variable shared with that code, and reports the change (for
+/// notifications) through `tern_resource_changed` once that exists.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tern_resource_def_t {
@@ -142,6 +173,36 @@ pub struct tern_resource_def_t {
     pub operations: u8,
     /// True for a multiple-instance resource.
     pub multiple: bool,
+    /// The application variable holding the value (see above), or NULL when the handlers
+    /// serve this row. It must stay valid for the client's lifetime.
+    pub value: *mut c_void,
+    /// For `TERN_TYPE_STRING` and `TERN_TYPE_CORELNK` with `value`: the size of the char
+    /// buffer in bytes, NUL included (at least 1). Ignored for the other rows.
+    pub value_size: usize,
+}
+
+/// The variable of an opaque row with a value pointer: `len` bytes of value at `data`, in
+/// a buffer of `capacity` bytes. A server's Write copies its bytes to `data` and sets
+/// `len`; one longer than `capacity` is refused (4.13) and changes nothing.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_bytes_t {
+    /// The buffer; may be NULL only when `capacity` is 0.
+    pub data: *mut u8,
+    /// Length of the value in bytes (at most `capacity`).
+    pub len: usize,
+    /// Size of the buffer at `data` in bytes.
+    pub capacity: usize,
+}
+
+/// The variable of an object link row with a value pointer.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_objlnk_t {
+    /// Object id.
+    pub object_id: u16,
+    /// Object instance id.
+    pub instance_id: u16,
 }
 
 /// Reads one value. For a single-instance resource `index` is 0; for a multiple-instance
@@ -197,8 +258,9 @@ pub type tern_write_block_fn = Option<
     ) -> tern_status_t,
 >;
 
-/// An application object: a static table plus handlers. The definition must outlive the
-/// client (declare it `static const`).
+/// An application object: a static table plus handlers, or value pointers for plain values
+/// (see `tern_resource_def_t`). The definition must outlive the client (declare it
+/// `static const`).
 #[repr(C)]
 pub struct tern_object_def_t {
     /// Object id (4..=65534; 0, 1 and 3 are the library's own).
@@ -211,9 +273,9 @@ pub struct tern_object_def_t {
     pub resources: *const tern_resource_def_t,
     /// Number of rows in `resources`.
     pub resource_count: usize,
-    /// Read handler (required when a resource is readable).
+    /// Read handler; may be NULL when every readable row has a value pointer.
     pub read: tern_read_fn,
-    /// Write handler (required when a resource is writable).
+    /// Write handler; may be NULL when every writable row has a value pointer.
     pub write: tern_write_fn,
     /// Execute handler (required when a resource is executable).
     pub execute: tern_execute_fn,
@@ -339,6 +401,10 @@ pub enum tern_event_kind_t {
     /// A server executed Factory Reset (/3/0/5); the response has been sent. Restore the
     /// factory configuration (and usually reboot).
     TERN_EVENT_FACTORY_RESET_REQUESTED = 9,
+    /// Every Register attempt of every communication sequence failed (Server object
+    /// resources 17 to 20: Communication Retry Count and Timer, Sequence Delay Timer and
+    /// Retry Count); not retried until `tern_client_restart`.
+    TERN_EVENT_REGISTRATION_FAILED = 12,
     /// The Firmware Update object changed State (the firmware-update feature): `value`
     /// is the State (0 idle, 1 downloading, 2 downloaded, 3 updating) and `code` the
     /// Update Result (0 initial, 1 success, 2 no storage, 3 out of RAM, 4 connection lost,

@@ -7,7 +7,7 @@
 //! byte and text strings would need a copy to be used as one slice: they are refused as
 //! malformed, as are reserved additional-information values.
 
-use super::senml::{self, Num, Raw};
+use super::senml::{Num, Raw};
 use super::tlv::{f32_bits, f64_from_f32_bits};
 use super::FormatError;
 use crate::buf::Writer;
@@ -98,7 +98,13 @@ pub fn value(w: &mut Writer<'_>, v: &Value<'_>) -> Result<(), FormatError> {
         Value::Boolean(b) => boolean(w, b),
         Value::String(s) | Value::CoreLnk(s) => text(w, s.as_bytes()),
         Value::Opaque(d) => bytes(w, d),
-        Value::ObjLnk(oid, iid) => text(w, senml::objlnk(&mut [0; 11], oid, iid)?),
+        Value::ObjLnk(..) => {
+            // `oid:iid`, as text/plain writes it.
+            let mut buf = [0u8; 11];
+            let mut t = Writer::new(&mut buf);
+            super::text::encode(v, &mut t)?;
+            text(w, t.written())
+        }
     }
 }
 
@@ -192,7 +198,7 @@ impl<'a> Reader<'a> {
             0..=23 => u64::from(ai),
             // The argument follows in 1, 2, 4 or 8 bytes.
             24..=27 => {
-                let bytes = self.take(1 << (ai - 24))?;
+                let bytes = self.take(u64::from(1u8 << (ai - 24)))?;
                 bytes.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))
             }
             31 => {
@@ -243,7 +249,9 @@ impl<'a> Reader<'a> {
         let depth = depth.checked_sub(1).ok_or(FormatError::TooDeep)?;
         match count {
             Some(n) => {
-                for _ in 0..n.checked_mul(per).ok_or(FormatError::Malformed)? {
+                let items = n.checked_mul(per).ok_or(FormatError::Malformed)?;
+                // Counted in 32 bits: the data runs out long before.
+                for _ in 0..u32::try_from(items).unwrap_or(u32::MAX) {
                     self.skip(depth)?;
                 }
             }
@@ -259,22 +267,25 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The f64 equal to an IEEE 754 half-precision float.
+/// The f64 equal to an IEEE 754 half-precision float: widened to the f32 with the same
+/// value (on the bits, or by the single-precision FPU for subnormals), then to f64 as TLV
+/// does. NaNs keep their payload bits.
 fn f64_from_f16_bits(h: u16) -> f64 {
-    let sign = u64::from(h >> 15) << 63;
-    let exp = u64::from((h >> 10) & 0x1f);
-    let mant = u64::from(h & 0x3ff);
+    let sign = u32::from(h >> 15) << 31;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let mant = h & 0x3ff;
     let bits = match exp {
-        0 if mant == 0 => 0,
-        0 => {
-            // Subnormal: mant * 2^-24, normalised around its highest set bit `p`.
-            let p = 63 - u64::from(mant.leading_zeros());
-            ((p + 1023 - 24) << 52) | ((mant ^ (1 << p)) << (52 - p))
+        // Zero and subnormals: mant * 2^-24, exact in an f32.
+        0 => (f32::from(mant) * (1.0 / 16_777_216.0)).to_bits(),
+        0x1f if mant == 0 => 0x7f80_0000,
+        0x1f => {
+            return f64::from_bits(
+                (u64::from(sign) << 32) | (0x7ff << 52) | (u64::from(mant) << 42),
+            )
         }
-        0x1f => (0x7ff << 52) | (mant << 42),
-        _ => ((exp + 1023 - 15) << 52) | (mant << 42),
+        _ => ((exp + 127 - 15) << 23) | (u32::from(mant) << 13),
     };
-    f64::from_bits(sign | bits)
+    f64_from_f32_bits(sign | bits)
 }
 
 #[cfg(test)]
@@ -367,6 +378,26 @@ mod tests {
                 Item::Break
             ]
         );
+    }
+
+    #[test]
+    fn every_half_float_widens_exactly() {
+        for h in 0..=u16::MAX {
+            let (sign, exp, mant) = (h >> 15, (h >> 10) & 0x1f, h & 0x3ff);
+            let got = f64_from_f16_bits(h);
+            let want = match exp {
+                0 => f64::from(mant) * 2f64.powi(-24),
+                0x1f if mant == 0 => f64::INFINITY,
+                0x1f => {
+                    let bits = (0x7ffu64 << 52) | (u64::from(mant) << 42);
+                    assert_eq!(got.to_bits() & !(1 << 63), bits, "{h:#x}");
+                    continue;
+                }
+                _ => f64::from(mant | 0x400) * 2f64.powi(i32::from(exp) - 25),
+            };
+            let want = if sign == 1 { -want } else { want };
+            assert_eq!(got.to_bits(), want.to_bits(), "{h:#x}");
+        }
     }
 
     #[test]

@@ -76,12 +76,6 @@ pub(super) fn record(
             name(w, b"\"n\":\"", rest, true)?;
         }
     }
-    if let Value::Float(f) = value {
-        if !f.is_finite() {
-            // JSON has no infinities or NaN.
-            return Err(FormatError::OutOfRange);
-        }
-    }
     w.put(senml::label(
         value,
         if lwm2m {
@@ -91,13 +85,12 @@ pub(super) fn record(
         },
     ))?;
     match *value {
-        Value::Integer(i) | Value::Time(i) => w.put_i64_dec(i)?,
-        Value::Unsigned(u) => w.put_u64_dec(u)?,
-        Value::Float(f) => super::float::write_shortest(f, w)?,
         Value::String(s) | Value::CoreLnk(s) => write_string(w, s.as_bytes())?,
         Value::Boolean(b) => w.put(if b { b"true" } else { b"false" })?,
         Value::Opaque(d) => super::text::encode_base64(d, !lwm2m, w)?,
-        Value::ObjLnk(oid, iid) => w.put(senml::objlnk(&mut [0; 11], oid, iid)?)?,
+        // Numbers as in text/plain (JSON has no infinities or NaN: the text form refuses
+        // them too), object links as `oid:iid` inside the quotes that the key opened.
+        _ => super::text::encode(value, w)?,
     }
     if matches!(value, Value::Opaque(_) | Value::ObjLnk(..)) {
         w.put_u8(b'"')?;
@@ -118,12 +111,11 @@ impl<'a> Records<'a> {
     /// whole object is checked and its base name and entry array found, in whichever
     /// order they come.
     pub fn new(data: &'a [u8], lwm2m: bool) -> Result<Self, FormatError> {
+        let lwm2m = lwm2m_json(lwm2m);
         let mut lex = Lexer::new(data);
         let mut bn: &[u8] = &[];
         if !lwm2m {
-            if lex.expect_token()? != Token::BeginArray {
-                return Err(FormatError::Malformed);
-            }
+            lex.expect(Token::BeginArray)?;
             return Ok(Records {
                 lex,
                 bn,
@@ -131,17 +123,13 @@ impl<'a> Records<'a> {
                 lwm2m,
             });
         }
-        if lex.expect_token()? != Token::BeginObject {
-            return Err(FormatError::Malformed);
-        }
+        lex.expect(Token::BeginObject)?;
         let (mut has_bn, mut entries) = (false, None);
         loop {
             let Token::Str(key) = lex.expect_token()? else {
                 return Err(FormatError::Malformed);
             };
-            if lex.expect_token()? != Token::Colon {
-                return Err(FormatError::Malformed);
-            }
+            lex.expect(Token::Colon)?;
             let v = lex.expect_token()?;
             match (key, v) {
                 (b"bn", Token::Str(s)) if !has_bn => (bn, has_bn) = (s, true),
@@ -165,36 +153,43 @@ impl<'a> Records<'a> {
         })
     }
 
+    /// True for LwM2M JSON (a constant in a build with one of the two JSON formats).
+    fn lwm2m(&self) -> bool {
+        lwm2m_json(self.lwm2m)
+    }
+
     /// The next record; `None` after the last.
     pub fn next_record(&mut self) -> Result<Option<Record<'a>>, FormatError> {
         let t = self.lex.expect_token()?;
         let first = core::mem::replace(&mut self.first, false);
         let opens = match t {
             // A pack is all there is; LwM2M JSON's object was checked at the start.
-            Token::EndArray if self.lwm2m || self.lex.next_token()?.is_none() => return Ok(None),
+            Token::EndArray if self.lwm2m() || self.lex.next_token()?.is_none() => return Ok(None),
             Token::BeginObject => first,
-            Token::Comma => !first && self.lex.expect_token()? == Token::BeginObject,
+            Token::Comma => !first && self.lex.expect(Token::BeginObject).is_ok(),
             _ => false,
         };
         if !opens {
             return Err(FormatError::Malformed);
         }
-        let keys = if self.lwm2m { &LWM2M_KEYS } else { &SENML_KEYS };
+        let keys = if self.lwm2m() {
+            &LWM2M_KEYS
+        } else {
+            &SENML_KEYS
+        };
         let mut fields = Fields::default();
         let mut t = self.lex.expect_token()?;
         // `{}` (a record that repeats the base name) has no fields.
-        if t != Token::EndObject {
+        if !matches!(t, Token::EndObject) {
             loop {
                 let Token::Str(key) = t else {
                     return Err(FormatError::Malformed);
                 };
-                if self.lex.expect_token()? != Token::Colon {
-                    return Err(FormatError::Malformed);
-                }
+                self.lex.expect(Token::Colon)?;
                 let l = match keys.iter().position(|k| *k == key) {
                     Some(i) => i as u8,
                     // A must-understand label we do not know (SenML), or any other (LwM2M).
-                    None if self.lwm2m || key.last() == Some(&b'_') => {
+                    None if self.lwm2m() || key.last() == Some(&b'_') => {
                         return Err(FormatError::Malformed)
                     }
                     None => label::OTHER,
@@ -214,7 +209,19 @@ impl<'a> Records<'a> {
                 }
             }
         }
-        fields.record(self.bn, self.lwm2m).map(Some)
+        fields.record(self.bn, self.lwm2m()).map(Some)
+    }
+}
+
+/// `lwm2m`, or what it must be when this build has only one of the JSON formats: the
+/// other one's code then goes away.
+fn lwm2m_json(lwm2m: bool) -> bool {
+    if !cfg!(feature = "json") {
+        false
+    } else if !cfg!(feature = "senml-json") {
+        true
+    } else {
+        lwm2m
     }
 }
 
@@ -230,11 +237,16 @@ fn skip_rest(lex: &mut Lexer<'_>, t: Token<'_>, depth: u8) -> Result<(), FormatE
     let depth = depth.checked_sub(1).ok_or(FormatError::TooDeep)?;
     loop {
         let next = lex.expect_token()?;
-        if next == close {
+        if same(&next, &close) {
             return Ok(());
         }
         skip_rest(lex, next, depth)?;
     }
+}
+
+/// True when `a` and `b` are the same kind of token (their contents are not compared).
+fn same(a: &Token<'_>, b: &Token<'_>) -> bool {
+    core::mem::discriminant(a) == core::mem::discriminant(b)
 }
 
 /// One JSON token. Strings are the bytes between the quotes, escapes still in them.
@@ -300,7 +312,9 @@ impl<'a> Lexer<'a> {
                 let s = self.rest.get(1..1 + len).ok_or(FormatError::Malformed)?;
                 (Token::Str(s), len + 2)
             }
-            b't' | b'f' | b'n' => self.keyword()?,
+            b't' => keyword(self.rest, b"true", Token::Bool(true))?,
+            b'f' => keyword(self.rest, b"false", Token::Bool(false))?,
+            b'n' => keyword(self.rest, b"null", Token::Null)?,
             _ => {
                 let len = number_len(self.rest)?;
                 (Token::Num(self.rest.get(..len).unwrap_or(&[])), len)
@@ -310,22 +324,31 @@ impl<'a> Lexer<'a> {
         Ok(Some(token))
     }
 
-    fn keyword(&self) -> Result<(Token<'a>, usize), FormatError> {
-        for (word, token) in [
-            (&b"true"[..], Token::Bool(true)),
-            (b"false", Token::Bool(false)),
-            (b"null", Token::Null),
-        ] {
-            if self.rest.starts_with(word) {
-                return Ok((token, word.len()));
-            }
+    /// The next token, which must be `want` (a token without contents).
+    fn expect(&mut self, want: Token<'_>) -> Result<(), FormatError> {
+        if same(&self.expect_token()?, &want) {
+            Ok(())
+        } else {
+            Err(FormatError::Malformed)
         }
-        Err(FormatError::Malformed)
     }
 
     /// The next token, which must exist.
     pub fn expect_token(&mut self) -> Result<Token<'a>, FormatError> {
         self.next_token()?.ok_or(FormatError::Malformed)
+    }
+}
+
+/// `token` and its length when `rest` starts with `word`.
+fn keyword<'a>(
+    rest: &[u8],
+    word: &[u8],
+    token: Token<'a>,
+) -> Result<(Token<'a>, usize), FormatError> {
+    if rest.starts_with(word) {
+        Ok((token, word.len()))
+    } else {
+        Err(FormatError::Malformed)
     }
 }
 
@@ -353,25 +376,22 @@ fn string_len(s: &[u8]) -> Result<usize, FormatError> {
 
 /// The value of four hex digits.
 fn hex4(s: Option<&[u8]>) -> Result<u32, FormatError> {
-    let s = s.ok_or(FormatError::Malformed)?;
-    s.iter().try_fold(0u32, |a, &c| {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return Err(FormatError::Malformed),
-        };
-        Ok((a << 4) | u32::from(d))
-    })
+    let mut v = 0;
+    for &c in s.ok_or(FormatError::Malformed)? {
+        let d = char::from(c).to_digit(16).ok_or(FormatError::Malformed)?;
+        v = (v << 4) | d;
+    }
+    Ok(v)
 }
 
 /// The length of the number at the start of `s` (RFC 8259 section 6 grammar).
 fn number_len(s: &[u8]) -> Result<usize, FormatError> {
     let digits = |from: usize| {
-        s.iter()
-            .skip(from)
-            .take_while(|c| c.is_ascii_digit())
-            .count()
+        let mut n = 0;
+        while s.get(from + n).is_some_and(u8::is_ascii_digit) {
+            n += 1;
+        }
+        n
     };
     let mut i = usize::from(s.first() == Some(&b'-'));
     let int = digits(i);
@@ -418,19 +438,16 @@ pub fn unescape<'a>(s: &'a [u8], scratch: &'a mut [u8]) -> Result<&'a [u8], Form
         }
         let (&e, tail) = rest.split_first().ok_or(FormatError::Malformed)?;
         rest = tail;
-        let byte = match e {
+        let cp = match e {
             b'b' => 8,
             b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => {
-                put_char(&mut w, unicode_escape(&mut rest)?)?;
-                continue;
-            }
-            other => other,
+            b'n' => 10,
+            b'r' => 13,
+            b't' => 9,
+            b'u' => unicode_escape(&mut rest)?,
+            other => u32::from(other),
         };
-        w.put_u8(byte)?;
+        put_char(&mut w, cp)?;
     }
     let (buf, len) = w.finish();
     Ok(buf.get(..len).unwrap_or(&[]))
@@ -467,11 +484,16 @@ fn put_char(w: &mut Writer<'_>, cp: u32) -> Result<(), FormatError> {
         0x800..=0xffff => (2, 0xe0),
         _ => (3, 0xf0),
     };
-    w.put_u8(lead | (cp >> (6 * more)) as u8)?;
-    for i in (0..more).rev() {
-        w.put_u8(0x80 | ((cp >> (6 * i)) & 0x3f) as u8)?;
+    // One write for every byte: the first carries the marker and the highest bits, each
+    // continuation byte 10xxxxxx six more.
+    let (mut shift, mut mark, mut mask) = (6 * more, lead, 0x7f);
+    loop {
+        w.put_u8(mark | ((cp >> shift) & mask) as u8)?;
+        if shift == 0 {
+            return Ok(());
+        }
+        (shift, mark, mask) = (shift - 6, 0x80, 0x3f);
     }
-    Ok(())
 }
 
 /// Writes `s` as a JSON string, quotes included.

@@ -16,61 +16,45 @@ use crate::model::{Path, ResourceType, Value};
 
 /// One record in a payload opened by a [`records::Encoder`]: `path` lies at or below the
 /// base path and after the previous record's path.
+///
+/// The first record's keys start with the base path: one id, or an array of them (whose
+/// ids then open no maps between them).
 pub(super) fn record(
     e: &mut records::Encoder<'_, '_>,
     path: &Path,
     value: &Value<'_>,
 ) -> Result<(), FormatError> {
     let ids = path.ids();
-    let from = if e.first {
-        first_keys(e, path)?
+    let base = e.base.ids();
+    // The first id to write, and the end of the ids that an array key holds.
+    let (from, array) = if e.first {
+        if !path.starts_with(&e.base) {
+            return Err(FormatError::Malformed);
+        }
+        if base.len() > 1 {
+            cbor::head(e.w, cbor::ARRAY, base.len() as u64)?;
+        }
+        (0, base.len())
     } else {
         let prev = e.prev.ids();
         let span = prev.iter().zip(ids).take_while(|(a, b)| a == b).count();
-        if span >= ids.len() || span < e.base.len() {
+        if span >= ids.len() || span < base.len() {
             return Err(FormatError::Malformed);
         }
         // Close the maps that hold keys deeper than the shared prefix.
         for _ in span + 1..prev.len() {
             e.w.put_u8(cbor::BREAK)?;
-            e.open = e.open.saturating_sub(1);
         }
-        span
+        (span, 0)
     };
     e.prev = *path;
     for (i, &id) in ids.iter().enumerate().skip(from) {
-        if i > from {
+        if i > from && i >= array {
             e.w.put_u8(cbor::MAP_INDEFINITE)?;
-            e.open = e.open.saturating_add(1);
         }
         cbor::head(e.w, cbor::UINT, u64::from(id))?;
     }
     cbor::value(e.w, value)
-}
-
-/// Writes the base path as the first key (one id, or an array of them) and opens the map
-/// below it unless `path` is the base itself. Returns the index of the first id of `path`
-/// still to be written.
-fn first_keys(e: &mut records::Encoder<'_, '_>, path: &Path) -> Result<usize, FormatError> {
-    let base = e.base.ids();
-    if !path.starts_with(&e.base) {
-        return Err(FormatError::Malformed);
-    }
-    match base {
-        [] => return Ok(0),
-        [id] => cbor::head(e.w, cbor::UINT, u64::from(*id))?,
-        _ => {
-            cbor::head(e.w, cbor::ARRAY, base.len() as u64)?;
-            for &id in base {
-                cbor::head(e.w, cbor::UINT, u64::from(id))?;
-            }
-        }
-    }
-    if path.len() > base.len() {
-        e.w.put_u8(cbor::MAP_INDEFINITE)?;
-        e.open = e.open.saturating_add(1);
-    }
-    Ok(base.len())
 }
 
 /// The value of a record for a resource of type `ty`. Object links arrive as text.
@@ -110,10 +94,10 @@ pub(super) struct RecordReader<'a> {
 }
 
 impl<'a> RecordReader<'a> {
-    /// Starts on a payload; fails when it does not begin with a map.
-    pub(super) fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let mut r = cbor::Reader::new(data);
-        let left = match r.next_item()? {
+    /// Starts on a payload whose first item, `first`, was read from `r`; fails unless it
+    /// is a map.
+    pub(super) fn new(r: cbor::Reader<'a>, first: Item<'a>) -> Result<Self, FormatError> {
+        let left = match first {
             Item::Map(left) => left,
             _ => return Err(FormatError::Malformed),
         };

@@ -92,9 +92,6 @@ pub struct Encoder<'w, 'b> {
     /// LwM2M CBOR: the previous record's path (once one was written).
     #[cfg(feature = "lwm2m-cbor")]
     pub(super) prev: Path,
-    /// CBOR: the arrays and maps open.
-    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
-    pub(super) open: u8,
 }
 
 impl<'w, 'b> Encoder<'w, 'b> {
@@ -125,8 +122,6 @@ impl<'w, 'b> Encoder<'w, 'b> {
                 first: true,
                 #[cfg(feature = "lwm2m-cbor")]
                 prev: Path::ROOT,
-                #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
-                open: 1,
             }),
             Err(e) => Err(e.into()),
         })
@@ -162,7 +157,13 @@ impl<'w, 'b> Encoder<'w, 'b> {
             }
             #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
             _ => {
-                for _ in 0..self.open {
+                // The pack, and in LwM2M CBOR the maps below the first key (the base
+                // path) that lead to the last record.
+                #[cfg(feature = "lwm2m-cbor")]
+                let open = 1 + self.prev.len().saturating_sub(self.base.len().max(1));
+                #[cfg(not(feature = "lwm2m-cbor"))]
+                let open = 1;
+                for _ in 0..open {
                     self.w.put_u8(super::cbor::BREAK)?;
                 }
             }
@@ -201,15 +202,7 @@ impl<'a> Decoder<'a> {
     /// A decoder for `data` in `format`; `None` when this build does not speak `format`.
     pub fn new(format: u16, data: &'a [u8]) -> Option<Result<Self, FormatError>> {
         let kind = Kind::of(format)?;
-        let r = match kind {
-            #[cfg(feature = "senml-cbor")]
-            Kind::SenmlCbor => senml_cbor::RecordReader::new(data).map(Reader::SenmlCbor),
-            #[cfg(feature = "lwm2m-cbor")]
-            Kind::Lwm2mCbor => lwm2m_cbor::RecordReader::new(data).map(Reader::Lwm2mCbor),
-            #[cfg(any(feature = "senml-json", feature = "json"))]
-            _ => json_lex::Records::new(data, kind.lwm2m()).map(Reader::Json),
-        };
-        Some(r.map(|r| Decoder {
+        Some(reader(kind, data).map(|r| Decoder {
             r,
             kind,
             done: false,
@@ -237,6 +230,29 @@ impl<'a> Decoder<'a> {
             Reader::Lwm2mCbor(r) => r.next_record(),
         }
     }
+}
+
+/// The record reader of format `kind`, started on `data`. The CBOR formats read their
+/// first item (the pack's array, the outer map) in one place.
+fn reader(kind: Kind, data: &[u8]) -> Result<Reader<'_>, FormatError> {
+    let _ = kind; // Not needed by a build with LwM2M CBOR alone.
+    #[cfg(any(feature = "senml-json", feature = "json"))]
+    if kind.json() {
+        return json_lex::Records::new(data, kind.lwm2m()).map(Reader::Json);
+    }
+    #[cfg(any(feature = "senml-cbor", feature = "lwm2m-cbor"))]
+    {
+        let mut r = super::cbor::Reader::new(data);
+        let first = r.next_item()?;
+        #[cfg(feature = "senml-cbor")]
+        if kind == Kind::SenmlCbor {
+            return senml_cbor::RecordReader::new(r, first).map(Reader::SenmlCbor);
+        }
+        #[cfg(feature = "lwm2m-cbor")]
+        return lwm2m_cbor::RecordReader::new(r, first).map(Reader::Lwm2mCbor);
+    }
+    #[allow(unreachable_code)]
+    Err(FormatError::Malformed)
 }
 
 impl<'a> Iterator for Decoder<'a> {

@@ -70,10 +70,10 @@ pub(super) struct RecordReader<'a> {
 }
 
 impl<'a> RecordReader<'a> {
-    /// Starts on a pack; fails when `data` does not begin with an array.
-    pub(super) fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let mut r = cbor::Reader::new(data);
-        match r.next_item()? {
+    /// Starts on a pack whose first item, `first`, was read from `r`; fails unless it is
+    /// an array.
+    pub(super) fn new(r: cbor::Reader<'a>, first: Item<'a>) -> Result<Self, FormatError> {
+        match first {
             Item::Array(left) => Ok(RecordReader { r, left, bn: &[] }),
             _ => Err(FormatError::Malformed),
         }
@@ -94,7 +94,8 @@ impl<'a> RecordReader<'a> {
             *left -= 1;
         }
         let mut f = Fields::default();
-        for _ in 0..fields {
+        // Counted in 32 bits: no message holds more pairs (the data runs out first).
+        for _ in 0..u32::try_from(fields).unwrap_or(u32::MAX) {
             let l = field_label(self.r.next_item()?)?;
             if l == label::OTHER {
                 self.r.skip(SKIP_DEPTH)?;

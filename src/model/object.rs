@@ -84,6 +84,19 @@ pub trait Object {
         riid: Option<u16>,
         value: &Value<'_>,
     ) -> Result<(), Code>;
+    /// Checks a value a Write is about to store (every value of a request is checked
+    /// before the first is stored, so that a failed Write changes nothing): the code
+    /// [`Object::write`] would fail with. The default accepts everything that decoded.
+    fn check(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        value: &Value<'_>,
+    ) -> Result<(), Code> {
+        let _ = (iid, rid, riid, value);
+        Ok(())
+    }
     /// Removes every instance of multiple-instance resource `rid` of instance `iid`: a
     /// replacing Write (PUT) of the resource follows with the instances it keeps. The
     /// default removes nothing, so such a Write only adds and updates instances.

@@ -143,10 +143,16 @@ static void test_bad_configs(void)
 	CHECK(client == NULL);
 }
 
-static const tern_resource_def_t good_table[] = {{5700, TERN_TYPE_FLOAT, TERN_OP_R, false}};
-static const tern_resource_def_t bad_type_table[] = {{5700, 99, TERN_OP_R, false}};
-static const tern_resource_def_t duplicate_table[] = {{5700, TERN_TYPE_FLOAT, TERN_OP_R, false},
-						      {5700, TERN_TYPE_FLOAT, TERN_OP_R, false}};
+static const tern_resource_def_t good_table[] = {
+	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .multiple = false},
+};
+static const tern_resource_def_t bad_type_table[] = {
+	{.id = 5700, .type = 99, .operations = TERN_OP_R, .multiple = false},
+};
+static const tern_resource_def_t duplicate_table[] = {
+	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .multiple = false},
+	{.id = 5700, .type = TERN_TYPE_FLOAT, .operations = TERN_OP_R, .multiple = false},
+};
 
 static void test_objects(void)
 {
@@ -269,6 +275,8 @@ static void test_acl(void)
 	CHECK(tern_client_set_acl(client, 3303, 0, 0, TERN_ACL_WRITE) == TERN_STATUS_OK);
 	CHECK(tern_client_close(client) == TERN_STATUS_OK);
 	CHECK(tern_client_set_acl(client, 3, 0, 1, TERN_ACL_READ) == TERN_STATUS_BAD_STATE);
+}
+
 static void test_standard_objects(void)
 {
 	static const uint8_t bearers[] = {41, 21};
@@ -282,7 +290,13 @@ static void test_standard_objects(void)
 	tern_config_t cfg = good_config();
 	tern_connectivity_t conn, bad;
 	tern_location_t loc, badloc;
-	tern_object_def_t obj = {4, 1, 0, good_table, 1, read_nothing, NULL, NULL, NULL, NULL};
+	tern_object_def_t obj = {
+		.id = 4,
+		.version_major = 1,
+		.resources = good_table,
+		.resource_count = 1,
+		.read = read_nothing,
+	};
 
 	memset(&conn, 0, sizeof(conn));
 	conn.network_bearer = 41;

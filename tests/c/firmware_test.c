@@ -154,7 +154,7 @@ int main(void)
 	sink.update = fw_update;
 	CHECK(tern_client_set_firmware_sink(client, &sink, 3) == TERN_STATUS_INVALID_ARG);
 	CHECK(tern_client_set_firmware_sink(client, &sink, 1) == TERN_STATUS_OK);
-	static const tern_resource_def_t row = {0, TERN_TYPE_OPAQUE, TERN_OP_W, false};
+	static const tern_resource_def_t row = {.id = 0, .type = TERN_TYPE_OPAQUE, .operations = TERN_OP_W};
 	static const tern_object_def_t five = {.id = 5, .version_major = 1, .resources = &row, .resource_count = 1};
 	CHECK(tern_client_add_object(client, &five, NULL, NULL, 0) == TERN_STATUS_INVALID_ARG);
 	CHECK(tern_client_firmware_result(client, 1) == TERN_STATUS_BAD_STATE);

@@ -67,7 +67,9 @@ static void on_random(void *user, uint8_t *buf, size_t len)
 }
 
 /* ---- the object: up to four instances, each with one writable integer (5900) ---- */
-static const tern_resource_def_t resources[] = {{5900, TERN_TYPE_INTEGER, TERN_OP_RW, false}};
+static const tern_resource_def_t resources[] = {
+	{.id = 5900, .type = TERN_TYPE_INTEGER, .operations = TERN_OP_RW, .multiple = false},
+};
 static int created[4], deleted[4];
 static int64_t interval[8];
 

@@ -7,6 +7,8 @@
  *
  *   object ID MAJOR MINOR COUNT READ WRITE EXECUTE CREATE DELETE   (handlers: 1 set, 0 NULL)
  *   row ID TYPE OPERATIONS MULTIPLE                               (one per table row)
+ *   value ID SIZE                                                 (after a row with a value
+ *                                                                  pointer: its value_size)
  *   call HANDLER ID STATUS                                        (each handler on every row
  *                                                                  and on an id not in the table)
  *   instance create|delete STATUS
@@ -90,6 +92,9 @@ int main(void)
 		const tern_resource_def_t *r = &def->resources[i];
 		printf("row %u %u %u %d\n", (unsigned)r->id, (unsigned)r->type, (unsigned)r->operations,
 		       (int)r->multiple);
+		if (r->value != NULL) {
+			printf("value %u %zu\n", (unsigned)r->id, r->value_size);
+		}
 		calls(def, r->id, r->type);
 	}
 	/* The smallest id not in the table (bounded: at most 65535 candidates). */

@@ -11,7 +11,7 @@
 # operations, multiple, version, which handlers exist, NOT_FOUND for unknown resources, the
 # TODO status for known ones) and the library must accept the object (TERN_STATUS_OK;
 # 3303 is reported by name) -- or refuse it for objects 0, 1 and 3, which the tool itself
-# generates only with --reference-only, and for 4, 6 and 7, which the default build has. Then bad inputs written to a temporary directory
+# generates only with --reference-only, and for 4, 5, 6 and 7, which the default build has. Then bad inputs written to a temporary directory
 # must be refused with an error message, exit status 1, no traceback and no output.
 #
 # Last line: "objgen: N objects generated and compiled, M bad inputs refused"; the exit
@@ -28,7 +28,7 @@ fi
 
 tool=$root/tools/lwm2m-objgen
 cflags=(-std=c99 -pedantic -Wall -Wextra -Werror -Iinclude)
-lib=$root/target/release/libtern.a
+lib=${CARGO_TARGET_DIR:-$root/target}/release/libtern.a
 max_files=500
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/objgen-test.XXXXXX") || exit 1
@@ -48,13 +48,15 @@ if [ ! -f "$lib" ]; then
 	cargo build --release --quiet --lib || { echo "objgen: cargo build failed"; echo "objgen: 0 objects generated and compiled, 0 bad inputs refused"; exit 1; }
 fi
 
-# compare XML DUMP: checks check.c's output against the XML (python, standard library).
+# compare XML DUMP VALUES: checks check.c's output against the XML (python, standard
+# library); VALUES is 1 for code generated with --values.
 compare() {
-	python3 - "$1" "$2" "$root/include/tern.h" <<'PY'
+	python3 - "$1" "$2" "$root/include/tern.h" "$3" <<'PY'
 import re, sys
 import xml.etree.ElementTree as ET
 
-xml_path, dump_path, header = sys.argv[1:4]
+xml_path, dump_path, header, values = sys.argv[1:5]
+values = values == "1"
 h = open(header).read()
 status = {m[0]: int(m[1]) for m in re.findall(r"TERN_STATUS_(\w+) = (-?\d+)", h)}
 ctype = {m[0]: int(m[1]) for m in re.findall(r"TERN_TYPE_(\w+) = (\d+)", h)}
@@ -79,23 +81,31 @@ items = obj.findall("Resources/Item")
 rows = [(int(i.get("ID")), ctype[TYPES[t(i, "Type")]], OPS[t(i, "Operations")],
          int(t(i, "MultipleInstances") == "Multiple")) for i in items]
 multiple = t(obj, "MultipleInstances") == "Multiple"
-any_op = lambda bit: int(any(r[2] & bit for r in rows))
+# With --values, a single-instance readable or writable resource with a type has a variable
+# (a value pointer; strings get a 64-byte buffer) and no handler code.
+text = (ctype["STRING"], ctype["CORELNK"])
+pointed = lambda r: values and not r[3] and r[1] != ctype["NONE"] and r[2] in (OPS["R"], OPS["W"], OPS["RW"])
+any_op = lambda bit: int(any(r[2] & bit for r in rows if not pointed(r)))
 expect = [f"object {oid} {major} {minor} {len(rows)} {any_op(op['R'])} {any_op(op['W'])} "
           f"{any_op(op['E'])} {int(multiple)} {int(multiple)}"]
 handlers = [(n, op[b]) for n, b in (("read", "R"), ("write", "W"), ("execute", "E")) if any_op(op[b])]
 todo, not_found = status["INTERNAL"], status["NOT_FOUND"]
-for rid, ty, ops, mult in rows:
+for r in rows:
+    rid, ty, ops, mult = r
     expect.append(f"row {rid} {ty} {ops} {mult}")
-    expect += [f"call {n} {rid} {todo if ops & bit else not_found}" for n, bit in handlers]
+    if pointed(r):
+        expect.append(f"value {rid} {64 if ty in text else 0}")
+    expect += [f"call {n} {rid} {not_found if pointed(r) or not ops & bit else todo}" for n, bit in handlers]
 ids = {r[0] for r in rows}
 unknown = next(i for i in range(65535) if i not in ids)
 expect.append(f"unknown {unknown}")
 expect += [f"call {n} {unknown} {not_found}" for n, _ in handlers]
 if multiple:
     expect += [f"instance create {todo}", f"instance delete {todo}"]
-# 4, 6 and 7 are built into the default build too (features connectivity-monitoring,
-# location, connectivity-statistics): the tool generates them, the library refuses them.
-expect.append(f"add {status['INVALID_ARG'] if oid in (0, 1, 3, 4, 6, 7) else status['OK']}")
+# 4, 5, 6 and 7 are built into the default build too (features connectivity-monitoring,
+# firmware-update, location, connectivity-statistics): the tool generates them, the library
+# refuses them.
+expect.append(f"add {status['INVALID_ARG'] if oid in (0, 1, 3, 4, 5, 6, 7) else status['OK']}")
 got = open(dump_path).read().split("\n")[:-1]
 if got != expect:
     for n in range(max(len(got), len(expect))):
@@ -109,9 +119,9 @@ print(f"{len(rows)} rows")
 PY
 }
 
-# generate_and_check XML LABEL: generates, compiles, checks; counts one object.
+# generate_and_check XML LABEL [--values]: generates, compiles, checks; counts one object.
 generate_and_check() {
-	local xml=$1 label=$2 out oid flags=() c base dump rows
+	local xml=$1 label=$2 values=${3:-} out oid flags=() c base dump rows
 	out=$(mktemp -d "$tmp/gen.XXXXXX")
 	oid=$(python3 -c 'import sys, xml.etree.ElementTree as E
 r = E.parse(sys.argv[1]).getroot()
@@ -130,6 +140,7 @@ print(next((e.text or "").strip() for e in r.iter() if e.tag.rsplit("}", 1)[-1] 
 		flags=(--reference-only)
 		;;
 	esac
+	[ -n "$values" ] && flags+=(--values)
 	if ! timeout 60 "$tool" -q "${flags[@]}" -o "$out" "$xml" 2>"$tmp/stderr"; then
 		fail "$label: generation failed: $(cat "$tmp/stderr")"
 		return
@@ -158,14 +169,14 @@ print(next((e.text or "").strip() for e in r.iter() if e.tag.rsplit("}", 1)[-1] 
 		fail "$label: check program failed: $(tail -n 3 "$dump")"
 		return
 	fi
-	if ! rows=$(compare "$xml" "$dump"); then
+	if ! rows=$(compare "$xml" "$dump" "$([ -n "$values" ] && echo 1 || echo 0)"); then
 		fail "$label: compiled table differs from the XML:"
 		echo "$rows"
 		return
 	fi
 	generated=$((generated + 1))
 	local note=""
-	[ ${#flags[@]} -gt 0 ] && note=", refused without --reference-only, tern_client_add_object refuses it too"
+	[ "${flags[0]:-}" = --reference-only ] && note=", refused without --reference-only, tern_client_add_object refuses it too"
 	[ "$oid" = 3303 ] && note=", tern_client_add_object(&${base}_object) = TERN_STATUS_OK"
 	echo "ok: $label: object $oid -> $base.c, $rows$note"
 }
@@ -208,6 +219,57 @@ cat >"$tmp/good/empty.xml" <<'EOF'
 EOF
 generate_and_check "$tmp/good/edge.xml" "synthetic edge.xml"
 generate_and_check "$tmp/good/empty.xml" "synthetic empty.xml"
+
+# --values: the same objects, plus one with every value type, with variables (value
+# pointers) for the plain single-instance values; the library must take each definition.
+cat >"$tmp/good/values.xml" <<'EOF'
+<LWM2M><Object><Name>Plain Values</Name><ObjectID>32002</ObjectID><MultipleInstances>Single</MultipleInstances><Resources>
+<Item ID="0"><Name>Count</Name><Operations>RW</Operations><MultipleInstances>Single</MultipleInstances><Type>Integer</Type></Item>
+<Item ID="1"><Name>Total</Name><Operations>R</Operations><MultipleInstances>Single</MultipleInstances><Type>Unsigned Integer</Type></Item>
+<Item ID="2"><Name>Level</Name><Operations>RW</Operations><MultipleInstances>Single</MultipleInstances><Type>Float</Type></Item>
+<Item ID="3"><Name>On</Name><Operations>W</Operations><MultipleInstances>Single</MultipleInstances><Type>Boolean</Type></Item>
+<Item ID="4"><Name>When</Name><Operations>R</Operations><MultipleInstances>Single</MultipleInstances><Type>Time</Type></Item>
+<Item ID="5"><Name>Label</Name><Operations>RW</Operations><MultipleInstances>Single</MultipleInstances><Type>String</Type></Item>
+<Item ID="6"><Name>Key</Name><Operations>RW</Operations><MultipleInstances>Single</MultipleInstances><Type>Opaque</Type></Item>
+<Item ID="7"><Name>Peer</Name><Operations>RW</Operations><MultipleInstances>Single</MultipleInstances><Type>Objlnk</Type></Item>
+<Item ID="8"><Name>Links</Name><Operations>R</Operations><MultipleInstances>Single</MultipleInstances><Type>Corelnk</Type></Item>
+<Item ID="9"><Name>History</Name><Operations>R</Operations><MultipleInstances>Multiple</MultipleInstances><Type>Integer</Type></Item>
+</Resources></Object></LWM2M>
+EOF
+n=0
+for xml in "$registry"/*.xml "$tmp/good/edge.xml" "$tmp/good/empty.xml" "$tmp/good/values.xml"; do
+	[ -f "$xml" ] || continue
+	n=$((n + 1))
+	[ "$n" -gt "$max_files" ] && break
+	generate_and_check "$xml" "$(basename "$xml") --values" --values
+done
+# The variables are the application's: it sets them by name, and the rows point at them.
+out=$tmp/values-3303
+if [ -f "$registry/3303.xml" ] && mkdir -p "$out" && timeout 60 "$tool" -q --values -o "$out" "$registry/3303.xml"; then
+	cat >"$out/use.c" <<'EOF'
+#include <string.h>
+#include "temperature.h"
+int main(void)
+{
+	size_t i, found = 0;
+	temperature_5700_sensor_value = 21.5;
+	strcpy(temperature_5701_sensor_units, "Cel");
+	for (i = 0; i < temperature_object.resource_count; i++) {
+		const tern_resource_def_t *r = &temperature_object.resources[i];
+		found += r->id == 5700 && r->value == &temperature_5700_sensor_value && *(double *)r->value == 21.5;
+		found += r->id == 5701 && r->value == temperature_5701_sensor_units && r->value_size == 64;
+	}
+	return found == 2 && temperature_object.read == NULL ? 0 : 1;
+}
+EOF
+	if cc "${cflags[@]}" -I"$out" -o "$out/use" "$out/use.c" "$out/temperature.c" "$lib" && "$out/use"; then
+		echo "ok: 3303 --values: the application sets temperature_5700_sensor_value and the row points at it"
+	else
+		fail "3303 --values: the generated variables do not link or the rows do not point at them"
+	fi
+elif [ -f "$registry/3303.xml" ]; then
+	fail "3303 --values: generation failed"
+fi
 
 # Bad inputs: each must give exit status 1, "lwm2m-objgen: error:" and no traceback or output.
 mkdir -p "$tmp/bad"

@@ -1103,6 +1103,10 @@ impl Sim {
         loop {
             self.collect_events();
             let Some(t) = self.client.poll_transmit(self.now, &mut self.platform) else {
+                // A connection asked for and opened just now may have work at once.
+                if self.collect_events() {
+                    continue;
+                }
                 break;
             };
             assert_eq!(t.server, 0, "one server");
@@ -1117,15 +1121,19 @@ impl Sim {
         sent
     }
 
-    fn collect_events(&mut self) {
+    /// Takes the client's events; true when it opened a connection.
+    fn collect_events(&mut self) -> bool {
+        let mut opened = false;
         while let Some(e) = self.client.poll_event() {
             if let Event::ConnectionNeeded { server } = e {
                 if self.auto_connect {
                     self.client.connection_opened(server);
+                    opened = true;
                 }
             }
             self.events.push((self.now, e));
         }
+        opened
     }
 
     fn flush_server(&mut self) {

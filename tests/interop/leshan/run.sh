@@ -187,6 +187,15 @@ READ_ST=$(line "READ /7/0 ")
 check "Read /7/0 counted the traffic ($READ_ST)" \
     eval '[[ $READ_ST =~ ^"READ /7/0 205 tx="([1-9][0-9]*)" rx="([1-9][0-9]*)" max="([0-9]+)" avg="([0-9]+)$ ]] && (( BASH_REMATCH[3] >= 40 && BASH_REMATCH[4] >= 40 ))'
 check "Execute /7/0/7 (Stop) succeeded" success "$(line "EXECUTE /7/0/7 ")"
+# The Server object: the instance in TLV with the spec's defaults of the registration
+# resources, a Write of the Disable Timeout read back, a negative one refused.
+READ_SO=$(line "READ /1/0 ")
+check "Read /1/0 (TLV) has the Server object's resources ($READ_SO)" \
+    eval '[[ $READ_SO =~ ^"READ /1/0 205 ssid="[0-9]+" lt=$LIFETIME dt=86400 b=U retry=5 timer=60 seqdelay=86400 seqretry=1"$ ]]'
+check "Write /1/0/5 (Disable Timeout) stored ($(line "WRITE /1/0/5 "))" \
+    test "$(line "WRITE /1/0/5 ")" = "WRITE /1/0/5 204 3600"
+check "Write /1/0/5 of -1 refused, value kept ($(line "WRITE_BAD /1/0/5 "))" \
+    test "$(line "WRITE_BAD /1/0/5 ")" = "WRITE_BAD /1/0/5 400 3600"
 if has_link /33000/0; then
     BLOCK_READ=$(line "BLOCK2_READ ")
     BLOCK_WRITE=$(line "BLOCK1_WRITE ")

@@ -403,6 +403,8 @@ public final class LeshanScenario {
         firmware(server, ep, failures);
         // 5e. The optional standard objects the demo serves.
         standardObjects(server, ep, failures);
+        // 5e. The Server object's resources (Disable Timeout, the registration retry ones).
+        serverObject(server, ep, failures);
         // 5e. Block-wise transfer of the demo's large opaque resource.
         blockwise(server, ep, r, failures);
 
@@ -545,6 +547,36 @@ public final class LeshanScenario {
         ExecuteResponse stop = send(server, ep, new ExecuteRequest(7, 0, 7), "EXECUTE /7/0/7");
         say("EXECUTE /7/0/7 " + code(stop));
         check(stop, "EXECUTE /7/0/7", failures);
+    }
+
+    /**
+     * The Server object (1): Read /1/0 in TLV (decoded with Leshan's model of the object),
+     * Write of the Disable Timeout (/1/0/5) read back, and a Write of a negative Disable
+     * Timeout, which the client must refuse (4.00) without changing the value.
+     */
+    private void serverObject(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        ReadResponse so = send(server, ep, new ReadRequest(ContentFormat.TLV, 1, 0), "READ /1/0");
+        say("READ /1/0 " + code(so) + " ssid=" + value(so, 0) + " lt=" + value(so, 1) + " dt=" + value(so, 5)
+                + " b=" + value(so, 7) + " retry=" + value(so, 17) + " timer=" + value(so, 18) + " seqdelay="
+                + value(so, 19) + " seqretry=" + value(so, 20));
+        check(so, "READ /1/0", failures);
+
+        WriteResponse wd = send(server, ep, new WriteRequest(ContentFormat.TEXT, 1, 0, 5, 3600L), "WRITE /1/0/5");
+        ReadResponse rdt = send(server, ep, new ReadRequest(ContentFormat.TEXT, 1, 0, 5), "READ /1/0/5");
+        String back = rdt.getContent() instanceof LwM2mSingleResource
+                ? String.valueOf(((LwM2mSingleResource) rdt.getContent()).getValue())
+                : "-";
+        say("WRITE /1/0/5 " + code(wd) + " " + back);
+        check(wd, "WRITE /1/0/5", failures);
+        check(rdt, "READ /1/0/5", failures);
+
+        WriteResponse bad = send(server, ep, new WriteRequest(ContentFormat.TEXT, 1, 0, 5, -1L), "WRITE /1/0/5 -1");
+        ReadResponse rb = send(server, ep, new ReadRequest(ContentFormat.TEXT, 1, 0, 5), "READ /1/0/5 after -1");
+        String kept = rb.getContent() instanceof LwM2mSingleResource
+                ? String.valueOf(((LwM2mSingleResource) rb.getContent()).getValue())
+                : "-";
+        say("WRITE_BAD /1/0/5 " + code(bad) + " " + kept);
     }
 
     /** The value of single resource `id` of the instance a read returned, or "-". */
