@@ -53,7 +53,7 @@ const KEEP: i32 = 770;
 /// `2^b` with `b` their bit length; scaled by `2^K`, `K = 66 + 2.3223 n - b` for a
 /// division by `5^n` with `n <= 771 + 323`, they stay below `2^(66 + 2.3223 * 1094)`, below
 /// 2^2607, and quotients only shrink. For `e >= 0` the product is below
-/// `2^65 * 5^309` (2^783).
+/// `2^66 * 5^309` (2^784).
 const PARSE_LIMBS: usize = 82;
 
 /// Bits of an `f64` holding the fraction.
