@@ -24,22 +24,22 @@ set -euo pipefail
 #               and 7; no budget of its own, gated by a ratchet
 CONFIG=${1:-foundation}
 TARGET=thumbv7em-none-eabihf
-FORMATS_FEATURES="senml-json senml-cbor lwm2m-cbor json attributes create-delete blockwise access-control device-time value-pointers"
+FORMATS_FEATURES="senml-json senml-cbor lwm2m-cbor json attributes create-delete blockwise access-control device-time server-extra value-pointers"
 case $CONFIG in
     foundation)
         FEATURES=(--no-default-features)
         FLASH_BUDGET=16384 # the foundation issue's target: not met yet (see FLASH_GATE)
-        FLASH_GATE=20224   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
+        FLASH_GATE=21120   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
         RAM_BUDGET=3072 ;;
     formats)
         FEATURES=(--no-default-features --features "$FORMATS_FEATURES")
         FLASH_BUDGET=22528 # the device-management issue's target
-        FLASH_GATE=44032   # ratchet, as above
+        FLASH_GATE=44416   # ratchet, as above
         RAM_BUDGET=4096 ;;
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=51200
+        FLASH_GATE=50176
         RAM_BUDGET=4096 ;;
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table

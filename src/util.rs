@@ -3,34 +3,44 @@
 /// `x / d` and `x % d` by long division in 16-bit steps with 32-bit arithmetic: a 32-bit
 /// target then needs no 64-bit division routine. `d` must not be 0 (then `(0, 0)`).
 pub fn div_rem_u64(x: u64, d: u16) -> (u64, u16) {
+    let mut limbs = [x as u32, (x >> 32) as u32];
+    let rem = div_small(&mut limbs, u32::from(d));
+    let [lo, hi] = limbs;
     if d == 0 {
         return (0, 0);
     }
-    let d = u32::from(d);
-    let mut quotient = 0u64;
-    let mut rem = 0u32;
-    let (hi, lo) = ((x >> 32) as u32, x as u32);
-    // Constant shifts only: a variable 64-bit shift would call a runtime routine.
-    for chunk in [hi >> 16, hi & 0xFFFF, lo >> 16, lo & 0xFFFF] {
-        // `rem < d <= 0xFFFF`, so `rem << 16 | chunk` fits in 32 bits.
-        let t = (rem << 16) | chunk;
-        quotient = (quotient << 16) | u64::from(t / d);
-        rem = t % d;
+    ((u64::from(hi) << 32) | u64::from(lo), rem as u16)
+}
+
+/// `a = a / d` on little-endian `u32` limbs, by long division in 16-bit steps with 32-bit
+/// arithmetic (no 64-bit division routine); returns the remainder. `d` must be below 2^16
+/// and not 0 (then `a` is left as it is and the result is 0).
+#[inline(never)]
+pub fn div_small(a: &mut [u32], d: u32) -> u32 {
+    if d == 0 || d > 0xFFFF {
+        return 0;
     }
-    (quotient, rem as u16)
+    let mut rem = 0u32;
+    for x in a.iter_mut().rev() {
+        // `rem < d <= 0xFFFF`, so `rem << 16 | half` fits in 32 bits.
+        let t = (rem << 16) | (*x >> 16);
+        let u = ((t % d) << 16) | (*x & 0xFFFF);
+        rem = u % d;
+        *x = ((t / d) << 16) | (u / d);
+    }
+    rem
 }
 
 /// Writes the decimal digits of `v` at the end of `tmp` and returns them.
-pub fn u64_to_dec(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+pub fn u64_to_dec(v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut limbs = [v as u32, (v >> 32) as u32];
     let mut start = tmp.len();
-    // 20 digits hold u64::MAX, so the loop ends on `v == 0` before the slots run out.
+    // 20 digits hold u64::MAX, so the loop ends on zero before the slots run out.
     for slot in tmp.iter_mut().rev() {
-        let (q, r) = div_rem_u64(v, 10);
-        // `r` is below 10, so the cast cannot truncate.
-        *slot = b'0' + r as u8;
-        v = q;
+        // The remainder is below 10, so the cast cannot truncate.
+        *slot = b'0' + div_small(&mut limbs, 10) as u8;
         start -= 1;
-        if v == 0 {
+        if limbs == [0, 0] {
             break;
         }
     }

@@ -231,10 +231,10 @@ impl<'a> Message<'a> {
 
     /// The values of every option numbered `n`, in order (e.g. the Uri-Path segments).
     pub fn options_of(&self, n: u16) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.options()
-            .skip_while(move |o| o.number < n)
-            .take_while(move |o| o.number == n)
-            .map(|o| o.value)
+        OptionsOf {
+            options: self.options(),
+            n,
+        }
     }
 
     /// The first option numbered `n` read as a CoAP uint (big-endian, 0 to 4 bytes).
@@ -288,6 +288,31 @@ impl<'a> Iterator for Options<'a> {
     }
 }
 
+/// The values of the options numbered `n` (a plain loop: smaller than the adapters
+/// `skip_while`, `take_while` and `map`).
+struct OptionsOf<'a> {
+    options: Options<'a>,
+    n: u16,
+}
+
+impl<'a> Iterator for OptionsOf<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let o = self.options.next()?;
+            if o.number == self.n {
+                return Some(o.value);
+            }
+            if o.number > self.n {
+                // Numbers do not decrease: no later option matches.
+                self.options.rest = &[];
+                return None;
+            }
+        }
+    }
+}
+
 /// Reads a CoAP uint: big-endian, 0 to 4 bytes (zero bytes is 0). `None` when longer.
 pub fn decode_uint(v: &[u8]) -> Option<u32> {
     if v.len() > 4 {
@@ -330,8 +355,9 @@ impl From<NoSpace> for BuildError {
 pub struct MessageBuilder<'b> {
     w: Writer<'b>,
     last_option: u16,
-    /// Position of the payload marker once written.
-    marker_at: Option<usize>,
+    /// Position of the payload marker once written, 0 before (the header comes first, so
+    /// the marker is never at 0).
+    marker_at: usize,
     /// The block of the payload this message carries (see [`MessageBuilder::block2`]).
     #[cfg(feature = "blockwise")]
     block: Option<super::Block>,
@@ -360,7 +386,7 @@ impl<'b> MessageBuilder<'b> {
         Ok(MessageBuilder {
             w,
             last_option: 0,
-            marker_at: None,
+            marker_at: 0,
             #[cfg(feature = "blockwise")]
             block: None,
         })
@@ -383,7 +409,7 @@ impl<'b> MessageBuilder<'b> {
     /// follow the payload: otherwise [`BuildError::OutOfOrder`]. Writes nothing on error.
     pub fn option(&mut self, number: u16, value: &[u8]) -> Result<(), BuildError> {
         let delta = match number.checked_sub(self.last_option) {
-            Some(d) if self.marker_at.is_none() => d,
+            Some(d) if self.marker_at == 0 => d,
             _ => return Err(BuildError::OutOfOrder),
         };
         if value.len() > MAX_OPTION_LEN {
@@ -391,31 +417,18 @@ impl<'b> MessageBuilder<'b> {
         }
         // At most 269 + 0xFFFF after the check above: the cast keeps the value.
         let len = value.len() as u32;
-        // The delta and length nibbles, each followed by its 0-, 1- or 2-byte extension.
-        let mut head = [0u8; 5];
-        let mut n = 1;
-        let mut first = 0u8;
-        for v in [u32::from(delta), len] {
-            let (nib, ext, bytes) = match v {
-                0..=12 => (v, 0, 0),
-                13..=268 => (13, v - 13, 1),
-                _ => (14, v - 269, 2),
-            };
-            first = (first << 4) | nib as u8;
-            for i in (0..bytes).rev() {
-                if let Some(slot) = head.get_mut(n) {
-                    *slot = (ext >> (8 * i)) as u8;
-                }
-                n += 1;
-            }
-        }
-        if let Some(h) = head.first_mut() {
-            *h = first;
-        }
+        // The delta and length nibbles, then the delta's and the length's 0-, 1- or 2-byte
+        // extensions: together at most 4 bytes, the low ones of `ext`, big-endian.
+        let (dn, dx, dl) = ext_form(u32::from(delta));
+        let (ln, lx, ll) = ext_form(len);
+        // `ll` is at most 2 and `dx` below 2^16: the shift keeps every bit.
+        let ext = (dx << (8 * ll)) | lx;
+        let ext = ext.to_be_bytes();
         let start = self.w.len();
         let res = self
             .w
-            .put(head.get(..n).unwrap_or(&[]))
+            .put(&[(dn << 4) | ln])
+            .and_then(|()| self.w.put(ext.get(4 - (dl + ll)..).unwrap_or(&[])))
             .and_then(|()| self.w.put(value));
         if res.is_err() {
             self.w.truncate(start);
@@ -443,7 +456,7 @@ impl<'b> MessageBuilder<'b> {
     /// A marker followed by nothing is removed by [`MessageBuilder::finish`]. To undo a partial
     /// payload, truncate the writer back to a length it had before.
     pub fn payload_writer(&mut self) -> Result<&mut Writer<'b>, BuildError> {
-        if self.marker_at.is_none() {
+        if self.marker_at == 0 {
             #[cfg(feature = "blockwise")]
             if self.block.is_some() {
                 // Filled in by `finish_block`, at fixed width (leading zeros are allowed).
@@ -454,7 +467,7 @@ impl<'b> MessageBuilder<'b> {
             }
             let at = self.w.len();
             self.w.put_u8(PAYLOAD_MARKER)?;
-            self.marker_at = Some(at);
+            self.marker_at = at;
             #[cfg(feature = "blockwise")]
             if let Some(block) = self.block {
                 let offset = block.offset().ok_or(BuildError::NoSpace)?;
@@ -478,7 +491,7 @@ impl<'b> MessageBuilder<'b> {
     /// of an empty one is there).
     #[cfg(feature = "blockwise")]
     pub fn finish_block(mut self) -> Option<usize> {
-        if let (Some(block), Some(at)) = (self.block, self.marker_at) {
+        if let (Some(block), at @ 1..) = (self.block, self.marker_at) {
             let total = self.w.len().checked_sub(at.checked_add(1)?)?;
             let offset = block.offset()?;
             if offset >= total && block.num > 0 {
@@ -508,12 +521,11 @@ impl<'b> MessageBuilder<'b> {
         if data.is_empty() {
             return Ok(());
         }
-        let had_marker = self.marker_at.is_some();
+        let had_marker = self.marker_at != 0;
         let res = self.payload_writer()?.put(data);
         if res.is_err() && !had_marker {
-            if let Some(at) = self.marker_at.take() {
-                self.w.truncate(at);
-            }
+            self.w.truncate(self.marker_at);
+            self.marker_at = 0;
         }
         Ok(res?)
     }
@@ -521,12 +533,22 @@ impl<'b> MessageBuilder<'b> {
     /// Ends the message and returns its length; a payload marker followed by no payload is
     /// dropped.
     pub fn finish(mut self) -> usize {
-        if let Some(at) = self.marker_at {
-            if self.w.stored() <= at.saturating_add(1) {
-                self.w.truncate(at);
-            }
+        let at = self.marker_at;
+        if at != 0 && self.w.stored() <= at.saturating_add(1) {
+            self.w.truncate(at);
         }
         self.w.stored()
+    }
+}
+
+/// The nibble, extension value and extension length (0, 1 or 2 bytes) of an option delta or
+/// length `v` (at most 269 + 0xFFFF).
+#[inline(always)]
+fn ext_form(v: u32) -> (u8, u32, usize) {
+    match v {
+        0..=12 => (v as u8, 0, 0),
+        13..=268 => (13, v - 13, 1),
+        _ => (14, v - 269, 2),
     }
 }
 

@@ -8,22 +8,22 @@
 //!   (when several are equally short, the one nearest the value: the same digits as Rust's
 //!   `{:e}`). It uses the classic exact "free-format" digit generation (the Dragon4 family:
 //!   stop as soon as the digits identify the value) on small fixed-size big integers.
-//! - [`parse`] rounds correctly (to nearest, ties to even) whatever the number of digits, as
-//!   an exact big rational: the digits make a numerator, the power of ten a numerator or
-//!   denominator factor, and a shift-and-subtract division gives the bits, rounded with the
-//!   remainder. Digits beyond the first `KEEP` significant ones are summed up in one
-//!   sticky digit (see there why that keeps the rounding exact), so the big integers stay
-//!   bounded.
+//! - [`parse`] rounds correctly (to nearest, ties to even) whatever the number of digits,
+//!   exactly: the digits make a big integer, scaled by a power of two so that it keeps at
+//!   least 64 bits, then multiplied by `5^e` or divided by `5^-e` (short division, with a
+//!   sticky bit for any remainder); its top 64 bits and the sticky bit give the rounded
+//!   value. Digits beyond the first `KEEP` significant ones are summed up in one sticky
+//!   digit (see there why that keeps the rounding exact), so the big integer stays bounded.
 //!
 //! Code size is what this module is written for: one small set of big-integer routines on
-//! `u32` limbs (multiply-add by a small number, subtract, compare), shared by both
-//! directions, and loops rather than fast paths. Speed is traded for it: a parse of a long or
+//! `u32` limbs (multiply-add by a small number, divide by a small number, subtract,
+//! compare), shared by both directions, and loops rather than fast paths. Speed is traded for it: a parse of a long or
 //! far-from-one number takes a few hundred thousand cycles on a Cortex-M4.
 //!
 //! Memory: nothing is allocated. The printer keeps three big integers of `PRINT_LIMBS`
-//! limbs (408 bytes) on the stack, the parser two of `PARSE_LIMBS` limbs (656 bytes).
+//! limbs (408 bytes) on the stack, the parser one of `PARSE_LIMBS` limbs (328 bytes).
 //! Worst-case stack on a Cortex-M4 (`opt-level = "z"`, LTO; the `push` and `sub sp` of each
-//! frame on the deepest call path): about 600 bytes for [`write_shortest`] and 750 for
+//! frame on the deepest call path): about 600 bytes for [`write_shortest`] and 420 for
 //! [`parse`].
 
 use crate::buf::Writer;
@@ -49,10 +49,11 @@ const PRINT_LIMBS: usize = 34;
 /// the latter (and `10 D * 10^(q - 1)`, the same value, when all later digits are zeros).
 const KEEP: i32 = 770;
 
-/// Limbs of the parser's big integers: 2624 bits. The numerator is below `10^771` (2562
-/// bits) or, for non-negative exponents, below `10^309 / 2^e`; the denominator is `5^n` with
-/// `n <= 771 + 323` (below 2^2541). Aligned to the same bit length `L`, and with the
-/// remainder doubled while below the divisor, nothing exceeds `2^(L + 1)`.
+/// Limbs of the parser's big integer: 2624 bits. The digits are below `10^771`, so below
+/// `2^b` with `b` their bit length; scaled by `2^K`, `K = 66 + 2.3223 n - b` for a
+/// division by `5^n` with `n <= 771 + 323`, they stay below `2^(66 + 2.3223 * 1094)`, below
+/// 2^2607, and quotients only shrink. For `e >= 0` the product is below
+/// `2^66 * 5^309` (2^784).
 const PARSE_LIMBS: usize = 82;
 
 /// Bits of an `f64` holding the fraction.
@@ -383,35 +384,44 @@ pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
     if dp > 309 {
         return Err(FormatError::OutOfRange);
     }
-    // value = num / den * 2^e, with the factor 5^|e| on the side where it belongs.
-    let mut den = [0u32; PARSE_LIMBS];
-    let [den0, ..] = &mut den;
-    *den0 = 1;
+    // value = num * 10^e = num * 5^e * 2^e. With K more bits, num * 2^K * 5^e (a product for
+    // e >= 0, a quotient for e < 0, divided in steps of at most 5^6 with a sticky bit for
+    // any remainder) is at least 2^64, and the value is that times 2^(e - K).
+    // ceil(n log2(5)) <= n * 2378 / 1024 + 1 bounds the bits of 5^n.
+    let n = e.min(0).unsigned_abs();
+    let k = (64 + ((n * 2378) >> 10) as i32 + 1 - (bit_len(&num) - 1)).max(0);
+    mul_pow(&mut num, 2, k as u32);
+    let mut sticky = false;
     if e >= 0 {
         mul_pow(&mut num, 5, e as u32);
-    } else {
-        mul_pow(&mut den, 5, e.unsigned_abs());
     }
-    // Align to the same bit length, so num / den is in (1/2, 2).
-    let shift = bit_len(&den) - bit_len(&num);
-    mul_pow(&mut num, 2, shift.max(0) as u32);
-    mul_pow(&mut den, 2, (-shift).max(0) as u32);
-    // Restoring division: q = floor(num / den * 2^55), in [2^54, 2^56); the value is
-    // (q + rest) * 2^b with the rest in [0, 1).
-    let mut q = 0u64;
-    for _ in 0..56 {
-        q = q << 1 | u64::from(sub_if_ge(&mut num, &den));
-        mul_add(&mut num, 2, 0);
+    // Divided by 5^n first (by 5^6 while it goes), then down to 54 bits (53 and a rounding
+    // bit), fewer for subnormals, whose last bit is worth 2^-1074: halved (15 bits at a time
+    // while far). Each step keeps a sticky bit for a remainder.
+    let mut left = n;
+    let mut b = e - k;
+    loop {
+        let len = bit_len(&num);
+        let (c, d) = if left >= 6 {
+            (6, 15625)
+        } else if left > 0 {
+            (1, 5)
+        } else if len > 54 + 15 {
+            (15, 1 << 15)
+        } else if len > 54 || b < -1075 {
+            (1, 2)
+        } else {
+            break;
+        };
+        sticky |= crate::util::div_small(&mut num, d) != 0;
+        if left > 0 {
+            left -= c;
+        } else {
+            b += c as i32;
+        }
     }
-    let mut sticky = bit_len(&num) != 0;
-    let mut b = e - shift - 55;
-    // Down to 54 bits (53 and a rounding bit), fewer for subnormals, whose last bit is worth
-    // 2^-1074.
-    while q >> 54 != 0 || b < -1075 {
-        sticky |= q & 1 != 0;
-        q >>= 1;
-        b += 1;
-    }
+    let [lo, hi, ..] = num;
+    let q = u64::from(hi) << 32 | u64::from(lo);
     let mut m = q >> 1;
     if q & 1 != 0 && (sticky || m & 1 != 0) {
         m += 1;

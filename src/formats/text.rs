@@ -136,15 +136,21 @@ fn decode_u16(data: &[u8]) -> Result<u16, FormatError> {
     u16::try_from(digits(data)?).map_err(|_| FormatError::OutOfRange)
 }
 
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Writes `data` in base64 (RFC 4648): the standard alphabet with `=` padding (section 4),
 /// or with `url` the URL-safe alphabet without padding (section 5, SenML's `vd`).
 pub fn encode_base64(data: &[u8], url: bool, w: &mut Writer<'_>) -> Result<(), FormatError> {
-    let digit = |six: u32| match BASE64.get((six & 63) as usize).copied() {
-        Some(b'+') if url => b'-',
-        Some(b'/') if url => b'_',
-        c => c.unwrap_or(b'A'),
+    // The alphabet computed rather than looked up: smaller than a 64-byte table.
+    let digit = |six: u32| {
+        let six = (six & 63) as u8;
+        match six {
+            0..=25 => b'A' + six,
+            26..=51 => b'a' + (six - 26),
+            52..=61 => b'0' + (six - 52),
+            62 if url => b'-',
+            62 => b'+',
+            _ if url => b'_',
+            _ => b'/',
+        }
     };
     let (mut acc, mut bits) = (0u32, 0u32);
     for &b in data {

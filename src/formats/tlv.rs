@@ -65,15 +65,15 @@ fn reserved_header_len(id: u16) -> usize {
     }
 }
 
-/// Writes the minimal header for an entry into `out` (with `fixed`, the header with a
-/// 3-byte length whatever the length); returns its length.
+/// Writes the minimal header for an entry at the end of `out` (with `fixed`, the header with
+/// a 3-byte length whatever the length); returns it.
 fn header(
     kind: TlvKind,
     id: u16,
     len: usize,
     fixed: bool,
     out: &mut [u8; 6],
-) -> Result<usize, FormatError> {
+) -> Result<&[u8], FormatError> {
     if len > MAX_LEN {
         return Err(FormatError::OutOfRange);
     }
@@ -87,38 +87,35 @@ fn header(
         ((usize::BITS - len.leading_zeros()).div_ceil(8) as usize, 0)
     };
     let t = ((kind as u8) << 6) | (u8::from(wide) << 5) | ((len_len as u8) << 3) | short;
-    // Type byte, id (1 or 2 bytes), length (0 to 3 bytes), each big-endian: the bytes of
-    // `id` from byte 1 (or 0) down, then those of `len` from byte `len_len - 1` down.
-    let mut n = 1;
-    let bytes = (0..=usize::from(wide))
-        .rev()
-        .map(|i| (u32::from(id) >> (8 * i)) as u8)
-        .chain((0..len_len).rev().map(|i| (len >> (8 * i)) as u8));
-    for b in bytes {
-        if let Some(slot) = out.get_mut(n) {
+    // Backwards from the end: the length's bytes, the id's, the type byte (big-endian).
+    let mut at = out.len();
+    let mut push = |b: u8| {
+        at = at.wrapping_sub(1);
+        if let Some(slot) = out.get_mut(at) {
             *slot = b;
         }
-        n += 1;
+    };
+    for i in 0..len_len {
+        push((len >> (8 * i)) as u8);
     }
-    if let Some(slot) = out.first_mut() {
-        *slot = t;
+    push(id as u8);
+    if wide {
+        push((id >> 8) as u8);
     }
-    Ok(n)
+    push(t);
+    Ok(out.get(at..).unwrap_or(&[]))
 }
 
 #[derive(Clone, Copy)]
 struct Open {
     /// Where the container's header starts.
     start: usize,
-    /// Where its children start (after the reserved header).
-    body: usize,
     kind: TlvKind,
     id: u16,
 }
 
 const CLOSED: Open = Open {
     start: 0,
-    body: 0,
     kind: TlvKind::Resource,
     id: 0,
 };
@@ -199,11 +196,19 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         self.depth = self.depth.min(mark.depth);
     }
 
-    fn parent(&self) -> Option<TlvKind> {
-        match self.depth.checked_sub(1) {
-            Some(i) => self.open.get(i).map(|o| o.kind),
-            None => None,
-        }
+    /// Whether an entry of `kind` may stand in the innermost open container (or at the top
+    /// level): bit `5 * kind + parent` of a table, `parent` being the container's kind, or 4
+    /// at the top level.
+    fn placed(&self, kind: TlvKind) -> bool {
+        const ALLOWED: u32 = 0b10000 // an object instance: at the top level
+            | 0b10100 << 5 // a resource instance: there or in a multiple resource
+            | 0b10001 << 10 // a multiple resource: there or in an object instance
+            | 0b10001 << 15; // a resource: likewise
+        let parent = match self.depth.checked_sub(1).and_then(|i| self.open.get(i)) {
+            Some(o) => o.kind as u32,
+            None => 4,
+        };
+        (ALLOWED >> (5 * kind as u32 + parent)) & 1 != 0
     }
 
     /// Opens a container: `kind` is [`TlvKind::ObjectInstance`] or
@@ -216,27 +221,14 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         if self.depth >= MAX_NESTING {
             return Err(FormatError::TooDeep);
         }
-        let allowed = matches!(
-            (kind, self.parent()),
-            (TlvKind::ObjectInstance, None)
-                | (
-                    TlvKind::MultipleResource,
-                    None | Some(TlvKind::ObjectInstance)
-                )
-        );
-        if !allowed {
+        if !self.placed(kind) {
             return Err(FormatError::Malformed);
         }
         let start = self.w.len();
         let reserve = reserved_header_len(id);
         self.w.put([0u8; 6].get(..reserve).unwrap_or(&[]))?;
         let slot = self.open.get_mut(self.depth).ok_or(FormatError::TooDeep)?;
-        *slot = Open {
-            start,
-            body: self.w.len(),
-            kind,
-            id,
-        };
+        *slot = Open { start, kind, id };
         self.depth += 1;
         Ok(())
     }
@@ -248,30 +240,32 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
         let top = self.depth.checked_sub(1).ok_or(FormatError::Malformed)?;
         let o = *self.open.get(top).ok_or(FormatError::Malformed)?;
         self.depth = top;
+        // Its children start after the reserved header.
+        let body = o.start.wrapping_add(reserved_header_len(o.id));
         // The writer was truncated below the reserved header: nothing sane to close.
         let len = self
             .w
             .len()
-            .checked_sub(o.body)
+            .checked_sub(body)
             .ok_or(FormatError::Malformed)?;
         let mut h = [0u8; 6];
         #[cfg(feature = "blockwise")]
         if self.w.is_windowed() {
-            let hlen = header(o.kind, o.id, len, true, &mut h)?;
-            self.w.patch(o.start, h.get(..hlen).unwrap_or(&[]));
+            let head = header(o.kind, o.id, len, true, &mut h)?;
+            self.w.patch(o.start, head);
             return Ok(());
         }
-        let hlen = header(o.kind, o.id, len, false, &mut h)?;
+        let head = header(o.kind, o.id, len, false, &mut h)?;
         // The header fits the reserved space; the body moves down over what is left of it.
         let buf = self.w.written_mut();
         let mut to = o.start;
-        for &b in h.get(..hlen).unwrap_or(&[]) {
+        for &b in head {
             if let Some(d) = buf.get_mut(to) {
                 *d = b;
             }
             to += 1;
         }
-        for from in o.body..buf.len() {
+        for from in body..buf.len() {
             let b = buf.get(from).copied().unwrap_or(0);
             if let Some(d) = buf.get_mut(to) {
                 *d = b;
@@ -290,13 +284,10 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
     /// exactly an `f32` and 8 otherwise, Boolean 1 byte, ObjLnk 4 bytes (object id then
     /// instance id, big-endian), strings, CoRE links and opaque values their bytes.
     pub fn value(&mut self, kind: TlvKind, id: u16, v: &Value<'_>) -> Result<(), FormatError> {
-        let allowed = match (kind, self.parent()) {
-            (TlvKind::Resource, None | Some(TlvKind::ObjectInstance)) => true,
-            (TlvKind::ResourceInstance, None | Some(TlvKind::MultipleResource)) => true,
-            (TlvKind::Resource | TlvKind::ResourceInstance, _) => false,
-            _ => return Err(FormatError::WrongType),
-        };
-        if !allowed {
+        if kind.is_container() {
+            return Err(FormatError::WrongType);
+        }
+        if !self.placed(kind) {
             return Err(FormatError::Malformed);
         }
         // Numbers are written as the last `n` bytes of a big-endian 64-bit pattern.
@@ -323,8 +314,7 @@ impl<'w, 'b> TlvEncoder<'w, 'b> {
     /// Writes one entry's header and value.
     fn put_entry(&mut self, kind: TlvKind, id: u16, data: &[u8]) -> Result<(), FormatError> {
         let mut h = [0u8; 6];
-        let hlen = header(kind, id, data.len(), false, &mut h)?;
-        self.w.put(h.get(..hlen).unwrap_or(&[]))?;
+        self.w.put(header(kind, id, data.len(), false, &mut h)?)?;
         self.w.put(data)?;
         Ok(())
     }
@@ -446,17 +436,14 @@ pub(crate) fn f64_from_f32_bits(b: u32) -> f64 {
 /// check placement or descend into containers: use [`validate`] for the whole tree.
 #[derive(Clone)]
 pub struct TlvIter<'a> {
+    /// What is left to read (emptied after an error).
     data: &'a [u8],
-    failed: bool,
 }
 
 impl<'a> TlvIter<'a> {
     /// An iterator over the entries in `data` (a payload, or a container's value).
     pub fn new(data: &'a [u8]) -> Self {
-        TlvIter {
-            data,
-            failed: false,
-        }
+        TlvIter { data }
     }
 }
 
@@ -464,7 +451,7 @@ impl<'a> Iterator for TlvIter<'a> {
     type Item = Result<Tlv<'a>, FormatError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.data.is_empty() {
+        if self.data.is_empty() {
             return None;
         }
         match parse_one(self.data) {
@@ -473,7 +460,7 @@ impl<'a> Iterator for TlvIter<'a> {
                 Some(Ok(tlv))
             }
             Err(e) => {
-                self.failed = true;
+                self.data = &[];
                 Some(Err(e))
             }
         }
@@ -1111,9 +1098,12 @@ mod tests {
     #[test]
     fn header_longer_than_24_bits_is_out_of_range() {
         let mut h = [0u8; 6];
-        assert_eq!(header(TlvKind::Resource, 0, MAX_LEN, false, &mut h), Ok(5));
         assert_eq!(
-            header(TlvKind::Resource, 0, MAX_LEN + 1, false, &mut h),
+            header(TlvKind::Resource, 0, MAX_LEN, false, &mut h).map(<[u8]>::len),
+            Ok(5)
+        );
+        assert_eq!(
+            header(TlvKind::Resource, 0, MAX_LEN + 1, false, &mut h).map(<[u8]>::len),
             Err(FormatError::OutOfRange)
         );
     }
