@@ -19,14 +19,6 @@ if [ $# -eq 1 ]; then
 else
     CLIENT_CMD=("$@")
 fi
-# Convenience: a relative path that does not exist from here but does next to this script
-# (e.g. selftest/fake_client.py) is taken from next to this script.
-for i in "${!CLIENT_CMD[@]}"; do
-    w=${CLIENT_CMD[$i]}
-    if [[ $w == */* && $w != /* && ! -e $w && -e $HERE/$w ]]; then
-        CLIENT_CMD[$i]=$HERE/$w
-    fi
-done
 
 EP="tern-leshan-$$"
 LIFETIME=60
