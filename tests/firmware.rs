@@ -198,6 +198,38 @@ fn pushed_package_is_downloaded_then_updated() {
     assert_eq!(c.poll_event(), None, "a push opens no download");
 }
 
+/// Block1 option value: `num`, more-flag, SZX.
+fn block1(num: u32, more: bool, szx: u8) -> Vec<u8> {
+    let v = (num << 4) | (u32::from(more) << 3) | u32::from(szx);
+    let bytes = v.to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count().min(3);
+    bytes[skip..].to_vec()
+}
+
+#[test]
+fn package_pushed_block_by_block_arrives_whole() {
+    let (mut c, mut p) = (client(), platform());
+    // 3,000 bytes: more than a message holds, so it comes in 256-byte Block1 blocks.
+    let image = package(3000);
+    let blocks: Vec<&[u8]> = image.chunks(256).collect();
+    for (num, chunk) in blocks.iter().enumerate() {
+        let more = num + 1 < blocks.len();
+        let mut req = request(RequestType::Put, "/5/0/0");
+        req.add_option(CoapOption::ContentFormat, vec![42]);
+        req.add_option(CoapOption::Block1, block1(num as u32, more, 4));
+        req.payload = chunk.to_vec();
+        let r = server_request(&mut c, &mut p, req, 0);
+        assert_eq!(code(&r), if more { "2.31" } else { "2.04" }, "block {num}");
+        // Until the last block the state is Downloading (1); then Downloaded (2).
+        let state = read_text(&mut c, &mut p, "/5/0/3", 0);
+        assert_eq!(state, if more { "1" } else { "2" }, "after block {num}");
+    }
+    assert_eq!(p.objs.fw.sink().data, image);
+    assert_eq!(p.objs.fw.sink().finished, Some(3000));
+    assert_eq!(execute(&mut c, &mut p, "/5/0/2"), "2.04");
+    assert!(p.objs.fw.take_update_request());
+}
+
 #[test]
 fn unusable_package_uris_are_reported_in_update_result() {
     let (mut c, mut p) = (client(), platform());
