@@ -19,37 +19,7 @@
 #include "tern.h"
 
 #include "check.h"
-
-static int connection;
-static uint8_t last[512], first[512];
-static size_t last_len;
-static unsigned sends;
-
-static tern_status_t on_open(void *user, const char *uri, size_t len, uint16_t sec, void **conn)
-{
-	(void)user;
-	(void)uri;
-	(void)len;
-	(void)sec;
-	*conn = &connection;
-	return TERN_STATUS_OK;
-}
-
-static tern_status_t on_send(void *user, void *conn, const uint8_t *data, size_t len)
-{
-	(void)user;
-	(void)conn;
-	if (len > sizeof(last)) {
-		return TERN_STATUS_IO;
-	}
-	memcpy(last, data, len);
-	last_len = len;
-	if (sends == 0) {
-		memcpy(first, data, len); /* the first datagram since `sends` was reset */
-	}
-	sends++;
-	return TERN_STATUS_OK;
-}
+#include "fake_platform.h"
 
 static unsigned factory_resets, reboots;
 
@@ -58,12 +28,6 @@ static void on_event(void *user, const tern_event_t *event)
 	(void)user;
 	factory_resets += event->kind == TERN_EVENT_FACTORY_RESET_REQUESTED;
 	reboots += event->kind == TERN_EVENT_REBOOT_REQUESTED;
-}
-
-static void on_random(void *user, uint8_t *buf, size_t len)
-{
-	(void)user;
-	memset(buf, 0x21, len);
 }
 
 /* ---- the object: up to four instances, each with one writable integer (5900) ---- */

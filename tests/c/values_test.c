@@ -18,40 +18,8 @@
 #include "tern.h"
 
 #include "check.h"
-
-static int connection;
-static uint8_t last[512];
-static size_t last_len;
-static unsigned sends;
-
-static tern_status_t on_open(void *user, const char *uri, size_t len, uint16_t sec, void **conn)
-{
-	(void)user;
-	(void)uri;
-	(void)len;
-	(void)sec;
-	*conn = &connection;
-	return TERN_STATUS_OK;
-}
-
-static tern_status_t on_send(void *user, void *conn, const uint8_t *data, size_t len)
-{
-	(void)user;
-	(void)conn;
-	if (len > sizeof(last)) {
-		return TERN_STATUS_IO;
-	}
-	memcpy(last, data, len);
-	last_len = len;
-	sends++;
-	return TERN_STATUS_OK;
-}
-
-static void on_random(void *user, uint8_t *buf, size_t len)
-{
-	(void)user;
-	memset(buf, 0x33, len);
-}
+#define FAKE_RANDOM_BYTE 0x33
+#include "fake_platform.h"
 
 /* ---- the object: its values are these variables ---- */
 #define OID 32769
