@@ -3,6 +3,8 @@
  * The fake platform the C tests drive a client with: one connection, and every datagram
  * the client sends kept (`last`, and `first` since `sends` was last set to 0). The random
  * source gives FAKE_RANDOM_BYTE, which a test may define before including this header.
+ * fake_client_init starts a client for one server on it; ack_for_last answers the last
+ * request.
  */
 #ifndef TERN_TEST_FAKE_PLATFORM_H
 #define TERN_TEST_FAKE_PLATFORM_H
@@ -50,6 +52,42 @@ static void on_random(void *user, uint8_t *buf, size_t len)
 {
 	(void)user;
 	memset(buf, FAKE_RANDOM_BYTE, len);
+}
+
+/* A client for coap://127.0.0.1:5683 (LwM2M 1.1) on the fake platform; `on_event` may be
+ * NULL. */
+static tern_status_t fake_client_init(tern_client_storage_t *storage, const char *endpoint, tern_event_fn on_event,
+				      tern_client_t **client)
+{
+	static const tern_server_config_t server = {{"coap://127.0.0.1:5683", 21}, 1, 60};
+	tern_config_t config;
+	tern_platform_t platform;
+
+	memset(&config, 0, sizeof(config));
+	config.endpoint.ptr = endpoint;
+	config.endpoint.len = strlen(endpoint);
+	config.lwm2m_version = 11;
+	config.servers = &server;
+	config.server_count = 1;
+	memset(&platform, 0, sizeof(platform));
+	platform.open = on_open;
+	platform.send = on_send;
+	platform.random = on_random;
+	platform.event = on_event;
+	return tern_client_init(storage, sizeof(*storage), &config, &platform, client);
+}
+
+/* The piggybacked ACK for the last request the client sent, with `code` and options. */
+static size_t ack_for_last(uint8_t *out, uint8_t code, const uint8_t *options, size_t options_len)
+{
+	size_t tkl = last[0] & 0x0f;
+	out[0] = (uint8_t)(0x60 | tkl);
+	out[1] = code;
+	out[2] = last[2];
+	out[3] = last[3];
+	memcpy(out + 4, last + 4, tkl);
+	memcpy(out + 4 + tkl, options, options_len);
+	return 4 + tkl + options_len;
 }
 
 #endif

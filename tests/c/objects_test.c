@@ -99,19 +99,6 @@ static const tern_object_def_t fixed_object = {
 
 /* ---- CoAP helpers on raw bytes ---- */
 
-/* The piggybacked ACK for the last request the client sent, with `code` and options. */
-static size_t ack_for_last(uint8_t *out, uint8_t code, const uint8_t *options, size_t options_len)
-{
-	size_t tkl = last[0] & 0x0f;
-	out[0] = (uint8_t)(0x60 | tkl);
-	out[1] = code;
-	out[2] = last[2];
-	out[3] = last[3];
-	memcpy(out + 4, last + 4, tkl);
-	memcpy(out + 4 + tkl, options, options_len);
-	return 4 + tkl + options_len;
-}
-
 static int payload_contains(const char *needle)
 {
 	size_t n = strlen(needle);
@@ -205,27 +192,12 @@ static void standard_objects(tern_client_t *client)
 int main(void)
 {
 	static tern_client_storage_t storage;
-	static const tern_server_config_t server = {{"coap://127.0.0.1:5683", 21}, 1, 60};
-	tern_config_t config;
-	tern_platform_t platform;
 	tern_client_t *client = NULL;
 	uint64_t next = 0;
 	uint8_t msg[128];
 	size_t len;
 
-	memset(&config, 0, sizeof(config));
-	config.endpoint.ptr = "objects-test";
-	config.endpoint.len = 12;
-	config.lwm2m_version = 11;
-	config.servers = &server;
-	config.server_count = 1;
-	memset(&platform, 0, sizeof(platform));
-	platform.open = on_open;
-	platform.send = on_send;
-	platform.random = on_random;
-	platform.event = on_event;
-
-	CHECK(tern_client_init(&storage, sizeof(storage), &config, &platform, &client) == TERN_STATUS_OK);
+	CHECK(fake_client_init(&storage, "objects-test", on_event, &client) == TERN_STATUS_OK);
 	CHECK(tern_client_add_object(client, &dynamic_object, NULL, NULL, 0) == TERN_STATUS_OK);
 	CHECK(tern_client_add_object(client, &fixed_object, NULL, (const uint16_t[]){0}, 1) == TERN_STATUS_OK);
 

@@ -230,26 +230,12 @@ static uint8_t write_text(tern_client_t *client, const char *path, const char *t
 int main(void)
 {
 	static tern_client_storage_t storage;
-	static const tern_server_config_t server = {{"coap://127.0.0.1:5683", 21}, 1, 60};
-	tern_config_t config;
-	tern_platform_t platform;
 	tern_client_t *client = NULL;
 	uint64_t next = 0;
 	size_t len;
 	const uint8_t *p;
 
-	memset(&config, 0, sizeof(config));
-	config.endpoint.ptr = "values-test";
-	config.endpoint.len = 11;
-	config.lwm2m_version = 11;
-	config.servers = &server;
-	config.server_count = 1;
-	memset(&platform, 0, sizeof(platform));
-	platform.open = on_open;
-	platform.send = on_send;
-	platform.random = on_random;
-
-	CHECK(tern_client_init(&storage, sizeof(storage), &config, &platform, &client) == TERN_STATUS_OK);
+	CHECK(fake_client_init(&storage, "values-test", NULL, &client) == TERN_STATUS_OK);
 	CHECK(tern_client_add_object(client, &values_object, NULL, (const uint16_t[]){0}, 1) == TERN_STATUS_OK);
 	refused_definitions(client);
 
@@ -258,15 +244,9 @@ int main(void)
 	CHECK(sends == 1 && last[1] == 0x02);
 	{
 		uint8_t ack[32];
-		size_t tkl = last[0] & 0x0f;
 		static const uint8_t location[] = {0x82, 'r', 'd', 0x01, '1'};
-		ack[0] = (uint8_t)(0x60 | tkl);
-		ack[1] = 0x41;
-		ack[2] = last[2];
-		ack[3] = last[3];
-		memcpy(ack + 4, last + 4, tkl);
-		memcpy(ack + 4 + tkl, location, sizeof(location));
-		CHECK(tern_client_input(client, &connection, ack, 4 + tkl + sizeof(location), 1000) == TERN_STATUS_OK);
+		len = ack_for_last(ack, 0x41, location, sizeof(location));
+		CHECK(tern_client_input(client, &connection, ack, len, 1000) == TERN_STATUS_OK);
 	}
 
 	/* Text Reads of every row. */
