@@ -257,6 +257,20 @@ enum tern_event_kind_t
    * (`tern_client_firmware_status` has the size).
    */
   TERN_EVENT_FIRMWARE_PROGRESS = 21,
+  /**
+   * The saved state was loaded and applied: `value` is the record's sequence number.
+   */
+  TERN_EVENT_STATE_RESTORED = 30,
+  /**
+   * A saved record was refused and the configuration kept: `value` is why (1 damaged,
+   * 2 another format version, 3 a value the client cannot take).
+   */
+  TERN_EVENT_STATE_REJECTED = 31,
+  /**
+   * Saving the state failed (the `store` callback did not return `TERN_STATUS_OK`); the
+   * last good record stays.
+   */
+  TERN_EVENT_STATE_STORE_FAILED = 32,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -522,6 +536,29 @@ typedef struct tern_event_t {
 typedef void (*tern_event_fn)(void *user, const struct tern_event_t *event);
 
 /**
+ * Writes `len` bytes of a state record at `offset` of record slot `slot` (0 or 1): flash
+ * pages, a file, EEPROM (the persistence feature). A record is written from offset 0 up,
+ * in pieces, always into the slot that does not hold the last good record. Return
+ * `TERN_STATUS_OK` when the bytes are written.
+ */
+typedef tern_status_t (*tern_store_fn)(void *user,
+                                       uint8_t slot,
+                                       uint32_t offset,
+                                       const uint8_t *data,
+                                       size_t len);
+
+/**
+ * Fills `buffer` with `len` bytes from `offset` of record slot `slot` (0 or 1). Return
+ * `TERN_STATUS_OK` when all of them were read, `TERN_STATUS_NOT_FOUND` when the slot is
+ * empty or shorter.
+ */
+typedef tern_status_t (*tern_load_fn)(void *user,
+                                      uint8_t slot,
+                                      uint32_t offset,
+                                      uint8_t *buffer,
+                                      size_t len);
+
+/**
  * The platform: callbacks the library calls from inside `tern_client_step` and
  * `tern_client_input`, never from anywhere else, each with `user` as first argument.
  */
@@ -558,6 +595,21 @@ typedef struct tern_platform_t {
    * Optional.
    */
   tern_event_fn event;
+  /**
+   * Optional: where the state a reboot must not lose is saved (with `load`; the
+   * persistence feature). Each server's Server object resources, its registration
+   * Location and the Access Control instances are saved as one versioned, checksummed
+   * record after they change; two slots, so that a power cut in the middle of a save
+   * never loses the last good record.
+   */
+  tern_store_fn store;
+  /**
+   * Optional: reads the slots back. The first `tern_client_step` loads the newest good
+   * record and applies it over the configuration (a damaged or unknown record is
+   * refused with a log line and `TERN_EVENT_STATE_REJECTED`); with a saved Location the
+   * client starts with an Update instead of a Register.
+   */
+  tern_load_fn load;
 } tern_platform_t;
 
 /**

@@ -16,6 +16,8 @@ pub mod dm;
 #[cfg(feature = "firmware-update")]
 pub mod download;
 pub mod exchange;
+#[cfg(feature = "persistence")]
+pub mod persist;
 #[cfg(feature = "records")]
 mod records;
 pub mod registration;
@@ -198,6 +200,9 @@ pub struct Client {
     /// The firmware package download.
     #[cfg(feature = "firmware-update")]
     download: download::Download,
+    /// The persisted records (all zeros: nothing saved yet, nothing to save).
+    #[cfg(feature = "persistence")]
+    persist: persist::Persist,
 }
 
 #[cfg(feature = "attributes")]
@@ -577,6 +582,11 @@ impl Client {
     /// De-register also releases the connection.
     fn outcome(&mut self, o: Option<Event>) {
         if let Some(e) = o {
+            // A new Location, or none any more.
+            #[cfg(feature = "persistence")]
+            if matches!(e, Event::Registered { .. } | Event::Deregistered { .. }) {
+                self.persist.dirty = true;
+            }
             self.push_event(e);
             if let Event::Deregistered { server } = e {
                 self.push_event(Event::ConnectionDone { server });
@@ -645,6 +655,12 @@ impl Client {
         // A Create or Delete changed the object list: tell every server. Attributes set on
         // a deleted instance go with it.
         let code = self.reply.buf.get(1).copied().map(Code);
+        #[cfg(feature = "persistence")]
+        if matches!(code, Some(Code::CHANGED | Code::CREATED | Code::DELETED))
+            && persist::touches_state(msg)
+        {
+            self.persist.dirty = true;
+        }
         if matches!(code, Some(Code::CREATED | Code::DELETED)) {
             #[cfg(feature = "attributes")]
             if let Some(path) = Path::from_segments(msg.options_of(opt::URI_PATH)) {

@@ -57,6 +57,52 @@ impl Timing {
     };
 }
 
+#[cfg(all(feature = "persistence", feature = "server-extra"))]
+impl Timing {
+    /// The timing resources as a persisted record keeps them: 5, 14, 18 and 19 as u32, 17
+    /// and 20 as u8 (little-endian).
+    pub fn to_bytes(&self) -> [u8; 18] {
+        let [a0, a1, a2, a3] = self.disable_timeout_s.to_le_bytes();
+        let [b0, b1, b2, b3] = self.initial_delay_s.to_le_bytes();
+        let [c0, c1, c2, c3] = self.retry_timer_s.to_le_bytes();
+        let [d0, d1, d2, d3] = self.sequence_delay_s.to_le_bytes();
+        let (e, f) = (self.retry_count, self.sequence_retry_count);
+        [
+            a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, e, f,
+        ]
+    }
+
+    /// The timing of [`Timing::to_bytes`]; `None` when the counts are 0 or the length is
+    /// wrong.
+    pub fn from_bytes(v: &[u8]) -> Option<Timing> {
+        let word = |i: usize| Some(u32::from_le_bytes(v.get(i..i + 4)?.try_into().ok()?));
+        let (&retry_count, &sequence_retry_count) = (v.get(16)?, v.get(17)?);
+        (v.len() == 18 && retry_count > 0 && sequence_retry_count > 0).then_some(())?;
+        Some(Timing {
+            disable_timeout_s: word(0)?,
+            initial_delay_s: word(4)?,
+            retry_timer_s: word(8)?,
+            sequence_delay_s: word(12)?,
+            retry_count,
+            sequence_retry_count,
+        })
+    }
+}
+
+/// True when `location` is a list of Location-Path values, each non-empty and prefixed by
+/// its length, that fits `MAX_LOCATION_LEN`.
+#[cfg(feature = "persistence")]
+pub fn location_valid(location: &[u8]) -> bool {
+    let mut rest = location;
+    while let Some((&n, tail)) = rest.split_first() {
+        match tail.get(usize::from(n)..) {
+            Some(after) if n > 0 => rest = after,
+            _ => return false,
+        }
+    }
+    !location.is_empty() && location.len() <= MAX_LOCATION_LEN
+}
+
 /// Where the registration stands.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
@@ -386,6 +432,28 @@ impl Registration {
         self.phase = Phase::Deregistered;
         self.location.clear();
         Event::Deregistered { server }
+    }
+
+    /// The Location-Path values of the registration, each prefixed by its length, while
+    /// registered (what a persisted record keeps).
+    #[cfg(feature = "persistence")]
+    pub fn location(&self) -> Option<&[u8]> {
+        (self.is_registered() && !self.location.is_empty()).then_some(self.location.as_slice())
+    }
+
+    /// Takes a persisted Location (checked by [`location_valid`]) before the first poll:
+    /// registered, with an Update carrying `flags` due at once. A server that forgot the
+    /// registration answers the Update with an error, and the client registers again.
+    #[cfg(feature = "persistence")]
+    pub fn restore_location(&mut self, location: &[u8], flags: u8) {
+        if !matches!(self.phase, Phase::Unregistered { .. }) || self.exchange.is_some() {
+            return;
+        }
+        self.location.clear();
+        if self.location.extend_from_slice(location).is_ok() {
+            self.phase = Phase::Registered { update_at: 0 };
+            self.pending |= flags;
+        }
     }
 
     /// Keeps the Location-Path options of a 2.01; false when they do not fit.

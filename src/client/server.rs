@@ -123,6 +123,48 @@ impl Server {
         server
     }
 
+    /// What a persisted record keeps of the account (see `persist`): Short Server ID,
+    /// Lifetime, Default Minimum and Maximum Period (little-endian), then a flag byte (bit 0
+    /// Notification Storing, bit 1 binding `UQ`).
+    #[cfg(feature = "persistence")]
+    pub(super) fn saved(&self) -> [u8; 15] {
+        let [i0, i1] = self.short_id.to_le_bytes();
+        let [a0, a1, a2, a3] = self.lifetime_s.to_le_bytes();
+        let [b0, b1, b2, b3] = self.default_pmin.to_le_bytes();
+        let [c0, c1, c2, c3] = self.default_pmax.to_le_bytes();
+        let flags = u8::from(self.storing) | self.binding << 1;
+        [
+            i0, i1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, flags,
+        ]
+    }
+
+    /// Checks (and with `apply`, takes) what [`Server::saved`] wrote after the Short
+    /// Server ID.
+    #[cfg(feature = "persistence")]
+    pub(super) fn restore(&mut self, v: &[u8], apply: bool) -> Result<(), super::persist::Reject> {
+        let field = |i: usize| {
+            v.get(i..i + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes)
+        };
+        let (Some(lifetime), Some(pmin), Some(pmax), Some(&flags)) =
+            (field(0), field(4), field(8), v.get(12))
+        else {
+            return Err(super::persist::Reject::Content);
+        };
+        if lifetime == 0 || flags > 3 || v.len() != 13 {
+            return Err(super::persist::Reject::Content);
+        }
+        if apply {
+            self.lifetime_s = lifetime;
+            self.default_pmin = pmin;
+            self.default_pmax = pmax;
+            self.storing = flags & 1 != 0;
+            self.binding = flags >> 1;
+        }
+        Ok(())
+    }
+
     /// The Binding resource value.
     pub fn binding(&self) -> &'static str {
         if self.binding == 1 {

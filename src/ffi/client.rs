@@ -17,6 +17,8 @@ use crate::model::{Device, DeviceInfo, Object, Objects};
 mod firmware;
 #[cfg(feature = "firmware-update")]
 pub use firmware::*;
+#[cfg(feature = "persistence")]
+mod persist;
 
 const MAGIC: u32 = 0x7465_726e; // "tern"
 
@@ -52,6 +54,9 @@ struct State {
     objects: Vec<CObject, MAX_OBJECTS>,
     core: Client,
     rx: [u8; MAX_MESSAGE_SIZE],
+    /// The saved state was looked for (the first step does it).
+    #[cfg(feature = "persistence")]
+    restored: bool,
 }
 
 /// `Platform` over the C callbacks, and the objects as the engine sees them (the Device
@@ -521,6 +526,8 @@ pub unsafe extern "C" fn tern_client_step(
         Err(s) => return s,
     };
     c.device.set_uptime_ms(now_ms);
+    #[cfg(feature = "persistence")]
+    c.restore_once();
     c.dispatch_events(now_ms);
     c.receive(now_ms);
     c.flush(now_ms);
@@ -776,6 +783,8 @@ impl State {
         }
         #[cfg(feature = "firmware-update")]
         self.firmware_events();
+        #[cfg(feature = "persistence")]
+        self.save_if_changed();
     }
 
     fn event(&mut self, e: Event, now: u64) {
