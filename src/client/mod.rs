@@ -19,6 +19,8 @@ pub mod exchange;
 #[cfg(feature = "records")]
 mod records;
 pub mod registration;
+#[cfg(feature = "send")]
+pub mod send;
 pub mod server;
 
 use core::mem::MaybeUninit;
@@ -151,6 +153,16 @@ pub enum Event {
     /// Every Register attempt of every communication sequence failed (Server resources
     /// 17-20): not retried until [`Client::restart`].
     RegistrationFailed { server: u8 },
+    /// The Send was acknowledged with a 2.xx ([`Client::send`]).
+    #[cfg(feature = "send")]
+    Sent { server: u8 },
+    /// The server answered the Send with an error `code`.
+    #[cfg(feature = "send")]
+    SendRefused { server: u8, code: Code },
+    /// The Send got no response (retransmissions exhausted), a Reset, or could not be
+    /// sent (the registration ended, the connection was lost).
+    #[cfg(feature = "send")]
+    SendTimeout { server: u8 },
 }
 
 /// A datagram to send to a server.
@@ -198,6 +210,9 @@ pub struct Client {
     /// The firmware package download.
     #[cfg(feature = "firmware-update")]
     download: download::Download,
+    /// The Send waiting or in flight.
+    #[cfg(feature = "send")]
+    send: send::Pending,
 }
 
 #[cfg(feature = "attributes")]
@@ -251,6 +266,8 @@ impl Client {
             addr_of_mut!((*p).attrs).write(AttrStore::new());
             #[cfg(feature = "firmware-update")]
             addr_of_mut!((*p).download).write(download::Download::new());
+            #[cfg(feature = "send")]
+            addr_of_mut!((*p).send).write(send::Pending::new());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
@@ -419,6 +436,11 @@ impl Client {
                 any = true;
             }
         }
+        #[cfg(feature = "send")]
+        if let Some(d) = self.send.deadline(&self.servers) {
+            next = next.min(d);
+            any = true;
+        }
         any.then_some(next)
     }
 
@@ -542,6 +564,14 @@ impl Client {
         let con = msg.mtype() == MsgType::Con;
         let ack = msg.mtype() == MsgType::Ack;
         let margin = self.margin_s;
+        #[cfg(feature = "send")]
+        if self.send_response(server, msg) {
+            if con {
+                self.dedup.seen(server, mid, true, now);
+                self.control_message(server, MsgType::Ack, mid);
+            }
+            return Ok(());
+        }
         let Some(s) = self.exchange(server, |e| {
             (!ack || e.message_id == mid) && e.matches_token(msg.token())
         }) else {
@@ -752,7 +782,12 @@ impl Client {
             }
         }
         let s = self.servers.get_mut(i)?;
-        let kind = s.reg.due(now)?;
+        let Some(kind) = s.reg.due(now) else {
+            #[cfg(feature = "send")]
+            return self.send_poll(i, now, platform);
+            #[cfg(not(feature = "send"))]
+            return None;
+        };
         // The token, then two bytes of retransmission jitter.
         let mut random = [0u8; TOKEN_LEN + 2];
         platform.random(&mut random);
@@ -766,6 +801,10 @@ impl Client {
 
     /// The request in flight of server `i` failed.
     fn failed(&mut self, i: usize, now: u64) {
+        #[cfg(feature = "send")]
+        if self.send_failed(i) {
+            return;
+        }
         if let Some(s) = self.servers.get_mut(i) {
             let o = s.reg.on_failure(slot_of(i), now, &s.timing);
             self.outcome(o);
@@ -776,6 +815,14 @@ impl Client {
     /// `tx` (a request that does not fit fails like a timeout, which ends the exchange).
     fn send_request(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
         self.servers.get_mut(i)?.reg.exchange.as_mut()?.sent(now);
+        #[cfg(feature = "send")]
+        if self.send_owns(i) {
+            let r = self.encode_send(i, platform);
+            if r.is_err() {
+                self.failed(i, now);
+            }
+            return r.ok();
+        }
         let req = RequestContext {
             endpoint: &self.endpoint,
             version: self.version,

@@ -121,6 +121,16 @@ impl Server {
         server
     }
 
+    /// Mute Send (resource 23): true when a server set it (it is stored with the
+    /// `server-extra` feature only; without it, Send is never muted).
+    #[cfg(feature = "send")]
+    pub fn mute_send(&self) -> bool {
+        #[cfg(feature = "server-extra")]
+        return matches!(self.extra.get(23), Some(Value::Boolean(true)));
+        #[cfg(not(feature = "server-extra"))]
+        false
+    }
+
     /// The Binding resource value.
     pub fn binding(&self) -> &'static str {
         if self.binding == 1 {

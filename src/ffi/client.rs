@@ -17,6 +17,10 @@ use crate::model::{Device, DeviceInfo, Object, Objects};
 mod firmware;
 #[cfg(feature = "firmware-update")]
 pub use firmware::*;
+#[cfg(feature = "send")]
+mod send;
+#[cfg(feature = "send")]
+pub use send::*;
 
 const MAGIC: u32 = 0x7465_726e; // "tern"
 
@@ -801,6 +805,19 @@ impl State {
             Event::Dropped { server, reason } => (NOTE_DROPPED, server, 0, reason as u32),
             Event::EventsLost { count } => (NOTE_EVENTS_LOST, u8::MAX, 0, u32::from(count)),
             Event::RegistrationFailed { server } => (NOTE_REGISTRATION_FAILED, server, 0, 0),
+            #[cfg(feature = "send")]
+            Event::Sent { server } => {
+                return self.send_event(tern_event_kind_t::TERN_EVENT_SEND_SUCCEEDED, server, 0)
+            }
+            #[cfg(feature = "send")]
+            Event::SendRefused { server, code } => {
+                let kind = tern_event_kind_t::TERN_EVENT_SEND_FAILED;
+                return self.send_event(kind, server, code_num(code));
+            }
+            #[cfg(feature = "send")]
+            Event::SendTimeout { server } => {
+                return self.send_event(tern_event_kind_t::TERN_EVENT_SEND_TIMEOUT, server, 0)
+            }
         };
         self.note(note, server, code, value);
     }
@@ -951,6 +968,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_ATTRIBUTES * 72
         + MAX_ACL_INSTANCES * (8 + 4 * (MAX_SERVERS + 1))
         + 2 * MAX_PACKAGE_URI_LEN
+        // A Send: its paths and state.
+        + 10 * MAX_SEND_PATHS
+        + 8
         + 128
         + 128
         + 32 * ptr

@@ -414,6 +414,13 @@ pub enum tern_event_kind_t {
     /// A block of a pulled firmware package arrived: `value` is the bytes received so far
     /// (`tern_client_firmware_status` has the size).
     TERN_EVENT_FIRMWARE_PROGRESS = 21,
+    /// The server acknowledged a Send (`tern_send`) with a 2.xx (the send feature).
+    TERN_EVENT_SEND_SUCCEEDED = 30,
+    /// The server answered a Send with an error: `code` (e.g. 404).
+    TERN_EVENT_SEND_FAILED = 31,
+    /// A Send got no response (every retransmission unanswered), a Reset, or could not
+    /// leave (the registration ended, the connection was lost).
+    TERN_EVENT_SEND_TIMEOUT = 32,
 }
 
 /// An event for the application.
