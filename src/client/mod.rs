@@ -210,7 +210,7 @@ pub struct Client {
     /// The firmware package download.
     #[cfg(feature = "firmware-update")]
     download: download::Download,
-    /// The Send waiting or in flight.
+    /// The Send waiting or in flight (all zeros: none).
     #[cfg(feature = "send")]
     send: send::Pending,
 }
@@ -252,7 +252,7 @@ impl Client {
         let p = slot.as_mut_ptr();
         // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
         // which makes every integer, bool and byte-array field (the de-duplication table
-        // included, see `Dedup`, and the Block1 states) and the event ring (see `Event`) a valid value; the other fields are then written through raw
+        // included, see `Dedup`, the Block1 states and the Send's) and the event ring (see `Event`) a valid value; the other fields are then written through raw
         // field pointers (no reference to uninitialised memory is formed).
         unsafe {
             p.write_bytes(0, 1);
@@ -266,8 +266,6 @@ impl Client {
             addr_of_mut!((*p).attrs).write(AttrStore::new());
             #[cfg(feature = "firmware-update")]
             addr_of_mut!((*p).download).write(download::Download::new());
-            #[cfg(feature = "send")]
-            addr_of_mut!((*p).send).write(send::Pending::new());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };

@@ -52,7 +52,8 @@ const WAITING: u8 = 1;
 /// Its exchange is the server's exchange in flight.
 const IN_FLIGHT: u8 = 2;
 
-/// The Send of the client.
+/// The Send of the client. All zeros (how the client starts) is no Send: every field is
+/// an integer.
 pub struct Pending {
     paths: [Path; MAX_SEND_PATHS],
     count: u8,
@@ -63,18 +64,6 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// No Send.
-    pub const fn new() -> Self {
-        Pending {
-            paths: [Path::ROOT; MAX_SEND_PATHS],
-            count: 0,
-            format: cf::SENML_CBOR,
-            server: 0,
-            state: IDLE,
-            message_id: 0,
-        }
-    }
-
     fn paths(&self) -> &[Path] {
         self.paths.get(..usize::from(self.count)).unwrap_or(&[])
     }
@@ -95,12 +84,6 @@ impl Pending {
             && s.reg.exchange.is_none()
             && !matches!(s.reg.phase, registration::Phase::Disabled { .. }))
         .then_some(0)
-    }
-}
-
-impl Default for Pending {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -126,7 +126,8 @@ impl Server {
     #[cfg(feature = "send")]
     pub fn mute_send(&self) -> bool {
         #[cfg(feature = "server-extra")]
-        return matches!(self.extra.get(23), Some(Value::Boolean(true)));
+        return self.extra.present & (1 << MUTE_SEND) != 0
+            && self.extra.values.get(MUTE_SEND).is_some_and(|&v| v != 0);
         #[cfg(not(feature = "server-extra"))]
         false
     }
@@ -176,6 +177,12 @@ const EXTRA_RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(22, T::String, Operations::RW, false),
     ResourceDef::new(23, T::Boolean, Operations::RW, false),
 ];
+
+/// The position of Mute Send (23) in `EXTRA_RESOURCES`.
+#[cfg(all(feature = "send", feature = "server-extra"))]
+const MUTE_SEND: usize = 8;
+#[cfg(all(feature = "send", feature = "server-extra"))]
+const _: () = assert!(EXTRA_RESOURCES[MUTE_SEND].id == 23);
 
 /// The Server object (1) over the client's server accounts.
 pub struct ServerObject<'s> {
