@@ -1109,7 +1109,11 @@ tern_status_t tern_client_set_acl_owner(struct tern_client_t *client,
 /**
  * Runs the client: receives what the `recv` callback has, handles timers, sends through
  * `send`, reports events, and stores in `*next_ms` the time at which it wants to run again
- * (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms.
+ * (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms, 64
+ * bits wide (widen a 32-bit tick counter by counting its wraps). After a forward jump of
+ * the clock, what is overdue is done once (no burst of retransmissions); a clock that goes
+ * backward makes time stand still for the engine until it is back where it was (nothing is
+ * done early; `*next_ms` is never before `now_ms`).
  *
  * # Safety
  * `client` from `tern_client_init`; `next_ms` NULL or writable.

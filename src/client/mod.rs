@@ -4,6 +4,14 @@
 //! [`Client::poll_transmit`] for output, [`Client::poll_timeout`] for the next deadline and
 //! [`Client::poll_event`] for what the application should hear about. Time is monotonic
 //! milliseconds supplied by the caller; nothing here blocks or allocates.
+//!
+//! Every deadline is an absolute instant on the caller's `u64` clock (a 32-bit tick
+//! counter is to be widened by the caller, counting its wraps). A clock that jumps forward
+//! gets what is overdue done once: one retransmission (its timeout then doubles from the
+//! jump), one Update; never a burst. A clock that goes backward (a caller that is not
+//! monotonic) makes time stand still for the engine: nothing panics and nothing is done
+//! early, requests are still answered, and every deadline keeps its instant, so what was
+//! due waits until the clock is back there (`tests/time.rs`).
 
 #[cfg(feature = "access-control")]
 pub mod acl;

@@ -132,6 +132,12 @@ int main(void)
 	CHECK(sends >= 1 && first[1] == 0x44);
 	CHECK(tern_send(client, 0, one, 1, 112) == TERN_STATUS_NOT_ALLOWED);
 
+	/* A clock that goes backward: nothing is sent early, and the next step is not in the
+	 * past. */
+	sends = 0;
+	CHECK(tern_client_step(client, 10, &next) == TERN_STATUS_OK);
+	CHECK(sends == 0 && next > now);
+
 	CHECK(tern_client_close(client) == TERN_STATUS_OK);
 	CHECK(tern_send(client, 0, one, 1, 112) == TERN_STATUS_BAD_STATE);
 	printf("send_test: %d passed, %d failed\n", passed, failed);
