@@ -787,21 +787,31 @@ impl Client {
                 Timer::GiveUp => self.failed(i, now),
             }
         }
-        let s = self.servers.get_mut(i)?;
-        let Some(kind) = s.reg.due(now) else {
-            #[cfg(feature = "send")]
-            return self.send_poll(i, now, platform);
-            #[cfg(not(feature = "send"))]
+        let kind = self.servers.get_mut(i)?.reg.due(now);
+        // A Send starts when no registration request is due (it then holds the slot).
+        #[cfg(feature = "send")]
+        let send = kind.is_none() && self.send_due(i);
+        #[cfg(not(feature = "send"))]
+        let send = false;
+        if kind.is_none() && !send {
             return None;
-        };
+        }
         // The token, then two bytes of retransmission jitter.
         let mut random = [0u8; TOKEN_LEN + 2];
         platform.random(&mut random);
         let [token @ .., j0, j1] = random;
         let jitter = u16::from_le_bytes([j0, j1]);
         self.next_mid = self.next_mid.wrapping_add(1);
-        s.reg
-            .start(Exchange::new(kind, self.next_mid, token, jitter));
+        let mid = self.next_mid;
+        let ex = Exchange::new(kind.unwrap_or(RequestKind::Update), mid, token, jitter);
+        let s = self.servers.get_mut(i)?;
+        if send {
+            s.reg.exchange = Some(ex);
+            #[cfg(feature = "send")]
+            self.send.started(mid);
+        } else {
+            s.reg.start(ex);
+        }
         self.send_request(i, now, platform)
     }
 

@@ -17,7 +17,7 @@ use crate::formats::content_format as cf;
 use crate::formats::records::Encoder;
 use crate::model::{Operations, Path};
 
-use super::exchange::{Exchange, RequestKind, TOKEN_LEN};
+use super::exchange::{Exchange, TOKEN_LEN};
 use super::records::read_into;
 use super::{registration, Client, Event, Platform, Registry, Version};
 
@@ -64,6 +64,12 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// The Send's exchange (message id `message_id`) is now the server's in flight.
+    pub(super) fn started(&mut self, message_id: u16) {
+        self.message_id = message_id;
+        self.state = IN_FLIGHT;
+    }
+
     fn paths(&self) -> &[Path] {
         self.paths.get(..usize::from(self.count)).unwrap_or(&[])
     }
@@ -148,47 +154,27 @@ impl Client {
         }
     }
 
-    /// Starts the waiting Send of server `i` (its exchange slot is free); a Send whose
-    /// server is no longer registered, or whose exchange was dropped (connection lost,
-    /// restart), ends with [`Event::SendTimeout`]. Returns the request's length in `tx`.
-    pub(super) fn send_poll(
-        &mut self,
-        i: usize,
-        now: u64,
-        platform: &mut dyn Platform,
-    ) -> Option<usize> {
+    /// True when the waiting Send of server `i` is to start now (no registration request
+    /// is due and the exchange slot is free); a Send whose server is no longer registered,
+    /// or whose exchange was dropped (connection lost, restart), ends here with
+    /// [`Event::SendTimeout`].
+    pub(super) fn send_due(&mut self, i: usize) -> bool {
         let server = super::slot_of(i);
-        let s = self.servers.get_mut(i)?;
-        if self.send.state == IDLE || self.send.server != server {
-            return None;
-        }
-        let own = self.send.owns(server, s.reg.exchange.as_ref());
-        if own {
-            return None;
+        let Some(s) = self.servers.get(i) else {
+            return false;
+        };
+        if self.send.state == IDLE
+            || self.send.server != server
+            || self.send.owns(server, s.reg.exchange.as_ref())
+        {
+            return false;
         }
         if self.send.state == IN_FLIGHT || !s.reg.is_registered() {
             self.send.state = IDLE;
             self.push_event(Event::SendTimeout { server });
-            return None;
+            return false;
         }
-        if s.reg.exchange.is_some() {
-            return None;
-        }
-        let mut random = [0u8; TOKEN_LEN + 2];
-        platform.random(&mut random);
-        let [token @ .., j0, j1] = random;
-        self.next_mid = self.next_mid.wrapping_add(1);
-        let mid = self.next_mid;
-        // The kind is not looked at (see the module's documentation).
-        s.reg.exchange = Some(Exchange::new(
-            RequestKind::Update,
-            mid,
-            token,
-            u16::from_le_bytes([j0, j1]),
-        ));
-        self.send.message_id = mid;
-        self.send.state = IN_FLIGHT;
-        self.send_request(i, now, platform)
+        s.reg.exchange.is_none()
     }
 
     /// True when the exchange in flight of server `i` is the Send's.

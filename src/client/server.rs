@@ -182,6 +182,7 @@ const EXTRA_RESOURCES: &[ResourceDef] = &[
 #[cfg(all(feature = "send", feature = "server-extra"))]
 const MUTE_SEND: usize = 8;
 #[cfg(all(feature = "send", feature = "server-extra"))]
+#[allow(clippy::indexing_slicing)] // evaluated at compile time
 const _: () = assert!(EXTRA_RESOURCES[MUTE_SEND].id == 23);
 
 /// The Server object (1) over the client's server accounts.
