@@ -29,7 +29,7 @@ case $CONFIG in
     foundation)
         FEATURES=(--no-default-features)
         FLASH_BUDGET=16384 # the foundation issue's target: not met yet (see FLASH_GATE)
-        FLASH_GATE=21120   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
+        FLASH_GATE=20480   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
         RAM_BUDGET=3072 ;;
     formats)
         FEATURES=(--no-default-features --features "$FORMATS_FEATURES")

@@ -432,6 +432,7 @@ impl Client {
         for s in self.servers.iter() {
             let d = match (&s.reg.exchange, s.reg.phase) {
                 // A disabled server comes back without a connection.
+                #[cfg(feature = "server-extra")]
                 (_, registration::Phase::Disabled { until }) => Some(until),
                 _ if !s.connected => None,
                 (Some(e), _) => Some(e.deadline()),
@@ -480,7 +481,7 @@ impl Client {
             .servers
             .get(usize::from(server))
             .ok_or(DropReason::UnknownServer)?;
-        if matches!(s.reg.phase, registration::Phase::Disabled { .. }) {
+        if s.reg.is_disabled() {
             return Err(DropReason::Disabled);
         }
         if data.len() > MAX_MESSAGE_SIZE {
@@ -596,6 +597,7 @@ impl Client {
         let o = s
             .reg
             .on_response(server, msg, now, lifetime, margin, &s.timing);
+        #[cfg(feature = "server-extra")]
         if matches!(o, Some(Event::Registered { .. })) {
             s.registered_once = true;
         }
@@ -746,9 +748,13 @@ impl Client {
         None
     }
 
-    /// Runs one server's timers; returns the length of a request written to `tx`.
-    fn poll_server(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
-        let s = self.servers.get_mut(i)?;
+    /// The Disable (resource 4) and Initial Registration Delay (14) timers of server `i`:
+    /// true while the server is disabled.
+    #[cfg(feature = "server-extra")]
+    fn disabled_or_delayed(&mut self, i: usize, now: u64) -> bool {
+        let Some(s) = self.servers.get_mut(i) else {
+            return true;
+        };
         if let registration::Phase::Disabled { until } = s.reg.phase {
             // A Disable executed while not registered releases the connection here (a
             // finished De-register releases it in `outcome`).
@@ -766,12 +772,9 @@ impl Client {
             if back {
                 self.push_event(Event::ConnectionNeeded { server });
             }
-            return None;
+            return true;
         }
-        if !s.connected {
-            return None;
-        }
-        if core::mem::take(&mut s.reg.fresh) && !s.registered_once {
+        if s.connected && core::mem::take(&mut s.reg.fresh) && !s.registered_once {
             // Initial Registration Delay Timer (Server resource 14).
             if let registration::Phase::Unregistered { at } = s.reg.phase {
                 let delayed = now.saturating_add(u64::from(s.timing.initial_delay_s) * 1000);
@@ -779,6 +782,19 @@ impl Client {
                     at: at.max(delayed),
                 };
             }
+        }
+        false
+    }
+
+    /// Runs one server's timers; returns the length of a request written to `tx`.
+    fn poll_server(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
+        #[cfg(feature = "server-extra")]
+        if self.disabled_or_delayed(i, now) {
+            return None;
+        }
+        let s = self.servers.get_mut(i)?;
+        if !s.connected {
+            return None;
         }
         if let Some(ex) = s.reg.exchange {
             match ex.check(now) {

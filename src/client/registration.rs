@@ -23,9 +23,11 @@ pub const UPDATE_TRIGGER: u8 = 8;
 #[cfg_attr(any(test, feature = "std"), derive(Debug, PartialEq, Eq))]
 pub struct Timing {
     /// Disable Timeout (5): seconds a Disable keeps the server away.
+    #[cfg(feature = "server-extra")]
     pub disable_timeout_s: u32,
     /// Initial Registration Delay Timer (14): seconds before the first Register, until the
     /// first successful registration.
+    #[cfg(feature = "server-extra")]
     pub initial_delay_s: u32,
     /// Communication Retry Timer (18): the wait after the n-th failed Register of a
     /// sequence is this many seconds times 2^(n-1).
@@ -44,7 +46,9 @@ impl Timing {
     /// The spec's defaults: 86400 s disable, no initial delay, 5 attempts 60 s apart
     /// (doubling), one sequence, 86400 s between sequences.
     pub const DEFAULT: Timing = Timing {
+        #[cfg(feature = "server-extra")]
         disable_timeout_s: 86_400,
+        #[cfg(feature = "server-extra")]
         initial_delay_s: 0,
         retry_timer_s: 60,
         sequence_delay_s: 86_400,
@@ -76,6 +80,7 @@ pub enum Phase {
     Failed,
     /// Disabled by the server (Disable, /1/x/4): nothing is sent or taken until `until`,
     /// then the client opens the connection again and registers.
+    #[cfg(feature = "server-extra")]
     Disabled {
         /// When the Disable Timeout ends.
         until: u64,
@@ -95,8 +100,10 @@ pub struct Registration {
     /// The application asked to de-register.
     deregister: bool,
     /// The De-register asked for is a Disable: the server stays away afterwards.
+    #[cfg(feature = "server-extra")]
     disable: bool,
     /// Not polled since (re)started: the Initial Registration Delay is still to apply.
+    #[cfg(feature = "server-extra")]
     pub fresh: bool,
     /// Failed Register attempts in the current communication sequence.
     attempts: u8,
@@ -115,7 +122,9 @@ impl Registration {
             pending: 0,
             sending: 0,
             deregister: false,
+            #[cfg(feature = "server-extra")]
             disable: false,
+            #[cfg(feature = "server-extra")]
             fresh: true,
             attempts: 0,
             sequences: 0,
@@ -142,6 +151,7 @@ impl Registration {
     /// Execute goes out first), then stay away for the Disable Timeout. Not registered, the
     /// client drops any Register in flight and is disabled at once (the connection is
     /// released at the next poll, see [`Registration::take_release`]).
+    #[cfg(feature = "server-extra")]
     pub fn request_disable(&mut self, now: u64, t: &Timing) {
         let registered = self.is_registered();
         self.deregister = registered;
@@ -155,10 +165,12 @@ impl Registration {
 
     /// True once after a Disable that did not de-register: the connection is to be
     /// released.
+    #[cfg(feature = "server-extra")]
     pub fn take_release(&mut self) -> bool {
         core::mem::take(&mut self.disable)
     }
 
+    #[cfg(feature = "server-extra")]
     #[inline(never)]
     fn disabled(&mut self, now: u64, t: &Timing) {
         self.phase = Phase::Disabled {
@@ -167,6 +179,14 @@ impl Registration {
         self.deregister = false;
         self.disable = false;
         self.location.clear();
+    }
+
+    /// True while a Disable keeps the server away (never without `server-extra`).
+    pub fn is_disabled(&self) -> bool {
+        #[cfg(feature = "server-extra")]
+        return matches!(self.phase, Phase::Disabled { .. });
+        #[cfg(not(feature = "server-extra"))]
+        false
     }
 
     /// True when registered (an Update may be in flight).
@@ -200,6 +220,7 @@ impl Registration {
             Phase::Unregistered { at } if !self.deregister => Some(at),
             Phase::Registered { .. } if self.deregister || self.pending != 0 => Some(0),
             Phase::Registered { update_at } => Some(update_at),
+            #[cfg(feature = "server-extra")]
             Phase::Disabled { until } => Some(until),
             _ => None,
         }
@@ -355,12 +376,15 @@ impl Registration {
     }
 
     fn finish_deregister(&mut self, server: u8, now: u64, t: &Timing) -> Event {
+        #[cfg(feature = "server-extra")]
         if self.disable {
             self.disabled(now, t);
-        } else {
-            self.phase = Phase::Deregistered;
-            self.location.clear();
+            return Event::Deregistered { server };
         }
+        #[cfg(not(feature = "server-extra"))]
+        let _ = (now, t);
+        self.phase = Phase::Deregistered;
+        self.location.clear();
         Event::Deregistered { server }
     }
 
