@@ -19,7 +19,7 @@ use crate::model::{Operations, Path};
 
 use super::exchange::{Exchange, TOKEN_LEN};
 use super::records::read_into;
-use super::{registration, Client, Event, Platform, Registry, Version};
+use super::{Client, Event, Platform, Registry, Version};
 
 /// Why [`Client::send`] refused a Send (nothing was queued).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -85,11 +85,8 @@ impl Pending {
     /// exchange slot is free (the exchange's own deadline covers a Send in flight).
     pub fn deadline(&self, servers: &[super::Server]) -> Option<u64> {
         let s = servers.get(usize::from(self.server))?;
-        (self.state == WAITING
-            && s.connected
-            && s.reg.exchange.is_none()
-            && !matches!(s.reg.phase, registration::Phase::Disabled { .. }))
-        .then_some(0)
+        (self.state == WAITING && s.connected && s.reg.exchange.is_none() && !s.reg.is_disabled())
+            .then_some(0)
     }
 }
 
