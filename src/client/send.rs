@@ -123,15 +123,17 @@ impl Client {
         }
         let format_ok = (cfg!(feature = "senml-cbor") && format == cf::SENML_CBOR)
             || (cfg!(feature = "senml-json") && format == cf::SENML_JSON);
-        if !format_ok || paths.is_empty() || paths.iter().any(Path::is_empty) {
+        if !format_ok
+            || paths.is_empty()
+            || paths.len() > MAX_SEND_PATHS
+            || paths.iter().any(Path::is_empty)
+        {
             return Err(SendError::InvalidArg);
         }
-        let slots = self
-            .send
-            .paths
-            .get_mut(..paths.len())
-            .ok_or(SendError::InvalidArg)?;
-        slots.copy_from_slice(paths);
+        for (slot, path) in self.send.paths.iter_mut().zip(paths) {
+            *slot = *path;
+        }
+        // At most MAX_SEND_PATHS (64, checked by build.rs).
         self.send.count = paths.len() as u8;
         self.send.format = format;
         self.send.server = server;
