@@ -4,6 +4,14 @@
 //! [`Client::poll_transmit`] for output, [`Client::poll_timeout`] for the next deadline and
 //! [`Client::poll_event`] for what the application should hear about. Time is monotonic
 //! milliseconds supplied by the caller; nothing here blocks or allocates.
+//!
+//! Every deadline is an absolute instant on the caller's `u64` clock (a 32-bit tick
+//! counter is to be widened by the caller, counting its wraps). A clock that jumps forward
+//! gets what is overdue done once: one retransmission (its timeout then doubles from the
+//! jump), one Update; never a burst. A clock that goes backward (a caller that is not
+//! monotonic) makes time stand still for the engine: nothing panics and nothing is done
+//! early, requests are still answered, and every deadline keeps its instant, so what was
+//! due waits until the clock is back there (`tests/time.rs`).
 
 #[cfg(feature = "access-control")]
 pub mod acl;
@@ -21,6 +29,8 @@ pub mod persist;
 #[cfg(feature = "records")]
 mod records;
 pub mod registration;
+#[cfg(feature = "send")]
+pub mod send;
 pub mod server;
 
 use core::mem::MaybeUninit;
@@ -153,6 +163,16 @@ pub enum Event {
     /// Every Register attempt of every communication sequence failed (Server resources
     /// 17-20): not retried until [`Client::restart`].
     RegistrationFailed { server: u8 },
+    /// The Send was acknowledged with a 2.xx ([`Client::send`]).
+    #[cfg(feature = "send")]
+    Sent { server: u8 },
+    /// The server answered the Send with an error `code`.
+    #[cfg(feature = "send")]
+    SendRefused { server: u8, code: Code },
+    /// The Send got no response (retransmissions exhausted), a Reset, or could not be
+    /// sent (the registration ended, the connection was lost).
+    #[cfg(feature = "send")]
+    SendTimeout { server: u8 },
 }
 
 /// A datagram to send to a server.
@@ -203,6 +223,9 @@ pub struct Client {
     /// The persisted records (all zeros: nothing saved yet, nothing to save).
     #[cfg(feature = "persistence")]
     persist: persist::Persist,
+    /// The Send waiting or in flight (all zeros: none).
+    #[cfg(feature = "send")]
+    send: send::Pending,
 }
 
 #[cfg(feature = "attributes")]
@@ -242,7 +265,7 @@ impl Client {
         let p = slot.as_mut_ptr();
         // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
         // which makes every integer, bool and byte-array field (the de-duplication table
-        // included, see `Dedup`, and the Block1 states) and the event ring (see `Event`) a valid value; the other fields are then written through raw
+        // included, see `Dedup`, the Block1 states and the Send's) and the event ring (see `Event`) a valid value; the other fields are then written through raw
         // field pointers (no reference to uninitialised memory is formed).
         unsafe {
             p.write_bytes(0, 1);
@@ -425,6 +448,11 @@ impl Client {
                 any = true;
             }
         }
+        #[cfg(feature = "send")]
+        if let Some(d) = self.send.deadline(&self.servers) {
+            next = next.min(d);
+            any = true;
+        }
         any.then_some(next)
     }
 
@@ -548,6 +576,14 @@ impl Client {
         let con = msg.mtype() == MsgType::Con;
         let ack = msg.mtype() == MsgType::Ack;
         let margin = self.margin_s;
+        #[cfg(feature = "send")]
+        if self.send_response(server, msg) {
+            if con {
+                self.dedup.seen(server, mid, true, now);
+                self.control_message(server, MsgType::Ack, mid);
+            }
+            return Ok(());
+        }
         let Some(s) = self.exchange(server, |e| {
             (!ack || e.message_id == mid) && e.matches_token(msg.token())
         }) else {
@@ -783,21 +819,40 @@ impl Client {
                 Timer::GiveUp => self.failed(i, now),
             }
         }
-        let s = self.servers.get_mut(i)?;
-        let kind = s.reg.due(now)?;
+        let kind = self.servers.get_mut(i)?.reg.due(now);
+        // A Send starts when no registration request is due (it then holds the slot).
+        #[cfg(feature = "send")]
+        let send = kind.is_none() && self.send_due(i);
+        #[cfg(not(feature = "send"))]
+        let send = false;
+        if kind.is_none() && !send {
+            return None;
+        }
         // The token, then two bytes of retransmission jitter.
         let mut random = [0u8; TOKEN_LEN + 2];
         platform.random(&mut random);
         let [token @ .., j0, j1] = random;
         let jitter = u16::from_le_bytes([j0, j1]);
         self.next_mid = self.next_mid.wrapping_add(1);
-        s.reg
-            .start(Exchange::new(kind, self.next_mid, token, jitter));
+        let mid = self.next_mid;
+        let ex = Exchange::new(kind.unwrap_or(RequestKind::Update), mid, token, jitter);
+        let s = self.servers.get_mut(i)?;
+        if send {
+            s.reg.exchange = Some(ex);
+            #[cfg(feature = "send")]
+            self.send.started(mid);
+        } else {
+            s.reg.start(ex);
+        }
         self.send_request(i, now, platform)
     }
 
     /// The request in flight of server `i` failed.
     fn failed(&mut self, i: usize, now: u64) {
+        #[cfg(feature = "send")]
+        if self.send_failed(i) {
+            return;
+        }
         if let Some(s) = self.servers.get_mut(i) {
             let o = s.reg.on_failure(slot_of(i), now, &s.timing);
             self.outcome(o);
@@ -808,6 +863,14 @@ impl Client {
     /// `tx` (a request that does not fit fails like a timeout, which ends the exchange).
     fn send_request(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
         self.servers.get_mut(i)?.reg.exchange.as_mut()?.sent(now);
+        #[cfg(feature = "send")]
+        if self.send_owns(i) {
+            let r = self.encode_send(i, platform);
+            if r.is_err() {
+                self.failed(i, now);
+            }
+            return r.ok();
+        }
         let req = RequestContext {
             endpoint: &self.endpoint,
             version: self.version,

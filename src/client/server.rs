@@ -165,6 +165,17 @@ impl Server {
         Ok(())
     }
 
+    /// Mute Send (resource 23): true when a server set it (it is stored with the
+    /// `server-extra` feature only; without it, Send is never muted).
+    #[cfg(feature = "send")]
+    pub fn mute_send(&self) -> bool {
+        #[cfg(feature = "server-extra")]
+        return self.extra.present & (1 << MUTE_SEND) != 0
+            && self.extra.values.get(MUTE_SEND).is_some_and(|&v| v != 0);
+        #[cfg(not(feature = "server-extra"))]
+        false
+    }
+
     /// The Binding resource value.
     pub fn binding(&self) -> &'static str {
         if self.binding == 1 {
@@ -217,6 +228,13 @@ const EXTRA_RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(22, T::String, Operations::RW, false),
     ResourceDef::new(23, T::Boolean, Operations::RW, false),
 ];
+
+/// The position of Mute Send (23) in `EXTRA_RESOURCES`.
+#[cfg(all(feature = "send", feature = "server-extra"))]
+const MUTE_SEND: usize = 8;
+#[cfg(all(feature = "send", feature = "server-extra"))]
+#[allow(clippy::indexing_slicing)] // evaluated at compile time
+const _: () = assert!(EXTRA_RESOURCES[MUTE_SEND].id == 23);
 
 /// The Server object (1) over the client's server accounts.
 pub struct ServerObject<'s> {

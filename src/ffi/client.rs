@@ -19,6 +19,10 @@ mod firmware;
 pub use firmware::*;
 #[cfg(feature = "persistence")]
 mod persist;
+#[cfg(feature = "send")]
+mod send;
+#[cfg(feature = "send")]
+pub use send::*;
 
 const MAGIC: u32 = 0x7465_726e; // "tern"
 
@@ -510,7 +514,11 @@ fn acl_status(r: Result<(), crate::client::acl::AclError>) -> tern_status_t {
 
 /// Runs the client: receives what the `recv` callback has, handles timers, sends through
 /// `send`, reports events, and stores in `*next_ms` the time at which it wants to run again
-/// (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms.
+/// (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms, 64
+/// bits wide (widen a 32-bit tick counter by counting its wraps). After a forward jump of
+/// the clock, what is overdue is done once (no burst of retransmissions); a clock that goes
+/// backward makes time stand still for the engine until it is back where it was (nothing is
+/// done early; `*next_ms` is never before `now_ms`).
 ///
 /// # Safety
 /// `client` from `tern_client_init`; `next_ms` NULL or writable.
@@ -810,6 +818,19 @@ impl State {
             Event::Dropped { server, reason } => (NOTE_DROPPED, server, 0, reason as u32),
             Event::EventsLost { count } => (NOTE_EVENTS_LOST, u8::MAX, 0, u32::from(count)),
             Event::RegistrationFailed { server } => (NOTE_REGISTRATION_FAILED, server, 0, 0),
+            #[cfg(feature = "send")]
+            Event::Sent { server } => {
+                return self.send_event(tern_event_kind_t::TERN_EVENT_SEND_SUCCEEDED, server, 0)
+            }
+            #[cfg(feature = "send")]
+            Event::SendRefused { server, code } => {
+                let kind = tern_event_kind_t::TERN_EVENT_SEND_FAILED;
+                return self.send_event(kind, server, code_num(code));
+            }
+            #[cfg(feature = "send")]
+            Event::SendTimeout { server } => {
+                return self.send_event(tern_event_kind_t::TERN_EVENT_SEND_TIMEOUT, server, 0)
+            }
         };
         self.note(note, server, code, value);
     }
@@ -960,6 +981,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_ATTRIBUTES * 72
         + MAX_ACL_INSTANCES * (8 + 4 * (MAX_SERVERS + 1))
         + 2 * MAX_PACKAGE_URI_LEN
+        // A Send: its paths and state.
+        + 10 * MAX_SEND_PATHS
+        + 8
         + 128
         + 128
         + 32 * ptr

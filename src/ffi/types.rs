@@ -441,14 +441,21 @@ pub enum tern_event_kind_t {
     /// A block of a pulled firmware package arrived: `value` is the bytes received so far
     /// (`tern_client_firmware_status` has the size).
     TERN_EVENT_FIRMWARE_PROGRESS = 21,
+    /// The server acknowledged a Send (`tern_send`) with a 2.xx (the send feature).
+    TERN_EVENT_SEND_SUCCEEDED = 30,
+    /// The server answered a Send with an error: `code` (e.g. 404).
+    TERN_EVENT_SEND_FAILED = 31,
+    /// A Send got no response (every retransmission unanswered), a Reset, or could not
+    /// leave (the registration ended, the connection was lost).
+    TERN_EVENT_SEND_TIMEOUT = 32,
     /// The saved state was loaded and applied: `value` is the record's sequence number.
-    TERN_EVENT_STATE_RESTORED = 30,
+    TERN_EVENT_STATE_RESTORED = 40,
     /// A saved record was refused and the configuration kept: `value` is why (1 damaged,
     /// 2 another format version, 3 a value the client cannot take).
-    TERN_EVENT_STATE_REJECTED = 31,
+    TERN_EVENT_STATE_REJECTED = 41,
     /// Saving the state failed (the `store` callback did not return `TERN_STATUS_OK`); the
     /// last good record stays.
-    TERN_EVENT_STATE_STORE_FAILED = 32,
+    TERN_EVENT_STATE_STORE_FAILED = 42,
 }
 
 /// An event for the application.
