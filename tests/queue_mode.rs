@@ -8,7 +8,7 @@ mod sim;
 use coap_lite::option_value::OptionValueU16;
 use coap_lite::{CoapOption, RequestType};
 use sim::*;
-use tern::client::{Client, Config, Event, ServerConfig, Version};
+use tern::client::{Event, Version};
 
 const AWAKE_MS: u32 = 5_000;
 
@@ -124,18 +124,7 @@ fn without_queue_mode_the_client_never_sleeps() {
 #[test]
 fn a_server_writing_the_binding_switches_queue_mode_and_1_0_says_uq() {
     let mut sim = Sim::new(74, NetConfig::clean(10), 300, 30);
-    let servers = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let config = Config {
-        endpoint: EP,
-        version: Version::V1_0,
-        update_margin_s: 30,
-        servers: &servers,
-    };
-    sim.client = Client::new(&config, 5).unwrap();
+    sim.client = new_client_version(300, 30, 5, Version::V1_0);
     sim.run_until_event(10_000, |e| matches!(e, Event::Registered { .. }))
         .expect("registers");
     let mut w = request(RequestType::Put, "/1/0/7");
