@@ -279,3 +279,23 @@ fn access_control_instances_are_kept() {
         "the factory ACL is gone"
     );
 }
+
+#[test]
+fn queue_mode_comes_back_with_the_binding() {
+    let mut c = fresh();
+    assert!(c.set_queue_mode(0, Some(5_000)));
+    let mut slots = Slots::default();
+    assert!(c.save_state(&mut slots));
+    let mut r = fresh();
+    assert!(matches!(
+        r.restore_state(&mut slots),
+        Restored::Applied { .. }
+    ));
+    assert!(r.servers()[0].queue_mode());
+    assert_eq!(
+        r.servers()[0].queue.awake_ms,
+        93_000,
+        "the default awake time"
+    );
+    assert_eq!(r.servers()[0].binding(), "UQ");
+}
