@@ -29,7 +29,7 @@ case $CONFIG in
     foundation)
         FEATURES=(--no-default-features)
         FLASH_BUDGET=16384 # the foundation issue's target: not met yet (see FLASH_GATE)
-        FLASH_GATE=21120   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
+        FLASH_GATE=20480   # CI fails above this: a ratchet at the measured size, lowered as code shrinks
         RAM_BUDGET=3072 ;;
     formats)
         FEATURES=(--no-default-features --features "$FORMATS_FEATURES")
@@ -39,7 +39,7 @@ case $CONFIG in
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=50176
+        FLASH_GATE=55296
         RAM_BUDGET=4096 ;;
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table

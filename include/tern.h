@@ -83,6 +83,11 @@
 #define TERN_MAX_PACKAGE_URI_LEN 128
 #endif
 
+/** Paths one Send (tern_send) may list (the send feature). */
+#ifndef TERN_MAX_SEND_PATHS
+#define TERN_MAX_SEND_PATHS 8
+#endif
+
 /** Resource operation bit: Read (`tern_resource_def_t.operations`). */
 #define TERN_OP_R 1
 /** Resource operation bit: Write. */
@@ -104,7 +109,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -273,6 +278,33 @@ enum tern_event_kind_t
    * (`tern_client_firmware_status` has the size).
    */
   TERN_EVENT_FIRMWARE_PROGRESS = 21,
+  /**
+   * The server acknowledged a Send (`tern_send`) with a 2.xx (the send feature).
+   */
+  TERN_EVENT_SEND_SUCCEEDED = 30,
+  /**
+   * The server answered a Send with an error: `code` (e.g. 404).
+   */
+  TERN_EVENT_SEND_FAILED = 31,
+  /**
+   * A Send got no response (every retransmission unanswered), a Reset, or could not
+   * leave (the registration ended, the connection was lost).
+   */
+  TERN_EVENT_SEND_TIMEOUT = 32,
+  /**
+   * The saved state was loaded and applied: `value` is the record's sequence number.
+   */
+  TERN_EVENT_STATE_RESTORED = 40,
+  /**
+   * A saved record was refused and the configuration kept: `value` is why (1 damaged,
+   * 2 another format version, 3 a value the client cannot take).
+   */
+  TERN_EVENT_STATE_REJECTED = 41,
+  /**
+   * Saving the state failed (the `store` callback did not return `TERN_STATUS_OK`); the
+   * last good record stays.
+   */
+  TERN_EVENT_STATE_STORE_FAILED = 42,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -538,6 +570,29 @@ typedef struct tern_event_t {
 typedef void (*tern_event_fn)(void *user, const struct tern_event_t *event);
 
 /**
+ * Writes `len` bytes of a state record at `offset` of record slot `slot` (0 or 1): flash
+ * pages, a file, EEPROM (the persistence feature). A record is written from offset 0 up,
+ * in pieces, always into the slot that does not hold the last good record. Return
+ * `TERN_STATUS_OK` when the bytes are written.
+ */
+typedef tern_status_t (*tern_store_fn)(void *user,
+                                       uint8_t slot,
+                                       uint32_t offset,
+                                       const uint8_t *data,
+                                       size_t len);
+
+/**
+ * Fills `buffer` with `len` bytes from `offset` of record slot `slot` (0 or 1). Return
+ * `TERN_STATUS_OK` when all of them were read, `TERN_STATUS_NOT_FOUND` when the slot is
+ * empty or shorter.
+ */
+typedef tern_status_t (*tern_load_fn)(void *user,
+                                      uint8_t slot,
+                                      uint32_t offset,
+                                      uint8_t *buffer,
+                                      size_t len);
+
+/**
  * The platform: callbacks the library calls from inside `tern_client_step` and
  * `tern_client_input`, never from anywhere else, each with `user` as first argument.
  */
@@ -574,6 +629,21 @@ typedef struct tern_platform_t {
    * Optional.
    */
   tern_event_fn event;
+  /**
+   * Optional: where the state a reboot must not lose is saved (with `load`; the
+   * persistence feature). Each server's Server object resources, its registration
+   * Location and the Access Control instances are saved as one versioned, checksummed
+   * record after they change; two slots, so that a power cut in the middle of a save
+   * never loses the last good record.
+   */
+  tern_store_fn store;
+  /**
+   * Optional: reads the slots back. The first `tern_client_step` loads the newest good
+   * record and applies it over the configuration (a damaged or unknown record is
+   * refused with a log line and `TERN_EVENT_STATE_REJECTED`); with a saved Location the
+   * client starts with an Update instead of a Register.
+   */
+  tern_load_fn load;
 } tern_platform_t;
 
 /**
@@ -1118,7 +1188,11 @@ tern_status_t tern_client_set_acl_owner(struct tern_client_t *client,
 /**
  * Runs the client: receives what the `recv` callback has, handles timers, sends through
  * `send`, reports events, and stores in `*next_ms` the time at which it wants to run again
- * (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms.
+ * (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms, 64
+ * bits wide (widen a 32-bit tick counter by counting its wraps). After a forward jump of
+ * the clock, what is overdue is done once (no burst of retransmissions); a clock that goes
+ * backward makes time stand still for the engine until it is back where it was (nothing is
+ * done early; `*next_ms` is never before `now_ms`).
  *
  * # Safety
  * `client` from `tern_client_init`; `next_ms` NULL or writable.
@@ -1258,6 +1332,37 @@ tern_status_t tern_client_firmware_status(struct tern_client_t *client,
                                           uint8_t *result,
                                           uint32_t *received,
                                           uint32_t *total);
+
+/**
+ * Send (LwM2M 1.1 Information Reporting): queues a confirmable POST to `/dp` of server
+ * `server_index` (0 for the first configured server) with the current values of the
+ * `n_paths` paths at `paths`, each a text such as `"/3/0/0"` (an object, instance,
+ * resource or resource instance; copied, not retained). `format` is 112 (SenML CBOR) or
+ * 110 (SenML JSON); 0 means 112. The request leaves at the next `tern_client_step`; its
+ * outcome comes as an event: `TERN_EVENT_SEND_SUCCEEDED` (a 2.xx), `TERN_EVENT_SEND_FAILED`
+ * (`code` is the server's error code, e.g. 404) or `TERN_EVENT_SEND_TIMEOUT` (no
+ * response, a Reset, or the registration ended before it could leave).
+ *
+ * Returns `TERN_STATUS_OK` once queued, or: `TERN_STATUS_NULL_ARG` (`client` or `paths`
+ * NULL, a path with a NULL pointer), `TERN_STATUS_INVALID_ARG` (no server at
+ * `server_index`, `n_paths` 0 or above `TERN_MAX_SEND_PATHS`, a path that does not parse
+ * or is `/`, another format), `TERN_STATUS_BAD_STATE` (the server is not registered, or
+ * the client registers with LwM2M 1.0, which has no Send), `TERN_STATUS_NOT_ALLOWED` (the
+ * server's Mute Send, /1/x/23, is true; or Access Control denies it Read on a path),
+ * `TERN_STATUS_NOT_FOUND` (a path names nothing readable), `TERN_STATUS_NO_SPACE` (the
+ * values do not fit `TERN_MAX_MESSAGE_SIZE`: block-wise Send is not supported),
+ * `TERN_STATUS_WOULD_BLOCK` (a Send is waiting or in flight: one at a time per client;
+ * retry after its event).
+ *
+ * # Safety
+ * `client` from `tern_client_init`; `paths` NULL or valid for `n_paths` entries, each
+ * valid for its length.
+ */
+tern_status_t tern_send(struct tern_client_t *client,
+                        uint8_t server_index,
+                        const struct tern_str_t *paths,
+                        size_t n_paths,
+                        uint16_t format);
 
 /**
  * Gives the library the platform's critical section, which `tern_resource_changed` needs

@@ -72,14 +72,16 @@ client=ffi-examples/posix/build/tern-client
 echo "=== Rust tests"
 rust_tests
 # Access Control with two servers: a build with room for them, in a target dir of its own.
-check "Access Control with two servers (TERN_MAX_SERVERS=2)" env TERN_MAX_SERVERS=2 \
-	CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/max-servers-2" cargo test --quiet --test access_control
+check "Access Control and two servers at once (TERN_MAX_SERVERS=2)" env TERN_MAX_SERVERS=2 \
+	CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/max-servers-2" cargo test --quiet --test access_control --test several_servers
 check "clippy (engine lints denied)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 check "C header compiles as C99 and C++11" header_compiles
 check "C ABI refuses bad arguments" c_test tests/c/abi_test.c
 check "C objects: server Create and Delete through the C ABI" c_test tests/c/objects_test.c
 check "C objects: value pointers read and written by the library" c_test tests/c/values_test.c
 check "C firmware update: push, update and pull through the C ABI" c_test tests/c/firmware_test.c
+check "C persistence: the saved state loaded, refused when damaged, store failures reported" c_test tests/c/persist_test.c
+check "C Send: tern_send statuses and its outcome events" c_test tests/c/send_test.c
 check "C observe: tern_resource_changed and a notification through the C ABI" c_test tests/c/observe_test.c
 check "object generator: every OMA object XML to C that compiles and registers" tests/objgen/run.sh
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory

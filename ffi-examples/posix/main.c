@@ -180,6 +180,15 @@ static void on_event(void *user, const tern_event_t *event)
 	case TERN_EVENT_FIRMWARE_PROGRESS:
 		printf("tern: firmware download %" PRIu32 " bytes\n", event->value);
 		break;
+	case TERN_EVENT_SEND_SUCCEEDED:
+		printf("tern: send succeeded\n");
+		break;
+	case TERN_EVENT_SEND_FAILED:
+		printf("tern: send refused (%u)\n", event->code);
+		break;
+	case TERN_EVENT_SEND_TIMEOUT:
+		printf("tern: send got no response\n");
+		break;
 	}
 	fflush(stdout);
 }
@@ -243,9 +252,10 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]\n"
-		"          [-x exit_after_s] [-v 10|11] [-a]\n"
+		"          [-x exit_after_s] [-v 10|11] [-a] [-S]\n"
 		"  -a  factory Access Control (object 2): the server owns /3/0, others may read it,\n"
-		"      and it may create /3303 instances\n",
+		"      and it may create /3303 instances\n"
+		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n",
 		argv0);
 }
 
@@ -254,9 +264,9 @@ int main(int argc, char **argv)
 	const char *uri = "coap://127.0.0.1:5683";
 	const char *endpoint = "tern-posix";
 	unsigned long lifetime = 300, update_after = 0, exit_after = 0, version = 11;
-	int opt, acl = 0;
+	int opt, acl = 0, send_once = 0;
 
-	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:ah")) != -1) {
+	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSh")) != -1) {
 		switch (opt) {
 		case 'u': uri = optarg; break;
 		case 'e': endpoint = optarg; break;
@@ -265,6 +275,7 @@ int main(int argc, char **argv)
 		case 'x': exit_after = strtoul(optarg, NULL, 10); break;
 		case 'v': version = strtoul(optarg, NULL, 10); break;
 		case 'a': acl = 1; break;
+		case 'S': send_once = 1; break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -374,6 +385,13 @@ int main(int argc, char **argv)
 			printf("tern: sending an update\n");
 			tern_client_update(client);
 			update_sent = 1;
+			continue;
+		}
+		if (app.registered && send_once) {
+			static const tern_str_t paths[] = {{"/3/0/0", 6}, {"/3303/0", 7}};
+			st = tern_send(client, 0, paths, 2, 112);
+			printf("tern: send /3/0/0 and /3303/0: %s\n", tern_status_str(st));
+			send_once = 0;
 			continue;
 		}
 		int time_up = exit_after > 0 && now >= start + exit_after * 1000u;

@@ -265,6 +265,69 @@ impl Store {
         }
     }
 
+    /// Empties the table.
+    #[cfg(feature = "persistence")]
+    pub fn clear(&mut self) {
+        for s in self.slots.iter_mut() {
+            s.oid = 0;
+        }
+    }
+
+    /// Emits each instance as a persisted record keeps it: Object ID, Object Instance ID,
+    /// owner, then each ACL entry as Short Server ID and rights (u16 little-endian each).
+    #[cfg(feature = "persistence")]
+    pub fn items(&self, emit: &mut dyn FnMut(&[u8])) {
+        for s in self.slots.iter().filter(|s| s.oid != 0) {
+            let mut v = [0u8; 6 + 4 * ENTRIES];
+            let mut n = 0;
+            let mut put = |x: u16| {
+                for byte in x.to_le_bytes() {
+                    if let Some(b) = v.get_mut(n) {
+                        *b = byte;
+                        n += 1;
+                    }
+                }
+            };
+            put(s.oid);
+            put(s.iid);
+            put(s.owner);
+            for i in (0..ENTRIES).filter(|&i| s.used & (1 << i) != 0) {
+                put(s.ssids.get(i).copied().unwrap_or(0));
+                put(s.rights.get(i).copied().unwrap_or(0));
+            }
+            emit(v.get(..n).unwrap_or(&[]));
+        }
+    }
+
+    /// Checks (and with `apply`, adds) one instance written by [`Store::items`].
+    #[cfg(feature = "persistence")]
+    pub fn restore(&mut self, v: &[u8], apply: bool) -> Result<(), AclError> {
+        let mut words = v.chunks_exact(2).map(|b| {
+            u16::from_le_bytes([
+                b.first().copied().unwrap_or(0),
+                b.get(1).copied().unwrap_or(0),
+            ])
+        });
+        let (Some(oid), Some(iid), Some(owner)) = (words.next(), words.next(), words.next()) else {
+            return Err(AclError::InvalidId);
+        };
+        let entries = v.len().saturating_sub(6) / 4;
+        if v.len() % 4 != 2 || entries > ENTRIES || oid == 0 || oid == OBJECT {
+            return Err(AclError::InvalidId);
+        }
+        if !apply {
+            return Ok(());
+        }
+        let slot = self.find_or_add(oid, iid, owner)?;
+        slot.owner = owner;
+        while let (Some(ssid), Some(rights)) = (words.next(), words.next()) {
+            if !slot.set(ssid, rights) {
+                return Err(AclError::NoSpace);
+            }
+        }
+        Ok(())
+    }
+
     /// The id of the `index`-th Access Control instance (its slot).
     fn nth(&self, mut index: usize) -> Option<u16> {
         for (i, s) in self.slots.iter().enumerate() {

@@ -4,6 +4,14 @@
 //! [`Client::poll_transmit`] for output, [`Client::poll_timeout`] for the next deadline and
 //! [`Client::poll_event`] for what the application should hear about. Time is monotonic
 //! milliseconds supplied by the caller; nothing here blocks or allocates.
+//!
+//! Every deadline is an absolute instant on the caller's `u64` clock (a 32-bit tick
+//! counter is to be widened by the caller, counting its wraps). A clock that jumps forward
+//! gets what is overdue done once: one retransmission (its timeout then doubles from the
+//! jump), one Update; never a burst. A clock that goes backward (a caller that is not
+//! monotonic) makes time stand still for the engine: nothing panics and nothing is done
+//! early, requests are still answered, and every deadline keeps its instant, so what was
+//! due waits until the clock is back there (`tests/time.rs`).
 
 #[cfg(feature = "access-control")]
 pub mod acl;
@@ -18,9 +26,13 @@ pub mod download;
 pub mod exchange;
 #[cfg(feature = "observe")]
 pub mod observe;
+#[cfg(feature = "persistence")]
+pub mod persist;
 #[cfg(feature = "records")]
 mod records;
 pub mod registration;
+#[cfg(feature = "send")]
+pub mod send;
 pub mod server;
 
 use core::mem::MaybeUninit;
@@ -157,6 +169,16 @@ pub enum Event {
     /// notification with RST, or never acknowledged a confirmable one.
     #[cfg(feature = "observe")]
     ObservationEnded { server: u8, path: Path },
+    /// The Send was acknowledged with a 2.xx ([`Client::send`]).
+    #[cfg(feature = "send")]
+    Sent { server: u8 },
+    /// The server answered the Send with an error `code`.
+    #[cfg(feature = "send")]
+    SendRefused { server: u8, code: Code },
+    /// The Send got no response (retransmissions exhausted), a Reset, or could not be
+    /// sent (the registration ended, the connection was lost).
+    #[cfg(feature = "send")]
+    SendTimeout { server: u8 },
 }
 
 /// A datagram to send to a server.
@@ -207,6 +229,12 @@ pub struct Client {
     /// The observations.
     #[cfg(feature = "observe")]
     observe: observe::Observations,
+    /// The persisted records (all zeros: nothing saved yet, nothing to save).
+    #[cfg(feature = "persistence")]
+    persist: persist::Persist,
+    /// The Send waiting or in flight (all zeros: none).
+    #[cfg(feature = "send")]
+    send: send::Pending,
 }
 
 #[cfg(feature = "attributes")]
@@ -246,7 +274,7 @@ impl Client {
         let p = slot.as_mut_ptr();
         // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
         // which makes every integer, bool and byte-array field (the de-duplication table
-        // included, see `Dedup`, and the Block1 states) and the event ring (see `Event`) a valid value; the other fields are then written through raw
+        // included, see `Dedup`, the Block1 states and the Send's) and the event ring (see `Event`) a valid value; the other fields are then written through raw
         // field pointers (no reference to uninitialised memory is formed).
         unsafe {
             p.write_bytes(0, 1);
@@ -425,6 +453,7 @@ impl Client {
         for s in self.servers.iter() {
             let d = match (&s.reg.exchange, s.reg.phase) {
                 // A disabled server comes back without a connection.
+                #[cfg(feature = "server-extra")]
                 (_, registration::Phase::Disabled { until }) => Some(until),
                 _ if !s.connected => None,
                 (Some(e), _) => Some(e.deadline()),
@@ -434,6 +463,11 @@ impl Client {
                 next = next.min(d);
                 any = true;
             }
+        }
+        #[cfg(feature = "send")]
+        if let Some(d) = self.send.deadline(&self.servers) {
+            next = next.min(d);
+            any = true;
         }
         any.then_some(next)
     }
@@ -468,7 +502,7 @@ impl Client {
             .servers
             .get(usize::from(server))
             .ok_or(DropReason::UnknownServer)?;
-        if matches!(s.reg.phase, registration::Phase::Disabled { .. }) {
+        if s.reg.is_disabled() {
             return Err(DropReason::Disabled);
         }
         if data.len() > MAX_MESSAGE_SIZE {
@@ -562,6 +596,14 @@ impl Client {
         let con = msg.mtype() == MsgType::Con;
         let ack = msg.mtype() == MsgType::Ack;
         let margin = self.margin_s;
+        #[cfg(feature = "send")]
+        if self.send_response(server, msg) {
+            if con {
+                self.dedup.seen(server, mid, true, now);
+                self.control_message(server, MsgType::Ack, mid);
+            }
+            return Ok(());
+        }
         let Some(s) = self.exchange(server, |e| {
             (!ack || e.message_id == mid) && e.matches_token(msg.token())
         }) else {
@@ -580,9 +622,12 @@ impl Client {
         let o = s
             .reg
             .on_response(server, msg, now, lifetime, margin, &s.timing);
+        #[cfg(feature = "server-extra")]
         if matches!(o, Some(Event::Registered { .. })) {
             s.registered_once = true;
-            #[cfg(feature = "observe")]
+        }
+        #[cfg(feature = "observe")]
+        if matches!(o, Some(Event::Registered { .. })) {
             self.observe_registered(server);
         }
         if con {
@@ -597,6 +642,11 @@ impl Client {
     /// De-register also releases the connection.
     fn outcome(&mut self, o: Option<Event>) {
         if let Some(e) = o {
+            // A new Location, or none any more.
+            #[cfg(feature = "persistence")]
+            if matches!(e, Event::Registered { .. } | Event::Deregistered { .. }) {
+                self.persist.dirty = true;
+            }
             self.push_event(e);
             if let Event::Deregistered { server } = e {
                 self.push_event(Event::ConnectionDone { server });
@@ -676,6 +726,12 @@ impl Client {
         if let Some(code) = code.filter(|_| len > 0) {
             self.observe_answered(server, msg, seq, code, now, platform);
         }
+        #[cfg(feature = "persistence")]
+        if matches!(code, Some(Code::CHANGED | Code::CREATED | Code::DELETED))
+            && persist::touches_state(msg)
+        {
+            self.persist.dirty = true;
+        }
         if matches!(code, Some(Code::CREATED | Code::DELETED)) {
             #[cfg(feature = "attributes")]
             if let Some(path) = Path::from_segments(msg.options_of(opt::URI_PATH)) {
@@ -748,9 +804,13 @@ impl Client {
         None
     }
 
-    /// Runs one server's timers; returns the length of a request written to `tx`.
-    fn poll_server(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
-        let s = self.servers.get_mut(i)?;
+    /// The Disable (resource 4) and Initial Registration Delay (14) timers of server `i`:
+    /// true while the server is disabled.
+    #[cfg(feature = "server-extra")]
+    fn disabled_or_delayed(&mut self, i: usize, now: u64) -> bool {
+        let Some(s) = self.servers.get_mut(i) else {
+            return true;
+        };
         if let registration::Phase::Disabled { until } = s.reg.phase {
             // A Disable executed while not registered releases the connection here (a
             // finished De-register releases it in `outcome`).
@@ -768,12 +828,9 @@ impl Client {
             if back {
                 self.push_event(Event::ConnectionNeeded { server });
             }
-            return None;
+            return true;
         }
-        if !s.connected {
-            return None;
-        }
-        if core::mem::take(&mut s.reg.fresh) && !s.registered_once {
+        if s.connected && core::mem::take(&mut s.reg.fresh) && !s.registered_once {
             // Initial Registration Delay Timer (Server resource 14).
             if let registration::Phase::Unregistered { at } = s.reg.phase {
                 let delayed = now.saturating_add(u64::from(s.timing.initial_delay_s) * 1000);
@@ -782,6 +839,19 @@ impl Client {
                 };
             }
         }
+        false
+    }
+
+    /// Runs one server's timers; returns the length of a request written to `tx`.
+    fn poll_server(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
+        #[cfg(feature = "server-extra")]
+        if self.disabled_or_delayed(i, now) {
+            return None;
+        }
+        let s = self.servers.get_mut(i)?;
+        if !s.connected {
+            return None;
+        }
         if let Some(ex) = s.reg.exchange {
             match ex.check(now) {
                 Timer::Wait => return None,
@@ -789,21 +859,40 @@ impl Client {
                 Timer::GiveUp => self.failed(i, now),
             }
         }
-        let s = self.servers.get_mut(i)?;
-        let kind = s.reg.due(now)?;
+        let kind = self.servers.get_mut(i)?.reg.due(now);
+        // A Send starts when no registration request is due (it then holds the slot).
+        #[cfg(feature = "send")]
+        let send = kind.is_none() && self.send_due(i);
+        #[cfg(not(feature = "send"))]
+        let send = false;
+        if kind.is_none() && !send {
+            return None;
+        }
         // The token, then two bytes of retransmission jitter.
         let mut random = [0u8; TOKEN_LEN + 2];
         platform.random(&mut random);
         let [token @ .., j0, j1] = random;
         let jitter = u16::from_le_bytes([j0, j1]);
         self.next_mid = self.next_mid.wrapping_add(1);
-        s.reg
-            .start(Exchange::new(kind, self.next_mid, token, jitter));
+        let mid = self.next_mid;
+        let ex = Exchange::new(kind.unwrap_or(RequestKind::Update), mid, token, jitter);
+        let s = self.servers.get_mut(i)?;
+        if send {
+            s.reg.exchange = Some(ex);
+            #[cfg(feature = "send")]
+            self.send.started(mid);
+        } else {
+            s.reg.start(ex);
+        }
         self.send_request(i, now, platform)
     }
 
     /// The request in flight of server `i` failed.
     fn failed(&mut self, i: usize, now: u64) {
+        #[cfg(feature = "send")]
+        if self.send_failed(i) {
+            return;
+        }
         if let Some(s) = self.servers.get_mut(i) {
             let o = s.reg.on_failure(slot_of(i), now, &s.timing);
             self.outcome(o);
@@ -814,6 +903,14 @@ impl Client {
     /// `tx` (a request that does not fit fails like a timeout, which ends the exchange).
     fn send_request(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
         self.servers.get_mut(i)?.reg.exchange.as_mut()?.sent(now);
+        #[cfg(feature = "send")]
+        if self.send_owns(i) {
+            let r = self.encode_send(i, platform);
+            if r.is_err() {
+                self.failed(i, now);
+            }
+            return r.ok();
+        }
         let req = RequestContext {
             endpoint: &self.endpoint,
             version: self.version,

@@ -49,7 +49,7 @@ pub fn read(
 }
 
 /// Writes the values at `path` of `obj` as records; returns how many.
-fn read_into(
+pub(super) fn read_into(
     enc: &mut Encoder<'_, '_>,
     path: &Path,
     def: Option<ResourceDef>,

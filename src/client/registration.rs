@@ -23,9 +23,11 @@ pub const UPDATE_TRIGGER: u8 = 8;
 #[cfg_attr(any(test, feature = "std"), derive(Debug, PartialEq, Eq))]
 pub struct Timing {
     /// Disable Timeout (5): seconds a Disable keeps the server away.
+    #[cfg(feature = "server-extra")]
     pub disable_timeout_s: u32,
     /// Initial Registration Delay Timer (14): seconds before the first Register, until the
     /// first successful registration.
+    #[cfg(feature = "server-extra")]
     pub initial_delay_s: u32,
     /// Communication Retry Timer (18): the wait after the n-th failed Register of a
     /// sequence is this many seconds times 2^(n-1).
@@ -44,13 +46,61 @@ impl Timing {
     /// The spec's defaults: 86400 s disable, no initial delay, 5 attempts 60 s apart
     /// (doubling), one sequence, 86400 s between sequences.
     pub const DEFAULT: Timing = Timing {
+        #[cfg(feature = "server-extra")]
         disable_timeout_s: 86_400,
+        #[cfg(feature = "server-extra")]
         initial_delay_s: 0,
         retry_timer_s: 60,
         sequence_delay_s: 86_400,
         retry_count: 5,
         sequence_retry_count: 1,
     };
+}
+
+#[cfg(all(feature = "persistence", feature = "server-extra"))]
+impl Timing {
+    /// The timing resources as a persisted record keeps them: 5, 14, 18 and 19 as u32, 17
+    /// and 20 as u8 (little-endian).
+    pub fn to_bytes(&self) -> [u8; 18] {
+        let [a0, a1, a2, a3] = self.disable_timeout_s.to_le_bytes();
+        let [b0, b1, b2, b3] = self.initial_delay_s.to_le_bytes();
+        let [c0, c1, c2, c3] = self.retry_timer_s.to_le_bytes();
+        let [d0, d1, d2, d3] = self.sequence_delay_s.to_le_bytes();
+        let (e, f) = (self.retry_count, self.sequence_retry_count);
+        [
+            a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, e, f,
+        ]
+    }
+
+    /// The timing of [`Timing::to_bytes`]; `None` when the counts are 0 or the length is
+    /// wrong.
+    pub fn from_bytes(v: &[u8]) -> Option<Timing> {
+        let word = |i: usize| Some(u32::from_le_bytes(v.get(i..i + 4)?.try_into().ok()?));
+        let (&retry_count, &sequence_retry_count) = (v.get(16)?, v.get(17)?);
+        (v.len() == 18 && retry_count > 0 && sequence_retry_count > 0).then_some(())?;
+        Some(Timing {
+            disable_timeout_s: word(0)?,
+            initial_delay_s: word(4)?,
+            retry_timer_s: word(8)?,
+            sequence_delay_s: word(12)?,
+            retry_count,
+            sequence_retry_count,
+        })
+    }
+}
+
+/// True when `location` is a list of Location-Path values, each non-empty and prefixed by
+/// its length, that fits `MAX_LOCATION_LEN`.
+#[cfg(feature = "persistence")]
+pub fn location_valid(location: &[u8]) -> bool {
+    let mut rest = location;
+    while let Some((&n, tail)) = rest.split_first() {
+        match tail.get(usize::from(n)..) {
+            Some(after) if n > 0 => rest = after,
+            _ => return false,
+        }
+    }
+    !location.is_empty() && location.len() <= MAX_LOCATION_LEN
 }
 
 /// Where the registration stands.
@@ -76,6 +126,7 @@ pub enum Phase {
     Failed,
     /// Disabled by the server (Disable, /1/x/4): nothing is sent or taken until `until`,
     /// then the client opens the connection again and registers.
+    #[cfg(feature = "server-extra")]
     Disabled {
         /// When the Disable Timeout ends.
         until: u64,
@@ -95,8 +146,10 @@ pub struct Registration {
     /// The application asked to de-register.
     deregister: bool,
     /// The De-register asked for is a Disable: the server stays away afterwards.
+    #[cfg(feature = "server-extra")]
     disable: bool,
     /// Not polled since (re)started: the Initial Registration Delay is still to apply.
+    #[cfg(feature = "server-extra")]
     pub fresh: bool,
     /// Failed Register attempts in the current communication sequence.
     attempts: u8,
@@ -115,7 +168,9 @@ impl Registration {
             pending: 0,
             sending: 0,
             deregister: false,
+            #[cfg(feature = "server-extra")]
             disable: false,
+            #[cfg(feature = "server-extra")]
             fresh: true,
             attempts: 0,
             sequences: 0,
@@ -142,6 +197,7 @@ impl Registration {
     /// Execute goes out first), then stay away for the Disable Timeout. Not registered, the
     /// client drops any Register in flight and is disabled at once (the connection is
     /// released at the next poll, see [`Registration::take_release`]).
+    #[cfg(feature = "server-extra")]
     pub fn request_disable(&mut self, now: u64, t: &Timing) {
         let registered = self.is_registered();
         self.deregister = registered;
@@ -155,10 +211,12 @@ impl Registration {
 
     /// True once after a Disable that did not de-register: the connection is to be
     /// released.
+    #[cfg(feature = "server-extra")]
     pub fn take_release(&mut self) -> bool {
         core::mem::take(&mut self.disable)
     }
 
+    #[cfg(feature = "server-extra")]
     #[inline(never)]
     fn disabled(&mut self, now: u64, t: &Timing) {
         self.phase = Phase::Disabled {
@@ -167,6 +225,14 @@ impl Registration {
         self.deregister = false;
         self.disable = false;
         self.location.clear();
+    }
+
+    /// True while a Disable keeps the server away (never without `server-extra`).
+    pub fn is_disabled(&self) -> bool {
+        #[cfg(feature = "server-extra")]
+        return matches!(self.phase, Phase::Disabled { .. });
+        #[cfg(not(feature = "server-extra"))]
+        false
     }
 
     /// True when registered (an Update may be in flight).
@@ -200,6 +266,7 @@ impl Registration {
             Phase::Unregistered { at } if !self.deregister => Some(at),
             Phase::Registered { .. } if self.deregister || self.pending != 0 => Some(0),
             Phase::Registered { update_at } => Some(update_at),
+            #[cfg(feature = "server-extra")]
             Phase::Disabled { until } => Some(until),
             _ => None,
         }
@@ -355,13 +422,38 @@ impl Registration {
     }
 
     fn finish_deregister(&mut self, server: u8, now: u64, t: &Timing) -> Event {
+        #[cfg(feature = "server-extra")]
         if self.disable {
             self.disabled(now, t);
-        } else {
-            self.phase = Phase::Deregistered;
-            self.location.clear();
+            return Event::Deregistered { server };
         }
+        #[cfg(not(feature = "server-extra"))]
+        let _ = (now, t);
+        self.phase = Phase::Deregistered;
+        self.location.clear();
         Event::Deregistered { server }
+    }
+
+    /// The Location-Path values of the registration, each prefixed by its length, while
+    /// registered (what a persisted record keeps).
+    #[cfg(feature = "persistence")]
+    pub fn location(&self) -> Option<&[u8]> {
+        (self.is_registered() && !self.location.is_empty()).then_some(self.location.as_slice())
+    }
+
+    /// Takes a persisted Location (checked by [`location_valid`]) before the first poll:
+    /// registered, with an Update carrying `flags` due at once. A server that forgot the
+    /// registration answers the Update with an error, and the client registers again.
+    #[cfg(feature = "persistence")]
+    pub fn restore_location(&mut self, location: &[u8], flags: u8) {
+        if !matches!(self.phase, Phase::Unregistered { .. }) || self.exchange.is_some() {
+            return;
+        }
+        self.location.clear();
+        if self.location.extend_from_slice(location).is_ok() {
+            self.phase = Phase::Registered { update_at: 0 };
+            self.pending |= flags;
+        }
     }
 
     /// Keeps the Location-Path options of a 2.01; false when they do not fit.

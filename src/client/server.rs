@@ -56,6 +56,7 @@ pub struct Server {
     pub timing: Timing,
     /// Registered at least once since start: the Initial Registration Delay no longer
     /// applies.
+    #[cfg(feature = "server-extra")]
     pub registered_once: bool,
     /// The store-and-serve resources.
     #[cfg(feature = "server-extra")]
@@ -110,6 +111,7 @@ impl Server {
             storing: true,
             binding: 0,
             timing: Timing::DEFAULT,
+            #[cfg(feature = "server-extra")]
             registered_once: false,
             #[cfg(feature = "server-extra")]
             extra: Extra::default(),
@@ -119,6 +121,59 @@ impl Server {
         // Cannot fail: `check` limits the length.
         let _ = server.uri.push_str(cfg.uri);
         server
+    }
+
+    /// What a persisted record keeps of the account (see `persist`): Short Server ID,
+    /// Lifetime, Default Minimum and Maximum Period (little-endian), then a flag byte (bit 0
+    /// Notification Storing, bit 1 binding `UQ`).
+    #[cfg(feature = "persistence")]
+    pub(super) fn saved(&self) -> [u8; 15] {
+        let [i0, i1] = self.short_id.to_le_bytes();
+        let [a0, a1, a2, a3] = self.lifetime_s.to_le_bytes();
+        let [b0, b1, b2, b3] = self.default_pmin.to_le_bytes();
+        let [c0, c1, c2, c3] = self.default_pmax.to_le_bytes();
+        let flags = u8::from(self.storing) | self.binding << 1;
+        [
+            i0, i1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, flags,
+        ]
+    }
+
+    /// Checks (and with `apply`, takes) what [`Server::saved`] wrote after the Short
+    /// Server ID.
+    #[cfg(feature = "persistence")]
+    pub(super) fn restore(&mut self, v: &[u8], apply: bool) -> Result<(), super::persist::Reject> {
+        let field = |i: usize| {
+            v.get(i..i + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes)
+        };
+        let (Some(lifetime), Some(pmin), Some(pmax), Some(&flags)) =
+            (field(0), field(4), field(8), v.get(12))
+        else {
+            return Err(super::persist::Reject::Content);
+        };
+        if lifetime == 0 || flags > 3 || v.len() != 13 {
+            return Err(super::persist::Reject::Content);
+        }
+        if apply {
+            self.lifetime_s = lifetime;
+            self.default_pmin = pmin;
+            self.default_pmax = pmax;
+            self.storing = flags & 1 != 0;
+            self.binding = flags >> 1;
+        }
+        Ok(())
+    }
+
+    /// Mute Send (resource 23): true when a server set it (it is stored with the
+    /// `server-extra` feature only; without it, Send is never muted).
+    #[cfg(feature = "send")]
+    pub fn mute_send(&self) -> bool {
+        #[cfg(feature = "server-extra")]
+        return self.extra.present & (1 << MUTE_SEND) != 0
+            && self.extra.values.get(MUTE_SEND).is_some_and(|&v| v != 0);
+        #[cfg(not(feature = "server-extra"))]
+        false
     }
 
     /// The Binding resource value.
@@ -138,16 +193,23 @@ const SERVER_RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(1, T::Integer, Operations::RW, false),
     ResourceDef::new(2, T::Integer, Operations::RW, false),
     ResourceDef::new(3, T::Integer, Operations::RW, false),
+    #[cfg(feature = "server-extra")]
     ResourceDef::new(4, T::None, Operations::E, false),
+    #[cfg(feature = "server-extra")]
     ResourceDef::new(5, T::Integer, Operations::RW, false),
     ResourceDef::new(6, T::Boolean, Operations::RW, false),
     ResourceDef::new(7, T::String, Operations::RW, false),
     ResourceDef::new(8, T::None, Operations::E, false),
     ResourceDef::new(9, T::None, Operations::E, false),
+    #[cfg(feature = "server-extra")]
     ResourceDef::new(14, T::Unsigned, Operations::RW, false),
+    #[cfg(feature = "server-extra")]
     ResourceDef::new(17, T::Unsigned, Operations::RW, false),
+    #[cfg(feature = "server-extra")]
     ResourceDef::new(18, T::Unsigned, Operations::RW, false),
+    #[cfg(feature = "server-extra")]
     ResourceDef::new(19, T::Unsigned, Operations::RW, false),
+    #[cfg(feature = "server-extra")]
     ResourceDef::new(20, T::Unsigned, Operations::RW, false),
 ];
 
@@ -166,6 +228,13 @@ const EXTRA_RESOURCES: &[ResourceDef] = &[
     ResourceDef::new(22, T::String, Operations::RW, false),
     ResourceDef::new(23, T::Boolean, Operations::RW, false),
 ];
+
+/// The position of Mute Send (23) in `EXTRA_RESOURCES`.
+#[cfg(all(feature = "send", feature = "server-extra"))]
+const MUTE_SEND: usize = 8;
+#[cfg(all(feature = "send", feature = "server-extra"))]
+#[allow(clippy::indexing_slicing)] // evaluated at compile time
+const _: () = assert!(EXTRA_RESOURCES[MUTE_SEND].id == 23);
 
 /// The Server object (1) over the client's server accounts.
 pub struct ServerObject<'s> {
@@ -197,9 +266,8 @@ impl ServerObject<'_> {
         if riid.is_some() {
             return Err(Code::BAD_REQUEST);
         }
-        let t = &mut s.timing;
         match rid {
-            1..=3 | 5 | 14 | 18 | 19 => {
+            1..=3 => {
                 let n = u32_value(v)?;
                 if rid == 1 && n == 0 {
                     return Err(Code::BAD_REQUEST);
@@ -207,30 +275,14 @@ impl ServerObject<'_> {
                 let field = match rid {
                     1 => &mut s.lifetime_s,
                     2 => &mut s.default_pmin,
-                    3 => &mut s.default_pmax,
-                    5 => &mut t.disable_timeout_s,
-                    14 => &mut t.initial_delay_s,
-                    18 => &mut t.retry_timer_s,
-                    _ => &mut t.sequence_delay_s,
+                    _ => &mut s.default_pmax,
                 };
                 if apply && core::mem::replace(field, n) != n && rid == 1 {
                     s.reg.request_update(UPDATE_LIFETIME);
                 }
             }
-            17 | 20 => {
-                // Counts of at least one attempt or sequence.
-                let n = u8::try_from(u32_value(v)?)
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or(Code::BAD_REQUEST)?;
-                if apply {
-                    *(if rid == 17 {
-                        &mut t.retry_count
-                    } else {
-                        &mut t.sequence_retry_count
-                    }) = n;
-                }
-            }
+            #[cfg(feature = "server-extra")]
+            5 | 14 | 17..=20 => set_timing(&mut s.timing, rid, v, apply)?,
             6 => {
                 let b = bool_value(v)?;
                 if apply {
@@ -247,13 +299,38 @@ impl ServerObject<'_> {
                     s.reg.request_update(UPDATE_BINDING);
                 }
             }
-            0 | 4 | 8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            0 | 8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            #[cfg(feature = "server-extra")]
+            4 => return Err(Code::METHOD_NOT_ALLOWED),
             #[cfg(feature = "server-extra")]
             10..=13 | 15 | 16 | 21..=23 => s.extra.set(rid, v, apply)?,
             _ => return Err(Code::NOT_FOUND),
         }
         Ok(())
     }
+}
+
+/// Checks and, with `apply`, stores a value of a timing resource (5, 14, 17-20): counts
+/// (17, 20) are at least 1 and at most 255.
+#[cfg(feature = "server-extra")]
+fn set_timing(t: &mut Timing, rid: u16, v: &Value<'_>, apply: bool) -> Result<(), Code> {
+    let n = u32_value(v)?;
+    let count = u8::try_from(n).ok().filter(|&c| c > 0);
+    if matches!(rid, 17 | 20) && count.is_none() {
+        return Err(Code::BAD_REQUEST);
+    }
+    if apply {
+        let count = count.unwrap_or(1);
+        match rid {
+            5 => t.disable_timeout_s = n,
+            14 => t.initial_delay_s = n,
+            17 => t.retry_count = count,
+            18 => t.retry_timer_s = n,
+            19 => t.sequence_delay_s = n,
+            _ => t.sequence_retry_count = count,
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "server-extra")]
@@ -357,15 +434,18 @@ impl Object for ServerObject<'_> {
 
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
         let s = self.get(iid)?;
+        #[cfg(feature = "server-extra")]
         let t = &s.timing;
         let v = match rid {
-            0..=3 | 5 => Value::Integer(i64::from(match rid {
+            0..=3 => Value::Integer(i64::from(match rid {
                 0 => u32::from(s.short_id),
                 1 => s.lifetime_s,
                 2 => s.default_pmin,
-                3 => s.default_pmax,
-                _ => t.disable_timeout_s,
+                _ => s.default_pmax,
             })),
+            #[cfg(feature = "server-extra")]
+            5 => Value::Integer(i64::from(t.disable_timeout_s)),
+            #[cfg(feature = "server-extra")]
             14 | 17..=20 => Value::Unsigned(u64::from(match rid {
                 14 => t.initial_delay_s,
                 17 => u32::from(t.retry_count),
@@ -375,7 +455,9 @@ impl Object for ServerObject<'_> {
             })),
             6 => Value::Boolean(s.storing),
             7 => Value::String(s.binding()),
-            4 | 8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            #[cfg(feature = "server-extra")]
+            4 => return Err(Code::METHOD_NOT_ALLOWED),
             #[cfg(feature = "server-extra")]
             10..=13 | 15 | 16 | 21..=23 => s.extra.get(rid).ok_or(Code::NOT_FOUND)?,
             _ => return Err(Code::NOT_FOUND),
@@ -393,8 +475,11 @@ impl Object for ServerObject<'_> {
 
     fn execute(&mut self, iid: u16, rid: u16, _args: &[u8]) -> Result<(), Code> {
         let now = self.now;
+        #[cfg(not(feature = "server-extra"))]
+        let _ = now;
         let s = self.get(iid)?;
         match rid {
+            #[cfg(feature = "server-extra")]
             4 => {
                 s.reg.request_disable(now, &s.timing);
                 Ok(())

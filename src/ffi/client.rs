@@ -17,6 +17,12 @@ use crate::model::{Device, DeviceInfo, Object, Objects};
 mod firmware;
 #[cfg(feature = "firmware-update")]
 pub use firmware::*;
+#[cfg(feature = "persistence")]
+mod persist;
+#[cfg(feature = "send")]
+mod send;
+#[cfg(feature = "send")]
+pub use send::*;
 
 const MAGIC: u32 = 0x7465_726e; // "tern"
 
@@ -74,6 +80,9 @@ struct State {
     objects: Vec<CObject, MAX_OBJECTS>,
     core: Client,
     rx: [u8; MAX_MESSAGE_SIZE],
+    /// The saved state was looked for (the first step does it).
+    #[cfg(feature = "persistence")]
+    restored: bool,
 }
 
 /// `Platform` over the C callbacks, and the objects as the engine sees them (the Device
@@ -536,7 +545,11 @@ fn acl_status(r: Result<(), crate::client::acl::AclError>) -> tern_status_t {
 
 /// Runs the client: receives what the `recv` callback has, handles timers, sends through
 /// `send`, reports events, and stores in `*next_ms` the time at which it wants to run again
-/// (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms.
+/// (`UINT64_MAX`: only new input gives it work). `now_ms` is a monotonic clock in ms, 64
+/// bits wide (widen a 32-bit tick counter by counting its wraps). After a forward jump of
+/// the clock, what is overdue is done once (no burst of retransmissions); a clock that goes
+/// backward makes time stand still for the engine until it is back where it was (nothing is
+/// done early; `*next_ms` is never before `now_ms`).
 ///
 /// # Safety
 /// `client` from `tern_client_init`; `next_ms` NULL or writable.
@@ -552,6 +565,8 @@ pub unsafe extern "C" fn tern_client_step(
         Err(s) => return s,
     };
     c.device.set_uptime_ms(now_ms);
+    #[cfg(feature = "persistence")]
+    c.restore_once();
     // SAFETY: `client` is valid (checked by `live`); `isr` is a field apart from the state
     // `c` borrows, and is only ever borrowed shared.
     #[cfg(feature = "observe")]
@@ -870,6 +885,8 @@ impl State {
         }
         #[cfg(feature = "firmware-update")]
         self.firmware_events();
+        #[cfg(feature = "persistence")]
+        self.save_if_changed();
     }
 
     fn event(&mut self, e: Event, now: u64) {
@@ -909,6 +926,19 @@ impl State {
                     unsafe { f(self.platform.user, &e) };
                 }
                 return;
+            }
+            #[cfg(feature = "send")]
+            Event::Sent { server } => {
+                return self.send_event(tern_event_kind_t::TERN_EVENT_SEND_SUCCEEDED, server, 0)
+            }
+            #[cfg(feature = "send")]
+            Event::SendRefused { server, code } => {
+                let kind = tern_event_kind_t::TERN_EVENT_SEND_FAILED;
+                return self.send_event(kind, server, code_num(code));
+            }
+            #[cfg(feature = "send")]
+            Event::SendTimeout { server } => {
+                return self.send_event(tern_event_kind_t::TERN_EVENT_SEND_TIMEOUT, server, 0)
             }
         };
         self.note(note, server, code, value);
@@ -1063,6 +1093,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_OBSERVATIONS * 48
         + MAX_PENDING_CHANGES * 10
         + 2 * MAX_PACKAGE_URI_LEN
+        // A Send: its paths and state.
+        + 10 * MAX_SEND_PATHS
+        + 8
         + 128
         + 128
         + 32 * ptr

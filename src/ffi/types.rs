@@ -350,6 +350,33 @@ pub type tern_close_fn = Option<unsafe extern "C" fn(user: *mut c_void, connecti
 pub type tern_random_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, buffer: *mut u8, len: usize)>;
 
+/// Writes `len` bytes of a state record at `offset` of record slot `slot` (0 or 1): flash
+/// pages, a file, EEPROM (the persistence feature). A record is written from offset 0 up,
+/// in pieces, always into the slot that does not hold the last good record. Return
+/// `TERN_STATUS_OK` when the bytes are written.
+pub type tern_store_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        slot: u8,
+        offset: u32,
+        data: *const u8,
+        len: usize,
+    ) -> tern_status_t,
+>;
+
+/// Fills `buffer` with `len` bytes from `offset` of record slot `slot` (0 or 1). Return
+/// `TERN_STATUS_OK` when all of them were read, `TERN_STATUS_NOT_FOUND` when the slot is
+/// empty or shorter.
+pub type tern_load_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        slot: u8,
+        offset: u32,
+        buffer: *mut u8,
+        len: usize,
+    ) -> tern_status_t,
+>;
+
 /// Log severities.
 #[repr(u8)]
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -418,6 +445,21 @@ pub enum tern_event_kind_t {
     /// A block of a pulled firmware package arrived: `value` is the bytes received so far
     /// (`tern_client_firmware_status` has the size).
     TERN_EVENT_FIRMWARE_PROGRESS = 21,
+    /// The server acknowledged a Send (`tern_send`) with a 2.xx (the send feature).
+    TERN_EVENT_SEND_SUCCEEDED = 30,
+    /// The server answered a Send with an error: `code` (e.g. 404).
+    TERN_EVENT_SEND_FAILED = 31,
+    /// A Send got no response (every retransmission unanswered), a Reset, or could not
+    /// leave (the registration ended, the connection was lost).
+    TERN_EVENT_SEND_TIMEOUT = 32,
+    /// The saved state was loaded and applied: `value` is the record's sequence number.
+    TERN_EVENT_STATE_RESTORED = 40,
+    /// A saved record was refused and the configuration kept: `value` is why (1 damaged,
+    /// 2 another format version, 3 a value the client cannot take).
+    TERN_EVENT_STATE_REJECTED = 41,
+    /// Saving the state failed (the `store` callback did not return `TERN_STATUS_OK`); the
+    /// last good record stays.
+    TERN_EVENT_STATE_STORE_FAILED = 42,
 }
 
 /// An event for the application.
@@ -459,6 +501,17 @@ pub struct tern_platform_t {
     pub log: tern_log_fn,
     /// Optional.
     pub event: tern_event_fn,
+    /// Optional: where the state a reboot must not lose is saved (with `load`; the
+    /// persistence feature). Each server's Server object resources, its registration
+    /// Location and the Access Control instances are saved as one versioned, checksummed
+    /// record after they change; two slots, so that a power cut in the middle of a save
+    /// never loses the last good record.
+    pub store: tern_store_fn,
+    /// Optional: reads the slots back. The first `tern_client_step` loads the newest good
+    /// record and applies it over the configuration (a damaged or unknown record is
+    /// refused with a log line and `TERN_EVENT_STATE_REJECTED`); with a saved Location the
+    /// client starts with an Update instead of a Register.
+    pub load: tern_load_fn,
 }
 
 /// One LwM2M server.

@@ -571,6 +571,8 @@ pub struct Behavior {
     pub location_one_option: bool,
     /// Codes for the next Updates (popped one per new Update), 2.04 when empty.
     pub update_codes: VecDeque<ResponseType>,
+    /// Codes for the next Sends to `/dp` (popped one per new Send), 2.04 when empty.
+    pub send_codes: VecDeque<ResponseType>,
 }
 
 impl Default for Behavior {
@@ -581,6 +583,7 @@ impl Default for Behavior {
             separate_delay_ms: 5_000,
             location_one_option: false,
             update_codes: VecDeque::new(),
+            send_codes: VecDeque::new(),
         }
     }
 }
@@ -670,6 +673,8 @@ pub struct ScriptedServer {
     pub ops: Vec<Op>,
     /// Every datagram the client sent in answer to a server request, by message id.
     pub answers: BTreeMap<u16, Vec<Vec<u8>>>,
+    /// Every Send (`POST /dp`) taken: (arrival time, Content-Format, payload).
+    pub sends: Vec<(u64, Option<u16>, Vec<u8>)>,
     outbox: Vec<Vec<u8>>,
 }
 
@@ -696,6 +701,7 @@ impl ScriptedServer {
             queue: VecDeque::new(),
             ops: Vec::new(),
             answers: BTreeMap::new(),
+            sends: Vec::new(),
             outbox: Vec::new(),
         }
     }
@@ -1008,6 +1014,13 @@ impl ScriptedServer {
                         ResponseType::Changed
                     }
                 }
+            }
+            (RequestType::Post, ["dp"]) => {
+                self.sends.push((now, content_format(p), p.payload.clone()));
+                self.behavior
+                    .send_codes
+                    .pop_front()
+                    .unwrap_or(ResponseType::Changed)
             }
             (RequestType::Delete, segs) if self.location_matches(segs) => {
                 let id = self.reg.take().map(|r| r.id).unwrap_or(0);

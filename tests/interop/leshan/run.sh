@@ -4,7 +4,7 @@
 #   run.sh CLIENT_BIN [ARGS...]       or       run.sh "CLIENT_BIN ARGS..."
 #
 # The client is started as
-#   CLIENT_BIN [ARGS...] -u coap://127.0.0.1:PORT -e tern-leshan-<pid> -l 60 -U 3 -x 12
+#   CLIENT_BIN [ARGS...] -u coap://127.0.0.1:PORT -e tern-leshan-<pid> -l 60 -U 3 -x 12 -a -S
 # Everything runs on 127.0.0.1 with a port picked by the system; every wait is bounded and
 # every process started here is stopped on exit. Exit status 0 only if every check passed.
 set -euo pipefail
@@ -78,7 +78,7 @@ fi
 echo "# Leshan listening on coap://127.0.0.1:$PORT, endpoint $EP"
 
 "${SETSID[@]}" "${CLIENT_CMD[@]}" -u "coap://127.0.0.1:$PORT" -e "$EP" -l "$LIFETIME" \
-    -U "$UPDATE_AFTER" -x "$EXIT_AFTER" -a >"$WORK/client.out" 2>"$WORK/client.err" </dev/null &
+    -U "$UPDATE_AFTER" -x "$EXIT_AFTER" -a -S >"$WORK/client.out" 2>"$WORK/client.err" </dev/null &
 CLIENT_PID=$!
 
 # Wait for both, bounded.
@@ -260,6 +260,11 @@ if has_link /33001/0; then
     done
     check "a replacing Write emptied Times through clear_resource" grep -q -x "tern: schedule 0 times cleared" "$WORK/client.out"
 fi
+# Send (LwM2M 1.1): the demo (-S) sends /3/0/0 and /3303/0 in SenML CBOR once registered.
+SEND=$(line "SEND ")
+check "Send of /3/0/0 and /3303/0 reached Leshan's SendListener in SenML CBOR ($SEND)" \
+    eval '[[ $SEND == "SEND ep=$EP format=112 "*"/3/0/0=tern "*"/3303/0/5700="* ]]'
+check "the client heard that its Send succeeded" grep -q -x "tern: send succeeded" "$WORK/client.out"
 check "registration Update received" grep -q -E "^UPDATED ep=$EP( |\$)" "$WORK/server.out"
 check "De-registration received" grep -q -x "DEREGISTERED ep=$EP" "$WORK/server.out"
 

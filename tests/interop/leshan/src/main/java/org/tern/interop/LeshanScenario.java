@@ -110,6 +110,9 @@ import org.eclipse.leshan.server.model.VersionedModelProvider;
 import org.eclipse.leshan.server.registration.Registration;
 import org.eclipse.leshan.server.registration.RegistrationListener;
 import org.eclipse.leshan.server.registration.RegistrationUpdate;
+import org.eclipse.leshan.server.send.SendListener;
+import org.eclipse.leshan.core.node.TimestampedLwM2mNodes;
+import org.eclipse.leshan.core.request.SendRequest;
 import org.eclipse.leshan.transport.californium.server.endpoint.CaliforniumServerEndpointsProvider;
 import org.eclipse.leshan.transport.californium.server.endpoint.coap.CoapServerProtocolProvider;
 
@@ -238,6 +241,27 @@ public final class LeshanScenario {
                     boolean expired, Registration newReg) {
                 Kind k = expired ? Kind.EXPIRED : (newReg != null ? Kind.REPLACED : Kind.DEREGISTERED);
                 events.add(new Event(k, registration));
+            }
+        });
+
+        // Send (LwM2M 1.1) from the client, whenever it comes: one line per Send, with the
+        // single resources it carried in path order.
+        server.getSendService().addListener(new SendListener() {
+            @Override
+            public void dataReceived(Registration registration, TimestampedLwM2mNodes data, SendRequest request) {
+                StringBuilder line = new StringBuilder("SEND ep=" + registration.getEndpoint() + " format="
+                        + request.getFormat().getCode());
+                data.getFlattenNodes().entrySet().stream()
+                        .filter(e -> e.getValue() instanceof LwM2mSingleResource)
+                        .sorted((a, b) -> a.getKey().compareTo(b.getKey()))
+                        .forEach(e -> line.append(' ').append(e.getKey()).append('=')
+                                .append(((LwM2mSingleResource) e.getValue()).getValue()));
+                say(line.toString());
+            }
+
+            @Override
+            public void onError(Registration registration, String errorMessage, Exception error) {
+                say("SEND_ERROR " + errorMessage);
             }
         });
 
