@@ -459,15 +459,13 @@ impl Client {
     /// The earliest deadline of the observations (for `poll_timeout`).
     pub(super) fn observe_deadline(&self) -> Option<u64> {
         let now = self.observe.now;
-        let planned = self
-            .observe
-            .table
-            .iter()
-            .filter_map(|o| self.plan(o, now))
-            .map(|p| p.at)
-            .min();
-        let con = self.observe.con.map(|ex| ex.deadline());
-        [planned, con].into_iter().flatten().min()
+        let mut next = self.observe.con.map(|ex| ex.deadline());
+        for o in self.observe.table.iter() {
+            if let Some(p) = self.plan(o, now) {
+                next = Some(next.map_or(p.at, |n| n.min(p.at)));
+            }
+        }
+        next
     }
 
     /// The numeric value of a resource (instance) observation, if it has one.
