@@ -7,36 +7,8 @@ mod sim;
 use coap_lite::option_value::OptionValueU16;
 use coap_lite::{CoapOption, RequestType};
 use sim::*;
-use tern::client::persist::{Reject, Restored, Store};
+use tern::client::persist::{MemSlots as Slots, Reject, Restored, Store};
 use tern::client::{Client, Event};
-
-/// Two slots in RAM; a slot shorter than a read fails it, like an empty one.
-#[derive(Clone, Default)]
-struct Slots([Vec<u8>; 2]);
-
-impl Store for Slots {
-    fn write(&mut self, slot: u8, offset: u32, data: &[u8]) -> bool {
-        let s = &mut self.0[usize::from(slot)];
-        let at = offset as usize;
-        if s.len() < at + data.len() {
-            s.resize(at + data.len(), 0xFF);
-        }
-        s[at..at + data.len()].copy_from_slice(data);
-        true
-    }
-
-    fn read(&mut self, slot: u8, offset: u32, buf: &mut [u8]) -> bool {
-        let s = &self.0[usize::from(slot)];
-        let at = offset as usize;
-        match s.get(at..at + buf.len()) {
-            Some(src) => {
-                buf.copy_from_slice(src);
-                true
-            }
-            None => false,
-        }
-    }
-}
 
 /// A store whose writes all fail.
 struct Broken;

@@ -460,6 +460,13 @@ pub enum tern_event_kind_t {
     /// Saving the state failed (the `store` callback did not return `TERN_STATUS_OK`); the
     /// last good record stays.
     TERN_EVENT_STATE_STORE_FAILED = 42,
+    /// Queue mode (`tern_client_set_queue_mode`): the awake time after the last exchange
+    /// with `server` is over; the application may stop listening on its connection (power
+    /// the radio down) until `TERN_EVENT_QUEUE_AWAKE`.
+    TERN_EVENT_QUEUE_SLEEPING = 60,
+    /// Queue mode: the client sends to `server` again (a registration Update, a Send, a
+    /// notification), or a datagram from it arrived anyway.
+    TERN_EVENT_QUEUE_AWAKE = 61,
 }
 
 /// An event for the application.
