@@ -261,6 +261,26 @@ fn gt_lt_and_st_notify_on_crossings_and_steps() {
 }
 
 #[test]
+fn epmax_samples_a_value_nobody_signalled() {
+    let mut sim = setup();
+    write_attributes(&mut sim, "/3303/0/5700", &["st=1", "epmax=5"]);
+    let t0 = sim.now;
+    observe(&mut sim, "/3303/0/5700", &[1], None);
+    // Changed without telling the client: the sample at epmax finds it.
+    sim.platform.objects.temp.value = 25.0;
+    let sent = run_to(&mut sim, t0 + 4_999);
+    assert!(with_token(&sent, &[1]).is_empty());
+    let sent = run_to(&mut sim, t0 + 5_000);
+    let n = with_token(&sent, &[1]);
+    assert_eq!(n.len(), 1);
+    assert_eq!((n[0].0, &n[0].1.payload[..]), (t0 + 5_000, &b"25.0"[..]));
+    // A change below the step is sampled and not notified.
+    sim.platform.objects.temp.value = 25.5;
+    let sent = run_to(&mut sim, t0 + 20_000);
+    assert!(with_token(&sent, &[1]).is_empty());
+}
+
+#[test]
 fn rst_and_observe_1_cancel() {
     let mut sim = setup();
     observe(&mut sim, "/3303/0/5700", &[1], None);

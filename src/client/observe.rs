@@ -747,6 +747,22 @@ mod tests {
             .unwrap();
         b.overlay(s.get(0, &p).unwrap());
         assert!(fires(&b, 5.0, 7.0) && fires(&b, 5.0, 3.0) && !fires(&b, 5.0, 6.5));
+        // edge=1: false to true only; edge=0: true to false only.
+        let flag = Some(crate::model::ResourceDef::new(
+            2,
+            crate::model::ResourceType::Boolean,
+            crate::model::Operations::R,
+            false,
+        ));
+        let q = Path::resource(1, 0, 2);
+        for (edge, rising, falling) in [(&b"edge=1"[..], true, false), (b"edge=0", false, true)] {
+            s.write(0, &q, flag, [edge].into_iter()).unwrap();
+            let mut e = Attributes::default();
+            e.overlay(s.get(0, &q).unwrap());
+            assert_eq!(fires(&e, 0.0, 1.0), rising);
+            assert_eq!(fires(&e, 1.0, 0.0), falling);
+            assert!(!fires(&e, 1.0, 1.0) && !fires(&e, 0.0, 0.0));
+        }
         for i in [0i64, 1, -1, 7, -12345, (1 << 53) - 1, -(1 << 53) + 1] {
             assert_eq!(exact(i), Some(i as f64));
         }
