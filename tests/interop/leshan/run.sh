@@ -188,6 +188,10 @@ DISCOVER_ATTRS=$(line "DISCOVER_ATTRIBUTES ")
 check "Discover /3/0 shows pmin=5 and pmax=60 ($DISCOVER_ATTRS)" \
     eval '[[ $DISCOVER_ATTRS == *"</3/0>;pmin=5;pmax=60"* ]]'
 check "Discover /3/0 succeeded" success "$DISCOVER"
+OBSERVE=$(line "OBSERVE /1/0/3 ")
+check "Observe /1/0/3 established ($OBSERVE)" eval '[[ $OBSERVE == "OBSERVE /1/0/3 205 observing" ]]'
+NOTIFY=$(line "NOTIFY /1/0/3 ")
+check "a Write of /1/0/3 was notified ($NOTIFY)" eval '[[ $NOTIFY == "NOTIFY /1/0/3 300" ]]'
 check "Write /1/0/1 succeeded" success "$WRITE"
 check "Execute /1/0/8 succeeded" success "$EXECUTE"
 FW_DOWNLOADED=$(line "FIRMWARE_DOWNLOADED ")

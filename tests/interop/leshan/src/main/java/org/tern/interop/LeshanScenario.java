@@ -84,7 +84,13 @@ import org.eclipse.leshan.core.node.LwM2mResourceInstance;
 import org.eclipse.leshan.core.node.LwM2mMultipleResource;
 import org.eclipse.leshan.core.node.LwM2mObjectInstance;
 import org.eclipse.leshan.core.node.LwM2mSingleResource;
+import org.eclipse.leshan.core.observation.CompositeObservation;
 import org.eclipse.leshan.core.observation.Observation;
+import org.eclipse.leshan.core.observation.SingleObservation;
+import org.eclipse.leshan.core.request.ObserveRequest;
+import org.eclipse.leshan.core.response.ObserveCompositeResponse;
+import org.eclipse.leshan.core.response.ObserveResponse;
+import org.eclipse.leshan.server.observation.ObservationListener;
 import org.eclipse.leshan.core.request.BindingMode;
 import org.eclipse.leshan.core.request.ContentFormat;
 import org.eclipse.leshan.core.request.CreateRequest;
@@ -510,6 +516,9 @@ public final class LeshanScenario {
         say("DISCOVER_ATTRIBUTES /3/0 " + links(da.getObjectLinks()));
         check(da, "DISCOVER /3/0 after attributes", failures);
 
+        // 5d. Observe: a notification follows a change.
+        observeWrite(server, ep, failures);
+
         // 5e. Firmware Update pulled from a CoAP file server of our own.
         firmware(server, ep, failures);
         // 5e. The optional standard objects the demo serves.
@@ -703,6 +712,57 @@ public final class LeshanScenario {
     }
 
     /** The value of single resource `id` of the instance a read returned, or "-". */
+    /**
+     * Observes /1/0/3 (Default Maximum Period; the response carries Observe), writes it
+     * (a server's Write is a change) and waits for the notification with the new value.
+     */
+    private void observeWrite(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        BlockingQueue<String> notes = new LinkedBlockingQueue<>();
+        ObservationListener listener = new ObservationListener() {
+            @Override
+            public void newObservation(Observation o, Registration r) {
+            }
+
+            @Override
+            public void cancelled(Observation o) {
+            }
+
+            @Override
+            public void onResponse(SingleObservation o, Registration r, ObserveResponse resp) {
+                LwM2mNode node = resp.getContent();
+                notes.add(node instanceof LwM2mSingleResource
+                        ? String.valueOf(((LwM2mSingleResource) node).getValue())
+                        : String.valueOf(node));
+            }
+
+            @Override
+            public void onResponse(CompositeObservation o, Registration r, ObserveCompositeResponse resp) {
+            }
+
+            @Override
+            public void onError(Observation o, Registration r, Exception error) {
+                notes.add("error " + error);
+            }
+        };
+        server.getObservationService().addListener(listener);
+        try {
+            ObserveResponse ob = send(server, ep, new ObserveRequest(1, 0, 3), "OBSERVE /1/0/3");
+            say("OBSERVE /1/0/3 " + code(ob) + (ob.getObservation() != null ? " observing" : " not observing"));
+            check(ob, "OBSERVE /1/0/3", failures);
+            if (ob.getObservation() == null)
+                failures.add("OBSERVE /1/0/3: no observation established");
+            WriteResponse w = send(server, ep, new WriteRequest(1, 0, 3, 300L), "WRITE /1/0/3");
+            check(w, "WRITE /1/0/3", failures);
+            String got = notes.poll(Math.max(1, Math.min(10_000, remainingMs())), TimeUnit.MILLISECONDS);
+            say("NOTIFY /1/0/3 " + got);
+            if (!"300".equals(got))
+                failures.add("NOTIFY /1/0/3: expected 300 after the Write, got " + got);
+        } finally {
+            server.getObservationService().removeListener(listener);
+        }
+    }
+
     private static String value(ReadResponse r, int id) {
         if (!(r.getContent() instanceof LwM2mObjectInstance))
             return "-";
