@@ -357,9 +357,13 @@ impl Client {
         }
     }
 
-    /// A new registration with `server`: its observations are gone on its side.
+    /// A new registration with `server`: its observations are gone on its side, and the
+    /// application hears of each ([`Event::ObservationEnded`]), so that no change waiting to
+    /// be notified is dropped silently.
     pub(super) fn observe_registered(&mut self, server: u8) {
-        self.observe.retain(|o| o.server != server);
+        while let Some(i) = self.observe.table.iter().position(|o| o.server == server) {
+            self.end_observation(i);
+        }
     }
 
     /// An empty ACK or RST that matches no request: true when it answered a notification.
@@ -425,6 +429,12 @@ impl Client {
     fn plan(&self, o: &Observation, now: u64) -> Option<Plan> {
         let s = self.servers.get(usize::from(o.server))?;
         if !s.connected || !s.reg.is_registered() || o.flags & IN_FLIGHT != 0 {
+            return None;
+        }
+        // Asleep in queue mode: changes wait (coalesced, the latest value wins) until the
+        // client wakes for its next Update.
+        #[cfg(feature = "queue-mode")]
+        if s.queue.asleep() {
             return None;
         }
         let attrs = self.attributes_of(o);
