@@ -189,6 +189,9 @@ static void on_event(void *user, const tern_event_t *event)
 	case TERN_EVENT_SEND_TIMEOUT:
 		printf("tern: send got no response\n");
 		break;
+	case TERN_EVENT_OBSERVATION_ENDED:
+		printf("tern: an observation of server %u ended\n", event->server);
+		break;
 	case TERN_EVENT_QUEUE_SLEEPING:
 		printf("tern: queue mode: asleep (the server holds its requests)\n");
 		break;

@@ -192,6 +192,18 @@ OBSERVE=$(line "OBSERVE /1/0/3 ")
 check "Observe /1/0/3 established ($OBSERVE)" eval '[[ $OBSERVE == "OBSERVE /1/0/3 205 observing" ]]'
 NOTIFY=$(line "NOTIFY /1/0/3 ")
 check "a Write of /1/0/3 was notified ($NOTIFY)" eval '[[ $NOTIFY == "NOTIFY /1/0/3 300" ]]'
+MORE=$(line "OBSERVE_MORE ")
+check "Observe of the instance /1/0, the object /1 and a composite established ($MORE)" \
+    test "$MORE" = "OBSERVE_MORE 205 205 205 true"
+NOTIFY_MORE=$(line "NOTIFY_MORE ")
+check "a Write of /1/0/2 notified the instance, the object and the composite ($NOTIFY_MORE)" \
+    test "$NOTIFY_MORE" = "NOTIFY_MORE /1 1, /1/0 1, composite 1 tern"
+check "an active cancel (Observe 1) stops the notifications ($(line "CANCEL_ACTIVE "))" \
+    test "$(line "CANCEL_ACTIVE ")" = "CANCEL_ACTIVE /1/0/3 205 silent"
+check "after a passive cancel the others still notify ($(line "CANCEL_PASSIVE "))" \
+    test "$(line "CANCEL_PASSIVE ")" = "CANCEL_PASSIVE /1/0 /1 2, composite 2 tern"
+check "the passive cancel's Reset ended the observation on the client" \
+    grep -q "tern: an observation of server 0 ended" "$WORK/client.out"
 check "Write /1/0/1 succeeded" success "$WRITE"
 check "Execute /1/0/8 succeeded" success "$EXECUTE"
 FW_DOWNLOADED=$(line "FIRMWARE_DOWNLOADED ")

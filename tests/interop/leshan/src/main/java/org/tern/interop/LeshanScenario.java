@@ -88,6 +88,9 @@ import org.eclipse.leshan.core.observation.CompositeObservation;
 import org.eclipse.leshan.core.observation.Observation;
 import org.eclipse.leshan.core.observation.SingleObservation;
 import org.eclipse.leshan.core.request.ObserveRequest;
+import org.eclipse.leshan.core.request.ObserveCompositeRequest;
+import org.eclipse.leshan.core.request.CancelObservationRequest;
+import org.eclipse.leshan.core.node.LwM2mPath;
 import org.eclipse.leshan.core.response.ObserveCompositeResponse;
 import org.eclipse.leshan.core.response.ObserveResponse;
 import org.eclipse.leshan.server.observation.ObservationListener;
@@ -713,8 +716,11 @@ public final class LeshanScenario {
 
     /** The value of single resource `id` of the instance a read returned, or "-". */
     /**
-     * Observes /1/0/3 (Default Maximum Period; the response carries Observe), writes it
-     * (a server's Write is a change) and waits for the notification with the new value.
+     * Observe: /1/0/3 (a resource), /1/0 (an instance) and /1 (the object), and an
+     * Observe-Composite of /1/0/2 and /3/0/0; the server's Writes are changes, so each
+     * observation is notified; then an active cancel (GET with Observe 1) of /1/0/3, after
+     * which its Writes are not notified, and a passive one (Leshan forgets /1/0 and resets
+     * the next notification, which ends the observation on the client).
      */
     private void observeWrite(LeshanServer server, String ep, List<String> failures)
             throws Failure, InterruptedException {
@@ -731,13 +737,19 @@ public final class LeshanScenario {
             @Override
             public void onResponse(SingleObservation o, Registration r, ObserveResponse resp) {
                 LwM2mNode node = resp.getContent();
-                notes.add(node instanceof LwM2mSingleResource
+                String v = node instanceof LwM2mSingleResource
                         ? String.valueOf(((LwM2mSingleResource) node).getValue())
-                        : String.valueOf(node));
+                        : node instanceof LwM2mObjectInstance ? single((LwM2mObjectInstance) node, 2)
+                        : node instanceof LwM2mObject && ((LwM2mObject) node).getInstance(0) != null
+                                ? single(((LwM2mObject) node).getInstance(0), 2)
+                                : String.valueOf(node);
+                notes.add(o.getPath() + " " + v);
             }
 
             @Override
             public void onResponse(CompositeObservation o, Registration r, ObserveCompositeResponse resp) {
+                notes.add("composite " + singleValue(resp.getContent().get(new LwM2mPath(1, 0, 2))) + " "
+                        + singleValue(resp.getContent().get(new LwM2mPath(3, 0, 0))));
             }
 
             @Override
@@ -755,12 +767,55 @@ public final class LeshanScenario {
             WriteResponse w = send(server, ep, new WriteRequest(1, 0, 3, 300L), "WRITE /1/0/3");
             check(w, "WRITE /1/0/3", failures);
             String got = notes.poll(Math.max(1, Math.min(10_000, remainingMs())), TimeUnit.MILLISECONDS);
-            say("NOTIFY /1/0/3 " + got);
-            if (!"300".equals(got))
+            say("NOTIFY /1/0/3 " + (got == null ? null : got.substring(got.indexOf(' ') + 1)));
+            if (!"/1/0/3 300".equals(got))
                 failures.add("NOTIFY /1/0/3: expected 300 after the Write, got " + got);
+
+            // An instance, the object, and a composite.
+            ObserveResponse inst = send(server, ep, new ObserveRequest(ContentFormat.TLV, 1, 0), "OBSERVE /1/0");
+            ObserveResponse obj = send(server, ep, new ObserveRequest(ContentFormat.TLV, 1), "OBSERVE /1");
+            ObserveCompositeResponse comp = send(server, ep, new ObserveCompositeRequest(ContentFormat.SENML_CBOR,
+                    ContentFormat.SENML_CBOR, "/1/0/2", "/3/0/0"), "OBSERVE_COMPOSITE");
+            say("OBSERVE_MORE " + code(inst) + " " + code(obj) + " " + code(comp) + " "
+                    + (inst.getObservation() != null && obj.getObservation() != null
+                            && comp.getObservation() != null));
+            send(server, ep, new WriteRequest(1, 0, 2, 1L), "WRITE /1/0/2");
+            say("NOTIFY_MORE " + String.join(", ", drain(notes)));
+
+            // Active cancel of /1/0/3: its next Write is not notified (the instance and the
+            // object, which hold /1/0/3, still are).
+            LwM2mResponse cancel = send(server, ep,
+                    new CancelObservationRequest((SingleObservation) ob.getObservation()), "CANCEL /1/0/3");
+            send(server, ep, new WriteRequest(1, 0, 3, 310L), "WRITE /1/0/3");
+            boolean silent = drain(notes).stream().noneMatch(n -> n.startsWith("/1/0/3 "));
+            say("CANCEL_ACTIVE /1/0/3 " + code(cancel) + " " + (silent ? "silent" : "notified"));
+
+            // Passive cancel of /1/0: Leshan resets its next notification.
+            server.getObservationService().cancelObservation(inst.getObservation());
+            send(server, ep, new WriteRequest(1, 0, 2, 2L), "WRITE /1/0/2");
+            say("CANCEL_PASSIVE /1/0 " + String.join(", ", drain(notes)));
+            server.getObservationService().cancelObservations(server.getRegistrationService().getByEndpoint(ep));
         } finally {
             server.getObservationService().removeListener(listener);
         }
+    }
+
+    /** The value of a single resource node, or "-". */
+    private static String singleValue(LwM2mNode n) {
+        return n instanceof LwM2mSingleResource ? String.valueOf(((LwM2mSingleResource) n).getValue()) : "-";
+    }
+
+    /** The notifications that arrive until none has for 1.5 s (bounded), sorted. */
+    private List<String> drain(BlockingQueue<String> notes) throws InterruptedException {
+        List<String> got = new ArrayList<>();
+        while (got.size() < 20) {
+            String n = notes.poll(Math.max(1, Math.min(1_500, remainingMs())), TimeUnit.MILLISECONDS);
+            if (n == null)
+                break;
+            got.add(n);
+        }
+        got.sort(null);
+        return got;
     }
 
     private static String value(ReadResponse r, int id) {
