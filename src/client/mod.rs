@@ -19,6 +19,8 @@ pub mod acl;
 pub mod attributes;
 #[cfg(feature = "blockwise")]
 mod blockwise;
+#[cfg(feature = "bootstrap")]
+pub mod bootstrap;
 pub mod dedup;
 pub mod dm;
 #[cfg(feature = "firmware-update")]
@@ -29,6 +31,8 @@ pub mod persist;
 #[cfg(feature = "records")]
 mod records;
 pub mod registration;
+#[cfg(feature = "bootstrap")]
+pub mod security;
 #[cfg(feature = "send")]
 pub mod send;
 pub mod server;
@@ -173,6 +177,13 @@ pub enum Event {
     /// sent (the registration ended, the connection was lost).
     #[cfg(feature = "send")]
     SendTimeout { server: u8 },
+    /// A Bootstrap-Finish was accepted: the DM servers are the ones the bootstrap server
+    /// wrote (each gets [`Event::ConnectionNeeded`]).
+    #[cfg(feature = "bootstrap")]
+    Bootstrapped,
+    /// The Bootstrap-Request failed or the bootstrap timed out: it starts over.
+    #[cfg(feature = "bootstrap")]
+    BootstrapFailed,
 }
 
 /// A datagram to send to a server.
@@ -226,6 +237,9 @@ pub struct Client {
     /// The Send waiting or in flight (all zeros: none).
     #[cfg(feature = "send")]
     send: send::Pending,
+    /// The bootstrap server account and a bootstrap in progress.
+    #[cfg(feature = "bootstrap")]
+    bootstrap: bootstrap::Bootstrap,
 }
 
 #[cfg(feature = "attributes")]
@@ -249,6 +263,49 @@ impl Client {
         config: &Config<'_>,
         seed: u16,
     ) -> Result<&'s mut Client, ConfigError> {
+        if config.servers.is_empty() {
+            return Err(ConfigError::ServerCount);
+        }
+        let client = Client::init_core(slot, config, seed)?;
+        client.connect_all();
+        Ok(client)
+    }
+
+    /// [`Client::init_in_place`] with a bootstrap server account: `config.servers` may be
+    /// empty; the bootstrap starts after the Client Hold Off Time when it is (or when
+    /// `bootstrap.first` is set), see [`bootstrap`].
+    #[cfg(feature = "bootstrap")]
+    pub fn init_with_bootstrap<'s>(
+        slot: &'s mut MaybeUninit<Client>,
+        config: &Config<'_>,
+        bootstrap: &bootstrap::BootstrapConfig<'_>,
+        seed: u16,
+    ) -> Result<&'s mut Client, ConfigError> {
+        let check = ServerConfig {
+            uri: bootstrap.uri,
+            short_id: 1,
+            lifetime_s: 1,
+        };
+        check.check().map_err(ConfigError::Server)?;
+        let client = Client::init_core(slot, config, seed)?;
+        if client.bootstrap_init(bootstrap) {
+            client.connect_all();
+        }
+        Ok(client)
+    }
+
+    /// Asks for a connection for every server.
+    fn connect_all(&mut self) {
+        for i in 0..self.servers.len() {
+            self.push_event(Event::ConnectionNeeded { server: slot_of(i) });
+        }
+    }
+
+    fn init_core<'s>(
+        slot: &'s mut MaybeUninit<Client>,
+        config: &Config<'_>,
+        seed: u16,
+    ) -> Result<&'s mut Client, ConfigError> {
         let endpoint = config.endpoint;
         if endpoint.is_empty()
             || endpoint.len() > MAX_ENDPOINT_LEN
@@ -256,7 +313,7 @@ impl Client {
         {
             return Err(ConfigError::BadEndpoint);
         }
-        if config.servers.is_empty() || config.servers.len() > MAX_SERVERS {
+        if config.servers.len() > MAX_SERVERS {
             return Err(ConfigError::ServerCount);
         }
         for s in config.servers {
@@ -279,6 +336,8 @@ impl Client {
             addr_of_mut!((*p).attrs).write(AttrStore::new());
             #[cfg(feature = "firmware-update")]
             addr_of_mut!((*p).download).write(download::Download::new());
+            #[cfg(feature = "bootstrap")]
+            addr_of_mut!((*p).bootstrap).write(bootstrap::Bootstrap::new());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
@@ -287,7 +346,6 @@ impl Client {
         for (i, s) in config.servers.iter().enumerate() {
             // `i` is below MAX_SERVERS (checked above): the index fits and the push succeeds.
             let _ = client.servers.push(Server::new(s, i as u16));
-            client.push_event(Event::ConnectionNeeded { server: i as u8 });
         }
         Ok(client)
     }
@@ -306,6 +364,10 @@ impl Client {
 
     /// The platform opened the server's connection: registration starts.
     pub fn connection_opened(&mut self, server: u8) {
+        #[cfg(feature = "bootstrap")]
+        if server == bootstrap::BOOTSTRAP_SLOT {
+            self.bootstrap_connected();
+        }
         if let Some(s) = self.servers.get_mut(usize::from(server)) {
             s.connected = true;
         }
@@ -315,6 +377,10 @@ impl Client {
     /// attempt. Returns the wait before the next attempt in ms, 0 when the registration
     /// has failed for good ([`Event::RegistrationFailed`] follows).
     pub fn connection_failed(&mut self, server: u8, now: u64) -> u32 {
+        #[cfg(feature = "bootstrap")]
+        if server == bootstrap::BOOTSTRAP_SLOT {
+            self.bootstrap_connection_failed(now);
+        }
         let Some(s) = self.servers.get_mut(usize::from(server)) else {
             return 0;
         };
@@ -339,11 +405,15 @@ impl Client {
         rid: u16,
         value: &crate::model::Value<'_>,
     ) -> Result<(), Code> {
-        let mut obj = ServerObject {
+        let iid = self
+            .servers
+            .get(usize::from(server))
+            .map_or(u16::MAX, |s| s.server_iid);
+        ServerObject {
             servers: &mut self.servers,
             now: 0,
-        };
-        obj.write(u16::from(server), rid, None, value)
+        }
+        .write(iid, rid, None, value)
     }
 
     /// Registration Update on every registered server (for example after the application
@@ -453,6 +523,11 @@ impl Client {
             next = next.min(d);
             any = true;
         }
+        #[cfg(feature = "bootstrap")]
+        if let Some(d) = self.bootstrap.deadline() {
+            next = next.min(d);
+            any = true;
+        }
         any.then_some(next)
     }
 
@@ -481,6 +556,14 @@ impl Client {
         if server == download::DOWNLOAD_SLOT {
             let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
             return self.download_datagram(&msg, now, platform);
+        }
+        #[cfg(feature = "bootstrap")]
+        if server == bootstrap::BOOTSTRAP_SLOT {
+            if data.len() > MAX_MESSAGE_SIZE {
+                return Err(DropReason::TooLarge);
+            }
+            let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
+            return self.bootstrap_datagram(&msg, now, platform);
         }
         let s = self
             .servers
@@ -665,6 +748,14 @@ impl Client {
         };
         #[cfg(feature = "access-control")]
         let ssid = self.acl_server(server);
+        #[cfg(feature = "bootstrap")]
+        if server == bootstrap::BOOTSTRAP_SLOT {
+            self.reply.len = self.bootstrap_answer(mtype, reply_mid, msg, platform);
+            self.reply.server = server;
+            self.reply.message_id = mid;
+            self.reply.unsent = self.reply.len > 0;
+            return Ok(());
+        }
         let attrs = &mut self.attrs;
         #[cfg(feature = "blockwise")]
         let mut block1 = self.block1.get_mut(usize::from(server));
@@ -752,6 +843,14 @@ impl Client {
                     data,
                 });
             }
+        }
+        #[cfg(feature = "bootstrap")]
+        if let Some(len) = self.bootstrap_poll(now, platform) {
+            let data = self.tx.get(..len).unwrap_or(&[]);
+            return Some(Transmit {
+                server: bootstrap::BOOTSTRAP_SLOT,
+                data,
+            });
         }
         #[cfg(feature = "firmware-update")]
         if let Some(len) = self.download_poll(now, platform) {
