@@ -327,9 +327,10 @@ impl Client {
         req: &Message<'_>,
         platform: &mut dyn Platform,
     ) -> usize {
-        let accepting = self.bootstrap.accepting();
-        if accepting
-            && req.code() == Code::POST
+        if !self.bootstrap.accepting() {
+            return short_reply(&mut self.reply.buf, mtype, Code::UNAUTHORIZED, mid, req, "");
+        }
+        if req.code() == Code::POST
             && req.option(opt::URI_PATH) == Some(b"bs")
             && req.options_of(opt::URI_PATH).nth(1).is_none()
         {
@@ -339,9 +340,6 @@ impl Client {
         #[cfg(feature = "access-control")]
         let acl = &mut self.acl;
         super::respond(&mut self.reply.buf, mtype, mid, req, |path, b| {
-            if !accepting {
-                return Err(Code::UNAUTHORIZED);
-            }
             let r = operation(req, path, bs, b, platform.objects());
             #[cfg(feature = "access-control")]
             if r == Err(Code::NOT_FOUND)
@@ -364,15 +362,8 @@ impl Client {
         } else {
             Code::NOT_ACCEPTABLE
         };
-        let len = match MessageBuilder::new(&mut self.reply.buf, mtype, code, mid, req.token()) {
-            Ok(mut b) => {
-                if let Err(text) = verdict {
-                    let _ = b.payload(text.as_bytes());
-                }
-                b.finish()
-            }
-            Err(_) => 0,
-        };
+        let text = verdict.err().unwrap_or("");
+        let len = short_reply(&mut self.reply.buf, mtype, code, mid, req, text);
         if verdict.is_ok() {
             self.bootstrap_apply();
         }
@@ -418,6 +409,26 @@ impl Client {
         {
             self.persist.dirty = true;
         }
+    }
+}
+
+/// A response with `code` and a text payload (none when empty); its length.
+fn short_reply(
+    buf: &mut [u8],
+    mtype: MsgType,
+    code: Code,
+    mid: u16,
+    req: &Message<'_>,
+    text: &str,
+) -> usize {
+    match MessageBuilder::new(buf, mtype, code, mid, req.token()) {
+        Ok(mut b) => {
+            if !text.is_empty() {
+                let _ = b.payload(text.as_bytes());
+            }
+            b.finish()
+        }
+        Err(_) => 0,
     }
 }
 
