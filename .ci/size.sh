@@ -39,7 +39,7 @@ case $CONFIG in
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=55296
+        FLASH_GATE=56320
         RAM_BUDGET=4096 ;;
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table

@@ -304,6 +304,17 @@ enum tern_event_kind_t
    * Client Hold Off Time.
    */
   TERN_EVENT_BOOTSTRAP_FAILED = 51,
+  /**
+   * Queue mode (`tern_client_set_queue_mode`): the awake time after the last exchange
+   * with `server` is over; the application may stop listening on its connection (power
+   * the radio down) until `TERN_EVENT_QUEUE_AWAKE`.
+   */
+  TERN_EVENT_QUEUE_SLEEPING = 60,
+  /**
+   * Queue mode: the client sends to `server` again (a registration Update, a Send, a
+   * notification), or a datagram from it arrived anyway.
+   */
+  TERN_EVENT_QUEUE_AWAKE = 61,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1315,6 +1326,23 @@ tern_status_t tern_client_firmware_status(struct tern_client_t *client,
                                           uint8_t *result,
                                           uint32_t *received,
                                           uint32_t *total);
+
+/**
+ * Puts server slot `server` in queue mode (`enabled`), awake `awake_ms` after each
+ * exchange with it (0: MAX_TRANSMIT_WAIT, 93 s), or takes it out. The server hears it with
+ * the next Register (LwM2M 1.1: the `Q` parameter) or Update (1.0: the binding `UQ`). In
+ * queue mode the client reports `TERN_EVENT_QUEUE_SLEEPING` when the awake time is over
+ * and `TERN_EVENT_QUEUE_AWAKE` when it sends to the server again; a server writing the
+ * binding `UQ` or `U` (/1/x/7) switches it too. `TERN_STATUS_INVALID_ARG` for an unknown
+ * slot.
+ *
+ * # Safety
+ * `client` from `tern_client_init`.
+ */
+tern_status_t tern_client_set_queue_mode(struct tern_client_t *client,
+                                         uint8_t server,
+                                         bool enabled,
+                                         uint32_t awake_ms);
 
 /**
  * Send (LwM2M 1.1 Information Reporting): queues a confirmable POST to `/dp` of server

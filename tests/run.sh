@@ -72,8 +72,8 @@ client=ffi-examples/posix/build/tern-client
 echo "=== Rust tests"
 rust_tests
 # Access Control with two servers: a build with room for them, in a target dir of its own.
-check "Access Control with two servers (TERN_MAX_SERVERS=2)" env TERN_MAX_SERVERS=2 \
-	CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/max-servers-2" cargo test --quiet --test access_control
+check "Access Control and two servers at once (TERN_MAX_SERVERS=2)" env TERN_MAX_SERVERS=2 \
+	CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/max-servers-2" cargo test --quiet --test access_control --test several_servers
 check "clippy (engine lints denied)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 check "C header compiles as C99 and C++11" header_compiles
 check "C ABI refuses bad arguments" c_test tests/c/abi_test.c

@@ -28,6 +28,8 @@ pub mod download;
 pub mod exchange;
 #[cfg(feature = "persistence")]
 pub mod persist;
+#[cfg(feature = "queue-mode")]
+pub mod queue;
 #[cfg(feature = "records")]
 mod records;
 pub mod registration;
@@ -184,6 +186,14 @@ pub enum Event {
     /// The Bootstrap-Request failed or the bootstrap timed out: it starts over.
     #[cfg(feature = "bootstrap")]
     BootstrapFailed,
+    /// Queue mode: the awake time after the last exchange with the server is over; the
+    /// application may stop listening on its connection until [`Event::Awake`].
+    #[cfg(feature = "queue-mode")]
+    Sleeping { server: u8 },
+    /// Queue mode: the client sends to the server again after sleeping (an Update, a Send,
+    /// a notification), or the server's datagram arrived anyway.
+    #[cfg(feature = "queue-mode")]
+    Awake { server: u8 },
 }
 
 /// A datagram to send to a server.
@@ -513,6 +523,11 @@ impl Client {
                 (Some(e), _) => Some(e.deadline()),
                 (None, _) => s.reg.deadline(),
             };
+            #[cfg(feature = "queue-mode")]
+            let d = match (d, s.queue.deadline().filter(|_| s.connected)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             if let Some(d) = d {
                 next = next.min(d);
                 any = true;
@@ -590,6 +605,8 @@ impl Client {
         let code = msg.code();
         let mtype = msg.mtype();
         let con = mtype == MsgType::Con;
+        #[cfg(feature = "queue-mode")]
+        self.queue_activity(server, now);
         if code.is_response() {
             if has_unknown_critical(&msg, |_| false) {
                 // No critical option is understood in a response (Block1/Block2 included).
@@ -821,45 +838,41 @@ impl Client {
 
     /// The next datagram to send, if any; call until `None` after input and at deadlines.
     pub fn poll_transmit(&mut self, now: u64, platform: &mut dyn Platform) -> Option<Transmit<'_>> {
+        let (server, source) = self.next_datagram(now, platform)?;
+        #[cfg(feature = "queue-mode")]
+        self.queue_activity(server, now);
+        let data = match source {
+            Source::Control => self.control_buf.as_slice(),
+            Source::Reply(len) => self.reply.buf.get(..len).unwrap_or(&[]),
+            Source::Tx(len) => self.tx.get(..len).unwrap_or(&[]),
+        };
+        Some(Transmit { server, data })
+    }
+
+    /// Which datagram goes out next, and to which slot.
+    fn next_datagram(&mut self, now: u64, platform: &mut dyn Platform) -> Option<(u8, Source)> {
         if let Some(server) = self.control.take() {
-            return Some(Transmit {
-                server,
-                data: &self.control_buf,
-            });
+            return Some((server, Source::Control));
         }
         if self.reply.unsent {
             self.reply.unsent = false;
-            let data = self.reply.buf.get(..self.reply.len).unwrap_or(&[]);
-            return Some(Transmit {
-                server: self.reply.server,
-                data,
-            });
+            return Some((self.reply.server, Source::Reply(self.reply.len)));
         }
         for i in 0..self.servers.len() {
             if let Some(len) = self.poll_server(i, now, platform) {
-                let data = self.tx.get(..len).unwrap_or(&[]);
-                return Some(Transmit {
-                    server: slot_of(i),
-                    data,
-                });
+                return Some((slot_of(i), Source::Tx(len)));
             }
         }
         #[cfg(feature = "bootstrap")]
         if let Some(len) = self.bootstrap_poll(now, platform) {
-            let data = self.tx.get(..len).unwrap_or(&[]);
-            return Some(Transmit {
-                server: bootstrap::BOOTSTRAP_SLOT,
-                data,
-            });
+            return Some((bootstrap::BOOTSTRAP_SLOT, Source::Tx(len)));
         }
         #[cfg(feature = "firmware-update")]
         if let Some(len) = self.download_poll(now, platform) {
-            let data = self.tx.get(..len).unwrap_or(&[]);
-            return Some(Transmit {
-                server: download::DOWNLOAD_SLOT,
-                data,
-            });
+            return Some((download::DOWNLOAD_SLOT, Source::Tx(len)));
         }
+        #[cfg(feature = "queue-mode")]
+        self.sleep_due(now);
         None
     }
 
@@ -985,6 +998,17 @@ impl Client {
             }
         }
     }
+}
+
+/// The buffer a datagram to send is in.
+#[derive(Clone, Copy)]
+enum Source {
+    /// `control_buf`: an empty ACK or a RST.
+    Control,
+    /// The first bytes of the cached response.
+    Reply(usize),
+    /// The first bytes of `tx`: a request.
+    Tx(usize),
 }
 
 /// Server slot numbers fit a byte: `MAX_SERVERS` is at most 8 (checked by `build.rs`).
@@ -1441,7 +1465,14 @@ impl RequestContext<'_> {
             query(&mut b, b"lwm2m=", v)?;
         }
         if flags & UPDATE_BINDING != 0 {
-            query(&mut b, b"b=", s.binding().as_bytes())?;
+            // Queue mode is part of the binding in 1.0 (`UQ`), a parameter of its own in 1.1
+            // (`Q`, on Register only).
+            let v11 = self.version == Version::V1_1;
+            let binding = if v11 { "U" } else { s.binding() };
+            query(&mut b, b"b=", binding.as_bytes())?;
+            if v11 && register && s.queue_mode() {
+                b.option(opt::URI_QUERY, b"Q")?;
+            }
         }
         if flags & UPDATE_OBJECTS != 0 {
             self.object_links(b.payload_writer()?, objects)

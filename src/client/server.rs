@@ -61,6 +61,9 @@ pub struct Server {
     /// The store-and-serve resources.
     #[cfg(feature = "server-extra")]
     extra: Extra,
+    /// Queue mode: on with the binding `UQ`.
+    #[cfg(feature = "queue-mode")]
+    pub queue: super::queue::Queue,
     /// Registration state.
     pub reg: Registration,
     /// The platform has opened a connection for this server.
@@ -115,6 +118,8 @@ impl Server {
             registered_once: false,
             #[cfg(feature = "server-extra")]
             extra: Extra::default(),
+            #[cfg(feature = "queue-mode")]
+            queue: super::queue::Queue::default(),
             reg: Registration::new(),
             connected: false,
         };
@@ -142,6 +147,12 @@ impl Server {
             registered_once: false,
             #[cfg(feature = "server-extra")]
             extra: self.extra,
+            #[cfg(feature = "queue-mode")]
+            queue: {
+                let mut q = super::queue::Queue::default();
+                q.awake_ms = self.queue.awake_ms;
+                q
+            },
             reg: Registration::new(),
             connected: false,
         }
@@ -198,6 +209,26 @@ impl Server {
             && self.extra.values.get(MUTE_SEND).is_some_and(|&v| v != 0);
         #[cfg(not(feature = "server-extra"))]
         false
+    }
+
+    /// Queue mode on (awake `ms` after each exchange) or off (`None`): the binding `UQ` or
+    /// `U`; a change reaches the server with the next Register or Update.
+    #[cfg(feature = "queue-mode")]
+    pub(super) fn set_queue(&mut self, ms: Option<u32>) {
+        let binding = u8::from(ms.is_some());
+        if core::mem::replace(&mut self.binding, binding) != binding {
+            self.reg.request_update(UPDATE_BINDING);
+        }
+        self.queue.awake_ms = ms.unwrap_or(0);
+        if ms.is_none() {
+            // Out of queue mode: awake for good.
+            self.queue.activity(0);
+        }
+    }
+
+    /// True when the client registers in queue mode.
+    pub fn queue_mode(&self) -> bool {
+        self.binding == 1
     }
 
     /// The Binding resource value.
@@ -319,6 +350,13 @@ impl ServerObject<'_> {
                     Value::String("UQ") => 1,
                     _ => return Err(Code::BAD_REQUEST),
                 };
+                #[cfg(feature = "queue-mode")]
+                if apply {
+                    let ms = s.queue.awake_ms;
+                    let default = super::queue::DEFAULT_AWAKE_MS;
+                    s.set_queue((idx == 1).then_some(if ms == 0 { default } else { ms }));
+                }
+                #[cfg(not(feature = "queue-mode"))]
                 if apply && core::mem::replace(&mut s.binding, idx) != idx {
                     s.reg.request_update(UPDATE_BINDING);
                 }

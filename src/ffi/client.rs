@@ -21,6 +21,10 @@ pub use firmware::*;
 mod bootstrap;
 #[cfg(feature = "persistence")]
 mod persist;
+#[cfg(feature = "queue-mode")]
+mod queue;
+#[cfg(feature = "queue-mode")]
+pub use queue::*;
 #[cfg(feature = "send")]
 mod send;
 #[cfg(feature = "send")]
@@ -810,6 +814,8 @@ impl State {
     }
 
     fn event(&mut self, e: Event, now: u64) {
+        #[allow(unused_imports)]
+        use tern_event_kind_t::*;
         // (row of NOTES, server, code, value)
         let (note, server, code, value) = match e {
             Event::ConnectionNeeded { server } => return self.open_connection(server, now),
@@ -833,26 +839,29 @@ impl State {
             Event::EventsLost { count } => (NOTE_EVENTS_LOST, u8::MAX, 0, u32::from(count)),
             Event::RegistrationFailed { server } => (NOTE_REGISTRATION_FAILED, server, 0, 0),
             #[cfg(feature = "send")]
-            Event::Sent { server } => {
-                return self.send_event(tern_event_kind_t::TERN_EVENT_SEND_SUCCEEDED, server, 0)
-            }
+            Event::Sent { server } => return self.emit(TERN_EVENT_SEND_SUCCEEDED, server, 0, 0),
             #[cfg(feature = "send")]
             Event::SendRefused { server, code } => {
-                let kind = tern_event_kind_t::TERN_EVENT_SEND_FAILED;
-                return self.send_event(kind, server, code_num(code));
+                return self.emit(TERN_EVENT_SEND_FAILED, server, code_num(code), 0)
             }
             #[cfg(feature = "send")]
             Event::SendTimeout { server } => {
-                return self.send_event(tern_event_kind_t::TERN_EVENT_SEND_TIMEOUT, server, 0)
+                return self.emit(TERN_EVENT_SEND_TIMEOUT, server, 0, 0)
             }
             #[cfg(feature = "bootstrap")]
             Event::Bootstrapped => {
-                return self.bootstrap_event(tern_event_kind_t::TERN_EVENT_BOOTSTRAPPED)
+                return self.emit(TERN_EVENT_BOOTSTRAPPED, crate::client::bootstrap::BOOTSTRAP_SLOT, 0, 0)
             }
             #[cfg(feature = "bootstrap")]
             Event::BootstrapFailed => {
-                return self.bootstrap_event(tern_event_kind_t::TERN_EVENT_BOOTSTRAP_FAILED)
+                return self.emit(TERN_EVENT_BOOTSTRAP_FAILED, crate::client::bootstrap::BOOTSTRAP_SLOT, 0, 0)
             }
+            #[cfg(feature = "queue-mode")]
+            Event::Sleeping { server } => {
+                return self.emit(TERN_EVENT_QUEUE_SLEEPING, server, 0, 0)
+            }
+            #[cfg(feature = "queue-mode")]
+            Event::Awake { server } => return self.emit(TERN_EVENT_QUEUE_AWAKE, server, 0, 0),
         };
         self.note(note, server, code, value);
     }
@@ -912,7 +921,14 @@ impl State {
             // SAFETY: `msg` starts a NUL-terminated line of the static `LINES`.
             unsafe { f(user, level, msg.as_ptr().cast(), server, log_value) };
         }
-        if let (Some(kind), Some(f)) = (kind, self.platform.event) {
+        if let Some(kind) = kind {
+            self.emit(kind, server, code, value);
+        }
+    }
+
+    /// Hands the application an event.
+    pub(super) fn emit(&self, kind: tern_event_kind_t, server: u8, code: u16, value: u32) {
+        if let Some(f) = self.platform.event {
             let e = tern_event_t {
                 kind,
                 server,
@@ -920,7 +936,7 @@ impl State {
                 value,
             };
             // SAFETY: `e` lives across the call.
-            unsafe { f(user, &e) };
+            unsafe { f(self.platform.user, &e) };
         }
     }
 

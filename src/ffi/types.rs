@@ -462,6 +462,13 @@ pub enum tern_event_kind_t {
     /// The Bootstrap-Request failed or the bootstrap timed out: it starts over after the
     /// Client Hold Off Time.
     TERN_EVENT_BOOTSTRAP_FAILED = 51,
+    /// Queue mode (`tern_client_set_queue_mode`): the awake time after the last exchange
+    /// with `server` is over; the application may stop listening on its connection (power
+    /// the radio down) until `TERN_EVENT_QUEUE_AWAKE`.
+    TERN_EVENT_QUEUE_SLEEPING = 60,
+    /// Queue mode: the client sends to `server` again (a registration Update, a Send, a
+    /// notification), or a datagram from it arrived anyway.
+    TERN_EVENT_QUEUE_AWAKE = 61,
 }
 
 /// An event for the application.

@@ -242,6 +242,21 @@ static void test_calls_on_bad_clients(void)
 	CHECK(strcmp(tern_status_str(TERN_STATUS_NULL_ARG), "null argument") == 0);
 }
 
+/* Queue mode: the statuses tern_client_set_queue_mode documents. */
+static void test_queue_mode(void)
+{
+	tern_client_t *client = NULL;
+	tern_config_t cfg = good_config();
+
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_OK);
+	CHECK(tern_client_set_queue_mode(NULL, 0, true, 0) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_set_queue_mode(client, TERN_MAX_SERVERS, true, 0) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_set_queue_mode(client, 0, true, 5000) == TERN_STATUS_OK);
+	CHECK(tern_client_set_queue_mode(client, 0, false, 0) == TERN_STATUS_OK);
+	CHECK(tern_client_close(client) == TERN_STATUS_OK);
+	CHECK(tern_client_set_queue_mode(client, 0, true, 0) == TERN_STATUS_BAD_STATE);
+}
+
 /* Factory Access Control: the statuses tern_client_set_acl and tern_client_set_acl_owner
  * document. */
 static void test_acl(void)
@@ -410,6 +425,7 @@ int main(void)
 	test_objects();
 	test_calls_on_bad_clients();
 	test_acl();
+	test_queue_mode();
 	test_standard_objects();
 	printf("abi: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;

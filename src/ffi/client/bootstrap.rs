@@ -2,7 +2,7 @@
 
 use core::mem::MaybeUninit;
 
-use super::{str_arg, State};
+use super::str_arg;
 use crate::client::bootstrap::BootstrapConfig;
 use crate::client::{Client, Config};
 use crate::ffi::types::*;
@@ -30,20 +30,4 @@ pub(super) unsafe fn init(
         Client::init_with_bootstrap(core, config, &bs, seed).map(|_| ())
     };
     r.map_err(|_| TERN_STATUS_INVALID_ARG)
-}
-
-impl State {
-    /// A bootstrap event for the application (no log line).
-    pub(super) fn bootstrap_event(&self, kind: tern_event_kind_t) {
-        if let Some(f) = self.platform.event {
-            let e = tern_event_t {
-                kind,
-                server: crate::client::bootstrap::BOOTSTRAP_SLOT,
-                code: 0,
-                value: 0,
-            };
-            // SAFETY: `e` lives across the call.
-            unsafe { f(self.platform.user, &e) };
-        }
-    }
 }

@@ -281,16 +281,7 @@ impl State {
 
     /// A firmware event for the application (no log line).
     pub(super) fn firmware_event(&self, kind: tern_event_kind_t, code: u16, value: u32) {
-        if let Some(f) = self.platform.event {
-            let e = tern_event_t {
-                kind,
-                server: DOWNLOAD_SLOT,
-                code,
-                value,
-            };
-            // SAFETY: `e` lives across the call.
-            unsafe { f(self.platform.user, &e) };
-        }
+        self.emit(kind, DOWNLOAD_SLOT, code, value);
     }
 
     /// Reports a changed State, and starts an update a server asked for.

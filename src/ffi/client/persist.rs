@@ -56,16 +56,7 @@ impl State {
     }
 
     fn state_event(&self, kind: tern_event_kind_t, value: u32) {
-        if let Some(f) = self.platform.event {
-            let e = tern_event_t {
-                kind,
-                server: u8::MAX,
-                code: 0,
-                value,
-            };
-            // SAFETY: `e` lives across the call.
-            unsafe { f(self.platform.user, &e) };
-        }
+        self.emit(kind, u8::MAX, 0, value);
     }
 
     /// `line` is NUL-terminated.

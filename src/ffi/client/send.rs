@@ -1,6 +1,6 @@
 //! `tern_send`: Send (LwM2M 1.1) as C sees it (the send feature).
 
-use super::{live, str_arg, tern_client_t, State};
+use super::{live, str_arg, tern_client_t};
 use crate::client::send::SendError;
 use crate::config::MAX_SEND_PATHS;
 use crate::ffi::types::*;
@@ -73,21 +73,5 @@ pub unsafe extern "C" fn tern_send(
         Err(SendError::NotFound) => TERN_STATUS_NOT_FOUND,
         Err(SendError::TooLarge) => TERN_STATUS_NO_SPACE,
         Err(SendError::Busy) => TERN_STATUS_WOULD_BLOCK,
-    }
-}
-
-impl State {
-    /// Reports the outcome of a Send.
-    pub(super) fn send_event(&self, kind: tern_event_kind_t, server: u8, code: u16) {
-        if let Some(f) = self.platform.event {
-            let e = tern_event_t {
-                kind,
-                server,
-                code,
-                value: 0,
-            };
-            // SAFETY: `e` lives across the call.
-            unsafe { f(self.platform.user, &e) };
-        }
     }
 }
