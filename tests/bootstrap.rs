@@ -119,7 +119,9 @@ impl Bs {
         // SAFETY: as in `client`.
         let c = unsafe { self.slot.assume_init_mut() };
         c.handle_datagram(slot, &bytes, now, &mut self.platform);
-        let out = c.poll_transmit(now, &mut self.platform).expect("a response");
+        let out = c
+            .poll_transmit(now, &mut self.platform)
+            .expect("a response");
         assert_eq!(out.server, slot);
         Packet::from_bytes(out.data).expect("the response parses")
     }
@@ -205,14 +207,20 @@ fn written_server_is_registered_after_finish() {
     t.accept(&req);
     assert_eq!(t.write("/0", security(1, DM_URI, 201)).header.code, CHANGED);
     assert_eq!(t.write("/1", server(0, 201, 120)).header.code, CHANGED);
-    assert!(t.client().servers().is_empty(), "nothing live before Finish");
+    assert!(
+        t.client().servers().is_empty(),
+        "nothing live before Finish"
+    );
     let r = t.finish();
     assert_eq!(r.header.code, CHANGED);
     let events = t.events();
     assert!(events.contains(&Event::Bootstrapped), "{events:?}");
     assert!(events.contains(&Event::ConnectionNeeded { server: 0 }));
     let s = &t.client().servers()[0];
-    assert_eq!((s.uri.as_str(), s.short_id, s.lifetime_s), (DM_URI, 201, 120));
+    assert_eq!(
+        (s.uri.as_str(), s.short_id, s.lifetime_s),
+        (DM_URI, 201, 120)
+    );
     assert_eq!((s.security_iid, s.server_iid), (1, 0));
     // The bootstrap connection is released once the response is out.
     assert!(t.transmit().is_empty());
@@ -362,7 +370,10 @@ fn bad_writes_change_nothing() {
     assert_eq!(t.write("/0", security(1, DM_URI, 201)).header.code, CHANGED);
     assert_eq!(t.write("/1", server(0, 201, 120)).header.code, CHANGED);
     // Malformed TLV (a length past the end).
-    assert_eq!(t.write("/1", vec![0x08, 0x00, 0x09, 0xc1]).header.code, BAD_REQUEST);
+    assert_eq!(
+        t.write("/1", vec![0x08, 0x00, 0x09, 0xc1]).header.code,
+        BAD_REQUEST
+    );
     // An unknown object.
     assert_eq!(t.write("/5/0", int(1, 1)).header.code, NOT_FOUND);
     // A Short Server ID out of range, after a good resource of the same write.
@@ -400,7 +411,10 @@ fn server_initiated_bootstrap_takes_writes_without_a_request() {
         out.iter().all(|(slot, _)| *slot != BOOTSTRAP_SLOT),
         "no Bootstrap-Request"
     );
-    assert_eq!(t.write("/0/0/0", tlv(3, 0, DM_URI.as_bytes())).header.code, CHANGED);
+    assert_eq!(
+        t.write("/0/0/0", tlv(3, 0, DM_URI.as_bytes())).header.code,
+        CHANGED
+    );
     assert_eq!(t.finish().header.code, CHANGED);
     let s = &t.client().servers()[0];
     assert_eq!((s.uri.as_str(), s.short_id), (DM_URI, 101));

@@ -209,7 +209,11 @@ impl Client {
     }
 
     /// The bootstrap's timers: returns the length of a Bootstrap-Request written to `tx`.
-    pub(super) fn bootstrap_poll(&mut self, now: u64, platform: &mut dyn Platform) -> Option<usize> {
+    pub(super) fn bootstrap_poll(
+        &mut self,
+        now: u64,
+        platform: &mut dyn Platform,
+    ) -> Option<usize> {
         match self.bootstrap.phase {
             Phase::HoldOff { until } if now >= until => self.bootstrap_connect(),
             Phase::Running { until } if now >= until => {
@@ -320,6 +324,7 @@ impl Client {
 
     /// Answers a request on the bootstrap connection into the reply buffer; returns its
     /// length.
+    #[inline(never)]
     pub(super) fn bootstrap_answer(
         &mut self,
         mtype: MsgType,
@@ -336,21 +341,44 @@ impl Client {
         {
             return self.bootstrap_finish(mtype, mid, req);
         }
+        let Some(path) = Path::from_segments(req.options_of(opt::URI_PATH)) else {
+            return short_reply(&mut self.reply.buf, mtype, Code::NOT_FOUND, mid, req, "");
+        };
         let bs = &mut self.bootstrap;
-        #[cfg(feature = "access-control")]
-        let acl = &mut self.acl;
-        super::respond(&mut self.reply.buf, mtype, mid, req, |path, b| {
-            let r = operation(req, path, bs, b, platform.objects());
-            #[cfg(feature = "access-control")]
-            if r == Err(Code::NOT_FOUND)
-                && req.code() == Code::GET
-                && path.object_id() == Some(2)
-                && req.option_uint(opt::ACCEPT) != Some(u32::from(cf::LINK))
-            {
-                return super::dm::dispatch(req, path, &mut *acl, b, &());
+        // One datagram always holds a bootstrap response: no block-wise transfer here.
+        let r = match MessageBuilder::new(
+            &mut self.reply.buf,
+            mtype,
+            Code::CONTENT,
+            mid,
+            req.token(),
+        ) {
+            Ok(mut b) => {
+                let r = operation(req, &path, bs, &mut b, platform.objects());
+                #[cfg(feature = "access-control")]
+                let r = match r {
+                    Err(Code::NOT_FOUND)
+                        if req.code() == Code::GET
+                            && path.object_id() == Some(2)
+                            && req.option_uint(opt::ACCEPT) != Some(u32::from(cf::LINK)) =>
+                    {
+                        super::dm::dispatch(req, &path, &mut self.acl, &mut b, &())
+                    }
+                    r => r,
+                };
+                r.map(|code| (code, b.finish()))
             }
-            r
-        })
+            Err(_) => Err(Code::INTERNAL_SERVER_ERROR),
+        };
+        match r {
+            Ok((code, len)) => {
+                if let Some(c) = self.reply.buf.get_mut(1) {
+                    *c = code.0;
+                }
+                len
+            }
+            Err(code) => short_reply(&mut self.reply.buf, mtype, code, mid, req, ""),
+        }
     }
 
     /// Bootstrap-Finish: 2.04 and the staging copy becomes the live configuration, or 4.06
@@ -586,7 +614,13 @@ fn operation(
                 let _ = servers.push(s.copy_config());
             }
             match oid {
-                Some(0) => write(path, req.payload(), &mut SecurityObject { table: &mut security })?,
+                Some(0) => write(
+                    path,
+                    req.payload(),
+                    &mut SecurityObject {
+                        table: &mut security,
+                    },
+                )?,
                 Some(1) => write(
                     path,
                     req.payload(),
@@ -611,12 +645,24 @@ fn operation(
                         return Err(Code::BAD_REQUEST);
                     }
                 }
-                bs.security
-                    .retain(|s| s.bootstrap || iid.is_some_and(|i| i != s.iid));
+                let mut i = 0;
+                while let Some(s) = bs.security.get(i) {
+                    if s.bootstrap || iid.is_some_and(|d| d != s.iid) {
+                        i += 1;
+                    } else {
+                        drop_at(&mut bs.security, i);
+                    }
+                }
             }
             if matches!(oid, None | Some(1)) {
-                bs.servers
-                    .retain(|s| iid.is_some_and(|i| i != s.server_iid));
+                let mut i = 0;
+                while let Some(s) = bs.servers.get(i) {
+                    if iid.is_some_and(|d| d != s.server_iid) {
+                        i += 1;
+                    } else {
+                        drop_at(&mut bs.servers, i);
+                    }
+                }
             }
             if oid.is_some_and(|o| o > 1) {
                 return Err(Code::BAD_REQUEST);
@@ -625,6 +671,21 @@ fn operation(
         }
         _ => Err(Code::METHOD_NOT_ALLOWED),
     }
+}
+
+/// Removes entry `i` (which exists), keeping the order of the others (no `Vec::remove`:
+/// its panic message would pull in the formatting machinery).
+fn drop_at<T, const N: usize>(v: &mut Vec<T, N>, i: usize) {
+    if let Some(tail) = v.get_mut(i..) {
+        let mut it = tail.iter_mut();
+        if let Some(mut prev) = it.next() {
+            for cur in it {
+                core::mem::swap(prev, cur);
+                prev = cur;
+            }
+        }
+    }
+    v.pop();
 }
 
 /// Bootstrap-Write in TLV of an object (its instances), an instance or a resource:

@@ -276,9 +276,7 @@ impl Client {
         if config.servers.is_empty() {
             return Err(ConfigError::ServerCount);
         }
-        let client = Client::init_core(slot, config, seed)?;
-        client.connect_all();
-        Ok(client)
+        Client::init_core(slot, config, seed, true)
     }
 
     /// [`Client::init_in_place`] with a bootstrap server account: `config.servers` may be
@@ -297,7 +295,7 @@ impl Client {
             lifetime_s: 1,
         };
         check.check().map_err(ConfigError::Server)?;
-        let client = Client::init_core(slot, config, seed)?;
+        let client = Client::init_core(slot, config, seed, false)?;
         if client.bootstrap_init(bootstrap) {
             client.connect_all();
         }
@@ -305,16 +303,19 @@ impl Client {
     }
 
     /// Asks for a connection for every server.
+    #[cfg(feature = "bootstrap")]
     fn connect_all(&mut self) {
         for i in 0..self.servers.len() {
             self.push_event(Event::ConnectionNeeded { server: slot_of(i) });
         }
     }
 
+    /// The client with `config`'s servers, each asking for its connection when `connect`.
     fn init_core<'s>(
         slot: &'s mut MaybeUninit<Client>,
         config: &Config<'_>,
         seed: u16,
+        connect: bool,
     ) -> Result<&'s mut Client, ConfigError> {
         let endpoint = config.endpoint;
         if endpoint.is_empty()
@@ -356,6 +357,9 @@ impl Client {
         for (i, s) in config.servers.iter().enumerate() {
             // `i` is below MAX_SERVERS (checked above): the index fits and the push succeeds.
             let _ = client.servers.push(Server::new(s, i as u16));
+            if connect {
+                client.push_event(Event::ConnectionNeeded { server: i as u8 });
+            }
         }
         Ok(client)
     }
@@ -415,10 +419,14 @@ impl Client {
         rid: u16,
         value: &crate::model::Value<'_>,
     ) -> Result<(), Code> {
+        // A bootstrap may give instance ids other than the slots.
+        #[cfg(feature = "bootstrap")]
         let iid = self
             .servers
             .get(usize::from(server))
             .map_or(u16::MAX, |s| s.server_iid);
+        #[cfg(not(feature = "bootstrap"))]
+        let iid = u16::from(server);
         ServerObject {
             servers: &mut self.servers,
             now: 0,

@@ -192,10 +192,17 @@ mod tests {
             (11, Value::Integer(-1)),
             (0, Value::Integer(1)),
         ] {
-            assert_eq!(obj.write(4, rid, None, &bad), Err(Code::BAD_REQUEST), "{rid}");
+            assert_eq!(
+                obj.write(4, rid, None, &bad),
+                Err(Code::BAD_REQUEST),
+                "{rid}"
+            );
         }
         assert_eq!(obj.write(4, 3, None, &Value::Opaque(b"secret")), Ok(()));
-        assert_eq!(obj.write(5, 10, None, &Value::Integer(1)), Err(Code::NOT_FOUND));
+        assert_eq!(
+            obj.write(5, 10, None, &Value::Integer(1)),
+            Err(Code::NOT_FOUND)
+        );
         assert_eq!(obj.check(4, 10, None, &Value::Integer(7)), Ok(()));
         assert_eq!(table[0].ssid, 101);
     }

@@ -301,6 +301,13 @@ pub struct ServerObject<'s> {
 
 impl ServerObject<'_> {
     fn get(&mut self, iid: u16) -> Result<&mut Server, Code> {
+        // Instance ids are positions (see `Server::new`), except after a bootstrap.
+        #[cfg(not(feature = "bootstrap"))]
+        return self
+            .servers
+            .get_mut(usize::from(iid))
+            .ok_or(Code::NOT_FOUND);
+        #[cfg(feature = "bootstrap")]
         self.servers
             .iter_mut()
             .find(|s| s.server_iid == iid)

@@ -316,8 +316,7 @@ fn server_configs<'a, 'c>(
     out: &'a mut [ServerConfig<'c>; MAX_SERVERS],
 ) -> Result<&'a [ServerConfig<'c>], tern_status_t> {
     let n = cfg.server_count;
-    if n > MAX_SERVERS || (n == 0 && (cfg.bootstrap_uri.len == 0 || !cfg!(feature = "bootstrap")))
-    {
+    if n > MAX_SERVERS || (n == 0 && (cfg.bootstrap_uri.len == 0 || !cfg!(feature = "bootstrap"))) {
         return Err(TERN_STATUS_INVALID_ARG);
     }
     if n == 0 {
@@ -850,11 +849,21 @@ impl State {
             }
             #[cfg(feature = "bootstrap")]
             Event::Bootstrapped => {
-                return self.emit(TERN_EVENT_BOOTSTRAPPED, crate::client::bootstrap::BOOTSTRAP_SLOT, 0, 0)
+                return self.emit(
+                    TERN_EVENT_BOOTSTRAPPED,
+                    crate::client::bootstrap::BOOTSTRAP_SLOT,
+                    0,
+                    0,
+                )
             }
             #[cfg(feature = "bootstrap")]
             Event::BootstrapFailed => {
-                return self.emit(TERN_EVENT_BOOTSTRAP_FAILED, crate::client::bootstrap::BOOTSTRAP_SLOT, 0, 0)
+                return self.emit(
+                    TERN_EVENT_BOOTSTRAP_FAILED,
+                    crate::client::bootstrap::BOOTSTRAP_SLOT,
+                    0,
+                    0,
+                )
             }
             #[cfg(feature = "queue-mode")]
             Event::Sleeping { server } => {
@@ -871,7 +880,10 @@ impl State {
         let account = match self.core.servers().get(i) {
             Some(s) => Some((s.uri.as_str(), s.security_iid)),
             #[cfg(feature = "bootstrap")]
-            None => self.core.bootstrap_account().map(|a| (a.uri.as_str(), a.iid)),
+            None => self
+                .core
+                .bootstrap_account()
+                .map(|a| (a.uri.as_str(), a.iid)),
             #[cfg(not(feature = "bootstrap"))]
             None => None,
         };
