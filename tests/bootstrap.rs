@@ -419,3 +419,46 @@ fn server_initiated_bootstrap_takes_writes_without_a_request() {
     let s = &t.client().servers()[0];
     assert_eq!((s.uri.as_str(), s.short_id), (DM_URI, 101));
 }
+
+#[test]
+fn failed_registrations_fall_back_to_bootstrap() {
+    let servers = [ServerConfig {
+        uri: SERVER_URI,
+        short_id: 101,
+        lifetime_s: 300,
+    }];
+    let mut t = Bs::new(&servers, false, false);
+    assert_eq!(t.events(), [Event::ConnectionNeeded { server: 0 }]);
+    // Bounded: the default retry sequence is a handful of attempts.
+    let mut failed = false;
+    for _ in 0..100 {
+        let now = t.now;
+        let delay = t.client().connection_failed(0, now);
+        if delay == 0 {
+            failed = true;
+            break;
+        }
+        t.now += u64::from(delay);
+        assert!(t.transmit().is_empty(), "no bootstrap while retrying");
+    }
+    assert!(failed, "the registration gave up");
+    assert!(t
+        .events()
+        .contains(&Event::RegistrationFailed { server: 0 }));
+    let start = t.now;
+    assert!(t.transmit().is_empty());
+    assert_eq!(
+        t.client().poll_timeout(),
+        Some(start + 5_000),
+        "the hold-off"
+    );
+    t.now = start + 5_000;
+    assert!(t.transmit().is_empty());
+    assert!(t.events().contains(&Event::ConnectionNeeded {
+        server: BOOTSTRAP_SLOT
+    }));
+    t.client().connection_opened(BOOTSTRAP_SLOT);
+    let out = t.transmit();
+    assert_eq!(out.len(), 1);
+    assert_eq!(uri_path(&parse(&out[0].1).unwrap()), ["bs"]);
+}

@@ -4,6 +4,10 @@
 //! bootstrap server: Bootstrap-Write (TLV) of objects 0 and 1, Bootstrap-Read of 1 and 2,
 //! Bootstrap-Discover, Bootstrap-Delete and Bootstrap-Finish.
 //!
+//! A bootstrap starts after the Client Hold Off Time when there is no DM server, when the
+//! configuration says to bootstrap first, and when every DM server refused the
+//! registration or failed for good (the registration's retry sequences are exhausted).
+//!
 //! The bootstrap has a connection slot of its own, [`BOOTSTRAP_SLOT`]. Its operations go to
 //! a staging copy of the Security and Server instances, taken from the live configuration
 //! when the bootstrap starts: nothing live changes until a Finish whose consistency check
@@ -214,6 +218,20 @@ impl Client {
         now: u64,
         platform: &mut dyn Platform,
     ) -> Option<usize> {
+        // Fallback: every DM server refused the registration or failed for good.
+        if self.bootstrap.phase == Phase::Idle
+            && self.bootstrap.account.is_some()
+            && !self.servers.is_empty()
+            && self.servers.iter().all(|s| {
+                s.reg.exchange.is_none()
+                    && matches!(
+                        s.reg.phase,
+                        super::registration::Phase::Failed | super::registration::Phase::Rejected
+                    )
+            })
+        {
+            self.bootstrap_start(now);
+        }
         match self.bootstrap.phase {
             Phase::HoldOff { until } if now >= until => self.bootstrap_connect(),
             Phase::Running { until } if now >= until => {
