@@ -462,3 +462,72 @@ fn failed_registrations_fall_back_to_bootstrap() {
     assert_eq!(out.len(), 1);
     assert_eq!(uri_path(&parse(&out[0].1).unwrap()), ["bs"]);
 }
+
+/// Two slots in RAM (see tests/persistence.rs).
+#[derive(Default)]
+struct Slots([Vec<u8>; 2]);
+
+impl tern::client::persist::Store for Slots {
+    fn write(&mut self, slot: u8, offset: u32, data: &[u8]) -> bool {
+        let s = &mut self.0[usize::from(slot)];
+        let at = offset as usize;
+        if s.len() < at + data.len() {
+            s.resize(at + data.len(), 0xFF);
+        }
+        s[at..at + data.len()].copy_from_slice(data);
+        true
+    }
+
+    fn read(&mut self, slot: u8, offset: u32, buf: &mut [u8]) -> bool {
+        match self.0[usize::from(slot)].get(offset as usize..offset as usize + buf.len()) {
+            Some(src) => {
+                buf.copy_from_slice(src);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[test]
+fn bootstrapped_servers_survive_a_restart() {
+    let factory = [ServerConfig {
+        uri: SERVER_URI,
+        short_id: 101,
+        lifetime_s: 300,
+    }];
+    let mut t = Bs::new(&factory, true, false);
+    let req = t.bootstrap_request();
+    t.accept(&req);
+    // The staged factory account fills the tables: a new instance needs a Delete first.
+    assert_eq!(t.write("/1", server(2, 201, 120)).header.code, BAD_REQUEST);
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Delete, "/"));
+    assert_eq!(r.header.code, DELETED);
+    assert_eq!(t.write("/0", security(4, DM_URI, 201)).header.code, CHANGED);
+    assert_eq!(t.write("/1", server(2, 201, 120)).header.code, CHANGED);
+    assert_eq!(t.finish().header.code, CHANGED);
+    assert!(t.client().state_changed(), "a Finish is saved");
+    let mut slots = Slots::default();
+    assert!(t.client().save_state(&mut slots));
+
+    // The same factory configuration after a reboot: the saved accounts replace it.
+    let mut r = Bs::new(&factory, true, false);
+    let restored = r.client().restore_state(&mut slots);
+    assert!(
+        matches!(restored, tern::client::persist::Restored::Applied { .. }),
+        "{restored:?}"
+    );
+    assert_eq!(r.client().servers().len(), 1);
+    let s = &r.client().servers()[0];
+    assert_eq!(
+        (s.uri.as_str(), s.short_id, s.lifetime_s),
+        (DM_URI, 201, 120)
+    );
+    assert_eq!((s.security_iid, s.server_iid), (4, 2));
+    assert_eq!(r.events(), [Event::ConnectionNeeded { server: 0 }]);
+    // No bootstrap any more.
+    r.now = 10_000;
+    assert!(r.transmit().is_empty());
+    assert!(r.events().is_empty());
+    assert_eq!(r.client().poll_timeout(), None);
+}

@@ -80,6 +80,11 @@ pub struct Bootstrap {
     security: security::Table,
     /// The staging copy of the Server instances.
     servers: Vec<Server, MAX_SERVERS>,
+    /// The DM servers come from a bootstrap (a Finish, or a restored record): the saved
+    /// record holds their accounts.
+    bootstrapped: bool,
+    /// Servers told to connect at init (none when the bootstrap went first).
+    factory: u8,
 }
 
 impl Bootstrap {
@@ -92,6 +97,8 @@ impl Bootstrap {
             exchange: None,
             security: Vec::new(),
             servers: Vec::new(),
+            bootstrapped: false,
+            factory: 0,
         }
     }
 
@@ -130,6 +137,9 @@ impl Client {
         bs.account = Some(account);
         bs.server_initiated = cfg.server_initiated;
         let start = cfg.first || self.servers.is_empty();
+        if !start {
+            bs.factory = self.servers.len() as u8;
+        }
         if start {
             self.bootstrap_start(0);
         } else if cfg.server_initiated {
@@ -450,11 +460,73 @@ impl Client {
                 server: super::slot_of(i),
             });
         }
+        self.bootstrap.bootstrapped = true;
         self.push_event(Event::Bootstrapped);
         #[cfg(feature = "persistence")]
         {
             self.persist.dirty = true;
         }
+    }
+}
+
+/// The persisted item of a bootstrapped account: Short Server ID, Security and Server
+/// instance ids (u16, little-endian), then the URI.
+#[cfg(feature = "persistence")]
+pub(super) const TAG_ACCOUNT: u8 = 5;
+/// Its largest value.
+#[cfg(feature = "persistence")]
+pub(super) const ACCOUNT_MAX: usize = 6 + crate::config::MAX_URI_LEN;
+
+#[cfg(feature = "persistence")]
+impl Client {
+    /// Emits the accounts of bootstrapped servers (before their other items: a load
+    /// creates the servers from them).
+    pub(super) fn account_items(&self, emit: &mut dyn FnMut(&[u8], &[u8])) {
+        if !self.bootstrap.bootstrapped {
+            return;
+        }
+        for s in self.servers.iter() {
+            let [a, b] = s.short_id.to_le_bytes();
+            let [c, d] = s.security_iid.to_le_bytes();
+            let [e, f] = s.server_iid.to_le_bytes();
+            emit(&[a, b, c, d, e, f], s.uri.as_bytes());
+        }
+    }
+
+    /// Checks (and with `apply`, takes) a saved account: the first one replaces the
+    /// configured servers.
+    pub(super) fn restore_account(&mut self, v: &[u8], apply: bool) -> Result<(), ()> {
+        let ([a, b, c, d, e, f], uri) = v.split_first_chunk::<6>().ok_or(())?;
+        let cfg = ServerConfig {
+            uri: core::str::from_utf8(uri).map_err(|_| ())?,
+            short_id: u16::from_le_bytes([*a, *b]),
+            lifetime_s: DEFAULT_LIFETIME_S,
+        };
+        cfg.check().map_err(|_| ())?;
+        if apply {
+            if !core::mem::replace(&mut self.bootstrap.bootstrapped, true) {
+                self.servers.clear();
+            }
+            let mut s = Server::new(&cfg, u16::from_le_bytes([*e, *f]));
+            s.security_iid = u16::from_le_bytes([*c, *d]);
+            let _ = self.servers.push(s);
+        }
+        Ok(())
+    }
+
+    /// After a load: restored accounts replace the configured servers, which reconnect,
+    /// and a client-initiated bootstrap that has not started is not needed any more.
+    pub(super) fn bootstrap_restored(&mut self) {
+        if !self.bootstrap.bootstrapped {
+            return;
+        }
+        for i in 0..self.bootstrap.factory {
+            self.push_event(Event::ConnectionDone { server: i });
+        }
+        if matches!(self.bootstrap.phase, Phase::HoldOff { .. }) {
+            self.bootstrap.phase = Phase::Idle;
+        }
+        self.connect_all();
     }
 }
 
