@@ -498,7 +498,7 @@ impl Client {
     pub(super) fn restore_account(&mut self, v: &[u8], apply: bool) -> Result<(), ()> {
         let ([a, b, c, d, e, f], uri) = v.split_first_chunk::<6>().ok_or(())?;
         let cfg = ServerConfig {
-            uri: core::str::from_utf8(uri).map_err(|_| ())?,
+            uri: crate::util::utf8(uri).ok_or(())?,
             short_id: u16::from_le_bytes([*a, *b]),
             lifetime_s: DEFAULT_LIFETIME_S,
         };
