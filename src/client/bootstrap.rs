@@ -319,8 +319,10 @@ impl Client {
         }
         let mid = msg.message_id();
         let ack = msg.mtype() == MsgType::Ack;
+        // An ACK or a RST names the request by message id; a response by token.
+        let by_mid = ack || msg.mtype() == MsgType::Rst;
         let Some(ex) = self.bootstrap.exchange.as_mut().filter(|e| {
-            (!ack || e.message_id == mid) && (code.is_empty() || e.matches_token(msg.token()))
+            (!by_mid || e.message_id == mid) && (code.is_empty() || e.matches_token(msg.token()))
         }) else {
             return Err(super::DropReason::Unmatched);
         };
@@ -385,7 +387,7 @@ impl Client {
                 let r = operation(req, &path, bs, &mut b, platform.objects());
                 #[cfg(feature = "access-control")]
                 let r = match r {
-                    Err(Code::NOT_FOUND)
+                    Err(Code::METHOD_NOT_ALLOWED)
                         if req.code() == Code::GET
                             && path.object_id() == Some(2)
                             && req.option_uint(opt::ACCEPT) != Some(u32::from(cf::LINK)) =>
@@ -559,6 +561,12 @@ fn consistent(security: &security::Table, servers: &[Server]) -> Result<(), &'st
         return Err("two bootstrap accounts");
     }
     for s in servers {
+        if s.short_id == 0 {
+            return Err("server without ssid");
+        }
+        if servers.iter().filter(|o| o.short_id == s.short_id).count() > 1 {
+            return Err("ssid used twice");
+        }
         let mut matching = security.iter().filter(|sec| sec.ssid == s.short_id);
         let sec = matching.next().ok_or("server without security")?;
         if matching.next().is_some() {
@@ -691,7 +699,8 @@ fn operation(
             };
             super::dm::dispatch(req, path, &mut obj, b, &())
         }
-        Code::GET => Err(Code::NOT_FOUND),
+        // Bootstrap-Read targets objects 1 and 2 only.
+        Code::GET => Err(Code::METHOD_NOT_ALLOWED),
         Code::PUT => {
             let format = req.option_uint(opt::CONTENT_FORMAT);
             if format != Some(u32::from(cf::TLV)) {
@@ -873,4 +882,62 @@ fn discover_links(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sec(iid: u16, ssid: u16, uri: &str) -> Security {
+        let mut s = Security::new(iid);
+        s.ssid = ssid;
+        s.uri.push_str(uri).unwrap();
+        s
+    }
+
+    fn srv(iid: u16, ssid: u16) -> Server {
+        let cfg = ServerConfig {
+            uri: "",
+            short_id: ssid,
+            lifetime_s: 60,
+        };
+        Server::new(&cfg, iid)
+    }
+
+    #[test]
+    fn finish_needs_a_usable_account_for_every_server() {
+        let uri = "coap://192.0.2.1";
+        let mut table = security::Table::new();
+        assert!(table.push(sec(0, 5, uri)).is_ok());
+        let mut bs = sec(1, 0, "coap://192.0.2.2");
+        bs.bootstrap = true;
+        assert!(table.push(bs).is_ok());
+        assert_eq!(consistent(&table, &[]), Err("no server"));
+        assert_eq!(consistent(&table, &[srv(0, 5)]), Ok(()));
+        assert_eq!(
+            consistent(&table, &[srv(0, 6)]),
+            Err("server without security")
+        );
+        assert_eq!(consistent(&table, &[srv(0, 0)]), Err("server without ssid"));
+        if MAX_SERVERS > 1 {
+            let two = [srv(0, 5), srv(1, 5)];
+            assert_eq!(consistent(&table, &two), Err("ssid used twice"));
+        }
+        table[0].mode = 0;
+        assert_eq!(consistent(&table, &[srv(0, 5)]), Err("security mode"));
+        table[0].mode = MODE_NOSEC;
+        table[0].uri.clear();
+        table[0].uri.push_str("coaps://192.0.2.1").unwrap();
+        assert_eq!(consistent(&table, &[srv(0, 5)]), Err("server uri"));
+        table[0].bootstrap = true;
+        assert_eq!(
+            consistent(&table, &[srv(0, 5)]),
+            Err("two bootstrap accounts")
+        );
+        table[1].bootstrap = false;
+        assert_eq!(
+            consistent(&table, &[srv(0, 5)]),
+            Err("bootstrap flag on a server")
+        );
+    }
 }
