@@ -316,9 +316,15 @@ fn server_configs<'a, 'c>(
     out: &'a mut [ServerConfig<'c>; MAX_SERVERS],
 ) -> Result<&'a [ServerConfig<'c>], tern_status_t> {
     let n = cfg.server_count;
-    if n > MAX_SERVERS || (n == 0 && (cfg.bootstrap_uri.len == 0 || !cfg!(feature = "bootstrap"))) {
+    // A bootstrap account may come alone.
+    #[cfg(feature = "bootstrap")]
+    let none_allowed = cfg.bootstrap_uri.len != 0;
+    #[cfg(not(feature = "bootstrap"))]
+    let none_allowed = false;
+    if (n == 0 && !none_allowed) || n > MAX_SERVERS {
         return Err(TERN_STATUS_INVALID_ARG);
     }
+    #[cfg(feature = "bootstrap")]
     if n == 0 {
         return Ok(&[]);
     }
