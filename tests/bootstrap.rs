@@ -502,8 +502,11 @@ fn bootstrapped_servers_survive_a_restart() {
     let mut t = Bs::new(&factory, true, false);
     let req = t.bootstrap_request();
     t.accept(&req);
-    // The staged factory account fills the tables: a new instance needs a Delete first.
-    assert_eq!(t.write("/1", server(2, 201, 120)).header.code, BAD_REQUEST);
+    // With one server, the staged factory account fills the tables: a new instance needs
+    // a Delete first.
+    if tern::config::MAX_SERVERS == 1 {
+        assert_eq!(t.write("/1", server(2, 201, 120)).header.code, BAD_REQUEST);
+    }
     let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Delete, "/"));
     assert_eq!(r.header.code, DELETED);
     assert_eq!(t.write("/0", security(4, DM_URI, 201)).header.code, CHANGED);
