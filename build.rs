@@ -83,6 +83,20 @@ const CAPACITIES: &[(&str, usize, usize, usize, &str)] = &[
         "Access Control (object 2) instances: one per object instance that servers may reach when there are several servers, plus one per object they may create instances of.",
     ),
     (
+        "TERN_MAX_OBSERVATIONS",
+        8,
+        1,
+        64,
+        "Observations the servers may hold at once, all servers together (the observe feature); an Observe beyond them is answered as a plain Read.",
+    ),
+    (
+        "TERN_MAX_PENDING_CHANGES",
+        4,
+        1,
+        32,
+        "Value changes signalled by tern_resource_changed kept apart until the next step (the observe feature); more mark every observation changed.",
+    ),
+    (
         "TERN_MAX_PACKAGE_URI_LEN",
         128,
         16,
@@ -134,7 +148,7 @@ fn main() {
 
 /// Bytes a client needs, as an upper bound valid on 32- and 64-bit targets, in terms of the
 /// capacities; `src/ffi/client.rs` asserts at compile time that the real size fits.
-const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))";
+const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))";
 
 /// The capacity macros of the header: the defaults, each overridable by the build's own
 /// `tern_config.h` (pass `-DTERN_CONFIG_HEADER='"tern_config.h"'` when building with other

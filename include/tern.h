@@ -68,6 +68,16 @@
 #define TERN_MAX_ACL_INSTANCES 8
 #endif
 
+/** Observations the servers may hold at once, all servers together (the observe feature); an Observe beyond them is answered as a plain Read. */
+#ifndef TERN_MAX_OBSERVATIONS
+#define TERN_MAX_OBSERVATIONS 8
+#endif
+
+/** Value changes signalled by tern_resource_changed kept apart until the next step (the observe feature); more mark every observation changed. */
+#ifndef TERN_MAX_PENDING_CHANGES
+#define TERN_MAX_PENDING_CHANGES 4
+#endif
+
 /** Longest firmware Package URI (/5/0/1), in bytes (the firmware-update feature). */
 #ifndef TERN_MAX_PACKAGE_URI_LEN
 #define TERN_MAX_PACKAGE_URI_LEN 128
@@ -104,7 +114,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -254,6 +264,12 @@ enum tern_event_kind_t
    * Retry Count); not retried until `tern_client_restart`.
    */
   TERN_EVENT_REGISTRATION_FAILED = 12,
+  /**
+   * An observation ended on the client's side (the observe feature): the server answered
+   * a notification with RST, or never acknowledged a confirmable one. `value` is the
+   * observed object id << 16 | instance id (65535: the whole object).
+   */
+  TERN_EVENT_OBSERVATION_ENDED = 13,
   /**
    * The Firmware Update object changed State (the firmware-update feature): `value`
    * is the State (0 idle, 1 downloading, 2 downloaded, 3 updating) and `code` the
@@ -938,6 +954,17 @@ typedef struct tern_firmware_sink_t {
 } tern_firmware_sink_t;
 
 /**
+ * Enters the platform's critical section; returns what `exit` needs to leave it (the
+ * interrupt state, say).
+ */
+typedef uint32_t (*tern_critical_enter_fn)(void *user);
+
+/**
+ * Leaves the critical section `enter` entered, given what it returned.
+ */
+typedef void (*tern_critical_exit_fn)(void *user, uint32_t state);
+
+/**
  * The values of the Connectivity Monitoring object (4) for `tern_client_set_connectivity`.
  * The struct itself is copied; the arrays it points to (and the strings in them) are
  * borrowed and must stay valid and unchanged until the next call or `tern_client_close`.
@@ -1228,6 +1255,27 @@ tern_status_t tern_client_input(struct tern_client_t *client,
                                 uint64_t now_ms);
 
 /**
+ * Signals that the value of the path `ids[0..count]` (object, instance, resource, resource
+ * instance; `count` 1 to 4, or 0 for everything) changed: observations of it, of what it
+ * contains and of what contains it notify under their attributes. Safe to call from
+ * another thread or an interrupt, also while `tern_client_step` runs, once
+ * `tern_set_critical_section` has the platform's critical section (without one, call it
+ * from the thread that steps the client); then wake that thread: the next
+ * `tern_client_step` takes the change. Repeated changes of one path count once; when
+ * `TERN_MAX_PENDING_CHANGES` paths wait, every observation counts as changed.
+ * `TERN_STATUS_NULL_ARG` for a NULL `client` or `ids`, `TERN_STATUS_INVALID_ARG` for more
+ * than 4 ids or an id above 65534, `TERN_STATUS_BAD_STATE` for a client not initialised.
+ * Only in builds with the `observe` feature.
+ *
+ * # Safety
+ * `client` from `tern_client_init` (not concurrently closed); `ids` valid for `count`
+ * entries.
+ */
+tern_status_t tern_resource_changed(struct tern_client_t *client,
+                                    const uint16_t *ids,
+                                    size_t count);
+
+/**
  * Starts de-registration from every server; keep calling `tern_client_step` until
  * `tern_client_is_idle` says it is done (or a deadline passes).
  *
@@ -1374,6 +1422,21 @@ tern_status_t tern_send(struct tern_client_t *client,
                         const struct tern_str_t *paths,
                         size_t n_paths,
                         uint16_t format);
+
+/**
+ * Gives the library the platform's critical section, which `tern_resource_changed` needs
+ * when it is called from another thread or an interrupt (both hooks, or neither to go
+ * back to none). Global to every client; call it once, before those calls start.
+ * `TERN_STATUS_NULL_ARG` when only one hook is given. Only in builds with the
+ * `c-critical-section` feature.
+ *
+ * # Safety
+ * The hooks must be callable from every context that calls `tern_resource_changed` or
+ * runs the client, with `user`, for as long as clients run.
+ */
+tern_status_t tern_set_critical_section(tern_critical_enter_fn enter,
+                                        tern_critical_exit_fn exit,
+                                        void *user);
 
 /**
  * Sets every value of the Connectivity Monitoring object (4); its instance 0 exists from

@@ -11,7 +11,7 @@ mod sim;
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use sim::*;
 use tern::client::acl::{CREATE, DELETE, EXECUTE, OBJECT, READ, WRITE};
-use tern::client::{Client, Config, Event, ServerConfig, Version};
+use tern::client::{Client, Event};
 
 const A: u16 = 101;
 const B: u16 = 102;
@@ -34,30 +34,8 @@ struct Two {
 
 /// `None` (and a note) when this build holds a single server.
 fn two_servers() -> Option<Two> {
-    if tern::config::MAX_SERVERS < 2 {
-        eprintln!("TERN_MAX_SERVERS is 1: the two-server checks need TERN_MAX_SERVERS=2");
-        return None;
-    }
-    let servers = [
-        ServerConfig {
-            uri: SERVER_URI,
-            short_id: A,
-            lifetime_s: 300,
-        },
-        ServerConfig {
-            uri: "coap://192.0.2.2:5683",
-            short_id: B,
-            lifetime_s: 300,
-        },
-    ];
-    let config = Config {
-        endpoint: EP,
-        version: Version::V1_1,
-        update_margin_s: 30,
-        servers: &servers,
-    };
     let mut t = Two {
-        client: Client::new(&config, 1).expect("two servers fit"),
+        client: two_server_client(300, 30, 1)?,
         platform: TestPlatform::new(7),
         now: 0,
         mid: 0x5000,

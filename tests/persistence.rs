@@ -7,36 +7,8 @@ mod sim;
 use coap_lite::option_value::OptionValueU16;
 use coap_lite::{CoapOption, RequestType};
 use sim::*;
-use tern::client::persist::{Reject, Restored, Store};
+use tern::client::persist::{MemSlots as Slots, Reject, Restored, Store};
 use tern::client::{Client, Event};
-
-/// Two slots in RAM; a slot shorter than a read fails it, like an empty one.
-#[derive(Clone, Default)]
-struct Slots([Vec<u8>; 2]);
-
-impl Store for Slots {
-    fn write(&mut self, slot: u8, offset: u32, data: &[u8]) -> bool {
-        let s = &mut self.0[usize::from(slot)];
-        let at = offset as usize;
-        if s.len() < at + data.len() {
-            s.resize(at + data.len(), 0xFF);
-        }
-        s[at..at + data.len()].copy_from_slice(data);
-        true
-    }
-
-    fn read(&mut self, slot: u8, offset: u32, buf: &mut [u8]) -> bool {
-        let s = &self.0[usize::from(slot)];
-        let at = offset as usize;
-        match s.get(at..at + buf.len()) {
-            Some(src) => {
-                buf.copy_from_slice(src);
-                true
-            }
-            None => false,
-        }
-    }
-}
 
 /// A store whose writes all fail.
 struct Broken;
@@ -306,4 +278,24 @@ fn access_control_instances_are_kept() {
         !r.access_control().allows(3304, 0, 7, 0x01),
         "the factory ACL is gone"
     );
+}
+
+#[test]
+fn queue_mode_comes_back_with_the_binding() {
+    let mut c = fresh();
+    assert!(c.set_queue_mode(0, Some(5_000)));
+    let mut slots = Slots::default();
+    assert!(c.save_state(&mut slots));
+    let mut r = fresh();
+    assert!(matches!(
+        r.restore_state(&mut slots),
+        Restored::Applied { .. }
+    ));
+    assert!(r.servers()[0].queue_mode());
+    assert_eq!(
+        r.servers()[0].queue.awake_ms,
+        93_000,
+        "the default awake time"
+    );
+    assert_eq!(r.servers()[0].binding(), "UQ");
 }

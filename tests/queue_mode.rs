@@ -8,7 +8,7 @@ mod sim;
 use coap_lite::option_value::OptionValueU16;
 use coap_lite::{CoapOption, RequestType};
 use sim::*;
-use tern::client::{Client, Config, Event, ServerConfig, Version};
+use tern::client::{Event, Version};
 
 const AWAKE_MS: u32 = 5_000;
 
@@ -124,18 +124,7 @@ fn without_queue_mode_the_client_never_sleeps() {
 #[test]
 fn a_server_writing_the_binding_switches_queue_mode_and_1_0_says_uq() {
     let mut sim = Sim::new(74, NetConfig::clean(10), 300, 30);
-    let servers = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let config = Config {
-        endpoint: EP,
-        version: Version::V1_0,
-        update_margin_s: 30,
-        servers: &servers,
-    };
-    sim.client = Client::new(&config, 5).unwrap();
+    sim.client = new_client_version(300, 30, 5, Version::V1_0);
     sim.run_until_event(10_000, |e| matches!(e, Event::Registered { .. }))
         .expect("registers");
     let mut w = request(RequestType::Put, "/1/0/7");
@@ -163,4 +152,77 @@ fn a_server_writing_the_binding_switches_queue_mode_and_1_0_says_uq() {
         93_000,
         "MAX_TRANSMIT_WAIT after the last datagram"
     );
+}
+
+/// True for a notification (a 2.05 with Observe, not the Observe's ACK) carrying `token`.
+fn notification_with(token: &[u8]) -> impl Fn(&[u8]) -> bool + '_ {
+    move |b: &[u8]| {
+        parse(b).is_some_and(|p| {
+            p.get_token() == token
+                && p.header.get_type() != coap_lite::MessageType::Acknowledgement
+                && p.get_option(CoapOption::Observe).is_some()
+                && code_str(raw_code(&p)) == "2.05"
+        })
+    }
+}
+
+#[test]
+fn changes_while_asleep_are_notified_once_with_the_next_update() {
+    // Lifetime 60 s, margin 10 s: the Update at about 50 s.
+    let mut sim = Sim::new(75, NetConfig::clean(10), 60, 10);
+    assert!(sim.client.set_queue_mode(0, Some(AWAKE_MS)));
+    sim.run_until_event(10_000, |e| matches!(e, Event::Registered { .. }))
+        .expect("registers");
+    let mut obs = request(RequestType::Get, "/3303/0/5700");
+    obs.add_option(CoapOption::Observe, vec![]);
+    let first = sim.server_request(obs, sim.now + 5_000).expect("observed");
+    assert_eq!(code_str(raw_code(&first)), "2.05");
+    let token = first.get_token().to_vec();
+    sim.run_until(20_000);
+    assert_eq!(times(&sim, sleeping).len(), 1, "asleep by now");
+
+    // Two changes while asleep: nothing leaves until the client wakes for its Update.
+    let path = tern::model::Path::resource(3303, 0, 5700);
+    sim.platform.objects.temp.value = 30.0;
+    sim.client.resource_changed(&path);
+    sim.run_until(30_000);
+    sim.platform.objects.temp.value = 31.5;
+    sim.client.resource_changed(&path);
+    sim.run_until(45_000);
+    let held = sim.datagrams(Dir::Up, Fate::Sent, notification_with(&token));
+    assert!(held.is_empty(), "notified while asleep: {held:?}");
+
+    sim.run_until(60_000);
+    let update = sim.datagrams(Dir::Up, Fate::Sent, is_update)[0].0;
+    let sent = sim.datagrams(Dir::Up, Fate::Sent, notification_with(&token));
+    assert_eq!(sent.len(), 1, "the two changes give one notification");
+    assert!(
+        sent[0].0 >= update,
+        "with the Update ({update}), not before: {}",
+        sent[0].0
+    );
+    assert_eq!(
+        parse(&sent[0].1).unwrap().payload,
+        b"31.5",
+        "the latest value"
+    );
+}
+
+#[test]
+fn a_new_registration_tells_the_application_of_each_observation_it_ends() {
+    let mut sim = Sim::new(76, NetConfig::clean(10), 300, 30);
+    sim.run_until_event(10_000, |e| matches!(e, Event::Registered { .. }))
+        .expect("registers");
+    let mut obs = request(RequestType::Get, "/3303/0/5700");
+    obs.add_option(CoapOption::Observe, vec![]);
+    assert!(sim.server_request(obs, sim.now + 5_000).is_some());
+    assert_eq!(sim.client.observations(), 1);
+    sim.client.restart(sim.now);
+    sim.run_until_event(sim.now + 10_000, |e| matches!(e, Event::Registered { .. }))
+        .expect("registers again");
+    assert_eq!(sim.client.observations(), 0);
+    assert!(sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::ObservationEnded { server: 0, .. })));
 }

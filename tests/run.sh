@@ -82,11 +82,13 @@ check "C objects: value pointers read and written by the library" c_test tests/c
 check "C firmware update: push, update and pull through the C ABI" c_test tests/c/firmware_test.c
 check "C persistence: the saved state loaded, refused when damaged, store failures reported" c_test tests/c/persist_test.c
 check "C Send: tern_send statuses and its outcome events" c_test tests/c/send_test.c
+check "C observe: tern_resource_changed and a notification through the C ABI" c_test tests/c/observe_test.c
 check "object generator: every OMA object XML to C that compiles and registers" tests/objgen/run.sh
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
 check "demo against the bundled test server" ffi-examples/posix/demo.sh
 check "POSIX example over IPv6 ([::1])" env TERN_DEMO_IPV6=1 ffi-examples/posix/demo.sh
 check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
+check "interop: Eclipse Leshan server, queue mode" env LESHAN_MODE=queue tests/interop/leshan/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
 check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats

@@ -11,7 +11,7 @@ use coap_lite::{CoapOption, MessageClass, Packet, RequestType, ResponseType};
 use serde_json::Value as Json;
 use sim::*;
 use tern::client::send::SendError;
-use tern::client::{Client, Config, Event, ServerConfig, Version};
+use tern::client::{Event, Version};
 use tern::coap::Code;
 use tern::model::{Path, Value};
 
@@ -179,18 +179,7 @@ fn mute_send_refuses() {
 #[test]
 fn lwm2m_1_0_registration_refuses() {
     let mut sim = Sim::new(44, NetConfig::clean(10), 300, 30);
-    let servers = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let config = Config {
-        endpoint: EP,
-        version: Version::V1_0,
-        update_margin_s: 30,
-        servers: &servers,
-    };
-    sim.client = Client::new(&config, 7).unwrap();
+    sim.client = new_client_version(300, 30, 7, Version::V1_0);
     sim.run_until_event(10_000, |e| matches!(e, Event::Registered { .. }))
         .expect("registers");
     assert_eq!(

@@ -9,7 +9,7 @@ mod sim;
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use sim::*;
-use tern::client::{Client, Config, Event, ServerConfig, Version};
+use tern::client::{Client, Event};
 
 const UP: u8 = 0;
 const DOWN: u8 = 1;
@@ -36,30 +36,8 @@ struct Two {
 }
 
 fn two(dead: Dead) -> Option<Two> {
-    if tern::config::MAX_SERVERS < 2 {
-        eprintln!("TERN_MAX_SERVERS is 1: the two-server checks need TERN_MAX_SERVERS=2");
-        return None;
-    }
-    let servers = [
-        ServerConfig {
-            uri: SERVER_URI,
-            short_id: 101,
-            lifetime_s: 60,
-        },
-        ServerConfig {
-            uri: "coap://192.0.2.2:5683",
-            short_id: 102,
-            lifetime_s: 60,
-        },
-    ];
-    let config = Config {
-        endpoint: EP,
-        version: Version::V1_1,
-        update_margin_s: 10,
-        servers: &servers,
-    };
     Some(Two {
-        client: Client::new(&config, 1).expect("two servers fit"),
+        client: two_server_client(60, 10, 1)?,
         platform: TestPlatform::new(9),
         now: 0,
         events: Vec::new(),

@@ -189,6 +189,12 @@ static void on_event(void *user, const tern_event_t *event)
 	case TERN_EVENT_SEND_TIMEOUT:
 		printf("tern: send got no response\n");
 		break;
+	case TERN_EVENT_QUEUE_SLEEPING:
+		printf("tern: queue mode: asleep (the server holds its requests)\n");
+		break;
+	case TERN_EVENT_QUEUE_AWAKE:
+		printf("tern: queue mode: awake\n");
+		break;
 	}
 	fflush(stdout);
 }
@@ -252,10 +258,11 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]\n"
-		"          [-x exit_after_s] [-v 10|11] [-a] [-S]\n"
+		"          [-x exit_after_s] [-v 10|11] [-a] [-S] [-Q awake_ms]\n"
 		"  -a  factory Access Control (object 2): the server owns /3/0, others may read it,\n"
 		"      and it may create /3303 instances\n"
-		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n",
+		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n"
+		"  -Q  queue mode: asleep awake_ms after each exchange (0: 93 s), until the next Update\n",
 		argv0);
 }
 
@@ -265,8 +272,9 @@ int main(int argc, char **argv)
 	const char *endpoint = "tern-posix";
 	unsigned long lifetime = 300, update_after = 0, exit_after = 0, version = 11;
 	int opt, acl = 0, send_once = 0;
+	long queue_awake_ms = -1;
 
-	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSh")) != -1) {
+	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSQ:h")) != -1) {
 		switch (opt) {
 		case 'u': uri = optarg; break;
 		case 'e': endpoint = optarg; break;
@@ -276,6 +284,7 @@ int main(int argc, char **argv)
 		case 'v': version = strtoul(optarg, NULL, 10); break;
 		case 'a': acl = 1; break;
 		case 'S': send_once = 1; break;
+		case 'Q': queue_awake_ms = strtol(optarg, NULL, 10); break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -316,6 +325,13 @@ int main(int argc, char **argv)
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_init: %s\n", tern_status_str(st));
 		return 1;
+	}
+	if (queue_awake_ms >= 0) {
+		st = tern_client_set_queue_mode(client, 0, true, (uint32_t)queue_awake_ms);
+		if (st != TERN_STATUS_OK) {
+			fprintf(stderr, "tern_client_set_queue_mode: %s\n", tern_status_str(st));
+			return 1;
+		}
 	}
 	static const uint16_t temperature_instances[] = {0};
 	st = tern_client_add_object(client, &temperature_object, NULL, temperature_instances, 1);

@@ -5,31 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tern::client::persist::{Restored, Store};
+use tern::client::persist::{MemSlots as Slots, Restored};
 use tern::client::{Client, Config, ServerConfig, Version};
-
-struct Slots([Vec<u8>; 2]);
-
-impl Store for Slots {
-    fn write(&mut self, slot: u8, offset: u32, data: &[u8]) -> bool {
-        let s = &mut self.0[usize::from(slot & 1)];
-        let at = offset as usize;
-        if s.len() < at + data.len() {
-            s.resize(at + data.len(), 0xFF);
-        }
-        s[at..at + data.len()].copy_from_slice(data);
-        true
-    }
-
-    fn read(&mut self, slot: u8, offset: u32, buf: &mut [u8]) -> bool {
-        let s = &self.0[usize::from(slot & 1)];
-        let Some(src) = s.get(offset as usize..).and_then(|r| r.get(..buf.len())) else {
-            return false;
-        };
-        buf.copy_from_slice(src);
-        true
-    }
-}
 
 fn client() -> Client {
     let servers = [

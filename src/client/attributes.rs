@@ -120,6 +120,31 @@ impl Attributes {
         self.int(HQMAX)
     }
 
+    /// Takes every attribute `inner` (set on a deeper level) has, over what `self` has: how
+    /// an observation sees the object's, then the instance's, then the resource's.
+    #[cfg(feature = "observe")]
+    pub fn overlay(&mut self, inner: &Attributes) {
+        for name in 0..NAMES.len() {
+            if !inner.has(name) {
+                continue;
+            }
+            match slot(name) {
+                (0, i) => {
+                    if let (Some(d), Some(s)) = (self.ints.get_mut(i), inner.ints.get(i)) {
+                        *d = *s;
+                    }
+                }
+                (1, i) => {
+                    if let (Some(d), Some(s)) = (self.floats.get_mut(i), inner.floats.get(i)) {
+                        *d = *s;
+                    }
+                }
+                (_, i) => self.flags = (self.flags & !(1 << i)) | (inner.flags & (1 << i)),
+            }
+        }
+        self.set |= inner.set;
+    }
+
     /// Sets (`value` given) or clears (`None`) attribute `name` (an index into `NAMES`);
     /// 4.00 for a value that does not parse.
     fn apply(&mut self, name: usize, value: Option<&[u8]>) -> Result<(), Code> {

@@ -463,6 +463,13 @@ impl Client {
             });
         }
         self.bootstrap.bootstrapped = true;
+        // What the previous servers set up goes with them.
+        #[cfg(feature = "observe")]
+        self.clear_observations();
+        #[cfg(feature = "attributes")]
+        {
+            self.attrs = super::AttrStore::new();
+        }
         self.push_event(Event::Bootstrapped);
         #[cfg(feature = "persistence")]
         {

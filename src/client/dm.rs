@@ -63,7 +63,9 @@ pub(super) fn target(path: &Path, obj: &dyn Object) -> Result<Option<ResourceDef
     }
 }
 
-fn read(
+/// Read (GET) of an object, instance, resource or resource instance in the format the
+/// server accepts; notifications reuse it.
+pub(super) fn read(
     path: &Path,
     accept: Option<u32>,
     obj: &mut dyn Object,

@@ -26,6 +26,8 @@ pub mod dm;
 #[cfg(feature = "firmware-update")]
 pub mod download;
 pub mod exchange;
+#[cfg(feature = "observe")]
+pub mod observe;
 #[cfg(feature = "persistence")]
 pub mod persist;
 #[cfg(feature = "queue-mode")]
@@ -169,6 +171,10 @@ pub enum Event {
     /// Every Register attempt of every communication sequence failed (Server resources
     /// 17-20): not retried until [`Client::restart`].
     RegistrationFailed { server: u8 },
+    /// An observation of `path` ended on the client's side: the server answered a
+    /// notification with RST, or never acknowledged a confirmable one.
+    #[cfg(feature = "observe")]
+    ObservationEnded { server: u8, path: Path },
     /// The Send was acknowledged with a 2.xx ([`Client::send`]).
     #[cfg(feature = "send")]
     Sent { server: u8 },
@@ -241,6 +247,9 @@ pub struct Client {
     /// The firmware package download.
     #[cfg(feature = "firmware-update")]
     download: download::Download,
+    /// The observations.
+    #[cfg(feature = "observe")]
+    observe: observe::Observations,
     /// The persisted records (all zeros: nothing saved yet, nothing to save).
     #[cfg(feature = "persistence")]
     persist: persist::Persist,
@@ -349,6 +358,8 @@ impl Client {
             addr_of_mut!((*p).download).write(download::Download::new());
             #[cfg(feature = "bootstrap")]
             addr_of_mut!((*p).bootstrap).write(bootstrap::Bootstrap::new());
+            #[cfg(feature = "observe")]
+            addr_of_mut!((*p).observe).write(observe::Observations::new());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
@@ -522,6 +533,11 @@ impl Client {
             next = d;
             any = true;
         }
+        #[cfg(feature = "observe")]
+        if let Some(d) = self.observe_deadline() {
+            next = next.min(d);
+            any = true;
+        }
         for s in self.servers.iter() {
             let d = match (&s.reg.exchange, s.reg.phase) {
                 // A disabled server comes back without a connection.
@@ -665,6 +681,10 @@ impl Client {
         now: u64,
     ) -> Result<(), DropReason> {
         let mid = msg.message_id();
+        #[cfg(feature = "observe")]
+        if self.notification_answer(server, mid, msg.mtype() == MsgType::Rst) {
+            return Ok(());
+        }
         let s = self
             .exchange(server, |e| e.message_id == mid)
             .ok_or(DropReason::Unmatched)?;
@@ -713,6 +733,10 @@ impl Client {
         #[cfg(feature = "server-extra")]
         if matches!(o, Some(Event::Registered { .. })) {
             s.registered_once = true;
+        }
+        #[cfg(feature = "observe")]
+        if matches!(o, Some(Event::Registered { .. })) {
+            self.observe_registered(server);
         }
         if con {
             self.dedup.seen(server, mid, true, now);
@@ -781,10 +805,17 @@ impl Client {
             self.reply.unsent = self.reply.len > 0;
             return Ok(());
         }
+        #[cfg(feature = "observe")]
+        let seq = self.observe_intent(server, msg);
         let attrs = &mut self.attrs;
         #[cfg(feature = "blockwise")]
         let mut block1 = self.block1.get_mut(usize::from(server));
         let len = respond(&mut self.reply.buf, mtype, reply_mid, msg, |path, b| {
+            #[cfg(feature = "observe")]
+            if let Some(seq) = seq {
+                b.option_uint(opt::OBSERVE, seq)
+                    .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+            }
             let mut objects = Registry {
                 servers: &mut self.servers,
                 now,
@@ -807,6 +838,10 @@ impl Client {
         // A Create or Delete changed the object list: tell every server. Attributes set on
         // a deleted instance go with it.
         let code = self.reply.buf.get(1).copied().map(Code);
+        #[cfg(feature = "observe")]
+        if let Some(code) = code.filter(|_| len > 0) {
+            self.observe_answered(server, msg, seq, code, now, platform);
+        }
         #[cfg(feature = "persistence")]
         if matches!(code, Some(Code::CHANGED | Code::CREATED | Code::DELETED))
             && persist::touches_state(msg)
@@ -874,6 +909,10 @@ impl Client {
         #[cfg(feature = "bootstrap")]
         if let Some(len) = self.bootstrap_poll(now, platform) {
             return Some((bootstrap::BOOTSTRAP_SLOT, Source::Tx(len)));
+        }
+        #[cfg(feature = "observe")]
+        if let Some((server, len)) = self.poll_notify(now, platform) {
+            return Some((server, Source::Tx(len)));
         }
         #[cfg(feature = "firmware-update")]
         if let Some(len) = self.download_poll(now, platform) {

@@ -55,6 +55,43 @@ pub trait Store {
     fn read(&mut self, slot: u8, offset: u32, buf: &mut [u8]) -> bool;
 }
 
+/// Two slots in RAM (host builds: tests, simulation, fuzzing). A slot shorter than a read
+/// fails it, like an empty one.
+#[cfg(any(test, feature = "std"))]
+#[derive(Clone, Default, Debug)]
+pub struct MemSlots(pub [std::vec::Vec<u8>; 2]);
+
+#[cfg(any(test, feature = "std"))]
+impl Store for MemSlots {
+    fn write(&mut self, slot: u8, offset: u32, data: &[u8]) -> bool {
+        let Some(s) = self.0.get_mut(usize::from(slot)) else {
+            return false;
+        };
+        let at = offset as usize;
+        let end = at + data.len();
+        if s.len() < end {
+            s.resize(end, 0xFF);
+        }
+        s.splice(at..end, data.iter().copied());
+        true
+    }
+
+    fn read(&mut self, slot: u8, offset: u32, buf: &mut [u8]) -> bool {
+        let src = self
+            .0
+            .get(usize::from(slot))
+            .and_then(|s| s.get(offset as usize..))
+            .and_then(|s| s.get(..buf.len()));
+        match src {
+            Some(src) => {
+                buf.copy_from_slice(src);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// What a load found.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]

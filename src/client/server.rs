@@ -196,6 +196,17 @@ impl Server {
             self.default_pmax = pmax;
             self.storing = flags & 1 != 0;
             self.binding = flags >> 1;
+            // Queue mode follows the binding (the awake time is the application's choice).
+            #[cfg(feature = "queue-mode")]
+            {
+                let default = super::queue::DEFAULT_AWAKE_MS;
+                let ms = self.queue.awake_ms;
+                self.queue.awake_ms = match self.binding {
+                    1 if ms == 0 => default,
+                    1 => ms,
+                    _ => 0,
+                };
+            }
         }
         Ok(())
     }

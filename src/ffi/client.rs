@@ -51,7 +51,29 @@ pub extern "C" fn tern_client_storage_size() -> usize {
 }
 
 /// A client. Opaque to C: it lives in storage the application provides.
-pub struct tern_client_t(State);
+pub struct tern_client_t(Storage);
+
+/// The client's storage: the state every entry point borrows (mutably), and apart from it
+/// what `tern_resource_changed` reaches from other threads and interrupts. Not part of the
+/// C API:
+///
+/// cbindgen:ignore
+#[repr(C)]
+struct Storage {
+    state: State,
+    #[cfg(feature = "observe")]
+    isr: Isr,
+}
+
+/// What `tern_resource_changed` may touch while `tern_client_step` runs: never borrowed
+/// mutably after `tern_client_init`.
+#[cfg(feature = "observe")]
+#[repr(C)]
+struct Isr {
+    /// `MAGIC` once the client is initialised (as `State::magic`).
+    magic: u32,
+    changes: crate::client::observe::Changes,
+}
 
 /// The client's fields, in C order so that those the entry points use most come first,
 /// where the shortest Thumb loads and stores reach them. Not part of the C API:
@@ -191,12 +213,12 @@ unsafe fn live<'a>(client: *mut tern_client_t) -> Result<&'a mut State, tern_sta
     }
     // SAFETY: aligned and non-null; only the plain `u32` field is read, through the raw
     // pointer, so storage that was never initialised is not taken for a client.
-    let magic = unsafe { core::ptr::addr_of!((*client).0.magic).read() };
+    let magic = unsafe { core::ptr::addr_of!((*client).0.state.magic).read() };
     if magic != MAGIC {
         return Err(TERN_STATUS_BAD_STATE);
     }
     // SAFETY: the magic is only ever set by tern_client_init, after a full write.
-    Ok(unsafe { &mut (*client).0 })
+    Ok(unsafe { &mut *addr_of_mut!((*client).0.state) })
 }
 
 /// True when `p` is not aligned for a `tern_client_t`.
@@ -282,7 +304,10 @@ unsafe fn init(
         update_margin_s: cfg.update_margin_s,
         servers,
     };
+    // The state is the storage's first field (`repr(C)`).
     let slot = storage.cast::<State>();
+    #[cfg(feature = "observe")]
+    let storage_slot = storage.cast::<Storage>();
     // SAFETY: `storage` is non-null, aligned and at least size_of::<tern_client_t>() bytes.
     // Fields are written in place through raw pointers (the client is too large to build
     // on a firmware stack); the magic, written last, marks the client as usable.
@@ -303,6 +328,12 @@ unsafe fn init(
         #[cfg(not(feature = "bootstrap"))]
         Client::init_in_place(core, &config, u16::from_le_bytes(seed))
             .map_err(|_| TERN_STATUS_INVALID_ARG)?;
+        #[cfg(feature = "observe")]
+        {
+            let isr = addr_of_mut!((*storage_slot).isr);
+            addr_of_mut!((*isr).changes).write(crate::client::observe::Changes::new());
+            addr_of_mut!((*isr).magic).write(MAGIC);
+        }
         addr_of_mut!((*slot).magic).write(MAGIC);
         *client = storage.cast();
     }
@@ -559,11 +590,20 @@ pub unsafe extern "C" fn tern_client_step(
     c.device.set_uptime_ms(now_ms);
     #[cfg(feature = "persistence")]
     c.restore_once();
+    // SAFETY: `client` is valid (checked by `live`); `isr` is a field apart from the state
+    // `c` borrows, and is only ever borrowed shared.
+    #[cfg(feature = "observe")]
+    let changes = unsafe { &(*core::ptr::addr_of!((*client).0.isr)).changes };
+    #[cfg(feature = "observe")]
+    c.core.take_changes(changes);
     c.dispatch_events(now_ms);
     c.receive(now_ms);
     c.flush(now_ms);
     c.dispatch_events(now_ms);
     let next = c.core.poll_timeout().map_or(u64::MAX, |t| t.max(now_ms));
+    // A change signalled meanwhile: run again at once.
+    #[cfg(feature = "observe")]
+    let next = if changes.pending() { now_ms } else { next };
     if !next_ms.is_null() {
         // SAFETY: non-null and writable by the caller's contract.
         unsafe { *next_ms = next };
@@ -606,6 +646,54 @@ pub unsafe extern "C" fn tern_client_input(
     c.flush(now_ms);
     c.dispatch_events(now_ms);
     TERN_STATUS_OK
+}
+
+/// Signals that the value of the path `ids[0..count]` (object, instance, resource, resource
+/// instance; `count` 1 to 4, or 0 for everything) changed: observations of it, of what it
+/// contains and of what contains it notify under their attributes. Safe to call from
+/// another thread or an interrupt, also while `tern_client_step` runs, once
+/// `tern_set_critical_section` has the platform's critical section (without one, call it
+/// from the thread that steps the client); then wake that thread: the next
+/// `tern_client_step` takes the change. Repeated changes of one path count once; when
+/// `TERN_MAX_PENDING_CHANGES` paths wait, every observation counts as changed.
+/// `TERN_STATUS_NULL_ARG` for a NULL `client` or `ids`, `TERN_STATUS_INVALID_ARG` for more
+/// than 4 ids or an id above 65534, `TERN_STATUS_BAD_STATE` for a client not initialised.
+/// Only in builds with the `observe` feature.
+///
+/// # Safety
+/// `client` from `tern_client_init` (not concurrently closed); `ids` valid for `count`
+/// entries.
+#[cfg(feature = "observe")]
+#[no_mangle]
+pub unsafe extern "C" fn tern_resource_changed(
+    client: *mut tern_client_t,
+    ids: *const u16,
+    count: usize,
+) -> tern_status_t {
+    if client.is_null() || ids.is_null() {
+        return TERN_STATUS_NULL_ARG;
+    }
+    if misaligned(client.cast()) || count > 4 {
+        return TERN_STATUS_INVALID_ARG;
+    }
+    // SAFETY: `client` is non-null and aligned. Only the `isr` part of the storage is
+    // reached, through a raw-pointer projection (`addr_of!`), and only shared: every other
+    // entry point (`tern_client_step` included) borrows the `state` field alone mutably, so
+    // this never aliases a `&mut` even when it interrupts one of them. `Changes` is `Sync`:
+    // its set is only touched inside a critical section.
+    let isr = unsafe { &*core::ptr::addr_of!((*client).0.isr) };
+    if isr.magic != MAGIC {
+        return TERN_STATUS_BAD_STATE;
+    }
+    // SAFETY: non-null, `count` (at most 4) entries guaranteed by the caller.
+    let ids = unsafe { core::slice::from_raw_parts(ids, count) };
+    match crate::model::Path::new(ids) {
+        Some(path) => {
+            isr.changes.mark(&path);
+            TERN_STATUS_OK
+        }
+        None => TERN_STATUS_INVALID_ARG,
+    }
 }
 
 /// Starts de-registration from every server; keep calling `tern_client_step` until
@@ -683,6 +771,12 @@ pub unsafe extern "C" fn tern_client_close(client: *mut tern_client_t) -> tern_s
                 c.close_connection(i);
             }
             c.magic = 0;
+            // SAFETY: `client` is valid (checked by `live`); `isr` is a field apart from the
+            // state `c` borrows.
+            #[cfg(feature = "observe")]
+            unsafe {
+                addr_of_mut!((*client).0.isr.magic).write(0)
+            };
             TERN_STATUS_OK
         }
         Err(s) => s,
@@ -843,6 +937,21 @@ impl State {
             Event::Dropped { server, reason } => (NOTE_DROPPED, server, 0, reason as u32),
             Event::EventsLost { count } => (NOTE_EVENTS_LOST, u8::MAX, 0, u32::from(count)),
             Event::RegistrationFailed { server } => (NOTE_REGISTRATION_FAILED, server, 0, 0),
+            #[cfg(feature = "observe")]
+            Event::ObservationEnded { server, path } => {
+                let id = |i: Option<u16>| u32::from(i.unwrap_or(u16::MAX));
+                if let Some(f) = self.platform.event {
+                    let e = tern_event_t {
+                        kind: tern_event_kind_t::TERN_EVENT_OBSERVATION_ENDED,
+                        server,
+                        code: 0,
+                        value: (id(path.object_id()) << 16) | id(path.instance_id()),
+                    };
+                    // SAFETY: `e` lives across the call.
+                    unsafe { f(self.platform.user, &e) };
+                }
+                return;
+            }
             #[cfg(feature = "send")]
             Event::Sent { server } => return self.emit(TERN_EVENT_SEND_SUCCEEDED, server, 0, 0),
             #[cfg(feature = "send")]
@@ -1043,6 +1152,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
         + MAX_ATTRIBUTES * 72
         + MAX_ACL_INSTANCES * (8 + 4 * (MAX_SERVERS + 1))
+        // An observation (44 bytes on 32-bit targets), a pending change (a path).
+        + MAX_OBSERVATIONS * 48
+        + MAX_PENDING_CHANGES * 10
         + 2 * MAX_PACKAGE_URI_LEN
         // A Send: its paths and state.
         + 10 * MAX_SEND_PATHS

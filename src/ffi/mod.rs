@@ -3,10 +3,14 @@
 //! crosses the boundary is checked before use, and no entry point can unwind.
 
 pub mod client;
+#[cfg(feature = "c-critical-section")]
+pub mod critical;
 pub mod object;
 pub mod standard;
 pub mod types;
 
+#[cfg(feature = "c-critical-section")]
+pub use critical::*;
 pub use types::*;
 
 use core::sync::atomic::{AtomicUsize, Ordering};

@@ -432,6 +432,10 @@ pub enum tern_event_kind_t {
     /// resources 17 to 20: Communication Retry Count and Timer, Sequence Delay Timer and
     /// Retry Count); not retried until `tern_client_restart`.
     TERN_EVENT_REGISTRATION_FAILED = 12,
+    /// An observation ended on the client's side (the observe feature): the server answered
+    /// a notification with RST, or never acknowledged a confirmable one. `value` is the
+    /// observed object id << 16 | instance id (65535: the whole object).
+    TERN_EVENT_OBSERVATION_ENDED = 13,
     /// The Firmware Update object changed State (the firmware-update feature): `value`
     /// is the State (0 idle, 1 downloading, 2 downloaded, 3 updating) and `code` the
     /// Update Result (0 initial, 1 success, 2 no storage, 3 out of RAM, 4 connection lost,

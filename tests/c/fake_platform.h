@@ -54,14 +54,11 @@ static void on_random(void *user, uint8_t *buf, size_t len)
 	memset(buf, FAKE_RANDOM_BYTE, len);
 }
 
-/* A client for coap://127.0.0.1:5683 (LwM2M 1.1) on the fake platform; `on_event` may be
- * NULL. */
-static tern_status_t fake_client_init(tern_client_storage_t *storage, const char *endpoint, tern_event_fn on_event,
-				      tern_client_t **client)
+/* The configuration of a client for coap://127.0.0.1:5683 (LwM2M 1.1) named `endpoint`. */
+static tern_config_t fake_config(const char *endpoint)
 {
 	static const tern_server_config_t server = {{"coap://127.0.0.1:5683", 21}, 1, 60};
 	tern_config_t config;
-	tern_platform_t platform;
 
 	memset(&config, 0, sizeof(config));
 	config.endpoint.ptr = endpoint;
@@ -69,11 +66,29 @@ static tern_status_t fake_client_init(tern_client_storage_t *storage, const char
 	config.lwm2m_version = 11;
 	config.servers = &server;
 	config.server_count = 1;
+	return config;
+}
+
+/* The fake platform; `on_event` may be NULL. */
+static tern_platform_t fake_platform(tern_event_fn on_event)
+{
+	tern_platform_t platform;
+
 	memset(&platform, 0, sizeof(platform));
 	platform.open = on_open;
 	platform.send = on_send;
 	platform.random = on_random;
 	platform.event = on_event;
+	return platform;
+}
+
+/* A client of `fake_config` on `fake_platform`. */
+static tern_status_t fake_client_init(tern_client_storage_t *storage, const char *endpoint, tern_event_fn on_event,
+				      tern_client_t **client)
+{
+	tern_config_t config = fake_config(endpoint);
+	tern_platform_t platform = fake_platform(on_event);
+
 	return tern_client_init(storage, sizeof(*storage), &config, &platform, client);
 }
 

@@ -68,23 +68,11 @@ static void on_log(void *user, tern_log_level_t level, const char *line, uint8_t
 
 static tern_client_t *start(tern_client_storage_t *storage)
 {
-	static const tern_server_config_t server = {{"coap://127.0.0.1:5683", 21}, 1, 60};
-	tern_config_t config;
-	tern_platform_t platform;
+	tern_config_t config = fake_config("persist");
+	tern_platform_t platform = fake_platform(on_event);
 	tern_client_t *client = NULL;
 	uint64_t next;
 
-	memset(&config, 0, sizeof(config));
-	config.endpoint.ptr = "persist";
-	config.endpoint.len = 7;
-	config.lwm2m_version = 11;
-	config.servers = &server;
-	config.server_count = 1;
-	memset(&platform, 0, sizeof(platform));
-	platform.open = on_open;
-	platform.send = on_send;
-	platform.random = on_random;
-	platform.event = on_event;
 	platform.log = on_log;
 	platform.store = on_store;
 	platform.load = on_load;

@@ -303,6 +303,11 @@ impl Platform for TestPlatform {
 
 /// A client for [`SERVER_URI`] registering as [`EP`].
 pub fn new_client(lifetime_s: u32, margin_s: u32, seed: u16) -> Client {
+    new_client_version(lifetime_s, margin_s, seed, Version::V1_1)
+}
+
+/// [`new_client`] registering with LwM2M `version`.
+pub fn new_client_version(lifetime_s: u32, margin_s: u32, seed: u16, version: Version) -> Client {
     let servers = [ServerConfig {
         uri: SERVER_URI,
         short_id: 101,
@@ -310,11 +315,40 @@ pub fn new_client(lifetime_s: u32, margin_s: u32, seed: u16) -> Client {
     }];
     let config = Config {
         endpoint: EP,
-        version: Version::V1_1,
+        version,
         update_margin_s: margin_s,
         servers: &servers,
     };
     Client::new(&config, seed).expect("valid client configuration")
+}
+
+/// A client for two servers: [`SERVER_URI`] (short id 101, slot 0) and 192.0.2.2 (102,
+/// slot 1). `None`, with a note, in a build for a single server (`TERN_MAX_SERVERS` 1).
+#[allow(dead_code)]
+pub fn two_server_client(lifetime_s: u32, margin_s: u32, seed: u16) -> Option<Client> {
+    if tern::config::MAX_SERVERS < 2 {
+        eprintln!("TERN_MAX_SERVERS is 1: the two-server checks need TERN_MAX_SERVERS=2");
+        return None;
+    }
+    let servers = [
+        ServerConfig {
+            uri: SERVER_URI,
+            short_id: 101,
+            lifetime_s,
+        },
+        ServerConfig {
+            uri: "coap://192.0.2.2:5683",
+            short_id: 102,
+            lifetime_s,
+        },
+    ];
+    let config = Config {
+        endpoint: EP,
+        version: Version::V1_1,
+        update_margin_s: margin_s,
+        servers: &servers,
+    };
+    Some(Client::new(&config, seed).expect("two servers fit"))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 #   run.sh CLIENT_BIN [ARGS...]       or       run.sh "CLIENT_BIN ARGS..."
 #
 # The client is started as
-#   CLIENT_BIN [ARGS...] -u coap://127.0.0.1:PORT -e tern-leshan-<pid> -l 60 -U 3 -x 12 -a -S
+#   CLIENT_BIN [ARGS...] -u coap://127.0.0.1:PORT -e tern-leshan-<pid> -l 60 -x 12 -U 3 -a -S
+# (with LESHAN_MODE=queue: -x 12 -Q 2000 -U 6, against the scenario's queue-mode variant)
 # Everything runs on 127.0.0.1 with a port picked by the system; every wait is bounded and
 # every process started here is stopped on exit. Exit status 0 only if every check passed.
 set -euo pipefail
@@ -20,6 +21,8 @@ else
     CLIENT_CMD=("$@")
 fi
 
+# LESHAN_MODE=queue runs the queue-mode scenario instead of the full one.
+MODE=${LESHAN_MODE:-full}
 EP="tern-leshan-$$"
 LIFETIME=60
 UPDATE_AFTER=3
@@ -56,8 +59,13 @@ SETSID=()
 command -v setsid >/dev/null && SETSID=(setsid)
 
 JAVA=${JAVA:-java}
+SCENARIO_ARGS=()
+if [ "$MODE" = queue ]; then
+    SCENARIO_ARGS=(--queue)
+fi
 "${SETSID[@]}" "$JAVA" -cp "$HERE/target/tern-leshan-scenario.jar:$HERE/target/deps/*" \
     org.tern.interop.LeshanScenario --port 0 --endpoint "$EP" --timeout "$SCENARIO_TIMEOUT" \
+    "${SCENARIO_ARGS[@]}" \
     >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
 SERVER_PID=$!
 
@@ -77,8 +85,14 @@ if [ -z "$PORT" ]; then
 fi
 echo "# Leshan listening on coap://127.0.0.1:$PORT, endpoint $EP"
 
+if [ "$MODE" = queue ]; then
+    # Awake 2 s after each exchange (as the scenario's Leshan expects), an Update at 6 s.
+    CLIENT_ARGS=(-Q 2000 -U 6)
+else
+    CLIENT_ARGS=(-U "$UPDATE_AFTER" -a -S)
+fi
 "${SETSID[@]}" "${CLIENT_CMD[@]}" -u "coap://127.0.0.1:$PORT" -e "$EP" -l "$LIFETIME" \
-    -U "$UPDATE_AFTER" -x "$EXIT_AFTER" -a -S >"$WORK/client.out" 2>"$WORK/client.err" </dev/null &
+    -x "$EXIT_AFTER" "${CLIENT_ARGS[@]}" >"$WORK/client.out" 2>"$WORK/client.err" </dev/null &
 CLIENT_PID=$!
 
 # Wait for both, bounded.
@@ -107,6 +121,25 @@ line() { grep -m1 -E "^$1" "$WORK/server.out" || true; }
 field() { # line, key -> value of key=value (values contain no spaces)
     tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n1
 }
+
+if [ "$MODE" = queue ]; then
+    REG=$(line "REGISTERED ")
+    check "scenario exited 0 (got $SERVER_RC)" test "$SERVER_RC" = 0
+    check "client exited 0 (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+    check "registered in queue mode ($REG)" test "$(field "$REG" queue)" = true
+    check "Leshan saw the client sleep" test -n "$(line "SLEEPING")"
+    check "a request while it sleeps is held back ($(line "READ_SLEEPING "))" \
+        test "$(line "READ_SLEEPING ")" = "READ_SLEEPING /3/0/0 refused"
+    check "the client's Update woke it" test -n "$(line "AWAKE")"
+    check "a Read once awake is answered ($(line "READ_AWAKE "))" test "$(line "READ_AWAKE ")" = "READ_AWAKE /3/0/0 205 tern"
+    check "the client reported sleeping, then waking" \
+        eval 'grep -q "queue mode: asleep" "$WORK/client.out" && sed -n "/queue mode: asleep/,\$p" "$WORK/client.out" | grep -q "queue mode: awake"'
+    if [ "$FAILED" -ne 0 ]; then
+        echo "--- server stdout"; cat "$WORK/server.out"
+        echo "--- client stdout"; cat "$WORK/client.out"
+    fi
+    exit "$FAILED"
+fi
 
 REG=$(line "REGISTERED ")
 OBJECTS=${REG#* objects=} # the last field: the root link may hold spaces
@@ -155,6 +188,10 @@ DISCOVER_ATTRS=$(line "DISCOVER_ATTRIBUTES ")
 check "Discover /3/0 shows pmin=5 and pmax=60 ($DISCOVER_ATTRS)" \
     eval '[[ $DISCOVER_ATTRS == *"</3/0>;pmin=5;pmax=60"* ]]'
 check "Discover /3/0 succeeded" success "$DISCOVER"
+OBSERVE=$(line "OBSERVE /1/0/3 ")
+check "Observe /1/0/3 established ($OBSERVE)" eval '[[ $OBSERVE == "OBSERVE /1/0/3 205 observing" ]]'
+NOTIFY=$(line "NOTIFY /1/0/3 ")
+check "a Write of /1/0/3 was notified ($NOTIFY)" eval '[[ $NOTIFY == "NOTIFY /1/0/3 300" ]]'
 check "Write /1/0/1 succeeded" success "$WRITE"
 check "Execute /1/0/8 succeeded" success "$EXECUTE"
 FW_DOWNLOADED=$(line "FIRMWARE_DOWNLOADED ")

@@ -3,7 +3,15 @@
  * 127.0.0.1 only) that waits for one client, drives a fixed sequence of device management
  * requests against it and reports every step as one line on stdout.
  *
- * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS] [--verbose]
+ * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS] [--queue] [--verbose]
+ *
+ * With --queue, a queue-mode scenario instead (Leshan's awake time 2 s, like the client's):
+ *   REGISTERED ep=<ep> ... queue=<true|false>
+ *   SLEEPING                        Leshan saw the client go to sleep
+ *   READ_SLEEPING /3/0/0 refused    a request while it sleeps is not sent
+ *   AWAKE                           the client's Update woke it
+ *   READ_AWAKE /3/0/0 <code> <value>
+ *   DEREGISTERED
  *
  * Output lines (stdout, one per event, flushed):
  *   LISTENING <port>
@@ -76,7 +84,13 @@ import org.eclipse.leshan.core.node.LwM2mResourceInstance;
 import org.eclipse.leshan.core.node.LwM2mMultipleResource;
 import org.eclipse.leshan.core.node.LwM2mObjectInstance;
 import org.eclipse.leshan.core.node.LwM2mSingleResource;
+import org.eclipse.leshan.core.observation.CompositeObservation;
 import org.eclipse.leshan.core.observation.Observation;
+import org.eclipse.leshan.core.observation.SingleObservation;
+import org.eclipse.leshan.core.request.ObserveRequest;
+import org.eclipse.leshan.core.response.ObserveCompositeResponse;
+import org.eclipse.leshan.core.response.ObserveResponse;
+import org.eclipse.leshan.server.observation.ObservationListener;
 import org.eclipse.leshan.core.request.BindingMode;
 import org.eclipse.leshan.core.request.ContentFormat;
 import org.eclipse.leshan.core.request.CreateRequest;
@@ -101,6 +115,9 @@ import org.eclipse.leshan.core.response.WriteResponse;
 import org.eclipse.leshan.server.LeshanServer;
 import org.eclipse.leshan.server.LeshanServerBuilder;
 import org.eclipse.leshan.server.model.VersionedModelProvider;
+import org.eclipse.leshan.server.queue.PresenceListener;
+import org.eclipse.leshan.server.queue.StaticClientAwakeTimeProvider;
+import org.eclipse.leshan.core.request.exception.ClientSleepingException;
 import org.eclipse.leshan.server.registration.Registration;
 import org.eclipse.leshan.server.registration.RegistrationListener;
 import org.eclipse.leshan.server.registration.RegistrationUpdate;
@@ -117,8 +134,11 @@ public final class LeshanScenario {
     /** Largest wait for a single downlink request, in milliseconds. */
     private static final long REQUEST_TIMEOUT_MS = 15_000;
 
+    /** The awake time of the queue-mode scenario, on both sides. */
+    private static final int QUEUE_AWAKE_MS = 2_000;
+
     private enum Kind {
-        REGISTERED, UPDATED, DEREGISTERED, EXPIRED, REPLACED
+        REGISTERED, UPDATED, DEREGISTERED, EXPIRED, REPLACED, SLEEPING, AWAKE
     }
 
     private static final class Event {
@@ -145,6 +165,7 @@ public final class LeshanScenario {
     private String endpoint = null;
     private long timeoutSec = 60;
     private boolean verbose = false;
+    private boolean queue = false;
     private long deadlineNanos;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
@@ -188,6 +209,9 @@ public final class LeshanScenario {
             case "--verbose":
                 verbose = true;
                 break;
+            case "--queue":
+                queue = true;
+                break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
             }
@@ -217,7 +241,21 @@ public final class LeshanScenario {
         LeshanServerBuilder builder = new LeshanServerBuilder();
         builder.setEndpointsProviders(endpoints.build());
         builder.setObjectModelProvider(new VersionedModelProvider(modelsWithBlob()));
+        if (queue)
+            builder.setClientAwakeTimeProvider(new StaticClientAwakeTimeProvider(QUEUE_AWAKE_MS));
         LeshanServer server = builder.build();
+        if (queue)
+            server.getPresenceService().addListener(new PresenceListener() {
+                @Override
+                public void onAwake(Registration registration) {
+                    events.add(new Event(Kind.AWAKE, registration));
+                }
+
+                @Override
+                public void onSleeping(Registration registration) {
+                    events.add(new Event(Kind.SLEEPING, registration));
+                }
+            });
         server.getRegistrationService().addListener(new RegistrationListener() {
             @Override
             public void registered(Registration registration, Registration previousReg,
@@ -263,7 +301,10 @@ public final class LeshanScenario {
             server.start();
             Integer bound = server.getEndpoint(Protocol.COAP).getURI().getPort();
             say("LISTENING " + bound);
-            scenario(server);
+            if (queue)
+                queueScenario(server);
+            else
+                scenario(server);
             say("PASS");
             return 0;
         } catch (Failure f) {
@@ -320,6 +361,43 @@ public final class LeshanScenario {
     private static String single(LwM2mObjectInstance oi, int rid) {
         LwM2mResource r = oi.getResource(rid);
         return r == null || r.isMultiInstances() ? "-" : String.valueOf(r.getValue());
+    }
+
+    /** The next event of kind `want`, skipping the others (Updates, presence changes). */
+    private Event nextOf(Kind want) throws Failure, InterruptedException {
+        while (true) {
+            Event e = next(want.toString());
+            if (e.kind == want)
+                return e;
+            if (e.kind == Kind.DEREGISTERED || e.kind == Kind.EXPIRED)
+                throw new Failure("client gone (" + e.kind + ") while waiting for " + want);
+        }
+    }
+
+    /** Queue mode: the client registers in queue mode, sleeps, and its Update wakes it. */
+    private void queueScenario(LeshanServer server) throws Failure, InterruptedException {
+        Registration r = nextOf(Kind.REGISTERED).reg;
+        endpoint = r.getEndpoint();
+        say("REGISTERED ep=" + endpoint + " b=" + BindingMode.toString(r.getBindingMode()) + " lwm2m="
+                + r.getLwM2mVersion() + " queue=" + r.usesQueueMode());
+        nextOf(Kind.SLEEPING);
+        say("SLEEPING");
+        Registration current = server.getRegistrationService().getByEndpoint(endpoint);
+        try {
+            server.send(current, new ReadRequest(3, 0, 0), 1_000);
+            say("READ_SLEEPING /3/0/0 sent");
+        } catch (ClientSleepingException e) {
+            say("READ_SLEEPING /3/0/0 refused");
+        }
+        nextOf(Kind.AWAKE);
+        say("AWAKE");
+        ReadResponse rd = send(server, endpoint, new ReadRequest(3, 0, 0), "READ_AWAKE /3/0/0");
+        String value = rd.getContent() instanceof LwM2mSingleResource
+                ? String.valueOf(((LwM2mSingleResource) rd.getContent()).getValue())
+                : "-";
+        say("READ_AWAKE /3/0/0 " + code(rd) + " " + value);
+        nextOf(Kind.DEREGISTERED);
+        say("DEREGISTERED");
     }
 
     private void scenario(LeshanServer server) throws Failure, InterruptedException {
@@ -437,6 +515,9 @@ public final class LeshanScenario {
         DiscoverResponse da = send(server, ep, new DiscoverRequest(3, 0), "DISCOVER /3/0 after attributes");
         say("DISCOVER_ATTRIBUTES /3/0 " + links(da.getObjectLinks()));
         check(da, "DISCOVER /3/0 after attributes", failures);
+
+        // 5d. Observe: a notification follows a change.
+        observeWrite(server, ep, failures);
 
         // 5e. Firmware Update pulled from a CoAP file server of our own.
         firmware(server, ep, failures);
@@ -631,6 +712,57 @@ public final class LeshanScenario {
     }
 
     /** The value of single resource `id` of the instance a read returned, or "-". */
+    /**
+     * Observes /1/0/3 (Default Maximum Period; the response carries Observe), writes it
+     * (a server's Write is a change) and waits for the notification with the new value.
+     */
+    private void observeWrite(LeshanServer server, String ep, List<String> failures)
+            throws Failure, InterruptedException {
+        BlockingQueue<String> notes = new LinkedBlockingQueue<>();
+        ObservationListener listener = new ObservationListener() {
+            @Override
+            public void newObservation(Observation o, Registration r) {
+            }
+
+            @Override
+            public void cancelled(Observation o) {
+            }
+
+            @Override
+            public void onResponse(SingleObservation o, Registration r, ObserveResponse resp) {
+                LwM2mNode node = resp.getContent();
+                notes.add(node instanceof LwM2mSingleResource
+                        ? String.valueOf(((LwM2mSingleResource) node).getValue())
+                        : String.valueOf(node));
+            }
+
+            @Override
+            public void onResponse(CompositeObservation o, Registration r, ObserveCompositeResponse resp) {
+            }
+
+            @Override
+            public void onError(Observation o, Registration r, Exception error) {
+                notes.add("error " + error);
+            }
+        };
+        server.getObservationService().addListener(listener);
+        try {
+            ObserveResponse ob = send(server, ep, new ObserveRequest(1, 0, 3), "OBSERVE /1/0/3");
+            say("OBSERVE /1/0/3 " + code(ob) + (ob.getObservation() != null ? " observing" : " not observing"));
+            check(ob, "OBSERVE /1/0/3", failures);
+            if (ob.getObservation() == null)
+                failures.add("OBSERVE /1/0/3: no observation established");
+            WriteResponse w = send(server, ep, new WriteRequest(1, 0, 3, 300L), "WRITE /1/0/3");
+            check(w, "WRITE /1/0/3", failures);
+            String got = notes.poll(Math.max(1, Math.min(10_000, remainingMs())), TimeUnit.MILLISECONDS);
+            say("NOTIFY /1/0/3 " + got);
+            if (!"300".equals(got))
+                failures.add("NOTIFY /1/0/3: expected 300 after the Write, got " + got);
+        } finally {
+            server.getObservationService().removeListener(listener);
+        }
+    }
+
     private static String value(ReadResponse r, int id) {
         if (!(r.getContent() instanceof LwM2mObjectInstance))
             return "-";
