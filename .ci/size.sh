@@ -39,7 +39,7 @@ case $CONFIG in
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=60416   # Observe and notifications (the observe feature) took about 5 KB
+        FLASH_GATE=61440   # Observe and notifications (the observe feature) took about 5 KB
         RAM_BUDGET=4096    # the target; not met since the observation table (8 x 44 bytes)
         RAM_GATE=4480 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks
     only-*)

@@ -687,3 +687,68 @@ fn block2_past_the_end_gets_4_00_and_large_blocks_are_cut() {
     let (r, _) = exchange(&mut sim, p);
     assert_eq!(code(&r), "4.00");
 }
+
+// ---------------------------------------------------------------------------------------
+// Block2 notifications
+// ---------------------------------------------------------------------------------------
+
+/// Hands the client `p` (message id `mid`, token `token`) and returns what it sends first.
+fn ask_client(sim: &mut Sim, mut p: Packet, mid: u16, token: &[u8]) -> Packet {
+    p.header.message_id = mid;
+    p.set_token(token.to_vec());
+    let bytes = p.to_bytes().unwrap();
+    sim.client
+        .handle_datagram(0, &bytes, sim.now, &mut sim.platform);
+    let out = sim
+        .client
+        .poll_transmit(sim.now, &mut sim.platform)
+        .expect("an answer");
+    Packet::from_bytes(out.data).unwrap()
+}
+
+#[test]
+fn a_notification_too_large_for_a_message_goes_as_its_first_block() {
+    let (mut sim, log) = blob_sim(9);
+    log.borrow_mut().value = pattern(1500, 3);
+    let mut observe = request(RequestType::Get, "/33000/0/0");
+    observe.add_option(CoapOption::Observe, vec![]);
+    let first = ask_client(&mut sim, observe, 0x7000, &[0xB0]);
+    assert_eq!(code(&first), "2.05");
+    assert!(
+        first.get_option(CoapOption::Observe).is_some(),
+        "the observation is kept"
+    );
+
+    let new = pattern(1400, 4);
+    log.borrow_mut().value = new.clone();
+    sim.client.resource_changed(&Path::resource(BLOB_OID, 0, 0));
+    let mut notification = None;
+    for _ in 0..10 {
+        if let Some(t) = sim.client.poll_transmit(sim.now, &mut sim.platform) {
+            notification = Some(Packet::from_bytes(t.data).unwrap());
+            break;
+        }
+        sim.now += 100;
+    }
+    let n = notification.expect("a notification");
+    assert_eq!(n.get_token(), &[0xB0]);
+    assert_eq!(code(&n), "2.05");
+    assert!(n.get_option(CoapOption::Observe).is_some());
+    let (num, more, szx) = block_of(&n, CoapOption::Block2).expect("Block2 on the notification");
+    assert_eq!((num, more), (0, true));
+    assert_eq!(uint_option(&n, CoapOption::Size2), Some(1400));
+    let size = 16usize << szx;
+    assert_eq!(n.payload, new[..size]);
+
+    // The server fetches the rest with plain GETs (RFC 7959 section 2.6).
+    let mut got = n.payload.clone();
+    for num in 1..new.len().div_ceil(size) as u32 {
+        let mut get = request(RequestType::Get, "/33000/0/0");
+        get.add_option(CoapOption::Block2, block_value(num, false, szx));
+        let r = ask_client(&mut sim, get, 0x7100 + num as u16, &[0xB1]);
+        assert_eq!(code(&r), "2.05");
+        assert!(r.get_option(CoapOption::Observe).is_none());
+        got.extend_from_slice(&r.payload);
+    }
+    assert_eq!(got, new);
+}

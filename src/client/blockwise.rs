@@ -24,6 +24,15 @@ pub(super) fn max_szx() -> u8 {
     Block::szx_for(MAX_MESSAGE_SIZE.saturating_sub(OVERHEAD))
 }
 
+/// The first block of a payload too large for a message, at the largest size that fits.
+pub(super) fn first_block() -> Option<Block> {
+    Some(Block {
+        num: 0,
+        more: false,
+        szx: max_szx(),
+    })
+}
+
 /// The largest request payload the client takes (the Size1 of a 4.13).
 pub(super) fn max_payload() -> u32 {
     u32::try_from(MAX_MESSAGE_SIZE.saturating_sub(OVERHEAD)).unwrap_or(u32::MAX)
@@ -141,11 +150,7 @@ pub(super) fn block2(
             {
                 return r;
             }
-            Block {
-                num: 0,
-                more: false,
-                szx: max,
-            }
+            return attempt(first_block());
         }
     };
     attempt(Some(block))

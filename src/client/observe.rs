@@ -575,8 +575,9 @@ impl Client {
     }
 
     /// Encodes a notification of `o` into `tx`: a Read of its path in its format with the
-    /// current sequence number, or the Read's error code alone. Returns the length and the
-    /// code.
+    /// current sequence number, or the Read's error code alone. One too large for a message
+    /// goes as its first block (Block2 and Size2, RFC 7959 section 2.6: the server fetches
+    /// the rest with GETs, which Block2 answers). Returns the length and the code.
     fn encode(
         &mut self,
         o: &Observation,
@@ -589,21 +590,36 @@ impl Client {
         let accept = (o.accept != NO_ACCEPT).then_some(u32::from(o.accept));
         let mut objects = registry!(self, o.server, now, platform);
         let tx = &mut self.tx;
-        let mut code = Code::CONTENT;
-        if let Ok(mut b) = MessageBuilder::new(&mut *tx, mtype, Code::CONTENT, mid, o.token()) {
-            let r = b
-                .option_uint(opt::OBSERVE, seq)
-                .map_err(|_| Code::INTERNAL_SERVER_ERROR)
-                .and_then(|()| {
-                    objects.with(&o.path, 1, &mut |obj: &mut dyn Object| {
-                        dm::read(&o.path, accept, obj, &mut b).map(drop)
-                    })
-                });
-            match r {
-                Ok(()) => return (b.finish(), code),
-                Err(c) => code = c,
+        let mut attempt = |block: Option<crate::coap::Block>| {
+            let mut b = MessageBuilder::new(&mut *tx, mtype, Code::CONTENT, mid, o.token())
+                .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+            b.option_uint(opt::OBSERVE, seq)
+                .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+            #[cfg(feature = "blockwise")]
+            if let Some(block) = block {
+                b.block2(block);
             }
-        }
+            #[cfg(not(feature = "blockwise"))]
+            let _ = block;
+            objects.with(&o.path, 1, &mut |obj: &mut dyn Object| {
+                dm::read(&o.path, accept, obj, &mut b).map(drop)
+            })?;
+            #[cfg(feature = "blockwise")]
+            if block.is_some() {
+                return b.finish_block().ok_or(Code::INTERNAL_SERVER_ERROR);
+            }
+            Ok(b.finish())
+        };
+        let r = attempt(None);
+        #[cfg(feature = "blockwise")]
+        let r = match r {
+            Err(Code::INTERNAL_SERVER_ERROR) => attempt(super::blockwise::first_block()),
+            r => r,
+        };
+        let code = match r {
+            Ok(len) => return (len, Code::CONTENT),
+            Err(c) => c,
+        };
         let len = MessageBuilder::new(tx, mtype, code, mid, o.token()).map_or(0, |b| b.finish());
         (len, code)
     }
