@@ -713,31 +713,29 @@ fn operation(
             if format != Some(u32::from(cf::TLV)) {
                 return Err(Code::UNSUPPORTED_CONTENT_FORMAT);
             }
-            // A failed write changes nothing: it runs on a copy of the staging copy.
-            let mut security = bs.security.clone();
-            let mut servers: Vec<Server, MAX_SERVERS> = Vec::new();
-            for s in bs.servers.iter() {
-                let _ = servers.push(s.copy_config());
-            }
+            // A failed write changes nothing: it runs on a copy of the staged object.
             match oid {
-                Some(0) => write(
-                    path,
-                    req.payload(),
-                    &mut SecurityObject {
+                Some(0) => {
+                    let mut security = bs.security.clone();
+                    let mut obj = SecurityObject {
                         table: &mut security,
-                    },
-                )?,
-                Some(1) => write(
-                    path,
-                    req.payload(),
-                    &mut StagedServers {
+                    };
+                    write(path, req.payload(), &mut obj)?;
+                    bs.security = security;
+                }
+                Some(1) => {
+                    let mut servers: Vec<Server, MAX_SERVERS> = Vec::new();
+                    for s in bs.servers.iter() {
+                        let _ = servers.push(s.copy_config());
+                    }
+                    let mut obj = StagedServers {
                         servers: &mut servers,
-                    },
-                )?,
+                    };
+                    write(path, req.payload(), &mut obj)?;
+                    bs.servers = servers;
+                }
                 _ => return Err(Code::NOT_FOUND),
             }
-            bs.security = security;
-            bs.servers = servers;
             Ok(Code::CHANGED)
         }
         Code::DELETE => {
