@@ -537,3 +537,34 @@ fn bootstrapped_servers_survive_a_restart() {
     assert!(r.events().is_empty());
     assert_eq!(r.client().poll_timeout(), None);
 }
+
+#[test]
+fn bootstrap_request_trigger_starts_a_bootstrap() {
+    let servers = [ServerConfig {
+        uri: SERVER_URI,
+        short_id: 101,
+        lifetime_s: 300,
+    }];
+    let mut t = Bs::new(&servers, false, false);
+    assert_eq!(t.events(), [Event::ConnectionNeeded { server: 0 }]);
+    // Not an executable resource's path: device management answers.
+    let r = t.ask(0, request(RequestType::Post, "/1/1/9"));
+    assert_ne!(r.header.code, CHANGED);
+    let r = t.ask(0, request(RequestType::Post, "/1/0/9"));
+    assert_eq!(r.header.code, CHANGED);
+    let start = t.now;
+    assert_eq!(
+        t.client().poll_timeout(),
+        Some(start + 5_000),
+        "the hold-off"
+    );
+    t.now = start + 5_000;
+    assert!(t.transmit().is_empty());
+    assert!(t.events().contains(&Event::ConnectionNeeded {
+        server: BOOTSTRAP_SLOT
+    }));
+    t.client().connection_opened(BOOTSTRAP_SLOT);
+    let out = t.transmit();
+    assert_eq!(out.len(), 1);
+    assert_eq!(uri_path(&parse(&out[0].1).unwrap()), ["bs"]);
+}

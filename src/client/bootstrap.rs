@@ -411,6 +411,43 @@ impl Client {
         }
     }
 
+    /// Bootstrap-Request Trigger (/1/x/9) executed by a DM server on its own Server
+    /// instance: with a bootstrap account, 2.04 and a client-initiated bootstrap starts
+    /// (after the hold-off); `None` leaves the request to device management (4.05 without
+    /// an account, Access Control for another server's instance).
+    pub(super) fn bootstrap_trigger(
+        &mut self,
+        server: u8,
+        mtype: MsgType,
+        mid: u16,
+        req: &Message<'_>,
+        now: u64,
+    ) -> Option<usize> {
+        if self.bootstrap.account.is_none() || req.code() != Code::POST || !req.payload().is_empty()
+        {
+            return None;
+        }
+        let path = Path::from_segments(req.options_of(opt::URI_PATH))?;
+        let own = self.servers.get(usize::from(server))?.server_iid;
+        if path.len() != 3 || path.object_id() != Some(1) || path.resource_id() != Some(9) {
+            return None;
+        }
+        if path.instance_id() != Some(own) {
+            return None;
+        }
+        if self.bootstrap.phase == Phase::Idle {
+            self.bootstrap_start(now);
+        }
+        Some(short_reply(
+            &mut self.reply.buf,
+            mtype,
+            Code::CHANGED,
+            mid,
+            req,
+            "",
+        ))
+    }
+
     /// Bootstrap-Finish: 2.04 and the staging copy becomes the live configuration, or 4.06
     /// with a diagnostic payload and the bootstrap goes on.
     fn bootstrap_finish(&mut self, mtype: MsgType, mid: u16, req: &Message<'_>) -> usize {

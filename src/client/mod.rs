@@ -798,12 +798,19 @@ impl Client {
         #[cfg(feature = "access-control")]
         let ssid = self.acl_server(server);
         #[cfg(feature = "bootstrap")]
-        if server == bootstrap::BOOTSTRAP_SLOT {
-            self.reply.len = self.bootstrap_answer(mtype, reply_mid, msg, platform);
-            self.reply.server = server;
-            self.reply.message_id = mid;
-            self.reply.unsent = self.reply.len > 0;
-            return Ok(());
+        {
+            let answered = if server == bootstrap::BOOTSTRAP_SLOT {
+                Some(self.bootstrap_answer(mtype, reply_mid, msg, platform))
+            } else {
+                self.bootstrap_trigger(server, mtype, reply_mid, msg, now)
+            };
+            if let Some(len) = answered {
+                self.reply.len = len;
+                self.reply.server = server;
+                self.reply.message_id = mid;
+                self.reply.unsent = len > 0;
+                return Ok(());
+            }
         }
         #[cfg(feature = "observe")]
         let seq = self.observe_intent(server, msg);
