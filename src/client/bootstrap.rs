@@ -6,7 +6,9 @@
 //!
 //! A bootstrap starts after the Client Hold Off Time when there is no DM server, when the
 //! configuration says to bootstrap first, and when every DM server refused the
-//! registration or failed for good (the registration's retry sequences are exhausted).
+//! registration or failed for good (the registration's retry sequences are exhausted), and
+//! when a server executes its Bootstrap-Request Trigger (/1/x/9). With `persistence`, the
+//! accounts a Finish installed are saved (`TAG_ACCOUNT` items) and a load restores them.
 //!
 //! The bootstrap has a connection slot of its own, [`BOOTSTRAP_SLOT`]. Its operations go to
 //! a staging copy of the Security and Server instances, taken from the live configuration
