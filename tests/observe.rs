@@ -444,3 +444,88 @@ fn changes_from_another_thread_reach_the_client() {
     assert_eq!(with_token(&sent, &[1]).len(), 1);
     assert_eq!(with_token(&sent, &[2]).len(), 1);
 }
+
+/// A FETCH of `paths` in SenML JSON, with Observe `observe` (0 register, 1 cancel).
+fn observe_composite_request(paths: &[&str], observe: u8) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_type(MessageType::Confirmable);
+    p.header.code = MessageClass::Request(RequestType::Fetch);
+    p.add_option(
+        CoapOption::Observe,
+        if observe == 0 { vec![] } else { vec![observe] },
+    );
+    p.add_option(CoapOption::ContentFormat, 110u16.to_be_bytes().to_vec());
+    let records: Vec<String> = paths.iter().map(|p| format!("{{\"n\":\"{p}\"}}")).collect();
+    p.payload = format!("[{}]", records.join(",")).into_bytes();
+    p
+}
+
+/// The SenML JSON names in a payload, in order.
+fn senml_names(payload: &[u8]) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_slice(payload).expect("SenML JSON");
+    let mut base = String::new();
+    let mut out = Vec::new();
+    for r in v.as_array().expect("an array") {
+        if let Some(bn) = r.get("bn").and_then(|b| b.as_str()) {
+            base = bn.to_string();
+        }
+        out.push(format!(
+            "{base}{}",
+            r.get("n").and_then(|n| n.as_str()).unwrap_or("")
+        ));
+    }
+    out
+}
+
+#[test]
+fn observe_composite_notifies_its_paths_together_and_only_for_them() {
+    let mut sim = setup();
+    let paths = ["/3303/0/5700", "/3303/0/5701"];
+    let r = send(&mut sim, observe_composite_request(&paths, 0), &[0xC0]);
+    assert_eq!(r.header.code, CONTENT);
+    assert!(seq(&r).is_some(), "the response carries Observe");
+    assert_eq!(content_format(&r), Some(110));
+    assert_eq!(senml_names(&r.payload), paths);
+    assert_eq!(sim.client.observations(), 1);
+
+    // A change outside the composite's paths: nothing.
+    sim.client.resource_changed(&Path::resource(3303, 0, 5900));
+    let t = sim.now + 5_000;
+    assert!(with_token(&run_to(&mut sim, t), &[0xC0]).is_empty());
+
+    // A change of one of them: one notification with both, in the Observe's format.
+    set_temperature(&mut sim, 25.25);
+    let t = sim.now + 5_000;
+    let sent = with_token(&run_to(&mut sim, t), &[0xC0]);
+    assert_eq!(sent.len(), 1);
+    let n = &sent[0].1;
+    assert_eq!(content_format(n), Some(110));
+    assert_eq!(senml_names(&n.payload), paths);
+    let v: serde_json::Value = serde_json::from_slice(&n.payload).unwrap();
+    assert_eq!(v[0]["v"], 25.25);
+
+    // Cancelled by a FETCH with Observe 1.
+    let r = send(&mut sim, observe_composite_request(&paths, 1), &[0xC0]);
+    assert_eq!(r.header.code, CONTENT);
+    assert_eq!(sim.client.observations(), 0);
+    set_temperature(&mut sim, 26.0);
+    let t = sim.now + 5_000;
+    assert!(with_token(&run_to(&mut sim, t), &[0xC0]).is_empty());
+}
+
+#[test]
+fn an_observe_composite_that_does_not_fit_is_answered_as_a_plain_read_composite() {
+    let mut sim = setup();
+    // Five paths: more than one Observe-Composite holds.
+    let paths = [
+        "/3303/0/5700",
+        "/3303/0/5701",
+        "/3303/0/5900",
+        "/3/0/0",
+        "/3/0/1",
+    ];
+    let r = send(&mut sim, observe_composite_request(&paths, 0), &[0xC1]);
+    assert_eq!(r.header.code, CONTENT);
+    assert!(seq(&r).is_none(), "no Observe in the response");
+    assert_eq!(sim.client.observations(), 0);
+}

@@ -30,6 +30,23 @@ const CHANGED: u8 = 1;
 const IN_FLIGHT: u8 = 2;
 /// No Accept in the Observe.
 const NO_ACCEPT: u16 = u16::MAX;
+/// An Observe-Composite: the paths are in [`Observations::composite`].
+#[cfg(feature = "records")]
+const COMPOSITE: u8 = 4;
+/// Observe-Composites held at once, and paths in each.
+#[cfg(feature = "records")]
+const MAX_COMPOSITE: usize = 2;
+#[cfg(feature = "records")]
+const COMPOSITE_PATHS: usize = 4;
+
+/// The paths of one Observe-Composite (FETCH with Observe), by server and token.
+#[cfg(feature = "records")]
+#[derive(Clone)]
+struct Composite {
+    server: u8,
+    token: Vec<u8, 8>,
+    paths: Vec<Path, COMPOSITE_PATHS>,
+}
 
 /// One observation: 44 bytes on 32-bit targets.
 #[derive(Clone, Copy)]
@@ -66,6 +83,8 @@ impl Observation {
 /// notification in flight.
 pub struct Observations {
     table: Vec<Observation, MAX_OBSERVATIONS>,
+    #[cfg(feature = "records")]
+    composite: Vec<Composite, MAX_COMPOSITE>,
     seq: u32,
     con: Option<Exchange>,
     /// The latest time the client was given (the times of the table are relative to it).
@@ -77,6 +96,8 @@ impl Observations {
     pub const fn new() -> Observations {
         Observations {
             table: Vec::new(),
+            #[cfg(feature = "records")]
+            composite: Vec::new(),
             seq: 0,
             con: None,
             now: 0,
@@ -110,7 +131,22 @@ impl Observations {
         if o.flags & IN_FLIGHT != 0 {
             self.con = None;
         }
+        #[cfg(feature = "records")]
+        self.composite
+            .retain(|c| !(c.server == o.server && c.token.as_slice() == o.token()));
         Some(o)
+    }
+
+    /// The paths of composite observation `o`, if it is one.
+    #[cfg(feature = "records")]
+    fn composite_paths(&self, o: &Observation) -> Option<&[Path]> {
+        if o.flags & COMPOSITE == 0 {
+            return None;
+        }
+        self.composite
+            .iter()
+            .find(|c| c.server == o.server && c.token.as_slice() == o.token())
+            .map(|c| c.paths.as_slice())
     }
 
     /// Removes every observation `keep` refuses.
@@ -141,7 +177,11 @@ impl Default for Observations {
 /// bytes is an elective option of the wrong length: ignored (RFC 7252 section 5.4.3), so the
 /// request is a plain Read.
 pub(super) fn intent(req: &Message<'_>) -> Option<bool> {
-    if req.code() != Code::GET || req.option_uint(opt::ACCEPT) == Some(u32::from(cf::LINK)) {
+    // FETCH: Observe-Composite (LwM2M 1.1), with the record formats.
+    let fetch = cfg!(feature = "records") && req.code() == Code::FETCH;
+    if !(req.code() == Code::GET || fetch)
+        || req.option_uint(opt::ACCEPT) == Some(u32::from(cf::LINK))
+    {
         return None;
     }
     match req
@@ -153,6 +193,22 @@ pub(super) fn intent(req: &Message<'_>) -> Option<bool> {
         Some(1) => Some(false),
         _ => None,
     }
+}
+
+/// The format and paths of an Observe-Composite (FETCH with Observe): `None` when the
+/// payload does not parse, names no path or more than `COMPOSITE_PATHS`.
+#[cfg(feature = "records")]
+fn composite_request(req: &Message<'_>) -> Option<(u16, Vec<Path, COMPOSITE_PATHS>)> {
+    if req.code() != Code::FETCH {
+        return None;
+    }
+    let format = u16::try_from(req.option_uint(opt::CONTENT_FORMAT)?).ok()?;
+    let mut paths = Vec::new();
+    super::records::paths_of(format, req.payload(), &mut |p| {
+        paths.push(p).map_err(|_| Code::REQUEST_ENTITY_TOO_LARGE)
+    })
+    .ok()?;
+    (!paths.is_empty()).then_some((format, paths))
 }
 
 /// The full millisecond time of `t` (the low 32 bits of a time at most 49 days before
@@ -249,9 +305,20 @@ impl Client {
     /// A value changed: observations of `path`, of what lies below it and of what contains
     /// it notify (under their attributes). Shortens [`Client::poll_timeout`].
     pub fn resource_changed(&mut self, path: &Path) {
-        for o in self.observe.table.iter_mut() {
-            if o.path.starts_with(path) || path.starts_with(&o.path) {
-                o.flags |= CHANGED;
+        let overlaps = |p: &Path| p.starts_with(path) || path.starts_with(p);
+        for i in 0..self.observe.table.len() {
+            let Some(&o) = self.observe.table.get(i) else {
+                break;
+            };
+            #[cfg(feature = "records")]
+            let hit = match self.observe.composite_paths(&o) {
+                Some(paths) => paths.iter().any(overlaps),
+                None => overlaps(&o.path),
+            };
+            #[cfg(not(feature = "records"))]
+            let hit = overlaps(&o.path);
+            if let (true, Some(slot)) = (hit, self.observe.table.get_mut(i)) {
+                slot.flags |= CHANGED;
             }
         }
     }
@@ -288,6 +355,11 @@ impl Client {
                 t.remove_at(i);
             }
             return None;
+        }
+        #[cfg(feature = "records")]
+        if req.code() == Code::FETCH {
+            let room = existing.is_some() || !(t.table.is_full() || t.composite.is_full());
+            return (room && composite_request(req).is_some()).then_some(t.seq);
         }
         (existing.is_some() || !t.table.is_full()).then_some(t.seq)
     }
@@ -333,6 +405,26 @@ impl Client {
                 };
                 o.value = self.number(&o, now, platform).unwrap_or(0.0).to_ne_bytes();
                 let t = &mut self.observe;
+                #[cfg(feature = "records")]
+                if let Some((format, paths)) = composite_request(req) {
+                    o.flags |= COMPOSITE;
+                    o.accept = req
+                        .option_uint(opt::ACCEPT)
+                        .and_then(|a| u16::try_from(a).ok())
+                        .unwrap_or(format);
+                    t.composite
+                        .retain(|c| !(c.server == server && c.token.as_slice() == token));
+                    let mut tok = Vec::new();
+                    let _ = tok.extend_from_slice(o.token());
+                    let entry = Composite {
+                        server,
+                        token: tok,
+                        paths,
+                    };
+                    if t.composite.push(entry).is_err() {
+                        return;
+                    }
+                }
                 t.seq = t.seq.wrapping_add(1) & SEQ_MASK;
                 match t.position(server, token).and_then(|i| t.table.get_mut(i)) {
                     Some(slot) => *slot = o,
@@ -588,6 +680,14 @@ impl Client {
     ) -> (usize, Code) {
         let seq = self.observe.seq;
         let accept = (o.accept != NO_ACCEPT).then_some(u32::from(o.accept));
+        #[cfg(feature = "records")]
+        let paths = self.observe.composite_paths(o).map(|p| {
+            let mut v: Vec<Path, COMPOSITE_PATHS> = Vec::new();
+            let _ = v.extend_from_slice(p);
+            v
+        });
+        #[cfg(feature = "records")]
+        let composite = paths.as_deref();
         let mut objects = registry!(self, o.server, now, platform);
         let tx = &mut self.tx;
         let mut attempt = |block: Option<crate::coap::Block>| {
@@ -601,6 +701,18 @@ impl Client {
             }
             #[cfg(not(feature = "blockwise"))]
             let _ = block;
+            #[cfg(feature = "records")]
+            if let Some(paths) = composite {
+                let format = accept
+                    .and_then(|a| u16::try_from(a).ok())
+                    .unwrap_or(cf::SENML_CBOR);
+                super::records::read_paths(format, paths, &mut objects, &mut b)?;
+            } else {
+                objects.with(&o.path, 1, &mut |obj: &mut dyn Object| {
+                    dm::read(&o.path, accept, obj, &mut b).map(drop)
+                })?;
+            }
+            #[cfg(not(feature = "records"))]
             objects.with(&o.path, 1, &mut |obj: &mut dyn Object| {
                 dm::read(&o.path, accept, obj, &mut b).map(drop)
             })?;

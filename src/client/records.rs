@@ -252,6 +252,43 @@ pub fn read_composite(
     objects: &mut dyn Lookup,
     b: &mut MessageBuilder<'_>,
 ) -> Result<Code, Code> {
+    composite_read(accept, objects, b, &mut |each| paths_of(format, data, each))
+}
+
+/// Takes one path after the other.
+pub(super) type PathSink<'a> = dyn FnMut(Path) -> Result<(), Code> + 'a;
+
+/// The paths a FETCH payload's records name, in order (an empty path is 4.00).
+pub(super) fn paths_of(format: u16, data: &[u8], each: &mut PathSink<'_>) -> Result<(), Code> {
+    each_record(format, data, &mut |rec, _| {
+        if rec.path.is_empty() {
+            return Err(Code::BAD_REQUEST);
+        }
+        each(rec.path)
+    })
+}
+
+/// The values at `paths` in record format `format` (an Observe-Composite's notification).
+#[cfg(feature = "observe")]
+pub(super) fn read_paths(
+    format: u16,
+    paths: &[Path],
+    objects: &mut dyn Lookup,
+    b: &mut MessageBuilder<'_>,
+) -> Result<Code, Code> {
+    composite_read(format, objects, b, &mut |each| {
+        paths.iter().try_for_each(|p| each(*p))
+    })
+}
+
+/// One payload of the values at the paths `paths` yields, in `accept`; 4.04 when none
+/// exists.
+fn composite_read(
+    accept: u16,
+    objects: &mut dyn Lookup,
+    b: &mut MessageBuilder<'_>,
+    paths: &mut dyn FnMut(&mut PathSink<'_>) -> Result<(), Code>,
+) -> Result<Code, Code> {
     b.option_uint(opt::CONTENT_FORMAT, u32::from(accept))
         .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     let w = b
@@ -261,11 +298,7 @@ pub fn read_composite(
         .ok_or(Code::NOT_ACCEPTABLE)?
         .map_err(format_code)?;
     let mut found = 0;
-    each_record(format, data, &mut |rec, _| {
-        let path = rec.path;
-        if path.is_empty() {
-            return Err(Code::BAD_REQUEST);
-        }
+    paths(&mut |path| {
         let read = objects.with(&path, 1, &mut |obj| {
             let def = super::dm::target(&path, obj)?;
             found += read_into(&mut enc, &path, def, obj)?;
