@@ -97,6 +97,11 @@
 /** Read and Write. */
 #define TERN_OP_RW 3
 
+/** `tern_config_t.bootstrap_flags`: bootstrap before registering. */
+#define TERN_BOOTSTRAP_FIRST 1
+/** `tern_config_t.bootstrap_flags`: server-initiated bootstrap. */
+#define TERN_BOOTSTRAP_SERVER_INITIATED 2
+
 /** Access Control right (`tern_client_set_acl`): Read, Observe, Discover, Write-Attributes. */
 #define TERN_ACL_READ 1
 /** Access Control right: Write. */
@@ -109,7 +114,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -305,6 +310,16 @@ enum tern_event_kind_t
    * last good record stays.
    */
   TERN_EVENT_STATE_STORE_FAILED = 42,
+  /**
+   * A Bootstrap-Finish was accepted: the client now serves the servers the bootstrap
+   * server wrote (the `bootstrap` feature).
+   */
+  TERN_EVENT_BOOTSTRAPPED = 50,
+  /**
+   * The Bootstrap-Request failed or the bootstrap timed out: it starts over after the
+   * Client Hold Off Time.
+   */
+  TERN_EVENT_BOOTSTRAP_FAILED = 51,
   /**
    * Queue mode (`tern_client_set_queue_mode`): the awake time after the last exchange
    * with `server` is over; the application may stop listening on its connection (power
@@ -503,6 +518,22 @@ typedef struct tern_config_t {
    * Device resource 3; borrowed.
    */
   struct tern_str_t firmware_version;
+  /**
+   * The bootstrap server's URI (`coap://`, copied), or empty (length 0) for none. With
+   * one, `server_count` may be 0: the client bootstraps first. Ignored by a build
+   * without the `bootstrap` feature.
+   */
+  struct tern_str_t bootstrap_uri;
+  /**
+   * Client Hold Off Time: seconds before the Bootstrap-Request is sent.
+   */
+  uint32_t bootstrap_hold_off_s;
+  /**
+   * `TERN_BOOTSTRAP_FIRST` (bootstrap before registering even with servers configured)
+   * and `TERN_BOOTSTRAP_SERVER_INITIATED` (open the bootstrap connection at start and
+   * take the bootstrap server's operations without a Bootstrap-Request) bits.
+   */
+  uint8_t bootstrap_flags;
 } tern_config_t;
 
 /**

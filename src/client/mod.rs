@@ -19,6 +19,8 @@ pub mod acl;
 pub mod attributes;
 #[cfg(feature = "blockwise")]
 mod blockwise;
+#[cfg(feature = "bootstrap")]
+pub mod bootstrap;
 pub mod dedup;
 pub mod dm;
 #[cfg(feature = "firmware-update")]
@@ -33,6 +35,8 @@ pub mod queue;
 #[cfg(feature = "records")]
 mod records;
 pub mod registration;
+#[cfg(feature = "bootstrap")]
+pub mod security;
 #[cfg(feature = "send")]
 pub mod send;
 pub mod server;
@@ -181,6 +185,13 @@ pub enum Event {
     /// sent (the registration ended, the connection was lost).
     #[cfg(feature = "send")]
     SendTimeout { server: u8 },
+    /// A Bootstrap-Finish was accepted: the DM servers are the ones the bootstrap server
+    /// wrote (each gets [`Event::ConnectionNeeded`]).
+    #[cfg(feature = "bootstrap")]
+    Bootstrapped,
+    /// The Bootstrap-Request failed or the bootstrap timed out: it starts over.
+    #[cfg(feature = "bootstrap")]
+    BootstrapFailed,
     /// Queue mode: the awake time after the last exchange with the server is over; the
     /// application may stop listening on its connection until [`Event::Awake`].
     #[cfg(feature = "queue-mode")]
@@ -245,6 +256,9 @@ pub struct Client {
     /// The Send waiting or in flight (all zeros: none).
     #[cfg(feature = "send")]
     send: send::Pending,
+    /// The bootstrap server account and a bootstrap in progress.
+    #[cfg(feature = "bootstrap")]
+    bootstrap: bootstrap::Bootstrap,
 }
 
 #[cfg(feature = "attributes")]
@@ -268,6 +282,50 @@ impl Client {
         config: &Config<'_>,
         seed: u16,
     ) -> Result<&'s mut Client, ConfigError> {
+        if config.servers.is_empty() {
+            return Err(ConfigError::ServerCount);
+        }
+        Client::init_core(slot, config, seed, true)
+    }
+
+    /// [`Client::init_in_place`] with a bootstrap server account: `config.servers` may be
+    /// empty; the bootstrap starts after the Client Hold Off Time when it is (or when
+    /// `bootstrap.first` is set), see [`bootstrap`].
+    #[cfg(feature = "bootstrap")]
+    pub fn init_with_bootstrap<'s>(
+        slot: &'s mut MaybeUninit<Client>,
+        config: &Config<'_>,
+        bootstrap: &bootstrap::BootstrapConfig<'_>,
+        seed: u16,
+    ) -> Result<&'s mut Client, ConfigError> {
+        let check = ServerConfig {
+            uri: bootstrap.uri,
+            short_id: 1,
+            lifetime_s: 1,
+        };
+        check.check().map_err(ConfigError::Server)?;
+        let client = Client::init_core(slot, config, seed, false)?;
+        if client.bootstrap_init(bootstrap) {
+            client.connect_all();
+        }
+        Ok(client)
+    }
+
+    /// Asks for a connection for every server.
+    #[cfg(feature = "bootstrap")]
+    fn connect_all(&mut self) {
+        for i in 0..self.servers.len() {
+            self.push_event(Event::ConnectionNeeded { server: slot_of(i) });
+        }
+    }
+
+    /// The client with `config`'s servers, each asking for its connection when `connect`.
+    fn init_core<'s>(
+        slot: &'s mut MaybeUninit<Client>,
+        config: &Config<'_>,
+        seed: u16,
+        connect: bool,
+    ) -> Result<&'s mut Client, ConfigError> {
         let endpoint = config.endpoint;
         if endpoint.is_empty()
             || endpoint.len() > MAX_ENDPOINT_LEN
@@ -275,7 +333,7 @@ impl Client {
         {
             return Err(ConfigError::BadEndpoint);
         }
-        if config.servers.is_empty() || config.servers.len() > MAX_SERVERS {
+        if config.servers.len() > MAX_SERVERS {
             return Err(ConfigError::ServerCount);
         }
         for s in config.servers {
@@ -298,6 +356,8 @@ impl Client {
             addr_of_mut!((*p).attrs).write(AttrStore::new());
             #[cfg(feature = "firmware-update")]
             addr_of_mut!((*p).download).write(download::Download::new());
+            #[cfg(feature = "bootstrap")]
+            addr_of_mut!((*p).bootstrap).write(bootstrap::Bootstrap::new());
             #[cfg(feature = "observe")]
             addr_of_mut!((*p).observe).write(observe::Observations::new());
         }
@@ -308,7 +368,9 @@ impl Client {
         for (i, s) in config.servers.iter().enumerate() {
             // `i` is below MAX_SERVERS (checked above): the index fits and the push succeeds.
             let _ = client.servers.push(Server::new(s, i as u16));
-            client.push_event(Event::ConnectionNeeded { server: i as u8 });
+            if connect {
+                client.push_event(Event::ConnectionNeeded { server: i as u8 });
+            }
         }
         Ok(client)
     }
@@ -327,6 +389,10 @@ impl Client {
 
     /// The platform opened the server's connection: registration starts.
     pub fn connection_opened(&mut self, server: u8) {
+        #[cfg(feature = "bootstrap")]
+        if server == bootstrap::BOOTSTRAP_SLOT {
+            self.bootstrap_connected();
+        }
         if let Some(s) = self.servers.get_mut(usize::from(server)) {
             s.connected = true;
         }
@@ -336,6 +402,10 @@ impl Client {
     /// attempt. Returns the wait before the next attempt in ms, 0 when the registration
     /// has failed for good ([`Event::RegistrationFailed`] follows).
     pub fn connection_failed(&mut self, server: u8, now: u64) -> u32 {
+        #[cfg(feature = "bootstrap")]
+        if server == bootstrap::BOOTSTRAP_SLOT {
+            self.bootstrap_connection_failed(now);
+        }
         let Some(s) = self.servers.get_mut(usize::from(server)) else {
             return 0;
         };
@@ -360,11 +430,19 @@ impl Client {
         rid: u16,
         value: &crate::model::Value<'_>,
     ) -> Result<(), Code> {
-        let mut obj = ServerObject {
+        // A bootstrap may give instance ids other than the slots.
+        #[cfg(feature = "bootstrap")]
+        let iid = self
+            .servers
+            .get(usize::from(server))
+            .map_or(u16::MAX, |s| s.server_iid);
+        #[cfg(not(feature = "bootstrap"))]
+        let iid = u16::from(server);
+        ServerObject {
             servers: &mut self.servers,
             now: 0,
-        };
-        obj.write(u16::from(server), rid, None, value)
+        }
+        .write(iid, rid, None, value)
     }
 
     /// Registration Update on every registered server (for example after the application
@@ -484,6 +562,11 @@ impl Client {
             next = next.min(d);
             any = true;
         }
+        #[cfg(feature = "bootstrap")]
+        if let Some(d) = self.bootstrap.deadline() {
+            next = next.min(d);
+            any = true;
+        }
         any.then_some(next)
     }
 
@@ -512,6 +595,14 @@ impl Client {
         if server == download::DOWNLOAD_SLOT {
             let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
             return self.download_datagram(&msg, now, platform);
+        }
+        #[cfg(feature = "bootstrap")]
+        if server == bootstrap::BOOTSTRAP_SLOT {
+            if data.len() > MAX_MESSAGE_SIZE {
+                return Err(DropReason::TooLarge);
+            }
+            let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
+            return self.bootstrap_datagram(&msg, now, platform);
         }
         let s = self
             .servers
@@ -706,6 +797,21 @@ impl Client {
         };
         #[cfg(feature = "access-control")]
         let ssid = self.acl_server(server);
+        #[cfg(feature = "bootstrap")]
+        {
+            let answered = if server == bootstrap::BOOTSTRAP_SLOT {
+                Some(self.bootstrap_answer(mtype, reply_mid, msg, platform))
+            } else {
+                self.bootstrap_trigger(server, mtype, reply_mid, msg, now)
+            };
+            if let Some(len) = answered {
+                self.reply.len = len;
+                self.reply.server = server;
+                self.reply.message_id = mid;
+                self.reply.unsent = len > 0;
+                return Ok(());
+            }
+        }
         #[cfg(feature = "observe")]
         let seq = self.observe_intent(server, msg);
         let attrs = &mut self.attrs;
@@ -806,6 +912,10 @@ impl Client {
             if let Some(len) = self.poll_server(i, now, platform) {
                 return Some((slot_of(i), Source::Tx(len)));
             }
+        }
+        #[cfg(feature = "bootstrap")]
+        if let Some(len) = self.bootstrap_poll(now, platform) {
+            return Some((bootstrap::BOOTSTRAP_SLOT, Source::Tx(len)));
         }
         #[cfg(feature = "observe")]
         if let Some((server, len)) = self.poll_notify(now, platform) {

@@ -36,11 +36,14 @@ pub(super) const TAG_ACL: u8 = 4;
 const ITEM_MAX: usize = {
     let acl = 6 + 4 * (MAX_SERVERS + 1);
     let location = 2 + MAX_LOCATION_LEN;
-    if acl > location {
-        acl
+    let max = if acl > location { acl } else { location };
+    #[cfg(feature = "bootstrap")]
+    let max = if super::bootstrap::ACCOUNT_MAX > max {
+        super::bootstrap::ACCOUNT_MAX
     } else {
-        location
-    }
+        max
+    };
+    max
 };
 
 /// The two slots a record goes to, provided by the platform (flash pages, files, ...).
@@ -200,6 +203,10 @@ impl Client {
 
     /// Emits the body's items.
     fn items(&self, emit: &mut dyn FnMut(&[u8])) {
+        #[cfg(feature = "bootstrap")]
+        self.account_items(&mut |head, uri| {
+            item(emit, super::bootstrap::TAG_ACCOUNT, &[head, uri]);
+        });
         for s in self.servers.iter() {
             let [i0, i1] = s.short_id.to_le_bytes();
             item(emit, TAG_SERVER, &[&s.saved()]);
@@ -237,6 +244,8 @@ impl Client {
         }
         // Checked above: the second pass applies what the first accepted.
         let _ = self.apply(store, slot, len, true);
+        #[cfg(feature = "bootstrap")]
+        self.bootstrap_restored();
         self.persist.last = Some((sequence, slot));
         Restored::Applied { sequence }
     }
@@ -304,6 +313,10 @@ impl Client {
         if tag == TAG_ACL {
             return self.acl.restore(v, apply).map_err(|_| Reject::Content);
         }
+        #[cfg(feature = "bootstrap")]
+        if tag == super::bootstrap::TAG_ACCOUNT {
+            return self.restore_account(v, apply).map_err(|_| Reject::Content);
+        }
         // Items of a server this configuration does not have are dropped.
         let Some(s) = self.servers.iter_mut().find(|s| s.short_id == ssid) else {
             return Ok(());
@@ -350,6 +363,10 @@ pub fn touches_state(req: &crate::coap::Message<'_>) -> bool {
 
 /// True for the tags this build reads.
 fn known(tag: u8) -> bool {
+    #[cfg(feature = "bootstrap")]
+    if tag == super::bootstrap::TAG_ACCOUNT {
+        return true;
+    }
     #[cfg(feature = "server-extra")]
     if tag == TAG_TIMING {
         return true;

@@ -128,6 +128,36 @@ impl Server {
         server
     }
 
+    /// A copy of the account's Server object data (not its registration state), as
+    /// instance `server_iid`: the bootstrap's staging copy and what a Finish installs.
+    #[cfg(feature = "bootstrap")]
+    pub(crate) fn copy_config(&self) -> Server {
+        Server {
+            security_iid: self.security_iid,
+            server_iid: self.server_iid,
+            uri: self.uri.clone(),
+            short_id: self.short_id,
+            lifetime_s: self.lifetime_s,
+            default_pmin: self.default_pmin,
+            default_pmax: self.default_pmax,
+            storing: self.storing,
+            binding: self.binding,
+            timing: self.timing,
+            #[cfg(feature = "server-extra")]
+            registered_once: false,
+            #[cfg(feature = "server-extra")]
+            extra: self.extra,
+            #[cfg(feature = "queue-mode")]
+            queue: {
+                let mut q = super::queue::Queue::default();
+                q.awake_ms = self.queue.awake_ms;
+                q
+            },
+            reg: Registration::new(),
+            connected: false,
+        }
+    }
+
     /// What a persisted record keeps of the account (see `persist`): Short Server ID,
     /// Lifetime, Default Minimum and Maximum Period (little-endian), then a flag byte (bit 0
     /// Notification Storing, bit 1 binding `UQ`).
@@ -282,9 +312,16 @@ pub struct ServerObject<'s> {
 
 impl ServerObject<'_> {
     fn get(&mut self, iid: u16) -> Result<&mut Server, Code> {
-        // Instance ids are positions (see `Server::new`).
-        self.servers
+        // Instance ids are positions (see `Server::new`), except after a bootstrap.
+        #[cfg(not(feature = "bootstrap"))]
+        return self
+            .servers
             .get_mut(usize::from(iid))
+            .ok_or(Code::NOT_FOUND);
+        #[cfg(feature = "bootstrap")]
+        self.servers
+            .iter_mut()
+            .find(|s| s.server_iid == iid)
             .ok_or(Code::NOT_FOUND)
     }
 

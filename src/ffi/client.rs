@@ -17,6 +17,8 @@ use crate::model::{Device, DeviceInfo, Object, Objects};
 mod firmware;
 #[cfg(feature = "firmware-update")]
 pub use firmware::*;
+#[cfg(feature = "bootstrap")]
+mod bootstrap;
 #[cfg(feature = "persistence")]
 mod persist;
 #[cfg(feature = "queue-mode")]
@@ -30,8 +32,13 @@ pub use send::*;
 
 const MAGIC: u32 = 0x7465_726e; // "tern"
 
-/// Connection slots: one per server, then the firmware download's.
-const CONNECTIONS: usize = MAX_SERVERS + cfg!(feature = "firmware-update") as usize;
+/// Connection slots: one per server, then the firmware download's, then the bootstrap
+/// server's.
+const CONNECTIONS: usize = if cfg!(feature = "bootstrap") {
+    MAX_SERVERS + 2
+} else {
+    MAX_SERVERS + cfg!(feature = "firmware-update") as usize
+};
 
 /// Datagrams read from one connection in one step, so that a flood cannot starve the rest.
 const RECV_BURST: usize = 16;
@@ -316,6 +323,9 @@ unsafe fn init(
         addr_of_mut!((*slot).standard).write(Standard::new());
         addr_of_mut!((*slot).objects).write(Vec::new());
         let core = &mut *addr_of_mut!((*slot).core).cast::<MaybeUninit<Client>>();
+        #[cfg(feature = "bootstrap")]
+        bootstrap::init(core, &config, cfg, u16::from_le_bytes(seed))?;
+        #[cfg(not(feature = "bootstrap"))]
         Client::init_in_place(core, &config, u16::from_le_bytes(seed))
             .map_err(|_| TERN_STATUS_INVALID_ARG)?;
         #[cfg(feature = "observe")]
@@ -337,8 +347,17 @@ fn server_configs<'a, 'c>(
     out: &'a mut [ServerConfig<'c>; MAX_SERVERS],
 ) -> Result<&'a [ServerConfig<'c>], tern_status_t> {
     let n = cfg.server_count;
-    if n == 0 || n > MAX_SERVERS {
+    // A bootstrap account may come alone.
+    #[cfg(feature = "bootstrap")]
+    let none_allowed = cfg.bootstrap_uri.len != 0;
+    #[cfg(not(feature = "bootstrap"))]
+    let none_allowed = false;
+    if (n == 0 && !none_allowed) || n > MAX_SERVERS {
         return Err(TERN_STATUS_INVALID_ARG);
+    }
+    #[cfg(feature = "bootstrap")]
+    if n == 0 {
+        return Ok(&[]);
     }
     if cfg.servers.is_null() {
         return Err(TERN_STATUS_NULL_ARG);
@@ -943,6 +962,24 @@ impl State {
             Event::SendTimeout { server } => {
                 return self.emit(TERN_EVENT_SEND_TIMEOUT, server, 0, 0)
             }
+            #[cfg(feature = "bootstrap")]
+            Event::Bootstrapped => {
+                return self.emit(
+                    TERN_EVENT_BOOTSTRAPPED,
+                    crate::client::bootstrap::BOOTSTRAP_SLOT,
+                    0,
+                    0,
+                )
+            }
+            #[cfg(feature = "bootstrap")]
+            Event::BootstrapFailed => {
+                return self.emit(
+                    TERN_EVENT_BOOTSTRAP_FAILED,
+                    crate::client::bootstrap::BOOTSTRAP_SLOT,
+                    0,
+                    0,
+                )
+            }
             #[cfg(feature = "queue-mode")]
             Event::Sleeping { server } => {
                 return self.emit(TERN_EVENT_QUEUE_SLEEPING, server, 0, 0)
@@ -955,18 +992,28 @@ impl State {
 
     fn open_connection(&mut self, server: u8, now: u64) {
         let i = usize::from(server);
-        let (Some(open), Some(s)) = (self.platform.open, self.core.servers().get(i)) else {
+        let account = match self.core.servers().get(i) {
+            Some(s) => Some((s.uri.as_str(), s.security_iid)),
+            #[cfg(feature = "bootstrap")]
+            None => self
+                .core
+                .bootstrap_account()
+                .map(|a| (a.uri.as_str(), a.iid)),
+            #[cfg(not(feature = "bootstrap"))]
+            None => None,
+        };
+        let (Some(open), Some((uri, security_iid))) = (self.platform.open, account) else {
             return;
         };
         let mut conn: *mut c_void = core::ptr::null_mut();
-        let uri = s.uri.as_bytes();
+        let uri = uri.as_bytes();
         // SAFETY: `uri` is valid for the call; `conn` is a valid out-pointer.
         let st = unsafe {
             open(
                 self.platform.user,
                 uri.as_ptr().cast(),
                 uri.len(),
-                s.security_iid,
+                security_iid,
                 &mut conn,
             )
         };
@@ -1118,6 +1165,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         // The optional standard objects (4, 6, 7) and the Device object's time texts.
         + 256
         + 8 * ptr
+        // The bootstrap: its account and the staging copy of the Security and Server
+        // instances.
+        + (MAX_SERVERS + 1) * (2 * MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 160)
 };
 
 const _: () = assert!(

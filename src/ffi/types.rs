@@ -460,6 +460,12 @@ pub enum tern_event_kind_t {
     /// Saving the state failed (the `store` callback did not return `TERN_STATUS_OK`); the
     /// last good record stays.
     TERN_EVENT_STATE_STORE_FAILED = 42,
+    /// A Bootstrap-Finish was accepted: the client now serves the servers the bootstrap
+    /// server wrote (the `bootstrap` feature).
+    TERN_EVENT_BOOTSTRAPPED = 50,
+    /// The Bootstrap-Request failed or the bootstrap timed out: it starts over after the
+    /// Client Hold Off Time.
+    TERN_EVENT_BOOTSTRAP_FAILED = 51,
     /// Queue mode (`tern_client_set_queue_mode`): the awake time after the last exchange
     /// with `server` is over; the application may stop listening on its connection (power
     /// the radio down) until `TERN_EVENT_QUEUE_AWAKE`.
@@ -555,4 +561,14 @@ pub struct tern_config_t {
     pub serial: tern_str_t,
     /// Device resource 3; borrowed.
     pub firmware_version: tern_str_t,
+    /// The bootstrap server's URI (`coap://`, copied), or empty (length 0) for none. With
+    /// one, `server_count` may be 0: the client bootstraps first. Ignored by a build
+    /// without the `bootstrap` feature.
+    pub bootstrap_uri: tern_str_t,
+    /// Client Hold Off Time: seconds before the Bootstrap-Request is sent.
+    pub bootstrap_hold_off_s: u32,
+    /// `TERN_BOOTSTRAP_FIRST` (bootstrap before registering even with servers configured)
+    /// and `TERN_BOOTSTRAP_SERVER_INITIATED` (open the bootstrap connection at start and
+    /// take the bootstrap server's operations without a Bootstrap-Request) bits.
+    pub bootstrap_flags: u8,
 }

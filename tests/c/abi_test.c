@@ -418,6 +418,32 @@ static void test_standard_objects(void)
 	CHECK(tern_client_set_connectivity(client, &conn) == TERN_STATUS_BAD_STATE);
 }
 
+/* A bootstrap server account alone (the `bootstrap` feature): the first step opens its
+ * connection, the next sends the Bootstrap-Request. */
+static void test_bootstrap_config(void)
+{
+	tern_client_t *client = NULL;
+	tern_config_t cfg = good_config();
+	uint64_t next = 0;
+	int opened_before = opened;
+	int sent_before = sent;
+
+	cfg.servers = NULL;
+	cfg.server_count = 0;
+	cfg.bootstrap_uri.ptr = "http://bs";
+	cfg.bootstrap_uri.len = 9;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_INVALID_ARG);
+	cfg.bootstrap_uri.ptr = "coap://127.0.0.1:5783";
+	cfg.bootstrap_uri.len = 21;
+	cfg.bootstrap_flags = TERN_BOOTSTRAP_FIRST;
+	CHECK(init_with(&cfg, &client) == TERN_STATUS_OK);
+	CHECK(tern_client_step(client, 0, &next) == TERN_STATUS_OK);
+	CHECK(opened == opened_before + 1);
+	CHECK(next == 0);
+	CHECK(tern_client_step(client, next, &next) == TERN_STATUS_OK);
+	CHECK(sent == sent_before + 1);
+}
+
 int main(void)
 {
 	test_init_arguments();
@@ -427,6 +453,7 @@ int main(void)
 	test_acl();
 	test_queue_mode();
 	test_standard_objects();
+	test_bootstrap_config();
 	printf("abi: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }

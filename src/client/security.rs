@@ -1,0 +1,209 @@
+//! The Security object (0) as the bootstrap interface writes it: a fixed table of
+//! `MAX_SERVERS + 1` instances (the DM servers' and the bootstrap server's).
+//!
+//! Kept: LwM2M Server URI (0), Bootstrap-Server (1), Security Mode (2), Short Server ID
+//! (10), Client Hold Off Time (11) and Bootstrap-Server Account Timeout (12). The keys (3,
+//! 4, 5) are accepted and dropped: only NoSec (mode 3) is usable until DTLS exists, and a
+//! Finish refuses an account in another mode. Nothing of the object is ever readable by a
+//! server, and no value of it is logged.
+
+use heapless::{String, Vec};
+
+use crate::coap::Code;
+use crate::config::{MAX_SERVERS, MAX_URI_LEN};
+use crate::model::{Object, Operations, ResourceDef, ResourceType as T, Value, ValueSink};
+
+/// Security instances: one per DM server and the bootstrap server's.
+pub const MAX_SECURITY: usize = MAX_SERVERS + 1;
+
+/// Security Mode NoSec.
+pub const MODE_NOSEC: u8 = 3;
+
+/// One Security instance.
+#[derive(Clone)]
+pub struct Security {
+    /// Instance id.
+    pub iid: u16,
+    /// LwM2M Server URI (resource 0).
+    pub uri: String<MAX_URI_LEN>,
+    /// Bootstrap-Server (resource 1).
+    pub bootstrap: bool,
+    /// Security Mode (resource 2), 0..=4.
+    pub mode: u8,
+    /// Short Server ID (resource 10), 0 while not written.
+    pub ssid: u16,
+    /// Client Hold Off Time in seconds (resource 11).
+    pub hold_off_s: u32,
+    /// Bootstrap-Server Account Timeout in seconds (resource 12).
+    pub account_timeout_s: u32,
+}
+
+impl Security {
+    /// An instance with nothing written yet: NoSec, no URI.
+    pub const fn new(iid: u16) -> Security {
+        Security {
+            iid,
+            uri: String::new(),
+            bootstrap: false,
+            mode: MODE_NOSEC,
+            ssid: 0,
+            hold_off_s: 0,
+            account_timeout_s: 0,
+        }
+    }
+}
+
+/// The Security instances.
+///
+/// cbindgen:ignore
+pub type Table = Vec<Security, MAX_SECURITY>;
+
+const RESOURCES: &[ResourceDef] = &[
+    ResourceDef::new(0, T::String, Operations::W, false),
+    ResourceDef::new(1, T::Boolean, Operations::W, false),
+    ResourceDef::new(2, T::Integer, Operations::W, false),
+    ResourceDef::new(3, T::Opaque, Operations::W, false),
+    ResourceDef::new(4, T::Opaque, Operations::W, false),
+    ResourceDef::new(5, T::Opaque, Operations::W, false),
+    ResourceDef::new(10, T::Integer, Operations::W, false),
+    ResourceDef::new(11, T::Integer, Operations::W, false),
+    ResourceDef::new(12, T::Integer, Operations::W, false),
+];
+
+/// The Security object over a table (the bootstrap's staging copy).
+pub struct SecurityObject<'a> {
+    /// The instances.
+    pub table: &'a mut Table,
+}
+
+impl SecurityObject<'_> {
+    /// Checks a value and, with `apply`, stores it: 4.00 for a value out of range or of
+    /// the wrong type, nothing changed then.
+    fn set(&mut self, iid: u16, rid: u16, v: &Value<'_>, apply: bool) -> Result<(), Code> {
+        let s = self
+            .table
+            .iter_mut()
+            .find(|s| s.iid == iid)
+            .ok_or(Code::NOT_FOUND)?;
+        let n = match *v {
+            Value::Integer(i) => u32::try_from(i).ok(),
+            Value::Unsigned(u) => u32::try_from(u).ok(),
+            _ => None,
+        };
+        match (rid, *v) {
+            (0, Value::String(u)) if u.len() <= MAX_URI_LEN => {
+                if apply {
+                    s.uri.clear();
+                    // Cannot fail: the length was checked.
+                    let _ = s.uri.push_str(u);
+                }
+            }
+            (1, Value::Boolean(b)) => {
+                if apply {
+                    s.bootstrap = b;
+                }
+            }
+            (2, _) if n.is_some_and(|m| m <= 4) => {
+                if apply {
+                    s.mode = n.unwrap_or(0) as u8;
+                }
+            }
+            // Keys: accepted, not kept (no DTLS yet).
+            (3..=5, Value::Opaque(_)) => {}
+            (10, _) if n.is_some_and(|i| (1..=65534).contains(&i)) => {
+                if apply {
+                    s.ssid = n.unwrap_or(0) as u16;
+                }
+            }
+            (11 | 12, _) if n.is_some() => {
+                if apply {
+                    let n = n.unwrap_or(0);
+                    if rid == 11 {
+                        s.hold_off_s = n;
+                    } else {
+                        s.account_timeout_s = n;
+                    }
+                }
+            }
+            _ => return Err(Code::BAD_REQUEST),
+        }
+        Ok(())
+    }
+}
+
+impl Object for SecurityObject<'_> {
+    fn id(&self) -> u16 {
+        0
+    }
+
+    fn resource_at(&self, index: usize) -> Option<ResourceDef> {
+        RESOURCES.get(index).copied()
+    }
+
+    fn instance(&self, index: usize) -> Option<u16> {
+        self.table.get(index).map(|s| s.iid)
+    }
+
+    /// Never readable (Bootstrap-Read covers objects 1 and 2 only).
+    fn read(&mut self, _iid: u16, _rid: u16, _out: &mut dyn ValueSink) -> Result<(), Code> {
+        Err(Code::UNAUTHORIZED)
+    }
+
+    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+        if riid.is_some() {
+            return Err(Code::BAD_REQUEST);
+        }
+        self.set(iid, rid, v, true)
+    }
+
+    fn check(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+        if riid.is_some() {
+            return Err(Code::BAD_REQUEST);
+        }
+        self.set(iid, rid, v, false)
+    }
+
+    fn execute(&mut self, _iid: u16, _rid: u16, _args: &[u8]) -> Result<(), Code> {
+        Err(Code::METHOD_NOT_ALLOWED)
+    }
+
+    fn create(&mut self, iid: u16) -> Result<(), Code> {
+        self.table
+            .push(Security::new(iid))
+            .map_err(|_| Code::BAD_REQUEST)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_checked_before_they_are_stored() {
+        let mut table = Table::new();
+        let mut obj = SecurityObject { table: &mut table };
+        obj.create(4).unwrap();
+        assert_eq!(obj.write(4, 10, None, &Value::Integer(101)), Ok(()));
+        for (rid, bad) in [
+            (10, Value::Integer(0)),
+            (10, Value::Integer(65535)),
+            (2, Value::Integer(5)),
+            (1, Value::Integer(1)),
+            (11, Value::Integer(-1)),
+            (0, Value::Integer(1)),
+        ] {
+            assert_eq!(
+                obj.write(4, rid, None, &bad),
+                Err(Code::BAD_REQUEST),
+                "{rid}"
+            );
+        }
+        assert_eq!(obj.write(4, 3, None, &Value::Opaque(b"secret")), Ok(()));
+        assert_eq!(
+            obj.write(5, 10, None, &Value::Integer(1)),
+            Err(Code::NOT_FOUND)
+        );
+        assert_eq!(obj.check(4, 10, None, &Value::Integer(7)), Ok(()));
+        assert_eq!(table[0].ssid, 101);
+    }
+}
