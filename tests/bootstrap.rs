@@ -448,49 +448,11 @@ fn failed_registrations_fall_back_to_bootstrap() {
     assert!(t
         .events()
         .contains(&Event::RegistrationFailed { server: 0 }));
-    let start = t.now;
     assert!(t.transmit().is_empty());
-    assert_eq!(
-        t.client().poll_timeout(),
-        Some(start + 5_000),
-        "the hold-off"
-    );
-    t.now = start + 5_000;
-    assert!(t.transmit().is_empty());
-    assert!(t.events().contains(&Event::ConnectionNeeded {
-        server: BOOTSTRAP_SLOT
-    }));
-    t.client().connection_opened(BOOTSTRAP_SLOT);
-    let out = t.transmit();
-    assert_eq!(out.len(), 1);
-    assert_eq!(uri_path(&parse(&out[0].1).unwrap()), ["bs"]);
+    bootstrap_after_hold_off(&mut t);
 }
 
-/// Two slots in RAM (see tests/persistence.rs).
-#[derive(Default)]
-struct Slots([Vec<u8>; 2]);
-
-impl tern::client::persist::Store for Slots {
-    fn write(&mut self, slot: u8, offset: u32, data: &[u8]) -> bool {
-        let s = &mut self.0[usize::from(slot)];
-        let at = offset as usize;
-        if s.len() < at + data.len() {
-            s.resize(at + data.len(), 0xFF);
-        }
-        s[at..at + data.len()].copy_from_slice(data);
-        true
-    }
-
-    fn read(&mut self, slot: u8, offset: u32, buf: &mut [u8]) -> bool {
-        match self.0[usize::from(slot)].get(offset as usize..offset as usize + buf.len()) {
-            Some(src) => {
-                buf.copy_from_slice(src);
-                true
-            }
-            None => false,
-        }
-    }
-}
+use tern::client::persist::MemSlots as Slots;
 
 #[test]
 fn bootstrapped_servers_survive_a_restart() {
@@ -552,6 +514,12 @@ fn bootstrap_request_trigger_starts_a_bootstrap() {
     assert_ne!(r.header.code, CHANGED);
     let r = t.ask(0, request(RequestType::Post, "/1/0/9"));
     assert_eq!(r.header.code, CHANGED);
+    bootstrap_after_hold_off(&mut t);
+}
+
+/// After the 5 s hold-off the client asks for the bootstrap connection and, once it is
+/// open, sends its bootstrap request.
+fn bootstrap_after_hold_off(t: &mut Bs) {
     let start = t.now;
     assert_eq!(
         t.client().poll_timeout(),
