@@ -390,7 +390,11 @@ int main(int argc, char **argv)
 		uint64_t now = now_ms();
 		uint64_t next = UINT64_MAX;
 
-		temperature_sample(now - start);
+		if (temperature_sample(now - start)) {
+			/* Observers of /3303/0/5700 hear of it. */
+			static const uint16_t sensor_value[] = {3303, 0, 5700};
+			tern_resource_changed(client, sensor_value, 3);
+		}
 		tern_client_step(client, now, &next);
 		if (app.firmware_update) {
 			/* A real device would reboot into the new image and report after. */

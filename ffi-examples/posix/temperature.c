@@ -24,11 +24,12 @@ static const tern_resource_def_t temperature_resources[] = {
 	{.id = 5605, .type = TERN_TYPE_NONE, .operations = TERN_OP_E},
 };
 
-void temperature_sample(uint64_t now_ms)
+bool temperature_sample(uint64_t now_ms)
 {
 	/* Tenths of a degree, 0..80 and back, every 40 s. */
 	uint64_t phase = (now_ms / 500) % 160;
 	uint64_t tenths = phase < 80 ? phase : 160 - phase;
+	double before = value;
 
 	value = 18.0 + (double)tenths / 10.0;
 	if (value < min_measured) {
@@ -37,6 +38,7 @@ void temperature_sample(uint64_t now_ms)
 	if (value > max_measured) {
 		max_measured = value;
 	}
+	return value != before;
 }
 
 static tern_status_t temperature_execute(void *user, uint16_t instance, uint16_t resource, const uint8_t *args,

@@ -3,6 +3,7 @@
 #ifndef TERN_EXAMPLE_TEMPERATURE_H
 #define TERN_EXAMPLE_TEMPERATURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tern.h"
@@ -11,6 +12,7 @@
 extern const tern_object_def_t temperature_object;
 
 /** Moves the simulated sensor to its value at `now_ms`. */
-void temperature_sample(uint64_t now_ms);
+/* Samples the sensor at `now_ms` (since start); true when the value changed. */
+bool temperature_sample(uint64_t now_ms);
 
 #endif

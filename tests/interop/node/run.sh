@@ -147,6 +147,9 @@ if payload_has "</33001/0>"; then
   check "Execute /33001/0/2 with arguments 0='node',1 succeeded" grep -qx "EXECUTE_ARGS /33001/0/2 ok" "$SRV_OUT"
   check "the client got the exact arguments" grep -qxF "tern: run /33001/0/2 arguments [0='node',1]" "$CLI_OUT"
 fi
+check "Observe /3303/0/5700 established" grep -q "^OBSERVE /3303/0/5700 ok " "$SRV_OUT"
+check "notifications of /3303/0/5700 arrived ($(grep -m1 "^NOTIFICATIONS " "$SRV_OUT"))" \
+    grep -qE "^NOTIFICATIONS /3303/0/5700 [1-9][0-9]* [0-9]" "$SRV_OUT"
 check "Update received" grep -q "^UPDATED ep=$EP " "$SRV_OUT"
 check "De-register received" grep -q "^DEREGISTERED ep=$EP " "$SRV_OUT"
 check "scenario passed (exit $SRV_RC)" test "$SRV_RC" = 0

@@ -95,6 +95,7 @@ const st = {
   executeSentAt: 0,
   updatesAfterExecute: 0,
   deregistered: false,
+  notifications: [],      // values of /3303/0/5700 notified after the Observe
   failures: [],
 };
 let serverInfo = null;
@@ -122,6 +123,8 @@ function fail(reason) {
 function maybeFinish() {
   if (st.deregistered && st.opsDone) {
     if (st.updatesAfterExecute === 0) fail('no Update received after the Execute of /1/0/8');
+    say(`NOTIFICATIONS /3303/0/5700 ${st.notifications.length} ${st.notifications.slice(0, 3).join(' ')}`);
+    if (st.notifications.length === 0) fail('no notification of /3303/0/5700 after the Observe');
     finish();
   }
 }
@@ -169,6 +172,10 @@ function jsonEntries(text) {
 function runOps(id, lifetime, payload) {
   const ops = [
     ['READ', '/3/0/0', (cb) => srv.read(id, '3', '0', '0', cb), (v) => `ok ${oneLine(v)}`],
+    // The demo's temperature changes every 0.5 s and the client signals it: notifications
+    // follow (non-confirmable: this server never acknowledges a confirmable one).
+    ['OBSERVE', '/3303/0/5700', (cb) => srv.observe(id, '3303', '0', '5700',
+      (v) => st.notifications.push(oneLine(v)), cb), (v) => `ok ${oneLine(v)}`],
     ['WRITE', '/1/0/1', (cb) => srv.write(id, '1', '0', '1', String(lifetime), cb), () => 'ok'],
     // An empty resource id makes the path /3/0: a Read of the whole instance.
     ['READ_JSON', '/3/0', withFormat('defaultAcceptFormat', JSON_FORMAT, (cb) => srv.read(id, '3', '0', '', cb)),
