@@ -29,3 +29,8 @@ for format in 11542 110 112 11543 11544; do
 	many=$(count 101 "$format")
 	echo "callgrind: $(( (many - one) / 100 )) instructions per Read of /3/0 in content format $format"
 done
+for format in 11542 112; do
+	one=$(count 1 notify "$format")
+	many=$(count 101 notify "$format")
+	echo "callgrind: $(( (many - one) / 100 )) instructions per notification of /3/0 in content format $format"
+done

@@ -3,6 +3,8 @@
 //! `cycle N`: N full registration cycles: Register (2.01), a server Read of /3/0/0 (text),
 //! a registration Update (2.04) and De-register (2.02).
 //! `cycle N FORMAT`: one registration, then N Reads of /3/0 with Accept: FORMAT.
+//! `cycle N notify FORMAT`: one registration and an Observe of /3/0 with Accept: FORMAT,
+//! then N value changes, each notified.
 //!
 //! `.ci/callgrind.sh` runs each for two values of N and divides the difference, so set-up
 //! costs cancel out.
@@ -128,10 +130,48 @@ fn reads(n: u16, format: u16) {
     }
 }
 
+/// An Observe of /3/0 in `format`, then `n` changes, each notified.
+fn notifications(n: u16, format: u16) {
+    let (mut client, mut bench) = config_and_objects(1);
+    let mut req = [0u8; 32];
+    let len = {
+        let mut b =
+            MessageBuilder::new(&mut req, MsgType::Con, Code::GET, 7, &[0xab]).expect("fits");
+        b.option_uint(opt::OBSERVE, 0).expect("fits");
+        b.option(opt::URI_PATH, b"3").expect("fits");
+        b.option(opt::URI_PATH, b"0").expect("fits");
+        b.option_uint(opt::ACCEPT, u32::from(format)).expect("fits");
+        b.finish()
+    };
+    client.handle_datagram(0, &req[..len], 1_000, &mut bench);
+    assert!(
+        client.poll_transmit(1_000, &mut bench).is_some(),
+        "the Observe is answered"
+    );
+    let path = tern::model::Path::instance(3, 0);
+    for i in 0..u64::from(n) {
+        let now = 2_000 + i * 1_000;
+        client.resource_changed(&path);
+        let t = client
+            .poll_transmit(now, &mut bench)
+            .expect("a notification");
+        let m = Message::parse(t.data).expect("valid");
+        assert!(m.option(opt::OBSERVE).is_some());
+        assert_eq!(m.option_uint(opt::CONTENT_FORMAT), Some(u32::from(format)));
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: u16 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
-    match args.next().and_then(|a| a.parse().ok()) {
+    let mode = args.next();
+    if mode.as_deref() == Some("notify") {
+        let format = args.next().and_then(|a| a.parse().ok()).unwrap_or(11542);
+        notifications(n, format);
+        println!("{n} notifications of /3/0 in format {format}");
+        return;
+    }
+    match mode.and_then(|a| a.parse().ok()) {
         Some(format) => {
             reads(n, format);
             println!("{n} reads of /3/0 in format {format}");
