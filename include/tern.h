@@ -1376,6 +1376,24 @@ tern_status_t tern_client_firmware_status(struct tern_client_t *client,
                                           uint32_t *total);
 
 /**
+ * Applies a bootstrap blob read from a smartcard or a secure element: as a Bootstrap-Delete
+ * of `/` (the bootstrap account stays), Bootstrap-Writes and a Bootstrap-Finish. The blob
+ * is a list of parts, each a 2-byte Object ID (0 Security or 1 Server) and a 2-byte length,
+ * both big-endian, then that many bytes of TLV: the object's instances, as a
+ * Bootstrap-Write of `/0` or `/1` carries them. On success the client registers with the
+ * servers it describes (`TERN_EVENT_BOOTSTRAPPED`) and, with persistence, saves them.
+ * `TERN_STATUS_INVALID_ARG` when the blob is malformed, writes what an object refuses or
+ * describes an unusable configuration (a server without its Security instance, ...):
+ * nothing changes then. Only in builds with the `bootstrap` feature.
+ *
+ * # Safety
+ * `client` from `tern_client_init`; `data` valid for `len` bytes.
+ */
+tern_status_t tern_client_bootstrap_blob(struct tern_client_t *client,
+                                         const uint8_t *data,
+                                         size_t len);
+
+/**
  * Puts server slot `server` in queue mode (`enabled`), awake `awake_ms` after each
  * exchange with it (0: MAX_TRANSMIT_WAIT, 93 s), or takes it out. The server hears it with
  * the next Register (LwM2M 1.1: the `Q` parameter) or Update (1.0: the binding `UQ`). In

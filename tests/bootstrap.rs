@@ -11,7 +11,7 @@ use std::mem::MaybeUninit;
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use sim::*;
-use tern::client::bootstrap::{BootstrapConfig, BOOTSTRAP_SLOT};
+use tern::client::bootstrap::{BlobError, BootstrapConfig, BOOTSTRAP_SLOT};
 use tern::client::{Client, Config, Event, ServerConfig, Version};
 
 const BS_URI: &str = "coap://192.0.2.100:5683";
@@ -535,4 +535,84 @@ fn bootstrap_after_hold_off(t: &mut Bs) {
     let out = t.transmit();
     assert_eq!(out.len(), 1);
     assert_eq!(uri_path(&parse(&out[0].1).unwrap()), ["bs"]);
+}
+
+/// A blob part: the Object ID and the length (big-endian), then the TLV.
+fn part(oid: u16, tlv: &[u8]) -> Vec<u8> {
+    let mut out = oid.to_be_bytes().to_vec();
+    out.extend((tlv.len() as u16).to_be_bytes());
+    out.extend(tlv);
+    out
+}
+
+#[test]
+fn a_smartcard_blob_is_a_whole_bootstrap() {
+    let factory = [ServerConfig {
+        uri: SERVER_URI,
+        short_id: 101,
+        lifetime_s: 300,
+    }];
+    let mut t = Bs::new(&factory, false, false);
+    t.events();
+    let mut blob = part(0, &security(1, DM_URI, 201));
+    blob.extend(part(1, &server(0, 201, 120)));
+    assert_eq!(t.client().bootstrap_from_blob(&blob), Ok(()));
+    let events = t.events();
+    assert!(events.contains(&Event::Bootstrapped), "{events:?}");
+    assert!(
+        events.contains(&Event::ConnectionDone { server: 0 }),
+        "the factory server goes"
+    );
+    assert!(events.contains(&Event::ConnectionNeeded { server: 0 }));
+    let s = &t.client().servers()[0];
+    assert_eq!(
+        (s.uri.as_str(), s.short_id, s.lifetime_s),
+        (DM_URI, 201, 120)
+    );
+}
+
+#[test]
+fn a_bad_smartcard_blob_changes_nothing() {
+    let factory = [ServerConfig {
+        uri: SERVER_URI,
+        short_id: 101,
+        lifetime_s: 300,
+    }];
+    let mut t = Bs::new(&factory, false, false);
+    t.events();
+    let good_security = part(0, &security(1, DM_URI, 201));
+    // A Server instance without its Security instance.
+    let mut orphan = part(1, &server(0, 202, 120));
+    orphan.extend(good_security.clone());
+    assert!(matches!(
+        t.client().bootstrap_from_blob(&orphan),
+        Err(BlobError::Inconsistent(_))
+    ));
+    // A length past the end, a header cut short.
+    let mut long = good_security.clone();
+    long[3] = long[3].wrapping_add(1);
+    assert_eq!(
+        t.client().bootstrap_from_blob(&long),
+        Err(BlobError::Malformed)
+    );
+    let mut cut = good_security.clone();
+    cut.extend([0, 1]);
+    assert_eq!(
+        t.client().bootstrap_from_blob(&cut),
+        Err(BlobError::Malformed)
+    );
+    // Another object, and malformed TLV.
+    assert_eq!(
+        t.client()
+            .bootstrap_from_blob(&part(3, &server(0, 201, 120))),
+        Err(BlobError::Write(tern::coap::Code::NOT_FOUND))
+    );
+    assert!(matches!(
+        t.client().bootstrap_from_blob(&part(0, &[0xC8, 0, 9, 1])),
+        Err(BlobError::Write(_))
+    ));
+    // The factory server is untouched, and nothing was announced.
+    let s = &t.client().servers()[0];
+    assert_eq!((s.uri.as_str(), s.short_id), (SERVER_URI, 101));
+    assert!(t.events().is_empty());
 }

@@ -517,6 +517,70 @@ impl Client {
     }
 }
 
+/// Why a bootstrap blob was refused; nothing changed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum BlobError {
+    /// The framing is wrong: a header or a part runs past the end.
+    Malformed,
+    /// A part for another object than Security (0) or Server (1), or a write the object
+    /// refused (its CoAP code).
+    Write(Code),
+    /// The result is unusable (the reason, as a Bootstrap-Finish would give it).
+    Inconsistent(&'static str),
+}
+
+impl Client {
+    /// Applies a bootstrap blob from a smartcard or a secure element: a Bootstrap-Delete of
+    /// `/` (the bootstrap account stays), the Bootstrap-Writes the blob holds, and a
+    /// Bootstrap-Finish. The blob is a list of parts, each an Object ID (0 or 1) and a
+    /// length (u16, big-endian) followed by that many bytes of TLV: the object's instances,
+    /// as a Bootstrap-Write of `/0` or `/1` carries them. Applied whole, or not at all.
+    pub fn bootstrap_from_blob(&mut self, blob: &[u8]) -> Result<(), BlobError> {
+        let mut security = security::Table::new();
+        if let Some(a) = &self.bootstrap.account {
+            let _ = security.push(a.clone());
+        }
+        let mut servers: Vec<Server, MAX_SERVERS> = Vec::new();
+        let mut rest = blob;
+        while let Some((head, tail)) = rest.split_first_chunk::<4>() {
+            let [o0, o1, l0, l1] = *head;
+            let (data, after) = tail
+                .split_at_checked(usize::from(u16::from_be_bytes([l0, l1])))
+                .ok_or(BlobError::Malformed)?;
+            let oid = u16::from_be_bytes([o0, o1]);
+            let path = Path::object(oid);
+            let r = match oid {
+                0 => write(
+                    &path,
+                    data,
+                    &mut SecurityObject {
+                        table: &mut security,
+                    },
+                ),
+                1 => write(
+                    &path,
+                    data,
+                    &mut StagedServers {
+                        servers: &mut servers,
+                    },
+                ),
+                _ => Err(Code::NOT_FOUND),
+            };
+            r.map_err(BlobError::Write)?;
+            rest = after;
+        }
+        if !rest.is_empty() {
+            return Err(BlobError::Malformed);
+        }
+        consistent(&security, &servers).map_err(BlobError::Inconsistent)?;
+        self.bootstrap.security = security;
+        self.bootstrap.servers = servers;
+        self.bootstrap_apply();
+        Ok(())
+    }
+}
+
 /// The persisted item of a bootstrapped account: Short Server ID, Security and Server
 /// instance ids (u16, little-endian), then the URI.
 #[cfg(feature = "persistence")]

@@ -442,6 +442,17 @@ static void test_bootstrap_config(void)
 	CHECK(next == 0);
 	CHECK(tern_client_step(client, next, &next) == TERN_STATUS_OK);
 	CHECK(sent == sent_before + 1);
+
+	/* A smartcard blob: NULL, malformed (a part longer than the blob), an unusable one (a
+	 * Server instance without its Security instance: TLV instance 0 with ssid 7). */
+	static const uint8_t cut[] = {0, 0, 0, 9, 1};
+	static const uint8_t orphan[] = {0, 1, 0, 5, 0x03, 0, 0xC1, 0, 7};
+	CHECK(tern_client_bootstrap_blob(NULL, cut, sizeof(cut)) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_bootstrap_blob(client, NULL, 0) == TERN_STATUS_NULL_ARG);
+	CHECK(tern_client_bootstrap_blob(client, cut, sizeof(cut)) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_bootstrap_blob(client, orphan, sizeof(orphan)) == TERN_STATUS_INVALID_ARG);
+	CHECK(tern_client_close(client) == TERN_STATUS_OK);
+	CHECK(tern_client_bootstrap_blob(client, cut, sizeof(cut)) == TERN_STATUS_BAD_STATE);
 }
 
 int main(void)

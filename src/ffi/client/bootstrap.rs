@@ -31,3 +31,37 @@ pub(super) unsafe fn init(
     };
     r.map_err(|_| TERN_STATUS_INVALID_ARG)
 }
+
+/// Applies a bootstrap blob read from a smartcard or a secure element: as a Bootstrap-Delete
+/// of `/` (the bootstrap account stays), Bootstrap-Writes and a Bootstrap-Finish. The blob
+/// is a list of parts, each a 2-byte Object ID (0 Security or 1 Server) and a 2-byte length,
+/// both big-endian, then that many bytes of TLV: the object's instances, as a
+/// Bootstrap-Write of `/0` or `/1` carries them. On success the client registers with the
+/// servers it describes (`TERN_EVENT_BOOTSTRAPPED`) and, with persistence, saves them.
+/// `TERN_STATUS_INVALID_ARG` when the blob is malformed, writes what an object refuses or
+/// describes an unusable configuration (a server without its Security instance, ...):
+/// nothing changes then. Only in builds with the `bootstrap` feature.
+///
+/// # Safety
+/// `client` from `tern_client_init`; `data` valid for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_bootstrap_blob(
+    client: *mut super::tern_client_t,
+    data: *const u8,
+    len: usize,
+) -> tern_status_t {
+    // SAFETY: forwarded.
+    let c = match unsafe { super::live(client) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    if data.is_null() {
+        return TERN_STATUS_NULL_ARG;
+    }
+    // SAFETY: non-null, `len` bytes guaranteed by the caller.
+    let blob = unsafe { core::slice::from_raw_parts(data, len) };
+    match c.core.bootstrap_from_blob(blob) {
+        Ok(()) => TERN_STATUS_OK,
+        Err(_) => TERN_STATUS_INVALID_ARG,
+    }
+}
