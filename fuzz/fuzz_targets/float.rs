@@ -8,7 +8,9 @@ use tern::formats::float::{parse, write_shortest};
 
 fuzz_target!(|data: &[u8]| {
     let ours = parse(data);
-    let core = core::str::from_utf8(data).ok().and_then(|s| s.parse::<f64>().ok());
+    let core = core::str::from_utf8(data)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok());
     match ours {
         Ok(v) => {
             assert_eq!(Some(v.to_bits()), core.map(f64::to_bits), "{data:?}");
@@ -20,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => {
             // Refused: core either refuses too or gives a non-finite value (we never
             // accept inf/nan spellings or out-of-range numbers).
-            assert!(core.map_or(true, |c| !c.is_finite()) || data.iter().any(|&c| c == b'_'), "{data:?}");
+            assert!(
+                core.map_or(true, |c| !c.is_finite()) || data.iter().any(|&c| c == b'_'),
+                "{data:?}"
+            );
         }
     }
 });

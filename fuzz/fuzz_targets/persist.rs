@@ -9,9 +9,11 @@ use tern::client::persist::{MemSlots as Slots, Restored};
 use tern::client::{Client, Config, ServerConfig, Version};
 
 fn client() -> Client {
-    let servers = [
-        ServerConfig { uri: "coap://127.0.0.1:5683", short_id: 1, lifetime_s: 60 },
-    ];
+    let servers = [ServerConfig {
+        uri: "coap://127.0.0.1:5683",
+        short_id: 1,
+        lifetime_s: 60,
+    }];
     let config = Config {
         endpoint: "fuzz",
         version: Version::V1_1,
@@ -54,6 +56,9 @@ fuzz_target!(|data: &[u8]| {
         let mut again = Slots([Vec::new(), Vec::new()]);
         assert!(c.save_state(&mut again));
         let mut d = client();
-        assert!(matches!(d.restore_state(&mut again), Restored::Applied { .. }));
+        assert!(matches!(
+            d.restore_state(&mut again),
+            Restored::Applied { .. }
+        ));
     }
 });
