@@ -342,8 +342,10 @@ impl Client {
         let p = slot.as_mut_ptr();
         // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
         // which makes every integer, bool and byte-array field (the de-duplication table
-        // included, see `Dedup`, the Block1 states and the Send's) and the event ring (see `Event`) a valid value; the other fields are then written through raw
-        // field pointers (no reference to uninitialised memory is formed).
+        // included, see `Dedup`, the Block1 states and the Send's) and the event ring (see
+        // `Event`) a valid value; the other fields (an `Option` among them: its zero bytes
+        // are not guaranteed to be `None`) are then written through raw field pointers (no
+        // reference to uninitialised memory is formed).
         unsafe {
             p.write_bytes(0, 1);
             addr_of_mut!((*p).endpoint).write(String::new());
@@ -360,6 +362,8 @@ impl Client {
             addr_of_mut!((*p).bootstrap).write(bootstrap::Bootstrap::new());
             #[cfg(feature = "observe")]
             addr_of_mut!((*p).observe).write(observe::Observations::new());
+            #[cfg(feature = "persistence")]
+            addr_of_mut!((*p).persist).write(persist::Persist::default());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
