@@ -17,6 +17,13 @@ use tern::client::{Client, Config, Event, ServerConfig, Version};
 const BS_URI: &str = "coap://192.0.2.100:5683";
 const DM_URI: &str = "coap://192.0.2.9:5683";
 
+/// The configured DM server of the tests that start with one.
+const FACTORY: [ServerConfig; 1] = [ServerConfig {
+    uri: SERVER_URI,
+    short_id: 101,
+    lifetime_s: 300,
+}];
+
 const CHANGED: MessageClass = MessageClass::Response(ResponseType::Changed);
 const CONTENT: MessageClass = MessageClass::Response(ResponseType::Content);
 const DELETED: MessageClass = MessageClass::Response(ResponseType::Deleted);
@@ -202,9 +209,7 @@ fn bootstrap_request_carries_ep_and_pct() {
 
 #[test]
 fn written_server_is_registered_after_finish() {
-    let mut t = Bs::new(&[], false, false);
-    let req = t.bootstrap_request();
-    t.accept(&req);
+    let mut t = running();
     assert_eq!(t.write("/0", security(1, DM_URI, 201)).header.code, CHANGED);
     assert_eq!(t.write("/1", server(0, 201, 120)).header.code, CHANGED);
     assert!(
@@ -243,9 +248,7 @@ fn written_server_is_registered_after_finish() {
 
 #[test]
 fn inconsistent_finish_is_refused_and_the_bootstrap_goes_on() {
-    let mut t = Bs::new(&[], false, false);
-    let req = t.bootstrap_request();
-    t.accept(&req);
+    let mut t = running();
     // A Server instance without a Security instance of its Short Server ID.
     assert_eq!(t.write("/1/0", server(0, 202, 60)).header.code, CHANGED);
     let r = t.finish();
@@ -273,12 +276,7 @@ fn inconsistent_finish_is_refused_and_the_bootstrap_goes_on() {
 
 #[test]
 fn dm_server_and_idle_bootstrap_slot_get_unauthorized() {
-    let servers = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let mut t = Bs::new(&servers, false, false);
+    let mut t = Bs::new(&FACTORY, false, false);
     assert_eq!(
         t.events(),
         [Event::ConnectionNeeded { server: 0 }],
@@ -300,13 +298,8 @@ fn dm_server_and_idle_bootstrap_slot_get_unauthorized() {
 
 #[test]
 fn delete_keeps_the_bootstrap_account_and_discover_lists_the_rest() {
-    let servers = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
     // Bootstrap first, although a DM server is configured: it is staged.
-    let mut t = Bs::new(&servers, true, false);
+    let mut t = Bs::new(&FACTORY, true, false);
     let req = t.bootstrap_request();
     t.accept(&req);
     let links = t.discover("/");
@@ -367,9 +360,7 @@ fn bootstrap_timeout_restarts_the_request() {
 
 #[test]
 fn bad_writes_change_nothing() {
-    let mut t = Bs::new(&[], false, false);
-    let req = t.bootstrap_request();
-    t.accept(&req);
+    let mut t = running();
     assert_eq!(t.write("/0", security(1, DM_URI, 201)).header.code, CHANGED);
     assert_eq!(t.write("/1", server(0, 201, 120)).header.code, CHANGED);
     // Malformed TLV (a length past the end).
@@ -397,12 +388,7 @@ fn bad_writes_change_nothing() {
 
 #[test]
 fn server_initiated_bootstrap_takes_writes_without_a_request() {
-    let servers = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let mut t = Bs::new(&servers, false, true);
+    let mut t = Bs::new(&FACTORY, false, true);
     let events = t.events();
     assert!(events.contains(&Event::ConnectionNeeded {
         server: BOOTSTRAP_SLOT
@@ -425,12 +411,7 @@ fn server_initiated_bootstrap_takes_writes_without_a_request() {
 
 #[test]
 fn failed_registrations_fall_back_to_bootstrap() {
-    let servers = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let mut t = Bs::new(&servers, false, false);
+    let mut t = Bs::new(&FACTORY, false, false);
     assert_eq!(t.events(), [Event::ConnectionNeeded { server: 0 }]);
     // Bounded: the default retry sequence is a handful of attempts.
     let mut failed = false;
@@ -456,12 +437,7 @@ use tern::client::persist::MemSlots as Slots;
 
 #[test]
 fn bootstrapped_servers_survive_a_restart() {
-    let factory = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let mut t = Bs::new(&factory, true, false);
+    let mut t = Bs::new(&FACTORY, true, false);
     let req = t.bootstrap_request();
     t.accept(&req);
     // With one server, the staged factory account fills the tables: a new instance needs
@@ -479,7 +455,7 @@ fn bootstrapped_servers_survive_a_restart() {
     assert!(t.client().save_state(&mut slots));
 
     // The same factory configuration after a reboot: the saved accounts replace it.
-    let mut r = Bs::new(&factory, true, false);
+    let mut r = Bs::new(&FACTORY, true, false);
     let restored = r.client().restore_state(&mut slots);
     assert!(
         matches!(restored, tern::client::persist::Restored::Applied { .. }),
@@ -502,12 +478,7 @@ fn bootstrapped_servers_survive_a_restart() {
 
 #[test]
 fn bootstrap_request_trigger_starts_a_bootstrap() {
-    let servers = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let mut t = Bs::new(&servers, false, false);
+    let mut t = Bs::new(&FACTORY, false, false);
     assert_eq!(t.events(), [Event::ConnectionNeeded { server: 0 }]);
     // Not an executable resource's path: device management answers.
     let r = t.ask(0, request(RequestType::Post, "/1/1/9"));
@@ -547,12 +518,7 @@ fn part(oid: u16, tlv: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_smartcard_blob_is_a_whole_bootstrap() {
-    let factory = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let mut t = Bs::new(&factory, false, false);
+    let mut t = Bs::new(&FACTORY, false, false);
     t.events();
     let mut blob = part(0, &security(1, DM_URI, 201));
     blob.extend(part(1, &server(0, 201, 120)));
@@ -573,12 +539,7 @@ fn a_smartcard_blob_is_a_whole_bootstrap() {
 
 #[test]
 fn a_bad_smartcard_blob_changes_nothing() {
-    let factory = [ServerConfig {
-        uri: SERVER_URI,
-        short_id: 101,
-        lifetime_s: 300,
-    }];
-    let mut t = Bs::new(&factory, false, false);
+    let mut t = Bs::new(&FACTORY, false, false);
     t.events();
     let good_security = part(0, &security(1, DM_URI, 201));
     // A Server instance without its Security instance.
@@ -615,4 +576,12 @@ fn a_bad_smartcard_blob_changes_nothing() {
     let s = &t.client().servers()[0];
     assert_eq!((s.uri.as_str(), s.short_id), (SERVER_URI, 101));
     assert!(t.events().is_empty());
+}
+
+/// A client without DM servers whose Bootstrap-Request the bootstrap server accepted.
+fn running() -> Bs {
+    let mut t = Bs::new(&[], false, false);
+    let req = t.bootstrap_request();
+    t.accept(&req);
+    t
 }
