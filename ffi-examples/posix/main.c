@@ -7,9 +7,10 @@
  * is built with them).
  *
  *   tern-client [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]
- *               [-x exit_after_s] [-v 10|11]
+ *               [-x exit_after_s] [-v 10|11] [-b coap://bootstrap-host:port]
  *
- * It registers, answers the server, sends an Update UPDATE_AFTER_S seconds after
+ * With -b it first asks that bootstrap server for its LwM2M servers (the factory server of
+ * -u is then not configured). It registers, answers the server, sends an Update UPDATE_AFTER_S seconds after
  * registering (besides the ones the lifetime needs), and de-registers and exits after
  * EXIT_AFTER_S seconds or on SIGINT/SIGTERM. Exit status 0 means it registered and
  * de-registered cleanly.
@@ -171,6 +172,12 @@ static void on_event(void *user, const tern_event_t *event)
 	case TERN_EVENT_FACTORY_RESET_REQUESTED:
 		printf("tern: factory reset requested (ignored by this example)\n");
 		break;
+	case TERN_EVENT_BOOTSTRAPPED:
+		printf("tern: bootstrapped\n");
+		break;
+	case TERN_EVENT_BOOTSTRAP_FAILED:
+		printf("tern: bootstrap failed, starting over in %" PRIu32 " ms\n", event->value);
+		break;
 	case TERN_EVENT_CONNECTION_FAILED:
 		printf("tern: cannot open the connection, retrying in %" PRIu32 " ms\n", event->value);
 		break;
@@ -261,11 +268,12 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]\n"
-		"          [-x exit_after_s] [-v 10|11] [-a] [-S] [-Q awake_ms]\n"
+		"          [-x exit_after_s] [-v 10|11] [-a] [-S] [-Q awake_ms] [-b bootstrap_uri]\n"
 		"  -a  factory Access Control (object 2): the server owns /3/0, others may read it,\n"
 		"      and it may create /3303 instances\n"
 		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n"
-		"  -Q  queue mode: asleep awake_ms after each exchange (0: 93 s), until the next Update\n",
+		"  -Q  queue mode: asleep awake_ms after each exchange (0: 93 s), until the next Update\n"
+		"  -b  bootstrap from this coap:// server first, instead of registering with -u\n",
 		argv0);
 }
 
@@ -273,11 +281,12 @@ int main(int argc, char **argv)
 {
 	const char *uri = "coap://127.0.0.1:5683";
 	const char *endpoint = "tern-posix";
+	const char *bootstrap_uri = NULL;
 	unsigned long lifetime = 300, update_after = 0, exit_after = 0, version = 11;
 	int opt, acl = 0, send_once = 0;
 	long queue_awake_ms = -1;
 
-	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSQ:h")) != -1) {
+	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSQ:b:h")) != -1) {
 		switch (opt) {
 		case 'u': uri = optarg; break;
 		case 'e': endpoint = optarg; break;
@@ -288,6 +297,7 @@ int main(int argc, char **argv)
 		case 'a': acl = 1; break;
 		case 'S': send_once = 1; break;
 		case 'Q': queue_awake_ms = strtol(optarg, NULL, 10); break;
+		case 'b': bootstrap_uri = optarg; break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -307,7 +317,8 @@ int main(int argc, char **argv)
 		.lwm2m_version = (uint8_t)version,
 		.update_margin_s = 10,
 		.servers = &server,
-		.server_count = 1,
+		.server_count = bootstrap_uri != NULL ? 0 : 1,
+		.bootstrap_uri = {bootstrap_uri, bootstrap_uri != NULL ? strlen(bootstrap_uri) : 0},
 		.manufacturer = {"tern", 4},
 		.model = {"tern-posix", 10},
 		.serial = {"0001", 4},
@@ -380,7 +391,7 @@ int main(int argc, char **argv)
 	}
 	set_standard_objects(client);
 	printf("tern: client %s for %s (lifetime %lu s, LwM2M %lu.%lu, %zu bytes of client storage)\n", endpoint,
-	       uri, lifetime, version / 10, version % 10, tern_client_storage_size());
+	       bootstrap_uri != NULL ? bootstrap_uri : uri, lifetime, version / 10, version % 10, tern_client_storage_size());
 
 	const uint64_t start = now_ms();
 	uint64_t stop_deadline = 0;

@@ -110,7 +110,8 @@ impl SecurityObject<'_> {
             }
             // Keys: accepted, not kept (no DTLS yet).
             (3..=5, Value::Opaque(_)) => {}
-            (10, _) if n.is_some_and(|i| (1..=65534).contains(&i)) => {
+            // 0 is "none": what a bootstrap account carries (Leshan writes it there).
+            (10, _) if n.is_some_and(|i| i <= 65534) => {
                 if apply {
                     s.ssid = n.unwrap_or(0) as u16;
                 }
@@ -185,7 +186,7 @@ mod tests {
         obj.create(4).unwrap();
         assert_eq!(obj.write(4, 10, None, &Value::Integer(101)), Ok(()));
         for (rid, bad) in [
-            (10, Value::Integer(0)),
+            (10, Value::Integer(-1)),
             (10, Value::Integer(65535)),
             (2, Value::Integer(5)),
             (1, Value::Integer(1)),
@@ -205,5 +206,17 @@ mod tests {
         );
         assert_eq!(obj.check(4, 10, None, &Value::Integer(7)), Ok(()));
         assert_eq!(table[0].ssid, 101);
+    }
+
+    #[test]
+    fn a_bootstrap_account_may_carry_short_server_id_zero() {
+        // As Leshan's bootstrap server writes its own account: no server, so no ID.
+        let mut table = Table::new();
+        let mut obj = SecurityObject { table: &mut table };
+        obj.create(0).unwrap();
+        assert_eq!(obj.write(0, 1, None, &Value::Boolean(true)), Ok(()));
+        assert_eq!(obj.write(0, 10, None, &Value::Integer(0)), Ok(()));
+        assert!(table[0].bootstrap);
+        assert_eq!(table[0].ssid, 0);
     }
 }

@@ -37,15 +37,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-leshan.XXXXXX")
 SERVER_PID=""
 CLIENT_PID=""
 
-stop() { # pid: TERM, short grace, then KILL; its process group when it leads one
-    local pid=$1 target=$1 n=0
-    [ -n "$pid" ] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    if [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then target=-$pid; fi
-    kill -TERM -- "$target" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n + 1)); done
-    kill -KILL -- "$target" 2>/dev/null || true
-}
+. "$HERE/../lib.sh"
 cleanup() {
     stop "$CLIENT_PID"
     stop "$SERVER_PID"
@@ -69,14 +61,7 @@ fi
     >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
 SERVER_PID=$!
 
-PORT=""
-deadline=$((SECONDS + LISTEN_TIMEOUT))
-while [ $SECONDS -lt $deadline ]; do
-    PORT=$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$WORK/server.out" | head -n1)
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-done
+PORT=$(listening_port "$SERVER_PID" "$WORK/server.out" "$LISTEN_TIMEOUT")
 if [ -z "$PORT" ]; then
     echo "not ok - Leshan server listening (no LISTENING line within ${LISTEN_TIMEOUT}s)"
     echo "--- server stdout"; cat "$WORK/server.out"
@@ -113,10 +98,6 @@ done
 
 # Checks.
 FAILED=0
-check() { # description, then a command that succeeds when the check passes
-    local what=$1; shift
-    if "$@"; then echo "ok - $what"; else echo "not ok - $what"; FAILED=1; fi
-}
 line() { grep -m1 -E "^$1" "$WORK/server.out" || true; }
 field() { # line, key -> value of key=value (values contain no spaces)
     tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n1

@@ -3,7 +3,14 @@
  * 127.0.0.1 only) that waits for one client, drives a fixed sequence of device management
  * requests against it and reports every step as one line on stdout.
  *
- * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS] [--queue] [--verbose]
+ * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS] [--queue | --bootstrapped]
+ *                       [--verbose]
+ *
+ * With --bootstrapped, the scenario for a client a bootstrap server configured:
+ *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version>
+ *   READ /1 <code> <iid>:ssid=<ssid>/lt=<lifetime>, ...   the Server instances it holds
+ *   READ /0 <code>                  the Security object, which a DM server may not read
+ *   DEREGISTERED
  *
  * With --queue, a queue-mode scenario instead (Leshan's awake time 2 s, like the client's):
  *   REGISTERED ep=<ep> ... queue=<true|false>
@@ -169,6 +176,7 @@ public final class LeshanScenario {
     private long timeoutSec = 60;
     private boolean verbose = false;
     private boolean queue = false;
+    private boolean bootstrapped = false;
     private long deadlineNanos;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
@@ -214,6 +222,9 @@ public final class LeshanScenario {
                 break;
             case "--queue":
                 queue = true;
+                break;
+            case "--bootstrapped":
+                bootstrapped = true;
                 break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
@@ -306,6 +317,8 @@ public final class LeshanScenario {
             say("LISTENING " + bound);
             if (queue)
                 queueScenario(server);
+            else if (bootstrapped)
+                bootstrappedScenario(server);
             else
                 scenario(server);
             say("PASS");
@@ -399,6 +412,25 @@ public final class LeshanScenario {
                 ? String.valueOf(((LwM2mSingleResource) rd.getContent()).getValue())
                 : "-";
         say("READ_AWAKE /3/0/0 " + code(rd) + " " + value);
+        nextOf(Kind.DEREGISTERED);
+        say("DEREGISTERED");
+    }
+
+    /** A bootstrapped client: what it registered with, and the Server object it was given. */
+    private void bootstrappedScenario(LeshanServer server) throws Failure, InterruptedException {
+        Registration r = nextOf(Kind.REGISTERED).reg;
+        endpoint = r.getEndpoint();
+        say("REGISTERED ep=" + endpoint + " lt=" + r.getLifeTimeInSec() + " b="
+                + BindingMode.toString(r.getBindingMode()) + " lwm2m=" + r.getLwM2mVersion());
+        ReadResponse servers = send(server, endpoint, new ReadRequest(ContentFormat.TLV, 1), "READ /1");
+        StringBuilder line = new StringBuilder("READ /1 " + code(servers));
+        if (servers.getContent() instanceof LwM2mObject)
+            for (LwM2mObjectInstance oi : ((LwM2mObject) servers.getContent()).getInstances().values())
+                line.append(' ').append(oi.getId()).append(":ssid=").append(single(oi, 0)).append("/lt=")
+                        .append(single(oi, 1)).append(',');
+        say(line.toString());
+        ReadResponse security = send(server, endpoint, new ReadRequest(ContentFormat.TLV, 0), "READ /0");
+        say("READ /0 " + code(security));
         nextOf(Kind.DEREGISTERED);
         say("DEREGISTERED");
     }

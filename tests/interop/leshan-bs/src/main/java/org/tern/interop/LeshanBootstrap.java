@@ -1,0 +1,258 @@
+/*
+ * Interop scenario: an Eclipse Leshan bootstrap server (library, default settings, plain CoAP
+ * on 127.0.0.1 only) that bootstraps one client: Bootstrap-Delete of "/", Bootstrap-Write of
+ * its own Security instance (/0/0) and of one LwM2M server's Security (/0/1) and Server (/1/0)
+ * instances, then Bootstrap-Finish. Every step is reported as one line on stdout.
+ *
+ * Usage: LeshanBootstrap --endpoint EP --server-uri coap://HOST:PORT [--port N] [--ssid N]
+ *                        [--lifetime SECONDS] [--timeout SECONDS] [--verbose]
+ *
+ * Output lines (stdout, one per event, flushed):
+ *   LISTENING <port>
+ *   BOOTSTRAP_REQUEST ep=<ep>
+ *   OK <request> <path>             the client answered the request with a success code
+ *   ERROR <request> <path> <code>   the client answered with an error code
+ *   BOOTSTRAPPED ep=<ep>            Bootstrap-Finish succeeded
+ *   FAIL <reason>                   a step failed, or the timeout passed first
+ * Exit status 0 only after BOOTSTRAPPED.
+ *
+ * SPDX-License-Identifier: Apache-2.0 OR MIT
+ */
+package org.tern.interop;
+
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.eclipse.leshan.core.SecurityMode;
+import org.eclipse.leshan.core.request.BindingMode;
+import org.eclipse.leshan.core.request.BootstrapRequest;
+import org.eclipse.leshan.core.request.DownlinkRequest;
+import org.eclipse.leshan.core.request.Identity;
+import org.eclipse.leshan.core.response.LwM2mResponse;
+import org.eclipse.leshan.server.bootstrap.BootstrapConfig;
+import org.eclipse.leshan.server.bootstrap.BootstrapFailureCause;
+import org.eclipse.leshan.server.bootstrap.BootstrapSession;
+import org.eclipse.leshan.server.bootstrap.BootstrapSessionManager.BootstrapPolicy;
+import org.eclipse.leshan.server.bootstrap.DefaultBootstrapSessionManager;
+import org.eclipse.leshan.server.bootstrap.InMemoryBootstrapConfigStore;
+import org.eclipse.leshan.server.bootstrap.InvalidConfigurationException;
+import org.eclipse.leshan.server.californium.bootstrap.LeshanBootstrapServer;
+import org.eclipse.leshan.server.californium.bootstrap.LeshanBootstrapServerBuilder;
+
+public final class LeshanBootstrap {
+    private static final PrintStream OUT = System.out;
+
+    private int port = 0;
+    private String endpoint = null;
+    private String serverUri = null;
+    private int ssid = 1;
+    private int lifetime = 60;
+    private long timeoutSec = 60;
+    private boolean verbose = false;
+    /** Completed with null when Finish succeeded, or with the reason it failed. */
+    private final CompletableFuture<String> outcome = new CompletableFuture<>();
+
+    public static void main(String[] args) {
+        LeshanBootstrap s = new LeshanBootstrap();
+        int rc;
+        try {
+            s.parseArgs(args);
+            rc = s.run();
+        } catch (IllegalArgumentException e) {
+            System.err.println("usage: LeshanBootstrap --endpoint EP --server-uri URI [--port N] [--ssid N]"
+                    + " [--lifetime S] [--timeout S] [--verbose]");
+            say("FAIL bad arguments: " + e.getMessage());
+            rc = 2;
+        }
+        // Californium threads are not all daemons: leave explicitly.
+        System.exit(rc);
+    }
+
+    private static synchronized void say(String line) {
+        OUT.println(line);
+        OUT.flush();
+    }
+
+    private void parseArgs(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+            case "--port":
+                port = bounded(value(args, ++i, a), 0, 65535, a);
+                break;
+            case "--endpoint":
+                endpoint = value(args, ++i, a);
+                break;
+            case "--server-uri":
+                serverUri = value(args, ++i, a);
+                break;
+            case "--ssid":
+                ssid = bounded(value(args, ++i, a), 1, 65534, a);
+                break;
+            case "--lifetime":
+                lifetime = bounded(value(args, ++i, a), 1, Integer.MAX_VALUE, a);
+                break;
+            case "--timeout":
+                timeoutSec = bounded(value(args, ++i, a), 1, 3600, a);
+                break;
+            case "--verbose":
+                verbose = true;
+                break;
+            default:
+                throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        if (endpoint == null || serverUri == null)
+            throw new IllegalArgumentException("--endpoint and --server-uri are required");
+    }
+
+    private static String value(String[] args, int i, String name) {
+        if (i >= args.length)
+            throw new IllegalArgumentException(name + " needs a value");
+        return args[i];
+    }
+
+    private static int bounded(String v, int min, int max, String name) {
+        int n = Integer.parseInt(v);
+        if (n < min || n > max)
+            throw new IllegalArgumentException(name + " out of range");
+        return n;
+    }
+
+    private int run() {
+        // Library logging goes to stderr; quiet unless asked.
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+
+        InMemoryBootstrapConfigStore store = new InMemoryBootstrapConfigStore();
+        LeshanBootstrapServerBuilder builder = new LeshanBootstrapServerBuilder();
+        builder.setLocalAddress(new InetSocketAddress("127.0.0.1", port));
+        builder.disableSecuredEndpoint();
+        builder.setConfigStore(store);
+        builder.setSessionManager(new ReportingSessionManager());
+        LeshanBootstrapServer server = builder.build();
+        try {
+            server.start();
+            int bound = server.getUnsecuredAddress().getPort();
+            store.add(endpoint, config("coap://127.0.0.1:" + bound));
+            say("LISTENING " + bound);
+            String failure = outcome.get(timeoutSec, TimeUnit.SECONDS);
+            if (failure != null) {
+                say("FAIL " + failure);
+                return 1;
+            }
+            return 0;
+        } catch (TimeoutException e) {
+            say("FAIL timeout waiting for the bootstrap to finish");
+            return 1;
+        } catch (InvalidConfigurationException e) {
+            say("FAIL configuration refused: " + e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            say("FAIL " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            if (verbose)
+                e.printStackTrace();
+            return 1;
+        } finally {
+            try {
+                server.destroy();
+            } catch (RuntimeException e) {
+                // leaving anyway
+            }
+        }
+    }
+
+    /** "/" deleted, then the bootstrap account, one NoSec LwM2M server and its Server instance. */
+    private BootstrapConfig config(String bootstrapUri) {
+        BootstrapConfig c = new BootstrapConfig();
+        c.toDelete = new ArrayList<>(List.of("/"));
+        c.security = new HashMap<>();
+        c.servers = new HashMap<>();
+
+        BootstrapConfig.ServerSecurity bs = new BootstrapConfig.ServerSecurity();
+        bs.uri = bootstrapUri;
+        bs.bootstrapServer = true;
+        bs.securityMode = SecurityMode.NO_SEC;
+        bs.publicKeyOrId = new byte[0];
+        bs.serverPublicKey = new byte[0];
+        bs.secretKey = new byte[0];
+        bs.serverId = 0; // Leshan 1.x wants one; a bootstrap account has no Short Server ID of its own
+        c.security.put(0, bs);
+
+        BootstrapConfig.ServerSecurity dm = new BootstrapConfig.ServerSecurity();
+        dm.uri = serverUri;
+        dm.bootstrapServer = false;
+        dm.securityMode = SecurityMode.NO_SEC;
+        dm.publicKeyOrId = new byte[0];
+        dm.serverPublicKey = new byte[0];
+        dm.secretKey = new byte[0];
+        dm.serverId = ssid;
+        c.security.put(1, dm);
+
+        BootstrapConfig.ServerConfig srv = new BootstrapConfig.ServerConfig();
+        srv.shortId = ssid;
+        srv.lifetime = lifetime;
+        srv.binding = BindingMode.U;
+        c.servers.put(0, srv);
+        return c;
+    }
+
+    private static String describe(DownlinkRequest<? extends LwM2mResponse> request) {
+        String kind = request.getClass().getSimpleName().replace("Request", "");
+        return kind + " " + request.getPath();
+    }
+
+    /** Leshan's session manager (no security store: every client is authorized), reporting. */
+    private final class ReportingSessionManager extends DefaultBootstrapSessionManager {
+        ReportingSessionManager() {
+            super(null);
+        }
+
+        @Override
+        public BootstrapSession begin(BootstrapRequest request, Identity clientIdentity) {
+            say("BOOTSTRAP_REQUEST ep=" + request.getEndpointName());
+            return super.begin(request, clientIdentity);
+        }
+
+        @Override
+        public void onResponseSuccess(BootstrapSession session,
+                DownlinkRequest<? extends LwM2mResponse> request) {
+            say("OK " + describe(request));
+            super.onResponseSuccess(session, request);
+        }
+
+        @Override
+        public BootstrapPolicy onResponseError(BootstrapSession session,
+                DownlinkRequest<? extends LwM2mResponse> request, LwM2mResponse response) {
+            say("ERROR " + describe(request) + " " + response.getCode().getCode());
+            return super.onResponseError(session, request, response);
+        }
+
+        @Override
+        public BootstrapPolicy onRequestFailure(BootstrapSession session,
+                DownlinkRequest<? extends LwM2mResponse> request, Throwable cause) {
+            say("ERROR " + describe(request) + " " + cause.getClass().getSimpleName());
+            return super.onRequestFailure(session, request, cause);
+        }
+
+        @Override
+        public void end(BootstrapSession session) {
+            say("BOOTSTRAPPED ep=" + session.getEndpoint());
+            super.end(session);
+            outcome.complete(null);
+        }
+
+        @Override
+        public void failed(BootstrapSession session, BootstrapFailureCause cause) {
+            super.failed(session, cause);
+            outcome.complete("bootstrap failed: " + cause);
+        }
+    }
+}
