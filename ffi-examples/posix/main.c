@@ -9,8 +9,9 @@
  *   tern-client [-u coap://host:port] [-e endpoint] [-l lifetime_s] [-U update_after_s]
  *               [-x exit_after_s] [-v 10|11] [-b coap://bootstrap-host:port]
  *
- * With -b it first asks that bootstrap server for its LwM2M servers (the factory server of
- * -u is then not configured). It registers, answers the server, sends an Update UPDATE_AFTER_S seconds after
+ * With -b alone it first asks that bootstrap server for its LwM2M servers; with -b and -u it
+ * registers with the -u server and falls back to the bootstrap server if that one refuses.
+ * It registers, answers the server, sends an Update UPDATE_AFTER_S seconds after
  * registering (besides the ones the lifetime needs), and de-registers and exits after
  * EXIT_AFTER_S seconds or on SIGINT/SIGTERM. Exit status 0 means it registered and
  * de-registered cleanly.
@@ -45,6 +46,7 @@ struct app {
 	int rejected;
 	uint64_t registered_at;
 	int firmware_update; /* a server executed Update: report the result from the loop */
+	int can_bootstrap;   /* a refused registration leads to a bootstrap, not to the exit */
 };
 
 /* The firmware "flash": the package's CRC-32 (IEEE) and size. */
@@ -150,7 +152,7 @@ static void on_event(void *user, const tern_event_t *event)
 		break;
 	case TERN_EVENT_REGISTRATION_REJECTED:
 		printf("tern: registration rejected by server %u (%u)\n", event->server, event->code);
-		app->rejected = 1;
+		app->rejected = !app->can_bootstrap;
 		break;
 	case TERN_EVENT_REGISTRATION_RETRY:
 		printf("tern: registration failed, retrying in %" PRIu32 " ms\n", event->value);
@@ -273,7 +275,7 @@ static void usage(const char *argv0)
 		"      and it may create /3303 instances\n"
 		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n"
 		"  -Q  queue mode: asleep awake_ms after each exchange (0: 93 s), until the next Update\n"
-		"  -b  bootstrap from this coap:// server first, instead of registering with -u\n",
+		"  -b  a bootstrap server: bootstrap from it first, or (with -u) when -u refuses\n",
 		argv0);
 }
 
@@ -282,13 +284,14 @@ int main(int argc, char **argv)
 	const char *uri = "coap://127.0.0.1:5683";
 	const char *endpoint = "tern-posix";
 	const char *bootstrap_uri = NULL;
+	int uri_given = 0;
 	unsigned long lifetime = 300, update_after = 0, exit_after = 0, version = 11;
 	int opt, acl = 0, send_once = 0;
 	long queue_awake_ms = -1;
 
 	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSQ:b:h")) != -1) {
 		switch (opt) {
-		case 'u': uri = optarg; break;
+		case 'u': uri = optarg; uri_given = 1; break;
 		case 'e': endpoint = optarg; break;
 		case 'l': lifetime = strtoul(optarg, NULL, 10); break;
 		case 'U': update_after = strtoul(optarg, NULL, 10); break;
@@ -317,7 +320,7 @@ int main(int argc, char **argv)
 		.lwm2m_version = (uint8_t)version,
 		.update_margin_s = 10,
 		.servers = &server,
-		.server_count = bootstrap_uri != NULL ? 0 : 1,
+		.server_count = bootstrap_uri != NULL && !uri_given ? 0 : 1,
 		.bootstrap_uri = {bootstrap_uri, bootstrap_uri != NULL ? strlen(bootstrap_uri) : 0},
 		.manufacturer = {"tern", 4},
 		.model = {"tern-posix", 10},
@@ -390,8 +393,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	set_standard_objects(client);
+	app.can_bootstrap = bootstrap_uri != NULL;
 	printf("tern: client %s for %s (lifetime %lu s, LwM2M %lu.%lu, %zu bytes of client storage)\n", endpoint,
-	       bootstrap_uri != NULL ? bootstrap_uri : uri, lifetime, version / 10, version % 10, tern_client_storage_size());
+	       config.server_count != 0 ? uri : bootstrap_uri, lifetime, version / 10, version % 10, tern_client_storage_size());
 
 	const uint64_t start = now_ms();
 	uint64_t stop_deadline = 0;

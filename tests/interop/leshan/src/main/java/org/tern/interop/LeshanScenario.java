@@ -3,8 +3,11 @@
  * 127.0.0.1 only) that waits for one client, drives a fixed sequence of device management
  * requests against it and reports every step as one line on stdout.
  *
- * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS] [--queue | --bootstrapped]
- *                       [--verbose]
+ * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS]
+ *                       [--queue | --bootstrapped | --refuse] [--verbose]
+ *
+ * With --refuse, a server that declines every Register (Leshan answers 4.03 Forbidden):
+ *   REFUSED ep=<ep>                 one line per Register declined; exits 0 2 s after the first
  *
  * With --bootstrapped, the scenario for a client a bootstrap server configured:
  *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version>
@@ -74,6 +77,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -108,6 +112,7 @@ import org.eclipse.leshan.core.request.DiscoverRequest;
 import org.eclipse.leshan.core.request.ExecuteRequest;
 import org.eclipse.leshan.core.request.ReadCompositeRequest;
 import org.eclipse.leshan.core.request.ReadRequest;
+import org.eclipse.leshan.core.request.RegisterRequest;
 import org.eclipse.leshan.core.request.WriteAttributesRequest;
 import org.eclipse.leshan.core.request.WriteCompositeRequest;
 import org.eclipse.leshan.core.link.lwm2m.attributes.LwM2mAttributeSet;
@@ -126,6 +131,7 @@ import org.eclipse.leshan.server.LeshanServer;
 import org.eclipse.leshan.server.LeshanServerBuilder;
 import org.eclipse.leshan.server.model.VersionedModelProvider;
 import org.eclipse.leshan.server.queue.PresenceListener;
+import org.eclipse.leshan.servers.security.Authorization;
 import org.eclipse.leshan.server.queue.StaticClientAwakeTimeProvider;
 import org.eclipse.leshan.core.request.exception.ClientSleepingException;
 import org.eclipse.leshan.server.registration.Registration;
@@ -177,6 +183,8 @@ public final class LeshanScenario {
     private boolean verbose = false;
     private boolean queue = false;
     private boolean bootstrapped = false;
+    private boolean refuse = false;
+    private final CountDownLatch refused = new CountDownLatch(1);
     private long deadlineNanos;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
@@ -226,6 +234,9 @@ public final class LeshanScenario {
             case "--bootstrapped":
                 bootstrapped = true;
                 break;
+            case "--refuse":
+                refuse = true;
+                break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
             }
@@ -257,6 +268,14 @@ public final class LeshanScenario {
         builder.setObjectModelProvider(new VersionedModelProvider(modelsWithBlob()));
         if (queue)
             builder.setClientAwakeTimeProvider(new StaticClientAwakeTimeProvider(QUEUE_AWAKE_MS));
+        if (refuse)
+            builder.setAuthorizer((request, registration, sender, endpointUri) -> {
+                if (!(request instanceof RegisterRequest))
+                    return Authorization.approved();
+                say("REFUSED ep=" + ((RegisterRequest) request).getEndpointName());
+                refused.countDown();
+                return Authorization.declined();
+            });
         LeshanServer server = builder.build();
         if (queue)
             server.getPresenceService().addListener(new PresenceListener() {
@@ -317,6 +336,8 @@ public final class LeshanScenario {
             say("LISTENING " + bound);
             if (queue)
                 queueScenario(server);
+            else if (refuse)
+                refuseScenario();
             else if (bootstrapped)
                 bootstrappedScenario(server);
             else
@@ -414,6 +435,14 @@ public final class LeshanScenario {
         say("READ_AWAKE /3/0/0 " + code(rd) + " " + value);
         nextOf(Kind.DEREGISTERED);
         say("DEREGISTERED");
+    }
+
+    /** Every Register declined: done once the first one was. */
+    private void refuseScenario() throws Failure, InterruptedException {
+        if (!refused.await(Math.max(remainingMs(), 0), TimeUnit.MILLISECONDS))
+            throw new Failure("timeout waiting for a Register to refuse");
+        // The 4.03 leaves after the authorizer returns: give it time to go out.
+        Thread.sleep(2_000);
     }
 
     /** A bootstrapped client: what it registered with, and the Server object it was given. */
