@@ -96,6 +96,7 @@ check "interop: Eclipse Leshan bootstrap server, then the Leshan server" tests/i
 check "interop: a Leshan server refuses, fallback to the Leshan bootstrap server" env LESHAN_BS_MODE=fallback tests/interop/leshan-bs/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
+check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
 check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats
 check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/size.sh default

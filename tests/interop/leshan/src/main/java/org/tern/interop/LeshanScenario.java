@@ -4,7 +4,14 @@
  * requests against it and reports every step as one line on stdout.
  *
  * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS]
- *                       [--queue | --bootstrapped | --refuse] [--verbose]
+ *                       [--queue | --bootstrapped | --refuse | --read-observe] [--verbose]
+ *
+ * With --read-observe, the short scenario for a device on a slow link (the FreeRTOS image):
+ *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version>
+ *   READ /3/0 <code> manufacturer=<value> model=<value>
+ *   OBSERVE /3303/0/5700 <code> <value>
+ *   NOTIFY /3303/0/5700 <value>      the first notification after the Observe
+ *   DEREGISTERED
  *
  * With --refuse, a server that declines every Register (Leshan answers 4.03 Forbidden):
  *   REFUSED ep=<ep>                 one line per Register declined; exits 0 2 s after the first
@@ -184,6 +191,7 @@ public final class LeshanScenario {
     private boolean queue = false;
     private boolean bootstrapped = false;
     private boolean refuse = false;
+    private boolean readObserve = false;
     private final CountDownLatch refused = new CountDownLatch(1);
     private long deadlineNanos;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -236,6 +244,9 @@ public final class LeshanScenario {
                 break;
             case "--refuse":
                 refuse = true;
+                break;
+            case "--read-observe":
+                readObserve = true;
                 break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
@@ -338,6 +349,8 @@ public final class LeshanScenario {
                 queueScenario(server);
             else if (refuse)
                 refuseScenario();
+            else if (readObserve)
+                readObserveScenario(server);
             else if (bootstrapped)
                 bootstrappedScenario(server);
             else
@@ -433,6 +446,50 @@ public final class LeshanScenario {
                 ? String.valueOf(((LwM2mSingleResource) rd.getContent()).getValue())
                 : "-";
         say("READ_AWAKE /3/0/0 " + code(rd) + " " + value);
+        nextOf(Kind.DEREGISTERED);
+        say("DEREGISTERED");
+    }
+
+    /** Register, Read /3/0, Observe the temperature, one notification, De-register. */
+    private void readObserveScenario(LeshanServer server) throws Failure, InterruptedException {
+        Registration r = nextOf(Kind.REGISTERED).reg;
+        endpoint = r.getEndpoint();
+        say("REGISTERED ep=" + endpoint + " lt=" + r.getLifeTimeInSec() + " b="
+                + BindingMode.toString(r.getBindingMode()) + " lwm2m=" + r.getLwM2mVersion());
+        ReadResponse device = send(server, endpoint, new ReadRequest(ContentFormat.TLV, 3, 0), "READ /3/0");
+        LwM2mObjectInstance oi = device.getContent() instanceof LwM2mObjectInstance
+                ? (LwM2mObjectInstance) device.getContent()
+                : null;
+        say("READ /3/0 " + code(device) + " manufacturer=" + (oi == null ? "-" : single(oi, 0)) + " model="
+                + (oi == null ? "-" : single(oi, 1)));
+        BlockingQueue<String> notes = new LinkedBlockingQueue<>();
+        server.getObservationService().addListener(new ObservationListener() {
+            @Override
+            public void newObservation(Observation o, Registration reg) {
+            }
+
+            @Override
+            public void cancelled(Observation o) {
+            }
+
+            @Override
+            public void onResponse(SingleObservation o, Registration reg, ObserveResponse resp) {
+                notes.add(singleValue(resp.getContent()));
+            }
+
+            @Override
+            public void onResponse(CompositeObservation o, Registration reg, ObserveCompositeResponse resp) {
+            }
+
+            @Override
+            public void onError(Observation o, Registration reg, Exception error) {
+                notes.add("error " + error);
+            }
+        });
+        ObserveResponse ob = send(server, endpoint, new ObserveRequest(3303, 0, 5700), "OBSERVE /3303/0/5700");
+        say("OBSERVE /3303/0/5700 " + code(ob) + " " + singleValue(ob.getContent()));
+        String note = notes.poll(Math.max(1, remainingMs()), TimeUnit.MILLISECONDS);
+        say("NOTIFY /3303/0/5700 " + note);
         nextOf(Kind.DEREGISTERED);
         say("DEREGISTERED");
     }
