@@ -4,7 +4,8 @@
 # (LeshanScenario --read-observe) on a free loopback port, boots the image on QEMU
 # mps2-an385 with UART0 on a Unix socket, and relays its SLIP frames to Leshan over UDP.
 # Passes when the image registered, answered a Read of /3/0, notified an observation of
-# its temperature, de-registered and ended with status 0. Every wait is bounded; every
+# its temperature, de-registered and ended with status 0, although the relay sent it
+# damaged SLIP frames (slip-relay.py --corrupt) right after it registered. Every wait is bounded; every
 # process started here is stopped on exit (KEEP_LOGS=1 keeps the logs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +47,7 @@ echo "# Leshan on coap://127.0.0.1:$port"
 	-kernel "$here/build/tern-freertos-cm3.elf" >"$work/image.out" 2>"$work/image.err" </dev/null &
 qemu_pid=$!
 "${SETSID[@]}" python3 "$here/slip-relay.py" --socket "$work/uart0.sock" --server "127.0.0.1:$port" \
-	--timeout "$RUN_TIMEOUT" >"$work/relay.out" 2>"$work/relay.err" </dev/null &
+	--timeout "$RUN_TIMEOUT" --corrupt >"$work/relay.out" 2>"$work/relay.err" </dev/null &
 relay_pid=$!
 
 deadline=$((SECONDS + RUN_TIMEOUT))
@@ -76,7 +77,9 @@ check "Observe /3303/0/5700 established ($(line "OBSERVE "))" eval '[[ $(line "O
 check "a notification of the temperature arrived ($(line "NOTIFY "))" eval '[[ $(line "NOTIFY ") =~ ^"NOTIFY /3303/0/5700 "[0-9.]+$ ]]'
 check "de-registered" test -n "$(line "DEREGISTERED")"
 check "the image reported a clean end" grep -q "^tern: done (clean)" "$work/image.out"
-echo "# $(cat "$work/relay.err")"
+check "damaged SLIP frames reached the image first ($(grep -m1 damaged "$work/relay.err" || true))" \
+	grep -q "^slip-relay: sent 5 damaged frames" "$work/relay.err"
+echo "# $(tail -n1 "$work/relay.err")"
 if [ "$FAILED" -ne 0 ]; then
 	for f in "$work"/*.out "$work"/*.err; do echo "--- $(basename "$f")"; cat "$f"; done
 fi
