@@ -18,6 +18,8 @@
 pub mod buf;
 pub mod client;
 pub mod coap;
+#[cfg(feature = "dtls")]
+pub mod dtls;
 pub mod config;
 pub mod ffi;
 pub mod formats;

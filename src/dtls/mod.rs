@@ -1,0 +1,485 @@
+//! DTLS 1.2 (RFC 6347) client with TLS_PSK_WITH_AES_128_CCM_8 (RFC 6655, RFC 4279), as a
+//! sans-IO state machine in the engine's style: [`Session::poll_transmit`] gives the next
+//! datagram to send (a flight, or its retransmission when [`Session::poll_timeout`] has
+//! passed), [`Session::handle_datagram`] takes what the server sent and hands back
+//! decrypted application data, [`Session::seal`] protects application data. No heap: the
+//! session is a fixed-size value, flights are rebuilt from it when they must be sent again.
+//!
+//! The handshake: ClientHello; HelloVerifyRequest and ClientHello with its cookie (when the
+//! server asks); ServerHello, ServerKeyExchange (an identity hint, ignored), ServerHelloDone;
+//! ClientKeyExchange (the identity), ChangeCipherSpec, Finished; the server's
+//! ChangeCipherSpec and Finished. Handshake messages must arrive unfragmented.
+
+mod prf;
+mod record;
+
+use heapless::Vec;
+use sha2::{Digest, Sha256};
+
+use crate::buf::{NoSpace, Writer};
+use record::{Keys, Window};
+
+/// TLS_PSK_WITH_AES_128_CCM_8.
+pub const PSK_WITH_AES_128_CCM_8: u16 = 0xC0A8;
+/// The longest PSK identity and key a session holds.
+pub const MAX_PSK_IDENTITY_LEN: usize = 64;
+pub const MAX_PSK_LEN: usize = 64;
+/// The longest cookie a HelloVerifyRequest may carry (RFC 6347 allows 255).
+pub const MAX_COOKIE_LEN: usize = 255;
+/// What protection adds to a datagram of application data.
+pub const RECORD_OVERHEAD: usize = record::HEADER + record::OVERHEAD;
+
+/// Initial retransmission timeout (RFC 6347 section 4.2.4.1), doubled up to the maximum.
+const INITIAL_TIMEOUT_MS: u32 = 1_000;
+const MAX_TIMEOUT_MS: u32 = 60_000;
+/// Sends of a flight before the handshake fails.
+const MAX_SENDS: u8 = 7;
+
+// Handshake message types (RFC 5246 section 7.4, RFC 6347 section 4.3.2).
+const CLIENT_HELLO: u8 = 1;
+const SERVER_HELLO: u8 = 2;
+const HELLO_VERIFY_REQUEST: u8 = 3;
+const SERVER_KEY_EXCHANGE: u8 = 12;
+const SERVER_HELLO_DONE: u8 = 14;
+const CLIENT_KEY_EXCHANGE: u8 = 16;
+const FINISHED: u8 = 20;
+/// Bytes of a DTLS handshake message header.
+const HS_HEADER: usize = 12;
+
+/// Why a session failed; it stays failed (start a new one).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Error {
+    /// The server sent a fatal alert (its description).
+    Alert(u8),
+    /// The server chose what this client did not offer, or broke the protocol.
+    Protocol,
+    /// The server's Finished did not verify: not the same key.
+    BadFinished,
+    /// No answer after every retransmission.
+    Timeout,
+    /// The identity or the key is empty or too long.
+    BadCredentials,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    /// ClientHello sent (with a cookie once one came); waiting for the server's hello.
+    Hello,
+    /// ServerHello taken; waiting for the rest of the server's flight.
+    ServerHello,
+    /// The key exchange and Finished sent; waiting for the server's Finished.
+    Finishing,
+    Established,
+    Failed(Error),
+}
+
+/// One DTLS session with one server.
+pub struct Session {
+    state: State,
+    identity: Vec<u8, MAX_PSK_IDENTITY_LEN>,
+    psk: Vec<u8, MAX_PSK_LEN>,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    cookie: Vec<u8, MAX_COOKIE_LEN>,
+    /// Handshake messages so far (from the ClientHello the server answered).
+    transcript: Sha256,
+    master: [u8; 48],
+    client_keys: Keys,
+    server_keys: Keys,
+    /// message_seq of our current ClientHello (0, or 1 after a HelloVerifyRequest).
+    hello_seq: u16,
+    /// The next handshake message expected from the server.
+    next_receive_seq: u16,
+    /// Our record sequence number in epochs 0 and 1.
+    send_seq: [u64; 2],
+    window: Window,
+    /// The current flight must be sent (first time or retransmission).
+    send_flight: bool,
+    retransmit_at: u64,
+    timeout_ms: u32,
+    sends: u8,
+}
+
+/// A cursor over a received message.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1)?.first().copied()
+    }
+    fn u16(&mut self) -> Option<u16> {
+        let b = self.take(2)?;
+        Some(u16::from_be_bytes(b.try_into().ok()?))
+    }
+    fn u24(&mut self) -> Option<usize> {
+        let b = self.take(3)?;
+        Some(b.iter().fold(0usize, |a, x| (a << 8) | usize::from(*x)))
+    }
+    /// A vector with a one-byte length.
+    fn vec8(&mut self) -> Option<&'a [u8]> {
+        let n = self.u8()?;
+        self.take(usize::from(n))
+    }
+}
+
+impl Session {
+    /// A session that starts its handshake at the next [`Session::poll_transmit`].
+    /// `random` is the client random (32 bytes from the platform's random source).
+    pub fn new(identity: &[u8], psk: &[u8], random: [u8; 32], now: u64) -> Result<Session, Error> {
+        let identity = Vec::from_slice(identity).map_err(|_| Error::BadCredentials)?;
+        let psk = Vec::from_slice(psk).map_err(|_| Error::BadCredentials)?;
+        if identity.is_empty() || psk.is_empty() {
+            return Err(Error::BadCredentials);
+        }
+        Ok(Session {
+            state: State::Hello,
+            identity,
+            psk,
+            client_random: random,
+            server_random: [0; 32],
+            cookie: Vec::new(),
+            transcript: Sha256::new(),
+            master: [0; 48],
+            client_keys: Keys::default(),
+            server_keys: Keys::default(),
+            hello_seq: 0,
+            next_receive_seq: 0,
+            send_seq: [0; 2],
+            window: Window::default(),
+            send_flight: true,
+            retransmit_at: now,
+            timeout_ms: INITIAL_TIMEOUT_MS,
+            sends: 0,
+        })
+    }
+
+    /// True once the handshake is over and application data may flow.
+    pub fn is_established(&self) -> bool {
+        self.state == State::Established
+    }
+
+    /// Why the session failed, if it did.
+    pub fn error(&self) -> Option<Error> {
+        match self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// When the session next needs [`Session::poll_transmit`]: a flight to send or to send
+    /// again. `None` when established or failed.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match self.state {
+            State::Hello | State::ServerHello | State::Finishing => Some(if self.send_flight {
+                0
+            } else {
+                self.retransmit_at
+            }),
+            _ => None,
+        }
+    }
+
+    /// The next handshake datagram to send at `now`, written to `out`: its length, or
+    /// `None` when nothing is due. A flight unanswered after the last retransmission fails
+    /// the session ([`Error::Timeout`]).
+    pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Option<usize> {
+        if !matches!(self.state, State::Hello | State::ServerHello | State::Finishing) {
+            return None;
+        }
+        if !self.send_flight && now < self.retransmit_at {
+            return None;
+        }
+        if self.sends >= MAX_SENDS {
+            self.state = State::Failed(Error::Timeout);
+            return None;
+        }
+        if !self.send_flight {
+            // RFC 6347 section 4.2.4: double the timer at each retransmission.
+            self.timeout_ms = self.timeout_ms.saturating_mul(2).min(MAX_TIMEOUT_MS);
+        }
+        let mut w = Writer::new(out);
+        let written = match self.state {
+            State::Hello | State::ServerHello => self.write_hello_flight(&mut w),
+            _ => self.write_finished_flight(&mut w),
+        };
+        written.ok()?;
+        self.send_flight = false;
+        self.sends = self.sends.saturating_add(1);
+        self.retransmit_at = now.saturating_add(u64::from(self.timeout_ms));
+        Some(w.len())
+    }
+
+    /// Starts a new flight: sent at the next poll, with a fresh timer.
+    fn next_flight(&mut self) {
+        self.send_flight = true;
+        self.sends = 0;
+        self.timeout_ms = INITIAL_TIMEOUT_MS;
+    }
+
+    fn next_send_seq(&mut self, epoch: u16) -> u64 {
+        let Some(slot) = self.send_seq.get_mut(usize::from(epoch != 0)) else {
+            return 0;
+        };
+        let seq = *slot;
+        *slot = slot.saturating_add(1);
+        seq
+    }
+
+    /// The ClientHello as a handshake message (header included) into `w`.
+    fn client_hello(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        let cookie_len = u8::try_from(self.cookie.len()).map_err(|_| NoSpace)?;
+        // version, random, session id, cookie, suites, compression.
+        let body_len = 2 + 32 + 1 + 1 + self.cookie.len() + 2 + 2 + 1 + 1;
+        handshake_header(w, CLIENT_HELLO, self.hello_seq, body_len)?;
+        w.put(&record::VERSION)?;
+        w.put(&self.client_random)?;
+        w.put_u8(0)?; // no session id
+        w.put_u8(cookie_len)?;
+        w.put(&self.cookie)?;
+        w.put(&2u16.to_be_bytes())?;
+        w.put(&PSK_WITH_AES_128_CCM_8.to_be_bytes())?;
+        w.put(&[1, 0]) // the null compression method
+    }
+
+    fn write_hello_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        let mut msg = [0u8; 64 + MAX_COOKIE_LEN];
+        let mut mw = Writer::new(&mut msg);
+        self.client_hello(&mut mw)?;
+        let seq = self.next_send_seq(0);
+        record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
+        w.put(mw.written())
+    }
+
+    /// ClientKeyExchange (epoch 0), ChangeCipherSpec (epoch 0), Finished (epoch 1).
+    fn write_finished_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        let mut msg = [0u8; HS_HEADER + 2 + MAX_PSK_IDENTITY_LEN];
+        let mut mw = Writer::new(&mut msg);
+        self.client_key_exchange(&mut mw)?;
+        let seq = self.next_send_seq(0);
+        record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
+        w.put(mw.written())?;
+        let seq = self.next_send_seq(0);
+        record::write_header(w, record::CHANGE_CIPHER_SPEC, 0, seq, 1)?;
+        w.put_u8(1)?;
+        let finished = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2))?;
+        let seq = self.next_send_seq(1);
+        self.client_keys
+            .seal(w, record::HANDSHAKE, 1, seq, &finished)
+    }
+
+    fn client_key_exchange(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        let n = self.identity.len();
+        handshake_header(w, CLIENT_KEY_EXCHANGE, self.hello_seq.wrapping_add(1), 2 + n)?;
+        w.put(&(n as u16).to_be_bytes())?;
+        w.put(&self.identity)
+    }
+
+    /// A Finished message: PRF(master, label, transcript hash)[..12]. The client's is
+    /// computed once, before it enters the transcript, and kept for retransmissions.
+    fn finished_message(&self, label: &[u8], msg_seq: u16) -> Result<[u8; HS_HEADER + 12], NoSpace> {
+        let mut m = [0u8; HS_HEADER + 12];
+        let mut w = Writer::new(&mut m);
+        handshake_header(&mut w, FINISHED, msg_seq, 12)?;
+        let hash = self.finished_transcript(label);
+        let mut verify = [0u8; 12];
+        prf::prf(&self.master, label, &hash, &[], &mut verify);
+        w.put(&verify)?;
+        Ok(m)
+    }
+
+    /// The transcript hash a Finished with `label` covers: the client's covers everything
+    /// up to its ClientKeyExchange, the server's also the client's Finished.
+    fn finished_transcript(&self, label: &[u8]) -> [u8; 32] {
+        let mut t = self.transcript.clone();
+        if label == b"server finished" {
+            if let Ok(m) = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2)) {
+                t.update(m);
+            }
+        }
+        t.finalize().into()
+    }
+
+    /// Takes a datagram from the server (decrypting in place); returns the application
+    /// data it carried, if any. Records that do not parse, authenticate or belong are
+    /// dropped silently, as RFC 6347 section 4.1.2.7 says; a fatal alert or a protocol
+    /// violation fails the session.
+    pub fn handle_datagram<'a>(&mut self, datagram: &'a mut [u8]) -> Option<&'a mut [u8]> {
+        let mut rest = datagram;
+        let mut data = None;
+        while let Some((rec, tail)) = record::split(rest) {
+            rest = tail;
+            if let Some(d) = self.handle_record(rec) {
+                data = Some(d);
+            }
+            if matches!(self.state, State::Failed(_)) {
+                return None;
+            }
+        }
+        data
+    }
+
+    fn handle_record<'a>(&mut self, rec: record::Record<'a>) -> Option<&'a mut [u8]> {
+        let content_type = rec.content_type;
+        let plain: &'a mut [u8] = match rec.epoch {
+            0 => rec.body,
+            1 if !matches!(self.state, State::Hello | State::ServerHello) => {
+                if !self.window.fresh(rec.seq) {
+                    return None;
+                }
+                let seq = rec.seq;
+                let p = self.server_keys.open(rec)?;
+                self.window.accept(seq);
+                p
+            }
+            _ => return None,
+        };
+        match content_type {
+            record::HANDSHAKE => {
+                self.handle_handshake(plain);
+                None
+            }
+            record::ALERT => {
+                if plain.first() == Some(&2) {
+                    self.state = State::Failed(Error::Alert(plain.get(1).copied().unwrap_or(0)));
+                }
+                None
+            }
+            record::APPLICATION_DATA if self.state == State::Established => Some(plain),
+            // ChangeCipherSpec: the server's Finished (epoch 1) is what counts.
+            _ => None,
+        }
+    }
+
+    /// Handshake messages of one record (unfragmented, in order; duplicates ignored).
+    fn handle_handshake(&mut self, data: &[u8]) {
+        let mut r = Reader(data);
+        loop {
+            let start = r.0;
+            let Some(msg_type) = r.u8() else { return };
+            let (Some(len), Some(seq), Some(offset), Some(frag)) = (r.u24(), r.u16(), r.u24(), r.u24())
+            else {
+                return;
+            };
+            let Some(body) = r.take(frag) else { return };
+            if offset != 0 || frag != len {
+                return; // fragments are not reassembled yet
+            }
+            if seq < self.next_receive_seq && msg_type != HELLO_VERIFY_REQUEST {
+                continue; // a retransmission
+            }
+            let Some(whole) = start.get(..HS_HEADER.saturating_add(frag)) else { return };
+            if let Err(e) = self.handshake_message(msg_type, seq, body, whole) {
+                self.state = State::Failed(e);
+                return;
+            }
+        }
+    }
+
+    fn handshake_message(&mut self, msg_type: u8, seq: u16, body: &[u8], whole: &[u8]) -> Result<(), Error> {
+        match (self.state, msg_type) {
+            (State::Hello, HELLO_VERIFY_REQUEST) => {
+                let mut r = Reader(body);
+                r.u16().ok_or(Error::Protocol)?;
+                let cookie = r.vec8().ok_or(Error::Protocol)?;
+                self.cookie = Vec::from_slice(cookie).map_err(|_| Error::Protocol)?;
+                self.hello_seq = 1;
+                self.next_receive_seq = seq.wrapping_add(1);
+                self.next_flight();
+            }
+            (State::Hello, SERVER_HELLO) => {
+                self.server_hello(body)?;
+                // The transcript starts with the ClientHello this ServerHello answers.
+                let mut msg = [0u8; 64 + MAX_COOKIE_LEN];
+                let mut mw = Writer::new(&mut msg);
+                self.client_hello(&mut mw).map_err(|_| Error::Protocol)?;
+                self.transcript = Sha256::new();
+                self.transcript.update(mw.written());
+                self.transcript.update(whole);
+                self.next_receive_seq = seq.wrapping_add(1);
+                self.state = State::ServerHello;
+            }
+            (State::ServerHello, SERVER_KEY_EXCHANGE) => {
+                self.transcript.update(whole);
+                self.next_receive_seq = seq.wrapping_add(1);
+            }
+            (State::ServerHello, SERVER_HELLO_DONE) => {
+                self.transcript.update(whole);
+                self.next_receive_seq = seq.wrapping_add(1);
+                self.derive_keys();
+                let mut m = [0u8; HS_HEADER + 2 + MAX_PSK_IDENTITY_LEN];
+                let mut mw = Writer::new(&mut m);
+                self.client_key_exchange(&mut mw).map_err(|_| Error::Protocol)?;
+                self.transcript.update(mw.written());
+                self.state = State::Finishing;
+                self.next_flight();
+            }
+            (State::Finishing, FINISHED) => {
+                let expected = self
+                    .finished_message(b"server finished", seq)
+                    .map_err(|_| Error::Protocol)?;
+                if expected.get(HS_HEADER..) != Some(body) {
+                    return Err(Error::BadFinished);
+                }
+                self.state = State::Established;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn server_hello(&mut self, body: &[u8]) -> Result<(), Error> {
+        let mut r = Reader(body);
+        let version = r.u16().ok_or(Error::Protocol)?;
+        let random = r.take(32).ok_or(Error::Protocol)?;
+        r.vec8().ok_or(Error::Protocol)?; // session id
+        let suite = r.u16().ok_or(Error::Protocol)?;
+        let compression = r.u8().ok_or(Error::Protocol)?;
+        if version != u16::from_be_bytes(record::VERSION) || suite != PSK_WITH_AES_128_CCM_8 || compression != 0 {
+            return Err(Error::Protocol);
+        }
+        self.server_random.copy_from_slice(random);
+        Ok(())
+    }
+
+    fn derive_keys(&mut self) {
+        self.master = prf::psk_master_secret(&self.psk, &self.client_random, &self.server_random);
+        let mut block = [0u8; 40];
+        prf::prf(&self.master, b"key expansion", &self.server_random, &self.client_random, &mut block);
+        let (ck, rest) = block.split_at(16);
+        let (sk, rest) = rest.split_at(16);
+        let (civ, siv) = rest.split_at(4);
+        self.client_keys.key.copy_from_slice(ck);
+        self.server_keys.key.copy_from_slice(sk);
+        self.client_keys.iv.copy_from_slice(civ);
+        self.server_keys.iv.copy_from_slice(siv);
+    }
+
+    /// Protects `payload` as one application-data record into `out`: its length. Fails
+    /// before the handshake is over or when `out` is too small.
+    pub fn seal(&mut self, payload: &[u8], out: &mut [u8]) -> Result<usize, NoSpace> {
+        if self.state != State::Established {
+            return Err(NoSpace);
+        }
+        let seq = self.next_send_seq(1);
+        let mut w = Writer::new(out);
+        self.client_keys
+            .seal(&mut w, record::APPLICATION_DATA, 1, seq, payload)?;
+        Ok(w.len())
+    }
+}
+
+/// A DTLS handshake header for an unfragmented message of `len` bytes.
+fn handshake_header(w: &mut Writer<'_>, msg_type: u8, seq: u16, len: usize) -> Result<(), NoSpace> {
+    let l = u32::try_from(len).map_err(|_| NoSpace)?.to_be_bytes();
+    let l = l.get(1..).unwrap_or_default();
+    w.put_u8(msg_type)?;
+    w.put(l)?;
+    w.put(&seq.to_be_bytes())?;
+    w.put(&[0, 0, 0])?; // fragment offset
+    w.put(l)
+}
