@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 # Runs every test: the Rust unit and integration tests (engine and test server), the C ABI
-# checks, the demo, interop against Eclipse Leshan and lwm2m-node-lib, the firmware image
-# on QEMU with its size budget, and the no-heap check. Installs what is missing first.
+# checks, the demo, interop against Eclipse Leshan and lwm2m-node-lib, the protocol cases as
+# firmware on QEMU, the firmware image on QEMU with its size budget, and the no-heap check. Installs what is missing first.
 # The last line is "N passed, N failed", counting Rust tests and the other checks.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,6 +91,7 @@ check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
 check "interop: Eclipse Leshan server, queue mode" env LESHAN_MODE=queue tests/interop/leshan/run.sh "$client"
 check "interop: Eclipse Leshan bootstrap server, then the Leshan server" tests/interop/leshan-bs/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
+check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)" tests/qemu/run.sh
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
 check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats
 check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/size.sh default
