@@ -242,3 +242,43 @@ pub fn bad_bootstrap_write_changes_nothing() -> Outcome {
     ensure_eq!((s.short_id, s.lifetime_s), (201, 120));
     Ok(())
 }
+
+pub fn discover_and_delete() -> Outcome {
+    let mut sim = client(75)?;
+    bootstrap_started(&mut sim)?;
+    let mut b = [0u8; 128];
+    ensure_eq!(
+        write(&mut sim, "/0", security(&mut b, 1, DM_URI, 201)?)?,
+        Code::CHANGED
+    );
+    ensure_eq!(
+        write(&mut sim, "/1", server(&mut b, 0, 201, 120)?)?,
+        Code::CHANGED
+    );
+    let discover = |sim: &mut Sim, path| -> Result<Dgram, &'static str> {
+        let (d, _) = sim.request_on(BOOTSTRAP_SLOT, &Req::get(path).accept(cf::LINK))?;
+        Ok(d)
+    };
+    let d = discover(&mut sim, "/")?;
+    {
+        let m = d.msg()?;
+        ensure_eq!(m.code(), Code::CONTENT);
+        let p = m.payload();
+        ensure!(contains(p, b"</>;lwm2m=\"1.1\""));
+        ensure!(contains(
+            p,
+            b"</0/1>;ssid=201;uri=\"coap://192.0.2.9:5683\""
+        ));
+        ensure!(contains(p, b"</1/0>;ssid=201"));
+        ensure!(contains(p, b"</3/0>"));
+    }
+    // Delete of everything but the bootstrap account.
+    let (d, _) = sim.request_on(BOOTSTRAP_SLOT, &Req::delete("/"))?;
+    ensure_eq!(d.msg()?.code(), Code::DELETED);
+    let d = discover(&mut sim, "/1")?;
+    ensure_eq!(d.msg()?.payload(), b"</>;lwm2m=\"1.1\"");
+    let d = discover(&mut sim, "/0")?;
+    ensure!(!contains(d.msg()?.payload(), b"ssid=201"));
+    ensure!(contains(d.msg()?.payload(), BS_URI.as_bytes()));
+    Ok(())
+}

@@ -400,3 +400,21 @@ pub fn unknown_critical_option_bad_option() -> Outcome {
     }));
     Ok(())
 }
+
+pub fn non_duplicate_dropped() -> Outcome {
+    let mut sim = Sim::registered(30)?;
+    let mut buf = [0u8; 64];
+    let len = Req::post("/3303/0/5605").non().encode(0x2468, &mut buf)?;
+    let req = buf.get(..len).ok_or("len")?;
+    sim.deliver(0, req)?;
+    ensure_eq!(sim.take()?.msg()?.code(), Code::CHANGED);
+    // The same NON again: not executed again, not answered.
+    sim.deliver(0, req)?;
+    ensure!(sim.out.is_empty());
+    ensure!(sim.saw(Event::Dropped {
+        server: 0,
+        reason: DropReason::Duplicate
+    }));
+    ensure_eq!(sim.platform.objects.temp.executions, 1);
+    Ok(())
+}

@@ -242,3 +242,68 @@ pub fn discover() -> Outcome {
     ensure!(!contains(p, b"</3/0"));
     Ok(())
 }
+
+pub fn read_composite() -> Outcome {
+    let mut sim = Sim::registered(53)?;
+    let paths = br#"[{"n":"/3/0/0"},{"n":"/9999/0"},{"n":"/3303/0/5700"}]"#;
+    let req = Req::new(Code::FETCH, "/")
+        .body(cf::SENML_JSON, paths)
+        .accept(cf::SENML_CBOR);
+    let d = sim.expect(&req, Code::CONTENT)?;
+    let m = d.msg()?;
+    ensure_eq!(
+        m.option_uint(opt::CONTENT_FORMAT),
+        Some(u32::from(cf::SENML_CBOR))
+    );
+    let dec = Decoder::new(cf::SENML_CBOR, m.payload())
+        .ok_or("format")?
+        .map_err(|_| "decoder")?;
+    let mut scratch = [0u8; 32];
+    let mut n = 0;
+    for rec in Decoder::new(cf::SENML_CBOR, m.payload())
+        .ok_or("format")?
+        .map_err(|_| "decoder")?
+    {
+        let rec = rec.map_err(|_| "record")?;
+        let raw = rec.value.ok_or("no value")?;
+        match n {
+            0 => {
+                ensure_eq!(rec.path, Path::resource(3, 0, 0));
+                ensure_eq!(
+                    dec.value(raw, ResourceType::String, &mut scratch),
+                    Ok(Value::String(MANUFACTURER))
+                );
+            }
+            1 => {
+                ensure_eq!(rec.path, Path::resource(3303, 0, 5700));
+                ensure_eq!(
+                    dec.value(raw, ResourceType::Float, &mut scratch),
+                    Ok(Value::Float(21.5))
+                );
+            }
+            _ => return Err("a record for a path that does not exist"),
+        }
+        n += 1;
+    }
+    ensure_eq!(n, 2);
+    // Malformed paths: 4.00.
+    let bad = Req::new(Code::FETCH, "/").body(cf::SENML_JSON, b"[{\"n\":");
+    sim.expect(&bad, Code::BAD_REQUEST)?;
+    Ok(())
+}
+
+pub fn write_attributes_checked() -> Outcome {
+    let mut sim = Sim::registered(54)?;
+    let wa = |q| Req::new(Code::PUT, "/3303/0/5700").queries(q);
+    sim.expect(&wa(&["pmin=5", "pmax=60"]), Code::CHANGED)?;
+    let d = sim.expect(&Req::get("/3303/0/5700").accept(cf::LINK), Code::CONTENT)?;
+    ensure!(contains(d.msg()?.payload(), b"pmin=5"));
+    ensure!(contains(d.msg()?.payload(), b"pmax=60"));
+    // A value that is not a number, an unknown attribute: 4.00, nothing changed.
+    sim.expect(&wa(&["pmin=soon"]), Code::BAD_REQUEST)?;
+    sim.expect(&wa(&["pmin=7", "colour=red"]), Code::BAD_REQUEST)?;
+    let d = sim.expect(&Req::get("/3303/0/5700").accept(cf::LINK), Code::CONTENT)?;
+    ensure!(contains(d.msg()?.payload(), b"pmin=5"));
+    ensure!(!contains(d.msg()?.payload(), b"pmin=7"));
+    Ok(())
+}

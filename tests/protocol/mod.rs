@@ -81,7 +81,8 @@ pub const TESTS: &[Case] = cases! {
         malformed_con_reset_non_dropped,
         unmatched_response_dropped,
         non_request_gets_non_response,
-        unknown_critical_option_bad_option;
+        unknown_critical_option_bad_option,
+        non_duplicate_dropped;
     formats:
         text_values,
         text_floats_exact,
@@ -108,7 +109,8 @@ pub const TESTS: &[Case] = cases! {
         deregister,
         retry_after_lost_register,
         register_rejected,
-        failed_update_registers_again;
+        failed_update_registers_again,
+        lost_update_registers_again;
     dm:
         read_device_tlv,
         read_resource_text,
@@ -121,17 +123,22 @@ pub const TESTS: &[Case] = cases! {
         execute_not_executable,
         not_found,
         create_and_delete,
-        discover;
+        discover,
+        read_composite,
+        write_attributes_checked;
     reporting:
         observe_and_notify,
         pmin_respected,
         pmax_forces_notification,
         cancel_by_reset,
         cancel_by_observe_1,
-        observe_missing_path;
+        observe_missing_path,
+        observe_instance_in_tlv,
+        confirmable_notification_acked;
     bootstrap:
         bootstrap_request,
         write_finish_register,
         inconsistent_finish_refused,
-        bad_bootstrap_write_changes_nothing;
+        bad_bootstrap_write_changes_nothing,
+        discover_and_delete;
 };

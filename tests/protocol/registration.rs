@@ -193,3 +193,27 @@ pub fn failed_update_registers_again() -> Outcome {
     ensure!(path_is(&reg.msg()?, &["rd"]));
     Ok(())
 }
+
+pub fn lost_update_registers_again() -> Outcome {
+    let mut sim = Sim::registered(39)?;
+    sim.client.update(false);
+    sim.pump()?;
+    let upd = sim.take()?;
+    let mid = upd.msg()?.message_id();
+    // Every transmission of the Update lost: UpdateFailed, then a new Register at once.
+    let t0 = sim.now;
+    sim.advance(t0 + 100_000)?;
+    for _ in 0..4 {
+        let again = sim.take()?;
+        ensure_eq!(again.msg()?.message_id(), mid);
+        ensure!(path_is(&again.msg()?, &LOCATION));
+    }
+    ensure!(sim.saw(Event::UpdateFailed { server: 0 }));
+    let reg = sim
+        .take()
+        .map_err(|_| "no Register after the lost Update")?;
+    ensure!(path_is(&reg.msg()?, &["rd"]));
+    sim.answer(&reg, Code::CREATED, &LOCATION)?;
+    ensure!(sim.client.servers()[0].reg.is_registered());
+    Ok(())
+}

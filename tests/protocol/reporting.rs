@@ -153,3 +153,52 @@ pub fn observe_missing_path() -> Outcome {
     ensure_eq!(sim.client.observations(), 0);
     Ok(())
 }
+
+pub fn observe_instance_in_tlv() -> Outcome {
+    use tern::formats::content_format as cf;
+    use tern::formats::tlv::{TlvIter, TlvKind};
+    let mut sim = Sim::registered(67)?;
+    let req = Req::get("/3303/0").observe(0).accept(cf::TLV).token(&[7]);
+    let d = sim.expect(&req, Code::CONTENT)?;
+    ensure_eq!(
+        d.msg()?.option_uint(opt::CONTENT_FORMAT),
+        Some(u32::from(cf::TLV))
+    );
+    set_temperature(&mut sim, 19.5);
+    sim.pump()?;
+    let n = sim.take()?;
+    let m = n.msg()?;
+    ensure_eq!(m.token(), &[7]);
+    ensure_eq!(m.option_uint(opt::CONTENT_FORMAT), Some(u32::from(cf::TLV)));
+    // 19.5 as a 4-byte float: 0x419c0000.
+    let found = TlvIter::new(m.payload()).any(|t| {
+        t.is_ok_and(|t| {
+            t.kind == TlvKind::Resource && t.id == 5700 && t.value == [0x41, 0x9c, 0, 0]
+        })
+    });
+    ensure!(found, "the notification lacks the new value");
+    Ok(())
+}
+
+pub fn confirmable_notification_acked() -> Outcome {
+    let mut sim = Sim::registered(68)?;
+    attributes(&mut sim, SENSOR, &["con=1"])?;
+    observe(&mut sim, &[8])?;
+    set_temperature(&mut sim, 24.0);
+    sim.pump()?;
+    let n = sim.take()?;
+    let mid = {
+        let m = n.msg()?;
+        ensure_eq!(m.mtype(), MsgType::Con);
+        m.message_id()
+    };
+    // Not acknowledged: retransmitted with the same message id.
+    sim.advance(n.at + 3_000)?;
+    let again = sim.take()?;
+    ensure_eq!(again.msg()?.message_id(), mid);
+    sim.deliver(0, &empty(MsgType::Ack, mid))?;
+    sim.advance(n.at + 100_000)?;
+    ensure!(sim.out.is_empty(), "retransmitted after the ACK");
+    ensure_eq!(sim.client.observations(), 1);
+    Ok(())
+}

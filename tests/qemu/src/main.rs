@@ -38,9 +38,46 @@ extern "C" fn on_panic() -> ! {
     }
 }
 
+/// Bytes of stack painted below the entry's frame to measure the cases' stack use.
+const PAINT: usize = 128 * 1024;
+/// Left alone just below the frame (the painting loop itself may spill there).
+const GAP: usize = 256;
+const PATTERN: u32 = 0xDEAD_BEEF;
+
+/// The lowest painted word and the number of painted words.
+fn painted_region() -> (*mut u32, usize) {
+    let sp = cortex_m::register::msp::read() as usize;
+    let top = (sp - GAP) & !3;
+    ((top - PAINT) as *mut u32, PAINT / 4)
+}
+
+/// Fills the stack below the current frame with [`PATTERN`].
+fn paint_stack() {
+    let (low, words) = painted_region();
+    for i in 0..words {
+        // SAFETY: the region lies between `PAINT + GAP` and `GAP` bytes below the stack
+        // pointer of the entry function, inside the 4 MiB of RAM (memory.x) and far above
+        // .bss (about 12 KB at its start): no live data is there yet; writes are volatile
+        // and aligned.
+        unsafe { low.add(i).write_volatile(PATTERN) };
+    }
+}
+
+/// The deepest stack use since [`paint_stack`], in bytes below the painted top.
+fn stack_used() -> usize {
+    let (low, words) = painted_region();
+    let untouched = (0..words)
+        // SAFETY: the same region as `paint_stack`, now below the stack pointer again:
+        // reads of plain words, aligned and volatile.
+        .take_while(|&i| unsafe { low.add(i).read_volatile() } == PATTERN)
+        .count();
+    (words - untouched) * 4 + GAP
+}
+
 #[entry]
 fn main() -> ! {
     tern::ffi::tern_set_panic_hook(Some(on_panic));
+    paint_stack();
     hprintln!("running {} protocol cases", protocol::TESTS.len());
     for (i, (name, case)) in protocol::TESTS.iter().enumerate() {
         CURRENT.store(i, Ordering::Relaxed);
@@ -58,6 +95,11 @@ fn main() -> ! {
     let (passed, failed) = (
         PASSED.load(Ordering::Relaxed),
         FAILED.load(Ordering::Relaxed),
+    );
+    hprintln!(
+        "stack: at most {} bytes used by a case (of {} measured)",
+        stack_used(),
+        PAINT + GAP
     );
     hprintln!("{} passed, {} failed", passed, failed);
     debug::exit(if failed == 0 && passed == protocol::TESTS.len() {
