@@ -5,7 +5,8 @@
 //! bootstrap), Delete keeping the bootstrap account, Discover, the bootstrap timeout, and
 //! bad input that keeps the last good configuration. Bootstrap-Write in the record formats
 //! too (SenML JSON and CBOR, LwM2M CBOR; payloads written with serde_json and ciborium):
-//! whole bootstraps, resource writes, and malformed payloads that change nothing.
+//! whole bootstraps, resource writes, and malformed payloads that change nothing; and of
+//! Access Control (/2) in every format, with its bad writes and its Delete.
 
 mod sim;
 
@@ -964,4 +965,105 @@ fn a_format_the_build_lacks_is_unsupported() {
     // CBOR (60) is no LwM2M format.
     let r = t.write_as("/1/0/1", 60, vec![0x18, 60]);
     assert_eq!(r.header.code.to_string(), "4.15");
+}
+
+// ---- Bootstrap-Write of Access Control (/2) ---------------------------------------------
+
+/// The records of Access Control instance `iid` for object instance (`oid`, `oiid`):
+/// server `ssid` gets `rights` and owns it.
+#[cfg(feature = "access-control")]
+fn acl_recs(iid: u16, oid: i64, oiid: i64, ssid: u16, rights: i64) -> Vec<Rec> {
+    vec![
+        rec(&[2, iid, 0], V::Int(oid)),
+        rec(&[2, iid, 1], V::Int(oiid)),
+        rec(&[2, iid, 2, ssid], V::Int(rights)),
+        rec(&[2, iid, 3], V::Int(i64::from(ssid))),
+    ]
+}
+
+#[cfg(feature = "access-control")]
+#[test]
+fn access_control_is_written_in_tlv_and_every_record_format() {
+    let mut t = running();
+    // TLV: an Object Instance holding a Multiple Resource (the ACL).
+    let mut body = int(0, 1);
+    body.extend(int(1, 0));
+    body.extend(tlv(2, 2, &tlv(1, 201, &[0x0f])));
+    body.extend(int(3, 201));
+    assert_eq!(t.write("/2", tlv(0, 0, &body)).header.code, CHANGED);
+    assert_eq!(t.read_text("/2/0/0"), "1");
+    assert_eq!(t.read_text("/2/0/2/201"), "15");
+    assert_eq!(t.read_text("/2/0/3"), "201");
+    for (n, f) in formats().into_iter().enumerate() {
+        let iid = 1 + n as u16;
+        let path = format!("/2/{iid}");
+        let r = t.write_recs(&path, f, &acl_recs(iid, 3, n as i64, 201, 1 + n as i64));
+        assert_eq!(r.header.code, CHANGED, "{f:?}");
+        assert_eq!(t.read_text(&format!("{path}/0")), "3", "{f:?}");
+        assert_eq!(
+            t.read_text(&format!("{path}/2/201")),
+            (1 + n).to_string(),
+            "{f:?}"
+        );
+        // A resource write: the owner.
+        let r = t.write_recs(&format!("{path}/3"), f, &[rec(&[2, iid, 3], V::Int(7))]);
+        assert_eq!(r.header.code, CHANGED, "{f:?}");
+        assert_eq!(t.read_text(&format!("{path}/3")), "7", "{f:?}");
+    }
+    // Bootstrap-Delete of one instance, then of them all.
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Delete, "/2/0"));
+    assert_eq!(r.header.code, DELETED);
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Get, "/2/0/0"));
+    assert_eq!(r.header.code, NOT_FOUND);
+    if !formats().is_empty() {
+        assert_eq!(t.read_text("/2/1/0"), "3", "the others stay");
+    }
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Delete, "/"));
+    assert_eq!(r.header.code, DELETED);
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Get, "/2/1/0"));
+    assert_eq!(r.header.code, NOT_FOUND);
+}
+
+#[cfg(all(
+    feature = "access-control",
+    any(feature = "senml-json", feature = "senml-cbor", feature = "lwm2m-cbor")
+))]
+#[test]
+fn bad_access_control_writes_change_nothing() {
+    let mut t = running();
+    assert_eq!(
+        t.write_recs("/2/0", Fmt::SenmlCbor, &acl_recs(0, 1, 0, 201, 15))
+            .header
+            .code,
+        CHANGED
+    );
+    for f in formats() {
+        let mut bad: Vec<(&str, &str, Vec<Rec>)> = vec![
+            // No Object ID: the instance names nothing.
+            ("no object id", "/2/1", vec![rec(&[2, 1, 3], V::Int(201))]),
+            ("object id 0", "/2/1", acl_recs(1, 0, 0, 201, 1)),
+            ("object id 65535", "/2/1", acl_recs(1, 65535, 0, 201, 1)),
+            // A second instance for /1/0.
+            ("duplicate", "/2/1", acl_recs(1, 1, 0, 201, 1)),
+            ("rights too large", "/2/1", acl_recs(1, 3, 0, 201, 70_000)),
+            ("outside the path", "/2/1", acl_recs(2, 3, 0, 201, 1)),
+            (
+                "text rights",
+                "/2/0",
+                vec![rec(&[2, 0, 2, 201], V::Str("x".into()))],
+            ),
+        ];
+        // The ACL resource without a resource instance.
+        let mut whole = acl_recs(1, 3, 0, 201, 1);
+        whole[2] = rec(&[2, 1, 2], V::Int(1));
+        bad.push(("no resource instance", "/2/1", whole));
+        for (what, path, recs) in bad {
+            let r = t.write_recs(path, f, &recs);
+            assert_eq!(r.header.code, BAD_REQUEST, "{f:?}: {what}");
+        }
+        let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Get, "/2/1"));
+        assert_eq!(r.header.code, NOT_FOUND, "{f:?}: nothing created");
+        assert_eq!(t.read_text("/2/0/0"), "1", "{f:?}");
+        assert_eq!(t.read_text("/2/0/2/201"), "15", "{f:?}");
+    }
 }

@@ -1,9 +1,9 @@
 //! The Bootstrap interface (LwM2M 1.1 Core 6.1, Transport 6.1): client-initiated bootstrap
 //! (`POST /bs?ep=..&pct=..` after the Client Hold Off Time), server-initiated bootstrap
 //! (the bootstrap server's operations taken without a request), and the operations of the
-//! bootstrap server: Bootstrap-Write of objects 0 and 1 (in TLV, and in the record formats
-//! this build has: SenML JSON and CBOR, LwM2M CBOR and JSON), Bootstrap-Read of 1 and 2,
-//! Bootstrap-Discover, Bootstrap-Delete and Bootstrap-Finish.
+//! bootstrap server: Bootstrap-Write of objects 0, 1 and (with `access-control`) 2, in TLV
+//! and in the record formats this build has (SenML JSON and CBOR, LwM2M CBOR and JSON),
+//! Bootstrap-Read of 1 and 2, Bootstrap-Discover, Bootstrap-Delete and Bootstrap-Finish.
 //!
 //! A bootstrap starts after the Client Hold Off Time when there is no DM server, when the
 //! configuration says to bootstrap first, and when every DM server refused the
@@ -16,9 +16,11 @@
 //! when the bootstrap starts: nothing live changes until a Finish whose consistency check
 //! passes (every Server instance has a non-bootstrap NoSec Security instance of the same
 //! Short Server ID with a `coap://` URI). Then the DM server accounts are rebuilt from the
-//! staging copy and register. Operations on the slot outside a bootstrap get 4.01; the same
-//! operations from a DM server's connection get 4.01 (object 0) or 4.05 (object-less paths)
-//! from device management, as before.
+//! staging copy and register. Access Control instances are not staged: a Bootstrap-Write or
+//! -Delete of /2 (or a Delete of `/`) changes the live table at once (a failed write changes
+//! nothing), and a Finish saves it with the accounts. Operations on the slot outside a
+//! bootstrap get 4.01; the same operations from a DM server's connection get 4.01 (object 0)
+//! or 4.05 (object-less paths) from device management, as before.
 
 use heapless::Vec;
 
@@ -387,7 +389,15 @@ impl Client {
             req.token(),
         ) {
             Ok(mut b) => {
-                let r = operation(req, &path, bs, &mut b, platform.objects());
+                let r = operation(
+                    req,
+                    &path,
+                    bs,
+                    &mut b,
+                    platform.objects(),
+                    #[cfg(feature = "access-control")]
+                    &mut self.acl,
+                );
                 #[cfg(feature = "access-control")]
                 let r = match r {
                     Err(Code::METHOD_NOT_ALLOWED)
@@ -793,6 +803,7 @@ fn operation(
     bs: &mut Bootstrap,
     b: &mut MessageBuilder<'_>,
     objects: &mut dyn crate::model::Objects,
+    #[cfg(feature = "access-control")] acl: &mut super::acl::Store,
 ) -> Result<Code, Code> {
     let oid = path.object_id();
     let discover = req.option_uint(opt::ACCEPT) == Some(u32::from(cf::LINK));
@@ -842,6 +853,18 @@ fn operation(
                     write_as(format, path, req.payload(), &mut obj, scratch)?;
                     bs.servers = servers;
                 }
+                // Access Control is not staged: it applies once the bootstrap installs
+                // more than one server, and a Finish saves it with the accounts.
+                #[cfg(feature = "access-control")]
+                Some(2) => {
+                    let mut table = acl.clone();
+                    let mut obj = super::acl::Bootstrap(&mut table);
+                    write_as(format, path, req.payload(), &mut obj, scratch)?;
+                    if !table.bootstrap_check() {
+                        return Err(Code::BAD_REQUEST);
+                    }
+                    *acl = table;
+                }
                 _ => return Err(Code::NOT_FOUND),
             }
             Ok(Code::CHANGED)
@@ -875,6 +898,12 @@ fn operation(
                         drop_at(&mut bs.servers, i);
                     }
                 }
+            }
+            // Access Control instances go at once (they are not staged).
+            #[cfg(feature = "access-control")]
+            if matches!(oid, None | Some(2)) {
+                acl.bootstrap_delete(iid);
+                return Ok(Code::DELETED);
             }
             if oid.is_some_and(|o| o > 1) {
                 return Err(Code::BAD_REQUEST);
@@ -1014,14 +1043,16 @@ fn write_instance(
     instance(obj, iid)?;
     for item in TlvIter::new(data) {
         let t = item.map_err(|_| Code::BAD_REQUEST)?;
-        if only.is_some_and(|r| r != t.id) || t.kind != TlvKind::Resource {
+        if only.is_some_and(|r| r != t.id)
+            || !matches!(t.kind, TlvKind::Resource | TlvKind::MultipleResource)
+        {
             return Err(Code::BAD_REQUEST);
         }
         let Some(def) = object::resource(obj, t.id) else {
             continue;
         };
-        let v = tlv::decode_value(t.value, def.kind);
-        super::dm::store(obj, iid, def.id, None, &v, true)?;
+        // A multiple-instance resource (an ACL) comes as a Multiple Resource.
+        super::dm::write_tlv_resource(&t, def, iid, obj, true, false)?;
     }
     Ok(())
 }
