@@ -1067,3 +1067,21 @@ fn bad_access_control_writes_change_nothing() {
         assert_eq!(t.read_text("/2/0/2/201"), "15", "{f:?}");
     }
 }
+
+/// The shorthand peers write: SenML base names, LwM2M CBOR keys holding several ids.
+#[cfg(all(feature = "senml-json", feature = "lwm2m-cbor"))]
+#[test]
+fn base_names_and_path_keys_are_understood() {
+    let mut t = running();
+    assert_eq!(t.write("/1", server(0, 201, 120)).header.code, CHANGED);
+    let json = br#"[{"bn":"/1/0/","n":"1","v":77},{"n":"3","v":5}]"#.to_vec();
+    assert_eq!(t.write_as("/1/0", 110, json).header.code, CHANGED);
+    assert_eq!(t.read_text("/1/0/1"), "77");
+    assert_eq!(t.read_text("/1/0/3"), "5");
+    // {[1, 0]: {1: 78}}
+    let path_key = Cbor::Array(vec![Cbor::Integer(1.into()), Cbor::Integer(0.into())]);
+    let body = Cbor::Map(vec![(Cbor::Integer(1.into()), Cbor::Integer(78.into()))]);
+    let cbor = cbor_bytes(&Cbor::Map(vec![(path_key, body)]));
+    assert_eq!(t.write_as("/1/0", 11544, cbor).header.code, CHANGED);
+    assert_eq!(t.read_text("/1/0/1"), "78");
+}
