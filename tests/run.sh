@@ -87,10 +87,16 @@ check "object generator: every OMA object XML to C that compiles and registers" 
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
 check "demo against the bundled test server" ffi-examples/posix/demo.sh
 check "POSIX example over IPv6 ([::1])" env TERN_DEMO_IPV6=1 ffi-examples/posix/demo.sh
+check "FreeRTOS example (POSIX port) builds" make -C ffi-examples/freertos --no-print-directory
+check "FreeRTOS example: the client task against the bundled test server" \
+	env TERN_DEMO_CLIENT=ffi-examples/freertos/build/tern-freertos ffi-examples/posix/demo.sh
 check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
 check "interop: Eclipse Leshan server, queue mode" env LESHAN_MODE=queue tests/interop/leshan/run.sh "$client"
 check "interop: Eclipse Leshan bootstrap server, then the Leshan server" tests/interop/leshan-bs/run.sh "$client"
+check "interop: a Leshan server refuses, fallback to the Leshan bootstrap server" env LESHAN_BS_MODE=fallback tests/interop/leshan-bs/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
+check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
+check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh
 check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)" tests/qemu/run.sh
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
 check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats

@@ -4,7 +4,8 @@
 # server on a free loopback port, and runs the client against it. The server registers
 # the client, reads the Device object, writes the lifetime, triggers an Update and waits
 # for the de-registration; both sides print what happens. TERN_DEMO_IPV6=1 runs it over
-# IPv6 ([::1]).
+# IPv6 ([::1]); TERN_DEMO_CLIENT=path runs another build of the example client (the
+# FreeRTOS one, ../freertos/build/tern-freertos, say) instead of this directory's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -42,7 +43,7 @@ echo "== test server on coap://$host:$port; starting the client"
 tail -n +2 -f "$log" --pid "$server_pid" &
 tail_pid=$!
 client_status=0
-"$here/build/tern-client" -u "coap://$host:$port" -e tern-demo -l 60 -U 3 -x 8 || client_status=$?
+"${TERN_DEMO_CLIENT:-$here/build/tern-client}" -u "coap://$host:$port" -e tern-demo -l 60 -U 3 -x 8 || client_status=$?
 server_status=0
 wait "$server_pid" || server_status=$?
 server_pid=

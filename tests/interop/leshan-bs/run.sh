@@ -7,7 +7,9 @@
 # The client is started as
 #   CLIENT_BIN [ARGS...] -b coap://127.0.0.1:BS_PORT -e tern-leshan-bs-<pid> -x 10
 # and has no server of its own: everything it knows of the LwM2M server (URI, short server
-# ID 7, lifetime 45 s) comes from the bootstrap server. Everything runs on 127.0.0.1 with
+# ID 7, lifetime 45 s) comes from the bootstrap server. With LESHAN_BS_MODE=fallback it also
+# gets a factory server (-u), a Leshan server that declines every Register: the client must
+# fall back to the bootstrap server and end up registered the same way. Everything runs on 127.0.0.1 with
 # ports the system picks; every wait is bounded and every process started here is stopped on
 # exit. Exit status 0 only if every check passed.
 set -euo pipefail
@@ -24,6 +26,8 @@ else
     CLIENT_CMD=("$@")
 fi
 
+MODE=${LESHAN_BS_MODE:-bootstrap}
+case "$MODE" in bootstrap|fallback) ;; *) echo "LESHAN_BS_MODE: bootstrap or fallback" >&2; exit 2;; esac
 EP="tern-leshan-bs-$$"
 SSID=7
 LIFETIME=45
@@ -36,11 +40,12 @@ LISTEN_TIMEOUT=30     # seconds for a server to bind
 "$HERE/../leshan/setup.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-leshan-bs.XXXXXX")
-SERVER_PID="" BS_PID="" CLIENT_PID=""
+SERVER_PID="" BS_PID="" CLIENT_PID="" REFUSER_PID=""
 cleanup() {
     stop "$CLIENT_PID"
     stop "$BS_PID"
     stop "$SERVER_PID"
+    stop "$REFUSER_PID"
     wait 2>/dev/null || true
     if [ -n "${KEEP_LOGS:-}" ]; then echo "# logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
@@ -57,10 +62,22 @@ fail_to_listen() { # name, stdout, stderr
     exit 1
 }
 
-# The LwM2M server (Leshan 2.x) first: the bootstrap configuration needs its URI.
-"${SETSID[@]}" "$JAVA" -cp "$HERE/../leshan/target/tern-leshan-scenario.jar:$HERE/../leshan/target/deps/*" \
-    org.tern.interop.LeshanScenario --port 0 --endpoint "$EP" --timeout "$SCENARIO_TIMEOUT" --bootstrapped \
-    >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
+leshan() { # scenario option, output name: starts a Leshan 2.x server in the background
+    "${SETSID[@]}" "$JAVA" -cp "$HERE/../leshan/target/tern-leshan-scenario.jar:$HERE/../leshan/target/deps/*" \
+        org.tern.interop.LeshanScenario --port 0 --endpoint "$EP" --timeout "$SCENARIO_TIMEOUT" "$1" \
+        >"$WORK/$2.out" 2>"$WORK/$2.err" </dev/null &
+}
+CLIENT_ARGS=()
+if [ "$MODE" = fallback ]; then
+    leshan --refuse refuser
+    REFUSER_PID=$!
+    REFUSER_PORT=$(listening_port "$REFUSER_PID" "$WORK/refuser.out" "$LISTEN_TIMEOUT")
+    [ -n "$REFUSER_PORT" ] || fail_to_listen "refusing Leshan server" "$WORK/refuser.out" "$WORK/refuser.err"
+    CLIENT_ARGS=(-u "coap://127.0.0.1:$REFUSER_PORT")
+fi
+
+# The LwM2M server (Leshan 2.x): the bootstrap configuration needs its URI.
+leshan --bootstrapped server
 SERVER_PID=$!
 PORT=$(listening_port "$SERVER_PID" "$WORK/server.out" "$LISTEN_TIMEOUT")
 [ -n "$PORT" ] || fail_to_listen "Leshan server" "$WORK/server.out" "$WORK/server.err"
@@ -74,7 +91,7 @@ BS_PORT=$(listening_port "$BS_PID" "$WORK/bs.out" "$LISTEN_TIMEOUT")
 [ -n "$BS_PORT" ] || fail_to_listen "Leshan bootstrap server" "$WORK/bs.out" "$WORK/bs.err"
 echo "# Leshan bootstrap server on coap://127.0.0.1:$BS_PORT, LwM2M server on coap://127.0.0.1:$PORT, endpoint $EP"
 
-"${SETSID[@]}" "${CLIENT_CMD[@]}" -b "coap://127.0.0.1:$BS_PORT" -e "$EP" -x "$EXIT_AFTER" \
+"${SETSID[@]}" "${CLIENT_CMD[@]}" -b "coap://127.0.0.1:$BS_PORT" -e "$EP" -x "$EXIT_AFTER" "${CLIENT_ARGS[@]}" \
     >"$WORK/client.out" 2>"$WORK/client.err" </dev/null &
 CLIENT_PID=$!
 
@@ -104,6 +121,13 @@ bs() { grep -m1 -E "^$1" "$WORK/bs.out" || true; }
 srv() { grep -m1 -E "^$1" "$WORK/server.out" || true; }
 REG=$(srv "REGISTERED ")
 
+if [ "$MODE" = fallback ]; then
+    stop "$REFUSER_PID"
+    check "the factory server declined the Register ($(grep -m1 "^REFUSED " "$WORK/refuser.out"))" \
+        grep -q -x "REFUSED ep=$EP" "$WORK/refuser.out"
+    check "the client saw the refusal before it bootstrapped" \
+        eval 'sed -n "1,/^tern: bootstrapped$/p" "$WORK/client.out" | grep -q "^tern: registration rejected by server 0"'
+fi
 check "bootstrap server exited 0 (got $BS_RC)" test "$BS_RC" = 0
 check "LwM2M server scenario exited 0 (got $SERVER_RC)" test "$SERVER_RC" = 0
 check "client exited 0 (got $CLIENT_RC)" test "$CLIENT_RC" = 0
@@ -123,6 +147,6 @@ check "Read /0 refused to the LwM2M server ($(srv "READ /0 "))" test "$(srv "REA
 check "de-registered at the end" test -n "$(srv "DEREGISTERED")"
 
 if [ "$FAILED" -ne 0 ]; then
-    for f in bs.out server.out client.out; do echo "--- $f"; cat "$WORK/$f"; done
+    for f in "$WORK"/*.out; do echo "--- $(basename "$f")"; cat "$f"; done
 fi
 exit "$FAILED"

@@ -3,8 +3,18 @@
  * 127.0.0.1 only) that waits for one client, drives a fixed sequence of device management
  * requests against it and reports every step as one line on stdout.
  *
- * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS] [--queue | --bootstrapped]
- *                       [--verbose]
+ * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS]
+ *                       [--queue | --bootstrapped | --refuse | --read-observe] [--verbose]
+ *
+ * With --read-observe, the short scenario for a device on a slow link (the FreeRTOS image):
+ *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version>
+ *   READ /3/0 <code> manufacturer=<value> model=<value>
+ *   OBSERVE /3303/0/5700 <code> <value>
+ *   NOTIFY /3303/0/5700 <value>      the first notification after the Observe
+ *   DEREGISTERED
+ *
+ * With --refuse, a server that declines every Register (Leshan answers 4.03 Forbidden):
+ *   REFUSED ep=<ep>                 one line per Register declined; exits 0 2 s after the first
  *
  * With --bootstrapped, the scenario for a client a bootstrap server configured:
  *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version>
@@ -74,6 +84,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -108,6 +119,7 @@ import org.eclipse.leshan.core.request.DiscoverRequest;
 import org.eclipse.leshan.core.request.ExecuteRequest;
 import org.eclipse.leshan.core.request.ReadCompositeRequest;
 import org.eclipse.leshan.core.request.ReadRequest;
+import org.eclipse.leshan.core.request.RegisterRequest;
 import org.eclipse.leshan.core.request.WriteAttributesRequest;
 import org.eclipse.leshan.core.request.WriteCompositeRequest;
 import org.eclipse.leshan.core.link.lwm2m.attributes.LwM2mAttributeSet;
@@ -126,6 +138,7 @@ import org.eclipse.leshan.server.LeshanServer;
 import org.eclipse.leshan.server.LeshanServerBuilder;
 import org.eclipse.leshan.server.model.VersionedModelProvider;
 import org.eclipse.leshan.server.queue.PresenceListener;
+import org.eclipse.leshan.servers.security.Authorization;
 import org.eclipse.leshan.server.queue.StaticClientAwakeTimeProvider;
 import org.eclipse.leshan.core.request.exception.ClientSleepingException;
 import org.eclipse.leshan.server.registration.Registration;
@@ -177,6 +190,9 @@ public final class LeshanScenario {
     private boolean verbose = false;
     private boolean queue = false;
     private boolean bootstrapped = false;
+    private boolean refuse = false;
+    private boolean readObserve = false;
+    private final CountDownLatch refused = new CountDownLatch(1);
     private long deadlineNanos;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
@@ -226,6 +242,12 @@ public final class LeshanScenario {
             case "--bootstrapped":
                 bootstrapped = true;
                 break;
+            case "--refuse":
+                refuse = true;
+                break;
+            case "--read-observe":
+                readObserve = true;
+                break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
             }
@@ -257,6 +279,14 @@ public final class LeshanScenario {
         builder.setObjectModelProvider(new VersionedModelProvider(modelsWithBlob()));
         if (queue)
             builder.setClientAwakeTimeProvider(new StaticClientAwakeTimeProvider(QUEUE_AWAKE_MS));
+        if (refuse)
+            builder.setAuthorizer((request, registration, sender, endpointUri) -> {
+                if (!(request instanceof RegisterRequest))
+                    return Authorization.approved();
+                say("REFUSED ep=" + ((RegisterRequest) request).getEndpointName());
+                refused.countDown();
+                return Authorization.declined();
+            });
         LeshanServer server = builder.build();
         if (queue)
             server.getPresenceService().addListener(new PresenceListener() {
@@ -317,6 +347,10 @@ public final class LeshanScenario {
             say("LISTENING " + bound);
             if (queue)
                 queueScenario(server);
+            else if (refuse)
+                refuseScenario();
+            else if (readObserve)
+                readObserveScenario(server);
             else if (bootstrapped)
                 bootstrappedScenario(server);
             else
@@ -414,6 +448,58 @@ public final class LeshanScenario {
         say("READ_AWAKE /3/0/0 " + code(rd) + " " + value);
         nextOf(Kind.DEREGISTERED);
         say("DEREGISTERED");
+    }
+
+    /** Register, Read /3/0, Observe the temperature, one notification, De-register. */
+    private void readObserveScenario(LeshanServer server) throws Failure, InterruptedException {
+        Registration r = nextOf(Kind.REGISTERED).reg;
+        endpoint = r.getEndpoint();
+        say("REGISTERED ep=" + endpoint + " lt=" + r.getLifeTimeInSec() + " b="
+                + BindingMode.toString(r.getBindingMode()) + " lwm2m=" + r.getLwM2mVersion());
+        ReadResponse device = send(server, endpoint, new ReadRequest(ContentFormat.TLV, 3, 0), "READ /3/0");
+        LwM2mObjectInstance oi = device.getContent() instanceof LwM2mObjectInstance
+                ? (LwM2mObjectInstance) device.getContent()
+                : null;
+        say("READ /3/0 " + code(device) + " manufacturer=" + (oi == null ? "-" : single(oi, 0)) + " model="
+                + (oi == null ? "-" : single(oi, 1)));
+        BlockingQueue<String> notes = new LinkedBlockingQueue<>();
+        server.getObservationService().addListener(new ObservationListener() {
+            @Override
+            public void newObservation(Observation o, Registration reg) {
+            }
+
+            @Override
+            public void cancelled(Observation o) {
+            }
+
+            @Override
+            public void onResponse(SingleObservation o, Registration reg, ObserveResponse resp) {
+                notes.add(singleValue(resp.getContent()));
+            }
+
+            @Override
+            public void onResponse(CompositeObservation o, Registration reg, ObserveCompositeResponse resp) {
+            }
+
+            @Override
+            public void onError(Observation o, Registration reg, Exception error) {
+                notes.add("error " + error);
+            }
+        });
+        ObserveResponse ob = send(server, endpoint, new ObserveRequest(3303, 0, 5700), "OBSERVE /3303/0/5700");
+        say("OBSERVE /3303/0/5700 " + code(ob) + " " + singleValue(ob.getContent()));
+        String note = notes.poll(Math.max(1, remainingMs()), TimeUnit.MILLISECONDS);
+        say("NOTIFY /3303/0/5700 " + note);
+        nextOf(Kind.DEREGISTERED);
+        say("DEREGISTERED");
+    }
+
+    /** Every Register declined: done once the first one was. */
+    private void refuseScenario() throws Failure, InterruptedException {
+        if (!refused.await(Math.max(remainingMs(), 0), TimeUnit.MILLISECONDS))
+            throw new Failure("timeout waiting for a Register to refuse");
+        // The 4.03 leaves after the authorizer returns: give it time to go out.
+        Thread.sleep(2_000);
     }
 
     /** A bootstrapped client: what it registered with, and the Server object it was given. */

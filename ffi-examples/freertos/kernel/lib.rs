@@ -1,0 +1,1 @@
+// Nothing to build: this package only fetches the FreeRTOS kernel sources.
