@@ -260,6 +260,23 @@ fn changes_while_asleep_leave_in_order_with_their_values_after_the_wake_up_updat
 }
 
 #[test]
+fn a_request_that_wakes_the_client_lets_the_held_notifications_go() {
+    let mut sim = Sim::new(81, NetConfig::clean(10), 300, 30);
+    let token = observed_and_asleep(&mut sim);
+    change(&mut sim, 25.5, 25_000);
+    assert!(notifications(&sim, &token).is_empty());
+    let rsp = sim
+        .server_request(request(RequestType::Get, "/3/0/0"), sim.now + 5_000)
+        .expect("answered");
+    assert_eq!(code_str(raw_code(&rsp)), "2.05");
+    sim.run_until(sim.now + 100);
+    let sent = notifications(&sim, &token);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].2, "25.5");
+    assert!(sim.datagrams(Dir::Up, Fate::Sent, is_update).is_empty());
+}
+
+#[test]
 fn a_full_queue_drops_the_oldest_keeps_the_newest_and_says_how_many() {
     let mut sim = Sim::new(77, NetConfig::clean(10), 60, 10);
     let token = observed_and_asleep(&mut sim);
