@@ -84,6 +84,7 @@ check "C firmware update: push, update and pull through the C ABI" c_test tests/
 check "C persistence: the saved state loaded, refused when damaged, store failures reported" c_test tests/c/persist_test.c
 check "C Send: tern_send statuses and its outcome events" c_test tests/c/send_test.c
 check "C observe: tern_resource_changed and a notification through the C ABI" c_test tests/c/observe_test.c
+check "C queue mode: notifications held while asleep leave after the Update, drops reported" c_test tests/c/queue_test.c
 check "object generator: every OMA object XML to C that compiles and registers" tests/objgen/run.sh
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
 check "demo against the bundled test server" ffi-examples/posix/demo.sh
