@@ -110,6 +110,13 @@ const CAPACITIES: &[(&str, usize, usize, usize, &str)] = &[
         64,
         "Paths one Send (tern_send) may list (the send feature).",
     ),
+    (
+        "TERN_NOTIFY_QUEUE_BYTES",
+        128,
+        0,
+        16384,
+        "Bytes that hold notifications raised while their server sleeps in queue mode or is offline, until the next Update (the queue-mode and observe features): each takes 5 bytes, its token and its encoded value (about 20 bytes for a number in plain text); when full the oldest is dropped and TERN_EVENT_NOTIFICATIONS_DROPPED says how many. 0 holds none: changes made while asleep then give one notification, of the latest value, at wake-up.",
+    ),
 ];
 
 fn main() {
@@ -148,7 +155,7 @@ fn main() {
 
 /// Bytes a client needs, as an upper bound valid on 32- and 64-bit targets, in terms of the
 /// capacities; `src/ffi/client.rs` asserts at compile time that the real size fits.
-const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))";
+const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))";
 
 /// The capacity macros of the header: the defaults, each overridable by the build's own
 /// `tern_config.h` (pass `-DTERN_CONFIG_HEADER='"tern_config.h"'` when building with other

@@ -88,6 +88,11 @@
 #define TERN_MAX_SEND_PATHS 8
 #endif
 
+/** Bytes that hold notifications raised while their server sleeps in queue mode or is offline, until the next Update (the queue-mode and observe features): each takes 5 bytes, its token and its encoded value (about 20 bytes for a number in plain text); when full the oldest is dropped and TERN_EVENT_NOTIFICATIONS_DROPPED says how many. 0 holds none: changes made while asleep then give one notification, of the latest value, at wake-up. */
+#ifndef TERN_NOTIFY_QUEUE_BYTES
+#define TERN_NOTIFY_QUEUE_BYTES 128
+#endif
+
 /** Resource operation bit: Read (`tern_resource_def_t.operations`). */
 #define TERN_OP_R 1
 /** Resource operation bit: Write. */
@@ -114,7 +119,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -331,6 +336,13 @@ enum tern_event_kind_t
    * notification), or a datagram from it arrived anyway.
    */
   TERN_EVENT_QUEUE_AWAKE = 61,
+  /**
+   * Queue mode: `value` notifications for `server` held while it slept or was offline
+   * were dropped — the oldest, when `TERN_NOTIFY_QUEUE_BYTES` was full (or beyond the
+   * observation's `hqmax`), or every one it had when a new registration ended its
+   * observations. The others leave after the next Update, oldest first.
+   */
+  TERN_EVENT_NOTIFICATIONS_DROPPED = 62,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1399,8 +1411,10 @@ tern_status_t tern_client_bootstrap_blob(struct tern_client_t *client,
  * the next Register (LwM2M 1.1: the `Q` parameter) or Update (1.0: the binding `UQ`). In
  * queue mode the client reports `TERN_EVENT_QUEUE_SLEEPING` when the awake time is over
  * and `TERN_EVENT_QUEUE_AWAKE` when it sends to the server again; a server writing the
- * binding `UQ` or `U` (/1/x/7) switches it too. `TERN_STATUS_INVALID_ARG` for an unknown
- * slot.
+ * binding `UQ` or `U` (/1/x/7) switches it too. Notifications raised while it sleeps are
+ * held (`TERN_NOTIFY_QUEUE_BYTES`) and leave after the Update that wakes it is answered;
+ * `TERN_EVENT_NOTIFICATIONS_DROPPED` reports those dropped. `TERN_STATUS_INVALID_ARG` for
+ * an unknown slot.
  *
  * # Safety
  * `client` from `tern_client_init`.

@@ -3,7 +3,10 @@
 //! followed by the registration with the written server, Finish of an inconsistent
 //! configuration (4.06, nothing applied), authority (4.01 for a DM server and outside a
 //! bootstrap), Delete keeping the bootstrap account, Discover, the bootstrap timeout, and
-//! bad input that keeps the last good configuration.
+//! bad input that keeps the last good configuration. Bootstrap-Write in the record formats
+//! too (SenML JSON and CBOR, LwM2M CBOR; payloads written with serde_json and ciborium):
+//! whole bootstraps, resource writes, and malformed payloads that change nothing; and of
+//! Access Control (/2) in every format, with its bad writes and its Delete.
 
 mod sim;
 
@@ -584,4 +587,501 @@ fn running() -> Bs {
     let req = t.bootstrap_request();
     t.accept(&req);
     t
+}
+
+// ---- Bootstrap-Write in the record formats ---------------------------------------------
+
+use ciborium::value::Value as Cbor;
+use serde_json::{json, Value as Json};
+
+/// A record's value, or none (a record that only names a path).
+#[derive(Clone)]
+enum V {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Bytes(Vec<u8>),
+    None,
+}
+
+/// A record: the full path's ids and the value.
+type Rec = (Vec<u16>, V);
+
+fn rec(ids: &[u16], v: V) -> Rec {
+    (ids.to_vec(), v)
+}
+
+/// The records of a DM server's Security instance `iid`: NoSec, `ssid`.
+fn security_recs(iid: u16, uri: &str, ssid: i64) -> Vec<Rec> {
+    vec![
+        rec(&[0, iid, 0], V::Str(uri.into())),
+        rec(&[0, iid, 1], V::Bool(false)),
+        rec(&[0, iid, 2], V::Int(3)),
+        rec(&[0, iid, 3], V::Bytes(b"id".to_vec())),
+        rec(&[0, iid, 10], V::Int(ssid)),
+    ]
+}
+
+/// The records of a Server instance `iid`: `ssid`, lifetime, binding U.
+fn server_recs(iid: u16, ssid: i64, lifetime: i64) -> Vec<Rec> {
+    vec![
+        rec(&[1, iid, 0], V::Int(ssid)),
+        rec(&[1, iid, 1], V::Int(lifetime)),
+        rec(&[1, iid, 6], V::Bool(false)),
+        rec(&[1, iid, 7], V::Str("U".into())),
+    ]
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Fmt {
+    SenmlJson,
+    SenmlCbor,
+    Lwm2mCbor,
+}
+
+impl Fmt {
+    fn content_format(self) -> u16 {
+        match self {
+            Fmt::SenmlJson => 110,
+            Fmt::SenmlCbor => 112,
+            Fmt::Lwm2mCbor => 11544,
+        }
+    }
+
+    /// `recs` in this format, written by independent encoders (serde_json, ciborium).
+    fn encode(self, recs: &[Rec]) -> Vec<u8> {
+        match self {
+            Fmt::SenmlJson => serde_json::to_vec(&senml_json(recs)).unwrap(),
+            Fmt::SenmlCbor => cbor_bytes(&senml_cbor(recs)),
+            Fmt::Lwm2mCbor => cbor_bytes(&lwm2m_cbor(recs)),
+        }
+    }
+}
+
+fn name(ids: &[u16]) -> String {
+    ids.iter().map(|i| format!("/{i}")).collect()
+}
+
+fn senml_json(recs: &[Rec]) -> Json {
+    let base64url = |b: &[u8]| -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in b.chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |n, &c| n << 8 | u32::from(c)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    };
+    Json::Array(
+        recs.iter()
+            .map(|(ids, v)| {
+                let mut m = json!({ "n": name(ids) });
+                let (k, val) = match v {
+                    V::Str(s) => ("vs", json!(s)),
+                    V::Bool(b) => ("vb", json!(b)),
+                    V::Int(i) => ("v", json!(i)),
+                    V::Bytes(b) => ("vd", json!(base64url(b))),
+                    V::None => return m,
+                };
+                m[k] = val;
+                m
+            })
+            .collect(),
+    )
+}
+
+fn cbor_value(v: &V) -> Cbor {
+    match v {
+        V::Str(s) => Cbor::Text(s.clone()),
+        V::Bool(b) => Cbor::Bool(*b),
+        V::Int(i) => Cbor::Integer((*i).into()),
+        V::Bytes(b) => Cbor::Bytes(b.clone()),
+        V::None => Cbor::Null,
+    }
+}
+
+fn senml_cbor(recs: &[Rec]) -> Cbor {
+    Cbor::Array(
+        recs.iter()
+            .map(|(ids, v)| {
+                let mut m = vec![(Cbor::Integer(0.into()), Cbor::Text(name(ids)))];
+                // SenML CBOR labels: v 2, vs 3, vb 4, vd 8.
+                let label = match v {
+                    V::Int(_) => 2,
+                    V::Str(_) => 3,
+                    V::Bool(_) => 4,
+                    V::Bytes(_) => 8,
+                    V::None => return Cbor::Map(m),
+                };
+                m.push((Cbor::Integer(label.into()), cbor_value(v)));
+                Cbor::Map(m)
+            })
+            .collect(),
+    )
+}
+
+/// LwM2M CBOR: nested maps keyed by the path's ids from the root.
+fn lwm2m_cbor(recs: &[Rec]) -> Cbor {
+    let mut root = Cbor::Map(vec![]);
+    for (ids, v) in recs {
+        let mut node = &mut root;
+        for (i, id) in ids.iter().enumerate() {
+            let Cbor::Map(entries) = node else {
+                panic!("a value where a map should be")
+            };
+            let key = Cbor::Integer((*id).into());
+            let at = match entries.iter().position(|(k, _)| *k == key) {
+                // A later record of the same path replaces the earlier one's value.
+                Some(at) if i + 1 == ids.len() => {
+                    entries[at].1 = cbor_value(v);
+                    at
+                }
+                Some(at) => at,
+                None => {
+                    let leaf = if i + 1 == ids.len() {
+                        cbor_value(v)
+                    } else {
+                        Cbor::Map(vec![])
+                    };
+                    entries.push((key, leaf));
+                    entries.len() - 1
+                }
+            };
+            node = &mut entries[at].1;
+        }
+    }
+    root
+}
+
+fn cbor_bytes(v: &Cbor) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(v, &mut out).unwrap();
+    out
+}
+
+/// The Content-Format option's bytes (big-endian, no leading zero).
+fn format_option(cf: u16) -> Vec<u8> {
+    let b = cf.to_be_bytes();
+    if b[0] == 0 {
+        vec![b[1]]
+    } else {
+        b.to_vec()
+    }
+}
+
+impl Bs {
+    /// A Bootstrap-Write of `payload` in content format `cf`.
+    fn write_as(&mut self, path: &str, cf: u16, payload: Vec<u8>) -> Packet {
+        let mut p = request(RequestType::Put, path);
+        p.add_option(CoapOption::ContentFormat, format_option(cf));
+        p.payload = payload;
+        self.ask(BOOTSTRAP_SLOT, p)
+    }
+
+    fn write_recs(&mut self, path: &str, f: Fmt, recs: &[Rec]) -> Packet {
+        let data = f.encode(recs);
+        self.write_as(path, f.content_format(), data)
+    }
+
+    /// Bootstrap-Read of one Server resource, as text.
+    fn read_text(&mut self, path: &str) -> String {
+        let r = self.ask(BOOTSTRAP_SLOT, request(RequestType::Get, path));
+        assert_eq!(r.header.code, CONTENT, "{path}");
+        String::from_utf8(r.payload).unwrap()
+    }
+}
+
+/// A whole bootstrap in format `f`: the Security object (its instances), then a Server
+/// instance, Finish, and the registration with the written server.
+fn bootstrap_in(f: Fmt) {
+    let mut t = running();
+    let r = t.write_recs("/0", f, &security_recs(1, DM_URI, 201));
+    assert_eq!(r.header.code, CHANGED, "{f:?}");
+    let r = t.write_recs("/1/0", f, &server_recs(0, 201, 120));
+    assert_eq!(r.header.code, CHANGED, "{f:?}");
+    assert!(
+        t.client().servers().is_empty(),
+        "nothing live before Finish"
+    );
+    assert_eq!(t.finish().header.code, CHANGED, "{f:?}");
+    let events = t.events();
+    assert!(events.contains(&Event::Bootstrapped), "{events:?}");
+    assert!(events.contains(&Event::ConnectionNeeded { server: 0 }));
+    let s = &t.client().servers()[0];
+    assert_eq!(
+        (s.uri.as_str(), s.short_id, s.lifetime_s),
+        (DM_URI, 201, 120)
+    );
+    assert_eq!((s.security_iid, s.server_iid), (1, 0));
+    assert!(t.transmit().is_empty());
+    t.client().connection_opened(0);
+    let out = t.transmit();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0, 0);
+    assert!(is_register(&out[0].1));
+    let q = uri_query(&parse(&out[0].1).unwrap());
+    assert!(q.contains(&format!("ep={EP}")), "{q:?}");
+    assert!(q.contains(&"lt=120".to_string()), "{q:?}");
+}
+
+#[cfg(feature = "senml-json")]
+#[test]
+fn bootstrap_written_in_senml_json_registers() {
+    bootstrap_in(Fmt::SenmlJson);
+}
+
+#[cfg(feature = "senml-cbor")]
+#[test]
+fn bootstrap_written_in_senml_cbor_registers() {
+    bootstrap_in(Fmt::SenmlCbor);
+}
+
+#[cfg(feature = "lwm2m-cbor")]
+#[test]
+fn bootstrap_written_in_lwm2m_cbor_registers() {
+    bootstrap_in(Fmt::Lwm2mCbor);
+}
+
+/// The formats this build has.
+fn formats() -> Vec<Fmt> {
+    let mut out = Vec::new();
+    if cfg!(feature = "senml-json") {
+        out.push(Fmt::SenmlJson);
+    }
+    if cfg!(feature = "senml-cbor") {
+        out.push(Fmt::SenmlCbor);
+    }
+    if cfg!(feature = "lwm2m-cbor") {
+        out.push(Fmt::Lwm2mCbor);
+    }
+    out
+}
+
+#[cfg(any(feature = "senml-json", feature = "senml-cbor", feature = "lwm2m-cbor"))]
+#[test]
+fn resource_writes_in_every_record_format() {
+    let mut t = running();
+    assert_eq!(t.write("/0", security(1, DM_URI, 201)).header.code, CHANGED);
+    assert_eq!(t.write("/1", server(1, 201, 120)).header.code, CHANGED);
+    for (n, f) in formats().into_iter().enumerate() {
+        let lifetime = 1000 + n as i64;
+        let r = t.write_recs("/1/1/1", f, &[rec(&[1, 1, 1], V::Int(lifetime))]);
+        assert_eq!(r.header.code, CHANGED, "{f:?}");
+        assert_eq!(t.read_text("/1/1/1"), lifetime.to_string(), "{f:?}");
+        // A Security resource: the server's URI.
+        let uri = format!("coap://192.0.2.{}:5683", 10 + n);
+        let r = t.write_recs("/0/1/0", f, &[rec(&[0, 1, 0], V::Str(uri.clone()))]);
+        assert_eq!(r.header.code, CHANGED, "{f:?}");
+        assert!(
+            t.discover("/0").contains(&format!("uri=\"{uri}\"")),
+            "{f:?}"
+        );
+    }
+    let last = formats().len();
+    assert!(last > 0, "a default build has the record formats");
+    assert_eq!(t.finish().header.code, CHANGED);
+    let s = &t.client().servers()[0];
+    assert_eq!(s.lifetime_s, 1000 + last as u32 - 1);
+    assert_eq!(
+        s.uri.as_str(),
+        format!("coap://192.0.2.{}:5683", 10 + last - 1)
+    );
+}
+
+#[cfg(any(feature = "senml-json", feature = "senml-cbor", feature = "lwm2m-cbor"))]
+#[test]
+fn malformed_record_writes_change_nothing() {
+    let mut t = running();
+    assert_eq!(t.write("/0", security(1, DM_URI, 201)).header.code, CHANGED);
+    assert_eq!(t.write("/1", server(0, 201, 120)).header.code, CHANGED);
+    let good = server_recs(0, 201, 999);
+    for f in formats() {
+        let cf = f.content_format();
+        let mut bad: Vec<(&str, &str, Vec<u8>)> = Vec::new();
+        // Cut short: the records' framing (CBOR) or the JSON text ends early.
+        let whole = f.encode(&good);
+        for cut in [1, 3, whole.len() / 2] {
+            bad.push(("truncated", "/1/0", whole[..whole.len() - cut].to_vec()));
+        }
+        // A record outside the request's path: another instance, another object.
+        let mut other = good.clone();
+        other.push(rec(&[1, 1, 1], V::Int(5)));
+        bad.push(("outside the instance", "/1/0", f.encode(&other)));
+        bad.push(("outside the object", "/0", f.encode(&good)));
+        bad.push(("outside the resource", "/1/0/0", f.encode(&good)));
+        // The wrong type, after good records of the same payload.
+        let mut wrong = good.clone();
+        wrong.push(rec(&[1, 0, 1], V::Str("sixty".into())));
+        bad.push(("text for an integer", "/1/0", f.encode(&wrong)));
+        let mut wrong = good.clone();
+        wrong.push(rec(&[1, 0, 0], V::Bool(true)));
+        bad.push(("boolean for the ssid", "/1/0", f.encode(&wrong)));
+        let mut wrong = good.clone();
+        wrong.insert(0, rec(&[0, 1, 0], V::Int(7)));
+        bad.push(("integer for the uri", "/0/1", f.encode(&wrong[..1])));
+        // No value; a path that names no resource.
+        bad.push(("no value", "/1/0", f.encode(&[rec(&[1, 0, 1], V::None)])));
+        bad.push(("instance path", "/1", f.encode(&[rec(&[1, 0], V::Int(1))])));
+        if matches!(f, Fmt::SenmlJson) {
+            bad.push(("bad json", "/1/0", br#"[{"n":"/1/0/1","v":}]"#.to_vec()));
+            bad.push(("not an array", "/1/0", br#"{"n":"/1/0/1","v":9}"#.to_vec()));
+        } else {
+            // A map or array head announcing more than there is.
+            bad.push(("long head", "/1/0", vec![0x9a, 0xff, 0xff, 0xff, 0xff]));
+            bad.push(("not cbor", "/1/0", b"\xff\xff".to_vec()));
+        }
+        for (what, path, payload) in bad {
+            let r = t.write_as(path, cf, payload);
+            assert_eq!(r.header.code, BAD_REQUEST, "{f:?}: {what}");
+        }
+        assert_eq!(t.read_text("/1/0/1"), "120", "{f:?}: nothing changed");
+        assert_eq!(t.read_text("/1/0/0"), "201", "{f:?}");
+        assert_eq!(t.discover("/1"), "</>;lwm2m=\"1.1\",</1/0>;ssid=201");
+    }
+    // The last good configuration is what Finish installs.
+    assert_eq!(t.finish().header.code, CHANGED);
+    let s = &t.client().servers()[0];
+    assert_eq!(
+        (s.uri.as_str(), s.short_id, s.lifetime_s),
+        (DM_URI, 201, 120)
+    );
+}
+
+#[test]
+fn a_format_the_build_lacks_is_unsupported() {
+    let mut t = running();
+    // LwM2M JSON (11543) is a record format too, when its feature is on.
+    let payload = br#"{"bn":"/1/0/","e":[{"n":"1","v":60}]}"#.to_vec();
+    let r = t.write_as("/1/0", 11543, payload);
+    let expected = if cfg!(feature = "json") {
+        "2.04"
+    } else {
+        "4.15"
+    };
+    assert_eq!(r.header.code.to_string(), expected);
+    // CBOR (60) is no LwM2M format.
+    let r = t.write_as("/1/0/1", 60, vec![0x18, 60]);
+    assert_eq!(r.header.code.to_string(), "4.15");
+}
+
+// ---- Bootstrap-Write of Access Control (/2) ---------------------------------------------
+
+/// The records of Access Control instance `iid` for object instance (`oid`, `oiid`):
+/// server `ssid` gets `rights` and owns it.
+#[cfg(feature = "access-control")]
+fn acl_recs(iid: u16, oid: i64, oiid: i64, ssid: u16, rights: i64) -> Vec<Rec> {
+    vec![
+        rec(&[2, iid, 0], V::Int(oid)),
+        rec(&[2, iid, 1], V::Int(oiid)),
+        rec(&[2, iid, 2, ssid], V::Int(rights)),
+        rec(&[2, iid, 3], V::Int(i64::from(ssid))),
+    ]
+}
+
+#[cfg(feature = "access-control")]
+#[test]
+fn access_control_is_written_in_tlv_and_every_record_format() {
+    let mut t = running();
+    // TLV: an Object Instance holding a Multiple Resource (the ACL).
+    let mut body = int(0, 1);
+    body.extend(int(1, 0));
+    body.extend(tlv(2, 2, &tlv(1, 201, &[0x0f])));
+    body.extend(int(3, 201));
+    assert_eq!(t.write("/2", tlv(0, 0, &body)).header.code, CHANGED);
+    assert_eq!(t.read_text("/2/0/0"), "1");
+    assert_eq!(t.read_text("/2/0/2/201"), "15");
+    assert_eq!(t.read_text("/2/0/3"), "201");
+    for (n, f) in formats().into_iter().enumerate() {
+        let iid = 1 + n as u16;
+        let path = format!("/2/{iid}");
+        let r = t.write_recs(&path, f, &acl_recs(iid, 3, n as i64, 201, 1 + n as i64));
+        assert_eq!(r.header.code, CHANGED, "{f:?}");
+        assert_eq!(t.read_text(&format!("{path}/0")), "3", "{f:?}");
+        assert_eq!(
+            t.read_text(&format!("{path}/2/201")),
+            (1 + n).to_string(),
+            "{f:?}"
+        );
+        // A resource write: the owner.
+        let r = t.write_recs(&format!("{path}/3"), f, &[rec(&[2, iid, 3], V::Int(7))]);
+        assert_eq!(r.header.code, CHANGED, "{f:?}");
+        assert_eq!(t.read_text(&format!("{path}/3")), "7", "{f:?}");
+    }
+    // Bootstrap-Delete of one instance, then of them all.
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Delete, "/2/0"));
+    assert_eq!(r.header.code, DELETED);
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Get, "/2/0/0"));
+    assert_eq!(r.header.code, NOT_FOUND);
+    if !formats().is_empty() {
+        assert_eq!(t.read_text("/2/1/0"), "3", "the others stay");
+    }
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Delete, "/"));
+    assert_eq!(r.header.code, DELETED);
+    let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Get, "/2/1/0"));
+    assert_eq!(r.header.code, NOT_FOUND);
+}
+
+#[cfg(all(
+    feature = "access-control",
+    any(feature = "senml-json", feature = "senml-cbor", feature = "lwm2m-cbor")
+))]
+#[test]
+fn bad_access_control_writes_change_nothing() {
+    let mut t = running();
+    assert_eq!(
+        t.write_recs("/2/0", Fmt::SenmlCbor, &acl_recs(0, 1, 0, 201, 15))
+            .header
+            .code,
+        CHANGED
+    );
+    for f in formats() {
+        let mut bad: Vec<(&str, &str, Vec<Rec>)> = vec![
+            // No Object ID: the instance names nothing.
+            ("no object id", "/2/1", vec![rec(&[2, 1, 3], V::Int(201))]),
+            ("object id 0", "/2/1", acl_recs(1, 0, 0, 201, 1)),
+            ("object id 65535", "/2/1", acl_recs(1, 65535, 0, 201, 1)),
+            // A second instance for /1/0.
+            ("duplicate", "/2/1", acl_recs(1, 1, 0, 201, 1)),
+            ("rights too large", "/2/1", acl_recs(1, 3, 0, 201, 70_000)),
+            ("outside the path", "/2/1", acl_recs(2, 3, 0, 201, 1)),
+            (
+                "text rights",
+                "/2/0",
+                vec![rec(&[2, 0, 2, 201], V::Str("x".into()))],
+            ),
+        ];
+        // The ACL resource without a resource instance.
+        let mut whole = acl_recs(1, 3, 0, 201, 1);
+        whole[2] = rec(&[2, 1, 2], V::Int(1));
+        bad.push(("no resource instance", "/2/1", whole));
+        for (what, path, recs) in bad {
+            let r = t.write_recs(path, f, &recs);
+            assert_eq!(r.header.code, BAD_REQUEST, "{f:?}: {what}");
+        }
+        let r = t.ask(BOOTSTRAP_SLOT, request(RequestType::Get, "/2/1"));
+        assert_eq!(r.header.code, NOT_FOUND, "{f:?}: nothing created");
+        assert_eq!(t.read_text("/2/0/0"), "1", "{f:?}");
+        assert_eq!(t.read_text("/2/0/2/201"), "15", "{f:?}");
+    }
+}
+
+/// The shorthand peers write: SenML base names, LwM2M CBOR keys holding several ids.
+#[cfg(all(feature = "senml-json", feature = "lwm2m-cbor"))]
+#[test]
+fn base_names_and_path_keys_are_understood() {
+    let mut t = running();
+    assert_eq!(t.write("/1", server(0, 201, 120)).header.code, CHANGED);
+    let json = br#"[{"bn":"/1/0/","n":"1","v":77},{"n":"3","v":5}]"#.to_vec();
+    assert_eq!(t.write_as("/1/0", 110, json).header.code, CHANGED);
+    assert_eq!(t.read_text("/1/0/1"), "77");
+    assert_eq!(t.read_text("/1/0/3"), "5");
+    // {[1, 0]: {1: 78}}
+    let path_key = Cbor::Array(vec![Cbor::Integer(1.into()), Cbor::Integer(0.into())]);
+    let body = Cbor::Map(vec![(Cbor::Integer(1.into()), Cbor::Integer(78.into()))]);
+    let cbor = cbor_bytes(&Cbor::Map(vec![(path_key, body)]));
+    assert_eq!(t.write_as("/1/0", 11544, cbor).header.code, CHANGED);
+    assert_eq!(t.read_text("/1/0/1"), "78");
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 # Runs every test: the Rust unit and integration tests (engine and test server), the C ABI
-# checks, the demo, interop against Eclipse Leshan and lwm2m-node-lib, the firmware image
-# on QEMU with its size budget, and the no-heap check. Installs what is missing first.
+# checks, the demo, interop against Eclipse Leshan and lwm2m-node-lib, the protocol cases as
+# firmware on QEMU, the firmware image on QEMU with its size budget, and the no-heap check.
+# Installs what is missing first.
 # The last line is "N passed, N failed", counting Rust tests and the other checks.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,6 +84,7 @@ check "C firmware update: push, update and pull through the C ABI" c_test tests/
 check "C persistence: the saved state loaded, refused when damaged, store failures reported" c_test tests/c/persist_test.c
 check "C Send: tern_send statuses and its outcome events" c_test tests/c/send_test.c
 check "C observe: tern_resource_changed and a notification through the C ABI" c_test tests/c/observe_test.c
+check "C queue mode: notifications held while asleep leave after the Update, drops reported" c_test tests/c/queue_test.c
 check "object generator: every OMA object XML to C that compiles and registers" tests/objgen/run.sh
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
 check "demo against the bundled test server" ffi-examples/posix/demo.sh
@@ -97,6 +99,7 @@ check "interop: a Leshan server refuses, fallback to the Leshan bootstrap server
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
 check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh
+check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)" tests/qemu/run.sh
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
 check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats
 check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/size.sh default

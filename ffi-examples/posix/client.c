@@ -189,6 +189,9 @@ static void on_event(void *user, const tern_event_t *event)
 	case TERN_EVENT_QUEUE_AWAKE:
 		printf("tern: queue mode: awake\n");
 		break;
+	case TERN_EVENT_NOTIFICATIONS_DROPPED:
+		printf("tern: queue mode: %u held notifications dropped\n", (unsigned)event->value);
+		break;
 	}
 	fflush(stdout);
 }

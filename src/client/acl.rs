@@ -122,6 +122,7 @@ pub enum Verdict {
 }
 
 /// The Access Control table.
+#[derive(Clone)]
 pub struct Store {
     slots: [Slot; MAX_ACL_INSTANCES],
 }
@@ -429,6 +430,93 @@ impl Object for Store {
     /// No resource of object 2 is executable (the engine answers 4.05 before this).
     fn execute(&mut self, _iid: u16, _rid: u16, _args: &[u8]) -> Result<(), Code> {
         Err(Code::METHOD_NOT_ALLOWED)
+    }
+}
+
+/// The Access Control object as the bootstrap server writes it (Bootstrap-Write of /2): a
+/// write creates the instance it names (slot `iid`, owned by the bootstrap server until
+/// resource 3 names a server) and sets the Object ID and Object Instance ID, which DM
+/// servers only read. [`Store::bootstrap_check`] then refuses an instance left without an
+/// Object ID, and two instances for one object instance.
+#[cfg(feature = "bootstrap")]
+pub struct Bootstrap<'a>(pub &'a mut Store);
+
+#[cfg(feature = "bootstrap")]
+impl Object for Bootstrap<'_> {
+    fn id(&self) -> u16 {
+        2
+    }
+
+    fn resource_at(&self, index: usize) -> Option<ResourceDef> {
+        RESOURCES.get(index).copied()
+    }
+
+    fn instance(&self, index: usize) -> Option<u16> {
+        self.0.nth(index)
+    }
+
+    fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
+        self.0.read(iid, rid, out)
+    }
+
+    fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
+        if riid.is_some() || rid > 1 {
+            return self.0.write(iid, rid, riid, v);
+        }
+        let n = u16_value(v)?;
+        let s = self
+            .0
+            .slots
+            .get_mut(usize::from(iid))
+            .filter(|s| s.oid != 0)
+            .ok_or(Code::NOT_FOUND)?;
+        if rid == 1 {
+            s.iid = n;
+        } else if n != 0 && n != OBJECT {
+            s.oid = n;
+        } else {
+            return Err(Code::BAD_REQUEST);
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, _iid: u16, _rid: u16, _args: &[u8]) -> Result<(), Code> {
+        Err(Code::METHOD_NOT_ALLOWED)
+    }
+
+    /// Takes the free slot `iid`, marked with Object ID 65535 (never valid) until a write
+    /// names the object.
+    fn create(&mut self, iid: u16) -> Result<(), Code> {
+        let s = self
+            .0
+            .slots
+            .get_mut(usize::from(iid))
+            .ok_or(Code::BAD_REQUEST)?;
+        s.oid = OBJECT;
+        s.iid = 0;
+        s.owner = OBJECT;
+        s.used = 0;
+        Ok(())
+    }
+}
+
+#[cfg(feature = "bootstrap")]
+impl Store {
+    /// After a Bootstrap-Write of /2: every instance names an object (instance), and no
+    /// two name the same one.
+    pub fn bootstrap_check(&self) -> bool {
+        let used = || self.slots.iter().filter(|s| s.oid != 0);
+        used().all(|s| {
+            s.oid != OBJECT && used().filter(|o| (o.oid, o.iid) == (s.oid, s.iid)).count() == 1
+        })
+    }
+    /// Bootstrap-Delete of instance `iid`, or of every instance (`None`).
+    pub fn bootstrap_delete(&mut self, iid: Option<u16>) {
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            if !iid.is_some_and(|d| usize::from(d) != i) {
+                s.oid = 0;
+            }
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! The Bootstrap interface (LwM2M 1.1 Core 6.1, Transport 6.1): client-initiated bootstrap
 //! (`POST /bs?ep=..&pct=..` after the Client Hold Off Time), server-initiated bootstrap
 //! (the bootstrap server's operations taken without a request), and the operations of the
-//! bootstrap server: Bootstrap-Write (TLV) of objects 0 and 1, Bootstrap-Read of 1 and 2,
-//! Bootstrap-Discover, Bootstrap-Delete and Bootstrap-Finish.
+//! bootstrap server: Bootstrap-Write of objects 0, 1 and (with `access-control`) 2, in TLV
+//! and in the record formats this build has (SenML JSON and CBOR, LwM2M CBOR and JSON),
+//! Bootstrap-Read of 1 and 2, Bootstrap-Discover, Bootstrap-Delete and Bootstrap-Finish.
 //!
 //! A bootstrap starts after the Client Hold Off Time when there is no DM server, when the
 //! configuration says to bootstrap first, and when every DM server refused the
@@ -15,9 +16,11 @@
 //! when the bootstrap starts: nothing live changes until a Finish whose consistency check
 //! passes (every Server instance has a non-bootstrap NoSec Security instance of the same
 //! Short Server ID with a `coap://` URI). Then the DM server accounts are rebuilt from the
-//! staging copy and register. Operations on the slot outside a bootstrap get 4.01; the same
-//! operations from a DM server's connection get 4.01 (object 0) or 4.05 (object-less paths)
-//! from device management, as before.
+//! staging copy and register. Access Control instances are not staged: a Bootstrap-Write or
+//! -Delete of /2 (or a Delete of `/`) changes the live table at once (a failed write changes
+//! nothing), and a Finish saves it with the accounts. Operations on the slot outside a
+//! bootstrap get 4.01; the same operations from a DM server's connection get 4.01 (object 0)
+//! or 4.05 (object-less paths) from device management, as before.
 
 use heapless::Vec;
 
@@ -386,7 +389,15 @@ impl Client {
             req.token(),
         ) {
             Ok(mut b) => {
-                let r = operation(req, &path, bs, &mut b, platform.objects());
+                let r = operation(
+                    req,
+                    &path,
+                    bs,
+                    &mut b,
+                    platform.objects(),
+                    #[cfg(feature = "access-control")]
+                    &mut self.acl,
+                );
                 #[cfg(feature = "access-control")]
                 let r = match r {
                     Err(Code::METHOD_NOT_ALLOWED)
@@ -792,6 +803,7 @@ fn operation(
     bs: &mut Bootstrap,
     b: &mut MessageBuilder<'_>,
     objects: &mut dyn crate::model::Objects,
+    #[cfg(feature = "access-control")] acl: &mut super::acl::Store,
 ) -> Result<Code, Code> {
     let oid = path.object_id();
     let discover = req.option_uint(opt::ACCEPT) == Some(u32::from(cf::LINK));
@@ -812,10 +824,14 @@ fn operation(
         // Bootstrap-Read targets objects 1 and 2 only.
         Code::GET => Err(Code::METHOD_NOT_ALLOWED),
         Code::PUT => {
-            let format = req.option_uint(opt::CONTENT_FORMAT);
-            if format != Some(u32::from(cf::TLV)) {
-                return Err(Code::UNSUPPORTED_CONTENT_FORMAT);
-            }
+            let format = req
+                .option_uint(opt::CONTENT_FORMAT)
+                .and_then(|f| u16::try_from(f).ok())
+                .filter(|&f| f == cf::TLV || records_format(f))
+                .ok_or(Code::UNSUPPORTED_CONTENT_FORMAT)?;
+            // Decoded strings wait in the unused response buffer (the response has no
+            // payload).
+            let scratch = b.spare();
             // A failed write changes nothing: it runs on a copy of the staged object.
             match oid {
                 Some(0) => {
@@ -823,7 +839,7 @@ fn operation(
                     let mut obj = SecurityObject {
                         table: &mut security,
                     };
-                    write(path, req.payload(), &mut obj)?;
+                    write_as(format, path, req.payload(), &mut obj, scratch)?;
                     bs.security = security;
                 }
                 Some(1) => {
@@ -834,8 +850,20 @@ fn operation(
                     let mut obj = StagedServers {
                         servers: &mut servers,
                     };
-                    write(path, req.payload(), &mut obj)?;
+                    write_as(format, path, req.payload(), &mut obj, scratch)?;
                     bs.servers = servers;
+                }
+                // Access Control is not staged: it applies once the bootstrap installs
+                // more than one server, and a Finish saves it with the accounts.
+                #[cfg(feature = "access-control")]
+                Some(2) => {
+                    let mut table = acl.clone();
+                    let mut obj = super::acl::Bootstrap(&mut table);
+                    write_as(format, path, req.payload(), &mut obj, scratch)?;
+                    if !table.bootstrap_check() {
+                        return Err(Code::BAD_REQUEST);
+                    }
+                    *acl = table;
                 }
                 _ => return Err(Code::NOT_FOUND),
             }
@@ -871,6 +899,12 @@ fn operation(
                     }
                 }
             }
+            // Access Control instances go at once (they are not staged).
+            #[cfg(feature = "access-control")]
+            if matches!(oid, None | Some(2)) {
+                acl.bootstrap_delete(iid);
+                return Ok(Code::DELETED);
+            }
             if oid.is_some_and(|o| o > 1) {
                 return Err(Code::BAD_REQUEST);
             }
@@ -893,6 +927,80 @@ fn drop_at<T, const N: usize>(v: &mut Vec<T, N>, i: usize) {
         }
     }
     v.pop();
+}
+
+/// True when `format` is a record format this build speaks (SenML JSON or CBOR, LwM2M
+/// CBOR or JSON, each behind its feature).
+fn records_format(format: u16) -> bool {
+    #[cfg(feature = "records")]
+    return crate::formats::records::supported(format);
+    #[cfg(not(feature = "records"))]
+    {
+        let _ = format;
+        false
+    }
+}
+
+/// Bootstrap-Write in `format` (TLV or a record format [`records_format`] accepts).
+fn write_as(
+    format: u16,
+    path: &Path,
+    data: &[u8],
+    obj: &mut dyn Object,
+    scratch: &mut [u8],
+) -> Result<(), Code> {
+    #[cfg(feature = "records")]
+    if format != cf::TLV {
+        return write_records(format, path, data, obj, scratch);
+    }
+    let _ = (format, scratch);
+    write(path, data, obj)
+}
+
+/// Bootstrap-Write in a record format, with the same rules as in TLV: every record names
+/// a resource (instance) below the request's path; instances are created as needed;
+/// resources the client does not keep are skipped. The first bad record (malformed, out of
+/// the path, without a value, of the wrong type) stops the write with 4.00; `obj` is the
+/// caller's copy, dropped then.
+#[cfg(feature = "records")]
+fn write_records(
+    format: u16,
+    path: &Path,
+    data: &[u8],
+    obj: &mut dyn Object,
+    scratch: &mut [u8],
+) -> Result<(), Code> {
+    if let Some(iid) = path.instance_id() {
+        instance(obj, iid)?;
+    }
+    super::records::each_record(format, data, &mut |rec, dec| {
+        let (iid, rid) = match rec.path.ids() {
+            [_, iid, rid, ..] if rec.path.starts_with(path) => (*iid, *rid),
+            _ => return Err(Code::BAD_REQUEST),
+        };
+        instance(obj, iid)?;
+        let Some(def) = object::resource(obj, rid) else {
+            return Ok(());
+        };
+        let riid = rec.path.resource_instance_id();
+        if riid.is_some() != def.multiple {
+            return Err(Code::BAD_REQUEST);
+        }
+        let raw = rec.value.ok_or(Code::BAD_REQUEST)?;
+        let v = dec.value(raw, def.kind, scratch);
+        super::dm::store(obj, iid, rid, riid, &v, true)
+    })
+}
+
+/// Makes sure instance `iid` exists (a Bootstrap-Write creates it).
+fn instance(obj: &mut dyn Object, iid: u16) -> Result<(), Code> {
+    if iid == u16::MAX {
+        return Err(Code::BAD_REQUEST);
+    }
+    if !object::has_instance(obj, iid) {
+        obj.create(iid)?;
+    }
+    Ok(())
 }
 
 /// Bootstrap-Write in TLV of an object (its instances), an instance or a resource:
@@ -932,22 +1040,19 @@ fn write_instance(
     data: &[u8],
     only: Option<u16>,
 ) -> Result<(), Code> {
-    if iid == u16::MAX {
-        return Err(Code::BAD_REQUEST);
-    }
-    if !object::has_instance(obj, iid) {
-        obj.create(iid)?;
-    }
+    instance(obj, iid)?;
     for item in TlvIter::new(data) {
         let t = item.map_err(|_| Code::BAD_REQUEST)?;
-        if only.is_some_and(|r| r != t.id) || t.kind != TlvKind::Resource {
+        if only.is_some_and(|r| r != t.id)
+            || !matches!(t.kind, TlvKind::Resource | TlvKind::MultipleResource)
+        {
             return Err(Code::BAD_REQUEST);
         }
         let Some(def) = object::resource(obj, t.id) else {
             continue;
         };
-        let v = tlv::decode_value(t.value, def.kind);
-        super::dm::store(obj, iid, def.id, None, &v, true)?;
+        // A multiple-instance resource (an ACL) comes as a Multiple Resource.
+        super::dm::write_tlv_resource(&t, def, iid, obj, true, false)?;
     }
     Ok(())
 }

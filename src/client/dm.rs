@@ -407,7 +407,7 @@ fn write_tlv(
 }
 
 /// Checks (`apply` false) or applies one top-level TLV resource.
-fn write_tlv_resource(
+pub(super) fn write_tlv_resource(
     t: &tlv::Tlv<'_>,
     def: ResourceDef,
     iid: u16,

@@ -200,6 +200,12 @@ pub enum Event {
     /// a notification), or the server's datagram arrived anyway.
     #[cfg(feature = "queue-mode")]
     Awake { server: u8 },
+    /// `count` notifications for the server that were held while it slept or was offline
+    /// were dropped: the oldest, to make room (`TERN_NOTIFY_QUEUE_BYTES`, or the
+    /// observation's `hqmax`), or all it had when a new registration ended its
+    /// observations.
+    #[cfg(all(feature = "queue-mode", feature = "observe"))]
+    NotificationsDropped { server: u8, count: u16 },
 }
 
 /// A datagram to send to a server.

@@ -18,6 +18,8 @@ use super::attributes::Attributes;
 use super::exchange::{Exchange, RequestKind, Timer};
 use super::{dm, Client, Event, Platform, Registry};
 use crate::coap::{msg::decode_uint, opt, Code, Message, MessageBuilder, MsgType};
+#[cfg(feature = "queue-mode")]
+use crate::config::NOTIFY_QUEUE_BYTES;
 use crate::config::{MAX_OBSERVATIONS, MAX_PENDING_CHANGES};
 use crate::formats::content_format as cf;
 use crate::model::{Object, Path, Value, ValueSink};
@@ -89,6 +91,9 @@ pub struct Observations {
     con: Option<Exchange>,
     /// The latest time the client was given (the times of the table are relative to it).
     now: u64,
+    /// Notifications raised while their server sleeps or is offline.
+    #[cfg(feature = "queue-mode")]
+    held: super::queue::Held,
 }
 
 impl Observations {
@@ -101,6 +106,8 @@ impl Observations {
             seq: 0,
             con: None,
             now: 0,
+            #[cfg(feature = "queue-mode")]
+            held: super::queue::Held::new(),
         }
     }
 
@@ -299,6 +306,9 @@ struct Plan {
     at: u64,
     forced: Option<u64>,
     attrs: Attributes,
+    /// The notification is held rather than sent (queue mode: the server sleeps or is
+    /// offline, or notifications held for it have not left yet).
+    hold: bool,
 }
 
 impl Client {
@@ -334,8 +344,13 @@ impl Client {
         }
     }
 
-    /// Forgets every observation (a bootstrap, a factory reset).
+    /// Forgets every observation (a bootstrap, a factory reset); notifications held for a
+    /// server are reported dropped.
     pub fn clear_observations(&mut self) {
+        #[cfg(feature = "queue-mode")]
+        for server in 0..self.servers.len() as u8 {
+            self.drop_held(server);
+        }
         self.observe = Observations::new();
     }
 
@@ -453,6 +468,8 @@ impl Client {
     /// application hears of each ([`Event::ObservationEnded`]), so that no change waiting to
     /// be notified is dropped silently.
     pub(super) fn observe_registered(&mut self, server: u8) {
+        #[cfg(feature = "queue-mode")]
+        self.drop_held(server);
         while let Some(i) = self.observe.table.iter().position(|o| o.server == server) {
             self.end_observation(i);
         }
@@ -520,17 +537,21 @@ impl Client {
     /// flight.
     fn plan(&self, o: &Observation, now: u64) -> Option<Plan> {
         let s = self.servers.get(usize::from(o.server))?;
-        if !s.connected || !s.reg.is_registered() || o.flags & IN_FLIGHT != 0 {
+        #[cfg(feature = "queue-mode")]
+        let hold = self.holds(o.server);
+        #[cfg(not(feature = "queue-mode"))]
+        let hold = false;
+        if !hold && (!s.connected || !s.reg.is_registered()) || o.flags & IN_FLIGHT != 0 {
             return None;
         }
-        // Asleep in queue mode: changes wait (coalesced, the latest value wins) until the
-        // client wakes for its next Update.
+        // Asleep in queue mode with Notification Storing off (/1/x/6): changes wait
+        // (coalesced, the latest value wins) until the client wakes for its next Update.
         #[cfg(feature = "queue-mode")]
-        if s.queue.asleep() {
+        if !hold && s.queue.asleep() {
             return None;
         }
         let attrs = self.attributes_of(o);
-        if self.observe.con.is_some() && attrs.con() == Some(true) {
+        if !hold && self.observe.con.is_some() && attrs.con() == Some(true) {
             return None;
         }
         let sent = full(now, o.sent);
@@ -555,6 +576,7 @@ impl Client {
             at: at?,
             forced,
             attrs,
+            hold,
         })
     }
 
@@ -562,6 +584,11 @@ impl Client {
     pub(super) fn observe_deadline(&self) -> Option<u64> {
         let now = self.observe.now;
         let mut next = self.observe.con.map(|ex| ex.deadline());
+        // Held notifications that can leave now (after a confirmable one, its deadline).
+        #[cfg(feature = "queue-mode")]
+        if next.is_none() && self.next_held().is_some() {
+            next = Some(now);
+        }
         for o in self.observe.table.iter() {
             if let Some(p) = self.plan(o, now) {
                 next = Some(next.map_or(p.at, |n| n.min(p.at)));
@@ -610,6 +637,10 @@ impl Client {
                 (_, None) => self.observe.con = None,
             }
         }
+        #[cfg(feature = "queue-mode")]
+        if let Some(sent) = self.flush_held(now, platform) {
+            return Some(sent);
+        }
         let mut i = 0;
         while let Some(&o) = self.observe.table.get(i) {
             i += 1;
@@ -631,7 +662,7 @@ impl Client {
                     (false, _) => o.flags & CHANGED != 0,
                 };
             let con = a.con() == Some(true);
-            let mid = if notify { self.mid() } else { 0 };
+            let mid = if notify && !plan.hold { self.mid() } else { 0 };
             let slot = self.observe.table.get_mut(i - 1)?;
             slot.evaluated = now as u32;
             slot.flags &= !CHANGED;
@@ -639,10 +670,18 @@ impl Client {
                 continue;
             }
             slot.sent = now as u32;
-            slot.mid = mid;
             if let Some(v) = v {
                 slot.value = v.to_ne_bytes();
             }
+            // Held with the value it has now, to leave when the server is reachable.
+            #[cfg(feature = "queue-mode")]
+            if plan.hold {
+                if self.hold(&o, i - 1, con, a.hqmax(), now, platform) {
+                    i -= 1;
+                }
+                continue;
+            }
+            slot.mid = mid;
             let mtype = if con { MsgType::Con } else { MsgType::Non };
             let (len, code) = self.encode(&o, mtype, mid, now, platform);
             let t = &mut self.observe;
@@ -651,19 +690,25 @@ impl Client {
                 // An error notification ends the observation (RFC 7641 section 3.2).
                 t.remove_at(i - 1);
             } else if con {
-                let mut jitter = [0u8; 2];
-                platform.random(&mut jitter);
-                let mut ex =
-                    Exchange::new(RequestKind::Update, mid, [0; 8], u16::from_le_bytes(jitter));
-                ex.sent(now);
-                t.con = Some(ex);
-                if let Some(slot) = t.table.get_mut(i - 1) {
-                    slot.flags |= IN_FLIGHT;
-                }
+                self.confirmable(i - 1, mid, now, platform);
             }
             return Some((o.server, len));
         }
         None
+    }
+
+    /// Observation `i`'s confirmable notification `mid` went out: it is in flight,
+    /// retransmitted until acknowledged.
+    fn confirmable(&mut self, i: usize, mid: u16, now: u64, platform: &mut dyn Platform) {
+        let mut jitter = [0u8; 2];
+        platform.random(&mut jitter);
+        let mut ex = Exchange::new(RequestKind::Update, mid, [0; 8], u16::from_le_bytes(jitter));
+        ex.sent(now);
+        let t = &mut self.observe;
+        t.con = Some(ex);
+        if let Some(slot) = t.table.get_mut(i) {
+            slot.flags |= IN_FLIGHT;
+        }
     }
 
     /// Encodes a notification of `o` into `tx`: a Read of its path in its format with the
@@ -734,6 +779,179 @@ impl Client {
         };
         let len = MessageBuilder::new(tx, mtype, code, mid, o.token()).map_or(0, |b| b.finish());
         (len, code)
+    }
+}
+
+/// Queue mode: notifications raised while their server sleeps or is offline are held
+/// ([`super::queue::Held`]) with the value they had, and leave oldest first, before any new
+/// one, once the server is reachable again (after the Update that wakes the client is
+/// answered). The oldest are dropped to make room, and beyond an observation's `hqmax`
+/// (LwM2M 1.2: at most that many of it, the newest at least); a new registration drops
+/// what its server had. The application hears of every drop
+/// ([`Event::NotificationsDropped`]). A held notification too large for one message goes
+/// as its first block: the server's GETs for the rest read the current value.
+#[cfg(feature = "queue-mode")]
+impl Client {
+    /// True when notifications of `server`'s observations are held rather than sent: it
+    /// sleeps in queue mode or is offline (no connection, registering again, disabled)
+    /// and Notification Storing (/1/x/6) is on, or notifications held for it have not
+    /// left yet (they go first). Never with `TERN_NOTIFY_QUEUE_BYTES` 0: changes then
+    /// wait, coalesced, and the latest value goes at wake-up.
+    fn holds(&self, server: u8) -> bool {
+        use super::registration::Phase;
+        let Some(s) = self.servers.get(usize::from(server)) else {
+            return false;
+        };
+        let gone = matches!(
+            s.reg.phase,
+            Phase::Deregistered | Phase::Rejected | Phase::Failed
+        );
+        let away = s.queue.asleep() || !s.connected || !s.reg.is_registered();
+        NOTIFY_QUEUE_BYTES > 0 && s.storing && away && !gone
+            || self.observe.held.count(server, None).0 > 0
+    }
+
+    /// Holds the notification just raised for observation `i` (`o`): its value read now;
+    /// true when it ended the observation (a read error, which the held notification
+    /// reports).
+    fn hold(
+        &mut self,
+        o: &Observation,
+        i: usize,
+        con: bool,
+        hqmax: Option<u32>,
+        now: u64,
+        platform: &mut dyn Platform,
+    ) -> bool {
+        let seq = self.observe.seq;
+        let (len, code) = self.encode(o, MsgType::Non, 0, now, platform);
+        // What follows the header, the token and the Observe option (its byte and value).
+        let mut tmp = [0u8; 4];
+        let skip = 5 + o.token().len() + crate::coap::msg::encode_uint(seq, &mut tmp).len();
+        // Beyond hqmax, the observation's oldest goes.
+        let max = hqmax.map_or(usize::MAX, |h| (h as usize).max(1));
+        while let (n, Some(at)) = self.observe.held.count(o.server, Some(o.token())) {
+            if n < max {
+                break;
+            }
+            self.observe.held.remove(at);
+            self.report_dropped(o.server, 1);
+        }
+        // The oldest go until it fits (it alone, when larger than the whole queue).
+        loop {
+            let tail = self.tx.get(skip..len).unwrap_or(&[]);
+            if super::queue::HEAD + o.token().len() + tail.len() > NOTIFY_QUEUE_BYTES {
+                self.report_dropped(o.server, 1);
+                break;
+            }
+            if self
+                .observe
+                .held
+                .push(o.server, code.0, con, o.token(), tail)
+            {
+                break;
+            }
+            match self.observe.held.remove(0) {
+                Some(server) => self.report_dropped(server, 1),
+                None => break,
+            }
+        }
+        if code != Code::CONTENT {
+            self.observe.remove_at(i);
+            return true;
+        }
+        false
+    }
+
+    fn report_dropped(&mut self, server: u8, count: u16) {
+        if count > 0 {
+            self.push_event(Event::NotificationsDropped { server, count });
+        }
+    }
+
+    /// Drops every notification held for `server` and tells the application how many.
+    pub(super) fn drop_held(&mut self, server: u8) {
+        let mut n = 0u16;
+        while let (_, Some(at)) = self.observe.held.count(server, None) {
+            self.observe.held.remove(at);
+            n = n.saturating_add(1);
+        }
+        self.report_dropped(server, n);
+    }
+
+    /// The offset of the oldest held notification whose server is reachable again:
+    /// connected, registered, awake, and no request (the Update that woke the client)
+    /// waiting for its answer.
+    fn next_held(&self) -> Option<usize> {
+        let mut at = 0;
+        while let Some(r) = self.observe.held.get(at) {
+            let ready = self.servers.get(usize::from(r.server)).is_some_and(|s| {
+                s.connected
+                    && s.reg.is_registered()
+                    && !s.queue.asleep()
+                    && s.reg.exchange.is_none()
+            });
+            if ready {
+                return Some(at);
+            }
+            at = r.next;
+        }
+        None
+    }
+
+    /// Sends the oldest held notification that can leave (none while a confirmable one is
+    /// in flight), with the next Observe sequence number: confirmable when it was raised
+    /// so and its observation is still there (a retransmission carries the latest value,
+    /// as for any notification). One of an observation that ended meanwhile is discarded,
+    /// unless it reports the error that ended it.
+    fn flush_held(&mut self, now: u64, platform: &mut dyn Platform) -> Option<(u8, usize)> {
+        while self.observe.con.is_none() {
+            let at = self.next_held()?;
+            let r = self.observe.held.get(at)?;
+            let server = r.server;
+            let obs = self.observe.position(server, r.token);
+            let content = r.code == Code::CONTENT.0;
+            let con = r.con && obs.is_some();
+            let mid = self.next_mid.wrapping_add(1);
+            let seq = self.observe.seq;
+            let mtype = if con { MsgType::Con } else { MsgType::Non };
+            // Nothing for an observation that ended, unless it reports the error.
+            let mut end = None;
+            if obs.is_some() || !content {
+                end = MessageBuilder::new(&mut self.tx, mtype, Code(r.code), mid, r.token)
+                    .ok()
+                    .and_then(|mut b| {
+                        let observe = content.then(|| b.option_uint(opt::OBSERVE, seq));
+                        observe.map_or(true, |o| o.is_ok()).then(|| b.len())
+                    })
+                    .and_then(|start| {
+                        let e = start.checked_add(r.tail.len())?;
+                        let d = self.tx.get_mut(start..e)?;
+                        d.iter_mut().zip(r.tail).for_each(|(d, s)| *d = *s);
+                        Some(e)
+                    });
+                if end.is_none() {
+                    // Longer than a message now that its sequence number is: dropped.
+                    self.report_dropped(server, 1);
+                }
+            }
+            self.observe.held.remove(at);
+            let Some(len) = end else {
+                continue;
+            };
+            self.next_mid = mid;
+            self.observe.seq = seq.wrapping_add(1) & SEQ_MASK;
+            if let Some(i) = obs {
+                if let Some(slot) = self.observe.table.get_mut(i) {
+                    slot.mid = mid;
+                }
+                if con {
+                    self.confirmable(i, mid, now, platform);
+                }
+            }
+            return Some((server, len));
+        }
+        None
     }
 }
 

@@ -160,7 +160,7 @@ impl Lookup for One<'_> {
 /// Runs `f` on every record of `data` in `format`, with the decoder (which converts the
 /// values); the first error stops. One copy of the decoder's loop for every operation.
 #[inline(never)]
-fn each_record(
+pub(super) fn each_record(
     format: u16,
     data: &[u8],
     f: &mut dyn FnMut(Record<'_>, &Decoder<'_>) -> Result<(), Code>,

@@ -986,6 +986,11 @@ impl State {
             }
             #[cfg(feature = "queue-mode")]
             Event::Awake { server } => return self.emit(TERN_EVENT_QUEUE_AWAKE, server, 0, 0),
+            #[cfg(all(feature = "queue-mode", feature = "observe"))]
+            Event::NotificationsDropped { server, count } => {
+                let value = u32::from(count);
+                return self.emit(TERN_EVENT_NOTIFICATIONS_DROPPED, server, 0, value);
+            }
         };
         self.note(note, server, code, value);
     }
@@ -1158,6 +1163,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + 2 * MAX_PACKAGE_URI_LEN
         // A Send: its paths and state.
         + 10 * MAX_SEND_PATHS
+        // Notifications held while a server sleeps or is offline, and their length.
+        + NOTIFY_QUEUE_BYTES
+        + 8
         + 8
         + 128
         + 128

@@ -473,6 +473,11 @@ pub enum tern_event_kind_t {
     /// Queue mode: the client sends to `server` again (a registration Update, a Send, a
     /// notification), or a datagram from it arrived anyway.
     TERN_EVENT_QUEUE_AWAKE = 61,
+    /// Queue mode: `value` notifications for `server` held while it slept or was offline
+    /// were dropped — the oldest, when `TERN_NOTIFY_QUEUE_BYTES` was full (or beyond the
+    /// observation's `hqmax`), or every one it had when a new registration ended its
+    /// observations. The others leave after the next Update, oldest first.
+    TERN_EVENT_NOTIFICATIONS_DROPPED = 62,
 }
 
 /// An event for the application.

@@ -8,8 +8,10 @@ use crate::ffi::types::*;
 /// the next Register (LwM2M 1.1: the `Q` parameter) or Update (1.0: the binding `UQ`). In
 /// queue mode the client reports `TERN_EVENT_QUEUE_SLEEPING` when the awake time is over
 /// and `TERN_EVENT_QUEUE_AWAKE` when it sends to the server again; a server writing the
-/// binding `UQ` or `U` (/1/x/7) switches it too. `TERN_STATUS_INVALID_ARG` for an unknown
-/// slot.
+/// binding `UQ` or `U` (/1/x/7) switches it too. Notifications raised while it sleeps are
+/// held (`TERN_NOTIFY_QUEUE_BYTES`) and leave after the Update that wakes it is answered;
+/// `TERN_EVENT_NOTIFICATIONS_DROPPED` reports those dropped. `TERN_STATUS_INVALID_ARG` for
+/// an unknown slot.
 ///
 /// # Safety
 /// `client` from `tern_client_init`.
