@@ -117,6 +117,13 @@ const CAPACITIES: &[(&str, usize, usize, usize, &str)] = &[
         16384,
         "Bytes that hold notifications raised while their server sleeps in queue mode or is offline, until the next Update (the queue-mode and observe features): each takes 5 bytes, its token and its encoded value (about 20 bytes for a number in plain text); when full the oldest is dropped and TERN_EVENT_NOTIFICATIONS_DROPPED says how many. 0 holds none: changes made while asleep then give one notification, of the latest value, at wake-up.",
     ),
+    (
+        "TERN_MAX_DTLS_SESSIONS",
+        0,
+        0,
+        9,
+        "Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 832 bytes, plus one datagram buffer for all.",
+    ),
 ];
 
 fn main() {
@@ -132,6 +139,13 @@ fn main() {
                 .trim()
                 .parse::<usize>()
                 .unwrap_or_else(|_| panic!("{name}={v} is not a number")),
+            // The dtls feature brings one session unless told otherwise.
+            Err(_)
+                if name == "TERN_MAX_DTLS_SESSIONS"
+                    && env::var_os("CARGO_FEATURE_DTLS").is_some() =>
+            {
+                1
+            }
             Err(_) => default,
         };
         assert!(
@@ -143,6 +157,10 @@ fn main() {
         c.push_str(&format!("#define {name} {value}\n"));
     }
     c.push_str("#endif\n");
+    if env::var_os("CARGO_FEATURE_DTLS").is_some() && rust.contains("MAX_DTLS_SESSIONS: usize = 0;")
+    {
+        panic!("the dtls feature needs TERN_MAX_DTLS_SESSIONS=1 or more (1 when unset)");
+    }
     rust.push_str(&root_link());
     fs::write(out.join("config.rs"), rust).expect("write config.rs");
     fs::write(out.join("tern_config.h"), &c).expect("write tern_config.h");
@@ -155,7 +173,7 @@ fn main() {
 
 /// Bytes a client needs, as an upper bound valid on 32- and 64-bit targets, in terms of the
 /// capacities; `src/ffi/client.rs` asserts at compile time that the real size fits.
-const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))";
+const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160) + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 832 + TERN_MAX_MESSAGE_SIZE + 32 : 0))";
 
 /// The capacity macros of the header: the defaults, each overridable by the build's own
 /// `tern_config.h` (pass `-DTERN_CONFIG_HEADER='"tern_config.h"'` when building with other

@@ -14,6 +14,7 @@ declare -a WANT=(
     "valgrind:valgrind"
     "make:make"
     "python3:python3"
+    "openssl:openssl"
     "java:openjdk-17-jdk-headless"
     "javac:openjdk-17-jdk-headless"
     "mvn:maven"

@@ -93,6 +93,11 @@
 #define TERN_NOTIFY_QUEUE_BYTES 128
 #endif
 
+/** Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 832 bytes, plus one datagram buffer for all. */
+#ifndef TERN_MAX_DTLS_SESSIONS
+#define TERN_MAX_DTLS_SESSIONS 0
+#endif
+
 /** Resource operation bit: Read (`tern_resource_def_t.operations`). */
 #define TERN_OP_R 1
 /** Resource operation bit: Write. */
@@ -119,7 +124,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 1) * (2 * TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 160) + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 832 + TERN_MAX_MESSAGE_SIZE + 32 : 0))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -1423,6 +1428,27 @@ tern_status_t tern_client_set_queue_mode(struct tern_client_t *client,
                                          uint8_t server,
                                          bool enabled,
                                          uint32_t awake_ms);
+
+/**
+ * Secures server `server` (its index in `tern_config_t.servers`) with tern's own DTLS 1.2
+ * (TLS_PSK_WITH_AES_128_CCM_8) and this pre-shared key: `identity` (Security resource 3)
+ * and `key` (resource 5), each 1 to 64 bytes, copied and never logged. The server's URI
+ * is then `coaps://` (port 5684 by default); the platform's `open` gets it and opens a
+ * plain UDP socket: the library does the handshake and protects every datagram. Call
+ * before the first `tern_client_step`. `TERN_STATUS_NOT_FOUND` for an unknown server,
+ * `TERN_STATUS_INVALID_ARG` for an empty or too long identity or key,
+ * `TERN_STATUS_NO_SPACE` when `TERN_MAX_DTLS_SESSIONS` servers are secured already,
+ * `TERN_STATUS_NOT_ALLOWED` from a library built without the `dtls` feature.
+ *
+ * # Safety
+ * `client` from `tern_client_init`; `identity` and `key` valid for their lengths.
+ */
+tern_status_t tern_client_set_psk(struct tern_client_t *client,
+                                  uint8_t server,
+                                  const uint8_t *identity,
+                                  size_t identity_len,
+                                  const uint8_t *key,
+                                  size_t key_len);
 
 /**
  * Send (LwM2M 1.1 Information Reporting): queues a confirmable POST to `/dp` of server

@@ -18,9 +18,9 @@
 pub mod buf;
 pub mod client;
 pub mod coap;
+pub mod config;
 #[cfg(feature = "dtls")]
 pub mod dtls;
-pub mod config;
 pub mod ffi;
 pub mod formats;
 pub mod model;

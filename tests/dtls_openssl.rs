@@ -37,13 +37,27 @@ impl OpenSsl {
             .expect("a free port")
             .port();
         let mut child = Command::new("openssl")
-            .args(["s_server", "-dtls1_2", "-nocert", "-cipher", "PSK-AES128-CCM8"])
+            .args([
+                "s_server",
+                "-dtls1_2",
+                "-nocert",
+                "-cipher",
+                "PSK-AES128-CCM8",
+            ])
             .args(["-psk", KEY_HEX, "-psk_identity", "tern-client"])
             .args(["-accept", &format!("127.0.0.1:{port}")])
-            .args(if std::env::var_os("TERN_DTLS_DEBUG").is_some() { &["-msg", "-state"][..] } else { &[][..] })
+            .args(if std::env::var_os("TERN_DTLS_DEBUG").is_some() {
+                &["-msg", "-state"][..]
+            } else {
+                &[][..]
+            })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("TERN_DTLS_DEBUG").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if std::env::var_os("TERN_DTLS_DEBUG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("openssl (the openssl package) must be installed");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -88,10 +102,12 @@ impl OpenSsl {
 fn handshake(sock: &UdpSocket, key: &[u8]) -> Session {
     let start = Instant::now();
     let now = || start.elapsed().as_millis() as u64;
-    let mut session = Session::new(IDENTITY, key, *b"tern's client random, 32 bytes!!", now()).unwrap();
+    let mut session =
+        Session::new(IDENTITY, key, *b"tern's client random, 32 bytes!!", now()).unwrap();
     let mut out = [0u8; 1500];
     let mut buf = [0u8; 1500];
-    sock.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
     while !session.is_established() && session.error().is_none() && now() < 10_000 {
         while let Some(n) = session.poll_transmit(now(), &mut out) {
             sock.send(&out[..n]).unwrap();
@@ -127,7 +143,8 @@ fn psk_handshake_then_data_both_ways_with_openssl() {
     let stdin = server.stdin.as_mut().unwrap();
     stdin.write_all(b"pong from openssl\n").unwrap();
     stdin.flush().unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut buf = [0u8; 1500];
     let got = loop {
         let n = sock.recv(&mut buf).expect("s_server's data within 10 s");

@@ -97,6 +97,14 @@ check "interop: Eclipse Leshan server, queue mode" env LESHAN_MODE=queue tests/i
 check "interop: Eclipse Leshan bootstrap server, then the Leshan server" tests/interop/leshan-bs/run.sh "$client"
 check "interop: a Leshan server refuses, fallback to the Leshan bootstrap server" env LESHAN_BS_MODE=fallback tests/interop/leshan-bs/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
+# The library's own DTLS (the dtls feature, one session), in a target dir of its own.
+dtls_target="${CARGO_TARGET_DIR:-$root/target}/dtls"
+check "DTLS 1.2 PSK against OpenSSL s_server -dtls1_2 (handshake, data both ways, a wrong key)" \
+	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_openssl
+check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=1 CARGO_TARGET_DIR="$dtls_target" \
+	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls" --no-print-directory
+check "interop: Leshan over DTLS with a PSK (register, read, de-register; a wrong key refused)" \
+	tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
 check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh
 check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)" tests/qemu/run.sh

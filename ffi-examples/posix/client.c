@@ -235,6 +235,32 @@ static void set_standard_objects(tern_client_t *client)
 	}
 }
 
+/* Gives server 0 its PSK (identity, key in hex) for the library's DTLS. */
+static int set_psk(tern_client_t *client, const char *identity, const char *hex)
+{
+	uint8_t key[64];
+	size_t len = hex != NULL ? strlen(hex) / 2 : 0;
+
+	if (hex == NULL || strlen(hex) % 2 != 0 || len == 0 || len > sizeof(key)) {
+		fprintf(stderr, "-k: 2 to 128 hex digits\n");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned byte;
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
+			fprintf(stderr, "-k: not hex\n");
+			return -1;
+		}
+		key[i] = (uint8_t)byte;
+	}
+	tern_status_t st = tern_client_set_psk(client, 0, (const uint8_t *)identity, strlen(identity), key, len);
+	if (st != TERN_STATUS_OK) {
+		fprintf(stderr, "tern_client_set_psk: %s\n", tern_status_str(st));
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -244,7 +270,8 @@ static void usage(const char *argv0)
 		"      and it may create /3303 instances\n"
 		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n"
 		"  -Q  queue mode: asleep awake_ms after each exchange (0: 93 s), until the next Update\n"
-		"  -b  a bootstrap server: bootstrap from it first, or (with -u) when -u refuses\n",
+		"  -b  a bootstrap server: bootstrap from it first, or (with -u) when -u refuses\n"
+		"  -i, -k  a coaps:// server's PSK identity and key (hex): the library's DTLS\n",
 		argv0);
 }
 
@@ -254,11 +281,12 @@ int example_run(int argc, char **argv)
 	const char *endpoint = "tern-posix";
 	const char *bootstrap_uri = NULL;
 	int uri_given = 0;
+	const char *psk_identity = NULL, *psk_hex = NULL;
 	unsigned long lifetime = 300, update_after = 0, exit_after = 0, version = 11;
 	int opt, acl = 0, send_once = 0;
 	long queue_awake_ms = -1;
 
-	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSQ:b:h")) != -1) {
+	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSQ:b:i:k:h")) != -1) {
 		switch (opt) {
 		case 'u': uri = optarg; uri_given = 1; break;
 		case 'e': endpoint = optarg; break;
@@ -270,6 +298,8 @@ int example_run(int argc, char **argv)
 		case 'S': send_once = 1; break;
 		case 'Q': queue_awake_ms = strtol(optarg, NULL, 10); break;
 		case 'b': bootstrap_uri = optarg; break;
+		case 'i': psk_identity = optarg; break;
+		case 'k': psk_hex = optarg; break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -308,6 +338,9 @@ int example_run(int argc, char **argv)
 	tern_status_t st = tern_client_init(&storage, sizeof(storage), &config, &platform, &client);
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_init: %s\n", tern_status_str(st));
+		return 1;
+	}
+	if (psk_identity != NULL && set_psk(client, psk_identity, psk_hex) != 0) {
 		return 1;
 	}
 	if (queue_awake_ms >= 0) {

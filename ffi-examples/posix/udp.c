@@ -35,13 +35,21 @@ static void conns_init(void)
 	}
 }
 
-/* Splits "coap://host:port" (host may be "[v6]") into host and port strings. */
+/*
+ * Splits "coap://host:port" (host may be "[v6]") into host and port strings. "coaps://" is
+ * the same socket (default port 5684): the library does the DTLS over it.
+ */
 static int parse_uri(const char *uri, size_t len, char *host, size_t host_cap, char *port, size_t port_cap)
 {
 	static const char scheme[] = "coap://";
-	const size_t slen = sizeof(scheme) - 1;
+	static const char secure_scheme[] = "coaps://";
+	size_t slen = sizeof(scheme) - 1;
+	const char *default_port = "5683";
 
-	if (len <= slen || strncmp(uri, scheme, slen) != 0) {
+	if (len > sizeof(secure_scheme) - 1 && strncmp(uri, secure_scheme, sizeof(secure_scheme) - 1) == 0) {
+		slen = sizeof(secure_scheme) - 1;
+		default_port = "5684";
+	} else if (len <= slen || strncmp(uri, scheme, slen) != 0) {
 		return -1;
 	}
 	const char *p = uri + slen;
@@ -83,7 +91,7 @@ static int parse_uri(const char *uri, size_t len, char *host, size_t host_cap, c
 		memcpy(port, port_start, plen);
 		port[plen] = '\0';
 	} else {
-		snprintf(port, port_cap, "5683");
+		snprintf(port, port_cap, "%s", default_port);
 	}
 	return 0;
 }

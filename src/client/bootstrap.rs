@@ -699,6 +699,9 @@ fn consistent(security: &security::Table, servers: &[Server]) -> Result<(), &'st
         if sec.mode != MODE_NOSEC {
             return Err("security mode");
         }
+        if !sec.uri.starts_with("coap://") {
+            return Err("server uri");
+        }
         let uri = ServerConfig {
             uri: &sec.uri,
             short_id: s.short_id,

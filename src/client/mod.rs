@@ -35,6 +35,10 @@ pub mod queue;
 #[cfg(feature = "records")]
 mod records;
 pub mod registration;
+#[cfg(feature = "dtls")]
+mod secure;
+#[cfg(feature = "dtls")]
+pub use secure::PskError;
 #[cfg(feature = "bootstrap")]
 pub mod security;
 #[cfg(feature = "send")]
@@ -265,6 +269,11 @@ pub struct Client {
     /// The bootstrap server account and a bootstrap in progress.
     #[cfg(feature = "bootstrap")]
     bootstrap: bootstrap::Bootstrap,
+    /// The servers secured with DTLS, and the buffer datagrams are sealed and opened in.
+    #[cfg(feature = "dtls")]
+    dtls: Vec<secure::Link, { crate::config::MAX_DTLS_SESSIONS }>,
+    #[cfg(feature = "dtls")]
+    sealed: [u8; secure::SEALED],
 }
 
 #[cfg(feature = "attributes")]
@@ -370,6 +379,8 @@ impl Client {
             addr_of_mut!((*p).observe).write(observe::Observations::new());
             #[cfg(feature = "persistence")]
             addr_of_mut!((*p).persist).write(persist::Persist::default());
+            #[cfg(feature = "dtls")]
+            addr_of_mut!((*p).dtls).write(Vec::new());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };
@@ -548,12 +559,24 @@ impl Client {
             next = next.min(d);
             any = true;
         }
-        for s in self.servers.iter() {
+        #[cfg(feature = "dtls")]
+        if let Some(d) = self.secure_deadline() {
+            next = next.min(d);
+            any = true;
+        }
+        for (i, s) in self.servers.iter().enumerate() {
+            #[cfg(feature = "dtls")]
+            let secured = self.secure_ready(slot_of(i));
+            #[cfg(not(feature = "dtls"))]
+            let secured = {
+                let _ = i;
+                true
+            };
             let d = match (&s.reg.exchange, s.reg.phase) {
                 // A disabled server comes back without a connection.
                 #[cfg(feature = "server-extra")]
                 (_, registration::Phase::Disabled { until }) => Some(until),
-                _ if !s.connected => None,
+                _ if !s.connected || !secured => None,
                 (Some(e), _) => Some(e.deadline()),
                 (None, _) => s.reg.deadline(),
             };
@@ -588,6 +611,22 @@ impl Client {
         now: u64,
         platform: &mut dyn Platform,
     ) {
+        #[cfg(feature = "dtls")]
+        {
+            // A secured server's datagram: the handshake's, or a record to open first.
+            let mut plain = [0u8; secure::SEALED];
+            match self.open(server, data, &mut plain) {
+                Some(Some(n)) => {
+                    let data = plain.get(..n).unwrap_or(&[]);
+                    if let Err(reason) = self.datagram(server, data, now, platform) {
+                        self.push_event(Event::Dropped { server, reason });
+                    }
+                    return;
+                }
+                Some(None) => return,
+                None => {}
+            }
+        }
         if let Err(reason) = self.datagram(server, data, now, platform) {
             self.push_event(Event::Dropped { server, reason });
         }
@@ -898,6 +937,11 @@ impl Client {
 
     /// The next datagram to send, if any; call until `None` after input and at deadlines.
     pub fn poll_transmit(&mut self, now: u64, platform: &mut dyn Platform) -> Option<Transmit<'_>> {
+        #[cfg(feature = "dtls")]
+        if let Some((server, len)) = self.secure_poll(now, platform) {
+            let data = self.tx.get(..len).unwrap_or(&[]);
+            return Some(Transmit { server, data });
+        }
         let (server, source) = self.next_datagram(now, platform)?;
         #[cfg(feature = "queue-mode")]
         self.queue_activity(server, now);
@@ -906,6 +950,11 @@ impl Client {
             Source::Reply(len) => self.reply.buf.get(..len).unwrap_or(&[]),
             Source::Tx(len) => self.tx.get(..len).unwrap_or(&[]),
         };
+        #[cfg(feature = "dtls")]
+        if let Some(n) = Client::seal(&mut self.dtls, &mut self.sealed, server, data) {
+            let data = self.sealed.get(..n).unwrap_or(&[]);
+            return Some(Transmit { server, data });
+        }
         Some(Transmit { server, data })
     }
 
@@ -982,6 +1031,10 @@ impl Client {
     fn poll_server(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
         #[cfg(feature = "server-extra")]
         if self.disabled_or_delayed(i, now) {
+            return None;
+        }
+        #[cfg(feature = "dtls")]
+        if !self.secure_ready(slot_of(i)) {
             return None;
         }
         let s = self.servers.get_mut(i)?;

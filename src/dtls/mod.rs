@@ -63,6 +63,8 @@ pub enum Error {
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum State {
+    /// Credentials set; no handshake yet ([`Session::start`]).
+    Idle,
     /// ClientHello sent (with a cookie once one came); waiting for the server's hello.
     Hello,
     /// ServerHello taken; waiting for the rest of the server's flight.
@@ -131,16 +133,23 @@ impl Session {
     /// A session that starts its handshake at the next [`Session::poll_transmit`].
     /// `random` is the client random (32 bytes from the platform's random source).
     pub fn new(identity: &[u8], psk: &[u8], random: [u8; 32], now: u64) -> Result<Session, Error> {
+        let mut s = Session::idle(identity, psk)?;
+        s.start(random, now);
+        Ok(s)
+    }
+
+    /// A session holding its credentials, to be started with [`Session::start`].
+    pub fn idle(identity: &[u8], psk: &[u8]) -> Result<Session, Error> {
         let identity = Vec::from_slice(identity).map_err(|_| Error::BadCredentials)?;
         let psk = Vec::from_slice(psk).map_err(|_| Error::BadCredentials)?;
         if identity.is_empty() || psk.is_empty() {
             return Err(Error::BadCredentials);
         }
         Ok(Session {
-            state: State::Hello,
+            state: State::Idle,
             identity,
             psk,
-            client_random: random,
+            client_random: [0; 32],
             server_random: [0; 32],
             cookie: Vec::new(),
             transcript: Sha256::new(),
@@ -151,11 +160,31 @@ impl Session {
             next_receive_seq: 0,
             send_seq: [0; 2],
             window: Window::default(),
-            send_flight: true,
-            retransmit_at: now,
+            send_flight: false,
+            retransmit_at: 0,
             timeout_ms: INITIAL_TIMEOUT_MS,
             sends: 0,
         })
+    }
+
+    /// (Re)starts the handshake with a new client random: everything but the credentials
+    /// is forgotten.
+    pub fn start(&mut self, random: [u8; 32], now: u64) {
+        self.state = State::Hello;
+        self.client_random = random;
+        self.cookie.clear();
+        self.transcript = Sha256::new();
+        self.hello_seq = 0;
+        self.next_receive_seq = 0;
+        self.send_seq = [0; 2];
+        self.window = Window::default();
+        self.next_flight();
+        self.retransmit_at = now;
+    }
+
+    /// True before [`Session::start`].
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Idle
     }
 
     /// True once the handshake is over and application data may flow.
@@ -188,7 +217,10 @@ impl Session {
     /// `None` when nothing is due. A flight unanswered after the last retransmission fails
     /// the session ([`Error::Timeout`]).
     pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Option<usize> {
-        if !matches!(self.state, State::Hello | State::ServerHello | State::Finishing) {
+        if !matches!(
+            self.state,
+            State::Hello | State::ServerHello | State::Finishing
+        ) {
             return None;
         }
         if !self.send_flight && now < self.retransmit_at {
@@ -274,14 +306,23 @@ impl Session {
 
     fn client_key_exchange(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
         let n = self.identity.len();
-        handshake_header(w, CLIENT_KEY_EXCHANGE, self.hello_seq.wrapping_add(1), 2 + n)?;
+        handshake_header(
+            w,
+            CLIENT_KEY_EXCHANGE,
+            self.hello_seq.wrapping_add(1),
+            2 + n,
+        )?;
         w.put(&(n as u16).to_be_bytes())?;
         w.put(&self.identity)
     }
 
     /// A Finished message: PRF(master, label, transcript hash)[..12]. The client's is
     /// computed once, before it enters the transcript, and kept for retransmissions.
-    fn finished_message(&self, label: &[u8], msg_seq: u16) -> Result<[u8; HS_HEADER + 12], NoSpace> {
+    fn finished_message(
+        &self,
+        label: &[u8],
+        msg_seq: u16,
+    ) -> Result<[u8; HS_HEADER + 12], NoSpace> {
         let mut m = [0u8; HS_HEADER + 12];
         let mut w = Writer::new(&mut m);
         handshake_header(&mut w, FINISHED, msg_seq, 12)?;
@@ -297,7 +338,8 @@ impl Session {
     fn finished_transcript(&self, label: &[u8]) -> [u8; 32] {
         let mut t = self.transcript.clone();
         if label == b"server finished" {
-            if let Ok(m) = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2)) {
+            if let Ok(m) = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2))
+            {
                 t.update(m);
             }
         }
@@ -361,7 +403,8 @@ impl Session {
         loop {
             let start = r.0;
             let Some(msg_type) = r.u8() else { return };
-            let (Some(len), Some(seq), Some(offset), Some(frag)) = (r.u24(), r.u16(), r.u24(), r.u24())
+            let (Some(len), Some(seq), Some(offset), Some(frag)) =
+                (r.u24(), r.u16(), r.u24(), r.u24())
             else {
                 return;
             };
@@ -372,7 +415,9 @@ impl Session {
             if seq < self.next_receive_seq && msg_type != HELLO_VERIFY_REQUEST {
                 continue; // a retransmission
             }
-            let Some(whole) = start.get(..HS_HEADER.saturating_add(frag)) else { return };
+            let Some(whole) = start.get(..HS_HEADER.saturating_add(frag)) else {
+                return;
+            };
             if let Err(e) = self.handshake_message(msg_type, seq, body, whole) {
                 self.state = State::Failed(e);
                 return;
@@ -380,19 +425,28 @@ impl Session {
         }
     }
 
-    fn handshake_message(&mut self, msg_type: u8, seq: u16, body: &[u8], whole: &[u8]) -> Result<(), Error> {
+    fn handshake_message(
+        &mut self,
+        msg_type: u8,
+        seq: u16,
+        body: &[u8],
+        whole: &[u8],
+    ) -> Result<(), Error> {
         match (self.state, msg_type) {
             (State::Hello, HELLO_VERIFY_REQUEST) => {
                 let mut r = Reader(body);
-                r.u16().ok_or(Error::Protocol)?;
-                let cookie = r.vec8().ok_or(Error::Protocol)?;
+                let (Some(_version), Some(cookie)) = (r.u16(), r.vec8()) else {
+                    return Ok(()); // dropped
+                };
                 self.cookie = Vec::from_slice(cookie).map_err(|_| Error::Protocol)?;
                 self.hello_seq = 1;
                 self.next_receive_seq = seq.wrapping_add(1);
                 self.next_flight();
             }
             (State::Hello, SERVER_HELLO) => {
-                self.server_hello(body)?;
+                if !self.server_hello(body)? {
+                    return Ok(());
+                }
                 // The transcript starts with the ClientHello this ServerHello answers.
                 let mut msg = [0u8; 64 + MAX_COOKIE_LEN];
                 let mut mw = Writer::new(&mut msg);
@@ -413,7 +467,8 @@ impl Session {
                 self.derive_keys();
                 let mut m = [0u8; HS_HEADER + 2 + MAX_PSK_IDENTITY_LEN];
                 let mut mw = Writer::new(&mut m);
-                self.client_key_exchange(&mut mw).map_err(|_| Error::Protocol)?;
+                self.client_key_exchange(&mut mw)
+                    .map_err(|_| Error::Protocol)?;
                 self.transcript.update(mw.written());
                 self.state = State::Finishing;
                 self.next_flight();
@@ -432,24 +487,35 @@ impl Session {
         Ok(())
     }
 
-    fn server_hello(&mut self, body: &[u8]) -> Result<(), Error> {
+    /// Takes a ServerHello: `Ok(false)` when it does not parse (dropped, as anyone can send
+    /// one before the keys exist), an error when it chose what was not offered.
+    fn server_hello(&mut self, body: &[u8]) -> Result<bool, Error> {
         let mut r = Reader(body);
-        let version = r.u16().ok_or(Error::Protocol)?;
-        let random = r.take(32).ok_or(Error::Protocol)?;
-        r.vec8().ok_or(Error::Protocol)?; // session id
-        let suite = r.u16().ok_or(Error::Protocol)?;
-        let compression = r.u8().ok_or(Error::Protocol)?;
-        if version != u16::from_be_bytes(record::VERSION) || suite != PSK_WITH_AES_128_CCM_8 || compression != 0 {
+        let (Some(version), Some(random), Some(_session_id), Some(suite), Some(compression)) =
+            (r.u16(), r.take(32), r.vec8(), r.u16(), r.u8())
+        else {
+            return Ok(false);
+        };
+        if version != u16::from_be_bytes(record::VERSION)
+            || suite != PSK_WITH_AES_128_CCM_8
+            || compression != 0
+        {
             return Err(Error::Protocol);
         }
         self.server_random.copy_from_slice(random);
-        Ok(())
+        Ok(true)
     }
 
     fn derive_keys(&mut self) {
         self.master = prf::psk_master_secret(&self.psk, &self.client_random, &self.server_random);
         let mut block = [0u8; 40];
-        prf::prf(&self.master, b"key expansion", &self.server_random, &self.client_random, &mut block);
+        prf::prf(
+            &self.master,
+            b"key expansion",
+            &self.server_random,
+            &self.client_random,
+            &mut block,
+        );
         let (ck, rest) = block.split_at(16);
         let (sk, rest) = rest.split_at(16);
         let (civ, siv) = rest.split_at(4);
@@ -482,4 +548,145 @@ fn handshake_header(w: &mut Writer<'_>, msg_type: u8, seq: u16, len: usize) -> R
     w.put(&seq.to_be_bytes())?;
     w.put(&[0, 0, 0])?; // fragment offset
     w.put(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(content_type: u8, body: &[u8]) -> std::vec::Vec<u8> {
+        let mut r = vec![content_type, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 1];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn handshake(msg_type: u8, seq: u16, body: &[u8]) -> std::vec::Vec<u8> {
+        let l = (body.len() as u32).to_be_bytes();
+        let mut m = vec![msg_type, l[1], l[2], l[3]];
+        m.extend_from_slice(&seq.to_be_bytes());
+        m.extend_from_slice(&[0, 0, 0, l[1], l[2], l[3]]);
+        m.extend_from_slice(body);
+        record(HANDSHAKE_TYPE, &m)
+    }
+
+    const HANDSHAKE_TYPE: u8 = 22;
+
+    fn server_hello(suite: u16) -> std::vec::Vec<u8> {
+        let mut b = vec![0xFE, 0xFD];
+        b.extend_from_slice(&[9; 32]);
+        b.push(0);
+        b.extend_from_slice(&suite.to_be_bytes());
+        b.push(0);
+        handshake(SERVER_HELLO, 0, &b)
+    }
+
+    fn session() -> Session {
+        Session::new(b"id", b"key", [1; 32], 0).unwrap()
+    }
+
+    #[test]
+    fn the_cookie_goes_back_in_a_second_client_hello() {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        let first = s.poll_transmit(0, &mut out).unwrap();
+        assert_eq!(out[0], HANDSHAKE_TYPE);
+        let mut hvr = handshake(HELLO_VERIFY_REQUEST, 0, &[0xFE, 0xFF, 3, 0xAA, 0xBB, 0xCC]);
+        assert!(s.handle_datagram(&mut hvr).is_none());
+        let second = s.poll_transmit(1, &mut out).unwrap();
+        assert_eq!(second, first + 3, "the same hello with the 3-byte cookie");
+        assert!(out[..second].windows(4).any(|w| w == [3, 0xAA, 0xBB, 0xCC]));
+        // message_seq 1 in the second hello's handshake header.
+        assert_eq!(&out[13 + 4..13 + 6], &[0, 1]);
+    }
+
+    #[test]
+    fn a_suite_not_offered_fails_the_session() {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        s.poll_transmit(0, &mut out).unwrap();
+        let mut sh = server_hello(0xC0AE);
+        s.handle_datagram(&mut sh);
+        assert_eq!(s.error(), Some(Error::Protocol));
+        assert!(s.poll_transmit(10, &mut out).is_none());
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_fatal_alert_fails_the_session_and_a_warning_does_not() {
+        let mut s = session();
+        let mut warning = record(21, &[1, 0]);
+        s.handle_datagram(&mut warning);
+        assert_eq!(s.error(), None);
+        let mut fatal = record(21, &[2, 40]);
+        s.handle_datagram(&mut fatal);
+        assert_eq!(s.error(), Some(Error::Alert(40)));
+    }
+
+    #[test]
+    fn malformed_records_and_messages_change_nothing() {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        s.poll_transmit(0, &mut out).unwrap();
+        let mut bad: std::vec::Vec<std::vec::Vec<u8>> = vec![
+            vec![],
+            vec![22, 0xFE],
+            record(22, &[2, 0, 0]), // truncated handshake header
+            handshake(SERVER_HELLO, 0, &[0xFE, 0xFD, 1, 2]), // truncated ServerHello
+            record(23, b"application data before the handshake"),
+            {
+                let mut r = server_hello(PSK_WITH_AES_128_CCM_8);
+                r[3] = 1; // epoch 1: nothing to open it with yet
+                r
+            },
+            handshake(FINISHED, 5, &[0; 12]),
+        ];
+        for d in bad.iter_mut() {
+            assert!(s.handle_datagram(d).is_none());
+            assert_eq!(s.error(), None);
+            assert_eq!(s.state, State::Hello);
+        }
+        // A fragment (offset 0, shorter than the message) is not taken either.
+        let mut frag = server_hello(PSK_WITH_AES_128_CCM_8);
+        frag[13 + 11] = frag[13 + 11].wrapping_sub(1);
+        frag.pop();
+        let body_len = frag.len() - 13;
+        frag[11..13].copy_from_slice(&(body_len as u16).to_be_bytes());
+        s.handle_datagram(&mut frag);
+        assert_eq!(s.state, State::Hello);
+    }
+
+    #[test]
+    fn flights_are_retransmitted_with_a_doubling_timer_then_the_session_fails() {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        let mut at = 0;
+        let mut sends = std::vec::Vec::new();
+        for _ in 0..10 {
+            if let Some(t) = s.poll_timeout() {
+                at = at.max(t);
+            }
+            if s.poll_transmit(at, &mut out).is_some() {
+                sends.push(at);
+            }
+            assert!(
+                s.poll_transmit(at, &mut out).is_none(),
+                "one send per deadline"
+            );
+        }
+        assert_eq!(sends, [0, 1_000, 3_000, 7_000, 15_000, 31_000, 63_000]);
+        assert_eq!(s.error(), Some(Error::Timeout));
+    }
+
+    #[test]
+    fn credentials_are_checked() {
+        assert!(Session::idle(b"", b"k").is_err());
+        assert!(Session::idle(b"id", b"").is_err());
+        assert!(Session::idle(&[b'x'; 65], b"k").is_err());
+        assert!(Session::idle(b"id", &[1; 65]).is_err());
+        let mut idle = Session::idle(b"id", b"k").unwrap();
+        assert!(idle.is_idle());
+        assert!(idle.poll_transmit(0, &mut [0u8; 600]).is_none());
+        assert_eq!(idle.seal(b"x", &mut [0u8; 64]), Err(NoSpace));
+    }
 }

@@ -210,7 +210,10 @@ mod tests {
         let mut copy = buf;
         let (rec, rest) = split(&mut copy[..n]).unwrap();
         assert!(rest.is_empty());
-        assert_eq!((rec.content_type, rec.epoch, rec.seq), (APPLICATION_DATA, 1, 5));
+        assert_eq!(
+            (rec.content_type, rec.epoch, rec.seq),
+            (APPLICATION_DATA, 1, 5)
+        );
         assert_eq!(keys.open(rec).unwrap(), b"hello");
         for i in [3, 10, HEADER, HEADER + 9, n - 1] {
             let mut bad = buf;

@@ -23,6 +23,7 @@ mod bootstrap;
 mod persist;
 #[cfg(feature = "queue-mode")]
 mod queue;
+mod secure;
 #[cfg(feature = "queue-mode")]
 pub use queue::*;
 #[cfg(feature = "send")]
@@ -1176,6 +1177,12 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         // The bootstrap: its account and the staging copy of the Security and Server
         // instances.
         + (MAX_SERVERS + 1) * (2 * MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 160)
+        // DTLS sessions and the buffer datagrams are sealed in.
+        + if MAX_DTLS_SESSIONS != 0 {
+            MAX_DTLS_SESSIONS * 832 + MAX_MESSAGE_SIZE + 32
+        } else {
+            0
+        }
 };
 
 const _: () = assert!(

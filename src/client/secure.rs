@@ -1,0 +1,146 @@
+//! Servers secured with the engine's own DTLS (feature `dtls`, Security mode 0: a
+//! pre-shared key). [`Client::set_psk`] gives a server slot its identity and key (a
+//! `coaps://` URI); once the platform opens its connection, the handshake's flights go out
+//! before anything else for that server, registration waits for the handshake to end, and
+//! every datagram to or from the server is then sealed and opened here. A handshake that
+//! fails starts again (new random, new flight timers).
+
+use super::{Client, Platform};
+use crate::config::MAX_MESSAGE_SIZE;
+use crate::dtls::{Session, RECORD_OVERHEAD};
+
+/// One secured server.
+pub struct Link {
+    server: u8,
+    session: Session,
+}
+
+/// The buffer a datagram is sealed in (and opened in).
+pub(super) const SEALED: usize = MAX_MESSAGE_SIZE + RECORD_OVERHEAD;
+
+/// Why [`Client::set_psk`] refused.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "std"), derive(Debug))]
+pub enum PskError {
+    /// No such server slot.
+    UnknownServer,
+    /// Every session (`TERN_MAX_DTLS_SESSIONS`) is taken.
+    NoSpace,
+    /// The identity or the key is empty or longer than 64 bytes.
+    BadCredentials,
+}
+
+impl Client {
+    /// Secures server slot `server` with DTLS and a pre-shared key, replacing any it had.
+    /// Call before its connection opens (before the first step).
+    pub fn set_psk(&mut self, server: u8, identity: &[u8], key: &[u8]) -> Result<(), PskError> {
+        if self.servers.get(usize::from(server)).is_none() {
+            return Err(PskError::UnknownServer);
+        }
+        let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
+        if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
+            link.session = session;
+            return Ok(());
+        }
+        self.dtls
+            .push(Link { server, session })
+            .map_err(|_| PskError::NoSpace)
+    }
+
+    fn session(&mut self, server: u8) -> Option<&mut Session> {
+        self.dtls
+            .iter_mut()
+            .find(|l| l.server == server)
+            .map(|l| &mut l.session)
+    }
+
+    /// True when `server` may exchange CoAP: not secured, or its handshake is over.
+    pub(super) fn secure_ready(&self, server: u8) -> bool {
+        self.dtls
+            .iter()
+            .find(|l| l.server == server)
+            .map_or(true, |l| l.session.is_established())
+    }
+
+    /// A handshake flight due for a connected secured server, written to `tx`.
+    pub(super) fn secure_poll(
+        &mut self,
+        now: u64,
+        platform: &mut dyn Platform,
+    ) -> Option<(u8, usize)> {
+        for i in 0..self.dtls.len() {
+            let server = self.dtls.get(i)?.server;
+            let connected = self
+                .servers
+                .get(usize::from(server))
+                .is_some_and(|s| s.connected);
+            let link = self.dtls.get_mut(i)?;
+            if !connected {
+                continue;
+            }
+            if link.session.is_idle() || link.session.error().is_some() {
+                let mut random = [0u8; 32];
+                platform.random(&mut random);
+                link.session.start(random, now);
+            }
+            if let Some(len) = link.session.poll_transmit(now, &mut self.tx) {
+                return Some((server, len));
+            }
+        }
+        None
+    }
+
+    /// When a handshake next needs [`Client::secure_poll`].
+    pub(super) fn secure_deadline(&self) -> Option<u64> {
+        self.dtls
+            .iter()
+            .filter(|l| {
+                self.servers
+                    .get(usize::from(l.server))
+                    .is_some_and(|s| s.connected)
+            })
+            .filter_map(|l| l.session.poll_timeout())
+            .min()
+    }
+
+    /// Seals `data` for `server` into `sealed` when the server is secured: the sealed
+    /// length, or `None` to send `data` as it is.
+    pub(super) fn seal(
+        links: &mut [Link],
+        sealed: &mut [u8],
+        server: u8,
+        data: &[u8],
+    ) -> Option<usize> {
+        let link = links.iter_mut().find(|l| l.server == server)?;
+        link.session.seal(data, sealed).ok()
+    }
+
+    /// Opens a datagram from a secured `server` into `out`: `Some(Some(len))` for the
+    /// application data it carried, `Some(None)` when it was for the handshake (or
+    /// dropped), `None` when the server is not secured.
+    pub(super) fn open(
+        &mut self,
+        server: u8,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Option<Option<usize>> {
+        let session = self.session(server)?;
+        let Some(buf) = out.get_mut(..data.len()) else {
+            return Some(None);
+        };
+        buf.copy_from_slice(data);
+        let base = buf.as_ptr() as usize;
+        let Some(plain) = session.handle_datagram(buf) else {
+            return Some(None);
+        };
+        // The plaintext sits inside its record: move it to the front.
+        let start = (plain.as_ptr() as usize).saturating_sub(base);
+        let n = plain.len();
+        let end = start.checked_add(n)?;
+        if end > out.len() {
+            return Some(None);
+        }
+        out.copy_within(start..end, 0);
+        Some(Some(n))
+    }
+}

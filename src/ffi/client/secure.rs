@@ -1,0 +1,75 @@
+//! DTLS with a pre-shared key for a server (the `dtls` feature; without it the call says
+//! so, so that one application builds against either library).
+
+#[cfg(feature = "dtls")]
+use crate::client::PskError;
+use crate::ffi::types::*;
+
+/// Secures server `server` (its index in `tern_config_t.servers`) with tern's own DTLS 1.2
+/// (TLS_PSK_WITH_AES_128_CCM_8) and this pre-shared key: `identity` (Security resource 3)
+/// and `key` (resource 5), each 1 to 64 bytes, copied and never logged. The server's URI
+/// is then `coaps://` (port 5684 by default); the platform's `open` gets it and opens a
+/// plain UDP socket: the library does the handshake and protects every datagram. Call
+/// before the first `tern_client_step`. `TERN_STATUS_NOT_FOUND` for an unknown server,
+/// `TERN_STATUS_INVALID_ARG` for an empty or too long identity or key,
+/// `TERN_STATUS_NO_SPACE` when `TERN_MAX_DTLS_SESSIONS` servers are secured already,
+/// `TERN_STATUS_NOT_ALLOWED` from a library built without the `dtls` feature.
+///
+/// # Safety
+/// `client` from `tern_client_init`; `identity` and `key` valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_set_psk(
+    client: *mut super::tern_client_t,
+    server: u8,
+    identity: *const u8,
+    identity_len: usize,
+    key: *const u8,
+    key_len: usize,
+) -> tern_status_t {
+    // SAFETY: forwarded.
+    let c = match unsafe { super::live(client) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    if identity.is_null() || key.is_null() {
+        return TERN_STATUS_NULL_ARG;
+    }
+    #[cfg(not(feature = "dtls"))]
+    {
+        let _ = (c, server, identity_len, key_len);
+        TERN_STATUS_NOT_ALLOWED
+    }
+    // SAFETY: forwarded from the caller's contract; both pointers checked above.
+    #[cfg(feature = "dtls")]
+    unsafe {
+        set(c, server, identity, identity_len, key, key_len)
+    }
+}
+
+/// `tern_client_set_psk` past its pointer checks.
+///
+/// # Safety
+/// As `tern_client_set_psk`; `identity` and `key` non-null.
+#[cfg(feature = "dtls")]
+unsafe fn set(
+    c: &mut super::State,
+    server: u8,
+    identity: *const u8,
+    identity_len: usize,
+    key: *const u8,
+    key_len: usize,
+) -> tern_status_t {
+    // SAFETY: non-null, lengths guaranteed by the caller; copied before returning.
+    let (identity, key) = unsafe {
+        (
+            core::slice::from_raw_parts(identity, identity_len),
+            core::slice::from_raw_parts(key, key_len),
+        )
+    };
+    match c.core.set_psk(server, identity, key) {
+        Ok(()) => TERN_STATUS_OK,
+        Err(PskError::UnknownServer) => TERN_STATUS_NOT_FOUND,
+        Err(PskError::NoSpace) => TERN_STATUS_NO_SPACE,
+        Err(PskError::BadCredentials) => TERN_STATUS_INVALID_ARG,
+    }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Interop test: the client under test registers with an Eclipse Leshan server over DTLS 1.2
+# with a pre-shared key (TLS_PSK_WITH_AES_128_CCM_8; Leshan 1.5 and Californium's
+# Scandium), through the library's own DTLS; then a client with a wrong key must not get in.
+#
+#   dtls.sh CLIENT_BIN        (a client built with the dtls feature: see ../../run.sh)
+#
+# The client is started as
+#   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -i IDENTITY -k HEXKEY -l 60 -x 8
+# Everything runs on 127.0.0.1 with ports the system picks; every wait is bounded and every
+# process started here is stopped on exit. Exit status 0 only if every check passed.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+    echo "usage: $0 CLIENT_BIN" >&2
+    exit 2
+fi
+CLIENT=$1
+EP="tern-dtls-$$"
+IDENTITY="tern-psk-$$"
+KEY=000102030405060708090a0b0c0d0e0f
+WRONG_KEY=ff0102030405060708090a0b0c0d0e0f
+LISTEN_TIMEOUT=30
+
+"$HERE/setup.sh"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-dtls.XXXXXX")
+SERVER_PID="" CLIENT_PID=""
+cleanup() {
+    stop "$CLIENT_PID"
+    stop "$SERVER_PID"
+    wait 2>/dev/null || true
+    if [ -n "${KEEP_LOGS:-}" ]; then echo "# logs kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+SETSID=()
+command -v setsid >/dev/null && SETSID=(setsid)
+
+# run NAME KEY SERVER_TIMEOUT: one Leshan server and one client with KEY; sets SERVER_RC,
+# CLIENT_RC.
+run() {
+    local name=$1 key=$2 timeout=$3
+    "${SETSID[@]}" "${JAVA:-java}" -cp "$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*" \
+        org.tern.interop.LeshanDtls --port 0 --endpoint "$EP" --identity "$IDENTITY" --key "$KEY" \
+        --timeout "$timeout" >"$WORK/$name-server.out" 2>"$WORK/$name-server.err" </dev/null &
+    SERVER_PID=$!
+    local port
+    port=$(listening_port "$SERVER_PID" "$WORK/$name-server.out" "$LISTEN_TIMEOUT")
+    [ -n "$port" ] || { echo "not ok - Leshan (DTLS) listening"; cat "$WORK/$name-server.out" "$WORK/$name-server.err"; exit 1; }
+    echo "# $name: Leshan on coaps://127.0.0.1:$port"
+    "${SETSID[@]}" "$CLIENT" -u "coaps://127.0.0.1:$port" -e "$EP" -i "$IDENTITY" -k "$key" -l 60 -x 8 \
+        >"$WORK/$name-client.out" 2>"$WORK/$name-client.err" </dev/null &
+    CLIENT_PID=$!
+    local deadline=$((SECONDS + timeout + 15))
+    SERVER_RC="" CLIENT_RC=""
+    while [ $SECONDS -lt $deadline ]; do
+        if [ -z "$SERVER_RC" ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            SERVER_RC=0; wait "$SERVER_PID" || SERVER_RC=$?
+        fi
+        if [ -z "$CLIENT_RC" ] && ! kill -0 "$CLIENT_PID" 2>/dev/null; then
+            CLIENT_RC=0; wait "$CLIENT_PID" || CLIENT_RC=$?
+        fi
+        [ -n "$SERVER_RC" ] && [ -n "$CLIENT_RC" ] && break
+        sleep 0.2
+    done
+    [ -n "$SERVER_RC" ] || { SERVER_RC=timeout; stop "$SERVER_PID"; }
+    [ -n "$CLIENT_RC" ] || { CLIENT_RC=timeout; stop "$CLIENT_PID"; }
+}
+
+FAILED=0
+line() { grep -m1 -E "^$2" "$WORK/$1-server.out" || true; }
+
+run psk "$KEY" 40
+check "Leshan scenario exited 0 (got $SERVER_RC)" test "$SERVER_RC" = 0
+check "client exited 0 (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+check "registered over DTLS with the PSK identity ($(line psk "REGISTERED "))" \
+    eval '[[ $(line psk "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
+check "Read /3/0/0 over DTLS ($(line psk "READ /3/0/0 "))" test "$(line psk "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
+check "Read /3/0 in TLV over DTLS ($(line psk "READ /3/0 "))" eval '[[ $(line psk "READ /3/0 ") =~ ^"READ /3/0 205 "[1-9][0-9]*$ ]]'
+check "de-registered over DTLS" test -n "$(line psk "DEREGISTERED")"
+
+run wrong-key "$WRONG_KEY" 10
+check "a wrong key never registers ($(line wrong-key "FAIL "))" \
+    test "$(line wrong-key "FAIL ")" = "FAIL timeout waiting for REGISTERED"
+check "the client with the wrong key reported no registration" \
+    eval '! grep -q "registered with server" "$WORK/wrong-key-client.out"'
+
+if [ "$FAILED" -ne 0 ]; then
+    for f in "$WORK"/*.out; do echo "--- $(basename "$f")"; cat "$f"; done
+fi
+exit "$FAILED"

@@ -1,0 +1,210 @@
+/*
+ * Interop scenario: an Eclipse Leshan LwM2M server (1.x library, default settings) with only
+ * its DTLS endpoint, on 127.0.0.1, that knows one client by a pre-shared key. It waits for the
+ * client to register over DTLS, reads /3/0/0 and /3/0 (TLV), waits for the de-registration,
+ * and reports every step as one line on stdout.
+ *
+ * Usage: LeshanDtls --endpoint EP --identity ID --key HEX [--port N] [--timeout SECONDS]
+ *                   [--verbose]
+ *
+ * Output lines (stdout, one per event, flushed):
+ *   LISTENING <port>
+ *   REGISTERED ep=<ep> lt=<lifetime> lwm2m=<version> secure=<true|false> identity=<psk identity>
+ *   READ /3/0/0 <code> <value>
+ *   READ /3/0 <code> <number of resources>
+ *   DEREGISTERED
+ *   FAIL <reason>
+ * Exit status 0 only after DEREGISTERED.
+ *
+ * SPDX-License-Identifier: Apache-2.0 OR MIT
+ */
+package org.tern.interop;
+
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.leshan.core.node.LwM2mObjectInstance;
+import org.eclipse.leshan.core.node.LwM2mSingleResource;
+import org.eclipse.leshan.core.observation.Observation;
+import org.eclipse.leshan.core.request.ContentFormat;
+import org.eclipse.leshan.core.request.ReadRequest;
+import org.eclipse.leshan.core.response.ReadResponse;
+import org.eclipse.leshan.server.californium.LeshanServer;
+import org.eclipse.leshan.server.californium.LeshanServerBuilder;
+import org.eclipse.leshan.server.registration.Registration;
+import org.eclipse.leshan.server.registration.RegistrationListener;
+import org.eclipse.leshan.server.registration.RegistrationUpdate;
+import org.eclipse.leshan.server.security.InMemorySecurityStore;
+import org.eclipse.leshan.server.security.SecurityInfo;
+
+public final class LeshanDtls {
+    private static final PrintStream OUT = System.out;
+
+    private int port = 0;
+    private String endpoint = null;
+    private String identity = null;
+    private byte[] key = null;
+    private long timeoutSec = 60;
+    private boolean verbose = false;
+    private final BlockingQueue<Object[]> events = new LinkedBlockingQueue<>();
+
+    public static void main(String[] args) {
+        LeshanDtls s = new LeshanDtls();
+        int rc;
+        try {
+            s.parseArgs(args);
+            rc = s.run();
+        } catch (IllegalArgumentException e) {
+            System.err.println("usage: LeshanDtls --endpoint EP --identity ID --key HEX [--port N] [--timeout S]");
+            say("FAIL bad arguments: " + e.getMessage());
+            rc = 2;
+        }
+        System.exit(rc);
+    }
+
+    private static synchronized void say(String line) {
+        OUT.println(line);
+        OUT.flush();
+    }
+
+    private void parseArgs(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = i + 1 < args.length ? args[i + 1] : null;
+            switch (a) {
+            case "--port":
+                port = Integer.parseInt(need(v, a));
+                i++;
+                break;
+            case "--endpoint":
+                endpoint = need(v, a);
+                i++;
+                break;
+            case "--identity":
+                identity = need(v, a);
+                i++;
+                break;
+            case "--key":
+                key = hex(need(v, a));
+                i++;
+                break;
+            case "--timeout":
+                timeoutSec = Long.parseLong(need(v, a));
+                i++;
+                break;
+            case "--verbose":
+                verbose = true;
+                break;
+            default:
+                throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        if (endpoint == null || identity == null || key == null)
+            throw new IllegalArgumentException("--endpoint, --identity and --key are required");
+    }
+
+    private static String need(String v, String name) {
+        if (v == null)
+            throw new IllegalArgumentException(name + " needs a value");
+        return v;
+    }
+
+    private static byte[] hex(String s) {
+        if (s.length() % 2 != 0)
+            throw new IllegalArgumentException("odd hex length");
+        byte[] b = new byte[s.length() / 2];
+        for (int i = 0; i < b.length; i++)
+            b[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
+        return b;
+    }
+
+    private int run() {
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSec);
+
+        InMemorySecurityStore security = new InMemorySecurityStore();
+        LeshanServerBuilder builder = new LeshanServerBuilder();
+        builder.disableUnsecuredEndpoint();
+        builder.setLocalSecureAddress(new InetSocketAddress("127.0.0.1", port));
+        builder.setSecurityStore(security);
+        LeshanServer server = builder.build();
+        server.getRegistrationService().addListener(new RegistrationListener() {
+            @Override
+            public void registered(Registration r, Registration previous, Collection<Observation> observations) {
+                events.add(new Object[] { "REGISTERED", r });
+            }
+
+            @Override
+            public void updated(RegistrationUpdate update, Registration updated, Registration previous) {
+            }
+
+            @Override
+            public void unregistered(Registration r, Collection<Observation> observations, boolean expired,
+                    Registration newReg) {
+                events.add(new Object[] { expired ? "EXPIRED" : "DEREGISTERED", r });
+            }
+        });
+        try {
+            security.add(SecurityInfo.newPreSharedKeyInfo(endpoint, identity, key));
+            server.start();
+            say("LISTENING " + server.getSecuredAddress().getPort());
+            Registration r = (Registration) next("REGISTERED", deadline)[1];
+            say("REGISTERED ep=" + r.getEndpoint() + " lt=" + r.getLifeTimeInSec() + " lwm2m="
+                    + r.getLwM2mVersion() + " secure=" + r.getIdentity().isSecure() + " identity="
+                    + r.getIdentity().getPskIdentity());
+            ReadResponse name = server.send(r, new ReadRequest(3, 0, 0), 10_000);
+            say("READ /3/0/0 " + code(name) + " " + (name != null && name.getContent() instanceof LwM2mSingleResource
+                    ? ((LwM2mSingleResource) name.getContent()).getValue()
+                    : "-"));
+            ReadResponse device = server.send(r, new ReadRequest(ContentFormat.TLV, 3, 0), 10_000);
+            say("READ /3/0 " + code(device) + " " + (device != null && device.getContent() instanceof LwM2mObjectInstance
+                    ? ((LwM2mObjectInstance) device.getContent()).getResources().size()
+                    : 0));
+            next("DEREGISTERED", deadline);
+            say("DEREGISTERED");
+            return 0;
+        } catch (Failure f) {
+            say("FAIL " + f.getMessage());
+            return 1;
+        } catch (Exception e) {
+            say("FAIL " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            if (verbose)
+                e.printStackTrace();
+            return 1;
+        } finally {
+            try {
+                server.destroy();
+            } catch (RuntimeException e) {
+                // leaving anyway
+            }
+        }
+    }
+
+    private static final class Failure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Failure(String m) {
+            super(m);
+        }
+    }
+
+    private Object[] next(String kind, long deadline) throws Failure, InterruptedException {
+        while (true) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            Object[] e = left > 0 ? events.poll(left, TimeUnit.MILLISECONDS) : null;
+            if (e == null)
+                throw new Failure("timeout waiting for " + kind);
+            if (kind.equals(e[0]))
+                return e;
+        }
+    }
+
+    private static String code(ReadResponse r) {
+        return r == null ? "timeout" : Integer.toString(r.getCode().getCode());
+    }
+}
