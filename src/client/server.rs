@@ -86,11 +86,11 @@ impl ServerConfig<'_> {
     /// Checks the settings.
     pub fn check(&self) -> Result<(), ConfigError> {
         let uri = self.uri;
-        // coaps:// when the engine does DTLS itself (Client::set_psk).
-        let rest = uri.strip_prefix("coap://");
+        let scheme = uri.starts_with("coap://") && uri.len() > 7;
+        // coaps:// too when the engine does DTLS itself (Client::set_psk).
         #[cfg(feature = "dtls")]
-        let rest = rest.or_else(|| uri.strip_prefix("coaps://"));
-        if !rest.is_some_and(|r| !r.is_empty()) || uri.len() > MAX_URI_LEN {
+        let scheme = scheme || (uri.starts_with("coaps://") && uri.len() > 8);
+        if !scheme || uri.len() > MAX_URI_LEN {
             return Err(ConfigError::BadUri);
         }
         if self.short_id == 0 || self.short_id == u16::MAX {
