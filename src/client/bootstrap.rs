@@ -26,7 +26,8 @@ use heapless::Vec;
 
 use super::exchange::{Exchange, RequestKind, Timer, EXCHANGE_LIFETIME_MS, TOKEN_LEN};
 use super::security::{self, Security, SecurityObject, MODE_NOSEC};
-use super::{Client, Event, Platform, Server, ServerConfig, ServerObject};
+use super::server::{self as server, Account};
+use super::{Client, Event, Platform, Server, ServerConfig};
 use crate::coap::{self, opt, Code, Message, MessageBuilder, MsgType};
 use crate::config::MAX_SERVERS;
 use crate::formats::content_format as cf;
@@ -83,8 +84,8 @@ pub struct Bootstrap {
     exchange: Option<Exchange>,
     /// The staging copy of the Security instances.
     security: security::Table,
-    /// The staging copy of the Server instances.
-    servers: Vec<Server, MAX_SERVERS>,
+    /// The staging copy of the Server instances (their resources only).
+    servers: Vec<Account, MAX_SERVERS>,
     /// The DM servers come from a bootstrap (a Finish, or a restored record): the saved
     /// record holds their accounts.
     bootstrapped: bool,
@@ -220,7 +221,7 @@ impl Client {
             sec.ssid = s.short_id;
             sec.uri = s.uri.clone();
             let _ = bs.security.push(sec);
-            let _ = bs.servers.push(s.copy_config());
+            let _ = bs.servers.push(s.account);
         }
         if let Some(a) = &bs.account {
             let _ = bs.security.push(a.clone());
@@ -495,10 +496,10 @@ impl Client {
             else {
                 continue;
             };
-            let mut s = staged.copy_config();
-            s.uri = sec.uri.clone();
-            s.security_iid = sec.iid;
-            let _ = self.servers.push(s);
+            // In queue mode with the default awake time when the binding is `UQ`.
+            let _ = self
+                .servers
+                .push(Server::with_account(*staged, sec.iid, &sec.uri));
         }
         if let Some(a) = bs.security.iter().find(|s| s.bootstrap) {
             bs.account = Some(a.clone());
@@ -552,7 +553,7 @@ impl Client {
         if let Some(a) = &self.bootstrap.account {
             let _ = security.push(a.clone());
         }
-        let mut servers: Vec<Server, MAX_SERVERS> = Vec::new();
+        let mut servers: Vec<Account, MAX_SERVERS> = Vec::new();
         let mut rest = blob;
         while let Some((head, tail)) = rest.split_first_chunk::<4>() {
             let [o0, o1, l0, l1] = *head;
@@ -674,7 +675,7 @@ fn short_reply(
 }
 
 /// The Finish's consistency check: `Err` is the diagnostic text of the 4.06.
-fn consistent(security: &security::Table, servers: &[Server]) -> Result<(), &'static str> {
+fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'static str> {
     if servers.is_empty() {
         return Err("no server");
     }
@@ -719,18 +720,29 @@ fn consistent(security: &security::Table, servers: &[Server]) -> Result<(), &'st
 /// The Server object over the staging copy: Bootstrap-Write may set the Short Server ID
 /// and create instances.
 struct StagedServers<'a> {
-    servers: &'a mut Vec<Server, MAX_SERVERS>,
+    servers: &'a mut Vec<Account, MAX_SERVERS>,
 }
 
 impl StagedServers<'_> {
-    fn inner(&mut self) -> ServerObject<'_> {
-        ServerObject {
-            servers: self.servers,
-            now: 0,
-        }
+    fn get(&mut self, iid: u16) -> Result<&mut Account, Code> {
+        self.servers
+            .iter_mut()
+            .find(|s| s.server_iid == iid)
+            .ok_or(Code::NOT_FOUND)
     }
 
-    fn ssid(&mut self, iid: u16, v: &Value<'_>, apply: bool) -> Result<(), Code> {
+    /// A Bootstrap-Write of resource `rid`: the Short Server ID too.
+    fn set(
+        &mut self,
+        iid: u16,
+        rid: u16,
+        riid: Option<u16>,
+        v: &Value<'_>,
+        apply: bool,
+    ) -> Result<(), Code> {
+        if rid != 0 {
+            return self.get(iid)?.set(rid, riid, v, apply).map(|_| ());
+        }
         let n = match *v {
             Value::Integer(i) => u16::try_from(i).ok(),
             Value::Unsigned(u) => u16::try_from(u).ok(),
@@ -738,11 +750,7 @@ impl StagedServers<'_> {
         }
         .filter(|&n| n != 0 && n != u16::MAX)
         .ok_or(Code::BAD_REQUEST)?;
-        let s = self
-            .servers
-            .iter_mut()
-            .find(|s| s.server_iid == iid)
-            .ok_or(Code::NOT_FOUND)?;
+        let s = self.get(iid)?;
         if apply {
             s.short_id = n;
         }
@@ -756,11 +764,7 @@ impl Object for StagedServers<'_> {
     }
 
     fn resource_at(&self, index: usize) -> Option<ResourceDef> {
-        ServerObject {
-            servers: &mut [],
-            now: 0,
-        }
-        .resource_at(index)
+        server::resource_at(index)
     }
 
     fn instance(&self, index: usize) -> Option<u16> {
@@ -768,21 +772,16 @@ impl Object for StagedServers<'_> {
     }
 
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
-        self.inner().read(iid, rid, out)
+        let v = self.get(iid)?.value(rid)?;
+        out.value(None, &v)
     }
 
     fn write(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
-        if rid == 0 {
-            return self.ssid(iid, v, true);
-        }
-        self.inner().write(iid, rid, riid, v)
+        self.set(iid, rid, riid, v, true)
     }
 
     fn check(&mut self, iid: u16, rid: u16, riid: Option<u16>, v: &Value<'_>) -> Result<(), Code> {
-        if rid == 0 {
-            return self.ssid(iid, v, false);
-        }
-        self.inner().check(iid, rid, riid, v)
+        self.set(iid, rid, riid, v, false)
     }
 
     fn execute(&mut self, _iid: u16, _rid: u16, _args: &[u8]) -> Result<(), Code> {
@@ -790,13 +789,8 @@ impl Object for StagedServers<'_> {
     }
 
     fn create(&mut self, iid: u16) -> Result<(), Code> {
-        let cfg = ServerConfig {
-            uri: "",
-            short_id: 0,
-            lifetime_s: DEFAULT_LIFETIME_S,
-        };
         self.servers
-            .push(Server::new(&cfg, iid))
+            .push(Account::new(iid, 0, DEFAULT_LIFETIME_S))
             .map_err(|_| Code::BAD_REQUEST)
     }
 }
@@ -848,10 +842,7 @@ fn operation(
                     bs.security = security;
                 }
                 Some(1) => {
-                    let mut servers: Vec<Server, MAX_SERVERS> = Vec::new();
-                    for s in bs.servers.iter() {
-                        let _ = servers.push(s.copy_config());
-                    }
+                    let mut servers = bs.servers.clone();
                     let mut obj = StagedServers {
                         servers: &mut servers,
                     };
@@ -1113,13 +1104,8 @@ mod tests {
         s
     }
 
-    fn srv(iid: u16, ssid: u16) -> Server {
-        let cfg = ServerConfig {
-            uri: "",
-            short_id: ssid,
-            lifetime_s: 60,
-        };
-        Server::new(&cfg, iid)
+    fn srv(iid: u16, ssid: u16) -> Account {
+        Account::new(iid, ssid, 60)
     }
 
     #[test]

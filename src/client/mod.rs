@@ -432,7 +432,7 @@ impl Client {
         };
         s.connected = false;
         s.reg.exchange = None;
-        match s.reg.register_failed(server, now, &s.timing) {
+        match s.reg.register_failed(server, now, &s.account.timing) {
             Event::RegistrationRetry { delay_ms, .. } => delay_ms,
             e => {
                 self.push_event(e);
@@ -778,7 +778,7 @@ impl Client {
         let lifetime = s.lifetime_s;
         let o = s
             .reg
-            .on_response(server, msg, now, lifetime, margin, &s.timing);
+            .on_response(server, msg, now, lifetime, margin, &s.account.timing);
         #[cfg(feature = "server-extra")]
         if matches!(o, Some(Event::Registered { .. })) {
             s.registered_once = true;
@@ -1083,7 +1083,7 @@ impl Client {
             return;
         }
         if let Some(s) = self.servers.get_mut(i) {
-            let o = s.reg.on_failure(slot_of(i), now, &s.timing);
+            let o = s.reg.on_failure(slot_of(i), now, &s.account.timing);
             self.outcome(o);
         }
     }

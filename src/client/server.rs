@@ -32,14 +32,13 @@ pub enum ConfigError {
     BadLifetime,
 }
 
-/// Server object (1) and Security object (0) data of one account, plus its registration.
-pub struct Server {
-    /// Security instance id (the instance's position among servers).
-    pub security_iid: u16,
+/// The Server object (1) resources of one account: what a server's Write and a
+/// Bootstrap-Write set, and all that the bootstrap's staging copy keeps of a Server
+/// instance (see [`ServerObject`] and `bootstrap`).
+#[derive(Clone, Copy)]
+pub struct Account {
     /// Server instance id.
     pub server_iid: u16,
-    /// Server URI.
-    pub uri: String<MAX_URI_LEN>,
     /// Short Server ID.
     pub short_id: u16,
     /// Lifetime in seconds.
@@ -54,20 +53,45 @@ pub struct Server {
     binding: u8,
     /// Resources 5, 14 and 17-20: what the registration follows.
     pub timing: Timing,
+    /// The store-and-serve resources.
+    #[cfg(feature = "server-extra")]
+    extra: Extra,
+}
+
+/// One server account: its Server object resources ([`Account`], reached through `Deref`),
+/// its Security instance (id and URI) and its registration.
+pub struct Server {
+    /// The Server object resources.
+    pub account: Account,
+    /// Security instance id (the instance's position among servers).
+    pub security_iid: u16,
     /// Registered at least once since start: the Initial Registration Delay no longer
     /// applies.
     #[cfg(feature = "server-extra")]
     pub registered_once: bool,
-    /// The store-and-serve resources.
-    #[cfg(feature = "server-extra")]
-    extra: Extra,
+    /// The platform has opened a connection for this server.
+    pub connected: bool,
+    /// Server URI.
+    pub uri: String<MAX_URI_LEN>,
     /// Queue mode: on with the binding `UQ`.
     #[cfg(feature = "queue-mode")]
     pub queue: super::queue::Queue,
     /// Registration state.
     pub reg: Registration,
-    /// The platform has opened a connection for this server.
-    pub connected: bool,
+}
+
+impl core::ops::Deref for Server {
+    type Target = Account;
+
+    fn deref(&self) -> &Account {
+        &self.account
+    }
+}
+
+impl core::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Account {
+        &mut self.account
+    }
 }
 
 /// Resources the client stores and serves without acting on them (feature
@@ -103,62 +127,24 @@ impl ServerConfig<'_> {
     }
 }
 
-impl Server {
-    /// A server account from a configuration that passed [`ServerConfig::check`],
-    /// registered as instance `index`.
-    pub(crate) fn new(cfg: &ServerConfig<'_>, index: u16) -> Server {
-        let mut server = Server {
-            security_iid: index,
-            server_iid: index,
-            uri: String::new(),
-            short_id: cfg.short_id,
-            lifetime_s: cfg.lifetime_s,
+impl Account {
+    /// Instance `server_iid` with the Short Server ID and lifetime given and the spec's
+    /// defaults for the rest.
+    pub(crate) const fn new(server_iid: u16, short_id: u16, lifetime_s: u32) -> Account {
+        Account {
+            server_iid,
+            short_id,
+            lifetime_s,
             default_pmin: 0,
             default_pmax: 0,
             storing: true,
             binding: 0,
             timing: Timing::DEFAULT,
             #[cfg(feature = "server-extra")]
-            registered_once: false,
-            #[cfg(feature = "server-extra")]
-            extra: Extra::default(),
-            #[cfg(feature = "queue-mode")]
-            queue: super::queue::Queue::default(),
-            reg: Registration::new(),
-            connected: false,
-        };
-        // Cannot fail: `check` limits the length.
-        let _ = server.uri.push_str(cfg.uri);
-        server
-    }
-
-    /// A copy of the account's Server object data (not its registration state), as
-    /// instance `server_iid`: the bootstrap's staging copy and what a Finish installs.
-    #[cfg(feature = "bootstrap")]
-    pub(crate) fn copy_config(&self) -> Server {
-        Server {
-            security_iid: self.security_iid,
-            server_iid: self.server_iid,
-            uri: self.uri.clone(),
-            short_id: self.short_id,
-            lifetime_s: self.lifetime_s,
-            default_pmin: self.default_pmin,
-            default_pmax: self.default_pmax,
-            storing: self.storing,
-            binding: self.binding,
-            timing: self.timing,
-            #[cfg(feature = "server-extra")]
-            registered_once: false,
-            #[cfg(feature = "server-extra")]
-            extra: self.extra,
-            #[cfg(feature = "queue-mode")]
-            queue: {
-                let mut q = super::queue::Queue::default();
-                q.awake_ms = self.queue.awake_ms;
-                q
+            extra: Extra {
+                present: 0,
+                values: [0; EXTRA_RESOURCES.len()],
             },
-            reg: Registration::new(),
-            connected: false,
         }
     }
 
@@ -177,7 +163,68 @@ impl Server {
         ]
     }
 
-    /// Checks (and with `apply`, takes) what [`Server::saved`] wrote after the Short
+    /// Mute Send (resource 23): true when a server set it (it is stored with the
+    /// `server-extra` feature only; without it, Send is never muted).
+    #[cfg(feature = "send")]
+    pub fn mute_send(&self) -> bool {
+        #[cfg(feature = "server-extra")]
+        return self.extra.present & (1 << MUTE_SEND) != 0
+            && self.extra.values.get(MUTE_SEND).is_some_and(|&v| v != 0);
+        #[cfg(not(feature = "server-extra"))]
+        false
+    }
+
+    /// True when the client registers in queue mode.
+    pub fn queue_mode(&self) -> bool {
+        self.binding == 1
+    }
+
+    /// The Binding resource value.
+    pub fn binding(&self) -> &'static str {
+        if self.binding == 1 {
+            "UQ"
+        } else {
+            "U"
+        }
+    }
+}
+
+impl Server {
+    /// A server account from a configuration that passed [`ServerConfig::check`],
+    /// registered as instance `index`.
+    pub(crate) fn new(cfg: &ServerConfig<'_>, index: u16) -> Server {
+        Server::with_account(
+            Account::new(index, cfg.short_id, cfg.lifetime_s),
+            index,
+            cfg.uri,
+        )
+    }
+
+    /// A server account with the Server object resources `account`, Security instance
+    /// `security_iid` and URI `uri` (at most `MAX_URI_LEN` bytes), not registered; in
+    /// queue mode with the default awake time when the binding is `UQ`.
+    pub(crate) fn with_account(account: Account, security_iid: u16, uri: &str) -> Server {
+        let mut server = Server {
+            account,
+            security_iid,
+            #[cfg(feature = "server-extra")]
+            registered_once: false,
+            connected: false,
+            uri: String::new(),
+            #[cfg(feature = "queue-mode")]
+            queue: super::queue::Queue::default(),
+            reg: Registration::new(),
+        };
+        // Cannot fail: the caller checked the length.
+        let _ = server.uri.push_str(uri);
+        #[cfg(feature = "queue-mode")]
+        if account.binding == 1 {
+            server.queue.awake_ms = super::queue::DEFAULT_AWAKE_MS;
+        }
+        server
+    }
+
+    /// Checks (and with `apply`, takes) what [`Account::saved`] wrote after the Short
     /// Server ID.
     #[cfg(feature = "persistence")]
     pub(super) fn restore(&mut self, v: &[u8], apply: bool) -> Result<(), super::persist::Reject> {
@@ -215,17 +262,6 @@ impl Server {
         Ok(())
     }
 
-    /// Mute Send (resource 23): true when a server set it (it is stored with the
-    /// `server-extra` feature only; without it, Send is never muted).
-    #[cfg(feature = "send")]
-    pub fn mute_send(&self) -> bool {
-        #[cfg(feature = "server-extra")]
-        return self.extra.present & (1 << MUTE_SEND) != 0
-            && self.extra.values.get(MUTE_SEND).is_some_and(|&v| v != 0);
-        #[cfg(not(feature = "server-extra"))]
-        false
-    }
-
     /// Queue mode on (awake `ms` after each exchange) or off (`None`): the binding `UQ` or
     /// `U`; a change reaches the server with the next Register or Update.
     #[cfg(feature = "queue-mode")]
@@ -238,20 +274,6 @@ impl Server {
         if ms.is_none() {
             // Out of queue mode: awake for good.
             self.queue.activity(0);
-        }
-    }
-
-    /// True when the client registers in queue mode.
-    pub fn queue_mode(&self) -> bool {
-        self.binding == 1
-    }
-
-    /// The Binding resource value.
-    pub fn binding(&self) -> &'static str {
-        if self.binding == 1 {
-            "UQ"
-        } else {
-            "U"
         }
     }
 }
@@ -340,9 +362,32 @@ impl ServerObject<'_> {
         apply: bool,
     ) -> Result<(), Code> {
         let s = self.get(iid)?;
+        let update = s.account.set(rid, riid, v, apply)?;
+        s.reg.request_update(update);
+        // Queue mode follows the binding: on with the default awake time, or off.
+        #[cfg(feature = "queue-mode")]
+        if update & UPDATE_BINDING != 0 {
+            s.set_queue(s.queue_mode().then_some(super::queue::DEFAULT_AWAKE_MS));
+        }
+        Ok(())
+    }
+}
+
+impl Account {
+    /// Checks a value for resource `rid` and, with `apply`, stores it: 4.00 for a value
+    /// out of range or of the wrong type, nothing changed then. Returns the Update flags of
+    /// what changed (the lifetime, the binding).
+    pub(super) fn set(
+        &mut self,
+        rid: u16,
+        riid: Option<u16>,
+        v: &Value<'_>,
+        apply: bool,
+    ) -> Result<u8, Code> {
         if riid.is_some() {
             return Err(Code::BAD_REQUEST);
         }
+        let mut update = 0;
         match rid {
             1..=3 => {
                 let n = u32_value(v)?;
@@ -350,20 +395,20 @@ impl ServerObject<'_> {
                     return Err(Code::BAD_REQUEST);
                 }
                 let field = match rid {
-                    1 => &mut s.lifetime_s,
-                    2 => &mut s.default_pmin,
-                    _ => &mut s.default_pmax,
+                    1 => &mut self.lifetime_s,
+                    2 => &mut self.default_pmin,
+                    _ => &mut self.default_pmax,
                 };
                 if apply && core::mem::replace(field, n) != n && rid == 1 {
-                    s.reg.request_update(UPDATE_LIFETIME);
+                    update = UPDATE_LIFETIME;
                 }
             }
             #[cfg(feature = "server-extra")]
-            5 | 14 | 17..=20 => set_timing(&mut s.timing, rid, v, apply)?,
+            5 | 14 | 17..=20 => set_timing(&mut self.timing, rid, v, apply)?,
             6 => {
                 let b = bool_value(v)?;
                 if apply {
-                    s.storing = b;
+                    self.storing = b;
                 }
             }
             7 => {
@@ -372,25 +417,51 @@ impl ServerObject<'_> {
                     Value::String("UQ") => 1,
                     _ => return Err(Code::BAD_REQUEST),
                 };
-                #[cfg(feature = "queue-mode")]
-                if apply {
-                    let ms = s.queue.awake_ms;
-                    let default = super::queue::DEFAULT_AWAKE_MS;
-                    s.set_queue((idx == 1).then_some(if ms == 0 { default } else { ms }));
-                }
-                #[cfg(not(feature = "queue-mode"))]
-                if apply && core::mem::replace(&mut s.binding, idx) != idx {
-                    s.reg.request_update(UPDATE_BINDING);
+                if apply && core::mem::replace(&mut self.binding, idx) != idx {
+                    update = UPDATE_BINDING;
                 }
             }
             0 | 8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
             #[cfg(feature = "server-extra")]
             4 => return Err(Code::METHOD_NOT_ALLOWED),
             #[cfg(feature = "server-extra")]
-            10..=13 | 15 | 16 | 21..=23 => s.extra.set(rid, v, apply)?,
+            10..=13 | 15 | 16 | 21..=23 => self.extra.set(rid, v, apply)?,
             _ => return Err(Code::NOT_FOUND),
         }
-        Ok(())
+        Ok(update)
+    }
+
+    /// The value of resource `rid`: 4.05 for the executable ones, 4.04 for the others the
+    /// object does not have (and the store-and-serve ones not set).
+    pub(super) fn value(&self, rid: u16) -> Result<Value<'static>, Code> {
+        #[cfg(feature = "server-extra")]
+        let t = &self.timing;
+        Ok(match rid {
+            0..=3 => Value::Integer(i64::from(match rid {
+                0 => u32::from(self.short_id),
+                1 => self.lifetime_s,
+                2 => self.default_pmin,
+                _ => self.default_pmax,
+            })),
+            #[cfg(feature = "server-extra")]
+            5 => Value::Integer(i64::from(t.disable_timeout_s)),
+            #[cfg(feature = "server-extra")]
+            14 | 17..=20 => Value::Unsigned(u64::from(match rid {
+                14 => t.initial_delay_s,
+                17 => u32::from(t.retry_count),
+                18 => t.retry_timer_s,
+                19 => t.sequence_delay_s,
+                _ => u32::from(t.sequence_retry_count),
+            })),
+            6 => Value::Boolean(self.storing),
+            7 => Value::String(self.binding()),
+            8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
+            #[cfg(feature = "server-extra")]
+            4 => return Err(Code::METHOD_NOT_ALLOWED),
+            #[cfg(feature = "server-extra")]
+            10..=13 | 15 | 16 | 21..=23 => self.extra.get(rid).ok_or(Code::NOT_FOUND)?,
+            _ => return Err(Code::NOT_FOUND),
+        })
     }
 }
 
@@ -496,20 +567,25 @@ fn bool_value(v: &Value<'_>) -> Result<bool, Code> {
     }
 }
 
+/// The Server object's resource definition at `index`.
+pub(super) fn resource_at(index: usize) -> Option<ResourceDef> {
+    let r = SERVER_RESOURCES.get(index).copied();
+    #[cfg(feature = "server-extra")]
+    let r = r.or_else(|| {
+        EXTRA_RESOURCES
+            .get(index.checked_sub(SERVER_RESOURCES.len())?)
+            .copied()
+    });
+    r
+}
+
 impl Object for ServerObject<'_> {
     fn id(&self) -> u16 {
         1
     }
 
     fn resource_at(&self, index: usize) -> Option<ResourceDef> {
-        let r = SERVER_RESOURCES.get(index).copied();
-        #[cfg(feature = "server-extra")]
-        let r = r.or_else(|| {
-            EXTRA_RESOURCES
-                .get(index.checked_sub(SERVER_RESOURCES.len())?)
-                .copied()
-        });
-        r
+        resource_at(index)
     }
 
     fn instance(&self, index: usize) -> Option<u16> {
@@ -517,35 +593,7 @@ impl Object for ServerObject<'_> {
     }
 
     fn read(&mut self, iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
-        let s = self.get(iid)?;
-        #[cfg(feature = "server-extra")]
-        let t = &s.timing;
-        let v = match rid {
-            0..=3 => Value::Integer(i64::from(match rid {
-                0 => u32::from(s.short_id),
-                1 => s.lifetime_s,
-                2 => s.default_pmin,
-                _ => s.default_pmax,
-            })),
-            #[cfg(feature = "server-extra")]
-            5 => Value::Integer(i64::from(t.disable_timeout_s)),
-            #[cfg(feature = "server-extra")]
-            14 | 17..=20 => Value::Unsigned(u64::from(match rid {
-                14 => t.initial_delay_s,
-                17 => u32::from(t.retry_count),
-                18 => t.retry_timer_s,
-                19 => t.sequence_delay_s,
-                _ => u32::from(t.sequence_retry_count),
-            })),
-            6 => Value::Boolean(s.storing),
-            7 => Value::String(s.binding()),
-            8 | 9 => return Err(Code::METHOD_NOT_ALLOWED),
-            #[cfg(feature = "server-extra")]
-            4 => return Err(Code::METHOD_NOT_ALLOWED),
-            #[cfg(feature = "server-extra")]
-            10..=13 | 15 | 16 | 21..=23 => s.extra.get(rid).ok_or(Code::NOT_FOUND)?,
-            _ => return Err(Code::NOT_FOUND),
-        };
+        let v = self.get(iid)?.value(rid)?;
         out.value(None, &v)
     }
 
@@ -565,7 +613,7 @@ impl Object for ServerObject<'_> {
         match rid {
             #[cfg(feature = "server-extra")]
             4 => {
-                s.reg.request_disable(now, &s.timing);
+                s.reg.request_disable(now, &s.account.timing);
                 Ok(())
             }
             8 => {
