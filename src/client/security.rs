@@ -2,9 +2,10 @@
 //! `MAX_SERVERS + 1` instances (the DM servers' and the bootstrap server's).
 //!
 //! Kept: LwM2M Server URI (0), Bootstrap-Server (1), Security Mode (2), Short Server ID
-//! (10), Client Hold Off Time (11) and Bootstrap-Server Account Timeout (12). The keys (3,
-//! 4, 5) are accepted and dropped: only NoSec (mode 3) is usable until DTLS exists, and a
-//! Finish refuses an account in another mode. Nothing of the object is ever readable by a
+//! (10) and Client Hold Off Time (11). The keys (3, 4, 5) are accepted and dropped: only
+//! NoSec (mode 3) is usable until DTLS exists, and a Finish refuses an account in another
+//! mode. The Bootstrap-Server Account Timeout (12) is checked and dropped too: the client
+//! never purges the bootstrap account. Nothing of the object is ever readable by a
 //! server, and no value of it is logged.
 
 use heapless::{String, Vec};
@@ -34,8 +35,6 @@ pub struct Security {
     pub ssid: u16,
     /// Client Hold Off Time in seconds (resource 11).
     pub hold_off_s: u32,
-    /// Bootstrap-Server Account Timeout in seconds (resource 12).
-    pub account_timeout_s: u32,
 }
 
 impl Security {
@@ -48,7 +47,6 @@ impl Security {
             mode: MODE_NOSEC,
             ssid: 0,
             hold_off_s: 0,
-            account_timeout_s: 0,
         }
     }
 }
@@ -117,13 +115,8 @@ impl SecurityObject<'_> {
                 }
             }
             (11 | 12, _) if n.is_some() => {
-                if apply {
-                    let n = n.unwrap_or(0);
-                    if rid == 11 {
-                        s.hold_off_s = n;
-                    } else {
-                        s.account_timeout_s = n;
-                    }
+                if apply && rid == 11 {
+                    s.hold_off_s = n.unwrap_or(0);
                 }
             }
             _ => return Err(Code::BAD_REQUEST),

@@ -97,14 +97,24 @@ impl core::ops::DerefMut for Server {
 /// Resources the client stores and serves without acting on them (feature
 /// `server-extra`): each is absent (4.04 on Read, left out of instance reads) until set.
 #[cfg(feature = "server-extra")]
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Extra {
-    /// Bit i: value i is set.
+    /// Bit i: value i (in the order of `EXTRA_RESOURCES`) is set.
     present: u16,
-    /// The values in the order of `EXTRA_RESOURCES`: an object link as `oid << 16 | iid`,
-    /// a boolean as 0 or 1, the Preferred Transport as its letter.
-    values: [u32; EXTRA_RESOURCES.len()],
+    /// The values that fit a byte (see `SLOTS`): the TLS-DTLS Alert Code, the booleans as
+    /// 0 or 1, the Preferred Transport as its letter.
+    small: [u8; 6],
+    /// The others: the APN link as `oid << 16 | iid`, the Last Bootstrapped time and the
+    /// Communication Sequence Delay... in `SLOTS` order.
+    big: [u32; 3],
 }
+
+/// Where value i of `EXTRA_RESOURCES` is kept: `BIG | j` in `Extra::big[j]`, else in
+/// `Extra::small[j]`.
+#[cfg(feature = "server-extra")]
+const SLOTS: [u8; EXTRA_RESOURCES.len()] = [BIG, 0, BIG | 1, BIG | 2, 1, 2, 3, 4, 5];
+#[cfg(feature = "server-extra")]
+const BIG: u8 = 0x80;
 
 impl ServerConfig<'_> {
     /// Checks the settings.
@@ -143,7 +153,8 @@ impl Account {
             #[cfg(feature = "server-extra")]
             extra: Extra {
                 present: 0,
-                values: [0; EXTRA_RESOURCES.len()],
+                small: [0; 6],
+                big: [0; 3],
             },
         }
     }
@@ -168,8 +179,7 @@ impl Account {
     #[cfg(feature = "send")]
     pub fn mute_send(&self) -> bool {
         #[cfg(feature = "server-extra")]
-        return self.extra.present & (1 << MUTE_SEND) != 0
-            && self.extra.values.get(MUTE_SEND).is_some_and(|&v| v != 0);
+        return self.extra.raw(MUTE_SEND).is_some_and(|v| v != 0);
         #[cfg(not(feature = "server-extra"))]
         false
     }
@@ -512,20 +522,40 @@ impl Extra {
                 .ok_or(Code::BAD_REQUEST)?,
             _ => return Err(Code::BAD_REQUEST),
         };
-        if let (true, Some(slot)) = (apply, self.values.get_mut(i)) {
-            *slot = n;
-            self.present |= 1 << i;
+        if apply {
+            let s = SLOTS.get(i).copied().unwrap_or(0);
+            let j = usize::from(s & !BIG);
+            let slot = if s & BIG != 0 {
+                self.big.get_mut(j).map(|b| *b = n)
+            } else {
+                // The values of these kinds fit a byte (checked above).
+                self.small.get_mut(j).map(|b| *b = n as u8)
+            };
+            if slot.is_some() {
+                self.present |= 1 << i;
+            }
         }
         Ok(())
+    }
+
+    /// Value i of `EXTRA_RESOURCES`, `None` while it is not set.
+    fn raw(&self, i: usize) -> Option<u32> {
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let s = *SLOTS.get(i)?;
+        let j = usize::from(s & !BIG);
+        if s & BIG != 0 {
+            self.big.get(j).copied()
+        } else {
+            self.small.get(j).copied().map(u32::from)
+        }
     }
 
     /// The value of resource `rid`, `None` while it is not set.
     fn get(&self, rid: u16) -> Option<Value<'static>> {
         let (i, kind) = extra_resource(rid).ok()?;
-        if self.present & (1 << i) == 0 {
-            return None;
-        }
-        let n = *self.values.get(i)?;
+        let n = self.raw(i)?;
         Some(match kind {
             T::ObjLnk => Value::ObjLnk((n >> 16) as u16, n as u16),
             T::Boolean => Value::Boolean(n != 0),
