@@ -1174,9 +1174,13 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         // The optional standard objects (4, 6, 7) and the Device object's time texts.
         + 256
         + 8 * ptr
-        // The bootstrap: its account and the staging copy of the Security and Server
-        // instances.
-        + (MAX_SERVERS + 1) * (2 * MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 160)
+        // The bootstrap: its account and the staging copy of the Security instances (a
+        // URI and 10 bytes each) and of the Server object resources (60 bytes each), its
+        // request and state.
+        + (MAX_SERVERS + 2) * (MAX_URI_LEN + 32)
+        + MAX_SERVERS * 64
+        + 8 * ptr
+        + 96
         // DTLS sessions and the buffer datagrams are sealed in.
         + if MAX_DTLS_SESSIONS != 0 {
             MAX_DTLS_SESSIONS * 832 + MAX_MESSAGE_SIZE + 32
