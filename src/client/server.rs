@@ -101,20 +101,16 @@ impl core::ops::DerefMut for Server {
 struct Extra {
     /// Bit i: value i (in the order of `EXTRA_RESOURCES`) is set.
     present: u16,
-    /// The values that fit a byte (see `SLOTS`): the TLS-DTLS Alert Code, the booleans as
-    /// 0 or 1, the Preferred Transport as its letter.
-    small: [u8; 6],
-    /// The others: the APN link as `oid << 16 | iid`, the Last Bootstrapped time and the
-    /// Communication Sequence Delay... in `SLOTS` order.
-    big: [u32; 3],
+    /// Values 4 to 8 (resources 15, 16, 21, 22, 23): the booleans as 0 or 1, the
+    /// Preferred Transport as its letter.
+    small: [u8; EXTRA_RESOURCES.len() - BIG],
+    /// Values 0 to 3 (resources 10 to 13): the APN link as `oid << 16 | iid`, the numbers.
+    big: [u32; BIG],
 }
 
-/// Where value i of `EXTRA_RESOURCES` is kept: `BIG | j` in `Extra::big[j]`, else in
-/// `Extra::small[j]`.
+/// The store-and-serve values kept as u32 (the first ones of `EXTRA_RESOURCES`).
 #[cfg(feature = "server-extra")]
-const SLOTS: [u8; EXTRA_RESOURCES.len()] = [BIG, 0, BIG | 1, BIG | 2, 1, 2, 3, 4, 5];
-#[cfg(feature = "server-extra")]
-const BIG: u8 = 0x80;
+const BIG: usize = 4;
 
 impl ServerConfig<'_> {
     /// Checks the settings.
@@ -153,8 +149,8 @@ impl Account {
             #[cfg(feature = "server-extra")]
             extra: Extra {
                 present: 0,
-                small: [0; 6],
-                big: [0; 3],
+                small: [0; EXTRA_RESOURCES.len() - BIG],
+                big: [0; BIG],
             },
         }
     }
@@ -523,13 +519,10 @@ impl Extra {
             _ => return Err(Code::BAD_REQUEST),
         };
         if apply {
-            let s = SLOTS.get(i).copied().unwrap_or(0);
-            let j = usize::from(s & !BIG);
-            let slot = if s & BIG != 0 {
-                self.big.get_mut(j).map(|b| *b = n)
-            } else {
-                // The values of these kinds fit a byte (checked above).
-                self.small.get_mut(j).map(|b| *b = n as u8)
+            let slot = match i.checked_sub(BIG) {
+                None => self.big.get_mut(i).map(|b| *b = n),
+                // Values from here on fit a byte (checked above).
+                Some(j) => self.small.get_mut(j).map(|b| *b = n as u8),
             };
             if slot.is_some() {
                 self.present |= 1 << i;
@@ -543,12 +536,9 @@ impl Extra {
         if self.present & (1 << i) == 0 {
             return None;
         }
-        let s = *SLOTS.get(i)?;
-        let j = usize::from(s & !BIG);
-        if s & BIG != 0 {
-            self.big.get(j).copied()
-        } else {
-            self.small.get(j).copied().map(u32::from)
+        match i.checked_sub(BIG) {
+            None => self.big.get(i).copied(),
+            Some(j) => self.small.get(j).copied().map(u32::from),
         }
     }
 
