@@ -683,6 +683,12 @@ mod tests {
     }
 
     #[test]
+    fn an_account_stays_small() {
+        // Each server has two: the live one and the bootstrap's staging copy.
+        assert!(core::mem::size_of::<Account>() <= 64);
+    }
+
+    #[test]
     fn defaults_are_the_specs() {
         let mut servers = [server()];
         let mut obj = ServerObject {
