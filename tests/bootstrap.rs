@@ -540,6 +540,42 @@ fn a_smartcard_blob_is_a_whole_bootstrap() {
     );
 }
 
+#[cfg(feature = "queue-mode")]
+#[test]
+fn a_bootstrapped_server_in_queue_mode_keeps_the_slots_awake_time() {
+    let mut t = Bs::new(&FACTORY, false, false);
+    t.events();
+    assert!(t.client().set_queue_mode(0, Some(7_000)));
+    let uq = |iid: u16, ssid: i32| {
+        let mut body = int(0, ssid);
+        body.extend(int(1, 120));
+        body.extend(tlv(3, 7, b"UQ"));
+        tlv(0, iid, &body)
+    };
+    let mut blob = part(0, &security(1, DM_URI, 201));
+    blob.extend(part(1, &uq(0, 201)));
+    assert_eq!(t.client().bootstrap_from_blob(&blob), Ok(()));
+    let s = &t.client().servers()[0];
+    assert_eq!((s.short_id, s.binding()), (201, "UQ"));
+    assert_eq!(
+        s.queue.awake_ms, 7_000,
+        "the application's awake time stays"
+    );
+    // Bootstrapped in `U`: queue mode goes.
+    let mut blob = part(0, &security(1, DM_URI, 202));
+    blob.extend(part(1, &server(0, 202, 120)));
+    assert_eq!(t.client().bootstrap_from_blob(&blob), Ok(()));
+    let s = &t.client().servers()[0];
+    assert_eq!((s.binding(), s.queue.awake_ms), ("U", 0));
+    // Back in `UQ` after that: the default awake time.
+    let mut blob = part(0, &security(1, DM_URI, 203));
+    blob.extend(part(1, &uq(0, 203)));
+    assert_eq!(t.client().bootstrap_from_blob(&blob), Ok(()));
+    let s = &t.client().servers()[0];
+    assert!(s.queue_mode());
+    assert_eq!(s.queue.awake_ms, 93_000, "the default awake time");
+}
+
 #[test]
 fn a_bad_smartcard_blob_changes_nothing() {
     let mut t = Bs::new(&FACTORY, false, false);

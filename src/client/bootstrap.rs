@@ -486,6 +486,10 @@ impl Client {
                 server: super::slot_of(i),
             });
         }
+        // A slot in queue mode keeps the awake time the application chose for it.
+        #[cfg(feature = "queue-mode")]
+        let awake: [u32; MAX_SERVERS] =
+            core::array::from_fn(|i| self.servers.get(i).map_or(0, |s| s.queue.awake_ms));
         self.servers.clear();
         let bs = &mut self.bootstrap;
         for staged in bs.servers.iter() {
@@ -496,10 +500,15 @@ impl Client {
             else {
                 continue;
             };
-            // In queue mode with the default awake time when the binding is `UQ`.
-            let _ = self
-                .servers
-                .push(Server::with_account(*staged, sec.iid, &sec.uri));
+            #[allow(unused_mut)]
+            let mut s = Server::with_account(*staged, sec.iid, &sec.uri);
+            #[cfg(feature = "queue-mode")]
+            if let Some(&ms) = awake.get(self.servers.len()) {
+                if ms != 0 && s.queue_mode() {
+                    s.queue.awake_ms = ms;
+                }
+            }
+            let _ = self.servers.push(s);
         }
         if let Some(a) = bs.security.iter().find(|s| s.bootstrap) {
             bs.account = Some(a.clone());
