@@ -350,9 +350,10 @@ impl Client {
 /// (1) or Access Control (2) object, a composite request, and (with Access Control) a
 /// Create or Delete, which adds or drops an instance's ACL.
 pub fn touches_state(req: &crate::coap::Message<'_>) -> bool {
-    use crate::coap::{opt, Code};
+    use crate::coap::opt;
     #[cfg(feature = "access-control")]
     {
+        use crate::coap::Code;
         let object_level = req.options_of(opt::URI_PATH).count() == 1;
         if req.code() == Code::DELETE || (req.code() == Code::POST && object_level) {
             return true;
