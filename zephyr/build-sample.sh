@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 # Builds zephyr/samples/client with the Zephyr tree at $ZEPHYR_BASE for $BOARD and, for a
-# native_sim board, runs it against the bundled test server (tern-test-server, demo
+# native_sim board or qemu_cortex_m3 (in QEMU), runs it against the bundled test server (tern-test-server, demo
 # scenario) through a TAP interface in a network namespace of its own, which it deletes
 # afterwards: nothing reaches any other network. Needs root (ip netns) for the run.
 #
 #   ZEPHYR_BASE=/path/to/zephyr [BOARD=native_sim_64] zephyr/build-sample.sh
 #
 # BOARD: native_sim_64 on Zephyr 3.x, native_sim/native/64 on 4.x (the default is picked
-# from the tree), qemu_cortex_m3 (build and size only; needs an Arm toolchain, e.g.
+# from the tree), qemu_cortex_m3 (needs qemu-system-arm and an Arm toolchain, e.g.
 # ZEPHYR_TOOLCHAIN_VARIANT=cross-compile CROSS_COMPILE=/usr/bin/arm-none-eabi-, and the
 # CMSIS module in TERN_ZEPHYR_MODULES without west).
 # Environment: BUILD_DIR (default /tmp/tern-zephyr-$BOARD), TERN_ZEPHYR_MODULES (more
@@ -27,8 +27,9 @@ if [ -z "${BOARD:-}" ]; then
 	fi
 fi
 case "$BOARD" in
-native_sim*) native=1; export ZEPHYR_TOOLCHAIN_VARIANT=${ZEPHYR_TOOLCHAIN_VARIANT:-host} ;;
-*) native=0 ;;
+native_sim*) runner=native; export ZEPHYR_TOOLCHAIN_VARIANT=${ZEPHYR_TOOLCHAIN_VARIANT:-host} ;;
+qemu_cortex_m3) runner=qemu ;;
+*) runner= ;;
 esac
 build=${BUILD_DIR:-/tmp/tern-zephyr-${BOARD//\//_}}
 
@@ -50,7 +51,7 @@ ninja -C "$build"
 size=$(command -v "${CROSS_COMPILE:-}size" || command -v size)
 "$size" "$build/zephyr/zephyr.elf"
 
-if [ "$native" != 1 ] || [ "${TERN_SAMPLE_RUN:-1}" = 0 ]; then
+if [ -z "$runner" ] || [ "${TERN_SAMPLE_RUN:-1}" = 0 ]; then
 	exit 0
 fi
 
@@ -89,7 +90,14 @@ pids+=($!)
 for _ in $(seq 50); do grep -q RELAYING "$log/relay" && break; sleep 0.1; done
 echo "== test server on 127.0.0.1:$port in namespace $ns, relayed from 192.0.2.2:5683"
 
-ip netns exec "$ns" "$build/zephyr/zephyr.exe" --stop_at=40 >"$log/client" 2>&1 &
+if [ "$runner" = native ]; then
+	ip netns exec "$ns" "$build/zephyr/zephyr.exe" --stop_at=40 >"$log/client" 2>&1 &
+else
+	# QEMU's Stellaris Ethernet controller on the same TAP interface.
+	ip netns exec "$ns" timeout 60 qemu-system-arm -cpu cortex-m3 -machine lm3s6965evb -nographic \
+		-monitor none -kernel "$build/zephyr/zephyr.elf" \
+		-nic tap,model=stellaris,ifname=zeth,script=no,downscript=no </dev/null >"$log/client" 2>&1 &
+fi
 client_pid=$!
 pids+=("$client_pid")
 server_status=0
