@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR MIT
-# Builds zephyr/samples/client with the Zephyr tree at $ZEPHYR_BASE for $BOARD and, for a
-# native_sim board or qemu_cortex_m3 (in QEMU), runs it against the bundled test server (tern-test-server, demo
-# scenario) through a TAP interface in a network namespace of its own, which it deletes
-# afterwards: nothing reaches any other network. Needs root (ip netns) for the run.
+# Builds zephyr/samples/client with the Zephyr tree at $ZEPHYR_BASE for $BOARD and, for
+# native_sim, qemu_cortex_m3 and mps2_an385 (the last two in QEMU), runs it against the
+# bundled test server (tern-test-server, demo scenario) through a TAP interface in a
+# network namespace of its own, which it deletes afterwards: nothing reaches any other
+# network. The run needs root (ip netns).
 #
 #   ZEPHYR_BASE=/path/to/zephyr [BOARD=native_sim_64] zephyr/build-sample.sh
 #
 # BOARD: native_sim_64 on Zephyr 3.x, native_sim/native/64 on 4.x (the default is picked
-# from the tree), qemu_cortex_m3 (needs qemu-system-arm and an Arm toolchain, e.g.
-# ZEPHYR_TOOLCHAIN_VARIANT=cross-compile CROSS_COMPILE=/usr/bin/arm-none-eabi-, and the
-# CMSIS module in TERN_ZEPHYR_MODULES without west).
+# from the tree), qemu_cortex_m3 or mps2_an385 (they need qemu-system-arm and an Arm
+# toolchain, e.g. ZEPHYR_TOOLCHAIN_VARIANT=cross-compile
+# CROSS_COMPILE=/usr/bin/arm-none-eabi-, and, without west, the CMSIS module in
+# TERN_ZEPHYR_MODULES).
 # Environment: BUILD_DIR (default /tmp/tern-zephyr-$BOARD), TERN_ZEPHYR_MODULES (more
 # module paths, ';'-separated, used when the tree is not a west workspace), TERN_SAMPLE_RUN
 # (0: build only), EXTRA_CONF_FILE (overlays, ';'-separated, relative to the sample).
@@ -28,7 +30,8 @@ if [ -z "${BOARD:-}" ]; then
 fi
 case "$BOARD" in
 native_sim*) runner=native; export ZEPHYR_TOOLCHAIN_VARIANT=${ZEPHYR_TOOLCHAIN_VARIANT:-host} ;;
-qemu_cortex_m3) runner=qemu ;;
+qemu_cortex_m3) runner=qemu; qemu_machine=lm3s6965evb; qemu_nic=stellaris ;;
+mps2_an385 | mps2/an385) runner=qemu; qemu_machine=mps2-an385; qemu_nic=lan9118 ;;
 *) runner= ;;
 esac
 build=${BUILD_DIR:-/tmp/tern-zephyr-${BOARD//\//_}}
@@ -93,10 +96,10 @@ echo "== test server on 127.0.0.1:$port in namespace $ns, relayed from 192.0.2.2
 if [ "$runner" = native ]; then
 	ip netns exec "$ns" "$build/zephyr/zephyr.exe" --stop_at=40 >"$log/client" 2>&1 &
 else
-	# QEMU's Stellaris Ethernet controller on the same TAP interface.
-	ip netns exec "$ns" timeout 60 qemu-system-arm -cpu cortex-m3 -machine lm3s6965evb -nographic \
+	# QEMU's Ethernet controller (Stellaris, LAN9118) on the same TAP interface.
+	ip netns exec "$ns" timeout 60 qemu-system-arm -cpu cortex-m3 -machine "$qemu_machine" -nographic \
 		-monitor none -kernel "$build/zephyr/zephyr.elf" \
-		-nic tap,model=stellaris,ifname=zeth,script=no,downscript=no </dev/null >"$log/client" 2>&1 &
+		-nic "tap,model=$qemu_nic,ifname=zeth,script=no,downscript=no" </dev/null >"$log/client" 2>&1 &
 fi
 client_pid=$!
 pids+=("$client_pid")
