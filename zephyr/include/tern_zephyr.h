@@ -15,6 +15,8 @@
  *   tern_resource_changed() must come from the work queue or hold tern_zephyr_lock();
  *   tern_resource_changed() may be called from any thread or interrupt. Call
  *   tern_zephyr_kick() afterwards so that the engine acts at once.
+ * - Object handlers, the firmware sink and the event callback run on the work queue with
+ *   that lock held (a k_mutex: they may call tern_zephyr_lock() again).
  */
 #ifndef TERN_ZEPHYR_H
 #define TERN_ZEPHYR_H
@@ -57,7 +59,9 @@ void tern_zephyr_unlock(void);
 /**
  * De-registers from every server, waits until the engine is idle or `timeout_ms` passed,
  * then closes the client and its sockets. 0 when the de-registration finished in time,
- * -ETIMEDOUT when the client was closed without it, -EINVAL when not running.
+ * -ETIMEDOUT when the client was closed without it, -EINVAL when not running. It sleeps:
+ * call it from a thread, never from the work queue (a handler or the event callback).
+ * tern_zephyr_init() may then set up a new client.
  */
 int tern_zephyr_stop(uint32_t timeout_ms);
 
