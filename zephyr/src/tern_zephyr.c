@@ -76,12 +76,12 @@ static struct connection connections[MAX_CONNECTIONS];
 /* The socketpair that wakes the poll thread: [0] is polled, [1] written. */
 static int wake_fds[2] = {-1, -1};
 
-K_MUTEX_DEFINE(engine_lock);
-K_SEM_DEFINE(stepped, 0, 1);
+static K_MUTEX_DEFINE(engine_lock);
+static K_SEM_DEFINE(stepped, 0, 1);
 static struct k_work_q work_q;
 static struct k_work_delayable step_work;
-K_THREAD_STACK_DEFINE(work_q_stack, CONFIG_TERN_ZEPHYR_STACK_SIZE);
-K_THREAD_STACK_DEFINE(poll_stack, CONFIG_TERN_ZEPHYR_POLL_STACK_SIZE);
+static K_THREAD_STACK_DEFINE(work_q_stack, CONFIG_TERN_ZEPHYR_STACK_SIZE);
+static K_THREAD_STACK_DEFINE(poll_stack, CONFIG_TERN_ZEPHYR_POLL_STACK_SIZE);
 static struct k_thread poll_thread_data;
 
 /* ---- persistence: two RAM slots mirrored into the settings "tern/0" and "tern/1" ---- */
