@@ -87,6 +87,7 @@ check "C observe: tern_resource_changed and a notification through the C ABI" c_
 check "C queue mode: notifications held while asleep leave after the Update, drops reported" c_test tests/c/queue_test.c
 check "object generator: every OMA object XML to C that compiles and registers" tests/objgen/run.sh
 check "POSIX example builds" make -C ffi-examples/posix --no-print-directory
+check "Zephyr module: module.yml and Kconfig consistent, the glue compiles against tern.h" zephyr/check.sh
 check "demo against the bundled test server" ffi-examples/posix/demo.sh
 check "POSIX example over IPv6 ([::1])" env TERN_DEMO_IPV6=1 ffi-examples/posix/demo.sh
 check "FreeRTOS example (POSIX port) builds" make -C ffi-examples/freertos --no-print-directory
