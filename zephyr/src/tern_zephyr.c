@@ -322,12 +322,14 @@ static tern_status_t platform_open(void *user, const char *uri, size_t uri_len, 
 		LOG_ERR("unusable server URI %.*s", (int)uri_len, uri);
 		return TERN_STATUS_INVALID_ARG;
 	}
-#ifndef CONFIG_TERN_ZEPHYR_TLS
+#if !defined(CONFIG_TERN_ZEPHYR_TLS) && !defined(CONFIG_TERN_DTLS)
 	if (secure) {
-		LOG_ERR("coaps:// needs CONFIG_TERN_ZEPHYR_TLS");
+		LOG_ERR("coaps:// needs CONFIG_TERN_ZEPHYR_TLS or CONFIG_TERN_DTLS");
 		return TERN_STATUS_IO;
 	}
 #endif
+	/* With CONFIG_TERN_DTLS a coaps:// server gets a plain UDP socket: tern does the DTLS
+	 * (the application gives it the key with tern_client_set_psk). */
 	if (resolve(host, port, &addr, &addr_len) != 0) {
 		return TERN_STATUS_IO;
 	}
