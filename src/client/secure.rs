@@ -9,10 +9,16 @@ use super::{Client, Platform};
 use crate::config::MAX_MESSAGE_SIZE;
 use crate::dtls::{Session, RECORD_OVERHEAD};
 
+/// A failed handshake starts again this long after it failed (a server that answers every
+/// ClientHello with an alert is not flooded).
+const RETRY_MS: u64 = 60_000;
+
 /// One secured server.
 pub struct Link {
     server: u8,
     session: Session,
+    /// When a failed handshake starts again (0: not failed, or not seen yet).
+    retry_at: u64,
 }
 
 /// The buffer a datagram is sealed in (and opened in).
@@ -40,10 +46,15 @@ impl Client {
         let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
         if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
             link.session = session;
+            link.retry_at = 0;
             return Ok(());
         }
         self.dtls
-            .push(Link { server, session })
+            .push(Link {
+                server,
+                session,
+                retry_at: 0,
+            })
             .map_err(|_| PskError::NoSpace)
     }
 
@@ -78,7 +89,16 @@ impl Client {
             if !connected {
                 continue;
             }
+            if link.session.error().is_some() {
+                if link.retry_at == 0 {
+                    link.retry_at = now.saturating_add(RETRY_MS);
+                }
+                if now < link.retry_at {
+                    continue;
+                }
+            }
             if link.session.is_idle() || link.session.error().is_some() {
+                link.retry_at = 0;
                 let mut random = [0u8; 32];
                 platform.random(&mut random);
                 link.session.start(random, now);
@@ -99,7 +119,10 @@ impl Client {
                     .get(usize::from(l.server))
                     .is_some_and(|s| s.connected)
             })
-            .filter_map(|l| l.session.poll_timeout())
+            .filter_map(|l| match l.session.error() {
+                Some(_) => Some(l.retry_at),
+                None => l.session.poll_timeout(),
+            })
             .min()
     }
 
