@@ -502,7 +502,7 @@ impl Session {
         {
             return Err(Error::Protocol);
         }
-        self.server_random.copy_from_slice(random);
+        self.server_random = array(Some(random));
         Ok(true)
     }
 
@@ -516,13 +516,10 @@ impl Session {
             &self.client_random,
             &mut block,
         );
-        let (ck, rest) = block.split_at(16);
-        let (sk, rest) = rest.split_at(16);
-        let (civ, siv) = rest.split_at(4);
-        self.client_keys.key.copy_from_slice(ck);
-        self.server_keys.key.copy_from_slice(sk);
-        self.client_keys.iv.copy_from_slice(civ);
-        self.server_keys.iv.copy_from_slice(siv);
+        self.client_keys.key = array(block.get(..16));
+        self.server_keys.key = array(block.get(16..32));
+        self.client_keys.iv = array(block.get(32..36));
+        self.server_keys.iv = array(block.get(36..));
     }
 
     /// Protects `payload` as one application-data record into `out`: its length. Fails
@@ -537,6 +534,12 @@ impl Session {
             .seal(&mut w, record::APPLICATION_DATA, 1, seq, payload)?;
         Ok(w.len())
     }
+}
+
+/// `bytes` as an array of exactly N bytes (zeros if the length differs: it never does where
+/// this is used, and this keeps slice-length panics out of the engine).
+fn array<const N: usize>(bytes: Option<&[u8]>) -> [u8; N] {
+    bytes.and_then(|b| b.try_into().ok()).unwrap_or([0; N])
 }
 
 /// A DTLS handshake header for an unfragmented message of `len` bytes.
