@@ -3,7 +3,8 @@
 //! `coaps://` URI); once the platform opens its connection, the handshake's flights go out
 //! before anything else for that server, registration waits for the handshake to end, and
 //! every datagram to or from the server is then sealed and opened here. A handshake that
-//! fails starts again (new random, new flight timers).
+//! fails starts again (new random, new flight timers). With the `dtls-rpk` feature,
+//! [`Client::set_rpk`] secures a server with raw public keys instead (Security mode 2).
 
 use super::{Client, Platform};
 use crate::config::MAX_MESSAGE_SIZE;
@@ -32,7 +33,8 @@ pub enum PskError {
     UnknownServer,
     /// Every session (`TERN_MAX_DTLS_SESSIONS`) is taken.
     NoSpace,
-    /// The identity or the key is empty or longer than 64 bytes.
+    /// The identity or the key is empty or longer than 64 bytes; a raw public key or
+    /// private key that does not parse or is not on P-256.
     BadCredentials,
 }
 
@@ -44,6 +46,43 @@ impl Client {
             return Err(PskError::UnknownServer);
         }
         let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
+        if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
+            link.session = session;
+            link.retry_at = 0;
+            return Ok(());
+        }
+        self.dtls
+            .push(Link {
+                server,
+                session,
+                retry_at: 0,
+            })
+            .map_err(|_| PskError::NoSpace)
+    }
+
+    /// Secures server slot `server` with DTLS and raw public keys (Security mode 2, feature
+    /// `dtls-rpk`): this client's P-256 `private_key` (Security resource 5: the raw 32
+    /// bytes, SEC1 or PKCS#8 DER) and the server's `server_public_key` (resource 4: its
+    /// SubjectPublicKeyInfo DER, the SEC1 point or X || Y), replacing what it had. Keys
+    /// that do not parse give [`PskError::BadCredentials`]. Call before its connection opens.
+    #[cfg(feature = "dtls-rpk")]
+    pub fn set_rpk(
+        &mut self,
+        server: u8,
+        private_key: &[u8],
+        server_public_key: &[u8],
+    ) -> Result<(), PskError> {
+        if self.servers.get(usize::from(server)).is_none() {
+            return Err(PskError::UnknownServer);
+        }
+        let session = Session::idle_rpk(private_key, server_public_key)
+            .map_err(|_| PskError::BadCredentials)?;
+        self.secure_link(server, session)
+    }
+
+    /// Gives server slot `server` its session, replacing any it had.
+    #[cfg(feature = "dtls-rpk")]
+    fn secure_link(&mut self, server: u8, session: Session) -> Result<(), PskError> {
         if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
             link.session = session;
             link.retry_at = 0;
@@ -90,6 +129,10 @@ impl Client {
                 continue;
             }
             if link.session.error().is_some() {
+                // A failure's fatal alert goes out first.
+                if let Some(len) = link.session.poll_transmit(now, &mut self.tx) {
+                    return Some((server, len));
+                }
                 if link.retry_at == 0 {
                     link.retry_at = now.saturating_add(RETRY_MS);
                 }
@@ -99,9 +142,16 @@ impl Client {
             }
             if link.session.is_idle() || link.session.error().is_some() {
                 link.retry_at = 0;
+                // The client random, then (raw public keys) the ephemeral key's seed.
+                #[cfg(not(feature = "dtls-rpk"))]
                 let mut random = [0u8; 32];
+                #[cfg(feature = "dtls-rpk")]
+                let mut random = [0u8; 64];
                 platform.random(&mut random);
-                link.session.start(random, now);
+                let (client_random, _seed) = random.split_at(32);
+                link.session.start(crate::dtls::array(Some(client_random)), now);
+                #[cfg(feature = "dtls-rpk")]
+                link.session.seed_ephemeral(crate::dtls::array(Some(_seed)));
             }
             if let Some(len) = link.session.poll_transmit(now, &mut self.tx) {
                 return Some((server, len));

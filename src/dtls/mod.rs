@@ -9,9 +9,18 @@
 //! server asks); ServerHello, ServerKeyExchange (an identity hint, ignored), ServerHelloDone;
 //! ClientKeyExchange (the identity), ChangeCipherSpec, Finished; the server's
 //! ChangeCipherSpec and Finished. Handshake messages must arrive unfragmented.
+//!
+//! With the `dtls-rpk` feature, a session may hold raw public keys (RFC 7250) instead and
+//! use TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (RFC 7251) on P-256: see `rpk.rs`
+//! ([`Session::idle_rpk`]).
 
 mod prf;
 mod record;
+#[cfg(feature = "dtls-rpk")]
+mod rpk;
+
+#[cfg(feature = "dtls-rpk")]
+pub use rpk::{RpkKeys, ECDHE_ECDSA_WITH_AES_128_CCM_8};
 
 use heapless::Vec;
 use sha2::{Digest, Sha256};
@@ -45,6 +54,13 @@ const CLIENT_KEY_EXCHANGE: u8 = 16;
 const FINISHED: u8 = 20;
 /// Bytes of a DTLS handshake message header.
 const HS_HEADER: usize = 12;
+/// Bytes the ClientHello's extensions may take.
+const MAX_HELLO_EXTENSIONS: usize = 48;
+/// Bytes of the longest ClientHello (header included).
+const MAX_HELLO: usize = 64 + MAX_COOKIE_LEN + MAX_HELLO_EXTENSIONS;
+/// Bytes of the longest of the client's messages before its ChangeCipherSpec.
+const MAX_CLIENT_MESSAGE: usize = 128;
+const _: () = assert!(HS_HEADER + 2 + MAX_PSK_IDENTITY_LEN <= MAX_CLIENT_MESSAGE);
 
 /// Why a session failed; it stays failed (start a new one).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -57,8 +73,27 @@ pub enum Error {
     BadFinished,
     /// No answer after every retransmission.
     Timeout,
-    /// The identity or the key is empty or too long.
+    /// The identity or the key is empty or too long; a raw public key or a private key
+    /// that does not parse or is not on P-256.
     BadCredentials,
+    /// The server's raw public key is not the configured one (a bad_certificate alert is
+    /// sent).
+    BadServerKey,
+    /// The server's ServerKeyExchange signature does not verify (a decrypt_error alert is
+    /// sent).
+    BadSignature,
+}
+
+/// What a session authenticates with: a pre-shared key, or raw public keys.
+enum Credentials {
+    /// The identity and the key (TLS_PSK_WITH_AES_128_CCM_8).
+    Psk {
+        identity: Vec<u8, MAX_PSK_IDENTITY_LEN>,
+        key: Vec<u8, MAX_PSK_LEN>,
+    },
+    /// The keys and the handshake's state (TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8).
+    #[cfg(feature = "dtls-rpk")]
+    Rpk(rpk::RpkState),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -78,8 +113,9 @@ enum State {
 /// One DTLS session with one server.
 pub struct Session {
     state: State,
-    identity: Vec<u8, MAX_PSK_IDENTITY_LEN>,
-    psk: Vec<u8, MAX_PSK_LEN>,
+    credentials: Credentials,
+    /// A fatal alert to send once the session failed (its description; 0: none).
+    alert: u8,
     client_random: [u8; 32],
     server_random: [u8; 32],
     cookie: Vec<u8, MAX_COOKIE_LEN>,
@@ -145,10 +181,17 @@ impl Session {
         if identity.is_empty() || psk.is_empty() {
             return Err(Error::BadCredentials);
         }
-        Ok(Session {
-            state: State::Idle,
+        Ok(Session::with(Credentials::Psk {
             identity,
-            psk,
+            key: psk,
+        }))
+    }
+
+    fn with(credentials: Credentials) -> Session {
+        Session {
+            state: State::Idle,
+            credentials,
+            alert: 0,
             client_random: [0; 32],
             server_random: [0; 32],
             cookie: Vec::new(),
@@ -164,7 +207,7 @@ impl Session {
             retransmit_at: 0,
             timeout_ms: INITIAL_TIMEOUT_MS,
             sends: 0,
-        })
+        }
     }
 
     /// (Re)starts the handshake with a new client random: everything but the credentials
@@ -178,8 +221,47 @@ impl Session {
         self.next_receive_seq = 0;
         self.send_seq = [0; 2];
         self.window = Window::default();
+        self.alert = 0;
+        #[cfg(feature = "dtls-rpk")]
+        if let Credentials::Rpk(r) = &mut self.credentials {
+            r.restart();
+        }
         self.next_flight();
         self.retransmit_at = now;
+    }
+
+    /// The cipher suite the credentials call for.
+    fn suite(&self) -> u16 {
+        match self.credentials {
+            Credentials::Psk { .. } => PSK_WITH_AES_128_CCM_8,
+            #[cfg(feature = "dtls-rpk")]
+            Credentials::Rpk(_) => ECDHE_ECDSA_WITH_AES_128_CCM_8,
+        }
+    }
+
+    /// Fails the session (with an alert to send for the server's wrong key or signature).
+    fn fail(&mut self, e: Error) {
+        self.state = State::Failed(e);
+        self.alert = match e {
+            #[cfg(feature = "dtls-rpk")]
+            Error::BadServerKey => rpk::BAD_CERTIFICATE,
+            #[cfg(feature = "dtls-rpk")]
+            Error::BadSignature => rpk::DECRYPT_ERROR,
+            _ => 0,
+        };
+    }
+
+    /// The fatal alert of a failed session, once, into `out`.
+    fn write_alert(&mut self, out: &mut [u8]) -> Option<usize> {
+        let description = core::mem::take(&mut self.alert);
+        if description == 0 {
+            return None;
+        }
+        let seq = self.next_send_seq(0);
+        let mut w = Writer::new(out);
+        record::write_header(&mut w, record::ALERT, 0, seq, 2).ok()?;
+        w.put(&[2, description]).ok()?;
+        Some(w.len())
     }
 
     /// True before [`Session::start`].
@@ -201,9 +283,10 @@ impl Session {
     }
 
     /// When the session next needs [`Session::poll_transmit`]: a flight to send or to send
-    /// again. `None` when established or failed.
+    /// again, or a failure's fatal alert to send. `None` when established or failed.
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.state {
+            State::Failed(_) if self.alert != 0 => Some(0),
             State::Hello | State::ServerHello | State::Finishing => Some(if self.send_flight {
                 0
             } else {
@@ -217,6 +300,9 @@ impl Session {
     /// `None` when nothing is due. A flight unanswered after the last retransmission fails
     /// the session ([`Error::Timeout`]).
     pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Option<usize> {
+        if let State::Failed(_) = self.state {
+            return self.write_alert(out);
+        }
         if !matches!(
             self.state,
             State::Hello | State::ServerHello | State::Finishing
@@ -265,8 +351,15 @@ impl Session {
     /// The ClientHello as a handshake message (header included) into `w`.
     fn client_hello(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
         let cookie_len = u8::try_from(self.cookie.len()).map_err(|_| NoSpace)?;
-        // version, random, session id, cookie, suites, compression.
-        let body_len = 2 + 32 + 1 + 1 + self.cookie.len() + 2 + 2 + 1 + 1;
+        let mut ext = [0u8; MAX_HELLO_EXTENSIONS];
+        #[cfg_attr(not(feature = "dtls-rpk"), allow(unused_mut))]
+        let mut ew = Writer::new(&mut ext);
+        #[cfg(feature = "dtls-rpk")]
+        self.write_rpk_extensions(&mut ew)?;
+        let ext_len = u16::try_from(ew.len()).map_err(|_| NoSpace)?;
+        // version, random, session id, cookie, suites, compression, extensions.
+        let ext_block = if ext_len == 0 { 0 } else { 2 + ew.len() };
+        let body_len = 2 + 32 + 1 + 1 + self.cookie.len() + 2 + 2 + 1 + 1 + ext_block;
         handshake_header(w, CLIENT_HELLO, self.hello_seq, body_len)?;
         w.put(&record::VERSION)?;
         w.put(&self.client_random)?;
@@ -274,12 +367,17 @@ impl Session {
         w.put_u8(cookie_len)?;
         w.put(&self.cookie)?;
         w.put(&2u16.to_be_bytes())?;
-        w.put(&PSK_WITH_AES_128_CCM_8.to_be_bytes())?;
-        w.put(&[1, 0]) // the null compression method
+        w.put(&self.suite().to_be_bytes())?;
+        w.put(&[1, 0])?; // the null compression method
+        if ext_len != 0 {
+            w.put(&ext_len.to_be_bytes())?;
+            w.put(ew.written())?;
+        }
+        Ok(())
     }
 
     fn write_hello_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
-        let mut msg = [0u8; 64 + MAX_COOKIE_LEN];
+        let mut msg = [0u8; MAX_HELLO];
         let mut mw = Writer::new(&mut msg);
         self.client_hello(&mut mw)?;
         let seq = self.next_send_seq(0);
@@ -287,33 +385,70 @@ impl Session {
         w.put(mw.written())
     }
 
-    /// ClientKeyExchange (epoch 0), ChangeCipherSpec (epoch 0), Finished (epoch 1).
+    /// The client's messages (the ClientKeyExchange, with raw public keys also the
+    /// Certificate and CertificateVerify when asked for), each a record in epoch 0,
+    /// ChangeCipherSpec (epoch 0), Finished (epoch 1).
     fn write_finished_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
-        let mut msg = [0u8; HS_HEADER + 2 + MAX_PSK_IDENTITY_LEN];
-        let mut mw = Writer::new(&mut msg);
-        self.client_key_exchange(&mut mw)?;
-        let seq = self.next_send_seq(0);
-        record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
-        w.put(mw.written())?;
+        for n in 0..self.client_messages() {
+            let mut msg = [0u8; MAX_CLIENT_MESSAGE];
+            let mut mw = Writer::new(&mut msg);
+            self.client_message(n, &mut mw)?;
+            let seq = self.next_send_seq(0);
+            record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
+            w.put(mw.written())?;
+        }
         let seq = self.next_send_seq(0);
         record::write_header(w, record::CHANGE_CIPHER_SPEC, 0, seq, 1)?;
         w.put_u8(1)?;
-        let finished = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2))?;
+        let finished = self.finished_message(b"client finished", self.client_finished_seq())?;
         let seq = self.next_send_seq(1);
         self.client_keys
             .seal(w, record::HANDSHAKE, 1, seq, &finished)
     }
 
-    fn client_key_exchange(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
-        let n = self.identity.len();
-        handshake_header(
-            w,
-            CLIENT_KEY_EXCHANGE,
-            self.hello_seq.wrapping_add(1),
-            2 + n,
-        )?;
-        w.put(&(n as u16).to_be_bytes())?;
-        w.put(&self.identity)
+    /// How many messages the client sends before its ChangeCipherSpec.
+    fn client_messages(&self) -> u8 {
+        match &self.credentials {
+            Credentials::Psk { .. } => 1,
+            #[cfg(feature = "dtls-rpk")]
+            Credentials::Rpk(r) => r.client_messages(),
+        }
+    }
+
+    /// The message_seq of the client's Finished.
+    fn client_finished_seq(&self) -> u16 {
+        self.hello_seq
+            .wrapping_add(u16::from(self.client_messages()))
+            .wrapping_add(1)
+    }
+
+    /// The `n`th message the client sends before its ChangeCipherSpec into `w`; with a
+    /// PSK, the ClientKeyExchange (the identity).
+    fn client_message(&self, n: u8, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        let seq = self.hello_seq.wrapping_add(u16::from(n)).wrapping_add(1);
+        match &self.credentials {
+            Credentials::Psk { identity, .. } => {
+                handshake_header(w, CLIENT_KEY_EXCHANGE, seq, 2 + identity.len())?;
+                w.put(&(identity.len() as u16).to_be_bytes())?;
+                w.put(identity)
+            }
+            #[cfg(feature = "dtls-rpk")]
+            Credentials::Rpk(r) => r.client_message(n, seq, w),
+        }
+    }
+
+    /// Adds the client's messages before its ChangeCipherSpec to the transcript.
+    fn client_flight_transcript(&mut self) -> Result<(), Error> {
+        #[cfg(feature = "dtls-rpk")]
+        if self.is_rpk() {
+            return self.rpk_client_flight();
+        }
+        let mut m = [0u8; MAX_CLIENT_MESSAGE];
+        let mut mw = Writer::new(&mut m);
+        self.client_message(0, &mut mw)
+            .map_err(|_| Error::Protocol)?;
+        self.transcript.update(mw.written());
+        Ok(())
     }
 
     /// A Finished message: PRF(master, label, transcript hash)[..12]. The client's is
@@ -338,8 +473,7 @@ impl Session {
     fn finished_transcript(&self, label: &[u8]) -> [u8; 32] {
         let mut t = self.transcript.clone();
         if label == b"server finished" {
-            if let Ok(m) = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2))
-            {
+            if let Ok(m) = self.finished_message(b"client finished", self.client_finished_seq()) {
                 t.update(m);
             }
         }
@@ -419,7 +553,7 @@ impl Session {
                 return;
             };
             if let Err(e) = self.handshake_message(msg_type, seq, body, whole) {
-                self.state = State::Failed(e);
+                self.fail(e);
                 return;
             }
         }
@@ -432,6 +566,13 @@ impl Session {
         body: &[u8],
         whole: &[u8],
     ) -> Result<(), Error> {
+        #[cfg(feature = "dtls-rpk")]
+        if self.state == State::ServerHello
+            && self.is_rpk()
+            && (msg_type != SERVER_HELLO_DONE || seq != self.next_receive_seq)
+        {
+            return self.rpk_message(msg_type, seq, body, whole);
+        }
         match (self.state, msg_type) {
             (State::Hello, HELLO_VERIFY_REQUEST) => {
                 let mut r = Reader(body);
@@ -448,7 +589,7 @@ impl Session {
                     return Ok(());
                 }
                 // The transcript starts with the ClientHello this ServerHello answers.
-                let mut msg = [0u8; 64 + MAX_COOKIE_LEN];
+                let mut msg = [0u8; MAX_HELLO];
                 let mut mw = Writer::new(&mut msg);
                 self.client_hello(&mut mw).map_err(|_| Error::Protocol)?;
                 self.transcript = Sha256::new();
@@ -465,11 +606,7 @@ impl Session {
                 self.transcript.update(whole);
                 self.next_receive_seq = seq.wrapping_add(1);
                 self.derive_keys();
-                let mut m = [0u8; HS_HEADER + 2 + MAX_PSK_IDENTITY_LEN];
-                let mut mw = Writer::new(&mut m);
-                self.client_key_exchange(&mut mw)
-                    .map_err(|_| Error::Protocol)?;
-                self.transcript.update(mw.written());
+                self.client_flight_transcript()?;
                 self.state = State::Finishing;
                 self.next_flight();
             }
@@ -497,17 +634,28 @@ impl Session {
             return Ok(false);
         };
         if version != u16::from_be_bytes(record::VERSION)
-            || suite != PSK_WITH_AES_128_CCM_8
+            || suite != self.suite()
             || compression != 0
         {
             return Err(Error::Protocol);
+        }
+        #[cfg(feature = "dtls-rpk")]
+        if !self.rpk_server_hello(r.0)? {
+            return Ok(false);
         }
         self.server_random = array(Some(random));
         Ok(true)
     }
 
     fn derive_keys(&mut self) {
-        self.master = prf::psk_master_secret(&self.psk, &self.client_random, &self.server_random);
+        // With raw public keys, the ServerKeyExchange gave the master secret.
+        match &self.credentials {
+            Credentials::Psk { key, .. } => {
+                self.master = prf::psk_master_secret(key, &self.client_random, &self.server_random);
+            }
+            #[cfg(feature = "dtls-rpk")]
+            Credentials::Rpk(_) => {}
+        }
         let mut block = [0u8; 40];
         prf::prf(
             &self.master,
@@ -538,7 +686,7 @@ impl Session {
 
 /// `bytes` as an array of exactly N bytes (zeros if the length differs: it never does where
 /// this is used, and this keeps slice-length panics out of the engine).
-fn array<const N: usize>(bytes: Option<&[u8]>) -> [u8; N] {
+pub(crate) fn array<const N: usize>(bytes: Option<&[u8]>) -> [u8; N] {
     bytes.and_then(|b| b.try_into().ok()).unwrap_or([0; N])
 }
 

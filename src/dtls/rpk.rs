@@ -1,0 +1,578 @@
+//! Raw public keys (RFC 7250) with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (RFC 7251) on P-256:
+//! the credentials, the ClientHello extensions (RFC 4492, RFC 5246 section 7.4.1.4.1, RFC
+//! 7250), the server's Certificate, ServerKeyExchange and CertificateRequest, and the
+//! client's Certificate, ClientKeyExchange and CertificateVerify.
+//!
+//! Keys are accepted in the forms the LwM2M Security object holds them in:
+//! - the server's public key (resource 4): its SubjectPublicKeyInfo (DER, 91 bytes, or with
+//!   a compressed point), the SEC1 point (65 bytes uncompressed or 33 compressed) or the raw
+//!   X || Y coordinates (64 bytes);
+//! - the client's private key (resource 5): the raw 32-byte scalar, an ECPrivateKey (SEC1
+//!   DER, RFC 5915) or a PKCS#8 PrivateKeyInfo (RFC 5208) wrapping one, on P-256.
+//!
+//! What the server sends: a message that does not parse is dropped (anyone can send one
+//! before the keys exist); one that parses but is wrong fails the session: a server key
+//! other than the configured one ([`Error::BadServerKey`], a bad_certificate alert), a
+//! ServerKeyExchange whose signature does not verify ([`Error::BadSignature`], a
+//! decrypt_error alert), parameters this client did not offer ([`Error::Protocol`]).
+
+use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::elliptic_curve::ops::Reduce;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::{NonZeroScalar, PublicKey, Scalar, U256};
+use sha2::{Digest, Sha256};
+
+use super::{
+    handshake_header, prf, Credentials, Error, Reader, Session, CLIENT_KEY_EXCHANGE,
+    MAX_CLIENT_MESSAGE, SERVER_KEY_EXCHANGE,
+};
+use crate::buf::{NoSpace, Writer};
+
+/// TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8.
+pub const ECDHE_ECDSA_WITH_AES_128_CCM_8: u16 = 0xC0AE;
+
+// The longest client message (the Certificate) fits the buffer flights are built in.
+const _: () = assert!(12 + 3 + SPKI_LEN <= MAX_CLIENT_MESSAGE);
+
+// Handshake message types of the certificate exchange (RFC 5246 section 7.4).
+pub(super) const CERTIFICATE: u8 = 11;
+pub(super) const CERTIFICATE_REQUEST: u8 = 13;
+const CERTIFICATE_VERIFY: u8 = 15;
+
+/// Alert descriptions sent when the server's key or signature is wrong.
+pub(super) const BAD_CERTIFICATE: u8 = 42;
+pub(super) const DECRYPT_ERROR: u8 = 51;
+
+/// RFC 7250's certificate type RawPublicKey.
+const RAW_PUBLIC_KEY: u8 = 2;
+/// secp256r1 (RFC 8422 NamedCurve 23), ecdsa_secp256r1_sha256 (hash 4, signature 3).
+const SECP256R1: u16 = 23;
+const ECDSA_SHA256: u16 = 0x0403;
+/// ClientCertificateType ecdsa_sign (RFC 8422 section 5.5).
+const ECDSA_SIGN: u8 = 64;
+
+/// The DER of a P-256 SubjectPublicKeyInfo up to its uncompressed point's X || Y.
+const SPKI_PREFIX: [u8; 27] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08,
+    0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+];
+/// The SubjectPublicKeyInfo's length.
+const SPKI_LEN: usize = 91;
+/// The DER object identifiers id-ecPublicKey and prime256v1 (their contents).
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
+const OID_P256: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+
+/// A client's raw-public-key credentials: its private key and its public key (derived once),
+/// and the server's public key, each as P-256 coordinates.
+pub struct RpkKeys {
+    private: [u8; 32],
+    public: [u8; 64],
+    server: [u8; 64],
+}
+
+impl RpkKeys {
+    /// Keys from the Security object's forms (see the module's documentation).
+    pub fn new(private_key: &[u8], server_public_key: &[u8]) -> Result<RpkKeys, Error> {
+        let private = parse_private_key(private_key).ok_or(Error::BadCredentials)?;
+        let scalar = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(private.into()))
+            .ok_or(Error::BadCredentials)?;
+        let public = xy(&PublicKey::from_secret_scalar(&scalar));
+        let server = parse_public_key(server_public_key).ok_or(Error::BadCredentials)?;
+        Ok(RpkKeys {
+            private,
+            public,
+            server: xy(&server),
+        })
+    }
+}
+
+/// The raw-public-key handshake's state, kept so that the client's flight can be rebuilt.
+pub struct RpkState {
+    keys: RpkKeys,
+    /// Randomness for the ephemeral key (from the platform, at each start).
+    seed: [u8; 32],
+    /// The ephemeral public key (X || Y) the ClientKeyExchange carries.
+    ephemeral: [u8; 64],
+    /// The CertificateVerify's signature (r || s).
+    signature: [u8; 64],
+    /// The server agreed to a raw public key from the client.
+    client_rpk: bool,
+    /// The server asked for the client's certificate.
+    requested: bool,
+    /// The server's Certificate matched; its ServerKeyExchange verified.
+    certified: bool,
+    exchanged: bool,
+}
+
+impl RpkState {
+    pub fn new(keys: RpkKeys) -> RpkState {
+        RpkState {
+            keys,
+            seed: [0; 32],
+            ephemeral: [0; 64],
+            signature: [0; 64],
+            client_rpk: false,
+            requested: false,
+            certified: false,
+            exchanged: false,
+        }
+    }
+
+    /// Forgets the previous handshake.
+    pub(super) fn restart(&mut self) {
+        self.ephemeral = [0; 64];
+        self.signature = [0; 64];
+        self.client_rpk = false;
+        self.requested = false;
+        self.certified = false;
+        self.exchanged = false;
+    }
+
+    /// The client's messages before its ChangeCipherSpec: Certificate (when requested),
+    /// ClientKeyExchange, CertificateVerify (when requested).
+    pub(super) fn client_messages(&self) -> u8 {
+        if self.requested {
+            3
+        } else {
+            1
+        }
+    }
+
+    /// The `n`th of the client's messages (`seq` its message_seq) into `w`.
+    pub(super) fn client_message(&self, n: u8, seq: u16, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        match (self.requested, n) {
+            (true, 0) => {
+                handshake_header(w, CERTIFICATE, seq, 3 + SPKI_LEN)?;
+                w.put(&[0, 0, SPKI_LEN as u8])?;
+                w.put(&SPKI_PREFIX)?;
+                w.put(&self.keys.public)
+            }
+            (false, 0) | (true, 1) => {
+                handshake_header(w, CLIENT_KEY_EXCHANGE, seq, 66)?;
+                w.put(&[65, 4])?;
+                w.put(&self.ephemeral)
+            }
+            _ => {
+                let mut der = [0u8; 72];
+                let n = der_signature(&self.signature, &mut der)?;
+                handshake_header(w, CERTIFICATE_VERIFY, seq, 4 + n)?;
+                w.put(&ECDSA_SHA256.to_be_bytes())?;
+                w.put(&(n as u16).to_be_bytes())?;
+                w.put(der.get(..n).ok_or(NoSpace)?)
+            }
+        }
+    }
+}
+
+/// The session's raw-public-key state, if it has one.
+fn rpk(s: &mut Session) -> Option<&mut RpkState> {
+    match &mut s.credentials {
+        Credentials::Rpk(r) => Some(r),
+        Credentials::Psk { .. } => None,
+    }
+}
+
+impl Session {
+    /// A session with raw-public-key credentials (forms: the module's documentation), to be
+    /// started with [`Session::start`] and [`Session::seed_ephemeral`].
+    pub fn idle_rpk(private_key: &[u8], server_public_key: &[u8]) -> Result<Session, Error> {
+        let keys = RpkKeys::new(private_key, server_public_key)?;
+        Ok(Session::with(Credentials::Rpk(RpkState::new(keys))))
+    }
+
+    /// A raw-public-key session that starts its handshake at the next
+    /// [`Session::poll_transmit`]; `random` is the client random, `seed` fresh randomness
+    /// for the ephemeral key (both from the platform's random source).
+    pub fn new_rpk(
+        private_key: &[u8],
+        server_public_key: &[u8],
+        random: [u8; 32],
+        seed: [u8; 32],
+        now: u64,
+    ) -> Result<Session, Error> {
+        let mut s = Session::idle_rpk(private_key, server_public_key)?;
+        s.start(random, now);
+        s.seed_ephemeral(seed);
+        Ok(s)
+    }
+
+    /// Gives the handshake just started fresh randomness for its ephemeral key (call after
+    /// [`Session::start`]; nothing for a PSK session). The key is derived from it, the
+    /// private key and the client random, so a weak seed alone does not give it away.
+    pub fn seed_ephemeral(&mut self, seed: [u8; 32]) {
+        if let Some(r) = rpk(self) {
+            r.seed = seed;
+        }
+    }
+
+    /// The ClientHello's extensions for raw public keys (nothing for a PSK session):
+    /// supported_groups, ec_point_formats, signature_algorithms, client_certificate_type
+    /// and server_certificate_type.
+    pub(super) fn write_rpk_extensions(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        if !matches!(self.credentials, Credentials::Rpk(_)) {
+            return Ok(());
+        }
+        w.put(&[0, 10, 0, 4, 0, 2, 0, SECP256R1 as u8])?;
+        w.put(&[0, 11, 0, 2, 1, 0])?;
+        w.put(&[0, 13, 0, 4, 0, 2, 4, 3])?;
+        w.put(&[0, 19, 0, 2, 1, RAW_PUBLIC_KEY])?;
+        w.put(&[0, 20, 0, 2, 1, RAW_PUBLIC_KEY])
+    }
+
+    /// The ServerHello's extensions (after its compression method): `Ok(false)` when they
+    /// do not parse, an error when the server did not choose a raw public key for itself.
+    pub(super) fn rpk_server_hello(&mut self, extensions: &[u8]) -> Result<bool, Error> {
+        let Some(r) = rpk(self) else { return Ok(true) };
+        let mut list = Reader(extensions);
+        let Some(all) = vec16(&mut list) else {
+            return Err(Error::Protocol); // no extensions: an X.509 certificate
+        };
+        let mut all = Reader(all);
+        let mut server_rpk = false;
+        while !all.0.is_empty() {
+            let (Some(ext), Some(data)) = (all.u16(), vec16(&mut all)) else {
+                return Ok(false);
+            };
+            match (ext, data) {
+                (19, [RAW_PUBLIC_KEY]) => r.client_rpk = true,
+                (20, [RAW_PUBLIC_KEY]) => server_rpk = true,
+                (19 | 20, _) => return Err(Error::Protocol),
+                _ => {}
+            }
+        }
+        if server_rpk {
+            Ok(true)
+        } else {
+            Err(Error::Protocol)
+        }
+    }
+
+    /// True for a raw-public-key session.
+    pub(super) fn is_rpk(&self) -> bool {
+        matches!(self.credentials, Credentials::Rpk(_))
+    }
+
+    /// The server's flight up to ServerHelloDone (which the caller takes): Certificate,
+    /// ServerKeyExchange, CertificateRequest, in that order; out-of-order messages are
+    /// dropped (the server sends its flight again).
+    pub(super) fn rpk_message(
+        &mut self,
+        msg_type: u8,
+        seq: u16,
+        body: &[u8],
+        whole: &[u8],
+    ) -> Result<(), Error> {
+        if seq != self.next_receive_seq {
+            return Ok(());
+        }
+        let client_random = self.client_random;
+        let server_random = self.server_random;
+        let Some(r) = rpk(self) else { return Ok(()) };
+        let taken = match (msg_type, r.certified, r.exchanged) {
+            (CERTIFICATE, false, _) => r.certificate(body)?,
+            (SERVER_KEY_EXCHANGE, true, false) => {
+                let Some(master) = r.server_key_exchange(body, &client_random, &server_random)?
+                else {
+                    return Ok(());
+                };
+                self.master = master;
+                true
+            }
+            (CERTIFICATE_REQUEST, true, true) => r.certificate_request(body)?,
+            _ => return Err(Error::Protocol),
+        };
+        if taken {
+            self.transcript.update(whole);
+            self.next_receive_seq = seq.wrapping_add(1);
+        }
+        Ok(())
+    }
+
+    /// At ServerHelloDone: fails unless the server's key exchange was taken; then adds the
+    /// client's messages to the transcript, signing it for the CertificateVerify.
+    pub(super) fn rpk_client_flight(&mut self) -> Result<(), Error> {
+        let seq = self.hello_seq;
+        let mut transcript = self.transcript.clone();
+        let Some(r) = rpk(self) else {
+            return Ok(());
+        };
+        if !r.exchanged {
+            return Err(Error::Protocol);
+        }
+        for n in 0..r.client_messages() {
+            if n == 2 {
+                let hash: [u8; 32] = transcript.clone().finalize().into();
+                r.signature = sign(&r.keys.private, &hash).ok_or(Error::Protocol)?;
+            }
+            let mut m = [0u8; MAX_CLIENT_MESSAGE];
+            let mut mw = Writer::new(&mut m);
+            r.client_message(n, seq.wrapping_add(u16::from(n)).wrapping_add(1), &mut mw)
+                .map_err(|_| Error::Protocol)?;
+            transcript.update(mw.written());
+        }
+        self.transcript = transcript;
+        Ok(())
+    }
+}
+
+impl RpkState {
+    /// The server's Certificate: its SubjectPublicKeyInfo must be the configured key.
+    fn certificate(&mut self, body: &[u8]) -> Result<bool, Error> {
+        let mut r = Reader(body);
+        let Some(spki) = r.u24().and_then(|len| r.take(len)) else {
+            return Ok(false);
+        };
+        if !r.0.is_empty() {
+            return Ok(false);
+        }
+        let expected = spki.strip_prefix(&SPKI_PREFIX[..]);
+        if expected != Some(&self.keys.server[..]) {
+            return Err(Error::BadServerKey);
+        }
+        self.certified = true;
+        Ok(true)
+    }
+
+    /// The server's ServerKeyExchange: named curve secp256r1, an uncompressed point and an
+    /// ECDSA-SHA256 signature over both randoms and these parameters by the server's key.
+    /// `Ok(None)` when it does not parse; the master secret when it verified.
+    fn server_key_exchange(
+        &mut self,
+        body: &[u8],
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+    ) -> Result<Option<[u8; 48]>, Error> {
+        let mut r = Reader(body);
+        let (Some(curve_type), Some(curve), Some(point)) = (r.u8(), r.u16(), r.vec8()) else {
+            return Ok(None);
+        };
+        let Some(params) = body.get(..body.len().saturating_sub(r.0.len())) else {
+            return Ok(None);
+        };
+        let (Some(algorithm), Some(signature)) = (r.u16(), vec16(&mut r)) else {
+            return Ok(None);
+        };
+        if !r.0.is_empty() {
+            return Ok(None);
+        }
+        if curve_type != 3 || curve != SECP256R1 || algorithm != ECDSA_SHA256 {
+            return Err(Error::Protocol);
+        }
+        let mut h = Sha256::new();
+        h.update(client_random);
+        h.update(server_random);
+        h.update(params);
+        let hash: [u8; 32] = h.finalize().into();
+        if !verify(&self.keys.server, &hash, signature) {
+            return Err(Error::BadSignature);
+        }
+        let server_point = PublicKey::from_sec1_bytes(point).map_err(|_| Error::Protocol)?;
+        // The ephemeral key: the platform's seed, hedged with the private key and the
+        // client random.
+        let mut h = Sha256::new();
+        h.update(self.seed);
+        h.update(self.keys.private);
+        h.update(client_random);
+        let digest: [u8; 32] = h.finalize().into();
+        let scalar = <Scalar as Reduce<U256>>::reduce_bytes(&digest.into());
+        let ephemeral =
+            Option::<NonZeroScalar>::from(NonZeroScalar::new(scalar)).ok_or(Error::Protocol)?;
+        self.ephemeral = xy(&PublicKey::from_secret_scalar(&ephemeral));
+        let shared = p256::ecdh::diffie_hellman(ephemeral, server_point.as_affine());
+        let mut master = [0u8; 48];
+        prf::prf(
+            shared.raw_secret_bytes(),
+            b"master secret",
+            client_random,
+            server_random,
+            &mut master,
+        );
+        self.exchanged = true;
+        Ok(Some(master))
+    }
+
+    /// The server's CertificateRequest: it must accept an ECDSA key signing with SHA-256,
+    /// and a raw public key must have been agreed for the client.
+    fn certificate_request(&mut self, body: &[u8]) -> Result<bool, Error> {
+        let mut r = Reader(body);
+        let (Some(types), Some(algorithms), Some(_authorities)) =
+            (r.vec8(), vec16(&mut r), vec16(&mut r))
+        else {
+            return Ok(false);
+        };
+        let ecdsa_sha256 = algorithms
+            .chunks_exact(2)
+            .any(|a| a == ECDSA_SHA256.to_be_bytes());
+        if !self.client_rpk || !types.contains(&ECDSA_SIGN) || !ecdsa_sha256 {
+            return Err(Error::Protocol);
+        }
+        self.requested = true;
+        Ok(true)
+    }
+}
+
+/// A vector with a two-byte length.
+fn vec16<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
+    let n = r.u16()?;
+    r.take(usize::from(n))
+}
+
+/// A public key's X || Y.
+fn xy(key: &PublicKey) -> [u8; 64] {
+    let point = key.to_encoded_point(false);
+    super::array(point.as_bytes().get(1..))
+}
+
+/// True when the DER ECDSA `signature` of `hash` verifies under `key` (X || Y).
+fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
+    let mut sec1 = [4u8; 65];
+    for (d, s) in sec1.iter_mut().skip(1).zip(key) {
+        *d = *s;
+    }
+    let Ok(key) = VerifyingKey::from_sec1_bytes(&sec1) else {
+        return false;
+    };
+    let Some((r, s)) = parse_der_signature(signature) else {
+        return false;
+    };
+    let Ok(signature) = Signature::from_scalars(r, s) else {
+        return false;
+    };
+    key.verify_prehash(hash, &signature).is_ok()
+}
+
+/// The deterministic (RFC 6979) ECDSA signature r || s of `hash` by `private`.
+fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
+    let key = SigningKey::from_bytes(&(*private).into()).ok()?;
+    let signature: Signature = key.sign_prehash(hash).ok()?;
+    Some(signature.to_bytes().into())
+}
+
+/// r || s as a DER Ecdsa-Sig-Value into `out`: its length.
+fn der_signature(rs: &[u8; 64], out: &mut [u8; 72]) -> Result<usize, NoSpace> {
+    let mut w = Writer::new(out);
+    w.put(&[0x30, 0])?;
+    for half in rs.chunks(32) {
+        let start = half.iter().position(|b| *b != 0).unwrap_or(31);
+        let digits = half.get(start..).ok_or(NoSpace)?;
+        let pad = digits.first().is_some_and(|b| b & 0x80 != 0);
+        w.put_u8(2)?;
+        w.put_u8((digits.len() + usize::from(pad)) as u8)?;
+        if pad {
+            w.put_u8(0)?;
+        }
+        w.put(digits)?;
+    }
+    let n = w.len();
+    w.patch(1, &[(n - 2) as u8]);
+    Ok(n)
+}
+
+/// A DER Ecdsa-Sig-Value's r and s, each as 32 big-endian bytes.
+fn parse_der_signature(der: &[u8]) -> Option<([u8; 32], [u8; 32])> {
+    let mut outer = Reader(der);
+    let seq = der_item(&mut outer, 0x30)?;
+    if !outer.0.is_empty() {
+        return None;
+    }
+    let mut r = Reader(seq);
+    let a = der_uint32(der_item(&mut r, 0x02)?)?;
+    let b = der_uint32(der_item(&mut r, 0x02)?)?;
+    r.0.is_empty().then_some((a, b))
+}
+
+/// A DER INTEGER's contents (non-negative, at most 32 significant bytes) as 32 bytes.
+fn der_uint32(int: &[u8]) -> Option<[u8; 32]> {
+    let start = int.iter().position(|b| *b != 0).unwrap_or(int.len());
+    let digits = int.get(start..)?;
+    let pad = 32usize.checked_sub(digits.len())?;
+    let mut out = [0u8; 32];
+    for (d, s) in out.iter_mut().skip(pad).zip(digits) {
+        *d = *s;
+    }
+    Some(out)
+}
+
+/// The contents of the next DER item, which must have tag `tag` (definite lengths up to
+/// 65535 bytes).
+fn der_item<'a>(r: &mut Reader<'a>, tag: u8) -> Option<&'a [u8]> {
+    if r.u8()? != tag {
+        return None;
+    }
+    let len = match r.u8()? {
+        n @ 0..=0x7F => usize::from(n),
+        0x81 => usize::from(r.u8()?),
+        0x82 => usize::from(r.u16()?),
+        _ => return None,
+    };
+    r.take(len)
+}
+
+/// The server's public key from a SubjectPublicKeyInfo, a SEC1 point or X || Y.
+fn parse_public_key(key: &[u8]) -> Option<PublicKey> {
+    if key.len() == 64 {
+        let mut sec1 = [4u8; 65];
+        for (d, s) in sec1.iter_mut().skip(1).zip(key) {
+            *d = *s;
+        }
+        return PublicKey::from_sec1_bytes(&sec1).ok();
+    }
+    if key.first() != Some(&0x30) {
+        return PublicKey::from_sec1_bytes(key).ok();
+    }
+    let mut outer = Reader(key);
+    let spki = der_item(&mut outer, 0x30)?;
+    let mut r = Reader(spki);
+    let mut algorithm = Reader(der_item(&mut r, 0x30)?);
+    let bits = der_item(&mut r, 0x03)?;
+    if der_item(&mut algorithm, 0x06)? != OID_EC_PUBLIC_KEY
+        || der_item(&mut algorithm, 0x06)? != OID_P256
+        || !outer.0.is_empty()
+    {
+        return None;
+    }
+    PublicKey::from_sec1_bytes(bits.strip_prefix(&[0])?).ok()
+}
+
+/// The private scalar from 32 raw bytes, an ECPrivateKey or a PKCS#8 PrivateKeyInfo.
+fn parse_private_key(key: &[u8]) -> Option<[u8; 32]> {
+    if key.len() == 32 {
+        return key.try_into().ok();
+    }
+    let mut outer = Reader(key);
+    let mut r = Reader(der_item(&mut outer, 0x30)?);
+    match der_item(&mut r, 0x02)? {
+        [1] => ec_private_key(r),
+        // PrivateKeyInfo: version 0, the algorithm (ecPublicKey, prime256v1), the
+        // ECPrivateKey in an OCTET STRING.
+        [0] => {
+            let mut algorithm = Reader(der_item(&mut r, 0x30)?);
+            if der_item(&mut algorithm, 0x06)? != OID_EC_PUBLIC_KEY
+                || der_item(&mut algorithm, 0x06)? != OID_P256
+            {
+                return None;
+            }
+            let mut inner = Reader(der_item(&mut r, 0x04)?);
+            let mut r = Reader(der_item(&mut inner, 0x30)?);
+            if der_item(&mut r, 0x02)? != [1] {
+                return None;
+            }
+            ec_private_key(r)
+        }
+        _ => None,
+    }
+}
+
+/// An ECPrivateKey past its version: privateKey, then [0] parameters (the curve) if there.
+fn ec_private_key(mut r: Reader<'_>) -> Option<[u8; 32]> {
+    let private = der_item(&mut r, 0x04)?;
+    if let Some(&0xA0) = r.0.first() {
+        let mut params = Reader(der_item(&mut r, 0xA0)?);
+        if der_item(&mut params, 0x06)? != OID_P256 {
+            return None;
+        }
+    }
+    private.try_into().ok()
+}
+
