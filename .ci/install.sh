@@ -15,6 +15,8 @@ declare -a WANT=(
     "make:make"
     "python3:python3"
     "openssl:openssl"
+    "gnutls-serv:gnutls-bin"
+    "certtool:gnutls-bin"
     "java:openjdk-17-jdk-headless"
     "javac:openjdk-17-jdk-headless"
     "mvn:maven"

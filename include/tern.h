@@ -93,7 +93,7 @@
 #define TERN_NOTIFY_QUEUE_BYTES 128
 #endif
 
-/** Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 832 bytes, plus one datagram buffer for all. */
+/** Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 944 bytes (about 740 with a pre-shared key, 920 with the dtls-rpk feature's raw public keys), plus one datagram buffer for all. */
 #ifndef TERN_MAX_DTLS_SESSIONS
 #define TERN_MAX_DTLS_SESSIONS 0
 #endif
@@ -124,7 +124,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 832 + TERN_MAX_MESSAGE_SIZE + 32 : 0))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 944 + TERN_MAX_MESSAGE_SIZE + 32 : 0))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -1449,6 +1449,32 @@ tern_status_t tern_client_set_psk(struct tern_client_t *client,
                                   size_t identity_len,
                                   const uint8_t *key,
                                   size_t key_len);
+
+/**
+ * Secures server `server` (its index in `tern_config_t.servers`) with tern's own DTLS 1.2
+ * and raw public keys (RFC 7250, LwM2M Security mode 2): TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
+ * on P-256. `private_key` is this client's key (Security resource 5): the raw 32-byte
+ * scalar, or DER as an ECPrivateKey (SEC1, RFC 5915) or a PKCS#8 PrivateKeyInfo;
+ * `server_public_key` is the server's key (resource 4): its SubjectPublicKeyInfo DER (91
+ * bytes), the SEC1 point (65 bytes uncompressed, 33 compressed) or the raw X || Y (64
+ * bytes). Both are copied and never logged; the client's own public key (what it sends
+ * when the server asks) is derived from its private key. A server presenting another key
+ * fails the handshake. The URI is `coaps://`, as with `tern_client_set_psk`. Call before
+ * the first `tern_client_step`. `TERN_STATUS_NOT_FOUND` for an unknown server,
+ * `TERN_STATUS_INVALID_ARG` for a key that does not parse or is not on P-256,
+ * `TERN_STATUS_NO_SPACE` when `TERN_MAX_DTLS_SESSIONS` servers are secured already,
+ * `TERN_STATUS_NOT_ALLOWED` from a library built without the `dtls-rpk` feature.
+ *
+ * # Safety
+ * `client` from `tern_client_init`; `private_key` and `server_public_key` valid for their
+ * lengths.
+ */
+tern_status_t tern_client_set_rpk(struct tern_client_t *client,
+                                  uint8_t server,
+                                  const uint8_t *private_key,
+                                  size_t private_key_len,
+                                  const uint8_t *server_public_key,
+                                  size_t server_public_key_len);
 
 /**
  * Send (LwM2M 1.1 Information Reporting): queues a confirmable POST to `/dp` of server

@@ -71,3 +71,42 @@ fn psk_settings_are_checked() {
         "replaced, not added"
     );
 }
+
+/// The P-256 base point, uncompressed: a valid public key.
+#[cfg(feature = "dtls-rpk")]
+const P256_G: [u8; 65] = [
+    4, 0x6B, 0x17, 0xD1, 0xF2, 0xE1, 0x2C, 0x42, 0x47, 0xF8, 0xBC, 0xE6, 0xE5, 0x63, 0xA4, 0x40,
+    0xF2, 0x77, 0x03, 0x7D, 0x81, 0x2D, 0xEB, 0x33, 0xA0, 0xF4, 0xA1, 0x39, 0x45, 0xD8, 0x98,
+    0xC2, 0x96, 0x4F, 0xE3, 0x42, 0xE2, 0xFE, 0x1A, 0x7F, 0x9B, 0x8E, 0xE7, 0xEB, 0x4A, 0x7C,
+    0x0F, 0x9E, 0x16, 0x2B, 0xCE, 0x33, 0x57, 0x6B, 0x31, 0x5E, 0xCE, 0xCB, 0xB6, 0x40, 0x68,
+    0x37, 0xBF, 0x51, 0xF5,
+];
+
+#[cfg(feature = "dtls-rpk")]
+#[test]
+fn rpk_settings_are_checked_and_the_hello_offers_only_ecdhe_ecdsa() {
+    let mut client = new_client(60, 10, 1);
+    let mut platform = TestPlatform::new(1);
+    assert!(client.set_rpk(1, &[1; 32], &P256_G).is_err(), "no such server");
+    assert!(client.set_rpk(0, &[0; 32], &P256_G).is_err(), "zero key");
+    assert!(client.set_rpk(0, &[1; 31], &P256_G).is_err(), "short key");
+    assert!(client.set_rpk(0, &[1; 32], &P256_G[1..64]).is_err(), "short point");
+    let mut off_curve = P256_G;
+    off_curve[64] ^= 1;
+    assert!(client.set_rpk(0, &[1; 32], &off_curve).is_err(), "off the curve");
+    client.set_psk(0, b"tern", b"0123456789abcdef").unwrap();
+    client.set_rpk(0, &[1; 32], &P256_G).unwrap();
+    while client.poll_event().is_some() {}
+    client.connection_opened(0);
+    let hello = client
+        .poll_transmit(0, &mut platform)
+        .unwrap()
+        .data
+        .to_vec();
+    assert!(is_client_hello(&hello));
+    assert!(
+        hello.windows(4).any(|w| w == [0, 2, 0xC0, 0xAE]),
+        "the RPK suite alone replaced the PSK"
+    );
+    assert!(!hello.windows(2).any(|w| w == [0xC0, 0xA8]));
+}

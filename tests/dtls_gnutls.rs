@@ -14,9 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tern::dtls::{Error, Session};
+#[cfg(feature = "dtls-rpk")]
+use tern::dtls::Error;
+use tern::dtls::Session;
 
-const PSK_PRIORITY: &str = "NONE:+VERS-DTLS1.2:+AES-128-CCM-8:+AEAD:+COMP-NULL:+SIGN-ALL:+PSK:+GROUP-ALL";
+const PSK_PRIORITY: &str =
+    "NONE:+VERS-DTLS1.2:+AES-128-CCM-8:+AEAD:+COMP-NULL:+SIGN-ALL:+PSK:+GROUP-ALL";
 #[cfg(feature = "dtls-rpk")]
 const RPK_PRIORITY: &str = "NONE:+VERS-DTLS1.2:+AES-128-CCM-8:+AEAD:+COMP-NULL:+SIGN-ALL:+ECDHE-ECDSA:+GROUP-SECP256R1:+CTYPE-CLI-RAWPK:+CTYPE-SRV-RAWPK";
 
@@ -114,7 +117,7 @@ impl GnuTls {
             .and_then(|s| s.local_addr())
             .expect("a free port")
             .port();
-        let mut child = Command::new("gnutls-serv")
+        let child = Command::new("gnutls-serv")
             .env("LD_PRELOAD", shim)
             .args(["--udp", "--echo", "-p", &port.to_string()])
             .args(args)
@@ -189,7 +192,10 @@ fn echo(sock: &UdpSocket, session: &mut Session, payload: &[u8]) {
             return;
         }
     }
-    panic!("no echo of {:?} within 10 s", String::from_utf8_lossy(payload));
+    panic!(
+        "no echo of {:?} within 10 s",
+        String::from_utf8_lossy(payload)
+    );
 }
 
 #[test]
@@ -358,5 +364,9 @@ fn a_server_with_another_key_fails_the_rpk_session() {
     handshake(&sock, &mut session, start);
     assert!(!session.is_established());
     assert_eq!(session.error(), Some(Error::BadServerKey));
-    assert_eq!(session.poll_timeout(), None, "the alert went out, nothing else");
+    assert_eq!(
+        session.poll_timeout(),
+        None,
+        "the alert went out, nothing else"
+    );
 }

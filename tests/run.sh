@@ -102,6 +102,12 @@ check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 dtls_target="${CARGO_TARGET_DIR:-$root/target}/dtls"
 check "DTLS 1.2 PSK against OpenSSL s_server -dtls1_2 (handshake, data both ways, a wrong key)" \
 	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_openssl --test dtls_client
+# Raw public keys (the dtls-rpk feature) and GnuTLS as the second independent peer.
+dtls_rpk_target="${CARGO_TARGET_DIR:-$root/target}/dtls-rpk"
+check "DTLS 1.2 PSK and raw public keys against gnutls-serv (handshake, echo both ways, a wrong server key)" \
+	env CARGO_TARGET_DIR="$dtls_rpk_target" cargo test --quiet --features dtls-rpk --test dtls_gnutls --test dtls_client
+check "DTLS raw public keys: the engine's unit tests (key forms, malformed and wrong server messages)" \
+	env CARGO_TARGET_DIR="$dtls_rpk_target" cargo test --quiet --features dtls-rpk --lib dtls::
 check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=1 CARGO_TARGET_DIR="$dtls_target" \
 	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls" --no-print-directory
 check "interop: Leshan over DTLS with a PSK (register, read, de-register; a wrong key refused)" \

@@ -149,7 +149,8 @@ impl Client {
                 let mut random = [0u8; 64];
                 platform.random(&mut random);
                 let (client_random, _seed) = random.split_at(32);
-                link.session.start(crate::dtls::array(Some(client_random)), now);
+                link.session
+                    .start(crate::dtls::array(Some(client_random)), now);
                 #[cfg(feature = "dtls-rpk")]
                 link.session.seed_ephemeral(crate::dtls::array(Some(_seed)));
             }

@@ -181,10 +181,7 @@ impl Session {
         if identity.is_empty() || psk.is_empty() {
             return Err(Error::BadCredentials);
         }
-        Ok(Session::with(Credentials::Psk {
-            identity,
-            key: psk,
-        }))
+        Ok(Session::with(Credentials::Psk { identity, key: psk }))
     }
 
     fn with(credentials: Credentials) -> Session {

@@ -54,8 +54,8 @@ const ECDSA_SIGN: u8 = 64;
 
 /// The DER of a P-256 SubjectPublicKeyInfo up to its uncompressed point's X || Y.
 const SPKI_PREFIX: [u8; 27] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08,
-    0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A,
+    0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
 ];
 /// The SubjectPublicKeyInfo's length.
 const SPKI_LEN: usize = 91;
@@ -140,7 +140,12 @@ impl RpkState {
     }
 
     /// The `n`th of the client's messages (`seq` its message_seq) into `w`.
-    pub(super) fn client_message(&self, n: u8, seq: u16, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+    pub(super) fn client_message(
+        &self,
+        n: u8,
+        seq: u16,
+        w: &mut Writer<'_>,
+    ) -> Result<(), NoSpace> {
         match (self.requested, n) {
             (true, 0) => {
                 handshake_header(w, CERTIFICATE, seq, 3 + SPKI_LEN)?;
@@ -576,3 +581,420 @@ fn ec_private_key(mut r: Reader<'_>) -> Option<[u8; 32]> {
     private.try_into().ok()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtls::{State, SERVER_HELLO, SERVER_HELLO_DONE};
+
+    const CLIENT_KEY: [u8; 32] = [0x21; 32];
+    const SERVER_KEY: [u8; 32] = [0x42; 32];
+
+    fn public_of(private: &[u8; 32]) -> [u8; 64] {
+        let scalar = NonZeroScalar::from_repr((*private).into()).unwrap();
+        xy(&PublicKey::from_secret_scalar(&scalar))
+    }
+
+    fn spki(xy: &[u8; 64]) -> std::vec::Vec<u8> {
+        let mut s = SPKI_PREFIX.to_vec();
+        s.extend_from_slice(xy);
+        s
+    }
+
+    fn record(content_type: u8, body: &[u8]) -> std::vec::Vec<u8> {
+        let mut r = vec![content_type, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 1];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn handshake(msg_type: u8, seq: u16, body: &[u8]) -> std::vec::Vec<u8> {
+        let l = (body.len() as u32).to_be_bytes();
+        let mut m = vec![msg_type, l[1], l[2], l[3]];
+        m.extend_from_slice(&seq.to_be_bytes());
+        m.extend_from_slice(&[0, 0, 0, l[1], l[2], l[3]]);
+        m.extend_from_slice(body);
+        record(22, &m)
+    }
+
+    fn server_hello(extensions: &[u8]) -> std::vec::Vec<u8> {
+        let mut b = vec![0xFE, 0xFD];
+        b.extend_from_slice(&[9; 32]);
+        b.push(0);
+        b.extend_from_slice(&ECDHE_ECDSA_WITH_AES_128_CCM_8.to_be_bytes());
+        b.push(0);
+        b.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+        b.extend_from_slice(extensions);
+        handshake(SERVER_HELLO, 0, &b)
+    }
+
+    const BOTH_RPK: [u8; 10] = [0, 19, 0, 1, 2, 0, 20, 0, 1, 2];
+
+    fn certificate(key: &[u8; 64]) -> std::vec::Vec<u8> {
+        let mut b = vec![0, 0, SPKI_LEN as u8];
+        b.extend_from_slice(&spki(key));
+        handshake(CERTIFICATE, 1, &b)
+    }
+
+    /// A ServerKeyExchange signed by `signer` (DER signature over both randoms and the
+    /// parameters).
+    fn server_key_exchange(signer: &[u8; 32]) -> std::vec::Vec<u8> {
+        let ephemeral = public_of(&[0x55; 32]);
+        let mut params = vec![3, 0, 23, 65, 4];
+        params.extend_from_slice(&ephemeral);
+        let mut h = Sha256::new();
+        h.update([1u8; 32]);
+        h.update([9u8; 32]);
+        h.update(&params);
+        let hash: [u8; 32] = h.finalize().into();
+        let rs = sign(signer, &hash).unwrap();
+        let mut der = [0u8; 72];
+        let n = der_signature(&rs, &mut der).unwrap();
+        let mut b = params;
+        b.extend_from_slice(&[4, 3, 0, n as u8]);
+        b.extend_from_slice(&der[..n]);
+        handshake(SERVER_KEY_EXCHANGE, 2, &b)
+    }
+
+    fn certificate_request() -> std::vec::Vec<u8> {
+        handshake(CERTIFICATE_REQUEST, 3, &[1, 64, 0, 2, 4, 3, 0, 0])
+    }
+
+    fn session() -> Session {
+        let server = public_of(&SERVER_KEY);
+        let mut s = Session::new_rpk(&CLIENT_KEY, &spki(&server), [1; 32], [5; 32], 0).unwrap();
+        let mut out = [0u8; 600];
+        s.poll_transmit(0, &mut out).unwrap();
+        s
+    }
+
+    /// A session past the server's hello.
+    fn after_hello() -> Session {
+        let mut s = session();
+        s.handle_datagram(&mut server_hello(&BOTH_RPK));
+        assert_eq!(s.state, State::ServerHello);
+        s
+    }
+
+    fn alert_sent(s: &mut Session) -> Option<u8> {
+        let mut out = [0u8; 64];
+        let n = s.poll_transmit(99, &mut out)?;
+        assert_eq!(&out[..3], &[21, 0xFE, 0xFD]);
+        assert_eq!(n, 15);
+        assert_eq!(out[13], 2, "fatal");
+        assert!(s.poll_transmit(100, &mut out).is_none(), "once");
+        Some(out[14])
+    }
+
+    #[test]
+    fn the_client_hello_offers_the_rpk_suite_and_extensions() {
+        let server = public_of(&SERVER_KEY);
+        let mut s = Session::new_rpk(&CLIENT_KEY, &server, [1; 32], [5; 32], 0).unwrap();
+        let mut out = [0u8; 600];
+        let n = s.poll_transmit(0, &mut out).unwrap();
+        let hello = &out[..n];
+        assert!(
+            hello.windows(4).any(|w| w == [0, 2, 0xC0, 0xAE]),
+            "one suite"
+        );
+        for ext in [
+            &[0, 10, 0, 4, 0, 2, 0, 23][..],
+            &[0, 11, 0, 2, 1, 0],
+            &[0, 13, 0, 4, 0, 2, 4, 3],
+            &[0, 19, 0, 2, 1, 2],
+            &[0, 20, 0, 2, 1, 2],
+        ] {
+            assert!(hello.windows(ext.len()).any(|w| w == ext), "{ext:?}");
+        }
+        // The extensions block ends the hello, its length right.
+        assert_eq!(&hello[n - 36..n - 34], &[0, 34]);
+    }
+
+    #[test]
+    fn a_full_server_flight_gives_the_client_certificate_and_verify() {
+        let mut s = after_hello();
+        let server = public_of(&SERVER_KEY);
+        for mut m in [
+            certificate(&server),
+            server_key_exchange(&SERVER_KEY),
+            certificate_request(),
+            handshake(SERVER_HELLO_DONE, 4, &[]),
+        ] {
+            s.handle_datagram(&mut m);
+            assert_eq!(s.error(), None);
+        }
+        assert_eq!(s.state, State::Finishing);
+        let mut out = [0u8; 1024];
+        let n = s.poll_transmit(1, &mut out).unwrap();
+        // Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished.
+        let mut types = std::vec::Vec::new();
+        let mut rest = &out[..n];
+        while rest.len() >= 13 {
+            let len = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+            types.push((rest[0], rest[13]));
+            rest = &rest[13 + len..];
+        }
+        assert_eq!(
+            types.iter().map(|t| t.0).collect::<std::vec::Vec<_>>(),
+            [22, 22, 22, 20, 22]
+        );
+        assert_eq!(types[0].1, CERTIFICATE);
+        assert_eq!(types[1].1, CLIENT_KEY_EXCHANGE);
+        assert_eq!(types[2].1, CERTIFICATE_VERIFY);
+        let own = spki(&public_of(&CLIENT_KEY));
+        assert!(out[..n].windows(own.len()).any(|w| w == own), "own SPKI");
+        // A retransmission is the same flight (but for record sequence numbers).
+        let again = s.poll_transmit(10_000, &mut [0u8; 1024]).unwrap();
+        assert_eq!(again, n);
+    }
+
+    #[test]
+    fn another_server_key_fails_with_a_bad_certificate_alert() {
+        let mut s = after_hello();
+        s.handle_datagram(&mut certificate(&public_of(&[0x43; 32])));
+        assert_eq!(s.error(), Some(Error::BadServerKey));
+        assert_eq!(s.poll_timeout(), Some(0), "the alert is due");
+        assert_eq!(alert_sent(&mut s), Some(BAD_CERTIFICATE));
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_bad_signature_fails_with_a_decrypt_error_alert() {
+        let server = public_of(&SERVER_KEY);
+        // Signed by another key; then the right signature over changed parameters.
+        let mut other = server_key_exchange(&[0x43; 32]);
+        let mut changed = server_key_exchange(&SERVER_KEY);
+        changed[13 + 12 + 10] ^= 1;
+        for ske in [&mut other, &mut changed] {
+            let mut s = after_hello();
+            s.handle_datagram(&mut certificate(&server));
+            s.handle_datagram(ske);
+            assert_eq!(s.error(), Some(Error::BadSignature));
+            assert_eq!(alert_sent(&mut s), Some(DECRYPT_ERROR));
+        }
+    }
+
+    #[test]
+    fn malformed_or_truncated_server_messages_never_panic() {
+        let server = public_of(&SERVER_KEY);
+        let messages = [
+            certificate(&server),
+            server_key_exchange(&SERVER_KEY),
+            certificate_request(),
+        ];
+        for (i, m) in messages.iter().enumerate() {
+            // Every shorter body (lengths kept consistent) is dropped; no single-byte change
+            // panics.
+            let body = &m[13 + 12..];
+            for cut in 0..body.len() {
+                let mut s = after_hello();
+                for mut earlier in messages[..i].iter().cloned() {
+                    s.handle_datagram(&mut earlier);
+                }
+                let mut short = handshake(m[13], i as u16 + 1, &body[..cut]);
+                s.handle_datagram(&mut short);
+                assert_eq!(s.error(), None, "message {i} cut at {cut}: dropped");
+                assert_eq!(s.state, State::ServerHello);
+            }
+            for at in 0..body.len() {
+                let mut s = after_hello();
+                for mut earlier in messages[..i].iter().cloned() {
+                    s.handle_datagram(&mut earlier);
+                }
+                let mut changed = body.to_vec();
+                changed[at] ^= 0x80;
+                s.handle_datagram(&mut handshake(m[13], i as u16 + 1, &changed));
+                assert!(matches!(s.state, State::ServerHello | State::Failed(_)));
+            }
+        }
+    }
+
+    #[test]
+    fn a_truncated_certificate_is_dropped_and_the_right_one_still_taken() {
+        let server = public_of(&SERVER_KEY);
+        let mut s = after_hello();
+        let full = certificate(&server);
+        let body = &full[13 + 12..];
+        s.handle_datagram(&mut handshake(CERTIFICATE, 1, &body[..50]));
+        let mut trailing = body.to_vec();
+        trailing.push(0);
+        s.handle_datagram(&mut handshake(CERTIFICATE, 1, &trailing));
+        assert_eq!(s.error(), None, "dropped");
+        s.handle_datagram(&mut certificate(&server));
+        s.handle_datagram(&mut server_key_exchange(&SERVER_KEY));
+        assert_eq!(s.error(), None);
+        let r = rpk(&mut s).unwrap();
+        assert!(r.certified && r.exchanged);
+    }
+
+    #[test]
+    fn out_of_order_or_unexpected_messages() {
+        let server = public_of(&SERVER_KEY);
+        // A ServerKeyExchange before the Certificate (next in sequence): a protocol error.
+        let mut s = after_hello();
+        let mut ske = server_key_exchange(&SERVER_KEY);
+        ske[13 + 5] = 1; // message_seq 1
+        s.handle_datagram(&mut ske);
+        assert_eq!(s.error(), Some(Error::Protocol));
+        // One past the next: dropped, the server sends its flight again.
+        let mut s = after_hello();
+        s.handle_datagram(&mut server_key_exchange(&SERVER_KEY));
+        assert_eq!(s.error(), None);
+        // ServerHelloDone before the key exchange: a protocol error.
+        let mut s = after_hello();
+        s.handle_datagram(&mut certificate(&server));
+        s.handle_datagram(&mut handshake(SERVER_HELLO_DONE, 2, &[]));
+        assert_eq!(s.error(), Some(Error::Protocol));
+        // A CertificateRequest without ecdsa_sign.
+        let mut s = after_hello();
+        s.handle_datagram(&mut certificate(&server));
+        s.handle_datagram(&mut server_key_exchange(&SERVER_KEY));
+        s.handle_datagram(&mut handshake(
+            CERTIFICATE_REQUEST,
+            3,
+            &[1, 1, 0, 2, 4, 3, 0, 0],
+        ));
+        assert_eq!(s.error(), Some(Error::Protocol));
+    }
+
+    #[test]
+    fn a_server_hello_must_choose_a_raw_public_key() {
+        for (ext, error) in [
+            (&[][..], Some(Error::Protocol)),
+            (&[0, 20, 0, 1, 0][..], Some(Error::Protocol)),
+            (&[0, 19, 0, 1, 2][..], Some(Error::Protocol)),
+            (&[0, 20, 0, 1, 2][..], None),
+            (&[0, 20, 0, 9, 2][..], None), // does not parse: dropped
+        ] {
+            let mut s = session();
+            s.handle_datagram(&mut server_hello(ext));
+            assert_eq!(s.error(), error, "{ext:?}");
+        }
+        // No extensions block at all.
+        let mut s = session();
+        let mut sh = server_hello(&[]);
+        sh.truncate(sh.len() - 2);
+        let l = (sh.len() - 13) as u16;
+        sh[11..13].copy_from_slice(&l.to_be_bytes());
+        let body = (sh.len() - 25) as u32;
+        sh[14..17].copy_from_slice(&body.to_be_bytes()[1..]);
+        sh[22..25].copy_from_slice(&body.to_be_bytes()[1..]);
+        s.handle_datagram(&mut sh);
+        assert_eq!(s.error(), Some(Error::Protocol));
+        // The PSK suite to an RPK session.
+        let mut s = session();
+        let mut psk = server_hello(&BOTH_RPK);
+        psk[13 + 12 + 35] = 0xA8;
+        s.handle_datagram(&mut psk);
+        assert_eq!(s.error(), Some(Error::Protocol));
+    }
+
+    /// A P-256 key in the DER forms of the Security object (made with `openssl ecparam
+    /// -name prime256v1 -genkey` and `openssl pkcs8 -topk8 -nocrypt`, scalar 0x01..0x20).
+    fn sec1_der(scalar: &[u8; 32], public: &[u8; 64]) -> std::vec::Vec<u8> {
+        let mut d = vec![0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20];
+        d.extend_from_slice(scalar);
+        d.extend_from_slice(&[0xA0, 0x0A, 0x06, 0x08]);
+        d.extend_from_slice(OID_P256);
+        d.extend_from_slice(&[0xA1, 0x44, 0x03, 0x42, 0x00, 0x04]);
+        d.extend_from_slice(public);
+        d
+    }
+
+    fn pkcs8_der(scalar: &[u8; 32], public: &[u8; 64]) -> std::vec::Vec<u8> {
+        // PrivateKeyInfo wraps an ECPrivateKey without its parameters.
+        let mut inner = vec![0x30, 0x6B, 0x02, 0x01, 0x01, 0x04, 0x20];
+        inner.extend_from_slice(scalar);
+        inner.extend_from_slice(&[0xA1, 0x44, 0x03, 0x42, 0x00, 0x04]);
+        inner.extend_from_slice(public);
+        let mut d = vec![0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07];
+        d.extend_from_slice(OID_EC_PUBLIC_KEY);
+        d.extend_from_slice(&[0x06, 0x08]);
+        d.extend_from_slice(OID_P256);
+        d.extend_from_slice(&[0x04, 0x6D]);
+        d.extend_from_slice(&inner);
+        d
+    }
+
+    #[test]
+    fn keys_in_every_documented_form() {
+        let scalar: [u8; 32] = core::array::from_fn(|i| i as u8 + 1);
+        let public = public_of(&scalar);
+        let server = public_of(&SERVER_KEY);
+        let mut sec1 = vec![4];
+        sec1.extend_from_slice(&server);
+        let compressed = PublicKey::from_sec1_bytes(&sec1)
+            .unwrap()
+            .to_encoded_point(true);
+        let sec1_der = sec1_der(&scalar, &public);
+        let pkcs8 = pkcs8_der(&scalar, &public);
+        assert_eq!(pkcs8.len(), 138, "openssl's PKCS#8 size");
+        for private in [&scalar[..], &sec1_der, &pkcs8] {
+            for server_key in [&server[..], &sec1, compressed.as_bytes(), &spki(&server)] {
+                let keys = RpkKeys::new(private, server_key).unwrap();
+                assert_eq!(keys.private, scalar);
+                assert_eq!(keys.public, public);
+                assert_eq!(keys.server, server);
+            }
+        }
+        // Not keys: wrong lengths, the zero scalar, one past the order, another curve's
+        // OID, a point off the curve, truncated DER.
+        let order = [
+            0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2,
+            0xFC, 0x63, 0x25, 0x51,
+        ];
+        let mut bad_oid = spki(&server);
+        bad_oid[22] ^= 1;
+        let mut off_curve = server;
+        off_curve[63] ^= 1;
+        for (private, server_key) in [
+            (&scalar[..31], &server[..]),
+            (&[0; 32][..], &server[..]),
+            (&order[..], &server[..]),
+            (&sec1_der[..sec1_der.len() - 1], &server[..]),
+            (&pkcs8[..40], &server[..]),
+            (&scalar[..], &server[..63]),
+            (&scalar[..], &bad_oid[..]),
+            (&scalar[..], &off_curve[..]),
+            (&scalar[..], &[][..]),
+        ] {
+            assert!(RpkKeys::new(private, server_key).is_err());
+        }
+    }
+
+    #[test]
+    fn der_signatures_round_trip() {
+        let mut cases = vec![[0u8; 64], [0xFF; 64]];
+        let mut c = [0x7F; 64];
+        c[0] = 0;
+        c[32] = 0x80;
+        cases.push(c);
+        for rs in cases {
+            let mut der = [0u8; 72];
+            let n = der_signature(&rs, &mut der).unwrap();
+            let (r, s) = parse_der_signature(&der[..n]).unwrap();
+            assert_eq!((&r[..], &s[..]), (&rs[..32], &rs[32..]));
+        }
+        assert!(parse_der_signature(&[0x30, 0x06, 2, 1, 1, 2, 1]).is_none());
+        assert!(parse_der_signature(&[0x30, 0x06, 2, 1, 1, 2, 1, 1, 0]).is_none());
+        let mut long = vec![0x30, 0x25, 2, 33];
+        long.extend_from_slice(&[1; 33]);
+        long.extend_from_slice(&[2, 0]);
+        assert!(
+            parse_der_signature(&long).is_none(),
+            "r wider than 32 bytes"
+        );
+    }
+
+    #[test]
+    fn psk_sessions_send_no_extensions() {
+        let mut s = Session::new(b"id", b"key", [1; 32], 0).unwrap();
+        let mut out = [0u8; 600];
+        let n = s.poll_transmit(0, &mut out).unwrap();
+        assert_eq!(
+            &out[n - 4..n],
+            &[0xC0, 0xA8, 1, 0],
+            "suite and compression last"
+        );
+    }
+}

@@ -1,5 +1,6 @@
-//! DTLS with a pre-shared key for a server (the `dtls` feature; without it the call says
-//! so, so that one application builds against either library).
+//! DTLS with a pre-shared key (the `dtls` feature) or raw public keys (`dtls-rpk`) for a
+//! server; without the feature the call says so, so that one application builds against
+//! either library.
 
 #[cfg(feature = "dtls")]
 use crate::client::PskError;
@@ -71,5 +72,61 @@ unsafe fn set(
         Err(PskError::UnknownServer) => TERN_STATUS_NOT_FOUND,
         Err(PskError::NoSpace) => TERN_STATUS_NO_SPACE,
         Err(PskError::BadCredentials) => TERN_STATUS_INVALID_ARG,
+    }
+}
+
+/// Secures server `server` (its index in `tern_config_t.servers`) with tern's own DTLS 1.2
+/// and raw public keys (RFC 7250, LwM2M Security mode 2): TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
+/// on P-256. `private_key` is this client's key (Security resource 5): the raw 32-byte
+/// scalar, or DER as an ECPrivateKey (SEC1, RFC 5915) or a PKCS#8 PrivateKeyInfo;
+/// `server_public_key` is the server's key (resource 4): its SubjectPublicKeyInfo DER (91
+/// bytes), the SEC1 point (65 bytes uncompressed, 33 compressed) or the raw X || Y (64
+/// bytes). Both are copied and never logged; the client's own public key (what it sends
+/// when the server asks) is derived from its private key. A server presenting another key
+/// fails the handshake. The URI is `coaps://`, as with `tern_client_set_psk`. Call before
+/// the first `tern_client_step`. `TERN_STATUS_NOT_FOUND` for an unknown server,
+/// `TERN_STATUS_INVALID_ARG` for a key that does not parse or is not on P-256,
+/// `TERN_STATUS_NO_SPACE` when `TERN_MAX_DTLS_SESSIONS` servers are secured already,
+/// `TERN_STATUS_NOT_ALLOWED` from a library built without the `dtls-rpk` feature.
+///
+/// # Safety
+/// `client` from `tern_client_init`; `private_key` and `server_public_key` valid for their
+/// lengths.
+#[no_mangle]
+pub unsafe extern "C" fn tern_client_set_rpk(
+    client: *mut super::tern_client_t,
+    server: u8,
+    private_key: *const u8,
+    private_key_len: usize,
+    server_public_key: *const u8,
+    server_public_key_len: usize,
+) -> tern_status_t {
+    // SAFETY: forwarded.
+    let c = match unsafe { super::live(client) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    if private_key.is_null() || server_public_key.is_null() {
+        return TERN_STATUS_NULL_ARG;
+    }
+    #[cfg(not(feature = "dtls-rpk"))]
+    {
+        let _ = (c, server, private_key_len, server_public_key_len);
+        TERN_STATUS_NOT_ALLOWED
+    }
+    // SAFETY: non-null (checked above), lengths guaranteed by the caller; copied before
+    // returning.
+    #[cfg(feature = "dtls-rpk")]
+    unsafe {
+        let (private_key, server_public_key) = (
+            core::slice::from_raw_parts(private_key, private_key_len),
+            core::slice::from_raw_parts(server_public_key, server_public_key_len),
+        );
+        match c.core.set_rpk(server, private_key, server_public_key) {
+            Ok(()) => TERN_STATUS_OK,
+            Err(PskError::UnknownServer) => TERN_STATUS_NOT_FOUND,
+            Err(PskError::NoSpace) => TERN_STATUS_NO_SPACE,
+            Err(PskError::BadCredentials) => TERN_STATUS_INVALID_ARG,
+        }
     }
 }
