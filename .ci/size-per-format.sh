@@ -26,7 +26,7 @@ printf '%s\n' "  objects 0 to 3 (issue budget)"
 # observe needs a critical section: the C library's comes with c-critical-section.
 for feature in attributes create-delete blockwise access-control device-time server-extra value-pointers \
 	firmware-update connectivity-monitoring location connectivity-statistics persistence queue-mode send \
-	"observe c-critical-section" bootstrap dtls; do
+	"observe c-critical-section" bootstrap dtls dtls-rpk; do
 	flash=$(flash_of "only-$feature")
 	[ -n "$flash" ] || { echo "size-per-format: the $feature image did not build" >&2; exit 1; }
 	printf '%-34s %8d %+8d\n' "  foundation + $feature" "$flash" "$((flash - base))"

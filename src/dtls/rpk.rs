@@ -456,22 +456,26 @@ fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
 
 /// r || s as a DER Ecdsa-Sig-Value into `out`: its length.
 fn der_signature(rs: &[u8; 64], out: &mut [u8; 72]) -> Result<usize, NoSpace> {
+    let (r, s) = rs.split_at(32);
+    let (r, s) = (int(r), int(s));
+    let len = |(d, pad): (&[u8], bool)| d.len() + usize::from(pad);
     let mut w = Writer::new(out);
-    w.put(&[0x30, 0])?;
-    for half in rs.chunks(32) {
-        let start = half.iter().position(|b| *b != 0).unwrap_or(31);
-        let digits = half.get(start..).ok_or(NoSpace)?;
-        let pad = digits.first().is_some_and(|b| b & 0x80 != 0);
-        w.put_u8(2)?;
-        w.put_u8((digits.len() + usize::from(pad)) as u8)?;
+    w.put(&[0x30, (4 + len(r) + len(s)) as u8])?;
+    for (digits, pad) in [r, s] {
+        w.put(&[2, len((digits, pad)) as u8])?;
         if pad {
             w.put_u8(0)?;
         }
         w.put(digits)?;
     }
-    let n = w.len();
-    w.patch(1, &[(n - 2) as u8]);
-    Ok(n)
+    Ok(w.len())
+}
+
+/// A DER INTEGER's significant bytes, and whether a zero must come first (top bit set).
+fn int(half: &[u8]) -> (&[u8], bool) {
+    let start = half.iter().position(|b| *b != 0).unwrap_or(31);
+    let digits = half.get(start..).unwrap_or_default();
+    (digits, digits.first().is_some_and(|b| b & 0x80 != 0))
 }
 
 /// A DER Ecdsa-Sig-Value's r and s, each as 32 big-endian bytes.
