@@ -108,10 +108,11 @@ check "DTLS 1.2 PSK and raw public keys against gnutls-serv (handshake, echo bot
 	env CARGO_TARGET_DIR="$dtls_rpk_target" cargo test --quiet --features dtls-rpk --test dtls_gnutls --test dtls_client
 check "DTLS raw public keys: the engine's unit tests (key forms, malformed and wrong server messages)" \
 	env CARGO_TARGET_DIR="$dtls_rpk_target" cargo test --quiet --features dtls-rpk --lib dtls::
-check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=1 CARGO_TARGET_DIR="$dtls_target" \
-	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls" --no-print-directory
-check "interop: Leshan over DTLS with a PSK (register, read, de-register; a wrong key refused)" \
-	tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
+check "POSIX example with the library's DTLS (PSK and raw public keys) builds" env TERN_MAX_DTLS_SESSIONS=1 \
+	CARGO_TARGET_DIR="$dtls_rpk_target" \
+	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls-rpk" --no-print-directory
+check "interop: Leshan over DTLS with a PSK and with raw public keys (register, read, de-register; a wrong key refused)" \
+	env LESHAN_DTLS_RPK=1 tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
 check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh
 check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)" tests/qemu/run.sh

@@ -261,6 +261,51 @@ static int set_psk(tern_client_t *client, const char *identity, const char *hex)
 	return 0;
 }
 
+/* Reads a whole (small) key file into buf: its length, or 0. */
+static size_t read_key_file(const char *path, uint8_t *buf, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL) {
+		perror(path);
+		return 0;
+	}
+	n = fread(buf, 1, size, f);
+	if (n == size || ferror(f)) {
+		fprintf(stderr, "%s: unreadable or longer than %zu bytes\n", path, size - 1);
+		n = 0;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Gives server 0 raw public keys for the library's DTLS (Security mode 2): this client's
+ * private key and the server's public key, each a DER file (PKCS#8 or SEC1 / the
+ * SubjectPublicKeyInfo) or the raw bytes. */
+static int set_rpk(tern_client_t *client, const char *private_path, const char *server_path)
+{
+	uint8_t private_key[256], server_key[256];
+	size_t private_len, server_len;
+
+	if (private_path == NULL || server_path == NULL) {
+		fprintf(stderr, "-K and -P go together\n");
+		return -1;
+	}
+	private_len = read_key_file(private_path, private_key, sizeof(private_key));
+	server_len = read_key_file(server_path, server_key, sizeof(server_key));
+	if (private_len == 0 || server_len == 0) {
+		return -1;
+	}
+	tern_status_t st = tern_client_set_rpk(client, 0, private_key, private_len, server_key, server_len);
+	memset(private_key, 0, sizeof(private_key));
+	if (st != TERN_STATUS_OK) {
+		fprintf(stderr, "tern_client_set_rpk: %s\n", tern_status_str(st));
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -271,7 +316,10 @@ static void usage(const char *argv0)
 		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n"
 		"  -Q  queue mode: asleep awake_ms after each exchange (0: 93 s), until the next Update\n"
 		"  -b  a bootstrap server: bootstrap from it first, or (with -u) when -u refuses\n"
-		"  -i, -k  a coaps:// server's PSK identity and key (hex): the library's DTLS\n",
+		"  -i, -k  a coaps:// server's PSK identity and key (hex): the library's DTLS\n"
+		"  -K, -P  or raw public keys: files with this client's P-256 private key (PKCS#8 or\n"
+		"          SEC1 DER, or 32 raw bytes) and the server's public key (SubjectPublicKeyInfo\n"
+		"          DER or the raw point); needs a library with the dtls-rpk feature\n",
 		argv0);
 }
 
@@ -282,11 +330,12 @@ int example_run(int argc, char **argv)
 	const char *bootstrap_uri = NULL;
 	int uri_given = 0;
 	const char *psk_identity = NULL, *psk_hex = NULL;
+	const char *rpk_private = NULL, *rpk_server = NULL;
 	unsigned long lifetime = 300, update_after = 0, exit_after = 0, version = 11;
 	int opt, acl = 0, send_once = 0;
 	long queue_awake_ms = -1;
 
-	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSQ:b:i:k:h")) != -1) {
+	while ((opt = getopt(argc, argv, "u:e:l:U:x:v:aSQ:b:i:k:K:P:h")) != -1) {
 		switch (opt) {
 		case 'u': uri = optarg; uri_given = 1; break;
 		case 'e': endpoint = optarg; break;
@@ -300,6 +349,8 @@ int example_run(int argc, char **argv)
 		case 'b': bootstrap_uri = optarg; break;
 		case 'i': psk_identity = optarg; break;
 		case 'k': psk_hex = optarg; break;
+		case 'K': rpk_private = optarg; break;
+		case 'P': rpk_server = optarg; break;
 		default: usage(argv[0]); return 2;
 		}
 	}
@@ -341,6 +392,9 @@ int example_run(int argc, char **argv)
 		return 1;
 	}
 	if (psk_identity != NULL && set_psk(client, psk_identity, psk_hex) != 0) {
+		return 1;
+	}
+	if ((rpk_private != NULL || rpk_server != NULL) && set_rpk(client, rpk_private, rpk_server) != 0) {
 		return 1;
 	}
 	if (queue_awake_ms >= 0) {

@@ -2,11 +2,16 @@
 # Interop test: the client under test registers with an Eclipse Leshan server over DTLS 1.2
 # with a pre-shared key (TLS_PSK_WITH_AES_128_CCM_8; Leshan 1.5 and Californium's
 # Scandium), through the library's own DTLS; then a client with a wrong key must not get in.
+# With LESHAN_DTLS_RPK=1, the same with raw public keys (RFC 7250,
+# TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8; P-256 keys made here with openssl), then a client that
+# expects another server key must refuse the server.
 #
-#   dtls.sh CLIENT_BIN        (a client built with the dtls feature: see ../../run.sh)
+#   dtls.sh CLIENT_BIN        (a client built with the dtls feature, dtls-rpk for
+#                              LESHAN_DTLS_RPK=1: see ../../run.sh)
 #
 # The client is started as
 #   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -i IDENTITY -k HEXKEY -l 60 -x 8
+#   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -K CLIENT_KEY.der -P SERVER_PUBLIC.der -l 60 -x 8
 # Everything runs on 127.0.0.1 with ports the system picks; every wait is bounded and every
 # process started here is stopped on exit. Exit status 0 only if every check passed.
 set -euo pipefail
@@ -39,18 +44,22 @@ SETSID=()
 command -v setsid >/dev/null && SETSID=(setsid)
 
 # run NAME KEY SERVER_TIMEOUT: one Leshan server and one client with KEY; sets SERVER_RC,
-# CLIENT_RC.
+# CLIENT_RC. The server's and the client's security options are SERVER_SECURITY and
+# CLIENT_SECURITY (arrays; by default the PSK, the client with KEY).
 run() {
     local name=$1 key=$2 timeout=$3
+    local server_security=(--identity "$IDENTITY" --key "$KEY") client_security=(-i "$IDENTITY" -k "$key")
+    [ -z "${SERVER_SECURITY+x}" ] || server_security=("${SERVER_SECURITY[@]}")
+    [ -z "${CLIENT_SECURITY+x}" ] || client_security=("${CLIENT_SECURITY[@]}")
     "${SETSID[@]}" "${JAVA:-java}" -cp "$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*" \
-        org.tern.interop.LeshanDtls --port 0 --endpoint "$EP" --identity "$IDENTITY" --key "$KEY" \
+        org.tern.interop.LeshanDtls --port 0 --endpoint "$EP" "${server_security[@]}" \
         --timeout "$timeout" >"$WORK/$name-server.out" 2>"$WORK/$name-server.err" </dev/null &
     SERVER_PID=$!
     local port
     port=$(listening_port "$SERVER_PID" "$WORK/$name-server.out" "$LISTEN_TIMEOUT")
     [ -n "$port" ] || { echo "not ok - Leshan (DTLS) listening"; cat "$WORK/$name-server.out" "$WORK/$name-server.err"; exit 1; }
     echo "# $name: Leshan on coaps://127.0.0.1:$port"
-    "${SETSID[@]}" "$CLIENT" -u "coaps://127.0.0.1:$port" -e "$EP" -i "$IDENTITY" -k "$key" -l 60 -x 8 \
+    "${SETSID[@]}" "$CLIENT" -u "coaps://127.0.0.1:$port" -e "$EP" "${client_security[@]}" -l 60 -x 8 \
         >"$WORK/$name-client.out" 2>"$WORK/$name-client.err" </dev/null &
     CLIENT_PID=$!
     local deadline=$((SECONDS + timeout + 15))
@@ -86,6 +95,32 @@ check "a wrong key never registers ($(line wrong-key "FAIL "))" \
     test "$(line wrong-key "FAIL ")" = "FAIL timeout waiting for REGISTERED"
 check "the client with the wrong key reported no registration" \
     eval '! grep -q "registered with server" "$WORK/wrong-key-client.out"'
+
+if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
+    # P-256 keys: PKCS#8 DER for private keys, SubjectPublicKeyInfo DER for public ones.
+    for k in client server other; do
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER -out "$WORK/$k.sec1.der" 2>/dev/null
+        openssl pkcs8 -topk8 -nocrypt -inform DER -in "$WORK/$k.sec1.der" -outform DER -out "$WORK/$k.p8"
+        openssl pkey -inform DER -in "$WORK/$k.p8" -pubout -outform DER -out "$WORK/$k.pub.der"
+    done
+    SERVER_SECURITY=(--rpk-client-public "$WORK/client.pub.der" --rpk-server-private "$WORK/server.p8"
+        --rpk-server-public "$WORK/server.pub.der")
+    CLIENT_SECURITY=(-K "$WORK/client.p8" -P "$WORK/server.pub.der")
+    run rpk - 40
+    check "RPK: Leshan scenario exited 0 (got $SERVER_RC)" test "$SERVER_RC" = 0
+    check "RPK: client exited 0 (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+    check "RPK: registered over DTLS with the client's raw public key ($(line rpk "REGISTERED "))" \
+        eval '[[ $(line rpk "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=rpk" ]]'
+    check "RPK: Read /3/0/0 over DTLS ($(line rpk "READ /3/0/0 "))" test "$(line rpk "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
+    check "RPK: de-registered over DTLS" test -n "$(line rpk "DEREGISTERED")"
+
+    CLIENT_SECURITY=(-K "$WORK/client.p8" -P "$WORK/other.pub.der")
+    run rpk-wrong-server - 10
+    check "RPK: a client expecting another server key never registers ($(line rpk-wrong-server "FAIL "))" \
+        test "$(line rpk-wrong-server "FAIL ")" = "FAIL timeout waiting for REGISTERED"
+    check "RPK: the client expecting another server key reported no registration" \
+        eval '! grep -q "registered with server" "$WORK/rpk-wrong-server-client.out"'
+fi
 
 if [ "$FAILED" -ne 0 ]; then
     for f in "$WORK"/*.out; do echo "--- $(basename "$f")"; cat "$f"; done

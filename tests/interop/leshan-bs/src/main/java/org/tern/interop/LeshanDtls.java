@@ -1,15 +1,19 @@
 /*
  * Interop scenario: an Eclipse Leshan LwM2M server (1.x library, default settings) with only
- * its DTLS endpoint, on 127.0.0.1, that knows one client by a pre-shared key. It waits for the
+ * its DTLS endpoint, on 127.0.0.1, that knows one client by a pre-shared key or by its raw
+ * public key (RFC 7250; the server then has a P-256 key pair of its own). It waits for the
  * client to register over DTLS, reads /3/0/0 and /3/0 (TLV), waits for the de-registration,
  * and reports every step as one line on stdout.
  *
  * Usage: LeshanDtls --endpoint EP --identity ID --key HEX [--port N] [--timeout SECONDS]
  *                   [--verbose]
+ *        LeshanDtls --endpoint EP --rpk-client-public DER --rpk-server-private DER
+ *                   --rpk-server-public DER [--port N] [--timeout SECONDS] [--verbose]
+ *   (DER files: SubjectPublicKeyInfo for public keys, PKCS#8 for the private key)
  *
  * Output lines (stdout, one per event, flushed):
  *   LISTENING <port>
- *   REGISTERED ep=<ep> lt=<lifetime> lwm2m=<version> secure=<true|false> identity=<psk identity>
+ *   REGISTERED ep=<ep> lt=<lifetime> lwm2m=<version> secure=<true|false> identity=<psk identity|rpk>
  *   READ /3/0/0 <code> <value>
  *   READ /3/0 <code> <number of resources>
  *   DEREGISTERED
@@ -22,6 +26,13 @@ package org.tern.interop;
 
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.Collection;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,6 +59,9 @@ public final class LeshanDtls {
     private String endpoint = null;
     private String identity = null;
     private byte[] key = null;
+    private String rpkClientPublic = null;
+    private String rpkServerPrivate = null;
+    private String rpkServerPublic = null;
     private long timeoutSec = 60;
     private boolean verbose = false;
     private final BlockingQueue<Object[]> events = new LinkedBlockingQueue<>();
@@ -92,6 +106,18 @@ public final class LeshanDtls {
                 key = hex(need(v, a));
                 i++;
                 break;
+            case "--rpk-client-public":
+                rpkClientPublic = need(v, a);
+                i++;
+                break;
+            case "--rpk-server-private":
+                rpkServerPrivate = need(v, a);
+                i++;
+                break;
+            case "--rpk-server-public":
+                rpkServerPublic = need(v, a);
+                i++;
+                break;
             case "--timeout":
                 timeoutSec = Long.parseLong(need(v, a));
                 i++;
@@ -103,8 +129,10 @@ public final class LeshanDtls {
                 throw new IllegalArgumentException("unknown argument " + a);
             }
         }
-        if (endpoint == null || identity == null || key == null)
-            throw new IllegalArgumentException("--endpoint, --identity and --key are required");
+        boolean rpk = rpkClientPublic != null && rpkServerPrivate != null && rpkServerPublic != null;
+        if (endpoint == null || (!rpk && (identity == null || key == null)))
+            throw new IllegalArgumentException(
+                    "--endpoint, and --identity and --key or the three --rpk-* keys are required");
     }
 
     private static String need(String v, String name) {
@@ -132,6 +160,26 @@ public final class LeshanDtls {
         builder.disableUnsecuredEndpoint();
         builder.setLocalSecureAddress(new InetSocketAddress("127.0.0.1", port));
         builder.setSecurityStore(security);
+        SecurityInfo info;
+        try {
+            if (rpkClientPublic != null) {
+                KeyFactory ec = KeyFactory.getInstance("EC");
+                PublicKey client = ec.generatePublic(
+                        new X509EncodedKeySpec(Files.readAllBytes(Paths.get(rpkClientPublic))));
+                PrivateKey serverPrivate = ec.generatePrivate(
+                        new PKCS8EncodedKeySpec(Files.readAllBytes(Paths.get(rpkServerPrivate))));
+                PublicKey serverPublic = ec.generatePublic(
+                        new X509EncodedKeySpec(Files.readAllBytes(Paths.get(rpkServerPublic))));
+                builder.setPrivateKey(serverPrivate);
+                builder.setPublicKey(serverPublic);
+                info = SecurityInfo.newRawPublicKeyInfo(endpoint, client);
+            } else {
+                info = SecurityInfo.newPreSharedKeyInfo(endpoint, identity, key);
+            }
+        } catch (Exception e) {
+            say("FAIL keys: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            return 2;
+        }
         LeshanServer server = builder.build();
         server.getRegistrationService().addListener(new RegistrationListener() {
             @Override
@@ -150,13 +198,13 @@ public final class LeshanDtls {
             }
         });
         try {
-            security.add(SecurityInfo.newPreSharedKeyInfo(endpoint, identity, key));
+            security.add(info);
             server.start();
             say("LISTENING " + server.getSecuredAddress().getPort());
             Registration r = (Registration) next("REGISTERED", deadline)[1];
             say("REGISTERED ep=" + r.getEndpoint() + " lt=" + r.getLifeTimeInSec() + " lwm2m="
                     + r.getLwM2mVersion() + " secure=" + r.getIdentity().isSecure() + " identity="
-                    + r.getIdentity().getPskIdentity());
+                    + (r.getIdentity().isRPK() ? "rpk" : r.getIdentity().getPskIdentity()));
             ReadResponse name = server.send(r, new ReadRequest(3, 0, 0), 10_000);
             say("READ /3/0/0 " + code(name) + " " + (name != null && name.getContent() instanceof LwM2mSingleResource
                     ? ((LwM2mSingleResource) name.getContent()).getValue()
