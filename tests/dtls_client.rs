@@ -119,3 +119,61 @@ fn rpk_settings_are_checked_and_the_hello_offers_only_ecdhe_ecdsa() {
     );
     assert!(!hello.windows(2).any(|w| w == [0xC0, 0xA8]));
 }
+
+/// A handshake record (epoch 0) carrying one unfragmented message.
+#[cfg(feature = "dtls-rpk")]
+fn handshake_record(msg_type: u8, seq: u16, body: &[u8]) -> Vec<u8> {
+    let l = (body.len() as u32).to_be_bytes();
+    let mut m = vec![msg_type, l[1], l[2], l[3]];
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(&[0, 0, 0, l[1], l[2], l[3]]);
+    m.extend_from_slice(body);
+    let mut r = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, seq as u8];
+    r.extend_from_slice(&(m.len() as u16).to_be_bytes());
+    r.extend_from_slice(&m);
+    r
+}
+
+#[cfg(feature = "dtls-rpk")]
+#[test]
+fn a_server_with_another_key_gets_a_bad_certificate_alert_then_a_pause() {
+    let mut client = new_client(60, 10, 1);
+    let mut platform = TestPlatform::new(1);
+    client.set_rpk(0, &[1; 32], &P256_G).unwrap();
+    while client.poll_event().is_some() {}
+    client.connection_opened(0);
+    assert!(is_client_hello(
+        client.poll_transmit(0, &mut platform).unwrap().data
+    ));
+
+    // ServerHello choosing the RPK suite and raw public keys both ways, then a Certificate
+    // whose SubjectPublicKeyInfo holds another key.
+    let mut hello = vec![0xFE, 0xFD];
+    hello.extend_from_slice(&[9; 32]);
+    hello.extend_from_slice(&[0, 0xC0, 0xAE, 0, 0, 10, 0, 19, 0, 1, 2, 0, 20, 0, 1, 2]);
+    let mut flight = handshake_record(2, 0, &hello);
+    let mut certificate = vec![
+        0, 0, 91, 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48,
+    ];
+    certificate.extend_from_slice(&[0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE]);
+    certificate.extend_from_slice(&[0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00]);
+    certificate.extend_from_slice(&P256_G);
+    certificate[94 - 1] ^= 1; // the last byte of Y: not the configured key
+    flight.extend_from_slice(&handshake_record(11, 1, &certificate));
+    client.handle_datagram(0, &flight, 10, &mut platform);
+
+    let alert = client
+        .poll_transmit(10, &mut platform)
+        .expect("the alert goes out")
+        .data
+        .to_vec();
+    assert_eq!(alert.len(), 15);
+    assert_eq!(alert[0], 21, "an alert record");
+    assert_eq!(&alert[13..], &[2, 42], "fatal bad_certificate");
+    assert!(client.poll_transmit(10, &mut platform).is_none());
+    assert_eq!(
+        client.poll_timeout(),
+        Some(60_010),
+        "then a minute before a new handshake"
+    );
+}
