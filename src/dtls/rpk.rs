@@ -229,6 +229,7 @@ impl Session {
     /// do not parse, an error when the server did not choose a raw public key for itself.
     pub(super) fn rpk_server_hello(&mut self, extensions: &[u8]) -> Result<bool, Error> {
         let Some(r) = rpk(self) else { return Ok(true) };
+        r.client_rpk = false;
         let mut list = Reader(extensions);
         let Some(all) = vec16(&mut list) else {
             return Err(Error::Protocol); // no extensions: an X.509 certificate
