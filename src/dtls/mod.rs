@@ -114,7 +114,9 @@ enum State {
 pub struct Session {
     state: State,
     credentials: Credentials,
-    /// A fatal alert to send once the session failed (its description; 0: none).
+    /// A fatal alert to send once the session failed (its description; 0: none): raw
+    /// public keys only.
+    #[cfg(feature = "dtls-rpk")]
     alert: u8,
     client_random: [u8; 32],
     server_random: [u8; 32],
@@ -188,6 +190,7 @@ impl Session {
         Session {
             state: State::Idle,
             credentials,
+            #[cfg(feature = "dtls-rpk")]
             alert: 0,
             client_random: [0; 32],
             server_random: [0; 32],
@@ -218,7 +221,10 @@ impl Session {
         self.next_receive_seq = 0;
         self.send_seq = [0; 2];
         self.window = Window::default();
-        self.alert = 0;
+        #[cfg(feature = "dtls-rpk")]
+        {
+            self.alert = 0;
+        }
         #[cfg(feature = "dtls-rpk")]
         if let Credentials::Rpk(r) = &mut self.credentials {
             r.restart();
@@ -239,16 +245,18 @@ impl Session {
     /// Fails the session (with an alert to send for the server's wrong key or signature).
     fn fail(&mut self, e: Error) {
         self.state = State::Failed(e);
-        self.alert = match e {
-            #[cfg(feature = "dtls-rpk")]
-            Error::BadServerKey => rpk::BAD_CERTIFICATE,
-            #[cfg(feature = "dtls-rpk")]
-            Error::BadSignature => rpk::DECRYPT_ERROR,
-            _ => 0,
-        };
+        #[cfg(feature = "dtls-rpk")]
+        {
+            self.alert = match e {
+                Error::BadServerKey => rpk::BAD_CERTIFICATE,
+                Error::BadSignature => rpk::DECRYPT_ERROR,
+                _ => 0,
+            };
+        }
     }
 
     /// The fatal alert of a failed session, once, into `out`.
+    #[cfg(feature = "dtls-rpk")]
     fn write_alert(&mut self, out: &mut [u8]) -> Option<usize> {
         let description = core::mem::take(&mut self.alert);
         if description == 0 {
@@ -283,6 +291,7 @@ impl Session {
     /// again, or a failure's fatal alert to send. `None` when established or failed.
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.state {
+            #[cfg(feature = "dtls-rpk")]
             State::Failed(_) if self.alert != 0 => Some(0),
             State::Hello | State::ServerHello | State::Finishing => Some(if self.send_flight {
                 0
@@ -297,6 +306,7 @@ impl Session {
     /// `None` when nothing is due. A flight unanswered after the last retransmission fails
     /// the session ([`Error::Timeout`]).
     pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Option<usize> {
+        #[cfg(feature = "dtls-rpk")]
         if let State::Failed(_) = self.state {
             return self.write_alert(out);
         }
