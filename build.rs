@@ -122,7 +122,7 @@ const CAPACITIES: &[(&str, usize, usize, usize, &str)] = &[
         0,
         0,
         9,
-        "Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 944 bytes (about 740 with a pre-shared key, 920 with the dtls-rpk feature's raw public keys), plus one datagram buffer for all.",
+        "Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 944 bytes (on 32-bit targets 728 with a pre-shared key, 920 with the dtls-rpk feature's raw public keys), plus one datagram buffer for all.",
     ),
 ];
 

@@ -93,7 +93,7 @@
 #define TERN_NOTIFY_QUEUE_BYTES 128
 #endif
 
-/** Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 944 bytes (about 740 with a pre-shared key, 920 with the dtls-rpk feature's raw public keys), plus one datagram buffer for all. */
+/** Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 944 bytes (on 32-bit targets 728 with a pre-shared key, 920 with the dtls-rpk feature's raw public keys), plus one datagram buffer for all. */
 #ifndef TERN_MAX_DTLS_SESSIONS
 #define TERN_MAX_DTLS_SESSIONS 0
 #endif

@@ -1181,8 +1181,8 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_SERVERS * 64
         + 8 * ptr
         + 96
-        // DTLS sessions (a PSK session 736 bytes on 32-bit targets, one with raw public
-        // keys 920) and the buffer datagrams are sealed in.
+        // DTLS sessions (with its slot, a PSK session takes 728 bytes on 32-bit
+        // targets, one with raw public keys 920) and the buffer datagrams are sealed in.
         + if MAX_DTLS_SESSIONS != 0 {
             MAX_DTLS_SESSIONS * 944 + MAX_MESSAGE_SIZE + 32
         } else {
