@@ -16,10 +16,12 @@
 //! ServerKeyExchange whose signature does not verify ([`Error::BadSignature`], a
 //! decrypt_error alert), parameters this client did not offer ([`Error::Protocol`]).
 
-use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use ecdsa::hazmat::SignPrimitive;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
 use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::elliptic_curve::PrimeField;
 use p256::{NonZeroScalar, PublicKey, Scalar, U256};
 use sha2::{Digest, Sha256};
 
@@ -448,10 +450,13 @@ fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
     key.verify_prehash(hash, &signature).is_ok()
 }
 
-/// The deterministic (RFC 6979) ECDSA signature r || s of `hash` by `private`.
+/// The deterministic (RFC 6979) ECDSA signature r || s of `hash` by `private` (the
+/// scalar signs directly: no public key to compute, as a `SigningKey` would).
 fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
-    let key = SigningKey::from_bytes(&(*private).into()).ok()?;
-    let signature: Signature = key.sign_prehash(hash).ok()?;
+    let scalar = Option::<Scalar>::from(Scalar::from_repr((*private).into()))?;
+    let (signature, _) = scalar
+        .try_sign_prehashed_rfc6979::<Sha256>(&(*hash).into(), &[])
+        .ok()?;
     Some(signature.to_bytes().into())
 }
 
