@@ -104,7 +104,7 @@ check "DTLS 1.2 PSK against OpenSSL s_server -dtls1_2 (handshake, data both ways
 	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_openssl --test dtls_client
 check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=1 CARGO_TARGET_DIR="$dtls_target" \
 	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls" --no-print-directory
-check "interop: Leshan over DTLS with a PSK (register, read, de-register; a wrong key refused)" \
+check "interop: Leshan over DTLS with a PSK (register, read, de-register; a wrong key refused; the key from its bootstrap server)" \
 	tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
 check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh

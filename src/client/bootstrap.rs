@@ -25,7 +25,7 @@
 use heapless::Vec;
 
 use super::exchange::{Exchange, RequestKind, Timer, EXCHANGE_LIFETIME_MS, TOKEN_LEN};
-use super::security::{self, Security, SecurityObject, MODE_NOSEC};
+use super::security::{self, Security, SecurityObject, MODE_CERTIFICATE, MODE_NOSEC};
 use super::server::{self as server, Account};
 use super::{Client, Event, Platform, Server, ServerConfig};
 use crate::coap::{self, opt, Code, Message, MessageBuilder, MsgType};
@@ -83,7 +83,7 @@ pub struct Bootstrap {
     connected: bool,
     exchange: Option<Exchange>,
     /// The staging copy of the Security instances.
-    security: security::Table,
+    pub(super) security: security::Table,
     /// The staging copy of the Server instances (their resources only).
     servers: Vec<Account, MAX_SERVERS>,
     /// The DM servers come from a bootstrap (a Finish, or a restored record): the saved
@@ -216,10 +216,14 @@ impl Client {
         let bs = &mut self.bootstrap;
         bs.security.clear();
         bs.servers.clear();
-        for s in self.servers.iter() {
+        for (i, s) in self.servers.iter().enumerate() {
             let mut sec = Security::new(s.security_iid);
             sec.ssid = s.short_id;
             sec.uri = s.uri.clone();
+            #[cfg(feature = "dtls")]
+            Client::stage_psk(&self.dtls, super::slot_of(i), &mut sec);
+            #[cfg(not(feature = "dtls"))]
+            let _ = i;
             let _ = bs.security.push(sec);
             let _ = bs.servers.push(s.account);
         }
@@ -513,6 +517,9 @@ impl Client {
         if let Some(a) = bs.security.iter().find(|s| s.bootstrap) {
             bs.account = Some(a.clone());
         }
+        #[cfg(feature = "dtls")]
+        self.install_psks();
+        let bs = &mut self.bootstrap;
         bs.security.clear();
         bs.servers.clear();
         bs.exchange = None;
@@ -610,6 +617,47 @@ pub(super) const TAG_ACCOUNT: u8 = 5;
 #[cfg(feature = "persistence")]
 pub(super) const ACCOUNT_MAX: usize = 6 + crate::config::MAX_URI_LEN;
 
+/// The persisted pre-shared key of a bootstrapped account: Short Server ID (u16,
+/// little-endian), the identity's length (u8), the identity, then the key.
+#[cfg(all(feature = "persistence", feature = "dtls"))]
+pub(super) const TAG_PSK: u8 = 6;
+/// Its largest value.
+#[cfg(all(feature = "persistence", feature = "dtls"))]
+pub(super) const PSK_MAX: usize = 3 + crate::dtls::MAX_PSK_IDENTITY_LEN + crate::dtls::MAX_PSK_LEN;
+
+#[cfg(all(feature = "persistence", feature = "dtls"))]
+impl Client {
+    /// Emits the keys of bootstrapped secured servers (after their accounts).
+    pub(super) fn psk_items(&self, emit: &mut dyn FnMut(&[&[u8]])) {
+        if !self.bootstrap.bootstrapped {
+            return;
+        }
+        for (i, s) in self.servers.iter().enumerate() {
+            if let Some((identity, key)) = self.psk_of(super::slot_of(i)) {
+                let [a, b] = s.short_id.to_le_bytes();
+                let n = u8::try_from(identity.len()).unwrap_or(0);
+                emit(&[&[a, b, n], identity, key]);
+            }
+        }
+    }
+
+    /// Checks (and with `apply`, installs) a saved key; one of a server the record does not
+    /// have is dropped.
+    pub(super) fn restore_psk(&mut self, v: &[u8], apply: bool) -> Result<(), ()> {
+        let ([a, b, n], rest) = v.split_first_chunk::<3>().ok_or(())?;
+        let (identity, key) = rest.split_at_checked(usize::from(*n)).ok_or(())?;
+        crate::dtls::Session::idle(identity, key).map_err(|_| ())?;
+        let ssid = u16::from_le_bytes([*a, *b]);
+        if apply {
+            if let Some(i) = self.servers.iter().position(|s| s.short_id == ssid) {
+                self.set_psk(super::slot_of(i), identity, key)
+                    .map_err(|_| ())?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(feature = "persistence")]
 impl Client {
     /// Emits the accounts of bootstrapped servers (before their other items: a load
@@ -706,13 +754,25 @@ fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'s
         if sec.bootstrap {
             return Err("bootstrap flag on a server");
         }
-        if sec.mode != MODE_NOSEC {
-            return Err("security mode");
-        }
-        // NoSec is coap:// (a coaps:// URI passes the check below only with DTLS).
-        #[cfg(feature = "dtls")]
-        if !sec.uri.starts_with("coap://") {
-            return Err("server uri");
+        // NoSec is coap:// (a coaps:// URI passes the check below only with DTLS), PSK
+        // coaps:// with both parts of the key.
+        match sec.mode {
+            MODE_NOSEC => {
+                if !sec.uri.starts_with("coap://") {
+                    return Err("server uri");
+                }
+            }
+            #[cfg(feature = "dtls")]
+            security::MODE_PSK => {
+                if !sec.uri.starts_with("coaps://") {
+                    return Err("server uri");
+                }
+                if !sec.psk.is_set() {
+                    return Err("psk identity or key missing");
+                }
+            }
+            MODE_CERTIFICATE => return Err("x.509 certificates not supported"),
+            _ => return Err("security mode not supported"),
         }
         let uri = ServerConfig {
             uri: &sec.uri,
@@ -721,6 +781,17 @@ fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'s
         };
         if uri.check().is_err() {
             return Err("server uri");
+        }
+    }
+    #[cfg(feature = "dtls")]
+    {
+        let secured = servers.iter().filter(|s| {
+            security
+                .iter()
+                .any(|sec| sec.ssid == s.short_id && sec.mode == security::MODE_PSK)
+        });
+        if secured.count() > crate::config::MAX_DTLS_SESSIONS {
+            return Err("more secured servers than dtls sessions");
         }
     }
     Ok(())
@@ -1137,7 +1208,12 @@ mod tests {
             assert_eq!(consistent(&table, &two), Err("ssid used twice"));
         }
         table[0].mode = 0;
-        assert_eq!(consistent(&table, &[srv(0, 5)]), Err("security mode"));
+        let psk = if cfg!(feature = "dtls") {
+            "server uri" // PSK on a coap:// URI
+        } else {
+            "security mode not supported"
+        };
+        assert_eq!(consistent(&table, &[srv(0, 5)]), Err(psk));
         table[0].mode = MODE_NOSEC;
         table[0].uri.clear();
         table[0].uri.push_str("coaps://192.0.2.1").unwrap();

@@ -58,6 +58,48 @@ impl Client {
             .map_err(|_| PskError::NoSpace)
     }
 
+    /// Gives a staged Security instance the key of the live server in `slot`, if it is
+    /// secured (a Bootstrap-Write that leaves it alone keeps it).
+    #[cfg(feature = "bootstrap")]
+    pub(super) fn stage_psk(links: &[Link], slot: u8, sec: &mut super::security::Security) {
+        let Some(link) = links.iter().find(|l| l.server == slot) else {
+            return;
+        };
+        let (identity, key) = link.session.psk();
+        if let (Ok(identity), Ok(key)) = (
+            heapless::Vec::from_slice(identity),
+            heapless::Vec::from_slice(key),
+        ) {
+            sec.mode = super::security::MODE_PSK;
+            sec.psk = super::security::Psk { identity, key };
+        }
+    }
+
+    /// After a bootstrap: the servers whose Security instance is in PSK mode are secured
+    /// with its key, the others not (the Finish checked that they fit).
+    #[cfg(feature = "bootstrap")]
+    pub(super) fn install_psks(&mut self) {
+        self.dtls.clear();
+        for i in 0..self.servers.len() {
+            let Some(server) = self.servers.get(i) else {
+                break;
+            };
+            let sec = self.bootstrap.security.iter().find(|s| {
+                !s.bootstrap && s.ssid == server.short_id && s.mode == super::security::MODE_PSK
+            });
+            if let Some(psk) = sec.map(|s| s.psk.clone()) {
+                let _ = self.set_psk(super::slot_of(i), &psk.identity, &psk.key);
+            }
+        }
+    }
+
+    /// The identity and key of a secured server.
+    #[cfg(all(feature = "bootstrap", feature = "persistence"))]
+    pub(super) fn psk_of(&self, server: u8) -> Option<(&[u8], &[u8])> {
+        let link = self.dtls.iter().find(|l| l.server == server)?;
+        Some(link.session.psk())
+    }
+
     fn session(&mut self, server: u8) -> Option<&mut Session> {
         self.dtls
             .iter_mut()

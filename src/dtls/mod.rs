@@ -182,6 +182,11 @@ impl Session {
         self.retransmit_at = now;
     }
 
+    /// The identity and the key the session was given.
+    pub fn psk(&self) -> (&[u8], &[u8]) {
+        (&self.identity, &self.psk)
+    }
+
     /// True before [`Session::start`].
     pub fn is_idle(&self) -> bool {
         self.state == State::Idle

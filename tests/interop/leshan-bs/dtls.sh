@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Interop test: the client under test registers with an Eclipse Leshan server over DTLS 1.2
 # with a pre-shared key (TLS_PSK_WITH_AES_128_CCM_8; Leshan 1.5 and Californium's
-# Scandium), through the library's own DTLS; then a client with a wrong key must not get in.
+# Scandium), through the library's own DTLS; then a client with a wrong key must not get in;
+# then a client with no key at all gets its account, coaps:// URI and key from Leshan's
+# bootstrap server (Security mode 0) and registers over DTLS with them.
 #
 #   dtls.sh CLIENT_BIN        (a client built with the dtls feature: see ../../run.sh)
 #
@@ -26,9 +28,10 @@ LISTEN_TIMEOUT=30
 
 "$HERE/setup.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-dtls.XXXXXX")
-SERVER_PID="" CLIENT_PID=""
+SERVER_PID="" CLIENT_PID="" BS_PID=""
 cleanup() {
     stop "$CLIENT_PID"
+    stop "$BS_PID"
     stop "$SERVER_PID"
     wait 2>/dev/null || true
     if [ -n "${KEEP_LOGS:-}" ]; then echo "# logs kept in $WORK"; else rm -rf "$WORK"; fi
@@ -38,11 +41,14 @@ trap 'exit 130' INT TERM
 SETSID=()
 command -v setsid >/dev/null && SETSID=(setsid)
 
-# run NAME KEY SERVER_TIMEOUT: one Leshan server and one client with KEY; sets SERVER_RC,
+JARS="$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*"
+
+# run NAME KEY SERVER_TIMEOUT: one Leshan server and one client with KEY (with "bootstrap",
+# a client that gets the server and KEY from Leshan's bootstrap server); sets SERVER_RC,
 # CLIENT_RC.
 run() {
     local name=$1 key=$2 timeout=$3
-    "${SETSID[@]}" "${JAVA:-java}" -cp "$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*" \
+    "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" \
         org.tern.interop.LeshanDtls --port 0 --endpoint "$EP" --identity "$IDENTITY" --key "$KEY" \
         --timeout "$timeout" >"$WORK/$name-server.out" 2>"$WORK/$name-server.err" </dev/null &
     SERVER_PID=$!
@@ -50,7 +56,20 @@ run() {
     port=$(listening_port "$SERVER_PID" "$WORK/$name-server.out" "$LISTEN_TIMEOUT")
     [ -n "$port" ] || { echo "not ok - Leshan (DTLS) listening"; cat "$WORK/$name-server.out" "$WORK/$name-server.err"; exit 1; }
     echo "# $name: Leshan on coaps://127.0.0.1:$port"
-    "${SETSID[@]}" "$CLIENT" -u "coaps://127.0.0.1:$port" -e "$EP" -i "$IDENTITY" -k "$key" -l 60 -x 8 \
+    local account=(-u "coaps://127.0.0.1:$port" -i "$IDENTITY" -k "$key")
+    if [ "$name" = bootstrap ]; then
+        "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" org.tern.interop.LeshanBootstrap --port 0 \
+            --endpoint "$EP" --server-uri "coaps://127.0.0.1:$port" --lifetime 60 --timeout "$timeout" \
+            --psk-identity "$IDENTITY" --psk-key "$key" \
+            >"$WORK/$name-bs.out" 2>"$WORK/$name-bs.err" </dev/null &
+        BS_PID=$!
+        local bs_port
+        bs_port=$(listening_port "$BS_PID" "$WORK/$name-bs.out" "$LISTEN_TIMEOUT")
+        [ -n "$bs_port" ] || { echo "not ok - Leshan bootstrap server listening"; cat "$WORK/$name-bs.out" "$WORK/$name-bs.err"; exit 1; }
+        echo "# $name: Leshan bootstrap server on coap://127.0.0.1:$bs_port"
+        account=(-b "coap://127.0.0.1:$bs_port")
+    fi
+    "${SETSID[@]}" "$CLIENT" "${account[@]}" -e "$EP" -l 60 -x 8 \
         >"$WORK/$name-client.out" 2>"$WORK/$name-client.err" </dev/null &
     CLIENT_PID=$!
     local deadline=$((SECONDS + timeout + 15))
@@ -86,6 +105,16 @@ check "a wrong key never registers ($(line wrong-key "FAIL "))" \
     test "$(line wrong-key "FAIL ")" = "FAIL timeout waiting for REGISTERED"
 check "the client with the wrong key reported no registration" \
     eval '! grep -q "registered with server" "$WORK/wrong-key-client.out"'
+
+run bootstrap "$KEY" 40
+stop "$BS_PID"
+check "bootstrapped in PSK mode ($(grep -m1 "^BOOTSTRAPPED" "$WORK/bootstrap-bs.out" || true))" \
+    grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/bootstrap-bs.out"
+check "Leshan scenario exited 0 after the bootstrap (got $SERVER_RC)" test "$SERVER_RC" = 0
+check "client exited 0 after the bootstrap (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+check "registered over DTLS with the bootstrap-written identity ($(line bootstrap "REGISTERED "))" \
+    eval '[[ $(line bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
+check "Read /3/0/0 over DTLS after the bootstrap" test "$(line bootstrap "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
 
 if [ "$FAILED" -ne 0 ]; then
     for f in "$WORK"/*.out; do echo "--- $(basename "$f")"; cat "$f"; done

@@ -2,10 +2,13 @@
  * Interop scenario: an Eclipse Leshan bootstrap server (library, default settings, plain CoAP
  * on 127.0.0.1 only) that bootstraps one client: Bootstrap-Delete of "/", Bootstrap-Write of
  * its own Security instance (/0/0) and of one LwM2M server's Security (/0/1) and Server (/1/0)
- * instances, then Bootstrap-Finish. Every step is reported as one line on stdout.
+ * instances, then Bootstrap-Finish. Every step is reported as one line on stdout. With
+ * --psk-identity and --psk-key the LwM2M server's account is in Pre-Shared Key mode (a
+ * coaps:// URI, the identity in resource 3 and the key in resource 5), otherwise NoSec.
  *
- * Usage: LeshanBootstrap --endpoint EP --server-uri coap://HOST:PORT [--port N] [--ssid N]
+ * Usage: LeshanBootstrap --endpoint EP --server-uri coap(s)://HOST:PORT [--port N] [--ssid N]
  *                        [--lifetime SECONDS] [--timeout SECONDS] [--verbose]
+ *                        [--psk-identity ID --psk-key HEX]
  *
  * Output lines (stdout, one per event, flushed):
  *   LISTENING <port>
@@ -55,6 +58,8 @@ public final class LeshanBootstrap {
     private int lifetime = 60;
     private long timeoutSec = 60;
     private boolean verbose = false;
+    private String pskIdentity = null;
+    private byte[] pskKey = null;
     /** Completed with null when Finish succeeded, or with the reason it failed. */
     private final CompletableFuture<String> outcome = new CompletableFuture<>();
 
@@ -104,12 +109,20 @@ public final class LeshanBootstrap {
             case "--verbose":
                 verbose = true;
                 break;
+            case "--psk-identity":
+                pskIdentity = value(args, ++i, a);
+                break;
+            case "--psk-key":
+                pskKey = LeshanDtls.hex(value(args, ++i, a));
+                break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
             }
         }
         if (endpoint == null || serverUri == null)
             throw new IllegalArgumentException("--endpoint and --server-uri are required");
+        if ((pskIdentity == null) != (pskKey == null))
+            throw new IllegalArgumentException("--psk-identity and --psk-key go together");
     }
 
     private static String value(String[] args, int i, String name) {
@@ -169,7 +182,7 @@ public final class LeshanBootstrap {
         }
     }
 
-    /** "/" deleted, then the bootstrap account, one NoSec LwM2M server and its Server instance. */
+    /** "/" deleted, then the bootstrap account, one LwM2M server (NoSec or PSK) and its Server instance. */
     private BootstrapConfig config(String bootstrapUri) {
         BootstrapConfig c = new BootstrapConfig();
         c.toDelete = new ArrayList<>(List.of("/"));
@@ -189,10 +202,11 @@ public final class LeshanBootstrap {
         BootstrapConfig.ServerSecurity dm = new BootstrapConfig.ServerSecurity();
         dm.uri = serverUri;
         dm.bootstrapServer = false;
-        dm.securityMode = SecurityMode.NO_SEC;
-        dm.publicKeyOrId = new byte[0];
+        dm.securityMode = pskKey == null ? SecurityMode.NO_SEC : SecurityMode.PSK;
+        dm.publicKeyOrId = pskIdentity == null ? new byte[0]
+                : pskIdentity.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         dm.serverPublicKey = new byte[0];
-        dm.secretKey = new byte[0];
+        dm.secretKey = pskKey == null ? new byte[0] : pskKey;
         dm.serverId = ssid;
         c.security.put(1, dm);
 

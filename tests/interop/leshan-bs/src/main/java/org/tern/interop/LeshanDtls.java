@@ -113,7 +113,7 @@ public final class LeshanDtls {
         return v;
     }
 
-    private static byte[] hex(String s) {
+    static byte[] hex(String s) {
         if (s.length() % 2 != 0)
             throw new IllegalArgumentException("odd hex length");
         byte[] b = new byte[s.length() / 2];
