@@ -15,6 +15,7 @@ declare -a WANT=(
     "make:make"
     "python3:python3"
     "openssl:openssl"
+    "coap-server-gnutls:libcoap3-bin"
     "java:openjdk-17-jdk-headless"
     "javac:openjdk-17-jdk-headless"
     "mvn:maven"
