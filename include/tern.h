@@ -482,7 +482,10 @@ typedef struct tern_str_t {
  */
 typedef struct tern_server_config_t {
   /**
-   * Server URI, e.g. `coap://192.0.2.1:5683` (copied).
+   * Server URI, e.g. `coap://192.0.2.1:5683` (copied). A `coaps://` server is secured
+   * either by the library's own DTLS (`tern_client_set_psk`, the `dtls` feature) or,
+   * without that call, by the platform: its `open` returns a DTLS socket (Zephyr's TLS
+   * sockets, mbedTLS, OpenSSL) and the library sends plain CoAP on it.
    */
   struct tern_str_t uri;
   /**
@@ -536,9 +539,9 @@ typedef struct tern_config_t {
    */
   struct tern_str_t firmware_version;
   /**
-   * The bootstrap server's URI (`coap://`, copied), or empty (length 0) for none. With
-   * one, `server_count` may be 0: the client bootstraps first. Ignored by a build
-   * without the `bootstrap` feature.
+   * The bootstrap server's URI (`coap://`, or `coaps://` secured by the platform's
+   * socket; copied), or empty (length 0) for none. With one, `server_count` may be 0:
+   * the client bootstraps first. Ignored by a build without the `bootstrap` feature.
    */
   struct tern_str_t bootstrap_uri;
   /**

@@ -106,8 +106,10 @@ check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=
 	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls" --no-print-directory
 check "interop: Leshan over DTLS with a PSK (register, read, de-register; a wrong key refused; the key from its bootstrap server)" \
 	tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
-check "interop: libcoap's server over DTLS with a PSK, OpenSSL and GnuTLS back ends (register, de-register; a wrong key refused)" \
-	tests/interop/libcoap/run.sh ffi-examples/posix/build-dtls/tern-client
+check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
+	make -C ffi-examples/posix BUILD=build-platform-dtls PLATFORM_DTLS=openssl --no-print-directory
+check "interop: libcoap's server over DTLS with a PSK, OpenSSL and GnuTLS back ends, the library's DTLS and the platform's (register, de-register; a wrong key refused)" \
+	tests/interop/libcoap/run.sh ffi-examples/posix/build-dtls/tern-client ffi-examples/posix/build-platform-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
 check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh
 check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)" tests/qemu/run.sh

@@ -754,7 +754,7 @@ fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'s
         if sec.bootstrap {
             return Err("bootstrap flag on a server");
         }
-        // NoSec is coap:// (a coaps:// URI passes the check below only with DTLS), PSK
+        // NoSec is coap://, PSK (with the engine's DTLS)
         // coaps:// with both parts of the key.
         match sec.mode {
             MODE_NOSEC => {

@@ -3,9 +3,12 @@
 # a pre-shared key, through the library's own DTLS, once against each of libcoap's DTLS
 # back ends (OpenSSL and GnuTLS, Debian's libcoap3-bin): handshake, Register (2.01 from the
 # server's dynamic resources), De-register; then a client with a wrong key must not
-# register. The client's CoAP is checked in the server's own log.
+# register. The client's CoAP is checked in the server's own log. With a second client,
+# built with the platform doing the DTLS (ffi-examples/posix PLATFORM_DTLS=openssl, the
+# library without its dtls feature), the same runs check that mode: the library sends
+# plain CoAP on a connection the platform secured.
 #
-#   run.sh CLIENT_BIN        (a client built with the dtls feature: see ../../run.sh)
+#   run.sh CLIENT_BIN [PLATFORM_DTLS_CLIENT_BIN]   (see ../../run.sh)
 #
 # Everything runs on 127.0.0.1; the server's ports are picked free (libcoap listens for
 # DTLS on its port + 1); every wait is bounded and every process started here is stopped.
@@ -13,11 +16,12 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-    echo "usage: $0 CLIENT_BIN" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ -z "$1" ]; then
+    echo "usage: $0 CLIENT_BIN [PLATFORM_DTLS_CLIENT_BIN]" >&2
     exit 2
 fi
-CLIENT=$1
+CLIENTS=("library:$1")
+[ -n "${2:-}" ] && CLIENTS+=("platform:$2")
 KEY_TEXT="tern-libcoap-key"
 KEY=$(printf '%s' "$KEY_TEXT" | od -An -tx1 | tr -d ' \n')
 WRONG_KEY=$(printf '%s' "not-the-right-key" | od -An -tx1 | tr -d ' \n')
@@ -57,10 +61,10 @@ for _ in range(50):
 PY
 }
 
-# run BACKEND NAME KEY: one libcoap server with the right key, one client with KEY that
-# runs for 6 seconds; sets CLIENT_RC.
+# run BACKEND NAME KEY CLIENT: one libcoap server with the right key, one CLIENT with KEY
+# that runs for 6 seconds; sets CLIENT_RC.
 run() {
-    local backend=$1 name=$2 key=$3 port
+    local backend=$1 name=$2 key=$3 client=$4 port
     port=$(free_port_pair)
     [ -n "$port" ] || { echo "not ok - no free port pair"; exit 1; }
     "${SETSID[@]}" "coap-server-$backend" -A 127.0.0.1 -p "$port" -k "$KEY_TEXT" -d 4 -v 7 \
@@ -72,34 +76,38 @@ run() {
     done
     echo "# $name: coap-server-$backend on coaps://127.0.0.1:$((port + 1))"
     CLIENT_RC=0
-    timeout 20 "${SETSID[@]}" "$CLIENT" -u "coaps://127.0.0.1:$((port + 1))" -e "$EP" -i tern -k "$key" \
+    timeout 20 "${SETSID[@]}" "$client" -u "coaps://127.0.0.1:$((port + 1))" -e "$EP" -i tern -k "$key" \
         -l 60 -x 6 >"$WORK/$name-client.out" 2>&1 </dev/null || CLIENT_RC=$?
     stop "$SERVER_PID"
     SERVER_PID=""
 }
 
 FAILED=0
-for backend in openssl gnutls; do
-    if ! command -v "coap-server-$backend" >/dev/null; then
-        echo "not ok - coap-server-$backend is missing (apt-get install libcoap3-bin)"
-        FAILED=1
-        continue
-    fi
-    run "$backend" "$backend" "$KEY"
-    log="$WORK/$backend-server.log"
-    check "$backend: client exited 0 (got $CLIENT_RC)" test "$CLIENT_RC" = 0
-    check "$backend: the client registered" grep -q "^tern: registered with server 0" "$WORK/$backend-client.out"
-    check "$backend: the server took a Register over DTLS" \
-        grep -q "c:POST .*Uri-Path:rd, .*Uri-Query:ep=$EP" "$log"
-    check "$backend: and answered 2.01 with a Location" grep -q "c:2.01 .*Location-Path:rd" "$log"
-    check "$backend: the client de-registered" grep -q "^tern: deregistered from server 0" "$WORK/$backend-client.out"
-    check "$backend: the server took the De-register" grep -q "c:DELETE .*Uri-Path:rd" "$log"
-    check "$backend: every record came over DTLS" eval '! grep -q "UDP *: received" "$log"'
+for entry in "${CLIENTS[@]}"; do
+    dtls=${entry%%:*} client=${entry#*:}
+    for backend in openssl gnutls; do
+        if ! command -v "coap-server-$backend" >/dev/null; then
+            echo "not ok - coap-server-$backend is missing (apt-get install libcoap3-bin)"
+            FAILED=1
+            continue
+        fi
+        name="$dtls-$backend" what="$backend, the $dtls's DTLS"
+        run "$backend" "$name" "$KEY" "$client"
+        log="$WORK/$name-server.log"
+        check "$what: client exited 0 (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+        check "$what: the client registered" grep -q "^tern: registered with server 0" "$WORK/$name-client.out"
+        check "$what: the server took a Register over DTLS" \
+            grep -q "c:POST .*Uri-Path:rd, .*Uri-Query:ep=$EP" "$log"
+        check "$what: and answered 2.01 with a Location" grep -q "c:2.01 .*Location-Path:rd" "$log"
+        check "$what: the client de-registered" grep -q "^tern: deregistered from server 0" "$WORK/$name-client.out"
+        check "$what: the server took the De-register" grep -q "c:DELETE .*Uri-Path:rd" "$log"
+        check "$what: every record came over DTLS" eval '! grep -q "UDP *: received" "$log"'
 
-    run "$backend" "$backend-wrong" "$WRONG_KEY"
-    check "$backend: a wrong key never registers" \
-        eval '! grep -q "registered with server" "$WORK/$backend-wrong-client.out"'
-    check "$backend: the server saw no request from it" eval '! grep -q "c:POST" "$WORK/$backend-wrong-server.log"'
+        run "$backend" "$name-wrong" "$WRONG_KEY" "$client"
+        check "$what: a wrong key never registers" \
+            eval '! grep -q "registered with server" "$WORK/$name-wrong-client.out"'
+        check "$what: the server saw no request from it" eval '! grep -q "c:POST" "$WORK/$name-wrong-server.log"'
+    done
 done
 
 if [ "$FAILED" -ne 0 ]; then
