@@ -104,7 +104,7 @@ check "DTLS 1.2 PSK against OpenSSL s_server -dtls1_2 (handshake, data both ways
 	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_openssl --test dtls_client
 check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=1 CARGO_TARGET_DIR="$dtls_target" \
 	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls" --no-print-directory
-check "interop: Leshan over DTLS with a PSK (register, read, de-register; a wrong key refused; the key from its bootstrap server)" \
+check "interop: Leshan over DTLS with a PSK (register, read, observe, de-register; a wrong key and a wrong identity refused; the key from its bootstrap server)" \
 	tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
 check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
 	make -C ffi-examples/posix BUILD=build-platform-dtls PLATFORM_DTLS=openssl --no-print-directory

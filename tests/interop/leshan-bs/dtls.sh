@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop test: the client under test registers with an Eclipse Leshan server over DTLS 1.2
 # with a pre-shared key (TLS_PSK_WITH_AES_128_CCM_8; Leshan 1.5 and Californium's
-# Scandium), through the library's own DTLS; then a client with a wrong key must not get in;
+# Scandium), through the library's own DTLS, reads, observes the temperature and gets a
+# notification; a client with a wrong key, then one with a wrong identity, must not get in;
 # then a client with no key at all gets its account, coaps:// URI and key from Leshan's
 # bootstrap server (Security mode 0) and registers over DTLS with them.
 #
@@ -43,11 +44,11 @@ command -v setsid >/dev/null && SETSID=(setsid)
 
 JARS="$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*"
 
-# run NAME KEY SERVER_TIMEOUT: one Leshan server and one client with KEY (with "bootstrap",
-# a client that gets the server and KEY from Leshan's bootstrap server); sets SERVER_RC,
-# CLIENT_RC.
+# run NAME KEY SERVER_TIMEOUT [CLIENT_IDENTITY]: one Leshan server and one client with KEY
+# (with "bootstrap", a client that gets the server and KEY from Leshan's bootstrap server);
+# sets SERVER_RC, CLIENT_RC.
 run() {
-    local name=$1 key=$2 timeout=$3
+    local name=$1 key=$2 timeout=$3 client_identity=${4:-$IDENTITY}
     "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" \
         org.tern.interop.LeshanDtls --port 0 --endpoint "$EP" --identity "$IDENTITY" --key "$KEY" \
         --timeout "$timeout" >"$WORK/$name-server.out" 2>"$WORK/$name-server.err" </dev/null &
@@ -56,7 +57,7 @@ run() {
     port=$(listening_port "$SERVER_PID" "$WORK/$name-server.out" "$LISTEN_TIMEOUT")
     [ -n "$port" ] || { echo "not ok - Leshan (DTLS) listening"; cat "$WORK/$name-server.out" "$WORK/$name-server.err"; exit 1; }
     echo "# $name: Leshan on coaps://127.0.0.1:$port"
-    local account=(-u "coaps://127.0.0.1:$port" -i "$IDENTITY" -k "$key")
+    local account=(-u "coaps://127.0.0.1:$port" -i "$client_identity" -k "$key")
     if [ "$name" = bootstrap ]; then
         "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" org.tern.interop.LeshanBootstrap --port 0 \
             --endpoint "$EP" --server-uri "coaps://127.0.0.1:$port" --lifetime 60 --timeout "$timeout" \
@@ -98,6 +99,8 @@ check "registered over DTLS with the PSK identity ($(line psk "REGISTERED "))" \
     eval '[[ $(line psk "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
 check "Read /3/0/0 over DTLS ($(line psk "READ /3/0/0 "))" test "$(line psk "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
 check "Read /3/0 in TLV over DTLS ($(line psk "READ /3/0 "))" eval '[[ $(line psk "READ /3/0 ") =~ ^"READ /3/0 205 "[1-9][0-9]*$ ]]'
+check "observed over DTLS ($(line psk "OBSERVE "))" test "$(line psk "OBSERVE ")" = "OBSERVE /3303/0/5700 205"
+check "a notification over DTLS ($(line psk "NOTIFY "))" eval '[[ $(line psk "NOTIFY ") =~ ^"NOTIFY /3303/0/5700 "[0-9.]+$ ]]'
 check "de-registered over DTLS" test -n "$(line psk "DEREGISTERED")"
 
 run wrong-key "$WRONG_KEY" 10
@@ -105,6 +108,12 @@ check "a wrong key never registers ($(line wrong-key "FAIL "))" \
     test "$(line wrong-key "FAIL ")" = "FAIL timeout waiting for REGISTERED"
 check "the client with the wrong key reported no registration" \
     eval '! grep -q "registered with server" "$WORK/wrong-key-client.out"'
+
+run wrong-identity "$KEY" 10 "not-$IDENTITY"
+check "a wrong identity never registers ($(line wrong-identity "FAIL "))" \
+    test "$(line wrong-identity "FAIL ")" = "FAIL timeout waiting for REGISTERED"
+check "the client with the wrong identity reported no registration" \
+    eval '! grep -q "registered with server" "$WORK/wrong-identity-client.out"'
 
 run bootstrap "$KEY" 40
 stop "$BS_PID"
@@ -115,6 +124,7 @@ check "client exited 0 after the bootstrap (got $CLIENT_RC)" test "$CLIENT_RC" =
 check "registered over DTLS with the bootstrap-written identity ($(line bootstrap "REGISTERED "))" \
     eval '[[ $(line bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
 check "Read /3/0/0 over DTLS after the bootstrap" test "$(line bootstrap "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
+check "a notification over DTLS after the bootstrap" test -n "$(line bootstrap "NOTIFY ")"
 
 if [ "$FAILED" -ne 0 ]; then
     for f in "$WORK"/*.out; do echo "--- $(basename "$f")"; cat "$f"; done
