@@ -195,3 +195,82 @@ fn unusable_security_instances_are_refused_at_finish() {
         Err(tern::client::bootstrap::BlobError::Write(_))
     ));
 }
+
+/// A client with only a bootstrap server (coaps://, no hold-off) whose account has a key.
+fn secured_bootstrap_client(
+    slot: &mut std::mem::MaybeUninit<tern::client::Client>,
+) -> &mut tern::client::Client {
+    use tern::client::bootstrap::{BootstrapConfig, BOOTSTRAP_SLOT};
+    use tern::client::{Client, Config, Version};
+    let config = Config {
+        endpoint: EP,
+        version: Version::V1_1,
+        update_margin_s: 10,
+        servers: &[],
+    };
+    let bs = BootstrapConfig {
+        uri: "coaps://192.0.2.100:5684",
+        hold_off_s: 0,
+        first: true,
+        server_initiated: false,
+    };
+    let client = Client::init_with_bootstrap(slot, &config, &bs, 1).expect("valid configuration");
+    client
+        .set_psk(BOOTSTRAP_SLOT, b"bs-identity", b"bs-key")
+        .unwrap();
+    client
+}
+
+#[test]
+fn a_secured_bootstrap_server_gets_the_handshake_before_the_request() {
+    use tern::client::bootstrap::BOOTSTRAP_SLOT;
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let client = secured_bootstrap_client(&mut slot);
+    let mut platform = TestPlatform::new(1);
+    assert!(client.poll_transmit(0, &mut platform).is_none());
+    while client.poll_event().is_some() {}
+    client.connection_opened(BOOTSTRAP_SLOT);
+    let t = client.poll_transmit(0, &mut platform).expect("a datagram");
+    assert_eq!(t.server, BOOTSTRAP_SLOT);
+    assert!(
+        is_client_hello(t.data),
+        "a ClientHello, not the Bootstrap-Request"
+    );
+    assert!(
+        client.poll_transmit(0, &mut platform).is_none(),
+        "nothing else before the handshake"
+    );
+    assert_eq!(
+        client.poll_timeout(),
+        Some(1_000),
+        "only the flight's timer"
+    );
+}
+
+#[test]
+fn the_bootstrap_servers_session_is_kept_free() {
+    use tern::client::bootstrap::BOOTSTRAP_SLOT;
+    // A factory server and a secured bootstrap server: with one session, the bootstrap
+    // server's is kept and the factory server cannot take it.
+    let mut client = new_client(60, 10, 1);
+    assert!(
+        client.set_psk(BOOTSTRAP_SLOT, b"id", b"key").is_err(),
+        "no bootstrap account"
+    );
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let bs = secured_bootstrap_client(&mut slot);
+    assert!(bs.set_psk(0, b"id", b"key").is_err(), "no server 0");
+    assert!(
+        bs.set_psk(BOOTSTRAP_SLOT, b"id2", b"key2").is_ok(),
+        "replaced"
+    );
+    if tern::config::MAX_DTLS_SESSIONS == 1 {
+        let blob = blob(0, SECURE_URI, b"tern-psk", b"0123456789abcdef");
+        assert_eq!(
+            bs.bootstrap_from_blob(&blob),
+            Err(tern::client::bootstrap::BlobError::Inconsistent(
+                "more secured servers than dtls sessions"
+            ))
+        );
+    }
+}

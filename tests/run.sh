@@ -102,9 +102,10 @@ check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 dtls_target="${CARGO_TARGET_DIR:-$root/target}/dtls"
 check "DTLS 1.2 PSK against OpenSSL s_server -dtls1_2 (handshake, data both ways, a wrong key)" \
 	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_openssl --test dtls_client
-check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=1 CARGO_TARGET_DIR="$dtls_target" \
+# Two sessions: a secured bootstrap server's and its LwM2M server's.
+check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=2 CARGO_TARGET_DIR="$dtls_target" \
 	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls" --no-print-directory
-check "interop: Leshan over DTLS with a PSK (register, read, observe, de-register; a wrong key and a wrong identity refused; the key from its bootstrap server)" \
+check "interop: Leshan over DTLS with a PSK (register, read, observe, de-register; a wrong key and a wrong identity refused; the key from its bootstrap server, itself over DTLS too)" \
 	tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
 check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
 	make -C ffi-examples/posix BUILD=build-platform-dtls PLATFORM_DTLS=openssl --no-print-directory

@@ -249,9 +249,9 @@ static void set_standard_objects(tern_client_t *client)
 	}
 }
 
-/* Gives server 0 its PSK (identity, key in hex): to the library's DTLS, or to the
- * platform's when it secures coaps:// connections itself. */
-static int set_psk(tern_client_t *client, const char *identity, const char *hex)
+/* Gives server slot `slot` its PSK (identity, key in hex): to the library's DTLS, or to
+ * the platform's when it secures coaps:// connections itself. */
+static int set_psk(tern_client_t *client, uint8_t slot, const char *identity, const char *hex)
 {
 	uint8_t key[64];
 	size_t len = hex != NULL ? strlen(hex) / 2 : 0;
@@ -270,13 +270,14 @@ static int set_psk(tern_client_t *client, const char *identity, const char *hex)
 	}
 #ifdef TERN_EXAMPLE_PLATFORM_DTLS
 	(void)client;
+	(void)slot;
 	if (platform_dtls_set_psk(identity, key, len) != 0) {
 		fprintf(stderr, "-i: 1 to 64 characters\n");
 		return -1;
 	}
 	return 0;
 #endif
-	tern_status_t st = tern_client_set_psk(client, 0, (const uint8_t *)identity, strlen(identity), key, len);
+	tern_status_t st = tern_client_set_psk(client, slot, (const uint8_t *)identity, strlen(identity), key, len);
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_set_psk: %s\n", tern_status_str(st));
 		return -1;
@@ -294,7 +295,8 @@ static void usage(const char *argv0)
 		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n"
 		"  -Q  queue mode: asleep awake_ms after each exchange (0: 93 s), until the next Update\n"
 		"  -b  a bootstrap server: bootstrap from it first, or (with -u) when -u refuses\n"
-		"  -i, -k  a coaps:// server's PSK identity and key (hex): the library's DTLS, or the\n"
+		"  -i, -k  the coaps:// server's PSK identity and key (hex), or the bootstrap server's\n"
+		"          with -b alone: the library's DTLS, or the\n"
 		"          platform's (OpenSSL) in a build with TERN_EXAMPLE_PLATFORM_DTLS\n",
 		argv0);
 }
@@ -364,7 +366,9 @@ int example_run(int argc, char **argv)
 		fprintf(stderr, "tern_client_init: %s\n", tern_status_str(st));
 		return 1;
 	}
-	if (psk_identity != NULL && set_psk(client, psk_identity, psk_hex) != 0) {
+	/* The key is server 0's, or the bootstrap server's when there is only that one. */
+	const uint8_t psk_slot = config.server_count != 0 ? 0 : TERN_BOOTSTRAP_SLOT;
+	if (psk_identity != NULL && set_psk(client, psk_slot, psk_identity, psk_hex) != 0) {
 		return 1;
 	}
 	if (queue_awake_ms >= 0) {

@@ -160,6 +160,49 @@ impl Client {
         self.bootstrap.account.as_ref()
     }
 
+    /// When the bootstrap next needs `poll_transmit` (not while its DTLS handshake runs:
+    /// that has deadlines of its own).
+    pub(super) fn bootstrap_deadline(&self) -> Option<u64> {
+        if self.bootstrap.phase == Phase::Request && !self.bootstrap_link_ready() {
+            return None;
+        }
+        self.bootstrap.deadline()
+    }
+
+    /// The bootstrap connection is open (and, when secured, its handshake is over).
+    fn bootstrap_link_ready(&self) -> bool {
+        #[cfg(feature = "dtls")]
+        if !self.secure_ready(BOOTSTRAP_SLOT) {
+            return false;
+        }
+        self.bootstrap.connected
+    }
+
+    /// True while the bootstrap connection is open.
+    #[cfg(feature = "dtls")]
+    pub(super) fn bootstrap_is_connected(&self) -> bool {
+        self.bootstrap.connected
+    }
+
+    /// The bootstrap account's key (Security mode 0), if it has one.
+    #[cfg(feature = "dtls")]
+    pub(super) fn bootstrap_psk(&self) -> Option<&security::Psk> {
+        let a = self.bootstrap.account.as_ref()?;
+        (a.mode == security::MODE_PSK && a.psk.is_set()).then_some(&a.psk)
+    }
+
+    /// Gives the bootstrap account a pre-shared key: its connection is then secured with
+    /// the engine's DTLS. False without a bootstrap account.
+    #[cfg(feature = "dtls")]
+    pub(super) fn set_bootstrap_psk(&mut self, psk: security::Psk) -> bool {
+        let Some(a) = self.bootstrap.account.as_mut() else {
+            return false;
+        };
+        a.mode = security::MODE_PSK;
+        a.psk = psk;
+        true
+    }
+
     /// Starts a client-initiated bootstrap after the Client Hold Off Time.
     fn bootstrap_start(&mut self, now: u64) {
         let hold = self
@@ -186,6 +229,14 @@ impl Client {
 
     /// The bootstrap connection is open: the request, or listening.
     pub(super) fn bootstrap_connected(&mut self) {
+        #[cfg(feature = "dtls")]
+        if !self.secure_bootstrap() {
+            // No DTLS session free for a secured bootstrap account (set_psk keeps one, so
+            // this does not happen): no bootstrap rather than one in the clear.
+            self.bootstrap.phase = Phase::Idle;
+            self.push_event(Event::BootstrapFailed);
+            return;
+        }
         let bs = &mut self.bootstrap;
         bs.connected = true;
         if bs.phase == Phase::Connecting {
@@ -201,6 +252,8 @@ impl Client {
     /// The bootstrap connection could not be opened: tried again after the hold-off.
     pub(super) fn bootstrap_connection_failed(&mut self, now: u64) {
         self.bootstrap.connected = false;
+        #[cfg(feature = "dtls")]
+        self.unsecure(BOOTSTRAP_SLOT);
         if self.bootstrap.phase != Phase::Idle {
             self.bootstrap_failed(now);
         }
@@ -264,13 +317,15 @@ impl Client {
             Phase::Closing => {
                 self.bootstrap.phase = Phase::Idle;
                 self.bootstrap.connected = false;
+                #[cfg(feature = "dtls")]
+                self.unsecure(BOOTSTRAP_SLOT);
                 self.push_event(Event::ConnectionDone {
                     server: BOOTSTRAP_SLOT,
                 });
             }
             _ => {}
         }
-        if self.bootstrap.phase != Phase::Request || !self.bootstrap.connected {
+        if self.bootstrap.phase != Phase::Request || !self.bootstrap_link_ready() {
             return None;
         }
         match self.bootstrap.exchange.as_ref().map(|e| e.check(now)) {
@@ -469,7 +524,8 @@ impl Client {
     /// Bootstrap-Finish: 2.04 and the staging copy becomes the live configuration, or 4.06
     /// with a diagnostic payload and the bootstrap goes on.
     fn bootstrap_finish(&mut self, mtype: MsgType, mid: u16, req: &Message<'_>) -> usize {
-        let verdict = consistent(&self.bootstrap.security, &self.bootstrap.servers);
+        let verdict = consistent(&self.bootstrap.security, &self.bootstrap.servers)
+            .and_then(|()| self.sessions_fit(&self.bootstrap.security, &self.bootstrap.servers));
         let code = if verdict.is_ok() {
             Code::CHANGED
         } else {
@@ -601,7 +657,9 @@ impl Client {
         if !rest.is_empty() {
             return Err(BlobError::Malformed);
         }
-        consistent(&security, &servers).map_err(BlobError::Inconsistent)?;
+        consistent(&security, &servers)
+            .and_then(|()| self.sessions_fit(&security, &servers))
+            .map_err(BlobError::Inconsistent)?;
         self.bootstrap.security = security;
         self.bootstrap.servers = servers;
         self.bootstrap_apply();
@@ -731,6 +789,38 @@ fn short_reply(
     }
 }
 
+impl Client {
+    /// With the engine's DTLS: the secured servers, and the bootstrap server when it is
+    /// secured now or will be, fit `TERN_MAX_DTLS_SESSIONS`.
+    #[cfg(feature = "dtls")]
+    fn sessions_fit(
+        &self,
+        security: &security::Table,
+        servers: &[Account],
+    ) -> Result<(), &'static str> {
+        let psk = |s: &Security| s.mode == security::MODE_PSK;
+        let secured = servers
+            .iter()
+            .filter(|a| {
+                security
+                    .iter()
+                    .any(|s| s.ssid == a.short_id && !s.bootstrap && psk(s))
+            })
+            .count();
+        let bootstrap =
+            self.bootstrap_psk().is_some() || security.iter().any(|s| s.bootstrap && psk(s));
+        if secured.saturating_add(usize::from(bootstrap)) > crate::config::MAX_DTLS_SESSIONS {
+            return Err("more secured servers than dtls sessions");
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "dtls"))]
+    fn sessions_fit(&self, _: &security::Table, _: &[Account]) -> Result<(), &'static str> {
+        Ok(())
+    }
+}
+
 /// The Finish's consistency check: `Err` is the diagnostic text of the 4.06.
 fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'static str> {
     if servers.is_empty() {
@@ -781,17 +871,6 @@ fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'s
         };
         if uri.check().is_err() {
             return Err("server uri");
-        }
-    }
-    #[cfg(feature = "dtls")]
-    {
-        let secured = servers.iter().filter(|s| {
-            security
-                .iter()
-                .any(|sec| sec.ssid == s.short_id && sec.mode == security::MODE_PSK)
-        });
-        if secured.count() > crate::config::MAX_DTLS_SESSIONS {
-            return Err("more secured servers than dtls sessions");
         }
     }
     Ok(())

@@ -4,7 +4,9 @@
 # Scandium), through the library's own DTLS, reads, observes the temperature and gets a
 # notification; a client with a wrong key, then one with a wrong identity, must not get in;
 # then a client with no key at all gets its account, coaps:// URI and key from Leshan's
-# bootstrap server (Security mode 0) and registers over DTLS with them.
+# bootstrap server (Security mode 0) and registers over DTLS with them; then the same with
+# the bootstrap server itself reached over DTLS with a key of its own (the client needs
+# TERN_MAX_DTLS_SESSIONS=2 for that one: a session for each server).
 #
 #   dtls.sh CLIENT_BIN        (a client built with the dtls feature: see ../../run.sh)
 #
@@ -25,6 +27,8 @@ EP="tern-dtls-$$"
 IDENTITY="tern-psk-$$"
 KEY=000102030405060708090a0b0c0d0e0f
 WRONG_KEY=ff0102030405060708090a0b0c0d0e0f
+BS_IDENTITY="tern-bs-psk-$$"
+BS_KEY=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
 LISTEN_TIMEOUT=30
 
 "$HERE/setup.sh"
@@ -58,17 +62,22 @@ run() {
     [ -n "$port" ] || { echo "not ok - Leshan (DTLS) listening"; cat "$WORK/$name-server.out" "$WORK/$name-server.err"; exit 1; }
     echo "# $name: Leshan on coaps://127.0.0.1:$port"
     local account=(-u "coaps://127.0.0.1:$port" -i "$client_identity" -k "$key")
-    if [ "$name" = bootstrap ]; then
+    if [ "$name" = bootstrap ] || [ "$name" = secure-bootstrap ]; then
+        local scheme=coap secure=()
+        if [ "$name" = secure-bootstrap ]; then
+            scheme=coaps secure=(--secure-identity "$BS_IDENTITY" --secure-key "$BS_KEY")
+        fi
         "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" org.tern.interop.LeshanBootstrap --port 0 \
             --endpoint "$EP" --server-uri "coaps://127.0.0.1:$port" --lifetime 60 --timeout "$timeout" \
-            --psk-identity "$IDENTITY" --psk-key "$key" \
+            --psk-identity "$IDENTITY" --psk-key "$key" "${secure[@]}" \
             >"$WORK/$name-bs.out" 2>"$WORK/$name-bs.err" </dev/null &
         BS_PID=$!
         local bs_port
         bs_port=$(listening_port "$BS_PID" "$WORK/$name-bs.out" "$LISTEN_TIMEOUT")
         [ -n "$bs_port" ] || { echo "not ok - Leshan bootstrap server listening"; cat "$WORK/$name-bs.out" "$WORK/$name-bs.err"; exit 1; }
-        echo "# $name: Leshan bootstrap server on coap://127.0.0.1:$bs_port"
-        account=(-b "coap://127.0.0.1:$bs_port")
+        echo "# $name: Leshan bootstrap server on $scheme://127.0.0.1:$bs_port"
+        account=(-b "$scheme://127.0.0.1:$bs_port")
+        [ "$scheme" = coaps ] && account+=(-i "$BS_IDENTITY" -k "$BS_KEY")
     fi
     "${SETSID[@]}" "$CLIENT" "${account[@]}" -e "$EP" -l 60 -x 8 \
         >"$WORK/$name-client.out" 2>"$WORK/$name-client.err" </dev/null &
@@ -125,6 +134,16 @@ check "registered over DTLS with the bootstrap-written identity ($(line bootstra
     eval '[[ $(line bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
 check "Read /3/0/0 over DTLS after the bootstrap" test "$(line bootstrap "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
 check "a notification over DTLS after the bootstrap" test -n "$(line bootstrap "NOTIFY ")"
+
+run secure-bootstrap "$KEY" 40
+stop "$BS_PID"
+check "bootstrapped over DTLS with the bootstrap account's key ($(grep -m1 "^SECURE" "$WORK/secure-bootstrap-bs.out" || true))" \
+    grep -q -x "SECURE identity=$BS_IDENTITY" "$WORK/secure-bootstrap-bs.out"
+check "Bootstrap-Finish over DTLS" grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/secure-bootstrap-bs.out"
+check "client exited 0 after the bootstrap over DTLS (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+check "then registered over DTLS with the written key ($(line secure-bootstrap "REGISTERED "))" \
+    eval '[[ $(line secure-bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
+check "a notification over DTLS after the bootstrap over DTLS" test -n "$(line secure-bootstrap "NOTIFY ")"
 
 if [ "$FAILED" -ne 0 ]; then
     for f in "$WORK"/*.out; do echo "--- $(basename "$f")"; cat "$f"; done
