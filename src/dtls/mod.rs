@@ -269,6 +269,15 @@ impl Session {
         Some(w.len())
     }
 
+    /// The identity and the key the session was given (`None` with raw public keys).
+    pub fn psk(&self) -> Option<(&[u8], &[u8])> {
+        match &self.credentials {
+            Credentials::Psk { identity, key } => Some((identity, key)),
+            #[cfg(feature = "dtls-rpk")]
+            Credentials::Rpk(_) => None,
+        }
+    }
+
     /// True before [`Session::start`].
     pub fn is_idle(&self) -> bool {
         self.state == State::Idle

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Interop test: the client under test registers with an Eclipse Leshan server over DTLS 1.2
 # with a pre-shared key (TLS_PSK_WITH_AES_128_CCM_8; Leshan 1.5 and Californium's
-# Scandium), through the library's own DTLS; then a client with a wrong key must not get in.
-# With LESHAN_DTLS_RPK=1, the same with raw public keys (RFC 7250,
-# TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8; P-256 keys made here with openssl), then a client that
+# Scandium), through the library's own DTLS, reads, observes the temperature and gets a
+# notification; a client with a wrong key, then one with a wrong identity, must not get in;
+# then a client with no key at all gets its account, coaps:// URI and key from Leshan's
+# bootstrap server (Security mode 0) and registers over DTLS with them; then the same with
+# the bootstrap server itself reached over DTLS with a key of its own (the client needs
+# TERN_MAX_DTLS_SESSIONS=2 for that one: a session for each server).
+# With LESHAN_DTLS_RPK=1, then the same registration with raw public keys (RFC 7250,
+# TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8; P-256 keys made here with openssl), and a client that
 # expects another server key must refuse the server.
 #
 #   dtls.sh CLIENT_BIN        (a client built with the dtls feature, dtls-rpk for
@@ -11,7 +16,7 @@
 #
 # The client is started as
 #   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -i IDENTITY -k HEXKEY -l 60 -x 8
-#   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -K CLIENT_KEY.der -P SERVER_PUBLIC.der -l 60 -x 8
+#   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -K CLIENT_KEY.p8 -P SERVER_PUBLIC.der -l 60 -x 8
 # Everything runs on 127.0.0.1 with ports the system picks; every wait is bounded and every
 # process started here is stopped on exit. Exit status 0 only if every check passed.
 set -euo pipefail
@@ -27,13 +32,16 @@ EP="tern-dtls-$$"
 IDENTITY="tern-psk-$$"
 KEY=000102030405060708090a0b0c0d0e0f
 WRONG_KEY=ff0102030405060708090a0b0c0d0e0f
+BS_IDENTITY="tern-bs-psk-$$"
+BS_KEY=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
 LISTEN_TIMEOUT=30
 
 "$HERE/setup.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-dtls.XXXXXX")
-SERVER_PID="" CLIENT_PID=""
+SERVER_PID="" CLIENT_PID="" BS_PID=""
 cleanup() {
     stop "$CLIENT_PID"
+    stop "$BS_PID"
     stop "$SERVER_PID"
     wait 2>/dev/null || true
     if [ -n "${KEEP_LOGS:-}" ]; then echo "# logs kept in $WORK"; else rm -rf "$WORK"; fi
@@ -43,15 +51,17 @@ trap 'exit 130' INT TERM
 SETSID=()
 command -v setsid >/dev/null && SETSID=(setsid)
 
-# run NAME KEY SERVER_TIMEOUT: one Leshan server and one client with KEY; sets SERVER_RC,
-# CLIENT_RC. The server's and the client's security options are SERVER_SECURITY and
-# CLIENT_SECURITY (arrays; by default the PSK, the client with KEY).
+JARS="$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*"
+
+# run NAME KEY SERVER_TIMEOUT [CLIENT_IDENTITY]: one Leshan server and one client with KEY
+# (with "bootstrap", a client that gets the server and KEY from Leshan's bootstrap server);
+# sets SERVER_RC, CLIENT_RC. SERVER_SECURITY and CLIENT_SECURITY (arrays), when set, replace
+# the server's and the client's PSK options (raw public keys).
 run() {
-    local name=$1 key=$2 timeout=$3
-    local server_security=(--identity "$IDENTITY" --key "$KEY") client_security=(-i "$IDENTITY" -k "$key")
+    local name=$1 key=$2 timeout=$3 client_identity=${4:-$IDENTITY}
+    local server_security=(--identity "$IDENTITY" --key "$KEY")
     [ -z "${SERVER_SECURITY+x}" ] || server_security=("${SERVER_SECURITY[@]}")
-    [ -z "${CLIENT_SECURITY+x}" ] || client_security=("${CLIENT_SECURITY[@]}")
-    "${SETSID[@]}" "${JAVA:-java}" -cp "$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*" \
+    "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" \
         org.tern.interop.LeshanDtls --port 0 --endpoint "$EP" "${server_security[@]}" \
         --timeout "$timeout" >"$WORK/$name-server.out" 2>"$WORK/$name-server.err" </dev/null &
     SERVER_PID=$!
@@ -59,7 +69,26 @@ run() {
     port=$(listening_port "$SERVER_PID" "$WORK/$name-server.out" "$LISTEN_TIMEOUT")
     [ -n "$port" ] || { echo "not ok - Leshan (DTLS) listening"; cat "$WORK/$name-server.out" "$WORK/$name-server.err"; exit 1; }
     echo "# $name: Leshan on coaps://127.0.0.1:$port"
-    "${SETSID[@]}" "$CLIENT" -u "coaps://127.0.0.1:$port" -e "$EP" "${client_security[@]}" -l 60 -x 8 \
+    local account=(-u "coaps://127.0.0.1:$port" -i "$client_identity" -k "$key")
+    [ -z "${CLIENT_SECURITY+x}" ] || account=(-u "coaps://127.0.0.1:$port" "${CLIENT_SECURITY[@]}")
+    if [ "$name" = bootstrap ] || [ "$name" = secure-bootstrap ]; then
+        local scheme=coap secure=()
+        if [ "$name" = secure-bootstrap ]; then
+            scheme=coaps secure=(--secure-identity "$BS_IDENTITY" --secure-key "$BS_KEY")
+        fi
+        "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" org.tern.interop.LeshanBootstrap --port 0 \
+            --endpoint "$EP" --server-uri "coaps://127.0.0.1:$port" --lifetime 60 --timeout "$timeout" \
+            --psk-identity "$IDENTITY" --psk-key "$key" "${secure[@]}" \
+            >"$WORK/$name-bs.out" 2>"$WORK/$name-bs.err" </dev/null &
+        BS_PID=$!
+        local bs_port
+        bs_port=$(listening_port "$BS_PID" "$WORK/$name-bs.out" "$LISTEN_TIMEOUT")
+        [ -n "$bs_port" ] || { echo "not ok - Leshan bootstrap server listening"; cat "$WORK/$name-bs.out" "$WORK/$name-bs.err"; exit 1; }
+        echo "# $name: Leshan bootstrap server on $scheme://127.0.0.1:$bs_port"
+        account=(-b "$scheme://127.0.0.1:$bs_port")
+        [ "$scheme" = coaps ] && account+=(-i "$BS_IDENTITY" -k "$BS_KEY")
+    fi
+    "${SETSID[@]}" "$CLIENT" "${account[@]}" -e "$EP" -l 60 -x 8 \
         >"$WORK/$name-client.out" 2>"$WORK/$name-client.err" </dev/null &
     CLIENT_PID=$!
     local deadline=$((SECONDS + timeout + 15))
@@ -88,6 +117,8 @@ check "registered over DTLS with the PSK identity ($(line psk "REGISTERED "))" \
     eval '[[ $(line psk "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
 check "Read /3/0/0 over DTLS ($(line psk "READ /3/0/0 "))" test "$(line psk "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
 check "Read /3/0 in TLV over DTLS ($(line psk "READ /3/0 "))" eval '[[ $(line psk "READ /3/0 ") =~ ^"READ /3/0 205 "[1-9][0-9]*$ ]]'
+check "observed over DTLS ($(line psk "OBSERVE "))" test "$(line psk "OBSERVE ")" = "OBSERVE /3303/0/5700 205"
+check "a notification over DTLS ($(line psk "NOTIFY "))" eval '[[ $(line psk "NOTIFY ") =~ ^"NOTIFY /3303/0/5700 "[0-9.]+$ ]]'
 check "de-registered over DTLS" test -n "$(line psk "DEREGISTERED")"
 
 run wrong-key "$WRONG_KEY" 10
@@ -95,6 +126,33 @@ check "a wrong key never registers ($(line wrong-key "FAIL "))" \
     test "$(line wrong-key "FAIL ")" = "FAIL timeout waiting for REGISTERED"
 check "the client with the wrong key reported no registration" \
     eval '! grep -q "registered with server" "$WORK/wrong-key-client.out"'
+
+run wrong-identity "$KEY" 10 "not-$IDENTITY"
+check "a wrong identity never registers ($(line wrong-identity "FAIL "))" \
+    test "$(line wrong-identity "FAIL ")" = "FAIL timeout waiting for REGISTERED"
+check "the client with the wrong identity reported no registration" \
+    eval '! grep -q "registered with server" "$WORK/wrong-identity-client.out"'
+
+run bootstrap "$KEY" 40
+stop "$BS_PID"
+check "bootstrapped in PSK mode ($(grep -m1 "^BOOTSTRAPPED" "$WORK/bootstrap-bs.out" || true))" \
+    grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/bootstrap-bs.out"
+check "Leshan scenario exited 0 after the bootstrap (got $SERVER_RC)" test "$SERVER_RC" = 0
+check "client exited 0 after the bootstrap (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+check "registered over DTLS with the bootstrap-written identity ($(line bootstrap "REGISTERED "))" \
+    eval '[[ $(line bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
+check "Read /3/0/0 over DTLS after the bootstrap" test "$(line bootstrap "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
+check "a notification over DTLS after the bootstrap" test -n "$(line bootstrap "NOTIFY ")"
+
+run secure-bootstrap "$KEY" 40
+stop "$BS_PID"
+check "bootstrapped over DTLS with the bootstrap account's key ($(grep -m1 "^SECURE" "$WORK/secure-bootstrap-bs.out" || true))" \
+    grep -q -x "SECURE identity=$BS_IDENTITY" "$WORK/secure-bootstrap-bs.out"
+check "Bootstrap-Finish over DTLS" grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/secure-bootstrap-bs.out"
+check "client exited 0 after the bootstrap over DTLS (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+check "then registered over DTLS with the written key ($(line secure-bootstrap "REGISTERED "))" \
+    eval '[[ $(line secure-bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
+check "a notification over DTLS after the bootstrap over DTLS" test -n "$(line secure-bootstrap "NOTIFY ")"
 
 if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
     # P-256 keys: PKCS#8 DER for private keys, SubjectPublicKeyInfo DER for public ones.
@@ -112,6 +170,7 @@ if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
     check "RPK: registered over DTLS with the client's raw public key ($(line rpk "REGISTERED "))" \
         eval '[[ $(line rpk "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=rpk" ]]'
     check "RPK: Read /3/0/0 over DTLS ($(line rpk "READ /3/0/0 "))" test "$(line rpk "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
+    check "RPK: a notification over DTLS ($(line rpk "NOTIFY "))" eval '[[ $(line rpk "NOTIFY ") =~ ^"NOTIFY /3303/0/5700 "[0-9.]+$ ]]'
     check "RPK: de-registered over DTLS" test -n "$(line rpk "DEREGISTERED")"
 
     CLIENT_SECURITY=(-K "$WORK/client.p8" -P "$WORK/other.pub.der")
@@ -120,6 +179,7 @@ if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
         test "$(line rpk-wrong-server "FAIL ")" = "FAIL timeout waiting for REGISTERED"
     check "RPK: the client expecting another server key reported no registration" \
         eval '! grep -q "registered with server" "$WORK/rpk-wrong-server-client.out"'
+    unset SERVER_SECURITY CLIENT_SECURITY
 fi
 
 if [ "$FAILED" -ne 0 ]; then
