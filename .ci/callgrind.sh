@@ -3,11 +3,14 @@
 # Instructions on the host, counted by callgrind: for one register / read / update /
 # de-register cycle, and for one Read of /3/0 in each content format. The bench runs 1 and
 # 101 of each and the difference is divided by 100, so process start-up and set-up cancel
-# out. Then one DTLS 1.2 PSK handshake on the client side, and its bytes on the wire.
+# out. Then one DTLS 1.2 PSK handshake on the client side, and its bytes on the wire, and
+# one with raw public keys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench cycle --no-run --quiet 2>/dev/null || cargo bench --bench cycle --no-run
 cargo bench --features dtls --bench handshake --no-run --quiet 2>/dev/null || cargo bench --features dtls --bench handshake --no-run
+cargo bench --features dtls-rpk --bench handshake_rpk --no-run --quiet 2>/dev/null ||
+	cargo bench --features dtls-rpk --bench handshake_rpk --no-run
 bin=$(cargo bench --bench cycle --no-run --message-format=json 2>/dev/null |
 	python3 -c 'import json,sys
 for l in sys.stdin:
@@ -51,5 +54,24 @@ if [ -n "$hs" ]; then
 	"$hs" 1 | sed 's/^/callgrind: /'
 else
 	echo "callgrind: the handshake bench did not build" >&2
+	exit 1
+fi
+
+# Raw public keys (the dtls-rpk feature): one handshake with the client's key asked for
+# (the bench replays a live one with gnutls-serv). P-256 arithmetic dominates it.
+hs=$(cargo bench --features dtls-rpk --bench handshake_rpk --no-run --message-format=json 2>/dev/null |
+	python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "handshake_rpk":
+        print(m["executable"])')
+if [ -n "$hs" ]; then
+	bin=$hs
+	one=$(count 1)
+	many=$(count 6)
+	echo "callgrind: $(( (many - one) / 5 )) instructions per DTLS 1.2 raw-public-key handshake (client side)"
+	"$hs" 1 | sed 's/^/callgrind: /'
+else
+	echo "callgrind: the raw-public-key handshake bench did not build" >&2
 	exit 1
 fi
