@@ -758,6 +758,35 @@ mod tests {
     }
 
     #[test]
+    fn without_a_certificate_request_the_client_sends_no_key_of_its_own() {
+        let mut s = after_hello();
+        let server = public_of(&SERVER_KEY);
+        let mut done = handshake(SERVER_HELLO_DONE, 3, &[]);
+        for m in [
+            &mut certificate(&server),
+            &mut server_key_exchange(&SERVER_KEY),
+            &mut done,
+        ] {
+            s.handle_datagram(m);
+        }
+        assert_eq!(s.state, State::Finishing);
+        let mut out = [0u8; 1024];
+        let n = s.poll_transmit(1, &mut out).unwrap();
+        // ClientKeyExchange (its point: 65 bytes after its length), ChangeCipherSpec,
+        // Finished (epoch 1).
+        assert_eq!(out[0], 22);
+        assert_eq!(out[13], CLIENT_KEY_EXCHANGE);
+        assert_eq!(&out[13 + 12..13 + 14], &[65, 4]);
+        let cke = 13 + 12 + 66;
+        assert_eq!(out[cke], 20, "ChangeCipherSpec next");
+        assert_eq!(out[cke + 14], 22);
+        assert_eq!(&out[cke + 14 + 3..cke + 14 + 5], &[0, 1], "then epoch 1");
+        assert_eq!(n, cke + 14 + 13 + 8 + 12 + 12 + 8);
+        let own = spki(&public_of(&CLIENT_KEY));
+        assert!(!out[..n].windows(own.len()).any(|w| w == own));
+    }
+
+    #[test]
     fn another_server_key_fails_with_a_bad_certificate_alert() {
         let mut s = after_hello();
         s.handle_datagram(&mut certificate(&public_of(&[0x43; 32])));
