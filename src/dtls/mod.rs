@@ -8,15 +8,28 @@
 //! The handshake: ClientHello; HelloVerifyRequest and ClientHello with its cookie (when the
 //! server asks); ServerHello, ServerKeyExchange (an identity hint, ignored), ServerHelloDone;
 //! ClientKeyExchange (the identity), ChangeCipherSpec, Finished; the server's
-//! ChangeCipherSpec and Finished. Handshake messages must arrive unfragmented.
+//! ChangeCipherSpec and Finished. A server's handshake message may come in fragments
+//! (RFC 6347 section 4.2.3): they are put back together in a fixed buffer
+//! ([`MAX_HANDSHAKE_MESSAGE`] bytes; a longer message fails the session).
+//!
+//! Connection ID (RFC 9146): the ClientHello offers the `connection_id` extension with an
+//! empty CID of the client's own (the server then sends ordinary records); when the
+//! ServerHello gives a CID, every epoch-1 record this client sends is a `tls12_cid` record
+//! carrying it, so that the server still finds the session after a NAT rebinding. A server
+//! that does not echo the extension gets ordinary records.
+//!
+//! Renegotiation is refused: a HelloRequest after the handshake is answered with a warning
+//! alert `no_renegotiation` and the session goes on.
 
 mod prf;
+mod reassembly;
 mod record;
 
 use heapless::Vec;
 use sha2::{Digest, Sha256};
 
 use crate::buf::{NoSpace, Writer};
+use reassembly::{Fragment, Reassembly, Refused};
 use record::{Keys, Window};
 
 /// TLS_PSK_WITH_AES_128_CCM_8.
@@ -26,16 +39,32 @@ pub const MAX_PSK_IDENTITY_LEN: usize = 64;
 pub const MAX_PSK_LEN: usize = 64;
 /// The longest cookie a HelloVerifyRequest may carry (RFC 6347 allows 255).
 pub const MAX_COOKIE_LEN: usize = 255;
-/// What protection adds to a datagram of application data.
-pub const RECORD_OVERHEAD: usize = record::HEADER + record::OVERHEAD;
+/// What protection adds to a datagram of application data: header, the peer's CID, explicit
+/// nonce and tag, and the real content type of a `tls12_cid` record.
+pub const RECORD_OVERHEAD: usize = record::HEADER + record::MAX_CID + record::OVERHEAD + 1;
+/// The longest CID a server may give this client (RFC 9146 allows 255; a longer one fails
+/// the handshake).
+pub const MAX_CID_LEN: usize = record::MAX_CID;
+/// The longest handshake message taken in fragments.
+pub const MAX_HANDSHAKE_MESSAGE: usize = reassembly::MAX_MESSAGE;
 
 /// Initial retransmission timeout (RFC 6347 section 4.2.4.1), doubled up to the maximum.
 const INITIAL_TIMEOUT_MS: u32 = 1_000;
 const MAX_TIMEOUT_MS: u32 = 60_000;
 /// Sends of a flight before the handshake fails.
 const MAX_SENDS: u8 = 7;
+/// HelloVerifyRequests taken in one handshake before it fails: a server that answers every
+/// ClientHello with a new cookie must not keep the client going round.
+const MAX_HELLO_VERIFY_REQUESTS: u8 = MAX_SENDS;
+
+/// The `connection_id` extension (RFC 9146 section 3).
+const EXT_CONNECTION_ID: u16 = 54;
+/// Alerts (RFC 5246 section 7.2): a warning, no_renegotiation.
+const ALERT_WARNING: u8 = 1;
+const NO_RENEGOTIATION: u8 = 100;
 
 // Handshake message types (RFC 5246 section 7.4, RFC 6347 section 4.3.2).
+const HELLO_REQUEST: u8 = 0;
 const CLIENT_HELLO: u8 = 1;
 const SERVER_HELLO: u8 = 2;
 const HELLO_VERIFY_REQUEST: u8 = 3;
@@ -59,6 +88,10 @@ pub enum Error {
     Timeout,
     /// The identity or the key is empty or too long.
     BadCredentials,
+    /// A server handshake message longer than [`MAX_HANDSHAKE_MESSAGE`] came in fragments.
+    MessageTooLong,
+    /// The server answered ClientHello after ClientHello with a HelloVerifyRequest.
+    TooManyHelloVerifyRequests,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -100,6 +133,14 @@ pub struct Session {
     retransmit_at: u64,
     timeout_ms: u32,
     sends: u8,
+    /// HelloVerifyRequests taken in this handshake.
+    hello_verifies: u8,
+    /// The CID the server asked for in its ServerHello (empty: none, send ordinary records).
+    peer_cid: Vec<u8, MAX_CID_LEN>,
+    /// A no_renegotiation warning to send.
+    refuse_renegotiation: bool,
+    /// The fragments of the next handshake message.
+    reassembly: Reassembly,
 }
 
 /// A cursor over a received message.
@@ -164,6 +205,10 @@ impl Session {
             retransmit_at: 0,
             timeout_ms: INITIAL_TIMEOUT_MS,
             sends: 0,
+            hello_verifies: 0,
+            peer_cid: Vec::new(),
+            refuse_renegotiation: false,
+            reassembly: Reassembly::default(),
         })
     }
 
@@ -178,8 +223,18 @@ impl Session {
         self.next_receive_seq = 0;
         self.send_seq = [0; 2];
         self.window = Window::default();
+        self.hello_verifies = 0;
+        self.peer_cid.clear();
+        self.refuse_renegotiation = false;
+        self.reassembly.clear();
         self.next_flight();
         self.retransmit_at = now;
+    }
+
+    /// The CID the server gave for the records this client sends, when it gave a non-empty
+    /// one (RFC 9146).
+    pub fn peer_cid(&self) -> Option<&[u8]> {
+        (!self.peer_cid.is_empty()).then_some(self.peer_cid.as_slice())
     }
 
     /// True before [`Session::start`].
@@ -201,7 +256,7 @@ impl Session {
     }
 
     /// When the session next needs [`Session::poll_transmit`]: a flight to send or to send
-    /// again. `None` when established or failed.
+    /// again, or an alert refusing a renegotiation. `None` when there is nothing to send.
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.state {
             State::Hello | State::ServerHello | State::Finishing => Some(if self.send_flight {
@@ -209,6 +264,7 @@ impl Session {
             } else {
                 self.retransmit_at
             }),
+            State::Established if self.refuse_renegotiation => Some(0),
             _ => None,
         }
     }
@@ -217,6 +273,22 @@ impl Session {
     /// `None` when nothing is due. A flight unanswered after the last retransmission fails
     /// the session ([`Error::Timeout`]).
     pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Option<usize> {
+        if self.state == State::Established && self.refuse_renegotiation {
+            let seq = self.next_send_seq(1);
+            let mut w = Writer::new(out);
+            self.client_keys
+                .seal(
+                    &mut w,
+                    record::ALERT,
+                    1,
+                    seq,
+                    &self.peer_cid,
+                    &[ALERT_WARNING, NO_RENEGOTIATION],
+                )
+                .ok()?;
+            self.refuse_renegotiation = false;
+            return Some(w.len());
+        }
         if !matches!(
             self.state,
             State::Hello | State::ServerHello | State::Finishing
@@ -265,8 +337,12 @@ impl Session {
     /// The ClientHello as a handshake message (header included) into `w`.
     fn client_hello(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
         let cookie_len = u8::try_from(self.cookie.len()).map_err(|_| NoSpace)?;
-        // version, random, session id, cookie, suites, compression.
-        let body_len = 2 + 32 + 1 + 1 + self.cookie.len() + 2 + 2 + 1 + 1;
+        let mut ext = [0u8; 96];
+        let mut ew = Writer::new(&mut ext);
+        self.write_cid_extension(&mut ew)?;
+        let ext_len = u16::try_from(ew.len()).map_err(|_| NoSpace)?;
+        // version, random, session id, cookie, suites, compression, extensions.
+        let body_len = 2 + 32 + 1 + 1 + self.cookie.len() + 2 + 2 + 1 + 1 + 2 + ew.len();
         handshake_header(w, CLIENT_HELLO, self.hello_seq, body_len)?;
         w.put(&record::VERSION)?;
         w.put(&self.client_random)?;
@@ -275,7 +351,18 @@ impl Session {
         w.put(&self.cookie)?;
         w.put(&2u16.to_be_bytes())?;
         w.put(&PSK_WITH_AES_128_CCM_8.to_be_bytes())?;
-        w.put(&[1, 0]) // the null compression method
+        w.put(&[1, 0])?; // the null compression method
+        w.put(&ext_len.to_be_bytes())?;
+        w.put(ew.written())
+    }
+
+    /// The `connection_id` extension (RFC 9146 section 3) with this client's own CID:
+    /// empty, the server sends ordinary records to it and this client sends with the CID
+    /// the server gives.
+    fn write_cid_extension(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        w.put(&EXT_CONNECTION_ID.to_be_bytes())?;
+        w.put(&1u16.to_be_bytes())?; // extension_data: ConnectionId
+        w.put_u8(0) // cid<0..255>: empty
     }
 
     fn write_hello_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
@@ -301,7 +388,7 @@ impl Session {
         let finished = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2))?;
         let seq = self.next_send_seq(1);
         self.client_keys
-            .seal(w, record::HANDSHAKE, 1, seq, &finished)
+            .seal(w, record::HANDSHAKE, 1, seq, &self.peer_cid, &finished)
     }
 
     fn client_key_exchange(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
@@ -366,9 +453,9 @@ impl Session {
     }
 
     fn handle_record<'a>(&mut self, rec: record::Record<'a>) -> Option<&'a mut [u8]> {
-        let content_type = rec.content_type;
-        let plain: &'a mut [u8] = match rec.epoch {
-            0 => rec.body,
+        let epoch = rec.epoch;
+        let (content_type, plain): (u8, &'a mut [u8]) = match rec.epoch {
+            0 if rec.content_type != record::TLS12_CID => (rec.content_type, rec.body),
             1 if !matches!(self.state, State::Hello | State::ServerHello) => {
                 if !self.window.fresh(rec.seq) {
                     return None;
@@ -382,7 +469,7 @@ impl Session {
         };
         match content_type {
             record::HANDSHAKE => {
-                self.handle_handshake(plain);
+                self.handle_handshake(plain, epoch);
                 None
             }
             record::ALERT => {
@@ -397,47 +484,85 @@ impl Session {
         }
     }
 
-    /// Handshake messages of one record (unfragmented, in order; duplicates ignored).
-    fn handle_handshake(&mut self, data: &[u8]) {
+    /// Handshake messages of one record. The next message expected is taken whole or in
+    /// fragments (put back together across records); retransmissions and messages out of
+    /// turn are ignored; a HelloRequest after the handshake is refused.
+    fn handle_handshake(&mut self, data: &[u8], epoch: u16) {
         let mut r = Reader(data);
-        loop {
-            let start = r.0;
-            let Some(msg_type) = r.u8() else { return };
-            let (Some(len), Some(seq), Some(offset), Some(frag)) =
-                (r.u24(), r.u16(), r.u24(), r.u24())
+        while !r.0.is_empty() {
+            let (Some(msg_type), Some(len), Some(seq), Some(offset), Some(frag)) =
+                (r.u8(), r.u24(), r.u16(), r.u24(), r.u24())
             else {
                 return;
             };
             let Some(body) = r.take(frag) else { return };
-            if offset != 0 || frag != len {
-                return; // fragments are not reassembled yet
+            if msg_type == HELLO_REQUEST {
+                // RFC 5246 section 7.4.1.1: ignored during a handshake; after it, this client
+                // does not renegotiate (only a protected one counts).
+                if epoch != 0 && self.state == State::Established {
+                    self.refuse_renegotiation = true;
+                }
+                continue;
             }
-            if seq < self.next_receive_seq && msg_type != HELLO_VERIFY_REQUEST {
-                continue; // a retransmission
-            }
-            let Some(whole) = start.get(..HS_HEADER.saturating_add(frag)) else {
-                return;
-            };
-            if let Err(e) = self.handshake_message(msg_type, seq, body, whole) {
+            let hello_verify = msg_type == HELLO_VERIFY_REQUEST && self.state == State::Hello;
+            let result =
+                if offset == 0 && frag == len && (seq == self.next_receive_seq || hello_verify) {
+                    self.handshake_message(msg_type, seq, body)
+                } else if seq == self.next_receive_seq {
+                    self.handshake_fragment(
+                        Fragment {
+                            msg_type,
+                            seq,
+                            len,
+                            offset,
+                        },
+                        body,
+                    )
+                } else {
+                    Ok(()) // a retransmission, or a message ahead of its turn
+                };
+            if let Err(e) = result {
                 self.state = State::Failed(e);
                 return;
             }
         }
     }
 
-    fn handshake_message(
-        &mut self,
-        msg_type: u8,
-        seq: u16,
-        body: &[u8],
-        whole: &[u8],
-    ) -> Result<(), Error> {
+    /// A fragment of the next message: the message is taken once it is whole.
+    fn handshake_fragment(&mut self, f: Fragment, data: &[u8]) -> Result<(), Error> {
+        // Out of the session while its message is handled (which borrows the session).
+        let mut reassembly = core::mem::take(&mut self.reassembly);
+        let result = match reassembly.add(f, data) {
+            Ok(Some(body)) => self.handshake_message(f.msg_type, f.seq, body),
+            Ok(None) | Err(Refused::Inconsistent) => Ok(()),
+            Err(Refused::TooLong) => Err(Error::MessageTooLong),
+        };
+        self.reassembly = reassembly;
+        result
+    }
+
+    /// Adds a server's handshake message to the transcript, with the header it would have
+    /// unfragmented (RFC 6347 section 4.2.6).
+    fn transcript_add(&mut self, msg_type: u8, seq: u16, body: &[u8]) -> Result<(), Error> {
+        let mut h = [0u8; HS_HEADER];
+        handshake_header(&mut Writer::new(&mut h), msg_type, seq, body.len())
+            .map_err(|_| Error::Protocol)?;
+        self.transcript.update(h);
+        self.transcript.update(body);
+        Ok(())
+    }
+
+    fn handshake_message(&mut self, msg_type: u8, seq: u16, body: &[u8]) -> Result<(), Error> {
         match (self.state, msg_type) {
             (State::Hello, HELLO_VERIFY_REQUEST) => {
                 let mut r = Reader(body);
                 let (Some(_version), Some(cookie)) = (r.u16(), r.vec8()) else {
                     return Ok(()); // dropped
                 };
+                self.hello_verifies = self.hello_verifies.saturating_add(1);
+                if self.hello_verifies > MAX_HELLO_VERIFY_REQUESTS {
+                    return Err(Error::TooManyHelloVerifyRequests);
+                }
                 self.cookie = Vec::from_slice(cookie).map_err(|_| Error::Protocol)?;
                 self.hello_seq = 1;
                 self.next_receive_seq = seq.wrapping_add(1);
@@ -453,16 +578,17 @@ impl Session {
                 self.client_hello(&mut mw).map_err(|_| Error::Protocol)?;
                 self.transcript = Sha256::new();
                 self.transcript.update(mw.written());
-                self.transcript.update(whole);
+                self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
+                self.reassembly.clear();
                 self.state = State::ServerHello;
             }
             (State::ServerHello, SERVER_KEY_EXCHANGE) => {
-                self.transcript.update(whole);
+                self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
             }
             (State::ServerHello, SERVER_HELLO_DONE) => {
-                self.transcript.update(whole);
+                self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
                 self.derive_keys();
                 let mut m = [0u8; HS_HEADER + 2 + MAX_PSK_IDENTITY_LEN];
@@ -496,6 +622,27 @@ impl Session {
         else {
             return Ok(false);
         };
+        // Extensions (RFC 5246 section 7.4.1.4), when there are any.
+        let mut cid = None;
+        if !r.0.is_empty() {
+            let Some(mut exts) = r.u16().and_then(|n| r.take(usize::from(n))).map(Reader) else {
+                return Ok(false);
+            };
+            while !exts.0.is_empty() {
+                let (Some(ext_type), Some(data)) = (
+                    exts.u16(),
+                    exts.u16().and_then(|n| exts.take(usize::from(n))),
+                ) else {
+                    return Ok(false);
+                };
+                if ext_type == EXT_CONNECTION_ID {
+                    let mut d = Reader(data);
+                    let given = d.vec8().filter(|_| d.0.is_empty());
+                    let Some(given) = given else { return Ok(false) };
+                    cid = Some(Vec::from_slice(given).map_err(|_| Error::Protocol)?);
+                }
+            }
+        }
         if version != u16::from_be_bytes(record::VERSION)
             || suite != PSK_WITH_AES_128_CCM_8
             || compression != 0
@@ -503,6 +650,7 @@ impl Session {
             return Err(Error::Protocol);
         }
         self.server_random = array(Some(random));
+        self.peer_cid = cid.unwrap_or_default();
         Ok(true)
     }
 
@@ -530,8 +678,14 @@ impl Session {
         }
         let seq = self.next_send_seq(1);
         let mut w = Writer::new(out);
-        self.client_keys
-            .seal(&mut w, record::APPLICATION_DATA, 1, seq, payload)?;
+        self.client_keys.seal(
+            &mut w,
+            record::APPLICATION_DATA,
+            1,
+            seq,
+            &self.peer_cid,
+            payload,
+        )?;
         Ok(w.len())
     }
 }

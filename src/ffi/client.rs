@@ -1183,7 +1183,7 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + 96
         // DTLS sessions and the buffer datagrams are sealed in.
         + if MAX_DTLS_SESSIONS != 0 {
-            MAX_DTLS_SESSIONS * 832 + MAX_MESSAGE_SIZE + 32
+            MAX_DTLS_SESSIONS * 1216 + MAX_MESSAGE_SIZE + 48
         } else {
             0
         }
