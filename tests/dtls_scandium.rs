@@ -122,7 +122,11 @@ fn echo(session: &mut Session, sock: &UdpSocket, data: &[u8]) -> Vec<u8> {
     let n = session.seal(data, &mut out).unwrap();
     let cid = session.peer_cid().unwrap();
     assert_eq!(out[0], 25, "a tls12_cid record");
-    assert_eq!(&out[11..11 + cid.len()], cid, "the CID after the sequence number");
+    assert_eq!(
+        &out[11..11 + cid.len()],
+        cid,
+        "the CID after the sequence number"
+    );
     sock.send(&out[..n]).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
@@ -181,7 +185,10 @@ fn connection_id_survives_a_new_source_port_with_scandium() {
     let new_port = moved.local_addr().unwrap().port();
     assert_ne!(new_port, first_port);
     assert_eq!(echo(&mut session, &moved, b"moved"), b"echo:moved");
-    server.wait_for(|l| l == format!("DATA {new_port} 5"), "the record from the new port");
+    server.wait_for(
+        |l| l == format!("DATA {new_port} 5"),
+        "the record from the new port",
+    );
     assert!(session.is_established());
     assert_eq!(session.peer_cid(), Some(&cid[..]), "no new handshake");
     assert!(

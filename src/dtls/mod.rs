@@ -846,4 +846,260 @@ mod tests {
         assert!(idle.poll_transmit(0, &mut [0u8; 600]).is_none());
         assert_eq!(idle.seal(b"x", &mut [0u8; 64]), Err(NoSpace));
     }
+
+    /// A handshake message as fragments: `(offset, end)` ranges of `body`, one record each.
+    fn fragments(
+        msg_type: u8,
+        seq: u16,
+        body: &[u8],
+        ranges: &[(usize, usize)],
+    ) -> std::vec::Vec<std::vec::Vec<u8>> {
+        ranges
+            .iter()
+            .map(|&(a, b)| {
+                let l = (body.len() as u32).to_be_bytes();
+                let o = (a as u32).to_be_bytes();
+                let f = ((b - a) as u32).to_be_bytes();
+                let mut m = vec![msg_type, l[1], l[2], l[3]];
+                m.extend_from_slice(&seq.to_be_bytes());
+                m.extend_from_slice(&[o[1], o[2], o[3], f[1], f[2], f[3]]);
+                m.extend_from_slice(&body[a..b]);
+                record(HANDSHAKE_TYPE, &m)
+            })
+            .collect()
+    }
+
+    fn server_hello_body(extensions: &[u8]) -> std::vec::Vec<u8> {
+        let mut b = vec![0xFE, 0xFD];
+        b.extend_from_slice(&[9; 32]);
+        b.push(0);
+        b.extend_from_slice(&PSK_WITH_AES_128_CCM_8.to_be_bytes());
+        b.push(0);
+        if !extensions.is_empty() {
+            b.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+            b.extend_from_slice(extensions);
+        }
+        b
+    }
+
+    /// A connection_id extension giving `cid`.
+    fn cid_extension(cid: &[u8]) -> std::vec::Vec<u8> {
+        let mut e = vec![0, 54];
+        e.extend_from_slice(&((cid.len() + 1) as u16).to_be_bytes());
+        e.push(cid.len() as u8);
+        e.extend_from_slice(cid);
+        e
+    }
+
+    /// Feeds `datagrams` to a new session waiting for the server's hello, then returns its
+    /// finished flight (which covers the transcript).
+    fn finished_flight_after(datagrams: &mut [std::vec::Vec<u8>]) -> (Session, std::vec::Vec<u8>) {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        s.poll_transmit(0, &mut out).unwrap();
+        for d in datagrams.iter_mut() {
+            s.handle_datagram(d);
+            assert_eq!(s.error(), None);
+        }
+        assert_eq!(s.state, State::Finishing, "the server's flight was taken");
+        let n = s.poll_transmit(1, &mut out).unwrap();
+        (s, out[..n].to_vec())
+    }
+
+    #[test]
+    fn fragmented_server_messages_give_the_same_transcript_as_whole_ones() {
+        let hello = server_hello_body(&cid_extension(&[1, 2, 3]));
+        let done = handshake(SERVER_HELLO_DONE, 1, &[]);
+        let (_, whole) =
+            finished_flight_after(&mut [handshake(SERVER_HELLO, 0, &hello), done.clone()]);
+        let n = hello.len();
+        // Two fragments, in order, in one datagram.
+        let mut two = fragments(SERVER_HELLO, 0, &hello, &[(0, 30), (30, n)]).concat();
+        let (_, flight) = finished_flight_after(&mut [two.clone(), done.clone()]);
+        assert_eq!(flight, whole);
+        two.extend_from_slice(&done);
+        let (_, flight) = finished_flight_after(&mut [two]);
+        assert_eq!(flight, whole, "with the next message in the same datagram");
+        // Three fragments, out of order, overlapping, one repeated, across datagrams.
+        let mut three = fragments(
+            SERVER_HELLO,
+            0,
+            &hello,
+            &[(40, n), (40, n), (0, 20), (10, 45)],
+        );
+        three.push(done.clone());
+        let (s, flight) = finished_flight_after(&mut three);
+        assert_eq!(flight, whole);
+        assert_eq!(s.peer_cid(), Some(&[1, 2, 3][..]));
+    }
+
+    #[test]
+    fn fragments_that_lie_are_dropped_and_an_oversized_message_fails() {
+        let hello = server_hello_body(&[]);
+        let n = hello.len();
+        let mut s = session();
+        let mut out = [0u8; 600];
+        s.poll_transmit(0, &mut out).unwrap();
+        let mut first = fragments(SERVER_HELLO, 0, &hello, &[(0, 20)]).remove(0);
+        s.handle_datagram(&mut first);
+        // Another length for the same message, a fragment past its end, another type.
+        let mut lie = fragments(SERVER_HELLO, 0, &[0; 100], &[(20, 100)]).remove(0);
+        let mut beyond = fragments(SERVER_HELLO, 0, &hello, &[(20, n)]).remove(0);
+        beyond[13 + 3] = 10; // the message's length: 10, shorter than the fragment's end
+        let mut other = fragments(SERVER_KEY_EXCHANGE, 0, &hello, &[(20, n)]).remove(0);
+        for d in [&mut lie, &mut beyond, &mut other] {
+            assert!(s.handle_datagram(d).is_none());
+            assert_eq!((s.state, s.error()), (State::Hello, None));
+        }
+        let mut rest = fragments(SERVER_HELLO, 0, &hello, &[(20, n)]).remove(0);
+        s.handle_datagram(&mut rest);
+        assert_eq!(
+            s.state,
+            State::ServerHello,
+            "the genuine fragments make the message"
+        );
+        // A fragment of a message longer than the buffer fails the session.
+        let big = vec![0; MAX_HANDSHAKE_MESSAGE + 1];
+        let mut s = session();
+        s.poll_transmit(0, &mut out).unwrap();
+        let mut frag = fragments(SERVER_HELLO, 0, &big, &[(0, 100)]).remove(0);
+        s.handle_datagram(&mut frag);
+        assert_eq!(s.error(), Some(Error::MessageTooLong));
+    }
+
+    #[test]
+    fn the_client_hello_offers_an_empty_connection_id() {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        let n = s.poll_transmit(0, &mut out).unwrap();
+        // The ClientHello ends with its extensions: connection_id (54), an empty CID.
+        assert_eq!(&out[n - 7..n], &[0, 5, 0, 54, 0, 1, 0]);
+    }
+
+    #[test]
+    fn a_cid_from_the_server_hello_goes_into_every_epoch_1_record() {
+        let cid = [0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5];
+        let (mut s, flight) = finished_flight_after(&mut [
+            handshake(SERVER_HELLO, 0, &server_hello_body(&cid_extension(&cid))),
+            handshake(SERVER_HELLO_DONE, 1, &[]),
+        ]);
+        // ClientKeyExchange (epoch 0), ChangeCipherSpec (epoch 0), Finished (tls12_cid).
+        let mut d = &flight[..];
+        let mut types = vec![];
+        while d.len() >= 13 {
+            types.push(d[0]);
+            let header = if d[0] == 25 { 13 + cid.len() } else { 13 };
+            if d[0] == 25 {
+                assert_eq!(&d[11..17], &cid);
+            }
+            let l = usize::from(u16::from_be_bytes([d[header - 2], d[header - 1]]));
+            d = &d[header + l..];
+        }
+        assert_eq!(types, [22, 20, 25]);
+        // Application data too, once established.
+        s.state = State::Established;
+        let mut out = [0u8; 64];
+        let n = s.seal(b"x", &mut out).unwrap();
+        assert_eq!(n, 13 + 6 + 8 + 1 + 1 + 8);
+        assert_eq!((out[0], &out[11..17]), (25, &cid[..]));
+        // No extension in the ServerHello: ordinary records.
+        let (s, flight) = finished_flight_after(&mut [
+            handshake(SERVER_HELLO, 0, &server_hello_body(&[])),
+            handshake(SERVER_HELLO_DONE, 1, &[]),
+        ]);
+        assert_eq!(s.peer_cid(), None);
+        let finished = &flight[flight.len() - (13 + 8 + 24 + 8)..];
+        assert_eq!(finished[0], 22);
+        // An empty CID means the same; a CID longer than this client holds fails.
+        let (s, _) = finished_flight_after(&mut [
+            handshake(SERVER_HELLO, 0, &server_hello_body(&cid_extension(&[]))),
+            handshake(SERVER_HELLO_DONE, 1, &[]),
+        ]);
+        assert_eq!(s.peer_cid(), None);
+        let mut s = session();
+        s.poll_transmit(0, &mut [0u8; 600]).unwrap();
+        let mut long = handshake(
+            SERVER_HELLO,
+            0,
+            &server_hello_body(&cid_extension(&[7; MAX_CID_LEN + 1])),
+        );
+        s.handle_datagram(&mut long);
+        assert_eq!(s.error(), Some(Error::Protocol));
+    }
+
+    #[test]
+    fn endless_hello_verify_requests_fail_the_handshake() {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        let mut now = 0;
+        for i in 0..=u16::from(MAX_HELLO_VERIFY_REQUESTS) {
+            assert!(s.poll_transmit(now, &mut out).is_some(), "hello {i}");
+            let mut hvr = handshake(HELLO_VERIFY_REQUEST, i, &[0xFE, 0xFF, 2, i as u8, 1]);
+            s.handle_datagram(&mut hvr);
+            now += 10;
+        }
+        assert_eq!(s.error(), Some(Error::TooManyHelloVerifyRequests));
+        assert!(s.poll_transmit(now, &mut out).is_none());
+    }
+
+    /// An established session (keys set by hand) and the server's keys to seal records to it.
+    fn established(cid: &[u8]) -> (Session, Keys) {
+        let mut s = session();
+        s.state = State::Established;
+        s.client_keys = Keys {
+            key: [1; 16],
+            iv: [2; 4],
+        };
+        s.server_keys = Keys {
+            key: [3; 16],
+            iv: [4; 4],
+        };
+        s.peer_cid = Vec::from_slice(cid).unwrap();
+        let server = s.server_keys.clone();
+        (s, server)
+    }
+
+    fn from_server(keys: &Keys, content_type: u8, seq: u64, plain: &[u8]) -> std::vec::Vec<u8> {
+        let mut buf = [0u8; 128];
+        let mut w = Writer::new(&mut buf);
+        keys.seal(&mut w, content_type, 1, seq, &[], plain).unwrap();
+        w.written().to_vec()
+    }
+
+    #[test]
+    fn a_hello_request_after_the_handshake_gets_no_renegotiation() {
+        for cid in [&[][..], &[5, 6, 7][..]] {
+            let (mut s, server) = established(cid);
+            assert_eq!(s.poll_timeout(), None);
+            // A HelloRequest in the clear is not the server's: ignored.
+            let mut clear = handshake(HELLO_REQUEST, 0, &[]);
+            s.handle_datagram(&mut clear);
+            assert_eq!(s.poll_timeout(), None);
+            let mut hr = from_server(&server, 22, 1, &[0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0]);
+            assert!(s.handle_datagram(&mut hr).is_none());
+            assert_eq!(s.poll_timeout(), Some(0));
+            let mut out = [0u8; 128];
+            let n = s.poll_transmit(5, &mut out).unwrap();
+            assert!(s.poll_transmit(5, &mut out).is_none(), "sent once");
+            assert_eq!(s.poll_timeout(), None);
+            // The alert: a warning, no_renegotiation, sealed with the client's keys.
+            if cid.is_empty() {
+                let (rec, _) = record::split(&mut out[..n]).unwrap();
+                let client = Keys {
+                    key: [1; 16],
+                    iv: [2; 4],
+                };
+                let (t, alert) = client.open(rec).unwrap();
+                assert_eq!((t, &*alert), (21, &[1, 100][..]));
+            } else {
+                assert_eq!((out[0], &out[11..14]), (25, cid));
+                assert_eq!(n, 13 + 3 + 8 + 2 + 1 + 8);
+            }
+            // The session goes on both ways.
+            assert!(s.is_established());
+            assert!(s.seal(b"still", &mut out).is_ok());
+            let mut data = from_server(&server, 23, 2, b"data");
+            assert_eq!(s.handle_datagram(&mut data).as_deref(), Some(&b"data"[..]));
+        }
+    }
 }
