@@ -1,13 +1,17 @@
 //! DTLS 1.2 with a pre-shared key against an independent peer: OpenSSL's `s_server
 //! -dtls1_2` with PSK-AES128-CCM8, on loopback. The session (tern's `dtls::Session`, driven
 //! here over a real UDP socket) must finish the handshake, including the cookie exchange,
-//! and exchange application data both ways; a wrong key must not get through.
+//! and exchange application data both ways; a wrong key must not get through; records
+//! forged on the way (replayed, altered, truncated, of another epoch) must be dropped while
+//! the genuine ones get through.
 #![cfg(feature = "dtls")]
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tern::dtls::{Error, Session};
@@ -176,4 +180,178 @@ fn a_wrong_key_never_establishes() {
         "{:?}",
         session.error()
     );
+}
+
+/// A UDP relay between the session and s_server: what the client sends goes to the server;
+/// what the server sends goes to the client while `pass` is set, else it is held for the
+/// test, which then sends the client what it likes from the relay's address.
+struct Relay {
+    /// The address the session sends to.
+    port: u16,
+    pass: Arc<AtomicBool>,
+    held: Receiver<Vec<u8>>,
+    to_client: UdpSocket,
+    client: Arc<Mutex<Option<SocketAddr>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Relay {
+    fn start(server_port: u16) -> Relay {
+        let near = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let far = UdpSocket::bind("127.0.0.1:0").unwrap();
+        far.connect(("127.0.0.1", server_port)).unwrap();
+        for s in [&near, &far] {
+            s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        }
+        let pass = Arc::new(AtomicBool::new(true));
+        let stop = Arc::new(AtomicBool::new(false));
+        let client = Arc::new(Mutex::new(None));
+        let (tx, held) = mpsc::channel();
+        {
+            let (near, far, stop, client) = (
+                near.try_clone().unwrap(),
+                far.try_clone().unwrap(),
+                stop.clone(),
+                client.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1500];
+                while !stop.load(Ordering::Relaxed) {
+                    if let Ok((n, from)) = near.recv_from(&mut buf) {
+                        *client.lock().unwrap() = Some(from);
+                        let _ = far.send(&buf[..n]);
+                    }
+                }
+            });
+        }
+        {
+            let (near, far, stop, client, pass) = (
+                near.try_clone().unwrap(),
+                far,
+                stop.clone(),
+                client.clone(),
+                pass.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1500];
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(n) = far.recv(&mut buf) else { continue };
+                    if pass.load(Ordering::Relaxed) {
+                        if let Some(to) = *client.lock().unwrap() {
+                            let _ = near.send_to(&buf[..n], to);
+                        }
+                    } else if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Relay {
+            port: near.local_addr().unwrap().port(),
+            pass,
+            held,
+            to_client: near,
+            client,
+            stop,
+        }
+    }
+
+    fn send_to_client(&self, datagram: &[u8]) {
+        let to = self.client.lock().unwrap().expect("the client sent first");
+        self.to_client.send_to(datagram, to).unwrap();
+    }
+}
+
+/// Waits (10 s) for a datagram on `sock` and hands it to the session: the data it carried.
+fn receive(session: &mut Session, sock: &UdpSocket) -> Option<Vec<u8>> {
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let n = sock
+        .recv(&mut buf)
+        .expect("a datagram from the relay within 10 s");
+    session.handle_datagram(&mut buf[..n]).map(|d| d.to_vec())
+}
+
+#[test]
+fn forged_server_records_are_dropped_and_the_genuine_one_gets_through() {
+    let mut server = OpenSsl::start();
+    let relay = Relay::start(server.port);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.connect(("127.0.0.1", relay.port)).unwrap();
+    let mut session = handshake(&sock, &hex(KEY_HEX));
+    assert!(session.is_established(), "handshake: {:?}", session.error());
+
+    // A first record through the relay, kept for a replay.
+    relay.pass.store(false, Ordering::Relaxed);
+    let stdin = server.stdin.as_mut().unwrap();
+    stdin.write_all(b"first\n").unwrap();
+    stdin.flush().unwrap();
+    let first = relay
+        .held
+        .recv_timeout(Duration::from_secs(10))
+        .expect("s_server's record");
+    relay.send_to_client(&first);
+    assert_eq!(
+        receive(&mut session, &sock).as_deref(),
+        Some(&b"first\n"[..])
+    );
+
+    let stdin = server.stdin.as_mut().unwrap();
+    stdin.write_all(b"second\n").unwrap();
+    stdin.flush().unwrap();
+    let second = relay
+        .held
+        .recv_timeout(Duration::from_secs(10))
+        .expect("s_server's record");
+    assert_eq!(second[0], 23, "one application-data record");
+    let n = second.len();
+
+    let mut flipped_mac = second.clone();
+    flipped_mac[n - 1] ^= 0x01;
+    let truncated = second[..n - 3].to_vec();
+    let mut truncated_consistent = truncated.clone();
+    let l = u16::from_be_bytes([second[11], second[12]]) - 3;
+    truncated_consistent[11..13].copy_from_slice(&l.to_be_bytes());
+    let mut epoch_2 = second.clone();
+    epoch_2[3..5].copy_from_slice(&[0, 2]);
+    let mut epoch_0 = second.clone();
+    epoch_0[3..5].copy_from_slice(&[0, 0]);
+    let forged: [(&str, &[u8]); 6] = [
+        ("a replayed record", &first),
+        ("a flipped MAC byte", &flipped_mac),
+        ("a truncated record", &truncated),
+        (
+            "a truncated record with its length fixed",
+            &truncated_consistent,
+        ),
+        ("a record of epoch 2", &epoch_2),
+        ("a record of epoch 0 (in the clear)", &epoch_0),
+    ];
+    for (what, datagram) in forged {
+        relay.send_to_client(datagram);
+        assert_eq!(receive(&mut session, &sock), None, "{what} gave data");
+        assert!(
+            session.is_established(),
+            "{what} broke the session: {:?}",
+            session.error()
+        );
+    }
+    relay.send_to_client(&second);
+    assert_eq!(
+        receive(&mut session, &sock).as_deref(),
+        Some(&b"second\n"[..])
+    );
+
+    // And the client's records still reach the server through the relay.
+    let mut out = [0u8; 256];
+    let n = session.seal(b"after the forgeries\n", &mut out).unwrap();
+    sock.send(&out[..n]).unwrap();
+    server.wait_for(|l| l == "after the forgeries", "the client's record");
 }

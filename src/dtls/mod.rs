@@ -455,7 +455,11 @@ impl Session {
     fn handle_record<'a>(&mut self, rec: record::Record<'a>) -> Option<&'a mut [u8]> {
         let epoch = rec.epoch;
         let (content_type, plain): (u8, &'a mut [u8]) = match rec.epoch {
-            0 if rec.content_type != record::TLS12_CID => (rec.content_type, rec.body),
+            // Epoch 0 is in the clear: only before the handshake is over (then it would let
+            // anyone inject data or alerts).
+            0 if rec.content_type != record::TLS12_CID && self.state != State::Established => {
+                (rec.content_type, rec.body)
+            }
             1 if !matches!(self.state, State::Hello | State::ServerHello) => {
                 if !self.window.fresh(rec.seq) {
                     return None;
@@ -1101,5 +1105,20 @@ mod tests {
             let mut data = from_server(&server, 23, 2, b"data");
             assert_eq!(s.handle_datagram(&mut data).as_deref(), Some(&b"data"[..]));
         }
+    }
+
+    #[test]
+    fn clear_records_after_the_handshake_are_dropped() {
+        let (mut s, server) = established(&[]);
+        let mut data = record(23, b"injected in the clear");
+        assert!(s.handle_datagram(&mut data).is_none());
+        let mut fatal = record(21, &[2, 40]);
+        s.handle_datagram(&mut fatal);
+        assert!(
+            s.is_established(),
+            "an alert in the clear is not the server's"
+        );
+        let mut genuine = from_server(&server, 23, 1, b"ok");
+        assert_eq!(s.handle_datagram(&mut genuine).as_deref(), Some(&b"ok"[..]));
     }
 }
