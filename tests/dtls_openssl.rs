@@ -3,7 +3,7 @@
 //! here over a real UDP socket) must finish the handshake, including the cookie exchange,
 //! and exchange application data both ways; a wrong key must not get through; records
 //! forged on the way (replayed, altered, truncated, of another epoch) must be dropped while
-//! the genuine ones get through.
+//! the genuine ones get through; a second handshake resumes the first one's session.
 #![cfg(feature = "dtls")]
 
 use std::io::{BufRead, BufReader, Write};
@@ -104,10 +104,16 @@ impl OpenSsl {
 
 /// Runs the handshake over `sock` until it is over or 10 s pass; returns the session.
 fn handshake(sock: &UdpSocket, key: &[u8]) -> Session {
+    let mut session = Session::new(IDENTITY, key, *b"tern's client random, 32 bytes!!", 0).unwrap();
+    drive(sock, &mut session);
+    session
+}
+
+/// Runs a started handshake over `sock` until it is over or 10 s pass (the session's clock
+/// starts at 0 here).
+fn drive(sock: &UdpSocket, session: &mut Session) {
     let start = Instant::now();
     let now = || start.elapsed().as_millis() as u64;
-    let mut session =
-        Session::new(IDENTITY, key, *b"tern's client random, 32 bytes!!", now()).unwrap();
     let mut out = [0u8; 1500];
     let mut buf = [0u8; 1500];
     sock.set_read_timeout(Some(Duration::from_millis(50)))
@@ -120,7 +126,10 @@ fn handshake(sock: &UdpSocket, key: &[u8]) -> Session {
             session.handle_datagram(&mut buf[..n]);
         }
     }
-    session
+    // An abbreviated handshake ends with the client's flight.
+    while let Some(n) = session.poll_transmit(now(), &mut out) {
+        sock.send(&out[..n]).unwrap();
+    }
 }
 
 fn hex(s: &str) -> Vec<u8> {
@@ -354,4 +363,54 @@ fn forged_server_records_are_dropped_and_the_genuine_one_gets_through() {
     let n = session.seal(b"after the forgeries\n", &mut out).unwrap();
     sock.send(&out[..n]).unwrap();
     server.wait_for(|l| l == "after the forgeries", "the client's record");
+}
+
+#[test]
+fn a_second_handshake_resumes_the_session_with_openssl() {
+    let mut server = OpenSsl::start();
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.connect(("127.0.0.1", server.port)).unwrap();
+    let mut session = handshake(&sock, &hex(KEY_HEX));
+    assert!(session.is_established(), "handshake: {:?}", session.error());
+    assert!(!session.is_resumed(), "the first handshake is a full one");
+    let mut out = [0u8; 256];
+    let n = session.seal(b"full\n", &mut out).unwrap();
+    sock.send(&out[..n]).unwrap();
+    server.wait_for(|l| l == "full", "data of the full handshake");
+
+    // close_notify: s_server ends that connection and waits for the next one.
+    let n = session.close(&mut out).unwrap();
+    sock.send(&out[..n]).unwrap();
+    assert!(session.is_idle());
+    server.wait_for(|l| l == "DONE", "the end of the first connection");
+
+    session.start(*b"another client random, 32 bytes!", 0);
+    drive(&sock, &mut session);
+    assert!(
+        session.is_established(),
+        "resumption: {:?}",
+        session.error()
+    );
+    assert!(session.is_resumed(), "the server echoed the session id");
+    server.wait_for(
+        |l| l.contains("Reused session-id"),
+        "s_server reusing the session",
+    );
+
+    let n = session.seal(b"resumed\n", &mut out).unwrap();
+    sock.send(&out[..n]).unwrap();
+    server.wait_for(|l| l == "resumed", "data of the resumed session");
+    let stdin = server.stdin.as_mut().unwrap();
+    stdin.write_all(b"back\n").unwrap();
+    stdin.flush().unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let got = loop {
+        let n = sock.recv(&mut buf).expect("s_server's data within 10 s");
+        if let Some(data) = session.handle_datagram(&mut buf[..n]) {
+            break data.to_vec();
+        }
+    };
+    assert_eq!(got, b"back\n");
 }

@@ -18,6 +18,12 @@
 //! carrying it, so that the server still finds the session after a NAT rebinding. A server
 //! that does not echo the extension gets ordinary records.
 //!
+//! Session resumption (RFC 5246 section 7.3): after a full handshake the session keeps the
+//! server's session id and the master secret; the next [`Session::start`] offers the id, and
+//! a ServerHello that echoes it leads to the abbreviated handshake (the server's
+//! ChangeCipherSpec and Finished first, then the client's). A failed handshake (other than
+//! a timeout) forgets them.
+//!
 //! Renegotiation is refused: a HelloRequest after the handshake is answered with a warning
 //! alert `no_renegotiation` and the session goes on.
 
@@ -39,6 +45,14 @@ pub const MAX_PSK_IDENTITY_LEN: usize = 64;
 pub const MAX_PSK_LEN: usize = 64;
 /// The longest cookie a HelloVerifyRequest may carry (RFC 6347 allows 255).
 pub const MAX_COOKIE_LEN: usize = 255;
+/// The longest session id (RFC 5246 section 7.4.1.2).
+const MAX_SESSION_ID: usize = 32;
+/// Bytes of the ClientHello's extensions, at most.
+const MAX_EXTENSIONS: usize = 96;
+/// The longest ClientHello (header, version, random, session id, cookie, one suite, the
+/// null compression, extensions).
+const MAX_CLIENT_HELLO: usize =
+    HS_HEADER + 2 + 32 + 1 + MAX_SESSION_ID + 1 + MAX_COOKIE_LEN + 4 + 2 + 2 + MAX_EXTENSIONS;
 /// What protection adds to a datagram of application data: header, the peer's CID, explicit
 /// nonce and tag, and the real content type of a `tls12_cid` record.
 pub const RECORD_OVERHEAD: usize = record::HEADER + record::MAX_CID + record::OVERHEAD + 1;
@@ -62,6 +76,7 @@ const EXT_CONNECTION_ID: u16 = 54;
 /// Alerts (RFC 5246 section 7.2): a warning, no_renegotiation.
 const ALERT_WARNING: u8 = 1;
 const NO_RENEGOTIATION: u8 = 100;
+const CLOSE_NOTIFY: u8 = 0;
 
 // Handshake message types (RFC 5246 section 7.4, RFC 6347 section 4.3.2).
 const HELLO_REQUEST: u8 = 0;
@@ -104,6 +119,8 @@ enum State {
     ServerHello,
     /// The key exchange and Finished sent; waiting for the server's Finished.
     Finishing,
+    /// The server resumes the session: waiting for its ChangeCipherSpec and Finished.
+    Resuming,
     Established,
     Failed(Error),
 }
@@ -141,6 +158,15 @@ pub struct Session {
     refuse_renegotiation: bool,
     /// The fragments of the next handshake message.
     reassembly: Reassembly,
+    /// The session id: the one offered, then the one the server gave.
+    session_id: Vec<u8, MAX_SESSION_ID>,
+    /// `session_id` and `master` belong to a finished handshake: the next start offers them.
+    resumable: bool,
+    /// This handshake resumes a session (the abbreviated flow).
+    resumed: bool,
+    /// The client's ChangeCipherSpec and Finished of an abbreviated handshake are to be sent
+    /// (once, and again each time the server's Finished comes again).
+    final_flight: bool,
 }
 
 /// A cursor over a received message.
@@ -209,12 +235,25 @@ impl Session {
             peer_cid: Vec::new(),
             refuse_renegotiation: false,
             reassembly: Reassembly::default(),
+            session_id: Vec::new(),
+            resumable: false,
+            resumed: false,
+            final_flight: false,
         })
     }
 
     /// (Re)starts the handshake with a new client random: everything but the credentials
-    /// is forgotten.
+    /// and a resumable session (offered in the ClientHello) is forgotten. A handshake that
+    /// failed for another reason than a timeout leaves nothing to resume.
     pub fn start(&mut self, random: [u8; 32], now: u64) {
+        if matches!(self.state, State::Failed(e) if e != Error::Timeout) {
+            self.resumable = false;
+        }
+        if !self.resumable {
+            self.session_id.clear();
+        }
+        self.resumed = false;
+        self.final_flight = false;
         self.state = State::Hello;
         self.client_random = random;
         self.cookie.clear();
@@ -229,6 +268,39 @@ impl Session {
         self.reassembly.clear();
         self.next_flight();
         self.retransmit_at = now;
+    }
+
+    /// True when the handshake resumed an earlier session (the abbreviated flow).
+    pub fn is_resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// Ends an established session with a close_notify alert written to `out` (its length);
+    /// the session becomes idle, keeping what a later [`Session::start`] resumes.
+    pub fn close(&mut self, out: &mut [u8]) -> Option<usize> {
+        if self.state != State::Established {
+            return None;
+        }
+        let n = self.alert(out, CLOSE_NOTIFY);
+        self.state = State::Idle;
+        n
+    }
+
+    /// A warning alert with `description`, protected, into `out`.
+    fn alert(&mut self, out: &mut [u8], description: u8) -> Option<usize> {
+        let seq = self.next_send_seq(1);
+        let mut w = Writer::new(out);
+        self.client_keys
+            .seal(
+                &mut w,
+                record::ALERT,
+                1,
+                seq,
+                &self.peer_cid,
+                &[ALERT_WARNING, description],
+            )
+            .ok()?;
+        Some(w.len())
     }
 
     /// The CID the server gave for the records this client sends, when it gave a non-empty
@@ -259,12 +331,14 @@ impl Session {
     /// again, or an alert refusing a renegotiation. `None` when there is nothing to send.
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.state {
-            State::Hello | State::ServerHello | State::Finishing => Some(if self.send_flight {
-                0
-            } else {
-                self.retransmit_at
-            }),
-            State::Established if self.refuse_renegotiation => Some(0),
+            State::Hello | State::ServerHello | State::Finishing | State::Resuming => {
+                Some(if self.send_flight {
+                    0
+                } else {
+                    self.retransmit_at
+                })
+            }
+            State::Established if self.refuse_renegotiation || self.final_flight => Some(0),
             _ => None,
         }
     }
@@ -273,25 +347,21 @@ impl Session {
     /// `None` when nothing is due. A flight unanswered after the last retransmission fails
     /// the session ([`Error::Timeout`]).
     pub fn poll_transmit(&mut self, now: u64, out: &mut [u8]) -> Option<usize> {
-        if self.state == State::Established && self.refuse_renegotiation {
-            let seq = self.next_send_seq(1);
+        if self.state == State::Established && self.final_flight {
             let mut w = Writer::new(out);
-            self.client_keys
-                .seal(
-                    &mut w,
-                    record::ALERT,
-                    1,
-                    seq,
-                    &self.peer_cid,
-                    &[ALERT_WARNING, NO_RENEGOTIATION],
-                )
+            self.write_change_cipher_and_finished(&mut w, self.hello_seq.wrapping_add(1))
                 .ok()?;
-            self.refuse_renegotiation = false;
+            self.final_flight = false;
             return Some(w.len());
+        }
+        if self.state == State::Established && self.refuse_renegotiation {
+            let n = self.alert(out, NO_RENEGOTIATION)?;
+            self.refuse_renegotiation = false;
+            return Some(n);
         }
         if !matches!(
             self.state,
-            State::Hello | State::ServerHello | State::Finishing
+            State::Hello | State::ServerHello | State::Finishing | State::Resuming
         ) {
             return None;
         }
@@ -308,7 +378,7 @@ impl Session {
         }
         let mut w = Writer::new(out);
         let written = match self.state {
-            State::Hello | State::ServerHello => self.write_hello_flight(&mut w),
+            State::Hello | State::ServerHello | State::Resuming => self.write_hello_flight(&mut w),
             _ => self.write_finished_flight(&mut w),
         };
         written.ok()?;
@@ -337,16 +407,28 @@ impl Session {
     /// The ClientHello as a handshake message (header included) into `w`.
     fn client_hello(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
         let cookie_len = u8::try_from(self.cookie.len()).map_err(|_| NoSpace)?;
-        let mut ext = [0u8; 96];
+        let mut ext = [0u8; MAX_EXTENSIONS];
         let mut ew = Writer::new(&mut ext);
         self.write_cid_extension(&mut ew)?;
         let ext_len = u16::try_from(ew.len()).map_err(|_| NoSpace)?;
         // version, random, session id, cookie, suites, compression, extensions.
-        let body_len = 2 + 32 + 1 + 1 + self.cookie.len() + 2 + 2 + 1 + 1 + 2 + ew.len();
+        let body_len = 2
+            + 32
+            + 1
+            + self.session_id.len()
+            + 1
+            + self.cookie.len()
+            + 2
+            + 2
+            + 1
+            + 1
+            + 2
+            + ew.len();
         handshake_header(w, CLIENT_HELLO, self.hello_seq, body_len)?;
         w.put(&record::VERSION)?;
         w.put(&self.client_random)?;
-        w.put_u8(0)?; // no session id
+        w.put_u8(self.session_id.len() as u8)?; // at most 32
+        w.put(&self.session_id)?;
         w.put_u8(cookie_len)?;
         w.put(&self.cookie)?;
         w.put(&2u16.to_be_bytes())?;
@@ -366,7 +448,7 @@ impl Session {
     }
 
     fn write_hello_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
-        let mut msg = [0u8; 64 + MAX_COOKIE_LEN];
+        let mut msg = [0u8; MAX_CLIENT_HELLO];
         let mut mw = Writer::new(&mut msg);
         self.client_hello(&mut mw)?;
         let seq = self.next_send_seq(0);
@@ -382,10 +464,19 @@ impl Session {
         let seq = self.next_send_seq(0);
         record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
         w.put(mw.written())?;
+        self.write_change_cipher_and_finished(w, self.hello_seq.wrapping_add(2))
+    }
+
+    /// ChangeCipherSpec (epoch 0) and the client's Finished (epoch 1) with `msg_seq`.
+    fn write_change_cipher_and_finished(
+        &mut self,
+        w: &mut Writer<'_>,
+        msg_seq: u16,
+    ) -> Result<(), NoSpace> {
         let seq = self.next_send_seq(0);
         record::write_header(w, record::CHANGE_CIPHER_SPEC, 0, seq, 1)?;
         w.put_u8(1)?;
-        let finished = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2))?;
+        let finished = self.finished_message(b"client finished", msg_seq)?;
         let seq = self.next_send_seq(1);
         self.client_keys
             .seal(w, record::HANDSHAKE, 1, seq, &self.peer_cid, &finished)
@@ -420,11 +511,12 @@ impl Session {
         Ok(m)
     }
 
-    /// The transcript hash a Finished with `label` covers: the client's covers everything
-    /// up to its ClientKeyExchange, the server's also the client's Finished.
+    /// The transcript hash a Finished with `label` covers: in a full handshake the client's
+    /// covers everything up to its ClientKeyExchange, the server's also the client's
+    /// Finished; in an abbreviated one the transcript is kept up to date as it goes.
     fn finished_transcript(&self, label: &[u8]) -> [u8; 32] {
         let mut t = self.transcript.clone();
-        if label == b"server finished" {
+        if label == b"server finished" && !self.resumed {
             if let Ok(m) = self.finished_message(b"client finished", self.hello_seq.wrapping_add(2))
             {
                 t.update(m);
@@ -523,6 +615,10 @@ impl Session {
                         body,
                     )
                 } else {
+                    // The server's Finished again: the client's last flight was lost.
+                    if self.resumed && self.state == State::Established && msg_type == FINISHED {
+                        self.final_flight = epoch != 0;
+                    }
                     Ok(()) // a retransmission, or a message ahead of its turn
                 };
             if let Err(e) = result {
@@ -573,19 +669,38 @@ impl Session {
                 self.next_flight();
             }
             (State::Hello, SERVER_HELLO) => {
+                // The transcript starts with the ClientHello this ServerHello answers (as
+                // sent: before the ServerHello changes the session id).
+                let mut msg = [0u8; MAX_CLIENT_HELLO];
+                let mut mw = Writer::new(&mut msg);
+                self.client_hello(&mut mw).map_err(|_| Error::Protocol)?;
                 if !self.server_hello(body)? {
                     return Ok(());
                 }
-                // The transcript starts with the ClientHello this ServerHello answers.
-                let mut msg = [0u8; 64 + MAX_COOKIE_LEN];
-                let mut mw = Writer::new(&mut msg);
-                self.client_hello(&mut mw).map_err(|_| Error::Protocol)?;
                 self.transcript = Sha256::new();
                 self.transcript.update(mw.written());
                 self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
-                self.reassembly.clear();
-                self.state = State::ServerHello;
+                if self.resumed {
+                    self.derive_key_block();
+                    self.state = State::Resuming;
+                    self.next_flight();
+                    self.send_flight = false; // the ClientHello again only on the timer
+                } else {
+                    self.state = State::ServerHello;
+                }
+            }
+            (State::Resuming, FINISHED) => {
+                let expected = self
+                    .finished_message(b"server finished", seq)
+                    .map_err(|_| Error::Protocol)?;
+                if expected.get(HS_HEADER..) != Some(body) {
+                    return Err(Error::BadFinished);
+                }
+                self.transcript_add(msg_type, seq, body)?;
+                self.next_receive_seq = seq.wrapping_add(1);
+                self.final_flight = true;
+                self.state = State::Established;
             }
             (State::ServerHello, SERVER_KEY_EXCHANGE) => {
                 self.transcript_add(msg_type, seq, body)?;
@@ -610,6 +725,7 @@ impl Session {
                 if expected.get(HS_HEADER..) != Some(body) {
                     return Err(Error::BadFinished);
                 }
+                self.resumable = !self.session_id.is_empty();
                 self.state = State::Established;
             }
             _ => {}
@@ -621,7 +737,7 @@ impl Session {
     /// one before the keys exist), an error when it chose what was not offered.
     fn server_hello(&mut self, body: &[u8]) -> Result<bool, Error> {
         let mut r = Reader(body);
-        let (Some(version), Some(random), Some(_session_id), Some(suite), Some(compression)) =
+        let (Some(version), Some(random), Some(session_id), Some(suite), Some(compression)) =
             (r.u16(), r.take(32), r.vec8(), r.u16(), r.u8())
         else {
             return Ok(false);
@@ -653,6 +769,14 @@ impl Session {
         {
             return Err(Error::Protocol);
         }
+        let session_id: Vec<u8, MAX_SESSION_ID> =
+            Vec::from_slice(session_id).map_err(|_| Error::Protocol)?;
+        // The id offered, echoed: the server resumes (RFC 5246 section 7.4.1.3).
+        self.resumed = !session_id.is_empty() && session_id == self.session_id;
+        if !self.resumed {
+            self.resumable = false;
+            self.session_id = session_id;
+        }
         self.server_random = array(Some(random));
         self.peer_cid = cid.unwrap_or_default();
         Ok(true)
@@ -660,6 +784,11 @@ impl Session {
 
     fn derive_keys(&mut self) {
         self.master = prf::psk_master_secret(&self.psk, &self.client_random, &self.server_random);
+        self.derive_key_block();
+    }
+
+    /// The keys of both directions from the master secret and this handshake's randoms.
+    fn derive_key_block(&mut self) {
         let mut block = [0u8; 40];
         prf::prf(
             &self.master,
@@ -1120,5 +1249,105 @@ mod tests {
         );
         let mut genuine = from_server(&server, 23, 1, b"ok");
         assert_eq!(s.handle_datagram(&mut genuine).as_deref(), Some(&b"ok"[..]));
+    }
+
+    fn server_hello_with_id(id: &[u8]) -> std::vec::Vec<u8> {
+        let mut b = vec![0xFE, 0xFD];
+        b.extend_from_slice(&[9; 32]);
+        b.push(id.len() as u8);
+        b.extend_from_slice(id);
+        b.extend_from_slice(&PSK_WITH_AES_128_CCM_8.to_be_bytes());
+        b.push(0);
+        handshake(SERVER_HELLO, 0, &b)
+    }
+
+    /// A session that finished a full handshake with session id [7; 32].
+    fn resumable() -> Session {
+        let mut s = session();
+        s.session_id = Vec::from_slice(&[7; 32]).unwrap();
+        s.master = [5; 48];
+        s.resumable = true;
+        s.state = State::Idle;
+        s
+    }
+
+    #[test]
+    fn resumption_offers_the_id_and_falls_back_to_a_full_handshake() {
+        let mut out = [0u8; 600];
+        let mut s = resumable();
+        s.start([2; 32], 0);
+        s.poll_transmit(0, &mut out).unwrap();
+        // Record header, handshake header, version, random: then the session id.
+        assert_eq!(out[13 + 12 + 34], 32);
+        assert_eq!(&out[13 + 12 + 35..13 + 12 + 67], &[7; 32]);
+        // Another id: a full handshake, and nothing to resume until it is over.
+        s.handle_datagram(&mut server_hello_with_id(&[8; 32]));
+        assert_eq!(
+            (s.state, s.is_resumed(), s.resumable),
+            (State::ServerHello, false, false)
+        );
+        s.state = State::Failed(Error::Protocol);
+        s.start([3; 32], 10);
+        s.poll_transmit(10, &mut out).unwrap();
+        assert_eq!(
+            out[13 + 12 + 34],
+            0,
+            "a failed handshake leaves no id to offer"
+        );
+        // A timeout keeps it.
+        let mut s = resumable();
+        s.state = State::Failed(Error::Timeout);
+        s.start([2; 32], 0);
+        s.poll_transmit(0, &mut out).unwrap();
+        assert_eq!(out[13 + 12 + 34], 32);
+    }
+
+    #[test]
+    fn an_abbreviated_handshake_ends_with_the_clients_flight_sent_again_when_asked() {
+        let mut out = [0u8; 600];
+        let mut s = resumable();
+        s.start([2; 32], 0);
+        s.poll_transmit(0, &mut out).unwrap();
+        s.handle_datagram(&mut server_hello_with_id(&[7; 32]));
+        assert_eq!(s.state, State::Resuming);
+        assert!(s.is_resumed());
+        assert_eq!(
+            s.poll_timeout(),
+            Some(1_000),
+            "the ClientHello again only on the timer"
+        );
+        // The server's Finished over ClientHello and ServerHello, under the kept master.
+        let finished = s.finished_message(b"server finished", 1).unwrap();
+        let server = s.server_keys.clone();
+        let mut bad = finished;
+        bad[HS_HEADER] ^= 1;
+        let mut forged = from_server(&server, 22, 0, &bad);
+        let mut genuine = from_server(&server, 22, 1, &finished);
+        let mut again = from_server(&server, 22, 2, &finished);
+        let mut copy = s.transcript.clone();
+        s.handle_datagram(&mut forged);
+        assert_eq!(s.error(), Some(Error::BadFinished));
+        // Once more with the genuine one.
+        s.state = State::Resuming;
+        s.window = Window::default();
+        s.transcript = copy.clone();
+        s.handle_datagram(&mut genuine);
+        assert!(s.is_established());
+        assert_eq!(s.poll_timeout(), Some(0));
+        let n = s.poll_transmit(5, &mut out).unwrap();
+        // ChangeCipherSpec (epoch 0), then the Finished (epoch 1).
+        assert_eq!(&out[..3], &[20, 0xFE, 0xFD]);
+        assert_eq!((out[14], out[14 + 3], out[14 + 4]), (22, 0, 1));
+        assert_eq!(n, 14 + 13 + 8 + 24 + 8);
+        assert!(s.poll_transmit(5, &mut out).is_none());
+        // The client's Finished covers the server's.
+        copy.update(finished);
+        let expected: [u8; 32] = copy.finalize().into();
+        assert_eq!(s.finished_transcript(b"client finished"), expected);
+        // The server's Finished again: the client's flight again.
+        s.handle_datagram(&mut again);
+        assert_eq!(s.poll_timeout(), Some(0));
+        assert!(s.poll_transmit(6, &mut out).is_some());
+        assert!(s.is_established());
     }
 }
