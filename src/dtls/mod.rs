@@ -547,9 +547,14 @@ impl Session {
     fn handle_record<'a>(&mut self, rec: record::Record<'a>) -> Option<&'a mut [u8]> {
         let epoch = rec.epoch;
         let (content_type, plain): (u8, &'a mut [u8]) = match rec.epoch {
-            // Epoch 0 is in the clear: only before the handshake is over (then it would let
-            // anyone inject data or alerts).
-            0 if rec.content_type != record::TLS12_CID && self.state != State::Established => {
+            // Epoch 0 is in the clear: only during a handshake (after it, it would let anyone
+            // inject data or alerts).
+            0 if rec.content_type != record::TLS12_CID
+                && matches!(
+                    self.state,
+                    State::Hello | State::ServerHello | State::Finishing | State::Resuming
+                ) =>
+            {
                 (rec.content_type, rec.body)
             }
             1 if !matches!(self.state, State::Hello | State::ServerHello) => {

@@ -31,8 +31,11 @@ pub struct Fragment {
 
 /// One message being put back together.
 pub struct Reassembly {
-    /// The fragments' common header (`None`: nothing under way).
-    current: Option<Fragment>,
+    /// A message is under way, with this type, message_seq and length.
+    active: bool,
+    msg_type: u8,
+    seq: u16,
+    len: u16,
     body: [u8; MAX_MESSAGE],
     /// Bit i: byte i of the body has arrived.
     have: [u8; MAX_MESSAGE / 8],
@@ -41,7 +44,10 @@ pub struct Reassembly {
 impl Default for Reassembly {
     fn default() -> Self {
         Reassembly {
-            current: None,
+            active: false,
+            msg_type: 0,
+            seq: 0,
+            len: 0,
             body: [0; MAX_MESSAGE],
             have: [0; MAX_MESSAGE / 8],
         }
@@ -51,7 +57,7 @@ impl Default for Reassembly {
 impl Reassembly {
     /// Forgets any message under way.
     pub fn clear(&mut self) {
-        self.current = None;
+        self.active = false;
     }
 
     /// Adds fragment `f` carrying `data`. `Ok(Some(body))` once the message is whole (the
@@ -68,16 +74,18 @@ impl Reassembly {
         if end > f.len {
             return Err(Refused::Inconsistent);
         }
-        match self.current {
-            Some(c) if c.seq == f.seq => {
-                if c.msg_type != f.msg_type || c.len != f.len {
-                    return Err(Refused::Inconsistent);
-                }
+        // At most MAX_MESSAGE: fits.
+        let len = u16::try_from(f.len).map_err(|_| Refused::TooLong)?;
+        if self.active && self.seq == f.seq {
+            if self.msg_type != f.msg_type || self.len != len {
+                return Err(Refused::Inconsistent);
             }
-            _ => {
-                self.current = Some(Fragment { offset: 0, ..f });
-                self.have = [0; MAX_MESSAGE / 8];
-            }
+        } else {
+            self.active = true;
+            self.msg_type = f.msg_type;
+            self.seq = f.seq;
+            self.len = len;
+            self.have = [0; MAX_MESSAGE / 8];
         }
         let dst = self
             .body
@@ -97,7 +105,7 @@ impl Reassembly {
         if !whole {
             return Ok(None);
         }
-        self.current = None;
+        self.active = false;
         Ok(self.body.get(..f.len))
     }
 }
