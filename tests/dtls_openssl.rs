@@ -3,7 +3,8 @@
 //! here over a real UDP socket) must finish the handshake, including the cookie exchange,
 //! and exchange application data both ways; a wrong key must not get through; records
 //! forged on the way (replayed, altered, truncated, of another epoch) must be dropped while
-//! the genuine ones get through; a second handshake resumes the first one's session.
+//! the genuine ones get through; a second handshake resumes the first one's session; a
+//! renegotiation is refused.
 #![cfg(feature = "dtls")]
 
 use std::io::{BufRead, BufReader, Write};
@@ -147,6 +148,11 @@ fn psk_handshake_then_data_both_ways_with_openssl() {
 
     let mut session = handshake(&sock, &hex(KEY_HEX));
     assert!(session.is_established(), "handshake: {:?}", session.error());
+    assert_eq!(
+        session.peer_cid(),
+        None,
+        "OpenSSL 3.0 ignores the connection_id extension: ordinary records"
+    );
 
     let mut out = [0u8; 256];
     let n = session.seal(b"ping from tern\n", &mut out).unwrap();
@@ -413,4 +419,47 @@ fn a_second_handshake_resumes_the_session_with_openssl() {
         }
     };
     assert_eq!(got, b"back\n");
+}
+
+/// s_server's "r" command renegotiates: a HelloRequest. The session answers with a warning
+/// alert no_renegotiation; OpenSSL, which insists, then ends the connection with a fatal
+/// handshake_failure (its dtls1_read_bytes does so on no_renegotiation), which it could only
+/// do if the alert authenticated and parsed. (That the session goes on with a server that
+/// accepts the refusal is a unit test.)
+#[test]
+fn a_renegotiation_from_openssl_is_refused_with_an_alert_it_understands() {
+    let mut server = OpenSsl::start();
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.connect(("127.0.0.1", server.port)).unwrap();
+    let mut session = handshake(&sock, &hex(KEY_HEX));
+    assert!(session.is_established(), "handshake: {:?}", session.error());
+    let mut out = [0u8; 256];
+    let n = session.seal(b"before\n", &mut out).unwrap();
+    sock.send(&out[..n]).unwrap();
+    server.wait_for(|l| l == "before", "data before the renegotiation");
+
+    let stdin = server.stdin.as_mut().unwrap();
+    stdin.write_all(b"r\n").unwrap();
+    stdin.flush().unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let n = sock.recv(&mut buf).expect("the HelloRequest within 10 s");
+    assert!(session.handle_datagram(&mut buf[..n]).is_none());
+    assert!(
+        session.is_established(),
+        "a HelloRequest does not end the session"
+    );
+    assert_eq!(session.poll_timeout(), Some(0), "an alert to send");
+    let n = session
+        .poll_transmit(0, &mut out)
+        .expect("the no_renegotiation alert");
+    assert_eq!(out[0], 21, "an alert record");
+    assert!(session.poll_transmit(0, &mut out).is_none(), "sent once");
+    sock.send(&out[..n]).unwrap();
+
+    let n = sock.recv(&mut buf).expect("OpenSSL's answer within 10 s");
+    assert!(session.handle_datagram(&mut buf[..n]).is_none());
+    assert_eq!(session.error(), Some(Error::Alert(40)), "handshake_failure");
+    server.wait_for(|l| l == "ERROR", "s_server ending the connection");
 }
