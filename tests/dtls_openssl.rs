@@ -4,7 +4,7 @@
 //! and exchange application data both ways; a wrong key must not get through; records
 //! forged on the way (replayed, altered, truncated, of another epoch) must be dropped while
 //! the genuine ones get through; a second handshake resumes the first one's session; a
-//! renegotiation is refused.
+//! renegotiation is refused; a ServerKeyExchange sent in fragments is put back together.
 #![cfg(feature = "dtls")]
 
 use std::io::{BufRead, BufReader, Write};
@@ -37,6 +37,11 @@ impl Drop for OpenSsl {
 
 impl OpenSsl {
     fn start() -> OpenSsl {
+        OpenSsl::start_with(&[])
+    }
+
+    /// s_server with `extra` arguments.
+    fn start_with(extra: &[&str]) -> OpenSsl {
         let port = UdpSocket::bind("127.0.0.1:0")
             .and_then(|s| s.local_addr())
             .expect("a free port")
@@ -51,6 +56,7 @@ impl OpenSsl {
             ])
             .args(["-psk", KEY_HEX, "-psk_identity", "tern-client"])
             .args(["-accept", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .args(if std::env::var_os("TERN_DTLS_DEBUG").is_some() {
                 &["-msg", "-state"][..]
             } else {
@@ -462,4 +468,49 @@ fn a_renegotiation_from_openssl_is_refused_with_an_alert_it_understands() {
     assert!(session.handle_datagram(&mut buf[..n]).is_none());
     assert_eq!(session.error(), Some(Error::Alert(40)), "handshake_failure");
     server.wait_for(|l| l == "ERROR", "s_server ending the connection");
+}
+
+/// A small link MTU and a long identity hint make s_server send its ServerKeyExchange in
+/// fragments (RFC 6347 section 4.2.3): the session puts it back together.
+#[test]
+fn a_server_key_exchange_in_fragments_from_openssl() {
+    let hint = "h".repeat(250);
+    let server = OpenSsl::start_with(&["-mtu", "256", "-psk_hint", &hint]);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.connect(("127.0.0.1", server.port)).unwrap();
+    let mut session = Session::new(IDENTITY, &hex(KEY_HEX), [3; 32], 0).unwrap();
+    // The handshake, watching for fragments of the server's messages.
+    let start = Instant::now();
+    let now = || start.elapsed().as_millis() as u64;
+    let mut out = [0u8; 1500];
+    let mut buf = [0u8; 1500];
+    let mut fragments = 0;
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    while !session.is_established() && session.error().is_none() && now() < 10_000 {
+        while let Some(n) = session.poll_transmit(now(), &mut out) {
+            sock.send(&out[..n]).unwrap();
+        }
+        if let Ok(n) = sock.recv(&mut buf) {
+            // Epoch-0 handshake records: is the message shorter than its length says?
+            let mut d = &buf[..n];
+            while d.len() >= 25 {
+                let l = usize::from(u16::from_be_bytes([d[11], d[12]]));
+                if d[0] == 22 && d[3..5] == [0, 0] {
+                    let len = u32::from_be_bytes([0, d[14], d[15], d[16]]);
+                    let frag = u32::from_be_bytes([0, d[22], d[23], d[24]]);
+                    if frag < len {
+                        fragments += 1;
+                    }
+                }
+                d = &d[(13 + l).min(d.len())..];
+            }
+            session.handle_datagram(&mut buf[..n]);
+        }
+    }
+    assert!(fragments >= 2, "s_server sent {fragments} fragments");
+    assert!(session.is_established(), "handshake: {:?}", session.error());
+    let n = session.seal(b"reassembled\n", &mut out).unwrap();
+    sock.send(&out[..n]).unwrap();
+    server.wait_for(|l| l == "reassembled", "data after a fragmented handshake");
 }
