@@ -447,10 +447,16 @@ impl Session {
         w.put_u8(0) // cid<0..255>: empty
     }
 
+    /// The ClientHello in a record. Until the server's hello comes, the transcript holds
+    /// the ClientHello last sent: the one a ServerHello answers.
     fn write_hello_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
         let mut msg = [0u8; MAX_CLIENT_HELLO];
         let mut mw = Writer::new(&mut msg);
         self.client_hello(&mut mw)?;
+        if self.state == State::Hello {
+            self.transcript = Sha256::new();
+            self.transcript.update(mw.written());
+        }
         let seq = self.next_send_seq(0);
         record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
         w.put(mw.written())
@@ -674,16 +680,10 @@ impl Session {
                 self.next_flight();
             }
             (State::Hello, SERVER_HELLO) => {
-                // The transcript starts with the ClientHello this ServerHello answers (as
-                // sent: before the ServerHello changes the session id).
-                let mut msg = [0u8; MAX_CLIENT_HELLO];
-                let mut mw = Writer::new(&mut msg);
-                self.client_hello(&mut mw).map_err(|_| Error::Protocol)?;
+                // The transcript holds the ClientHello this ServerHello answers.
                 if !self.server_hello(body)? {
                     return Ok(());
                 }
-                self.transcript = Sha256::new();
-                self.transcript.update(mw.written());
                 self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
                 if self.resumed {
