@@ -3,10 +3,11 @@
 # Instructions on the host, counted by callgrind: for one register / read / update /
 # de-register cycle, and for one Read of /3/0 in each content format. The bench runs 1 and
 # 101 of each and the difference is divided by 100, so process start-up and set-up cancel
-# out.
+# out. Then one DTLS 1.2 PSK handshake on the client side, and its bytes on the wire.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench cycle --no-run --quiet 2>/dev/null || cargo bench --bench cycle --no-run
+cargo bench --features dtls --bench handshake --no-run --quiet 2>/dev/null || cargo bench --features dtls --bench handshake --no-run
 bin=$(cargo bench --bench cycle --no-run --message-format=json 2>/dev/null |
 	python3 -c 'import json,sys
 for l in sys.stdin:
@@ -34,3 +35,21 @@ for format in 11542 112; do
 	many=$(count 101 notify "$format")
 	echo "callgrind: $(( (many - one) / 100 )) instructions per notification of /3/0 in content format $format"
 done
+
+# The library's DTLS: one PSK handshake (the bench replays a live one with OpenSSL).
+hs=$(cargo bench --features dtls --bench handshake --no-run --message-format=json 2>/dev/null |
+	python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "handshake":
+        print(m["executable"])')
+if [ -n "$hs" ]; then
+	bin=$hs
+	one=$(count 1)
+	many=$(count 21)
+	echo "callgrind: $(( (many - one) / 20 )) instructions per DTLS 1.2 PSK handshake (client side)"
+	"$hs" 1 | sed 's/^/callgrind: /'
+else
+	echo "callgrind: the handshake bench did not build" >&2
+	exit 1
+fi

@@ -15,6 +15,7 @@ declare -a WANT=(
     "make:make"
     "python3:python3"
     "openssl:openssl"
+    "coap-server-gnutls:libcoap3-bin"
     "java:openjdk-17-jdk-headless"
     "javac:openjdk-17-jdk-headless"
     "mvn:maven"
@@ -42,6 +43,11 @@ newlib_ok() {
         -print-file-name=rdimon.specs 2>/dev/null) || return 1
     [ -f "$f" ]
 }
+# OpenSSL's headers, for the POSIX example whose platform does the DTLS itself.
+if [ ! -f /usr/include/openssl/ssl.h ]; then
+    log "missing OpenSSL headers -> apt package libssl-dev"
+    missing+=("libssl-dev")
+fi
 if newlib_ok; then
     log "have newlib (rdimon.specs)"
 else

@@ -107,6 +107,9 @@
 /** Read and Write. */
 #define TERN_OP_RW 3
 
+/** The bootstrap server's slot, in events and in `tern_client_set_psk`. */
+#define TERN_BOOTSTRAP_SLOT (TERN_MAX_SERVERS + 1)
+
 /** `tern_config_t.bootstrap_flags`: bootstrap before registering. */
 #define TERN_BOOTSTRAP_FIRST 1
 /** `tern_config_t.bootstrap_flags`: server-initiated bootstrap. */
@@ -124,7 +127,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1216 + TERN_MAX_MESSAGE_SIZE + 48 : 0))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1216 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 132 : 0))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -482,7 +485,10 @@ typedef struct tern_str_t {
  */
 typedef struct tern_server_config_t {
   /**
-   * Server URI, e.g. `coap://192.0.2.1:5683` (copied).
+   * Server URI, e.g. `coap://192.0.2.1:5683` (copied). A `coaps://` server is secured
+   * either by the library's own DTLS (`tern_client_set_psk`, the `dtls` feature) or,
+   * without that call, by the platform: its `open` returns a DTLS socket (Zephyr's TLS
+   * sockets, mbedTLS, OpenSSL) and the library sends plain CoAP on it.
    */
   struct tern_str_t uri;
   /**
@@ -536,9 +542,9 @@ typedef struct tern_config_t {
    */
   struct tern_str_t firmware_version;
   /**
-   * The bootstrap server's URI (`coap://`, copied), or empty (length 0) for none. With
-   * one, `server_count` may be 0: the client bootstraps first. Ignored by a build
-   * without the `bootstrap` feature.
+   * The bootstrap server's URI (`coap://`, or `coaps://` secured by the platform's
+   * socket; copied), or empty (length 0) for none. With one, `server_count` may be 0:
+   * the client bootstraps first. Ignored by a build without the `bootstrap` feature.
    */
   struct tern_str_t bootstrap_uri;
   /**
@@ -1435,7 +1441,11 @@ tern_status_t tern_client_set_queue_mode(struct tern_client_t *client,
  * and `key` (resource 5), each 1 to 64 bytes, copied and never logged. The server's URI
  * is then `coaps://` (port 5684 by default); the platform's `open` gets it and opens a
  * plain UDP socket: the library does the handshake and protects every datagram. Call
- * before the first `tern_client_step`. `TERN_STATUS_NOT_FOUND` for an unknown server,
+ * before the first `tern_client_step`. `server` `TERN_BOOTSTRAP_SLOT` is the bootstrap
+ * server (`tern_config_t.bootstrap_uri`): its session lives while its connection is open,
+ * and one of the `TERN_MAX_DTLS_SESSIONS` is kept for it. A bootstrap server may also
+ * provision keys: a Security instance in mode 0 with resources 3 and 5 secures its server
+ * the same way. `TERN_STATUS_NOT_FOUND` for an unknown server,
  * `TERN_STATUS_INVALID_ARG` for an empty or too long identity or key,
  * `TERN_STATUS_NO_SPACE` when `TERN_MAX_DTLS_SESSIONS` servers are secured already,
  * `TERN_STATUS_NOT_ALLOWED` from a library built without the `dtls` feature.

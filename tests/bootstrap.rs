@@ -259,12 +259,22 @@ fn inconsistent_finish_is_refused_and_the_bootstrap_goes_on() {
     assert_eq!(r.payload, b"server without security");
     assert!(t.client().servers().is_empty(), "nothing applied");
     assert!(!t.events().contains(&Event::Bootstrapped));
-    // A Security instance in another mode than NoSec.
+    // A Security instance in a mode this build cannot use: PSK without the engine's DTLS
+    // (and a coap:// URI), X.509 always.
     assert_eq!(t.write("/0", security(1, DM_URI, 202)).header.code, CHANGED);
-    assert_eq!(t.write("/0/1/2", int(2, 0)).header.code, CHANGED);
-    let r = t.finish();
-    assert_eq!(r.header.code, NOT_ACCEPTABLE);
-    assert_eq!(r.payload, b"security mode");
+    for (mode, why) in [
+        (0, &b"security mode not supported"[..]),
+        (2, b"x.509 certificates not supported"),
+    ] {
+        assert_eq!(t.write("/0/1/2", int(2, mode)).header.code, CHANGED);
+        let r = t.finish();
+        assert_eq!(r.header.code, NOT_ACCEPTABLE);
+        if cfg!(feature = "dtls") && mode == 0 {
+            assert_eq!(r.payload, b"server uri", "PSK wants coaps://");
+        } else {
+            assert_eq!(r.payload, why);
+        }
+    }
     // A bootstrap flag on a DM server's account.
     assert_eq!(t.write("/0/1/2", int(2, 3)).header.code, CHANGED);
     assert_eq!(t.write("/0/1/1", tlv(3, 1, &[1])).header.code, CHANGED);

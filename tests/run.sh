@@ -104,16 +104,22 @@ check "DTLS 1.2 PSK against OpenSSL s_server -dtls1_2 (handshake, fragments, dat
 	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_openssl --test dtls_client
 check "DTLS 1.2 Connection ID against Californium's Scandium (data both ways, then a new source port)" \
 	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_scandium
-check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=1 CARGO_TARGET_DIR="$dtls_target" \
+# Two sessions: a secured bootstrap server's and its LwM2M server's.
+check "POSIX example with the library's DTLS builds" env TERN_MAX_DTLS_SESSIONS=2 CARGO_TARGET_DIR="$dtls_target" \
 	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls" --no-print-directory
-check "interop: Leshan over DTLS with a PSK (register, read, de-register; a wrong key refused)" \
+check "interop: Leshan over DTLS with a PSK (register, read, observe, de-register; a wrong key and a wrong identity refused; the key from its bootstrap server, itself over DTLS too)" \
 	tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
+check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
+	make -C ffi-examples/posix BUILD=build-platform-dtls PLATFORM_DTLS=openssl --no-print-directory
+check "interop: libcoap's server over DTLS with a PSK, OpenSSL and GnuTLS back ends, the library's DTLS and the platform's (register, de-register; a wrong key refused)" \
+	tests/interop/libcoap/run.sh ffi-examples/posix/build-dtls/tern-client ffi-examples/posix/build-platform-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
 check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh
 check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)" tests/qemu/run.sh
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
 check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats
 check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/size.sh default
+check "Cortex-M4 image, the library's DTLS: flash and RAM per session against their budgets" .ci/size-dtls.sh
 check "no panic paths in the linked image" .ci/panic-audit.sh
 check "no heap in the library" .ci/no-heap.sh
 

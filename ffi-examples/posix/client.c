@@ -36,6 +36,20 @@
 #include "temperature.h"
 #include "udp.h"
 
+#ifdef TERN_EXAMPLE_PLATFORM_DTLS
+#include "platform_dtls.h"
+/* coaps:// servers are secured by the platform (OpenSSL here), not by the library. */
+#define CONN_OPEN platform_dtls_open
+#define CONN_SEND platform_dtls_send
+#define CONN_RECV platform_dtls_recv
+#define CONN_CLOSE platform_dtls_close
+#else
+#define CONN_OPEN udp_open
+#define CONN_SEND udp_send
+#define CONN_RECV udp_recv
+#define CONN_CLOSE udp_close
+#endif
+
 #define DEREGISTER_TIMEOUT_MS 30000u
 
 struct app {
@@ -235,8 +249,9 @@ static void set_standard_objects(tern_client_t *client)
 	}
 }
 
-/* Gives server 0 its PSK (identity, key in hex) for the library's DTLS. */
-static int set_psk(tern_client_t *client, const char *identity, const char *hex)
+/* Gives server slot `slot` its PSK (identity, key in hex): to the library's DTLS, or to
+ * the platform's when it secures coaps:// connections itself. */
+static int set_psk(tern_client_t *client, uint8_t slot, const char *identity, const char *hex)
 {
 	uint8_t key[64];
 	size_t len = hex != NULL ? strlen(hex) / 2 : 0;
@@ -253,7 +268,16 @@ static int set_psk(tern_client_t *client, const char *identity, const char *hex)
 		}
 		key[i] = (uint8_t)byte;
 	}
-	tern_status_t st = tern_client_set_psk(client, 0, (const uint8_t *)identity, strlen(identity), key, len);
+#ifdef TERN_EXAMPLE_PLATFORM_DTLS
+	(void)client;
+	(void)slot;
+	if (platform_dtls_set_psk(identity, key, len) != 0) {
+		fprintf(stderr, "-i: 1 to 64 characters\n");
+		return -1;
+	}
+	return 0;
+#endif
+	tern_status_t st = tern_client_set_psk(client, slot, (const uint8_t *)identity, strlen(identity), key, len);
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_set_psk: %s\n", tern_status_str(st));
 		return -1;
@@ -271,7 +295,9 @@ static void usage(const char *argv0)
 		"  -S  once registered, Send (LwM2M 1.1) /3/0/0 and /3303/0 to the server in SenML CBOR\n"
 		"  -Q  queue mode: asleep awake_ms after each exchange (0: 93 s), until the next Update\n"
 		"  -b  a bootstrap server: bootstrap from it first, or (with -u) when -u refuses\n"
-		"  -i, -k  a coaps:// server's PSK identity and key (hex): the library's DTLS\n",
+		"  -i, -k  the coaps:// server's PSK identity and key (hex), or the bootstrap server's\n"
+		"          with -b alone: the library's DTLS, or the\n"
+		"          platform's (OpenSSL) in a build with TERN_EXAMPLE_PLATFORM_DTLS\n",
 		argv0);
 }
 
@@ -326,10 +352,10 @@ int example_run(int argc, char **argv)
 	};
 	const tern_platform_t platform = {
 		.user = &app,
-		.open = udp_open,
-		.send = udp_send,
-		.recv = udp_recv,
-		.close = udp_close,
+		.open = CONN_OPEN,
+		.send = CONN_SEND,
+		.recv = CONN_RECV,
+		.close = CONN_CLOSE,
 		.random = random_bytes,
 		.log = on_log,
 		.event = on_event,
@@ -340,7 +366,9 @@ int example_run(int argc, char **argv)
 		fprintf(stderr, "tern_client_init: %s\n", tern_status_str(st));
 		return 1;
 	}
-	if (psk_identity != NULL && set_psk(client, psk_identity, psk_hex) != 0) {
+	/* The key is server 0's, or the bootstrap server's when there is only that one. */
+	const uint8_t psk_slot = config.server_count != 0 ? 0 : TERN_BOOTSTRAP_SLOT;
+	if (psk_identity != NULL && set_psk(client, psk_slot, psk_identity, psk_hex) != 0) {
 		return 1;
 	}
 	if (queue_awake_ms >= 0) {

@@ -197,6 +197,11 @@ void udp_close(void *user, void *connection)
 	}
 }
 
+int udp_fd(void *connection)
+{
+	return ((struct udp_conn *)connection)->fd;
+}
+
 size_t udp_poll_fds(struct pollfd *fds, size_t max)
 {
 	size_t n = 0;

@@ -14,6 +14,9 @@ tern_status_t udp_send(void *user, void *connection, const uint8_t *data, size_t
 tern_status_t udp_recv(void *user, void *connection, uint8_t *buffer, size_t capacity, size_t *len);
 void udp_close(void *user, void *connection);
 
+/** The socket of a connection (for a platform that secures it: platform_dtls.c). */
+int udp_fd(void *connection);
+
 /** Fills `fds` with the open sockets (at most `max`); returns how many. */
 size_t udp_poll_fds(struct pollfd *fds, size_t max);
 

@@ -25,7 +25,7 @@
 use heapless::Vec;
 
 use super::exchange::{Exchange, RequestKind, Timer, EXCHANGE_LIFETIME_MS, TOKEN_LEN};
-use super::security::{self, Security, SecurityObject, MODE_NOSEC};
+use super::security::{self, Security, SecurityObject, MODE_CERTIFICATE, MODE_NOSEC};
 use super::server::{self as server, Account};
 use super::{Client, Event, Platform, Server, ServerConfig};
 use crate::coap::{self, opt, Code, Message, MessageBuilder, MsgType};
@@ -83,7 +83,7 @@ pub struct Bootstrap {
     connected: bool,
     exchange: Option<Exchange>,
     /// The staging copy of the Security instances.
-    security: security::Table,
+    pub(super) security: security::Table,
     /// The staging copy of the Server instances (their resources only).
     servers: Vec<Account, MAX_SERVERS>,
     /// The DM servers come from a bootstrap (a Finish, or a restored record): the saved
@@ -160,6 +160,49 @@ impl Client {
         self.bootstrap.account.as_ref()
     }
 
+    /// When the bootstrap next needs `poll_transmit` (not while its DTLS handshake runs:
+    /// that has deadlines of its own).
+    pub(super) fn bootstrap_deadline(&self) -> Option<u64> {
+        if self.bootstrap.phase == Phase::Request && !self.bootstrap_link_ready() {
+            return None;
+        }
+        self.bootstrap.deadline()
+    }
+
+    /// The bootstrap connection is open (and, when secured, its handshake is over).
+    fn bootstrap_link_ready(&self) -> bool {
+        #[cfg(feature = "dtls")]
+        if !self.secure_ready(BOOTSTRAP_SLOT) {
+            return false;
+        }
+        self.bootstrap.connected
+    }
+
+    /// True while the bootstrap connection is open.
+    #[cfg(feature = "dtls")]
+    pub(super) fn bootstrap_is_connected(&self) -> bool {
+        self.bootstrap.connected
+    }
+
+    /// The bootstrap account's key (Security mode 0), if it has one.
+    #[cfg(feature = "dtls")]
+    pub(super) fn bootstrap_psk(&self) -> Option<&security::Psk> {
+        let a = self.bootstrap.account.as_ref()?;
+        (a.mode == security::MODE_PSK && a.psk.is_set()).then_some(&a.psk)
+    }
+
+    /// Gives the bootstrap account a pre-shared key: its connection is then secured with
+    /// the engine's DTLS. False without a bootstrap account.
+    #[cfg(feature = "dtls")]
+    pub(super) fn set_bootstrap_psk(&mut self, psk: security::Psk) -> bool {
+        let Some(a) = self.bootstrap.account.as_mut() else {
+            return false;
+        };
+        a.mode = security::MODE_PSK;
+        a.psk = psk;
+        true
+    }
+
     /// Starts a client-initiated bootstrap after the Client Hold Off Time.
     fn bootstrap_start(&mut self, now: u64) {
         let hold = self
@@ -186,6 +229,14 @@ impl Client {
 
     /// The bootstrap connection is open: the request, or listening.
     pub(super) fn bootstrap_connected(&mut self) {
+        #[cfg(feature = "dtls")]
+        if !self.secure_bootstrap() {
+            // No DTLS session free for a secured bootstrap account (set_psk keeps one, so
+            // this does not happen): no bootstrap rather than one in the clear.
+            self.bootstrap.phase = Phase::Idle;
+            self.push_event(Event::BootstrapFailed);
+            return;
+        }
         let bs = &mut self.bootstrap;
         bs.connected = true;
         if bs.phase == Phase::Connecting {
@@ -201,6 +252,8 @@ impl Client {
     /// The bootstrap connection could not be opened: tried again after the hold-off.
     pub(super) fn bootstrap_connection_failed(&mut self, now: u64) {
         self.bootstrap.connected = false;
+        #[cfg(feature = "dtls")]
+        self.unsecure(BOOTSTRAP_SLOT);
         if self.bootstrap.phase != Phase::Idle {
             self.bootstrap_failed(now);
         }
@@ -216,10 +269,14 @@ impl Client {
         let bs = &mut self.bootstrap;
         bs.security.clear();
         bs.servers.clear();
-        for s in self.servers.iter() {
+        for (i, s) in self.servers.iter().enumerate() {
             let mut sec = Security::new(s.security_iid);
             sec.ssid = s.short_id;
             sec.uri = s.uri.clone();
+            #[cfg(feature = "dtls")]
+            Client::stage_psk(&self.dtls, super::slot_of(i), &mut sec);
+            #[cfg(not(feature = "dtls"))]
+            let _ = i;
             let _ = bs.security.push(sec);
             let _ = bs.servers.push(s.account);
         }
@@ -260,13 +317,15 @@ impl Client {
             Phase::Closing => {
                 self.bootstrap.phase = Phase::Idle;
                 self.bootstrap.connected = false;
+                #[cfg(feature = "dtls")]
+                self.unsecure(BOOTSTRAP_SLOT);
                 self.push_event(Event::ConnectionDone {
                     server: BOOTSTRAP_SLOT,
                 });
             }
             _ => {}
         }
-        if self.bootstrap.phase != Phase::Request || !self.bootstrap.connected {
+        if self.bootstrap.phase != Phase::Request || !self.bootstrap_link_ready() {
             return None;
         }
         match self.bootstrap.exchange.as_ref().map(|e| e.check(now)) {
@@ -465,7 +524,8 @@ impl Client {
     /// Bootstrap-Finish: 2.04 and the staging copy becomes the live configuration, or 4.06
     /// with a diagnostic payload and the bootstrap goes on.
     fn bootstrap_finish(&mut self, mtype: MsgType, mid: u16, req: &Message<'_>) -> usize {
-        let verdict = consistent(&self.bootstrap.security, &self.bootstrap.servers);
+        let verdict = consistent(&self.bootstrap.security, &self.bootstrap.servers)
+            .and_then(|()| self.sessions_fit(&self.bootstrap.security, &self.bootstrap.servers));
         let code = if verdict.is_ok() {
             Code::CHANGED
         } else {
@@ -513,6 +573,9 @@ impl Client {
         if let Some(a) = bs.security.iter().find(|s| s.bootstrap) {
             bs.account = Some(a.clone());
         }
+        #[cfg(feature = "dtls")]
+        self.install_psks();
+        let bs = &mut self.bootstrap;
         bs.security.clear();
         bs.servers.clear();
         bs.exchange = None;
@@ -594,7 +657,9 @@ impl Client {
         if !rest.is_empty() {
             return Err(BlobError::Malformed);
         }
-        consistent(&security, &servers).map_err(BlobError::Inconsistent)?;
+        consistent(&security, &servers)
+            .and_then(|()| self.sessions_fit(&security, &servers))
+            .map_err(BlobError::Inconsistent)?;
         self.bootstrap.security = security;
         self.bootstrap.servers = servers;
         self.bootstrap_apply();
@@ -609,6 +674,47 @@ pub(super) const TAG_ACCOUNT: u8 = 5;
 /// Its largest value.
 #[cfg(feature = "persistence")]
 pub(super) const ACCOUNT_MAX: usize = 6 + crate::config::MAX_URI_LEN;
+
+/// The persisted pre-shared key of a bootstrapped account: Short Server ID (u16,
+/// little-endian), the identity's length (u8), the identity, then the key.
+#[cfg(all(feature = "persistence", feature = "dtls"))]
+pub(super) const TAG_PSK: u8 = 6;
+/// Its largest value.
+#[cfg(all(feature = "persistence", feature = "dtls"))]
+pub(super) const PSK_MAX: usize = 3 + crate::dtls::MAX_PSK_IDENTITY_LEN + crate::dtls::MAX_PSK_LEN;
+
+#[cfg(all(feature = "persistence", feature = "dtls"))]
+impl Client {
+    /// Emits the keys of bootstrapped secured servers (after their accounts).
+    pub(super) fn psk_items(&self, emit: &mut dyn FnMut(&[&[u8]])) {
+        if !self.bootstrap.bootstrapped {
+            return;
+        }
+        for (i, s) in self.servers.iter().enumerate() {
+            if let Some((identity, key)) = self.psk_of(super::slot_of(i)) {
+                let [a, b] = s.short_id.to_le_bytes();
+                let n = u8::try_from(identity.len()).unwrap_or(0);
+                emit(&[&[a, b, n], identity, key]);
+            }
+        }
+    }
+
+    /// Checks (and with `apply`, installs) a saved key; one of a server the record does not
+    /// have is dropped.
+    pub(super) fn restore_psk(&mut self, v: &[u8], apply: bool) -> Result<(), ()> {
+        let ([a, b, n], rest) = v.split_first_chunk::<3>().ok_or(())?;
+        let (identity, key) = rest.split_at_checked(usize::from(*n)).ok_or(())?;
+        crate::dtls::Session::idle(identity, key).map_err(|_| ())?;
+        let ssid = u16::from_le_bytes([*a, *b]);
+        if apply {
+            if let Some(i) = self.servers.iter().position(|s| s.short_id == ssid) {
+                self.set_psk(super::slot_of(i), identity, key)
+                    .map_err(|_| ())?;
+            }
+        }
+        Ok(())
+    }
+}
 
 #[cfg(feature = "persistence")]
 impl Client {
@@ -683,6 +789,38 @@ fn short_reply(
     }
 }
 
+impl Client {
+    /// With the engine's DTLS: the secured servers, and the bootstrap server when it is
+    /// secured now or will be, fit `TERN_MAX_DTLS_SESSIONS`.
+    #[cfg(feature = "dtls")]
+    fn sessions_fit(
+        &self,
+        security: &security::Table,
+        servers: &[Account],
+    ) -> Result<(), &'static str> {
+        let psk = |s: &Security| s.mode == security::MODE_PSK;
+        let secured = servers
+            .iter()
+            .filter(|a| {
+                security
+                    .iter()
+                    .any(|s| s.ssid == a.short_id && !s.bootstrap && psk(s))
+            })
+            .count();
+        let bootstrap =
+            self.bootstrap_psk().is_some() || security.iter().any(|s| s.bootstrap && psk(s));
+        if secured.saturating_add(usize::from(bootstrap)) > crate::config::MAX_DTLS_SESSIONS {
+            return Err("more secured servers than dtls sessions");
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "dtls"))]
+    fn sessions_fit(&self, _: &security::Table, _: &[Account]) -> Result<(), &'static str> {
+        Ok(())
+    }
+}
+
 /// The Finish's consistency check: `Err` is the diagnostic text of the 4.06.
 fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'static str> {
     if servers.is_empty() {
@@ -706,13 +844,25 @@ fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'s
         if sec.bootstrap {
             return Err("bootstrap flag on a server");
         }
-        if sec.mode != MODE_NOSEC {
-            return Err("security mode");
-        }
-        // NoSec is coap:// (a coaps:// URI passes the check below only with DTLS).
-        #[cfg(feature = "dtls")]
-        if !sec.uri.starts_with("coap://") {
-            return Err("server uri");
+        // NoSec is coap://, PSK (with the engine's DTLS)
+        // coaps:// with both parts of the key.
+        match sec.mode {
+            MODE_NOSEC => {
+                if !sec.uri.starts_with("coap://") {
+                    return Err("server uri");
+                }
+            }
+            #[cfg(feature = "dtls")]
+            security::MODE_PSK => {
+                if !sec.uri.starts_with("coaps://") {
+                    return Err("server uri");
+                }
+                if !sec.psk.is_set() {
+                    return Err("psk identity or key missing");
+                }
+            }
+            MODE_CERTIFICATE => return Err("x.509 certificates not supported"),
+            _ => return Err("security mode not supported"),
         }
         let uri = ServerConfig {
             uri: &sec.uri,
@@ -1137,7 +1287,12 @@ mod tests {
             assert_eq!(consistent(&table, &two), Err("ssid used twice"));
         }
         table[0].mode = 0;
-        assert_eq!(consistent(&table, &[srv(0, 5)]), Err("security mode"));
+        let psk = if cfg!(feature = "dtls") {
+            "server uri" // PSK on a coap:// URI
+        } else {
+            "security mode not supported"
+        };
+        assert_eq!(consistent(&table, &[srv(0, 5)]), Err(psk));
         table[0].mode = MODE_NOSEC;
         table[0].uri.clear();
         table[0].uri.push_str("coaps://192.0.2.1").unwrap();

@@ -596,7 +596,7 @@ impl Client {
             any = true;
         }
         #[cfg(feature = "bootstrap")]
-        if let Some(d) = self.bootstrap.deadline() {
+        if let Some(d) = self.bootstrap_deadline() {
             next = next.min(d);
             any = true;
         }

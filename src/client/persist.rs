@@ -43,6 +43,12 @@ const ITEM_MAX: usize = {
     } else {
         max
     };
+    #[cfg(all(feature = "bootstrap", feature = "dtls"))]
+    let max = if super::bootstrap::PSK_MAX > max {
+        super::bootstrap::PSK_MAX
+    } else {
+        max
+    };
     max
 };
 
@@ -218,6 +224,8 @@ impl Client {
         }
         #[cfg(feature = "access-control")]
         self.acl.items(&mut |v| item(emit, TAG_ACL, &[v]));
+        #[cfg(all(feature = "bootstrap", feature = "dtls"))]
+        self.psk_items(&mut |parts| item(emit, super::bootstrap::TAG_PSK, parts));
     }
 
     /// Loads the newest good record, if any, and applies it: called once, before the first
@@ -317,6 +325,10 @@ impl Client {
         if tag == super::bootstrap::TAG_ACCOUNT {
             return self.restore_account(v, apply).map_err(|_| Reject::Content);
         }
+        #[cfg(all(feature = "bootstrap", feature = "dtls"))]
+        if tag == super::bootstrap::TAG_PSK {
+            return self.restore_psk(v, apply).map_err(|_| Reject::Content);
+        }
         // Items of a server this configuration does not have are dropped.
         let Some(s) = self.servers.iter_mut().find(|s| s.short_id == ssid) else {
             return Ok(());
@@ -366,6 +378,10 @@ pub fn touches_state(req: &crate::coap::Message<'_>) -> bool {
 fn known(tag: u8) -> bool {
     #[cfg(feature = "bootstrap")]
     if tag == super::bootstrap::TAG_ACCOUNT {
+        return true;
+    }
+    #[cfg(all(feature = "bootstrap", feature = "dtls"))]
+    if tag == super::bootstrap::TAG_PSK {
         return true;
     }
     #[cfg(feature = "server-extra")]

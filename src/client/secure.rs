@@ -39,15 +39,25 @@ pub enum PskError {
 impl Client {
     /// Secures server slot `server` with DTLS and a pre-shared key, replacing any it had.
     /// Call before its connection opens (before the first step).
+    /// Server slot [`BOOTSTRAP_SLOT`](super::bootstrap::BOOTSTRAP_SLOT) is the bootstrap
+    /// server's: its session exists while its connection is open, and one session is kept
+    /// free for it.
     pub fn set_psk(&mut self, server: u8, identity: &[u8], key: &[u8]) -> Result<(), PskError> {
+        let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
+        #[cfg(feature = "bootstrap")]
+        if server == super::bootstrap::BOOTSTRAP_SLOT {
+            return self.set_bootstrap_key(identity, key);
+        }
         if self.servers.get(usize::from(server)).is_none() {
             return Err(PskError::UnknownServer);
         }
-        let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
         if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
             link.session = session;
             link.retry_at = 0;
             return Ok(());
+        }
+        if self.free_sessions() == 0 {
+            return Err(PskError::NoSpace);
         }
         self.dtls
             .push(Link {
@@ -56,6 +66,120 @@ impl Client {
                 retry_at: 0,
             })
             .map_err(|_| PskError::NoSpace)
+    }
+
+    /// Sessions a new secured server may take: the bootstrap account's is kept while it
+    /// has a key and no session.
+    fn free_sessions(&self) -> usize {
+        let free = crate::config::MAX_DTLS_SESSIONS.saturating_sub(self.dtls.len());
+        #[cfg(feature = "bootstrap")]
+        if self.bootstrap_psk().is_some()
+            && !self
+                .dtls
+                .iter()
+                .any(|l| l.server == super::bootstrap::BOOTSTRAP_SLOT)
+        {
+            return free.saturating_sub(1);
+        }
+        free
+    }
+
+    #[cfg(feature = "bootstrap")]
+    fn set_bootstrap_key(&mut self, identity: &[u8], key: &[u8]) -> Result<(), PskError> {
+        let had = self.bootstrap_psk().is_some();
+        if !had && self.free_sessions() == 0 {
+            return Err(PskError::NoSpace);
+        }
+        let psk = super::security::Psk {
+            identity: heapless::Vec::from_slice(identity).map_err(|_| PskError::BadCredentials)?,
+            key: heapless::Vec::from_slice(key).map_err(|_| PskError::BadCredentials)?,
+        };
+        if self.set_bootstrap_psk(psk) {
+            Ok(())
+        } else {
+            Err(PskError::UnknownServer)
+        }
+    }
+
+    /// The bootstrap connection opened: a session for it when its account has a key.
+    /// False when there is no session free for it.
+    #[cfg(feature = "bootstrap")]
+    pub(super) fn secure_bootstrap(&mut self) -> bool {
+        let slot = super::bootstrap::BOOTSTRAP_SLOT;
+        self.unsecure(slot);
+        let Some(psk) = self.bootstrap_psk() else {
+            return true;
+        };
+        let Ok(session) = Session::idle(&psk.identity, &psk.key) else {
+            return false;
+        };
+        self.dtls
+            .push(Link {
+                server: slot,
+                session,
+                retry_at: 0,
+            })
+            .is_ok()
+    }
+
+    /// Drops the session of `server`, if it has one.
+    pub(super) fn unsecure(&mut self, server: u8) {
+        self.dtls.retain(|l| l.server != server);
+    }
+
+    /// True while `server`'s connection is open.
+    fn slot_connected(&self, server: u8) -> bool {
+        #[cfg(feature = "bootstrap")]
+        if server == super::bootstrap::BOOTSTRAP_SLOT {
+            return self.bootstrap_is_connected();
+        }
+        self.servers
+            .get(usize::from(server))
+            .is_some_and(|s| s.connected)
+    }
+
+    /// Gives a staged Security instance the key of the live server in `slot`, if it is
+    /// secured (a Bootstrap-Write that leaves it alone keeps it).
+    #[cfg(feature = "bootstrap")]
+    pub(super) fn stage_psk(links: &[Link], slot: u8, sec: &mut super::security::Security) {
+        let Some(link) = links.iter().find(|l| l.server == slot) else {
+            return;
+        };
+        let (identity, key) = link.session.psk();
+        if let (Ok(identity), Ok(key)) = (
+            heapless::Vec::from_slice(identity),
+            heapless::Vec::from_slice(key),
+        ) {
+            sec.mode = super::security::MODE_PSK;
+            sec.psk = super::security::Psk { identity, key };
+        }
+    }
+
+    /// After a bootstrap: the servers whose Security instance is in PSK mode are secured
+    /// with its key, the others not (the Finish checked that they fit).
+    #[cfg(feature = "bootstrap")]
+    pub(super) fn install_psks(&mut self) {
+        // The bootstrap server's session stays: the Finish's response goes out on it.
+        self.dtls
+            .retain(|l| l.server == super::bootstrap::BOOTSTRAP_SLOT);
+        for i in 0..self.servers.len() {
+            let Some(server) = self.servers.get(i) else {
+                break;
+            };
+            let sec = self.bootstrap.security.iter().find(|s| {
+                !s.bootstrap && s.ssid == server.short_id && s.mode == super::security::MODE_PSK
+            });
+            if let Some(psk) = sec.map(|s| s.psk.clone()) {
+                let _ = self.set_psk(super::slot_of(i), &psk.identity, &psk.key);
+            }
+        }
+    }
+
+    /// The identity and key of a secured server.
+    #[cfg(all(feature = "bootstrap", feature = "persistence"))]
+    pub(super) fn psk_of(&self, server: u8) -> Option<(&[u8], &[u8])> {
+        let link = self.dtls.iter().find(|l| l.server == server)?;
+        Some(link.session.psk())
     }
 
     fn session(&mut self, server: u8) -> Option<&mut Session> {
@@ -81,10 +205,7 @@ impl Client {
     ) -> Option<(u8, usize)> {
         for i in 0..self.dtls.len() {
             let server = self.dtls.get(i)?.server;
-            let connected = self
-                .servers
-                .get(usize::from(server))
-                .is_some_and(|s| s.connected);
+            let connected = self.slot_connected(server);
             let link = self.dtls.get_mut(i)?;
             if !connected {
                 continue;
@@ -114,11 +235,7 @@ impl Client {
     pub(super) fn secure_deadline(&self) -> Option<u64> {
         self.dtls
             .iter()
-            .filter(|l| {
-                self.servers
-                    .get(usize::from(l.server))
-                    .is_some_and(|s| s.connected)
-            })
+            .filter(|l| self.slot_connected(l.server))
             .filter_map(|l| match l.session.error() {
                 Some(_) => Some(l.retry_at),
                 None => l.session.poll_timeout(),

@@ -2,11 +2,12 @@
 //! `MAX_SERVERS + 1` instances (the DM servers' and the bootstrap server's).
 //!
 //! Kept: LwM2M Server URI (0), Bootstrap-Server (1), Security Mode (2), Short Server ID
-//! (10) and Client Hold Off Time (11). The keys (3, 4, 5) are accepted and dropped: only
-//! NoSec (mode 3) is usable until DTLS exists, and a Finish refuses an account in another
-//! mode. The Bootstrap-Server Account Timeout (12) is checked and dropped too: the client
-//! never purges the bootstrap account. Nothing of the object is ever readable by a
-//! server, and no value of it is logged.
+//! (10) and Client Hold Off Time (11); with the engine's DTLS (feature `dtls`) also the
+//! PSK Identity (3) and Secret Key (5) of a pre-shared-key account (mode 0), each at most
+//! 64 bytes. Without it the keys are accepted and dropped, and a Finish refuses any mode
+//! but NoSec (3). The Server Public Key (4) and the Bootstrap-Server Account Timeout (12)
+//! are checked and dropped: the client never purges the bootstrap account. Nothing of the
+//! object is ever readable by a server, and no value of it is logged.
 
 use heapless::{String, Vec};
 
@@ -17,8 +18,31 @@ use crate::model::{Object, Operations, ResourceDef, ResourceType as T, Value, Va
 /// Security instances: one per DM server and the bootstrap server's.
 pub const MAX_SECURITY: usize = MAX_SERVERS + 1;
 
+/// Security Mode Pre-Shared Key.
+pub const MODE_PSK: u8 = 0;
+/// Security Mode Certificate (X.509): refused for now.
+pub const MODE_CERTIFICATE: u8 = 2;
 /// Security Mode NoSec.
 pub const MODE_NOSEC: u8 = 3;
+
+/// The pre-shared key of an account (Security resources 3 and 5), kept for the engine's
+/// DTLS: empty until written.
+#[cfg(feature = "dtls")]
+#[derive(Clone, Default)]
+pub struct Psk {
+    /// PSK Identity (resource 3).
+    pub identity: Vec<u8, { crate::dtls::MAX_PSK_IDENTITY_LEN }>,
+    /// Secret Key (resource 5).
+    pub key: Vec<u8, { crate::dtls::MAX_PSK_LEN }>,
+}
+
+#[cfg(feature = "dtls")]
+impl Psk {
+    /// Both parts written.
+    pub fn is_set(&self) -> bool {
+        !self.identity.is_empty() && !self.key.is_empty()
+    }
+}
 
 /// One Security instance.
 #[derive(Clone)]
@@ -35,6 +59,9 @@ pub struct Security {
     pub ssid: u16,
     /// Client Hold Off Time in seconds (resource 11).
     pub hold_off_s: u32,
+    /// The pre-shared key (resources 3 and 5).
+    #[cfg(feature = "dtls")]
+    pub psk: Psk,
 }
 
 impl Security {
@@ -47,6 +74,11 @@ impl Security {
             mode: MODE_NOSEC,
             ssid: 0,
             hold_off_s: 0,
+            #[cfg(feature = "dtls")]
+            psk: Psk {
+                identity: Vec::new(),
+                key: Vec::new(),
+            },
         }
     }
 }
@@ -106,7 +138,19 @@ impl SecurityObject<'_> {
                     s.mode = n.unwrap_or(0) as u8;
                 }
             }
-            // Keys: accepted, not kept (no DTLS yet).
+            #[cfg(feature = "dtls")]
+            (3 | 5, Value::Opaque(k)) => {
+                let part = if rid == 3 {
+                    &mut s.psk.identity
+                } else {
+                    &mut s.psk.key
+                };
+                let kept = Vec::from_slice(k).map_err(|_| Code::BAD_REQUEST)?;
+                if apply {
+                    *part = kept;
+                }
+            }
+            // Keys this build cannot use: accepted, not kept.
             (3..=5, Value::Opaque(_)) => {}
             // 0 is "none": what a bootstrap account carries (Leshan writes it there).
             (10, _) if n.is_some_and(|i| i <= 65534) => {

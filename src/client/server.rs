@@ -24,7 +24,7 @@ pub struct ServerConfig<'a> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
 pub enum ConfigError {
-    /// The URI is empty, too long or not `coap://`.
+    /// The URI is empty, too long, or neither `coap://` nor `coaps://`.
     BadUri,
     /// The short server id is 0 or 65535.
     BadShortId,
@@ -116,10 +116,10 @@ impl ServerConfig<'_> {
     /// Checks the settings.
     pub fn check(&self) -> Result<(), ConfigError> {
         let uri = self.uri;
-        let scheme = uri.starts_with("coap://") && uri.len() > 7;
-        // coaps:// too when the engine does DTLS itself (Client::set_psk).
-        #[cfg(feature = "dtls")]
-        let scheme = scheme || (uri.starts_with("coaps://") && uri.len() > 8);
+        // coaps:// is secured by the engine's own DTLS (Client::set_psk) or by the platform's
+        // socket (its `open` gets the URI and the Security instance).
+        let scheme = (uri.starts_with("coap://") && uri.len() > 7)
+            || (uri.starts_with("coaps://") && uri.len() > 8);
         if !scheme || uri.len() > MAX_URI_LEN {
             return Err(ConfigError::BadUri);
         }

@@ -309,6 +309,11 @@ impl Session {
         (!self.peer_cid.is_empty()).then_some(self.peer_cid.as_slice())
     }
 
+    /// The identity and the key the session was given.
+    pub fn psk(&self) -> (&[u8], &[u8]) {
+        (&self.identity, &self.psk)
+    }
+
     /// True before [`Session::start`].
     pub fn is_idle(&self) -> bool {
         self.state == State::Idle

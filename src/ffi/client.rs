@@ -1181,9 +1181,10 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_SERVERS * 64
         + 8 * ptr
         + 96
-        // DTLS sessions and the buffer datagrams are sealed in.
+        // DTLS sessions and the buffer datagrams are sealed in; the pre-shared key each
+        // bootstrap Security instance may carry.
         + if MAX_DTLS_SESSIONS != 0 {
-            MAX_DTLS_SESSIONS * 1216 + MAX_MESSAGE_SIZE + 48
+            MAX_DTLS_SESSIONS * 1216 + MAX_MESSAGE_SIZE + 48 + (MAX_SERVERS + 2) * 132
         } else {
             0
         }

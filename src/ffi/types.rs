@@ -536,7 +536,10 @@ pub struct tern_platform_t {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tern_server_config_t {
-    /// Server URI, e.g. `coap://192.0.2.1:5683` (copied).
+    /// Server URI, e.g. `coap://192.0.2.1:5683` (copied). A `coaps://` server is secured
+    /// either by the library's own DTLS (`tern_client_set_psk`, the `dtls` feature) or,
+    /// without that call, by the platform: its `open` returns a DTLS socket (Zephyr's TLS
+    /// sockets, mbedTLS, OpenSSL) and the library sends plain CoAP on it.
     pub uri: tern_str_t,
     /// Short Server ID, 1..=65534.
     pub short_server_id: u16,
@@ -566,9 +569,9 @@ pub struct tern_config_t {
     pub serial: tern_str_t,
     /// Device resource 3; borrowed.
     pub firmware_version: tern_str_t,
-    /// The bootstrap server's URI (`coap://`, copied), or empty (length 0) for none. With
-    /// one, `server_count` may be 0: the client bootstraps first. Ignored by a build
-    /// without the `bootstrap` feature.
+    /// The bootstrap server's URI (`coap://`, or `coaps://` secured by the platform's
+    /// socket; copied), or empty (length 0) for none. With one, `server_count` may be 0:
+    /// the client bootstraps first. Ignored by a build without the `bootstrap` feature.
     pub bootstrap_uri: tern_str_t,
     /// Client Hold Off Time: seconds before the Bootstrap-Request is sent.
     pub bootstrap_hold_off_s: u32,

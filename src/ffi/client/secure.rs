@@ -10,7 +10,11 @@ use crate::ffi::types::*;
 /// and `key` (resource 5), each 1 to 64 bytes, copied and never logged. The server's URI
 /// is then `coaps://` (port 5684 by default); the platform's `open` gets it and opens a
 /// plain UDP socket: the library does the handshake and protects every datagram. Call
-/// before the first `tern_client_step`. `TERN_STATUS_NOT_FOUND` for an unknown server,
+/// before the first `tern_client_step`. `server` `TERN_BOOTSTRAP_SLOT` is the bootstrap
+/// server (`tern_config_t.bootstrap_uri`): its session lives while its connection is open,
+/// and one of the `TERN_MAX_DTLS_SESSIONS` is kept for it. A bootstrap server may also
+/// provision keys: a Security instance in mode 0 with resources 3 and 5 secures its server
+/// the same way. `TERN_STATUS_NOT_FOUND` for an unknown server,
 /// `TERN_STATUS_INVALID_ARG` for an empty or too long identity or key,
 /// `TERN_STATUS_NO_SPACE` when `TERN_MAX_DTLS_SESSIONS` servers are secured already,
 /// `TERN_STATUS_NOT_ALLOWED` from a library built without the `dtls` feature.

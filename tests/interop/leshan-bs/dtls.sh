@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Interop test: the client under test registers with an Eclipse Leshan server over DTLS 1.2
 # with a pre-shared key (TLS_PSK_WITH_AES_128_CCM_8; Leshan 1.5 and Californium's
-# Scandium), through the library's own DTLS; then a client with a wrong key must not get in.
+# Scandium), through the library's own DTLS, reads, observes the temperature and gets a
+# notification; a client with a wrong key, then one with a wrong identity, must not get in;
+# then a client with no key at all gets its account, coaps:// URI and key from Leshan's
+# bootstrap server (Security mode 0) and registers over DTLS with them; then the same with
+# the bootstrap server itself reached over DTLS with a key of its own (the client needs
+# TERN_MAX_DTLS_SESSIONS=2 for that one: a session for each server).
 #
 #   dtls.sh CLIENT_BIN        (a client built with the dtls feature: see ../../run.sh)
 #
@@ -22,13 +27,16 @@ EP="tern-dtls-$$"
 IDENTITY="tern-psk-$$"
 KEY=000102030405060708090a0b0c0d0e0f
 WRONG_KEY=ff0102030405060708090a0b0c0d0e0f
+BS_IDENTITY="tern-bs-psk-$$"
+BS_KEY=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
 LISTEN_TIMEOUT=30
 
 "$HERE/setup.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-dtls.XXXXXX")
-SERVER_PID="" CLIENT_PID=""
+SERVER_PID="" CLIENT_PID="" BS_PID=""
 cleanup() {
     stop "$CLIENT_PID"
+    stop "$BS_PID"
     stop "$SERVER_PID"
     wait 2>/dev/null || true
     if [ -n "${KEEP_LOGS:-}" ]; then echo "# logs kept in $WORK"; else rm -rf "$WORK"; fi
@@ -38,11 +46,14 @@ trap 'exit 130' INT TERM
 SETSID=()
 command -v setsid >/dev/null && SETSID=(setsid)
 
-# run NAME KEY SERVER_TIMEOUT: one Leshan server and one client with KEY; sets SERVER_RC,
-# CLIENT_RC.
+JARS="$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*"
+
+# run NAME KEY SERVER_TIMEOUT [CLIENT_IDENTITY]: one Leshan server and one client with KEY
+# (with "bootstrap", a client that gets the server and KEY from Leshan's bootstrap server);
+# sets SERVER_RC, CLIENT_RC.
 run() {
-    local name=$1 key=$2 timeout=$3
-    "${SETSID[@]}" "${JAVA:-java}" -cp "$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*" \
+    local name=$1 key=$2 timeout=$3 client_identity=${4:-$IDENTITY}
+    "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" \
         org.tern.interop.LeshanDtls --port 0 --endpoint "$EP" --identity "$IDENTITY" --key "$KEY" \
         --timeout "$timeout" >"$WORK/$name-server.out" 2>"$WORK/$name-server.err" </dev/null &
     SERVER_PID=$!
@@ -50,7 +61,25 @@ run() {
     port=$(listening_port "$SERVER_PID" "$WORK/$name-server.out" "$LISTEN_TIMEOUT")
     [ -n "$port" ] || { echo "not ok - Leshan (DTLS) listening"; cat "$WORK/$name-server.out" "$WORK/$name-server.err"; exit 1; }
     echo "# $name: Leshan on coaps://127.0.0.1:$port"
-    "${SETSID[@]}" "$CLIENT" -u "coaps://127.0.0.1:$port" -e "$EP" -i "$IDENTITY" -k "$key" -l 60 -x 8 \
+    local account=(-u "coaps://127.0.0.1:$port" -i "$client_identity" -k "$key")
+    if [ "$name" = bootstrap ] || [ "$name" = secure-bootstrap ]; then
+        local scheme=coap secure=()
+        if [ "$name" = secure-bootstrap ]; then
+            scheme=coaps secure=(--secure-identity "$BS_IDENTITY" --secure-key "$BS_KEY")
+        fi
+        "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" org.tern.interop.LeshanBootstrap --port 0 \
+            --endpoint "$EP" --server-uri "coaps://127.0.0.1:$port" --lifetime 60 --timeout "$timeout" \
+            --psk-identity "$IDENTITY" --psk-key "$key" "${secure[@]}" \
+            >"$WORK/$name-bs.out" 2>"$WORK/$name-bs.err" </dev/null &
+        BS_PID=$!
+        local bs_port
+        bs_port=$(listening_port "$BS_PID" "$WORK/$name-bs.out" "$LISTEN_TIMEOUT")
+        [ -n "$bs_port" ] || { echo "not ok - Leshan bootstrap server listening"; cat "$WORK/$name-bs.out" "$WORK/$name-bs.err"; exit 1; }
+        echo "# $name: Leshan bootstrap server on $scheme://127.0.0.1:$bs_port"
+        account=(-b "$scheme://127.0.0.1:$bs_port")
+        [ "$scheme" = coaps ] && account+=(-i "$BS_IDENTITY" -k "$BS_KEY")
+    fi
+    "${SETSID[@]}" "$CLIENT" "${account[@]}" -e "$EP" -l 60 -x 8 \
         >"$WORK/$name-client.out" 2>"$WORK/$name-client.err" </dev/null &
     CLIENT_PID=$!
     local deadline=$((SECONDS + timeout + 15))
@@ -79,6 +108,8 @@ check "registered over DTLS with the PSK identity ($(line psk "REGISTERED "))" \
     eval '[[ $(line psk "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
 check "Read /3/0/0 over DTLS ($(line psk "READ /3/0/0 "))" test "$(line psk "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
 check "Read /3/0 in TLV over DTLS ($(line psk "READ /3/0 "))" eval '[[ $(line psk "READ /3/0 ") =~ ^"READ /3/0 205 "[1-9][0-9]*$ ]]'
+check "observed over DTLS ($(line psk "OBSERVE "))" test "$(line psk "OBSERVE ")" = "OBSERVE /3303/0/5700 205"
+check "a notification over DTLS ($(line psk "NOTIFY "))" eval '[[ $(line psk "NOTIFY ") =~ ^"NOTIFY /3303/0/5700 "[0-9.]+$ ]]'
 check "de-registered over DTLS" test -n "$(line psk "DEREGISTERED")"
 
 run wrong-key "$WRONG_KEY" 10
@@ -86,6 +117,33 @@ check "a wrong key never registers ($(line wrong-key "FAIL "))" \
     test "$(line wrong-key "FAIL ")" = "FAIL timeout waiting for REGISTERED"
 check "the client with the wrong key reported no registration" \
     eval '! grep -q "registered with server" "$WORK/wrong-key-client.out"'
+
+run wrong-identity "$KEY" 10 "not-$IDENTITY"
+check "a wrong identity never registers ($(line wrong-identity "FAIL "))" \
+    test "$(line wrong-identity "FAIL ")" = "FAIL timeout waiting for REGISTERED"
+check "the client with the wrong identity reported no registration" \
+    eval '! grep -q "registered with server" "$WORK/wrong-identity-client.out"'
+
+run bootstrap "$KEY" 40
+stop "$BS_PID"
+check "bootstrapped in PSK mode ($(grep -m1 "^BOOTSTRAPPED" "$WORK/bootstrap-bs.out" || true))" \
+    grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/bootstrap-bs.out"
+check "Leshan scenario exited 0 after the bootstrap (got $SERVER_RC)" test "$SERVER_RC" = 0
+check "client exited 0 after the bootstrap (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+check "registered over DTLS with the bootstrap-written identity ($(line bootstrap "REGISTERED "))" \
+    eval '[[ $(line bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
+check "Read /3/0/0 over DTLS after the bootstrap" test "$(line bootstrap "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
+check "a notification over DTLS after the bootstrap" test -n "$(line bootstrap "NOTIFY ")"
+
+run secure-bootstrap "$KEY" 40
+stop "$BS_PID"
+check "bootstrapped over DTLS with the bootstrap account's key ($(grep -m1 "^SECURE" "$WORK/secure-bootstrap-bs.out" || true))" \
+    grep -q -x "SECURE identity=$BS_IDENTITY" "$WORK/secure-bootstrap-bs.out"
+check "Bootstrap-Finish over DTLS" grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/secure-bootstrap-bs.out"
+check "client exited 0 after the bootstrap over DTLS (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+check "then registered over DTLS with the written key ($(line secure-bootstrap "REGISTERED "))" \
+    eval '[[ $(line secure-bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
+check "a notification over DTLS after the bootstrap over DTLS" test -n "$(line secure-bootstrap "NOTIFY ")"
 
 if [ "$FAILED" -ne 0 ]; then
     for f in "$WORK"/*.out; do echo "--- $(basename "$f")"; cat "$f"; done

@@ -2,14 +2,21 @@
  * Interop scenario: an Eclipse Leshan bootstrap server (library, default settings, plain CoAP
  * on 127.0.0.1 only) that bootstraps one client: Bootstrap-Delete of "/", Bootstrap-Write of
  * its own Security instance (/0/0) and of one LwM2M server's Security (/0/1) and Server (/1/0)
- * instances, then Bootstrap-Finish. Every step is reported as one line on stdout.
+ * instances, then Bootstrap-Finish. Every step is reported as one line on stdout. With
+ * --psk-identity and --psk-key the LwM2M server's account is in Pre-Shared Key mode (a
+ * coaps:// URI, the identity in resource 3 and the key in resource 5), otherwise NoSec.
+ * With --secure-identity and --secure-key the bootstrap server itself listens only on DTLS
+ * with that pre-shared key for the endpoint, and writes its own account in PSK mode.
  *
- * Usage: LeshanBootstrap --endpoint EP --server-uri coap://HOST:PORT [--port N] [--ssid N]
+ * Usage: LeshanBootstrap --endpoint EP --server-uri coap(s)://HOST:PORT [--port N] [--ssid N]
  *                        [--lifetime SECONDS] [--timeout SECONDS] [--verbose]
+ *                        [--psk-identity ID --psk-key HEX]
+ *                        [--secure-identity ID --secure-key HEX]
  *
  * Output lines (stdout, one per event, flushed):
  *   LISTENING <port>
  *   BOOTSTRAP_REQUEST ep=<ep>
+ *   SECURE identity=<psk identity>  the request came over DTLS (with --secure-*)
  *   OK <request> <path>             the client answered the request with a success code
  *   ERROR <request> <path> <code>   the client answered with an error code
  *   BOOTSTRAPPED ep=<ep>            Bootstrap-Finish succeeded
@@ -44,6 +51,8 @@ import org.eclipse.leshan.server.bootstrap.InMemoryBootstrapConfigStore;
 import org.eclipse.leshan.server.bootstrap.InvalidConfigurationException;
 import org.eclipse.leshan.server.californium.bootstrap.LeshanBootstrapServer;
 import org.eclipse.leshan.server.californium.bootstrap.LeshanBootstrapServerBuilder;
+import org.eclipse.leshan.server.security.BootstrapSecurityStore;
+import org.eclipse.leshan.server.security.SecurityInfo;
 
 public final class LeshanBootstrap {
     private static final PrintStream OUT = System.out;
@@ -55,6 +64,10 @@ public final class LeshanBootstrap {
     private int lifetime = 60;
     private long timeoutSec = 60;
     private boolean verbose = false;
+    private String pskIdentity = null;
+    private byte[] pskKey = null;
+    private String secureIdentity = null;
+    private byte[] secureKey = null;
     /** Completed with null when Finish succeeded, or with the reason it failed. */
     private final CompletableFuture<String> outcome = new CompletableFuture<>();
 
@@ -104,12 +117,28 @@ public final class LeshanBootstrap {
             case "--verbose":
                 verbose = true;
                 break;
+            case "--psk-identity":
+                pskIdentity = value(args, ++i, a);
+                break;
+            case "--psk-key":
+                pskKey = LeshanDtls.hex(value(args, ++i, a));
+                break;
+            case "--secure-identity":
+                secureIdentity = value(args, ++i, a);
+                break;
+            case "--secure-key":
+                secureKey = LeshanDtls.hex(value(args, ++i, a));
+                break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
             }
         }
         if (endpoint == null || serverUri == null)
             throw new IllegalArgumentException("--endpoint and --server-uri are required");
+        if ((pskIdentity == null) != (pskKey == null))
+            throw new IllegalArgumentException("--psk-identity and --psk-key go together");
+        if ((secureIdentity == null) != (secureKey == null))
+            throw new IllegalArgumentException("--secure-identity and --secure-key go together");
     }
 
     private static String value(String[] args, int i, String name) {
@@ -133,15 +162,33 @@ public final class LeshanBootstrap {
 
         InMemoryBootstrapConfigStore store = new InMemoryBootstrapConfigStore();
         LeshanBootstrapServerBuilder builder = new LeshanBootstrapServerBuilder();
-        builder.setLocalAddress(new InetSocketAddress("127.0.0.1", port));
-        builder.disableSecuredEndpoint();
+        boolean secure = secureKey != null;
+        if (secure) {
+            builder.setLocalSecureAddress(new InetSocketAddress("127.0.0.1", port));
+            builder.disableUnsecuredEndpoint();
+            SecurityInfo info = SecurityInfo.newPreSharedKeyInfo(endpoint, secureIdentity, secureKey);
+            builder.setSecurityStore(new BootstrapSecurityStore() {
+                @Override
+                public List<SecurityInfo> getAllByEndpoint(String ep) {
+                    return endpoint.equals(ep) ? List.of(info) : List.of();
+                }
+
+                @Override
+                public SecurityInfo getByIdentity(String identity) {
+                    return secureIdentity.equals(identity) ? info : null;
+                }
+            });
+        } else {
+            builder.setLocalAddress(new InetSocketAddress("127.0.0.1", port));
+            builder.disableSecuredEndpoint();
+        }
         builder.setConfigStore(store);
         builder.setSessionManager(new ReportingSessionManager());
         LeshanBootstrapServer server = builder.build();
         try {
             server.start();
-            int bound = server.getUnsecuredAddress().getPort();
-            store.add(endpoint, config("coap://127.0.0.1:" + bound));
+            int bound = secure ? server.getSecuredAddress().getPort() : server.getUnsecuredAddress().getPort();
+            store.add(endpoint, config((secure ? "coaps" : "coap") + "://127.0.0.1:" + bound));
             say("LISTENING " + bound);
             String failure = outcome.get(timeoutSec, TimeUnit.SECONDS);
             if (failure != null) {
@@ -169,7 +216,7 @@ public final class LeshanBootstrap {
         }
     }
 
-    /** "/" deleted, then the bootstrap account, one NoSec LwM2M server and its Server instance. */
+    /** "/" deleted, then the bootstrap account, one LwM2M server (NoSec or PSK) and its Server instance. */
     private BootstrapConfig config(String bootstrapUri) {
         BootstrapConfig c = new BootstrapConfig();
         c.toDelete = new ArrayList<>(List.of("/"));
@@ -179,20 +226,22 @@ public final class LeshanBootstrap {
         BootstrapConfig.ServerSecurity bs = new BootstrapConfig.ServerSecurity();
         bs.uri = bootstrapUri;
         bs.bootstrapServer = true;
-        bs.securityMode = SecurityMode.NO_SEC;
-        bs.publicKeyOrId = new byte[0];
+        bs.securityMode = secureKey == null ? SecurityMode.NO_SEC : SecurityMode.PSK;
+        bs.publicKeyOrId = secureIdentity == null ? new byte[0]
+                : secureIdentity.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         bs.serverPublicKey = new byte[0];
-        bs.secretKey = new byte[0];
+        bs.secretKey = secureKey == null ? new byte[0] : secureKey;
         bs.serverId = 0; // Leshan 1.x wants one; a bootstrap account has no Short Server ID of its own
         c.security.put(0, bs);
 
         BootstrapConfig.ServerSecurity dm = new BootstrapConfig.ServerSecurity();
         dm.uri = serverUri;
         dm.bootstrapServer = false;
-        dm.securityMode = SecurityMode.NO_SEC;
-        dm.publicKeyOrId = new byte[0];
+        dm.securityMode = pskKey == null ? SecurityMode.NO_SEC : SecurityMode.PSK;
+        dm.publicKeyOrId = pskIdentity == null ? new byte[0]
+                : pskIdentity.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         dm.serverPublicKey = new byte[0];
-        dm.secretKey = new byte[0];
+        dm.secretKey = pskKey == null ? new byte[0] : pskKey;
         dm.serverId = ssid;
         c.security.put(1, dm);
 
@@ -218,6 +267,8 @@ public final class LeshanBootstrap {
         @Override
         public BootstrapSession begin(BootstrapRequest request, Identity clientIdentity) {
             say("BOOTSTRAP_REQUEST ep=" + request.getEndpointName());
+            if (clientIdentity.isSecure())
+                say("SECURE identity=" + clientIdentity.getPskIdentity());
             return super.begin(request, clientIdentity);
         }
 

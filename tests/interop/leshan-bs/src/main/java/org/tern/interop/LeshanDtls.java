@@ -1,8 +1,9 @@
 /*
  * Interop scenario: an Eclipse Leshan LwM2M server (1.x library, default settings) with only
  * its DTLS endpoint, on 127.0.0.1, that knows one client by a pre-shared key. It waits for the
- * client to register over DTLS, reads /3/0/0 and /3/0 (TLV), waits for the de-registration,
- * and reports every step as one line on stdout.
+ * client to register over DTLS, reads /3/0/0 and /3/0 (TLV), observes the temperature
+ * (/3303/0/5700) until a notification comes, waits for the de-registration, and reports every
+ * step as one line on stdout.
  *
  * Usage: LeshanDtls --endpoint EP --identity ID --key HEX [--port N] [--timeout SECONDS]
  *                   [--verbose]
@@ -12,6 +13,8 @@
  *   REGISTERED ep=<ep> lt=<lifetime> lwm2m=<version> secure=<true|false> identity=<psk identity>
  *   READ /3/0/0 <code> <value>
  *   READ /3/0 <code> <number of resources>
+ *   OBSERVE /3303/0/5700 <code>
+ *   NOTIFY /3303/0/5700 <value>
  *   DEREGISTERED
  *   FAIL <reason>
  * Exit status 0 only after DEREGISTERED.
@@ -31,13 +34,16 @@ import org.eclipse.leshan.core.node.LwM2mObjectInstance;
 import org.eclipse.leshan.core.node.LwM2mSingleResource;
 import org.eclipse.leshan.core.observation.Observation;
 import org.eclipse.leshan.core.request.ContentFormat;
+import org.eclipse.leshan.core.request.ObserveRequest;
 import org.eclipse.leshan.core.request.ReadRequest;
+import org.eclipse.leshan.core.response.ObserveResponse;
 import org.eclipse.leshan.core.response.ReadResponse;
 import org.eclipse.leshan.server.californium.LeshanServer;
 import org.eclipse.leshan.server.californium.LeshanServerBuilder;
 import org.eclipse.leshan.server.registration.Registration;
 import org.eclipse.leshan.server.registration.RegistrationListener;
 import org.eclipse.leshan.server.registration.RegistrationUpdate;
+import org.eclipse.leshan.server.observation.ObservationListener;
 import org.eclipse.leshan.server.security.InMemorySecurityStore;
 import org.eclipse.leshan.server.security.SecurityInfo;
 
@@ -113,7 +119,7 @@ public final class LeshanDtls {
         return v;
     }
 
-    private static byte[] hex(String s) {
+    static byte[] hex(String s) {
         if (s.length() % 2 != 0)
             throw new IllegalArgumentException("odd hex length");
         byte[] b = new byte[s.length() / 2];
@@ -149,6 +155,24 @@ public final class LeshanDtls {
                 events.add(new Object[] { expired ? "EXPIRED" : "DEREGISTERED", r });
             }
         });
+        server.getObservationService().addListener(new ObservationListener() {
+            @Override
+            public void newObservation(Observation o, Registration r) {
+            }
+
+            @Override
+            public void cancelled(Observation o) {
+            }
+
+            @Override
+            public void onResponse(Observation o, Registration r, ObserveResponse response) {
+                events.add(new Object[] { "NOTIFY", response });
+            }
+
+            @Override
+            public void onError(Observation o, Registration r, Exception e) {
+            }
+        });
         try {
             security.add(SecurityInfo.newPreSharedKeyInfo(endpoint, identity, key));
             server.start();
@@ -165,6 +189,12 @@ public final class LeshanDtls {
             say("READ /3/0 " + code(device) + " " + (device != null && device.getContent() instanceof LwM2mObjectInstance
                     ? ((LwM2mObjectInstance) device.getContent()).getResources().size()
                     : 0));
+            ObserveResponse observed = server.send(r, new ObserveRequest(3303, 0, 5700), 10_000);
+            say("OBSERVE /3303/0/5700 " + (observed == null ? "timeout" : Integer.toString(observed.getCode().getCode())));
+            ObserveResponse note = (ObserveResponse) next("NOTIFY", deadline)[1];
+            say("NOTIFY /3303/0/5700 " + (note.getContent() instanceof LwM2mSingleResource
+                    ? ((LwM2mSingleResource) note.getContent()).getValue()
+                    : "-"));
             next("DEREGISTERED", deadline);
             say("DEREGISTERED");
             return 0;

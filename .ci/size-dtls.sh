@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 OR MIT
+# What the library's own DTLS costs a Cortex-M4 application (the security issue's budgets):
+# the linked image of .ci/size.sh with the foundation features, and with the foundation
+# plus each DTLS feature; prints the flash and RAM each adds and fails when the flash
+# added passes its gate (a ratchet at the measured figure while it is above the budget)
+# or the RAM of one session passes its budget.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# feature  flash budget (bytes added)  flash gate  RAM budget per session
+CONFIGS=(
+	"dtls 12288 27700 2048"
+)
+figure() { # configuration, line label -> the first number on that line of size.sh's report
+	sed -n "s/^  $2 *\([0-9]*\) .*/\1/p" "$1" | tail -n1
+}
+measure() { # configuration -> "flash ram" of its image
+	local log
+	log=$(mktemp)
+	"$ROOT/.ci/size.sh" "$1" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }
+	echo "$(figure "$log" flash) $(figure "$log" ram)"
+	rm -f "$log"
+}
+read -r base_flash base_ram < <(measure foundation)
+status=0
+printf '%-10s %12s %18s %14s %22s\n' feature "image flash" "flash added" "RAM added" "budget (flash, RAM)"
+for entry in "${CONFIGS[@]}"; do
+	read -r feature budget gate ram_budget <<<"$entry"
+	read -r flash ram < <(measure "only-$feature")
+	added=$((flash - base_flash))
+	ram_added=$((ram - base_ram))
+	printf '%-10s %12d %+18d %+14d %14d, %d\n' "$feature" "$flash" "$added" "$ram_added" "$budget" "$ram_budget"
+	if [ "$added" -gt "$budget" ]; then
+		echo "size-dtls: warning: $feature adds $added bytes of flash, over the $budget budget by $((added - budget))"
+	fi
+	if [ "$added" -gt "$gate" ]; then
+		echo "size-dtls: FAIL: $feature adds $added bytes of flash, above the gate of $gate" >&2
+		status=1
+	fi
+	# One session and the buffer datagrams are sealed in (there for one session or more).
+	if [ "$ram_added" -gt "$ram_budget" ]; then
+		echo "size-dtls: FAIL: $feature adds $ram_added bytes of RAM for one session, over $ram_budget" >&2
+		status=1
+	fi
+done
+exit $status
