@@ -8,8 +8,10 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # feature  flash budget (bytes added)  flash gate  RAM budget per session
+# (the dtls gate: 27.6 KB measured for the handshake and records, then about 2.2 KB more for
+# fragment reassembly, Connection ID, resumption and the refused renegotiation)
 CONFIGS=(
-	"dtls 12288 27700 2048"
+	"dtls 12288 29800 2048"
 )
 figure() { # configuration, line label -> the first number on that line of size.sh's report
 	sed -n "s/^  $2 *\([0-9]*\) .*/\1/p" "$1" | tail -n1

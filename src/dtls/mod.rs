@@ -246,7 +246,7 @@ impl Session {
     /// and a resumable session (offered in the ClientHello) is forgotten. A handshake that
     /// failed for another reason than a timeout leaves nothing to resume.
     pub fn start(&mut self, random: [u8; 32], now: u64) {
-        if matches!(self.state, State::Failed(e) if e != Error::Timeout) {
+        if matches!(self.state, State::Failed(e) if !matches!(e, Error::Timeout)) {
             self.resumable = false;
         }
         if !self.resumable {
