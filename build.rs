@@ -122,7 +122,7 @@ const CAPACITIES: &[(&str, usize, usize, usize, &str)] = &[
         0,
         0,
         9,
-        "Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 944 bytes (on 32-bit targets 728 with a pre-shared key, 920 with the dtls-rpk feature's raw public keys), plus one datagram buffer for all.",
+        "Servers the client can secure with its own DTLS at once: 0 without the dtls feature, 1 or more with it (1 when unset; C code then builds with -DTERN_MAX_DTLS_SESSIONS=1 or the build's tern_config.h, as for any capacity). Each session takes at most 1376 bytes (on 32-bit targets 1160 with a pre-shared key, 1344 with the dtls-rpk feature's raw public keys), plus one datagram buffer for all.",
     ),
 ];
 
@@ -173,7 +173,7 @@ fn main() {
 
 /// Bytes a client needs, as an upper bound valid on 32- and 64-bit targets, in terms of the
 /// capacities; `src/ffi/client.rs` asserts at compile time that the real size fits.
-const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 944 + TERN_MAX_MESSAGE_SIZE + 32 + (TERN_MAX_SERVERS + 2) * 132 : 0))";
+const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 132 : 0))";
 
 /// The capacity macros of the header: the defaults, each overridable by the build's own
 /// `tern_config.h` (pass `-DTERN_CONFIG_HEADER='"tern_config.h"'` when building with other

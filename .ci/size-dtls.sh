@@ -8,8 +8,10 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # feature  flash budget (bytes added)  flash gate  RAM budget per session
+# (the dtls gate: 27.6 KB measured for the handshake and records, then about 2.2 KB more for
+# fragment reassembly, Connection ID, resumption and the refused renegotiation)
 CONFIGS=(
-	"dtls 12288 27700 2048"
+	"dtls 12288 29800 2048"
 	# Raw public keys (P-256 arithmetic): no budget of their own yet, a ratchet at the
 	# measured figure.
 	"dtls-rpk 60800 60800 2048"

@@ -100,8 +100,10 @@ check "interop: a Leshan server refuses, fallback to the Leshan bootstrap server
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 # The library's own DTLS (the dtls feature, one session), in a target dir of its own.
 dtls_target="${CARGO_TARGET_DIR:-$root/target}/dtls"
-check "DTLS 1.2 PSK against OpenSSL s_server -dtls1_2 (handshake, data both ways, a wrong key)" \
+check "DTLS 1.2 PSK against OpenSSL s_server -dtls1_2 (handshake, fragments, data both ways, a wrong key, forged records, resumption, renegotiation refused)" \
 	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_openssl --test dtls_client
+check "DTLS 1.2 Connection ID against Californium's Scandium (data both ways, then a new source port)" \
+	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_scandium
 # Raw public keys (the dtls-rpk feature) and GnuTLS as a further independent peer.
 dtls_rpk_target="${CARGO_TARGET_DIR:-$root/target}/dtls-rpk"
 check "DTLS 1.2 PSK and raw public keys against gnutls-serv (handshake, echo both ways, a wrong server key)" \

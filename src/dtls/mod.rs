@@ -8,13 +8,31 @@
 //! The handshake: ClientHello; HelloVerifyRequest and ClientHello with its cookie (when the
 //! server asks); ServerHello, ServerKeyExchange (an identity hint, ignored), ServerHelloDone;
 //! ClientKeyExchange (the identity), ChangeCipherSpec, Finished; the server's
-//! ChangeCipherSpec and Finished. Handshake messages must arrive unfragmented.
+//! ChangeCipherSpec and Finished. A server's handshake message may come in fragments
+//! (RFC 6347 section 4.2.3): they are put back together in a fixed buffer
+//! ([`MAX_HANDSHAKE_MESSAGE`] bytes; a longer message fails the session).
+//!
+//! Connection ID (RFC 9146): the ClientHello offers the `connection_id` extension with an
+//! empty CID of the client's own (the server then sends ordinary records); when the
+//! ServerHello gives a CID, every epoch-1 record this client sends is a `tls12_cid` record
+//! carrying it, so that the server still finds the session after a NAT rebinding. A server
+//! that does not echo the extension gets ordinary records.
+//!
+//! Session resumption (RFC 5246 section 7.3): after a full handshake the session keeps the
+//! server's session id and the master secret; the next [`Session::start`] offers the id, and
+//! a ServerHello that echoes it leads to the abbreviated handshake (the server's
+//! ChangeCipherSpec and Finished first, then the client's). A failed handshake (other than
+//! a timeout) forgets them.
+//!
+//! Renegotiation is refused: a HelloRequest after the handshake is answered with a warning
+//! alert `no_renegotiation` and the session goes on.
 //!
 //! With the `dtls-rpk` feature, a session may hold raw public keys (RFC 7250) instead and
 //! use TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (RFC 7251) on P-256: see `rpk.rs`
 //! ([`Session::idle_rpk`]).
 
 mod prf;
+mod reassembly;
 mod record;
 #[cfg(feature = "dtls-rpk")]
 mod rpk;
@@ -26,6 +44,7 @@ use heapless::Vec;
 use sha2::{Digest, Sha256};
 
 use crate::buf::{NoSpace, Writer};
+use reassembly::{Fragment, Reassembly, Refused};
 use record::{Keys, Window};
 
 /// TLS_PSK_WITH_AES_128_CCM_8.
@@ -35,16 +54,41 @@ pub const MAX_PSK_IDENTITY_LEN: usize = 64;
 pub const MAX_PSK_LEN: usize = 64;
 /// The longest cookie a HelloVerifyRequest may carry (RFC 6347 allows 255).
 pub const MAX_COOKIE_LEN: usize = 255;
-/// What protection adds to a datagram of application data.
-pub const RECORD_OVERHEAD: usize = record::HEADER + record::OVERHEAD;
+/// The longest session id (RFC 5246 section 7.4.1.2).
+const MAX_SESSION_ID: usize = 32;
+/// Bytes of the ClientHello's extensions, at most.
+const MAX_EXTENSIONS: usize = 96;
+/// The longest ClientHello (header, version, random, session id, cookie, one suite, the
+/// null compression, extensions).
+const MAX_CLIENT_HELLO: usize =
+    HS_HEADER + 2 + 32 + 1 + MAX_SESSION_ID + 1 + MAX_COOKIE_LEN + 4 + 2 + 2 + MAX_EXTENSIONS;
+/// What protection adds to a datagram of application data: header, the peer's CID, explicit
+/// nonce and tag, and the real content type of a `tls12_cid` record.
+pub const RECORD_OVERHEAD: usize = record::HEADER + record::MAX_CID + record::OVERHEAD + 1;
+/// The longest CID a server may give this client (RFC 9146 allows 255; a longer one fails
+/// the handshake).
+pub const MAX_CID_LEN: usize = record::MAX_CID;
+/// The longest handshake message taken in fragments.
+pub const MAX_HANDSHAKE_MESSAGE: usize = reassembly::MAX_MESSAGE;
 
 /// Initial retransmission timeout (RFC 6347 section 4.2.4.1), doubled up to the maximum.
 const INITIAL_TIMEOUT_MS: u32 = 1_000;
 const MAX_TIMEOUT_MS: u32 = 60_000;
 /// Sends of a flight before the handshake fails.
 const MAX_SENDS: u8 = 7;
+/// HelloVerifyRequests taken in one handshake before it fails: a server that answers every
+/// ClientHello with a new cookie must not keep the client going round.
+const MAX_HELLO_VERIFY_REQUESTS: u8 = MAX_SENDS;
+
+/// The `connection_id` extension (RFC 9146 section 3).
+const EXT_CONNECTION_ID: u16 = 54;
+/// Alerts (RFC 5246 section 7.2): a warning, no_renegotiation.
+const ALERT_WARNING: u8 = 1;
+const NO_RENEGOTIATION: u8 = 100;
+const CLOSE_NOTIFY: u8 = 0;
 
 // Handshake message types (RFC 5246 section 7.4, RFC 6347 section 4.3.2).
+const HELLO_REQUEST: u8 = 0;
 const CLIENT_HELLO: u8 = 1;
 const SERVER_HELLO: u8 = 2;
 const HELLO_VERIFY_REQUEST: u8 = 3;
@@ -54,10 +98,6 @@ const CLIENT_KEY_EXCHANGE: u8 = 16;
 const FINISHED: u8 = 20;
 /// Bytes of a DTLS handshake message header.
 const HS_HEADER: usize = 12;
-/// Bytes the ClientHello's extensions may take.
-const MAX_HELLO_EXTENSIONS: usize = 48;
-/// Bytes of the longest ClientHello (header included).
-const MAX_HELLO: usize = 64 + MAX_COOKIE_LEN + MAX_HELLO_EXTENSIONS;
 /// Bytes of the longest of the client's messages before its ChangeCipherSpec.
 const MAX_CLIENT_MESSAGE: usize = 128;
 const _: () = assert!(HS_HEADER + 2 + MAX_PSK_IDENTITY_LEN <= MAX_CLIENT_MESSAGE);
@@ -76,6 +116,10 @@ pub enum Error {
     /// The identity or the key is empty or too long; a raw public key or a private key
     /// that does not parse or is not on P-256.
     BadCredentials,
+    /// A server handshake message longer than [`MAX_HANDSHAKE_MESSAGE`] came in fragments.
+    MessageTooLong,
+    /// The server answered ClientHello after ClientHello with a HelloVerifyRequest.
+    TooManyHelloVerifyRequests,
     /// The server's raw public key is not the configured one (a bad_certificate alert is
     /// sent).
     BadServerKey,
@@ -106,6 +150,8 @@ enum State {
     ServerHello,
     /// The key exchange and Finished sent; waiting for the server's Finished.
     Finishing,
+    /// The server resumes the session: waiting for its ChangeCipherSpec and Finished.
+    Resuming,
     Established,
     Failed(Error),
 }
@@ -138,6 +184,23 @@ pub struct Session {
     retransmit_at: u64,
     timeout_ms: u32,
     sends: u8,
+    /// HelloVerifyRequests taken in this handshake.
+    hello_verifies: u8,
+    /// The CID the server asked for in its ServerHello (empty: none, send ordinary records).
+    peer_cid: Vec<u8, MAX_CID_LEN>,
+    /// A no_renegotiation warning to send.
+    refuse_renegotiation: bool,
+    /// The fragments of the next handshake message.
+    reassembly: Reassembly,
+    /// The session id: the one offered, then the one the server gave.
+    session_id: Vec<u8, MAX_SESSION_ID>,
+    /// `session_id` and `master` belong to a finished handshake: the next start offers them.
+    resumable: bool,
+    /// This handshake resumes a session (the abbreviated flow).
+    resumed: bool,
+    /// The client's ChangeCipherSpec and Finished of an abbreviated handshake are to be sent
+    /// (once, and again each time the server's Finished comes again).
+    final_flight: bool,
 }
 
 /// A cursor over a received message.
@@ -207,12 +270,29 @@ impl Session {
             retransmit_at: 0,
             timeout_ms: INITIAL_TIMEOUT_MS,
             sends: 0,
+            hello_verifies: 0,
+            peer_cid: Vec::new(),
+            refuse_renegotiation: false,
+            reassembly: Reassembly::default(),
+            session_id: Vec::new(),
+            resumable: false,
+            resumed: false,
+            final_flight: false,
         }
     }
 
     /// (Re)starts the handshake with a new client random: everything but the credentials
-    /// is forgotten.
+    /// and a resumable session (offered in the ClientHello) is forgotten. A handshake that
+    /// failed for another reason than a timeout leaves nothing to resume.
     pub fn start(&mut self, random: [u8; 32], now: u64) {
+        if matches!(self.state, State::Failed(e) if !matches!(e, Error::Timeout)) {
+            self.resumable = false;
+        }
+        if !self.resumable {
+            self.session_id.clear();
+        }
+        self.resumed = false;
+        self.final_flight = false;
         self.state = State::Hello;
         self.client_random = random;
         self.cookie.clear();
@@ -221,6 +301,10 @@ impl Session {
         self.next_receive_seq = 0;
         self.send_seq = [0; 2];
         self.window = Window::default();
+        self.hello_verifies = 0;
+        self.peer_cid.clear();
+        self.refuse_renegotiation = false;
+        self.reassembly.clear();
         #[cfg(feature = "dtls-rpk")]
         {
             self.alert = 0;
@@ -269,6 +353,45 @@ impl Session {
         Some(w.len())
     }
 
+    /// True when the handshake resumed an earlier session (the abbreviated flow).
+    pub fn is_resumed(&self) -> bool {
+        self.resumed
+    }
+
+    /// Ends an established session with a close_notify alert written to `out` (its length);
+    /// the session becomes idle, keeping what a later [`Session::start`] resumes.
+    pub fn close(&mut self, out: &mut [u8]) -> Option<usize> {
+        if self.state != State::Established {
+            return None;
+        }
+        let n = self.alert(out, CLOSE_NOTIFY);
+        self.state = State::Idle;
+        n
+    }
+
+    /// A warning alert with `description`, protected, into `out`.
+    fn alert(&mut self, out: &mut [u8], description: u8) -> Option<usize> {
+        let seq = self.next_send_seq(1);
+        let mut w = Writer::new(out);
+        self.client_keys
+            .seal(
+                &mut w,
+                record::ALERT,
+                1,
+                seq,
+                &self.peer_cid,
+                &[ALERT_WARNING, description],
+            )
+            .ok()?;
+        Some(w.len())
+    }
+
+    /// The CID the server gave for the records this client sends, when it gave a non-empty
+    /// one (RFC 9146).
+    pub fn peer_cid(&self) -> Option<&[u8]> {
+        (!self.peer_cid.is_empty()).then_some(self.peer_cid.as_slice())
+    }
+
     /// The identity and the key the session was given (`None` with raw public keys).
     pub fn psk(&self) -> Option<(&[u8], &[u8])> {
         match &self.credentials {
@@ -297,16 +420,20 @@ impl Session {
     }
 
     /// When the session next needs [`Session::poll_transmit`]: a flight to send or to send
-    /// again, or a failure's fatal alert to send. `None` when established or failed.
+    /// again, an alert refusing a renegotiation, or a failure's fatal alert. `None` when
+    /// there is nothing to send.
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.state {
             #[cfg(feature = "dtls-rpk")]
             State::Failed(_) if self.alert != 0 => Some(0),
-            State::Hello | State::ServerHello | State::Finishing => Some(if self.send_flight {
-                0
-            } else {
-                self.retransmit_at
-            }),
+            State::Hello | State::ServerHello | State::Finishing | State::Resuming => {
+                Some(if self.send_flight {
+                    0
+                } else {
+                    self.retransmit_at
+                })
+            }
+            State::Established if self.refuse_renegotiation || self.final_flight => Some(0),
             _ => None,
         }
     }
@@ -319,9 +446,21 @@ impl Session {
         if let State::Failed(_) = self.state {
             return self.write_alert(out);
         }
+        if self.state == State::Established && self.final_flight {
+            let mut w = Writer::new(out);
+            self.write_change_cipher_and_finished(&mut w, self.hello_seq.wrapping_add(1))
+                .ok()?;
+            self.final_flight = false;
+            return Some(w.len());
+        }
+        if self.state == State::Established && self.refuse_renegotiation {
+            let n = self.alert(out, NO_RENEGOTIATION)?;
+            self.refuse_renegotiation = false;
+            return Some(n);
+        }
         if !matches!(
             self.state,
-            State::Hello | State::ServerHello | State::Finishing
+            State::Hello | State::ServerHello | State::Finishing | State::Resuming
         ) {
             return None;
         }
@@ -338,7 +477,7 @@ impl Session {
         }
         let mut w = Writer::new(out);
         let written = match self.state {
-            State::Hello | State::ServerHello => self.write_hello_flight(&mut w),
+            State::Hello | State::ServerHello | State::Resuming => self.write_hello_flight(&mut w),
             _ => self.write_finished_flight(&mut w),
         };
         written.ok()?;
@@ -367,35 +506,58 @@ impl Session {
     /// The ClientHello as a handshake message (header included) into `w`.
     fn client_hello(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
         let cookie_len = u8::try_from(self.cookie.len()).map_err(|_| NoSpace)?;
-        let mut ext = [0u8; MAX_HELLO_EXTENSIONS];
-        #[cfg_attr(not(feature = "dtls-rpk"), allow(unused_mut))]
+        let mut ext = [0u8; MAX_EXTENSIONS];
         let mut ew = Writer::new(&mut ext);
+        self.write_cid_extension(&mut ew)?;
         #[cfg(feature = "dtls-rpk")]
         self.write_rpk_extensions(&mut ew)?;
         let ext_len = u16::try_from(ew.len()).map_err(|_| NoSpace)?;
         // version, random, session id, cookie, suites, compression, extensions.
-        let ext_block = if ext_len == 0 { 0 } else { 2 + ew.len() };
-        let body_len = 2 + 32 + 1 + 1 + self.cookie.len() + 2 + 2 + 1 + 1 + ext_block;
+        let body_len = 2
+            + 32
+            + 1
+            + self.session_id.len()
+            + 1
+            + self.cookie.len()
+            + 2
+            + 2
+            + 1
+            + 1
+            + 2
+            + ew.len();
         handshake_header(w, CLIENT_HELLO, self.hello_seq, body_len)?;
         w.put(&record::VERSION)?;
         w.put(&self.client_random)?;
-        w.put_u8(0)?; // no session id
+        w.put_u8(self.session_id.len() as u8)?; // at most 32
+        w.put(&self.session_id)?;
         w.put_u8(cookie_len)?;
         w.put(&self.cookie)?;
         w.put(&2u16.to_be_bytes())?;
         w.put(&self.suite().to_be_bytes())?;
         w.put(&[1, 0])?; // the null compression method
-        if ext_len != 0 {
-            w.put(&ext_len.to_be_bytes())?;
-            w.put(ew.written())?;
-        }
-        Ok(())
+        w.put(&ext_len.to_be_bytes())?;
+        w.put(ew.written())
     }
 
+    /// The `connection_id` extension (RFC 9146 section 3) with this client's own CID:
+    /// empty, the server sends ordinary records to it and this client sends with the CID
+    /// the server gives.
+    fn write_cid_extension(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+        w.put(&EXT_CONNECTION_ID.to_be_bytes())?;
+        w.put(&1u16.to_be_bytes())?; // extension_data: ConnectionId
+        w.put_u8(0) // cid<0..255>: empty
+    }
+
+    /// The ClientHello in a record. Until the server's hello comes, the transcript holds
+    /// the ClientHello last sent: the one a ServerHello answers.
     fn write_hello_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
-        let mut msg = [0u8; MAX_HELLO];
+        let mut msg = [0u8; MAX_CLIENT_HELLO];
         let mut mw = Writer::new(&mut msg);
         self.client_hello(&mut mw)?;
+        if self.state == State::Hello {
+            self.transcript = Sha256::new();
+            self.transcript.update(mw.written());
+        }
         let seq = self.next_send_seq(0);
         record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
         w.put(mw.written())
@@ -413,13 +575,22 @@ impl Session {
             record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
             w.put(mw.written())?;
         }
+        self.write_change_cipher_and_finished(w, self.client_finished_seq())
+    }
+
+    /// ChangeCipherSpec (epoch 0) and the client's Finished (epoch 1) with `msg_seq`.
+    fn write_change_cipher_and_finished(
+        &mut self,
+        w: &mut Writer<'_>,
+        msg_seq: u16,
+    ) -> Result<(), NoSpace> {
         let seq = self.next_send_seq(0);
         record::write_header(w, record::CHANGE_CIPHER_SPEC, 0, seq, 1)?;
         w.put_u8(1)?;
-        let finished = self.finished_message(b"client finished", self.client_finished_seq())?;
+        let finished = self.finished_message(b"client finished", msg_seq)?;
         let seq = self.next_send_seq(1);
         self.client_keys
-            .seal(w, record::HANDSHAKE, 1, seq, &finished)
+            .seal(w, record::HANDSHAKE, 1, seq, &self.peer_cid, &finished)
     }
 
     /// How many messages the client sends before its ChangeCipherSpec.
@@ -431,7 +602,7 @@ impl Session {
         }
     }
 
-    /// The message_seq of the client's Finished.
+    /// The message_seq of the client's Finished in a full handshake.
     fn client_finished_seq(&self) -> u16 {
         self.hello_seq
             .wrapping_add(u16::from(self.client_messages()))
@@ -484,11 +655,12 @@ impl Session {
         Ok(m)
     }
 
-    /// The transcript hash a Finished with `label` covers: the client's covers everything
-    /// up to its ClientKeyExchange, the server's also the client's Finished.
+    /// The transcript hash a Finished with `label` covers: in a full handshake the client's
+    /// covers everything up to its ClientKeyExchange, the server's also the client's
+    /// Finished; in an abbreviated one the transcript is kept up to date as it goes.
     fn finished_transcript(&self, label: &[u8]) -> [u8; 32] {
         let mut t = self.transcript.clone();
-        if label == b"server finished" {
+        if label == b"server finished" && !self.resumed {
             if let Ok(m) = self.finished_message(b"client finished", self.client_finished_seq()) {
                 t.update(m);
             }
@@ -516,9 +688,18 @@ impl Session {
     }
 
     fn handle_record<'a>(&mut self, rec: record::Record<'a>) -> Option<&'a mut [u8]> {
-        let content_type = rec.content_type;
-        let plain: &'a mut [u8] = match rec.epoch {
-            0 => rec.body,
+        let epoch = rec.epoch;
+        let (content_type, plain): (u8, &'a mut [u8]) = match rec.epoch {
+            // Epoch 0 is in the clear: only during a handshake (after it, it would let anyone
+            // inject data or alerts).
+            0 if rec.content_type != record::TLS12_CID
+                && matches!(
+                    self.state,
+                    State::Hello | State::ServerHello | State::Finishing | State::Resuming
+                ) =>
+            {
+                (rec.content_type, rec.body)
+            }
             1 if !matches!(self.state, State::Hello | State::ServerHello) => {
                 if !self.window.fresh(rec.seq) {
                     return None;
@@ -532,7 +713,7 @@ impl Session {
         };
         match content_type {
             record::HANDSHAKE => {
-                self.handle_handshake(plain);
+                self.handle_handshake(plain, epoch);
                 None
             }
             record::ALERT => {
@@ -547,47 +728,82 @@ impl Session {
         }
     }
 
-    /// Handshake messages of one record (unfragmented, in order; duplicates ignored).
-    fn handle_handshake(&mut self, data: &[u8]) {
+    /// Handshake messages of one record. The next message expected is taken whole or in
+    /// fragments (put back together across records); retransmissions and messages out of
+    /// turn are ignored; a HelloRequest after the handshake is refused.
+    fn handle_handshake(&mut self, data: &[u8], epoch: u16) {
         let mut r = Reader(data);
-        loop {
-            let start = r.0;
-            let Some(msg_type) = r.u8() else { return };
-            let (Some(len), Some(seq), Some(offset), Some(frag)) =
-                (r.u24(), r.u16(), r.u24(), r.u24())
+        while !r.0.is_empty() {
+            let (Some(msg_type), Some(len), Some(seq), Some(offset), Some(frag)) =
+                (r.u8(), r.u24(), r.u16(), r.u24(), r.u24())
             else {
                 return;
             };
             let Some(body) = r.take(frag) else { return };
-            if offset != 0 || frag != len {
-                return; // fragments are not reassembled yet
+            if msg_type == HELLO_REQUEST {
+                // RFC 5246 section 7.4.1.1: ignored during a handshake; after it, this client
+                // does not renegotiate (only a protected one counts).
+                if epoch != 0 && self.state == State::Established {
+                    self.refuse_renegotiation = true;
+                }
+                continue;
             }
-            if seq < self.next_receive_seq && msg_type != HELLO_VERIFY_REQUEST {
-                continue; // a retransmission
-            }
-            let Some(whole) = start.get(..HS_HEADER.saturating_add(frag)) else {
-                return;
-            };
-            if let Err(e) = self.handshake_message(msg_type, seq, body, whole) {
+            let hello_verify = msg_type == HELLO_VERIFY_REQUEST && self.state == State::Hello;
+            let result =
+                if offset == 0 && frag == len && (seq == self.next_receive_seq || hello_verify) {
+                    self.handshake_message(msg_type, seq, body)
+                } else if seq == self.next_receive_seq {
+                    self.handshake_fragment(
+                        Fragment {
+                            msg_type,
+                            seq,
+                            len,
+                            offset,
+                        },
+                        body,
+                    )
+                } else {
+                    // The server's Finished again: the client's last flight was lost.
+                    if self.resumed && self.state == State::Established && msg_type == FINISHED {
+                        self.final_flight = epoch != 0;
+                    }
+                    Ok(()) // a retransmission, or a message ahead of its turn
+                };
+            if let Err(e) = result {
                 self.fail(e);
                 return;
             }
         }
     }
 
-    fn handshake_message(
-        &mut self,
-        msg_type: u8,
-        seq: u16,
-        body: &[u8],
-        whole: &[u8],
-    ) -> Result<(), Error> {
+    /// A fragment of the next message: the message is taken once it is whole.
+    fn handshake_fragment(&mut self, f: Fragment, data: &[u8]) -> Result<(), Error> {
+        // Out of the session while its message is handled (which borrows the session).
+        let mut reassembly = core::mem::take(&mut self.reassembly);
+        let result = match reassembly.add(f, data) {
+            Ok(Some(body)) => self.handshake_message(f.msg_type, f.seq, body),
+            Ok(None) | Err(Refused::Inconsistent) => Ok(()),
+            Err(Refused::TooLong) => Err(Error::MessageTooLong),
+        };
+        self.reassembly = reassembly;
+        result
+    }
+
+    /// Adds a server's handshake message to the transcript, with the header it would have
+    /// unfragmented (RFC 6347 section 4.2.6).
+    fn transcript_add(&mut self, msg_type: u8, seq: u16, body: &[u8]) -> Result<(), Error> {
+        let mut h = [0u8; HS_HEADER];
+        handshake_header(&mut Writer::new(&mut h), msg_type, seq, body.len())
+            .map_err(|_| Error::Protocol)?;
+        self.transcript.update(h);
+        self.transcript.update(body);
+        Ok(())
+    }
+
+    fn handshake_message(&mut self, msg_type: u8, seq: u16, body: &[u8]) -> Result<(), Error> {
         #[cfg(feature = "dtls-rpk")]
-        if self.state == State::ServerHello
-            && self.is_rpk()
-            && (msg_type != SERVER_HELLO_DONE || seq != self.next_receive_seq)
-        {
-            return self.rpk_message(msg_type, seq, body, whole);
+        if self.state == State::ServerHello && self.is_rpk() && msg_type != SERVER_HELLO_DONE {
+            return self.rpk_message(msg_type, seq, body);
         }
         match (self.state, msg_type) {
             (State::Hello, HELLO_VERIFY_REQUEST) => {
@@ -595,31 +811,49 @@ impl Session {
                 let (Some(_version), Some(cookie)) = (r.u16(), r.vec8()) else {
                     return Ok(()); // dropped
                 };
+                self.hello_verifies = self.hello_verifies.saturating_add(1);
+                if self.hello_verifies > MAX_HELLO_VERIFY_REQUESTS {
+                    return Err(Error::TooManyHelloVerifyRequests);
+                }
                 self.cookie = Vec::from_slice(cookie).map_err(|_| Error::Protocol)?;
                 self.hello_seq = 1;
                 self.next_receive_seq = seq.wrapping_add(1);
                 self.next_flight();
             }
             (State::Hello, SERVER_HELLO) => {
+                // The transcript holds the ClientHello this ServerHello answers.
                 if !self.server_hello(body)? {
                     return Ok(());
                 }
-                // The transcript starts with the ClientHello this ServerHello answers.
-                let mut msg = [0u8; MAX_HELLO];
-                let mut mw = Writer::new(&mut msg);
-                self.client_hello(&mut mw).map_err(|_| Error::Protocol)?;
-                self.transcript = Sha256::new();
-                self.transcript.update(mw.written());
-                self.transcript.update(whole);
+                self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
-                self.state = State::ServerHello;
+                if self.resumed {
+                    self.derive_key_block();
+                    self.state = State::Resuming;
+                    self.next_flight();
+                    self.send_flight = false; // the ClientHello again only on the timer
+                } else {
+                    self.state = State::ServerHello;
+                }
+            }
+            (State::Resuming, FINISHED) => {
+                let expected = self
+                    .finished_message(b"server finished", seq)
+                    .map_err(|_| Error::Protocol)?;
+                if expected.get(HS_HEADER..) != Some(body) {
+                    return Err(Error::BadFinished);
+                }
+                self.transcript_add(msg_type, seq, body)?;
+                self.next_receive_seq = seq.wrapping_add(1);
+                self.final_flight = true;
+                self.state = State::Established;
             }
             (State::ServerHello, SERVER_KEY_EXCHANGE) => {
-                self.transcript.update(whole);
+                self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
             }
             (State::ServerHello, SERVER_HELLO_DONE) => {
-                self.transcript.update(whole);
+                self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
                 self.derive_keys();
                 self.client_flight_transcript()?;
@@ -633,6 +867,7 @@ impl Session {
                 if expected.get(HS_HEADER..) != Some(body) {
                     return Err(Error::BadFinished);
                 }
+                self.resumable = !self.session_id.is_empty();
                 self.state = State::Established;
             }
             _ => {}
@@ -644,22 +879,54 @@ impl Session {
     /// one before the keys exist), an error when it chose what was not offered.
     fn server_hello(&mut self, body: &[u8]) -> Result<bool, Error> {
         let mut r = Reader(body);
-        let (Some(version), Some(random), Some(_session_id), Some(suite), Some(compression)) =
+        let (Some(version), Some(random), Some(session_id), Some(suite), Some(compression)) =
             (r.u16(), r.take(32), r.vec8(), r.u16(), r.u8())
         else {
             return Ok(false);
         };
+        #[cfg(feature = "dtls-rpk")]
+        let extensions = r.0;
+        // Extensions (RFC 5246 section 7.4.1.4), when there are any.
+        let mut cid = None;
+        if !r.0.is_empty() {
+            let Some(mut exts) = r.u16().and_then(|n| r.take(usize::from(n))).map(Reader) else {
+                return Ok(false);
+            };
+            while !exts.0.is_empty() {
+                let (Some(ext_type), Some(data)) = (
+                    exts.u16(),
+                    exts.u16().and_then(|n| exts.take(usize::from(n))),
+                ) else {
+                    return Ok(false);
+                };
+                if ext_type == EXT_CONNECTION_ID {
+                    let mut d = Reader(data);
+                    let given = d.vec8().filter(|_| d.0.is_empty());
+                    let Some(given) = given else { return Ok(false) };
+                    cid = Some(Vec::from_slice(given).map_err(|_| Error::Protocol)?);
+                }
+            }
+        }
         if version != u16::from_be_bytes(record::VERSION)
             || suite != self.suite()
             || compression != 0
         {
             return Err(Error::Protocol);
         }
+        let session_id: Vec<u8, MAX_SESSION_ID> =
+            Vec::from_slice(session_id).map_err(|_| Error::Protocol)?;
+        // The id offered, echoed: the server resumes (RFC 5246 section 7.4.1.3).
+        self.resumed = !session_id.is_empty() && session_id == self.session_id;
         #[cfg(feature = "dtls-rpk")]
-        if !self.rpk_server_hello(r.0)? {
+        if !self.rpk_server_hello(extensions, self.resumed)? {
             return Ok(false);
         }
+        if !self.resumed {
+            self.resumable = false;
+            self.session_id = session_id;
+        }
         self.server_random = array(Some(random));
+        self.peer_cid = cid.unwrap_or_default();
         Ok(true)
     }
 
@@ -672,6 +939,11 @@ impl Session {
             #[cfg(feature = "dtls-rpk")]
             Credentials::Rpk(_) => {}
         }
+        self.derive_key_block();
+    }
+
+    /// The keys of both directions from the master secret and this handshake's randoms.
+    fn derive_key_block(&mut self) {
         let mut block = [0u8; 40];
         prf::prf(
             &self.master,
@@ -694,8 +966,14 @@ impl Session {
         }
         let seq = self.next_send_seq(1);
         let mut w = Writer::new(out);
-        self.client_keys
-            .seal(&mut w, record::APPLICATION_DATA, 1, seq, payload)?;
+        self.client_keys.seal(
+            &mut w,
+            record::APPLICATION_DATA,
+            1,
+            seq,
+            &self.peer_cid,
+            payload,
+        )?;
         Ok(w.len())
     }
 }
@@ -855,5 +1133,376 @@ mod tests {
         assert!(idle.is_idle());
         assert!(idle.poll_transmit(0, &mut [0u8; 600]).is_none());
         assert_eq!(idle.seal(b"x", &mut [0u8; 64]), Err(NoSpace));
+    }
+
+    /// A handshake message as fragments: `(offset, end)` ranges of `body`, one record each.
+    fn fragments(
+        msg_type: u8,
+        seq: u16,
+        body: &[u8],
+        ranges: &[(usize, usize)],
+    ) -> std::vec::Vec<std::vec::Vec<u8>> {
+        ranges
+            .iter()
+            .map(|&(a, b)| {
+                let l = (body.len() as u32).to_be_bytes();
+                let o = (a as u32).to_be_bytes();
+                let f = ((b - a) as u32).to_be_bytes();
+                let mut m = vec![msg_type, l[1], l[2], l[3]];
+                m.extend_from_slice(&seq.to_be_bytes());
+                m.extend_from_slice(&[o[1], o[2], o[3], f[1], f[2], f[3]]);
+                m.extend_from_slice(&body[a..b]);
+                record(HANDSHAKE_TYPE, &m)
+            })
+            .collect()
+    }
+
+    fn server_hello_body(extensions: &[u8]) -> std::vec::Vec<u8> {
+        let mut b = vec![0xFE, 0xFD];
+        b.extend_from_slice(&[9; 32]);
+        b.push(0);
+        b.extend_from_slice(&PSK_WITH_AES_128_CCM_8.to_be_bytes());
+        b.push(0);
+        if !extensions.is_empty() {
+            b.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+            b.extend_from_slice(extensions);
+        }
+        b
+    }
+
+    /// A connection_id extension giving `cid`.
+    fn cid_extension(cid: &[u8]) -> std::vec::Vec<u8> {
+        let mut e = vec![0, 54];
+        e.extend_from_slice(&((cid.len() + 1) as u16).to_be_bytes());
+        e.push(cid.len() as u8);
+        e.extend_from_slice(cid);
+        e
+    }
+
+    /// Feeds `datagrams` to a new session waiting for the server's hello, then returns its
+    /// finished flight (which covers the transcript).
+    fn finished_flight_after(datagrams: &mut [std::vec::Vec<u8>]) -> (Session, std::vec::Vec<u8>) {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        s.poll_transmit(0, &mut out).unwrap();
+        for d in datagrams.iter_mut() {
+            s.handle_datagram(d);
+            assert_eq!(s.error(), None);
+        }
+        assert_eq!(s.state, State::Finishing, "the server's flight was taken");
+        let n = s.poll_transmit(1, &mut out).unwrap();
+        (s, out[..n].to_vec())
+    }
+
+    #[test]
+    fn fragmented_server_messages_give_the_same_transcript_as_whole_ones() {
+        let hello = server_hello_body(&cid_extension(&[1, 2, 3]));
+        let done = handshake(SERVER_HELLO_DONE, 1, &[]);
+        let (_, whole) =
+            finished_flight_after(&mut [handshake(SERVER_HELLO, 0, &hello), done.clone()]);
+        let n = hello.len();
+        // Two fragments, in order, in one datagram.
+        let mut two = fragments(SERVER_HELLO, 0, &hello, &[(0, 30), (30, n)]).concat();
+        let (_, flight) = finished_flight_after(&mut [two.clone(), done.clone()]);
+        assert_eq!(flight, whole);
+        two.extend_from_slice(&done);
+        let (_, flight) = finished_flight_after(&mut [two]);
+        assert_eq!(flight, whole, "with the next message in the same datagram");
+        // Three fragments, out of order, overlapping, one repeated, across datagrams.
+        let mut three = fragments(
+            SERVER_HELLO,
+            0,
+            &hello,
+            &[(40, n), (40, n), (0, 20), (10, 45)],
+        );
+        three.push(done.clone());
+        let (s, flight) = finished_flight_after(&mut three);
+        assert_eq!(flight, whole);
+        assert_eq!(s.peer_cid(), Some(&[1, 2, 3][..]));
+    }
+
+    #[test]
+    fn fragments_that_lie_are_dropped_and_an_oversized_message_fails() {
+        let hello = server_hello_body(&[]);
+        let n = hello.len();
+        let mut s = session();
+        let mut out = [0u8; 600];
+        s.poll_transmit(0, &mut out).unwrap();
+        let mut first = fragments(SERVER_HELLO, 0, &hello, &[(0, 20)]).remove(0);
+        s.handle_datagram(&mut first);
+        // Another length for the same message, a fragment past its end, another type.
+        let mut lie = fragments(SERVER_HELLO, 0, &[0; 100], &[(20, 100)]).remove(0);
+        let mut beyond = fragments(SERVER_HELLO, 0, &hello, &[(20, n)]).remove(0);
+        beyond[13 + 3] = 10; // the message's length: 10, shorter than the fragment's end
+        let mut other = fragments(SERVER_KEY_EXCHANGE, 0, &hello, &[(20, n)]).remove(0);
+        for d in [&mut lie, &mut beyond, &mut other] {
+            assert!(s.handle_datagram(d).is_none());
+            assert_eq!((s.state, s.error()), (State::Hello, None));
+        }
+        let mut rest = fragments(SERVER_HELLO, 0, &hello, &[(20, n)]).remove(0);
+        s.handle_datagram(&mut rest);
+        assert_eq!(
+            s.state,
+            State::ServerHello,
+            "the genuine fragments make the message"
+        );
+        // A fragment of a message longer than the buffer fails the session.
+        let big = vec![0; MAX_HANDSHAKE_MESSAGE + 1];
+        let mut s = session();
+        s.poll_transmit(0, &mut out).unwrap();
+        let mut frag = fragments(SERVER_HELLO, 0, &big, &[(0, 100)]).remove(0);
+        s.handle_datagram(&mut frag);
+        assert_eq!(s.error(), Some(Error::MessageTooLong));
+    }
+
+    #[test]
+    fn the_client_hello_offers_an_empty_connection_id() {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        let n = s.poll_transmit(0, &mut out).unwrap();
+        // The ClientHello ends with its extensions: connection_id (54), an empty CID.
+        assert_eq!(&out[n - 7..n], &[0, 5, 0, 54, 0, 1, 0]);
+    }
+
+    #[test]
+    fn a_cid_from_the_server_hello_goes_into_every_epoch_1_record() {
+        let cid = [0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5];
+        let (mut s, flight) = finished_flight_after(&mut [
+            handshake(SERVER_HELLO, 0, &server_hello_body(&cid_extension(&cid))),
+            handshake(SERVER_HELLO_DONE, 1, &[]),
+        ]);
+        // ClientKeyExchange (epoch 0), ChangeCipherSpec (epoch 0), Finished (tls12_cid).
+        let mut d = &flight[..];
+        let mut types = vec![];
+        while d.len() >= 13 {
+            types.push(d[0]);
+            let header = if d[0] == 25 { 13 + cid.len() } else { 13 };
+            if d[0] == 25 {
+                assert_eq!(&d[11..17], &cid);
+            }
+            let l = usize::from(u16::from_be_bytes([d[header - 2], d[header - 1]]));
+            d = &d[header + l..];
+        }
+        assert_eq!(types, [22, 20, 25]);
+        // Application data too, once established.
+        s.state = State::Established;
+        let mut out = [0u8; 64];
+        let n = s.seal(b"x", &mut out).unwrap();
+        assert_eq!(n, 13 + 6 + 8 + 1 + 1 + 8);
+        assert_eq!((out[0], &out[11..17]), (25, &cid[..]));
+        // No extension in the ServerHello: ordinary records.
+        let (s, flight) = finished_flight_after(&mut [
+            handshake(SERVER_HELLO, 0, &server_hello_body(&[])),
+            handshake(SERVER_HELLO_DONE, 1, &[]),
+        ]);
+        assert_eq!(s.peer_cid(), None);
+        let finished = &flight[flight.len() - (13 + 8 + 24 + 8)..];
+        assert_eq!(finished[0], 22);
+        // An empty CID means the same; a CID longer than this client holds fails.
+        let (s, _) = finished_flight_after(&mut [
+            handshake(SERVER_HELLO, 0, &server_hello_body(&cid_extension(&[]))),
+            handshake(SERVER_HELLO_DONE, 1, &[]),
+        ]);
+        assert_eq!(s.peer_cid(), None);
+        let mut s = session();
+        s.poll_transmit(0, &mut [0u8; 600]).unwrap();
+        let mut long = handshake(
+            SERVER_HELLO,
+            0,
+            &server_hello_body(&cid_extension(&[7; MAX_CID_LEN + 1])),
+        );
+        s.handle_datagram(&mut long);
+        assert_eq!(s.error(), Some(Error::Protocol));
+    }
+
+    #[test]
+    fn endless_hello_verify_requests_fail_the_handshake() {
+        let mut s = session();
+        let mut out = [0u8; 600];
+        let mut now = 0;
+        for i in 0..=u16::from(MAX_HELLO_VERIFY_REQUESTS) {
+            assert!(s.poll_transmit(now, &mut out).is_some(), "hello {i}");
+            let mut hvr = handshake(HELLO_VERIFY_REQUEST, i, &[0xFE, 0xFF, 2, i as u8, 1]);
+            s.handle_datagram(&mut hvr);
+            now += 10;
+        }
+        assert_eq!(s.error(), Some(Error::TooManyHelloVerifyRequests));
+        assert!(s.poll_transmit(now, &mut out).is_none());
+    }
+
+    /// An established session (keys set by hand) and the server's keys to seal records to it.
+    fn established(cid: &[u8]) -> (Session, Keys) {
+        let mut s = session();
+        s.state = State::Established;
+        s.client_keys = Keys {
+            key: [1; 16],
+            iv: [2; 4],
+        };
+        s.server_keys = Keys {
+            key: [3; 16],
+            iv: [4; 4],
+        };
+        s.peer_cid = Vec::from_slice(cid).unwrap();
+        let server = s.server_keys.clone();
+        (s, server)
+    }
+
+    fn from_server(keys: &Keys, content_type: u8, seq: u64, plain: &[u8]) -> std::vec::Vec<u8> {
+        let mut buf = [0u8; 128];
+        let mut w = Writer::new(&mut buf);
+        keys.seal(&mut w, content_type, 1, seq, &[], plain).unwrap();
+        w.written().to_vec()
+    }
+
+    #[test]
+    fn a_hello_request_after_the_handshake_gets_no_renegotiation() {
+        for cid in [&[][..], &[5, 6, 7][..]] {
+            let (mut s, server) = established(cid);
+            assert_eq!(s.poll_timeout(), None);
+            // A HelloRequest in the clear is not the server's: ignored.
+            let mut clear = handshake(HELLO_REQUEST, 0, &[]);
+            s.handle_datagram(&mut clear);
+            assert_eq!(s.poll_timeout(), None);
+            let mut hr = from_server(&server, 22, 1, &[0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0]);
+            assert!(s.handle_datagram(&mut hr).is_none());
+            assert_eq!(s.poll_timeout(), Some(0));
+            let mut out = [0u8; 128];
+            let n = s.poll_transmit(5, &mut out).unwrap();
+            assert!(s.poll_transmit(5, &mut out).is_none(), "sent once");
+            assert_eq!(s.poll_timeout(), None);
+            // The alert: a warning, no_renegotiation, sealed with the client's keys.
+            if cid.is_empty() {
+                let (rec, _) = record::split(&mut out[..n]).unwrap();
+                let client = Keys {
+                    key: [1; 16],
+                    iv: [2; 4],
+                };
+                let (t, alert) = client.open(rec).unwrap();
+                assert_eq!((t, &*alert), (21, &[1, 100][..]));
+            } else {
+                assert_eq!((out[0], &out[11..14]), (25, cid));
+                assert_eq!(n, 13 + 3 + 8 + 2 + 1 + 8);
+            }
+            // The session goes on both ways.
+            assert!(s.is_established());
+            assert!(s.seal(b"still", &mut out).is_ok());
+            let mut data = from_server(&server, 23, 2, b"data");
+            assert_eq!(s.handle_datagram(&mut data).as_deref(), Some(&b"data"[..]));
+        }
+    }
+
+    #[test]
+    fn clear_records_after_the_handshake_are_dropped() {
+        let (mut s, server) = established(&[]);
+        let mut data = record(23, b"injected in the clear");
+        assert!(s.handle_datagram(&mut data).is_none());
+        let mut fatal = record(21, &[2, 40]);
+        s.handle_datagram(&mut fatal);
+        assert!(
+            s.is_established(),
+            "an alert in the clear is not the server's"
+        );
+        let mut genuine = from_server(&server, 23, 1, b"ok");
+        assert_eq!(s.handle_datagram(&mut genuine).as_deref(), Some(&b"ok"[..]));
+    }
+
+    fn server_hello_with_id(id: &[u8]) -> std::vec::Vec<u8> {
+        let mut b = vec![0xFE, 0xFD];
+        b.extend_from_slice(&[9; 32]);
+        b.push(id.len() as u8);
+        b.extend_from_slice(id);
+        b.extend_from_slice(&PSK_WITH_AES_128_CCM_8.to_be_bytes());
+        b.push(0);
+        handshake(SERVER_HELLO, 0, &b)
+    }
+
+    /// A session that finished a full handshake with session id [7; 32].
+    fn resumable() -> Session {
+        let mut s = session();
+        s.session_id = Vec::from_slice(&[7; 32]).unwrap();
+        s.master = [5; 48];
+        s.resumable = true;
+        s.state = State::Idle;
+        s
+    }
+
+    #[test]
+    fn resumption_offers_the_id_and_falls_back_to_a_full_handshake() {
+        let mut out = [0u8; 600];
+        let mut s = resumable();
+        s.start([2; 32], 0);
+        s.poll_transmit(0, &mut out).unwrap();
+        // Record header, handshake header, version, random: then the session id.
+        assert_eq!(out[13 + 12 + 34], 32);
+        assert_eq!(&out[13 + 12 + 35..13 + 12 + 67], &[7; 32]);
+        // Another id: a full handshake, and nothing to resume until it is over.
+        s.handle_datagram(&mut server_hello_with_id(&[8; 32]));
+        assert_eq!(
+            (s.state, s.is_resumed(), s.resumable),
+            (State::ServerHello, false, false)
+        );
+        s.state = State::Failed(Error::Protocol);
+        s.start([3; 32], 10);
+        s.poll_transmit(10, &mut out).unwrap();
+        assert_eq!(
+            out[13 + 12 + 34],
+            0,
+            "a failed handshake leaves no id to offer"
+        );
+        // A timeout keeps it.
+        let mut s = resumable();
+        s.state = State::Failed(Error::Timeout);
+        s.start([2; 32], 0);
+        s.poll_transmit(0, &mut out).unwrap();
+        assert_eq!(out[13 + 12 + 34], 32);
+    }
+
+    #[test]
+    fn an_abbreviated_handshake_ends_with_the_clients_flight_sent_again_when_asked() {
+        let mut out = [0u8; 600];
+        let mut s = resumable();
+        s.start([2; 32], 0);
+        s.poll_transmit(0, &mut out).unwrap();
+        s.handle_datagram(&mut server_hello_with_id(&[7; 32]));
+        assert_eq!(s.state, State::Resuming);
+        assert!(s.is_resumed());
+        assert_eq!(
+            s.poll_timeout(),
+            Some(1_000),
+            "the ClientHello again only on the timer"
+        );
+        // The server's Finished over ClientHello and ServerHello, under the kept master.
+        let finished = s.finished_message(b"server finished", 1).unwrap();
+        let server = s.server_keys.clone();
+        let mut bad = finished;
+        bad[HS_HEADER] ^= 1;
+        let mut forged = from_server(&server, 22, 0, &bad);
+        let mut genuine = from_server(&server, 22, 1, &finished);
+        let mut again = from_server(&server, 22, 2, &finished);
+        let mut copy = s.transcript.clone();
+        s.handle_datagram(&mut forged);
+        assert_eq!(s.error(), Some(Error::BadFinished));
+        // Once more with the genuine one.
+        s.state = State::Resuming;
+        s.window = Window::default();
+        s.transcript = copy.clone();
+        s.handle_datagram(&mut genuine);
+        assert!(s.is_established());
+        assert_eq!(s.poll_timeout(), Some(0));
+        let n = s.poll_transmit(5, &mut out).unwrap();
+        // ChangeCipherSpec (epoch 0), then the Finished (epoch 1).
+        assert_eq!(&out[..3], &[20, 0xFE, 0xFD]);
+        assert_eq!((out[14], out[14 + 3], out[14 + 4]), (22, 0, 1));
+        assert_eq!(n, 14 + 13 + 8 + 24 + 8);
+        assert!(s.poll_transmit(5, &mut out).is_none());
+        // The client's Finished covers the server's.
+        copy.update(finished);
+        let expected: [u8; 32] = copy.finalize().into();
+        assert_eq!(s.finished_transcript(b"client finished"), expected);
+        // The server's Finished again: the client's flight again.
+        s.handle_datagram(&mut again);
+        assert_eq!(s.poll_timeout(), Some(0));
+        assert!(s.poll_transmit(6, &mut out).is_some());
+        assert!(s.is_established());
     }
 }

@@ -228,9 +228,17 @@ impl Session {
     }
 
     /// The ServerHello's extensions (after its compression method): `Ok(false)` when they
-    /// do not parse, an error when the server did not choose a raw public key for itself.
-    pub(super) fn rpk_server_hello(&mut self, extensions: &[u8]) -> Result<bool, Error> {
+    /// do not parse, an error when the server did not choose a raw public key for itself
+    /// (unless it `resumed` a session: its key was checked in the full handshake).
+    pub(super) fn rpk_server_hello(
+        &mut self,
+        extensions: &[u8],
+        resumed: bool,
+    ) -> Result<bool, Error> {
         let Some(r) = rpk(self) else { return Ok(true) };
+        if resumed {
+            return Ok(true);
+        }
         r.client_rpk = false;
         let mut list = Reader(extensions);
         let Some(all) = vec16(&mut list) else {
@@ -264,13 +272,7 @@ impl Session {
     /// The server's flight up to ServerHelloDone (which the caller takes): Certificate,
     /// ServerKeyExchange, CertificateRequest, in that order; out-of-order messages are
     /// dropped (the server sends its flight again).
-    pub(super) fn rpk_message(
-        &mut self,
-        msg_type: u8,
-        seq: u16,
-        body: &[u8],
-        whole: &[u8],
-    ) -> Result<(), Error> {
+    pub(super) fn rpk_message(&mut self, msg_type: u8, seq: u16, body: &[u8]) -> Result<(), Error> {
         if seq != self.next_receive_seq {
             return Ok(());
         }
@@ -291,7 +293,7 @@ impl Session {
             _ => return Err(Error::Protocol),
         };
         if taken {
-            self.transcript.update(whole);
+            self.transcript_add(msg_type, seq, body)?;
             self.next_receive_seq = seq.wrapping_add(1);
         }
         Ok(())
@@ -706,17 +708,16 @@ mod tests {
             hello.windows(4).any(|w| w == [0, 2, 0xC0, 0xAE]),
             "one suite"
         );
-        for ext in [
+        // The raw-public-key extensions end the hello (after any other).
+        let rpk_extensions = [
             &[0, 10, 0, 4, 0, 2, 0, 23][..],
             &[0, 11, 0, 2, 1, 0],
             &[0, 13, 0, 4, 0, 2, 4, 3],
             &[0, 19, 0, 2, 1, 2],
             &[0, 20, 0, 2, 1, 2],
-        ] {
-            assert!(hello.windows(ext.len()).any(|w| w == ext), "{ext:?}");
-        }
-        // The extensions block ends the hello, its length right.
-        assert_eq!(&hello[n - 36..n - 34], &[0, 34]);
+        ]
+        .concat();
+        assert!(hello.ends_with(&rpk_extensions));
     }
 
     #[test]
@@ -1026,14 +1027,22 @@ mod tests {
     }
 
     #[test]
-    fn psk_sessions_send_no_extensions() {
+    fn psk_sessions_send_no_raw_public_key_extensions() {
         let mut s = Session::new(b"id", b"key", [1; 32], 0).unwrap();
         let mut out = [0u8; 600];
         let n = s.poll_transmit(0, &mut out).unwrap();
-        assert_eq!(
-            &out[n - 4..n],
-            &[0xC0, 0xA8, 1, 0],
-            "suite and compression last"
+        let hello = &out[..n];
+        assert!(
+            hello.windows(4).any(|w| w == [0, 2, 0xC0, 0xA8]),
+            "the PSK suite"
         );
+        for ext in [
+            &[0, 19, 0, 2][..],
+            &[0, 20, 0, 2],
+            &[0, 10, 0, 4],
+            &[0, 13, 0, 4],
+        ] {
+            assert!(!hello.windows(4).any(|w| w == ext), "{ext:?}");
+        }
     }
 }

@@ -1181,11 +1181,11 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_SERVERS * 64
         + 8 * ptr
         + 96
-        // DTLS sessions (with its slot, a PSK session takes 728 bytes on 32-bit targets,
-        // one with raw public keys 920) and the buffer datagrams are sealed in; the
+        // DTLS sessions (with its slot, a PSK session takes 1160 bytes on 32-bit
+        // targets, one with raw public keys 1344) and the buffer datagrams are sealed in; the
         // pre-shared key each bootstrap Security instance may carry.
         + if MAX_DTLS_SESSIONS != 0 {
-            MAX_DTLS_SESSIONS * 944 + MAX_MESSAGE_SIZE + 32 + (MAX_SERVERS + 2) * 132
+            MAX_DTLS_SESSIONS * 1376 + MAX_MESSAGE_SIZE + 48 + (MAX_SERVERS + 2) * 132
         } else {
             0
         }
