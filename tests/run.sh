@@ -106,7 +106,7 @@ check "DTLS 1.2 Connection ID against Californium's Scandium (data both ways, th
 	env CARGO_TARGET_DIR="$dtls_target" cargo test --quiet --features dtls --test dtls_scandium
 # Raw public keys (the dtls-rpk feature) and GnuTLS as a further independent peer.
 dtls_rpk_target="${CARGO_TARGET_DIR:-$root/target}/dtls-rpk"
-check "DTLS 1.2 PSK and raw public keys against gnutls-serv (handshake, echo both ways, a wrong server key)" \
+check "DTLS 1.2 PSK and raw public keys against gnutls-serv (handshake, echo both ways, a wrong server key, resumption)" \
 	env CARGO_TARGET_DIR="$dtls_rpk_target" cargo test --quiet --features dtls-rpk --test dtls_gnutls --test dtls_client
 check "DTLS raw public keys: the engine's unit tests (key forms, malformed and wrong server messages)" \
 	env CARGO_TARGET_DIR="$dtls_rpk_target" cargo test --quiet --features dtls-rpk --lib dtls::
