@@ -191,11 +191,19 @@ fn tlv(kind: u8, id: u8, v: &[u8]) -> Vec<u8> {
 /// A smartcard blob with one Security instance (`mode`, `uri`, the keys given) and its
 /// Server instance (Short Server ID 201).
 fn blob(mode: u8, uri: &str, identity: &[u8], key: &[u8]) -> Vec<u8> {
+    blob_with(mode, uri, identity, &[], key)
+}
+
+/// [`blob`] with resource 4 (the server's public key) too, when not empty.
+fn blob_with(mode: u8, uri: &str, res3: &[u8], res4: &[u8], res5: &[u8]) -> Vec<u8> {
     let mut sec = tlv(3, 0, uri.as_bytes());
     sec.extend(tlv(3, 1, &[0]));
     sec.extend(tlv(3, 2, &[mode]));
-    sec.extend(tlv(3, 3, identity));
-    sec.extend(tlv(3, 5, key));
+    sec.extend(tlv(3, 3, res3));
+    if !res4.is_empty() {
+        sec.extend(tlv(3, 4, res4));
+    }
+    sec.extend(tlv(3, 5, res5));
     sec.extend(tlv(3, 10, &[0, 201]));
     let mut srv = tlv(3, 0, &[0, 201]);
     srv.extend(tlv(3, 1, &[120]));
@@ -261,17 +269,12 @@ fn a_bootstrap_back_to_nosec_drops_the_key() {
 
 #[test]
 fn unusable_security_instances_are_refused_at_finish() {
-    use tern::client::bootstrap::BlobError::Inconsistent;
+    use tern::client::bootstrap::BlobError::{Inconsistent, Write};
     let mut client = new_client(60, 10, 1);
-    for (blob, why) in [
-        (
-            blob(0, SECURE_URI, b"tern-psk", b""),
-            "psk identity or key missing",
-        ),
-        (
-            blob(0, SECURE_URI, b"", b"key"),
-            "psk identity or key missing",
-        ),
+    let missing = "psk identity or key missing";
+    let mut cases = vec![
+        (blob(0, SECURE_URI, b"tern-psk", b""), missing),
+        (blob(0, SECURE_URI, b"", b"key"), missing),
         (
             blob(0, "coap://192.0.2.9:5683", b"id", b"key"),
             "server uri",
@@ -281,11 +284,21 @@ fn unusable_security_instances_are_refused_at_finish() {
             blob(2, SECURE_URI, b"cert", b"key"),
             "x.509 certificates not supported",
         ),
-        (
+    ];
+    if cfg!(feature = "dtls-rpk") {
+        cases.push((blob(1, SECURE_URI, b"pub", b"key"), "rpk keys missing"));
+        // Not a point on the curve: X without Y.
+        let bad = blob_with(1, SECURE_URI, b"", &[4; 64], &[1; 32]);
+        cases.push((bad, "rpk keys unusable"));
+        // Longer than a pre-shared key may be, though resource 5 may hold a DER private key.
+        cases.push((blob(0, SECURE_URI, b"id", &[7; 65]), "psk unusable"));
+    } else {
+        cases.push((
             blob(1, SECURE_URI, b"pub", b"key"),
             "security mode not supported",
-        ),
-    ] {
+        ));
+    }
+    for (blob, why) in cases {
         assert_eq!(client.bootstrap_from_blob(&blob), Err(Inconsistent(why)));
         assert_eq!(
             client.servers()[0].uri.as_str(),
@@ -293,12 +306,11 @@ fn unusable_security_instances_are_refused_at_finish() {
             "nothing changed"
         );
     }
-    // A key longer than a session holds is refused at the write.
-    let long = blob(0, SECURE_URI, b"id", &[7; 65]);
-    assert!(matches!(
-        client.bootstrap_from_blob(&long),
-        Err(tern::client::bootstrap::BlobError::Write(_))
-    ));
+    if !cfg!(feature = "dtls-rpk") {
+        // A key longer than a session holds is refused at the write.
+        let long = blob(0, SECURE_URI, b"id", &[7; 65]);
+        assert!(matches!(client.bootstrap_from_blob(&long), Err(Write(_))));
+    }
 }
 
 /// A client with only a bootstrap server (coaps://, no hold-off) whose account has a key.
@@ -378,4 +390,31 @@ fn the_bootstrap_servers_session_is_kept_free() {
             ))
         );
     }
+}
+
+#[cfg(feature = "dtls-rpk")]
+#[test]
+fn bootstrap_written_raw_public_keys_secure_the_server_and_survive_a_restart() {
+    use tern::client::persist::{MemSlots, Restored};
+    let offers_rpk = |hello: &[u8]| hello.windows(4).any(|w| w == [0, 2, 0xC0, 0xAE]);
+    let mut client = new_client(60, 10, 1);
+    let mut platform = TestPlatform::new(1);
+    let blob = blob_with(1, SECURE_URI, b"", &P256_G, &[1; 32]);
+    assert_eq!(client.bootstrap_from_blob(&blob), Ok(()));
+    let hello = first_datagram(&mut client, &mut platform);
+    assert!(
+        is_client_hello(&hello) && offers_rpk(&hello),
+        "an ECDHE-ECDSA handshake"
+    );
+    let mut slots = MemSlots::default();
+    assert!(client.save_state(&mut slots));
+
+    let mut rebooted = new_client(60, 10, 2);
+    let restored = rebooted.restore_state(&mut slots);
+    assert!(matches!(restored, Restored::Applied { .. }), "{restored:?}");
+    let hello = first_datagram(&mut rebooted, &mut platform);
+    assert!(
+        is_client_hello(&hello) && offers_rpk(&hello),
+        "the saved keys secure it after a restart"
+    );
 }

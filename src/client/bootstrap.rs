@@ -186,20 +186,20 @@ impl Client {
 
     /// The bootstrap account's key (Security mode 0), if it has one.
     #[cfg(feature = "dtls")]
-    pub(super) fn bootstrap_psk(&self) -> Option<&security::Psk> {
+    pub(super) fn bootstrap_psk(&self) -> Option<&security::Keys> {
         let a = self.bootstrap.account.as_ref()?;
-        (a.mode == security::MODE_PSK && a.psk.is_set()).then_some(&a.psk)
+        (a.mode == security::MODE_PSK && a.keys.is_set(security::MODE_PSK)).then_some(&a.keys)
     }
 
     /// Gives the bootstrap account a pre-shared key: its connection is then secured with
     /// the engine's DTLS. False without a bootstrap account.
     #[cfg(feature = "dtls")]
-    pub(super) fn set_bootstrap_psk(&mut self, psk: security::Psk) -> bool {
+    pub(super) fn set_bootstrap_psk(&mut self, psk: security::Keys) -> bool {
         let Some(a) = self.bootstrap.account.as_mut() else {
             return false;
         };
         a.mode = security::MODE_PSK;
-        a.psk = psk;
+        a.keys = psk;
         true
     }
 
@@ -675,41 +675,61 @@ pub(super) const TAG_ACCOUNT: u8 = 5;
 #[cfg(feature = "persistence")]
 pub(super) const ACCOUNT_MAX: usize = 6 + crate::config::MAX_URI_LEN;
 
-/// The persisted pre-shared key of a bootstrapped account: Short Server ID (u16,
-/// little-endian), the identity's length (u8), the identity, then the key.
+/// The persisted keys of a bootstrapped secured account: Short Server ID (u16,
+/// little-endian), its Security mode, the lengths of resources 3 and 4 (u8 each), then
+/// resources 3, 4 and 5 (raw public keys in their raw forms).
 #[cfg(all(feature = "persistence", feature = "dtls"))]
-pub(super) const TAG_PSK: u8 = 6;
+pub(super) const TAG_KEYS: u8 = 6;
 /// Its largest value.
 #[cfg(all(feature = "persistence", feature = "dtls"))]
-pub(super) const PSK_MAX: usize = 3 + crate::dtls::MAX_PSK_IDENTITY_LEN + crate::dtls::MAX_PSK_LEN;
+pub(super) const KEYS_MAX: usize =
+    5 + crate::dtls::MAX_PSK_IDENTITY_LEN + crate::dtls::MAX_PSK_LEN + 64;
 
 #[cfg(all(feature = "persistence", feature = "dtls"))]
 impl Client {
     /// Emits the keys of bootstrapped secured servers (after their accounts).
-    pub(super) fn psk_items(&self, emit: &mut dyn FnMut(&[&[u8]])) {
+    pub(super) fn key_items(&self, emit: &mut dyn FnMut(&[&[u8]])) {
         if !self.bootstrap.bootstrapped {
             return;
         }
         for (i, s) in self.servers.iter().enumerate() {
-            if let Some((identity, key)) = self.psk_of(super::slot_of(i)) {
-                let [a, b] = s.short_id.to_le_bytes();
-                let n = u8::try_from(identity.len()).unwrap_or(0);
-                emit(&[&[a, b, n], identity, key]);
-            }
+            let Some((mode, keys)) = self.keys_of(super::slot_of(i)) else {
+                continue;
+            };
+            #[cfg(feature = "dtls-rpk")]
+            let server_key: &[u8] = &keys.server_key;
+            #[cfg(not(feature = "dtls-rpk"))]
+            let server_key: &[u8] = &[];
+            let [a, b] = s.short_id.to_le_bytes();
+            let n3 = u8::try_from(keys.identity.len()).unwrap_or(0);
+            let n4 = u8::try_from(server_key.len()).unwrap_or(0);
+            emit(&[&[a, b, mode, n3, n4], &keys.identity, server_key, &keys.key]);
         }
     }
 
-    /// Checks (and with `apply`, installs) a saved key; one of a server the record does not
-    /// have is dropped.
-    pub(super) fn restore_psk(&mut self, v: &[u8], apply: bool) -> Result<(), ()> {
-        let ([a, b, n], rest) = v.split_first_chunk::<3>().ok_or(())?;
-        let (identity, key) = rest.split_at_checked(usize::from(*n)).ok_or(())?;
-        crate::dtls::Session::idle(identity, key).map_err(|_| ())?;
+    /// Checks (and with `apply`, installs) saved keys; those of a server the record does
+    /// not have are dropped.
+    pub(super) fn restore_keys_item(&mut self, v: &[u8], apply: bool) -> Result<(), ()> {
+        let ([a, b, mode, n3, n4], rest) = v.split_first_chunk::<5>().ok_or(())?;
+        let (identity, rest) = rest.split_at_checked(usize::from(*n3)).ok_or(())?;
+        let (server_key, key) = rest.split_at_checked(usize::from(*n4)).ok_or(())?;
+        #[cfg(not(feature = "dtls-rpk"))]
+        if !server_key.is_empty() {
+            return Err(());
+        }
+        let keys = security::Keys {
+            identity: Vec::from_slice(identity).map_err(|_| ())?,
+            #[cfg(feature = "dtls-rpk")]
+            server_key: Vec::from_slice(server_key).map_err(|_| ())?,
+            key: Vec::from_slice(key).map_err(|_| ())?,
+        };
+        super::secure::session_for(*mode, &keys).ok_or(())?;
         let ssid = u16::from_le_bytes([*a, *b]);
         if apply {
             if let Some(i) = self.servers.iter().position(|s| s.short_id == ssid) {
-                self.set_psk(super::slot_of(i), identity, key)
-                    .map_err(|_| ())?;
+                if !self.restore_keys(super::slot_of(i), *mode, &keys) {
+                    return Err(());
+                }
             }
         }
         Ok(())
@@ -798,7 +818,7 @@ impl Client {
         security: &security::Table,
         servers: &[Account],
     ) -> Result<(), &'static str> {
-        let psk = |s: &Security| s.mode == security::MODE_PSK;
+        let psk = |s: &Security| matches!(s.mode, security::MODE_PSK | security::MODE_RPK);
         let secured = servers
             .iter()
             .filter(|a| {
@@ -819,6 +839,25 @@ impl Client {
     fn sessions_fit(&self, _: &security::Table, _: &[Account]) -> Result<(), &'static str> {
         Ok(())
     }
+}
+
+/// A secured account: a `coaps://` URI and keys its mode can use.
+#[cfg(feature = "dtls")]
+fn secured(
+    sec: &Security,
+    missing: &'static str,
+    unusable: &'static str,
+) -> Result<(), &'static str> {
+    if !sec.uri.starts_with("coaps://") {
+        return Err("server uri");
+    }
+    if !sec.keys.is_set(sec.mode) {
+        return Err(missing);
+    }
+    if super::secure::session_for(sec.mode, &sec.keys).is_none() {
+        return Err(unusable);
+    }
+    Ok(())
 }
 
 /// The Finish's consistency check: `Err` is the diagnostic text of the 4.06.
@@ -853,14 +892,9 @@ fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'s
                 }
             }
             #[cfg(feature = "dtls")]
-            security::MODE_PSK => {
-                if !sec.uri.starts_with("coaps://") {
-                    return Err("server uri");
-                }
-                if !sec.psk.is_set() {
-                    return Err("psk identity or key missing");
-                }
-            }
+            security::MODE_PSK => secured(sec, "psk identity or key missing", "psk unusable")?,
+            #[cfg(feature = "dtls-rpk")]
+            security::MODE_RPK => secured(sec, "rpk keys missing", "rpk keys unusable")?,
             MODE_CERTIFICATE => return Err("x.509 certificates not supported"),
             _ => return Err("security mode not supported"),
         }

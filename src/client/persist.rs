@@ -44,8 +44,8 @@ const ITEM_MAX: usize = {
         max
     };
     #[cfg(all(feature = "bootstrap", feature = "dtls"))]
-    let max = if super::bootstrap::PSK_MAX > max {
-        super::bootstrap::PSK_MAX
+    let max = if super::bootstrap::KEYS_MAX > max {
+        super::bootstrap::KEYS_MAX
     } else {
         max
     };
@@ -225,7 +225,7 @@ impl Client {
         #[cfg(feature = "access-control")]
         self.acl.items(&mut |v| item(emit, TAG_ACL, &[v]));
         #[cfg(all(feature = "bootstrap", feature = "dtls"))]
-        self.psk_items(&mut |parts| item(emit, super::bootstrap::TAG_PSK, parts));
+        self.key_items(&mut |parts| item(emit, super::bootstrap::TAG_KEYS, parts));
     }
 
     /// Loads the newest good record, if any, and applies it: called once, before the first
@@ -326,8 +326,10 @@ impl Client {
             return self.restore_account(v, apply).map_err(|_| Reject::Content);
         }
         #[cfg(all(feature = "bootstrap", feature = "dtls"))]
-        if tag == super::bootstrap::TAG_PSK {
-            return self.restore_psk(v, apply).map_err(|_| Reject::Content);
+        if tag == super::bootstrap::TAG_KEYS {
+            return self
+                .restore_keys_item(v, apply)
+                .map_err(|_| Reject::Content);
         }
         // Items of a server this configuration does not have are dropped.
         let Some(s) = self.servers.iter_mut().find(|s| s.short_id == ssid) else {
@@ -381,7 +383,7 @@ fn known(tag: u8) -> bool {
         return true;
     }
     #[cfg(all(feature = "bootstrap", feature = "dtls"))]
-    if tag == super::bootstrap::TAG_PSK {
+    if tag == super::bootstrap::TAG_KEYS {
         return true;
     }
     #[cfg(feature = "server-extra")]

@@ -127,8 +127,10 @@ impl Client {
         if !had && self.free_sessions() == 0 {
             return Err(PskError::NoSpace);
         }
-        let psk = super::security::Psk {
+        let psk = super::security::Keys {
             identity: heapless::Vec::from_slice(identity).map_err(|_| PskError::BadCredentials)?,
+            #[cfg(feature = "dtls-rpk")]
+            server_key: heapless::Vec::new(),
             key: heapless::Vec::from_slice(key).map_err(|_| PskError::BadCredentials)?,
         };
         if self.set_bootstrap_psk(psk) {
@@ -147,7 +149,7 @@ impl Client {
         let Some(psk) = self.bootstrap_psk() else {
             return true;
         };
-        let Ok(session) = Session::idle(&psk.identity, &psk.key) else {
+        let Some(session) = session_for(super::security::MODE_PSK, psk) else {
             return false;
         };
         self.dtls
@@ -175,27 +177,21 @@ impl Client {
             .is_some_and(|s| s.connected)
     }
 
-    /// Gives a staged Security instance the key of the live server in `slot`, if it is
-    /// secured (a Bootstrap-Write that leaves it alone keeps it).
+    /// Gives a staged Security instance the mode and keys of the live server in `slot`, if
+    /// it is secured (a Bootstrap-Write that leaves it alone keeps them).
     #[cfg(feature = "bootstrap")]
     pub(super) fn stage_psk(links: &[Link], slot: u8, sec: &mut super::security::Security) {
         let Some(link) = links.iter().find(|l| l.server == slot) else {
             return;
         };
-        let Some((identity, key)) = link.session.psk() else {
-            return;
-        };
-        if let (Ok(identity), Ok(key)) = (
-            heapless::Vec::from_slice(identity),
-            heapless::Vec::from_slice(key),
-        ) {
-            sec.mode = super::security::MODE_PSK;
-            sec.psk = super::security::Psk { identity, key };
+        if let Some((mode, keys)) = link_keys(&link.session) {
+            sec.mode = mode;
+            sec.keys = keys;
         }
     }
 
-    /// After a bootstrap: the servers whose Security instance is in PSK mode are secured
-    /// with its key, the others not (the Finish checked that they fit).
+    /// After a bootstrap: the servers whose Security instance is in PSK (or RPK) mode are
+    /// secured with its keys, the others not (the Finish checked that they fit and parse).
     #[cfg(feature = "bootstrap")]
     pub(super) fn install_psks(&mut self) {
         // The bootstrap server's session stays: the Finish's response goes out on it.
@@ -205,20 +201,51 @@ impl Client {
             let Some(server) = self.servers.get(i) else {
                 break;
             };
-            let sec = self.bootstrap.security.iter().find(|s| {
-                !s.bootstrap && s.ssid == server.short_id && s.mode == super::security::MODE_PSK
-            });
-            if let Some(psk) = sec.map(|s| s.psk.clone()) {
-                let _ = self.set_psk(super::slot_of(i), &psk.identity, &psk.key);
+            let session = self
+                .bootstrap
+                .security
+                .iter()
+                .find(|s| !s.bootstrap && s.ssid == server.short_id)
+                .and_then(|s| session_for(s.mode, &s.keys));
+            if let Some(session) = session {
+                self.install(super::slot_of(i), session);
             }
         }
     }
 
-    /// The identity and key of a secured server.
+    /// Secures `server` with `session` when a session is free.
+    #[cfg(feature = "bootstrap")]
+    fn install(&mut self, server: u8, session: Session) {
+        self.unsecure(server);
+        if self.free_sessions() != 0 {
+            let _ = self.dtls.push(Link {
+                server,
+                session,
+                retry_at: 0,
+            });
+        }
+    }
+
+    /// The Security mode and keys of a secured server, as a staged instance would hold them.
     #[cfg(all(feature = "bootstrap", feature = "persistence"))]
-    pub(super) fn psk_of(&self, server: u8) -> Option<(&[u8], &[u8])> {
+    pub(super) fn keys_of(&self, server: u8) -> Option<(u8, super::security::Keys)> {
         let link = self.dtls.iter().find(|l| l.server == server)?;
-        link.session.psk()
+        link_keys(&link.session)
+    }
+
+    /// Secures a restored server with saved keys; false when they do not make a session.
+    #[cfg(all(feature = "bootstrap", feature = "persistence"))]
+    pub(super) fn restore_keys(
+        &mut self,
+        server: u8,
+        mode: u8,
+        keys: &super::security::Keys,
+    ) -> bool {
+        let Some(session) = session_for(mode, keys) else {
+            return false;
+        };
+        self.install(server, session);
+        true
     }
 
     fn session(&mut self, server: u8) -> Option<&mut Session> {
@@ -334,4 +361,34 @@ impl Client {
         out.copy_within(start..end, 0);
         Some(Some(n))
     }
+}
+
+/// An idle session for an account in `mode` with `keys`: PSK (mode 0) or, with `dtls-rpk`,
+/// raw public keys (mode 1); `None` for another mode or keys that do not parse.
+#[cfg(feature = "bootstrap")]
+pub(super) fn session_for(mode: u8, keys: &super::security::Keys) -> Option<Session> {
+    match mode {
+        super::security::MODE_PSK => Session::idle(&keys.identity, &keys.key).ok(),
+        #[cfg(feature = "dtls-rpk")]
+        super::security::MODE_RPK => Session::idle_rpk(&keys.key, &keys.server_key).ok(),
+        _ => None,
+    }
+}
+
+/// The mode and keys a session was made with (raw public keys in their raw forms).
+#[cfg(feature = "bootstrap")]
+fn link_keys(session: &Session) -> Option<(u8, super::security::Keys)> {
+    let mut keys = super::security::Keys::default();
+    if let Some((identity, key)) = session.psk() {
+        keys.identity = heapless::Vec::from_slice(identity).ok()?;
+        keys.key = heapless::Vec::from_slice(key).ok()?;
+        return Some((super::security::MODE_PSK, keys));
+    }
+    #[cfg(feature = "dtls-rpk")]
+    if let Some((private, server)) = session.rpk_keys() {
+        keys.key = heapless::Vec::from_slice(private).ok()?;
+        keys.server_key = heapless::Vec::from_slice(server).ok()?;
+        return Some((super::security::MODE_RPK, keys));
+    }
+    None
 }

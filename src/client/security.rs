@@ -4,9 +4,10 @@
 //! Kept: LwM2M Server URI (0), Bootstrap-Server (1), Security Mode (2), Short Server ID
 //! (10) and Client Hold Off Time (11); with the engine's DTLS (feature `dtls`) also the
 //! PSK Identity (3) and Secret Key (5) of a pre-shared-key account (mode 0), each at most
-//! 64 bytes. Without it the keys are accepted and dropped, and a Finish refuses any mode
-//! but NoSec (3). The Server Public Key (4) and the Bootstrap-Server Account Timeout (12)
-//! are checked and dropped: the client never purges the bootstrap account. Nothing of the
+//! 64 bytes, and with `dtls-rpk` the Server Public Key (4) and the private key (5) of a
+//! raw-public-key account (mode 1). Without them the keys are accepted and dropped, and a
+//! Finish refuses those modes. The Bootstrap-Server Account Timeout (12) is checked and
+//! dropped: the client never purges the bootstrap account. Nothing of the
 //! object is ever readable by a server, and no value of it is logged.
 
 use heapless::{String, Vec};
@@ -25,22 +26,51 @@ pub const MODE_CERTIFICATE: u8 = 2;
 /// Security Mode NoSec.
 pub const MODE_NOSEC: u8 = 3;
 
-/// The pre-shared key of an account (Security resources 3 and 5), kept for the engine's
-/// DTLS: empty until written.
+/// Security Mode Raw Public Key.
+pub const MODE_RPK: u8 = 1;
+
+/// Resource 3's longest value kept: a PSK identity, or this client's public key (a
+/// SubjectPublicKeyInfo, 91 bytes for P-256).
+#[cfg(feature = "dtls")]
+const RES3_MAX: usize = if cfg!(feature = "dtls-rpk") {
+    91
+} else {
+    crate::dtls::MAX_PSK_IDENTITY_LEN
+};
+/// Resource 5's longest value kept: a pre-shared key, or this client's private key (PKCS#8
+/// with its public key, 138 bytes for P-256).
+#[cfg(feature = "dtls")]
+const RES5_MAX: usize = if cfg!(feature = "dtls-rpk") {
+    138
+} else {
+    crate::dtls::MAX_PSK_LEN
+};
+
+/// The keys of an account, kept for the engine's DTLS: empty until written. Mode 0 uses
+/// resources 3 (the PSK identity) and 5 (the key); mode 1 uses 4 (the server's public key)
+/// and 5 (this client's private key), and derives 3.
 #[cfg(feature = "dtls")]
 #[derive(Clone, Default)]
-pub struct Psk {
-    /// PSK Identity (resource 3).
-    pub identity: Vec<u8, { crate::dtls::MAX_PSK_IDENTITY_LEN }>,
-    /// Secret Key (resource 5).
-    pub key: Vec<u8, { crate::dtls::MAX_PSK_LEN }>,
+pub struct Keys {
+    /// Resource 3.
+    pub identity: Vec<u8, RES3_MAX>,
+    /// Resource 4 (raw public keys only).
+    #[cfg(feature = "dtls-rpk")]
+    pub server_key: Vec<u8, 91>,
+    /// Resource 5.
+    pub key: Vec<u8, RES5_MAX>,
 }
 
 #[cfg(feature = "dtls")]
-impl Psk {
-    /// Both parts written.
-    pub fn is_set(&self) -> bool {
-        !self.identity.is_empty() && !self.key.is_empty()
+impl Keys {
+    /// What `mode` needs is written: identity and key for PSK, key and server key for RPK.
+    pub fn is_set(&self, mode: u8) -> bool {
+        match mode {
+            MODE_PSK => !self.identity.is_empty() && !self.key.is_empty(),
+            #[cfg(feature = "dtls-rpk")]
+            MODE_RPK => !self.server_key.is_empty() && !self.key.is_empty(),
+            _ => false,
+        }
     }
 }
 
@@ -59,9 +89,9 @@ pub struct Security {
     pub ssid: u16,
     /// Client Hold Off Time in seconds (resource 11).
     pub hold_off_s: u32,
-    /// The pre-shared key (resources 3 and 5).
+    /// The keys (resources 3, 4 and 5).
     #[cfg(feature = "dtls")]
-    pub psk: Psk,
+    pub keys: Keys,
 }
 
 impl Security {
@@ -75,8 +105,10 @@ impl Security {
             ssid: 0,
             hold_off_s: 0,
             #[cfg(feature = "dtls")]
-            psk: Psk {
+            keys: Keys {
                 identity: Vec::new(),
+                #[cfg(feature = "dtls-rpk")]
+                server_key: Vec::new(),
                 key: Vec::new(),
             },
         }
@@ -140,17 +172,27 @@ impl SecurityObject<'_> {
             }
             #[cfg(feature = "dtls")]
             (3 | 5, Value::Opaque(k)) => {
-                let part = if rid == 3 {
-                    &mut s.psk.identity
+                if rid == 3 {
+                    let kept = Vec::from_slice(k).map_err(|_| Code::BAD_REQUEST)?;
+                    if apply {
+                        s.keys.identity = kept;
+                    }
                 } else {
-                    &mut s.psk.key
-                };
+                    let kept = Vec::from_slice(k).map_err(|_| Code::BAD_REQUEST)?;
+                    if apply {
+                        s.keys.key = kept;
+                    }
+                }
+            }
+            #[cfg(feature = "dtls-rpk")]
+            (4, Value::Opaque(k)) => {
                 let kept = Vec::from_slice(k).map_err(|_| Code::BAD_REQUEST)?;
                 if apply {
-                    *part = kept;
+                    s.keys.server_key = kept;
                 }
             }
             // Keys this build cannot use: accepted, not kept.
+            #[allow(unreachable_patterns)]
             (3..=5, Value::Opaque(_)) => {}
             // 0 is "none": what a bootstrap account carries (Leshan writes it there).
             (10, _) if n.is_some_and(|i| i <= 65534) => {

@@ -181,6 +181,15 @@ fn rpk(s: &mut Session) -> Option<&mut RpkState> {
 }
 
 impl Session {
+    /// The private key (32 bytes) and the server's public key (X || Y) of a raw-public-key
+    /// session, in the raw forms [`Session::idle_rpk`] takes.
+    pub fn rpk_keys(&self) -> Option<(&[u8; 32], &[u8; 64])> {
+        match &self.credentials {
+            Credentials::Rpk(state) => Some((&state.keys.private, &state.keys.server)),
+            Credentials::Psk { .. } => None,
+        }
+    }
+
     /// A session with raw-public-key credentials (forms: the module's documentation), to be
     /// started with [`Session::start`] and [`Session::seed_ephemeral`].
     pub fn idle_rpk(private_key: &[u8], server_public_key: &[u8]) -> Result<Session, Error> {

@@ -1183,9 +1183,9 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + 96
         // DTLS sessions (with its slot, a PSK session takes 1160 bytes on 32-bit
         // targets, one with raw public keys 1344) and the buffer datagrams are sealed in; the
-        // pre-shared key each bootstrap Security instance may carry.
+        // keys each bootstrap Security instance may carry (336 bytes with raw public keys).
         + if MAX_DTLS_SESSIONS != 0 {
-            MAX_DTLS_SESSIONS * 1376 + MAX_MESSAGE_SIZE + 48 + (MAX_SERVERS + 2) * 132
+            MAX_DTLS_SESSIONS * 1376 + MAX_MESSAGE_SIZE + 48 + (MAX_SERVERS + 2) * 336
         } else {
             0
         }

@@ -71,14 +71,16 @@ run() {
     echo "# $name: Leshan on coaps://127.0.0.1:$port"
     local account=(-u "coaps://127.0.0.1:$port" -i "$client_identity" -k "$key")
     [ -z "${CLIENT_SECURITY+x}" ] || account=(-u "coaps://127.0.0.1:$port" "${CLIENT_SECURITY[@]}")
-    if [ "$name" = bootstrap ] || [ "$name" = secure-bootstrap ]; then
+    if [ "$name" = bootstrap ] || [ "$name" = secure-bootstrap ] || [ "$name" = rpk-bootstrap ]; then
+        local dm_security=(--psk-identity "$IDENTITY" --psk-key "$key")
+        [ -z "${BS_DM_SECURITY+x}" ] || dm_security=("${BS_DM_SECURITY[@]}")
         local scheme=coap secure=()
         if [ "$name" = secure-bootstrap ]; then
             scheme=coaps secure=(--secure-identity "$BS_IDENTITY" --secure-key "$BS_KEY")
         fi
         "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" org.tern.interop.LeshanBootstrap --port 0 \
             --endpoint "$EP" --server-uri "coaps://127.0.0.1:$port" --lifetime 60 --timeout "$timeout" \
-            --psk-identity "$IDENTITY" --psk-key "$key" "${secure[@]}" \
+            "${dm_security[@]}" "${secure[@]}" \
             >"$WORK/$name-bs.out" 2>"$WORK/$name-bs.err" </dev/null &
         BS_PID=$!
         local bs_port
@@ -179,7 +181,19 @@ if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
         test "$(line rpk-wrong-server "FAIL ")" = "FAIL timeout waiting for REGISTERED"
     check "RPK: the client expecting another server key reported no registration" \
         eval '! grep -q "registered with server" "$WORK/rpk-wrong-server-client.out"'
-    unset SERVER_SECURITY CLIENT_SECURITY
+
+    # The raw public keys from Leshan's bootstrap server (Security mode 1).
+    CLIENT_SECURITY=()
+    BS_DM_SECURITY=(--rpk-client-private "$WORK/client.p8" --rpk-client-public "$WORK/client.pub.der"
+        --rpk-server-public "$WORK/server.pub.der")
+    run rpk-bootstrap - 40
+    stop "$BS_PID"
+    check "RPK: bootstrapped in raw-public-key mode" grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/rpk-bootstrap-bs.out"
+    check "RPK: client exited 0 after the bootstrap (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+    check "RPK: registered over DTLS with the bootstrap-written keys ($(line rpk-bootstrap "REGISTERED "))" \
+        eval '[[ $(line rpk-bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=rpk" ]]'
+    check "RPK: a notification after the bootstrap" test -n "$(line rpk-bootstrap "NOTIFY ")"
+    unset SERVER_SECURITY CLIENT_SECURITY BS_DM_SECURITY
 fi
 
 if [ "$FAILED" -ne 0 ]; then

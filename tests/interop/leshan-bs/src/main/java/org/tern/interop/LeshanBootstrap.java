@@ -5,6 +5,9 @@
  * instances, then Bootstrap-Finish. Every step is reported as one line on stdout. With
  * --psk-identity and --psk-key the LwM2M server's account is in Pre-Shared Key mode (a
  * coaps:// URI, the identity in resource 3 and the key in resource 5), otherwise NoSec.
+ * With the three --rpk-* files (PKCS#8 and SubjectPublicKeyInfo DER) the LwM2M server's
+ * account is in Raw Public Key mode instead (resources 3, 4 and 5: the client's public key,
+ * the server's, the client's private key).
  * With --secure-identity and --secure-key the bootstrap server itself listens only on DTLS
  * with that pre-shared key for the endpoint, and writes its own account in PSK mode.
  *
@@ -12,6 +15,7 @@
  *                        [--lifetime SECONDS] [--timeout SECONDS] [--verbose]
  *                        [--psk-identity ID --psk-key HEX]
  *                        [--secure-identity ID --secure-key HEX]
+ *                        [--rpk-client-private P8 --rpk-client-public DER --rpk-server-public DER]
  *
  * Output lines (stdout, one per event, flushed):
  *   LISTENING <port>
@@ -66,6 +70,9 @@ public final class LeshanBootstrap {
     private boolean verbose = false;
     private String pskIdentity = null;
     private byte[] pskKey = null;
+    private byte[] rpkClientPrivate = null;
+    private byte[] rpkClientPublic = null;
+    private byte[] rpkServerPublic = null;
     private String secureIdentity = null;
     private byte[] secureKey = null;
     /** Completed with null when Finish succeeded, or with the reason it failed. */
@@ -123,6 +130,15 @@ public final class LeshanBootstrap {
             case "--psk-key":
                 pskKey = LeshanDtls.hex(value(args, ++i, a));
                 break;
+            case "--rpk-client-private":
+                rpkClientPrivate = file(value(args, ++i, a));
+                break;
+            case "--rpk-client-public":
+                rpkClientPublic = file(value(args, ++i, a));
+                break;
+            case "--rpk-server-public":
+                rpkServerPublic = file(value(args, ++i, a));
+                break;
             case "--secure-identity":
                 secureIdentity = value(args, ++i, a);
                 break;
@@ -139,6 +155,14 @@ public final class LeshanBootstrap {
             throw new IllegalArgumentException("--psk-identity and --psk-key go together");
         if ((secureIdentity == null) != (secureKey == null))
             throw new IllegalArgumentException("--secure-identity and --secure-key go together");
+    }
+
+    private static byte[] file(String path) {
+        try {
+            return java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(path));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read " + path + ": " + e.getMessage());
+        }
     }
 
     private static String value(String[] args, int i, String name) {
@@ -242,6 +266,12 @@ public final class LeshanBootstrap {
                 : pskIdentity.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         dm.serverPublicKey = new byte[0];
         dm.secretKey = pskKey == null ? new byte[0] : pskKey;
+        if (rpkClientPrivate != null && rpkClientPublic != null && rpkServerPublic != null) {
+            dm.securityMode = SecurityMode.RPK;
+            dm.publicKeyOrId = rpkClientPublic;
+            dm.serverPublicKey = rpkServerPublic;
+            dm.secretKey = rpkClientPrivate;
+        }
         dm.serverId = ssid;
         c.security.put(1, dm);
 
