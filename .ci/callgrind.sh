@@ -39,39 +39,27 @@ for format in 11542 112; do
 	echo "callgrind: $(( (many - one) / 100 )) instructions per notification of /3/0 in content format $format"
 done
 
-# The library's DTLS: one PSK handshake (the bench replays a live one with OpenSSL).
-hs=$(cargo bench --features dtls --bench handshake --no-run --message-format=json 2>/dev/null |
-	python3 -c 'import json,sys
+# handshake BENCH FEATURE RUNS WHAT: instructions per handshake of a DTLS bench (it replays a
+# live handshake RUNS times in process), then the bytes and round trips it printed.
+handshake() {
+	local one many
+	bin=$(cargo bench --features "$2" --bench "$1" --no-run --message-format=json 2>/dev/null |
+		python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "handshake":
-        print(m["executable"])')
-if [ -n "$hs" ]; then
-	bin=$hs
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == sys.argv[1]:
+        print(m["executable"])' "$1")
+	if [ -z "$bin" ]; then
+		echo "callgrind: the $1 bench did not build" >&2
+		exit 1
+	fi
 	one=$(count 1)
-	many=$(count 21)
-	echo "callgrind: $(( (many - one) / 20 )) instructions per DTLS 1.2 PSK handshake (client side)"
-	"$hs" 1 | sed 's/^/callgrind: /'
-else
-	echo "callgrind: the handshake bench did not build" >&2
-	exit 1
-fi
-
-# Raw public keys (the dtls-rpk feature): one handshake with the client's key asked for
-# (the bench replays a live one with gnutls-serv). P-256 arithmetic dominates it.
-hs=$(cargo bench --features dtls-rpk --bench handshake_rpk --no-run --message-format=json 2>/dev/null |
-	python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "handshake_rpk":
-        print(m["executable"])')
-if [ -n "$hs" ]; then
-	bin=$hs
-	one=$(count 1)
-	many=$(count 6)
-	echo "callgrind: $(( (many - one) / 5 )) instructions per DTLS 1.2 raw-public-key handshake (client side)"
-	"$hs" 1 | sed 's/^/callgrind: /'
-else
-	echo "callgrind: the raw-public-key handshake bench did not build" >&2
-	exit 1
-fi
+	many=$(count $(($3 + 1)))
+	echo "callgrind: $(( (many - one) / $3 )) instructions per DTLS 1.2 $4 handshake (client side)"
+	"$bin" 1 | sed 's/^/callgrind: /'
+}
+# The library's DTLS: a PSK handshake (replayed from a live one with OpenSSL), and one with
+# raw public keys and the client's key asked for (from gnutls-serv; the dtls-rpk feature),
+# where P-256 arithmetic dominates.
+handshake handshake dtls 20 PSK
+handshake handshake_rpk dtls-rpk 5 raw-public-key

@@ -9,9 +9,11 @@
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use tern::dtls::Session;
+
+#[path = "replay/mod.rs"]
+mod replay;
 
 const IDENTITY: &[u8] = b"tern-bench";
 const KEY: [u8; 16] = *b"0123456789abcdef";
@@ -57,73 +59,13 @@ fn start_server() -> Server {
     Server(child, port)
 }
 
-/// What one side sent: its datagrams in order.
-#[derive(Default)]
-struct Wire {
-    client: Vec<Vec<u8>>,
-    server: Vec<Vec<u8>>,
-}
-
-/// The live handshake: every datagram of both sides, in order.
-fn record() -> Wire {
-    let server = start_server();
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("a socket");
-    sock.connect(("127.0.0.1", server.1)).expect("connect");
-    sock.set_read_timeout(Some(Duration::from_millis(50)))
-        .expect("timeout");
-    let start = Instant::now();
-    let now = || start.elapsed().as_millis() as u64;
-    let mut session = Session::new(IDENTITY, &KEY, RANDOM, 0).expect("credentials");
-    let mut wire = Wire::default();
-    let (mut out, mut buf) = ([0u8; 1500], [0u8; 1500]);
-    while !session.is_established() && session.error().is_none() && now() < 10_000 {
-        while let Some(n) = session.poll_transmit(now(), &mut out) {
-            sock.send(&out[..n]).expect("send");
-            wire.client.push(out[..n].to_vec());
-        }
-        if let Ok(n) = sock.recv(&mut buf) {
-            wire.server.push(buf[..n].to_vec());
-            session.handle_datagram(&mut buf[..n]);
-        }
-    }
-    assert!(
-        session.is_established(),
-        "live handshake: {:?}",
-        session.error()
-    );
-    wire
-}
-
-/// One handshake against the recorded server datagrams, in process.
-fn replay(wire: &Wire) -> bool {
-    let mut session = Session::new(IDENTITY, &KEY, RANDOM, 0).expect("credentials");
-    let mut out = [0u8; 1500];
-    let mut buf = [0u8; 1500];
-    for d in &wire.server {
-        while session.poll_transmit(0, &mut out).is_some() {}
-        let b = &mut buf[..d.len()];
-        b.copy_from_slice(d);
-        session.handle_datagram(b);
-    }
-    while session.poll_transmit(0, &mut out).is_some() {}
-    session.is_established()
+fn session() -> Session {
+    Session::new(IDENTITY, &KEY, RANDOM, 0).expect("credentials")
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1);
-    let wire = record();
-    let bytes = |d: &[Vec<u8>]| d.iter().map(Vec::len).sum::<usize>();
-    println!(
-        "handshake: client sent {} datagrams ({} bytes), server {} datagrams ({} bytes), {} round trips",
-        wire.client.len(),
-        bytes(&wire.client),
-        wire.server.len(),
-        bytes(&wire.server),
-        wire.client.len()
-    );
-    let ok = (0..n).filter(|_| replay(&wire)).count();
-    assert_eq!(ok, n, "every replayed handshake is established");
+    let server = start_server();
+    let wire = replay::record(server.1, session);
+    drop(server);
+    replay::report_and_replay("handshake", &wire, session);
 }

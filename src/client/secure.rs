@@ -50,6 +50,11 @@ impl Client {
         if server == super::bootstrap::BOOTSTRAP_SLOT {
             return self.set_bootstrap_key(identity, key);
         }
+        self.secure_with(server, session)
+    }
+
+    /// Secures DM server slot `server` with `session`, replacing the one it had.
+    fn secure_with(&mut self, server: u8, session: Session) -> Result<(), PskError> {
         if self.servers.get(usize::from(server)).is_none() {
             return Err(PskError::UnknownServer);
         }
@@ -88,21 +93,7 @@ impl Client {
         }
         let session = Session::idle_rpk(private_key, server_public_key)
             .map_err(|_| PskError::BadCredentials)?;
-        if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
-            link.session = session;
-            link.retry_at = 0;
-            return Ok(());
-        }
-        if self.free_sessions() == 0 {
-            return Err(PskError::NoSpace);
-        }
-        self.dtls
-            .push(Link {
-                server,
-                session,
-                retry_at: 0,
-            })
-            .map_err(|_| PskError::NoSpace)
+        self.secure_with(server, session)
     }
 
     /// Sessions a new secured server may take: the bootstrap account's is kept while it
@@ -208,21 +199,8 @@ impl Client {
                 .find(|s| !s.bootstrap && s.ssid == server.short_id)
                 .and_then(|s| session_for(s.mode, &s.keys));
             if let Some(session) = session {
-                self.install(super::slot_of(i), session);
+                let _ = self.secure_with(super::slot_of(i), session);
             }
-        }
-    }
-
-    /// Secures `server` with `session` when a session is free.
-    #[cfg(feature = "bootstrap")]
-    fn install(&mut self, server: u8, session: Session) {
-        self.unsecure(server);
-        if self.free_sessions() != 0 {
-            let _ = self.dtls.push(Link {
-                server,
-                session,
-                retry_at: 0,
-            });
         }
     }
 
@@ -244,8 +222,7 @@ impl Client {
         let Some(session) = session_for(mode, keys) else {
             return false;
         };
-        self.install(server, session);
-        true
+        self.secure_with(server, session).is_ok()
     }
 
     fn session(&mut self, server: u8) -> Option<&mut Session> {

@@ -1,0 +1,77 @@
+//! What the DTLS handshake benches share: one live handshake with a real server records
+//! both sides' datagrams; replaying the server's to fresh sessions (the same client random
+//! and seed, so its flights verify again) is the in-process work callgrind counts.
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use tern::dtls::Session;
+
+/// What each side sent: its datagrams in order.
+#[derive(Default)]
+pub struct Wire {
+    pub client: Vec<Vec<u8>>,
+    pub server: Vec<Vec<u8>>,
+}
+
+/// The live handshake with the server on loopback `port`, with a session from `session`.
+pub fn record(port: u16, session: impl Fn() -> Session) -> Wire {
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("a socket");
+    sock.connect(("127.0.0.1", port)).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    let start = Instant::now();
+    let now = || start.elapsed().as_millis() as u64;
+    let mut session = session();
+    let mut wire = Wire::default();
+    let (mut out, mut buf) = ([0u8; 1500], [0u8; 1500]);
+    while !session.is_established() && session.error().is_none() && now() < 10_000 {
+        while let Some(n) = session.poll_transmit(now(), &mut out) {
+            sock.send(&out[..n]).expect("send");
+            wire.client.push(out[..n].to_vec());
+        }
+        if let Ok(n) = sock.recv(&mut buf) {
+            wire.server.push(buf[..n].to_vec());
+            session.handle_datagram(&mut buf[..n]);
+        }
+    }
+    assert!(
+        session.is_established(),
+        "live handshake: {:?}",
+        session.error()
+    );
+    wire
+}
+
+/// One handshake against the recorded server datagrams, in process.
+fn replay(wire: &Wire, mut session: Session) -> bool {
+    let mut out = [0u8; 1500];
+    let mut buf = [0u8; 1500];
+    for d in &wire.server {
+        while session.poll_transmit(0, &mut out).is_some() {}
+        let b = &mut buf[..d.len()];
+        b.copy_from_slice(d);
+        session.handle_datagram(b);
+    }
+    while session.poll_transmit(0, &mut out).is_some() {}
+    session.is_established()
+}
+
+/// Prints what went over the wire, then replays the handshake as often as the first
+/// argument says (1 by default); every replay must establish the session.
+pub fn report_and_replay(name: &str, wire: &Wire, session: impl Fn() -> Session) {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
+    let bytes = |d: &[Vec<u8>]| d.iter().map(Vec::len).sum::<usize>();
+    println!(
+        "{name}: client sent {} datagrams ({} bytes), server {} datagrams ({} bytes), {} round trips",
+        wire.client.len(),
+        bytes(&wire.client),
+        wire.server.len(),
+        bytes(&wire.server),
+        wire.client.len()
+    );
+    let ok = (0..n).filter(|_| replay(wire, session())).count();
+    assert_eq!(ok, n, "every replayed handshake is established");
+}
