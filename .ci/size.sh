@@ -39,7 +39,7 @@ case $CONFIG in
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=73628   # a ratchet at the measured size (Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB)
+        FLASH_GATE=73660   # a ratchet at the measured size (Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB)
         RAM_BUDGET=4096    # the target; not met since Observe (8 x 44 bytes), bootstrap's staging copy and the held notifications (TERN_NOTIFY_QUEUE_BYTES)
         RAM_GATE=5036 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks
     only-*)
