@@ -351,6 +351,17 @@ enum tern_event_kind_t
    * observations. The others leave after the next Update, oldest first.
    */
   TERN_EVENT_NOTIFICATIONS_DROPPED = 62,
+  /**
+   * The library's DTLS handshake with `server` failed (the dtls feature); it starts
+   * again after a minute. `code` says why: the server's fatal alert description (0 to
+   * 255, e.g. 20 bad_record_mac, 40 handshake_failure, 51 decrypt_error), or 256 the
+   * server broke the protocol, 257 its Finished did not verify (not the same key), 258
+   * no answer after every retransmission, 259 unusable credentials, 260 a handshake
+   * message too long, 261 endless HelloVerifyRequests, 262 not the configured server
+   * public key, 263 a ServerKeyExchange signature that does not verify. Records that do
+   * not authenticate are dropped and logged (reason 9), not reported here.
+   */
+  TERN_EVENT_DTLS_FAILED = 70,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -41,8 +41,30 @@ fn the_handshake_goes_first_and_a_failed_one_waits_before_it_starts_again() {
         "the flight's retransmission timer"
     );
 
+    // A record of epoch 1 before any keys: dropped, and said so.
+    let mut epoch_1 = FATAL_ALERT;
+    epoch_1[4] = 1;
+    client.handle_datagram(0, &epoch_1, 5, &mut platform);
+    let events: Vec<_> = std::iter::from_fn(|| client.poll_event()).collect();
+    assert_eq!(
+        events,
+        [tern::client::Event::Dropped {
+            server: 0,
+            reason: tern::client::DropReason::Unauthenticated
+        }]
+    );
+
     client.handle_datagram(0, &FATAL_ALERT, 10, &mut platform);
     assert!(client.poll_transmit(10, &mut platform).is_none());
+    let events: Vec<_> = std::iter::from_fn(|| client.poll_event()).collect();
+    assert_eq!(
+        events,
+        [tern::client::Event::HandshakeFailed {
+            server: 0,
+            error: tern::dtls::Error::Alert(40)
+        }],
+        "the application hears why"
+    );
     assert_eq!(
         client.poll_timeout(),
         Some(60_010),

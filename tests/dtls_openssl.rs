@@ -355,6 +355,7 @@ fn forged_server_records_are_dropped_and_the_genuine_one_gets_through() {
         ("a record of epoch 2", &epoch_2),
         ("a record of epoch 0 (in the clear)", &epoch_0),
     ];
+    let rejected = session.rejected_records();
     for (what, datagram) in forged {
         relay.send_to_client(datagram);
         assert_eq!(receive(&mut session, &sock), None, "{what} gave data");
@@ -364,6 +365,9 @@ fn forged_server_records_are_dropped_and_the_genuine_one_gets_through() {
             session.error()
         );
     }
+    // Each record that parses was counted (the engine logs them as unauthenticated); the
+    // one cut short is not a record at all.
+    assert_eq!(session.rejected_records().wrapping_sub(rejected), 5);
     relay.send_to_client(&second);
     assert_eq!(
         receive(&mut session, &sock).as_deref(),

@@ -179,6 +179,10 @@ static void on_event(void *user, const tern_event_t *event)
 	case TERN_EVENT_CONNECTION_FAILED:
 		printf("tern: cannot open the connection, retrying in %" PRIu32 " ms\n", event->value);
 		break;
+	case TERN_EVENT_DTLS_FAILED:
+		printf("tern: DTLS handshake with server %u failed (%u), trying again in a minute\n", event->server,
+		       event->code);
+		break;
 	case TERN_EVENT_FIRMWARE_STATE:
 		printf("tern: firmware state %" PRIu32 ", update result %u\n", event->value, event->code);
 		break;

@@ -133,6 +133,9 @@ pub enum DropReason {
     /// The server is disabled (it executed Disable, /1/x/4): its messages are ignored
     /// until the Disable Timeout ends.
     Disabled = 8,
+    /// A DTLS record that did not authenticate, was replayed or belongs to no epoch of the
+    /// session (dropped, as RFC 6347 section 4.1.2.7 says).
+    Unauthenticated = 9,
 }
 
 /// Something the application should know about.
@@ -210,6 +213,12 @@ pub enum Event {
     /// observations.
     #[cfg(all(feature = "queue-mode", feature = "observe"))]
     NotificationsDropped { server: u8, count: u16 },
+    /// The DTLS handshake with `server` failed (`error`); it starts again after a minute.
+    #[cfg(feature = "dtls")]
+    HandshakeFailed {
+        server: u8,
+        error: crate::dtls::Error,
+    },
 }
 
 /// A datagram to send to a server.

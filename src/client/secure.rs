@@ -6,7 +6,7 @@
 //! fails starts again (new random, new flight timers). With the `dtls-rpk` feature,
 //! [`Client::set_rpk`] secures a server with raw public keys instead (Security mode 1).
 
-use super::{Client, Platform};
+use super::{Client, DropReason, Event, Platform};
 use crate::config::MAX_MESSAGE_SIZE;
 use crate::dtls::{Session, RECORD_OVERHEAD};
 
@@ -260,6 +260,10 @@ impl Client {
                 }
                 if link.retry_at == 0 {
                     link.retry_at = now.saturating_add(RETRY_MS);
+                    if let Some(error) = link.session.error() {
+                        self.push_event(Event::HandshakeFailed { server, error });
+                    }
+                    continue;
                 }
                 if now < link.retry_at {
                     continue;
@@ -325,7 +329,13 @@ impl Client {
         };
         buf.copy_from_slice(data);
         let base = buf.as_ptr() as usize;
-        let Some(plain) = session.handle_datagram(buf) else {
+        let before = session.rejected_records();
+        let plain = session.handle_datagram(buf);
+        if session.rejected_records() != before {
+            let reason = DropReason::Unauthenticated;
+            self.push_event(Event::Dropped { server, reason });
+        }
+        let Some(plain) = plain else {
             return Some(None);
         };
         // The plaintext sits inside its record: move it to the front.

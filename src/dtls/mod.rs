@@ -179,6 +179,9 @@ pub struct Session {
     /// Our record sequence number in epochs 0 and 1.
     send_seq: [u64; 2],
     window: Window,
+    /// Records dropped because they did not authenticate, were replayed or belong to no
+    /// epoch of the session (a count that wraps).
+    rejected: u16,
     /// The current flight must be sent (first time or retransmission).
     send_flight: bool,
     retransmit_at: u64,
@@ -266,6 +269,7 @@ impl Session {
             next_receive_seq: 0,
             send_seq: [0; 2],
             window: Window::default(),
+            rejected: 0,
             send_flight: false,
             retransmit_at: 0,
             timeout_ms: INITIAL_TIMEOUT_MS,
@@ -398,6 +402,29 @@ impl Session {
             Credentials::Psk { identity, key } => Some((identity, key)),
             #[cfg(feature = "dtls-rpk")]
             Credentials::Rpk(_) => None,
+        }
+    }
+
+    /// How many records were dropped for not authenticating, being replayed or belonging
+    /// to no epoch of the session (wraps): what a caller compares across
+    /// [`Session::handle_datagram`] to report forged traffic.
+    pub fn rejected_records(&self) -> u16 {
+        self.rejected
+    }
+
+    /// A number for an application to log or show: the server's alert description (0 to
+    /// 255), or 256 and up for the other reasons, in the order of [`Error`]'s variants.
+    pub fn error_code(e: Error) -> u16 {
+        match e {
+            Error::Alert(d) => u16::from(d),
+            Error::Protocol => 256,
+            Error::BadFinished => 257,
+            Error::Timeout => 258,
+            Error::BadCredentials => 259,
+            Error::MessageTooLong => 260,
+            Error::TooManyHelloVerifyRequests => 261,
+            Error::BadServerKey => 262,
+            Error::BadSignature => 263,
         }
     }
 
@@ -701,15 +728,23 @@ impl Session {
                 (rec.content_type, rec.body)
             }
             1 if !matches!(self.state, State::Hello | State::ServerHello) => {
-                if !self.window.fresh(rec.seq) {
-                    return None;
-                }
                 let seq = rec.seq;
-                let p = self.server_keys.open(rec)?;
+                let opened = if self.window.fresh(seq) {
+                    self.server_keys.open(rec)
+                } else {
+                    None
+                };
+                let Some(p) = opened else {
+                    self.rejected = self.rejected.wrapping_add(1);
+                    return None;
+                };
                 self.window.accept(seq);
                 p
             }
-            _ => return None,
+            _ => {
+                self.rejected = self.rejected.wrapping_add(1);
+                return None;
+            }
         };
         match content_type {
             record::HANDSHAKE => {

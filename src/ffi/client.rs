@@ -992,6 +992,11 @@ impl State {
                 let value = u32::from(count);
                 return self.emit(TERN_EVENT_NOTIFICATIONS_DROPPED, server, 0, value);
             }
+            #[cfg(feature = "dtls")]
+            Event::HandshakeFailed { server, error } => {
+                let code = crate::dtls::Session::error_code(error);
+                return self.emit(TERN_EVENT_DTLS_FAILED, server, code, 0);
+            }
         };
         self.note(note, server, code, value);
     }
