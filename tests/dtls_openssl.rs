@@ -146,6 +146,30 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// A line from the client that s_server must print, then a line typed into s_server that
+/// the session must hand back, within 10 s each.
+fn both_ways(server: &mut OpenSsl, session: &mut Session, sock: &UdpSocket, up: &str, down: &str) {
+    let mut out = [0u8; 256];
+    let n = session
+        .seal(format!("{up}\n").as_bytes(), &mut out)
+        .unwrap();
+    sock.send(&out[..n]).unwrap();
+    server.wait_for(|l| l == up, "the client's data");
+    let stdin = server.stdin.as_mut().unwrap();
+    stdin.write_all(format!("{down}\n").as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let got = loop {
+        let n = sock.recv(&mut buf).expect("s_server's data within 10 s");
+        if let Some(data) = session.handle_datagram(&mut buf[..n]) {
+            break data.to_vec();
+        }
+    };
+    assert_eq!(got, format!("{down}\n").as_bytes());
+}
+
 #[test]
 fn psk_handshake_then_data_both_ways_with_openssl() {
     let mut server = OpenSsl::start();
@@ -160,24 +184,14 @@ fn psk_handshake_then_data_both_ways_with_openssl() {
         "OpenSSL 3.0 ignores the connection_id extension: ordinary records"
     );
 
+    both_ways(
+        &mut server,
+        &mut session,
+        &sock,
+        "ping from tern",
+        "pong from openssl",
+    );
     let mut out = [0u8; 256];
-    let n = session.seal(b"ping from tern\n", &mut out).unwrap();
-    sock.send(&out[..n]).unwrap();
-    server.wait_for(|l| l == "ping from tern", "the client's data");
-
-    let stdin = server.stdin.as_mut().unwrap();
-    stdin.write_all(b"pong from openssl\n").unwrap();
-    stdin.flush().unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut buf = [0u8; 1500];
-    let got = loop {
-        let n = sock.recv(&mut buf).expect("s_server's data within 10 s");
-        if let Some(data) = session.handle_datagram(&mut buf[..n]) {
-            break data.to_vec();
-        }
-    };
-    assert_eq!(got, b"pong from openssl\n");
 
     // Records keep flowing after an exchange both ways (a new sequence number each).
     let n = session.seal(b"again\n", &mut out).unwrap();
@@ -413,22 +427,7 @@ fn a_second_handshake_resumes_the_session_with_openssl() {
         "s_server reusing the session",
     );
 
-    let n = session.seal(b"resumed\n", &mut out).unwrap();
-    sock.send(&out[..n]).unwrap();
-    server.wait_for(|l| l == "resumed", "data of the resumed session");
-    let stdin = server.stdin.as_mut().unwrap();
-    stdin.write_all(b"back\n").unwrap();
-    stdin.flush().unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut buf = [0u8; 1500];
-    let got = loop {
-        let n = sock.recv(&mut buf).expect("s_server's data within 10 s");
-        if let Some(data) = session.handle_datagram(&mut buf[..n]) {
-            break data.to_vec();
-        }
-    };
-    assert_eq!(got, b"back\n");
+    both_ways(&mut server, &mut session, &sock, "resumed", "back");
 }
 
 /// s_server's "r" command renegotiates: a HelloRequest. The session answers with a warning
