@@ -1041,7 +1041,8 @@ mod tests {
         r
     }
 
-    fn handshake(msg_type: u8, seq: u16, body: &[u8]) -> std::vec::Vec<u8> {
+    /// One unfragmented handshake message in its own record.
+    pub(super) fn handshake(msg_type: u8, seq: u16, body: &[u8]) -> std::vec::Vec<u8> {
         let l = (body.len() as u32).to_be_bytes();
         let mut m = vec![msg_type, l[1], l[2], l[3]];
         m.extend_from_slice(&seq.to_be_bytes());
@@ -1053,12 +1054,7 @@ mod tests {
     const HANDSHAKE_TYPE: u8 = 22;
 
     fn server_hello(suite: u16) -> std::vec::Vec<u8> {
-        let mut b = vec![0xFE, 0xFD];
-        b.extend_from_slice(&[9; 32]);
-        b.push(0);
-        b.extend_from_slice(&suite.to_be_bytes());
-        b.push(0);
-        handshake(SERVER_HELLO, 0, &b)
+        handshake(SERVER_HELLO, 0, &hello_body(suite, &[]))
     }
 
     fn session() -> Session {
@@ -1193,10 +1189,15 @@ mod tests {
     }
 
     fn server_hello_body(extensions: &[u8]) -> std::vec::Vec<u8> {
+        hello_body(PSK_WITH_AES_128_CCM_8, extensions)
+    }
+
+    /// A ServerHello's body: server random all 9s, no session id, `suite`, `extensions`.
+    pub(super) fn hello_body(suite: u16, extensions: &[u8]) -> std::vec::Vec<u8> {
         let mut b = vec![0xFE, 0xFD];
         b.extend_from_slice(&[9; 32]);
         b.push(0);
-        b.extend_from_slice(&PSK_WITH_AES_128_CCM_8.to_be_bytes());
+        b.extend_from_slice(&suite.to_be_bytes());
         b.push(0);
         if !extensions.is_empty() {
             b.extend_from_slice(&(extensions.len() as u16).to_be_bytes());

@@ -605,6 +605,7 @@ fn ec_private_key(mut r: Reader<'_>) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dtls::tests::{handshake, hello_body};
     use crate::dtls::{State, SERVER_HELLO, SERVER_HELLO_DONE};
 
     const CLIENT_KEY: [u8; 32] = [0x21; 32];
@@ -621,31 +622,9 @@ mod tests {
         s
     }
 
-    fn record(content_type: u8, body: &[u8]) -> std::vec::Vec<u8> {
-        let mut r = vec![content_type, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 1];
-        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
-        r.extend_from_slice(body);
-        r
-    }
-
-    fn handshake(msg_type: u8, seq: u16, body: &[u8]) -> std::vec::Vec<u8> {
-        let l = (body.len() as u32).to_be_bytes();
-        let mut m = vec![msg_type, l[1], l[2], l[3]];
-        m.extend_from_slice(&seq.to_be_bytes());
-        m.extend_from_slice(&[0, 0, 0, l[1], l[2], l[3]]);
-        m.extend_from_slice(body);
-        record(22, &m)
-    }
-
     fn server_hello(extensions: &[u8]) -> std::vec::Vec<u8> {
-        let mut b = vec![0xFE, 0xFD];
-        b.extend_from_slice(&[9; 32]);
-        b.push(0);
-        b.extend_from_slice(&ECDHE_ECDSA_WITH_AES_128_CCM_8.to_be_bytes());
-        b.push(0);
-        b.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
-        b.extend_from_slice(extensions);
-        handshake(SERVER_HELLO, 0, &b)
+        let body = hello_body(ECDHE_ECDSA_WITH_AES_128_CCM_8, extensions);
+        handshake(SERVER_HELLO, 0, &body)
     }
 
     const BOTH_RPK: [u8; 10] = [0, 19, 0, 1, 2, 0, 20, 0, 1, 2];
@@ -908,7 +887,7 @@ mod tests {
     #[test]
     fn a_server_hello_must_choose_a_raw_public_key() {
         for (ext, error) in [
-            (&[][..], Some(Error::Protocol)),
+            (&[][..], Some(Error::Protocol)), // no extensions block at all
             (&[0, 20, 0, 1, 0][..], Some(Error::Protocol)),
             (&[0, 19, 0, 1, 2][..], Some(Error::Protocol)),
             (&[0, 20, 0, 1, 2][..], None),
@@ -918,16 +897,11 @@ mod tests {
             s.handle_datagram(&mut server_hello(ext));
             assert_eq!(s.error(), error, "{ext:?}");
         }
-        // No extensions block at all.
+        // An extensions block that is there but empty.
         let mut s = session();
-        let mut sh = server_hello(&[]);
-        sh.truncate(sh.len() - 2);
-        let l = (sh.len() - 13) as u16;
-        sh[11..13].copy_from_slice(&l.to_be_bytes());
-        let body = (sh.len() - 25) as u32;
-        sh[14..17].copy_from_slice(&body.to_be_bytes()[1..]);
-        sh[22..25].copy_from_slice(&body.to_be_bytes()[1..]);
-        s.handle_datagram(&mut sh);
+        let mut body = hello_body(ECDHE_ECDSA_WITH_AES_128_CCM_8, &[]);
+        body.extend_from_slice(&[0, 0]);
+        s.handle_datagram(&mut handshake(SERVER_HELLO, 0, &body));
         assert_eq!(s.error(), Some(Error::Protocol));
         // The PSK suite to an RPK session.
         let mut s = session();
