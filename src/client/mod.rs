@@ -426,6 +426,8 @@ impl Client {
         if let Some(s) = self.servers.get_mut(usize::from(server)) {
             s.connected = true;
         }
+        #[cfg(feature = "dtls")]
+        self.reopen_secure(server);
     }
 
     /// The platform could not open the server's connection: counts as a failed Register
@@ -536,6 +538,10 @@ impl Client {
     }
 
     fn push_event(&mut self, e: Event) {
+        #[cfg(feature = "dtls")]
+        if let Event::ConnectionDone { server } = e {
+            self.release_secure(server);
+        }
         if self.events_len >= MAX_EVENTS {
             self.drop_oldest_event();
             self.events_lost = self.events_lost.saturating_add(1);
@@ -951,20 +957,36 @@ impl Client {
             let data = self.tx.get(..len).unwrap_or(&[]);
             return Some(Transmit { server, data });
         }
+        #[cfg(not(feature = "dtls"))]
         let (server, source) = self.next_datagram(now, platform)?;
+        #[cfg(feature = "dtls")]
+        let (server, source) = self.next_sealed(now, platform)?;
         #[cfg(feature = "queue-mode")]
         self.queue_activity(server, now);
         let data = match source {
-            Source::Control => self.control_buf.as_slice(),
-            Source::Reply(len) => self.reply.buf.get(..len).unwrap_or(&[]),
-            Source::Tx(len) => self.tx.get(..len).unwrap_or(&[]),
+            #[cfg(feature = "dtls")]
+            Source::Sealed(len) => self.sealed.get(..len).unwrap_or(&[]),
+            _ => source.bytes(&self.control_buf, &self.reply.buf, &self.tx),
         };
-        #[cfg(feature = "dtls")]
-        if let Some(n) = Client::seal(&mut self.dtls, &mut self.sealed, server, data) {
-            let data = self.sealed.get(..n).unwrap_or(&[]);
-            return Some(Transmit { server, data });
-        }
         Some(Transmit { server, data })
+    }
+
+    /// [`Client::next_datagram`], sealed for a secured server. A datagram for a secured
+    /// server without a session (its handshake not over) is dropped, never sent in the
+    /// clear, and the next one is taken: a CON goes again once the session is back.
+    #[cfg(feature = "dtls")]
+    fn next_sealed(&mut self, now: u64, platform: &mut dyn Platform) -> Option<(u8, Source)> {
+        // Bounded: each call hands out (and so removes) one datagram.
+        for _ in 0..(4 * MAX_SERVERS + 4) {
+            let (server, source) = self.next_datagram(now, platform)?;
+            let data = source.bytes(&self.control_buf, &self.reply.buf, &self.tx);
+            match Client::seal(&mut self.dtls, &mut self.sealed, server, data) {
+                None => return Some((server, source)),
+                Some(Ok(n)) => return Some((server, Source::Sealed(n))),
+                Some(Err(())) => continue,
+            }
+        }
+        None
     }
 
     /// Which datagram goes out next, and to which slot.
@@ -1054,7 +1076,14 @@ impl Client {
             match ex.check(now) {
                 Timer::Wait => return None,
                 Timer::Retransmit => return self.send_request(i, now, platform),
-                Timer::GiveUp => self.failed(i, now),
+                Timer::GiveUp => {
+                    self.failed(i, now);
+                    // A new handshake first, then what follows the failure.
+                    #[cfg(feature = "dtls")]
+                    if self.restart_secure(slot_of(i)) {
+                        return None;
+                    }
+                }
             }
         }
         let kind = self.servers.get_mut(i)?.reg.due(now);
@@ -1135,6 +1164,23 @@ enum Source {
     Reply(usize),
     /// The first bytes of `tx`: a request.
     Tx(usize),
+    /// The first bytes of `sealed`: one of the above, sealed for a secured server.
+    #[cfg(feature = "dtls")]
+    Sealed(usize),
+}
+
+impl Source {
+    /// The datagram's bytes in the buffers of the client they come from (none for a
+    /// sealed one: see `sealed`).
+    fn bytes<'a>(self, control: &'a [u8], reply: &'a [u8], tx: &'a [u8]) -> &'a [u8] {
+        match self {
+            Source::Control => control,
+            Source::Reply(len) => reply.get(..len).unwrap_or(&[]),
+            Source::Tx(len) => tx.get(..len).unwrap_or(&[]),
+            #[cfg(feature = "dtls")]
+            Source::Sealed(_) => &[],
+        }
+    }
 }
 
 /// Server slot numbers fit a byte: `MAX_SERVERS` is at most 8 (checked by `build.rs`).

@@ -20,6 +20,22 @@ pub struct Link {
     session: Session,
     /// When a failed handshake starts again (0: not failed, or not seen yet).
     retry_at: u64,
+    /// Whether the session is being ended, and why.
+    end: End,
+}
+
+/// The end of a session: a close_notify (when established) goes out first, then the
+/// session is idle and keeps what the next handshake resumes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// In use.
+    No,
+    /// The server stopped answering: a new handshake follows at once.
+    Restart,
+    /// The engine released the connection: nothing until it opens again.
+    Release,
+    /// Released and closed.
+    Released,
 }
 
 /// The buffer a datagram is sealed in (and opened in).
@@ -59,19 +75,14 @@ impl Client {
             return Err(PskError::UnknownServer);
         }
         if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
-            link.session = session;
-            link.retry_at = 0;
+            *link = Link::new(server, session);
             return Ok(());
         }
         if self.free_sessions() == 0 {
             return Err(PskError::NoSpace);
         }
         self.dtls
-            .push(Link {
-                server,
-                session,
-                retry_at: 0,
-            })
+            .push(Link::new(server, session))
             .map_err(|_| PskError::NoSpace)
     }
 
@@ -143,13 +154,7 @@ impl Client {
         let Some(session) = session_for(super::security::MODE_PSK, psk) else {
             return false;
         };
-        self.dtls
-            .push(Link {
-                server: slot,
-                session,
-                retry_at: 0,
-            })
-            .is_ok()
+        self.dtls.push(Link::new(slot, session)).is_ok()
     }
 
     /// Drops the session of `server`, if it has one.
@@ -250,7 +255,10 @@ impl Client {
             let server = self.dtls.get(i)?.server;
             let connected = self.slot_connected(server);
             let link = self.dtls.get_mut(i)?;
-            if !connected {
+            if let Some(len) = link.end(&mut self.tx) {
+                return Some((server, len));
+            }
+            if !connected || link.end == End::Released {
                 continue;
             }
             if link.session.error().is_some() {
@@ -294,7 +302,7 @@ impl Client {
     pub(super) fn secure_deadline(&self) -> Option<u64> {
         self.dtls
             .iter()
-            .filter(|l| self.slot_connected(l.server))
+            .filter(|l| l.end != End::Released && self.slot_connected(l.server))
             .filter_map(|l| match l.session.error() {
                 Some(_) => Some(l.retry_at),
                 None => l.session.poll_timeout(),
@@ -302,16 +310,46 @@ impl Client {
             .min()
     }
 
-    /// Seals `data` for `server` into `sealed` when the server is secured: the sealed
-    /// length, or `None` to send `data` as it is.
+    /// Seals `data` for `server` into `sealed` when the server is secured: `Some(Ok(len))`,
+    /// `None` to send `data` as it is, `Some(Err(()))` when the server is secured but has no
+    /// session to seal with (the datagram is dropped: never sent in the clear).
     pub(super) fn seal(
         links: &mut [Link],
         sealed: &mut [u8],
         server: u8,
         data: &[u8],
-    ) -> Option<usize> {
+    ) -> Option<Result<usize, ()>> {
         let link = links.iter_mut().find(|l| l.server == server)?;
-        link.session.seal(data, sealed).ok()
+        Some(link.session.seal(data, sealed).map_err(|_| ()))
+    }
+
+    /// The engine releases `server`'s connection: its session ends (see [`End`]) before
+    /// the platform closes the connection, as long as the caller sends what
+    /// [`Client::poll_transmit`] gives before acting on [`Event::ConnectionDone`].
+    pub(super) fn release_secure(&mut self, server: u8) {
+        self.end_session(server, End::Release);
+    }
+
+    /// `server`'s connection opened (again): a released session may start a handshake.
+    pub(super) fn reopen_secure(&mut self, server: u8) {
+        if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
+            if matches!(link.end, End::Release | End::Released) {
+                link.end = End::No;
+            }
+        }
+    }
+
+    /// A request to `server` went unanswered: a new handshake (resuming the session if
+    /// the server still knows it) before the next one, in case the server lost its state
+    /// or a NAT its binding.
+    /// False when `server` is not secured.
+    pub(super) fn restart_secure(&mut self, server: u8) -> bool {
+        self.end_session(server, End::Restart)
+    }
+
+    fn end_session(&mut self, server: u8, end: End) -> bool {
+        let link = self.dtls.iter_mut().find(|l| l.server == server);
+        link.map(|l| l.end = end).is_some()
     }
 
     /// Opens a datagram from a secured `server` into `out`: `Some(Some(len))` for the
@@ -350,6 +388,29 @@ impl Client {
     }
 }
 
+impl Link {
+    fn new(server: u8, session: Session) -> Link {
+        Link {
+            server,
+            session,
+            retry_at: 0,
+            end: End::No,
+        }
+    }
+
+    /// Ends the session when asked: the close_notify's length when one was written to
+    /// `out`.
+    fn end(&mut self, out: &mut [u8]) -> Option<usize> {
+        let next = match self.end {
+            End::No | End::Released => return None,
+            End::Restart => End::No,
+            End::Release => End::Released,
+        };
+        self.end = next;
+        self.session.close(out)
+    }
+}
+
 /// An idle session for an account in `mode` with `keys`: PSK (mode 0) or, with `dtls-rpk`,
 /// raw public keys (mode 1); `None` for another mode or keys that do not parse.
 #[cfg(feature = "bootstrap")]
@@ -378,4 +439,173 @@ fn link_keys(session: &Session) -> Option<(u8, super::security::Keys)> {
         return Some((super::security::MODE_RPK, keys));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{Config, Version};
+    use crate::dtls::tests::{established_session, open_from_client, sealed_by_server};
+    use crate::model::{Objects, Path};
+    use std::vec::Vec;
+
+    /// Random bytes, and no application object.
+    struct Rng(u8, ());
+
+    impl Platform for Rng {
+        fn random(&mut self, out: &mut [u8]) {
+            for b in out {
+                self.0 = self.0.wrapping_mul(5).wrapping_add(1);
+                *b = self.0;
+            }
+        }
+        fn objects(&mut self) -> &mut dyn Objects {
+            &mut self.1
+        }
+    }
+
+    /// A client whose server (slot 0) is secured by an established session, registered
+    /// at `rd/5`, and the server's side: the next record number it seals with.
+    fn registered() -> (Client, Rng, u64) {
+        let servers = [super::super::ServerConfig {
+            uri: "coaps://192.0.2.1",
+            short_id: 1,
+            lifetime_s: 300,
+        }];
+        let config = Config {
+            endpoint: "ep",
+            version: Version::V1_1,
+            update_margin_s: 10,
+            servers: &servers,
+        };
+        let mut c = Client::new(&config, 7).unwrap();
+        let mut p = Rng(3, ());
+        c.secure_with(0, established_session()).unwrap();
+        c.connection_opened(0);
+        let register = sent(&mut c, &mut p, 0);
+        assert_eq!(register.len(), 1, "one Register");
+        let (t, epoch, coap) = open_from_client(&register[0]).expect("sealed");
+        assert_eq!(
+            (t, epoch, coap.get(1)),
+            (23, 1, Some(&0x02)),
+            "a POST, sealed"
+        );
+        c.handle_datagram(
+            0,
+            &sealed_by_server(23, 1, &ack(&coap, 0x41, b"\x82rd\x015")),
+            1,
+            &mut p,
+        );
+        let events: Vec<_> = core::iter::from_fn(|| c.poll_event()).collect();
+        assert!(
+            events.contains(&Event::Registered { server: 0 }),
+            "{events:?}"
+        );
+        (c, p, 2)
+    }
+
+    /// Everything the client sends at `now`.
+    fn sent(c: &mut Client, p: &mut Rng, now: u64) -> Vec<Vec<u8>> {
+        core::iter::from_fn(|| c.poll_transmit(now, p).map(|t| t.data.to_vec()))
+            .take(16)
+            .collect()
+    }
+
+    /// The piggybacked response with `code` and raw `options` to CON request `req`.
+    fn ack(req: &[u8], code: u8, options: &[u8]) -> Vec<u8> {
+        let tkl = usize::from(req[0] & 0x0F);
+        let mut r = vec![0x60 | req[0] & 0x0F, code, req[2], req[3]];
+        r.extend_from_slice(&req[4..4 + tkl]);
+        r.extend_from_slice(options);
+        r
+    }
+
+    fn is_client_hello(d: &[u8]) -> bool {
+        d.len() > 13 && d[0] == 22 && d[3..5] == [0, 0] && d[13] == 1
+    }
+
+    #[test]
+    fn a_de_registration_ends_the_session_before_the_connection_closes() {
+        let (mut c, mut p, seq) = registered();
+        c.deregister();
+        let delete = sent(&mut c, &mut p, 10);
+        let (_, _, coap) = open_from_client(&delete[0]).expect("sealed");
+        assert_eq!(coap.get(1), Some(&0x04), "a DELETE");
+        c.handle_datagram(
+            0,
+            &sealed_by_server(23, seq, &ack(&coap, 0x42, b"")),
+            11,
+            &mut p,
+        );
+        // The close_notify goes out before the platform hears of ConnectionDone.
+        let after = sent(&mut c, &mut p, 11);
+        assert_eq!(after.len(), 1, "only the close_notify");
+        assert_eq!(open_from_client(&after[0]), Some((21, 1, vec![1, 0])));
+        let events: Vec<_> = core::iter::from_fn(|| c.poll_event()).collect();
+        assert!(events.ends_with(&[
+            Event::Deregistered { server: 0 },
+            Event::ConnectionDone { server: 0 }
+        ]));
+        // Released: no handshake, no timer, until the connection opens again.
+        assert_eq!(c.secure_deadline(), None);
+        assert!(sent(&mut c, &mut p, 5_000).is_empty());
+        c.connection_opened(0);
+        let again = sent(&mut c, &mut p, 6_000);
+        assert!(
+            again.first().is_some_and(|d| is_client_hello(d)),
+            "{again:?}"
+        );
+    }
+
+    #[test]
+    fn an_unanswered_update_restarts_the_handshake() {
+        let (mut c, mut p, _) = registered();
+        c.update(false);
+        let mut now = 100;
+        let mut restart = None;
+        while now < 300_000 && restart.is_none() {
+            let batch = sent(&mut c, &mut p, now);
+            assert!(
+                batch.iter().all(|d| matches!(d[0], 20..=23)),
+                "DTLS records only"
+            );
+            if batch.iter().any(|d| d[0] == 21) {
+                restart = Some((now, batch));
+            }
+            now += 500;
+        }
+        // CoAP gives up after MAX_TRANSMIT_WAIT (93 s at most; 45 s at least): the
+        // close_notify, then at once a new ClientHello.
+        let (at, batch) = restart.expect("a close_notify once the Update was given up");
+        assert!((45_000..=93_500).contains(&at), "{at}");
+        assert_eq!(open_from_client(&batch[0]), Some((21, 1, vec![1, 0])));
+        assert!(
+            batch.get(1).is_some_and(|d| is_client_hello(d)),
+            "{batch:?}"
+        );
+    }
+
+    #[test]
+    fn nothing_goes_out_in_the_clear_while_the_session_is_down() {
+        let (mut c, mut p, seq) = registered();
+        // The server observes the lifetime (/1/0/1).
+        let observe = [
+            0x42, 0x01, 0x12, 0x34, 0xAB, 0xCD, 0x60, 0x51, b'1', 0x01, b'0', 0x01, b'1',
+        ];
+        c.handle_datagram(0, &sealed_by_server(23, seq, &observe), 20, &mut p);
+        let answer = sent(&mut c, &mut p, 20);
+        let (_, _, coap) = open_from_client(&answer[0]).expect("sealed");
+        assert_eq!(coap.get(1), Some(&0x45), "2.05 Content");
+        c.restart_secure(0);
+        let restarted = sent(&mut c, &mut p, 30);
+        assert_eq!(open_from_client(&restarted[0]), Some((21, 1, vec![1, 0])));
+        assert!(restarted.get(1).is_some_and(|d| is_client_hello(d)));
+        // A notification due while the handshake runs is dropped, not sent in the clear.
+        c.resource_changed(&Path::new(&[1, 0, 1]).unwrap());
+        for now in [40, 1_100, 3_100] {
+            for d in sent(&mut c, &mut p, now) {
+                assert!(is_client_hello(&d), "only ClientHellos: {d:?}");
+            }
+        }
+    }
 }

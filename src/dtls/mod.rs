@@ -362,15 +362,22 @@ impl Session {
         self.resumed
     }
 
-    /// Ends an established session with a close_notify alert written to `out` (its length);
-    /// the session becomes idle, keeping what a later [`Session::start`] resumes.
+    /// Ends the session: an established one with a close_notify alert written to `out` (its
+    /// length), a handshake in progress without a word. The session becomes idle, keeping
+    /// what a later [`Session::start`] resumes; a failed one stays failed.
     pub fn close(&mut self, out: &mut [u8]) -> Option<usize> {
-        if self.state != State::Established {
-            return None;
+        match self.state {
+            State::Failed(_) | State::Idle => None,
+            State::Established => {
+                let n = self.alert(out, CLOSE_NOTIFY);
+                self.state = State::Idle;
+                n
+            }
+            _ => {
+                self.state = State::Idle;
+                None
+            }
         }
-        let n = self.alert(out, CLOSE_NOTIFY);
-        self.state = State::Idle;
-        n
     }
 
     /// A warning alert with `description`, protected, into `out`.
@@ -1031,8 +1038,34 @@ fn handshake_header(w: &mut Writer<'_>, msg_type: u8, seq: u16, len: usize) -> R
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// An established PSK session (the client's keys 1s and 2s, the server's 3s and 4s),
+    /// for the client's tests.
+    pub(crate) fn established_session() -> Session {
+        established(&[]).0
+    }
+
+    /// A datagram of the client's `established_session` opened as the server would: its
+    /// content type, epoch and plaintext.
+    pub(crate) fn open_from_client(datagram: &[u8]) -> Option<(u8, u16, std::vec::Vec<u8>)> {
+        let mut d = datagram.to_vec();
+        let (r, _) = record::split(&mut d)?;
+        let epoch = r.epoch;
+        let keys = Keys {
+            key: [1; 16],
+            iv: [2; 4],
+        };
+        let (t, plain) = keys.open(r)?;
+        Some((t, epoch, plain.to_vec()))
+    }
+
+    /// `plain` sealed by the server of an `established_session`, record number `seq`.
+    pub(crate) fn sealed_by_server(content_type: u8, seq: u64, plain: &[u8]) -> std::vec::Vec<u8> {
+        let (_, keys) = established(&[]);
+        from_server(&keys, content_type, seq, plain)
+    }
 
     fn record(content_type: u8, body: &[u8]) -> std::vec::Vec<u8> {
         let mut r = vec![content_type, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -1384,7 +1417,7 @@ mod tests {
     }
 
     fn from_server(keys: &Keys, content_type: u8, seq: u64, plain: &[u8]) -> std::vec::Vec<u8> {
-        let mut buf = [0u8; 128];
+        let mut buf = [0u8; 512];
         let mut w = Writer::new(&mut buf);
         keys.seal(&mut w, content_type, 1, seq, &[], plain).unwrap();
         w.written().to_vec()
