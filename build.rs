@@ -186,7 +186,7 @@ fn capacity_defines() -> String {
         ));
     }
     s.push_str("\n/** Resource operation bit: Read (`tern_resource_def_t.operations`). */\n#define TERN_OP_R 1\n/** Resource operation bit: Write. */\n#define TERN_OP_W 2\n/** Resource operation bit: Execute. */\n#define TERN_OP_E 4\n/** Read and Write. */\n#define TERN_OP_RW 3\n");
-    s.push_str("\n/** The bootstrap server's slot, in events and in `tern_client_set_psk`. */\n#define TERN_BOOTSTRAP_SLOT (TERN_MAX_SERVERS + 1)\n");
+    s.push_str("\n/** The bootstrap server's slot, in events and in `tern_client_set_psk` and `tern_client_set_rpk`. */\n#define TERN_BOOTSTRAP_SLOT (TERN_MAX_SERVERS + 1)\n");
     s.push_str("\n/** `tern_config_t.bootstrap_flags`: bootstrap before registering. */\n#define TERN_BOOTSTRAP_FIRST 1\n/** `tern_config_t.bootstrap_flags`: server-initiated bootstrap. */\n#define TERN_BOOTSTRAP_SERVER_INITIATED 2\n");
     s.push_str("\n/** Access Control right (`tern_client_set_acl`): Read, Observe, Discover, Write-Attributes. */\n#define TERN_ACL_READ 1\n/** Access Control right: Write. */\n#define TERN_ACL_WRITE 2\n/** Access Control right: Execute. */\n#define TERN_ACL_EXECUTE 4\n/** Access Control right: Delete. */\n#define TERN_ACL_DELETE 8\n/** Access Control right: Create (on instance 65535, the object). */\n#define TERN_ACL_CREATE 16\n");
     s.push_str(&format!(

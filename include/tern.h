@@ -107,7 +107,7 @@
 /** Read and Write. */
 #define TERN_OP_RW 3
 
-/** The bootstrap server's slot, in events and in `tern_client_set_psk`. */
+/** The bootstrap server's slot, in events and in `tern_client_set_psk` and `tern_client_set_rpk`. */
 #define TERN_BOOTSTRAP_SLOT (TERN_MAX_SERVERS + 1)
 
 /** `tern_config_t.bootstrap_flags`: bootstrap before registering. */
@@ -1454,7 +1454,8 @@ tern_status_t tern_client_set_queue_mode(struct tern_client_t *client,
  * plain UDP socket: the library does the handshake and protects every datagram. Call
  * before the first `tern_client_step`. `server` `TERN_BOOTSTRAP_SLOT` is the bootstrap
  * server (`tern_config_t.bootstrap_uri`): its session lives while its connection is open,
- * and one of the `TERN_MAX_DTLS_SESSIONS` is kept for it. A bootstrap server may also
+ * and one of the `TERN_MAX_DTLS_SESSIONS` is kept for it (the key replaces raw public keys
+ * `tern_client_set_rpk` gave it). A bootstrap server may also
  * provision keys: a Security instance in mode 0 with resources 3 and 5 secures its server
  * the same way. `TERN_STATUS_NOT_FOUND` for an unknown server,
  * `TERN_STATUS_INVALID_ARG` for an empty or too long identity or key,
@@ -1481,7 +1482,11 @@ tern_status_t tern_client_set_psk(struct tern_client_t *client,
  * bytes). Both are copied and never logged; the client's own public key (what it sends
  * when the server asks) is derived from its private key. A server presenting another key
  * fails the handshake. The URI is `coaps://`, as with `tern_client_set_psk`. Call before
- * the first `tern_client_step`. `TERN_STATUS_NOT_FOUND` for an unknown server,
+ * the first `tern_client_step`. `server` `TERN_BOOTSTRAP_SLOT` is the bootstrap server
+ * (`tern_config_t.bootstrap_uri`, Security mode 1 for its account): as with
+ * `tern_client_set_psk`, its session lives while its connection is open and one of the
+ * `TERN_MAX_DTLS_SESSIONS` is kept for it; raw public keys and a pre-shared key given to
+ * it replace each other. `TERN_STATUS_NOT_FOUND` for an unknown server,
  * `TERN_STATUS_INVALID_ARG` for a key that does not parse or is not on P-256,
  * `TERN_STATUS_NO_SPACE` when `TERN_MAX_DTLS_SESSIONS` servers are secured already,
  * `TERN_STATUS_NOT_ALLOWED` from a library built without the `dtls-rpk` feature.

@@ -335,17 +335,19 @@ fn unusable_security_instances_are_refused_at_finish() {
     }
 }
 
-/// A client with only a bootstrap server (coaps://, no hold-off) whose account has a key.
-fn secured_bootstrap_client(
-    slot: &mut std::mem::MaybeUninit<tern::client::Client>,
-) -> &mut tern::client::Client {
-    use tern::client::bootstrap::{BootstrapConfig, BOOTSTRAP_SLOT};
+/// A client with a bootstrap server (coaps://, no hold-off, bootstrapped from first) and
+/// `servers`, no keys given.
+fn bootstrap_client<'a>(
+    slot: &'a mut std::mem::MaybeUninit<tern::client::Client>,
+    servers: &[tern::client::ServerConfig<'_>],
+) -> &'a mut tern::client::Client {
+    use tern::client::bootstrap::BootstrapConfig;
     use tern::client::{Client, Config, Version};
     let config = Config {
         endpoint: EP,
         version: Version::V1_1,
         update_margin_s: 10,
-        servers: &[],
+        servers,
     };
     let bs = BootstrapConfig {
         uri: "coaps://192.0.2.100:5684",
@@ -353,11 +355,177 @@ fn secured_bootstrap_client(
         first: true,
         server_initiated: false,
     };
-    let client = Client::init_with_bootstrap(slot, &config, &bs, 1).expect("valid configuration");
+    Client::init_with_bootstrap(slot, &config, &bs, 1).expect("valid configuration")
+}
+
+/// A client with only a bootstrap server (coaps://, no hold-off) whose account has a key.
+fn secured_bootstrap_client(
+    slot: &mut std::mem::MaybeUninit<tern::client::Client>,
+) -> &mut tern::client::Client {
+    use tern::client::bootstrap::BOOTSTRAP_SLOT;
+    let client = bootstrap_client(slot, &[]);
     client
         .set_psk(BOOTSTRAP_SLOT, b"bs-identity", b"bs-key")
         .unwrap();
     client
+}
+
+/// Opens the bootstrap connection and returns the first datagram the client sends on it.
+fn first_bootstrap_datagram(
+    client: &mut tern::client::Client,
+    platform: &mut TestPlatform,
+) -> Vec<u8> {
+    use tern::client::bootstrap::BOOTSTRAP_SLOT;
+    assert!(client.poll_transmit(0, platform).is_none());
+    while client.poll_event().is_some() {}
+    client.connection_opened(BOOTSTRAP_SLOT);
+    let t = client.poll_transmit(0, platform).expect("a datagram");
+    assert_eq!(t.server, BOOTSTRAP_SLOT);
+    t.data.to_vec()
+}
+
+#[test]
+fn bootstrap_psk_settings_are_checked_without_a_session() {
+    use tern::client::bootstrap::BOOTSTRAP_SLOT;
+    use tern::client::PskError::BadCredentials;
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let client = bootstrap_client(&mut slot, &[]);
+    let long = [7u8; 65];
+    for (identity, key, why) in [
+        (&b""[..], &b"key"[..], "empty identity"),
+        (b"id", b"", "empty key"),
+        (&long[..], b"key", "identity too long"),
+        (b"id", &long[..], "key too long"),
+    ] {
+        assert_eq!(
+            client.set_psk(BOOTSTRAP_SLOT, identity, key),
+            Err(BadCredentials),
+            "{why}"
+        );
+    }
+    let account = client.bootstrap_account().unwrap();
+    assert_eq!(account.mode, 3, "still NoSec: nothing kept");
+    assert_eq!(
+        client.set_psk(BOOTSTRAP_SLOT, &long[..64], &long[..64]),
+        Ok(())
+    );
+    let account = client.bootstrap_account().unwrap();
+    assert_eq!((account.mode, account.keys.key.len()), (0, 64));
+}
+
+#[cfg(feature = "dtls-rpk")]
+#[test]
+fn the_bootstrap_server_takes_raw_public_keys_kept_in_their_raw_forms() {
+    use tern::client::bootstrap::BOOTSTRAP_SLOT;
+    use tern::client::PskError::{BadCredentials, UnknownServer};
+    // The cipher suite list: this suite alone.
+    let offers = |hello: &[u8], [a, b]: [u8; 2]| hello.windows(4).any(|w| w == [0, 2, a, b]);
+    let mut client = new_client(60, 10, 1);
+    assert_eq!(
+        client.set_rpk(BOOTSTRAP_SLOT, &[1; 32], &P256_G),
+        Err(UnknownServer),
+        "no bootstrap account"
+    );
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let client = bootstrap_client(&mut slot, &[]);
+    let mut off_curve = P256_G;
+    off_curve[64] ^= 1;
+    for (private, public, why) in [
+        (&[0u8; 32][..], &P256_G[..], "zero key"),
+        (&[1; 31], &P256_G, "short key"),
+        (&[1; 32], &P256_G[1..64], "short point"),
+        (&[1; 32], &off_curve, "off the curve"),
+    ] {
+        assert_eq!(
+            client.set_rpk(BOOTSTRAP_SLOT, private, public),
+            Err(BadCredentials),
+            "{why}"
+        );
+        assert_eq!(client.bootstrap_account().unwrap().mode, 3, "nothing kept");
+    }
+    // The SEC1 point given, the raw X || Y kept (as a session's rpk_keys gives them).
+    client.set_rpk(BOOTSTRAP_SLOT, &[1; 32], &P256_G).unwrap();
+    let account = client.bootstrap_account().unwrap();
+    assert_eq!(account.mode, 1, "Security mode 1");
+    assert_eq!(&account.keys.key[..], &[1; 32]);
+    assert_eq!(&account.keys.server_key[..], &P256_G[1..]);
+    assert!(account.keys.identity.is_empty());
+
+    let mut platform = TestPlatform::new(1);
+    let hello = first_bootstrap_datagram(client, &mut platform);
+    assert!(is_client_hello(&hello), "a ClientHello, not the request");
+    assert!(
+        offers(&hello, [0xC0, 0xAE]),
+        "an ECDHE-ECDSA handshake only"
+    );
+    assert!(
+        client.poll_transmit(0, &mut platform).is_none(),
+        "nothing else before the handshake"
+    );
+}
+
+#[cfg(feature = "dtls-rpk")]
+#[test]
+fn the_bootstrap_servers_psk_and_raw_public_keys_replace_each_other() {
+    use tern::client::bootstrap::BOOTSTRAP_SLOT;
+    // The cipher suite list: this suite alone.
+    let offers = |hello: &[u8], [a, b]: [u8; 2]| hello.windows(4).any(|w| w == [0, 2, a, b]);
+    // With one session: a replacement needs no second one.
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let client = secured_bootstrap_client(&mut slot);
+    client.set_rpk(BOOTSTRAP_SLOT, &[1; 32], &P256_G).unwrap();
+    let account = client.bootstrap_account().unwrap();
+    assert_eq!((account.mode, account.keys.identity.len()), (1, 0));
+    let hello = first_bootstrap_datagram(client, &mut TestPlatform::new(1));
+    assert!(offers(&hello, [0xC0, 0xAE]), "raw public keys only");
+
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let client = bootstrap_client(&mut slot, &[]);
+    client.set_rpk(BOOTSTRAP_SLOT, &[1; 32], &P256_G).unwrap();
+    client
+        .set_psk(BOOTSTRAP_SLOT, b"bs-identity", b"bs-key")
+        .unwrap();
+    let account = client.bootstrap_account().unwrap();
+    assert_eq!(account.mode, 0);
+    assert!(account.keys.server_key.is_empty(), "the server key went");
+    assert_eq!(&account.keys.key[..], b"bs-key");
+    let hello = first_bootstrap_datagram(client, &mut TestPlatform::new(1));
+    assert!(offers(&hello, [0xC0, 0xA8]), "the pre-shared key only");
+}
+
+#[cfg(feature = "dtls-rpk")]
+#[test]
+fn the_bootstrap_servers_rpk_session_is_kept_free() {
+    use tern::client::bootstrap::BOOTSTRAP_SLOT;
+    use tern::client::PskError::NoSpace;
+    use tern::client::ServerConfig;
+    if tern::config::MAX_DTLS_SESSIONS != 1 {
+        eprintln!("the reservation checks need TERN_MAX_DTLS_SESSIONS=1");
+        return;
+    }
+    let factory = [ServerConfig {
+        uri: SECURE_URI,
+        short_id: 101,
+        lifetime_s: 60,
+    }];
+    // Keys for the bootstrap server keep the only session from the factory server...
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let client = bootstrap_client(&mut slot, &factory);
+    client.set_rpk(BOOTSTRAP_SLOT, &[1; 32], &P256_G).unwrap();
+    assert_eq!(client.set_rpk(0, &[2; 32], &P256_G), Err(NoSpace));
+    assert_eq!(client.set_psk(0, b"id", b"key"), Err(NoSpace));
+    // ... the bootstrap connection takes it ...
+    let hello = first_bootstrap_datagram(client, &mut TestPlatform::new(1));
+    assert!(is_client_hello(&hello));
+    // ... and the factory server's session leaves none for the bootstrap server.
+    let mut slot = std::mem::MaybeUninit::uninit();
+    let client = bootstrap_client(&mut slot, &factory);
+    client.set_rpk(0, &[2; 32], &P256_G).unwrap();
+    assert_eq!(
+        client.set_rpk(BOOTSTRAP_SLOT, &[1; 32], &P256_G),
+        Err(NoSpace)
+    );
+    assert_eq!(client.bootstrap_account().unwrap().mode, 3, "nothing kept");
 }
 
 #[test]

@@ -308,10 +308,10 @@ static size_t read_key_file(const char *path, uint8_t *buf, size_t size)
 	return n;
 }
 
-/* Gives server 0 raw public keys for the library's DTLS (Security mode 1): this client's
- * private key and the server's public key, each a DER file (PKCS#8 or SEC1 / the
+/* Gives server slot `slot` raw public keys for the library's DTLS (Security mode 1): this
+ * client's private key and the server's public key, each a DER file (PKCS#8 or SEC1 / the
  * SubjectPublicKeyInfo) or the raw bytes. */
-static int set_rpk(tern_client_t *client, const char *private_path, const char *server_path)
+static int set_rpk(tern_client_t *client, uint8_t slot, const char *private_path, const char *server_path)
 {
 	uint8_t private_key[256], server_key[256];
 	size_t private_len, server_len;
@@ -325,7 +325,7 @@ static int set_rpk(tern_client_t *client, const char *private_path, const char *
 	if (private_len == 0 || server_len == 0) {
 		return -1;
 	}
-	tern_status_t st = tern_client_set_rpk(client, 0, private_key, private_len, server_key, server_len);
+	tern_status_t st = tern_client_set_rpk(client, slot, private_key, private_len, server_key, server_len);
 	memset(private_key, 0, sizeof(private_key));
 	if (st != TERN_STATUS_OK) {
 		fprintf(stderr, "tern_client_set_rpk: %s\n", tern_status_str(st));
@@ -349,7 +349,8 @@ static void usage(const char *argv0)
 		"          platform's (OpenSSL) in a build with TERN_EXAMPLE_PLATFORM_DTLS\n"
 		"  -K, -P  or raw public keys for the library's DTLS: files with this client's P-256\n"
 		"          private key (PKCS#8 or SEC1 DER, or 32 raw bytes) and the server's public\n"
-		"          key (SubjectPublicKeyInfo DER or the raw point); needs the dtls-rpk feature\n",
+		"          key (SubjectPublicKeyInfo DER or the raw point), the bootstrap server's with\n"
+		"          -b alone; needs the dtls-rpk feature\n",
 		argv0);
 }
 
@@ -421,12 +422,12 @@ int example_run(int argc, char **argv)
 		fprintf(stderr, "tern_client_init: %s\n", tern_status_str(st));
 		return 1;
 	}
-	/* The key is server 0's, or the bootstrap server's when there is only that one. */
+	/* The keys are server 0's, or the bootstrap server's when there is only that one. */
 	const uint8_t psk_slot = config.server_count != 0 ? 0 : TERN_BOOTSTRAP_SLOT;
 	if (psk_identity != NULL && set_psk(client, psk_slot, psk_identity, psk_hex) != 0) {
 		return 1;
 	}
-	if ((rpk_private != NULL || rpk_server != NULL) && set_rpk(client, rpk_private, rpk_server) != 0) {
+	if ((rpk_private != NULL || rpk_server != NULL) && set_rpk(client, psk_slot, rpk_private, rpk_server) != 0) {
 		return 1;
 	}
 	if (queue_awake_ms >= 0) {

@@ -184,22 +184,24 @@ impl Client {
         self.bootstrap.connected
     }
 
-    /// The bootstrap account's key (Security mode 0), if it has one.
+    /// The bootstrap account when it has the keys its Security mode needs (a pre-shared
+    /// key, or with `dtls-rpk` raw public keys).
     #[cfg(feature = "dtls")]
-    pub(super) fn bootstrap_psk(&self) -> Option<&security::Keys> {
+    pub(super) fn bootstrap_keys(&self) -> Option<&Security> {
         let a = self.bootstrap.account.as_ref()?;
-        (a.mode == security::MODE_PSK && a.keys.is_set(security::MODE_PSK)).then_some(&a.keys)
+        a.keys.is_set(a.mode).then_some(a)
     }
 
-    /// Gives the bootstrap account a pre-shared key: its connection is then secured with
-    /// the engine's DTLS. False without a bootstrap account.
+    /// Gives the bootstrap account keys for Security `mode` (0: a pre-shared key, 1: raw
+    /// public keys): its connection is then secured with the engine's DTLS. False without
+    /// a bootstrap account.
     #[cfg(feature = "dtls")]
-    pub(super) fn set_bootstrap_psk(&mut self, psk: security::Keys) -> bool {
+    pub(super) fn set_bootstrap_keys(&mut self, mode: u8, keys: security::Keys) -> bool {
         let Some(a) = self.bootstrap.account.as_mut() else {
             return false;
         };
-        a.mode = security::MODE_PSK;
-        a.keys = psk;
+        a.mode = mode;
+        a.keys = keys;
         true
     }
 
@@ -231,8 +233,9 @@ impl Client {
     pub(super) fn bootstrap_connected(&mut self) {
         #[cfg(feature = "dtls")]
         if !self.secure_bootstrap() {
-            // No DTLS session free for a secured bootstrap account (set_psk keeps one, so
-            // this does not happen): no bootstrap rather than one in the clear.
+            // No DTLS session free for a secured bootstrap account (set_psk and set_rpk keep
+            // one, so this does not happen), or keys that make none: no bootstrap rather
+            // than one in the clear.
             self.bootstrap.phase = Phase::Idle;
             self.push_event(Event::BootstrapFailed);
             return;
@@ -828,7 +831,7 @@ impl Client {
             })
             .count();
         let bootstrap =
-            self.bootstrap_psk().is_some() || security.iter().any(|s| s.bootstrap && psk(s));
+            self.bootstrap_keys().is_some() || security.iter().any(|s| s.bootstrap && psk(s));
         if secured.saturating_add(usize::from(bootstrap)) > crate::config::MAX_DTLS_SESSIONS {
             return Err("more secured servers than dtls sessions");
         }

@@ -5,6 +5,8 @@
 //! every datagram to or from the server is then sealed and opened here. A handshake that
 //! fails starts again (new random, new flight timers). With the `dtls-rpk` feature,
 //! [`Client::set_rpk`] secures a server with raw public keys instead (Security mode 1).
+//! The bootstrap server's slot takes either: its account keeps the keys, and its session
+//! exists while its connection is open.
 
 use super::{Client, DropReason, Event, Platform};
 use crate::config::MAX_MESSAGE_SIZE;
@@ -61,11 +63,26 @@ impl Client {
     /// server's: its session exists while its connection is open, and one session is kept
     /// free for it.
     pub fn set_psk(&mut self, server: u8, identity: &[u8], key: &[u8]) -> Result<(), PskError> {
-        let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
         #[cfg(feature = "bootstrap")]
         if server == super::bootstrap::BOOTSTRAP_SLOT {
-            return self.set_bootstrap_key(identity, key);
+            // What Session::idle checks, without a session: it is made when the connection
+            // opens.
+            let fits = |v: &[u8], max: usize| !v.is_empty() && v.len() <= max;
+            if !fits(identity, crate::dtls::MAX_PSK_IDENTITY_LEN)
+                || !fits(key, crate::dtls::MAX_PSK_LEN)
+            {
+                return Err(PskError::BadCredentials);
+            }
+            let keys = super::security::Keys {
+                identity: heapless::Vec::from_slice(identity)
+                    .map_err(|_| PskError::BadCredentials)?,
+                #[cfg(feature = "dtls-rpk")]
+                server_key: heapless::Vec::new(),
+                key: heapless::Vec::from_slice(key).map_err(|_| PskError::BadCredentials)?,
+            };
+            return self.set_bootstrap_key(super::security::MODE_PSK, keys);
         }
+        let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
         self.secure_with(server, session)
     }
 
@@ -91,7 +108,8 @@ impl Client {
     /// bytes, SEC1 or PKCS#8 DER) and the server's `server_public_key` (resource 4: its
     /// SubjectPublicKeyInfo DER, the SEC1 point or X || Y), replacing what it had. Keys
     /// that do not parse give [`PskError::BadCredentials`]. Call before its connection opens.
-    /// Not for the bootstrap server's slot (a PSK only).
+    /// On [`BOOTSTRAP_SLOT`](super::bootstrap::BOOTSTRAP_SLOT) the bootstrap account takes
+    /// them (Security mode 1, kept in their raw forms), as [`Client::set_psk`] does a key.
     #[cfg(feature = "dtls-rpk")]
     pub fn set_rpk(
         &mut self,
@@ -99,6 +117,19 @@ impl Client {
         private_key: &[u8],
         server_public_key: &[u8],
     ) -> Result<(), PskError> {
+        #[cfg(feature = "bootstrap")]
+        if server == super::bootstrap::BOOTSTRAP_SLOT {
+            let rpk = crate::dtls::RpkKeys::new(private_key, server_public_key)
+                .map_err(|_| PskError::BadCredentials)?;
+            let (private, server_key) = rpk.raw();
+            let keys = super::security::Keys {
+                identity: heapless::Vec::new(),
+                server_key: heapless::Vec::from_slice(server_key)
+                    .map_err(|_| PskError::BadCredentials)?,
+                key: heapless::Vec::from_slice(private).map_err(|_| PskError::BadCredentials)?,
+            };
+            return self.set_bootstrap_key(super::security::MODE_RPK, keys);
+        }
         if self.servers.get(usize::from(server)).is_none() {
             return Err(PskError::UnknownServer);
         }
@@ -108,11 +139,11 @@ impl Client {
     }
 
     /// Sessions a new secured server may take: the bootstrap account's is kept while it
-    /// has a key and no session.
+    /// has keys and no session.
     fn free_sessions(&self) -> usize {
         let free = crate::config::MAX_DTLS_SESSIONS.saturating_sub(self.dtls.len());
         #[cfg(feature = "bootstrap")]
-        if self.bootstrap_psk().is_some()
+        if self.bootstrap_keys().is_some()
             && !self
                 .dtls
                 .iter()
@@ -123,35 +154,36 @@ impl Client {
         free
     }
 
+    /// The bootstrap account's keys for Security `mode` (checked by the caller), replacing
+    /// those it had, when a session is left for it.
     #[cfg(feature = "bootstrap")]
-    fn set_bootstrap_key(&mut self, identity: &[u8], key: &[u8]) -> Result<(), PskError> {
-        let had = self.bootstrap_psk().is_some();
-        if !had && self.free_sessions() == 0 {
+    fn set_bootstrap_key(&mut self, mode: u8, keys: super::security::Keys) -> Result<(), PskError> {
+        if self.bootstrap_keys().is_none() && self.free_sessions() == 0 {
             return Err(PskError::NoSpace);
         }
-        let psk = super::security::Keys {
-            identity: heapless::Vec::from_slice(identity).map_err(|_| PskError::BadCredentials)?,
-            #[cfg(feature = "dtls-rpk")]
-            server_key: heapless::Vec::new(),
-            key: heapless::Vec::from_slice(key).map_err(|_| PskError::BadCredentials)?,
-        };
-        if self.set_bootstrap_psk(psk) {
+        if self.set_bootstrap_keys(mode, keys) {
             Ok(())
         } else {
             Err(PskError::UnknownServer)
         }
     }
 
-    /// The bootstrap connection opened: a session for it when its account has a key.
-    /// False when there is no session free for it.
+    /// The bootstrap connection opened: a session for it when its account has keys (a
+    /// pre-shared key, or raw public keys). False when there is no session free for it or
+    /// the keys make none.
     #[cfg(feature = "bootstrap")]
     pub(super) fn secure_bootstrap(&mut self) -> bool {
         let slot = super::bootstrap::BOOTSTRAP_SLOT;
         self.unsecure(slot);
-        let Some(psk) = self.bootstrap_psk() else {
+        let Some(account) = self.bootstrap_keys() else {
             return true;
         };
-        let Some(session) = session_for(super::security::MODE_PSK, psk) else {
+        // Without raw public keys, an account with keys is in PSK mode.
+        #[cfg(not(feature = "dtls-rpk"))]
+        let mode = super::security::MODE_PSK;
+        #[cfg(feature = "dtls-rpk")]
+        let mode = account.mode;
+        let Some(session) = session_for(mode, &account.keys) else {
             return false;
         };
         self.dtls.push(Link::new(slot, session)).is_ok()

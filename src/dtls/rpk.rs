@@ -87,6 +87,12 @@ impl RpkKeys {
             server: xy(&server),
         })
     }
+
+    /// The private key (32 bytes) and the server's public key (X || Y): the raw forms
+    /// [`RpkKeys::new`] also takes.
+    pub fn raw(&self) -> (&[u8; 32], &[u8; 64]) {
+        (&self.private, &self.server)
+    }
 }
 
 /// The raw-public-key handshake's state, kept so that the client's flight can be rebuilt.
@@ -185,7 +191,7 @@ impl Session {
     /// session, in the raw forms [`Session::idle_rpk`] takes.
     pub fn rpk_keys(&self) -> Option<(&[u8; 32], &[u8; 64])> {
         match &self.credentials {
-            Credentials::Rpk(state) => Some((&state.keys.private, &state.keys.server)),
+            Credentials::Rpk(state) => Some(state.keys.raw()),
             Credentials::Psk { .. } => None,
         }
     }

@@ -9,7 +9,9 @@
 # TERN_MAX_DTLS_SESSIONS=2 for that one: a session for each server).
 # With LESHAN_DTLS_RPK=1, then the same registration with raw public keys (RFC 7250,
 # TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8; P-256 keys made here with openssl), and a client that
-# expects another server key must refuse the server.
+# expects another server key must refuse the server; then the keys from the bootstrap server
+# (Security mode 1), first over plain CoAP, then with the bootstrap server itself reached
+# over DTLS with raw public keys of its own (two sessions again).
 #
 #   dtls.sh CLIENT_BIN        (a client built with the dtls feature, dtls-rpk for
 #                              LESHAN_DTLS_RPK=1: see ../../run.sh)
@@ -17,6 +19,7 @@
 # The client is started as
 #   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -i IDENTITY -k HEXKEY -l 60 -x 8
 #   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -K CLIENT_KEY.p8 -P SERVER_PUBLIC.der -l 60 -x 8
+#   CLIENT_BIN -b coap(s)://127.0.0.1:BS_PORT -e EP [-i BS_ID -k BS_KEY | -K .. -P BS_PUBLIC.der] ...
 # Everything runs on 127.0.0.1 with ports the system picks; every wait is bounded and every
 # process started here is stopped on exit. Exit status 0 only if every check passed.
 set -euo pipefail
@@ -71,12 +74,14 @@ run() {
     echo "# $name: Leshan on coaps://127.0.0.1:$port"
     local account=(-u "coaps://127.0.0.1:$port" -i "$client_identity" -k "$key")
     [ -z "${CLIENT_SECURITY+x}" ] || account=(-u "coaps://127.0.0.1:$port" "${CLIENT_SECURITY[@]}")
-    if [ "$name" = bootstrap ] || [ "$name" = secure-bootstrap ] || [ "$name" = rpk-bootstrap ]; then
+    if [[ $name == bootstrap || $name == *secure-bootstrap || $name == rpk-bootstrap ]]; then
         local dm_security=(--psk-identity "$IDENTITY" --psk-key "$key")
         [ -z "${BS_DM_SECURITY+x}" ] || dm_security=("${BS_DM_SECURITY[@]}")
         local scheme=coap secure=()
         if [ "$name" = secure-bootstrap ]; then
             scheme=coaps secure=(--secure-identity "$BS_IDENTITY" --secure-key "$BS_KEY")
+        elif [ "$name" = rpk-secure-bootstrap ]; then
+            scheme=coaps secure=(--secure-rpk-private "$WORK/bs.p8" --secure-rpk-public "$WORK/bs.pub.der")
         fi
         "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" org.tern.interop.LeshanBootstrap --port 0 \
             --endpoint "$EP" --server-uri "coaps://127.0.0.1:$port" --lifetime 60 --timeout "$timeout" \
@@ -88,7 +93,8 @@ run() {
         [ -n "$bs_port" ] || { echo "not ok - Leshan bootstrap server listening"; cat "$WORK/$name-bs.out" "$WORK/$name-bs.err"; exit 1; }
         echo "# $name: Leshan bootstrap server on $scheme://127.0.0.1:$bs_port"
         account=(-b "$scheme://127.0.0.1:$bs_port")
-        [ "$scheme" = coaps ] && account+=(-i "$BS_IDENTITY" -k "$BS_KEY")
+        [ "$name" = secure-bootstrap ] && account+=(-i "$BS_IDENTITY" -k "$BS_KEY")
+        [ "$name" = rpk-secure-bootstrap ] && account+=(-K "$WORK/client.p8" -P "$WORK/bs.pub.der")
     fi
     "${SETSID[@]}" "$CLIENT" "${account[@]}" -e "$EP" -l 60 -x 8 \
         >"$WORK/$name-client.out" 2>"$WORK/$name-client.err" </dev/null &
@@ -158,7 +164,7 @@ check "a notification over DTLS after the bootstrap over DTLS" test -n "$(line s
 
 if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
     # P-256 keys: PKCS#8 DER for private keys, SubjectPublicKeyInfo DER for public ones.
-    for k in client server other; do
+    for k in client server other bs; do
         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER -out "$WORK/$k.sec1.der" 2>/dev/null
         openssl pkcs8 -topk8 -nocrypt -inform DER -in "$WORK/$k.sec1.der" -outform DER -out "$WORK/$k.p8"
         openssl pkey -inform DER -in "$WORK/$k.p8" -pubout -outform DER -out "$WORK/$k.pub.der"
@@ -193,6 +199,17 @@ if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
     check "RPK: registered over DTLS with the bootstrap-written keys ($(line rpk-bootstrap "REGISTERED "))" \
         eval '[[ $(line rpk-bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=rpk" ]]'
     check "RPK: a notification after the bootstrap" test -n "$(line rpk-bootstrap "NOTIFY ")"
+
+    # The bootstrap server itself over DTLS with raw public keys (its own key pair).
+    run rpk-secure-bootstrap - 40
+    stop "$BS_PID"
+    check "RPK: bootstrapped over DTLS with raw public keys ($(grep -m1 "^SECURE" "$WORK/rpk-secure-bootstrap-bs.out" || true))" \
+        grep -q -x "SECURE identity=rpk" "$WORK/rpk-secure-bootstrap-bs.out"
+    check "RPK: Bootstrap-Finish over DTLS" grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/rpk-secure-bootstrap-bs.out"
+    check "RPK: client exited 0 after the bootstrap over DTLS (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+    check "RPK: then registered over DTLS with the written keys ($(line rpk-secure-bootstrap "REGISTERED "))" \
+        eval '[[ $(line rpk-secure-bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=rpk" ]]'
+    check "RPK: a notification after the bootstrap over DTLS" test -n "$(line rpk-secure-bootstrap "NOTIFY ")"
     unset SERVER_SECURITY CLIENT_SECURITY BS_DM_SECURITY
 fi
 

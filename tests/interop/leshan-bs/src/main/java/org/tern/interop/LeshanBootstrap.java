@@ -10,17 +10,22 @@
  * the server's, the client's private key).
  * With --secure-identity and --secure-key the bootstrap server itself listens only on DTLS
  * with that pre-shared key for the endpoint, and writes its own account in PSK mode.
+ * With --secure-rpk-private and --secure-rpk-public (its own P-256 key pair, PKCS#8 and
+ * SubjectPublicKeyInfo DER) it listens only on DTLS with raw public keys instead (any client
+ * key trusted), and writes its own account in RPK mode with the client's keys from
+ * --rpk-client-private and --rpk-client-public, which it then needs.
  *
  * Usage: LeshanBootstrap --endpoint EP --server-uri coap(s)://HOST:PORT [--port N] [--ssid N]
  *                        [--lifetime SECONDS] [--timeout SECONDS] [--verbose]
  *                        [--psk-identity ID --psk-key HEX]
  *                        [--secure-identity ID --secure-key HEX]
+ *                        [--secure-rpk-private P8 --secure-rpk-public DER]
  *                        [--rpk-client-private P8 --rpk-client-public DER --rpk-server-public DER]
  *
  * Output lines (stdout, one per event, flushed):
  *   LISTENING <port>
  *   BOOTSTRAP_REQUEST ep=<ep>
- *   SECURE identity=<psk identity>  the request came over DTLS (with --secure-*)
+ *   SECURE identity=<psk identity|rpk>  the request came over DTLS (with --secure-*)
  *   OK <request> <path>             the client answered the request with a success code
  *   ERROR <request> <path> <code>   the client answered with an error code
  *   BOOTSTRAPPED ep=<ep>            Bootstrap-Finish succeeded
@@ -33,6 +38,9 @@ package org.tern.interop;
 
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.security.KeyFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -75,6 +83,8 @@ public final class LeshanBootstrap {
     private byte[] rpkServerPublic = null;
     private String secureIdentity = null;
     private byte[] secureKey = null;
+    private byte[] secureRpkPrivate = null;
+    private byte[] secureRpkPublic = null;
     /** Completed with null when Finish succeeded, or with the reason it failed. */
     private final CompletableFuture<String> outcome = new CompletableFuture<>();
 
@@ -145,6 +155,12 @@ public final class LeshanBootstrap {
             case "--secure-key":
                 secureKey = LeshanDtls.hex(value(args, ++i, a));
                 break;
+            case "--secure-rpk-private":
+                secureRpkPrivate = file(value(args, ++i, a));
+                break;
+            case "--secure-rpk-public":
+                secureRpkPublic = file(value(args, ++i, a));
+                break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
             }
@@ -155,6 +171,11 @@ public final class LeshanBootstrap {
             throw new IllegalArgumentException("--psk-identity and --psk-key go together");
         if ((secureIdentity == null) != (secureKey == null))
             throw new IllegalArgumentException("--secure-identity and --secure-key go together");
+        if ((secureRpkPrivate == null) != (secureRpkPublic == null))
+            throw new IllegalArgumentException("--secure-rpk-private and --secure-rpk-public go together");
+        if (secureRpkPrivate != null && (secureKey != null || rpkClientPrivate == null || rpkClientPublic == null))
+            throw new IllegalArgumentException(
+                    "--secure-rpk-* need --rpk-client-private and --rpk-client-public, and no --secure-key");
     }
 
     private static byte[] file(String path) {
@@ -186,8 +207,19 @@ public final class LeshanBootstrap {
 
         InMemoryBootstrapConfigStore store = new InMemoryBootstrapConfigStore();
         LeshanBootstrapServerBuilder builder = new LeshanBootstrapServerBuilder();
-        boolean secure = secureKey != null;
-        if (secure) {
+        boolean secure = secureKey != null || secureRpkPrivate != null;
+        if (secureRpkPrivate != null) {
+            builder.setLocalSecureAddress(new InetSocketAddress("127.0.0.1", port));
+            builder.disableUnsecuredEndpoint();
+            try {
+                KeyFactory ec = KeyFactory.getInstance("EC");
+                builder.setPrivateKey(ec.generatePrivate(new PKCS8EncodedKeySpec(secureRpkPrivate)));
+                builder.setPublicKey(ec.generatePublic(new X509EncodedKeySpec(secureRpkPublic)));
+            } catch (Exception e) {
+                say("FAIL keys: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                return 2;
+            }
+        } else if (secure) {
             builder.setLocalSecureAddress(new InetSocketAddress("127.0.0.1", port));
             builder.disableUnsecuredEndpoint();
             SecurityInfo info = SecurityInfo.newPreSharedKeyInfo(endpoint, secureIdentity, secureKey);
@@ -255,6 +287,12 @@ public final class LeshanBootstrap {
                 : secureIdentity.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         bs.serverPublicKey = new byte[0];
         bs.secretKey = secureKey == null ? new byte[0] : secureKey;
+        if (secureRpkPrivate != null) {
+            bs.securityMode = SecurityMode.RPK;
+            bs.publicKeyOrId = rpkClientPublic;
+            bs.serverPublicKey = secureRpkPublic;
+            bs.secretKey = rpkClientPrivate;
+        }
         bs.serverId = 0; // Leshan 1.x wants one; a bootstrap account has no Short Server ID of its own
         c.security.put(0, bs);
 
@@ -298,7 +336,7 @@ public final class LeshanBootstrap {
         public BootstrapSession begin(BootstrapRequest request, Identity clientIdentity) {
             say("BOOTSTRAP_REQUEST ep=" + request.getEndpointName());
             if (clientIdentity.isSecure())
-                say("SECURE identity=" + clientIdentity.getPskIdentity());
+                say("SECURE identity=" + (clientIdentity.isRPK() ? "rpk" : clientIdentity.getPskIdentity()));
             return super.begin(request, clientIdentity);
         }
 
