@@ -190,6 +190,7 @@ impl Client {
     }
 
     /// Drops the session of `server`, if it has one.
+    #[cfg(feature = "bootstrap")]
     pub(super) fn unsecure(&mut self, server: u8) {
         self.dtls.retain(|l| l.server != server);
     }
