@@ -371,6 +371,7 @@ fn secured_bootstrap_client(
 }
 
 /// Opens the bootstrap connection and returns the first datagram the client sends on it.
+#[cfg(feature = "dtls-rpk")]
 fn first_bootstrap_datagram(
     client: &mut tern::client::Client,
     platform: &mut TestPlatform,

@@ -973,20 +973,17 @@ impl Client {
 
     /// [`Client::next_datagram`], sealed for a secured server. A datagram for a secured
     /// server without a session (its handshake not over) is dropped, never sent in the
-    /// clear, and the next one is taken: a CON goes again once the session is back.
+    /// clear (a CON goes again once the session is back); what else is due goes out on the
+    /// next call (`poll_timeout` says it is due).
     #[cfg(feature = "dtls")]
     fn next_sealed(&mut self, now: u64, platform: &mut dyn Platform) -> Option<(u8, Source)> {
-        // Bounded: each call hands out (and so removes) one datagram.
-        for _ in 0..(4 * MAX_SERVERS + 4) {
-            let (server, source) = self.next_datagram(now, platform)?;
-            let data = source.bytes(&self.control_buf, &self.reply.buf, &self.tx);
-            match Client::seal(&mut self.dtls, &mut self.sealed, server, data) {
-                None => return Some((server, source)),
-                Some(Ok(n)) => return Some((server, Source::Sealed(n))),
-                Some(Err(())) => continue,
-            }
+        let (server, source) = self.next_datagram(now, platform)?;
+        let data = source.bytes(&self.control_buf, &self.reply.buf, &self.tx);
+        match Client::seal(&mut self.dtls, &mut self.sealed, server, data) {
+            None => Some((server, source)),
+            Some(Ok(n)) => Some((server, Source::Sealed(n))),
+            Some(Err(())) => None,
         }
-        None
     }
 
     /// Which datagram goes out next, and to which slot.

@@ -91,7 +91,7 @@ impl Client {
         if self.servers.get(usize::from(server)).is_none() {
             return Err(PskError::UnknownServer);
         }
-        if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
+        if let Some(link) = self.link(server) {
             *link = Link::new(server, session);
             return Ok(());
         }
@@ -263,11 +263,8 @@ impl Client {
         self.secure_with(server, session).is_ok()
     }
 
-    fn session(&mut self, server: u8) -> Option<&mut Session> {
-        self.dtls
-            .iter_mut()
-            .find(|l| l.server == server)
-            .map(|l| &mut l.session)
+    fn link(&mut self, server: u8) -> Option<&mut Link> {
+        self.dtls.iter_mut().find(|l| l.server == server)
     }
 
     /// True when `server` may exchange CoAP: not secured, or its handshake is over.
@@ -363,12 +360,13 @@ impl Client {
         self.end_session(server, End::Release);
     }
 
-    /// `server`'s connection opened (again): a released session may start a handshake.
+    /// `server`'s connection opened (again): a released session may start a handshake (a
+    /// close_notify not sent by then is not sent at all: its connection is gone).
     pub(super) fn reopen_secure(&mut self, server: u8) {
-        if let Some(link) = self.dtls.iter_mut().find(|l| l.server == server) {
-            if matches!(link.end, End::Release | End::Released) {
-                link.end = End::No;
-            }
+        let released = |l: &&mut Link| matches!(l.end, End::Release | End::Released);
+        if let Some(link) = self.link(server).filter(released) {
+            let _ = link.session.close(&mut []);
+            link.end = End::No;
         }
     }
 
@@ -381,8 +379,7 @@ impl Client {
     }
 
     fn end_session(&mut self, server: u8, end: End) -> bool {
-        let link = self.dtls.iter_mut().find(|l| l.server == server);
-        link.map(|l| l.end = end).is_some()
+        self.link(server).map(|l| l.end = end).is_some()
     }
 
     /// Opens a datagram from a secured `server` into `out`: `Some(Some(len))` for the
@@ -394,7 +391,7 @@ impl Client {
         data: &[u8],
         out: &mut [u8],
     ) -> Option<Option<usize>> {
-        let session = self.session(server)?;
+        let session = &mut self.link(server)?.session;
         let Some(buf) = out.get_mut(..data.len()) else {
             return Some(None);
         };
