@@ -148,8 +148,9 @@ pub enum DropReason {
 pub enum Event {
     /// The server needs a connection: open one and call [`Client::connection_opened`].
     ConnectionNeeded { server: u8 },
-    /// The server has no more use for its connection: close it. `server` is
-    /// `download::DOWNLOAD_SLOT` for the firmware download's connection.
+    /// The server has no more use for its connection: close it, once what
+    /// [`Client::poll_transmit`] gives has been sent (a secured server's close_notify).
+    /// `server` is `download::DOWNLOAD_SLOT` for the firmware download's connection.
     ConnectionDone { server: u8 },
     /// The firmware download needs a connection to [`Client::download_uri`]: open one and
     /// call [`Client::download_connection_opened`] (or `download_connection_failed`).
