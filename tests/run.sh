@@ -114,7 +114,7 @@ check "DTLS in the engine: unit tests (raw public key forms, malformed and wrong
 check "POSIX example with the library's DTLS (PSK and raw public keys) builds" env TERN_MAX_DTLS_SESSIONS=2 \
 	CARGO_TARGET_DIR="$dtls_rpk_target" \
 	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls-rpk" --no-print-directory
-check "interop: Leshan over DTLS with a PSK (register, read, observe, de-register; a wrong key and a wrong identity refused; the key from its bootstrap server, itself over DTLS too) and with raw public keys (a client expecting another server key refuses it)" \
+check "interop: Leshan over DTLS with a PSK (register, read, observe, de-register; disabled, then back through a new handshake; a wrong key and a wrong identity refused; the key from its bootstrap server, itself over DTLS too) and with raw public keys (a client expecting another server key refuses it; the keys from its bootstrap server, itself over DTLS with raw public keys too)" \
 	env LESHAN_DTLS_RPK=1 tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
 check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
 	make -C ffi-examples/posix BUILD=build-platform-dtls PLATFORM_DTLS=openssl --no-print-directory

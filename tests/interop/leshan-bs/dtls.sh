@@ -2,7 +2,9 @@
 # Interop test: the client under test registers with an Eclipse Leshan server over DTLS 1.2
 # with a pre-shared key (TLS_PSK_WITH_AES_128_CCM_8; Leshan 1.5 and Californium's
 # Scandium), through the library's own DTLS, reads, observes the temperature and gets a
-# notification; a client with a wrong key, then one with a wrong identity, must not get in;
+# notification; a client the server disables (/1/0/4) de-registers and comes back on a new
+# connection after a new handshake; a client with a wrong key, then one with a wrong
+# identity, must not get in;
 # then a client with no key at all gets its account, coaps:// URI and key from Leshan's
 # bootstrap server (Security mode 0) and registers over DTLS with them; then the same with
 # the bootstrap server itself reached over DTLS with a key of its own (the client needs
@@ -59,14 +61,16 @@ JARS="$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*"
 # run NAME KEY SERVER_TIMEOUT [CLIENT_IDENTITY]: one Leshan server and one client with KEY
 # (with "bootstrap", a client that gets the server and KEY from Leshan's bootstrap server);
 # sets SERVER_RC, CLIENT_RC. SERVER_SECURITY and CLIENT_SECURITY (arrays), when set, replace
-# the server's and the client's PSK options (raw public keys).
+# the server's and the client's PSK options (raw public keys); SERVER_EXTRA (an array) adds
+# options to the server's, CLIENT_EXIT sets the client's run time (default 8 s).
 run() {
     local name=$1 key=$2 timeout=$3 client_identity=${4:-$IDENTITY}
     local server_security=(--identity "$IDENTITY" --key "$KEY")
     [ -z "${SERVER_SECURITY+x}" ] || server_security=("${SERVER_SECURITY[@]}")
     "${SETSID[@]}" "${JAVA:-java}" -cp "$JARS" \
         org.tern.interop.LeshanDtls --port 0 --endpoint "$EP" "${server_security[@]}" \
-        --timeout "$timeout" >"$WORK/$name-server.out" 2>"$WORK/$name-server.err" </dev/null &
+        --timeout "$timeout" ${SERVER_EXTRA+"${SERVER_EXTRA[@]}"} \
+        >"$WORK/$name-server.out" 2>"$WORK/$name-server.err" </dev/null &
     SERVER_PID=$!
     local port
     port=$(listening_port "$SERVER_PID" "$WORK/$name-server.out" "$LISTEN_TIMEOUT")
@@ -96,7 +100,7 @@ run() {
         [ "$name" = secure-bootstrap ] && account+=(-i "$BS_IDENTITY" -k "$BS_KEY")
         [ "$name" = rpk-secure-bootstrap ] && account+=(-K "$WORK/client.p8" -P "$WORK/bs.pub.der")
     fi
-    "${SETSID[@]}" "$CLIENT" "${account[@]}" -e "$EP" -l 60 -x 8 \
+    "${SETSID[@]}" "$CLIENT" "${account[@]}" -e "$EP" -l 60 -x "${CLIENT_EXIT:-8}" \
         >"$WORK/$name-client.out" 2>"$WORK/$name-client.err" </dev/null &
     CLIENT_PID=$!
     local deadline=$((SECONDS + timeout + 15))
@@ -128,6 +132,21 @@ check "Read /3/0 in TLV over DTLS ($(line psk "READ /3/0 "))" eval '[[ $(line ps
 check "observed over DTLS ($(line psk "OBSERVE "))" test "$(line psk "OBSERVE ")" = "OBSERVE /3303/0/5700 205"
 check "a notification over DTLS ($(line psk "NOTIFY "))" eval '[[ $(line psk "NOTIFY ") =~ ^"NOTIFY /3303/0/5700 "[0-9.]+$ ]]'
 check "de-registered over DTLS" test -n "$(line psk "DEREGISTERED")"
+
+# Disable (/1/0/4) releases the connection: the session ends with a close_notify, and after
+# the Disable Timeout the client registers again on a new connection (a new source port),
+# through a new handshake: the old session's records would reach the server from an
+# address it does not know.
+SERVER_EXTRA=(--disable 2) CLIENT_EXIT=16
+run disable "$KEY" 40
+unset SERVER_EXTRA CLIENT_EXIT
+check "disable: Leshan scenario exited 0 (got $SERVER_RC)" test "$SERVER_RC" = 0
+check "disable: Write /1/0/5 and Execute /1/0/4 over DTLS ($(line disable "DISABLE "))" \
+    test "$(line disable "DISABLE ")" = "DISABLE 204 204"
+check "disable: the client de-registered" test -n "$(line disable "DISABLED")"
+check "disable: then registered again over DTLS ($(line disable "REGISTERED AGAIN"))" \
+    test "$(line disable "REGISTERED AGAIN")" = "REGISTERED AGAIN secure=true identity=$IDENTITY"
+check "disable: and de-registered at its end" test -n "$(line disable "DEREGISTERED")"
 
 run wrong-key "$WRONG_KEY" 10
 check "a wrong key never registers ($(line wrong-key "FAIL "))" \

@@ -4,12 +4,15 @@
  * public key (RFC 7250; the server then has a P-256 key pair of its own). It waits for the
  * client to register over DTLS, reads /3/0/0 and /3/0 (TLV), observes the temperature
  * (/3303/0/5700) until a notification comes, waits for the de-registration, and reports every
- * step as one line on stdout.
+ * step as one line on stdout. With --disable S, after the notification it writes the Disable
+ * Timeout (/1/0/5) to S seconds and executes Disable (/1/0/4): the client must de-register,
+ * then register again over DTLS on a new connection after S seconds.
  *
  * Usage: LeshanDtls --endpoint EP --identity ID --key HEX [--port N] [--timeout SECONDS]
  *                   [--verbose]
  *        LeshanDtls --endpoint EP --rpk-client-public DER --rpk-server-private DER
  *                   --rpk-server-public DER [--port N] [--timeout SECONDS] [--verbose]
+ *   (either form also takes [--disable SECONDS])
  *   (DER files: SubjectPublicKeyInfo for public keys, PKCS#8 for the private key)
  *
  * Output lines (stdout, one per event, flushed):
@@ -19,6 +22,9 @@
  *   READ /3/0 <code> <number of resources>
  *   OBSERVE /3303/0/5700 <code>
  *   NOTIFY /3303/0/5700 <value>
+ *   DISABLE <code of the Write of /1/0/5> <code of the Execute of /1/0/4>   (--disable)
+ *   DISABLED                                    (--disable: the client de-registered)
+ *   REGISTERED AGAIN secure=<true|false> identity=<psk identity|rpk>   (--disable)
  *   DEREGISTERED
  *   FAIL <reason>
  * Exit status 0 only after DEREGISTERED.
@@ -45,10 +51,15 @@ import org.eclipse.leshan.core.node.LwM2mObjectInstance;
 import org.eclipse.leshan.core.node.LwM2mSingleResource;
 import org.eclipse.leshan.core.observation.Observation;
 import org.eclipse.leshan.core.request.ContentFormat;
+import org.eclipse.leshan.core.request.ExecuteRequest;
 import org.eclipse.leshan.core.request.ObserveRequest;
 import org.eclipse.leshan.core.request.ReadRequest;
+import org.eclipse.leshan.core.request.WriteRequest;
+import org.eclipse.leshan.core.response.ExecuteResponse;
+import org.eclipse.leshan.core.response.LwM2mResponse;
 import org.eclipse.leshan.core.response.ObserveResponse;
 import org.eclipse.leshan.core.response.ReadResponse;
+import org.eclipse.leshan.core.response.WriteResponse;
 import org.eclipse.leshan.server.californium.LeshanServer;
 import org.eclipse.leshan.server.californium.LeshanServerBuilder;
 import org.eclipse.leshan.server.registration.Registration;
@@ -70,6 +81,7 @@ public final class LeshanDtls {
     private String rpkServerPublic = null;
     private long timeoutSec = 60;
     private boolean verbose = false;
+    private long disableSec = 0;
     private final BlockingQueue<Object[]> events = new LinkedBlockingQueue<>();
 
     public static void main(String[] args) {
@@ -130,6 +142,10 @@ public final class LeshanDtls {
                 break;
             case "--verbose":
                 verbose = true;
+                break;
+            case "--disable":
+                disableSec = Long.parseLong(need(v, a));
+                i++;
                 break;
             default:
                 throw new IllegalArgumentException("unknown argument " + a);
@@ -243,6 +259,8 @@ public final class LeshanDtls {
             say("NOTIFY /3303/0/5700 " + (note.getContent() instanceof LwM2mSingleResource
                     ? ((LwM2mSingleResource) note.getContent()).getValue()
                     : "-"));
+            if (disableSec > 0)
+                disableAndBack(server, r, deadline);
             next("DEREGISTERED", deadline);
             say("DEREGISTERED");
             return 0;
@@ -261,6 +279,19 @@ public final class LeshanDtls {
                 // leaving anyway
             }
         }
+    }
+
+    /** Disables the client for disableSec seconds; it must come back over DTLS. */
+    private void disableAndBack(LeshanServer server, Registration r, long deadline)
+            throws Failure, InterruptedException {
+        WriteResponse timeout = server.send(r, new WriteRequest(1, 0, 5, disableSec), 10_000);
+        ExecuteResponse disable = server.send(r, new ExecuteRequest(1, 0, 4), 10_000);
+        say("DISABLE " + code(timeout) + " " + code(disable));
+        next("DEREGISTERED", deadline);
+        say("DISABLED");
+        Registration again = (Registration) next("REGISTERED", deadline)[1];
+        say("REGISTERED AGAIN secure=" + again.getIdentity().isSecure() + " identity="
+                + (again.getIdentity().isRPK() ? "rpk" : again.getIdentity().getPskIdentity()));
     }
 
     private static final class Failure extends Exception {
@@ -282,7 +313,7 @@ public final class LeshanDtls {
         }
     }
 
-    private static String code(ReadResponse r) {
+    private static String code(LwM2mResponse r) {
         return r == null ? "timeout" : Integer.toString(r.getCode().getCode());
     }
 }
