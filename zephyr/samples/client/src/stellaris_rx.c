@@ -9,6 +9,8 @@
  * every frame still waiting (MACNP), as the driver itself does from Zephyr 3.7 on (where
  * this is harmless: nothing is left waiting).
  */
+#include <errno.h>
+
 #include <zephyr/device.h>
 #include <zephyr/init.h>
 #include <zephyr/irq.h>
