@@ -207,4 +207,36 @@ void shell_print_impl(const struct shell *sh, const char *fmt, ...) __attribute_
 #define SHELL_CMD_REGISTER(syntax, subcmd, help, handler)                                                       \
 	const struct shell_static_entry tern_standin_shell_##syntax = {#syntax, help, subcmd, handler}
 
+/* ---- devicetree, interrupts, registers, net_pkt: the sample's src/stellaris_rx.c ---- */
+#define AF_UNSPEC 0
+#define DT_INST(inst, compat) 0
+#define DT_IRQN(node) 42
+#define DT_IRQ(node, cell) 0
+#define DT_REG_ADDR(node) 0x40048000u
+#define DEVICE_DT_GET(node) ((const struct device *)0)
+#define CONFIG_GEN_IRQ_START_VECTOR 0
+#define SYS_INIT(init_fn, level, prio) int (*const tern_standin_init_##init_fn)(void) = init_fn
+typedef uintptr_t mm_reg_t;
+struct device;
+struct net_if;
+struct net_pkt;
+struct _isr_table_entry {
+	const void *arg;
+	void (*isr)(const void *);
+};
+extern struct _isr_table_entry _sw_isr_table[];
+uint32_t sys_read32(mm_reg_t addr);
+void sys_write32(uint32_t data, mm_reg_t addr);
+int irq_connect_dynamic(unsigned int irq, unsigned int priority, void (*routine)(const void *parameter),
+			const void *parameter, uint32_t flags);
+void irq_enable(unsigned int irq);
+void irq_disable(unsigned int irq);
+bool device_is_ready(const struct device *dev);
+struct net_if *net_if_lookup_by_dev(const struct device *dev);
+struct net_pkt *net_pkt_rx_alloc_with_buffer(struct net_if *iface, size_t size, sa_family_t family, int proto,
+					     k_timeout_t timeout);
+int net_pkt_write(struct net_pkt *pkt, const void *data, size_t length);
+void net_pkt_unref(struct net_pkt *pkt);
+int net_recv_data(struct net_if *iface, struct net_pkt *pkt);
+
 #endif /* TERN_ZEPHYR_STANDIN_H */
