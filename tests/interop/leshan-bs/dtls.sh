@@ -171,15 +171,23 @@ check "registered over DTLS with the bootstrap-written identity ($(line bootstra
 check "Read /3/0/0 over DTLS after the bootstrap" test "$(line bootstrap "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
 check "a notification over DTLS after the bootstrap" test -n "$(line bootstrap "NOTIFY ")"
 
+# check_secure_bootstrap NAME BS_IDENTITY DM_IDENTITY LABEL: the checks of case NAME, a
+# bootstrap server reached over DTLS (it saw BS_IDENTITY), then the LwM2M server over DTLS
+# with the written keys (it saw DM_IDENTITY); each check's name starts with LABEL.
+check_secure_bootstrap() {
+    local name=$1 bs_identity=$2 dm_identity=$3 label=$4
+    stop "$BS_PID"
+    check "${label}bootstrapped over DTLS ($(grep -m1 "^SECURE" "$WORK/$name-bs.out" || true))" \
+        grep -q -x "SECURE identity=$bs_identity" "$WORK/$name-bs.out"
+    check "${label}Bootstrap-Finish over DTLS" grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/$name-bs.out"
+    check "${label}client exited 0 after the bootstrap over DTLS (got $CLIENT_RC)" test "$CLIENT_RC" = 0
+    check "${label}then registered over DTLS with the written keys ($(line "$name" "REGISTERED "))" \
+        eval '[[ $(line "$name" "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$dm_identity" ]]'
+    check "${label}a notification after the bootstrap over DTLS" test -n "$(line "$name" "NOTIFY ")"
+}
+
 run secure-bootstrap "$KEY" 40
-stop "$BS_PID"
-check "bootstrapped over DTLS with the bootstrap account's key ($(grep -m1 "^SECURE" "$WORK/secure-bootstrap-bs.out" || true))" \
-    grep -q -x "SECURE identity=$BS_IDENTITY" "$WORK/secure-bootstrap-bs.out"
-check "Bootstrap-Finish over DTLS" grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/secure-bootstrap-bs.out"
-check "client exited 0 after the bootstrap over DTLS (got $CLIENT_RC)" test "$CLIENT_RC" = 0
-check "then registered over DTLS with the written key ($(line secure-bootstrap "REGISTERED "))" \
-    eval '[[ $(line secure-bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
-check "a notification over DTLS after the bootstrap over DTLS" test -n "$(line secure-bootstrap "NOTIFY ")"
+check_secure_bootstrap secure-bootstrap "$BS_IDENTITY" "$IDENTITY" ""
 
 if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
     # P-256 keys: PKCS#8 DER for private keys, SubjectPublicKeyInfo DER for public ones.
@@ -221,14 +229,7 @@ if [ -n "${LESHAN_DTLS_RPK:-}" ]; then
 
     # The bootstrap server itself over DTLS with raw public keys (its own key pair).
     run rpk-secure-bootstrap - 40
-    stop "$BS_PID"
-    check "RPK: bootstrapped over DTLS with raw public keys ($(grep -m1 "^SECURE" "$WORK/rpk-secure-bootstrap-bs.out" || true))" \
-        grep -q -x "SECURE identity=rpk" "$WORK/rpk-secure-bootstrap-bs.out"
-    check "RPK: Bootstrap-Finish over DTLS" grep -q -x "BOOTSTRAPPED ep=$EP" "$WORK/rpk-secure-bootstrap-bs.out"
-    check "RPK: client exited 0 after the bootstrap over DTLS (got $CLIENT_RC)" test "$CLIENT_RC" = 0
-    check "RPK: then registered over DTLS with the written keys ($(line rpk-secure-bootstrap "REGISTERED "))" \
-        eval '[[ $(line rpk-secure-bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=rpk" ]]'
-    check "RPK: a notification after the bootstrap over DTLS" test -n "$(line rpk-secure-bootstrap "NOTIFY ")"
+    check_secure_bootstrap rpk-secure-bootstrap rpk rpk "RPK: "
     unset SERVER_SECURITY CLIENT_SECURITY BS_DM_SECURITY
 fi
 
