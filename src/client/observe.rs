@@ -589,12 +589,29 @@ impl Client {
         if next.is_none() && self.next_held().is_some() {
             next = Some(now);
         }
-        for o in self.observe.table.iter() {
+        for o in self
+            .observe
+            .table
+            .iter()
+            .filter(|o| self.reachable(o.server))
+        {
             if let Some(p) = self.plan(o, now) {
                 next = Some(next.map_or(p.at, |n| n.min(p.at)));
             }
         }
         next
+    }
+
+    /// False while `server`'s DTLS session is not up (a handshake runs): its notifications
+    /// wait for it rather than go nowhere.
+    fn reachable(&self, server: u8) -> bool {
+        #[cfg(feature = "dtls")]
+        return self.secure_ready(server);
+        #[cfg(not(feature = "dtls"))]
+        {
+            let _ = server;
+            true
+        }
     }
 
     /// The numeric value of a resource (instance) observation, if it has one.
@@ -644,6 +661,9 @@ impl Client {
         let mut i = 0;
         while let Some(&o) = self.observe.table.get(i) {
             i += 1;
+            if !self.reachable(o.server) {
+                continue;
+            }
             let Some(plan) = self.plan(&o, now).filter(|p| p.at <= now) else {
                 continue;
             };

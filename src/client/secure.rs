@@ -616,7 +616,7 @@ mod tests {
     }
 
     #[test]
-    fn nothing_goes_out_in_the_clear_while_the_session_is_down() {
+    fn a_notification_waits_for_the_session_and_never_goes_in_the_clear() {
         let (mut c, mut p, seq) = registered();
         // The server observes the lifetime (/1/0/1).
         let observe = [
@@ -630,12 +630,24 @@ mod tests {
         let restarted = sent(&mut c, &mut p, 30);
         assert_eq!(open_from_client(&restarted[0]), Some((21, 1, vec![1, 0])));
         assert!(restarted.get(1).is_some_and(|d| is_client_hello(d)));
-        // A notification due while the handshake runs is dropped, not sent in the clear.
+        // A notification due while the handshake runs waits for it: nothing in the clear,
+        // and no deadline earlier than the handshake's flight timer.
         c.resource_changed(&Path::new(&[1, 0, 1]).unwrap());
         for now in [40, 1_100, 3_100] {
             for d in sent(&mut c, &mut p, now) {
                 assert!(is_client_hello(&d), "only ClientHellos: {d:?}");
             }
+            assert_eq!(c.poll_timeout(), c.secure_deadline(), "at {now}");
         }
+        // The session is back: the notification goes, sealed.
+        c.secure_with(0, established_session()).unwrap();
+        let note = sent(&mut c, &mut p, 3_200);
+        let (t, epoch, coap) = open_from_client(&note[0]).expect("sealed");
+        assert_eq!((t, epoch), (23, 1));
+        assert_eq!(
+            (coap[1], &coap[4..6]),
+            (0x45, &[0xAB, 0xCD][..]),
+            "2.05 on the token"
+        );
     }
 }
