@@ -716,16 +716,7 @@ impl Client {
         let ([a, b, mode, n3, n4], rest) = v.split_first_chunk::<5>().ok_or(())?;
         let (identity, rest) = rest.split_at_checked(usize::from(*n3)).ok_or(())?;
         let (server_key, key) = rest.split_at_checked(usize::from(*n4)).ok_or(())?;
-        #[cfg(not(feature = "dtls-rpk"))]
-        if !server_key.is_empty() {
-            return Err(());
-        }
-        let keys = security::Keys {
-            identity: Vec::from_slice(identity).map_err(|_| ())?,
-            #[cfg(feature = "dtls-rpk")]
-            server_key: Vec::from_slice(server_key).map_err(|_| ())?,
-            key: Vec::from_slice(key).map_err(|_| ())?,
-        };
+        let keys = security::Keys::from_parts(identity, server_key, key).ok_or(())?;
         super::secure::session_for(*mode, &keys).ok_or(())?;
         let ssid = u16::from_le_bytes([*a, *b]);
         if apply {

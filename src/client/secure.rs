@@ -73,13 +73,8 @@ impl Client {
             {
                 return Err(PskError::BadCredentials);
             }
-            let keys = super::security::Keys {
-                identity: heapless::Vec::from_slice(identity)
-                    .map_err(|_| PskError::BadCredentials)?,
-                #[cfg(feature = "dtls-rpk")]
-                server_key: heapless::Vec::new(),
-                key: heapless::Vec::from_slice(key).map_err(|_| PskError::BadCredentials)?,
-            };
+            let keys = super::security::Keys::from_parts(identity, &[], key)
+                .ok_or(PskError::BadCredentials)?;
             return self.set_bootstrap_key(super::security::MODE_PSK, keys);
         }
         let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
@@ -122,12 +117,8 @@ impl Client {
             let rpk = crate::dtls::RpkKeys::new(private_key, server_public_key)
                 .map_err(|_| PskError::BadCredentials)?;
             let (private, server_key) = rpk.raw();
-            let keys = super::security::Keys {
-                identity: heapless::Vec::new(),
-                server_key: heapless::Vec::from_slice(server_key)
-                    .map_err(|_| PskError::BadCredentials)?,
-                key: heapless::Vec::from_slice(private).map_err(|_| PskError::BadCredentials)?,
-            };
+            let keys = super::security::Keys::from_parts(&[], server_key, private)
+                .ok_or(PskError::BadCredentials)?;
             return self.set_bootstrap_key(super::security::MODE_RPK, keys);
         }
         if self.servers.get(usize::from(server)).is_none() {
@@ -456,16 +447,13 @@ pub(super) fn session_for(mode: u8, keys: &super::security::Keys) -> Option<Sess
 /// The mode and keys a session was made with (raw public keys in their raw forms).
 #[cfg(feature = "bootstrap")]
 fn link_keys(session: &Session) -> Option<(u8, super::security::Keys)> {
-    let mut keys = super::security::Keys::default();
+    use super::security::{Keys, MODE_PSK};
     if let Some((identity, key)) = session.psk() {
-        keys.identity = heapless::Vec::from_slice(identity).ok()?;
-        keys.key = heapless::Vec::from_slice(key).ok()?;
-        return Some((super::security::MODE_PSK, keys));
+        return Some((MODE_PSK, Keys::from_parts(identity, &[], key)?));
     }
     #[cfg(feature = "dtls-rpk")]
     if let Some((private, server)) = session.rpk_keys() {
-        keys.key = heapless::Vec::from_slice(private).ok()?;
-        keys.server_key = heapless::Vec::from_slice(server).ok()?;
+        let keys = Keys::from_parts(&[], server, private)?;
         return Some((super::security::MODE_RPK, keys));
     }
     None

@@ -63,6 +63,21 @@ pub struct Keys {
 
 #[cfg(feature = "dtls")]
 impl Keys {
+    /// Resources 3, 4 and 5 from their bytes; `None` when one is too long (or, without
+    /// `dtls-rpk`, when there is a server key).
+    pub fn from_parts(identity: &[u8], server_key: &[u8], key: &[u8]) -> Option<Keys> {
+        #[cfg(not(feature = "dtls-rpk"))]
+        if !server_key.is_empty() {
+            return None;
+        }
+        Some(Keys {
+            identity: Vec::from_slice(identity).ok()?,
+            #[cfg(feature = "dtls-rpk")]
+            server_key: Vec::from_slice(server_key).ok()?,
+            key: Vec::from_slice(key).ok()?,
+        })
+    }
+
     /// What `mode` needs is written: identity and key for PSK, key and server key for RPK.
     pub fn is_set(&self, mode: u8) -> bool {
         match mode {
