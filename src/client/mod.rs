@@ -581,13 +581,7 @@ impl Client {
             any = true;
         }
         for (i, s) in self.servers.iter().enumerate() {
-            #[cfg(feature = "dtls")]
-            let secured = self.secure_ready(slot_of(i));
-            #[cfg(not(feature = "dtls"))]
-            let secured = {
-                let _ = i;
-                true
-            };
+            let secured = self.reachable(slot_of(i));
             let d = match (&s.reg.exchange, s.reg.phase) {
                 // A disabled server comes back without a connection.
                 #[cfg(feature = "server-extra")]
@@ -951,6 +945,18 @@ impl Client {
         self.servers.get(usize::from(server)).map(|s| s.short_id)
     }
 
+    /// False while `server` is secured by the engine's DTLS and its handshake is not over:
+    /// nothing may go to it yet.
+    fn reachable(&self, server: u8) -> bool {
+        #[cfg(feature = "dtls")]
+        return self.secure_ready(server);
+        #[cfg(not(feature = "dtls"))]
+        {
+            let _ = server;
+            true
+        }
+    }
+
     /// The next datagram to send, if any; call until `None` after input and at deadlines.
     pub fn poll_transmit(&mut self, now: u64, platform: &mut dyn Platform) -> Option<Transmit<'_>> {
         #[cfg(feature = "dtls")]
@@ -1062,8 +1068,7 @@ impl Client {
         if self.disabled_or_delayed(i, now) {
             return None;
         }
-        #[cfg(feature = "dtls")]
-        if !self.secure_ready(slot_of(i)) {
+        if !self.reachable(slot_of(i)) {
             return None;
         }
         let s = self.servers.get_mut(i)?;

@@ -602,18 +602,6 @@ impl Client {
         next
     }
 
-    /// False while `server`'s DTLS session is not up (a handshake runs): its notifications
-    /// wait for it rather than go nowhere.
-    fn reachable(&self, server: u8) -> bool {
-        #[cfg(feature = "dtls")]
-        return self.secure_ready(server);
-        #[cfg(not(feature = "dtls"))]
-        {
-            let _ = server;
-            true
-        }
-    }
-
     /// The numeric value of a resource (instance) observation, if it has one.
     fn number(&mut self, o: &Observation, now: u64, platform: &mut dyn Platform) -> Option<f64> {
         let (Some(iid), Some(rid)) = (o.path.instance_id(), o.path.resource_id()) else {
@@ -661,6 +649,7 @@ impl Client {
         let mut i = 0;
         while let Some(&o) = self.observe.table.get(i) {
             i += 1;
+            // A secured server's notifications wait for its session, rather than go nowhere.
             if !self.reachable(o.server) {
                 continue;
             }
