@@ -156,7 +156,11 @@ fn main() {
         rust.push_str(&format!("/// {doc}\npub const {konst}: usize = {value};\n"));
         c.push_str(&format!("#define {name} {value}\n"));
     }
-    c.push_str("#endif\n");
+    let credentials = env::var_os("CARGO_FEATURE_PLATFORM_CREDENTIALS").is_some();
+    c.push_str(&format!(
+        "#define TERN_PLATFORM_CREDENTIALS {}\n#endif\n",
+        u8::from(credentials)
+    ));
     if env::var_os("CARGO_FEATURE_DTLS").is_some() && rust.contains("MAX_DTLS_SESSIONS: usize = 0;")
     {
         panic!("the dtls feature needs TERN_MAX_DTLS_SESSIONS=1 or more (1 when unset)");
@@ -173,7 +177,7 @@ fn main() {
 
 /// Bytes a client needs, as an upper bound valid on 32- and 64-bit targets, in terms of the
 /// capacities; `src/ffi/client.rs` asserts at compile time that the real size fits.
-const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 336 : 0))";
+const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 336 : 0) + (TERN_PLATFORM_CREDENTIALS ? (2 * TERN_MAX_SERVERS + 2) * 152 : 0))";
 
 /// The capacity macros of the header: the defaults, each overridable by the build's own
 /// `tern_config.h` (pass `-DTERN_CONFIG_HEADER='"tern_config.h"'` when building with other
@@ -185,6 +189,7 @@ fn capacity_defines() -> String {
             "\n/** {doc} */\n#ifndef {name}\n#define {name} {default}\n#endif\n"
         ));
     }
+    s.push_str("\n/** 1 for a library built with the platform-credentials feature (C code then builds with -DTERN_PLATFORM_CREDENTIALS=1 or the build's tern_config.h): the pre-shared keys a bootstrap server writes are kept for the platform's `credentials` callback, 152 bytes for each staged Security instance and each server. */\n#ifndef TERN_PLATFORM_CREDENTIALS\n#define TERN_PLATFORM_CREDENTIALS 0\n#endif\n");
     s.push_str("\n/** Resource operation bit: Read (`tern_resource_def_t.operations`). */\n#define TERN_OP_R 1\n/** Resource operation bit: Write. */\n#define TERN_OP_W 2\n/** Resource operation bit: Execute. */\n#define TERN_OP_E 4\n/** Read and Write. */\n#define TERN_OP_RW 3\n");
     s.push_str("\n/** The bootstrap server's slot, in events and in `tern_client_set_psk` and `tern_client_set_rpk`. */\n#define TERN_BOOTSTRAP_SLOT (TERN_MAX_SERVERS + 1)\n");
     s.push_str("\n/** `tern_config_t.bootstrap_flags`: bootstrap before registering. */\n#define TERN_BOOTSTRAP_FIRST 1\n/** `tern_config_t.bootstrap_flags`: server-initiated bootstrap. */\n#define TERN_BOOTSTRAP_SERVER_INITIATED 2\n");

@@ -98,6 +98,11 @@
 #define TERN_MAX_DTLS_SESSIONS 0
 #endif
 
+/** 1 for a library built with the platform-credentials feature (C code then builds with -DTERN_PLATFORM_CREDENTIALS=1 or the build's tern_config.h): the pre-shared keys a bootstrap server writes are kept for the platform's `credentials` callback, 152 bytes for each staged Security instance and each server. */
+#ifndef TERN_PLATFORM_CREDENTIALS
+#define TERN_PLATFORM_CREDENTIALS 0
+#endif
+
 /** Resource operation bit: Read (`tern_resource_def_t.operations`). */
 #define TERN_OP_R 1
 /** Resource operation bit: Write. */
@@ -127,7 +132,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 336 : 0))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 336 : 0) + (TERN_PLATFORM_CREDENTIALS ? (2 * TERN_MAX_SERVERS + 2) * 152 : 0))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {
@@ -669,6 +674,47 @@ typedef tern_status_t (*tern_load_fn)(void *user,
                                       size_t len);
 
 /**
+ * A pre-shared key that a bootstrap server wrote for a server the platform secures (the
+ * `platform-credentials` feature); the pointers are valid during the call only.
+ */
+typedef struct tern_credentials_t {
+  /**
+   * The server's Security object instance: the one `open` is then called with.
+   */
+  uint16_t security_instance;
+  /**
+   * The Security Mode (resource 2): 0, a pre-shared key.
+   */
+  uint8_t mode;
+  /**
+   * The PSK Identity (resource 3).
+   */
+  const uint8_t *identity;
+  /**
+   * Its length in bytes (1 to 64).
+   */
+  size_t identity_len;
+  /**
+   * The Secret Key (resource 5).
+   */
+  const uint8_t *key;
+  /**
+   * Its length in bytes (1 to 64).
+   */
+  size_t key_len;
+} tern_credentials_t;
+
+/**
+ * Installs the credentials of a Security instance in the platform's DTLS (Zephyr:
+ * `tls_credential_add` under the instance's `sec_tag`). Called just before `open` for a
+ * server whose Security instance has bootstrap-written keys, each time its connection is
+ * opened: the keys may have changed. Anything but `TERN_STATUS_OK` fails the connection,
+ * as a failed `open` does.
+ */
+typedef tern_status_t (*tern_credentials_fn)(void *user,
+                                             const struct tern_credentials_t *credentials);
+
+/**
  * The platform: callbacks the library calls from inside `tern_client_step` and
  * `tern_client_input`, never from anywhere else, each with `user` as first argument.
  */
@@ -720,6 +766,14 @@ typedef struct tern_platform_t {
    * client starts with an Update instead of a Register.
    */
   tern_load_fn load;
+  /**
+   * Optional: takes the pre-shared keys that a bootstrap server wrote, for a platform
+   * that does the DTLS of `coaps://` servers itself (a library built with the
+   * `platform-credentials` feature; ignored otherwise). Without it, such a server's
+   * connection is opened with whatever credentials the platform has for its Security
+   * instance.
+   */
+  tern_credentials_fn credentials;
 } tern_platform_t;
 
 /**

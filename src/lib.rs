@@ -15,6 +15,12 @@
     )
 )]
 
+#[cfg(all(feature = "dtls", feature = "platform-credentials"))]
+compile_error!(
+    "`dtls` and `platform-credentials` exclude each other: a bootstrap-written key goes to \
+     the engine's DTLS or to the platform's, not both"
+);
+
 pub mod buf;
 pub mod client;
 pub mod coap;

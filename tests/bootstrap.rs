@@ -260,7 +260,7 @@ fn inconsistent_finish_is_refused_and_the_bootstrap_goes_on() {
     assert!(t.client().servers().is_empty(), "nothing applied");
     assert!(!t.events().contains(&Event::Bootstrapped));
     // A Security instance in a mode this build cannot use: PSK without the engine's DTLS
-    // (and a coap:// URI), X.509 always.
+    // or the platform's keys (and a coap:// URI), X.509 always.
     assert_eq!(t.write("/0", security(1, DM_URI, 202)).header.code, CHANGED);
     for (mode, why) in [
         (0, &b"security mode not supported"[..]),
@@ -269,7 +269,7 @@ fn inconsistent_finish_is_refused_and_the_bootstrap_goes_on() {
         assert_eq!(t.write("/0/1/2", int(2, mode)).header.code, CHANGED);
         let r = t.finish();
         assert_eq!(r.header.code, NOT_ACCEPTABLE);
-        if cfg!(feature = "dtls") && mode == 0 {
+        if cfg!(any(feature = "dtls", feature = "platform-credentials")) && mode == 0 {
             assert_eq!(r.payload, b"server uri", "PSK wants coaps://");
         } else {
             assert_eq!(r.payload, why);

@@ -199,46 +199,6 @@ fn a_server_with_another_key_gets_a_bad_certificate_alert_then_a_pause() {
         "then a minute before a new handshake"
     );
 }
-/// One TLV entry (kind 0: object instance, 3: resource) with a value shorter than 256.
-fn tlv(kind: u8, id: u8, v: &[u8]) -> Vec<u8> {
-    let mut out = if v.len() < 8 {
-        vec![kind << 6 | v.len() as u8, id]
-    } else {
-        vec![kind << 6 | 0x08, id, v.len() as u8]
-    };
-    out.extend(v);
-    out
-}
-
-/// A smartcard blob with one Security instance (`mode`, `uri`, the keys given) and its
-/// Server instance (Short Server ID 201).
-fn blob(mode: u8, uri: &str, identity: &[u8], key: &[u8]) -> Vec<u8> {
-    blob_with(mode, uri, identity, &[], key)
-}
-
-/// [`blob`] with resource 4 (the server's public key) too, when not empty.
-fn blob_with(mode: u8, uri: &str, res3: &[u8], res4: &[u8], res5: &[u8]) -> Vec<u8> {
-    let mut sec = tlv(3, 0, uri.as_bytes());
-    sec.extend(tlv(3, 1, &[0]));
-    sec.extend(tlv(3, 2, &[mode]));
-    sec.extend(tlv(3, 3, res3));
-    if !res4.is_empty() {
-        sec.extend(tlv(3, 4, res4));
-    }
-    sec.extend(tlv(3, 5, res5));
-    sec.extend(tlv(3, 10, &[0, 201]));
-    let mut srv = tlv(3, 0, &[0, 201]);
-    srv.extend(tlv(3, 1, &[120]));
-    srv.extend(tlv(3, 7, b"U"));
-    let mut out = Vec::new();
-    for (oid, body) in [(0u8, tlv(0, 1, &sec)), (1, tlv(0, 0, &srv))] {
-        out.extend([0, oid]);
-        out.extend((body.len() as u16).to_be_bytes());
-        out.extend(body);
-    }
-    out
-}
-
 const SECURE_URI: &str = "coaps://192.0.2.9:5684";
 
 /// Opens server 0's connection and returns the first datagram the client sends on it.
@@ -255,7 +215,7 @@ fn a_bootstrap_written_psk_secures_the_server_and_survives_a_restart() {
     use tern::client::persist::{MemSlots, Restored};
     let mut client = new_client(60, 10, 1);
     let mut platform = TestPlatform::new(1);
-    let blob = blob(0, SECURE_URI, b"tern-psk", b"0123456789abcdef");
+    let blob = security_blob(0, SECURE_URI, b"tern-psk", b"0123456789abcdef");
     assert_eq!(client.bootstrap_from_blob(&blob), Ok(()));
     assert_eq!(client.servers()[0].uri.as_str(), SECURE_URI);
     assert!(
@@ -281,7 +241,7 @@ fn a_bootstrap_back_to_nosec_drops_the_key() {
     let mut client = new_client(60, 10, 1);
     let mut platform = TestPlatform::new(1);
     client.set_psk(0, b"factory", b"key").unwrap();
-    let blob = blob(3, "coap://192.0.2.9:5683", b"", b"");
+    let blob = security_blob(3, "coap://192.0.2.9:5683", b"", b"");
     assert_eq!(client.bootstrap_from_blob(&blob), Ok(()));
     assert!(
         is_register(&first_datagram(&mut client, &mut platform)),
@@ -295,28 +255,34 @@ fn unusable_security_instances_are_refused_at_finish() {
     let mut client = new_client(60, 10, 1);
     let missing = "psk identity or key missing";
     let mut cases = vec![
-        (blob(0, SECURE_URI, b"tern-psk", b""), missing),
-        (blob(0, SECURE_URI, b"", b"key"), missing),
+        (security_blob(0, SECURE_URI, b"tern-psk", b""), missing),
+        (security_blob(0, SECURE_URI, b"", b"key"), missing),
         (
-            blob(0, "coap://192.0.2.9:5683", b"id", b"key"),
+            security_blob(0, "coap://192.0.2.9:5683", b"id", b"key"),
             "server uri",
         ),
-        (blob(3, SECURE_URI, b"", b""), "server uri"),
+        (security_blob(3, SECURE_URI, b"", b""), "server uri"),
         (
-            blob(2, SECURE_URI, b"cert", b"key"),
+            security_blob(2, SECURE_URI, b"cert", b"key"),
             "x.509 certificates not supported",
         ),
     ];
     if cfg!(feature = "dtls-rpk") {
-        cases.push((blob(1, SECURE_URI, b"pub", b"key"), "rpk keys missing"));
+        cases.push((
+            security_blob(1, SECURE_URI, b"pub", b"key"),
+            "rpk keys missing",
+        ));
         // Not a point on the curve: X without Y.
-        let bad = blob_with(1, SECURE_URI, b"", &[4; 64], &[1; 32]);
+        let bad = security_blob_with(1, SECURE_URI, b"", &[4; 64], &[1; 32]);
         cases.push((bad, "rpk keys unusable"));
         // Longer than a pre-shared key may be, though resource 5 may hold a DER private key.
-        cases.push((blob(0, SECURE_URI, b"id", &[7; 65]), "psk unusable"));
+        cases.push((
+            security_blob(0, SECURE_URI, b"id", &[7; 65]),
+            "psk unusable",
+        ));
     } else {
         cases.push((
-            blob(1, SECURE_URI, b"pub", b"key"),
+            security_blob(1, SECURE_URI, b"pub", b"key"),
             "security mode not supported",
         ));
     }
@@ -330,7 +296,7 @@ fn unusable_security_instances_are_refused_at_finish() {
     }
     if !cfg!(feature = "dtls-rpk") {
         // A key longer than a session holds is refused at the write.
-        let long = blob(0, SECURE_URI, b"id", &[7; 65]);
+        let long = security_blob(0, SECURE_URI, b"id", &[7; 65]);
         assert!(matches!(client.bootstrap_from_blob(&long), Err(Write(_))));
     }
 }
@@ -573,7 +539,7 @@ fn the_bootstrap_servers_session_is_kept_free() {
         "replaced"
     );
     if tern::config::MAX_DTLS_SESSIONS == 1 {
-        let blob = blob(0, SECURE_URI, b"tern-psk", b"0123456789abcdef");
+        let blob = security_blob(0, SECURE_URI, b"tern-psk", b"0123456789abcdef");
         assert_eq!(
             bs.bootstrap_from_blob(&blob),
             Err(tern::client::bootstrap::BlobError::Inconsistent(
@@ -590,7 +556,7 @@ fn bootstrap_written_raw_public_keys_secure_the_server_and_survive_a_restart() {
     let offers_rpk = |hello: &[u8]| hello.windows(4).any(|w| w == [0, 2, 0xC0, 0xAE]);
     let mut client = new_client(60, 10, 1);
     let mut platform = TestPlatform::new(1);
-    let blob = blob_with(1, SECURE_URI, b"", &P256_G, &[1; 32]);
+    let blob = security_blob_with(1, SECURE_URI, b"", &P256_G, &[1; 32]);
     assert_eq!(client.bootstrap_from_blob(&blob), Ok(()));
     let hello = first_datagram(&mut client, &mut platform);
     assert!(

@@ -116,8 +116,16 @@ check "POSIX example with the library's DTLS (PSK and raw public keys) builds" e
 	make -C ffi-examples/posix BUILD=build-dtls CARGO_FEATURES="--features dtls-rpk" --no-print-directory
 check "interop: Leshan over DTLS with a PSK (register, read, observe, de-register; disabled, then back through a new handshake; a wrong key and a wrong identity refused; the key from its bootstrap server, itself over DTLS too) and with raw public keys (a client expecting another server key refuses it; the keys from its bootstrap server, itself over DTLS with raw public keys too)" \
 	env LESHAN_DTLS_RPK=1 tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-dtls/tern-client
+# The platform's DTLS, with the keys a bootstrap server writes handed to it (the
+# platform-credentials feature), in a target dir of its own.
+platform_target="${CARGO_TARGET_DIR:-$root/target}/platform-credentials"
+check "bootstrap-written pre-shared keys kept for the platform's DTLS: checked at Finish, persisted (unit and simulation tests)" \
+	env CARGO_TARGET_DIR="$platform_target" cargo test --quiet --features platform-credentials --test platform_credentials --test bootstrap
 check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
+	env CARGO_TARGET_DIR="$platform_target" \
 	make -C ffi-examples/posix BUILD=build-platform-dtls PLATFORM_DTLS=openssl --no-print-directory
+check "interop: Leshan over DTLS done by the platform (OpenSSL) with a PSK (the same cases; the bootstrap-written key handed to the platform's credentials callback)" \
+	env LESHAN_DTLS_PLATFORM=1 tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-platform-dtls/tern-client
 check "interop: libcoap's server over DTLS with a PSK, OpenSSL and GnuTLS back ends, the library's DTLS and the platform's (register, de-register; a wrong key refused)" \
 	tests/interop/libcoap/run.sh ffi-examples/posix/build-dtls/tern-client ffi-examples/posix/build-platform-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos

@@ -415,6 +415,9 @@ int example_run(int argc, char **argv)
 		.random = random_bytes,
 		.log = on_log,
 		.event = on_event,
+#ifdef TERN_EXAMPLE_PLATFORM_DTLS
+		.credentials = platform_dtls_credentials,
+#endif
 	};
 	tern_client_t *client = NULL;
 	tern_status_t st = tern_client_init(&storage, sizeof(storage), &config, &platform, &client);

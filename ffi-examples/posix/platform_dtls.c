@@ -9,6 +9,7 @@
 #include "udp.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,38 +30,91 @@ struct secure_conn {
 	SSL *ssl;  /* NULL for a plain coap:// connection */
 };
 
+/* A pre-shared key, and the Security instance it is for. */
+struct psk {
+	bool set;
+	uint16_t instance;
+	char identity[TERN_EXAMPLE_PSK_MAX + 1];
+	uint8_t key[TERN_EXAMPLE_PSK_MAX];
+	size_t key_len;
+};
+
 static struct secure_conn conns[MAX_CONNECTIONS];
 static SSL_CTX *ctx;
-static char psk_identity[65];
-static uint8_t psk_key[64];
-static size_t psk_key_len;
+/* -i and -k: for every Security instance without keys of its own. */
+static struct psk factory;
+/* The keys a bootstrap server wrote, by Security instance (tern's credentials callback). */
+static struct psk written[MAX_CONNECTIONS];
+
+static int psk_set(struct psk *p, uint16_t instance, const uint8_t *identity, size_t identity_len,
+		   const uint8_t *key, size_t key_len)
+{
+	if (identity_len == 0 || identity_len > TERN_EXAMPLE_PSK_MAX || memchr(identity, 0, identity_len) != NULL ||
+	    key_len == 0 || key_len > TERN_EXAMPLE_PSK_MAX) {
+		return -1;
+	}
+	memcpy(p->identity, identity, identity_len);
+	p->identity[identity_len] = '\0';
+	memcpy(p->key, key, key_len);
+	p->key_len = key_len;
+	p->instance = instance;
+	p->set = true;
+	return 0;
+}
 
 int platform_dtls_set_psk(const char *identity, const uint8_t *key, size_t key_len)
 {
-	size_t n = strlen(identity);
+	return psk_set(&factory, 0, (const uint8_t *)identity, strlen(identity), key, key_len);
+}
 
-	if (n == 0 || n >= sizeof(psk_identity) || key_len == 0 || key_len > sizeof(psk_key)) {
-		return -1;
+tern_status_t platform_dtls_credentials(void *user, const tern_credentials_t *credentials)
+{
+	struct psk *slot = NULL;
+
+	(void)user;
+	if (credentials->mode != 0) {
+		fprintf(stderr, "platform dtls: security mode %u not supported\n", credentials->mode);
+		return TERN_STATUS_INVALID_ARG;
 	}
-	memcpy(psk_identity, identity, n + 1);
-	memcpy(psk_key, key, key_len);
-	psk_key_len = key_len;
-	return 0;
+	for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
+		bool same = written[i].set && written[i].instance == credentials->security_instance;
+		if (same || (slot == NULL && !written[i].set)) {
+			slot = &written[i];
+		}
+	}
+	if (slot == NULL || psk_set(slot, credentials->security_instance, credentials->identity,
+				    credentials->identity_len, credentials->key, credentials->key_len) != 0) {
+		return TERN_STATUS_INVALID_ARG;
+	}
+	printf("platform dtls: keys for security instance %u (identity %s)\n", credentials->security_instance,
+	       slot->identity);
+	return TERN_STATUS_OK;
+}
+
+/* The keys for a Security instance: its own, else the factory ones, else none. */
+static const struct psk *psk_for(uint16_t instance)
+{
+	for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
+		if (written[i].set && written[i].instance == instance) {
+			return &written[i];
+		}
+	}
+	return factory.set ? &factory : NULL;
 }
 
 static unsigned int psk_callback(SSL *ssl, const char *hint, char *identity, unsigned int max_identity_len,
 				 unsigned char *psk, unsigned int max_psk_len)
 {
-	size_t n = strlen(psk_identity);
+	const struct psk *p = SSL_get_app_data(ssl);
+	size_t n = strlen(p->identity);
 
-	(void)ssl;
 	(void)hint;
-	if (n + 1 > max_identity_len || psk_key_len > max_psk_len) {
+	if (n + 1 > max_identity_len || p->key_len > max_psk_len) {
 		return 0;
 	}
-	memcpy(identity, psk_identity, n + 1);
-	memcpy(psk, psk_key, psk_key_len);
-	return (unsigned int)psk_key_len;
+	memcpy(identity, p->identity, n + 1);
+	memcpy(psk, p->key, p->key_len);
+	return (unsigned int)p->key_len;
 }
 
 static SSL_CTX *context(void)
@@ -74,6 +128,9 @@ static SSL_CTX *context(void)
 			return NULL;
 		}
 		SSL_CTX_set_psk_client_callback(ctx, psk_callback);
+		/* Servers without the renegotiation_info extension (RFC 5746; Californium's
+		 * Scandium, under Leshan) are accepted: this client never renegotiates. */
+		SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
 	}
 	return ctx;
 }
@@ -116,7 +173,7 @@ static int handshake(SSL *ssl, int fd)
 	}
 }
 
-static SSL *secure(int fd)
+static SSL *secure(int fd, const struct psk *p)
 {
 	struct sockaddr_storage peer;
 	socklen_t peer_len = sizeof(peer);
@@ -131,6 +188,7 @@ static SSL *secure(int fd)
 	}
 	BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &peer);
 	SSL_set_bio(ssl, bio, bio);
+	SSL_set_app_data(ssl, (void *)p);
 	if (handshake(ssl, fd) != 0) {
 		fprintf(stderr, "platform dtls: handshake failed\n");
 		ERR_clear_error();
@@ -159,7 +217,8 @@ tern_status_t platform_dtls_open(void *user, const char *uri, size_t uri_len, ui
 	}
 	slot->ssl = NULL;
 	if (uri_len > sizeof(coaps) - 1 && memcmp(uri, coaps, sizeof(coaps) - 1) == 0) {
-		slot->ssl = psk_key_len != 0 ? secure(udp_fd(slot->udp)) : NULL;
+		const struct psk *p = psk_for(security_instance);
+		slot->ssl = p != NULL ? secure(udp_fd(slot->udp), p) : NULL;
 		if (slot->ssl == NULL) {
 			udp_close(user, slot->udp);
 			slot->udp = NULL;

@@ -13,11 +13,21 @@
 
 #include "tern.h"
 
+/** The longest PSK identity and key kept. */
+#define TERN_EXAMPLE_PSK_MAX 64
+
 /**
- * The identity and key (copied) for every Security instance: a real platform would pick
- * them, or a sec_tag, by `security_instance`. Returns 0, or -1 when they do not fit.
+ * The identity and key (copied) for every Security instance that has none of its own.
+ * Returns 0, or -1 when they do not fit.
  */
 int platform_dtls_set_psk(const char *identity, const uint8_t *key, size_t key_len);
+
+/**
+ * tern's `credentials` callback: keeps (copies) the pre-shared key a bootstrap server wrote
+ * for a Security instance; `open` uses it for that instance from then on, as Zephyr's glue
+ * does with a sec_tag per instance.
+ */
+tern_status_t platform_dtls_credentials(void *user, const tern_credentials_t *credentials);
 
 /** Platform callbacks; `user` is unused. */
 tern_status_t platform_dtls_open(void *user, const char *uri, size_t uri_len, uint16_t security_instance,

@@ -278,7 +278,9 @@ impl Client {
             sec.uri = s.uri.clone();
             #[cfg(feature = "dtls")]
             Client::stage_psk(&self.dtls, super::slot_of(i), &mut sec);
-            #[cfg(not(feature = "dtls"))]
+            #[cfg(feature = "platform-credentials")]
+            Client::stage_psk(&self.credentials, super::slot_of(i), &mut sec);
+            #[cfg(not(any(feature = "dtls", feature = "platform-credentials")))]
             let _ = i;
             let _ = bs.security.push(sec);
             let _ = bs.servers.push(s.account);
@@ -576,7 +578,7 @@ impl Client {
         if let Some(a) = bs.security.iter().find(|s| s.bootstrap) {
             bs.account = Some(a.clone());
         }
-        #[cfg(feature = "dtls")]
+        #[cfg(any(feature = "dtls", feature = "platform-credentials"))]
         self.install_psks();
         let bs = &mut self.bootstrap;
         bs.security.clear();
@@ -681,14 +683,22 @@ pub(super) const ACCOUNT_MAX: usize = 6 + crate::config::MAX_URI_LEN;
 /// The persisted keys of a bootstrapped secured account: Short Server ID (u16,
 /// little-endian), its Security mode, the lengths of resources 3 and 4 (u8 each), then
 /// resources 3, 4 and 5 (raw public keys in their raw forms).
-#[cfg(all(feature = "persistence", feature = "dtls"))]
+#[cfg(all(
+    feature = "persistence",
+    any(feature = "dtls", feature = "platform-credentials")
+))]
 pub(super) const TAG_KEYS: u8 = 6;
 /// Its largest value.
-#[cfg(all(feature = "persistence", feature = "dtls"))]
-pub(super) const KEYS_MAX: usize =
-    5 + crate::dtls::MAX_PSK_IDENTITY_LEN + crate::dtls::MAX_PSK_LEN + 64;
+#[cfg(all(
+    feature = "persistence",
+    any(feature = "dtls", feature = "platform-credentials")
+))]
+pub(super) const KEYS_MAX: usize = 5 + security::MAX_PSK_IDENTITY_LEN + security::MAX_PSK_LEN + 64;
 
-#[cfg(all(feature = "persistence", feature = "dtls"))]
+#[cfg(all(
+    feature = "persistence",
+    any(feature = "dtls", feature = "platform-credentials")
+))]
 impl Client {
     /// Emits the keys of bootstrapped secured servers (after their accounts).
     pub(super) fn key_items(&self, emit: &mut dyn FnMut(&[&[u8]])) {
@@ -717,7 +727,12 @@ impl Client {
         let (identity, rest) = rest.split_at_checked(usize::from(*n3)).ok_or(())?;
         let (server_key, key) = rest.split_at_checked(usize::from(*n4)).ok_or(())?;
         let keys = security::Keys::from_parts(identity, server_key, key).ok_or(())?;
+        #[cfg(feature = "dtls")]
         super::secure::session_for(*mode, &keys).ok_or(())?;
+        #[cfg(feature = "platform-credentials")]
+        if *mode != security::MODE_PSK || !keys.is_set(*mode) {
+            return Err(());
+        }
         let ssid = u16::from_le_bytes([*a, *b]);
         if apply {
             if let Some(i) = self.servers.iter().position(|s| s.short_id == ssid) {
@@ -854,6 +869,19 @@ fn secured(
     Ok(())
 }
 
+/// A server the platform secures with the written pre-shared key: a `coaps://` URI and
+/// both parts of the key.
+#[cfg(feature = "platform-credentials")]
+fn platform_secured(sec: &Security) -> Result<(), &'static str> {
+    if !sec.uri.starts_with("coaps://") {
+        return Err("server uri");
+    }
+    if !sec.keys.is_set(sec.mode) {
+        return Err("psk identity or key missing");
+    }
+    Ok(())
+}
+
 /// The Finish's consistency check: `Err` is the diagnostic text of the 4.06.
 fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'static str> {
     if servers.is_empty() {
@@ -887,6 +915,8 @@ fn consistent(security: &security::Table, servers: &[Account]) -> Result<(), &'s
             }
             #[cfg(feature = "dtls")]
             security::MODE_PSK => secured(sec, "psk identity or key missing", "psk unusable")?,
+            #[cfg(feature = "platform-credentials")]
+            security::MODE_PSK => platform_secured(sec)?,
             #[cfg(feature = "dtls-rpk")]
             security::MODE_RPK => secured(sec, "rpk keys missing", "rpk keys unusable")?,
             MODE_CERTIFICATE => return Err("x.509 certificates not supported"),
@@ -1315,7 +1345,7 @@ mod tests {
             assert_eq!(consistent(&table, &two), Err("ssid used twice"));
         }
         table[0].mode = 0;
-        let psk = if cfg!(feature = "dtls") {
+        let psk = if cfg!(any(feature = "dtls", feature = "platform-credentials")) {
             "server uri" // PSK on a coap:// URI
         } else {
             "security mode not supported"

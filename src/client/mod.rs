@@ -21,6 +21,8 @@ pub mod attributes;
 mod blockwise;
 #[cfg(feature = "bootstrap")]
 pub mod bootstrap;
+#[cfg(feature = "platform-credentials")]
+mod credentials;
 pub mod dedup;
 pub mod dm;
 #[cfg(feature = "firmware-update")]
@@ -284,6 +286,9 @@ pub struct Client {
     dtls: Vec<secure::Link, { crate::config::MAX_DTLS_SESSIONS }>,
     #[cfg(feature = "dtls")]
     sealed: [u8; secure::SEALED],
+    /// The pre-shared keys bootstrap wrote for servers the platform secures.
+    #[cfg(feature = "platform-credentials")]
+    credentials: credentials::Table,
 }
 
 #[cfg(feature = "attributes")]
@@ -391,6 +396,8 @@ impl Client {
             addr_of_mut!((*p).persist).write(persist::Persist::default());
             #[cfg(feature = "dtls")]
             addr_of_mut!((*p).dtls).write(Vec::new());
+            #[cfg(feature = "platform-credentials")]
+            addr_of_mut!((*p).credentials).write(Vec::new());
         }
         // SAFETY: every field was initialised above (zeroed or written).
         let client = unsafe { slot.assume_init_mut() };

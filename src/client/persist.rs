@@ -43,7 +43,10 @@ const ITEM_MAX: usize = {
     } else {
         max
     };
-    #[cfg(all(feature = "bootstrap", feature = "dtls"))]
+    #[cfg(all(
+        feature = "bootstrap",
+        any(feature = "dtls", feature = "platform-credentials")
+    ))]
     let max = if super::bootstrap::KEYS_MAX > max {
         super::bootstrap::KEYS_MAX
     } else {
@@ -224,7 +227,10 @@ impl Client {
         }
         #[cfg(feature = "access-control")]
         self.acl.items(&mut |v| item(emit, TAG_ACL, &[v]));
-        #[cfg(all(feature = "bootstrap", feature = "dtls"))]
+        #[cfg(all(
+            feature = "bootstrap",
+            any(feature = "dtls", feature = "platform-credentials")
+        ))]
         self.key_items(&mut |parts| item(emit, super::bootstrap::TAG_KEYS, parts));
     }
 
@@ -325,7 +331,10 @@ impl Client {
         if tag == super::bootstrap::TAG_ACCOUNT {
             return self.restore_account(v, apply).map_err(|_| Reject::Content);
         }
-        #[cfg(all(feature = "bootstrap", feature = "dtls"))]
+        #[cfg(all(
+            feature = "bootstrap",
+            any(feature = "dtls", feature = "platform-credentials")
+        ))]
         if tag == super::bootstrap::TAG_KEYS {
             return self
                 .restore_keys_item(v, apply)
@@ -382,7 +391,10 @@ fn known(tag: u8) -> bool {
     if tag == super::bootstrap::TAG_ACCOUNT {
         return true;
     }
-    #[cfg(all(feature = "bootstrap", feature = "dtls"))]
+    #[cfg(all(
+        feature = "bootstrap",
+        any(feature = "dtls", feature = "platform-credentials")
+    ))]
     if tag == super::bootstrap::TAG_KEYS {
         return true;
     }

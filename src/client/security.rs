@@ -29,27 +29,37 @@ pub const MODE_NOSEC: u8 = 3;
 /// Security Mode Raw Public Key.
 pub const MODE_RPK: u8 = 1;
 
+#[cfg(feature = "dtls")]
+pub use crate::dtls::{MAX_PSK_IDENTITY_LEN, MAX_PSK_LEN};
+/// The longest PSK identity kept for the platform.
+#[cfg(feature = "platform-credentials")]
+pub const MAX_PSK_IDENTITY_LEN: usize = 64;
+/// The longest pre-shared key kept for the platform.
+#[cfg(feature = "platform-credentials")]
+pub const MAX_PSK_LEN: usize = 64;
+
 /// Resource 3's longest value kept: a PSK identity, or this client's public key (a
 /// SubjectPublicKeyInfo, 91 bytes for P-256).
-#[cfg(feature = "dtls")]
+#[cfg(any(feature = "dtls", feature = "platform-credentials"))]
 const RES3_MAX: usize = if cfg!(feature = "dtls-rpk") {
     91
 } else {
-    crate::dtls::MAX_PSK_IDENTITY_LEN
+    MAX_PSK_IDENTITY_LEN
 };
 /// Resource 5's longest value kept: a pre-shared key, or this client's private key (PKCS#8
 /// with its public key, 138 bytes for P-256).
-#[cfg(feature = "dtls")]
+#[cfg(any(feature = "dtls", feature = "platform-credentials"))]
 const RES5_MAX: usize = if cfg!(feature = "dtls-rpk") {
     138
 } else {
-    crate::dtls::MAX_PSK_LEN
+    MAX_PSK_LEN
 };
 
-/// The keys of an account, kept for the engine's DTLS: empty until written. Mode 0 uses
-/// resources 3 (the PSK identity) and 5 (the key); mode 1 uses 4 (the server's public key)
-/// and 5 (this client's private key), and derives 3.
-#[cfg(feature = "dtls")]
+/// The keys of an account, kept for the engine's DTLS (or, with `platform-credentials`, for
+/// the platform's): empty until written. Mode 0 uses resources 3 (the PSK identity) and 5
+/// (the key); mode 1 uses 4 (the server's public key) and 5 (this client's private key),
+/// and derives 3.
+#[cfg(any(feature = "dtls", feature = "platform-credentials"))]
 #[derive(Clone, Default)]
 pub struct Keys {
     /// Resource 3.
@@ -61,7 +71,7 @@ pub struct Keys {
     pub key: Vec<u8, RES5_MAX>,
 }
 
-#[cfg(feature = "dtls")]
+#[cfg(any(feature = "dtls", feature = "platform-credentials"))]
 impl Keys {
     /// Resources 3, 4 and 5 from their bytes; `None` when one is too long (or, without
     /// `dtls-rpk`, when there is a server key).
@@ -105,7 +115,7 @@ pub struct Security {
     /// Client Hold Off Time in seconds (resource 11).
     pub hold_off_s: u32,
     /// The keys (resources 3, 4 and 5).
-    #[cfg(feature = "dtls")]
+    #[cfg(any(feature = "dtls", feature = "platform-credentials"))]
     pub keys: Keys,
 }
 
@@ -119,7 +129,7 @@ impl Security {
             mode: MODE_NOSEC,
             ssid: 0,
             hold_off_s: 0,
-            #[cfg(feature = "dtls")]
+            #[cfg(any(feature = "dtls", feature = "platform-credentials"))]
             keys: Keys {
                 identity: Vec::new(),
                 #[cfg(feature = "dtls-rpk")]
@@ -185,7 +195,7 @@ impl SecurityObject<'_> {
                     s.mode = n.unwrap_or(0) as u8;
                 }
             }
-            #[cfg(feature = "dtls")]
+            #[cfg(any(feature = "dtls", feature = "platform-credentials"))]
             (3 | 5, Value::Opaque(k)) => {
                 if rid == 3 {
                     let kept = Vec::from_slice(k).map_err(|_| Code::BAD_REQUEST)?;

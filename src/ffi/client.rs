@@ -1016,6 +1016,12 @@ impl State {
         let (Some(open), Some((uri, security_iid))) = (self.platform.open, account) else {
             return;
         };
+        #[cfg(feature = "platform-credentials")]
+        if !self.hand_credentials(server) {
+            let delay = self.core.connection_failed(server, now);
+            self.note(NOTE_CONNECTION_FAILED, server, 0, delay);
+            return;
+        }
         let mut conn: *mut c_void = core::ptr::null_mut();
         let uri = uri.as_bytes();
         // SAFETY: `uri` is valid for the call; `conn` is a valid out-pointer.
@@ -1038,6 +1044,28 @@ impl State {
                 self.note(NOTE_CONNECTION_FAILED, server, 0, delay);
             }
         }
+    }
+
+    /// Hands `server`'s bootstrap-written keys, if it has some, to the platform's
+    /// `credentials` callback: false when the platform refused them.
+    #[cfg(feature = "platform-credentials")]
+    fn hand_credentials(&self, server: u8) -> bool {
+        let (Some(f), Some((iid, mode, keys))) = (
+            self.platform.credentials,
+            self.core.platform_credentials(server),
+        ) else {
+            return true;
+        };
+        let c = tern_credentials_t {
+            security_instance: iid,
+            mode,
+            identity: keys.identity.as_ptr(),
+            identity_len: keys.identity.len(),
+            key: keys.key.as_ptr(),
+            key_len: keys.key.len(),
+        };
+        // SAFETY: `c` and the keys it points at live across the call.
+        unsafe { f(self.platform.user, &c) == TERN_STATUS_OK }
     }
 
     /// Reports row `note` of `NOTES`: its log line, then its event. The log line's number
@@ -1191,6 +1219,13 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         // keys each bootstrap Security instance may carry (336 bytes with raw public keys).
         + if MAX_DTLS_SESSIONS != 0 {
             MAX_DTLS_SESSIONS * 1376 + MAX_MESSAGE_SIZE + 48 + (MAX_SERVERS + 2) * 336
+        } else {
+            0
+        }
+        // The pre-shared keys kept for the platform: in each staged Security instance, the
+        // bootstrap account and each server (two 64-byte buffers and their lengths).
+        + if cfg!(feature = "platform-credentials") {
+            (2 * MAX_SERVERS + 2) * 152
         } else {
             0
         }

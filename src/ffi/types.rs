@@ -377,6 +377,37 @@ pub type tern_load_fn = Option<
     ) -> tern_status_t,
 >;
 
+/// A pre-shared key that a bootstrap server wrote for a server the platform secures (the
+/// `platform-credentials` feature); the pointers are valid during the call only.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tern_credentials_t {
+    /// The server's Security object instance: the one `open` is then called with.
+    pub security_instance: u16,
+    /// The Security Mode (resource 2): 0, a pre-shared key.
+    pub mode: u8,
+    /// The PSK Identity (resource 3).
+    pub identity: *const u8,
+    /// Its length in bytes (1 to 64).
+    pub identity_len: usize,
+    /// The Secret Key (resource 5).
+    pub key: *const u8,
+    /// Its length in bytes (1 to 64).
+    pub key_len: usize,
+}
+
+/// Installs the credentials of a Security instance in the platform's DTLS (Zephyr:
+/// `tls_credential_add` under the instance's `sec_tag`). Called just before `open` for a
+/// server whose Security instance has bootstrap-written keys, each time its connection is
+/// opened: the keys may have changed. Anything but `TERN_STATUS_OK` fails the connection,
+/// as a failed `open` does.
+pub type tern_credentials_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        credentials: *const tern_credentials_t,
+    ) -> tern_status_t,
+>;
+
 /// Log severities.
 #[repr(u8)]
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -539,6 +570,12 @@ pub struct tern_platform_t {
     /// refused with a log line and `TERN_EVENT_STATE_REJECTED`); with a saved Location the
     /// client starts with an Update instead of a Register.
     pub load: tern_load_fn,
+    /// Optional: takes the pre-shared keys that a bootstrap server wrote, for a platform
+    /// that does the DTLS of `coaps://` servers itself (a library built with the
+    /// `platform-credentials` feature; ignored otherwise). Without it, such a server's
+    /// connection is opened with whatever credentials the platform has for its Security
+    /// instance.
+    pub credentials: tern_credentials_fn,
 }
 
 /// One LwM2M server.

@@ -1393,3 +1393,43 @@ pub fn exchange(sim: &mut Sim, mut p: Packet) -> (Packet, Vec<Vec<u8>>) {
     }
     (r, more)
 }
+
+/// One TLV entry (kind 0: object instance, 3: resource) with a value shorter than 256.
+fn blob_tlv(kind: u8, id: u8, v: &[u8]) -> Vec<u8> {
+    let mut out = if v.len() < 8 {
+        vec![kind << 6 | v.len() as u8, id]
+    } else {
+        vec![kind << 6 | 0x08, id, v.len() as u8]
+    };
+    out.extend(v);
+    out
+}
+
+/// A smartcard blob with one Security instance (`mode`, `uri`, the keys given) and its
+/// Server instance (Short Server ID 201).
+pub fn security_blob(mode: u8, uri: &str, identity: &[u8], key: &[u8]) -> Vec<u8> {
+    security_blob_with(mode, uri, identity, &[], key)
+}
+
+/// [`security_blob`] with resource 4 (the server's public key) too, when not empty.
+pub fn security_blob_with(mode: u8, uri: &str, res3: &[u8], res4: &[u8], res5: &[u8]) -> Vec<u8> {
+    let mut sec = blob_tlv(3, 0, uri.as_bytes());
+    sec.extend(blob_tlv(3, 1, &[0]));
+    sec.extend(blob_tlv(3, 2, &[mode]));
+    sec.extend(blob_tlv(3, 3, res3));
+    if !res4.is_empty() {
+        sec.extend(blob_tlv(3, 4, res4));
+    }
+    sec.extend(blob_tlv(3, 5, res5));
+    sec.extend(blob_tlv(3, 10, &[0, 201]));
+    let mut srv = blob_tlv(3, 0, &[0, 201]);
+    srv.extend(blob_tlv(3, 1, &[120]));
+    srv.extend(blob_tlv(3, 7, b"U"));
+    let mut out = Vec::new();
+    for (oid, body) in [(0u8, blob_tlv(0, 1, &sec)), (1, blob_tlv(0, 0, &srv))] {
+        out.extend([0, oid]);
+        out.extend((body.len() as u16).to_be_bytes());
+        out.extend(body);
+    }
+    out
+}

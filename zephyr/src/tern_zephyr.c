@@ -306,6 +306,54 @@ static int secure_socket(int fd, const char *host, uint16_t security_instance)
 }
 #endif
 
+#ifdef CONFIG_TERN_PLATFORM_CREDENTIALS
+/* The pre-shared keys tern hands over, one set per Security instance: tls_credential_add()
+ * keeps a reference, not a copy, so they live here. */
+static struct {
+	bool used;
+	uint16_t instance;
+	uint8_t identity[64];
+	uint8_t key[64];
+} psks[TERN_MAX_SERVERS + 1];
+
+/* Replaces the PSK and PSK identity of the instance's sec_tag, before tern opens its socket. */
+static tern_status_t platform_credentials(void *user, const tern_credentials_t *c)
+{
+	sec_tag_t tag = CONFIG_TERN_ZEPHYR_SEC_TAG_BASE + c->security_instance;
+	int slot = -1;
+
+	(void)user;
+	if (c->mode != 0 || c->identity_len > sizeof(psks[0].identity) || c->key_len > sizeof(psks[0].key)) {
+		LOG_ERR("keys of security mode %u not supported", c->mode);
+		return TERN_STATUS_INVALID_ARG;
+	}
+	for (int i = 0; i < (int)(sizeof(psks) / sizeof(psks[0])); i++) {
+		if (psks[i].used && psks[i].instance == c->security_instance) {
+			slot = i;
+			break;
+		}
+		if (slot < 0 && !psks[i].used) {
+			slot = i;
+		}
+	}
+	if (slot < 0) {
+		return TERN_STATUS_NO_SPACE;
+	}
+	(void)tls_credential_delete(tag, TLS_CREDENTIAL_PSK_ID);
+	(void)tls_credential_delete(tag, TLS_CREDENTIAL_PSK);
+	psks[slot].used = true;
+	psks[slot].instance = c->security_instance;
+	memcpy(psks[slot].identity, c->identity, c->identity_len);
+	memcpy(psks[slot].key, c->key, c->key_len);
+	if (tls_credential_add(tag, TLS_CREDENTIAL_PSK_ID, psks[slot].identity, c->identity_len) < 0 ||
+	    tls_credential_add(tag, TLS_CREDENTIAL_PSK, psks[slot].key, c->key_len) < 0) {
+		LOG_ERR("sec_tag %d: the written keys were not taken", tag);
+		return TERN_STATUS_IO;
+	}
+	return TERN_STATUS_OK;
+}
+#endif
+
 static tern_status_t platform_open(void *user, const char *uri, size_t uri_len, uint16_t security_instance,
 				   void **connection)
 {
@@ -612,6 +660,9 @@ int tern_zephyr_init(const tern_config_t *config, tern_event_fn on_event, void *
 #ifdef CONFIG_TERN_ZEPHYR_SETTINGS
 		.store = platform_store,
 		.load = platform_load,
+#endif
+#ifdef CONFIG_TERN_PLATFORM_CREDENTIALS
+		.credentials = platform_credentials,
 #endif
 	};
 

@@ -14,9 +14,13 @@
 # expects another server key must refuse the server; then the keys from the bootstrap server
 # (Security mode 1), first over plain CoAP, then with the bootstrap server itself reached
 # over DTLS with raw public keys of its own (two sessions again).
+# With LESHAN_DTLS_PLATFORM=1, the client under test is one whose platform does the DTLS
+# (OpenSSL, the platform-credentials feature): the same PSK cases, and the key that the
+# bootstrap server writes must reach the platform through the credentials callback.
 #
 #   dtls.sh CLIENT_BIN        (a client built with the dtls feature, dtls-rpk for
-#                              LESHAN_DTLS_RPK=1: see ../../run.sh)
+#                              LESHAN_DTLS_RPK=1, or PLATFORM_DTLS=openssl for
+#                              LESHAN_DTLS_PLATFORM=1: see ../../run.sh)
 #
 # The client is started as
 #   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -i IDENTITY -k HEXKEY -l 60 -x 8
@@ -170,6 +174,12 @@ check "registered over DTLS with the bootstrap-written identity ($(line bootstra
     eval '[[ $(line bootstrap "REGISTERED ") == "REGISTERED ep=$EP lt=60 lwm2m="*" secure=true identity=$IDENTITY" ]]'
 check "Read /3/0/0 over DTLS after the bootstrap" test "$(line bootstrap "READ /3/0/0 ")" = "READ /3/0/0 205 tern"
 check "a notification over DTLS after the bootstrap" test -n "$(line bootstrap "NOTIFY ")"
+if [ -n "${LESHAN_DTLS_PLATFORM:-}" ]; then
+    check "the platform got no key from the library for a server configured with its own" \
+        eval '! grep -q "^platform dtls: keys" "$WORK/psk-client.out"'
+    check "the platform got the bootstrap-written key through the credentials callback ($(grep -m1 "^platform dtls: keys" "$WORK/bootstrap-client.out" || true))" \
+        grep -q -E "^platform dtls: keys for security instance [0-9]+ \(identity $IDENTITY\)$" "$WORK/bootstrap-client.out"
+fi
 
 # check_secure_bootstrap NAME BS_IDENTITY DM_IDENTITY LABEL: the checks of case NAME, a
 # bootstrap server reached over DTLS (it saw BS_IDENTITY), then the LwM2M server over DTLS
