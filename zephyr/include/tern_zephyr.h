@@ -59,8 +59,11 @@ void tern_zephyr_unlock(void);
 /**
  * De-registers from every server, waits until the engine is idle or `timeout_ms` passed,
  * then closes the client and its sockets. 0 when the de-registration finished in time,
- * -ETIMEDOUT when the client was closed without it, -EINVAL when not running. It sleeps:
- * call it from a thread, never from the work queue (a handler or the event callback).
+ * -ETIMEDOUT when the client was closed without it, -EINVAL when not running, -EBUSY when
+ * a step of the engine held it past the timeout (and one more second at the close: a
+ * platform callback that never returns, such as a send stuck in a network driver); the
+ * client then stays open and running, and the call may be made again. It sleeps: call it
+ * from a thread, never from the work queue (a handler or the event callback).
  * tern_zephyr_init() may then set up a new client.
  */
 int tern_zephyr_stop(uint32_t timeout_ms);

@@ -77,6 +77,8 @@ static struct connection connections[MAX_CONNECTIONS];
 static int wake_fds[2] = {-1, -1};
 
 static K_MUTEX_DEFINE(engine_lock);
+/* How long tern_zephyr_stop() waits for a step to end before it closes the client. */
+#define STOP_CLOSE_WAIT_MS 1000
 static K_SEM_DEFINE(stepped, 0, 1);
 static struct k_work_q work_q;
 static struct k_work_delayable step_work;
@@ -761,26 +763,42 @@ void tern_zephyr_unlock(void)
 	k_mutex_unlock(&engine_lock);
 }
 
+/* Takes the engine lock, waiting until `deadline` (k_uptime_get() ms) at most. */
+static bool lock_until(int64_t deadline)
+{
+	int64_t left = deadline - k_uptime_get();
+
+	return k_mutex_lock(&engine_lock, left > 0 ? K_MSEC(left) : K_NO_WAIT) == 0;
+}
+
 int tern_zephyr_stop(uint32_t timeout_ms)
 {
 	if (client == NULL || !running) {
 		return -EINVAL;
 	}
-	k_mutex_lock(&engine_lock, K_FOREVER);
+	int64_t deadline = k_uptime_get() + timeout_ms;
+
+	if (!lock_until(deadline)) {
+		return -EBUSY;
+	}
 	(void)tern_client_deregister(client);
 	k_mutex_unlock(&engine_lock);
 	tern_zephyr_kick();
 
-	int64_t deadline = k_uptime_get() + timeout_ms;
 	bool idle = false;
 
 	while (!idle && k_uptime_get() < deadline) {
 		k_sleep(K_MSEC(50));
-		k_mutex_lock(&engine_lock, K_FOREVER);
-		idle = tern_client_is_idle(client);
-		k_mutex_unlock(&engine_lock);
+		if (lock_until(deadline)) {
+			idle = tern_client_is_idle(client);
+			k_mutex_unlock(&engine_lock);
+		}
 	}
-	k_mutex_lock(&engine_lock, K_FOREVER);
+	/* A step that never returns (a send callback stuck in a driver) keeps the engine:
+	 * the client cannot be closed under it. */
+	if (!lock_until(k_uptime_get() + STOP_CLOSE_WAIT_MS)) {
+		return -EBUSY;
+	}
 	running = false;
 	(void)tern_client_close(client);
 	client = NULL;

@@ -6,6 +6,8 @@
  * CONFIG_TERN_SAMPLE_DEREGISTER_AFTER the client de-registers after that many seconds.
  * Built with CONFIG_TERN=n it is the same application without tern (the size baseline).
  */
+#include <errno.h>
+
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
 
@@ -91,7 +93,7 @@ int main(void)
 		}
 		if (CONFIG_TERN_SAMPLE_DEREGISTER_AFTER > 0 && now >= CONFIG_TERN_SAMPLE_DEREGISTER_AFTER * 1000LL) {
 			err = tern_zephyr_stop(10000);
-			LOG_INF("stopped: %s", err == 0 ? "de-registered" : "timed out");
+			LOG_INF("stopped: %s", err == 0 ? "de-registered" : err == -EBUSY ? "engine busy" : "timed out");
 			break;
 		}
 	}
