@@ -201,18 +201,8 @@ fn a_server_with_another_key_gets_a_bad_certificate_alert_then_a_pause() {
 }
 const SECURE_URI: &str = "coaps://192.0.2.9:5684";
 
-/// Opens server 0's connection and returns the first datagram the client sends on it.
-fn first_datagram(client: &mut tern::client::Client, platform: &mut TestPlatform) -> Vec<u8> {
-    while client.poll_event().is_some() {}
-    client.connection_opened(0);
-    let t = client.poll_transmit(0, platform).expect("a datagram");
-    assert_eq!(t.server, 0);
-    t.data.to_vec()
-}
-
 #[test]
 fn a_bootstrap_written_psk_secures_the_server_and_survives_a_restart() {
-    use tern::client::persist::{MemSlots, Restored};
     let mut client = new_client(60, 10, 1);
     let mut platform = TestPlatform::new(1);
     let blob = security_blob(0, SECURE_URI, b"tern-psk", b"0123456789abcdef");
@@ -223,12 +213,7 @@ fn a_bootstrap_written_psk_secures_the_server_and_survives_a_restart() {
         "the bootstrapped server is secured: a handshake, not a Register"
     );
     assert!(client.state_changed());
-    let mut slots = MemSlots::default();
-    assert!(client.save_state(&mut slots));
-
-    let mut rebooted = new_client(60, 10, 2);
-    let restored = rebooted.restore_state(&mut slots);
-    assert!(matches!(restored, Restored::Applied { .. }), "{restored:?}");
+    let mut rebooted = restarted(&mut client);
     assert_eq!(rebooted.servers()[0].uri.as_str(), SECURE_URI);
     assert!(
         is_client_hello(&first_datagram(&mut rebooted, &mut platform)),
@@ -251,7 +236,7 @@ fn a_bootstrap_back_to_nosec_drops_the_key() {
 
 #[test]
 fn unusable_security_instances_are_refused_at_finish() {
-    use tern::client::bootstrap::BlobError::{Inconsistent, Write};
+    use tern::client::bootstrap::BlobError::Write;
     let mut client = new_client(60, 10, 1);
     let missing = "psk identity or key missing";
     let mut cases = vec![
@@ -286,14 +271,7 @@ fn unusable_security_instances_are_refused_at_finish() {
             "security mode not supported",
         ));
     }
-    for (blob, why) in cases {
-        assert_eq!(client.bootstrap_from_blob(&blob), Err(Inconsistent(why)));
-        assert_eq!(
-            client.servers()[0].uri.as_str(),
-            SERVER_URI,
-            "nothing changed"
-        );
-    }
+    assert_refused_at_finish(&mut client, &cases);
     if !cfg!(feature = "dtls-rpk") {
         // A key longer than a session holds is refused at the write.
         let long = security_blob(0, SECURE_URI, b"id", &[7; 65]);
@@ -552,7 +530,6 @@ fn the_bootstrap_servers_session_is_kept_free() {
 #[cfg(feature = "dtls-rpk")]
 #[test]
 fn bootstrap_written_raw_public_keys_secure_the_server_and_survive_a_restart() {
-    use tern::client::persist::{MemSlots, Restored};
     let offers_rpk = |hello: &[u8]| hello.windows(4).any(|w| w == [0, 2, 0xC0, 0xAE]);
     let mut client = new_client(60, 10, 1);
     let mut platform = TestPlatform::new(1);
@@ -563,12 +540,7 @@ fn bootstrap_written_raw_public_keys_secure_the_server_and_survive_a_restart() {
         is_client_hello(&hello) && offers_rpk(&hello),
         "an ECDHE-ECDSA handshake"
     );
-    let mut slots = MemSlots::default();
-    assert!(client.save_state(&mut slots));
-
-    let mut rebooted = new_client(60, 10, 2);
-    let restored = rebooted.restore_state(&mut slots);
-    assert!(matches!(restored, Restored::Applied { .. }), "{restored:?}");
+    let mut rebooted = restarted(&mut client);
     let hello = first_datagram(&mut rebooted, &mut platform);
     assert!(
         is_client_hello(&hello) && offers_rpk(&hello),

@@ -1433,3 +1433,40 @@ pub fn security_blob_with(mode: u8, uri: &str, res3: &[u8], res4: &[u8], res5: &
     }
     out
 }
+
+/// Each blob of `cases` is refused at the Finish with its diagnostic, and the configured
+/// server stays.
+#[cfg(feature = "bootstrap")]
+pub fn assert_refused_at_finish(client: &mut Client, cases: &[(Vec<u8>, &'static str)]) {
+    use tern::client::bootstrap::BlobError::Inconsistent;
+    for (blob, why) in cases {
+        assert_eq!(client.bootstrap_from_blob(blob), Err(Inconsistent(why)));
+        assert_eq!(
+            client.servers()[0].uri.as_str(),
+            SERVER_URI,
+            "nothing changed"
+        );
+    }
+}
+
+/// Opens server 0's connection and returns the first datagram the client sends on it.
+pub fn first_datagram(client: &mut Client, platform: &mut TestPlatform) -> Vec<u8> {
+    while client.poll_event().is_some() {}
+    client.connection_opened(0);
+    let t = client.poll_transmit(0, platform).expect("a datagram");
+    assert_eq!(t.server, 0);
+    t.data.to_vec()
+}
+
+/// A client of the same configuration that restored what `client` saved, as after a
+/// restart.
+#[cfg(feature = "persistence")]
+pub fn restarted(client: &mut Client) -> Client {
+    use tern::client::persist::{MemSlots, Restored};
+    let mut slots = MemSlots::default();
+    assert!(client.save_state(&mut slots));
+    let mut rebooted = new_client(60, 10, 2);
+    let restored = rebooted.restore_state(&mut slots);
+    assert!(matches!(restored, Restored::Applied { .. }), "{restored:?}");
+    rebooted
+}
