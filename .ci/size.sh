@@ -39,9 +39,9 @@ case $CONFIG in
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=73660   # a ratchet at the measured size (Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB)
+        FLASH_GATE=73680   # a ratchet at the measured size (Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback)
         RAM_BUDGET=4096    # the target; not met since Observe (8 x 44 bytes), bootstrap's staging copy and the held notifications (TERN_NOTIFY_QUEUE_BYTES)
-        RAM_GATE=5036 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks
+        RAM_GATE=5044 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks (8 B for the callback's pointer in the client's copy of tern_platform_t)
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table
         # (.ci/size-per-format.sh). Reported, not gated.
