@@ -119,7 +119,7 @@ check "interop: Leshan over DTLS with a PSK (register, read, observe, de-registe
 # The platform's DTLS, with the keys a bootstrap server writes handed to it (the
 # platform-credentials feature), in a target dir of its own.
 platform_target="${CARGO_TARGET_DIR:-$root/target}/platform-credentials"
-check "bootstrap-written pre-shared keys kept for the platform's DTLS: checked at Finish, persisted (unit and simulation tests)" \
+check "bootstrap-written pre-shared keys kept for the platform's DTLS: checked at Finish, persisted, handed to the C credentials callback before open (a refusal fails the connection)" \
 	env CARGO_TARGET_DIR="$platform_target" cargo test --quiet --features platform-credentials --test platform_credentials --test bootstrap
 check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
 	env CARGO_TARGET_DIR="$platform_target" \
