@@ -59,7 +59,7 @@ const CAPACITIES: &[(&str, usize, usize, usize, &str)] = &[
         8,
         2,
         64,
-        "Application events queued between two polls.",
+        "Application events queued between two polls (at least 2 x TERN_MAX_SERVERS + 2 are kept: room for every connection a bootstrap closes and opens, which are never dropped for a report).",
     ),
     (
         "TERN_MAX_INSTANCES",
@@ -177,7 +177,7 @@ fn main() {
 
 /// Bytes a client needs, as an upper bound valid on 32- and 64-bit targets, in terms of the
 /// capacities; `src/ffi/client.rs` asserts at compile time that the real size fits.
-const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 336 : 0) + (TERN_PLATFORM_CREDENTIALS ? (2 * TERN_MAX_SERVERS + 2) * 152 : 0))";
+const STORAGE_FORMULA: &str = "(3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + (TERN_MAX_EVENTS > 2 * TERN_MAX_SERVERS + 2 ? TERN_MAX_EVENTS : 2 * TERN_MAX_SERVERS + 2) * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 336 : 0) + (TERN_PLATFORM_CREDENTIALS ? (2 * TERN_MAX_SERVERS + 2) * 152 : 0))";
 
 /// The capacity macros of the header: the defaults, each overridable by the build's own
 /// `tern_config.h` (pass `-DTERN_CONFIG_HEADER='"tern_config.h"'` when building with other

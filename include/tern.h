@@ -48,7 +48,7 @@
 #define TERN_DEDUP_ENTRIES 8
 #endif
 
-/** Application events queued between two polls. */
+/** Application events queued between two polls (at least 2 x TERN_MAX_SERVERS + 2 are kept: room for every connection a bootstrap closes and opens, which are never dropped for a report). */
 #ifndef TERN_MAX_EVENTS
 #define TERN_MAX_EVENTS 8
 #endif
@@ -132,7 +132,7 @@
 #define TERN_ACL_CREATE 16
 
 /** Bytes of storage a client needs (a bound; `tern_client_storage_size()` gives the exact size). */
-#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + TERN_MAX_EVENTS * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 336 : 0) + (TERN_PLATFORM_CREDENTIALS ? (2 * TERN_MAX_SERVERS + 2) * 152 : 0))
+#define TERN_CLIENT_STORAGE_SIZE (3 * TERN_MAX_MESSAGE_SIZE + TERN_MAX_ENDPOINT_LEN + TERN_MAX_SERVERS * (TERN_MAX_URI_LEN + TERN_MAX_LOCATION_LEN + 16 * sizeof(void *) + 112) + TERN_DEDUP_ENTRIES * 16 + (TERN_MAX_EVENTS > 2 * TERN_MAX_SERVERS + 2 ? TERN_MAX_EVENTS : 2 * TERN_MAX_SERVERS + 2) * 16 + TERN_MAX_OBJECTS * (6 * sizeof(void *) + 2 * TERN_MAX_INSTANCES + 8) + TERN_MAX_ATTRIBUTES * 72 + TERN_MAX_ACL_INSTANCES * (8 + 4 * (TERN_MAX_SERVERS + 1)) + TERN_MAX_OBSERVATIONS * 48 + TERN_MAX_PENDING_CHANGES * 10 + 2 * TERN_MAX_PACKAGE_URI_LEN + 10 * TERN_MAX_SEND_PATHS + TERN_NOTIFY_QUEUE_BYTES + 8 + 8 + 128 + 128 + 32 * sizeof(void *) + 256 + 8 * sizeof(void *) + (TERN_MAX_SERVERS + 2) * (TERN_MAX_URI_LEN + 32) + TERN_MAX_SERVERS * 64 + 8 * sizeof(void *) + 96 + (TERN_MAX_DTLS_SESSIONS ? TERN_MAX_DTLS_SESSIONS * 1376 + TERN_MAX_MESSAGE_SIZE + 48 + (TERN_MAX_SERVERS + 2) * 336 : 0) + (TERN_PLATFORM_CREDENTIALS ? (2 * TERN_MAX_SERVERS + 2) * 152 : 0))
 
 /** Storage for one client with the alignment it needs: `static tern_client_storage_t storage;`. */
 typedef union {

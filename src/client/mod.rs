@@ -112,6 +112,27 @@ pub trait Platform {
     }
 }
 
+impl Event {
+    /// An instruction to the platform (open or close a connection), not a report.
+    fn is_command(&self) -> bool {
+        match self {
+            Event::ConnectionNeeded { .. } | Event::ConnectionDone { .. } => true,
+            #[cfg(feature = "firmware-update")]
+            Event::DownloadConnectionNeeded => true,
+            _ => false,
+        }
+    }
+}
+
+/// Events the queue holds: `TERN_MAX_EVENTS`, and at least room for every connection a
+/// bootstrap closes and opens (one of each per server) and the firmware download's, so that
+/// instructions to the platform are never dropped for want of room.
+pub const EVENT_SLOTS: usize = if MAX_EVENTS > 2 * MAX_SERVERS + 2 {
+    MAX_EVENTS
+} else {
+    2 * MAX_SERVERS + 2
+};
+
 /// Why an incoming datagram was dropped.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
@@ -254,7 +275,7 @@ pub struct Client {
     control_buf: [u8; 4],
     tx: [u8; MAX_MESSAGE_SIZE],
     /// A ring of `events_len` events from `events_head`.
-    events: [Event; MAX_EVENTS],
+    events: [Event; EVENT_SLOTS],
     events_head: usize,
     events_len: usize,
     events_lost: u16,
@@ -528,7 +549,7 @@ impl Client {
 
     /// The next application event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events_lost > 0 && self.events_len < MAX_EVENTS {
+        if self.events_lost > 0 && self.events_len < EVENT_SLOTS {
             let count = core::mem::take(&mut self.events_lost);
             return Some(Event::EventsLost { count });
         }
@@ -545,14 +566,48 @@ impl Client {
         self.events_len -= 1;
     }
 
+    /// Removes the oldest queued event that is not a command (the commands before it move
+    /// one place up, in order); false when every queued event is a command.
+    fn drop_oldest_report(&mut self) -> bool {
+        let mut k = 0;
+        loop {
+            if k >= self.events_len {
+                return false;
+            }
+            match self.events.get(ring_index(self.events_head + k)) {
+                Some(e) if !e.is_command() => break,
+                _ => k += 1,
+            }
+        }
+        // The report moves to the head, past the commands before it, and goes.
+        while k > 0 {
+            let a = ring_index(self.events_head + k - 1);
+            let b = ring_index(self.events_head + k);
+            if a < EVENT_SLOTS && b < EVENT_SLOTS {
+                self.events.swap(a, b);
+            }
+            k -= 1;
+        }
+        self.drop_oldest_event();
+        true
+    }
+
+    /// Queues `e`. When the queue is full the oldest report makes room; an instruction
+    /// to the platform (open or close a connection) is never dropped for a report, since
+    /// a lost one would leave a server unconnected or a connection open.
     fn push_event(&mut self, e: Event) {
         #[cfg(feature = "dtls")]
         if let Event::ConnectionDone { server } = e {
             self.release_secure(server);
         }
-        if self.events_len >= MAX_EVENTS {
-            self.drop_oldest_event();
+        if self.events_len >= EVENT_SLOTS {
             self.events_lost = self.events_lost.saturating_add(1);
+            if !self.drop_oldest_report() {
+                if !e.is_command() {
+                    return;
+                }
+                self.drop_oldest_event();
+            }
         }
         // A free slot: one was just freed if the ring was full.
         if let Some(slot) = self
@@ -1200,8 +1255,8 @@ fn slot_of(i: usize) -> u8 {
 
 /// An index into the event ring from one that may have run up to twice its length.
 fn ring_index(i: usize) -> usize {
-    if i >= MAX_EVENTS {
-        i - MAX_EVENTS
+    if i >= EVENT_SLOTS {
+        i - EVENT_SLOTS
     } else {
         i
     }
@@ -1838,7 +1893,7 @@ mod tests {
         assert_eq!(c.poll_event(), None);
         for round in 0..3u8 {
             let extra = usize::from(round) * 2;
-            for i in 0..MAX_EVENTS + extra {
+            for i in 0..EVENT_SLOTS + extra {
                 c.push_event(Event::Updated { server: i as u8 });
             }
             if extra > 0 {
@@ -1852,15 +1907,42 @@ mod tests {
                     })
                 );
                 assert_eq!(c.poll_event(), Some(Event::EventsLost { count }));
-                for i in extra + 1..MAX_EVENTS + extra {
+                for i in extra + 1..EVENT_SLOTS + extra {
                     assert_eq!(c.poll_event(), Some(Event::Updated { server: i as u8 }));
                 }
             } else {
-                for i in 0..MAX_EVENTS {
+                for i in 0..EVENT_SLOTS {
                     assert_eq!(c.poll_event(), Some(Event::Updated { server: i as u8 }));
                 }
             }
             assert_eq!(c.poll_event(), None);
         }
+        // A full queue drops reports, never an instruction to open or close a connection.
+        c.push_event(Event::Updated { server: 9 });
+        c.push_event(Event::ConnectionDone { server: 0 });
+        for i in 0..EVENT_SLOTS {
+            c.push_event(Event::Updated { server: i as u8 });
+        }
+        assert_eq!(c.poll_event(), Some(Event::ConnectionDone { server: 0 }));
+        let lost = c.poll_event();
+        assert_eq!(lost, Some(Event::EventsLost { count: 2 }));
+        for i in 1..EVENT_SLOTS {
+            assert_eq!(c.poll_event(), Some(Event::Updated { server: i as u8 }));
+        }
+        assert_eq!(c.poll_event(), None);
+        // Only commands queued: a report is dropped, a command takes the oldest's place.
+        for _ in 0..EVENT_SLOTS {
+            c.push_event(Event::ConnectionNeeded { server: 0 });
+        }
+        c.push_event(Event::Updated { server: 1 });
+        c.push_event(Event::ConnectionDone { server: 0 });
+        let needed = Some(Event::ConnectionNeeded { server: 0 });
+        assert_eq!(c.poll_event(), needed);
+        assert_eq!(c.poll_event(), Some(Event::EventsLost { count: 2 }));
+        for _ in 2..EVENT_SLOTS {
+            assert_eq!(c.poll_event(), needed);
+        }
+        assert_eq!(c.poll_event(), Some(Event::ConnectionDone { server: 0 }));
+        assert_eq!(c.poll_event(), None);
     }
 }

@@ -1187,7 +1187,7 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         // block-wise and Disable state: 112.
         + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 112)
         + DEDUP_ENTRIES * 16
-        + MAX_EVENTS * 16
+        + crate::client::EVENT_SLOTS * 16
         + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
         + MAX_ATTRIBUTES * 72
         + MAX_ACL_INSTANCES * (8 + 4 * (MAX_SERVERS + 1))
