@@ -69,7 +69,11 @@ static tern_config_t good_config(void)
 	return c;
 }
 
-static const tern_platform_t platform = {NULL, fake_open, fake_send, NULL, NULL, fake_random, NULL, NULL, NULL, NULL};
+static const tern_platform_t platform = {
+	.open = fake_open,
+	.send = fake_send,
+	.random = fake_random,
+};
 
 static tern_client_storage_t storage[2];
 
