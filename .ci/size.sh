@@ -34,12 +34,12 @@ case $CONFIG in
     formats)
         FEATURES=(--no-default-features --features "$FORMATS_FEATURES")
         FLASH_BUDGET=22528 # the device-management issue's target
-        FLASH_GATE=44560   # ratchet, as above (136 B for keeping connection instructions in a full event queue)
+        FLASH_GATE=44640   # ratchet, as above (136 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
         RAM_BUDGET=4096 ;;
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=73840   # a ratchet at the measured size (Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback, 164 B for keeping connection instructions in a full event queue)
+        FLASH_GATE=73920   # a ratchet at the measured size (Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback, 164 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
         RAM_BUDGET=4096    # the target; not met since Observe (8 x 44 bytes), bootstrap's staging copy and the held notifications (TERN_NOTIFY_QUEUE_BYTES)
         RAM_GATE=5044 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks (8 B for the callback's pointer in the client's copy of tern_platform_t)
     only-*)

@@ -566,20 +566,18 @@ impl Client {
         self.events_len -= 1;
     }
 
-    /// Removes the oldest queued event that is not a command (the commands before it move
-    /// one place up, in order); false when every queued event is a command.
-    fn drop_oldest_report(&mut self) -> bool {
-        let mut k = 0;
-        loop {
-            if k >= self.events_len {
-                return false;
-            }
-            match self.events.get(ring_index(self.events_head + k)) {
-                Some(e) if !e.is_command() => break,
-                _ => k += 1,
-            }
-        }
-        // The report moves to the head, past the commands before it, and goes.
+    /// Where the oldest queued event that `pick` accepts is, counted from the oldest.
+    fn find_queued(&self, pick: impl Fn(&Event) -> bool) -> Option<usize> {
+        (0..self.events_len).find(|&k| {
+            self.events
+                .get(ring_index(self.events_head + k))
+                .is_some_and(&pick)
+        })
+    }
+
+    /// Removes the queued event `k` places after the oldest: it moves to the head, past
+    /// the events before it (which move one place up, in order), and goes.
+    fn remove_queued(&mut self, mut k: usize) {
         while k > 0 {
             let a = ring_index(self.events_head + k - 1);
             let b = ring_index(self.events_head + k);
@@ -589,16 +587,30 @@ impl Client {
             k -= 1;
         }
         self.drop_oldest_event();
-        true
+    }
+
+    /// Removes the oldest queued event that is not a command; false when every queued
+    /// event is a command.
+    fn drop_oldest_report(&mut self) -> bool {
+        let k = self.find_queued(|e| !e.is_command());
+        k.map(|k| self.remove_queued(k)).is_some()
     }
 
     /// Queues `e`. When the queue is full the oldest report makes room; an instruction
     /// to the platform (open or close a connection) is never dropped for a report, since
-    /// a lost one would leave a server unconnected or a connection open.
+    /// a lost one would leave a server unconnected or a connection open. A close that
+    /// finds the open of the same connection still queued takes it back instead: the
+    /// platform never opened it (a bootstrap blob applied before the first step would
+    /// otherwise have the connection opened, closed and opened again).
     fn push_event(&mut self, e: Event) {
-        #[cfg(feature = "dtls")]
         if let Event::ConnectionDone { server } = e {
+            #[cfg(feature = "dtls")]
             self.release_secure(server);
+            let open =
+                |q: &Event| matches!(q, Event::ConnectionNeeded { server: s } if *s == server);
+            if let Some(k) = self.find_queued(open) {
+                return self.remove_queued(k);
+            }
         }
         if self.events_len >= EVENT_SLOTS {
             self.events_lost = self.events_lost.saturating_add(1);
@@ -1932,16 +1944,32 @@ mod tests {
         assert_eq!(c.poll_event(), None);
         // Only commands queued: a report is dropped, a command takes the oldest's place.
         for _ in 0..EVENT_SLOTS {
-            c.push_event(Event::ConnectionNeeded { server: 0 });
+            c.push_event(Event::ConnectionNeeded { server: 1 });
         }
         c.push_event(Event::Updated { server: 1 });
         c.push_event(Event::ConnectionDone { server: 0 });
-        let needed = Some(Event::ConnectionNeeded { server: 0 });
+        let needed = Some(Event::ConnectionNeeded { server: 1 });
         assert_eq!(c.poll_event(), needed);
         assert_eq!(c.poll_event(), Some(Event::EventsLost { count: 2 }));
         for _ in 2..EVENT_SLOTS {
             assert_eq!(c.poll_event(), needed);
         }
+        assert_eq!(c.poll_event(), Some(Event::ConnectionDone { server: 0 }));
+        assert_eq!(c.poll_event(), None);
+        // A close takes back the same connection's open that is still queued, and only it.
+        c.push_event(Event::ConnectionNeeded { server: 0 });
+        c.push_event(Event::Updated { server: 2 });
+        c.push_event(Event::ConnectionNeeded { server: 1 });
+        c.push_event(Event::ConnectionDone { server: 0 });
+        c.push_event(Event::ConnectionNeeded { server: 0 });
+        assert_eq!(c.poll_event(), Some(Event::Updated { server: 2 }));
+        assert_eq!(c.poll_event(), needed);
+        assert_eq!(c.poll_event(), Some(Event::ConnectionNeeded { server: 0 }));
+        assert_eq!(c.poll_event(), None);
+        // Once the open has been handed out, the close is queued as it comes.
+        c.push_event(Event::ConnectionNeeded { server: 0 });
+        assert_eq!(c.poll_event(), Some(Event::ConnectionNeeded { server: 0 }));
+        c.push_event(Event::ConnectionDone { server: 0 });
         assert_eq!(c.poll_event(), Some(Event::ConnectionDone { server: 0 }));
         assert_eq!(c.poll_event(), None);
     }
