@@ -50,6 +50,11 @@ if [ ! -f /usr/include/openssl/ssl.h ]; then
     log "missing OpenSSL headers -> apt package libssl-dev"
     missing+=("libssl-dev")
 fi
+# mbedTLS 2.28's headers and libraries, for the examples whose platform DTLS is mbedTLS.
+if [ ! -f /usr/include/mbedtls/ssl.h ]; then
+    log "missing mbedTLS headers -> apt package libmbedtls-dev"
+    missing+=("libmbedtls-dev")
+fi
 if newlib_ok; then
     log "have newlib (rdimon.specs)"
 else

@@ -126,6 +126,16 @@ check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
 	make -C ffi-examples/posix BUILD=build-platform-dtls PLATFORM_DTLS=openssl --no-print-directory
 check "interop: Leshan over DTLS done by the platform (OpenSSL) with a PSK (the same cases; the bootstrap-written key handed to the platform's credentials callback)" \
 	env LESHAN_DTLS_PLATFORM=1 tests/interop/leshan-bs/dtls.sh ffi-examples/posix/build-platform-dtls/tern-client
+# The same with mbedTLS as the platform's DTLS, in the FreeRTOS client task (and the POSIX
+# example built with it too, so that it cannot rot).
+check "POSIX example whose platform does the DTLS (mbedTLS) builds" \
+	env CARGO_TARGET_DIR="$platform_target" \
+	make -C ffi-examples/posix BUILD=build-platform-mbedtls PLATFORM_DTLS=mbedtls --no-print-directory
+check "FreeRTOS example whose platform does the DTLS (mbedTLS) builds" \
+	env CARGO_TARGET_DIR="$platform_target" \
+	make -C ffi-examples/freertos BUILD=build-platform-mbedtls PLATFORM_DTLS=mbedtls --no-print-directory
+check "interop: Leshan over DTLS done by the platform (mbedTLS, the FreeRTOS client task) with a PSK (the same cases; the bootstrap-written key handed to the platform's credentials callback)" \
+	env LESHAN_DTLS_PLATFORM=1 tests/interop/leshan-bs/dtls.sh ffi-examples/freertos/build-platform-mbedtls/tern-freertos
 check "interop: libcoap's server over DTLS with a PSK, OpenSSL and GnuTLS back ends, the library's DTLS and the platform's (register, de-register; a wrong key refused)" \
 	tests/interop/libcoap/run.sh ffi-examples/posix/build-dtls/tern-client ffi-examples/posix/build-platform-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos

@@ -38,7 +38,7 @@
 
 #ifdef TERN_EXAMPLE_PLATFORM_DTLS
 #include "platform_dtls.h"
-/* coaps:// servers are secured by the platform (OpenSSL here), not by the library. */
+/* coaps:// servers are secured by the platform (OpenSSL or mbedTLS here), not by the library. */
 #define CONN_OPEN platform_dtls_open
 #define CONN_SEND platform_dtls_send
 #define CONN_RECV platform_dtls_recv
@@ -346,7 +346,7 @@ static void usage(const char *argv0)
 		"  -b  a bootstrap server: bootstrap from it first, or (with -u) when -u refuses\n"
 		"  -i, -k  the coaps:// server's PSK identity and key (hex), or the bootstrap server's\n"
 		"          with -b alone: the library's DTLS, or the\n"
-		"          platform's (OpenSSL) in a build with TERN_EXAMPLE_PLATFORM_DTLS\n"
+		"          platform's (OpenSSL or mbedTLS) in a build with TERN_EXAMPLE_PLATFORM_DTLS\n"
 		"  -K, -P  or raw public keys for the library's DTLS: files with this client's P-256\n"
 		"          private key (PKCS#8 or SEC1 DER, or 32 raw bytes) and the server's public\n"
 		"          key (SubjectPublicKeyInfo DER or the raw point), the bootstrap server's with\n"

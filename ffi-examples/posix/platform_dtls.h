@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 OR MIT */
 /*
  * Connections the platform secures itself, as an RTOS's DTLS socket would (Zephyr's TLS
- * sockets, mbedTLS under FreeRTOS): here OpenSSL's DTLS 1.2 with a pre-shared key. A
- * coaps:// server gets a DTLS connection whose handshake runs in `open`; the library then
- * sends and receives plain CoAP on it. Other URIs get plain UDP (udp.h).
+ * sockets, mbedTLS under FreeRTOS): DTLS 1.2 with a pre-shared key. A coaps:// server gets
+ * a DTLS connection whose handshake runs in `open`; the library then sends and receives
+ * plain CoAP on it. Other URIs get plain UDP (udp.h). Two implementations of this header:
+ * platform_dtls.c on OpenSSL (make PLATFORM_DTLS=openssl) and platform_dtls_mbedtls.c on
+ * mbedTLS 2.28 (make PLATFORM_DTLS=mbedtls, here and in ../freertos).
  */
 #ifndef TERN_EXAMPLE_PLATFORM_DTLS_H
 #define TERN_EXAMPLE_PLATFORM_DTLS_H

@@ -15,12 +15,12 @@
 # (Security mode 1), first over plain CoAP, then with the bootstrap server itself reached
 # over DTLS with raw public keys of its own (two sessions again).
 # With LESHAN_DTLS_PLATFORM=1, the client under test is one whose platform does the DTLS
-# (OpenSSL, the platform-credentials feature): the same PSK cases, and the key that the
+# (OpenSSL or mbedTLS, the platform-credentials feature): the same PSK cases, and the key that the
 # bootstrap server writes must reach the platform through the credentials callback.
 #
 #   dtls.sh CLIENT_BIN        (a client built with the dtls feature, dtls-rpk for
-#                              LESHAN_DTLS_RPK=1, or PLATFORM_DTLS=openssl for
-#                              LESHAN_DTLS_PLATFORM=1: see ../../run.sh)
+#                              LESHAN_DTLS_RPK=1, or PLATFORM_DTLS=openssl or mbedtls
+#                              for LESHAN_DTLS_PLATFORM=1: see ../../run.sh)
 #
 # The client is started as
 #   CLIENT_BIN -u coaps://127.0.0.1:PORT -e EP -i IDENTITY -k HEXKEY -l 60 -x 8
