@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "platform_dtls.h"
+#include "platform_psk.h"
 #include "udp.h"
 
 #include <errno.h>
@@ -20,8 +21,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-/* One per server, and one for a firmware package download. */
-#define MAX_CONNECTIONS (TERN_MAX_SERVERS + 1)
 /* How long `open` may take for a handshake. */
 #define HANDSHAKE_MS 10000
 
@@ -30,77 +29,8 @@ struct secure_conn {
 	SSL *ssl;  /* NULL for a plain coap:// connection */
 };
 
-/* A pre-shared key, and the Security instance it is for. */
-struct psk {
-	bool set;
-	uint16_t instance;
-	char identity[TERN_EXAMPLE_PSK_MAX + 1];
-	uint8_t key[TERN_EXAMPLE_PSK_MAX];
-	size_t key_len;
-};
-
-static struct secure_conn conns[MAX_CONNECTIONS];
+static struct secure_conn conns[PLATFORM_DTLS_CONNECTIONS];
 static SSL_CTX *ctx;
-/* -i and -k: for every Security instance without keys of its own. */
-static struct psk factory;
-/* The keys a bootstrap server wrote, by Security instance (tern's credentials callback). */
-static struct psk written[MAX_CONNECTIONS];
-
-static int psk_set(struct psk *p, uint16_t instance, const uint8_t *identity, size_t identity_len,
-		   const uint8_t *key, size_t key_len)
-{
-	if (identity_len == 0 || identity_len > TERN_EXAMPLE_PSK_MAX || memchr(identity, 0, identity_len) != NULL ||
-	    key_len == 0 || key_len > TERN_EXAMPLE_PSK_MAX) {
-		return -1;
-	}
-	memcpy(p->identity, identity, identity_len);
-	p->identity[identity_len] = '\0';
-	memcpy(p->key, key, key_len);
-	p->key_len = key_len;
-	p->instance = instance;
-	p->set = true;
-	return 0;
-}
-
-int platform_dtls_set_psk(const char *identity, const uint8_t *key, size_t key_len)
-{
-	return psk_set(&factory, 0, (const uint8_t *)identity, strlen(identity), key, key_len);
-}
-
-tern_status_t platform_dtls_credentials(void *user, const tern_credentials_t *credentials)
-{
-	struct psk *slot = NULL;
-
-	(void)user;
-	if (credentials->mode != 0) {
-		fprintf(stderr, "platform dtls: security mode %u not supported\n", credentials->mode);
-		return TERN_STATUS_INVALID_ARG;
-	}
-	for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
-		bool same = written[i].set && written[i].instance == credentials->security_instance;
-		if (same || (slot == NULL && !written[i].set)) {
-			slot = &written[i];
-		}
-	}
-	if (slot == NULL || psk_set(slot, credentials->security_instance, credentials->identity,
-				    credentials->identity_len, credentials->key, credentials->key_len) != 0) {
-		return TERN_STATUS_INVALID_ARG;
-	}
-	printf("platform dtls: keys for security instance %u (identity %s)\n", credentials->security_instance,
-	       slot->identity);
-	return TERN_STATUS_OK;
-}
-
-/* The keys for a Security instance: its own, else the factory ones, else none. */
-static const struct psk *psk_for(uint16_t instance)
-{
-	for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
-		if (written[i].set && written[i].instance == instance) {
-			return &written[i];
-		}
-	}
-	return factory.set ? &factory : NULL;
-}
 
 static unsigned int psk_callback(SSL *ssl, const char *hint, char *identity, unsigned int max_identity_len,
 				 unsigned char *psk, unsigned int max_psk_len)
@@ -204,7 +134,7 @@ tern_status_t platform_dtls_open(void *user, const char *uri, size_t uri_len, ui
 	static const char coaps[] = "coaps://";
 	struct secure_conn *slot = NULL;
 
-	for (size_t i = 0; i < MAX_CONNECTIONS && slot == NULL; i++) {
+	for (size_t i = 0; i < PLATFORM_DTLS_CONNECTIONS && slot == NULL; i++) {
 		slot = conns[i].udp == NULL ? &conns[i] : NULL;
 	}
 	if (slot == NULL) {
@@ -217,7 +147,7 @@ tern_status_t platform_dtls_open(void *user, const char *uri, size_t uri_len, ui
 	}
 	slot->ssl = NULL;
 	if (uri_len > sizeof(coaps) - 1 && memcmp(uri, coaps, sizeof(coaps) - 1) == 0) {
-		const struct psk *p = psk_for(security_instance);
+		const struct psk *p = platform_psk_for(security_instance);
 		slot->ssl = p != NULL ? secure(udp_fd(slot->udp), p) : NULL;
 		if (slot->ssl == NULL) {
 			udp_close(user, slot->udp);

@@ -15,6 +15,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "platform_dtls.h"
+#include "platform_psk.h"
 #include "example.h"
 #include "udp.h"
 
@@ -29,8 +30,6 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 
-/* One per server, and one for a firmware package download. */
-#define MAX_CONNECTIONS (TERN_MAX_SERVERS + 1)
 /* How long `open` may take for a handshake. */
 #define HANDSHAKE_MS 10000u
 
@@ -52,83 +51,14 @@ struct secure_conn {
 	struct dtls_timer timer;
 };
 
-/* A pre-shared key, and the Security instance it is for. */
-struct psk {
-	bool set;
-	uint16_t instance;
-	char identity[TERN_EXAMPLE_PSK_MAX + 1];
-	uint8_t key[TERN_EXAMPLE_PSK_MAX];
-	size_t key_len;
-};
-
 /* The one cipher suite offered: the one LwM2M names for PSK (Core 1.1, E.1.1). */
 static const int ciphersuites[] = {MBEDTLS_TLS_PSK_WITH_AES_128_CCM_8, 0};
 
-static struct secure_conn conns[MAX_CONNECTIONS];
+static struct secure_conn conns[PLATFORM_DTLS_CONNECTIONS];
 /* The random generator every connection shares, seeded at the first handshake. */
 static mbedtls_entropy_context entropy;
 static mbedtls_ctr_drbg_context drbg;
 static bool drbg_ready;
-/* -i and -k: for every Security instance without keys of its own. */
-static struct psk factory;
-/* The keys a bootstrap server wrote, by Security instance (tern's credentials callback). */
-static struct psk written[MAX_CONNECTIONS];
-
-static int psk_set(struct psk *p, uint16_t instance, const uint8_t *identity, size_t identity_len,
-		   const uint8_t *key, size_t key_len)
-{
-	if (identity_len == 0 || identity_len > TERN_EXAMPLE_PSK_MAX || memchr(identity, 0, identity_len) != NULL ||
-	    key_len == 0 || key_len > TERN_EXAMPLE_PSK_MAX) {
-		return -1;
-	}
-	memcpy(p->identity, identity, identity_len);
-	p->identity[identity_len] = '\0';
-	memcpy(p->key, key, key_len);
-	p->key_len = key_len;
-	p->instance = instance;
-	p->set = true;
-	return 0;
-}
-
-int platform_dtls_set_psk(const char *identity, const uint8_t *key, size_t key_len)
-{
-	return psk_set(&factory, 0, (const uint8_t *)identity, strlen(identity), key, key_len);
-}
-
-tern_status_t platform_dtls_credentials(void *user, const tern_credentials_t *credentials)
-{
-	struct psk *slot = NULL;
-
-	(void)user;
-	if (credentials->mode != 0) {
-		fprintf(stderr, "platform dtls: security mode %u not supported\n", credentials->mode);
-		return TERN_STATUS_INVALID_ARG;
-	}
-	for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
-		bool same = written[i].set && written[i].instance == credentials->security_instance;
-		if (same || (slot == NULL && !written[i].set)) {
-			slot = &written[i];
-		}
-	}
-	if (slot == NULL || psk_set(slot, credentials->security_instance, credentials->identity,
-				    credentials->identity_len, credentials->key, credentials->key_len) != 0) {
-		return TERN_STATUS_INVALID_ARG;
-	}
-	printf("platform dtls: keys for security instance %u (identity %s)\n", credentials->security_instance,
-	       slot->identity);
-	return TERN_STATUS_OK;
-}
-
-/* The keys for a Security instance: its own, else the factory ones, else none. */
-static const struct psk *psk_for(uint16_t instance)
-{
-	for (size_t i = 0; i < MAX_CONNECTIONS; i++) {
-		if (written[i].set && written[i].instance == instance) {
-			return &written[i];
-		}
-	}
-	return factory.set ? &factory : NULL;
-}
 
 /* mbedtls_ssl_set_timer_t: (re)starts the timer, or cancels it with fin_ms 0. */
 static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms)
@@ -274,7 +204,7 @@ tern_status_t platform_dtls_open(void *user, const char *uri, size_t uri_len, ui
 	static const char coaps[] = "coaps://";
 	struct secure_conn *slot = NULL;
 
-	for (size_t i = 0; i < MAX_CONNECTIONS && slot == NULL; i++) {
+	for (size_t i = 0; i < PLATFORM_DTLS_CONNECTIONS && slot == NULL; i++) {
 		slot = conns[i].udp == NULL ? &conns[i] : NULL;
 	}
 	if (slot == NULL) {
@@ -287,7 +217,7 @@ tern_status_t platform_dtls_open(void *user, const char *uri, size_t uri_len, ui
 	}
 	slot->secured = false;
 	if (uri_len > sizeof(coaps) - 1 && memcmp(uri, coaps, sizeof(coaps) - 1) == 0) {
-		const struct psk *p = psk_for(security_instance);
+		const struct psk *p = platform_psk_for(security_instance);
 		int rc = p != NULL ? secure(slot, p) : 0;
 		if (p == NULL || rc != 0) {
 			if (p == NULL) {
