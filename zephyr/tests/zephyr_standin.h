@@ -171,6 +171,9 @@ int zsock_getaddrinfo(const char *host, const char *service, const struct zsock_
 		      struct zsock_addrinfo **res);
 void zsock_freeaddrinfo(struct zsock_addrinfo *ai);
 
+/* ---- sys/util.h ---- */
+size_t hex2bin(const char *hex, size_t hexlen, uint8_t *buf, size_t buflen);
+
 /* ---- random ---- */
 int sys_csrand_get(void *dst, size_t len);
 void sys_rand_get(void *dst, size_t len);

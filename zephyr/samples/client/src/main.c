@@ -18,6 +18,13 @@ LOG_MODULE_REGISTER(sample, LOG_LEVEL_INF);
 #include "tern.h"
 #include "tern_zephyr.h"
 
+#ifdef CONFIG_TERN_ZEPHYR_TLS
+#include <string.h>
+
+#include <zephyr/net/tls_credentials.h>
+#include <zephyr/sys/util.h>
+#endif
+
 #define STR(s) {.ptr = (s), .len = sizeof(s) - 1}
 
 static const tern_server_config_t server = {
@@ -60,10 +67,48 @@ static void on_event(void *user, const tern_event_t *event)
 	}
 }
 
+#ifdef CONFIG_TERN_ZEPHYR_TLS
+/* The factory keys of the coaps:// server: its Security instance is 0, so its sec_tag is
+ * CONFIG_TERN_ZEPHYR_SEC_TAG_BASE. tls_credential_add() keeps a reference: static storage. */
+static int add_psk(void)
+{
+	static const char identity[] = CONFIG_TERN_SAMPLE_PSK_IDENTITY;
+	static const char hex[] = CONFIG_TERN_SAMPLE_PSK;
+	static uint8_t key[32];
+	sec_tag_t tag = CONFIG_TERN_ZEPHYR_SEC_TAG_BASE;
+
+	if (sizeof(identity) == 1) {
+		return 0;
+	}
+	size_t key_len = hex2bin(hex, strlen(hex), key, sizeof(key));
+
+	if (key_len == 0 || key_len * 2 != strlen(hex)) {
+		LOG_ERR("CONFIG_TERN_SAMPLE_PSK is not 1 to %u bytes of hex", (unsigned)sizeof(key));
+		return -EINVAL;
+	}
+	int err = tls_credential_add(tag, TLS_CREDENTIAL_PSK_ID, identity, sizeof(identity) - 1);
+
+	if (err == 0) {
+		err = tls_credential_add(tag, TLS_CREDENTIAL_PSK, key, key_len);
+	}
+	if (err != 0) {
+		LOG_ERR("tls_credential_add(%d): %d", tag, err);
+		return err;
+	}
+	LOG_INF("PSK identity %s in sec_tag %d", identity, tag);
+	return 0;
+}
+#endif
+
 int main(void)
 {
 	static const uint16_t instance = 0;
 	tern_client_t *client;
+#ifdef CONFIG_TERN_ZEPHYR_TLS
+	if (add_psk() != 0) {
+		return 0;
+	}
+#endif
 	int err = tern_zephyr_init(&config, on_event, NULL, &client);
 
 	if (err != 0) {
