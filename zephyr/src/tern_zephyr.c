@@ -356,6 +356,8 @@ static tern_status_t platform_credentials(void *user, const tern_credentials_t *
 		LOG_ERR("sec_tag %d: the written keys were not taken", tag);
 		return TERN_STATUS_IO;
 	}
+	LOG_INF("sec_tag %d: PSK identity %.*s of security instance %u", tag, (int)c->identity_len,
+		(const char *)psks[slot].identity, c->security_instance);
 	return TERN_STATUS_OK;
 }
 #endif

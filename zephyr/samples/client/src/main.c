@@ -38,11 +38,14 @@ static const tern_config_t config = {
 	.lwm2m_version = 11,
 	.update_margin_s = 10,
 	.servers = &server,
-	.server_count = 1,
+	.server_count = sizeof(CONFIG_TERN_SAMPLE_SERVER_URI) > 1 ? 1 : 0,
 	.manufacturer = STR("tern"),
 	.model = STR("zephyr-sample"),
 	.serial = STR("0001"),
 	.firmware_version = STR("1.0"),
+#ifdef CONFIG_TERN_SAMPLE_BOOTSTRAP_URI
+	.bootstrap_uri = STR(CONFIG_TERN_SAMPLE_BOOTSTRAP_URI),
+#endif
 };
 
 static void on_event(void *user, const tern_event_t *event)
@@ -57,6 +60,9 @@ static void on_event(void *user, const tern_event_t *event)
 		break;
 	case TERN_EVENT_DEREGISTERED:
 		LOG_INF("de-registered");
+		break;
+	case TERN_EVENT_BOOTSTRAPPED:
+		LOG_INF("bootstrapped");
 		break;
 	case TERN_EVENT_REBOOT_REQUESTED:
 		LOG_INF("the server asked for a reboot");
@@ -122,6 +128,11 @@ int main(void)
 		return 0;
 	}
 	LOG_INF("endpoint %s, server %s", CONFIG_TERN_SAMPLE_ENDPOINT, CONFIG_TERN_SAMPLE_SERVER_URI);
+#ifdef CONFIG_TERN_SAMPLE_BOOTSTRAP_URI
+	if (sizeof(CONFIG_TERN_SAMPLE_BOOTSTRAP_URI) > 1) {
+		LOG_INF("bootstrap server %s", CONFIG_TERN_SAMPLE_BOOTSTRAP_URI);
+	}
+#endif
 	tern_zephyr_start();
 
 	for (;;) {
