@@ -293,7 +293,8 @@ static int resolve(const char *host, const char *port, union address *addr, sock
 
 #ifdef CONFIG_TERN_ZEPHYR_TLS
 /* DTLS through Zephyr's TLS sockets: the credentials of sec_tag
- * CONFIG_TERN_ZEPHYR_SEC_TAG_BASE + security instance; connect() runs the handshake.
+ * CONFIG_TERN_ZEPHYR_SEC_TAG_BASE + security instance. The handshake runs in the first
+ * send (Zephyr 3.4: connect() only keeps the peer's address).
  * A host name (not a literal address: no SNI for those, RFC 6066) is given as TLS_HOSTNAME
  * for the certificate check; an mbedTLS without X.509 (pre-shared keys only) refuses that
  * option with ENOPROTOOPT, and has no certificate to check it against. */
@@ -308,6 +309,15 @@ static int secure_socket(int fd, const char *host, bool literal, uint16_t securi
 	    errno != ENOPROTOOPT) {
 		return -errno;
 	}
+#if CONFIG_TERN_ZEPHYR_DTLS_HANDSHAKE_TIMEOUT_MAX > 0
+	/* The handshake blocks the work queue (in connect, or in the first send on Zephyr
+	 * 3.x): bound it. */
+	uint32_t max_ms = CONFIG_TERN_ZEPHYR_DTLS_HANDSHAKE_TIMEOUT_MAX;
+
+	if (zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MAX, &max_ms, sizeof(max_ms)) < 0) {
+		return -errno;
+	}
+#endif
 	return 0;
 }
 #endif

@@ -150,6 +150,7 @@ int tls_credential_delete(sec_tag_t tag, enum tls_credential_type type);
 #define SOL_TLS 282
 #define TLS_SEC_TAG_LIST 1
 #define TLS_HOSTNAME 2
+#define TLS_DTLS_HANDSHAKE_TIMEOUT_MAX 9
 #define ZSOCK_MSG_TRUNC 0x20
 #define ZSOCK_MSG_DONTWAIT 0x40
 #define ZSOCK_POLLIN 1
