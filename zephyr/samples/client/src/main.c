@@ -127,7 +127,8 @@ int main(void)
 		LOG_ERR("tern_client_add_object: %s", tern_status_str(status));
 		return 0;
 	}
-	LOG_INF("endpoint %s, server %s", CONFIG_TERN_SAMPLE_ENDPOINT, CONFIG_TERN_SAMPLE_SERVER_URI);
+	LOG_INF("endpoint %s, server %s", CONFIG_TERN_SAMPLE_ENDPOINT,
+		sizeof(CONFIG_TERN_SAMPLE_SERVER_URI) > 1 ? CONFIG_TERN_SAMPLE_SERVER_URI : "(none)");
 #ifdef CONFIG_TERN_SAMPLE_BOOTSTRAP_URI
 	if (sizeof(CONFIG_TERN_SAMPLE_BOOTSTRAP_URI) > 1) {
 		LOG_INF("bootstrap server %s", CONFIG_TERN_SAMPLE_BOOTSTRAP_URI);
