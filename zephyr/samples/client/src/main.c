@@ -110,6 +110,7 @@ int main(void)
 {
 	static const uint16_t instance = 0;
 	tern_client_t *client;
+
 #ifdef CONFIG_TERN_ZEPHYR_TLS
 	if (add_psk() != 0) {
 		return 0;
