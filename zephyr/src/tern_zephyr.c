@@ -250,8 +250,8 @@ union address {
 	struct sockaddr_in6 in6;
 };
 
-/* The server's address: a literal without any allocation, else zsock_getaddrinfo (which
- * needs DNS and a libc heap for anything but literals). */
+/* The server's address: a literal without any allocation (returns 1), else
+ * zsock_getaddrinfo (returns 0; needs DNS and a libc heap for anything but literals). */
 static int resolve(const char *host, const char *port, union address *addr, socklen_t *addr_len)
 {
 	unsigned long number = strtoul(port, NULL, 10);
@@ -264,13 +264,13 @@ static int resolve(const char *host, const char *port, union address *addr, sock
 		addr->in4.sin_family = AF_INET;
 		addr->in4.sin_port = htons((uint16_t)number);
 		*addr_len = sizeof(addr->in4);
-		return 0;
+		return 1;
 	}
 	if (zsock_inet_pton(AF_INET6, host, &addr->in6.sin6_addr) == 1) {
 		addr->in6.sin6_family = AF_INET6;
 		addr->in6.sin6_port = htons((uint16_t)number);
 		*addr_len = sizeof(addr->in6);
-		return 0;
+		return 1;
 	}
 
 	struct zsock_addrinfo hints = {.ai_socktype = SOCK_DGRAM};
@@ -293,17 +293,31 @@ static int resolve(const char *host, const char *port, union address *addr, sock
 
 #ifdef CONFIG_TERN_ZEPHYR_TLS
 /* DTLS through Zephyr's TLS sockets: the credentials of sec_tag
- * CONFIG_TERN_ZEPHYR_SEC_TAG_BASE + security instance; connect() runs the handshake. */
-static int secure_socket(int fd, const char *host, uint16_t security_instance)
+ * CONFIG_TERN_ZEPHYR_SEC_TAG_BASE + security instance. The handshake runs in the first
+ * send (Zephyr 3.4: connect() only keeps the peer's address).
+ * A host name (not a literal address: no SNI for those, RFC 6066) is given as TLS_HOSTNAME
+ * for the certificate check; an mbedTLS without X.509 (pre-shared keys only) refuses that
+ * option with ENOPROTOOPT, and has no certificate to check it against. */
+static int secure_socket(int fd, const char *host, bool literal, uint16_t security_instance)
 {
 	sec_tag_t tag = CONFIG_TERN_ZEPHYR_SEC_TAG_BASE + security_instance;
 
 	if (zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, &tag, sizeof(tag)) < 0) {
 		return -errno;
 	}
-	if (zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, host, strlen(host)) < 0) {
+	if (!literal && zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, host, strlen(host)) < 0 &&
+	    errno != ENOPROTOOPT) {
 		return -errno;
 	}
+#if CONFIG_TERN_ZEPHYR_DTLS_HANDSHAKE_TIMEOUT_MAX > 0
+	/* The handshake blocks the work queue (in connect, or in the first send on Zephyr
+	 * 3.x): bound it. */
+	uint32_t max_ms = CONFIG_TERN_ZEPHYR_DTLS_HANDSHAKE_TIMEOUT_MAX;
+
+	if (zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MAX, &max_ms, sizeof(max_ms)) < 0) {
+		return -errno;
+	}
+#endif
 	return 0;
 }
 #endif
@@ -352,6 +366,8 @@ static tern_status_t platform_credentials(void *user, const tern_credentials_t *
 		LOG_ERR("sec_tag %d: the written keys were not taken", tag);
 		return TERN_STATUS_IO;
 	}
+	LOG_INF("sec_tag %d: PSK identity %.*s of security instance %u", tag, (int)c->identity_len,
+		(const char *)psks[slot].identity, c->security_instance);
 	return TERN_STATUS_OK;
 }
 #endif
@@ -380,7 +396,9 @@ static tern_status_t platform_open(void *user, const char *uri, size_t uri_len, 
 #endif
 	/* With CONFIG_TERN_DTLS a coaps:// server gets a plain UDP socket: tern does the DTLS
 	 * (the application gives it the key with tern_client_set_psk). */
-	if (resolve(host, port, &addr, &addr_len) != 0) {
+	int literal = resolve(host, port, &addr, &addr_len);
+
+	if (literal < 0) {
 		return TERN_STATUS_IO;
 	}
 	for (int i = 0; i < MAX_CONNECTIONS; i++) {
@@ -411,7 +429,7 @@ static tern_status_t platform_open(void *user, const char *uri, size_t uri_len, 
 
 #ifdef CONFIG_TERN_ZEPHYR_TLS
 	if (secure) {
-		err = secure_socket(fd, host, security_instance);
+		err = secure_socket(fd, host, literal == 1, security_instance);
 	}
 #endif
 	if (err == 0 && zsock_connect(fd, &addr.sa, addr_len) < 0) {

@@ -150,6 +150,7 @@ int tls_credential_delete(sec_tag_t tag, enum tls_credential_type type);
 #define SOL_TLS 282
 #define TLS_SEC_TAG_LIST 1
 #define TLS_HOSTNAME 2
+#define TLS_DTLS_HANDSHAKE_TIMEOUT_MAX 9
 #define ZSOCK_MSG_TRUNC 0x20
 #define ZSOCK_MSG_DONTWAIT 0x40
 #define ZSOCK_POLLIN 1
@@ -170,6 +171,9 @@ int zsock_inet_pton(sa_family_t family, const char *src, void *dst);
 int zsock_getaddrinfo(const char *host, const char *service, const struct zsock_addrinfo *hints,
 		      struct zsock_addrinfo **res);
 void zsock_freeaddrinfo(struct zsock_addrinfo *ai);
+
+/* ---- sys/util.h ---- */
+size_t hex2bin(const char *hex, size_t hexlen, uint8_t *buf, size_t buflen);
 
 /* ---- random ---- */
 int sys_csrand_get(void *dst, size_t len);
