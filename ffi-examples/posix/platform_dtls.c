@@ -25,7 +25,7 @@
 #define HANDSHAKE_MS 10000
 
 struct secure_conn {
-	void *udp; /* NULL when the slot is free */
+	void *udp; /* first (platform_open_udp finds free slots by it); NULL when free */
 	SSL *ssl;  /* NULL for a plain coap:// connection */
 };
 
@@ -131,29 +131,20 @@ static SSL *secure(int fd, const struct psk *p)
 tern_status_t platform_dtls_open(void *user, const char *uri, size_t uri_len, uint16_t security_instance,
 				 void **connection)
 {
-	static const char coaps[] = "coaps://";
-	struct secure_conn *slot = NULL;
+	void *free_slot;
+	const struct psk *keys;
+	tern_status_t st = platform_open_udp(user, uri, uri_len, security_instance, conns, PLATFORM_DTLS_CONNECTIONS,
+					     sizeof(conns[0]), &free_slot, &keys);
 
-	for (size_t i = 0; i < PLATFORM_DTLS_CONNECTIONS && slot == NULL; i++) {
-		slot = conns[i].udp == NULL ? &conns[i] : NULL;
-	}
-	if (slot == NULL) {
-		return TERN_STATUS_NO_SPACE;
-	}
-	tern_status_t st = udp_open(user, uri, uri_len, security_instance, &slot->udp);
 	if (st != TERN_STATUS_OK) {
-		slot->udp = NULL;
 		return st;
 	}
-	slot->ssl = NULL;
-	if (uri_len > sizeof(coaps) - 1 && memcmp(uri, coaps, sizeof(coaps) - 1) == 0) {
-		const struct psk *p = platform_psk_for(security_instance);
-		slot->ssl = p != NULL ? secure(udp_fd(slot->udp), p) : NULL;
-		if (slot->ssl == NULL) {
-			udp_close(user, slot->udp);
-			slot->udp = NULL;
-			return TERN_STATUS_IO;
-		}
+	struct secure_conn *slot = free_slot;
+	slot->ssl = keys != NULL ? secure(udp_fd(slot->udp), keys) : NULL;
+	if (keys != NULL && slot->ssl == NULL) {
+		udp_close(user, slot->udp);
+		slot->udp = NULL;
+		return TERN_STATUS_IO;
 	}
 	*connection = slot;
 	return TERN_STATUS_OK;

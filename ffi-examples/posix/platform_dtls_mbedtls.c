@@ -44,7 +44,7 @@ struct dtls_timer {
 };
 
 struct secure_conn {
-	void *udp;    /* NULL when the slot is free */
+	void *udp;    /* first (platform_open_udp finds free slots by it); NULL when free */
 	bool secured; /* false for a plain coap:// connection */
 	mbedtls_ssl_config conf; /* per connection: the PSK lives in the configuration */
 	mbedtls_ssl_context ssl;
@@ -201,39 +201,26 @@ static int secure(struct secure_conn *c, const struct psk *p)
 tern_status_t platform_dtls_open(void *user, const char *uri, size_t uri_len, uint16_t security_instance,
 				 void **connection)
 {
-	static const char coaps[] = "coaps://";
-	struct secure_conn *slot = NULL;
+	void *free_slot;
+	const struct psk *keys;
+	tern_status_t st = platform_open_udp(user, uri, uri_len, security_instance, conns, PLATFORM_DTLS_CONNECTIONS,
+					     sizeof(conns[0]), &free_slot, &keys);
 
-	for (size_t i = 0; i < PLATFORM_DTLS_CONNECTIONS && slot == NULL; i++) {
-		slot = conns[i].udp == NULL ? &conns[i] : NULL;
-	}
-	if (slot == NULL) {
-		return TERN_STATUS_NO_SPACE;
-	}
-	tern_status_t st = udp_open(user, uri, uri_len, security_instance, &slot->udp);
 	if (st != TERN_STATUS_OK) {
-		slot->udp = NULL;
 		return st;
 	}
-	slot->secured = false;
-	if (uri_len > sizeof(coaps) - 1 && memcmp(uri, coaps, sizeof(coaps) - 1) == 0) {
-		const struct psk *p = platform_psk_for(security_instance);
-		int rc = p != NULL ? secure(slot, p) : 0;
-		if (p == NULL || rc != 0) {
-			if (p == NULL) {
-				fprintf(stderr, "platform dtls: no key for security instance %u\n", security_instance);
-			} else {
-				/* Mostly MBEDTLS_ERR_SSL_TIMEOUT (-0x6800): a server that drops the
-				 * Finished of a wrong key or identity (Scandium) says nothing. */
-				fprintf(stderr, "platform dtls: handshake failed (mbedTLS -0x%04x)\n", (unsigned)-rc);
-				mbedtls_ssl_free(&slot->ssl);
-				mbedtls_ssl_config_free(&slot->conf);
-			}
-			udp_close(user, slot->udp);
-			slot->udp = NULL;
-			return TERN_STATUS_IO;
-		}
-		slot->secured = true;
+	struct secure_conn *slot = free_slot;
+	slot->secured = keys != NULL;
+	int rc = keys != NULL ? secure(slot, keys) : 0;
+	if (rc != 0) {
+		/* Mostly MBEDTLS_ERR_SSL_TIMEOUT (-0x6800): a server that drops the Finished of a
+		 * wrong key or identity (Scandium) says nothing. */
+		fprintf(stderr, "platform dtls: handshake failed (mbedTLS -0x%04x)\n", (unsigned)-rc);
+		mbedtls_ssl_free(&slot->ssl);
+		mbedtls_ssl_config_free(&slot->conf);
+		udp_close(user, slot->udp);
+		slot->udp = NULL;
+		return TERN_STATUS_IO;
 	}
 	*connection = slot;
 	return TERN_STATUS_OK;

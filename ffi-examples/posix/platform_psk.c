@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 OR MIT */
-/* The platform DTLS's pre-shared keys (see platform_psk.h). */
+/* The platform DTLS's pre-shared keys and the first half of its `open` (see platform_psk.h). */
 #include "platform_psk.h"
+#include "udp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -63,4 +64,37 @@ const struct psk *platform_psk_for(uint16_t instance)
 		}
 	}
 	return factory.set ? &factory : NULL;
+}
+
+tern_status_t platform_open_udp(void *user, const char *uri, size_t uri_len, uint16_t instance, void *slots,
+				size_t count, size_t size, void **slot, const struct psk **keys)
+{
+	static const char coaps[] = "coaps://";
+	void **udp = NULL;
+
+	*keys = NULL;
+	for (size_t i = 0; i < count && udp == NULL; i++) {
+		/* The slot's first member, its UDP connection. */
+		void **first = (void **)((char *)slots + i * size);
+		udp = *first == NULL ? first : NULL;
+	}
+	if (udp == NULL) {
+		return TERN_STATUS_NO_SPACE;
+	}
+	tern_status_t st = udp_open(user, uri, uri_len, instance, udp);
+	if (st != TERN_STATUS_OK) {
+		*udp = NULL;
+		return st;
+	}
+	if (uri_len > sizeof(coaps) - 1 && memcmp(uri, coaps, sizeof(coaps) - 1) == 0) {
+		*keys = platform_psk_for(instance);
+		if (*keys == NULL) {
+			fprintf(stderr, "platform dtls: no key for security instance %u\n", instance);
+			udp_close(user, *udp);
+			*udp = NULL;
+			return TERN_STATUS_IO;
+		}
+	}
+	*slot = udp;
+	return TERN_STATUS_OK;
 }
