@@ -27,7 +27,7 @@ use heapless::Vec;
 use super::exchange::{Exchange, RequestKind, Timer, EXCHANGE_LIFETIME_MS, TOKEN_LEN};
 use super::security::{self, Security, SecurityObject, MODE_CERTIFICATE, MODE_NOSEC};
 use super::server::{self as server, Account};
-use super::{Client, Event, Platform, Server, ServerConfig};
+use super::{Engine, Event, Platform, Server, ServerConfig};
 use crate::coap::{self, opt, Code, Message, MessageBuilder, MsgType};
 use crate::config::MAX_SERVERS;
 use crate::formats::content_format as cf;
@@ -129,7 +129,7 @@ impl Bootstrap {
     }
 }
 
-impl Client {
+impl Engine {
     /// Sets up the bootstrap server account (from `init`): the bootstrap starts after the
     /// hold-off when there is no DM server or `first` is set, or is listened for when
     /// `server_initiated` is set. Returns false when DM servers should not connect yet.
@@ -277,9 +277,9 @@ impl Client {
             sec.ssid = s.short_id;
             sec.uri = s.uri.clone();
             #[cfg(feature = "dtls")]
-            Client::stage_psk(&self.dtls, super::slot_of(i), &mut sec);
+            Engine::stage_psk(&self.dtls, super::slot_of(i), &mut sec);
             #[cfg(feature = "platform-credentials")]
-            Client::stage_psk(&self.credentials, super::slot_of(i), &mut sec);
+            Engine::stage_psk(&self.credentials, super::slot_of(i), &mut sec);
             #[cfg(not(any(feature = "dtls", feature = "platform-credentials")))]
             let _ = i;
             let _ = bs.security.push(sec);
@@ -295,6 +295,7 @@ impl Client {
         &mut self,
         now: u64,
         platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
     ) -> Option<usize> {
         // Fallback: every DM server refused the registration or failed for good.
         if self.bootstrap.phase == Phase::Idle
@@ -356,18 +357,16 @@ impl Client {
         let ex = self.bootstrap.exchange.as_mut()?;
         ex.sent(now);
         let ex = *ex;
-        self.bootstrap_request_encode(&ex).ok()
+        self.bootstrap_request_encode(&ex, tx).ok()
     }
 
     /// `POST /bs?ep=<endpoint>` (and `pct=` TLV in 1.1).
-    fn bootstrap_request_encode(&mut self, ex: &Exchange) -> Result<usize, coap::BuildError> {
-        let mut b = MessageBuilder::new(
-            &mut self.tx,
-            MsgType::Con,
-            Code::POST,
-            ex.message_id,
-            &ex.token,
-        )?;
+    fn bootstrap_request_encode(
+        &self,
+        ex: &Exchange,
+        tx: &mut super::Datagram,
+    ) -> Result<usize, coap::BuildError> {
+        let mut b = MessageBuilder::new(tx, MsgType::Con, Code::POST, ex.message_id, &ex.token)?;
         b.option(opt::URI_PATH, b"bs")?;
         super::query(&mut b, b"ep=", self.endpoint.as_bytes())?;
         if self.version == super::Version::V1_1 {
@@ -619,7 +618,7 @@ pub enum BlobError {
     Inconsistent(&'static str),
 }
 
-impl Client {
+impl Engine {
     /// Applies a bootstrap blob from a smartcard or a secure element: a Bootstrap-Delete of
     /// `/` (the bootstrap account stays), the Bootstrap-Writes the blob holds, and a
     /// Bootstrap-Finish. The blob is a list of parts, each an Object ID (0 or 1) and a
@@ -699,7 +698,7 @@ pub(super) const KEYS_MAX: usize = 5 + security::MAX_PSK_IDENTITY_LEN + security
     feature = "persistence",
     any(feature = "dtls", feature = "platform-credentials")
 ))]
-impl Client {
+impl Engine {
     /// Emits the keys of bootstrapped secured servers (after their accounts).
     pub(super) fn key_items(&self, emit: &mut dyn FnMut(&[&[u8]])) {
         if !self.bootstrap.bootstrapped {
@@ -746,7 +745,7 @@ impl Client {
 }
 
 #[cfg(feature = "persistence")]
-impl Client {
+impl Engine {
     /// Emits the accounts of bootstrapped servers (before their other items: a load
     /// creates the servers from them).
     pub(super) fn account_items(&self, emit: &mut dyn FnMut(&[u8], &[u8])) {
@@ -818,7 +817,7 @@ fn short_reply(
     }
 }
 
-impl Client {
+impl Engine {
     /// With the engine's DTLS: the secured servers, and the bootstrap server when it is
     /// secured now or will be, fit `TERN_MAX_DTLS_SESSIONS`.
     #[cfg(feature = "dtls")]

@@ -7,7 +7,7 @@
 use heapless::Vec;
 
 use super::security::{Keys, Security, MODE_PSK};
-use super::Client;
+use super::Engine;
 use crate::config::MAX_SERVERS;
 
 /// The keys of one server slot.
@@ -22,7 +22,7 @@ pub(super) struct Credential {
 /// cbindgen:ignore
 pub(super) type Table = Vec<Credential, MAX_SERVERS>;
 
-impl Client {
+impl Engine {
     /// The Security instance, mode and keys to hand the platform before it opens
     /// `server`'s connection (the bootstrap server's too): `None` for a server without
     /// bootstrap-written keys, whose credentials are the platform's own.

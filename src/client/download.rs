@@ -14,7 +14,7 @@
 use heapless::String;
 
 use super::exchange::{Exchange, RequestKind, Timer, TOKEN_LEN};
-use super::{Client, Event, Platform};
+use super::{Engine, Event, Platform};
 use crate::coap::{opt, Block, Code, Message, MessageBuilder, MsgType};
 use crate::config::{MAX_MESSAGE_SIZE, MAX_PACKAGE_URI_LEN, MAX_SERVERS};
 use crate::model::{UpdateResult, Value, ValueSink};
@@ -104,7 +104,7 @@ impl ValueSink for Probe {
     }
 }
 
-impl Client {
+impl Engine {
     /// The Package URI being downloaded: the application opens a connection to it on
     /// [`Event::DownloadConnectionNeeded`].
     pub fn download_uri(&self) -> &str {
@@ -185,7 +185,12 @@ impl Client {
     }
 
     /// Runs the download's timers; returns the length of a request written to `tx`.
-    pub(super) fn download_poll(&mut self, now: u64, platform: &mut dyn Platform) -> Option<usize> {
+    pub(super) fn download_poll(
+        &mut self,
+        now: u64,
+        platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
+    ) -> Option<usize> {
         let d = &mut self.download;
         match d.phase {
             Phase::Paused { until } if now >= until => d.phase = Phase::Active,
@@ -219,7 +224,7 @@ impl Client {
         let ex = d.exchange.as_mut()?;
         ex.sent(now);
         let ex = *ex;
-        match encode_get(d, &ex, &mut self.tx) {
+        match encode_get(d, &ex, tx) {
             Some(len) => Some(len),
             None => {
                 // A URI whose options do not fit a request.
@@ -318,7 +323,7 @@ impl Client {
 }
 
 /// The GET of the next block: Uri-Path and Uri-Query from the Package URI, then Block2.
-fn encode_get(d: &Download, ex: &Exchange, tx: &mut [u8]) -> Option<usize> {
+fn encode_get(d: &Download, ex: &Exchange, tx: &mut super::Datagram) -> Option<usize> {
     let mut b = MessageBuilder::new(tx, MsgType::Con, Code::GET, ex.message_id, &ex.token).ok()?;
     // After the scheme and the authority: the path, then the query (bytes only: `str`
     // pattern searching costs kilobytes of flash).

@@ -1,8 +1,8 @@
 //! The client state machine: one per device, serving its LwM2M servers.
 //!
-//! Driven like a sans-IO protocol object: [`Client::handle_datagram`] for input,
-//! [`Client::poll_transmit`] for output, [`Client::poll_timeout`] for the next deadline and
-//! [`Client::poll_event`] for what the application should hear about. Time is monotonic
+//! Driven like a sans-IO protocol object: [`Engine::handle_datagram`] for input,
+//! [`Client::poll_transmit`] for output, [`Engine::poll_timeout`] for the next deadline and
+//! [`Engine::poll_event`] for what the application should hear about. Time is monotonic
 //! milliseconds supplied by the caller; nothing here blocks or allocates.
 //!
 //! Every deadline is an absolute instant on the caller's `u64` clock (a 32-bit tick
@@ -169,14 +169,14 @@ pub enum DropReason {
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
 #[repr(u8)]
 pub enum Event {
-    /// The server needs a connection: open one and call [`Client::connection_opened`].
+    /// The server needs a connection: open one and call [`Engine::connection_opened`].
     ConnectionNeeded { server: u8 },
     /// The server has no more use for its connection: close it, once what
     /// [`Client::poll_transmit`] gives has been sent (a secured server's close_notify).
     /// `server` is `download::DOWNLOAD_SLOT` for the firmware download's connection.
     ConnectionDone { server: u8 },
-    /// The firmware download needs a connection to [`Client::download_uri`]: open one and
-    /// call [`Client::download_connection_opened`] (or `download_connection_failed`).
+    /// The firmware download needs a connection to [`Engine::download_uri`]: open one and
+    /// call [`Engine::download_connection_opened`] (or `download_connection_failed`).
     #[cfg(feature = "firmware-update")]
     DownloadConnectionNeeded,
     /// A block of the firmware package arrived: `received` bytes so far of `total` (0
@@ -185,7 +185,7 @@ pub enum Event {
     DownloadProgress { received: u32, total: u32 },
     /// Registered (2.01).
     Registered { server: u8 },
-    /// Register refused with a 4.xx: not retried until [`Client::restart`].
+    /// Register refused with a 4.xx: not retried until [`Engine::restart`].
     RegistrationRejected { server: u8, code: Code },
     /// Register failed (timeout, 5.xx): retried after `delay_ms`.
     RegistrationRetry { server: u8, delay_ms: u32 },
@@ -200,7 +200,7 @@ pub enum Event {
     /// Events were lost because the queue was full (the count since the last report).
     EventsLost { count: u16 },
     /// Every Register attempt of every communication sequence failed (Server resources
-    /// 17-20): not retried until [`Client::restart`].
+    /// 17-20): not retried until [`Engine::restart`].
     RegistrationFailed { server: u8 },
     /// An observation of `path` ended on the client's side: the server answered a
     /// notification with RST, or never acknowledged a confirmable one.
@@ -262,8 +262,23 @@ struct Reply {
     unsent: bool,
 }
 
-/// The LwM2M client engine.
+/// The LwM2M client: the engine and the one buffer its datagrams pass through.
+///
+/// A received datagram is handled before anything is written for sending, and a datagram
+/// to send is sent before the next one is received: one message buffer serves both ways
+/// ([`Client::receive_buffer`], [`Client::poll_transmit`]). Everything else is the
+/// [`Engine`], which the client dereferences to.
 pub struct Client {
+    engine: Engine,
+    buf: Datagram,
+}
+
+/// The buffer a datagram is received in and one to send is written to.
+type Datagram = [u8; MAX_MESSAGE_SIZE];
+
+/// The LwM2M client's state machine, without the buffer datagrams pass through: reached
+/// through [`Client`].
+pub struct Engine {
     endpoint: String<MAX_ENDPOINT_LEN>,
     version: Version,
     margin_s: u32,
@@ -273,7 +288,6 @@ pub struct Client {
     reply: Reply,
     control: Option<u8>,
     control_buf: [u8; 4],
-    tx: [u8; MAX_MESSAGE_SIZE],
     /// A ring of `events_len` events from `events_head`.
     events: [Event; EVENT_SLOTS],
     events_head: usize,
@@ -362,14 +376,6 @@ impl Client {
         Ok(client)
     }
 
-    /// Asks for a connection for every server.
-    #[cfg(feature = "bootstrap")]
-    fn connect_all(&mut self) {
-        for i in 0..self.servers.len() {
-            self.push_event(Event::ConnectionNeeded { server: slot_of(i) });
-        }
-    }
-
     /// The client with `config`'s servers, each asking for its connection when `connect`.
     fn init_core<'s>(
         slot: &'s mut MaybeUninit<Client>,
@@ -390,15 +396,17 @@ impl Client {
         for s in config.servers {
             s.check().map_err(ConfigError::Server)?;
         }
-        let p = slot.as_mut_ptr();
-        // SAFETY: `p` points to writable, aligned storage for a Client. It is zeroed first,
+        let c = slot.as_mut_ptr();
+        // SAFETY: `c` points to writable, aligned storage for a Client, and `p` to its engine.
+        // The whole client is zeroed first (the datagram buffer needs nothing else),
         // which makes every integer, bool and byte-array field (the de-duplication table
         // included, see `Dedup`, the Block1 states and the Send's) and the event ring (see
         // `Event`) a valid value; the other fields (an `Option` among them: its zero bytes
         // are not guaranteed to be `None`) are then written through raw field pointers (no
         // reference to uninitialised memory is formed).
         unsafe {
-            p.write_bytes(0, 1);
+            c.write_bytes(0, 1);
+            let p = addr_of_mut!((*c).engine);
             addr_of_mut!((*p).endpoint).write(String::new());
             addr_of_mut!((*p).version).write(config.version);
             addr_of_mut!((*p).margin_s).write(config.update_margin_s);
@@ -432,6 +440,53 @@ impl Client {
             }
         }
         Ok(client)
+    }
+
+    /// The next datagram to send, if any; call until `None` after input and at deadlines.
+    pub fn poll_transmit(&mut self, now: u64, platform: &mut dyn Platform) -> Option<Transmit<'_>> {
+        self.engine.poll_transmit(now, platform, &mut self.buf)
+    }
+
+    /// The buffer to receive a datagram into, for [`Client::handle_received`]: the one that
+    /// datagrams to send are written to (free between two calls of the client).
+    pub fn receive_buffer(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// [`Engine::handle_datagram`] for the first `len` bytes of [`Client::receive_buffer`].
+    pub fn handle_received(
+        &mut self,
+        server: u8,
+        len: usize,
+        now: u64,
+        platform: &mut dyn Platform,
+    ) {
+        let data = self.buf.get(..len).unwrap_or(&self.buf);
+        self.engine.handle_datagram(server, data, now, platform);
+    }
+}
+
+impl core::ops::Deref for Client {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl core::ops::DerefMut for Client {
+    fn deref_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+}
+
+impl Engine {
+    /// Asks for a connection for every server.
+    #[cfg(feature = "bootstrap")]
+    fn connect_all(&mut self) {
+        for i in 0..self.servers.len() {
+            self.push_event(Event::ConnectionNeeded { server: slot_of(i) });
+        }
     }
 
     /// The server accounts.
@@ -1031,36 +1086,47 @@ impl Client {
         }
     }
 
-    /// The next datagram to send, if any; call until `None` after input and at deadlines.
-    pub fn poll_transmit(&mut self, now: u64, platform: &mut dyn Platform) -> Option<Transmit<'_>> {
+    /// The next datagram to send, if any, written to `tx` (or to a buffer of the engine's):
+    /// see [`Client::poll_transmit`].
+    pub fn poll_transmit<'a>(
+        &'a mut self,
+        now: u64,
+        platform: &mut dyn Platform,
+        tx: &'a mut Datagram,
+    ) -> Option<Transmit<'a>> {
         #[cfg(feature = "dtls")]
-        if let Some((server, len)) = self.secure_poll(now, platform) {
-            let data = self.tx.get(..len).unwrap_or(&[]);
+        if let Some((server, len)) = self.secure_poll(now, platform, tx) {
+            let data = tx.get(..len).unwrap_or(&[]);
             return Some(Transmit { server, data });
         }
         #[cfg(not(feature = "dtls"))]
-        let (server, source) = self.next_datagram(now, platform)?;
+        let (server, source) = self.next_datagram(now, platform, tx)?;
         #[cfg(feature = "dtls")]
-        let (server, source) = self.next_sealed(now, platform)?;
+        let (server, source) = self.next_sealed(now, platform, tx)?;
         #[cfg(feature = "queue-mode")]
         self.queue_activity(server, now);
         let data = match source {
             #[cfg(feature = "dtls")]
             Source::Sealed(len) => self.sealed.get(..len).unwrap_or(&[]),
-            _ => source.bytes(&self.control_buf, &self.reply.buf, &self.tx),
+            _ => source.bytes(&self.control_buf, &self.reply.buf, tx),
         };
         Some(Transmit { server, data })
     }
 
-    /// [`Client::next_datagram`], sealed for a secured server. A datagram for a secured
+    /// [`Engine::next_datagram`], sealed for a secured server. A datagram for a secured
     /// server without a session (its handshake not over) is dropped, never sent in the
     /// clear (a CON goes again once the session is back); what else is due goes out on the
     /// next call (`poll_timeout` says it is due).
     #[cfg(feature = "dtls")]
-    fn next_sealed(&mut self, now: u64, platform: &mut dyn Platform) -> Option<(u8, Source)> {
-        let (server, source) = self.next_datagram(now, platform)?;
-        let data = source.bytes(&self.control_buf, &self.reply.buf, &self.tx);
-        match Client::seal(&mut self.dtls, &mut self.sealed, server, data) {
+    fn next_sealed(
+        &mut self,
+        now: u64,
+        platform: &mut dyn Platform,
+        tx: &mut Datagram,
+    ) -> Option<(u8, Source)> {
+        let (server, source) = self.next_datagram(now, platform, tx)?;
+        let data = source.bytes(&self.control_buf, &self.reply.buf, tx);
+        match Engine::seal(&mut self.dtls, &mut self.sealed, server, data) {
             None => Some((server, source)),
             Some(Ok(n)) => Some((server, Source::Sealed(n))),
             Some(Err(())) => None,
@@ -1068,7 +1134,12 @@ impl Client {
     }
 
     /// Which datagram goes out next, and to which slot.
-    fn next_datagram(&mut self, now: u64, platform: &mut dyn Platform) -> Option<(u8, Source)> {
+    fn next_datagram(
+        &mut self,
+        now: u64,
+        platform: &mut dyn Platform,
+        tx: &mut Datagram,
+    ) -> Option<(u8, Source)> {
         if let Some(server) = self.control.take() {
             return Some((server, Source::Control));
         }
@@ -1077,20 +1148,20 @@ impl Client {
             return Some((self.reply.server, Source::Reply(self.reply.len)));
         }
         for i in 0..self.servers.len() {
-            if let Some(len) = self.poll_server(i, now, platform) {
+            if let Some(len) = self.poll_server(i, now, platform, tx) {
                 return Some((slot_of(i), Source::Tx(len)));
             }
         }
         #[cfg(feature = "bootstrap")]
-        if let Some(len) = self.bootstrap_poll(now, platform) {
+        if let Some(len) = self.bootstrap_poll(now, platform, tx) {
             return Some((bootstrap::BOOTSTRAP_SLOT, Source::Tx(len)));
         }
         #[cfg(feature = "observe")]
-        if let Some((server, len)) = self.poll_notify(now, platform) {
+        if let Some((server, len)) = self.poll_notify(now, platform, tx) {
             return Some((server, Source::Tx(len)));
         }
         #[cfg(feature = "firmware-update")]
-        if let Some(len) = self.download_poll(now, platform) {
+        if let Some(len) = self.download_poll(now, platform, tx) {
             return Some((download::DOWNLOAD_SLOT, Source::Tx(len)));
         }
         #[cfg(feature = "queue-mode")]
@@ -1137,7 +1208,13 @@ impl Client {
     }
 
     /// Runs one server's timers; returns the length of a request written to `tx`.
-    fn poll_server(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
+    fn poll_server(
+        &mut self,
+        i: usize,
+        now: u64,
+        platform: &mut dyn Platform,
+        tx: &mut Datagram,
+    ) -> Option<usize> {
         #[cfg(feature = "server-extra")]
         if self.disabled_or_delayed(i, now) {
             return None;
@@ -1152,7 +1229,7 @@ impl Client {
         if let Some(ex) = s.reg.exchange {
             match ex.check(now) {
                 Timer::Wait => return None,
-                Timer::Retransmit => return self.send_request(i, now, platform),
+                Timer::Retransmit => return self.send_request(i, now, platform, tx),
                 Timer::GiveUp => {
                     self.failed(i, now);
                     // A new handshake first, then what follows the failure.
@@ -1188,7 +1265,7 @@ impl Client {
         } else {
             s.reg.start(ex);
         }
-        self.send_request(i, now, platform)
+        self.send_request(i, now, platform, tx)
     }
 
     /// The request in flight of server `i` failed.
@@ -1205,11 +1282,17 @@ impl Client {
 
     /// Arms the timer of the request in flight of server `i` and encodes the request into
     /// `tx` (a request that does not fit fails like a timeout, which ends the exchange).
-    fn send_request(&mut self, i: usize, now: u64, platform: &mut dyn Platform) -> Option<usize> {
+    fn send_request(
+        &mut self,
+        i: usize,
+        now: u64,
+        platform: &mut dyn Platform,
+        tx: &mut Datagram,
+    ) -> Option<usize> {
         self.servers.get_mut(i)?.reg.exchange.as_mut()?.sent(now);
         #[cfg(feature = "send")]
         if self.send_owns(i) {
-            let r = self.encode_send(i, platform);
+            let r = self.encode_send(i, platform, tx);
             if r.is_err() {
                 self.failed(i, now);
             }
@@ -1222,7 +1305,7 @@ impl Client {
             #[cfg(feature = "access-control")]
             acl: &self.acl,
         };
-        match req.encode(i, &mut self.tx, platform.objects()) {
+        match req.encode(i, tx, platform.objects()) {
             Ok(len) => Some(len),
             Err(_) => {
                 self.failed(i, now);

@@ -16,7 +16,7 @@ use heapless::Vec;
 
 use super::attributes::Attributes;
 use super::exchange::{Exchange, RequestKind, Timer};
-use super::{dm, Client, Event, Platform, Registry};
+use super::{dm, Engine, Event, Platform, Registry};
 use crate::coap::{msg::decode_uint, opt, Code, Message, MessageBuilder, MsgType};
 #[cfg(feature = "queue-mode")]
 use crate::config::NOTIFY_QUEUE_BYTES;
@@ -311,9 +311,9 @@ struct Plan {
     hold: bool,
 }
 
-impl Client {
+impl Engine {
     /// A value changed: observations of `path`, of what lies below it and of what contains
-    /// it notify (under their attributes). Shortens [`Client::poll_timeout`].
+    /// it notify (under their attributes). Shortens [`Engine::poll_timeout`].
     pub fn resource_changed(&mut self, path: &Path) {
         let overlaps = |p: &Path| p.starts_with(path) || path.starts_with(p);
         for i in 0..self.observe.table.len() {
@@ -623,6 +623,7 @@ impl Client {
         &mut self,
         now: u64,
         platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
     ) -> Option<(u8, usize)> {
         self.observe.now = self.observe.now.max(now);
         if let Some(ex) = self.observe.con {
@@ -634,7 +635,7 @@ impl Client {
                     if let Some(ex) = self.observe.con.as_mut() {
                         ex.sent(now);
                     }
-                    let (len, _) = self.encode(&o, MsgType::Con, ex.message_id, now, platform);
+                    let (len, _) = self.encode(&o, MsgType::Con, ex.message_id, now, platform, tx);
                     return Some((o.server, len));
                 }
                 // Never acknowledged: the observation ends (RFC 7641 section 4.5).
@@ -643,7 +644,7 @@ impl Client {
             }
         }
         #[cfg(feature = "queue-mode")]
-        if let Some(sent) = self.flush_held(now, platform) {
+        if let Some(sent) = self.flush_held(now, platform, tx) {
             return Some(sent);
         }
         let mut i = 0;
@@ -685,14 +686,14 @@ impl Client {
             // Held with the value it has now, to leave when the server is reachable.
             #[cfg(feature = "queue-mode")]
             if plan.hold {
-                if self.hold(&o, i - 1, con, a.hqmax(), now, platform) {
+                if self.hold(&o, i - 1, &a, now, platform, tx) {
                     i -= 1;
                 }
                 continue;
             }
             slot.mid = mid;
             let mtype = if con { MsgType::Con } else { MsgType::Non };
-            let (len, code) = self.encode(&o, mtype, mid, now, platform);
+            let (len, code) = self.encode(&o, mtype, mid, now, platform, tx);
             let t = &mut self.observe;
             t.seq = t.seq.wrapping_add(1) & SEQ_MASK;
             if code != Code::CONTENT {
@@ -731,6 +732,7 @@ impl Client {
         mid: u16,
         now: u64,
         platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
     ) -> (usize, Code) {
         let seq = self.observe.seq;
         let accept = (o.accept != NO_ACCEPT).then_some(u32::from(o.accept));
@@ -743,7 +745,6 @@ impl Client {
         #[cfg(feature = "records")]
         let composite = paths.as_deref();
         let mut objects = registry!(self, o.server, now, platform);
-        let tx = &mut self.tx;
         let mut attempt = |block: Option<crate::coap::Block>| {
             let mut b = MessageBuilder::new(&mut *tx, mtype, Code::CONTENT, mid, o.token())
                 .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
@@ -800,7 +801,7 @@ impl Client {
 /// ([`Event::NotificationsDropped`]). A held notification too large for one message goes
 /// as its first block: the server's GETs for the rest read the current value.
 #[cfg(feature = "queue-mode")]
-impl Client {
+impl Engine {
     /// True when notifications of `server`'s observations are held rather than sent: it
     /// sleeps in queue mode or is offline (no connection, registering again, disabled)
     /// and Notification Storing (/1/x/6) is on, or notifications held for it have not
@@ -820,20 +821,21 @@ impl Client {
             || self.observe.held.count(server, None).0 > 0
     }
 
-    /// Holds the notification just raised for observation `i` (`o`): its value read now;
-    /// true when it ended the observation (a read error, which the held notification
-    /// reports).
+    /// Holds the notification just raised for observation `i` (`o`, with attributes `a`):
+    /// its value read now; true when it ended the observation (a read error, which the held
+    /// notification reports).
     fn hold(
         &mut self,
         o: &Observation,
         i: usize,
-        con: bool,
-        hqmax: Option<u32>,
+        a: &Attributes,
         now: u64,
         platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
     ) -> bool {
+        let (con, hqmax) = (a.con() == Some(true), a.hqmax());
         let seq = self.observe.seq;
-        let (len, code) = self.encode(o, MsgType::Non, 0, now, platform);
+        let (len, code) = self.encode(o, MsgType::Non, 0, now, platform, tx);
         // What follows the header, the token and the Observe option (its byte and value).
         let mut tmp = [0u8; 4];
         let skip = 5 + o.token().len() + crate::coap::msg::encode_uint(seq, &mut tmp).len();
@@ -848,7 +850,7 @@ impl Client {
         }
         // The oldest go until it fits (it alone, when larger than the whole queue).
         loop {
-            let tail = self.tx.get(skip..len).unwrap_or(&[]);
+            let tail = tx.get(skip..len).unwrap_or(&[]);
             if super::queue::HEAD + o.token().len() + tail.len() > NOTIFY_QUEUE_BYTES {
                 self.report_dropped(o.server, 1);
                 break;
@@ -913,7 +915,12 @@ impl Client {
     /// so and its observation is still there (a retransmission carries the latest value,
     /// as for any notification). One of an observation that ended meanwhile is discarded,
     /// unless it reports the error that ended it.
-    fn flush_held(&mut self, now: u64, platform: &mut dyn Platform) -> Option<(u8, usize)> {
+    fn flush_held(
+        &mut self,
+        now: u64,
+        platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
+    ) -> Option<(u8, usize)> {
         while self.observe.con.is_none() {
             let at = self.next_held()?;
             let r = self.observe.held.get(at)?;
@@ -927,7 +934,7 @@ impl Client {
             // Nothing for an observation that ended, unless it reports the error.
             let mut end = None;
             if obs.is_some() || !content {
-                end = MessageBuilder::new(&mut self.tx, mtype, Code(r.code), mid, r.token)
+                end = MessageBuilder::new(&mut *tx, mtype, Code(r.code), mid, r.token)
                     .ok()
                     .and_then(|mut b| {
                         let observe = content.then(|| b.option_uint(opt::OBSERVE, seq));
@@ -935,7 +942,7 @@ impl Client {
                     })
                     .and_then(|start| {
                         let e = start.checked_add(r.tail.len())?;
-                        let d = self.tx.get_mut(start..e)?;
+                        let d = tx.get_mut(start..e)?;
                         d.iter_mut().zip(r.tail).for_each(|(d, s)| *d = *s);
                         Some(e)
                     });
@@ -965,9 +972,9 @@ impl Client {
 }
 
 /// Value changes signalled from any thread or interrupt, until the client takes them
-/// ([`Client::take_changes`]): up to `TERN_MAX_PENDING_CHANGES` paths, repeated and nested
+/// ([`Engine::take_changes`]): up to `TERN_MAX_PENDING_CHANGES` paths, repeated and nested
 /// ones coalesced; when full, everything counts as changed (no change is dropped). Kept
-/// outside the [`Client`] so that signalling never needs the client itself.
+/// outside the [`Client`](super::Client) so that signalling never needs the client itself.
 pub struct Changes(critical_section::Mutex<Cell<Pending>>);
 
 /// The changes signalled so far.

@@ -14,7 +14,7 @@
 //! when one is wrong.
 
 use super::registration::{UPDATE_BINDING, UPDATE_LIFETIME, UPDATE_OBJECTS};
-use super::Client;
+use super::Engine;
 use crate::config::{MAX_LOCATION_LEN, MAX_SERVERS};
 
 /// The record format this build writes and reads.
@@ -171,8 +171,8 @@ fn newer(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 
-impl Client {
-    /// True when state worth keeping changed since the last [`Client::save_state`].
+impl Engine {
+    /// True when state worth keeping changed since the last [`Engine::save_state`].
     pub fn state_changed(&self) -> bool {
         self.persist.dirty
     }

@@ -8,7 +8,7 @@
 //! before the datagram goes out. Notifications raised meanwhile are held ([`Held`], see
 //! `observe.rs`) and leave once that Update is answered.
 
-use super::{Client, Event};
+use super::{Engine, Event};
 
 /// MAX_TRANSMIT_WAIT (RFC 7252 section 4.8.2) in ms: the default awake time.
 pub const DEFAULT_AWAKE_MS: u32 = 93_000;
@@ -43,7 +43,7 @@ impl Queue {
     }
 }
 
-impl Client {
+impl Engine {
     /// Puts server slot `server` in queue mode, awake `awake_ms` after each exchange (0: the
     /// default, 93 s), or takes it out (`None`). The server hears it at the next Register
     /// (a registered server gets an Update with the binding in LwM2M 1.0; in 1.1 queue

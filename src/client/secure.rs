@@ -8,7 +8,7 @@
 //! The bootstrap server's slot takes either: its account keeps the keys, and its session
 //! exists while its connection is open.
 
-use super::{Client, DropReason, Event, Platform};
+use super::{DropReason, Engine, Event, Platform};
 use crate::config::MAX_MESSAGE_SIZE;
 use crate::dtls::{Session, RECORD_OVERHEAD};
 
@@ -56,7 +56,7 @@ pub enum PskError {
     BadCredentials,
 }
 
-impl Client {
+impl Engine {
     /// Secures server slot `server` with DTLS and a pre-shared key, replacing any it had.
     /// Call before its connection opens (before the first step).
     /// Server slot [`BOOTSTRAP_SLOT`](super::bootstrap::BOOTSTRAP_SLOT) is the bootstrap
@@ -271,12 +271,13 @@ impl Client {
         &mut self,
         now: u64,
         platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
     ) -> Option<(u8, usize)> {
         for i in 0..self.dtls.len() {
             let server = self.dtls.get(i)?.server;
             let connected = self.slot_connected(server);
             let link = self.dtls.get_mut(i)?;
-            if let Some(len) = link.end(&mut self.tx) {
+            if let Some(len) = link.end(&mut *tx) {
                 return Some((server, len));
             }
             if !connected || link.end == End::Released {
@@ -284,7 +285,7 @@ impl Client {
             }
             if link.session.error().is_some() {
                 // A failure's fatal alert goes out first.
-                if let Some(len) = link.session.poll_transmit(now, &mut self.tx) {
+                if let Some(len) = link.session.poll_transmit(now, &mut *tx) {
                     return Some((server, len));
                 }
                 if link.retry_at == 0 {
@@ -312,7 +313,7 @@ impl Client {
                 #[cfg(feature = "dtls-rpk")]
                 link.session.seed_ephemeral(crate::dtls::array(Some(_seed)));
             }
-            if let Some(len) = link.session.poll_transmit(now, &mut self.tx) {
+            if let Some(len) = link.session.poll_transmit(now, &mut *tx) {
                 return Some((server, len));
             }
         }
@@ -462,7 +463,7 @@ fn link_keys(session: &Session) -> Option<(u8, super::security::Keys)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{Config, Version};
+    use crate::client::{Client, Config, Version};
     use crate::dtls::tests::{established_session, open_from_client, sealed_by_server};
     use crate::model::{Objects, Path};
     use std::vec::Vec;

@@ -19,7 +19,7 @@ use crate::model::{Operations, Path};
 
 use super::exchange::{Exchange, TOKEN_LEN};
 use super::records::read_into;
-use super::{Client, Event, Platform, Registry, Version};
+use super::{Client, Engine, Event, Platform, Registry, Version};
 
 /// Why [`Client::send`] refused a Send (nothing was queued).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -105,6 +105,21 @@ impl Client {
         format: u16,
         platform: &mut dyn Platform,
     ) -> Result<(), SendError> {
+        let Client { engine, buf } = self;
+        engine.send_checked(server, paths, format, platform, buf)
+    }
+}
+
+impl Engine {
+    /// [`Client::send`], its trial encoding written to `tx`.
+    fn send_checked(
+        &mut self,
+        server: u8,
+        paths: &[Path],
+        format: u16,
+        platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
+    ) -> Result<(), SendError> {
         let s = self
             .servers
             .get(usize::from(server))
@@ -137,7 +152,7 @@ impl Client {
         self.send.count = paths.len() as u8;
         self.send.format = format;
         self.send.server = server;
-        match self.encode_send(usize::from(server), platform) {
+        match self.encode_send(usize::from(server), platform, tx) {
             Ok(_) => {
                 self.send.state = WAITING;
                 Ok(())
@@ -189,6 +204,7 @@ impl Client {
         &mut self,
         i: usize,
         platform: &mut dyn Platform,
+        tx: &mut super::Datagram,
     ) -> Result<usize, Code> {
         let (mid, token) = match self.servers.get(i).and_then(|s| s.reg.exchange) {
             Some(ex) if self.send.state == IN_FLIGHT => (ex.message_id, ex.token),
@@ -207,8 +223,8 @@ impl Client {
             ssid,
         };
         let too_large = |_| Code::INTERNAL_SERVER_ERROR;
-        let mut b = MessageBuilder::new(&mut self.tx, MsgType::Con, Code::POST, mid, &token)
-            .map_err(too_large)?;
+        let mut b =
+            MessageBuilder::new(tx, MsgType::Con, Code::POST, mid, &token).map_err(too_large)?;
         b.option(opt::URI_PATH, b"dp").map_err(too_large)?;
         b.option_uint(opt::CONTENT_FORMAT, u32::from(format))
             .map_err(too_large)?;

@@ -91,7 +91,6 @@ struct State {
     standard: Standard,
     objects: Vec<CObject, MAX_OBJECTS>,
     core: Client,
-    rx: [u8; MAX_MESSAGE_SIZE],
     /// The saved state was looked for (the first step does it).
     #[cfg(feature = "persistence")]
     restored: bool,
@@ -850,24 +849,17 @@ impl State {
             };
             for _ in 0..RECV_BURST {
                 let mut len = 0usize;
-                // SAFETY: `rx` is writable for its length; `len` is a valid local.
-                let st = unsafe {
-                    recv(
-                        self.platform.user,
-                        conn,
-                        self.rx.as_mut_ptr(),
-                        self.rx.len(),
-                        &mut len,
-                    )
-                };
+                let buf = self.core.receive_buffer();
+                let cap = buf.len();
+                // SAFETY: `buf` is writable for `cap` bytes; `len` is a valid local.
+                let st = unsafe { recv(self.platform.user, conn, buf.as_mut_ptr(), cap, &mut len) };
                 if st != TERN_STATUS_OK {
                     break;
                 }
-                let n = len.min(self.rx.len());
-                let data = self.rx.get(..n).unwrap_or(&[]);
+                let n = len.min(cap);
                 self.standard.received(n, now);
                 let (core, mut env) = split!(self);
-                core.handle_datagram(server, data, now, &mut env);
+                core.handle_received(server, n, now, &mut env);
                 self.flush(now);
             }
         }
@@ -1181,7 +1173,7 @@ const NOTE_REGISTRATION_FAILED: usize = 12;
 pub const CLIENT_STORAGE_SIZE: usize = {
     use crate::config::*;
     let ptr = size_of::<usize>();
-    3 * MAX_MESSAGE_SIZE
+    2 * MAX_MESSAGE_SIZE
         + MAX_ENDPOINT_LEN
         // A server's Server object resources (registration timing, `server-extra`), its
         // block-wise and Disable state: 112.
