@@ -29,23 +29,23 @@ case $CONFIG in
     foundation)
         FEATURES=(--no-default-features)
         FLASH_BUDGET=16384 # the foundation issue's target: not met yet (see FLASH_GATE)
-        FLASH_GATE=20496   # CI fails above this: a ratchet at the measured size, lowered as code shrinks (+90 B for one message buffer both ways, −512 B of RAM)
+        FLASH_GATE=20552   # CI fails above this: a ratchet at the measured size, lowered as code shrinks (+90 B for one message buffer both ways, −512 B of RAM)
         RAM_BUDGET=3072
         STACK_GATE=1112 ;; # the deepest step of the scenario, in bytes: a ratchet as well
     formats)
         FEATURES=(--no-default-features --features "$FORMATS_FEATURES")
         FLASH_BUDGET=22528 # the device-management issue's target
-        FLASH_GATE=44712   # ratchet, as above (68 B for one message buffer both ways, 136 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
+        FLASH_GATE=44720   # ratchet, as above (68 B for one message buffer both ways, 136 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
         RAM_BUDGET=4096
-        STACK_GATE=1672 ;; # ratchet; a Read of a float takes about 490 B of it (the shortest-digits printer's big integers)
+        STACK_GATE=1680 ;; # ratchet; a Read of a float takes about 490 B of it (the shortest-digits printer's big integers)
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=74056   # a ratchet at the measured size (136 B for one message buffer both ways, Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback, 164 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
+        FLASH_GATE=74064   # a ratchet at the measured size (136 B for one message buffer both ways, Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback, 164 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
         RAM_BUDGET=4096    # the target; not met since Observe (8 x 44 bytes), bootstrap's staging copy and the held notifications (TERN_NOTIFY_QUEUE_BYTES)
         STACK_BUDGET=1536  # the firmware issue's target for the full configuration; not met (the float printer, as above)
         STACK_GATE=2096    # ratchet
-        RAM_GATE=4532 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks
+        RAM_GATE=4436 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table
         # (.ci/size-per-format.sh). Reported, not gated.

@@ -25,7 +25,7 @@ const EDGE: usize = 7;
 const CON: usize = 8;
 const HQMAX: usize = 9;
 
-/// The attributes set on one path, packed (64 bytes a table entry on every target): a bit
+/// The attributes set on one path, packed (60 bytes a table entry on every target): a bit
 /// per attribute that is set, then the values. Periods and hqmax are whole seconds or
 /// counts, gt, lt and st floats, edge and con flags.
 #[derive(Clone, Copy, Default, PartialEq)]
@@ -35,8 +35,8 @@ pub struct Attributes {
     flags: u8,
     /// pmin, pmax, epmin, epmax, hqmax.
     ints: [u32; 5],
-    /// gt, lt, st.
-    floats: [f64; 3],
+    /// gt, lt, st (f64 bytes: an entry then needs no 8-byte alignment).
+    floats: [[u8; 8]; 3],
 }
 
 /// Where attribute `name` keeps its value: (kind, slot); kind 0 int, 1 float, 2 flag.
@@ -66,7 +66,11 @@ impl Attributes {
     }
 
     fn float(&self, name: usize) -> Option<f64> {
-        let v = self.floats.get(slot(name).1).copied();
+        let v = self
+            .floats
+            .get(slot(name).1)
+            .copied()
+            .map(f64::from_ne_bytes);
         v.filter(|_| self.has(name))
     }
 
@@ -162,7 +166,9 @@ impl Attributes {
             }
             1 => {
                 let v = self.floats.get_mut(i).ok_or(bad)?;
-                *v = crate::formats::float::parse(text).map_err(|_| bad)?;
+                *v = crate::formats::float::parse(text)
+                    .map_err(|_| bad)?
+                    .to_ne_bytes();
             }
             _ => match text {
                 b"0" => self.flags &= !(1 << i),

@@ -53,8 +53,9 @@ pub struct Exchange {
     pub token: [u8; TOKEN_LEN],
     /// Transmissions so far (0 before the first).
     transmissions: u8,
-    /// Current retransmission timeout (at most 48 s: `MAX_RETRANSMIT` doublings of 3 s).
-    timeout_ms: u32,
+    /// The first transmission's timeout (ACK_TIMEOUT .. ACK_TIMEOUT * ACK_RANDOM_FACTOR),
+    /// doubled for each retransmission.
+    initial_ms: u16,
     /// When the timer fires.
     deadline: u64,
     /// An empty ACK arrived: the response comes separately, stop retransmitting.
@@ -70,7 +71,8 @@ impl Exchange {
             message_id,
             token,
             transmissions: 0,
-            timeout_ms: ACK_TIMEOUT_MS as u32 + u32::from(jitter) % ACK_RANDOM_SPREAD_MS as u32,
+            // At most 2,999: fits.
+            initial_ms: (ACK_TIMEOUT_MS + u64::from(jitter) % ACK_RANDOM_SPREAD_MS) as u16,
             deadline: 0,
             acked: false,
         }
@@ -81,13 +83,13 @@ impl Exchange {
         self.transmissions == 0
     }
 
-    /// Records a transmission at `now` and arms the timer (doubling it after the first).
+    /// Records a transmission at `now` and arms the timer (doubled for each retransmission:
+    /// at most 48 s, after `MAX_RETRANSMIT` doublings of 3 s).
     pub fn sent(&mut self, now: u64) {
-        if self.transmissions > 0 {
-            self.timeout_ms = self.timeout_ms.saturating_mul(2);
-        }
+        let doublings = self.transmissions.min(MAX_RETRANSMIT);
         self.transmissions = self.transmissions.saturating_add(1);
-        self.deadline = now.saturating_add(u64::from(self.timeout_ms));
+        let timeout = u32::from(self.initial_ms) << doublings;
+        self.deadline = now.saturating_add(u64::from(timeout));
     }
 
     /// An empty ACK: wait for the separate response without retransmitting.

@@ -35,6 +35,8 @@ const NO_ACCEPT: u16 = u16::MAX;
 /// An Observe-Composite: the paths are in [`Observations::composite`].
 #[cfg(feature = "records")]
 const COMPOSITE: u8 = 4;
+/// `Observation::flags`: the token's length is kept in the bits from this one.
+const TOKEN_SHIFT: u8 = 4;
 /// Observe-Composites held at once, and paths in each.
 #[cfg(feature = "records")]
 const MAX_COMPOSITE: usize = 2;
@@ -67,13 +69,15 @@ struct Observation {
     /// Message id of the last notification: a RST with it cancels.
     mid: u16,
     server: u8,
-    token_len: u8,
+    /// `CHANGED`, `IN_FLIGHT` and `COMPOSITE`, and the token's length above `TOKEN_SHIFT`.
     flags: u8,
 }
 
 impl Observation {
     fn token(&self) -> &[u8] {
-        self.token.get(..usize::from(self.token_len)).unwrap_or(&[])
+        self.token
+            .get(..usize::from(self.flags >> TOKEN_SHIFT))
+            .unwrap_or(&[])
     }
 
     fn last(&self) -> f64 {
@@ -415,8 +419,8 @@ impl Engine {
                         .unwrap_or(NO_ACCEPT),
                     mid: 0,
                     server,
-                    token_len: n as u8,
-                    flags: 0,
+                    // At most 8: fits the high nibble.
+                    flags: (n as u8) << TOKEN_SHIFT,
                 };
                 o.value = self.number(&o, now, platform).unwrap_or(0.0).to_ne_bytes();
                 let t = &mut self.observe;
