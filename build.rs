@@ -84,7 +84,7 @@ const CAPACITIES: &[(&str, usize, usize, usize, &str)] = &[
     ),
     (
         "TERN_MAX_OBSERVATIONS",
-        8,
+        16,
         1,
         64,
         "Observations the servers may hold at once, all servers together (the observe feature); an Observe beyond them is answered as a plain Read.",

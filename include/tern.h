@@ -70,7 +70,7 @@
 
 /** Observations the servers may hold at once, all servers together (the observe feature); an Observe beyond them is answered as a plain Read. */
 #ifndef TERN_MAX_OBSERVATIONS
-#define TERN_MAX_OBSERVATIONS 8
+#define TERN_MAX_OBSERVATIONS 16
 #endif
 
 /** Value changes signalled by tern_resource_changed kept apart until the next step (the observe feature); more mark every observation changed. */
