@@ -255,7 +255,11 @@ fn unusable_package_uris_are_reported_in_update_result() {
         "2.04"
     );
     assert_eq!(c.poll_event(), Some(Event::DownloadConnectionNeeded));
-    assert_eq!(c.download_uri(), "coap://unresolvable.invalid/fw");
+    assert_eq!(
+        c.download_uri(&mut p, str::to_owned).as_deref(),
+        Some("coap://unresolvable.invalid/fw")
+    );
+    assert_eq!(p.objs.fw.uri(), "coap://unresolvable.invalid/fw");
     c.download_connection_failed(&mut p);
     assert_eq!(
         p.objs.fw.state(),
@@ -450,11 +454,8 @@ fn pull(c: &mut Client, p: &mut Plat, uri: &str, server: &FileServer) -> (Vec<Ev
         while let Some(e) = c.poll_event() {
             match e {
                 Event::DownloadConnectionNeeded => {
-                    let addr = c.download_uri()["coap://".len()..]
-                        .split('/')
-                        .next()
-                        .unwrap()
-                        .to_string();
+                    let uri = c.download_uri(p, str::to_owned).unwrap();
+                    let addr = uri["coap://".len()..].split('/').next().unwrap();
                     sock.connect(addr).unwrap();
                     c.download_connection_opened();
                     open = true;
@@ -811,5 +812,125 @@ fn pushed_package_survives_a_lossy_network() {
     assert!(
         lost_count > 0 && dup_count > 0,
         "lost {lost_count}, duplicated {dup_count}"
+    );
+}
+
+/// An object 5 of the application's own, which lets its Package URI change while a download
+/// runs (the model refuses that).
+struct OwnFirmware {
+    uri: &'static str,
+    failed: Option<UpdateResult>,
+}
+
+impl Object for OwnFirmware {
+    fn id(&self) -> u16 {
+        5
+    }
+    fn resource_at(&self, _index: usize) -> Option<tern::model::ResourceDef> {
+        None
+    }
+    fn instance(&self, index: usize) -> Option<u16> {
+        (index == 0).then_some(0)
+    }
+    fn read(
+        &mut self,
+        _iid: u16,
+        rid: u16,
+        out: &mut dyn tern::model::ValueSink,
+    ) -> Result<(), tern::coap::Code> {
+        match rid {
+            1 => out.value(None, &tern::model::Value::String(self.uri)),
+            3 => out.value(None, &tern::model::Value::Integer(1)),
+            _ => Err(tern::coap::Code::NOT_FOUND),
+        }
+    }
+    fn write(
+        &mut self,
+        _: u16,
+        _: u16,
+        _: Option<u16>,
+        _: &tern::model::Value<'_>,
+    ) -> Result<(), tern::coap::Code> {
+        Err(tern::coap::Code::METHOD_NOT_ALLOWED)
+    }
+    fn execute(&mut self, _: u16, _: u16, _: &[u8]) -> Result<(), tern::coap::Code> {
+        Err(tern::coap::Code::METHOD_NOT_ALLOWED)
+    }
+}
+
+impl Objects for OwnFirmware {
+    fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
+        (index == 0).then_some(self as &mut dyn Object)
+    }
+}
+
+impl Platform for OwnFirmware {
+    fn random(&mut self, out: &mut [u8]) {
+        out.fill(3);
+    }
+    fn objects(&mut self) -> &mut dyn Objects {
+        self
+    }
+    fn download_failed(&mut self, result: UpdateResult) {
+        self.failed = Some(result);
+    }
+}
+
+fn uri_path(t: &[u8]) -> Vec<String> {
+    let p = Packet::from_bytes(t).expect("parses");
+    p.get_option(CoapOption::UriPath)
+        .map(|l| {
+            l.iter()
+                .map(|v| String::from_utf8(v.clone()).unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn another_package_uri_while_downloading_starts_over_and_a_changed_one_fails() {
+    let mut c = client();
+    let mut p = OwnFirmware {
+        uri: "coap://127.0.0.1:9/a",
+        failed: None,
+    };
+    c.firmware_changed(&mut p);
+    assert_eq!(c.poll_event(), Some(Event::DownloadConnectionNeeded));
+    c.download_connection_opened();
+    let t = c.poll_transmit(0, &mut p).expect("a GET");
+    assert_eq!(t.server, DOWNLOAD_SLOT);
+    assert_eq!(uri_path(t.data), ["a"]);
+    c.firmware_changed(&mut p);
+    assert_eq!(c.poll_event(), None, "the same URI: the download goes on");
+
+    // The application changed the URI and said so: the download starts over from it.
+    p.uri = "coap://127.0.0.1:9/b";
+    c.firmware_changed(&mut p);
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::ConnectionDone {
+            server: DOWNLOAD_SLOT
+        })
+    );
+    assert_eq!(c.poll_event(), Some(Event::DownloadConnectionNeeded));
+    assert_eq!(
+        c.download_uri(&mut p, str::to_owned).as_deref(),
+        Some("coap://127.0.0.1:9/b")
+    );
+    c.download_connection_opened();
+    let t = c.poll_transmit(0, &mut p).expect("a GET");
+    assert_eq!(uri_path(t.data), ["b"]);
+
+    // Changed without a word: no block is asked for from another URI, the download fails.
+    p.uri = "coap://127.0.0.1:9/c";
+    assert_eq!(c.download_uri(&mut p, str::to_owned), None);
+    let at = c.poll_timeout().expect("the retransmission");
+    assert!(c.poll_transmit(at, &mut p).is_none());
+    assert_eq!(p.failed, Some(UpdateResult::InvalidUri));
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::ConnectionDone {
+            server: DOWNLOAD_SLOT
+        })
     );
 }

@@ -9,9 +9,8 @@
 //!
 //! The object drives it: once a request has reached object 5, the client reads State
 //! (/5/0/3) and Package URI through the `Object` trait; State 1 with a URI starts a
-//! download, any other state stops one.
-
-use heapless::String;
+//! download, any other state stops one. The URI is not copied: each GET reads it from the
+//! object again, and a fingerprint of it tells when it is no longer the one downloaded.
 
 use super::exchange::{Exchange, RequestKind, Timer, TOKEN_LEN};
 use super::{Engine, Event, Platform};
@@ -44,7 +43,8 @@ enum Phase {
 
 /// The download's state, one per client.
 pub struct Download {
-    uri: String<MAX_PACKAGE_URI_LEN>,
+    /// The fingerprint of the Package URI downloaded from (see [`fingerprint`]).
+    uri: u32,
     phase: Phase,
     exchange: Option<Exchange>,
     /// Bytes received (the offset of the next block).
@@ -60,7 +60,7 @@ pub struct Download {
 impl Download {
     pub(super) const fn new() -> Download {
         Download {
-            uri: String::new(),
+            uri: 0,
             phase: Phase::Idle,
             exchange: None,
             received: 0,
@@ -81,34 +81,76 @@ impl Download {
     }
 }
 
-/// Reads State and Package URI of the Firmware Update object.
+/// Reads State and the Package URI's fingerprint of the Firmware Update object.
 #[derive(Default)]
 struct Probe {
     state: i64,
-    uri: String<MAX_PACKAGE_URI_LEN>,
+    uri: Option<u32>,
 }
 
 impl ValueSink for Probe {
     fn value(&mut self, _instance: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
         match *value {
             Value::Integer(i) => self.state = i,
-            Value::String(s) => {
-                self.uri.clear();
-                self.uri
-                    .push_str(s)
-                    .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
-            }
+            Value::String(s) => self.uri = fingerprint(s),
             _ => {}
         }
         Ok(())
     }
 }
 
+/// A fingerprint of a Package URI a download can use (FNV-1a), None for an empty one or
+/// one longer than `MAX_PACKAGE_URI_LEN`.
+fn fingerprint(uri: &str) -> Option<u32> {
+    let b = uri.as_bytes();
+    (!b.is_empty() && b.len() <= MAX_PACKAGE_URI_LEN).then(|| {
+        b.iter().fold(0x811C_9DC5u32, |h, &c| {
+            (h ^ u32::from(c)).wrapping_mul(0x0100_0193)
+        })
+    })
+}
+
+/// Hands the Package URI (/5/0/1) read from the object to `f`, as long as its fingerprint
+/// is `uri`; None when it cannot be read or is another one.
+fn with_uri<R>(platform: &mut dyn Platform, uri: u32, f: impl FnOnce(&str) -> R) -> Option<R> {
+    struct Sink<F, R> {
+        uri: u32,
+        f: Option<F>,
+        out: Option<R>,
+    }
+    impl<F: FnOnce(&str) -> R, R> ValueSink for Sink<F, R> {
+        fn value(&mut self, _instance: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+            if let Value::String(s) = *value {
+                if fingerprint(s) == Some(self.uri) {
+                    self.out = self.f.take().map(|f| f(s));
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut sink = Sink {
+        uri,
+        f: Some(f),
+        out: None,
+    };
+    platform.objects().find(5)?.read(0, 1, &mut sink).ok()?;
+    sink.out
+}
+
 impl Engine {
-    /// The Package URI being downloaded: the application opens a connection to it on
-    /// [`Event::DownloadConnectionNeeded`].
-    pub fn download_uri(&self) -> &str {
-        &self.download.uri
+    /// The Package URI being downloaded, read from the Firmware Update object through
+    /// `platform` and handed to `f`: the application opens a connection to it on
+    /// [`Event::DownloadConnectionNeeded`]. None when no download runs, or when the object
+    /// no longer holds that URI.
+    pub fn download_uri<R>(
+        &self,
+        platform: &mut dyn Platform,
+        f: impl FnOnce(&str) -> R,
+    ) -> Option<R> {
+        if matches!(self.download.phase, Phase::Idle) {
+            return None;
+        }
+        with_uri(platform, self.download.uri, f)
     }
 
     /// Bytes received and the package size from Size2 (0 while unknown).
@@ -141,16 +183,20 @@ impl Engine {
                 .read(0, 3, &mut probe)
                 .and_then(|()| obj.read(0, 1, &mut probe));
         }
-        let wanted = probe.state == 1 && !probe.uri.is_empty();
-        let d = &mut self.download;
-        match (wanted, matches!(d.phase, Phase::Idle)) {
-            (true, true) => {
+        let idle = matches!(self.download.phase, Phase::Idle);
+        match probe.uri.filter(|_| probe.state == 1) {
+            // Another URI while downloading (an object that allows it): start over from it.
+            Some(uri) if idle || uri != self.download.uri => {
+                if !idle {
+                    self.download_end(None, platform);
+                }
+                let d = &mut self.download;
                 *d = Download::new();
-                d.uri = probe.uri;
+                d.uri = uri;
                 d.phase = Phase::Connecting;
                 self.push_event(Event::DownloadConnectionNeeded);
             }
-            (false, false) => self.download_end(None, platform),
+            None if !idle => self.download_end(None, platform),
             _ => {}
         }
     }
@@ -224,10 +270,10 @@ impl Engine {
         let ex = d.exchange.as_mut()?;
         ex.sent(now);
         let ex = *ex;
-        match encode_get(d, &ex, tx) {
+        match encode_get(platform, &self.download, &ex, tx) {
             Some(len) => Some(len),
             None => {
-                // A URI whose options do not fit a request.
+                // A URI the object no longer holds, or whose options do not fit a request.
                 self.download_end(Some(UpdateResult::InvalidUri), platform);
                 None
             }
@@ -322,12 +368,53 @@ impl Engine {
     }
 }
 
-/// The GET of the next block: Uri-Path and Uri-Query from the Package URI, then Block2.
-fn encode_get(d: &Download, ex: &Exchange, tx: &mut super::Datagram) -> Option<usize> {
+/// The GET of the next block: Uri-Path and Uri-Query from the Package URI (read from the
+/// object, None unless it still holds the one downloaded), then Block2.
+fn encode_get(
+    platform: &mut dyn Platform,
+    d: &Download,
+    ex: &Exchange,
+    tx: &mut super::Datagram,
+) -> Option<usize> {
     let mut b = MessageBuilder::new(tx, MsgType::Con, Code::GET, ex.message_id, &ex.token).ok()?;
+    let mut sink = UriOptions {
+        b: &mut b,
+        uri: d.uri,
+        done: false,
+    };
+    platform.objects().find(5)?.read(0, 1, &mut sink).ok()?;
+    if !sink.done {
+        return None;
+    }
+    // The block number: bytes received over the block size, 2^(szx + 4) (szx is at most 6).
+    let block = Block::new(d.received >> (u32::from(d.szx.min(6)) + 4), false, d.szx)?;
+    let mut tmp = [0u8; 4];
+    b.option(opt::BLOCK2, block.encode(&mut tmp)).ok()?;
+    Some(b.finish())
+}
+
+/// Adds the options of the Package URI read from the object, if it is the one downloaded
+/// (fingerprint `uri`); `done` once they are in.
+struct UriOptions<'a, 'b> {
+    b: &'a mut MessageBuilder<'b>,
+    uri: u32,
+    done: bool,
+}
+
+impl ValueSink for UriOptions<'_, '_> {
+    fn value(&mut self, _instance: Option<u16>, value: &Value<'_>) -> Result<(), Code> {
+        if let Value::String(s) = *value {
+            self.done = fingerprint(s) == Some(self.uri) && uri_options(self.b, s).is_some();
+        }
+        Ok(())
+    }
+}
+
+/// Uri-Path and Uri-Query from a URI.
+fn uri_options(b: &mut MessageBuilder<'_>, uri: &str) -> Option<()> {
     // After the scheme and the authority: the path, then the query (bytes only: `str`
     // pattern searching costs kilobytes of flash).
-    let uri = d.uri.as_bytes();
+    let uri = uri.as_bytes();
     let rest = uri.get(uri.iter().position(|&c| c == b':')?.saturating_add(3)..)?;
     let query = from_byte(rest, b'?');
     let path = from_byte(rest.get(..rest.len().saturating_sub(query.len()))?, b'/');
@@ -340,11 +427,7 @@ fn encode_get(d: &Download, ex: &Exchange, tx: &mut super::Datagram) -> Option<u
     {
         b.option(opt::URI_QUERY, q).ok()?;
     }
-    // The block number: bytes received over the block size, 2^(szx + 4) (szx is at most 6).
-    let block = Block::new(d.received >> (u32::from(d.szx.min(6)) + 4), false, d.szx)?;
-    let mut tmp = [0u8; 4];
-    b.option(opt::BLOCK2, block.encode(&mut tmp)).ok()?;
-    Some(b.finish())
+    Some(())
 }
 
 /// `s` from the first `c` on (empty when there is none).
@@ -358,16 +441,83 @@ fn from_byte(s: &[u8], c: u8) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Object, Objects, ResourceDef};
     use coap_lite::{CoapOption, Packet};
 
-    fn get(uri: &str, received: u32) -> Packet {
+    /// An object 5 holding a Package URI (None: its read fails).
+    struct Pkg(Option<&'static str>);
+
+    impl Object for Pkg {
+        fn id(&self) -> u16 {
+            5
+        }
+        fn resource_at(&self, _index: usize) -> Option<ResourceDef> {
+            None
+        }
+        fn instance(&self, index: usize) -> Option<u16> {
+            (index == 0).then_some(0)
+        }
+        fn read(&mut self, _iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
+            match (rid, self.0) {
+                (1, Some(uri)) => out.value(None, &Value::String(uri)),
+                _ => Err(Code::NOT_FOUND),
+            }
+        }
+        fn write(&mut self, _: u16, _: u16, _: Option<u16>, _: &Value<'_>) -> Result<(), Code> {
+            Err(Code::METHOD_NOT_ALLOWED)
+        }
+        fn execute(&mut self, _iid: u16, _rid: u16, _args: &[u8]) -> Result<(), Code> {
+            Err(Code::METHOD_NOT_ALLOWED)
+        }
+    }
+
+    impl Objects for Pkg {
+        fn object(&mut self, index: usize) -> Option<&mut dyn Object> {
+            (index == 0).then_some(self as &mut dyn Object)
+        }
+    }
+
+    impl Platform for Pkg {
+        fn random(&mut self, out: &mut [u8]) {
+            out.fill(0);
+        }
+        fn objects(&mut self) -> &mut dyn Objects {
+            self
+        }
+    }
+
+    /// The GET for `held` in the object when the download started from `started`.
+    fn encode(started: &str, held: Option<&'static str>, received: u32) -> Option<Packet> {
         let mut d = Download::new();
-        d.uri.push_str(uri).unwrap();
+        d.uri = fingerprint(started)?;
         d.received = received;
         let ex = Exchange::new(RequestKind::Update, 9, [1; TOKEN_LEN], 0);
         let mut tx = [0u8; MAX_MESSAGE_SIZE];
-        let len = encode_get(&d, &ex, &mut tx).expect("fits");
-        Packet::from_bytes(&tx[..len]).expect("parses")
+        let len = encode_get(&mut Pkg(held), &d, &ex, &mut tx)?;
+        Some(Packet::from_bytes(&tx[..len]).expect("parses"))
+    }
+
+    fn get(uri: &'static str, received: u32) -> Packet {
+        encode(uri, Some(uri), received).expect("fits")
+    }
+
+    #[test]
+    fn the_get_reads_the_uri_the_download_started_from_or_fails() {
+        assert!(
+            encode("coap://h/a", Some("coap://h/b"), 0).is_none(),
+            "another URI"
+        );
+        assert!(encode("coap://h/a", None, 0).is_none(), "unreadable");
+        assert!(encode("coap://h/a", Some(""), 0).is_none(), "emptied");
+        let long: &'static str = std::boxed::Box::leak(
+            std::format!("coap://h/{}", "x".repeat(MAX_PACKAGE_URI_LEN)).into_boxed_str(),
+        );
+        assert_eq!(fingerprint(long), None, "too long to download from");
+        assert_eq!(fingerprint(""), None);
+        assert_ne!(fingerprint("coap://h/a"), fingerprint("coap://h/b"));
+        let path = "coap://h/".len();
+        assert!(fingerprint(&long[..MAX_PACKAGE_URI_LEN]).is_some());
+        assert!(encode(&long[..path + 40], Some(&long[..path + 40]), 0).is_some());
     }
 
     fn strings(p: &Packet, o: CoapOption) -> std::vec::Vec<std::string::String> {

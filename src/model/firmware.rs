@@ -177,6 +177,11 @@ impl<'a, S: FirmwareSink> Firmware<'a, S> {
         self.state
     }
 
+    /// The Package URI (/5/0/1), empty when none is set.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
     /// The sink.
     pub fn sink(&self) -> &S {
         &self.sink

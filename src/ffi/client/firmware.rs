@@ -249,11 +249,12 @@ pub unsafe extern "C" fn tern_client_firmware_status(
 }
 
 impl State {
-    /// Opens the download connection to the Package URI.
+    /// Opens the download connection to the Package URI (object 5 is this object: a C
+    /// object cannot take its number).
     pub(super) fn open_download(&mut self) {
         let i = usize::from(DOWNLOAD_SLOT);
         let mut conn: *mut c_void = core::ptr::null_mut();
-        let uri = self.core.download_uri().as_bytes();
+        let uri = self.firmware.uri().as_bytes();
         let st = match self.platform.open {
             // SAFETY: `uri` is valid for the call; `conn` is a valid out-pointer.
             Some(open) => unsafe {
