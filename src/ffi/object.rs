@@ -12,8 +12,9 @@ use crate::model::{Object, Operations, ResourceDef, ResourceType, Value, ValueSi
 
 /// One registered C object.
 pub struct CObject {
+    /// The definition; its resource table is checked once by [`CObject::new`] and read
+    /// through [`CObject::resources`].
     def: &'static tern_object_def_t,
-    resources: &'static [tern_resource_def_t],
     user: *mut c_void,
     /// Instance ids, in the order they were added.
     pub instances: Vec<u16, MAX_INSTANCES>,
@@ -38,13 +39,10 @@ impl CObject {
         {
             return Err(TERN_STATUS_INVALID_ARG);
         }
-        let resources: &'static [tern_resource_def_t] =
-            match (def.resources.is_null(), def.resource_count) {
-                (_, 0) => &[],
-                (true, _) => return Err(TERN_STATUS_NULL_ARG),
-                // SAFETY: non-null, and the caller guarantees `resource_count` rows live forever.
-                (false, n) => unsafe { core::slice::from_raw_parts(def.resources, n) },
-            };
+        if def.resources.is_null() && def.resource_count != 0 {
+            return Err(TERN_STATUS_NULL_ARG);
+        }
+        let resources = table(def);
         // The operations that some row serves through a handler.
         let mut ops = 0u8;
         for (i, r) in resources.iter().enumerate() {
@@ -79,10 +77,14 @@ impl CObject {
         }
         Ok(CObject {
             def,
-            resources,
             user,
             instances: Vec::new(),
         })
+    }
+
+    /// The resource table of the definition.
+    fn resources(&self) -> &'static [tern_resource_def_t] {
+        table(self.def)
     }
 
     /// The row of resource `rid` when it has a value pointer (never in a build without the
@@ -91,8 +93,7 @@ impl CObject {
         if !cfg!(feature = "value-pointers") {
             return None;
         }
-        let resources = self.resources;
-        resources
+        self.resources()
             .iter()
             .find(|r| r.id == rid)
             .filter(|r| !r.value.is_null())
@@ -137,6 +138,18 @@ impl CObject {
         self.instances.truncate(kept);
         Ok(())
     }
+}
+
+/// The resource table of `def`: `resource_count` rows at `resources` (which may be NULL
+/// only without rows: `CObject::new` refuses a definition where it is not).
+fn table(def: &'static tern_object_def_t) -> &'static [tern_resource_def_t] {
+    if def.resource_count == 0 {
+        return &[];
+    }
+    // SAFETY: rows, so not NULL (checked by `CObject::new`), and the caller of `CObject::new` guarantees that the definition
+    // and its `resource_count` rows stay valid and unchanged for as long as the client
+    // lives (`tern_client_add_object`).
+    unsafe { core::slice::from_raw_parts(def.resources, def.resource_count) }
 }
 
 fn empty_value() -> tern_value_t {
@@ -318,7 +331,7 @@ impl Object for CObject {
     }
 
     fn resource_at(&self, index: usize) -> Option<ResourceDef> {
-        let r = self.resources.get(index)?;
+        let r = self.resources().get(index)?;
         let kind = ResourceType::from_u8(r.r#type)?;
         Some(ResourceDef::new(
             r.id,
