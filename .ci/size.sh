@@ -41,11 +41,11 @@ case $CONFIG in
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=74064   # a ratchet at the measured size (136 B for one message buffer both ways, Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback, 164 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
-        RAM_BUDGET=4096    # the target; not met since Observe (8 x 44 bytes), bootstrap's staging copy and the held notifications (TERN_NOTIFY_QUEUE_BYTES)
+        FLASH_GATE=74168   # a ratchet at the measured size (136 B for one message buffer both ways, 104 B for reading the Package URI from the object, Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback, 164 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
+        RAM_BUDGET=4096    # the target, with 16 observations (the default since the information-reporting issue asks for them); not met: Observe (16 x 40 bytes), bootstrap's staging copy, the held notifications (TERN_NOTIFY_QUEUE_BYTES)
         STACK_BUDGET=1536  # the firmware issue's target for the full configuration; not met (the float printer, as above)
         STACK_GATE=2096    # ratchet
-        RAM_GATE=4436 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks
+        RAM_GATE=4564 ;;   # CI fails above this: a ratchet at the measured RAM, lowered as RAM shrinks
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table
         # (.ci/size-per-format.sh). Reported, not gated.

@@ -1180,13 +1180,13 @@ pub const CLIENT_STORAGE_SIZE: usize = {
         + MAX_SERVERS * (MAX_URI_LEN + MAX_LOCATION_LEN + 16 * ptr + 112)
         + DEDUP_ENTRIES * 16
         + crate::client::EVENT_SLOTS * 16
-        + MAX_OBJECTS * (6 * ptr + 2 * MAX_INSTANCES + 8)
+        + MAX_OBJECTS * (4 * ptr + 2 * MAX_INSTANCES + 8)
         + MAX_ATTRIBUTES * 72
         + MAX_ACL_INSTANCES * (8 + 4 * (MAX_SERVERS + 1))
-        // An observation (44 bytes on 32-bit targets), a pending change (a path).
+        // An observation (40 bytes on 32-bit targets), a pending change (a path).
         + MAX_OBSERVATIONS * 48
         + MAX_PENDING_CHANGES * 10
-        + 2 * MAX_PACKAGE_URI_LEN
+        + MAX_PACKAGE_URI_LEN
         // A Send: its paths and state.
         + 10 * MAX_SEND_PATHS
         // Notifications held while a server sleeps or is offline, and their length.
