@@ -313,6 +313,34 @@ fn rst_and_observe_1_cancel() {
 }
 
 #[test]
+fn tokens_of_every_length_come_back_whole_while_a_notification_is_in_flight() {
+    let mut sim = setup();
+    let long = [0xFF, 1, 2, 3, 4, 5, 6, 0x80];
+    write_attributes(&mut sim, "/3303/0/5700", &["con=1"]);
+    observe(&mut sim, "/3303/0/5700", &long, None);
+    observe(&mut sim, "/3303/0", &[], None);
+    // The resource's notification is confirmable (in flight until acknowledged), the
+    // instance's one is not; each carries its own token unchanged.
+    set_temperature(&mut sim, 30.0);
+    let t = sim.now;
+    let mut sent = run_to(&mut sim, t + 10);
+    let n = with_token(&sent, &long);
+    assert_eq!(n.len(), 1, "{sent:?}");
+    assert_eq!(n[0].1.header.get_type(), MessageType::Confirmable);
+    sim.inject(&empty_message(
+        MessageType::Acknowledgement,
+        n[0].1.header.message_id,
+    ));
+    let t = sim.now;
+    sent.extend(run_to(&mut sim, t + 10));
+    let n = with_token(&sent, &[]);
+    assert_eq!(n.len(), 1, "{sent:?}");
+    assert_eq!(n[0].1.header.get_type(), MessageType::NonConfirmable);
+    assert_eq!(with_token(&sent, &long).len(), 1, "acknowledged: not again");
+    assert_eq!(sim.client.observations(), 2);
+}
+
+#[test]
 fn a_con_notification_never_acknowledged_ends_the_observation() {
     let mut sim = setup();
     write_attributes(&mut sim, "/3303/0/5700", &["con=1"]);
