@@ -453,7 +453,8 @@ impl Client {
         &mut self.buf
     }
 
-    /// [`Engine::handle_datagram`] for the first `len` bytes of [`Client::receive_buffer`].
+    /// [`Engine::handle_datagram`] for the first `len` bytes of [`Client::receive_buffer`]
+    /// (all of it when `len` is larger: a datagram the platform cut to the buffer's size).
     pub fn handle_received(
         &mut self,
         server: u8,
