@@ -146,9 +146,9 @@ fn table(def: &'static tern_object_def_t) -> &'static [tern_resource_def_t] {
     if def.resource_count == 0 {
         return &[];
     }
-    // SAFETY: rows, so not NULL (checked by `CObject::new`), and the caller of `CObject::new` guarantees that the definition
-    // and its `resource_count` rows stay valid and unchanged for as long as the client
-    // lives (`tern_client_add_object`).
+    // SAFETY: rows, so not NULL (checked by `CObject::new`), and the caller of `tern_client_add_object` guarantees that the
+    // definition and its `resource_count` rows stay valid and unchanged for as long as the
+    // client lives.
     unsafe { core::slice::from_raw_parts(def.resources, def.resource_count) }
 }
 
