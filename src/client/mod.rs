@@ -1089,7 +1089,7 @@ impl Engine {
 
     /// The next datagram to send, if any, written to `tx` (or to a buffer of the engine's):
     /// see [`Client::poll_transmit`].
-    fn poll_transmit<'a>(
+    pub fn poll_transmit<'a>(
         &'a mut self,
         now: u64,
         platform: &mut dyn Platform,
