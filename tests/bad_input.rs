@@ -435,6 +435,83 @@ fn duplicate_non_request_is_dropped() {
     assert_eq!(sim.platform.objects.temp.executions, 1);
 }
 
+/// A Read of the Device object in SenML JSON: longer than the reply cache.
+fn long_read() -> Packet {
+    let mut p = packet(MessageType::Confirmable, RequestType::Get, "/3/0");
+    p.add_option_as(CoapOption::Accept, OptionValueU16(110));
+    p
+}
+
+#[test]
+fn duplicate_con_get_with_a_long_response_is_answered_again() {
+    // Too long for the reply cache: a GET is idempotent, so the duplicate is handled again
+    // (RFC 7252 section 4.5) and gets the same answer.
+    let mut sim = setup();
+    let bytes = long_read().to_bytes().unwrap();
+    let (first, _) = feed(&mut sim, &bytes);
+    assert_eq!(first.len(), 1);
+    assert!(
+        first[0].len() > 64,
+        "{} bytes: short enough to cache",
+        first[0].len()
+    );
+    let r = parse(&first[0]).unwrap();
+    assert_eq!(code(&r), "2.05");
+    assert_eq!(r.header.get_type(), MessageType::Acknowledgement);
+    let (second, events) = feed_on(&mut sim, &bytes);
+    assert_eq!(second, first);
+    assert!(events.is_empty(), "{events:?}");
+}
+
+#[test]
+fn request_filling_the_buffer_is_answered_and_so_is_its_duplicate() {
+    // No room is left after the request for its response: it goes out of the reply cache.
+    let mut p = packet(MessageType::Confirmable, RequestType::Post, "/3303/0/5605");
+    let base = p.to_bytes().unwrap().len();
+    p.payload = vec![b'x'; MAX_MESSAGE_SIZE - base - 1];
+    let bytes = p.to_bytes().unwrap();
+    assert_eq!(bytes.len(), MAX_MESSAGE_SIZE);
+    let mut sim = setup();
+    let (first, _) = feed(&mut sim, &bytes);
+    assert_eq!(first.len(), 1);
+    let r = parse(&first[0]).unwrap();
+    assert_eq!(r.header.message_id, MID);
+    assert_eq!(r.get_token(), TOKEN);
+    let executed = sim.platform.objects.temp.executions;
+    let (second, _) = feed_on(&mut sim, &bytes);
+    assert_eq!(second, first);
+    assert_eq!(sim.platform.objects.temp.executions, executed);
+}
+
+#[test]
+fn long_response_overwritten_before_it_is_sent_is_produced_again() {
+    // A datagram received before the response to the last one was sent: a long response is
+    // lost (not a short one: see the test above); the server's retransmission brings it.
+    let mut sim = setup();
+    let get = long_read().to_bytes().unwrap();
+    let ping = [0x40, 0x00, 0x12, 0x34];
+    sim.client
+        .handle_datagram(0, &get, sim.now, &mut sim.platform);
+    sim.client
+        .handle_datagram(0, &ping, sim.now, &mut sim.platform);
+    let t = sim.client.poll_transmit(sim.now, &mut sim.platform);
+    assert_eq!(
+        t.map(|t| t.data.to_vec()),
+        Some(vec![0x70, 0x00, 0x12, 0x34])
+    );
+    assert!(sim
+        .client
+        .poll_transmit(sim.now, &mut sim.platform)
+        .is_none());
+    sim.now += 2_000;
+    let (again, _) = feed(&mut sim, &get);
+    assert_eq!(again.len(), 1);
+    let r = parse(&again[0]).unwrap();
+    assert_eq!(code(&r), "2.05");
+    assert_eq!(r.header.message_id, MID);
+    assert!(!r.payload.is_empty());
+}
+
 #[test]
 fn security_object_gets_4_01() {
     assert_eq!(

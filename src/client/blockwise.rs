@@ -1,7 +1,8 @@
 //! Block-wise transfer (RFC 7959) towards the servers: Block1 writes of opaque resources,
 //! handed to the object block by block, and the Block2 option of responses larger than
-//! `MAX_MESSAGE_SIZE` (the response is encoded again for each block through a windowed
-//! [`crate::buf::Writer`]: nothing but the block asked for is held).
+//! the room the request leaves in the message buffer (the response is encoded again for
+//! each block through a windowed [`crate::buf::Writer`]: nothing but the block asked for is
+//! held).
 
 use crate::coap::{opt, Block, Code, Message, MessageBuilder};
 use crate::config::MAX_MESSAGE_SIZE;
@@ -21,15 +22,24 @@ const OVERHEAD: usize = 40;
 
 /// The largest block size exponent whose block fits a message beside its options.
 pub(super) fn max_szx() -> u8 {
-    Block::szx_for(MAX_MESSAGE_SIZE.saturating_sub(OVERHEAD))
+    szx_within(MAX_MESSAGE_SIZE)
+}
+
+/// The largest block size exponent whose block fits `room` bytes beside its options.
+fn szx_within(room: usize) -> u8 {
+    Block::szx_for(room.saturating_sub(OVERHEAD))
 }
 
 /// The first block of a payload too large for a message, at the largest size that fits.
 pub(super) fn first_block() -> Option<Block> {
+    first_block_within(MAX_MESSAGE_SIZE)
+}
+
+fn first_block_within(room: usize) -> Option<Block> {
     Some(Block {
         num: 0,
         more: false,
-        szx: max_szx(),
+        szx: szx_within(room),
     })
 }
 
@@ -132,9 +142,10 @@ pub(super) fn block1(
 /// size that fits). `attempt` builds the response, or the block of it, it is given.
 pub(super) fn block2(
     req: &Message<'_>,
+    room: usize,
     attempt: &mut impl FnMut(Option<Block>) -> Result<usize, Code>,
 ) -> Result<usize, Code> {
-    let max = max_szx();
+    let max = szx_within(room);
     let block = match req.option(opt::BLOCK2) {
         Some(v) => {
             let asked = decode(v)?;
@@ -150,7 +161,7 @@ pub(super) fn block2(
             {
                 return r;
             }
-            return attempt(first_block());
+            return attempt(first_block_within(room));
         }
     };
     attempt(Some(block))

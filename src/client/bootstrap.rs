@@ -379,12 +379,13 @@ impl Engine {
     pub(super) fn bootstrap_datagram(
         &mut self,
         msg: &Message<'_>,
+        out: &mut [u8],
         now: u64,
         platform: &mut dyn Platform,
     ) -> Result<(), super::DropReason> {
         let code = msg.code();
         if code.is_request() {
-            return self.request(BOOTSTRAP_SLOT, msg, now, platform);
+            return self.request(BOOTSTRAP_SLOT, msg, out, now, platform);
         }
         let mid = msg.message_id();
         let ack = msg.mtype() == MsgType::Ack;
@@ -421,37 +422,31 @@ impl Engine {
         Ok(())
     }
 
-    /// Answers a request on the bootstrap connection into the reply buffer; returns its
-    /// length.
+    /// Answers a request on the bootstrap connection into `out`; returns the length.
     #[inline(never)]
     pub(super) fn bootstrap_answer(
         &mut self,
+        out: &mut [u8],
         mtype: MsgType,
         mid: u16,
         req: &Message<'_>,
         platform: &mut dyn Platform,
     ) -> usize {
         if !self.bootstrap.accepting() {
-            return short_reply(&mut self.reply.buf, mtype, Code::UNAUTHORIZED, mid, req, "");
+            return short_reply(out, mtype, Code::UNAUTHORIZED, mid, req, "");
         }
         if req.code() == Code::POST
             && req.option(opt::URI_PATH) == Some(b"bs")
             && req.options_of(opt::URI_PATH).nth(1).is_none()
         {
-            return self.bootstrap_finish(mtype, mid, req);
+            return self.bootstrap_finish(out, mtype, mid, req);
         }
         let Some(path) = Path::from_segments(req.options_of(opt::URI_PATH)) else {
-            return short_reply(&mut self.reply.buf, mtype, Code::NOT_FOUND, mid, req, "");
+            return short_reply(out, mtype, Code::NOT_FOUND, mid, req, "");
         };
         let bs = &mut self.bootstrap;
         // One datagram always holds a bootstrap response: no block-wise transfer here.
-        let r = match MessageBuilder::new(
-            &mut self.reply.buf,
-            mtype,
-            Code::CONTENT,
-            mid,
-            req.token(),
-        ) {
+        let r = match MessageBuilder::new(out, mtype, Code::CONTENT, mid, req.token()) {
             Ok(mut b) => {
                 let r = operation(
                     req,
@@ -479,12 +474,12 @@ impl Engine {
         };
         match r {
             Ok((code, len)) => {
-                if let Some(c) = self.reply.buf.get_mut(1) {
+                if let Some(c) = out.get_mut(1) {
                     *c = code.0;
                 }
                 len
             }
-            Err(code) => short_reply(&mut self.reply.buf, mtype, code, mid, req, ""),
+            Err(code) => short_reply(out, mtype, code, mid, req, ""),
         }
     }
 
@@ -494,6 +489,7 @@ impl Engine {
     /// an account, Access Control for another server's instance).
     pub(super) fn bootstrap_trigger(
         &mut self,
+        out: &mut [u8],
         server: u8,
         mtype: MsgType,
         mid: u16,
@@ -515,19 +511,18 @@ impl Engine {
         if self.bootstrap.phase == Phase::Idle {
             self.bootstrap_start(now);
         }
-        Some(short_reply(
-            &mut self.reply.buf,
-            mtype,
-            Code::CHANGED,
-            mid,
-            req,
-            "",
-        ))
+        Some(short_reply(out, mtype, Code::CHANGED, mid, req, ""))
     }
 
     /// Bootstrap-Finish: 2.04 and the staging copy becomes the live configuration, or 4.06
     /// with a diagnostic payload and the bootstrap goes on.
-    fn bootstrap_finish(&mut self, mtype: MsgType, mid: u16, req: &Message<'_>) -> usize {
+    fn bootstrap_finish(
+        &mut self,
+        out: &mut [u8],
+        mtype: MsgType,
+        mid: u16,
+        req: &Message<'_>,
+    ) -> usize {
         let verdict = consistent(&self.bootstrap.security, &self.bootstrap.servers)
             .and_then(|()| self.sessions_fit(&self.bootstrap.security, &self.bootstrap.servers));
         let code = if verdict.is_ok() {
@@ -536,7 +531,7 @@ impl Engine {
             Code::NOT_ACCEPTABLE
         };
         let text = verdict.err().unwrap_or("");
-        let len = short_reply(&mut self.reply.buf, mtype, code, mid, req, text);
+        let len = short_reply(out, mtype, code, mid, req, text);
         if verdict.is_ok() {
             self.bootstrap_apply();
         }

@@ -132,6 +132,7 @@ pub const EVENT_SLOTS: usize = if MAX_EVENTS > 2 * MAX_SERVERS + 2 {
 } else {
     2 * MAX_SERVERS + 2
 };
+const _: () = assert!(EVENT_SLOTS <= 64, "the event ring's indices are bytes");
 
 /// Why an incoming datagram was dropped.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -253,24 +254,94 @@ pub struct Transmit<'a> {
     pub data: &'a [u8],
 }
 
-/// The response to the last request, kept to answer a duplicate again.
+/// The longest response kept to answer a duplicate of its request again: every response
+/// to a request that is not a GET or FETCH fits (header, token, a Location-Path or Block1
+/// option, a bootstrap diagnostic). A longer one (the content of a GET or FETCH) is
+/// produced again for a duplicate, as RFC 7252 section 4.5 allows for idempotent requests.
+const REPLY_CACHE: usize = 64;
+
+/// The response to the last request: where it waits to be sent, and whether the client's
+/// reply cache holds it, to answer a duplicate again.
 struct Reply {
-    buf: [u8; MAX_MESSAGE_SIZE],
-    len: usize,
+    /// Bytes of the cache in use (0: nothing kept).
+    cached: u8,
+    /// The cached response is to be sent (again).
+    resend: bool,
+    /// A response was just written: [`Reply::settle`] has yet to place it.
+    fresh: bool,
+    /// Where the response waiting in the datagram buffer starts, and its length (0: none).
+    at: u16,
+    waiting: u16,
     server: u8,
     message_id: u16,
-    unsent: bool,
 }
+
+impl Reply {
+    /// A response is waiting to be sent.
+    fn unsent(&self) -> bool {
+        self.waiting > 0 || self.resend
+    }
+
+    /// Takes note of a response of `len` bytes to request `message_id` from `server`, just
+    /// written to the buffer the request came with.
+    fn keep(&mut self, server: u8, message_id: u16, len: usize) {
+        self.server = server;
+        self.message_id = message_id;
+        self.waiting = u16::try_from(len).unwrap_or(0);
+        self.resend = false;
+        self.cached = 0;
+        self.fresh = true;
+    }
+
+    /// Places a response just written to `out`: when `out` is the cache, it is sent from
+    /// there; else it waits in the datagram buffer, `at` bytes in, and a copy goes to the
+    /// cache when it fits.
+    fn settle(&mut self, at: usize, out: &[u8], cache: &mut ReplyCache, in_cache: bool) {
+        if !core::mem::take(&mut self.fresh) {
+            return;
+        }
+        let len = usize::from(self.waiting);
+        if len > REPLY_CACHE {
+            self.at = u16::try_from(at).unwrap_or(0);
+            return;
+        }
+        if in_cache {
+            self.waiting = 0;
+            self.resend = len > 0;
+        } else {
+            self.at = u16::try_from(at).unwrap_or(0);
+            for (c, b) in cache.iter_mut().zip(out.get(..len).unwrap_or(&[])) {
+                *c = *b;
+            }
+        }
+        self.cached = u8::try_from(len).unwrap_or(0);
+    }
+
+    /// The datagram buffer is about to be overwritten: a response waiting there goes from
+    /// the cache instead, or (too long to be cached) is lost, to be produced again when the
+    /// server repeats its request.
+    fn evict(&mut self) {
+        if self.waiting > 0 {
+            self.resend = self.cached > 0;
+            self.waiting = 0;
+        }
+    }
+}
+
+/// The last response, when short enough to keep: see [`REPLY_CACHE`].
+type ReplyCache = [u8; REPLY_CACHE];
 
 /// The LwM2M client: the engine and the one buffer its datagrams pass through.
 ///
 /// A received datagram is handled before anything is written for sending, and a datagram
 /// to send is sent before the next one is received: one message buffer serves both ways
-/// ([`Client::receive_buffer`], [`Client::poll_transmit`]). Everything else is the
-/// [`Engine`], which the client dereferences to.
+/// ([`Client::receive_buffer`], [`Client::poll_transmit`]). A response is written after the
+/// request in the same buffer (or to the reply cache when the request leaves no room for
+/// it). Everything else is the [`Engine`], which the client dereferences to.
 pub struct Client {
     engine: Engine,
     buf: Datagram,
+    cache: ReplyCache,
 }
 
 /// The buffer a datagram is received in and one to send is written to.
@@ -288,10 +359,11 @@ pub struct Engine {
     reply: Reply,
     control: Option<u8>,
     control_buf: [u8; 4],
-    /// A ring of `events_len` events from `events_head`.
+    /// A ring of `events_len` events from `events_head` (neither above `EVENT_SLOTS`, which
+    /// is at most 64: they fit a byte).
     events: [Event; EVENT_SLOTS],
-    events_head: usize,
-    events_len: usize,
+    events_head: u8,
+    events_len: u8,
     events_lost: u16,
     /// Notification attributes the servers set (nothing without the feature).
     attrs: AttrStore,
@@ -444,17 +516,23 @@ impl Client {
 
     /// The next datagram to send, if any; call until `None` after input and at deadlines.
     pub fn poll_transmit(&mut self, now: u64, platform: &mut dyn Platform) -> Option<Transmit<'_>> {
-        self.engine.poll_transmit(now, platform, &mut self.buf)
+        self.engine
+            .poll_transmit(now, platform, &mut self.buf, &self.cache)
     }
 
     /// The buffer to receive a datagram into, for [`Client::handle_received`]: the one that
-    /// datagrams to send are written to (free between two calls of the client).
+    /// datagrams to send are written to. A response still waiting there (call
+    /// [`Client::poll_transmit`] after each datagram handled) goes from the reply cache, or
+    /// is produced again when the server repeats its request.
     pub fn receive_buffer(&mut self) -> &mut [u8] {
+        self.engine.reply.evict();
         &mut self.buf
     }
 
-    /// [`Engine::handle_datagram`] for the first `len` bytes of [`Client::receive_buffer`]
-    /// (all of it when `len` is larger: a datagram the platform cut to the buffer's size).
+    /// Handles the first `len` bytes of [`Client::receive_buffer`] (all of it when `len` is
+    /// larger: a datagram the platform cut to the buffer's size), a datagram that arrived on
+    /// `server`'s connection. A response is written after it in the buffer, to go out at the
+    /// next [`Client::poll_transmit`].
     pub fn handle_received(
         &mut self,
         server: u8,
@@ -462,8 +540,33 @@ impl Client {
         now: u64,
         platform: &mut dyn Platform,
     ) {
-        let data = self.buf.get(..len).unwrap_or(&self.buf);
-        self.engine.handle_datagram(server, data, now, platform);
+        let Client { engine, buf, cache } = self;
+        engine.reply.evict();
+        let (data, rest) = buf.split_at_mut(len.min(MAX_MESSAGE_SIZE));
+        let in_cache = rest.len() < REPLY_CACHE;
+        let out: &mut [u8] = if in_cache { cache } else { &mut *rest };
+        engine.handle_datagram(server, data, out, now, platform);
+        engine.reply.settle(data.len(), rest, cache, in_cache);
+    }
+
+    /// Handles `data`, a datagram that arrived on `server`'s connection: copies it to
+    /// [`Client::receive_buffer`] and calls [`Client::handle_received`].
+    pub fn handle_datagram(
+        &mut self,
+        server: u8,
+        data: &[u8],
+        now: u64,
+        platform: &mut dyn Platform,
+    ) {
+        self.engine.reply.evict();
+        if let Some(b) = self.buf.get_mut(..data.len()) {
+            b.copy_from_slice(data);
+            return self.handle_received(server, data.len(), now, platform);
+        }
+        // Too large for the buffer: only a sealed record may still open.
+        let Client { engine, buf, cache } = self;
+        engine.handle_datagram(server, data, buf, now, platform);
+        engine.reply.settle(0, buf, cache, false);
     }
 }
 
@@ -605,38 +708,37 @@ impl Engine {
 
     /// The next application event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events_lost > 0 && self.events_len < EVENT_SLOTS {
+        if self.events_lost > 0 && usize::from(self.events_len) < EVENT_SLOTS {
             let count = core::mem::take(&mut self.events_lost);
             return Some(Event::EventsLost { count });
         }
         if self.events_len == 0 {
             return None;
         }
-        let e = self.events.get(self.events_head).copied();
+        let e = self.events.get(usize::from(self.events_head)).copied();
         self.drop_oldest_event();
         e
     }
 
     fn drop_oldest_event(&mut self) {
-        self.events_head = ring_index(self.events_head + 1);
+        self.events_head = ring_index(usize::from(self.events_head) + 1) as u8;
         self.events_len -= 1;
     }
 
     /// Where the oldest queued event that `pick` accepts is, counted from the oldest.
     fn find_queued(&self, pick: impl Fn(&Event) -> bool) -> Option<usize> {
-        (0..self.events_len).find(|&k| {
-            self.events
-                .get(ring_index(self.events_head + k))
-                .is_some_and(&pick)
-        })
+        let head = usize::from(self.events_head);
+        (0..usize::from(self.events_len))
+            .find(|&k| self.events.get(ring_index(head + k)).is_some_and(&pick))
     }
 
     /// Removes the queued event `k` places after the oldest: it moves to the head, past
     /// the events before it (which move one place up, in order), and goes.
     fn remove_queued(&mut self, mut k: usize) {
+        let head = usize::from(self.events_head);
         while k > 0 {
-            let a = ring_index(self.events_head + k - 1);
-            let b = ring_index(self.events_head + k);
+            let a = ring_index(head + k - 1);
+            let b = ring_index(head + k);
             if a < EVENT_SLOTS && b < EVENT_SLOTS {
                 self.events.swap(a, b);
             }
@@ -668,7 +770,7 @@ impl Engine {
                 return self.remove_queued(k);
             }
         }
-        if self.events_len >= EVENT_SLOTS {
+        if usize::from(self.events_len) >= EVENT_SLOTS {
             self.events_lost = self.events_lost.saturating_add(1);
             if !self.drop_oldest_report() {
                 if !e.is_command() {
@@ -678,10 +780,9 @@ impl Engine {
             }
         }
         // A free slot: one was just freed if the ring was full.
-        if let Some(slot) = self
-            .events
-            .get_mut(ring_index(self.events_head + self.events_len))
-        {
+        if let Some(slot) = self.events.get_mut(ring_index(
+            usize::from(self.events_head) + usize::from(self.events_len),
+        )) {
             *slot = e;
         }
         self.events_len += 1;
@@ -690,7 +791,7 @@ impl Engine {
     /// When the client next needs [`Client::poll_transmit`]: `Some(0)`-like past instants
     /// mean now; `None` means only input can give it work.
     pub fn poll_timeout(&self) -> Option<u64> {
-        if self.reply.unsent || self.control.is_some() {
+        if self.reply.unsent() || self.control.is_some() {
             return Some(0);
         }
         let mut next = u64::MAX;
@@ -743,11 +844,13 @@ impl Engine {
         any.then_some(next)
     }
 
-    /// Handles one datagram that arrived on `server`'s connection.
-    pub fn handle_datagram(
+    /// Handles one datagram that arrived on `server`'s connection; a response goes to
+    /// `out`, which [`Engine::poll_transmit`] is then given.
+    fn handle_datagram(
         &mut self,
         server: u8,
         data: &[u8],
+        out: &mut [u8],
         now: u64,
         platform: &mut dyn Platform,
     ) {
@@ -758,7 +861,7 @@ impl Engine {
             match self.open(server, data, &mut plain) {
                 Some(Some(n)) => {
                     let data = plain.get(..n).unwrap_or(&[]);
-                    if let Err(reason) = self.datagram(server, data, now, platform) {
+                    if let Err(reason) = self.datagram(server, data, out, now, platform) {
                         self.push_event(Event::Dropped { server, reason });
                     }
                     return;
@@ -767,7 +870,7 @@ impl Engine {
                 None => {}
             }
         }
-        if let Err(reason) = self.datagram(server, data, now, platform) {
+        if let Err(reason) = self.datagram(server, data, out, now, platform) {
             self.push_event(Event::Dropped { server, reason });
         }
     }
@@ -777,6 +880,7 @@ impl Engine {
         &mut self,
         server: u8,
         data: &[u8],
+        out: &mut [u8],
         now: u64,
         platform: &mut dyn Platform,
     ) -> Result<(), DropReason> {
@@ -791,7 +895,7 @@ impl Engine {
                 return Err(DropReason::TooLarge);
             }
             let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
-            return self.bootstrap_datagram(&msg, now, platform);
+            return self.bootstrap_datagram(&msg, out, now, platform);
         }
         let s = self
             .servers
@@ -836,7 +940,7 @@ impl Engine {
                 return self.empty_ack_or_reset(server, &msg, now);
             }
         } else if code.is_request() && (con || mtype == MsgType::Non) {
-            return self.request(server, &msg, now, platform);
+            return self.request(server, &msg, out, now, platform);
         }
         // A ping (empty CON) gets RST. An empty NON, a request in an ACK or RST, a response
         // in a RST, a reserved code class: a format error, rejected with RST when confirmable.
@@ -955,21 +1059,24 @@ impl Engine {
         &mut self,
         server: u8,
         msg: &Message<'_>,
+        out: &mut [u8],
         now: u64,
         platform: &mut dyn Platform,
     ) -> Result<(), DropReason> {
         let con = msg.mtype() == MsgType::Con;
         let mid = msg.message_id();
         if self.dedup.seen(server, mid, con, now) {
-            let cached =
-                self.reply.server == server && self.reply.message_id == mid && self.reply.len > 0;
-            if con && cached {
-                self.reply.unsent = true;
+            let r = &mut self.reply;
+            if con && r.server == server && r.message_id == mid && r.cached > 0 {
+                r.resend = true;
                 return Ok(());
             }
-            return Err(DropReason::Duplicate);
+            // A GET or FETCH whose response was too long to keep is answered again.
+            if !(con && matches!(msg.code(), Code::GET | Code::FETCH)) {
+                return Err(DropReason::Duplicate);
+            }
         }
-        if self.reply.unsent {
+        if self.reply.unsent() {
             // Not answered: the server retransmits a CON, and we are free by then. Only this
             // message is forgotten; earlier ones stay de-duplicated.
             self.dedup.forget(server, mid);
@@ -989,15 +1096,12 @@ impl Engine {
         #[cfg(feature = "bootstrap")]
         {
             let answered = if server == bootstrap::BOOTSTRAP_SLOT {
-                Some(self.bootstrap_answer(mtype, reply_mid, msg, platform))
+                Some(self.bootstrap_answer(out, mtype, reply_mid, msg, platform))
             } else {
-                self.bootstrap_trigger(server, mtype, reply_mid, msg, now)
+                self.bootstrap_trigger(out, server, mtype, reply_mid, msg, now)
             };
             if let Some(len) = answered {
-                self.reply.len = len;
-                self.reply.server = server;
-                self.reply.message_id = mid;
-                self.reply.unsent = len > 0;
+                self.reply.keep(server, mid, len);
                 return Ok(());
             }
         }
@@ -1006,7 +1110,7 @@ impl Engine {
         let attrs = &mut self.attrs;
         #[cfg(feature = "blockwise")]
         let mut block1 = self.block1.get_mut(usize::from(server));
-        let len = respond(&mut self.reply.buf, mtype, reply_mid, msg, |path, b| {
+        let len = respond(out, mtype, reply_mid, msg, |path, b| {
             #[cfg(feature = "observe")]
             if let Some(seq) = seq {
                 b.option_uint(opt::OBSERVE, seq)
@@ -1027,13 +1131,10 @@ impl Engine {
             }
             route(path, msg, server, &mut objects, attrs, b)
         });
-        self.reply.len = len;
-        self.reply.server = server;
-        self.reply.message_id = mid;
-        self.reply.unsent = len > 0;
+        self.reply.keep(server, mid, len);
         // A Create or Delete changed the object list: tell every server. Attributes set on
         // a deleted instance go with it.
-        let code = self.reply.buf.get(1).copied().map(Code);
+        let code = out.get(1).copied().map(Code);
         #[cfg(feature = "observe")]
         if let Some(code) = code.filter(|_| len > 0) {
             self.observe_answered(server, msg, seq, code, now, platform);
@@ -1088,28 +1189,33 @@ impl Engine {
     }
 
     /// The next datagram to send, if any, written to `tx` (or to a buffer of the engine's):
-    /// see [`Client::poll_transmit`].
+    /// see [`Client::poll_transmit`], which lends the client's buffer (a response may wait
+    /// there: no other buffer will do).
     pub fn poll_transmit<'a>(
         &'a mut self,
         now: u64,
         platform: &mut dyn Platform,
         tx: &'a mut Datagram,
+        cache: &'a ReplyCache,
     ) -> Option<Transmit<'a>> {
+        // A handshake flight is written to `tx`: not while a response waits there.
         #[cfg(feature = "dtls")]
-        if let Some((server, len)) = self.secure_poll(now, platform, tx) {
-            let data = tx.get(..len).unwrap_or(&[]);
-            return Some(Transmit { server, data });
+        if self.reply.waiting == 0 {
+            if let Some((server, len)) = self.secure_poll(now, platform, tx) {
+                let data = tx.get(..len).unwrap_or(&[]);
+                return Some(Transmit { server, data });
+            }
         }
         #[cfg(not(feature = "dtls"))]
         let (server, source) = self.next_datagram(now, platform, tx)?;
         #[cfg(feature = "dtls")]
-        let (server, source) = self.next_sealed(now, platform, tx)?;
+        let (server, source) = self.next_sealed(now, platform, tx, cache)?;
         #[cfg(feature = "queue-mode")]
         self.queue_activity(server, now);
         let data = match source {
             #[cfg(feature = "dtls")]
             Source::Sealed(len) => self.sealed.get(..len).unwrap_or(&[]),
-            _ => source.bytes(&self.control_buf, &self.reply.buf, tx),
+            _ => source.bytes(&self.control_buf, cache, tx),
         };
         Some(Transmit { server, data })
     }
@@ -1124,9 +1230,10 @@ impl Engine {
         now: u64,
         platform: &mut dyn Platform,
         tx: &mut Datagram,
+        cache: &ReplyCache,
     ) -> Option<(u8, Source)> {
         let (server, source) = self.next_datagram(now, platform, tx)?;
-        let data = source.bytes(&self.control_buf, &self.reply.buf, tx);
+        let data = source.bytes(&self.control_buf, cache, tx);
         match Engine::seal(&mut self.dtls, &mut self.sealed, server, data) {
             None => Some((server, source)),
             Some(Ok(n)) => Some((server, Source::Sealed(n))),
@@ -1144,9 +1251,15 @@ impl Engine {
         if let Some(server) = self.control.take() {
             return Some((server, Source::Control));
         }
-        if self.reply.unsent {
-            self.reply.unsent = false;
-            return Some((self.reply.server, Source::Reply(self.reply.len)));
+        if self.reply.waiting > 0 {
+            let len = core::mem::take(&mut self.reply.waiting);
+            let at = self.reply.at;
+            return Some((self.reply.server, Source::Response(at, len)));
+        }
+        if self.reply.resend {
+            self.reply.resend = false;
+            let len = usize::from(self.reply.cached);
+            return Some((self.reply.server, Source::Reply(len)));
         }
         for i in 0..self.servers.len() {
             if let Some(len) = self.poll_server(i, now, platform, tx) {
@@ -1323,8 +1436,10 @@ enum Source {
     Control,
     /// The first bytes of the cached response.
     Reply(usize),
-    /// The first bytes of `tx`: a request.
+    /// The first bytes of `tx`: a request or a notification.
     Tx(usize),
+    /// A response in `tx`: where it starts, its length.
+    Response(u16, u16),
     /// The first bytes of `sealed`: one of the above, sealed for a secured server.
     #[cfg(feature = "dtls")]
     Sealed(usize),
@@ -1338,6 +1453,10 @@ impl Source {
             Source::Control => control,
             Source::Reply(len) => reply.get(..len).unwrap_or(&[]),
             Source::Tx(len) => tx.get(..len).unwrap_or(&[]),
+            Source::Response(at, len) => {
+                let (at, len) = (usize::from(at), usize::from(len));
+                tx.get(at..at + len).unwrap_or(&[])
+            }
             #[cfg(feature = "dtls")]
             Source::Sealed(_) => &[],
         }
@@ -1387,7 +1506,9 @@ fn respond(
             Some(path) => {
                 let h = &mut |b: &mut MessageBuilder<'_>| handler(path, b);
                 #[cfg(feature = "blockwise")]
-                let r = blockwise::block2(req, &mut |block| {
+                let room = buf.len();
+                #[cfg(feature = "blockwise")]
+                let r = blockwise::block2(req, room, &mut |block| {
                     build(&mut *buf, mtype, mid, req, block, &mut *h)
                 });
                 #[cfg(not(feature = "blockwise"))]

@@ -64,7 +64,7 @@ impl Engine {
         while let Some(s) = self.servers.get_mut(usize::from(i)) {
             let idle = s.reg.exchange.is_none() && s.reg.is_registered();
             let due = s.queue.deadline().is_some_and(|t| now >= t);
-            if idle && due && !(self.reply.unsent && self.reply.server == i) {
+            if idle && due && !(self.reply.unsent() && self.reply.server == i) {
                 s.queue.asleep = true;
                 self.push_event(Event::Sleeping { server: i });
             }

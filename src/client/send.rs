@@ -105,7 +105,8 @@ impl Client {
         format: u16,
         platform: &mut dyn Platform,
     ) -> Result<(), SendError> {
-        let Client { engine, buf } = self;
+        let Client { engine, buf, .. } = self;
+        engine.reply.evict();
         engine.send_checked(server, paths, format, platform, buf)
     }
 }

@@ -77,7 +77,8 @@ struct Isr {
 }
 
 /// The client's fields, in C order so that those the entry points use most come first,
-/// where the shortest Thumb loads and stores reach them. Not part of the C API:
+/// where the shortest Thumb loads and stores reach them, and no padding is left between
+/// the 8-byte aligned ones on 32-bit targets. Not part of the C API:
 ///
 /// cbindgen:ignore
 #[repr(C)]
@@ -85,15 +86,15 @@ struct State {
     magic: u32,
     platform: tern_platform_t,
     connections: [*mut c_void; CONNECTIONS],
-    device: Device<'static>,
-    #[cfg(feature = "firmware-update")]
-    firmware: firmware::CFirmware,
-    standard: Standard,
-    objects: Vec<CObject, MAX_OBJECTS>,
-    core: Client,
     /// The saved state was looked for (the first step does it).
     #[cfg(feature = "persistence")]
     restored: bool,
+    device: Device<'static>,
+    standard: Standard,
+    #[cfg(feature = "firmware-update")]
+    firmware: firmware::CFirmware,
+    objects: Vec<CObject, MAX_OBJECTS>,
+    core: Client,
 }
 
 /// `Platform` over the C callbacks, and the objects as the engine sees them (the Device
@@ -1173,7 +1174,9 @@ const NOTE_REGISTRATION_FAILED: usize = 12;
 pub const CLIENT_STORAGE_SIZE: usize = {
     use crate::config::*;
     let ptr = size_of::<usize>();
-    2 * MAX_MESSAGE_SIZE
+    // The datagram buffer, and the cache of a short response (64 bytes).
+    MAX_MESSAGE_SIZE
+        + 64
         + MAX_ENDPOINT_LEN
         // A server's Server object resources (registration timing, `server-extra`), its
         // block-wise and Disable state: 112.
