@@ -260,16 +260,20 @@ pub struct Transmit<'a> {
 /// produced again for a duplicate, as RFC 7252 section 4.5 allows for idempotent requests.
 const REPLY_CACHE: usize = 64;
 
-/// The response to the last request: where it waits to be sent, and whether the client's
-/// reply cache holds it, to answer a duplicate again.
+/// Where the reply cache starts in the client's [`Buffer`].
+const CACHE_AT: u16 = MAX_MESSAGE_SIZE as u16;
+const _: () = assert!(MAX_MESSAGE_SIZE + REPLY_CACHE <= u16::MAX as usize);
+
+/// The response to the last request: a long one waiting in the client's buffer to be sent,
+/// or a short one in the reply cache (sent from there, and again for a duplicate).
 struct Reply {
-    /// Bytes of the cache in use (0: nothing kept).
+    /// Bytes of the reply cache in use (0: nothing kept).
     cached: u8,
     /// The cached response is to be sent (again).
     resend: bool,
     /// A response was just written: [`Reply::settle`] has yet to place it.
     fresh: bool,
-    /// Where the response waiting in the datagram buffer starts, and its length (0: none).
+    /// Where the long response waiting in the buffer starts, and its length (0: none).
     at: u16,
     waiting: u16,
     server: u8,
@@ -283,7 +287,7 @@ impl Reply {
     }
 
     /// Takes note of a response of `len` bytes to request `message_id` from `server`, just
-    /// written to the buffer the request came with.
+    /// written after the request.
     fn keep(&mut self, server: u8, message_id: u16, len: usize) {
         self.server = server;
         self.message_id = message_id;
@@ -293,59 +297,54 @@ impl Reply {
         self.fresh = true;
     }
 
-    /// Places a response just written to `out`: when `out` is the cache, it is sent from
-    /// there; else it waits in the datagram buffer, `at` bytes in, and a copy goes to the
-    /// cache when it fits.
-    fn settle(&mut self, at: usize, out: &[u8], cache: &mut ReplyCache, in_cache: bool) {
+    /// Places a response just written `at` bytes into `buf`: a short one moves to the
+    /// reply cache (the copy runs backwards: the cache is never before the response), a
+    /// long one waits where it is.
+    fn settle(&mut self, at: usize, buf: &mut Buffer) {
         if !core::mem::take(&mut self.fresh) {
             return;
         }
         let len = usize::from(self.waiting);
-        if len > REPLY_CACHE {
-            self.at = u16::try_from(at).unwrap_or(0);
+        self.at = u16::try_from(at).unwrap_or(0);
+        if len == 0 || len > REPLY_CACHE {
             return;
         }
-        if in_cache {
-            self.waiting = 0;
-            self.resend = len > 0;
-        } else {
-            self.at = u16::try_from(at).unwrap_or(0);
-            for (c, b) in cache.iter_mut().zip(out.get(..len).unwrap_or(&[])) {
-                *c = *b;
+        for i in (0..len).rev() {
+            let b = buf.get(at + i).copied().unwrap_or(0);
+            if let Some(d) = buf.get_mut(MAX_MESSAGE_SIZE + i) {
+                *d = b;
             }
         }
+        self.waiting = 0;
+        self.resend = true;
         self.cached = u8::try_from(len).unwrap_or(0);
     }
 
-    /// The datagram buffer is about to be overwritten: a response waiting there goes from
-    /// the cache instead, or (too long to be cached) is lost, to be produced again when the
-    /// server repeats its request.
+    /// The buffer is about to be written to: a long response waiting there is lost, to be
+    /// produced again when the server repeats its request (a short one is in the cache).
     fn evict(&mut self) {
-        if self.waiting > 0 {
-            self.resend = self.cached > 0;
-            self.waiting = 0;
-        }
+        self.waiting = 0;
     }
 }
-
-/// The last response, when short enough to keep: see [`REPLY_CACHE`].
-type ReplyCache = [u8; REPLY_CACHE];
 
 /// The LwM2M client: the engine and the one buffer its datagrams pass through.
 ///
 /// A received datagram is handled before anything is written for sending, and a datagram
 /// to send is sent before the next one is received: one message buffer serves both ways
 /// ([`Client::receive_buffer`], [`Client::poll_transmit`]). A response is written after the
-/// request in the same buffer (or to the reply cache when the request leaves no room for
-/// it). Everything else is the [`Engine`], which the client dereferences to.
+/// request in the same buffer. Everything else is the [`Engine`], which the client
+/// dereferences to.
 pub struct Client {
     engine: Engine,
-    buf: Datagram,
-    cache: ReplyCache,
+    buf: Buffer,
 }
 
 /// The buffer a datagram is received in and one to send is written to.
 type Datagram = [u8; MAX_MESSAGE_SIZE];
+
+/// The client's buffer: a [`Datagram`], then the reply cache ([`REPLY_CACHE`] bytes), which
+/// a response written after a long request may run into.
+type Buffer = [u8; MAX_MESSAGE_SIZE + REPLY_CACHE];
 
 /// The LwM2M client's state machine, without the buffer datagrams pass through: reached
 /// through [`Client`].
@@ -516,17 +515,16 @@ impl Client {
 
     /// The next datagram to send, if any; call until `None` after input and at deadlines.
     pub fn poll_transmit(&mut self, now: u64, platform: &mut dyn Platform) -> Option<Transmit<'_>> {
-        self.engine
-            .poll_transmit(now, platform, &mut self.buf, &self.cache)
+        self.engine.poll_transmit(now, platform, &mut self.buf)
     }
 
     /// The buffer to receive a datagram into, for [`Client::handle_received`]: the one that
-    /// datagrams to send are written to. A response still waiting there (call
-    /// [`Client::poll_transmit`] after each datagram handled) goes from the reply cache, or
-    /// is produced again when the server repeats its request.
+    /// datagrams to send are written to. A long response still waiting there (call
+    /// [`Client::poll_transmit`] after each datagram handled) is produced again when the
+    /// server repeats its request.
     pub fn receive_buffer(&mut self) -> &mut [u8] {
         self.engine.reply.evict();
-        &mut self.buf
+        self.buf.get_mut(..MAX_MESSAGE_SIZE).unwrap_or(&mut [])
     }
 
     /// Handles the first `len` bytes of [`Client::receive_buffer`] (all of it when `len` is
@@ -540,13 +538,8 @@ impl Client {
         now: u64,
         platform: &mut dyn Platform,
     ) {
-        let Client { engine, buf, cache } = self;
-        engine.reply.evict();
-        let (data, rest) = buf.split_at_mut(len.min(MAX_MESSAGE_SIZE));
-        let in_cache = rest.len() < REPLY_CACHE;
-        let out: &mut [u8] = if in_cache { cache } else { &mut *rest };
-        engine.handle_datagram(server, data, out, now, platform);
-        engine.reply.settle(data.len(), rest, cache, in_cache);
+        self.engine
+            .receive(server, &mut self.buf, len, now, platform);
     }
 
     /// Handles `data`, a datagram that arrived on `server`'s connection: copies it to
@@ -559,14 +552,15 @@ impl Client {
         platform: &mut dyn Platform,
     ) {
         self.engine.reply.evict();
-        if let Some(b) = self.buf.get_mut(..data.len()) {
+        if let Some(b) = self.receive_buffer().get_mut(..data.len()) {
             b.copy_from_slice(data);
             return self.handle_received(server, data.len(), now, platform);
         }
         // Too large for the buffer: only a sealed record may still open.
-        let Client { engine, buf, cache } = self;
-        engine.handle_datagram(server, data, buf, now, platform);
-        engine.reply.settle(0, buf, cache, false);
+        let out = self.buf.get_mut(..MAX_MESSAGE_SIZE).unwrap_or(&mut []);
+        self.engine
+            .handle_datagram(server, data, out, now, platform);
+        self.engine.reply.settle(0, &mut self.buf);
     }
 }
 
@@ -842,6 +836,29 @@ impl Engine {
             any = true;
         }
         any.then_some(next)
+    }
+
+    /// [`Client::handle_received`]: the datagram is the first `len` bytes of `buf`; a
+    /// response is written after it (up to `MAX_MESSAGE_SIZE` bytes in, or into the reply
+    /// cache when the request leaves less room than that). Not inlined: the client's call
+    /// is then a tail call, one frame less on the deepest path.
+    #[inline(never)]
+    fn receive(
+        &mut self,
+        server: u8,
+        buf: &mut Buffer,
+        len: usize,
+        now: u64,
+        platform: &mut dyn Platform,
+    ) {
+        self.reply.evict();
+        let len = len.min(MAX_MESSAGE_SIZE);
+        let room = MAX_MESSAGE_SIZE.max(len + REPLY_CACHE) - len;
+        if let Some((data, rest)) = buf.split_at_mut_checked(len) {
+            let out = rest.get_mut(..room).unwrap_or(&mut []);
+            self.handle_datagram(server, data, out, now, platform);
+        }
+        self.reply.settle(len, buf);
     }
 
     /// Handles one datagram that arrived on `server`'s connection; a response goes to
@@ -1188,36 +1205,49 @@ impl Engine {
         }
     }
 
-    /// The next datagram to send, if any, written to `tx` (or to a buffer of the engine's):
-    /// see [`Client::poll_transmit`], which lends the client's buffer (a response may wait
-    /// there: no other buffer will do).
+    /// The next datagram to send, if any, written to `buf` (or to a buffer of the
+    /// engine's): see [`Client::poll_transmit`], which lends the client's buffer (a response
+    /// may wait there: no other buffer will do).
     pub fn poll_transmit<'a>(
         &'a mut self,
         now: u64,
         platform: &mut dyn Platform,
-        tx: &'a mut Datagram,
-        cache: &'a ReplyCache,
+        buf: &'a mut Buffer,
     ) -> Option<Transmit<'a>> {
-        // A handshake flight is written to `tx`: not while a response waits there.
-        #[cfg(feature = "dtls")]
-        if self.reply.waiting == 0 {
-            if let Some((server, len)) = self.secure_poll(now, platform, tx) {
-                let data = tx.get(..len).unwrap_or(&[]);
-                return Some(Transmit { server, data });
-            }
-        }
-        #[cfg(not(feature = "dtls"))]
-        let (server, source) = self.next_datagram(now, platform, tx)?;
-        #[cfg(feature = "dtls")]
-        let (server, source) = self.next_sealed(now, platform, tx, cache)?;
-        #[cfg(feature = "queue-mode")]
-        self.queue_activity(server, now);
+        let (server, source) = self.next_source(now, platform, buf)?;
         let data = match source {
             #[cfg(feature = "dtls")]
             Source::Sealed(len) => self.sealed.get(..len).unwrap_or(&[]),
-            _ => source.bytes(&self.control_buf, cache, tx),
+            _ => source.bytes(&self.control_buf, buf),
         };
         Some(Transmit { server, data })
+    }
+
+    /// Which datagram [`Engine::poll_transmit`] sends, and to which slot.
+    fn next_source(
+        &mut self,
+        now: u64,
+        platform: &mut dyn Platform,
+        buf: &mut Buffer,
+    ) -> Option<(u8, Source)> {
+        // A handshake flight is written to the buffer: not while a response waits there.
+        #[cfg(feature = "dtls")]
+        if self.reply.waiting == 0 {
+            let (tx, _) = buf.split_first_chunk_mut::<MAX_MESSAGE_SIZE>()?;
+            if let Some((server, len)) = self.secure_poll(now, platform, tx) {
+                return Some((server, Source::Tx(len)));
+            }
+        }
+        #[cfg(not(feature = "dtls"))]
+        let (server, source) = {
+            let (tx, _) = buf.split_first_chunk_mut::<MAX_MESSAGE_SIZE>()?;
+            self.next_datagram(now, platform, tx)?
+        };
+        #[cfg(feature = "dtls")]
+        let (server, source) = self.next_sealed(now, platform, buf)?;
+        #[cfg(feature = "queue-mode")]
+        self.queue_activity(server, now);
+        Some((server, source))
     }
 
     /// [`Engine::next_datagram`], sealed for a secured server. A datagram for a secured
@@ -1229,11 +1259,11 @@ impl Engine {
         &mut self,
         now: u64,
         platform: &mut dyn Platform,
-        tx: &mut Datagram,
-        cache: &ReplyCache,
+        buf: &mut Buffer,
     ) -> Option<(u8, Source)> {
+        let (tx, _) = buf.split_first_chunk_mut::<MAX_MESSAGE_SIZE>()?;
         let (server, source) = self.next_datagram(now, platform, tx)?;
-        let data = source.bytes(&self.control_buf, cache, tx);
+        let data = source.bytes(&self.control_buf, buf);
         match Engine::seal(&mut self.dtls, &mut self.sealed, server, data) {
             None => Some((server, source)),
             Some(Ok(n)) => Some((server, Source::Sealed(n))),
@@ -1258,8 +1288,8 @@ impl Engine {
         }
         if self.reply.resend {
             self.reply.resend = false;
-            let len = usize::from(self.reply.cached);
-            return Some((self.reply.server, Source::Reply(len)));
+            let len = u16::from(self.reply.cached);
+            return Some((self.reply.server, Source::Response(CACHE_AT, len)));
         }
         for i in 0..self.servers.len() {
             if let Some(len) = self.poll_server(i, now, platform, tx) {
@@ -1434,11 +1464,9 @@ impl Engine {
 enum Source {
     /// `control_buf`: an empty ACK or a RST.
     Control,
-    /// The first bytes of the cached response.
-    Reply(usize),
-    /// The first bytes of `tx`: a request or a notification.
+    /// The first bytes of the buffer: a request or a notification.
     Tx(usize),
-    /// A response in `tx`: where it starts, its length.
+    /// A response in the buffer (or its reply cache): where it starts, its length.
     Response(u16, u16),
     /// The first bytes of `sealed`: one of the above, sealed for a secured server.
     #[cfg(feature = "dtls")]
@@ -1448,14 +1476,13 @@ enum Source {
 impl Source {
     /// The datagram's bytes in the buffers of the client they come from (none for a
     /// sealed one: see `sealed`).
-    fn bytes<'a>(self, control: &'a [u8], reply: &'a [u8], tx: &'a [u8]) -> &'a [u8] {
+    fn bytes<'a>(self, control: &'a [u8], buf: &'a [u8]) -> &'a [u8] {
         match self {
             Source::Control => control,
-            Source::Reply(len) => reply.get(..len).unwrap_or(&[]),
-            Source::Tx(len) => tx.get(..len).unwrap_or(&[]),
+            Source::Tx(len) => buf.get(..len).unwrap_or(&[]),
             Source::Response(at, len) => {
                 let (at, len) = (usize::from(at), usize::from(len));
-                tx.get(at..at + len).unwrap_or(&[])
+                buf.get(at..at + len).unwrap_or(&[])
             }
             #[cfg(feature = "dtls")]
             Source::Sealed(_) => &[],

@@ -105,9 +105,10 @@ impl Client {
         format: u16,
         platform: &mut dyn Platform,
     ) -> Result<(), SendError> {
-        let Client { engine, buf, .. } = self;
+        let Client { engine, buf } = self;
         engine.reply.evict();
-        engine.send_checked(server, paths, format, platform, buf)
+        let (tx, _) = buf.split_first_chunk_mut().ok_or(SendError::TooLarge)?;
+        engine.send_checked(server, paths, format, platform, tx)
     }
 }
 
