@@ -298,8 +298,7 @@ impl Reply {
     }
 
     /// Places a response just written `at` bytes into `buf`: a short one moves to the
-    /// reply cache (the copy runs backwards: the cache is never before the response), a
-    /// long one waits where it is.
+    /// reply cache, a long one waits where it is.
     fn settle(&mut self, at: usize, buf: &mut Buffer) {
         if !core::mem::take(&mut self.fresh) {
             return;
@@ -309,10 +308,23 @@ impl Reply {
         if len == 0 || len > REPLY_CACHE {
             return;
         }
-        for i in (0..len).rev() {
-            let b = buf.get(at + i).copied().unwrap_or(0);
-            if let Some(d) = buf.get_mut(MAX_MESSAGE_SIZE + i) {
-                *d = b;
+        let Some((head, cache)) = buf.split_first_chunk_mut::<MAX_MESSAGE_SIZE>() else {
+            return;
+        };
+        match (head.get(at..at + len), cache.get_mut(..len)) {
+            (Some(src), Some(dst)) => {
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d = *s;
+                }
+            }
+            // The response ran into the cache: it moves up, from its end down.
+            _ => {
+                for i in (0..len).rev() {
+                    let b = buf.get(at + i).copied().unwrap_or(0);
+                    if let Some(d) = buf.get_mut(MAX_MESSAGE_SIZE + i) {
+                        *d = b;
+                    }
+                }
             }
         }
         self.waiting = 0;
