@@ -271,8 +271,6 @@ struct Reply {
     cached: u8,
     /// The cached response is to be sent (again).
     resend: bool,
-    /// A response was just written: [`Reply::settle`] has yet to place it.
-    fresh: bool,
     /// Where the long response waiting in the buffer starts, and its length (0: none).
     at: u16,
     waiting: u16,
@@ -294,15 +292,12 @@ impl Reply {
         self.waiting = u16::try_from(len).unwrap_or(0);
         self.resend = false;
         self.cached = 0;
-        self.fresh = true;
     }
 
-    /// Places a response just written `at` bytes into `buf`: a short one moves to the
-    /// reply cache, a long one waits where it is.
+    /// Places the response just written `at` bytes into `buf`, if any (nothing waits
+    /// before a datagram is handled: see [`Reply::evict`]): a short one moves to the reply
+    /// cache, a long one waits where it is.
     fn settle(&mut self, at: usize, buf: &mut Buffer) {
-        if !core::mem::take(&mut self.fresh) {
-            return;
-        }
         let len = usize::from(self.waiting);
         self.at = u16::try_from(at).unwrap_or(0);
         if len == 0 || len > REPLY_CACHE {
@@ -563,7 +558,6 @@ impl Client {
         now: u64,
         platform: &mut dyn Platform,
     ) {
-        self.engine.reply.evict();
         if let Some(b) = self.receive_buffer().get_mut(..data.len()) {
             b.copy_from_slice(data);
             return self.handle_received(server, data.len(), now, platform);
