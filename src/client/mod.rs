@@ -845,9 +845,9 @@ impl Engine {
     }
 
     /// [`Client::handle_received`]: the datagram is the first `len` bytes of `buf`; a
-    /// response is written after it (up to `MAX_MESSAGE_SIZE` bytes in, or into the reply
-    /// cache when the request leaves less room than that). Not inlined: the client's call
-    /// is then a tail call, one frame less on the deepest path.
+    /// response is written after it, up to `MAX_MESSAGE_SIZE` bytes in (or 64 bytes past
+    /// the request, into the reply cache, when the request leaves less room). Not inlined:
+    /// the client's call is then a tail call, one frame less on the deepest path.
     #[inline(never)]
     fn receive(
         &mut self,
@@ -868,7 +868,7 @@ impl Engine {
     }
 
     /// Handles one datagram that arrived on `server`'s connection; a response goes to
-    /// `out`, which [`Engine::poll_transmit`] is then given.
+    /// `out`, part of the buffer [`Engine::poll_transmit`] is then given.
     fn handle_datagram(
         &mut self,
         server: u8,
