@@ -1289,7 +1289,7 @@ tern_status_t tern_client_set_device_error(struct tern_client_t *client,
  * when missing, owned by the bootstrap server (65535) until `tern_client_set_acl_owner`.
  * With one server nothing is checked. Only in builds with the `access-control` feature.
  * `TERN_STATUS_NULL_ARG` for a NULL client, `TERN_STATUS_INVALID_ARG` for object id 0 or
- * 65535 or short server id 65535, `TERN_STATUS_NO_SPACE` when `TERN_MAX_ACL_INSTANCES`
+ * 65535, short server id 65535 or rights above 255, `TERN_STATUS_NO_SPACE` when `TERN_MAX_ACL_INSTANCES`
  * instances, or the instance's `TERN_MAX_SERVERS` + 1 entries, are taken.
  *
  * # Safety

@@ -567,23 +567,20 @@ fn a_bootstrapped_server_in_queue_mode_keeps_the_slots_awake_time() {
     assert_eq!(t.client().bootstrap_from_blob(&blob), Ok(()));
     let s = &t.client().servers()[0];
     assert_eq!((s.short_id, s.binding()), (201, "UQ"));
-    assert_eq!(
-        s.queue.awake_ms, 7_000,
-        "the application's awake time stays"
-    );
+    assert_eq!(s.awake_ms, 7_000, "the application's awake time stays");
     // Bootstrapped in `U`: queue mode goes.
     let mut blob = part(0, &security(1, DM_URI, 202));
     blob.extend(part(1, &server(0, 202, 120)));
     assert_eq!(t.client().bootstrap_from_blob(&blob), Ok(()));
     let s = &t.client().servers()[0];
-    assert_eq!((s.binding(), s.queue.awake_ms), ("U", 0));
+    assert_eq!((s.binding(), s.awake_ms), ("U", 0));
     // Back in `UQ` after that: the default awake time.
     let mut blob = part(0, &security(1, DM_URI, 203));
     blob.extend(part(1, &uq(0, 203)));
     assert_eq!(t.client().bootstrap_from_blob(&blob), Ok(()));
     let s = &t.client().servers()[0];
     assert!(s.queue_mode());
-    assert_eq!(s.queue.awake_ms, 93_000, "the default awake time");
+    assert_eq!(s.awake_ms, 93_000, "the default awake time");
 }
 
 #[test]

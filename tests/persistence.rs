@@ -292,10 +292,6 @@ fn queue_mode_comes_back_with_the_binding() {
         Restored::Applied { .. }
     ));
     assert!(r.servers()[0].queue_mode());
-    assert_eq!(
-        r.servers()[0].queue.awake_ms,
-        93_000,
-        "the default awake time"
-    );
+    assert_eq!(r.servers()[0].awake_ms, 93_000, "the default awake time");
     assert_eq!(r.servers()[0].binding(), "UQ");
 }

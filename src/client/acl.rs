@@ -46,30 +46,44 @@ pub const OBJECT: u16 = u16::MAX;
 
 /// ACL entries per instance: one per server and the default.
 const ENTRIES: usize = MAX_SERVERS + 1;
+/// Bytes of the bitmap of ACL entries in use.
+const USED: usize = ENTRIES.div_ceil(8);
 
 /// One Access Control Object Instance; free while `oid` is 0 (its other fields are set
 /// when it is taken). ACL Resource Instance `i` (the rights `rights[i]` of server
-/// `ssids[i]`, 0 being the default) exists while bit `i` of `used` is set.
+/// `ssids[i]`, 0 being the default) exists while bit `i` of `used` is set. The rights are a
+/// byte (the spec defines bits 0 to 4, the rest reserved): 4 bytes less per instance and
+/// server than 16 bits, and a value above 255 is refused.
 #[derive(Clone, Copy)]
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
 struct Slot {
     oid: u16,
     iid: u16,
     owner: u16,
-    used: u16,
+    used: [u8; USED],
     ssids: [u16; ENTRIES],
-    rights: [u16; ENTRIES],
+    rights: [u8; ENTRIES],
 }
 
 impl Slot {
+    /// True when ACL entry `i` is in use.
+    fn has(&self, i: usize) -> bool {
+        self.used.get(i / 8).is_some_and(|b| b >> (i % 8) & 1 != 0)
+    }
+
+    /// Removes every ACL entry.
+    fn clear(&mut self) {
+        self.used = [0; USED];
+    }
+
     /// The index of the ACL entry of `ssid`.
     fn entry(&self, ssid: u16) -> Option<usize> {
-        (0..ENTRIES).find(|&i| self.used & (1 << i) != 0 && self.ssids.get(i) == Some(&ssid))
+        (0..ENTRIES).find(|&i| self.has(i) && self.ssids.get(i) == Some(&ssid))
     }
 
     /// The rights of entry `i`.
     fn rights_at(&self, i: Option<usize>) -> Option<u16> {
-        self.rights.get(i?).copied()
+        self.rights.get(i?).map(|&r| u16::from(r))
     }
 
     /// The rights of server `ssid` on this instance.
@@ -81,18 +95,24 @@ impl Slot {
         }
     }
 
-    /// Sets the entry of `ssid`; false when every entry is taken by others.
+    /// Sets the entry of `ssid`; false when every entry is taken by others or `rights` is
+    /// above 255.
     fn set(&mut self, ssid: u16, rights: u16) -> bool {
-        let Some(i) = self
-            .entry(ssid)
-            .or_else(|| (0..ENTRIES).find(|&i| self.used & (1 << i) == 0))
-        else {
+        let (Some(i), Ok(rights)) = (
+            self.entry(ssid)
+                .or_else(|| (0..ENTRIES).find(|&i| !self.has(i))),
+            u8::try_from(rights),
+        ) else {
             return false;
         };
-        if let (Some(s), Some(r)) = (self.ssids.get_mut(i), self.rights.get_mut(i)) {
+        if let (Some(s), Some(r), Some(b)) = (
+            self.ssids.get_mut(i),
+            self.rights.get_mut(i),
+            self.used.get_mut(i / 8),
+        ) {
             *s = ssid;
             *r = rights;
-            self.used |= 1 << i;
+            *b |= 1 << (i % 8);
         }
         true
     }
@@ -102,7 +122,8 @@ impl Slot {
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
 pub enum AclError {
-    /// An id out of range: Object ID 0 or 65535, Short Server ID 65535.
+    /// An id out of range (Object ID 0 or 65535, Short Server ID 65535), or rights above
+    /// 255 (bits 0 to 4 are defined, the rest reserved).
     InvalidId,
     /// The table, or the instance's ACL entries, are full.
     NoSpace,
@@ -140,7 +161,7 @@ impl Store {
             oid: 0,
             iid: 0,
             owner: 0,
-            used: 0,
+            used: [0; USED],
             ssids: [0; ENTRIES],
             rights: [0; ENTRIES],
         };
@@ -177,7 +198,7 @@ impl Store {
             s.oid = oid;
             s.iid = iid;
             s.owner = owner;
-            s.used = 0;
+            s.clear();
         }
         Ok(s)
     }
@@ -187,7 +208,7 @@ impl Store {
     /// create instances). The Access Control instance is added when missing, owned by the
     /// bootstrap server (65535) until [`Store::set_owner`] names a server.
     pub fn set(&mut self, oid: u16, iid: u16, ssid: u16, rights: u16) -> Result<(), AclError> {
-        if ssid == OBJECT {
+        if ssid == OBJECT || rights > 0xff {
             return Err(AclError::InvalidId);
         }
         let slot = self.find_or_add(oid, iid, OBJECT)?;
@@ -252,7 +273,7 @@ impl Store {
     pub fn created(&mut self, oid: u16, iid: u16, ssid: u16) {
         if let Ok(slot) = self.find_or_add(oid, iid, ssid) {
             slot.owner = ssid;
-            slot.used = 0;
+            slot.clear();
             slot.set(ssid, CREATOR);
         }
     }
@@ -292,9 +313,9 @@ impl Store {
             put(s.oid);
             put(s.iid);
             put(s.owner);
-            for i in (0..ENTRIES).filter(|&i| s.used & (1 << i) != 0) {
+            for i in (0..ENTRIES).filter(|&i| s.has(i)) {
                 put(s.ssids.get(i).copied().unwrap_or(0));
-                put(s.rights.get(i).copied().unwrap_or(0));
+                put(s.rights_at(Some(i)).unwrap_or(0));
             }
             emit(v.get(..n).unwrap_or(&[]));
         }
@@ -386,7 +407,7 @@ impl Object for Store {
             0 => s.oid,
             1 => s.iid,
             2 => {
-                for i in (0..ENTRIES).filter(|&i| s.used & (1 << i) != 0) {
+                for i in (0..ENTRIES).filter(|&i| s.has(i)) {
                     if let (Some(&ssid), Some(r)) = (s.ssids.get(i), s.rights_at(Some(i))) {
                         out.value(Some(ssid), &Value::Integer(i64::from(r)))?;
                     }
@@ -422,7 +443,7 @@ impl Object for Store {
     fn clear_resource(&mut self, iid: u16, rid: u16) -> Result<(), Code> {
         self.slot(iid).ok_or(Code::NOT_FOUND)?;
         if let (2, Some(s)) = (rid, self.slots.get_mut(usize::from(iid))) {
-            s.used = 0;
+            s.clear();
         }
         Ok(())
     }
@@ -495,7 +516,7 @@ impl Object for Bootstrap<'_> {
         s.oid = OBJECT;
         s.iid = 0;
         s.owner = OBJECT;
-        s.used = 0;
+        s.clear();
         Ok(())
     }
 }
@@ -826,5 +847,24 @@ mod tests {
             Err(Code::NOT_FOUND)
         );
         assert_eq!(s.read(1, 0, &mut c), Err(Code::NOT_FOUND));
+    }
+
+    #[test]
+    fn rights_above_a_byte_are_refused_and_change_nothing() {
+        let mut s = Store::new();
+        s.set(3, 0, A, 0xff).unwrap();
+        assert_eq!(s.set(3, 0, A, 0x100), Err(AclError::InvalidId));
+        assert_eq!(s.set(3, 0, B, 0x11f), Err(AclError::InvalidId));
+        assert_eq!(
+            s.write(0, 2, Some(A), &Value::Integer(256)),
+            Err(Code::BAD_REQUEST)
+        );
+        let mut c = Collect(vec![]);
+        s.read(0, 2, &mut c).unwrap();
+        assert_eq!(
+            c.0,
+            [(Some(A), 255)],
+            "the entry kept its rights; none added for B"
+        );
     }
 }

@@ -58,11 +58,14 @@ pub(super) fn decode(value: &[u8]) -> Result<Block, Code> {
     Block::decode(value).ok_or(Code::BAD_REQUEST)
 }
 
-/// A server's Block1 write in progress: the resource `[oid, iid, rid]` and the offset the
-/// next block must start at (0: none in progress; a block 0 always starts over).
+/// The Block1 write in progress, one for all servers: the server slot, the resource
+/// `[oid, iid, rid]` and the offset the next block must start at (0: none in progress). A
+/// block 0 always starts over, from any server: a transfer it interrupts gets 4.08 at its
+/// next block (RFC 7959 section 2.5 lets a server keep one transfer at a time).
 #[derive(Clone, Copy, Default)]
 pub struct Block1State {
     path: [u16; 3],
+    server: u8,
     next: u32,
 }
 
@@ -75,6 +78,7 @@ pub(super) fn block1(
     path: &Path,
     req: &Message<'_>,
     value: &[u8],
+    server: u8,
     state: &mut Block1State,
     objects: &mut Registry<'_>,
     b: &mut MessageBuilder<'_>,
@@ -98,7 +102,8 @@ pub(super) fn block1(
         .offset()
         .and_then(|o| u32::try_from(o).ok())
         .ok_or(Code::REQUEST_ENTITY_TOO_LARGE)?;
-    let in_sequence = blk.num == 0 || (state.next == offset && state.path == ids);
+    let in_sequence =
+        blk.num == 0 || (state.next == offset && state.path == ids && state.server == server);
     let mut wrote = false;
     let [_, iid, rid] = ids;
     let r = objects.with(path, WRITE_RIGHT, &mut |obj| {
@@ -122,6 +127,7 @@ pub(super) fn block1(
         // `data.len()` is the block size: at most 1024.
         *state = Block1State {
             path: ids,
+            server,
             next: offset.saturating_add(data.len() as u32),
         };
     }

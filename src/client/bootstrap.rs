@@ -548,7 +548,7 @@ impl Engine {
         // A slot in queue mode keeps the awake time the application chose for it.
         #[cfg(feature = "queue-mode")]
         let awake: [u32; MAX_SERVERS] =
-            core::array::from_fn(|i| self.servers.get(i).map_or(0, |s| s.queue.awake_ms));
+            core::array::from_fn(|i| self.servers.get(i).map_or(0, |s| s.awake_ms));
         self.servers.clear();
         let bs = &mut self.bootstrap;
         for staged in bs.servers.iter() {
@@ -564,7 +564,7 @@ impl Engine {
             #[cfg(feature = "queue-mode")]
             if let Some(&ms) = awake.get(self.servers.len()) {
                 if ms != 0 && s.queue_mode() {
-                    s.queue.awake_ms = ms;
+                    s.awake_ms = ms;
                 }
             }
             let _ = self.servers.push(s);

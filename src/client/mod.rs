@@ -373,9 +373,9 @@ pub struct Engine {
     events_lost: u16,
     /// Notification attributes the servers set (nothing without the feature).
     attrs: AttrStore,
-    /// Each server's Block1 write in progress.
+    /// The Block1 write in progress (one for all servers).
     #[cfg(feature = "blockwise")]
-    block1: [blockwise::Block1State; MAX_SERVERS],
+    block1: blockwise::Block1State,
     /// Access Control (object 2): starts empty (all zeros).
     #[cfg(feature = "access-control")]
     acl: acl::Store,
@@ -701,7 +701,11 @@ impl Engine {
     /// Starts over after a refusal or a de-registration: every server registers again.
     pub fn restart(&mut self, now: u64) {
         for s in self.servers.iter_mut() {
-            s.reg = registration::Registration::new();
+            #[cfg(feature = "server-extra")]
+            let reg = s.reg.restarted();
+            #[cfg(not(feature = "server-extra"))]
+            let reg = registration::Registration::new();
+            s.reg = reg;
             s.reg.phase = registration::Phase::Unregistered { at: now };
         }
     }
@@ -822,7 +826,7 @@ impl Engine {
                 (None, _) => s.reg.deadline(),
             };
             #[cfg(feature = "queue-mode")]
-            let d = match (d, s.queue.deadline().filter(|_| s.connected)) {
+            let d = match (d, s.queue.deadline(s.awake_ms).filter(|_| s.connected)) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
@@ -1048,7 +1052,7 @@ impl Engine {
             .on_response(server, msg, now, lifetime, margin, &s.account.timing);
         #[cfg(feature = "server-extra")]
         if matches!(o, Some(Event::Registered { .. })) {
-            s.registered_once = true;
+            s.reg.registered_once();
         }
         #[cfg(feature = "observe")]
         if matches!(o, Some(Event::Registered { .. })) {
@@ -1132,7 +1136,7 @@ impl Engine {
         let seq = self.observe_intent(server, msg);
         let attrs = &mut self.attrs;
         #[cfg(feature = "blockwise")]
-        let mut block1 = self.block1.get_mut(usize::from(server));
+        let block1 = &mut self.block1;
         let len = respond(out, mtype, reply_mid, msg, |path, b| {
             #[cfg(feature = "observe")]
             if let Some(seq) = seq {
@@ -1149,8 +1153,8 @@ impl Engine {
                 ssid,
             };
             #[cfg(feature = "blockwise")]
-            if let (Some(v), Some(state)) = (msg.option(opt::BLOCK1), block1.as_deref_mut()) {
-                return blockwise::block1(path, msg, v, state, &mut objects, b);
+            if let Some(v) = msg.option(opt::BLOCK1) {
+                return blockwise::block1(path, msg, v, server, block1, &mut objects, b);
             }
             route(path, msg, server, &mut objects, attrs, b)
         });
@@ -1345,7 +1349,7 @@ impl Engine {
             }
             return true;
         }
-        if s.connected && core::mem::take(&mut s.reg.fresh) && !s.registered_once {
+        if s.connected && s.reg.initial_delay_due() {
             // Initial Registration Delay Timer (Server resource 14).
             if let registration::Phase::Unregistered { at } = s.reg.phase {
                 let delayed = now.saturating_add(u64::from(s.timing.initial_delay_s) * 1000);

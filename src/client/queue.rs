@@ -13,33 +13,36 @@ use super::{Engine, Event};
 /// MAX_TRANSMIT_WAIT (RFC 7252 section 4.8.2) in ms: the default awake time.
 pub const DEFAULT_AWAKE_MS: u32 = 93_000;
 
-/// Queue-mode state of one server.
+/// Queue-mode state of one server: until when the client listens, or [`ASLEEP`] once the
+/// application was told it sleeps. The awake time is the server's own
+/// ([`super::server::Server::awake_ms`]), kept outside so that the two fill the server's
+/// state without padding.
 #[derive(Clone, Copy, Default)]
 pub struct Queue {
-    /// Awake time in ms; 0 while queue mode is off.
-    pub awake_ms: u32,
-    /// Until when the client listens.
     awake_until: u64,
-    /// The application was told the client sleeps.
-    asleep: bool,
 }
+
+/// `awake_until` of a server the client sleeps for (no instant is that late).
+const ASLEEP: u64 = u64::MAX;
 
 impl Queue {
     /// True while the client sleeps for this server.
     pub fn asleep(&self) -> bool {
-        self.asleep
+        self.awake_until == ASLEEP
     }
 
-    /// When the client falls asleep, if awake in queue mode.
-    pub fn deadline(&self) -> Option<u64> {
-        (self.awake_ms != 0 && !self.asleep).then_some(self.awake_until)
+    /// When the client falls asleep, if awake in queue mode (an awake time of `awake_ms`;
+    /// 0 while queue mode is off).
+    pub fn deadline(&self, awake_ms: u32) -> Option<u64> {
+        (awake_ms != 0 && !self.asleep()).then_some(self.awake_until)
     }
 
-    /// A datagram went to or came from the server at `now`: awake for the awake time from
+    /// A datagram went to or came from the server at `now`: awake for `awake_ms` from
     /// then; true when that wakes the client.
-    pub fn activity(&mut self, now: u64) -> bool {
-        self.awake_until = now.saturating_add(u64::from(self.awake_ms));
-        core::mem::take(&mut self.asleep)
+    pub fn activity(&mut self, now: u64, awake_ms: u32) -> bool {
+        let woke = self.asleep();
+        self.awake_until = now.saturating_add(u64::from(awake_ms)).min(ASLEEP - 1);
+        woke
     }
 }
 
@@ -63,9 +66,9 @@ impl Engine {
         let mut i = 0u8;
         while let Some(s) = self.servers.get_mut(usize::from(i)) {
             let idle = s.reg.exchange.is_none() && s.reg.is_registered();
-            let due = s.queue.deadline().is_some_and(|t| now >= t);
+            let due = s.queue.deadline(s.awake_ms).is_some_and(|t| now >= t);
             if idle && due && !(self.reply.unsent() && self.reply.server == i) {
-                s.queue.asleep = true;
+                s.queue.awake_until = ASLEEP;
                 self.push_event(Event::Sleeping { server: i });
             }
             i = i.saturating_add(1);
@@ -77,7 +80,7 @@ impl Engine {
         let woke = self
             .servers
             .get_mut(usize::from(server))
-            .is_some_and(|s| s.queue.activity(now));
+            .is_some_and(|s| s.queue.activity(now, s.awake_ms));
         if woke {
             self.push_event(Event::Awake { server });
         }

@@ -1,7 +1,5 @@
 //! The registration state machine of one server (LwM2M-2: Register, Update, De-register).
 
-use heapless::Vec;
-
 use crate::coap::{opt, Code, Message};
 use crate::config::MAX_LOCATION_LEN;
 
@@ -148,15 +146,94 @@ pub struct Registration {
     /// The De-register asked for is a Disable: the server stays away afterwards.
     #[cfg(feature = "server-extra")]
     disable: bool,
-    /// Not polled since (re)started: the Initial Registration Delay is still to apply.
+    /// [`FRESH`] and [`REGISTERED_ONCE`]: when the Initial Registration Delay applies.
     #[cfg(feature = "server-extra")]
-    pub fresh: bool,
+    start: u8,
     /// Failed Register attempts in the current communication sequence.
     attempts: u8,
     /// Failed communication sequences.
     sequences: u8,
     /// Location-Path values of the 2.01, each prefixed by its length.
-    location: Vec<u8, MAX_LOCATION_LEN>,
+    location: LocationPath,
+}
+
+/// The Location-Path values of a registration, each prefixed by its length: at most
+/// `MAX_LOCATION_LEN` bytes, counted in a byte. A heapless `Vec` counts in a `usize`, which
+/// makes every server's state 8 bytes larger once aligned; with a `u8` count it keeps a
+/// panicking conversion that LTO does not always remove.
+struct LocationPath {
+    len: u8,
+    bytes: [u8; MAX_LOCATION_LEN],
+}
+
+const _: () = assert!(MAX_LOCATION_LEN <= u8::MAX as usize);
+
+impl LocationPath {
+    const fn new() -> Self {
+        LocationPath {
+            len: 0,
+            bytes: [0; MAX_LOCATION_LEN],
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        let (written, _) = self
+            .bytes
+            .split_at(usize::from(self.len).min(MAX_LOCATION_LEN));
+        written
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Appends `data`; false when it does not fit (what fitted is kept: the callers clear).
+    fn extend(&mut self, data: &[u8]) -> bool {
+        for &b in data {
+            let Some(slot) = self.bytes.get_mut(usize::from(self.len)) else {
+                return false;
+            };
+            *slot = b;
+            // Below MAX_LOCATION_LEN, which fits a byte.
+            self.len = self.len.wrapping_add(1);
+        }
+        true
+    }
+}
+
+/// `Registration::start`: not polled since (re)started.
+#[cfg(feature = "server-extra")]
+const FRESH: u8 = 1;
+/// `Registration::start`: registered at least once since the server was set up (a restart
+/// keeps it).
+#[cfg(feature = "server-extra")]
+const REGISTERED_ONCE: u8 = 2;
+
+#[cfg(feature = "server-extra")]
+impl Registration {
+    /// True at the first poll after a (re)start of a server never registered: the Initial
+    /// Registration Delay Timer (Server resource 14) applies.
+    pub fn initial_delay_due(&mut self) -> bool {
+        let due = self.start == FRESH;
+        self.start &= !FRESH;
+        due
+    }
+
+    /// A Register succeeded: the Initial Registration Delay no longer applies.
+    pub fn registered_once(&mut self) {
+        self.start |= REGISTERED_ONCE;
+    }
+
+    /// A new registration state for a restart, keeping whether the server registered once.
+    pub fn restarted(&self) -> Registration {
+        let mut r = Registration::new();
+        r.start |= self.start & REGISTERED_ONCE;
+        r
+    }
 }
 
 impl Registration {
@@ -171,10 +248,10 @@ impl Registration {
             #[cfg(feature = "server-extra")]
             disable: false,
             #[cfg(feature = "server-extra")]
-            fresh: true,
+            start: FRESH,
             attempts: 0,
             sequences: 0,
-            location: Vec::new(),
+            location: LocationPath::new(),
         }
     }
 
@@ -289,7 +366,11 @@ impl Registration {
     /// The Uri-Path of a request: `rd` for Register, else the Location-Path values.
     pub fn path(&self, register: bool) -> LocationIter<'_> {
         LocationIter {
-            rest: if register { b"\x02rd" } else { &self.location },
+            rest: if register {
+                b"\x02rd"
+            } else {
+                self.location.as_slice()
+            },
         }
     }
 
@@ -450,7 +531,7 @@ impl Registration {
             return;
         }
         self.location.clear();
-        if self.location.extend_from_slice(location).is_ok() {
+        if self.location.extend(location) {
             self.phase = Phase::Registered { update_at: 0 };
             self.pending |= flags;
         }
@@ -463,7 +544,7 @@ impl Registration {
             let Ok(len) = u8::try_from(seg.len()) else {
                 return false;
             };
-            if self.location.push(len).is_err() || self.location.extend_from_slice(seg).is_err() {
+            if !self.location.extend(&[len]) || !self.location.extend(seg) {
                 self.location.clear();
                 return false;
             }

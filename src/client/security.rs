@@ -105,7 +105,7 @@ pub struct Security {
     /// Instance id.
     pub iid: u16,
     /// LwM2M Server URI (resource 0).
-    pub uri: String<MAX_URI_LEN>,
+    pub uri: String<MAX_URI_LEN, u8>,
     /// Bootstrap-Server (resource 1).
     pub bootstrap: bool,
     /// Security Mode (resource 2), 0..=4.

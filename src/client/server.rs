@@ -65,17 +65,16 @@ pub struct Server {
     pub account: Account,
     /// Security instance id (the instance's position among servers).
     pub security_iid: u16,
-    /// Registered at least once since start: the Initial Registration Delay no longer
-    /// applies.
-    #[cfg(feature = "server-extra")]
-    pub registered_once: bool,
     /// The platform has opened a connection for this server.
     pub connected: bool,
     /// Server URI.
-    pub uri: String<MAX_URI_LEN>,
+    pub uri: String<MAX_URI_LEN, u8>,
     /// Queue mode: on with the binding `UQ`.
     #[cfg(feature = "queue-mode")]
     pub queue: super::queue::Queue,
+    /// Queue mode's awake time in ms; 0 while queue mode is off.
+    #[cfg(feature = "queue-mode")]
+    pub awake_ms: u32,
     /// Registration state.
     pub reg: Registration,
 }
@@ -213,19 +212,19 @@ impl Server {
         let mut server = Server {
             account,
             security_iid,
-            #[cfg(feature = "server-extra")]
-            registered_once: false,
             connected: false,
             uri: String::new(),
             #[cfg(feature = "queue-mode")]
             queue: super::queue::Queue::default(),
+            #[cfg(feature = "queue-mode")]
+            awake_ms: 0,
             reg: Registration::new(),
         };
         // Cannot fail: the caller checked the length.
         let _ = server.uri.push_str(uri);
         #[cfg(feature = "queue-mode")]
         if account.binding == 1 {
-            server.queue.awake_ms = super::queue::DEFAULT_AWAKE_MS;
+            server.awake_ms = super::queue::DEFAULT_AWAKE_MS;
         }
         server
     }
@@ -257,8 +256,8 @@ impl Server {
             #[cfg(feature = "queue-mode")]
             {
                 let default = super::queue::DEFAULT_AWAKE_MS;
-                let ms = self.queue.awake_ms;
-                self.queue.awake_ms = match self.binding {
+                let ms = self.awake_ms;
+                self.awake_ms = match self.binding {
                     1 if ms == 0 => default,
                     1 => ms,
                     _ => 0,
@@ -276,10 +275,10 @@ impl Server {
         if core::mem::replace(&mut self.binding, binding) != binding {
             self.reg.request_update(UPDATE_BINDING);
         }
-        self.queue.awake_ms = ms.unwrap_or(0);
+        self.awake_ms = ms.unwrap_or(0);
         if ms.is_none() {
             // Out of queue mode: awake for good.
-            self.queue.activity(0);
+            self.queue.activity(0, 0);
         }
     }
 }
