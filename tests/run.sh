@@ -145,6 +145,7 @@ check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .c
 check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats
 check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/size.sh default
 check "Cortex-M4 image, the library's DTLS: flash and RAM per session against their budgets" .ci/size-dtls.sh
+check "Cortex-M4 image, default features: RAM one more server costs, against its budget" .ci/size-servers.sh
 check "no panic paths in the linked image" .ci/panic-audit.sh
 check "no heap in the library" .ci/no-heap.sh
 
