@@ -186,6 +186,7 @@ impl ValueSink for TlvSink<'_, '_, '_> {
 }
 
 /// `def` is the resource the path names (found by `target`), if it names one.
+#[inline(never)]
 fn read_tlv(
     path: &Path,
     def: Option<ResourceDef>,
@@ -459,8 +460,10 @@ pub(super) fn store(
 /// Create (POST on an object): the new instance's id comes from the payload (a TLV Object
 /// Instance, or the records' paths) or is the lowest free one; the whole payload is
 /// checked first, and a write that still fails deletes the new instance again. Answers
-/// 2.01 with the new instance's path as Location-Path.
+/// 2.01 with the new instance's path as Location-Path. Kept out of `dispatch`
+/// (`inline(never)`): inlined, its frame would be on every request's path (160 B deeper).
 #[cfg(feature = "create-delete")]
+#[inline(never)]
 fn create(
     req: &Message<'_>,
     obj: &mut dyn Object,

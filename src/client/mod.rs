@@ -1158,6 +1158,32 @@ impl Engine {
             }
             route(path, msg, server, &mut objects, attrs, b)
         });
+        #[cfg(not(feature = "observe"))]
+        let seq = None;
+        self.answered(server, msg, out, len, now, platform, seq);
+        Ok(())
+    }
+
+    /// After a request was answered with the `len` bytes in `out`: the reply kept, and what
+    /// the answer changes. With Observe, kept out of `request` (`inline(never)`): its locals
+    /// would add to the frame every request handler runs under.
+    #[cfg_attr(feature = "observe", inline(never))]
+    #[allow(clippy::too_many_arguments)]
+    fn answered(
+        &mut self,
+        server: u8,
+        msg: &Message<'_>,
+        out: &[u8],
+        len: usize,
+        now: u64,
+        platform: &mut dyn Platform,
+        seq: Option<u32>,
+    ) {
+        #[cfg(not(feature = "observe"))]
+        let _ = (seq, now);
+        #[cfg(not(any(feature = "observe", feature = "firmware-update")))]
+        let _ = platform;
+        let mid = msg.message_id();
         self.reply.keep(server, mid, len);
         // A Create or Delete changed the object list: tell every server. Attributes set on
         // a deleted instance go with it.
@@ -1185,7 +1211,6 @@ impl Engine {
         if matches!(msg.option(opt::URI_PATH), Some(b"5") | None) {
             self.firmware_changed(platform);
         }
-        Ok(())
     }
 
     fn mid(&mut self) -> u16 {

@@ -366,6 +366,7 @@ impl Engine {
     /// Before a request is answered: a GET with Observe 1 ends the observation of its
     /// token; one with Observe 0 gets the sequence number for its response when there is
     /// room for it (else it is answered as a plain Read, RFC 7641 section 4.1).
+    #[inline(never)]
     pub(super) fn observe_intent(&mut self, server: u8, req: &Message<'_>) -> Option<u32> {
         let t = &mut self.observe;
         let existing = t.position(server, req.token());

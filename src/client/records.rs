@@ -32,6 +32,7 @@ impl ValueSink for RecordSink<'_, '_, '_> {
 
 /// A Read of `path` in record format `format`; `def` is the resource the path names, if
 /// it names one.
+#[inline(never)]
 pub fn read(
     path: &Path,
     def: Option<ResourceDef>,

@@ -21,18 +21,20 @@
 //! far-from-one number takes a few hundred thousand cycles on a Cortex-M4.
 //!
 //! Memory: nothing is allocated. The printer keeps three big integers of `PRINT_LIMBS`
-//! limbs (408 bytes) on the stack, the parser one of `PARSE_LIMBS` limbs (328 bytes).
+//! limbs (300 bytes) on the stack, the parser one of `PARSE_LIMBS` limbs (328 bytes).
 //! Worst-case stack on a Cortex-M4 (`opt-level = "z"`, LTO; the `push` and `sub sp` of each
-//! frame on the deepest call path): about 600 bytes for [`write_shortest`] and 420 for
+//! frame on the deepest call path): about 500 bytes for [`write_shortest`] and 420 for
 //! [`parse`].
 
 use crate::buf::Writer;
 use crate::formats::FormatError;
 
-/// Limbs of the printer's big integers: 1088 bits. The largest value held is `10 r` during
-/// digit generation for the smallest values, below `10 s` where `s` is at most `10 * 2^1075`
-/// (the scale of the smallest subnormal, times ten after the correction of `k`): below 2^1082.
-const PRINT_LIMBS: usize = 34;
+/// Limbs of the printer's big integers: 800 bits. During digit generation `r` stays below
+/// `10 s`, and `m` below `100 s` (it grows tenfold per digit and ends the loop once past
+/// `r`). With the power of two the three share left out, `s` is at most `5^309` (below
+/// 2^718) for large values, where `k` is at most 309, and `2^770` for the smallest ones,
+/// where `k` is -306 and `2^(1075 - 306 + 1)` is left: everything stays below 2^777.
+const PRINT_LIMBS: usize = 25;
 
 /// Significant digits the parser keeps; one more digit, 1 when any later digit is not zero
 /// and 0 otherwise, stands for all the later ones.
@@ -170,7 +172,27 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
     // An even mantissa rounds ties to itself, so the interval's ends are included.
     let even = i8::from(mant & 1 == 0);
     // v = r / s, m / s = half the gap below, (1 + unequal) m / s = half the gap above; all
-    // times 2^(1 + unequal) to make them integers.
+    // times 2^(1 + unequal) to make them integers. Each is a power of 2 times a power of 5
+    // (times `mant` for r); the power of 2 the three share is left out, which keeps them
+    // below 2^800 (see PRINT_LIMBS).
+    //
+    // k = floor(log10(2) * (exp + 52)) + 2 (78913 / 2^18 is log10(2) to within 2^-24, exact
+    // at this range) is never below the k of the free-format algorithm (the least k with the
+    // upper end of the rounding interval below 10^k, or at most when even): one or two above
+    // it for normal values, up to 18 for subnormals. While it is above, the digit generated
+    // is 0 and ends nothing; it is dropped and k lowered, so the digits are the same.
+    let mut k = (((exp + 52) * 78913) >> 18) + 2;
+    let (up, down) = (exp.max(0) as u32, (-exp).max(0) as u32);
+    // 10^k goes to s, 10^-k to r and m: its power of 5 as such, its power of 2 with theirs.
+    let (s5, rm5) = if k >= 0 {
+        (k as u32, 0)
+    } else {
+        (0, k.unsigned_abs())
+    };
+    let r2 = up + 1 + unequal + rm5;
+    let s2 = down + 1 + unequal + s5;
+    let m2 = up + rm5;
+    let common = r2.min(s2).min(m2);
     let mut big = [[0u32; PRINT_LIMBS]; 3];
     let [r, s, m] = &mut big;
     let ([r0, r1, ..], [s0, ..], [m0, ..]) = (&mut *r, &mut *s, &mut *m);
@@ -178,22 +200,12 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
     *r1 = (mant >> 32) as u32;
     *s0 = 1;
     *m0 = 1;
-    let up = exp.max(0) as u32;
-    mul_pow(r, 2, up + 1 + unequal);
-    mul_pow(m, 2, up);
-    mul_pow(s, 2, (-exp).max(0) as u32 + 1 + unequal);
-    // k = floor(log10(2) * (exp + 52)) + 2 (78913 / 2^18 is log10(2) to within 2^-24, exact
-    // at this range) is never below the k of the free-format algorithm (the least k with the
-    // upper end of the rounding interval below 10^k, or at most when even): one or two above
-    // it for normal values, up to 18 for subnormals. While it is above, the digit generated
-    // is 0 and ends nothing; it is dropped and k lowered, so the digits are the same.
-    let mut k = (((exp + 52) * 78913) >> 18) + 2;
-    if k >= 0 {
-        mul_pow(s, 10, k as u32);
-    } else {
-        mul_pow(r, 10, k.unsigned_abs());
-        mul_pow(m, 10, k.unsigned_abs());
-    }
+    mul_pow(r, 2, r2 - common);
+    mul_pow(r, 5, rm5);
+    mul_pow(s, 2, s2 - common);
+    mul_pow(s, 5, s5);
+    mul_pow(m, 2, m2 - common);
+    mul_pow(m, 5, rm5);
     let plus = 1 + unequal;
     let mut n = 0;
     // Seventeen digits always identify an f64, so the loop ends by its own test.
@@ -590,6 +602,25 @@ mod tests {
         {
             for bits in [bits, bits | 1 << 63] {
                 let v = f64::from_bits(bits);
+                let s = show(v);
+                assert_eq!(s, expected(v));
+                assert_eq!(parse_str(&s).unwrap().to_bits(), bits, "{s}");
+            }
+        }
+    }
+
+    /// Every binary exponent with the mantissas at its ends and in its middle (the big
+    /// integers are largest at the ends of the exponent range, and `mul_add` checks them for
+    /// overflow in tests): core's digits, read back to the same bits.
+    #[test]
+    fn every_exponent_at_its_ends() {
+        for biased in 0..0x7ffu64 {
+            for frac in [0, 1, 2, 1 << 51, FRAC_MASK - 1, FRAC_MASK] {
+                let bits = biased << 52 | frac;
+                let v = f64::from_bits(bits);
+                if v == 0.0 {
+                    continue;
+                }
                 let s = show(v);
                 assert_eq!(s, expected(v));
                 assert_eq!(parse_str(&s).unwrap().to_bits(), bits, "{s}");
