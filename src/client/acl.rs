@@ -52,8 +52,8 @@ const USED: usize = ENTRIES.div_ceil(8);
 /// One Access Control Object Instance; free while `oid` is 0 (its other fields are set
 /// when it is taken). ACL Resource Instance `i` (the rights `rights[i]` of server
 /// `ssids[i]`, 0 being the default) exists while bit `i` of `used` is set. The rights are a
-/// byte (the spec defines bits 0 to 4, the rest reserved): 4 bytes less per instance and
-/// server than 16 bits, and a value above 255 is refused.
+/// byte (the spec defines bits 0 to 4, the rest reserved): a byte less per entry than 16
+/// bits, and a value above 255 is refused.
 #[derive(Clone, Copy)]
 #[cfg_attr(any(test, feature = "std"), derive(Debug))]
 struct Slot {
