@@ -521,62 +521,10 @@ fn block_wise_transfers_need_the_same_rights() {
     );
 }
 
-/// Object 33001, instance 0: resource 0, opaque and writable; keeps the (offset, length) of
-/// every block written to it.
-struct Blocks(std::rc::Rc<std::cell::RefCell<Vec<(u32, usize)>>>);
-
-impl tern::model::Object for Blocks {
-    fn id(&self) -> u16 {
-        33001
-    }
-    fn resource_at(&self, index: usize) -> Option<tern::model::ResourceDef> {
-        use tern::model::{Operations, ResourceDef, ResourceType};
-        (index == 0).then_some(ResourceDef::new(
-            0,
-            ResourceType::Opaque,
-            Operations::RW,
-            false,
-        ))
-    }
-    fn instance(&self, index: usize) -> Option<u16> {
-        (index == 0).then_some(0)
-    }
-    fn read(
-        &mut self,
-        _iid: u16,
-        _rid: u16,
-        out: &mut dyn tern::model::ValueSink,
-    ) -> Result<(), tern::coap::Code> {
-        out.value(None, &tern::model::Value::Opaque(b""))
-    }
-    fn write(
-        &mut self,
-        _iid: u16,
-        _rid: u16,
-        _riid: Option<u16>,
-        _value: &tern::model::Value<'_>,
-    ) -> Result<(), tern::coap::Code> {
-        Ok(())
-    }
-    fn execute(&mut self, _iid: u16, _rid: u16, _args: &[u8]) -> Result<(), tern::coap::Code> {
-        Err(tern::coap::Code::METHOD_NOT_ALLOWED)
-    }
-    fn write_block(
-        &mut self,
-        _iid: u16,
-        _rid: u16,
-        offset: u32,
-        data: &[u8],
-        _last: bool,
-    ) -> Result<(), tern::coap::Code> {
-        self.0.borrow_mut().push((offset, data.len()));
-        Ok(())
-    }
-}
-
-/// Block `num` (16 bytes, more to follow unless `last`) of a Block1 PUT to /33001/0/0.
+/// Block `num` (16 bytes, more to follow unless `last`) of a Block1 PUT to the blob object's
+/// opaque resource.
 fn block1_put(num: u8, last: bool) -> Packet {
-    let mut p = request(RequestType::Put, "/33001/0/0");
+    let mut p = request(RequestType::Put, &format!("/{BLOB_OID}/0/0"));
     p.add_option(CoapOption::ContentFormat, vec![42]);
     p.add_option(
         CoapOption::Block1,
@@ -589,13 +537,13 @@ fn block1_put(num: u8, last: bool) -> Packet {
 #[test]
 fn one_block1_transfer_at_a_time_across_servers() {
     let Some(mut t) = two_servers() else { return };
-    let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = std::rc::Rc::new(std::cell::RefCell::new(BlobLog::default()));
     t.platform
         .objects
         .extra
-        .push(Box::new(Blocks(std::rc::Rc::clone(&log))));
-    t.acl(33001, 0, A, WRITE);
-    t.acl(33001, 0, B, WRITE);
+        .push(Box::new(Blob(std::rc::Rc::clone(&log))));
+    t.acl(BLOB_OID, 0, A, WRITE);
+    t.acl(BLOB_OID, 0, B, WRITE);
     let cont = MessageClass::Response(ResponseType::Continue);
     let incomplete = MessageClass::Response(ResponseType::RequestEntityIncomplete);
     assert_eq!(t.code(SLOT_A, block1_put(0, false)), cont);
@@ -607,8 +555,13 @@ fn one_block1_transfer_at_a_time_across_servers() {
     assert_eq!(t.code(SLOT_A, block1_put(2, true)), incomplete);
     assert_eq!(t.code(SLOT_B, block1_put(1, true)), CHANGED);
     assert_eq!(
-        *log.borrow(),
-        [(0, 16), (16, 16), (0, 16), (16, 16)],
+        log.borrow().blocks,
+        [
+            (0, 16, false),
+            (16, 16, false),
+            (0, 16, false),
+            (16, 16, true)
+        ],
         "only blocks in sequence reached the object"
     );
 }

@@ -11,93 +11,9 @@ use coap_lite::{CoapOption, MessageClass, Packet, RequestType};
 
 use sim::*;
 use tern::buf::Writer;
-use tern::coap::Code;
 use tern::formats::records::Encoder;
 use tern::formats::tlv::{self, TlvEncoder, TlvIter, TlvKind};
-use tern::model::{Object, Operations, Path, ResourceDef, ResourceType, Value, ValueSink};
-
-// ---------------------------------------------------------------------------------------
-// A test object with an opaque resource
-// ---------------------------------------------------------------------------------------
-
-/// What the blob object saw.
-#[derive(Default)]
-struct BlobLog {
-    /// The value assembled from the blocks.
-    value: Vec<u8>,
-    /// (offset, len, last) of every block taken.
-    blocks: Vec<(u32, usize, bool)>,
-    /// Whole values written (non block-wise).
-    writes: usize,
-}
-
-/// Object 33000, instance 0: 0 Data (opaque, RW), 1 Name (string, RW), 2 Log (opaque, R).
-struct Blob(Rc<RefCell<BlobLog>>);
-
-const BLOB_OID: u16 = 33000;
-const BLOB_RESOURCES: &[ResourceDef] = &[
-    ResourceDef::new(0, ResourceType::Opaque, Operations::RW, false),
-    ResourceDef::new(1, ResourceType::String, Operations::RW, false),
-    ResourceDef::new(2, ResourceType::Opaque, Operations::R, false),
-];
-
-impl Object for Blob {
-    fn id(&self) -> u16 {
-        BLOB_OID
-    }
-    fn resource_at(&self, index: usize) -> Option<ResourceDef> {
-        BLOB_RESOURCES.get(index).copied()
-    }
-    fn instance(&self, index: usize) -> Option<u16> {
-        (index == 0).then_some(0)
-    }
-    fn read(&mut self, _iid: u16, rid: u16, out: &mut dyn ValueSink) -> Result<(), Code> {
-        let log = self.0.borrow();
-        match rid {
-            0 => out.value(None, &Value::Opaque(&log.value)),
-            1 => out.value(None, &Value::String("blob")),
-            2 => out.value(None, &Value::Opaque(&log.value)),
-            _ => Err(Code::NOT_FOUND),
-        }
-    }
-    fn write(
-        &mut self,
-        _iid: u16,
-        rid: u16,
-        _riid: Option<u16>,
-        value: &Value<'_>,
-    ) -> Result<(), Code> {
-        let mut log = self.0.borrow_mut();
-        log.writes += 1;
-        match (rid, value) {
-            (0, Value::Opaque(b)) => log.value = b.to_vec(),
-            (1, Value::String(_)) => {}
-            _ => return Err(Code::BAD_REQUEST),
-        }
-        Ok(())
-    }
-    fn execute(&mut self, _iid: u16, _rid: u16, _args: &[u8]) -> Result<(), Code> {
-        Err(Code::METHOD_NOT_ALLOWED)
-    }
-    fn write_block(
-        &mut self,
-        _iid: u16,
-        rid: u16,
-        offset: u32,
-        data: &[u8],
-        last: bool,
-    ) -> Result<(), Code> {
-        assert_eq!(rid, 0, "only the opaque resource gets blocks");
-        let mut log = self.0.borrow_mut();
-        if offset == 0 {
-            log.value.clear();
-        }
-        assert_eq!(offset as usize, log.value.len(), "blocks arrive in order");
-        log.value.extend_from_slice(data);
-        log.blocks.push((offset, data.len(), last));
-        Ok(())
-    }
-}
+use tern::model::{Path, Value};
 
 /// A registered client with the blob object added.
 fn blob_sim(seed: u64) -> (Sim, Rc<RefCell<BlobLog>>) {
