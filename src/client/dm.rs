@@ -11,7 +11,10 @@ use crate::formats::{opaque, text, FormatError};
 use crate::model::{object, Object, Operations, Path, ResourceDef, ResourceType, Value, ValueSink};
 
 /// Answers one request on an existing object. Returns the success code, or the error code
-/// to answer with instead (the caller discards whatever was written).
+/// to answer with instead (the caller discards whatever was written). Under Access Control
+/// it runs in a callback of every request: inlined there, one frame less on the deepest
+/// path (72 B of stack on a Cortex-M4).
+#[cfg_attr(feature = "access-control", inline(always))]
 pub fn dispatch(
     req: &Message<'_>,
     path: &Path,

@@ -913,16 +913,18 @@ impl Engine {
     ) -> Result<(), DropReason> {
         #[cfg(feature = "firmware-update")]
         if server == download::DOWNLOAD_SLOT {
-            let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
-            return self.download_datagram(&msg, now, platform);
+            let parsed = Message::parse(data);
+            let msg = parsed.as_ref().map_err(|_| DropReason::Malformed)?;
+            return self.download_datagram(msg, now, platform);
         }
         #[cfg(feature = "bootstrap")]
         if server == bootstrap::BOOTSTRAP_SLOT {
             if data.len() > MAX_MESSAGE_SIZE {
                 return Err(DropReason::TooLarge);
             }
-            let msg = Message::parse(data).map_err(|_| DropReason::Malformed)?;
-            return self.bootstrap_datagram(&msg, out, now, platform);
+            let parsed = Message::parse(data);
+            let msg = parsed.as_ref().map_err(|_| DropReason::Malformed)?;
+            return self.bootstrap_datagram(msg, out, now, platform);
         }
         let s = self
             .servers
@@ -934,7 +936,9 @@ impl Engine {
         if data.len() > MAX_MESSAGE_SIZE {
             return Err(DropReason::TooLarge);
         }
-        let msg = match Message::parse(data) {
+        // Borrowed from the result, not moved out of it: one message less on the stack.
+        let parsed = Message::parse(data);
+        let msg = match &parsed {
             Ok(m) => m,
             Err(_) => {
                 // A message that does not parse: RST when it is confirmable, else silence.
@@ -952,7 +956,7 @@ impl Engine {
         #[cfg(feature = "queue-mode")]
         self.queue_activity(server, now);
         if code.is_response() {
-            if has_unknown_critical(&msg, |_| false) {
+            if has_unknown_critical(msg, |_| false) {
                 // No critical option is understood in a response (Block1/Block2 included).
                 if con {
                     self.control_message(server, MsgType::Rst, msg.message_id());
@@ -960,14 +964,14 @@ impl Engine {
                 return Err(DropReason::BadOption);
             }
             if mtype != MsgType::Rst {
-                return self.response(server, &msg, now);
+                return self.response(server, msg, now);
             }
         } else if code.is_empty() {
             if mtype != MsgType::Non && !con {
-                return self.empty_ack_or_reset(server, &msg, now);
+                return self.empty_ack_or_reset(server, msg, now);
             }
         } else if code.is_request() && (con || mtype == MsgType::Non) {
-            return self.request(server, &msg, out, now, platform);
+            return self.request(server, msg, out, now, platform);
         }
         // A ping (empty CON) gets RST. An empty NON, a request in an ACK or RST, a response
         // in a RST, a reserved code class: a format error, rejected with RST when confirmable.
@@ -1137,21 +1141,22 @@ impl Engine {
         let attrs = &mut self.attrs;
         #[cfg(feature = "blockwise")]
         let block1 = &mut self.block1;
+        // Built here, not in the handler: the handler's frame is on every request's path.
+        let mut objects = Registry {
+            servers: &mut self.servers,
+            now,
+            platform: &mut *platform,
+            #[cfg(feature = "access-control")]
+            acl: &mut self.acl,
+            #[cfg(feature = "access-control")]
+            ssid,
+        };
         let len = respond(out, mtype, reply_mid, msg, |path, b| {
             #[cfg(feature = "observe")]
             if let Some(seq) = seq {
                 b.option_uint(opt::OBSERVE, seq)
                     .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
             }
-            let mut objects = Registry {
-                servers: &mut self.servers,
-                now,
-                platform: &mut *platform,
-                #[cfg(feature = "access-control")]
-                acl: &mut self.acl,
-                #[cfg(feature = "access-control")]
-                ssid,
-            };
             #[cfg(feature = "blockwise")]
             if let Some(v) = msg.option(opt::BLOCK1) {
                 return blockwise::block1(path, msg, v, server, block1, &mut objects, b);
@@ -1612,15 +1617,17 @@ fn build(
     block: Option<coap::Block>,
     handler: &mut impl FnMut(&mut MessageBuilder<'_>) -> Result<Code, Code>,
 ) -> Result<usize, Code> {
-    let mut b = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token())
-        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+    // Borrowed from the result, not moved out of it: one builder less on the stack.
+    let mut built = MessageBuilder::new(buf, mtype, Code::CONTENT, mid, req.token());
+    let b = built.as_mut().map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     #[cfg(feature = "blockwise")]
     if let Some(block) = block {
         b.block2(block);
     }
     #[cfg(not(feature = "blockwise"))]
     let _ = block;
-    let code = handler(&mut b)?;
+    let code = handler(b)?;
+    let b = built.map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     // A block past the end of the payload: 4.00 (RFC 7959 section 2.2).
     #[cfg(feature = "blockwise")]
     let len = b.finish_block().ok_or(Code::BAD_REQUEST)?;

@@ -20,10 +20,11 @@
 //! compare), shared by both directions, and loops rather than fast paths. Speed is traded for it: a parse of a long or
 //! far-from-one number takes a few hundred thousand cycles on a Cortex-M4.
 //!
-//! Memory: nothing is allocated. The printer keeps three big integers of `PRINT_LIMBS`
-//! limbs (300 bytes) on the stack, the parser one of `PARSE_LIMBS` limbs (328 bytes).
+//! Memory: nothing is allocated. The printer keeps two big integers of `PRINT_LIMBS` limbs
+//! (200 bytes) on the stack, and the third of the algorithm, a power of two times a small
+//! number, in three limbs; the parser keeps one of `PARSE_LIMBS` limbs (328 bytes).
 //! Worst-case stack on a Cortex-M4 (`opt-level = "z"`, LTO; the `push` and `sub sp` of each
-//! frame on the deepest call path): about 500 bytes for [`write_shortest`] and 420 for
+//! frame on the deepest call path): about 440 bytes for [`write_shortest`] and 420 for
 //! [`parse`].
 
 use crate::buf::Writer;
@@ -93,16 +94,36 @@ fn mul_pow(a: &mut [u32], base: u32, n: u32) {
     mul_add(a, f, 0);
 }
 
+/// A big integer operand of the printer: `limbs * 2^(32 * offset)`. Either of `s` and `m`
+/// is a power of two times a small number (see [`shortest`]), kept in three limbs and an
+/// offset instead of a whole big integer.
+struct Shifted<'a> {
+    limbs: &'a [u32],
+    offset: usize,
+}
+
+impl Shifted<'_> {
+    /// Limb `i` of the value (0 past its ends).
+    #[inline(always)]
+    fn limb(&self, i: usize) -> u32 {
+        // Below the offset the index wraps to a huge one, which `get` refuses.
+        self.limbs
+            .get(i.wrapping_sub(self.offset))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
 /// `a = a - b` when `b` is not larger than `a`, and whether it was done: a first pass only
 /// looks for the final borrow, a second stores the difference.
 #[inline(never)]
-fn sub_if_ge(a: &mut [u32], b: &[u32]) -> bool {
+fn sub_if_ge(a: &mut [u32], b: &Shifted<'_>) -> bool {
     let mut ge = false;
     loop {
         // a + !b + 1: a carry out of the top means no borrow.
         let mut carry = 1u64;
-        for (x, &y) in a.iter_mut().zip(b) {
-            let s = u64::from(*x) + u64::from(!y) + carry;
+        for (i, x) in a.iter_mut().enumerate() {
+            let s = u64::from(*x) + u64::from(!b.limb(i)) + carry;
             if ge {
                 *x = s as u32;
             }
@@ -115,15 +136,17 @@ fn sub_if_ge(a: &mut [u32], b: &[u32]) -> bool {
     }
 }
 
-/// The sign (-1, 0, 1) of `a + b * m - c`.
+/// The sign (-1, 0, 1) of `a * ma + b * mb - c`, over the limbs of `a` (`ma` and `mb` are
+/// at most 2).
 #[inline(never)]
-fn cmp_sum(a: &[u32], b: &[u32], m: u32, c: &[u32]) -> i8 {
+fn cmp_sum(a: &[u32], ma: u32, b: &Shifted<'_>, mb: u32, c: &Shifted<'_>) -> i8 {
     let mut carry = 0u64;
     let mut ord = 0i8;
-    for ((&x, &y), &z) in a.iter().zip(b).zip(c) {
-        let s = u64::from(x) + u64::from(y) * u64::from(m) + carry;
+    for (i, &x) in a.iter().enumerate() {
+        let s = u64::from(x) * u64::from(ma) + u64::from(b.limb(i)) * u64::from(mb) + carry;
         carry = s >> 32;
         let s = s as u32;
+        let z = c.limb(i);
         if s != z {
             ord = if s > z { 1 } else { -1 };
         }
@@ -193,38 +216,62 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
     let s2 = down + 1 + unequal + s5;
     let m2 = up + rm5;
     let common = r2.min(s2).min(m2);
-    let mut big = [[0u32; PRINT_LIMBS]; 3];
-    let [r, s, m] = &mut big;
-    let ([r0, r1, ..], [s0, ..], [m0, ..]) = (&mut *r, &mut *s, &mut *m);
+    // Two big integers on the stack, not three: r, and in `x` whichever of s and m is not a
+    // power of two.
+    let mut big = [[0u32; PRINT_LIMBS]; 2];
+    let [r, x] = &mut big;
+    let ([r0, r1, ..], [x0, ..]) = (&mut *r, &mut *x);
     *r0 = mant as u32;
     *r1 = (mant >> 32) as u32;
-    *s0 = 1;
-    *m0 = 1;
+    *x0 = 1;
     mul_pow(r, 2, r2 - common);
     mul_pow(r, 5, rm5);
-    mul_pow(s, 2, s2 - common);
-    mul_pow(s, 5, s5);
-    mul_pow(m, 2, m2 - common);
-    mul_pow(m, 5, rm5);
+    // With k >= 0, m is a power of two (times 10^n after n digits); with k < 0, s is. That
+    // one is kept as `small * 2^shift`.
+    let m_small = k >= 0;
+    let (x2, shift) = if m_small { (s2, m2) } else { (m2, s2) };
+    mul_pow(x, 2, x2 - common);
+    mul_pow(x, 5, s5 + rm5);
+    // `small` is shifted by whole limbs, and stays below 10^19 times 2^31 (at most 19 digits
+    // are generated with k >= 0).
+    let shift = shift - common;
+    let mut small = [1u32 << (shift % 32), 0, 0];
+    let offset = (shift / 32) as usize;
+    let x: &mut [u32] = x;
+    let ((s, s_at), (m, m_at)) = if m_small {
+        ((x, 0), (&mut small[..], offset))
+    } else {
+        ((&mut small[..], offset), (x, 0))
+    };
+    let s = Shifted {
+        limbs: s,
+        offset: s_at,
+    };
     let plus = 1 + unequal;
     let mut n = 0;
     // Seventeen digits always identify an f64, so the loop ends by its own test.
     while n < 17 {
         mul_add(r, 10, 0);
         mul_add(m, 10, 0);
+        #[cfg(test)]
+        assert!(32 * m_at as i32 + bit_len(m) <= 32 * PRINT_LIMBS as i32);
+        let m = Shifted {
+            limbs: m,
+            offset: m_at,
+        };
         // r < 10 s, so the digit is at most 9.
         let mut d = 0;
-        while sub_if_ge(r, s) {
+        while sub_if_ge(r, &s) {
             d += 1;
         }
         // The digits so far are within the gap below (low), or the next one up is within
         // the gap above (high). Neither holds at a leading zero: v is more than the gap
         // below, and the upper end of its rounding interval is below 10^(k - 1) there.
-        let low = cmp_sum(r, r, 0, m) < even;
-        let high = cmp_sum(r, m, plus, s) + even > 0;
+        let low = cmp_sum(r, 1, &m, 0, &m) < even;
+        let high = cmp_sum(r, 1, &m, plus, &s) + even > 0;
         // Round up when only the upper digit is in range, or when both are and the rest is
         // at least half.
-        if high && (!low || cmp_sum(r, r, 1, s) >= 0) {
+        if high && (!low || cmp_sum(r, 2, &m, 0, &s) >= 0) {
             d += 1;
         }
         if n == 0 && d == 0 {
@@ -258,17 +305,11 @@ pub fn write_shortest(v: f64, w: &mut Writer<'_>) -> Result<(), FormatError> {
     if abs >= INF_BITS {
         return Err(FormatError::OutOfRange);
     }
-    // The text before the exponent's digits, at most 25 bytes.
-    let mut out = [0u8; 25];
-    let mut len = 0;
-    let mut push = |b: u8| {
-        if let Some(slot) = out.get_mut(len) {
-            *slot = b;
-        }
-        len += 1;
-    };
+    // Written straight into `w`, byte by byte, and truncated away when it does not fit.
+    let start = w.len();
+    let mut fits = true;
     if bits != abs {
-        push(b'-');
+        fits &= w.put_u8(b'-').is_ok();
     }
     // Digits after the n-th stay 0.
     let mut digits = [0u8; 17];
@@ -289,23 +330,17 @@ pub fn write_shortest(v: f64, w: &mut Writer<'_>) -> Result<(), FormatError> {
     };
     for j in first..last + 1 {
         if j == point {
-            push(b'.');
+            fits &= w.put_u8(b'.').is_ok();
         }
         // A negative j becomes a huge index, for which `get` gives None.
-        push(b'0' + digits.get(j as usize).copied().unwrap_or(0));
+        fits &= w
+            .put_u8(b'0' + digits.get(j as usize).copied().unwrap_or(0))
+            .is_ok();
     }
     if !plain {
-        push(b'e');
+        fits &= w.put_u8(b'e').is_ok();
     }
-    let start = w.len();
-    let done = w.put(out.get(..len).unwrap_or(&[])).and_then(|()| {
-        if plain {
-            Ok(())
-        } else {
-            w.put_i64_dec(i64::from(x))
-        }
-    });
-    if done.is_err() {
+    if !fits || (!plain && w.put_i64_dec(i64::from(x)).is_err()) {
         w.truncate(start);
         return Err(FormatError::NoSpace);
     }
