@@ -6,6 +6,7 @@ use heapless::Vec;
 
 use crate::coap::Code;
 use crate::config::MAX_ATTRIBUTES;
+use crate::formats::float::{add, less};
 use crate::formats::link::LinkWriter;
 use crate::formats::FormatError;
 use crate::model::{Path, ResourceDef, ResourceType};
@@ -198,9 +199,12 @@ impl Attributes {
         let value_conditions = self.set & ((1 << GT) | (1 << LT) | (1 << ST)) != 0;
         let ok = (numeric || !value_conditions)
             && (boolean || !self.has(EDGE))
-            && !matches!(self.st(), Some(st) if st < 0.0)
+            && !matches!(self.st(), Some(st) if less(st, 0.0))
             && match (self.lt(), self.gt()) {
-                (Some(lt), Some(gt)) => lt + 2.0 * self.st().unwrap_or(0.0) < gt,
+                (Some(lt), Some(gt)) => {
+                    let st = self.st().unwrap_or(0.0);
+                    less(add(lt, add(st, st)), gt)
+                }
                 _ => true,
             }
             && ordered(self.pmin(), self.pmax())

@@ -22,6 +22,7 @@ use crate::coap::{msg::decode_uint, opt, Code, Message, MessageBuilder, MsgType}
 use crate::config::NOTIFY_QUEUE_BYTES;
 use crate::config::{MAX_OBSERVATIONS, MAX_PENDING_CHANGES};
 use crate::formats::content_format as cf;
+use crate::formats::float::{add, less};
 use crate::model::{Object, Path, Value, ValueSink};
 
 /// Observe sequence numbers are 24-bit (RFC 7641 section 4.4).
@@ -239,17 +240,17 @@ fn conditional(a: &Attributes) -> bool {
 
 /// True when value `v`, after `last` was notified, meets one of the conditions: it crossed
 /// gt or lt (either way), moved by st or more, or reached the edge (LwM2M 1.1 section
-/// 5.1.2, 1.2 `edge`; booleans are 0 and 1). Only `<` and `+` on doubles: each other
-/// operation would link one more soft-float routine.
+/// 5.1.2, 1.2 `edge`; booleans are 0 and 1). The arithmetic is `float::add` and
+/// `float::less`, on the bit patterns: no soft-double routine is linked.
 fn fires(a: &Attributes, last: f64, v: f64) -> bool {
-    let crossed = |t: Option<f64>| t.is_some_and(|t| (t < last) != (t < v));
+    let crossed = |t: Option<f64>| t.is_some_and(|t| less(t, last) != less(t, v));
     let step = a.st().is_some_and(|st| {
-        let d = v + -last;
-        !(d < st && -d < st)
+        let d = add(v, -last);
+        !(less(d, st) && less(-d, st))
     });
     let edge = a
         .edge()
-        .is_some_and(|e| (0.0 < v) == e && (0.0 < last) != e);
+        .is_some_and(|e| less(0.0, v) == e && less(0.0, last) != e);
     crossed(a.gt()) || crossed(a.lt()) || step || edge
 }
 

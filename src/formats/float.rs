@@ -1,7 +1,9 @@
 //! Decimal text ⇄ `f64` without `core`'s float parsing and printing, and without floating-point
 //! arithmetic: values are taken apart with [`f64::to_bits`] and built with [`f64::from_bits`],
 //! and all the work is done on integers. On a single-precision FPU (Cortex-M4F) this links no
-//! soft-double helpers, and the code needs no power-of-ten tables.
+//! soft-double helpers, and the code needs no power-of-ten tables. The two operations the
+//! engine does on doubles, [`add`] (observation steps, attribute checks) and [`less`], are
+//! here for the same reason.
 //!
 //! Both directions are exact:
 //! - [`write_shortest`] writes the shortest digit string that reads back to the same bits
@@ -287,6 +289,87 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
         }
     }
     (n, k)
+}
+
+/// The sign bit of an `f64`.
+const SIGN: u64 = 1 << 63;
+
+/// `a + b` exactly as the hardware rounds it (to nearest, ties to even), on the bit
+/// patterns: on a single-precision FPU no soft-double addition routine (900 bytes on a
+/// Cortex-M4) is linked. A NaN operand, or infinities of opposite signs, give a NaN.
+pub fn add(a: f64, b: f64) -> f64 {
+    let (x, y) = (a.to_bits(), b.to_bits());
+    // x is the operand of larger magnitude.
+    let (x, y) = if x & !SIGN >= y & !SIGN {
+        (x, y)
+    } else {
+        (y, x)
+    };
+    let (ax, ay) = (x & !SIGN, y & !SIGN);
+    if ax >= INF_BITS {
+        let opposite_infinities = ay == INF_BITS && ax == INF_BITS && x != y;
+        return f64::from_bits(if opposite_infinities {
+            INF_BITS | 1 << 51
+        } else {
+            x
+        });
+    }
+    // Mantissas with the hidden bit and three more bits (guard, round, sticky) below; y's
+    // aligned on x's, what is shifted out kept as the sticky bit (my is below 2^56, so a
+    // shift by 63 leaves the sticky bit alone).
+    let (ex, mx) = unpack(ax);
+    let (ey, my) = unpack(ay);
+    let d = (ex - ey).min(63);
+    let my = (my >> d) | u64::from(my & ((1 << d) - 1) != 0);
+    let mut e = ex;
+    let mut m = if (x ^ y) & SIGN == 0 {
+        mx + my
+    } else {
+        mx - my
+    };
+    if m == 0 {
+        // Zeros, and a difference of equal values: negative only when both operands are.
+        return f64::from_bits(x & y & SIGN);
+    }
+    if m >> 56 != 0 {
+        m = (m >> 1) | (m & 1);
+        e += 1;
+    }
+    while m >> 55 == 0 && e > 1 {
+        m <<= 1;
+        e -= 1;
+    }
+    let low = m & 7;
+    m >>= 3;
+    if low > 4 || (low == 4 && m & 1 == 1) {
+        m += 1;
+    }
+    // The hidden bit adds one to the exponent field, and a rounding carry (m = 2^53) one
+    // more; a subnormal (e = 1, m below 2^52) gets the field 0. Past the largest finite
+    // value: infinity.
+    let bits = ((e - 1) << 52) + m;
+    f64::from_bits(bits.min(INF_BITS) | (x & SIGN))
+}
+
+/// The exponent (1 for subnormals) and the mantissa, hidden bit included, shifted left by 3,
+/// of a positive finite `f64`'s bits.
+fn unpack(bits: u64) -> (u64, u64) {
+    let biased = bits >> 52;
+    let m = (bits & FRAC_MASK) | u64::from(biased != 0) << 52;
+    (biased.max(1), m << 3)
+}
+
+/// `a < b` as the hardware compares (false when either is a NaN; -0 equals +0), on the bit
+/// patterns.
+pub fn less(a: f64, b: f64) -> bool {
+    let (x, y) = (a.to_bits(), b.to_bits());
+    let (ax, ay) = (x & !SIGN, y & !SIGN);
+    if ax > INF_BITS || ay > INF_BITS || ax | ay == 0 {
+        return false;
+    }
+    // Ordered as unsigned integers: negative values complemented, positive ones above them.
+    let key = |bits: u64| if bits & SIGN != 0 { !bits } else { bits | SIGN };
+    key(x) < key(y)
 }
 
 /// Writes a finite `v` as the shortest decimal that parses back to the same bits.
@@ -926,6 +1009,86 @@ mod tests {
                 .map(|_| char::from(alphabet[rng.below(alphabet.len() as u64) as usize]))
                 .collect();
             check_parse(&s);
+        }
+    }
+
+    /// Bit patterns where addition and comparison have their edge cases: zeros, the
+    /// smallest and largest subnormals and normals, powers of two and their neighbours,
+    /// the largest finite value, infinities and NaNs, of both signs.
+    fn special_bits() -> Vec<u64> {
+        let mut v = vec![
+            0,
+            1,
+            2,
+            3,
+            FRAC_MASK - 1,
+            FRAC_MASK,
+            1 << 52,
+            (1 << 52) + 1,
+            0x3FF0_0000_0000_0000,
+            0x3FF0_0000_0000_0001,
+            0x3FEF_FFFF_FFFF_FFFF,
+            0x4340_0000_0000_0000,
+            0x7FE0_0000_0000_0000,
+            0x7FEF_FFFF_FFFF_FFFE,
+            0x7FEF_FFFF_FFFF_FFFF,
+            INF_BITS,
+            INF_BITS | 1,
+            INF_BITS | 1 << 51,
+        ];
+        let negatives: Vec<u64> = v.iter().map(|b| b | SIGN).collect();
+        v.extend(negatives);
+        v
+    }
+
+    fn same_bits(x: f64, y: f64) -> bool {
+        (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits()
+    }
+
+    #[test]
+    fn add_and_less_match_the_hardware_at_the_edges() {
+        let bits = special_bits();
+        for &a in &bits {
+            for &b in &bits {
+                let (x, y) = (f64::from_bits(a), f64::from_bits(b));
+                assert!(same_bits(add(x, y), x + y), "{x:e} + {y:e}");
+                assert_eq!(less(x, y), x < y, "{x:e} < {y:e}");
+            }
+        }
+    }
+
+    /// Random operands, many with exponents close together (where cancellation and the
+    /// rounding of ties happen), and some with a few mantissa bits only.
+    #[test]
+    fn add_and_less_match_the_hardware_on_random_operands() {
+        let count = if cfg!(debug_assertions) {
+            200_000
+        } else {
+            2_000_000
+        };
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+        for i in 0..count {
+            let a = rng.next();
+            let mut b = rng.next();
+            match i % 4 {
+                // An exponent within 3 of a's, either sign.
+                0 => {
+                    b = (b & (SIGN | FRAC_MASK))
+                        | ((a >> 52 & 0x7FF) + rng.below(4)).min(0x7FE) << 52
+                }
+                // Within 60.
+                1 => {
+                    b = (b & (SIGN | FRAC_MASK))
+                        | ((a >> 52 & 0x7FF).saturating_sub(rng.below(60))) << 52
+                }
+                // Few mantissa bits: exact ties.
+                2 => b &= !0xFFFF_FFFF,
+                _ => {}
+            }
+            let (x, y) = (f64::from_bits(a), f64::from_bits(b));
+            assert!(same_bits(add(x, y), x + y), "{a:#x} + {b:#x}");
+            assert!(same_bits(add(x, -x), x + -x), "{a:#x} - itself");
+            assert_eq!(less(x, y), x < y, "{a:#x} < {b:#x}");
         }
     }
 }

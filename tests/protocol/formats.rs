@@ -12,8 +12,19 @@ use tern::model::{Path, ResourceType, Value};
 
 use super::sim::Outcome;
 
-/// Floats whose text or binary form must come back bit for bit.
-const FLOATS: [f64; 7] = [21.5, 0.1, -2.5, 1e300, -1.25e-7, 3.4028234663852886e38, 0.0];
+/// Floats whose text or binary form must come back bit for bit (the largest and the
+/// smallest make the printer's big integers largest).
+const FLOATS: [f64; 9] = [
+    21.5,
+    0.1,
+    -2.5,
+    1e300,
+    -1.25e-7,
+    3.4028234663852886e38,
+    0.0,
+    f64::MAX,
+    -5e-324,
+];
 
 /// `v` in plain text.
 fn text_of<'b>(v: &Value<'_>, buf: &'b mut [u8]) -> Result<&'b [u8], FormatError> {
@@ -55,6 +66,52 @@ pub fn text_values() -> Outcome {
         text_of(&Value::Integer(-42), &mut tiny),
         Err(FormatError::NoSpace)
     );
+    Ok(())
+}
+
+/// The engine's double addition and comparison, done on the bit patterns, against the
+/// target's own (the FPU, or the soft-float routines on a Cortex-M3), on edge values and
+/// on pseudo-random operands.
+pub fn double_arithmetic_on_bits() -> Outcome {
+    use tern::formats::float::{add, less};
+    let same = |x: f64, y: f64| (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits();
+    let edges = [
+        0.0,
+        -0.0,
+        5e-324,
+        2.225073858507201e-308,
+        2.2250738585072014e-308,
+        1.0,
+        1.0000000000000002,
+        0.9999999999999999,
+        f64::MAX,
+        f64::INFINITY,
+        f64::NAN,
+    ];
+    for a in edges.iter().flat_map(|&v| [v, -v]) {
+        for b in edges.iter().flat_map(|&v| [v, -v]) {
+            ensure!(same(add(a, b), a + b), "an edge sum differs");
+            ensure!(less(a, b) == (a < b), "an edge comparison differs");
+        }
+    }
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for i in 0..2000u64 {
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let a = next();
+        // Every other b has an exponent close to a's: cancellation and ties.
+        let b = match i % 2 {
+            0 => (next() & 0x800F_FFFF_FFFF_FFFF) | (a & 0x7FF0_0000_0000_0000),
+            _ => next(),
+        };
+        let (x, y) = (f64::from_bits(a), f64::from_bits(b));
+        ensure!(same(add(x, y), x + y), "a random sum differs");
+        ensure!(less(x, y) == (x < y), "a random comparison differs");
+    }
     Ok(())
 }
 

@@ -85,6 +85,7 @@ pub const TESTS: &[Case] = cases! {
         non_duplicate_dropped;
     formats:
         text_values,
+        double_arithmetic_on_bits,
         text_floats_exact,
         text_malformed,
         opaque_values,
