@@ -570,6 +570,15 @@ mod tests {
     use super::*;
 
     /// Random numbers for the tests (xorshift64*).
+    /// How many random cases a test runs: fewer in a debug build.
+    fn runs(debug: usize, release: usize) -> usize {
+        if cfg!(debug_assertions) {
+            debug
+        } else {
+            release
+        }
+    }
+
     struct Rng(u64);
 
     impl Rng {
@@ -750,11 +759,7 @@ mod tests {
     /// digits, and both core and `parse` read it back to the same bits.
     #[test]
     fn random_bits_round_trip() {
-        let count = if cfg!(debug_assertions) {
-            20_000
-        } else {
-            1_000_000
-        };
+        let count = runs(20_000, 1_000_000);
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let mut tested = 0;
         for i in 0..count {
@@ -797,11 +802,7 @@ mod tests {
     /// Random decimal strings of every shape against core.
     #[test]
     fn random_strings_match_core() {
-        let count = if cfg!(debug_assertions) {
-            20_000
-        } else {
-            500_000
-        };
+        let count = runs(20_000, 500_000);
         let mut rng = Rng(0x1234_5678_9ABC_DEF1);
         for i in 0..count {
             let n = if i % 50 == 0 {
@@ -1061,11 +1062,7 @@ mod tests {
     /// rounding of ties happen), and some with a few mantissa bits only.
     #[test]
     fn add_and_less_match_the_hardware_on_random_operands() {
-        let count = if cfg!(debug_assertions) {
-            200_000
-        } else {
-            2_000_000
-        };
+        let count = runs(200_000, 2_000_000);
         let mut rng = Rng(0xD1B5_4A32_D192_ED03);
         for i in 0..count {
             let a = rng.next();
