@@ -5,6 +5,9 @@
 //! `cycle N FORMAT`: one registration, then N Reads of /3/0 with Accept: FORMAT.
 //! `cycle N notify FORMAT`: one registration and an Observe of /3/0 with Accept: FORMAT,
 //! then N value changes, each notified.
+//! `cycle N float typical|ends`: N rounds of shortest-digit writes of five values: sensor
+//! readings (`typical`), or values at the ends of the exponent range (`ends`), where the
+//! printer's big integers are longest.
 //!
 //! `.ci/callgrind.sh` runs each for two values of N and divides the difference, so set-up
 //! costs cancel out.
@@ -161,10 +164,34 @@ fn notifications(n: u16, format: u16) {
     }
 }
 
+/// `n` rounds of writing each of `values` as text.
+fn floats(n: u16, values: &[f64; 5]) {
+    let mut buf = [0u8; 32];
+    for _ in 0..n {
+        for &v in values {
+            let mut w = tern::buf::Writer::new(&mut buf);
+            tern::formats::float::write_shortest(std::hint::black_box(v), &mut w)
+                .expect("room for a float");
+            assert!(!w.is_empty());
+        }
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: u16 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let mode = args.next();
+    if mode.as_deref() == Some("float") {
+        let ends = args.next().as_deref() == Some("ends");
+        let values = if ends {
+            [f64::MAX, 5e-324, -2.2250738585072014e-308, 1e300, 1.7e-300]
+        } else {
+            [21.5, 23.456789, 1013.25, -40.0, 0.1]
+        };
+        floats(n, &values);
+        println!("{n} rounds of 5 floats written");
+        return;
+    }
     if mode.as_deref() == Some("notify") {
         let format = args.next().and_then(|a| a.parse().ok()).unwrap_or(11542);
         notifications(n, format);

@@ -19,8 +19,11 @@
 //!
 //! Code size is what this module is written for: one small set of big-integer routines on
 //! `u32` limbs (multiply-add by a small number, divide by a small number, subtract,
-//! compare), shared by both directions, and loops rather than fast paths. Speed is traded for it: a parse of a long or
-//! far-from-one number takes a few hundred thousand cycles on a Cortex-M4.
+//! compare), shared by both directions, and loops rather than fast paths. Speed is traded
+//! for it: a parse of a long or far-from-one number takes a few hundred thousand cycles on a
+//! Cortex-M4. The printer's loops cover only the limbs in use, so everyday values are
+//! quick (about 7,000 instructions on x86-64 against 70,000 at the ends of the range:
+//! `.ci/callgrind.sh`).
 //!
 //! Memory: nothing is allocated. The printer keeps two big integers of `PRINT_LIMBS` limbs
 //! (200 bytes) on the stack, and the third of the algorithm, a power of two times a small
@@ -239,7 +242,16 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
     let shift = shift - common;
     let mut small = [1u32 << (shift % 32), 0, 0];
     let offset = (shift / 32) as usize;
-    let x: &mut [u32] = x;
+    // Every value stays below 100 s (see PRINT_LIMBS): the loops below need only the limbs
+    // that takes, a few for everyday values rather than all of them.
+    let s_bits = if m_small {
+        bit_len(x)
+    } else {
+        32 * offset as i32 + bit_len(&small)
+    };
+    let len = (((s_bits + 7) / 32 + 1) as usize).min(PRINT_LIMBS);
+    let r = r.get_mut(..len).unwrap_or_default();
+    let x = x.get_mut(..len).unwrap_or_default();
     let ((s, s_at), (m, m_at)) = if m_small {
         ((x, 0), (&mut small[..], offset))
     } else {
