@@ -263,8 +263,9 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
     };
     let plus = 1 + unequal;
     let mut n = 0;
-    // Seventeen digits always identify an f64, so the loop ends by its own test.
-    while n < 17 {
+    // Seventeen digits always identify an f64, so the loop ends by its own test; the count
+    // (at most 18 leading zeros, see k, and 17 digits) only bounds it should that fail.
+    for _ in 0..35 {
         mul_add(r, 10, 0);
         mul_add(m, 10, 0);
         #[cfg(test)]
@@ -273,9 +274,9 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
             limbs: m,
             offset: m_at,
         };
-        // r < 10 s, so the digit is at most 9.
+        // r < 10 s, so the digit is at most 9 (the test only bounds the loop).
         let mut d = 0;
-        while sub_if_ge(r, &s) {
+        while d < 9 && sub_if_ge(r, &s) {
             d += 1;
         }
         // The digits so far are within the gap below (low), or the next one up is within
