@@ -269,7 +269,7 @@ fn shortest(bits: u64, digits: &mut [u8; 17]) -> (usize, i32) {
         mul_add(r, 10, 0);
         mul_add(m, 10, 0);
         #[cfg(test)]
-        assert!(32 * m_at as i32 + bit_len(m) <= 32 * PRINT_LIMBS as i32);
+        assert!(32 * m_at as i32 + bit_len(m) <= 32 * len as i32);
         let m = Shifted {
             limbs: m,
             offset: m_at,
