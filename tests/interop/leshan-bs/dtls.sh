@@ -145,8 +145,10 @@ SERVER_EXTRA=(--disable 2) CLIENT_EXIT=16
 run disable "$KEY" 40
 unset SERVER_EXTRA CLIENT_EXIT
 check "disable: Leshan scenario exited 0 (got $SERVER_RC)" test "$SERVER_RC" = 0
+# The Execute's 2.04 and the De-register leave the client back to back; Leshan may handle the
+# De-register first and cancel the Execute, whose effect the next two checks then prove.
 check "disable: Write /1/0/5 and Execute /1/0/4 over DTLS ($(line disable "DISABLE "))" \
-    test "$(line disable "DISABLE ")" = "DISABLE 204 204"
+    grep -qxE "DISABLE 204 (204|cancelled-by-deregister)" <<<"$(line disable "DISABLE ")"
 check "disable: the client de-registered" test -n "$(line disable "DISABLED")"
 check "disable: then registered again over DTLS ($(line disable "REGISTERED AGAIN"))" \
     test "$(line disable "REGISTERED AGAIN")" = "REGISTERED AGAIN secure=true identity=$IDENTITY"
