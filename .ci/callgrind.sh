@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 # Instructions on the host, counted by callgrind: for one register / read / update /
 # de-register cycle, for one Read of /3/0 in each content format, and per float written as
-# text (sensor readings, and values at the ends of the range). The bench runs 1 and
+# text and parsed from text (sensor readings, and values at the ends of the range). The bench runs 1 and
 # 101 of each and the difference is divided by 100, so process start-up and set-up cancel
 # out. Then one DTLS 1.2 PSK handshake on the client side, and its bytes on the wire, and
 # one with raw public keys.
@@ -44,6 +44,9 @@ for kind in typical ends; do
 	one=$(count 1 float "$kind")
 	many=$(count 101 float "$kind")
 	echo "callgrind: $(( (many - one) / 500 )) instructions per float written as text ($kind values)"
+	one=$(count 1 parse "$kind")
+	many=$(count 101 parse "$kind")
+	echo "callgrind: $(( (many - one) / 500 )) instructions per float parsed from text ($kind values)"
 done
 
 # handshake BENCH FEATURE RUNS WHAT: instructions per handshake of a DTLS bench (it replays a

@@ -8,6 +8,8 @@
 //! `cycle N float typical|ends`: N rounds of shortest-digit writes of five values: sensor
 //! readings (`typical`), or values at the ends of the exponent range (`ends`), where the
 //! printer's big integers are longest.
+//! `cycle N parse typical|ends`: N rounds of parsing the same five values from text (the
+//! shortest digits, in exponent form for `ends`), as a server's Write brings them.
 //!
 //! `.ci/callgrind.sh` runs each for two values of N and divides the difference, so set-up
 //! costs cancel out.
@@ -177,19 +179,36 @@ fn floats(n: u16, values: &[f64; 5]) {
     }
 }
 
+/// `n` rounds of parsing each of `values` from text: `{}` for typical values, `{:e}` at
+/// the ends of the range.
+fn parses(n: u16, values: &[f64; 5], exponent: bool) {
+    let texts = values.map(|v| if exponent { format!("{v:e}") } else { format!("{v}") });
+    for _ in 0..n {
+        for (t, &v) in texts.iter().zip(values) {
+            let got = tern::formats::float::parse(std::hint::black_box(t.as_bytes()));
+            assert_eq!(got.map(f64::to_bits), Ok(v.to_bits()), "{t}");
+        }
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: u16 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let mode = args.next();
-    if mode.as_deref() == Some("float") {
+    if matches!(mode.as_deref(), Some("float" | "parse")) {
         let ends = args.next().as_deref() == Some("ends");
         let values = if ends {
             [f64::MAX, 5e-324, -2.2250738585072014e-308, 1e300, 1.7e-300]
         } else {
             [21.5, 23.456789, 1013.25, -40.0, 0.1]
         };
-        floats(n, &values);
-        println!("{n} rounds of 5 floats written");
+        if mode.as_deref() == Some("parse") {
+            parses(n, &values, ends);
+            println!("{n} rounds of 5 floats parsed");
+        } else {
+            floats(n, &values);
+            println!("{n} rounds of 5 floats written");
+        }
         return;
     }
     if mode.as_deref() == Some("notify") {

@@ -83,6 +83,12 @@ fn mul_add(a: &mut [u32], m: u32, mut c: u32) {
     assert_eq!(c, 0, "big integer overflow");
 }
 
+/// The first `n` limbs of `a` (all of them when it has fewer).
+fn low(a: &mut [u32], n: usize) -> &mut [u32] {
+    let n = n.min(a.len());
+    a.get_mut(..n).unwrap_or_default()
+}
+
 /// `a = a * base^n`, in steps of the largest power of `base` that fits a limb.
 #[inline(never)]
 fn mul_pow(a: &mut [u32], base: u32, n: u32) {
@@ -538,13 +544,17 @@ pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
     if e >= 0 {
         mul_pow(&mut num, 5, e as u32);
     }
+    // The limbs still in use: the divisions only shrink the number, and each one (and the
+    // bit count before it) runs over those alone.
+    let mut used = PARSE_LIMBS;
     // Divided by 5^n first (by 5^6 while it goes), then down to 54 bits (53 and a rounding
     // bit), fewer for subnormals, whose last bit is worth 2^-1074: halved (15 bits at a time
     // while far). Each step keeps a sticky bit for a remainder.
     let mut left = n;
     let mut b = e - k;
     loop {
-        let len = bit_len(&num);
+        let len = bit_len(low(&mut num, used));
+        used = len as usize / 32 + 1;
         let (c, d) = if left >= 6 {
             (6, 15625)
         } else if left > 0 {
@@ -556,7 +566,7 @@ pub fn parse(s: &[u8]) -> Result<f64, FormatError> {
         } else {
             break;
         };
-        sticky |= crate::util::div_small(&mut num, d) != 0;
+        sticky |= crate::util::div_small(low(&mut num, used), d) != 0;
         if left > 0 {
             left -= c;
         } else {
