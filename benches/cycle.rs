@@ -182,7 +182,13 @@ fn floats(n: u16, values: &[f64; 5]) {
 /// `n` rounds of parsing each of `values` from text: `{}` for typical values, `{:e}` at
 /// the ends of the range.
 fn parses(n: u16, values: &[f64; 5], exponent: bool) {
-    let texts = values.map(|v| if exponent { format!("{v:e}") } else { format!("{v}") });
+    let texts = values.map(|v| {
+        if exponent {
+            format!("{v:e}")
+        } else {
+            format!("{v}")
+        }
+    });
     for _ in 0..n {
         for (t, &v) in texts.iter().zip(values) {
             let got = tern::formats::float::parse(std::hint::black_box(t.as_bytes()));

@@ -20,9 +20,9 @@ use ecdsa::hazmat::SignPrimitive;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::elliptic_curve::ops::Reduce;
-use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::elliptic_curve::point::{AffineCoordinates, DecompressPoint};
 use p256::elliptic_curve::PrimeField;
-use p256::{NonZeroScalar, PublicKey, Scalar, U256};
+use p256::{AffinePoint, FieldElement, NonZeroScalar, PublicKey, Scalar, U256};
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -392,7 +392,7 @@ impl RpkState {
         if !verify(&self.keys.server, &hash, signature) {
             return Err(Error::BadSignature);
         }
-        let server_point = PublicKey::from_sec1_bytes(point).map_err(|_| Error::Protocol)?;
+        let server_point = from_sec1(point).ok_or(Error::Protocol)?;
         // The ephemeral key: the platform's seed, hedged with the private key and the
         // client random.
         let mut h = Sha256::new();
@@ -443,21 +443,81 @@ fn vec16<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
     r.take(usize::from(n))
 }
 
+// Points are read and written here rather than through sec1's `EncodedPoint`: every
+// reading of one of those goes through an `expect` whose error's `Debug` drags core's
+// formatting machinery and der's error descriptions, several kilobytes, into the image.
+
+/// The curve's b (y² = x³ - 3x + b; SEC 2, section 2.4.2).
+const CURVE_B: [u8; 32] = [
+    0x5A, 0xC6, 0x35, 0xD8, 0xAA, 0x3A, 0x93, 0xE7, 0xB3, 0xEB, 0xBD, 0x55, 0x76, 0x98, 0x86, 0xBC,
+    0x65, 0x1D, 0x06, 0xB0, 0xCC, 0x53, 0xB0, 0xF6, 0x3B, 0xCE, 0x3C, 0x3E, 0x27, 0xD2, 0x60, 0x4B,
+];
+
+/// x³ - 3x + b: the square of the ordinates of the points with abscissa `x`.
+fn y_squared(x: &FieldElement) -> Option<FieldElement> {
+    let b = Option::<FieldElement>::from(FieldElement::from_bytes(&CURVE_B.into()))?;
+    Some(x.square().multiply(x).sub(&x.double().add(x)).add(&b))
+}
+
+/// The point X || Y, when its coordinates are below p and it is on the curve.
+fn from_xy(xy: &[u8; 64]) -> Option<PublicKey> {
+    let x: [u8; 32] = super::array(xy.get(..32));
+    let y: [u8; 32] = super::array(xy.get(32..));
+    let fx = Option::<FieldElement>::from(FieldElement::from_bytes(&x.into()))?;
+    let fy = Option::<FieldElement>::from(FieldElement::from_bytes(&y.into()))?;
+    if fy.square() != y_squared(&fx)? {
+        return None;
+    }
+    // The two ordinates of x differ in parity: Y's picks Y.
+    from_x(&x, fy.is_odd().into())
+}
+
+/// The point with abscissa `x` and an ordinate of the given parity.
+fn from_x(x: &[u8; 32], y_is_odd: bool) -> Option<PublicKey> {
+    let point = Option::<AffinePoint>::from(AffinePoint::decompress(
+        &(*x).into(),
+        u8::from(y_is_odd).into(),
+    ))?;
+    PublicKey::from_affine(point).ok()
+}
+
+/// A SEC1 point: 4 || X || Y, or 2 or 3 (the parity of Y) || X.
+fn from_sec1(bytes: &[u8]) -> Option<PublicKey> {
+    match bytes.split_first()? {
+        (4, xy) if xy.len() == 64 => from_xy(&super::array(Some(xy))),
+        (&tag @ (2 | 3), x) if x.len() == 32 => from_x(&super::array(Some(x)), tag == 3),
+        _ => None,
+    }
+}
+
 /// A public key's X || Y.
 fn xy(key: &PublicKey) -> [u8; 64] {
-    let point = key.to_encoded_point(false);
-    super::array(point.as_bytes().get(1..))
+    let point = key.as_affine();
+    let x = point.x();
+    let y = Option::<FieldElement>::from(FieldElement::from_bytes(&x))
+        .and_then(|x| y_squared(&x))
+        .and_then(|y2| Option::<FieldElement>::from(y2.sqrt()))
+        .map(|r| {
+            if bool::from(r.is_odd()) == bool::from(point.y_is_odd()) {
+                r
+            } else {
+                r.neg()
+            }
+        })
+        .unwrap_or(FieldElement::ZERO);
+    let mut out = [0u8; 64];
+    for (o, b) in out.iter_mut().zip(x.iter().chain(y.to_bytes().iter())) {
+        *o = *b;
+    }
+    out
 }
 
 /// True when the DER ECDSA `signature` of `hash` verifies under `key` (X || Y).
 fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
-    let mut sec1 = [4u8; 65];
-    for (d, s) in sec1.iter_mut().skip(1).zip(key) {
-        *d = *s;
-    }
-    let Ok(key) = VerifyingKey::from_sec1_bytes(&sec1) else {
+    let Some(key) = from_xy(key) else {
         return false;
     };
+    let key = VerifyingKey::from(key);
     let Some((r, s)) = parse_der_signature(signature) else {
         return false;
     };
@@ -544,14 +604,10 @@ fn der_item<'a>(r: &mut Reader<'a>, tag: u8) -> Option<&'a [u8]> {
 /// The server's public key from a SubjectPublicKeyInfo, a SEC1 point or X || Y.
 fn parse_public_key(key: &[u8]) -> Option<PublicKey> {
     if key.len() == 64 {
-        let mut sec1 = [4u8; 65];
-        for (d, s) in sec1.iter_mut().skip(1).zip(key) {
-            *d = *s;
-        }
-        return PublicKey::from_sec1_bytes(&sec1).ok();
+        return from_xy(&super::array(Some(key)));
     }
     if key.first() != Some(&0x30) {
-        return PublicKey::from_sec1_bytes(key).ok();
+        return from_sec1(key);
     }
     let mut outer = Reader(key);
     let spki = der_item(&mut outer, 0x30)?;
@@ -564,7 +620,7 @@ fn parse_public_key(key: &[u8]) -> Option<PublicKey> {
     {
         return None;
     }
-    PublicKey::from_sec1_bytes(bits.strip_prefix(&[0])?).ok()
+    from_sec1(bits.strip_prefix(&[0])?)
 }
 
 /// The private scalar from 32 raw bytes, an ECPrivateKey or a PKCS#8 PrivateKeyInfo.
@@ -613,6 +669,7 @@ mod tests {
     use super::*;
     use crate::dtls::tests::{handshake, hello_body};
     use crate::dtls::{State, SERVER_HELLO, SERVER_HELLO_DONE};
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
 
     const CLIENT_KEY: [u8; 32] = [0x21; 32];
     const SERVER_KEY: [u8; 32] = [0x42; 32];
@@ -620,6 +677,49 @@ mod tests {
     fn public_of(private: &[u8; 32]) -> [u8; 64] {
         let scalar = NonZeroScalar::from_repr((*private).into()).unwrap();
         xy(&PublicKey::from_secret_scalar(&scalar))
+    }
+
+    /// The points read and written here agree with sec1's encoding of p256's own keys, and
+    /// points off the curve or with a coordinate of p or more are refused.
+    #[test]
+    fn points_match_sec1_and_bad_ones_are_refused() {
+        let mut seed = [7u8; 32];
+        for _ in 0..32 {
+            seed = Sha256::digest(seed).into();
+            let Some(scalar) = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(seed.into()))
+            else {
+                continue;
+            };
+            let key = PublicKey::from_secret_scalar(&scalar);
+            let sec1 = key.to_encoded_point(false);
+            let ours = xy(&key);
+            assert_eq!(&ours[..], &sec1.as_bytes()[1..]);
+            assert_eq!(from_xy(&ours), Some(key));
+            assert_eq!(from_sec1(sec1.as_bytes()), Some(key));
+            assert_eq!(from_sec1(key.to_encoded_point(true).as_bytes()), Some(key));
+            let mut off = ours;
+            off[63] ^= 1;
+            assert_eq!(from_xy(&off), None, "a point off the curve");
+            let mut truncated = sec1.as_bytes().to_vec();
+            truncated.pop();
+            assert_eq!(from_sec1(&truncated), None);
+        }
+        // p itself, as X and as Y: not a field element.
+        let p: [u8; 32] = [
+            0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        ];
+        let good = public_of(&SERVER_KEY);
+        let mut bad_x = good;
+        bad_x[..32].copy_from_slice(&p);
+        let mut bad_y = good;
+        bad_y[32..].copy_from_slice(&p);
+        assert_eq!(from_xy(&bad_x), None);
+        assert_eq!(from_xy(&bad_y), None);
+        // A compressed point is the abscissa with the parity of its ordinate.
+        assert_eq!(from_sec1(&[2; 33]), from_x(&[2; 32], false));
+        assert_eq!(from_sec1(&[]), None);
+        assert_eq!(from_sec1(&[5; 65]), None);
     }
 
     fn spki(xy: &[u8; 64]) -> std::vec::Vec<u8> {
