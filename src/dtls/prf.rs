@@ -1,10 +1,10 @@
 //! The TLS 1.2 pseudo-random function (RFC 5246 section 5) over HMAC-SHA-256, and the
 //! secrets derived with it for a PSK cipher suite (RFC 4279 section 2).
 
-use hmac::{Hmac, Mac};
+use hmac::{Mac, SimpleHmac};
 use sha2::Sha256;
 
-type HmacSha256 = Hmac<Sha256>;
+type HmacSha256 = SimpleHmac<Sha256>;
 
 /// HMAC-SHA-256 of the concatenation of `parts` under `key`.
 fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
