@@ -17,12 +17,10 @@
 //! decrypt_error alert), parameters this client did not offer ([`Error::Protocol`]).
 
 use ecdsa::hazmat::SignPrimitive;
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use p256::ecdsa::{Signature, VerifyingKey};
-use p256::elliptic_curve::ops::Reduce;
+use p256::elliptic_curve::ops::{Invert, LinearCombination, Reduce};
 use p256::elliptic_curve::point::{AffineCoordinates, DecompressPoint};
 use p256::elliptic_curve::PrimeField;
-use p256::{AffinePoint, FieldElement, NonZeroScalar, PublicKey, Scalar, U256};
+use p256::{AffinePoint, FieldElement, NonZeroScalar, ProjectivePoint, PublicKey, Scalar, U256};
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -516,17 +514,29 @@ fn xy(key: &PublicKey) -> [u8; 64] {
 
 /// True when the DER ECDSA `signature` of `hash` verifies under `key` (X || Y).
 fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
-    let Some(key) = from_xy(key) else {
+    let Some(q) = from_xy(key) else {
         return false;
     };
-    let key = VerifyingKey::from(key);
     let Some((r, s)) = parse_der_signature(signature) else {
         return false;
     };
-    let Ok(signature) = Signature::from_scalars(r, s) else {
+    // ECDSA verification (SEC 1, section 4.1.4) on p256's arithmetic: ecdsa's own goes
+    // through Signature accessors that unwrap. r and s must be in [1, n - 1].
+    let nonzero = |b: [u8; 32]| Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(b.into()));
+    let (Some(r), Some(s)) = (nonzero(r), nonzero(s)) else {
         return false;
     };
-    key.verify_prehash(hash, &signature).is_ok()
+    let z = <Scalar as Reduce<U256>>::reduce_bytes(&(*hash).into());
+    let s_inv = *s.invert();
+    let x = ProjectivePoint::lincomb(
+        &ProjectivePoint::GENERATOR,
+        &(z * s_inv),
+        &q.to_projective(),
+        &(*r * s_inv),
+    )
+    .to_affine()
+    .x();
+    *r == <Scalar as Reduce<U256>>::reduce_bytes(&x)
 }
 
 /// The deterministic (RFC 6979) ECDSA signature r || s of `hash` by `private` (the
@@ -1092,6 +1102,65 @@ mod tests {
             assert!(RpkKeys::new(private, server_key).is_err());
         }
     }
+
+    /// The verification here accepts what p256's own ECDSA signs (and this module's RFC
+    /// 6979 signing), the high-s twin of a signature too, and refuses any change of the
+    /// signature, the hash or the key, and r or s of 0 or n and more.
+    #[test]
+    fn signatures_verify_like_p256s_ecdsa() {
+        use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+        use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+        let der = |rs: &[u8; 64]| {
+            let mut out = [0u8; 72];
+            let n = der_signature(rs, &mut out).unwrap();
+            out[..n].to_vec()
+        };
+        let mut seed = [3u8; 32];
+        for round in 0..24 {
+            seed = Sha256::digest(seed).into();
+            let hash: [u8; 32] = Sha256::digest([seed, [round; 32]].concat()).into();
+            let signer = SigningKey::from_bytes(&seed.into()).unwrap();
+            let key = public_of(&seed);
+            let theirs: Signature = signer.sign_prehash(&hash).unwrap();
+            let rs: [u8; 64] = theirs.to_bytes().into();
+            assert!(verify(&key, &hash, &der(&rs)), "p256's signature");
+            let ours = sign(&seed, &hash).unwrap();
+            assert!(verify(&key, &hash, &der(&ours)), "this module's signature");
+            let check = VerifyingKey::from_sec1_bytes(&[&[4][..], &key].concat()).unwrap();
+            let ours_sig = Signature::from_slice(&ours).unwrap();
+            assert!(check.verify_prehash(&hash, &ours_sig).is_ok());
+            // (r, n - s) is as valid.
+            let high = -*ours_sig.s();
+            let mut twin = ours;
+            twin[32..].copy_from_slice(&high.to_bytes());
+            assert!(verify(&key, &hash, &der(&twin)), "the high-s twin");
+            for i in [0, 31, 32, 63] {
+                let mut bad = rs;
+                bad[i] ^= 0x10;
+                assert!(
+                    !verify(&key, &hash, &der(&bad)),
+                    "signature byte {i} changed"
+                );
+            }
+            let mut other_hash = hash;
+            other_hash[7] ^= 1;
+            assert!(!verify(&key, &other_hash, &der(&rs)), "another hash");
+            let other_key = public_of(&hash);
+            assert!(!verify(&other_key, &hash, &der(&rs)), "another key");
+            for (half, value) in [(0, [0u8; 32]), (1, [0u8; 32]), (0, ORDER_N), (1, ORDER_N)] {
+                let mut bad = rs;
+                bad[half * 32..half * 32 + 32].copy_from_slice(&value);
+                assert!(!verify(&key, &hash, &der(&bad)), "r or s of 0 or n");
+            }
+        }
+    }
+
+    /// The order n of P-256's group, big-endian.
+    const ORDER_N: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63,
+        0x25, 0x51,
+    ];
 
     #[test]
     fn der_signatures_round_trip() {
