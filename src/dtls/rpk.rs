@@ -16,10 +16,9 @@
 //! ServerKeyExchange whose signature does not verify ([`Error::BadSignature`], a
 //! decrypt_error alert), parameters this client did not offer ([`Error::Protocol`]).
 
-use ecdsa::hazmat::SignPrimitive;
 use p256::elliptic_curve::ops::{Invert, LinearCombination, Reduce};
 use p256::elliptic_curve::point::{AffineCoordinates, DecompressPoint};
-use p256::elliptic_curve::PrimeField;
+use p256::elliptic_curve::Field;
 use p256::{AffinePoint, FieldElement, NonZeroScalar, ProjectivePoint, PublicKey, Scalar, U256};
 use sha2::{Digest, Sha256};
 
@@ -428,6 +427,7 @@ impl RpkState {
             .chunks_exact(2)
             .any(|a| a == ECDSA_SHA256.to_be_bytes());
         // A loop, not `contains`: that one is core's memchr, 338 B for a few bytes here.
+        #[allow(clippy::manual_contains)]
         let ecdsa_sign = types.iter().any(|&t| t == ECDSA_SIGN);
         if !self.client_rpk || !ecdsa_sign || !ecdsa_sha256 {
             return Err(Error::Protocol);
@@ -539,15 +539,36 @@ fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
     *r == <Scalar as Reduce<U256>>::reduce_bytes(&x)
 }
 
-/// The deterministic (RFC 6979) ECDSA signature r || s of `hash` by `private` (the
-/// scalar signs directly: no public key to compute, as a `SigningKey` would).
+/// The deterministic ECDSA signature r || s of `hash` by `private` (SEC 1, section 4.1.3,
+/// with RFC 6979's nonce derived as ecdsa's `try_sign_prehashed_rfc6979` does; that one
+/// ends in `Signature` code that unwraps). The arithmetic is p256's, constant-time.
 fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
-    let scalar = Option::<Scalar>::from(Scalar::from_repr((*private).into()))?;
-    let (signature, _) = scalar
-        .try_sign_prehashed_rfc6979::<Sha256>(&(*hash).into(), &[])
-        .ok()?;
-    Some(signature.to_bytes().into())
+    let d = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr((*private).into()))?;
+    let k =
+        rfc6979::generate_k::<Sha256, _>(&(*private).into(), &ORDER.into(), &(*hash).into(), &[]);
+    let k = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(k))?;
+    let z = <Scalar as Reduce<U256>>::reduce_bytes(&(*hash).into());
+    let big_r = (ProjectivePoint::GENERATOR * *k).to_affine();
+    let r = <Scalar as Reduce<U256>>::reduce_bytes(&big_r.x());
+    let s = *k.invert() * (z + r * *d);
+    if bool::from(r.is_zero() | s.is_zero()) {
+        return None;
+    }
+    let mut out = [0u8; 64];
+    for (o, b) in out
+        .iter_mut()
+        .zip(r.to_bytes().iter().chain(s.to_bytes().iter()))
+    {
+        *o = *b;
+    }
+    Some(out)
 }
+
+/// The order n of P-256's group, big-endian (SEC 2, section 2.4.2).
+const ORDER: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+];
 
 /// r || s as a DER Ecdsa-Sig-Value into `out`: its length.
 fn der_signature(rs: &[u8; 64], out: &mut [u8; 72]) -> Result<usize, NoSpace> {
@@ -1103,8 +1124,8 @@ mod tests {
         }
     }
 
-    /// The verification here accepts what p256's own ECDSA signs (and this module's RFC
-    /// 6979 signing), the high-s twin of a signature too, and refuses any change of the
+    /// The signing here gives p256's own deterministic ECDSA signature; the verification
+    /// accepts it, the high-s twin of a signature too, and refuses any change of the
     /// signature, the hash or the key, and r or s of 0 or n and more.
     #[test]
     fn signatures_verify_like_p256s_ecdsa() {
@@ -1125,6 +1146,10 @@ mod tests {
             let rs: [u8; 64] = theirs.to_bytes().into();
             assert!(verify(&key, &hash, &der(&rs)), "p256's signature");
             let ours = sign(&seed, &hash).unwrap();
+            assert_eq!(
+                ours, rs,
+                "RFC 6979 makes this module's signature p256's, byte for byte"
+            );
             assert!(verify(&key, &hash, &der(&ours)), "this module's signature");
             let check = VerifyingKey::from_sec1_bytes(&[&[4][..], &key].concat()).unwrap();
             let ours_sig = Signature::from_slice(&ours).unwrap();
