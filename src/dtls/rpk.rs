@@ -16,7 +16,7 @@
 //! ServerKeyExchange whose signature does not verify ([`Error::BadSignature`], a
 //! decrypt_error alert), parameters this client did not offer ([`Error::Protocol`]).
 
-use p256::elliptic_curve::ops::{Invert, LinearCombination, Reduce};
+use p256::elliptic_curve::ops::{LinearCombination, Reduce};
 use p256::elliptic_curve::point::{AffineCoordinates, DecompressPoint};
 use p256::elliptic_curve::Field;
 use p256::{AffinePoint, FieldElement, NonZeroScalar, ProjectivePoint, PublicKey, Scalar, U256};
@@ -527,7 +527,10 @@ fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
         return false;
     };
     let z = <Scalar as Reduce<U256>>::reduce_bytes(&(*hash).into());
-    let s_inv = *s.invert();
+    // Scalar's inversion (CtOption), not NonZeroScalar's, which unwraps one.
+    let Some(s_inv) = Option::<Scalar>::from(Field::invert(&*s)) else {
+        return false;
+    };
     let x = ProjectivePoint::lincomb(
         &ProjectivePoint::GENERATOR,
         &(z * s_inv),
@@ -550,7 +553,8 @@ fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
     let z = <Scalar as Reduce<U256>>::reduce_bytes(&(*hash).into());
     let big_r = (ProjectivePoint::GENERATOR * *k).to_affine();
     let r = <Scalar as Reduce<U256>>::reduce_bytes(&big_r.x());
-    let s = *k.invert() * (z + r * *d);
+    let k_inv = Option::<Scalar>::from(Field::invert(&*k))?;
+    let s = k_inv * (z + r * *d);
     if bool::from(r.is_zero() | s.is_zero()) {
         return None;
     }
