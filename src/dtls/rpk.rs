@@ -381,22 +381,14 @@ impl RpkState {
         if curve_type != 3 || curve != SECP256R1 || algorithm != ECDSA_SHA256 {
             return Err(Error::Protocol);
         }
-        let mut h = Sha256::new();
-        h.update(client_random);
-        h.update(server_random);
-        h.update(params);
-        let hash: [u8; 32] = h.finalize().into();
+        let hash = sha256(&[client_random, server_random, params]);
         if !verify(&self.keys.server, &hash, signature) {
             return Err(Error::BadSignature);
         }
         let server_point = from_sec1(point).ok_or(Error::Protocol)?;
         // The ephemeral key: the platform's seed, hedged with the private key and the
         // client random.
-        let mut h = Sha256::new();
-        h.update(self.seed);
-        h.update(self.keys.private);
-        h.update(client_random);
-        let digest: [u8; 32] = h.finalize().into();
+        let digest = sha256(&[&self.seed, &self.keys.private, client_random]);
         let scalar = <Scalar as Reduce<U256>>::reduce_bytes(&digest.into());
         let ephemeral =
             Option::<NonZeroScalar>::from(NonZeroScalar::new(scalar)).ok_or(Error::Protocol)?;
@@ -435,6 +427,16 @@ impl RpkState {
         self.requested = true;
         Ok(true)
     }
+}
+
+/// SHA-256 of the concatenation of `parts` (one copy of the hashing code for both callers).
+#[inline(never)]
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
 }
 
 /// A vector with a two-byte length.
