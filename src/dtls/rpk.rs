@@ -1178,20 +1178,13 @@ mod tests {
             assert!(!verify(&key, &other_hash, &der(&rs)), "another hash");
             let other_key = public_of(&hash);
             assert!(!verify(&other_key, &hash, &der(&rs)), "another key");
-            for (half, value) in [(0, [0u8; 32]), (1, [0u8; 32]), (0, ORDER_N), (1, ORDER_N)] {
+            for (half, value) in [(0, [0u8; 32]), (1, [0u8; 32]), (0, ORDER), (1, ORDER)] {
                 let mut bad = rs;
                 bad[half * 32..half * 32 + 32].copy_from_slice(&value);
                 assert!(!verify(&key, &hash, &der(&bad)), "r or s of 0 or n");
             }
         }
     }
-
-    /// The order n of P-256's group, big-endian.
-    const ORDER_N: [u8; 32] = [
-        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63,
-        0x25, 0x51,
-    ];
 
     #[test]
     fn der_signatures_round_trip() {
