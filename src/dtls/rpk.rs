@@ -1106,11 +1106,6 @@ mod tests {
         }
         // Not keys: wrong lengths, the zero scalar, one past the order, another curve's
         // OID, a point off the curve, truncated DER.
-        let order = [
-            0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-            0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2,
-            0xFC, 0x63, 0x25, 0x51,
-        ];
         let mut bad_oid = spki(&server);
         bad_oid[22] ^= 1;
         let mut off_curve = server;
@@ -1118,7 +1113,7 @@ mod tests {
         for (private, server_key) in [
             (&scalar[..31], &server[..]),
             (&[0; 32][..], &server[..]),
-            (&order[..], &server[..]),
+            (&ORDER[..], &server[..]),
             (&sec1_der[..sec1_der.len() - 1], &server[..]),
             (&pkcs8[..40], &server[..]),
             (&scalar[..], &server[..63]),
