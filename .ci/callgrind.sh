@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 # Instructions on the host, counted by callgrind: for one register / read / update /
 # de-register cycle, for one Read of /3/0 in each content format, and per float written as
-# text and parsed from text (sensor readings, and values at the ends of the range). The bench runs 1 and
-# 101 of each and the difference is divided by 100, so process start-up and set-up cancel
-# out. Then one DTLS 1.2 PSK handshake on the client side, and its bytes on the wire, and
+# text and parsed from text (sensor readings, and values at the ends of the range). The
+# bench runs 1 and 101 of each and the difference is divided by 100, so process start-up
+# and set-up cancel out. Then one DTLS 1.2 PSK handshake on the client side, and its bytes on the wire, and
 # one with raw public keys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
