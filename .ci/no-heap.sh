@@ -44,10 +44,11 @@ case "$(uname -m)" in
     *) echo "no-heap: error: add the BFD target name for $(uname -m)" >&2; exit 1 ;;
 esac
 
-echo "no-heap: cargo build --release (host)"
-cargo build --release
-echo "no-heap: cargo build --release --target $CROSS"
-cargo build --release --target "$CROSS"
+# The library as shipped: the static library alone, which is what cargo links with LTO.
+echo "no-heap: cargo rustc --release --lib --crate-type staticlib (host)"
+cargo rustc --release --lib --crate-type staticlib
+echo "no-heap: cargo rustc --release --lib --crate-type staticlib --target $CROSS"
+cargo rustc --release --lib --crate-type staticlib --target "$CROSS"
 
 total=0
 bad=0

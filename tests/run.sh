@@ -60,7 +60,7 @@ header_compiles() {
 c_test() {
 	local bin
 	bin=$(mktemp)
-	cargo build --release --quiet --lib &&
+	cargo rustc --release --quiet --lib --crate-type staticlib &&
 		cc -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -o "$bin" "$1" "${CARGO_TARGET_DIR:-target}/release/libtern.a" &&
 		"$bin"
 	local status=$?

@@ -12,7 +12,7 @@ root=$(cd "$here/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 
 echo "== building libtern.a, the C client and the test server"
-(cd "$root" && cargo build --release --quiet --lib && cargo build --release --quiet -p tern-test-server)
+(cd "$root" && cargo rustc --release --quiet --lib --crate-type staticlib && cargo build --release --quiet -p tern-test-server)
 make -C "$here" --no-print-directory -s
 
 log=$(mktemp)

@@ -538,6 +538,8 @@ impl Client {
     /// larger: a datagram the platform cut to the buffer's size), a datagram that arrived on
     /// `server`'s connection. A response is written after it in the buffer, to go out at the
     /// next [`Client::poll_transmit`].
+    // Inlined: a frame of its own for forwarding its arguments would lie under every request.
+    #[inline(always)]
     pub fn handle_received(
         &mut self,
         server: u8,
@@ -794,6 +796,8 @@ impl Engine {
 
     /// When the client next needs [`Client::poll_transmit`]: `Some(0)`-like past instants
     /// mean now; `None` means only input can give it work.
+    // Not inlined into the step: its frame would then lie under every request.
+    #[inline(never)]
     pub fn poll_timeout(&self) -> Option<u64> {
         if self.reply.unsent() || self.control.is_some() {
             return Some(0);

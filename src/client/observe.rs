@@ -339,6 +339,8 @@ impl Engine {
     }
 
     /// Takes the changes signalled through `changes` (from other threads or interrupts).
+    // Not inlined into the step: its frame would then lie under every request.
+    #[inline(never)]
     pub fn take_changes(&mut self, changes: &Changes) {
         let p = changes.take();
         if p.all {

@@ -489,7 +489,9 @@ impl<'b> MessageBuilder<'b> {
     /// [`MessageBuilder::block2`] it fills in Block2 (with the M bit) and Size2 (the whole
     /// payload's length). `None` when the block starts past the end of the payload (block 0
     /// of an empty one is there).
+    // Not inlined: its frame would lie under every handler that builds a response.
     #[cfg(feature = "blockwise")]
+    #[inline(never)]
     pub fn finish_block(mut self) -> Option<usize> {
         if let (Some(block), at @ 1..) = (self.block, self.marker_at) {
             let total = self.w.len().checked_sub(at.checked_add(1)?)?;

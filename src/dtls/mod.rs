@@ -706,6 +706,8 @@ impl Session {
     /// data it carried, if any. Records that do not parse, authenticate or belong are
     /// dropped silently, as RFC 6347 section 4.1.2.7 says; a fatal alert or a protocol
     /// violation fails the session.
+    // Not inlined: its frame (the handshake's) would lie under every request's.
+    #[inline(never)]
     pub fn handle_datagram<'a>(&mut self, datagram: &'a mut [u8]) -> Option<&'a mut [u8]> {
         let mut rest = datagram;
         let mut data = None;

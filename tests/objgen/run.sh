@@ -45,7 +45,7 @@ fail() {
 
 if [ ! -f "$lib" ]; then
 	echo "objgen: building $lib"
-	cargo build --release --quiet --lib || { echo "objgen: cargo build failed"; echo "objgen: 0 objects generated and compiled, 0 bad inputs refused"; exit 1; }
+	cargo rustc --release --quiet --lib --crate-type staticlib || { echo "objgen: cargo build failed"; echo "objgen: 0 objects generated and compiled, 0 bad inputs refused"; exit 1; }
 fi
 
 # compare XML DUMP VALUES: checks check.c's output against the XML (python, standard

@@ -28,6 +28,8 @@ impl Store for CStore<'_> {
 
 impl State {
     /// Loads the saved state, once, before the first step does anything else.
+    // Not inlined into the step: its frame would then lie under every request.
+    #[inline(never)]
     pub(super) fn restore_once(&mut self) {
         if core::mem::replace(&mut self.restored, true) || self.platform.load.is_none() {
             return;
