@@ -350,10 +350,9 @@ impl Session {
         if description == 0 {
             return None;
         }
-        let seq = self.next_send_seq(0);
         let mut w = Writer::new(out);
-        record::write_header(&mut w, record::ALERT, 0, seq, 2).ok()?;
-        w.put(&[2, description]).ok()?;
+        self.plain_record(&mut w, record::ALERT, &[2, description])
+            .ok()?;
         Some(w.len())
     }
 
@@ -382,19 +381,34 @@ impl Session {
 
     /// A warning alert with `description`, protected, into `out`.
     fn alert(&mut self, out: &mut [u8], description: u8) -> Option<usize> {
-        let seq = self.next_send_seq(1);
         let mut w = Writer::new(out);
-        self.client_keys
-            .seal(
-                &mut w,
-                record::ALERT,
-                1,
-                seq,
-                &self.peer_cid,
-                &[ALERT_WARNING, description],
-            )
+        self.protected_record(&mut w, record::ALERT, &[ALERT_WARNING, description])
             .ok()?;
         Some(w.len())
+    }
+
+    /// `body` as one record of `content_type` in epoch 0 (in the clear).
+    fn plain_record(
+        &mut self,
+        w: &mut Writer<'_>,
+        content_type: u8,
+        body: &[u8],
+    ) -> Result<(), NoSpace> {
+        let seq = self.next_send_seq(0);
+        record::write_header(w, content_type, 0, seq, body.len())?;
+        w.put(body)
+    }
+
+    /// `body` as one record of `content_type` in epoch 1, protected.
+    fn protected_record(
+        &mut self,
+        w: &mut Writer<'_>,
+        content_type: u8,
+        body: &[u8],
+    ) -> Result<(), NoSpace> {
+        let seq = self.next_send_seq(1);
+        self.client_keys
+            .seal(w, content_type, 1, seq, &self.peer_cid, body)
     }
 
     /// The CID the server gave for the records this client sends, when it gave a non-empty
@@ -592,9 +606,7 @@ impl Session {
             self.transcript = Sha256::new();
             self.transcript.update(mw.written());
         }
-        let seq = self.next_send_seq(0);
-        record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
-        w.put(mw.written())
+        self.plain_record(w, record::HANDSHAKE, mw.written())
     }
 
     /// The client's messages (the ClientKeyExchange, with raw public keys also the
@@ -605,9 +617,7 @@ impl Session {
             let mut msg = [0u8; MAX_CLIENT_MESSAGE];
             let mut mw = Writer::new(&mut msg);
             self.client_message(n, &mut mw)?;
-            let seq = self.next_send_seq(0);
-            record::write_header(w, record::HANDSHAKE, 0, seq, mw.len())?;
-            w.put(mw.written())?;
+            self.plain_record(w, record::HANDSHAKE, mw.written())?;
         }
         self.write_change_cipher_and_finished(w, self.client_finished_seq())
     }
@@ -618,13 +628,9 @@ impl Session {
         w: &mut Writer<'_>,
         msg_seq: u16,
     ) -> Result<(), NoSpace> {
-        let seq = self.next_send_seq(0);
-        record::write_header(w, record::CHANGE_CIPHER_SPEC, 0, seq, 1)?;
-        w.put_u8(1)?;
+        self.plain_record(w, record::CHANGE_CIPHER_SPEC, &[1])?;
         let finished = self.finished_message(b"client finished", msg_seq)?;
-        let seq = self.next_send_seq(1);
-        self.client_keys
-            .seal(w, record::HANDSHAKE, 1, seq, &self.peer_cid, &finished)
+        self.protected_record(w, record::HANDSHAKE, &finished)
     }
 
     /// How many messages the client sends before its ChangeCipherSpec.
@@ -881,12 +887,7 @@ impl Session {
                 }
             }
             (State::Resuming, FINISHED) => {
-                let expected = self
-                    .finished_message(b"server finished", seq)
-                    .map_err(|_| Error::Protocol)?;
-                if expected.get(HS_HEADER..) != Some(body) {
-                    return Err(Error::BadFinished);
-                }
+                self.check_finished(seq, body)?;
                 self.transcript_add(msg_type, seq, body)?;
                 self.next_receive_seq = seq.wrapping_add(1);
                 self.final_flight = true;
@@ -905,16 +906,22 @@ impl Session {
                 self.next_flight();
             }
             (State::Finishing, FINISHED) => {
-                let expected = self
-                    .finished_message(b"server finished", seq)
-                    .map_err(|_| Error::Protocol)?;
-                if expected.get(HS_HEADER..) != Some(body) {
-                    return Err(Error::BadFinished);
-                }
+                self.check_finished(seq, body)?;
                 self.resumable = !self.session_id.is_empty();
                 self.state = State::Established;
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks the server's Finished (`body`, message `seq`) against the transcript.
+    fn check_finished(&self, seq: u16, body: &[u8]) -> Result<(), Error> {
+        let expected = self
+            .finished_message(b"server finished", seq)
+            .map_err(|_| Error::Protocol)?;
+        if expected.get(HS_HEADER..) != Some(body) {
+            return Err(Error::BadFinished);
         }
         Ok(())
     }
@@ -1008,16 +1015,8 @@ impl Session {
         if self.state != State::Established {
             return Err(NoSpace);
         }
-        let seq = self.next_send_seq(1);
         let mut w = Writer::new(out);
-        self.client_keys.seal(
-            &mut w,
-            record::APPLICATION_DATA,
-            1,
-            seq,
-            &self.peer_cid,
-            payload,
-        )?;
+        self.protected_record(&mut w, record::APPLICATION_DATA, payload)?;
         Ok(w.len())
     }
 }
