@@ -41,11 +41,25 @@ case $CONFIG in
     default)
         FEATURES=()
         FLASH_BUDGET=1048576 # no budget: reported, and gated by the ratchet below
-        FLASH_GATE=71067   # a ratchet at the measured size (−3,647 B with link-time optimisation; +56 B for the faster float parser; +16 B for the float printer's loops bounded by count; +72 B for the faster float printer; −586 B with the notification conditions' and attribute checks' double arithmetic done on the bit patterns; +304 B for a stack 168 B smaller, now within its budget; +24 B for a stack 416 B smaller; +132 B for the smaller per-server state, 440 → 392 B per extra server; 530 B for writing responses after the request, 136 B for one message buffer both ways, 104 B for reading the Package URI from the object, Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback, 164 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
+        FLASH_GATE=71069   # a ratchet at the measured size (+2 B for the Bootstrap-Finish and the bootstrap operations kept out of the answer's frame; −3,647 B with link-time optimisation; +56 B for the faster float parser; +16 B for the float printer's loops bounded by count; +72 B for the faster float printer; −586 B with the notification conditions' and attribute checks' double arithmetic done on the bit patterns; +304 B for a stack 168 B smaller, now within its budget; +24 B for a stack 416 B smaller; +132 B for the smaller per-server state, 440 → 392 B per extra server; 530 B for writing responses after the request, 136 B for one message buffer both ways, 104 B for reading the Package URI from the object, Observe ~7 KB, bootstrap ~8 KB, held notifications ~2 KB; 22 B for the platform's credentials callback, 164 B for keeping connection instructions in a full event queue, 80 B for a close taking back its queued open)
         RAM_BUDGET=4096    # the target, with 16 observations (the default since the information-reporting issue asks for them)
         STACK_BUDGET=1536  # the firmware issue's target for the full configuration: met
         STACK_GATE=1508    # ratchet (+4 B for the faster float printer; 2,096 before the float printer's smaller and fewer big integers, the outlined Create, reads and post-response work, the borrowed request, and Device Management inlined into the Access Control callback)
         RAM_GATE=4096 ;;   # CI fails above the budget
+    full-dtls)
+        # The firmware issue's third configuration: the default features plus the library's
+        # own DTLS with raw public keys, one session (TERN_MAX_DTLS_SESSIONS=1). No flash
+        # budget of its own (the security issue's budgets are for what DTLS adds to the
+        # foundation: .ci/size-dtls.sh); RAM within the full configuration's 4 KB plus the
+        # 2 KB the security issue allows a session.
+        FEATURES=(--features dtls-rpk)
+        FLASH_BUDGET=1048576
+        FLASH_GATE=105784  # a ratchet at the measured size
+        RAM_BUDGET=6144    # not met: the keys the Security instances keep for bootstrap and
+        RAM_GATE=6972      # persistence (about 340 B each with raw public keys); ratchet
+        STACK_BUDGET=1536  # the firmware issue's stack target for the full configuration
+        STACK_GATE=1556 ;; # ratchet (the scenario runs no handshake: one needs 4.5 KB with a
+                           # pre-shared key, 5.5 KB with raw public keys, README)
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table
         # (.ci/size-per-format.sh). Reported, not gated.
@@ -55,7 +69,7 @@ case $CONFIG in
         RAM_BUDGET=4096
         RAM_GATE=1048576 ;; # reported, not gated (as the flash)
     *)
-        echo "usage: $0 [foundation|formats|default|only-<feature>]" >&2
+        echo "usage: $0 [foundation|formats|default|full-dtls|only-<feature>]" >&2
         exit 2 ;;
 esac
 QEMU_MACHINE=mps2-an386

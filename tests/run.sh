@@ -144,6 +144,7 @@ check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)"
 check "Cortex-M4 image, foundation features: size budget and QEMU smoke test" .ci/size.sh foundation
 check "Cortex-M4 image, every content format and operation, objects 0-3: size budget and QEMU smoke test" .ci/size.sh formats
 check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/size.sh default
+check "Cortex-M4 image, default features and the library's DTLS with raw public keys: size gates and QEMU smoke test" .ci/size.sh full-dtls
 check "Cortex-M4 image, the library's DTLS: flash and RAM per session against their budgets" .ci/size-dtls.sh
 check "Cortex-M4 image, default features: RAM one more server costs, against its budget" .ci/size-servers.sh
 check "no panic paths in the linked image" .ci/panic-audit.sh

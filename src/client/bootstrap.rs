@@ -515,7 +515,9 @@ impl Engine {
     }
 
     /// Bootstrap-Finish: 2.04 and the staging copy becomes the live configuration, or 4.06
-    /// with a diagnostic payload and the bootstrap goes on.
+    /// with a diagnostic payload and the bootstrap goes on. Not inlined, nor is
+    /// [`operation`]: each one's frame lies under the answer's alone.
+    #[inline(never)]
     fn bootstrap_finish(
         &mut self,
         out: &mut [u8],
@@ -722,7 +724,9 @@ impl Engine {
         let (server_key, key) = rest.split_at_checked(usize::from(*n4)).ok_or(())?;
         let keys = security::Keys::from_parts(identity, server_key, key).ok_or(())?;
         #[cfg(feature = "dtls")]
-        super::secure::session_for(*mode, &keys).ok_or(())?;
+        if super::secure::keys_for(*mode, &keys).is_none() {
+            return Err(());
+        }
         #[cfg(feature = "platform-credentials")]
         if *mode != security::MODE_PSK || !keys.is_set(*mode) {
             return Err(());
@@ -857,7 +861,7 @@ fn secured(
     if !sec.keys.is_set(sec.mode) {
         return Err(missing);
     }
-    if super::secure::session_for(sec.mode, &sec.keys).is_none() {
+    if super::secure::keys_for(sec.mode, &sec.keys).is_none() {
         return Err(unusable);
     }
     Ok(())
@@ -1007,6 +1011,7 @@ impl Object for StagedServers<'_> {
 }
 
 /// One bootstrap operation on the staging copy (Finish excepted).
+#[inline(never)]
 fn operation(
     req: &Message<'_>,
     path: &Path,

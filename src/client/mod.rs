@@ -564,7 +564,18 @@ impl Client {
             b.copy_from_slice(data);
             return self.handle_received(server, data.len(), now, platform);
         }
-        // Too large for the buffer: only a sealed record may still open.
+        // Too large for the buffer: only a sealed record may still open, in the buffer
+        // datagrams are sealed in.
+        #[cfg(feature = "dtls")]
+        match self.engine.open_large(server, data, &mut self.buf) {
+            Some(Some(n)) => {
+                return self
+                    .engine
+                    .receive_plain(server, &mut self.buf, n, now, platform)
+            }
+            Some(None) => return,
+            None => {}
+        }
         let out = self.buf.get_mut(..MAX_MESSAGE_SIZE).unwrap_or(&mut []);
         self.engine
             .handle_datagram(server, data, out, now, platform);
@@ -867,6 +878,28 @@ impl Engine {
     ) {
         self.reply.evict();
         let len = len.min(MAX_MESSAGE_SIZE);
+        // A secured server's datagram: the handshake's, or a record opened in place (no
+        // copy of it on the stack under the request's handling).
+        #[cfg(feature = "dtls")]
+        let len = match self.open(server, buf.get_mut(..len).unwrap_or(&mut [])) {
+            Some(Some(n)) => n,
+            Some(None) => return,
+            None => len,
+        };
+        self.receive_plain(server, buf, len, now, platform);
+    }
+
+    /// Handles the first `len` bytes of `buf`, a datagram in the clear (or opened) from
+    /// `server`; the response is written after it.
+    fn receive_plain(
+        &mut self,
+        server: u8,
+        buf: &mut Buffer,
+        len: usize,
+        now: u64,
+        platform: &mut dyn Platform,
+    ) {
+        self.reply.evict();
         let room = MAX_MESSAGE_SIZE.max(len + REPLY_CACHE) - len;
         if let Some((data, rest)) = buf.split_at_mut_checked(len) {
             let out = rest.get_mut(..room).unwrap_or(&mut []);
@@ -875,8 +908,8 @@ impl Engine {
         self.reply.settle(len, buf);
     }
 
-    /// Handles one datagram that arrived on `server`'s connection; a response goes to
-    /// `out`, part of the buffer [`Engine::poll_transmit`] is then given.
+    /// Handles one datagram in the clear that arrived on `server`'s connection; a response
+    /// goes to `out`, part of the buffer [`Engine::poll_transmit`] is then given.
     fn handle_datagram(
         &mut self,
         server: u8,
@@ -885,22 +918,6 @@ impl Engine {
         now: u64,
         platform: &mut dyn Platform,
     ) {
-        #[cfg(feature = "dtls")]
-        {
-            // A secured server's datagram: the handshake's, or a record to open first.
-            let mut plain = [0u8; secure::SEALED];
-            match self.open(server, data, &mut plain) {
-                Some(Some(n)) => {
-                    let data = plain.get(..n).unwrap_or(&[]);
-                    if let Err(reason) = self.datagram(server, data, out, now, platform) {
-                        self.push_event(Event::Dropped { server, reason });
-                    }
-                    return;
-                }
-                Some(None) => return,
-                None => {}
-            }
-        }
         if let Err(reason) = self.datagram(server, data, out, now, platform) {
             self.push_event(Event::Dropped { server, reason });
         }

@@ -10,7 +10,7 @@
 
 use super::{DropReason, Engine, Event, Platform};
 use crate::config::MAX_MESSAGE_SIZE;
-use crate::dtls::{Session, RECORD_OVERHEAD};
+use crate::dtls::{Session, SessionKeys, RECORD_OVERHEAD};
 
 /// A failed handshake starts again this long after it failed (a server that answers every
 /// ClientHello with an alert is not flooded).
@@ -65,37 +65,47 @@ impl Engine {
     pub fn set_psk(&mut self, server: u8, identity: &[u8], key: &[u8]) -> Result<(), PskError> {
         #[cfg(feature = "bootstrap")]
         if server == super::bootstrap::BOOTSTRAP_SLOT {
-            // What Session::idle checks, without a session: it is made when the connection
-            // opens.
-            let fits = |v: &[u8], max: usize| !v.is_empty() && v.len() <= max;
-            if !fits(identity, crate::dtls::MAX_PSK_IDENTITY_LEN)
-                || !fits(key, crate::dtls::MAX_PSK_LEN)
-            {
+            // Checked without a session: it is made when the connection opens.
+            if !Session::psk_fits(identity, key) {
                 return Err(PskError::BadCredentials);
             }
             let keys = super::security::Keys::from_parts(identity, &[], key)
                 .ok_or(PskError::BadCredentials)?;
             return self.set_bootstrap_key(super::security::MODE_PSK, keys);
         }
-        let session = Session::idle(identity, key).map_err(|_| PskError::BadCredentials)?;
-        self.secure_with(server, session)
+        let keys = SessionKeys::psk(identity, key).map_err(|_| PskError::BadCredentials)?;
+        self.secure_with(server, keys)
     }
 
-    /// Secures DM server slot `server` with `session`, replacing the one it had.
-    fn secure_with(&mut self, server: u8, session: Session) -> Result<(), PskError> {
+    /// Secures DM server slot `server` with a session made from `keys`, replacing the one it
+    /// had.
+    fn secure_with(&mut self, server: u8, keys: SessionKeys) -> Result<(), PskError> {
         if self.servers.get(usize::from(server)).is_none() {
             return Err(PskError::UnknownServer);
         }
-        if let Some(link) = self.link(server) {
-            *link = Link::new(server, session);
-            return Ok(());
-        }
-        if self.free_sessions() == 0 {
+        if self.link(server).is_none() && self.free_sessions() == 0 {
             return Err(PskError::NoSpace);
         }
-        self.dtls
-            .push(Link::new(server, session))
-            .map_err(|_| PskError::NoSpace)
+        if self.put_session(server, keys) {
+            Ok(())
+        } else {
+            Err(PskError::NoSpace)
+        }
+    }
+
+    /// Puts a session made from `keys` in `server`'s link, or in a new one; false when
+    /// there is no room. Not inlined: the session (over a kilobyte) is made in this frame,
+    /// which the parsing of the keys, done before, does not run under.
+    #[inline(never)]
+    fn put_session(&mut self, server: u8, keys: SessionKeys) -> bool {
+        let link = Link::new(server, Session::from_keys(keys));
+        match self.link(server) {
+            Some(l) => {
+                *l = link;
+                true
+            }
+            None => self.dtls.push(link).is_ok(),
+        }
     }
 
     /// Secures server slot `server` with DTLS and raw public keys (Security mode 1, feature
@@ -124,9 +134,9 @@ impl Engine {
         if self.servers.get(usize::from(server)).is_none() {
             return Err(PskError::UnknownServer);
         }
-        let session = Session::idle_rpk(private_key, server_public_key)
+        let keys = SessionKeys::rpk(private_key, server_public_key)
             .map_err(|_| PskError::BadCredentials)?;
-        self.secure_with(server, session)
+        self.secure_with(server, keys)
     }
 
     /// Sessions a new secured server may take: the bootstrap account's is kept while it
@@ -174,10 +184,10 @@ impl Engine {
         let mode = super::security::MODE_PSK;
         #[cfg(feature = "dtls-rpk")]
         let mode = account.mode;
-        let Some(session) = session_for(mode, &account.keys) else {
+        let Some(keys) = keys_for(mode, &account.keys) else {
             return false;
         };
-        self.dtls.push(Link::new(slot, session)).is_ok()
+        self.put_session(slot, keys)
     }
 
     /// Drops the session of `server`, if it has one.
@@ -221,14 +231,14 @@ impl Engine {
             let Some(server) = self.servers.get(i) else {
                 break;
             };
-            let session = self
+            let keys = self
                 .bootstrap
                 .security
                 .iter()
                 .find(|s| !s.bootstrap && s.ssid == server.short_id)
-                .and_then(|s| session_for(s.mode, &s.keys));
-            if let Some(session) = session {
-                let _ = self.secure_with(super::slot_of(i), session);
+                .and_then(|s| keys_for(s.mode, &s.keys));
+            if let Some(keys) = keys {
+                let _ = self.secure_with(super::slot_of(i), keys);
             }
         }
     }
@@ -248,10 +258,10 @@ impl Engine {
         mode: u8,
         keys: &super::security::Keys,
     ) -> bool {
-        let Some(session) = session_for(mode, keys) else {
+        let Some(keys) = keys_for(mode, keys) else {
             return false;
         };
-        self.secure_with(server, session).is_ok()
+        self.secure_with(server, keys).is_ok()
     }
 
     fn link(&mut self, server: u8) -> Option<&mut Link> {
@@ -374,40 +384,64 @@ impl Engine {
         self.link(server).map(|l| l.end = end).is_some()
     }
 
-    /// Opens a datagram from a secured `server` into `out`: `Some(Some(len))` for the
-    /// application data it carried, `Some(None)` when it was for the handshake (or
-    /// dropped), `None` when the server is not secured.
-    pub(super) fn open(
+    /// Opens a datagram from a secured `server` in place: `Some(Some(len))` for the
+    /// application data it carried, moved to the front of `data`; `Some(None)` when it was
+    /// for the handshake (or dropped); `None` when the server is not secured.
+    pub(super) fn open(&mut self, server: u8, data: &mut [u8]) -> Option<Option<usize>> {
+        let (opened, rejected) = open_in(&mut self.dtls, server, data)?;
+        self.note_rejected(server, rejected);
+        Some(opened)
+    }
+
+    /// Opens a datagram from a secured `server` too large for the client's buffer in the
+    /// buffer datagrams are sealed in, as [`Engine::open`] does; the application data is
+    /// copied to the front of `buf`.
+    pub(super) fn open_large(
         &mut self,
         server: u8,
         data: &[u8],
-        out: &mut [u8],
+        buf: &mut [u8],
     ) -> Option<Option<usize>> {
-        let session = &mut self.link(server)?.session;
-        let Some(buf) = out.get_mut(..data.len()) else {
-            return Some(None);
+        let Some(sealed) = self.sealed.get_mut(..data.len()) else {
+            // Larger than any record this client takes: dropped, never read in the clear.
+            return self.link(server).map(|_| None);
         };
-        buf.copy_from_slice(data);
-        let base = buf.as_ptr() as usize;
-        let before = session.rejected_records();
-        let plain = session.handle_datagram(buf);
-        if session.rejected_records() != before {
+        sealed.copy_from_slice(data);
+        let (opened, rejected) = open_in(&mut self.dtls, server, sealed)?;
+        let copied = opened.and_then(|n| {
+            let plain = sealed.get(..n)?;
+            buf.get_mut(..n)?.copy_from_slice(plain);
+            Some(n)
+        });
+        self.note_rejected(server, rejected);
+        Some(copied)
+    }
+
+    fn note_rejected(&mut self, server: u8, rejected: bool) {
+        if rejected {
             let reason = DropReason::Unauthenticated;
             self.push_event(Event::Dropped { server, reason });
         }
-        let Some(plain) = plain else {
-            return Some(None);
-        };
-        // The plaintext sits inside its record: move it to the front.
-        let start = (plain.as_ptr() as usize).saturating_sub(base);
-        let n = plain.len();
-        let end = start.checked_add(n)?;
-        if end > out.len() {
-            return Some(None);
-        }
-        out.copy_within(start..end, 0);
-        Some(Some(n))
     }
+}
+
+/// Opens `data` with `server`'s session, in place: the application data's length (moved to
+/// the front of `data`) if it carried any, and whether a record was rejected. `None` when
+/// the server is not secured.
+fn open_in(links: &mut [Link], server: u8, data: &mut [u8]) -> Option<(Option<usize>, bool)> {
+    let session = &mut links.iter_mut().find(|l| l.server == server)?.session;
+    let base = data.as_ptr() as usize;
+    let before = session.rejected_records();
+    let plain = session
+        .handle_datagram(data)
+        .map(|p| ((p.as_ptr() as usize).saturating_sub(base), p.len()));
+    let rejected = session.rejected_records() != before;
+    let opened = plain.and_then(|(start, n)| {
+        let end = start.checked_add(n).filter(|&end| end <= data.len())?;
+        data.copy_within(start..end, 0);
+        Some(n)
+    });
+    Some((opened, rejected))
 }
 
 impl Link {
@@ -433,14 +467,16 @@ impl Link {
     }
 }
 
-/// An idle session for an account in `mode` with `keys`: PSK (mode 0) or, with `dtls-rpk`,
-/// raw public keys (mode 1); `None` for another mode or keys that do not parse.
+/// The credentials for an account in `mode` with `keys`: PSK (mode 0) or, with `dtls-rpk`,
+/// raw public keys (mode 1); `None` for another mode or keys that do not parse. Not
+/// inlined: its parsing runs under its caller's frame alone, not a session's.
 #[cfg(feature = "bootstrap")]
-pub(super) fn session_for(mode: u8, keys: &super::security::Keys) -> Option<Session> {
+#[inline(never)]
+pub(super) fn keys_for(mode: u8, keys: &super::security::Keys) -> Option<SessionKeys> {
     match mode {
-        super::security::MODE_PSK => Session::idle(&keys.identity, &keys.key).ok(),
+        super::security::MODE_PSK => SessionKeys::psk(&keys.identity, &keys.key).ok(),
         #[cfg(feature = "dtls-rpk")]
-        super::security::MODE_RPK => Session::idle_rpk(&keys.key, &keys.server_key).ok(),
+        super::security::MODE_RPK => SessionKeys::rpk(&keys.key, &keys.server_key).ok(),
         _ => None,
     }
 }
@@ -499,7 +535,7 @@ mod tests {
         };
         let mut c = Client::new(&config, 7).unwrap();
         let mut p = Rng(3, ());
-        c.secure_with(0, established_session()).unwrap();
+        secure(&mut c, 0, established_session());
         c.connection_opened(0);
         let register = sent(&mut c, &mut p, 0);
         assert_eq!(register.len(), 1, "one Register");
@@ -521,6 +557,12 @@ mod tests {
             "{events:?}"
         );
         (c, p, 2)
+    }
+
+    /// Secures slot `server` with `session` (an established one, from the DTLS tests).
+    fn secure(c: &mut Client, server: u8, session: Session) {
+        c.dtls.retain(|l| l.server != server);
+        assert!(c.dtls.push(Link::new(server, session)).is_ok());
     }
 
     /// Everything the client sends at `now`.
@@ -605,6 +647,28 @@ mod tests {
     }
 
     #[test]
+    fn a_record_larger_than_the_buffer_is_opened_in_the_sealing_buffer() {
+        let (mut c, mut p, seq) = registered();
+        // A Read of /1/0/1 padded with a payload: the CoAP message fits the buffer, its
+        // record does not.
+        let mut read = vec![
+            0x42, 0x01, 0x12, 0x35, 0xAB, 0xCE, 0xB1, b'1', 0x01, b'0', 0x01, b'1', 0xFF,
+        ];
+        read.resize(crate::config::MAX_MESSAGE_SIZE - 8, b'x');
+        let record = sealed_by_server(23, seq, &read);
+        assert!(record.len() > crate::config::MAX_MESSAGE_SIZE);
+        c.handle_datagram(0, &record, 20, &mut p);
+        let answer = sent(&mut c, &mut p, 20);
+        let (_, _, coap) = open_from_client(&answer[0]).expect("sealed");
+        assert_eq!((coap[1], &coap[4..6]), (0x45, &[0xAB, 0xCE][..]), "2.05");
+        // One larger than any record the client takes is dropped, never read in the
+        // clear.
+        read.resize(SEALED + 1, b'x');
+        c.handle_datagram(0, &read, 30, &mut p);
+        assert!(sent(&mut c, &mut p, 30).is_empty());
+    }
+
+    #[test]
     fn a_notification_waits_for_the_session_and_never_goes_in_the_clear() {
         let (mut c, mut p, seq) = registered();
         // The server observes the lifetime (/1/0/1).
@@ -629,7 +693,7 @@ mod tests {
             assert_eq!(c.poll_timeout(), c.secure_deadline(), "at {now}");
         }
         // The session is back: the notification goes, sealed.
-        c.secure_with(0, established_session()).unwrap();
+        secure(&mut c, 0, established_session());
         let note = sent(&mut c, &mut p, 3_200);
         let (t, epoch, coap) = open_from_client(&note[0]).expect("sealed");
         assert_eq!((t, epoch), (23, 1));

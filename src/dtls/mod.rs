@@ -206,6 +206,23 @@ pub struct Session {
     final_flight: bool,
 }
 
+/// A session's credentials, checked and parsed, to make a session from
+/// ([`Session::from_keys`]). Parsing raw public keys runs deep and a session takes over a
+/// kilobyte: done one after the other, their stack needs do not add up.
+pub struct SessionKeys(Credentials);
+
+impl SessionKeys {
+    /// A pre-shared key and its identity (see [`Session::psk_fits`]).
+    pub fn psk(identity: &[u8], psk: &[u8]) -> Result<SessionKeys, Error> {
+        if !Session::psk_fits(identity, psk) {
+            return Err(Error::BadCredentials);
+        }
+        let identity = Vec::from_slice(identity).map_err(|_| Error::BadCredentials)?;
+        let key = Vec::from_slice(psk).map_err(|_| Error::BadCredentials)?;
+        Ok(SessionKeys(Credentials::Psk { identity, key }))
+    }
+}
+
 /// A cursor over a received message.
 struct Reader<'a>(&'a [u8]);
 
@@ -244,12 +261,19 @@ impl Session {
 
     /// A session holding its credentials, to be started with [`Session::start`].
     pub fn idle(identity: &[u8], psk: &[u8]) -> Result<Session, Error> {
-        let identity = Vec::from_slice(identity).map_err(|_| Error::BadCredentials)?;
-        let psk = Vec::from_slice(psk).map_err(|_| Error::BadCredentials)?;
-        if identity.is_empty() || psk.is_empty() {
-            return Err(Error::BadCredentials);
-        }
-        Ok(Session::with(Credentials::Psk { identity, key: psk }))
+        Ok(Session::from_keys(SessionKeys::psk(identity, psk)?))
+    }
+
+    /// An idle session with credentials checked and parsed beforehand.
+    pub fn from_keys(keys: SessionKeys) -> Session {
+        Session::with(keys.0)
+    }
+
+    /// True when [`Session::idle`] takes `identity` and `psk`: neither empty nor longer
+    /// than [`MAX_PSK_IDENTITY_LEN`] and [`MAX_PSK_LEN`].
+    pub fn psk_fits(identity: &[u8], psk: &[u8]) -> bool {
+        let fits = |v: &[u8], max: usize| !v.is_empty() && v.len() <= max;
+        fits(identity, MAX_PSK_IDENTITY_LEN) && fits(psk, MAX_PSK_LEN)
     }
 
     fn with(credentials: Credentials) -> Session {
@@ -865,7 +889,11 @@ impl Session {
                 if self.hello_verifies > MAX_HELLO_VERIFY_REQUESTS {
                     return Err(Error::TooManyHelloVerifyRequests);
                 }
-                self.cookie = Vec::from_slice(cookie).map_err(|_| Error::Protocol)?;
+                // In place: a cookie-sized temporary would be on the handshake's stack.
+                self.cookie.clear();
+                self.cookie
+                    .extend_from_slice(cookie)
+                    .map_err(|_| Error::Protocol)?;
                 self.hello_seq = 1;
                 self.next_receive_seq = seq.wrapping_add(1);
                 self.next_flight();
@@ -1418,7 +1446,7 @@ pub(crate) mod tests {
     }
 
     fn from_server(keys: &Keys, content_type: u8, seq: u64, plain: &[u8]) -> std::vec::Vec<u8> {
-        let mut buf = [0u8; 512];
+        let mut buf = [0u8; 2048];
         let mut w = Writer::new(&mut buf);
         keys.seal(&mut w, content_type, 1, seq, &[], plain).unwrap();
         w.written().to_vec()

@@ -23,7 +23,7 @@ use p256::{AffinePoint, FieldElement, NonZeroScalar, ProjectivePoint, PublicKey,
 use sha2::{Digest, Sha256};
 
 use super::{
-    handshake_header, prf, Credentials, Error, Reader, Session, CLIENT_KEY_EXCHANGE,
+    handshake_header, prf, Credentials, Error, Reader, Session, SessionKeys, CLIENT_KEY_EXCHANGE,
     MAX_CLIENT_MESSAGE, SERVER_KEY_EXCHANGE,
 };
 use crate::buf::{NoSpace, Writer};
@@ -62,10 +62,13 @@ const SPKI_LEN: usize = 91;
 const OID_EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
 const OID_P256: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
 
-/// A client's raw-public-key credentials: its private key and its public key (derived once),
-/// and the server's public key, each as P-256 coordinates.
+/// A client's raw-public-key credentials: its private key and its public key, and the
+/// server's public key, each as P-256 coordinates.
 pub struct RpkKeys {
     private: [u8; 32],
+    /// Derived by the first handshake that sends it (all zeros until then): making a
+    /// session, as restoring saved keys or a Bootstrap-Finish does, takes no scalar
+    /// multiplication, nor its 2.7 KB of stack under those callers' frames.
     public: [u8; 64],
     server: [u8; 64],
 }
@@ -74,15 +77,23 @@ impl RpkKeys {
     /// Keys from the Security object's forms (see the module's documentation).
     pub fn new(private_key: &[u8], server_public_key: &[u8]) -> Result<RpkKeys, Error> {
         let private = parse_private_key(private_key).ok_or(Error::BadCredentials)?;
-        let scalar = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(private.into()))
-            .ok_or(Error::BadCredentials)?;
-        let public = xy(&PublicKey::from_secret_scalar(&scalar));
+        scalar_of(&private).ok_or(Error::BadCredentials)?;
         let server = parse_public_key(server_public_key).ok_or(Error::BadCredentials)?;
         Ok(RpkKeys {
             private,
-            public,
+            public: [0; 64],
             server: xy(&server),
         })
+    }
+
+    /// Derives this client's public key, once.
+    fn derive_public(&mut self) {
+        if self.public != [0; 64] {
+            return;
+        }
+        if let Some(scalar) = scalar_of(&self.private) {
+            self.public = xy(&PublicKey::from_secret_scalar(&scalar));
+        }
     }
 
     /// The private key (32 bytes) and the server's public key (X || Y): the raw forms
@@ -175,6 +186,14 @@ impl RpkState {
     }
 }
 
+impl SessionKeys {
+    /// Raw public keys, in the forms [`RpkKeys::new`] takes.
+    pub fn rpk(private_key: &[u8], server_public_key: &[u8]) -> Result<SessionKeys, Error> {
+        let keys = RpkKeys::new(private_key, server_public_key)?;
+        Ok(SessionKeys(Credentials::Rpk(RpkState::new(keys))))
+    }
+}
+
 /// The session's raw-public-key state, if it has one.
 fn rpk(s: &mut Session) -> Option<&mut RpkState> {
     match &mut s.credentials {
@@ -196,8 +215,10 @@ impl Session {
     /// A session with raw-public-key credentials (forms: the module's documentation), to be
     /// started with [`Session::start`] and [`Session::seed_ephemeral`].
     pub fn idle_rpk(private_key: &[u8], server_public_key: &[u8]) -> Result<Session, Error> {
-        let keys = RpkKeys::new(private_key, server_public_key)?;
-        Ok(Session::with(Credentials::Rpk(RpkState::new(keys))))
+        Ok(Session::from_keys(SessionKeys::rpk(
+            private_key,
+            server_public_key,
+        )?))
     }
 
     /// A raw-public-key session that starts its handshake at the next
@@ -321,6 +342,9 @@ impl Session {
         };
         if !r.exchanged {
             return Err(Error::Protocol);
+        }
+        if r.requested {
+            r.keys.derive_public();
         }
         for n in 0..r.client_messages() {
             if n == 2 {
@@ -548,7 +572,7 @@ fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
 /// with RFC 6979's nonce derived as ecdsa's `try_sign_prehashed_rfc6979` does; that one
 /// ends in `Signature` code that unwraps). The arithmetic is p256's, constant-time.
 fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
-    let d = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr((*private).into()))?;
+    let d = scalar_of(private)?;
     let k =
         rfc6979::generate_k::<Sha256, _>(&(*private).into(), &ORDER.into(), &(*hash).into(), &[]);
     let k = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(k))?;
@@ -638,6 +662,11 @@ fn der_item<'a>(r: &mut Reader<'a>, tag: u8) -> Option<&'a [u8]> {
         _ => return None,
     };
     r.take(len)
+}
+
+/// A private key as a scalar in [1, n − 1].
+fn scalar_of(private: &[u8; 32]) -> Option<NonZeroScalar> {
+    NonZeroScalar::from_repr((*private).into()).into()
 }
 
 /// The server's public key from a SubjectPublicKeyInfo, a SEC1 point or X || Y.
@@ -1098,8 +1127,10 @@ mod tests {
         assert_eq!(pkcs8.len(), 138, "openssl's PKCS#8 size");
         for private in [&scalar[..], &sec1_der, &pkcs8] {
             for server_key in [&server[..], &sec1, compressed.as_bytes(), &spki(&server)] {
-                let keys = RpkKeys::new(private, server_key).unwrap();
+                let mut keys = RpkKeys::new(private, server_key).unwrap();
                 assert_eq!(keys.private, scalar);
+                assert_eq!(keys.public, [0; 64], "derived when a handshake needs it");
+                keys.derive_public();
                 assert_eq!(keys.public, public);
                 assert_eq!(keys.server, server);
             }
