@@ -273,6 +273,7 @@ public final class LeshanDtls {
                 e.printStackTrace();
             return 1;
         } finally {
+            linger();
             try {
                 server.destroy();
             } catch (RuntimeException e) {
@@ -322,5 +323,17 @@ public final class LeshanDtls {
 
     private static String code(LwM2mResponse r) {
         return r == null ? "timeout" : Integer.toString(r.getCode().getCode());
+    }
+
+    /**
+     * Leshan tells its listeners of a De-register before it sends the 2.02: the response
+     * gets time to leave before the server goes (else the client retransmits to no one).
+     */
+    private static void linger() {
+        try {
+            Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -369,6 +369,7 @@ public final class LeshanScenario {
                 e.printStackTrace();
             return 1;
         } finally {
+            linger();
             try {
                 server.destroy();
             } catch (RuntimeException e) {
@@ -1361,5 +1362,17 @@ public final class LeshanScenario {
         if (resp == null)
             throw new Failure(what + ": no response within " + wait + " ms");
         return resp;
+    }
+
+    /**
+     * Leshan tells its listeners of a De-register before it sends the 2.02: the response
+     * gets time to leave before the server goes (else the client retransmits to no one).
+     */
+    private static void linger() {
+        try {
+            Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
