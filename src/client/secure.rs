@@ -332,14 +332,21 @@ impl Engine {
 
     /// When a handshake next needs [`Client::secure_poll`].
     pub(super) fn secure_deadline(&self) -> Option<u64> {
-        self.dtls
-            .iter()
-            .filter(|l| l.end != End::Released && self.slot_connected(l.server))
-            .filter_map(|l| match l.session.error() {
+        let mut next = None;
+        for l in &self.dtls {
+            if l.end == End::Released || !self.slot_connected(l.server) {
+                continue;
+            }
+            let due = match l.session.error() {
                 Some(_) => Some(l.retry_at),
                 None => l.session.poll_timeout(),
-            })
-            .min()
+            };
+            next = match (next, due) {
+                (Some(a), Some(b)) => Some(u64::min(a, b)),
+                (a, b) => a.or(b),
+            };
+        }
+        next
     }
 
     /// Seals `data` for `server` into `sealed` when the server is secured: `Some(Ok(len))`,

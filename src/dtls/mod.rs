@@ -992,17 +992,20 @@ impl Session {
         {
             return Err(Error::Protocol);
         }
-        let session_id: Vec<u8, MAX_SESSION_ID> =
-            Vec::from_slice(session_id).map_err(|_| Error::Protocol)?;
+        if session_id.len() > MAX_SESSION_ID {
+            return Err(Error::Protocol);
+        }
         // The id offered, echoed: the server resumes (RFC 5246 section 7.4.1.3).
-        self.resumed = !session_id.is_empty() && session_id == self.session_id;
+        self.resumed = !session_id.is_empty() && session_id == self.session_id.as_slice();
         #[cfg(feature = "dtls-rpk")]
         if !self.rpk_server_hello(extensions, self.resumed)? {
             return Ok(false);
         }
         if !self.resumed {
             self.resumable = false;
-            self.session_id = session_id;
+            self.session_id.clear();
+            // At most MAX_SESSION_ID bytes: checked above.
+            let _ = self.session_id.extend_from_slice(session_id);
         }
         self.server_random = array(Some(random));
         self.peer_cid = cid.unwrap_or_default();
