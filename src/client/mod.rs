@@ -565,7 +565,7 @@ impl Client {
             return self.handle_received(server, data.len(), now, platform);
         }
         // Too large for the buffer: only a sealed record may still open, in the buffer
-        // datagrams are sealed in.
+        // datagrams are sealed in (`receive_buffer` has evicted the reply waiting in it).
         #[cfg(feature = "dtls")]
         match self.engine.open_large(server, data, &mut self.buf) {
             Some(Some(n)) => {
@@ -890,7 +890,8 @@ impl Engine {
     }
 
     /// Handles the first `len` bytes of `buf`, a datagram in the clear (or opened) from
-    /// `server`; the response is written after it.
+    /// `server`; the response is written after it. The caller has evicted the reply
+    /// waiting in `buf` before writing the datagram there.
     fn receive_plain(
         &mut self,
         server: u8,
@@ -899,7 +900,6 @@ impl Engine {
         now: u64,
         platform: &mut dyn Platform,
     ) {
-        self.reply.evict();
         let room = MAX_MESSAGE_SIZE.max(len + REPLY_CACHE) - len;
         if let Some((data, rest)) = buf.split_at_mut_checked(len) {
             let out = rest.get_mut(..room).unwrap_or(&mut []);

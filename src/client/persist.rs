@@ -314,8 +314,8 @@ impl Engine {
     }
 
     /// Checks (and with `apply`, applies) one item.
-    // Not inlined: the items' frames (a session made from saved keys) lie under the
-    // loop's buffer otherwise.
+    // Not inlined: the items' frames (saved keys, parsed) lie under the loop's buffer
+    // otherwise.
     #[inline(never)]
     fn item(&mut self, tag: u8, v: &[u8], apply: bool) -> Result<(), Reject> {
         let Some((id, rest)) = v.split_first_chunk::<2>() else {
