@@ -54,7 +54,7 @@ case $CONFIG in
         # 2 KB the security issue allows a session.
         FEATURES=(--features dtls-rpk)
         FLASH_BUDGET=1048576
-        FLASH_GATE=105668  # a ratchet at the measured size
+        FLASH_GATE=104392  # a ratchet at the measured size (−1,276 B with the engine's own AES-128-CCM-8)
         RAM_BUDGET=6144    # not met: the keys the Security instances keep for bootstrap and
         RAM_GATE=6972      # persistence (about 340 B each with raw public keys); ratchet
         STACK_BUDGET=1536  # the firmware issue's stack target for the full configuration

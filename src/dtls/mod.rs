@@ -31,6 +31,7 @@
 //! use TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (RFC 7251) on P-256: see `rpk.rs`
 //! ([`Session::idle_rpk`]).
 
+mod ccm;
 mod prf;
 mod reassembly;
 mod record;

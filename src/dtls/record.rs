@@ -4,14 +4,8 @@
 //! the header and the real content type inside the encrypted DTLSInnerPlaintext) and the
 //! anti-replay window.
 
-use aes::Aes128;
-use ccm::aead::{AeadInPlace, KeyInit};
-use ccm::consts::{U12, U8};
-use ccm::Ccm;
-
+use super::ccm::{Ccm8, TAG};
 use crate::buf::{NoSpace, Writer};
-
-type Aes128Ccm8 = Ccm<Aes128, U8, U12>;
 
 /// Bytes of a record header: type, version, epoch, sequence number, length.
 pub const HEADER: usize = 13;
@@ -142,14 +136,6 @@ fn additional_data(
     w.len()
 }
 
-fn nonce(iv: &[u8; 4], explicit: &[u8; 8]) -> [u8; 12] {
-    let mut n = [0u8; 12];
-    for (d, s) in n.iter_mut().zip(iv.iter().chain(explicit.iter())) {
-        *d = *s;
-    }
-    n
-}
-
 impl Keys {
     /// Appends a protected record of `plaintext` to `w`: a `content_type` record, or with a
     /// non-empty `cid` a `tls12_cid` record carrying it, its DTLSInnerPlaintext being
@@ -183,15 +169,9 @@ impl Keys {
         }
         let mut aad = [0u8; MAX_AAD];
         let n = additional_data(&mut aad, outer, epoch, seq, aad_cid, inner);
-        let cipher = Aes128Ccm8::new(&self.key.into());
         let body = w.written_mut().get_mut(start..).ok_or(NoSpace)?;
-        let tag = cipher
-            .encrypt_in_place_detached(
-                &nonce(&self.iv, &explicit).into(),
-                aad.get(..n).ok_or(NoSpace)?,
-                body,
-            )
-            .map_err(|_| NoSpace)?;
+        let tag =
+            Ccm8::new(&self.key, &self.iv, &explicit).seal(aad.get(..n).ok_or(NoSpace)?, body);
         w.put(&tag)
     }
 
@@ -201,7 +181,7 @@ impl Keys {
     /// DTLSInnerPlaintext.
     pub fn open<'a>(&self, record: Record<'a>) -> Option<(u8, &'a mut [u8])> {
         let (explicit, rest) = record.body.split_at_mut_checked(8)?;
-        let cut = rest.len().checked_sub(8)?;
+        let cut = rest.len().checked_sub(TAG)?;
         let (data, tag) = rest.split_at_mut_checked(cut)?;
         let explicit: [u8; 8] = (&*explicit).try_into().ok()?;
         let cid = (record.content_type == TLS12_CID).then_some(&[][..]);
@@ -214,15 +194,9 @@ impl Keys {
             cid,
             data.len(),
         );
-        let cipher = Aes128Ccm8::new(&self.key.into());
-        let tag: [u8; 8] = (&*tag).try_into().ok()?;
-        cipher
-            .decrypt_in_place_detached(
-                &nonce(&self.iv, &explicit).into(),
-                aad.get(..n)?,
-                data,
-                &tag.into(),
-            )
+        let tag: [u8; TAG] = (&*tag).try_into().ok()?;
+        Ccm8::new(&self.key, &self.iv, &explicit)
+            .open(aad.get(..n)?, data, &tag)
             .ok()?;
         if cid.is_none() {
             return Some((record.content_type, data));
@@ -277,6 +251,11 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ccm::aead::{AeadInPlace, KeyInit};
+    use ccm::consts::{U12, U8};
+
+    /// The ccm crate's AES-128-CCM-8: an independent check of the records' layout.
+    type Aes128Ccm8 = ccm::Ccm<aes::Aes128, U8, U12>;
 
     #[test]
     fn a_sealed_record_opens_and_a_changed_one_does_not() {
