@@ -67,5 +67,10 @@ fn main() {
     let server = start_server();
     let wire = replay::record(server.1, session);
     drop(server);
+    replay::write_fixture(
+        "handshake",
+        &wire,
+        &[("IDENTITY", IDENTITY), ("KEY", &KEY), ("RANDOM", &RANDOM)],
+    );
     replay::report_and_replay("handshake", &wire, session);
 }

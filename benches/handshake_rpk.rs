@@ -142,5 +142,15 @@ fn main() {
     let session = || session(&spki);
     let wire = replay::record(server.1, session);
     drop(server);
+    replay::write_fixture(
+        "handshake_rpk",
+        &wire,
+        &[
+            ("CLIENT_KEY", &CLIENT_KEY),
+            ("SERVER_KEY", &spki),
+            ("RANDOM", &RANDOM),
+            ("SEED", &SEED),
+        ],
+    );
     replay::report_and_replay("handshake_rpk", &wire, session);
 }

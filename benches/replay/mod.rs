@@ -56,6 +56,43 @@ fn replay(wire: &Wire, mut session: Session) -> bool {
     session.is_established()
 }
 
+/// With `TERN_WRITE_FIXTURE=<file>` in the environment, writes the recording as Rust
+/// constants to that file: `CLIENT` and `SERVER` (each side's datagrams in order) after the
+/// `inputs` the client's session was made from (name, bytes). The Cortex-M test suite
+/// replays these (tests/qemu/src/handshakes/).
+pub fn write_fixture(bench: &str, wire: &Wire, inputs: &[(&str, &[u8])]) {
+    let Some(path) = std::env::var_os("TERN_WRITE_FIXTURE") else {
+        return;
+    };
+    // Twelve bytes a line, as rustfmt would leave them.
+    let bytes = |b: &[u8], indent: &str| {
+        let lines: Vec<String> = b
+            .chunks(12)
+            .map(|c| {
+                let hex: Vec<String> = c.iter().map(|x| format!("0x{x:02x},")).collect();
+                format!("{indent}    {}\n", hex.join(" "))
+            })
+            .collect();
+        format!("&[\n{}{indent}]", lines.concat())
+    };
+    let mut text = format!(
+        "// A handshake recorded live with a real server by `TERN_WRITE_FIXTURE=<this file> \\\n\
+         // cargo bench --features dtls-rpk --bench {bench}` (benches/replay/mod.rs).\n\n"
+    );
+    for (name, value) in inputs {
+        text += &format!("pub const {name}: &[u8] = {};\n", bytes(value, ""));
+    }
+    for (name, side) in [("CLIENT", &wire.client), ("SERVER", &wire.server)] {
+        text += &format!("pub const {name}: &[&[u8]] = &[\n");
+        for d in side {
+            text += &format!("    {},\n", bytes(d, "    "));
+        }
+        text += "];\n";
+    }
+    std::fs::write(&path, text).expect("the fixture file");
+    println!("{bench}: recording written to {}", path.to_string_lossy());
+}
+
 /// Prints what went over the wire, then replays the handshake as often as the first
 /// argument says (1 by default); every replay must establish the session.
 pub fn report_and_replay(name: &str, wire: &Wire, session: impl Fn() -> Session) {

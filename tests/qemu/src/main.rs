@@ -2,7 +2,9 @@
 //! Cortex-M3; mps2-an386, Cortex-M4F) with semihosting, one `test NAME ... ok` or
 //! `test NAME ... FAILED: reason` line per case, then `N passed, N failed`, and the exit
 //! status says whether every case passed. A panic prints the summary so far, names the
-//! case that panicked and exits non-zero.
+//! case that panicked and exits non-zero. After them, two DTLS handshakes recorded with real
+//! servers (`src/handshakes/`) are replayed to the library's DTLS client, each with the
+//! stack it took measured.
 #![no_std]
 #![no_main]
 
@@ -14,6 +16,8 @@ use cortex_m_semihosting::{debug, hprintln};
 #[path = "../../protocol/mod.rs"]
 mod protocol;
 
+mod handshakes;
+
 /// The case running now, and the counts so far (read by the panic hook).
 static CURRENT: AtomicUsize = AtomicUsize::new(usize::MAX);
 static PASSED: AtomicUsize = AtomicUsize::new(0);
@@ -23,9 +27,16 @@ static FAILED: AtomicUsize = AtomicUsize::new(0);
 /// `#[panic_handler]`): the summary so far, counting the case that panicked as failed,
 /// then a failing exit.
 extern "C" fn on_panic() -> ! {
-    let name = protocol::TESTS
-        .get(CURRENT.load(Ordering::Relaxed))
-        .map_or("(no case)", |c| c.0);
+    let current = CURRENT.load(Ordering::Relaxed);
+    let name = protocol::TESTS.get(current).map_or_else(
+        || {
+            current
+                .checked_sub(protocol::TESTS.len())
+                .and_then(|i| handshakes::CASES.get(i))
+                .map_or("(no case)", |c| c.0)
+        },
+        |c| c.0,
+    );
     hprintln!("test {} ... FAILED: panicked", name);
     hprintln!(
         "{} passed, {} failed",
@@ -52,7 +63,7 @@ fn painted_region() -> (*mut u32, usize) {
 }
 
 /// Fills the stack below the current frame with [`PATTERN`].
-fn paint_stack() {
+pub(crate) fn paint_stack() {
     let (low, words) = painted_region();
     for i in 0..words {
         // SAFETY: the region lies between `PAINT + GAP` and `GAP` bytes below the stack
@@ -64,7 +75,7 @@ fn paint_stack() {
 }
 
 /// The deepest stack use since [`paint_stack`], in bytes below the painted top.
-fn stack_used() -> usize {
+pub(crate) fn stack_used() -> usize {
     let (low, words) = painted_region();
     let untouched = (0..words)
         // SAFETY: the same region as `paint_stack`, now below the stack pointer again:
@@ -92,17 +103,32 @@ fn main() -> ! {
             }
         }
     }
+    let protocol_stack = stack_used();
+    for (i, (name, case)) in handshakes::CASES.iter().enumerate() {
+        CURRENT.store(protocol::TESTS.len() + i, Ordering::Relaxed);
+        match case() {
+            Ok(stack) => {
+                PASSED.fetch_add(1, Ordering::Relaxed);
+                hprintln!("test {} ... ok", name);
+                hprintln!("stack: {} bytes for {}", stack, name);
+            }
+            Err(why) => {
+                FAILED.fetch_add(1, Ordering::Relaxed);
+                hprintln!("test {} ... FAILED: {}", name, why);
+            }
+        }
+    }
     let (passed, failed) = (
         PASSED.load(Ordering::Relaxed),
         FAILED.load(Ordering::Relaxed),
     );
     hprintln!(
-        "stack: at most {} bytes used by a case (of {} measured)",
-        stack_used(),
+        "stack: at most {} bytes used by a protocol case (of {} measured)",
+        protocol_stack,
         PAINT + GAP
     );
     hprintln!("{} passed, {} failed", passed, failed);
-    debug::exit(if failed == 0 && passed == protocol::TESTS.len() {
+    debug::exit(if failed == 0 && passed == protocol::TESTS.len() + handshakes::CASES.len() {
         debug::EXIT_SUCCESS
     } else {
         debug::EXIT_FAILURE
