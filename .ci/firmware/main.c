@@ -5,18 +5,28 @@
  *
  * Scenario: Register (answered 2.01 with Location-Path rd/1), a server Read of /3/0/0
  * (expects 2.05 with the manufacturer "tern"), a Read of /3303/0/5700 (the application's
- * temperature object), then De-register (answered 2.02). Exit status 0 on success.
+ * temperature object), then De-register (answered 2.02). With the library's DTLS
+ * (TERN_MAX_DTLS_SESSIONS > 0), then two handshakes recorded with real servers
+ * (tests/dtls/handshakes/: OpenSSL with a pre-shared key, GnuTLS with raw public keys) are
+ * replayed to a client secured the way an application secures one, each with the stack it
+ * took measured. Exit status 0 on success.
  */
 #include <stdint.h>
 #include <stdio.h>
 
 /* Integer-only printf: the image measures the library, not newlib's float formatting. */
+int iprintf(const char *format, ...);
 #define printf iprintf
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "tern.h"
+
+#if TERN_MAX_DTLS_SESSIONS > 0
+#include "psk.h"
+#include "rpk.h"
+#endif
 
 #define FAIL(...)                                                      \
     do {                                                               \
@@ -40,6 +50,13 @@ struct net {
     int rx_pending;
     uint32_t rng;
     unsigned registered, deregistered, other_events;
+    /* A handshake replayed: what `random` returns, and the datagrams the client must send
+     * (each is compared as it goes out; what follows them is counted apart). */
+    const uint8_t *fixed_random;
+    const struct recorded_datagram *expect;
+    size_t expect_count, expect_next;
+    unsigned mismatches, after;
+    uint8_t after_type;
 };
 static struct net net;
 static int dummy_connection;
@@ -73,6 +90,18 @@ static tern_status_t on_send(void *user, void *connection, const uint8_t *data, 
     if (connection != &dummy_connection || len > sizeof n->sent) {
         return TERN_STATUS_IO;
     }
+#if TERN_MAX_DTLS_SESSIONS > 0
+    if (n->expect && n->expect_next < n->expect_count) {
+        const struct recorded_datagram *d = &n->expect[n->expect_next++];
+        if (d->len != len || memcmp(d->data, data, len) != 0) {
+            printf("datagram %u differs from the recording\n", (unsigned)n->expect_next);
+            n->mismatches++;
+        }
+    } else if (n->expect) {
+        n->after++;
+        n->after_type = data[0];
+    }
+#endif
     memcpy(n->sent, data, len);
     n->sent_len = len;
     n->sent_count++;
@@ -104,6 +133,12 @@ static void on_close(void *user, void *connection)
 static void on_random(void *user, uint8_t *buffer, size_t len)
 {
     struct net *n = user;
+    if (n->fixed_random) {
+        for (size_t i = 0; i < len; i++) {
+            buffer[i] = n->fixed_random[i % 64];
+        }
+        return;
+    }
     for (size_t i = 0; i < len; i++) {
         n->rng = n->rng * 1103515245u + 12345u;
         buffer[i] = (uint8_t)(n->rng >> 16);
@@ -400,6 +435,95 @@ static int expect_read(tern_client_t *client, uint16_t mid, const char *const *p
     return 0;
 }
 
+#if TERN_MAX_DTLS_SESSIONS > 0
+static int sent_after_handshake(void) { return net.after > 0; }
+
+static tern_status_t secure_psk(tern_client_t *client)
+{
+    return tern_client_set_psk(client, 0, psk_IDENTITY, sizeof psk_IDENTITY, psk_KEY, sizeof psk_KEY);
+}
+
+static tern_status_t secure_rpk(tern_client_t *client)
+{
+    return tern_client_set_rpk(client, 0, rpk_CLIENT_KEY, sizeof rpk_CLIENT_KEY, rpk_SERVER_KEY,
+                               sizeof rpk_SERVER_KEY);
+}
+
+/*
+ * Replays a recorded handshake to a client whose one server is coaps:// and secured by
+ * `secure`: the client random (and the ephemeral key's seed) are the recorded ones, every
+ * datagram the client sends must be the recorded one, and once the server's last flight is
+ * in, the client sends its Register sealed (application data). `*stack` is the deepest
+ * tern_client_step meanwhile; 0 when the build lacks what `secure` needs.
+ */
+static int handshake(const char *name, const tern_platform_t *platform, tern_status_t (*secure)(tern_client_t *),
+                     const uint8_t fixed_random[64], const struct recorded_datagram *client_flights,
+                     size_t client_count, const struct recorded_datagram *server_flights, size_t server_count,
+                     size_t *stack)
+{
+    static const char uri[] = "coaps://192.0.2.1:5684";
+    static const char endpoint[] = "tern-qemu";
+    static const tern_server_config_t servers[] = {
+        {.uri = {uri, sizeof uri - 1}, .short_server_id = 1, .lifetime_s = 300},
+    };
+    const tern_config_t config = {
+        .endpoint = {endpoint, sizeof endpoint - 1},
+        .lwm2m_version = 11,
+        .servers = servers,
+        .server_count = 1,
+    };
+    tern_client_t *client = NULL;
+    tern_status_t st = tern_client_init(&storage, sizeof storage, &config, platform, &client);
+    if (st != TERN_STATUS_OK) {
+        FAIL("%s: tern_client_init: %s", name, tern_status_str(st));
+    }
+    st = secure(client);
+    *stack = 0;
+    if (st == TERN_STATUS_NOT_ALLOWED) {
+        printf("%s: not in this build\n", name);
+        tern_client_close(client);
+        return 0;
+    }
+    if (st != TERN_STATUS_OK) {
+        FAIL("%s: securing the server: %s", name, tern_status_str(st));
+    }
+    net.fixed_random = fixed_random;
+    net.expect = client_flights;
+    net.expect_count = client_count;
+    net.expect_next = net.mismatches = net.after = 0;
+    stack_max = 0;
+    expected_sent = net.sent_count + 1;
+    if (run_until(client, sent_something, 50)) {
+        FAIL("%s: no ClientHello within 5 s", name);
+    }
+    for (size_t i = 0; i < server_count; i++) {
+        memcpy(net.rx, server_flights[i].data, server_flights[i].len);
+        net.rx_len = server_flights[i].len;
+        net.rx_pending = 1;
+        if (step(client) != TERN_STATUS_OK || net.rx_pending) {
+            FAIL("%s: the server's datagram %u was not taken", name, (unsigned)i + 1);
+        }
+    }
+    if (run_until(client, sent_after_handshake, 5)) {
+        FAIL("%s: nothing sent after the handshake (%u of %u datagrams)", name, (unsigned)net.expect_next,
+             (unsigned)client_count);
+    }
+    if (net.mismatches || net.expect_next != client_count) {
+        FAIL("%s: %u datagrams differ from the recording, %u of %u sent", name, net.mismatches,
+             (unsigned)net.expect_next, (unsigned)client_count);
+    }
+    if (net.after_type != 23) {
+        FAIL("%s: after the handshake a record of type %u, not application data", name, net.after_type);
+    }
+    printf("%s: handshake as recorded, the Register sealed; deepest step %u bytes\n", name, (unsigned)stack_max);
+    *stack = stack_max;
+    net.fixed_random = NULL;
+    net.expect = NULL;
+    tern_client_close(client);
+    return 0;
+}
+#endif
+
 int main(void)
 {
     printf("tern firmware image: storage %u bytes exact (tern_client_storage_size), "
@@ -514,8 +638,23 @@ int main(void)
     printf("deregistered; datagrams sent %u, connections opened %d closed %d, other events %u\n", net.sent_count,
            net.opened, net.closed, net.other_events);
     printf("library stack high-water (deepest tern_client_step): %u bytes\n", (unsigned)stack_max);
-    printf("tern-size: storage_exact=%u storage_bound=%u stack=%u\n", (unsigned)tern_client_storage_size(),
-           (unsigned)TERN_CLIENT_STORAGE_SIZE, (unsigned)stack_max);
+    size_t scenario_stack = stack_max, psk_stack = 0, rpk_stack = 0;
+#if TERN_MAX_DTLS_SESSIONS > 0
+    /* 4. Handshakes, recorded with real servers, replayed. */
+    static uint8_t psk_fixed[64], rpk_fixed[64];
+    memcpy(psk_fixed, psk_RANDOM, 32);
+    memcpy(rpk_fixed, rpk_RANDOM, 32);
+    memcpy(rpk_fixed + 32, rpk_SEED, 32);
+    if (handshake("PSK", &platform, secure_psk, psk_fixed, psk_CLIENT, psk_CLIENT_COUNT, psk_SERVER,
+                  psk_SERVER_COUNT, &psk_stack) ||
+        handshake("RPK", &platform, secure_rpk, rpk_fixed, rpk_CLIENT, rpk_CLIENT_COUNT, rpk_SERVER,
+                  rpk_SERVER_COUNT, &rpk_stack)) {
+        return 1;
+    }
+#endif
+    printf("tern-size: storage_exact=%u storage_bound=%u stack=%u psk_handshake_stack=%u rpk_handshake_stack=%u\n",
+           (unsigned)tern_client_storage_size(), (unsigned)TERN_CLIENT_STORAGE_SIZE, (unsigned)scenario_stack,
+           (unsigned)psk_stack, (unsigned)rpk_stack);
     printf("PASS\n");
     return 0;
 }

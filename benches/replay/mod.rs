@@ -56,41 +56,77 @@ fn replay(wire: &Wire, mut session: Session) -> bool {
     session.is_established()
 }
 
-/// With `TERN_WRITE_FIXTURE=<file>` in the environment, writes the recording as Rust
-/// constants to that file: `CLIENT` and `SERVER` (each side's datagrams in order) after the
-/// `inputs` the client's session was made from (name, bytes). The Cortex-M test suite
-/// replays these (tests/qemu/src/handshakes/).
+/// With `TERN_WRITE_FIXTURE=<path>/<name>` in the environment, writes the recording, with
+/// the `inputs` the client's session was made from (name, bytes), to `<name>.rs` as Rust
+/// constants and to `<name>.h` as C arrays: `CLIENT` and `SERVER`, each side's datagrams in
+/// order. The Cortex-M test suite (tests/qemu/) and the size image (.ci/firmware/) replay
+/// them (tests/dtls/handshakes/).
 pub fn write_fixture(bench: &str, wire: &Wire, inputs: &[(&str, &[u8])]) {
-    let Some(path) = std::env::var_os("TERN_WRITE_FIXTURE") else {
+    let Some(stem) = std::env::var("TERN_WRITE_FIXTURE").ok() else {
         return;
     };
-    // Twelve bytes a line, as rustfmt would leave them.
-    let bytes = |b: &[u8], indent: &str| {
-        let lines: Vec<String> = b
-            .chunks(12)
+    let name = std::path::Path::new(&stem)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a file name")
+        .to_owned();
+    let origin = format!(
+        "A DTLS handshake recorded live with a real server by\n\
+         TERN_WRITE_FIXTURE=tests/dtls/handshakes/{name} cargo bench --features dtls-rpk --bench {bench}\n\
+         (benches/replay/mod.rs): the client's inputs, then each side's datagrams in order."
+    );
+    // Twelve bytes a line.
+    let bytes = |b: &[u8], indent: &str| -> String {
+        b.chunks(12)
             .map(|c| {
                 let hex: Vec<String> = c.iter().map(|x| format!("0x{x:02x},")).collect();
                 format!("{indent}    {}\n", hex.join(" "))
             })
-            .collect();
-        format!("&[\n{}{indent}]", lines.concat())
+            .collect()
     };
-    let mut text = format!(
-        "// A handshake recorded live with a real server by `TERN_WRITE_FIXTURE=<this file> \\\n\
-         // cargo bench --features dtls-rpk --bench {bench}` (benches/replay/mod.rs).\n\n"
-    );
-    for (name, value) in inputs {
-        text += &format!("pub const {name}: &[u8] = {};\n", bytes(value, ""));
+    let sides = [("CLIENT", &wire.client), ("SERVER", &wire.server)];
+
+    let mut rs: String = origin.lines().map(|l| format!("// {l}\n")).collect();
+    rs += "\n";
+    for (n, value) in inputs {
+        rs += &format!("pub const {n}: &[u8] = &[\n{}];\n", bytes(value, ""));
     }
-    for (name, side) in [("CLIENT", &wire.client), ("SERVER", &wire.server)] {
-        text += &format!("pub const {name}: &[&[u8]] = &[\n");
-        for d in side {
-            text += &format!("    {},\n", bytes(d, "    "));
+    for (n, side) in sides {
+        rs += &format!("pub const {n}: &[&[u8]] = &[\n");
+        for d in side.iter() {
+            rs += &format!("    &[\n{}    ],\n", bytes(d, "    "));
         }
-        text += "];\n";
+        rs += "];\n";
     }
-    std::fs::write(&path, text).expect("the fixture file");
-    println!("{bench}: recording written to {}", path.to_string_lossy());
+
+    let mut h = format!("/* {} */\n", origin.replace('\n', "\n * "));
+    h += "#include <stddef.h>\n#include <stdint.h>\n\n";
+    h += "#ifndef TERN_RECORDED_DATAGRAM\n#define TERN_RECORDED_DATAGRAM\n";
+    h += "struct recorded_datagram {\n    const uint8_t *data;\n    size_t len;\n};\n#endif\n\n";
+    for (n, value) in inputs {
+        h += &format!(
+            "static const uint8_t {name}_{n}[] = {{\n{}}};\n",
+            bytes(value, "")
+        );
+    }
+    for (n, side) in sides {
+        for (i, d) in side.iter().enumerate() {
+            h += &format!(
+                "static const uint8_t {name}_{n}_{i}[] = {{\n{}}};\n",
+                bytes(d, "")
+            );
+        }
+        h += &format!("static const struct recorded_datagram {name}_{n}[] = {{\n");
+        for i in 0..side.len() {
+            h += &format!("    {{{name}_{n}_{i}, sizeof {name}_{n}_{i}}},\n");
+        }
+        h += &format!("}};\n#define {name}_{n}_COUNT {}\n", side.len());
+    }
+    for (ext, text) in [("rs", rs), ("h", h)] {
+        let path = format!("{stem}.{ext}");
+        std::fs::write(&path, text).expect("the fixture file");
+        println!("{bench}: recording written to {path}");
+    }
 }
 
 /// Prints what went over the wire, then replays the handshake as often as the first

@@ -1,6 +1,6 @@
 //! DTLS 1.2 handshakes recorded live with real servers on the host (OpenSSL's `s_server`
-//! with a pre-shared key, GnuTLS's `gnutls-serv` with raw public keys; `psk.rs` and
-//! `rpk.rs` say how), replayed here to the library's DTLS client made from the same inputs
+//! with a pre-shared key, GnuTLS's `gnutls-serv` with raw public keys;
+//! `tests/dtls/handshakes/` holds them and says how they were made), replayed here to the library's DTLS client made from the same inputs
 //! (client random, keys, ephemeral seed). Its datagrams must be the recorded ones byte for
 //! byte and it must end established: the server's Finished only verifies over the same
 //! transcript, so this proves the handshake's arithmetic (P-256, SHA-256, the PRF,
@@ -10,8 +10,10 @@
 use tern::dtls::Session;
 
 #[rustfmt::skip]
+#[path = "../../../dtls/handshakes/psk.rs"]
 mod psk;
 #[rustfmt::skip]
+#[path = "../../../dtls/handshakes/rpk.rs"]
 mod rpk;
 
 /// A case: its stack use in bytes, or why it failed.
