@@ -120,6 +120,10 @@ if [ "$LIB" = "-" ] || [ ! -f "$LIB" ]; then
     exit 1
 fi
 CONFIG_FLAGS=()
+# The image replays a raw-public-key handshake only where the build has them (an
+# application without them does not call tern_client_set_rpk).
+HARNESS_FLAGS=()
+[[ " ${FEATURES[*]} " == *dtls-rpk* ]] && HARNESS_FLAGS=(-DTERN_SIZE_RPK=1)
 if [ "$CONFIG_DIR" != "-" ] && [ -f "$CONFIG_DIR/tern_config.h" ]; then
     CONFIG_FLAGS=(-I"$CONFIG_DIR" '-DTERN_CONFIG_HEADER="tern_config.h"')
 fi
@@ -135,7 +139,7 @@ LIBC_MEM=(-Wl,-u,memcpy -Wl,-u,memset -Wl,-u,memmove -Wl,-u,__aeabi_memcpy -Wl,-
 arm-none-eabi-gcc "${CFLAGS_CPU[@]}" -std=c99 -Wall -Wextra -Os -ffunction-sections -fdata-sections \
     --specs=rdimon.specs -nostartfiles -T "$FW/link.ld" \
     -Wl,--gc-sections -Wl,--no-warn-execstack -Wl,-Map="$OUT/image.map" \
-    -I"$ROOT/include" -I"$ROOT/tests/dtls/handshakes" "${CONFIG_FLAGS[@]}" \
+    -I"$ROOT/include" -I"$ROOT/tests/dtls/handshakes" "${CONFIG_FLAGS[@]}" "${HARNESS_FLAGS[@]}" \
     "$FW/startup.c" "$FW/main.c" "${LIBC_MEM[@]}" -Wl,--start-group -lc -lgcc "$LIB" -Wl,--end-group \
     -o "$OUT/image.elf"
 

@@ -94,6 +94,13 @@ pub struct Bootstrap {
 }
 
 impl Bootstrap {
+    /// The bootstrap account, when it has keys for its Security mode.
+    #[cfg(feature = "dtls")]
+    pub(super) fn keys(&self) -> Option<&Security> {
+        let a = self.account.as_ref()?;
+        a.keys.is_set(a.mode).then_some(a)
+    }
+
     pub(super) const fn new() -> Bootstrap {
         Bootstrap {
             account: None,
@@ -188,8 +195,7 @@ impl Engine {
     /// key, or with `dtls-rpk` raw public keys).
     #[cfg(feature = "dtls")]
     pub(super) fn bootstrap_keys(&self) -> Option<&Security> {
-        let a = self.bootstrap.account.as_ref()?;
-        a.keys.is_set(a.mode).then_some(a)
+        self.bootstrap.keys()
     }
 
     /// Gives the bootstrap account keys for Security `mode` (0: a pre-shared key, 1: raw

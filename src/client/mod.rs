@@ -396,7 +396,7 @@ pub struct Engine {
     bootstrap: bootstrap::Bootstrap,
     /// The servers secured with DTLS, and the buffer datagrams are sealed and opened in.
     #[cfg(feature = "dtls")]
-    dtls: Vec<secure::Link, { crate::config::MAX_DTLS_SESSIONS }>,
+    dtls: secure::Links,
     #[cfg(feature = "dtls")]
     sealed: [u8; secure::SEALED],
     /// The pre-shared keys bootstrap wrote for servers the platform secures.

@@ -16,6 +16,9 @@ use crate::dtls::{Session, SessionKeys, RECORD_OVERHEAD};
 /// ClientHello with an alert is not flooded).
 const RETRY_MS: u64 = 60_000;
 
+/// The secured servers' links, one per session.
+pub type Links = heapless::Vec<Link, { crate::config::MAX_DTLS_SESSIONS }>;
+
 /// One secured server.
 pub struct Link {
     server: u8,
@@ -86,25 +89,10 @@ impl Engine {
         if self.link(server).is_none() && self.free_sessions() == 0 {
             return Err(PskError::NoSpace);
         }
-        if self.put_session(server, keys) {
+        if put_session(&mut self.dtls, server, keys) {
             Ok(())
         } else {
             Err(PskError::NoSpace)
-        }
-    }
-
-    /// Puts a session made from `keys` in `server`'s link, or in a new one; false when
-    /// there is no room. Not inlined: the session (over a kilobyte) is made in this frame,
-    /// which the parsing of the keys, done before, does not run under.
-    #[inline(never)]
-    fn put_session(&mut self, server: u8, keys: SessionKeys) -> bool {
-        let link = Link::new(server, Session::from_keys(keys));
-        match self.link(server) {
-            Some(l) => {
-                *l = link;
-                true
-            }
-            None => self.dtls.push(link).is_ok(),
         }
     }
 
@@ -176,7 +164,7 @@ impl Engine {
     pub(super) fn secure_bootstrap(&mut self) -> bool {
         let slot = super::bootstrap::BOOTSTRAP_SLOT;
         self.unsecure(slot);
-        let Some(account) = self.bootstrap_keys() else {
+        let Some(account) = self.bootstrap.keys() else {
             return true;
         };
         // Without raw public keys, an account with keys is in PSK mode.
@@ -187,7 +175,7 @@ impl Engine {
         let Some(keys) = keys_for(mode, &account.keys) else {
             return false;
         };
-        self.put_session(slot, keys)
+        put_session(&mut self.dtls, slot, keys)
     }
 
     /// Drops the session of `server`, if it has one.
@@ -238,7 +226,8 @@ impl Engine {
                 .find(|s| !s.bootstrap && s.ssid == server.short_id)
                 .and_then(|s| keys_for(s.mode, &s.keys));
             if let Some(keys) = keys {
-                let _ = self.secure_with(super::slot_of(i), keys);
+                // No room: the server stays unsecured (the Finish checked there was).
+                let _ = put_session(&mut self.dtls, super::slot_of(i), keys);
             }
         }
     }
@@ -474,12 +463,25 @@ impl Link {
     }
 }
 
+/// Puts a session made from `keys` in `server`'s link, or in a new one; false when there is
+/// no room. Not inlined: the session (over a kilobyte) is made in this frame, which the
+/// parsing of the keys, done before, does not run under. The old link goes first, so that
+/// the new one is written in one place only.
+#[inline(never)]
+fn put_session(links: &mut Links, server: u8, keys: SessionKeys<'_>) -> bool {
+    let link = Link::new(server, Session::from_keys(keys));
+    if let Some(i) = links.iter().position(|l| l.server == server) {
+        links.swap_remove(i);
+    }
+    links.push(link).is_ok()
+}
+
 /// The credentials for an account in `mode` with `keys`: PSK (mode 0) or, with `dtls-rpk`,
 /// raw public keys (mode 1); `None` for another mode or keys that do not parse. Not
 /// inlined: its parsing runs under its caller's frame alone, not a session's.
 #[cfg(feature = "bootstrap")]
 #[inline(never)]
-pub(super) fn keys_for(mode: u8, keys: &super::security::Keys) -> Option<SessionKeys> {
+pub(super) fn keys_for(mode: u8, keys: &super::security::Keys) -> Option<SessionKeys<'_>> {
     match mode {
         super::security::MODE_PSK => SessionKeys::psk(&keys.identity, &keys.key).ok(),
         #[cfg(feature = "dtls-rpk")]

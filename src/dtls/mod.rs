@@ -209,18 +209,26 @@ pub struct Session {
 
 /// A session's credentials, checked and parsed, to make a session from
 /// ([`Session::from_keys`]). Parsing raw public keys runs deep and a session takes over a
-/// kilobyte: done one after the other, their stack needs do not add up.
-pub struct SessionKeys(Credentials);
+/// kilobyte: done one after the other, their stack needs do not add up. A pre-shared key is
+/// borrowed until the session copies it.
+pub struct SessionKeys<'a>(Given<'a>);
 
-impl SessionKeys {
+enum Given<'a> {
+    Psk {
+        identity: &'a [u8],
+        key: &'a [u8],
+    },
+    #[cfg(feature = "dtls-rpk")]
+    Rpk(rpk::RpkKeys),
+}
+
+impl<'a> SessionKeys<'a> {
     /// A pre-shared key and its identity (see [`Session::psk_fits`]).
-    pub fn psk(identity: &[u8], psk: &[u8]) -> Result<SessionKeys, Error> {
-        if !Session::psk_fits(identity, psk) {
+    pub fn psk(identity: &'a [u8], key: &'a [u8]) -> Result<Self, Error> {
+        if !Session::psk_fits(identity, key) {
             return Err(Error::BadCredentials);
         }
-        let identity = Vec::from_slice(identity).map_err(|_| Error::BadCredentials)?;
-        let key = Vec::from_slice(psk).map_err(|_| Error::BadCredentials)?;
-        Ok(SessionKeys(Credentials::Psk { identity, key }))
+        Ok(SessionKeys(Given::Psk { identity, key }))
     }
 }
 
@@ -266,8 +274,16 @@ impl Session {
     }
 
     /// An idle session with credentials checked and parsed beforehand.
-    pub fn from_keys(keys: SessionKeys) -> Session {
-        Session::with(keys.0)
+    pub fn from_keys(keys: SessionKeys<'_>) -> Session {
+        Session::with(match keys.0 {
+            // Their lengths were checked: these copies cannot fail.
+            Given::Psk { identity, key } => Credentials::Psk {
+                identity: Vec::from_slice(identity).unwrap_or_default(),
+                key: Vec::from_slice(key).unwrap_or_default(),
+            },
+            #[cfg(feature = "dtls-rpk")]
+            Given::Rpk(keys) => Credentials::Rpk(rpk::RpkState::new(keys)),
+        })
     }
 
     /// True when [`Session::idle`] takes `identity` and `psk`: neither empty nor longer

@@ -186,11 +186,11 @@ impl RpkState {
     }
 }
 
-impl SessionKeys {
+impl SessionKeys<'_> {
     /// Raw public keys, in the forms [`RpkKeys::new`] takes.
-    pub fn rpk(private_key: &[u8], server_public_key: &[u8]) -> Result<SessionKeys, Error> {
+    pub fn rpk(private_key: &[u8], server_public_key: &[u8]) -> Result<Self, Error> {
         let keys = RpkKeys::new(private_key, server_public_key)?;
-        Ok(SessionKeys(Credentials::Rpk(RpkState::new(keys))))
+        Ok(SessionKeys(super::Given::Rpk(keys)))
     }
 }
 
