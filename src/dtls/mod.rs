@@ -37,12 +37,13 @@ mod reassembly;
 mod record;
 #[cfg(feature = "dtls-rpk")]
 mod rpk;
+mod sha256;
 
 #[cfg(feature = "dtls-rpk")]
 pub use rpk::{RpkKeys, ECDHE_ECDSA_WITH_AES_128_CCM_8};
 
 use heapless::Vec;
-use sha2::{Digest, Sha256};
+use sha256::Sha256;
 
 use crate::buf::{NoSpace, Writer};
 use reassembly::{Fragment, Reassembly, Refused};
@@ -743,10 +744,10 @@ impl Session {
         let mut t = self.transcript.clone();
         if label == b"server finished" && !self.resumed {
             if let Ok(m) = self.finished_message(b"client finished", self.client_finished_seq()) {
-                t.update(m);
+                t.update(&m);
             }
         }
-        t.finalize().into()
+        t.finalize()
     }
 
     /// Takes a datagram from the server (decrypting in place); returns the application
@@ -886,7 +887,7 @@ impl Session {
         let mut h = [0u8; HS_HEADER];
         handshake_header(&mut Writer::new(&mut h), msg_type, seq, body.len())
             .map_err(|_| Error::Protocol)?;
-        self.transcript.update(h);
+        self.transcript.update(&h);
         self.transcript.update(body);
         Ok(())
     }
@@ -1614,8 +1615,8 @@ pub(crate) mod tests {
         assert_eq!(n, 14 + 13 + 8 + 24 + 8);
         assert!(s.poll_transmit(5, &mut out).is_none());
         // The client's Finished covers the server's.
-        copy.update(finished);
-        let expected: [u8; 32] = copy.finalize().into();
+        copy.update(&finished);
+        let expected: [u8; 32] = copy.finalize();
         assert_eq!(s.finished_transcript(b"client finished"), expected);
         // The server's Finished again: the client's flight again.
         s.handle_datagram(&mut again);

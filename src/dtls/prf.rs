@@ -1,22 +1,7 @@
 //! The TLS 1.2 pseudo-random function (RFC 5246 section 5) over HMAC-SHA-256, and the
 //! secrets derived with it for a PSK cipher suite (RFC 4279 section 2).
 
-use hmac::{Mac, SimpleHmac};
-use sha2::Sha256;
-
-type HmacSha256 = SimpleHmac<Sha256>;
-
-/// HMAC-SHA-256 of the concatenation of `parts` under `key`.
-fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC takes keys of any length: this cannot fail.
-    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
-        return [0; 32];
-    };
-    for p in parts {
-        mac.update(p);
-    }
-    mac.finalize().into_bytes().into()
-}
+use super::sha256::hmac;
 
 /// `P_SHA256(secret, label + seed_a + seed_b)` truncated to `out.len()` bytes.
 pub fn prf(secret: &[u8], label: &[u8], seed_a: &[u8], seed_b: &[u8], out: &mut [u8]) {

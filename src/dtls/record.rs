@@ -211,39 +211,37 @@ impl Keys {
 /// The 64-record anti-replay window of RFC 6347 section 4.1.2.6.
 #[derive(Clone, Copy, Default)]
 pub struct Window {
-    /// The highest sequence number accepted, plus one (0: none yet).
-    top: u64,
-    /// Bit i: `top - 1 - i` was accepted.
+    /// The highest sequence number accepted.
+    high: u64,
+    /// Bit i: `high - i` was accepted (0: nothing accepted yet; then bit 0 is always set).
     bits: u64,
 }
 
 impl Window {
+    /// The bit of `seq` when it is not newer than the highest accepted (0 when it is too
+    /// old for the window); `None` when it is newer, or nothing was accepted yet.
+    fn bit(&self, seq: u64) -> Option<u64> {
+        if self.bits == 0 || seq > self.high {
+            return None;
+        }
+        let back = u32::try_from(self.high - seq).unwrap_or(u32::MAX);
+        Some(1u64.checked_shl(back).unwrap_or(0))
+    }
+
     /// True when `seq` is new (not yet seen and not too old).
     pub fn fresh(&self, seq: u64) -> bool {
-        match self.top.checked_sub(1) {
-            None => true,
-            Some(high) if seq > high => true,
-            Some(high) => {
-                let back = high - seq;
-                back < 64 && self.bits & (1u64 << back) == 0
-            }
-        }
+        !self.bit(seq).is_some_and(|b| b == 0 || self.bits & b != 0)
     }
 
     /// Marks `seq` as seen (after its record authenticated).
     pub fn accept(&mut self, seq: u64) {
-        let Some(high) = self.top.checked_sub(1) else {
-            self.top = seq.saturating_add(1);
-            self.bits = 1;
-            return;
-        };
-        if seq > high {
-            let shift = seq - high;
-            self.bits = if shift >= 64 { 0 } else { self.bits << shift };
-            self.bits |= 1;
-            self.top = seq.saturating_add(1);
-        } else if high - seq < 64 {
-            self.bits |= 1u64 << (high - seq);
+        match self.bit(seq) {
+            Some(b) => self.bits |= b,
+            None => {
+                let shift = u32::try_from(seq.wrapping_sub(self.high)).unwrap_or(u32::MAX);
+                self.bits = self.bits.checked_shl(shift).unwrap_or(0) | 1;
+                self.high = seq;
+            }
         }
     }
 }

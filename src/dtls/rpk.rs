@@ -16,11 +16,11 @@
 //! ServerKeyExchange whose signature does not verify ([`Error::BadSignature`], a
 //! decrypt_error alert), parameters this client did not offer ([`Error::Protocol`]).
 
+use super::sha256::Sha256;
 use p256::elliptic_curve::ops::{LinearCombination, Reduce};
 use p256::elliptic_curve::point::{AffineCoordinates, DecompressPoint};
 use p256::elliptic_curve::Field;
 use p256::{AffinePoint, FieldElement, NonZeroScalar, ProjectivePoint, PublicKey, Scalar, U256};
-use sha2::{Digest, Sha256};
 
 use super::{
     handshake_header, prf, Credentials, Error, Reader, Session, SessionKeys, CLIENT_KEY_EXCHANGE,
@@ -348,7 +348,7 @@ impl Session {
         }
         for n in 0..r.client_messages() {
             if n == 2 {
-                let hash: [u8; 32] = transcript.clone().finalize().into();
+                let hash: [u8; 32] = transcript.clone().finalize();
                 r.signature = sign(&r.keys.private, &hash).ok_or(Error::Protocol)?;
             }
             let mut m = [0u8; MAX_CLIENT_MESSAGE];
@@ -460,7 +460,7 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     for p in parts {
         h.update(p);
     }
-    h.finalize().into()
+    h.finalize()
 }
 
 /// A vector with a two-byte length.
@@ -573,8 +573,12 @@ fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
 /// ends in `Signature` code that unwraps). The arithmetic is p256's, constant-time.
 fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
     let d = scalar_of(private)?;
-    let k =
-        rfc6979::generate_k::<Sha256, _>(&(*private).into(), &ORDER.into(), &(*hash).into(), &[]);
+    let k = rfc6979::generate_k::<sha2::Sha256, _>(
+        &(*private).into(),
+        &ORDER.into(),
+        &(*hash).into(),
+        &[],
+    );
     let k = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(k))?;
     let z = <Scalar as Reduce<U256>>::reduce_bytes(&(*hash).into());
     let big_r = (ProjectivePoint::GENERATOR * *k).to_affine();
@@ -753,7 +757,7 @@ mod tests {
     fn points_match_sec1_and_bad_ones_are_refused() {
         let mut seed = [7u8; 32];
         for _ in 0..32 {
-            seed = Sha256::digest(seed).into();
+            seed = Sha256::digest(&seed);
             let Some(scalar) = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(seed.into()))
             else {
                 continue;
@@ -816,10 +820,10 @@ mod tests {
         let mut params = vec![3, 0, 23, 65, 4];
         params.extend_from_slice(&ephemeral);
         let mut h = Sha256::new();
-        h.update([1u8; 32]);
-        h.update([9u8; 32]);
+        h.update(&[1u8; 32]);
+        h.update(&[9u8; 32]);
         h.update(&params);
-        let hash: [u8; 32] = h.finalize().into();
+        let hash: [u8; 32] = h.finalize();
         let rs = sign(signer, &hash).unwrap();
         let mut der = [0u8; 72];
         let n = der_signature(&rs, &mut der).unwrap();
@@ -1170,8 +1174,8 @@ mod tests {
         };
         let mut seed = [3u8; 32];
         for round in 0..24 {
-            seed = Sha256::digest(seed).into();
-            let hash: [u8; 32] = Sha256::digest([seed, [round; 32]].concat()).into();
+            seed = Sha256::digest(&seed);
+            let hash: [u8; 32] = Sha256::digest(&[seed, [round; 32]].concat());
             let signer = SigningKey::from_bytes(&seed.into()).unwrap();
             let key = public_of(&seed);
             let theirs: Signature = signer.sign_prehash(&hash).unwrap();
