@@ -593,40 +593,41 @@ impl Session {
         seq
     }
 
-    /// The ClientHello as a handshake message (header included) into `w`.
-    fn client_hello(&self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
+    /// The ClientHello as a handshake message (header included) into `msg`: its length.
+    /// The body is written first, the header and the extensions' length once they are known.
+    fn client_hello(&self, msg: &mut [u8]) -> Result<usize, NoSpace> {
+        let (header, body) = msg.split_at_mut_checked(HS_HEADER).ok_or(NoSpace)?;
+        let mut w = Writer::new(body);
+        let session_id_len = u8::try_from(self.session_id.len()).map_err(|_| NoSpace)?;
         let cookie_len = u8::try_from(self.cookie.len()).map_err(|_| NoSpace)?;
-        let mut ext = [0u8; MAX_EXTENSIONS];
-        let mut ew = Writer::new(&mut ext);
-        self.write_cid_extension(&mut ew)?;
-        #[cfg(feature = "dtls-rpk")]
-        self.write_rpk_extensions(&mut ew)?;
-        let ext_len = u16::try_from(ew.len()).map_err(|_| NoSpace)?;
         // version, random, session id, cookie, suites, compression, extensions.
-        let body_len = 2
-            + 32
-            + 1
-            + self.session_id.len()
-            + 1
-            + self.cookie.len()
-            + 2
-            + 2
-            + 1
-            + 1
-            + 2
-            + ew.len();
-        handshake_header(w, CLIENT_HELLO, self.hello_seq, body_len)?;
         w.put(&record::VERSION)?;
         w.put(&self.client_random)?;
-        w.put_u8(self.session_id.len() as u8)?; // at most 32
+        w.put_u8(session_id_len)?;
         w.put(&self.session_id)?;
         w.put_u8(cookie_len)?;
         w.put(&self.cookie)?;
-        w.put(&2u16.to_be_bytes())?;
-        w.put(&self.suite().to_be_bytes())?;
-        w.put(&[1, 0])?; // the null compression method
-        w.put(&ext_len.to_be_bytes())?;
-        w.put(ew.written())
+        let [s0, s1] = self.suite().to_be_bytes();
+        // One suite; the null compression method; the extensions' length, set below.
+        w.put(&[0, 2, s0, s1, 1, 0, 0, 0])?;
+        let extensions = w.len();
+        self.write_cid_extension(&mut w)?;
+        #[cfg(feature = "dtls-rpk")]
+        self.write_rpk_extensions(&mut w)?;
+        let body_len = w.len();
+        let ext_len = u16::try_from(body_len.saturating_sub(extensions)).map_err(|_| NoSpace)?;
+        let at = extensions.checked_sub(2).ok_or(NoSpace)?;
+        w.written_mut()
+            .get_mut(at..extensions)
+            .ok_or(NoSpace)?
+            .copy_from_slice(&ext_len.to_be_bytes());
+        handshake_header(
+            &mut Writer::new(header),
+            CLIENT_HELLO,
+            self.hello_seq,
+            body_len,
+        )?;
+        Ok(HS_HEADER + body_len)
     }
 
     /// The `connection_id` extension (RFC 9146 section 3) with this client's own CID:
@@ -642,13 +643,13 @@ impl Session {
     /// the ClientHello last sent: the one a ServerHello answers.
     fn write_hello_flight(&mut self, w: &mut Writer<'_>) -> Result<(), NoSpace> {
         let mut msg = [0u8; MAX_CLIENT_HELLO];
-        let mut mw = Writer::new(&mut msg);
-        self.client_hello(&mut mw)?;
+        let n = self.client_hello(&mut msg)?;
+        let hello = msg.get(..n).ok_or(NoSpace)?;
         if self.state == State::Hello {
             self.transcript = Sha256::new();
-            self.transcript.update(mw.written());
+            self.transcript.update(hello);
         }
-        self.plain_record(w, record::HANDSHAKE, mw.written())
+        self.plain_record(w, record::HANDSHAKE, hello)
     }
 
     /// The client's messages (the ClientKeyExchange, with raw public keys also the
@@ -1078,13 +1079,10 @@ pub(crate) fn array<const N: usize>(bytes: Option<&[u8]>) -> [u8; N] {
 
 /// A DTLS handshake header for an unfragmented message of `len` bytes.
 fn handshake_header(w: &mut Writer<'_>, msg_type: u8, seq: u16, len: usize) -> Result<(), NoSpace> {
-    let l = u32::try_from(len).map_err(|_| NoSpace)?.to_be_bytes();
-    let l = l.get(1..).unwrap_or_default();
-    w.put_u8(msg_type)?;
-    w.put(l)?;
-    w.put(&seq.to_be_bytes())?;
-    w.put(&[0, 0, 0])?; // fragment offset
-    w.put(l)
+    let [_, l0, l1, l2] = u32::try_from(len).map_err(|_| NoSpace)?.to_be_bytes();
+    let [s0, s1] = seq.to_be_bytes();
+    // Type, length, message_seq, fragment offset 0, fragment length (the whole message).
+    w.put(&[msg_type, l0, l1, l2, s0, s1, 0, 0, 0, l0, l1, l2])
 }
 
 #[cfg(test)]
