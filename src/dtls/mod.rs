@@ -1001,7 +1001,7 @@ impl Session {
                     let mut d = Reader(data);
                     let given = d.vec8().filter(|_| d.0.is_empty());
                     let Some(given) = given else { return Ok(false) };
-                    cid = Some(Vec::from_slice(given).map_err(|_| Error::Protocol)?);
+                    cid = Some(given);
                 }
             }
         }
@@ -1011,7 +1011,7 @@ impl Session {
         {
             return Err(Error::Protocol);
         }
-        if session_id.len() > MAX_SESSION_ID {
+        if session_id.len() > MAX_SESSION_ID || cid.is_some_and(|c| c.len() > MAX_CID_LEN) {
             return Err(Error::Protocol);
         }
         // The id offered, echoed: the server resumes (RFC 5246 section 7.4.1.3).
@@ -1027,7 +1027,9 @@ impl Session {
             let _ = self.session_id.extend_from_slice(session_id);
         }
         self.server_random = array(Some(random));
-        self.peer_cid = cid.unwrap_or_default();
+        self.peer_cid.clear();
+        // At most MAX_CID_LEN bytes: checked above.
+        let _ = self.peer_cid.extend_from_slice(cid.unwrap_or_default());
         Ok(true)
     }
 
