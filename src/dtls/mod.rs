@@ -277,11 +277,15 @@ impl Session {
     /// An idle session with credentials checked and parsed beforehand.
     pub fn from_keys(keys: SessionKeys<'_>) -> Session {
         Session::with(match keys.0 {
-            // Their lengths were checked: these copies cannot fail.
-            Given::Psk { identity, key } => Credentials::Psk {
-                identity: Vec::from_slice(identity).unwrap_or_default(),
-                key: Vec::from_slice(key).unwrap_or_default(),
-            },
+            Given::Psk { identity, key } => {
+                let (mut i, mut k) = (Vec::new(), Vec::new());
+                // Their lengths were checked: these copies cannot fail.
+                let _ = (i.extend_from_slice(identity), k.extend_from_slice(key));
+                Credentials::Psk {
+                    identity: i,
+                    key: k,
+                }
+            }
             #[cfg(feature = "dtls-rpk")]
             Given::Rpk(keys) => Credentials::Rpk(rpk::RpkState::new(keys)),
         })
