@@ -54,7 +54,7 @@ case $CONFIG in
         # 2 KB the security issue allows a session.
         FEATURES=(--features dtls-rpk)
         FLASH_BUDGET=1048576
-        FLASH_GATE=105006  # a ratchet at the measured size (−1,276 B with the engine's own AES-128-CCM-8; +614 B with the handshakes replayed through the C API: tern_client_set_psk and tern_client_set_rpk)
+        FLASH_GATE=105096  # a ratchet at the measured size (−1,276 B with the engine's own AES-128-CCM-8; +614 B with the handshakes replayed through the C API: tern_client_set_psk and tern_client_set_rpk; +90 B with SHA-256's buffering and HMAC written on sha2's compression function, as RFC 6979's signing keeps the digest crate's, less the PSK code's savings)
         RAM_BUDGET=6144    # not met: the keys the Security instances keep for bootstrap and
         RAM_GATE=6972      # persistence (about 340 B each with raw public keys); ratchet
         STACK_BUDGET=1536  # the firmware issue's stack target for the full configuration
@@ -62,8 +62,10 @@ case $CONFIG in
         # The two handshakes the image replays after it (recorded with OpenSSL and GnuTLS,
         # tests/dtls/handshakes/): their deepest steps, reported apart and gated by
         # ratchets (README: give the task that runs the client 5 KB, 6 KB with raw public keys).
-        PSK_HANDSHAKE_STACK_GATE=5124
-        RPK_HANDSHAKE_STACK_GATE=6184 ;;
+        # (5,124 and 6,184 B as first measured; −360 and +104 B with SHA-256 and HMAC on
+        # sha2's compression function.)
+        PSK_HANDSHAKE_STACK_GATE=4764
+        RPK_HANDSHAKE_STACK_GATE=6288 ;;
     only-*)
         # The foundation plus one Cargo feature: for the flash-per-format table
         # (.ci/size-per-format.sh). Reported, not gated.

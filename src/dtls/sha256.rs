@@ -7,8 +7,6 @@
 //! a kilobyte more flash on a Cortex-M, which the pre-shared key suite's budget cannot
 //! carry. The tests check this code against both crates and the published vectors.
 
-use sha2::digest::generic_array::GenericArray;
-
 /// Bytes of a digest.
 pub const LEN: usize = 32;
 const BLOCK: usize = 64;
@@ -72,8 +70,7 @@ impl Sha256 {
         }
         self.len = self.len.wrapping_add(1);
         if used == BLOCK - 1 {
-            let block = GenericArray::from_slice(&self.block);
-            sha2::compress256(&mut self.state, core::slice::from_ref(block));
+            sha2::compress256(&mut self.state, core::slice::from_ref((&self.block).into()));
         }
     }
 
