@@ -167,15 +167,9 @@ impl CbcMac<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dtls::tests::hex;
     use ccm::aead::AeadInPlace;
     use ccm::consts::{U12, U8};
-
-    fn hex(s: &str) -> std::vec::Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn cipher(key: &[u8; 16], nonce: &[u8; 12]) -> Ccm8 {
         Ccm8::new(

@@ -1095,6 +1095,14 @@ fn handshake_header(w: &mut Writer<'_>, msg_type: u8, seq: u16, len: usize) -> R
 pub(crate) mod tests {
     use super::*;
 
+    /// The bytes a string of hex digits spells (test vectors).
+    pub(crate) fn hex(s: &str) -> std::vec::Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
     /// An established PSK session (the client's keys 1s and 2s, the server's 3s and 4s),
     /// for the client's tests.
     pub(crate) fn established_session() -> Session {

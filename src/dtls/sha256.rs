@@ -123,15 +123,9 @@ pub fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dtls::tests::hex;
     use hmac::Mac;
     use sha2::Digest;
-
-    fn hex(s: &str) -> std::vec::Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     /// FIPS 180-4's examples (NIST's SHA-256 example values).
     #[test]
