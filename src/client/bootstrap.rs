@@ -94,7 +94,8 @@ pub struct Bootstrap {
 }
 
 impl Bootstrap {
-    /// The bootstrap account, when it has keys for its Security mode.
+    /// The bootstrap account when it has the keys its Security mode needs (a pre-shared
+    /// key, or with `dtls-rpk` raw public keys).
     #[cfg(feature = "dtls")]
     pub(super) fn keys(&self) -> Option<&Security> {
         let a = self.account.as_ref()?;
@@ -189,13 +190,6 @@ impl Engine {
     #[cfg(feature = "dtls")]
     pub(super) fn bootstrap_is_connected(&self) -> bool {
         self.bootstrap.connected
-    }
-
-    /// The bootstrap account when it has the keys its Security mode needs (a pre-shared
-    /// key, or with `dtls-rpk` raw public keys).
-    #[cfg(feature = "dtls")]
-    pub(super) fn bootstrap_keys(&self) -> Option<&Security> {
-        self.bootstrap.keys()
     }
 
     /// Gives the bootstrap account keys for Security `mode` (0: a pre-shared key, 1: raw
@@ -841,7 +835,7 @@ impl Engine {
             })
             .count();
         let bootstrap =
-            self.bootstrap_keys().is_some() || security.iter().any(|s| s.bootstrap && psk(s));
+            self.bootstrap.keys().is_some() || security.iter().any(|s| s.bootstrap && psk(s));
         if secured.saturating_add(usize::from(bootstrap)) > crate::config::MAX_DTLS_SESSIONS {
             return Err("more secured servers than dtls sessions");
         }

@@ -132,7 +132,7 @@ impl Engine {
     fn free_sessions(&self) -> usize {
         let free = crate::config::MAX_DTLS_SESSIONS.saturating_sub(self.dtls.len());
         #[cfg(feature = "bootstrap")]
-        if self.bootstrap_keys().is_some()
+        if self.bootstrap.keys().is_some()
             && !self
                 .dtls
                 .iter()
@@ -147,7 +147,7 @@ impl Engine {
     /// those it had, when a session is left for it.
     #[cfg(feature = "bootstrap")]
     fn set_bootstrap_key(&mut self, mode: u8, keys: super::security::Keys) -> Result<(), PskError> {
-        if self.bootstrap_keys().is_none() && self.free_sessions() == 0 {
+        if self.bootstrap.keys().is_none() && self.free_sessions() == 0 {
             return Err(PskError::NoSpace);
         }
         if self.set_bootstrap_keys(mode, keys) {
