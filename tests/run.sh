@@ -147,7 +147,7 @@ check "Cortex-M4 image, default features: size gate and QEMU smoke test" .ci/siz
 check "Cortex-M4 image, default features and the library's DTLS with raw public keys: size gates and QEMU smoke test" .ci/size.sh full-dtls
 check "Cortex-M4 image, the library's DTLS: flash and RAM per session against their budgets" .ci/size-dtls.sh
 check "Cortex-M4 image, default features: RAM one more server costs, against its budget" .ci/size-servers.sh
-check "no panic paths in the linked image" .ci/panic-audit.sh
+check "no panic paths in the linked images (the DTLS one: only those inside RustCrypto crates, counted)" .ci/panic-audit.sh
 check "no heap in the library" .ci/no-heap.sh
 
 echo
