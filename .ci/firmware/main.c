@@ -101,7 +101,7 @@ static tern_status_t on_send(void *user, void *connection, const uint8_t *data, 
         }
     } else if (n->expect) {
         n->after++;
-        n->after_type = data[0];
+        n->after_type = len ? data[0] : 0;
     }
 #endif
     memcpy(n->sent, data, len);
@@ -495,6 +495,9 @@ static int handshake(const char *name, const tern_platform_t *platform, tern_sta
         FAIL("%s: no ClientHello within 5 s", name);
     }
     for (size_t i = 0; i < server_count; i++) {
+        if (server_flights[i].len > sizeof net.rx) {
+            FAIL("%s: the server's datagram %u is longer than the image's buffer", name, (unsigned)i + 1);
+        }
         memcpy(net.rx, server_flights[i].data, server_flights[i].len);
         net.rx_len = server_flights[i].len;
         net.rx_pending = 1;
