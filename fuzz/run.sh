@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for N seconds each (default 60) and prints how many inputs each
-# one executed. Exits non-zero when a target finds a crash or does not build.
+# one executed. Exits non-zero when a target finds a crash or does not build; the two are
+# reported apart (a crash names its input in fuzz/artifacts/).
 #
 #   fuzz/run.sh 30            # every target, 30 s each
 #   fuzz/run.sh 30 tlv link   # only these targets
@@ -42,10 +43,16 @@ for t in "${targets[@]}"; do
     if [ "$rc" -eq 0 ]; then
         passed=$((passed + 1))
         echo "$t: ${execs:-?} execs in ${secs} s, no crash"
-    else
+    elif grep -q '^Test unit written' "$log"; then
         failed=$((failed + 1))
         echo "$t: FAILED (exit $rc) after ${execs:-?} execs; see fuzz/artifacts/$t/"
         grep -E '^(==[0-9]+==|thread .* panicked|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -n 20
+    else
+        # No input was written: the target did not build or start (for instance when the
+        # sources changed during the run and the rebuild failed), which is not a crash.
+        failed=$((failed + 1))
+        echo "$t: FAILED (exit $rc): did not build or run; no crashing input"
+        tail -n 15 "$log"
     fi
     rm -f "$log"
 done
