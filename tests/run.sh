@@ -138,6 +138,12 @@ check "interop: Leshan over DTLS done by the platform (mbedTLS, the FreeRTOS cli
 	env LESHAN_DTLS_PLATFORM=1 tests/interop/leshan-bs/dtls.sh ffi-examples/freertos/build-platform-mbedtls/tern-freertos
 check "interop: libcoap's server over DTLS with a PSK, OpenSSL and GnuTLS back ends, the library's DTLS and the platform's (register, de-register; a wrong key refused)" \
 	tests/interop/libcoap/run.sh ffi-examples/posix/build-dtls/tern-client ffi-examples/posix/build-platform-dtls/tern-client
+check "memory errors and undefined behaviour: every C ABI test with AddressSanitizer and UBSan, and under valgrind memcheck" \
+	tests/sanitize.sh abi
+check "memory errors and undefined behaviour: the POSIX example with AddressSanitizer and UBSan (the demo over IPv4 and IPv6, the Leshan interop), and the demo under valgrind memcheck" \
+	tests/sanitize.sh example
+check "memory errors and undefined behaviour: the library's DTLS under valgrind memcheck against libcoap's DTLS servers (OpenSSL and GnuTLS)" \
+	tests/sanitize.sh dtls ffi-examples/posix/build-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
 check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh
 check "engine tests on QEMU: Cortex-M3 (mps2-an385) and Cortex-M4F (mps2-an386)" tests/qemu/run.sh

@@ -5,7 +5,8 @@
 # the client, reads the Device object, writes the lifetime, triggers an Update and waits
 # for the de-registration; both sides print what happens. TERN_DEMO_IPV6=1 runs it over
 # IPv6 ([::1]); TERN_DEMO_CLIENT=path runs another build of the example client (the
-# FreeRTOS one, ../freertos/build/tern-freertos, say) instead of this directory's.
+# FreeRTOS one, ../freertos/build/tern-freertos, say) instead of this directory's;
+# TERN_DEMO_WRAP="valgrind -q --error-exitcode=9", say, runs the client under that command.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -43,7 +44,8 @@ echo "== test server on coap://$host:$port; starting the client"
 tail -n +2 -f "$log" --pid "$server_pid" &
 tail_pid=$!
 client_status=0
-"${TERN_DEMO_CLIENT:-$here/build/tern-client}" -u "coap://$host:$port" -e tern-demo -l 60 -U 3 -x 8 || client_status=$?
+# shellcheck disable=SC2086 # the wrapper is a command and its arguments
+${TERN_DEMO_WRAP:-} "${TERN_DEMO_CLIENT:-$here/build/tern-client}" -u "coap://$host:$port" -e tern-demo -l 60 -U 3 -x 8 || client_status=$?
 server_status=0
 wait "$server_pid" || server_status=$?
 server_pid=

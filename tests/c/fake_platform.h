@@ -92,7 +92,8 @@ static tern_status_t fake_client_init(tern_client_storage_t *storage, const char
 	return tern_client_init(storage, sizeof(*storage), &config, &platform, client);
 }
 
-/* The piggybacked ACK for the last request the client sent, with `code` and options. */
+/* The piggybacked ACK for the last request the client sent, with `code` and options
+ * (`options` may be NULL when `options_len` is 0). */
 static size_t ack_for_last(uint8_t *out, uint8_t code, const uint8_t *options, size_t options_len)
 {
 	size_t tkl = last[0] & 0x0f;
@@ -101,7 +102,9 @@ static size_t ack_for_last(uint8_t *out, uint8_t code, const uint8_t *options, s
 	out[2] = last[2];
 	out[3] = last[3];
 	memcpy(out + 4, last + 4, tkl);
-	memcpy(out + 4 + tkl, options, options_len);
+	if (options_len > 0) {
+		memcpy(out + 4 + tkl, options, options_len);
+	}
 	return 4 + tkl + options_len;
 }
 
