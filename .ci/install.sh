@@ -105,12 +105,17 @@ if [ "${#todo[@]}" -gt 0 ]; then
     rustup target add "${todo[@]}"
 fi
 
-# Fuzzing: a nightly toolchain and cargo-fuzz (CI runs every target briefly).
+# A nightly toolchain with Miri (the tests run the C boundary under it) and, for fuzzing,
+# cargo-fuzz (CI runs every target briefly).
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    log "rustup toolchain install nightly --profile minimal"
+    rustup toolchain install nightly --profile minimal
+fi
+if ! cargo +nightly miri --version >/dev/null 2>&1; then
+    log "rustup component add --toolchain nightly miri rust-src"
+    rustup component add --toolchain nightly miri rust-src
+fi
 if [ "${TERN_SKIP_FUZZ_TOOLS:-0}" != 1 ]; then
-    if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-        log "rustup toolchain install nightly --profile minimal"
-        rustup toolchain install nightly --profile minimal
-    fi
     if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
         log "cargo install cargo-fuzz"
         cargo install --locked cargo-fuzz

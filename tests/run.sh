@@ -138,6 +138,12 @@ check "interop: Leshan over DTLS done by the platform (mbedTLS, the FreeRTOS cli
 	env LESHAN_DTLS_PLATFORM=1 tests/interop/leshan-bs/dtls.sh ffi-examples/freertos/build-platform-mbedtls/tern-freertos
 check "interop: libcoap's server over DTLS with a PSK, OpenSSL and GnuTLS back ends, the library's DTLS and the platform's (register, de-register; a wrong key refused)" \
 	tests/interop/libcoap/run.sh ffi-examples/posix/build-dtls/tern-client ffi-examples/posix/build-platform-dtls/tern-client
+# Miri checks the library's unsafe code (the client built in the caller's storage, the C
+# boundary) for undefined behaviour; a target dir of its own (Miri's builds differ).
+miri_target="${CARGO_TARGET_DIR:-$root/target}/miri"
+check "undefined behaviour: the C ABI driven from Rust under Miri (init checks, an object with handlers and value pointers, Register, Read, Write, Execute, Observe, persistence, close; the platform's credentials callback)" \
+	env CARGO_TARGET_DIR="$miri_target" MIRIFLAGS=-Zmiri-strict-provenance \
+	cargo +nightly miri test --quiet --features platform-credentials --test c_abi --test platform_credentials
 check "memory errors and undefined behaviour: every C ABI test with AddressSanitizer and UBSan, and under valgrind memcheck" \
 	tests/sanitize.sh abi
 check "memory errors and undefined behaviour: the POSIX example with AddressSanitizer and UBSan (the demo over IPv4 and IPv6, the Leshan interop), and the demo under valgrind memcheck" \
