@@ -10,7 +10,11 @@
 //! One client, one server (the test plays it with coap-lite): Register, a Read through a
 //! value pointer and one through a handler, a Write into a string variable, an Execute, an
 //! Observe and the notification a change brings, the persisted state loaded by a second
-//! client, De-register, close.
+//! client, De-register, close. With the `platform-credentials` feature, the keys a
+//! bootstrap blob writes reach the platform's `credentials` callback before `open`.
+
+#[cfg(feature = "platform-credentials")]
+mod sim;
 
 use std::ffi::{c_char, c_void};
 use std::ptr::{addr_of_mut, null, null_mut};
@@ -31,10 +35,19 @@ const OP_E: u8 = 4;
 struct Platform {
     sent: Vec<Vec<u8>>,
     events: Vec<tern_event_kind_t>,
-    opened: u32,
-    closed: u32,
+    /// Connections opened and closed, and keys handed over, in order.
+    log: Vec<String>,
     /// The two record slots of the persistence callbacks.
     slots: [Vec<u8>; 2],
+    /// Makes the `credentials` callback refuse the keys.
+    #[cfg(feature = "platform-credentials")]
+    refuse: bool,
+}
+
+impl Platform {
+    fn count(&self, prefix: &str) -> usize {
+        self.log.iter().filter(|l| l.starts_with(prefix)).count()
+    }
 }
 
 /// The application object's state: what its handlers see through their `user` pointer.
@@ -59,12 +72,12 @@ unsafe extern "C" fn open(
     user: *mut c_void,
     _uri: *const c_char,
     _len: usize,
-    _iid: u16,
+    iid: u16,
     conn: *mut *mut c_void,
 ) -> tern_status_t {
     // SAFETY: the library passes its platform's user and a writable out-pointer.
     unsafe {
-        platform(user).opened += 1;
+        platform(user).log.push(format!("open {iid}"));
         *conn = std::ptr::NonNull::<u8>::dangling().as_ptr().cast();
     }
     TERN_STATUS_OK
@@ -86,7 +99,7 @@ unsafe extern "C" fn send(
 
 unsafe extern "C" fn close(user: *mut c_void, _conn: *mut c_void) {
     // SAFETY: as for `open`.
-    unsafe { platform(user).closed += 1 };
+    unsafe { platform(user).log.push("close".into()) };
 }
 
 unsafe extern "C" fn random(_user: *mut c_void, out: *mut u8, len: usize) {
@@ -96,7 +109,11 @@ unsafe extern "C" fn random(_user: *mut c_void, out: *mut u8, len: usize) {
 
 unsafe extern "C" fn event(user: *mut c_void, e: *const tern_event_t) {
     // SAFETY: the event is valid during the call.
-    unsafe { platform(user).events.push((*e).kind) };
+    let (p, kind) = unsafe { (platform(user), (*e).kind) };
+    if kind == TERN_EVENT_CONNECTION_FAILED {
+        p.log.push("connection failed".into());
+    }
+    p.events.push(kind);
 }
 
 unsafe extern "C" fn store(
@@ -217,6 +234,9 @@ fn platform_of(p: *mut Platform) -> tern_platform_t {
         event: Some(event),
         store: Some(store),
         load: Some(load),
+        #[cfg(feature = "platform-credentials")]
+        credentials: Some(credentials::credentials),
+        #[cfg(not(feature = "platform-credentials"))]
         credentials: None,
     }
 }
@@ -412,7 +432,7 @@ fn a_client_in_caller_storage_serves_a_server_through_the_c_abi() {
 
         // Register.
         assert_eq!(tern_client_step(client, 0, &mut next), TERN_STATUS_OK);
-        assert_eq!((*state).opened, 1);
+        assert_eq!((*state).count("open"), 1);
         let sent = drain(state);
         assert_eq!(sent.len(), 1);
         let register = &sent[0];
@@ -529,7 +549,7 @@ fn a_client_in_caller_storage_serves_a_server_through_the_c_abi() {
         assert!(tern_client_is_idle(client));
         assert!((*state).events.contains(&TERN_EVENT_DEREGISTERED));
         assert_eq!(tern_client_close(client), TERN_STATUS_OK);
-        assert_eq!((*state).closed, 1);
+        assert_eq!((*state).count("close"), 1);
         assert_eq!(
             tern_client_step(client, 4_000, &mut next),
             TERN_STATUS_BAD_STATE
@@ -552,5 +572,97 @@ fn a_client_in_caller_storage_serves_a_server_through_the_c_abi() {
         drop(Box::from_raw(sensor));
         drop(Box::from_raw(value));
         drop(Box::from_raw(name));
+    }
+}
+
+/// The pre-shared key a bootstrap writes for a server the platform secures: the
+/// `credentials` callback gets it before `open`, and a refusal fails the connection without
+/// an `open`.
+#[cfg(feature = "platform-credentials")]
+mod credentials {
+    use super::*;
+
+    extern "C" {
+        // Not re-exported by path from the crate: reached by its C symbol, as C does, with
+        // the handle as C sees it, an opaque pointer.
+        fn tern_client_bootstrap_blob(
+            client: *mut c_void,
+            data: *const u8,
+            len: usize,
+        ) -> tern_status_t;
+    }
+
+    const KEY: &[u8] = b"0123456789abcdef";
+    const HANDED: &str = "credentials 1 0 tern-psk";
+
+    pub unsafe extern "C" fn credentials(
+        user: *mut c_void,
+        c: *const tern_credentials_t,
+    ) -> tern_status_t {
+        // SAFETY: the credentials and the bytes they point at are valid during the call.
+        let (c, identity, key) = unsafe {
+            let c = &*c;
+            let identity = std::slice::from_raw_parts(c.identity, c.identity_len);
+            (c, identity, std::slice::from_raw_parts(c.key, c.key_len))
+        };
+        // SAFETY: as for every platform callback.
+        let p = unsafe { platform(user) };
+        let identity = String::from_utf8_lossy(identity);
+        let line = format!("credentials {} {} {identity}", c.security_instance, c.mode);
+        p.log.push(line);
+        assert_eq!(key, KEY);
+        if p.refuse {
+            TERN_STATUS_IO
+        } else {
+            TERN_STATUS_OK
+        }
+    }
+
+    /// A client bootstrapped from a blob with a PSK account; its log after the first step.
+    fn first_step(refuse: bool) -> Vec<String> {
+        let server = tern_server_config_t {
+            uri: text(sim::SERVER_URI),
+            short_server_id: 101,
+            lifetime_s: 60,
+        };
+        let cfg = config(&server);
+        let state = Box::into_raw(Box::new(Platform {
+            refuse,
+            ..Platform::default()
+        }));
+        let plat = platform_of(state);
+        let mut mem = storage();
+        let mut client = null_mut();
+        let blob = sim::security_blob(0, "coaps://192.0.2.9:5684", b"tern-psk", KEY);
+        let mut next = 0;
+        // SAFETY: the storage, configuration and platform state outlive the client, which
+        // is closed before they go.
+        unsafe {
+            let len = mem.len() * 8;
+            let st = tern_client_init(mem.as_mut_ptr().cast(), len, &cfg, &plat, &mut client);
+            assert_eq!(st, TERN_STATUS_OK);
+            let st = tern_client_bootstrap_blob(client.cast(), blob.as_ptr(), blob.len());
+            assert_eq!(st, TERN_STATUS_OK);
+            assert_eq!(tern_client_step(client, 0, &mut next), TERN_STATUS_OK);
+            assert_eq!(tern_client_close(client), TERN_STATUS_OK);
+            Box::from_raw(state).log
+        }
+    }
+
+    /// The connection asked for at init is taken back by the blob's close before the
+    /// platform opened it: the first step opens the new account's connection once (and
+    /// `tern_client_close` closes it).
+    #[test]
+    fn the_written_key_reaches_the_platform_before_the_one_open() {
+        let log = first_step(false);
+        assert_eq!(log, [HANDED, "open 1", "close"]);
+    }
+
+    #[test]
+    fn a_refused_key_fails_the_connection_without_an_open() {
+        let log = first_step(true);
+        assert!(log.iter().all(|l| !l.starts_with("open")), "{log:?}");
+        assert_eq!(log.first().map(String::as_str), Some(HANDED));
+        assert_eq!(log.get(1).map(String::as_str), Some("connection failed"));
     }
 }

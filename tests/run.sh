@@ -120,7 +120,7 @@ check "interop: Leshan over DTLS with a PSK (register, read, observe, de-registe
 # platform-credentials feature), in a target dir of its own.
 platform_target="${CARGO_TARGET_DIR:-$root/target}/platform-credentials"
 check "bootstrap-written pre-shared keys kept for the platform's DTLS: checked at Finish, persisted, handed to the C credentials callback before open (a refusal fails the connection)" \
-	env CARGO_TARGET_DIR="$platform_target" cargo test --quiet --features platform-credentials --test platform_credentials --test bootstrap
+	env CARGO_TARGET_DIR="$platform_target" cargo test --quiet --features platform-credentials --test platform_credentials --test bootstrap --test c_abi
 check "POSIX example whose platform does the DTLS (OpenSSL) builds" \
 	env CARGO_TARGET_DIR="$platform_target" \
 	make -C ffi-examples/posix BUILD=build-platform-dtls PLATFORM_DTLS=openssl --no-print-directory
@@ -143,7 +143,7 @@ check "interop: libcoap's server over DTLS with a PSK, OpenSSL and GnuTLS back e
 miri_target="${CARGO_TARGET_DIR:-$root/target}/miri"
 check "undefined behaviour: the C ABI driven from Rust under Miri (init checks, an object with handlers and value pointers, Register, Read, Write, Execute, Observe, persistence, close; the platform's credentials callback)" \
 	env CARGO_TARGET_DIR="$miri_target" MIRIFLAGS=-Zmiri-strict-provenance \
-	cargo +nightly miri test --quiet --features platform-credentials --test c_abi --test platform_credentials
+	cargo +nightly miri test --quiet --features platform-credentials --test c_abi
 check "memory errors and undefined behaviour: every C ABI test with AddressSanitizer and UBSan, and under valgrind memcheck" \
 	tests/sanitize.sh abi
 check "memory errors and undefined behaviour: the POSIX example with AddressSanitizer and UBSan (the demo over IPv4 and IPv6, the Leshan interop), and the demo under valgrind memcheck" \
