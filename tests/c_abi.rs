@@ -259,6 +259,36 @@ fn request(method: RequestType, mid: u16, path: &[&str]) -> Packet {
     p
 }
 
+/// A text/plain Write (PUT) of `payload`.
+fn put_text(mid: u16, path: &[&str], payload: &[u8]) -> Packet {
+    let mut p = request(RequestType::Put, mid, path);
+    p.set_content_format(coap_lite::ContentFormat::TextPlain);
+    p.payload = payload.to_vec();
+    p
+}
+
+/// The server's piggybacked response to the client's request `to`.
+fn ack(to: &Packet, code: ResponseType) -> Packet {
+    let mut p = Packet::new();
+    p.header.set_type(MessageType::Acknowledgement);
+    p.header.code = MessageClass::Response(code);
+    p.header.message_id = to.header.message_id;
+    p.set_token(to.get_token().to_vec());
+    p
+}
+
+/// Hands `packet` to the client at `now_ms`.
+///
+/// # Safety
+/// `client` is live.
+unsafe fn input(client: *mut tern_client_t, packet: &Packet, now_ms: u64) {
+    let bytes = packet.to_bytes().expect("encodable");
+    let conn = std::ptr::NonNull::<u8>::dangling().as_ptr().cast();
+    // SAFETY: forwarded from the caller; the bytes are valid for their length.
+    let status = unsafe { tern_client_input(client, conn, bytes.as_ptr(), bytes.len(), now_ms) };
+    assert_eq!(status, TERN_STATUS_OK);
+}
+
 /// The datagrams sent since the last call, parsed.
 fn drain(p: *mut Platform) -> Vec<Packet> {
     // SAFETY: the library does not run while the test looks.
@@ -273,11 +303,8 @@ fn drain(p: *mut Platform) -> Vec<Packet> {
 /// # Safety
 /// `client` is live; `p` is its platform's user.
 unsafe fn exchange(client: *mut tern_client_t, p: *mut Platform, packet: &Packet) -> Packet {
-    let bytes = packet.to_bytes().expect("encodable request");
-    let conn = std::ptr::NonNull::<u8>::dangling().as_ptr().cast();
     // SAFETY: forwarded from the caller.
-    let status = unsafe { tern_client_input(client, conn, bytes.as_ptr(), bytes.len(), 1_000) };
-    assert_eq!(status, TERN_STATUS_OK);
+    unsafe { input(client, packet, 1_000) };
     let mut replies = drain(p);
     assert_eq!(replies.len(), 1, "one reply to each request");
     let reply = replies.remove(0);
@@ -443,17 +470,10 @@ fn a_client_in_caller_storage_serves_a_server_through_the_c_abi() {
         assert_eq!(path_of(register, CoapOption::UriPath), ["rd"]);
         let links = String::from_utf8_lossy(&register.payload).into_owned();
         assert!(links.contains("</3303/0>"), "{links}");
-        let mut created = Packet::new();
-        created.header.set_type(MessageType::Acknowledgement);
-        created.header.code = MessageClass::Response(ResponseType::Created);
-        created.header.message_id = register.header.message_id;
-        created.set_token(register.get_token().to_vec());
+        let mut created = ack(register, ResponseType::Created);
         created.add_option(CoapOption::LocationPath, b"rd".to_vec());
         created.add_option(CoapOption::LocationPath, b"c1".to_vec());
-        let bytes = created.to_bytes().expect("encodable");
-        let conn = std::ptr::NonNull::<u8>::dangling().as_ptr().cast();
-        let st = tern_client_input(client, conn, bytes.as_ptr(), bytes.len(), 10);
-        assert_eq!(st, TERN_STATUS_OK);
+        input(client, &created, 10);
         assert!((*state).events.contains(&TERN_EVENT_REGISTERED));
         assert!(drain(state).is_empty());
 
@@ -476,9 +496,7 @@ fn a_client_in_caller_storage_serves_a_server_through_the_c_abi() {
         assert_eq!(reply.payload, b"Cel");
 
         // Write into the application's string variable: NUL-terminated in its buffer.
-        let mut write = request(RequestType::Put, 3, &["3303", "0", "5750"]);
-        write.set_content_format(coap_lite::ContentFormat::TextPlain);
-        write.payload = b"probe-7".to_vec();
+        let write = put_text(3, &["3303", "0", "5750"], b"probe-7");
         let reply = exchange(client, state, &write);
         assert_eq!(
             reply.header.code,
@@ -486,9 +504,7 @@ fn a_client_in_caller_storage_serves_a_server_through_the_c_abi() {
         );
         assert_eq!(&name.read()[..8], b"probe-7\0");
         // Too long for the buffer with its NUL: refused, the variable unchanged.
-        let mut write = request(RequestType::Put, 4, &["3303", "0", "5750"]);
-        write.set_content_format(coap_lite::ContentFormat::TextPlain);
-        write.payload = b"sixteen-bytes-xx".to_vec();
+        let write = put_text(4, &["3303", "0", "5750"], b"sixteen-bytes-xx");
         let reply = exchange(client, state, &write);
         assert_eq!(
             reply.header.code,
@@ -538,14 +554,7 @@ fn a_client_in_caller_storage_serves_a_server_through_the_c_abi() {
             .find(|p| p.header.code == MessageClass::Request(RequestType::Delete))
             .expect("a De-register");
         assert_eq!(path_of(delete, CoapOption::UriPath), ["rd", "c1"]);
-        let mut deleted = Packet::new();
-        deleted.header.set_type(MessageType::Acknowledgement);
-        deleted.header.code = MessageClass::Response(ResponseType::Deleted);
-        deleted.header.message_id = delete.header.message_id;
-        deleted.set_token(delete.get_token().to_vec());
-        let bytes = deleted.to_bytes().expect("encodable");
-        let st = tern_client_input(client, conn, bytes.as_ptr(), bytes.len(), 3_010);
-        assert_eq!(st, TERN_STATUS_OK);
+        input(client, &ack(delete, ResponseType::Deleted), 3_010);
         assert!(tern_client_is_idle(client));
         assert!((*state).events.contains(&TERN_EVENT_DEREGISTERED));
         assert_eq!(tern_client_close(client), TERN_STATUS_OK);
