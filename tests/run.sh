@@ -148,7 +148,7 @@ check "memory errors and undefined behaviour: every C ABI test with AddressSanit
 	tests/sanitize.sh abi
 check "memory errors and undefined behaviour: the POSIX example with AddressSanitizer and UBSan (the demo over IPv4 and IPv6, the Leshan interop), and the demo under valgrind memcheck" \
 	tests/sanitize.sh example
-check "memory errors and undefined behaviour: the library's DTLS under valgrind memcheck against libcoap's DTLS servers (OpenSSL and GnuTLS)" \
+check "memory errors and undefined behaviour: the library's DTLS under valgrind memcheck against libcoap's DTLS servers (OpenSSL and GnuTLS) and Leshan (pre-shared and raw public keys, from its bootstrap server too)" \
 	tests/sanitize.sh dtls ffi-examples/posix/build-dtls/tern-client
 check "interop: lwm2m-node-lib server, the FreeRTOS client task" tests/interop/node/run.sh ffi-examples/freertos/build/tern-freertos
 check "FreeRTOS on an emulated Cortex-M3 (QEMU mps2-an385) against Leshan over SLIP" ffi-examples/freertos/cm3/run.sh

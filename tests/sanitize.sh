@@ -11,8 +11,10 @@
 #                                (IPv4 and IPv6) and the Leshan interop; then the demo under
 #                                memcheck
 #   tests/sanitize.sh dtls CLIENT
-#                                CLIENT (the POSIX example built with the library's DTLS)
-#                                under memcheck against libcoap's DTLS servers
+#                                CLIENT (the POSIX example built with the library's DTLS,
+#                                raw public keys included) under memcheck against libcoap's
+#                                DTLS servers, and against Leshan's bootstrap server and
+#                                server over DTLS with pre-shared and raw public keys
 #
 # Any report fails the run: the sanitizers abort on the first one, memcheck exits 9.
 set -euo pipefail
@@ -73,6 +75,7 @@ dtls() {
 	printf '#!/bin/sh\nexec %s "%s" "$@"\n' "${MEMCHECK[*]}" "$client" >"$work/client"
 	chmod +x "$work/client"
 	tests/interop/libcoap/run.sh "$work/client"
+	LESHAN_DTLS_RPK=1 tests/interop/leshan-bs/dtls.sh "$work/client"
 }
 
 case ${1:-} in
