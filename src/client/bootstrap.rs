@@ -702,17 +702,13 @@ impl Engine {
             return;
         }
         for (i, s) in self.servers.iter().enumerate() {
-            let Some((mode, keys)) = self.keys_of(super::slot_of(i)) else {
+            let Some((mode, [identity, server_key, key])) = self.keys_of(super::slot_of(i)) else {
                 continue;
             };
-            #[cfg(feature = "dtls-rpk")]
-            let server_key: &[u8] = &keys.server_key;
-            #[cfg(not(feature = "dtls-rpk"))]
-            let server_key: &[u8] = &[];
             let [a, b] = s.short_id.to_le_bytes();
-            let n3 = u8::try_from(keys.identity.len()).unwrap_or(0);
+            let n3 = u8::try_from(identity.len()).unwrap_or(0);
             let n4 = u8::try_from(server_key.len()).unwrap_or(0);
-            emit(&[&[a, b, mode, n3, n4], &keys.identity, server_key, &keys.key]);
+            emit(&[&[a, b, mode, n3, n4], identity, server_key, key]);
         }
     }
 

@@ -65,11 +65,12 @@ impl Engine {
         }
     }
 
-    /// The mode and keys of `server`, as a staged instance would hold them.
+    /// The mode and keys of `server`, borrowed: identity, server key (none) and key, as a
+    /// staged instance's resources 3, 4 and 5 hold them.
     #[cfg(feature = "persistence")]
-    pub(super) fn keys_of(&self, server: u8) -> Option<(u8, Keys)> {
+    pub(super) fn keys_of(&self, server: u8) -> Option<(u8, [&[u8]; 3])> {
         let c = self.credentials.iter().find(|c| c.server == server)?;
-        Some((MODE_PSK, c.keys.clone()))
+        Some((MODE_PSK, [&c.keys.identity, &[], &c.keys.key]))
     }
 
     /// Gives a restored server its saved keys; false when they are not a pre-shared key.

@@ -232,11 +232,12 @@ impl Engine {
         }
     }
 
-    /// The Security mode and keys of a secured server, as a staged instance would hold them.
+    /// The Security mode and keys of a secured server, borrowed from its session: identity,
+    /// server key and secret key, as a staged instance's resources 3, 4 and 5 hold them.
     #[cfg(all(feature = "bootstrap", feature = "persistence"))]
-    pub(super) fn keys_of(&self, server: u8) -> Option<(u8, super::security::Keys)> {
+    pub(super) fn keys_of(&self, server: u8) -> Option<(u8, [&[u8]; 3])> {
         let link = self.dtls.iter().find(|l| l.server == server)?;
-        link_keys(&link.session)
+        session_keys(&link.session)
     }
 
     /// Secures a restored server with saved keys; false when they do not make a session.
@@ -490,19 +491,28 @@ pub(super) fn keys_for(mode: u8, keys: &super::security::Keys) -> Option<Session
     }
 }
 
-/// The mode and keys a session was made with (raw public keys in their raw forms).
+/// The mode and keys a session was made with (raw public keys in their raw forms), as
+/// resources 3, 4 and 5 of a Security instance hold them.
 #[cfg(feature = "bootstrap")]
-fn link_keys(session: &Session) -> Option<(u8, super::security::Keys)> {
-    use super::security::{Keys, MODE_PSK};
+fn session_keys(session: &Session) -> Option<(u8, [&[u8]; 3])> {
     if let Some((identity, key)) = session.psk() {
-        return Some((MODE_PSK, Keys::from_parts(identity, &[], key)?));
+        return Some((super::security::MODE_PSK, [identity, &[], key]));
     }
     #[cfg(feature = "dtls-rpk")]
     if let Some((private, server)) = session.rpk_keys() {
-        let keys = Keys::from_parts(&[], server, private)?;
-        return Some((super::security::MODE_RPK, keys));
+        return Some((super::security::MODE_RPK, [&[], server, private]));
     }
     None
+}
+
+/// The same, copied.
+#[cfg(feature = "bootstrap")]
+fn link_keys(session: &Session) -> Option<(u8, super::security::Keys)> {
+    let (mode, [identity, server, key]) = session_keys(session)?;
+    Some((
+        mode,
+        super::security::Keys::from_parts(identity, server, key)?,
+    ))
 }
 
 #[cfg(test)]
