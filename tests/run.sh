@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0 OR MIT
 # Runs every test: the Rust unit and integration tests (engine and test server), the C ABI
-# checks, the demo, interop against Eclipse Leshan and lwm2m-node-lib, the protocol cases as
-# firmware on QEMU, the firmware image on QEMU with its size budget, and the no-heap check.
+# checks, the demo, interop against Eclipse Leshan and lwm2m-node-lib, the search for
+# undefined behaviour (Miri, AddressSanitizer and UBSan, valgrind memcheck), the protocol
+# cases as firmware on QEMU, the firmware image on QEMU with its size budget, and the
+# no-heap check.
 # Installs what is missing first.
 # The last line is "N passed, N failed", counting Rust tests and the other checks.
 set -uo pipefail
