@@ -26,12 +26,8 @@ MEMCHECK=(valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kin
 work=$(mktemp -d "${TMPDIR:-/tmp}/tern-sanitize.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-library() {
-	cargo rustc --release --quiet --lib --crate-type staticlib "$@"
-}
-
 abi() {
-	library
+	cargo rustc --release --quiet --lib --crate-type staticlib
 	local t bin failed=0
 	for t in tests/c/*_test.c; do
 		bin="$work/$(basename "$t" .c)"
