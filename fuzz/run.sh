@@ -43,7 +43,7 @@ for t in "${targets[@]}"; do
     if [ "$rc" -eq 0 ]; then
         passed=$((passed + 1))
         echo "$t: ${execs:-?} execs in ${secs} s, no crash"
-    elif grep -q '^Test unit written' "$log"; then
+    elif grep -q 'Test unit written' "$log"; then
         failed=$((failed + 1))
         echo "$t: FAILED (exit $rc) after ${execs:-?} execs; see fuzz/artifacts/$t/"
         grep -E '^(==[0-9]+==|thread .* panicked|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -n 20
