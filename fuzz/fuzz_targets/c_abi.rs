@@ -178,6 +178,11 @@ fn row(
     }
 }
 
+/// A readable and writable row whose value lives at `value`.
+fn rw(id: u16, ty: tern_type_t, value: *mut c_void, size: usize) -> tern_resource_def_t {
+    row(id, ty, OP_R | OP_W, value, size)
+}
+
 fn text(s: &'static str) -> tern_str_t {
     tern_str_t {
         ptr: s.as_ptr().cast(),
@@ -264,71 +269,26 @@ fuzz_target!(|data: &[u8]| {
     let (buf, rows) = unsafe {
         let buf = addr_of_mut!((*vars).blob_buf).cast::<u8>();
         (*vars).blob.data = buf;
-        let v = |p: *mut c_void| p;
         let rows = [
-            row(
-                5700,
-                TERN_TYPE_FLOAT,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).f).cast()),
-                0,
-            ),
-            row(
-                5800,
-                TERN_TYPE_INTEGER,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).i).cast()),
-                0,
-            ),
-            row(
-                5801,
-                TERN_TYPE_UNSIGNED,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).u).cast()),
-                0,
-            ),
-            row(
-                5850,
-                TERN_TYPE_BOOLEAN,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).b).cast()),
-                0,
-            ),
-            row(
-                5518,
-                TERN_TYPE_TIME,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).t).cast()),
-                0,
-            ),
-            row(
-                5900,
-                TERN_TYPE_OBJLNK,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).link).cast()),
-                0,
-            ),
-            row(
+            rw(5700, TERN_TYPE_FLOAT, addr_of_mut!((*vars).f).cast(), 0),
+            rw(5800, TERN_TYPE_INTEGER, addr_of_mut!((*vars).i).cast(), 0),
+            rw(5801, TERN_TYPE_UNSIGNED, addr_of_mut!((*vars).u).cast(), 0),
+            rw(5850, TERN_TYPE_BOOLEAN, addr_of_mut!((*vars).b).cast(), 0),
+            rw(5518, TERN_TYPE_TIME, addr_of_mut!((*vars).t).cast(), 0),
+            rw(5900, TERN_TYPE_OBJLNK, addr_of_mut!((*vars).link).cast(), 0),
+            rw(
                 5701,
                 TERN_TYPE_STRING,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).name).cast()),
+                addr_of_mut!((*vars).name).cast(),
                 16,
             ),
-            row(
+            rw(
                 5911,
                 TERN_TYPE_CORELNK,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).core).cast()),
+                addr_of_mut!((*vars).core).cast(),
                 12,
             ),
-            row(
-                5910,
-                TERN_TYPE_OPAQUE,
-                OP_R | OP_W,
-                v(addr_of_mut!((*vars).blob).cast()),
-                0,
-            ),
+            rw(5910, TERN_TYPE_OPAQUE, addr_of_mut!((*vars).blob).cast(), 0),
             row(5605, TERN_TYPE_NONE, OP_E, null_mut(), 0),
             tern_resource_def_t {
                 multiple: true,
