@@ -107,13 +107,11 @@ fi
 
 # A nightly toolchain with Miri (the tests run the C boundary under it) and, for fuzzing,
 # cargo-fuzz (CI runs every target briefly).
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    log "rustup toolchain install nightly --profile minimal"
-    rustup toolchain install nightly --profile minimal
-fi
+# (--allow-downgrade: the newest nightly that ships Miri, should the newest one lack it.)
 if ! cargo +nightly miri --version >/dev/null 2>&1; then
-    log "rustup component add --toolchain nightly miri rust-src"
-    rustup component add --toolchain nightly miri rust-src
+    log "rustup toolchain install nightly --profile minimal --component miri,rust-src"
+    rustup component add --toolchain nightly miri rust-src 2>/dev/null ||
+        rustup toolchain install nightly --profile minimal --component miri,rust-src --allow-downgrade
 fi
 if [ "${TERN_SKIP_FUZZ_TOOLS:-0}" != 1 ]; then
     if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
