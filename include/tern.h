@@ -330,7 +330,8 @@ enum tern_event_kind_t
   TERN_EVENT_STATE_STORE_FAILED = 42,
   /**
    * A Bootstrap-Finish was accepted: the client now serves the servers the bootstrap
-   * server wrote (the `bootstrap` feature).
+   * server wrote (the `bootstrap` feature), once the registered servers it dropped have
+   * de-registered.
    */
   TERN_EVENT_BOOTSTRAPPED = 50,
   /**

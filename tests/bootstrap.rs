@@ -422,6 +422,141 @@ fn server_initiated_bootstrap_takes_writes_without_a_request() {
     assert_eq!((s.uri.as_str(), s.short_id), (DM_URI, 101));
 }
 
+impl Bs {
+    /// Registers the factory server on slot 0: its Location is /rd/f1.
+    fn register_factory(&mut self) {
+        assert!(self
+            .events()
+            .contains(&Event::ConnectionNeeded { server: 0 }));
+        self.client().connection_opened(0);
+        let out = self.transmit();
+        let reg = out
+            .iter()
+            .find(|(slot, d)| *slot == 0 && is_register(d))
+            .expect("a Register");
+        let reg = parse(&reg.1).unwrap();
+        let mut ack = Packet::new();
+        ack.header.set_type(MessageType::Acknowledgement);
+        ack.header.code = MessageClass::Response(ResponseType::Created);
+        ack.header.message_id = reg.header.message_id;
+        ack.set_token(reg.get_token().to_vec());
+        ack.add_option(CoapOption::LocationPath, b"rd".to_vec());
+        ack.add_option(CoapOption::LocationPath, b"f1".to_vec());
+        self.answer(0, &ack);
+        assert!(self.events().contains(&Event::Registered { server: 0 }));
+        assert!(self.client().servers()[0].reg.is_registered());
+    }
+
+    /// Hands `p` to the client as if it came on `slot`.
+    fn answer(&mut self, slot: u8, p: &Packet) {
+        let bytes = p.to_bytes().unwrap();
+        let now = self.now;
+        // SAFETY: as in `client`.
+        let c = unsafe { self.slot.assume_init_mut() };
+        c.handle_datagram(slot, &bytes, now, &mut self.platform);
+    }
+
+    /// A server-initiated bootstrap that replaces every account with `uri`, Short Server
+    /// ID `ssid`, and finishes.
+    fn replace_accounts(&mut self, uri: &str, ssid: i32) {
+        self.client().connection_opened(BOOTSTRAP_SLOT);
+        let r = self.ask(BOOTSTRAP_SLOT, request(RequestType::Delete, "/"));
+        assert_eq!(r.header.code, DELETED);
+        assert_eq!(
+            self.write("/0", security(4, uri, ssid)).header.code,
+            CHANGED
+        );
+        assert_eq!(self.write("/1", server(2, ssid, 120)).header.code, CHANGED);
+        assert_eq!(self.finish().header.code, CHANGED);
+    }
+}
+
+/// The De-register of /rd/f1 the client sent on slot 0, if any.
+fn deregister_of_factory(out: &[(u8, Vec<u8>)]) -> Option<Packet> {
+    let (_, d) = out
+        .iter()
+        .find(|(slot, d)| *slot == 0 && is_deregister(d))?;
+    let p = parse(d)?;
+    assert_eq!(uri_path(&p), ["rd", "f1"]);
+    Some(p)
+}
+
+#[test]
+fn a_server_the_bootstrap_drops_is_deregistered_before_the_new_one_registers() {
+    let mut t = Bs::new(&FACTORY, false, true);
+    t.register_factory();
+    t.replace_accounts(DM_URI, 201);
+    // Still the factory server, until its De-register is over.
+    assert_eq!(t.client().servers()[0].uri.as_str(), SERVER_URI);
+    assert!(!t.events().contains(&Event::Bootstrapped));
+    let out = t.transmit();
+    let dereg = deregister_of_factory(&out).expect("a De-register of the dropped server");
+    assert!(
+        out.iter().all(|(_, d)| !is_register(d)),
+        "no Register before the De-register is over"
+    );
+    assert!(t.events().is_empty(), "the connections stay as they are");
+    // Nothing more while the De-register waits for its answer.
+    assert_eq!(t.client().poll_timeout().map(|at| at > t.now), Some(true));
+    assert!(t.write("/0/0/0", tlv(3, 0, b"coap://x")).header.code == UNAUTHORIZED);
+
+    let mut ack = Packet::new();
+    ack.header.set_type(MessageType::Acknowledgement);
+    ack.header.code = DELETED;
+    ack.header.message_id = dereg.header.message_id;
+    ack.set_token(dereg.get_token().to_vec());
+    t.answer(0, &ack);
+    assert_eq!(t.client().poll_timeout(), Some(t.now), "installed at once");
+    assert!(t.transmit().is_empty());
+    let events = t.events();
+    let at = |e: Event| events.iter().position(|x| *x == e);
+    let dereg = at(Event::Deregistered { server: 0 }).expect("Deregistered");
+    let done = at(Event::ConnectionDone { server: 0 }).expect("the old connection closes");
+    let needed = at(Event::ConnectionNeeded { server: 0 }).expect("the new one opens");
+    assert!(dereg < done && done < needed, "{events:?}");
+    assert!(events.contains(&Event::Bootstrapped));
+    let s = &t.client().servers()[0];
+    assert_eq!((s.uri.as_str(), s.short_id), (DM_URI, 201));
+}
+
+#[test]
+fn a_server_the_bootstrap_keeps_is_not_deregistered() {
+    let mut t = Bs::new(&FACTORY, false, true);
+    t.register_factory();
+    t.replace_accounts(SERVER_URI, 101);
+    // Installed at once: the server registers again, without a De-register.
+    assert!(t.events().contains(&Event::Bootstrapped));
+    let out = t.transmit();
+    assert!(
+        deregister_of_factory(&out).is_none(),
+        "kept: no De-register"
+    );
+    assert_eq!(t.client().servers()[0].uri.as_str(), SERVER_URI);
+}
+
+#[test]
+fn an_unanswered_deregister_still_lets_the_new_configuration_in() {
+    let mut t = Bs::new(&FACTORY, false, true);
+    t.register_factory();
+    t.replace_accounts(DM_URI, 201);
+    assert!(deregister_of_factory(&t.transmit()).is_some());
+    // Bounded: CoAP gives up after MAX_RETRANSMIT (4) retransmissions, within 93 s.
+    let mut sent = 1;
+    for _ in 0..32 {
+        let Some(at) = t.client().poll_timeout() else {
+            break;
+        };
+        t.now = at.max(t.now);
+        sent += deregister_of_factory(&t.transmit()).map_or(0, |_| 1);
+        if t.events().contains(&Event::Bootstrapped) {
+            break;
+        }
+    }
+    assert_eq!(sent, 5, "the De-register and its four retransmissions");
+    assert!(t.now <= 93_000, "within MAX_TRANSMIT_WAIT: {}", t.now);
+    assert_eq!(t.client().servers()[0].uri.as_str(), DM_URI);
+}
+
 #[test]
 fn failed_registrations_fall_back_to_bootstrap() {
     let mut t = Bs::new(&FACTORY, false, false);

@@ -99,6 +99,7 @@ check "interop: Eclipse Leshan server" tests/interop/leshan/run.sh "$client"
 check "interop: Eclipse Leshan server, queue mode" env LESHAN_MODE=queue tests/interop/leshan/run.sh "$client"
 check "interop: Eclipse Leshan bootstrap server, then the Leshan server" tests/interop/leshan-bs/run.sh "$client"
 check "interop: a Leshan server refuses, fallback to the Leshan bootstrap server" env LESHAN_BS_MODE=fallback tests/interop/leshan-bs/run.sh "$client"
+check "interop: a Leshan server sends the client back to the Leshan bootstrap server (/1/0/9), which drops its account: De-register first, then the new registration" env LESHAN_BS_MODE=rebootstrap tests/interop/leshan-bs/run.sh "$client"
 check "interop: lwm2m-node-lib server" tests/interop/node/run.sh "$client"
 # The library's own DTLS (the dtls feature, one session), in a target dir of its own.
 dtls_target="${CARGO_TARGET_DIR:-$root/target}/dtls"

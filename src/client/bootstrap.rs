@@ -15,8 +15,9 @@
 //! a staging copy of the Security and Server instances, taken from the live configuration
 //! when the bootstrap starts: nothing live changes until a Finish whose consistency check
 //! passes (every Server instance has a non-bootstrap NoSec Security instance of the same
-//! Short Server ID with a `coap://` URI). Then the DM server accounts are rebuilt from the
-//! staging copy and register. Access Control instances are not staged: a Bootstrap-Write or
+//! Short Server ID with a `coap://` URI). Then the registered servers the staging copy
+//! drops (or moves to another URI) de-register, and the DM server accounts are rebuilt from
+//! it and register. Access Control instances are not staged: a Bootstrap-Write or
 //! -Delete of /2 (or a Delete of `/`) changes the live table at once (a failed write changes
 //! nothing), and a Finish saves it with the accounts. Operations on the slot outside a
 //! bootstrap get 4.01; the same operations from a DM server's connection get 4.01 (object 0)
@@ -70,6 +71,9 @@ enum Phase {
     Running { until: u64 },
     /// Server-initiated: operations taken without a deadline.
     Listening,
+    /// Finished: the servers the new configuration drops de-register first (each
+    /// De-register bounded by CoAP's retransmissions), then it is installed.
+    Leaving,
     /// Finished: the response goes out, then the connection is released.
     Closing,
 }
@@ -173,6 +177,9 @@ impl Engine {
     pub(super) fn bootstrap_deadline(&self) -> Option<u64> {
         if self.bootstrap.phase == Phase::Request && !self.bootstrap_link_ready() {
             return None;
+        }
+        if self.bootstrap.phase == Phase::Leaving {
+            return (!self.servers.iter().any(|s| s.reg.deregistering())).then_some(0);
         }
         self.bootstrap.deadline()
     }
@@ -319,6 +326,9 @@ impl Engine {
                 self.bootstrap.phase = Phase::Request;
                 self.bootstrap.exchange = None;
                 self.bootstrap_stage();
+            }
+            Phase::Leaving if !self.servers.iter().any(|s| s.reg.deregistering()) => {
+                self.bootstrap_apply();
             }
             Phase::Closing => {
                 self.bootstrap.phase = Phase::Idle;
@@ -535,9 +545,33 @@ impl Engine {
         let text = verdict.err().unwrap_or("");
         let len = short_reply(out, mtype, code, mid, req, text);
         if verdict.is_ok() {
-            self.bootstrap_apply();
+            self.bootstrap_commit();
         }
         len
+    }
+
+    /// Takes a staging copy that passed its check: the registered servers it drops (no
+    /// Server instance of their Short Server ID, or another URI) de-register first; it is
+    /// installed once they have.
+    fn bootstrap_commit(&mut self) {
+        let bs = &self.bootstrap;
+        let mut leaving = false;
+        for s in self.servers.iter_mut() {
+            let kept = bs.servers.iter().any(|a| a.short_id == s.short_id)
+                && bs
+                    .security
+                    .iter()
+                    .any(|k| !k.bootstrap && k.ssid == s.short_id && k.uri == s.uri);
+            if s.reg.is_registered() && !kept {
+                s.reg.request_deregister();
+                leaving = true;
+            }
+        }
+        if leaving {
+            self.bootstrap.phase = Phase::Leaving;
+        } else {
+            self.bootstrap_apply();
+        }
     }
 
     /// Installs the staging copy: the DM servers are rebuilt from it and register.
@@ -620,7 +654,8 @@ impl Engine {
     /// `/` (the bootstrap account stays), the Bootstrap-Writes the blob holds, and a
     /// Bootstrap-Finish. The blob is a list of parts, each an Object ID (0 or 1) and a
     /// length (u16, big-endian) followed by that many bytes of TLV: the object's instances,
-    /// as a Bootstrap-Write of `/0` or `/1` carries them. Applied whole, or not at all.
+    /// as a Bootstrap-Write of `/0` or `/1` carries them. Applied whole, or not at all;
+    /// registered servers it drops de-register first.
     pub fn bootstrap_from_blob(&mut self, blob: &[u8]) -> Result<(), BlobError> {
         let mut security = security::Table::new();
         if let Some(a) = &self.bootstrap.account {
@@ -663,7 +698,7 @@ impl Engine {
             .map_err(BlobError::Inconsistent)?;
         self.bootstrap.security = security;
         self.bootstrap.servers = servers;
-        self.bootstrap_apply();
+        self.bootstrap_commit();
         Ok(())
     }
 }

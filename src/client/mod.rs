@@ -218,7 +218,8 @@ pub enum Event {
     #[cfg(feature = "send")]
     SendTimeout { server: u8 },
     /// A Bootstrap-Finish was accepted: the DM servers are the ones the bootstrap server
-    /// wrote (each gets [`Event::ConnectionNeeded`]).
+    /// wrote (each gets [`Event::ConnectionNeeded`]), once the registered servers it
+    /// dropped have de-registered.
     #[cfg(feature = "bootstrap")]
     Bootstrapped,
     /// The Bootstrap-Request failed or the bootstrap timed out: it starts over.

@@ -312,6 +312,11 @@ impl Registration {
         false
     }
 
+    /// True while a De-register is asked for and not yet over.
+    pub fn deregistering(&self) -> bool {
+        self.deregister && self.is_registered()
+    }
+
     /// True when registered (an Update may be in flight).
     pub fn is_registered(&self) -> bool {
         matches!(self.phase, Phase::Registered { .. })

@@ -492,7 +492,8 @@ pub enum tern_event_kind_t {
     /// last good record stays.
     TERN_EVENT_STATE_STORE_FAILED = 42,
     /// A Bootstrap-Finish was accepted: the client now serves the servers the bootstrap
-    /// server wrote (the `bootstrap` feature).
+    /// server wrote (the `bootstrap` feature), once the registered servers it dropped have
+    /// de-registered.
     TERN_EVENT_BOOTSTRAPPED = 50,
     /// The Bootstrap-Request failed or the bootstrap timed out: it starts over after the
     /// Client Hold Off Time.

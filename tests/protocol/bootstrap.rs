@@ -1,10 +1,11 @@
 //! The Bootstrap interface: the Bootstrap-Request after the hold-off, Bootstrap-Write of
 //! /0 and /1 in TLV, Finish, then the Register to the server written; an inconsistent
-//! Finish and bad writes that change nothing.
+//! Finish and bad writes that change nothing; a registered server the bootstrap drops
+//! de-registered before the new one registers.
 
 use tern::buf::Writer;
 use tern::client::bootstrap::{BootstrapConfig, BOOTSTRAP_SLOT};
-use tern::client::Event;
+use tern::client::{Event, ServerConfig};
 use tern::coap::{Code, MsgType};
 use tern::formats::content_format as cf;
 use tern::formats::tlv::{TlvEncoder, TlvKind};
@@ -280,5 +281,62 @@ pub fn discover_and_delete() -> Outcome {
     let d = discover(&mut sim, "/0")?;
     ensure!(!contains(d.msg()?.payload(), b"ssid=201"));
     ensure!(contains(d.msg()?.payload(), BS_URI.as_bytes()));
+    Ok(())
+}
+
+/// Registered with [`SERVER_URI`] (Short Server ID 101); the bootstrap server, listened for,
+/// replaces that account with [`DM_URI`] (201): the De-register goes out first, the new
+/// configuration is installed once it is answered.
+pub fn dropped_server_deregisters_first() -> Outcome {
+    let servers = [ServerConfig {
+        uri: SERVER_URI,
+        short_id: 101,
+        lifetime_s: 300,
+    }];
+    let bs = BootstrapConfig {
+        uri: BS_URI,
+        hold_off_s: 5,
+        first: false,
+        server_initiated: true,
+    };
+    let mut sim = Sim::with_bootstrap(75, &servers, &bs)?;
+    sim.register()?;
+    let mut b = [0u8; 128];
+    let r = sim.request_on(BOOTSTRAP_SLOT, &Req::delete("/"))?.0;
+    ensure_eq!(r.msg()?.code(), Code::DELETED);
+    ensure_eq!(
+        write(&mut sim, "/0", security(&mut b, 1, DM_URI, 201)?)?,
+        Code::CHANGED
+    );
+    ensure_eq!(
+        write(&mut sim, "/1", server(&mut b, 0, 201, 120)?)?,
+        Code::CHANGED
+    );
+    ensure_eq!(finish(&mut sim)?.msg()?.code(), Code::CHANGED);
+    let dereg = sim.take().map_err(|_| "no De-register")?;
+    ensure_eq!(dereg.server, 0);
+    {
+        let m = dereg.msg()?;
+        ensure_eq!(m.code(), Code::DELETE);
+        ensure!(path_is(&m, &LOCATION));
+    }
+    ensure!(
+        !sim.saw(Event::Bootstrapped),
+        "installed before the De-register"
+    );
+    ensure_eq!(sim.client.servers().first().map(|s| s.short_id), Some(101));
+    sim.answer(&dereg, Code::DELETED, &[])?;
+    ensure!(sim.saw(Event::Deregistered { server: 0 }));
+    ensure!(sim.saw(Event::Bootstrapped));
+    ensure_eq!(sim.client.servers().first().map(|s| s.short_id), Some(201));
+    // The new account registers.
+    sim.advance(sim.now + 1_000)?;
+    let reg = sim
+        .take()
+        .map_err(|_| "no Register after the De-register")?;
+    ensure!(queries_are(
+        &reg.msg()?,
+        &["ep=tern-qemu-1", "lt=120", "lwm2m=1.1", "b=U"]
+    ));
     Ok(())
 }

@@ -141,5 +141,6 @@ pub const TESTS: &[Case] = cases! {
         write_finish_register,
         inconsistent_finish_refused,
         bad_bootstrap_write_changes_nothing,
-        discover_and_delete;
+        discover_and_delete,
+        dropped_server_deregisters_first;
 };

@@ -9,7 +9,11 @@
 # and has no server of its own: everything it knows of the LwM2M server (URI, short server
 # ID 7, lifetime 45 s) comes from the bootstrap server. With LESHAN_BS_MODE=fallback it also
 # gets a factory server (-u), a Leshan server that declines every Register: the client must
-# fall back to the bootstrap server and end up registered the same way. Everything runs on 127.0.0.1 with
+# fall back to the bootstrap server and end up registered the same way. With
+# LESHAN_BS_MODE=rebootstrap the client starts registered with the Leshan server itself
+# (Short Server ID 1), which executes the Bootstrap-Request Trigger (/1/0/9); the bootstrap
+# server replaces that account with Short Server ID 7: the client must de-register first,
+# then register with the new account. Everything runs on 127.0.0.1 with
 # ports the system picks; every wait is bounded and every process started here is stopped on
 # exit. Exit status 0 only if every check passed.
 set -euo pipefail
@@ -27,7 +31,7 @@ else
 fi
 
 MODE=${LESHAN_BS_MODE:-bootstrap}
-case "$MODE" in bootstrap|fallback) ;; *) echo "LESHAN_BS_MODE: bootstrap or fallback" >&2; exit 2;; esac
+case "$MODE" in bootstrap|fallback|rebootstrap) ;; *) echo "LESHAN_BS_MODE: bootstrap, fallback or rebootstrap" >&2; exit 2;; esac
 EP="tern-leshan-bs-$$"
 SSID=7
 LIFETIME=45
@@ -77,10 +81,11 @@ if [ "$MODE" = fallback ]; then
 fi
 
 # The LwM2M server (Leshan 2.x): the bootstrap configuration needs its URI.
-leshan --bootstrapped server
+leshan "$([ "$MODE" = rebootstrap ] && echo --rebootstrap || echo --bootstrapped)" server
 SERVER_PID=$!
 PORT=$(listening_port "$SERVER_PID" "$WORK/server.out" "$LISTEN_TIMEOUT")
 [ -n "$PORT" ] || fail_to_listen "Leshan server" "$WORK/server.out" "$WORK/server.err"
+[ "$MODE" = rebootstrap ] && CLIENT_ARGS=(-u "coap://127.0.0.1:$PORT")
 
 "${SETSID[@]}" "$JAVA" -cp "$HERE/target/tern-leshan-bootstrap.jar:$HERE/target/deps/*" \
     org.tern.interop.LeshanBootstrap --port 0 --endpoint "$EP" --server-uri "coap://127.0.0.1:$PORT" \
@@ -139,11 +144,24 @@ check "Bootstrap-Write of the Server instance /1/0 accepted" test -n "$(bs "OK B
 check "no bootstrap request refused ($(bs "ERROR "))" test -z "$(bs "ERROR ")"
 check "Bootstrap-Finish accepted" test "$(bs "BOOTSTRAPPED ")" = "BOOTSTRAPPED ep=$EP"
 check "the client reported the bootstrap" grep -q "^tern: bootstrapped$" "$WORK/client.out"
-check "registered with the bootstrapped server ($REG)" \
-    eval '[[ $REG == "REGISTERED ep=$EP lt=$LIFETIME b=U lwm2m="* ]]'
+if [ "$MODE" = rebootstrap ]; then
+    check "registered with the configured account first ($REG)" \
+        eval '[[ $REG == "REGISTERED ep=$EP lt=300" ]]'
+    check "the Bootstrap-Request Trigger executed ($(srv "EXECUTE "))" test "$(srv "EXECUTE ")" = "EXECUTE /1/0/9 204"
+    check "the dropped account de-registered, not replaced by a new Register ($(srv "LEFT "))" \
+        test "$(srv "LEFT ")" = "LEFT DEREGISTERED"
+    check "then registered with the bootstrapped account ($(srv "REGISTERED_AGAIN "))" \
+        test "$(srv "REGISTERED_AGAIN ")" = "REGISTERED_AGAIN lt=$LIFETIME"
+    check "the client logged the De-register before the bootstrap" \
+        eval 'sed -n "1,/^tern: bootstrapped$/p" "$WORK/client.out" | grep -q "^tern: deregistered from server 0"'
+else
+    check "registered with the bootstrapped server ($REG)" \
+        eval '[[ $REG == "REGISTERED ep=$EP lt=$LIFETIME b=U lwm2m="* ]]'
+fi
 check "Read /1 shows the one Server instance written ($(srv "READ /1 "))" \
     test "$(srv "READ /1 ")" = "READ /1 205 0:ssid=$SSID/lt=$LIFETIME,"
-check "Read /0 refused to the LwM2M server ($(srv "READ /0 "))" test "$(srv "READ /0 ")" = "READ /0 401"
+[ "$MODE" = rebootstrap ] ||
+    check "Read /0 refused to the LwM2M server ($(srv "READ /0 "))" test "$(srv "READ /0 ")" = "READ /0 401"
 check "de-registered at the end" test -n "$(srv "DEREGISTERED")"
 
 if [ "$FAILED" -ne 0 ]; then

@@ -4,7 +4,8 @@
  * requests against it and reports every step as one line on stdout.
  *
  * Usage: LeshanScenario [--port N] [--endpoint EP] [--timeout SECONDS]
- *                       [--queue | --bootstrapped | --refuse | --read-observe] [--verbose]
+ *                       [--queue | --bootstrapped | --rebootstrap | --refuse | --read-observe]
+ *                       [--verbose]
  *
  * With --read-observe, the short scenario for a device on a slow link (the FreeRTOS image):
  *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version>
@@ -20,6 +21,15 @@
  *   REGISTERED ep=<ep> lt=<lifetime> b=<binding> lwm2m=<version>
  *   READ /1 <code> <iid>:ssid=<ssid>/lt=<lifetime>, ...   the Server instances it holds
  *   READ /0 <code>                  the Security object, which a DM server may not read
+ *   DEREGISTERED
+ *
+ * With --rebootstrap, a configured client that this server sends back to its bootstrap
+ * server, which replaces the client's account with one of another Short Server ID:
+ *   REGISTERED ep=<ep> lt=<lifetime>
+ *   EXECUTE /1/0/9 <code>           the Bootstrap-Request Trigger
+ *   LEFT <DEREGISTERED|REPLACED|REGISTERED>   how the first registration ended
+ *   REGISTERED_AGAIN lt=<lifetime>
+ *   READ /1 <code> <iid>:ssid=<ssid>/lt=<lifetime>, ...
  *   DEREGISTERED
  *
  * With --queue, a queue-mode scenario instead (Leshan's awake time 2 s, like the client's):
@@ -190,6 +200,7 @@ public final class LeshanScenario {
     private boolean verbose = false;
     private boolean queue = false;
     private boolean bootstrapped = false;
+    private boolean rebootstrap = false;
     private boolean refuse = false;
     private boolean readObserve = false;
     private final CountDownLatch refused = new CountDownLatch(1);
@@ -241,6 +252,9 @@ public final class LeshanScenario {
                 break;
             case "--bootstrapped":
                 bootstrapped = true;
+                break;
+            case "--rebootstrap":
+                rebootstrap = true;
                 break;
             case "--refuse":
                 refuse = true;
@@ -353,6 +367,8 @@ public final class LeshanScenario {
                 readObserveScenario(server);
             else if (bootstrapped)
                 bootstrappedScenario(server);
+            else if (rebootstrap)
+                rebootstrapScenario(server);
             else
                 scenario(server);
             say("PASS");
@@ -509,6 +525,15 @@ public final class LeshanScenario {
         endpoint = r.getEndpoint();
         say("REGISTERED ep=" + endpoint + " lt=" + r.getLifeTimeInSec() + " b="
                 + BindingMode.toString(r.getBindingMode()) + " lwm2m=" + r.getLwM2mVersion());
+        readServers(server);
+        ReadResponse security = send(server, endpoint, new ReadRequest(ContentFormat.TLV, 0), "READ /0");
+        say("READ /0 " + code(security));
+        nextOf(Kind.DEREGISTERED);
+        say("DEREGISTERED");
+    }
+
+    /** Reads /1 and reports its instances' Short Server IDs and lifetimes. */
+    private void readServers(LeshanServer server) throws Failure, InterruptedException {
         ReadResponse servers = send(server, endpoint, new ReadRequest(ContentFormat.TLV, 1), "READ /1");
         StringBuilder line = new StringBuilder("READ /1 " + code(servers));
         if (servers.getContent() instanceof LwM2mObject)
@@ -516,8 +541,27 @@ public final class LeshanScenario {
                 line.append(' ').append(oi.getId()).append(":ssid=").append(single(oi, 0)).append("/lt=")
                         .append(single(oi, 1)).append(',');
         say(line.toString());
-        ReadResponse security = send(server, endpoint, new ReadRequest(ContentFormat.TLV, 0), "READ /0");
-        say("READ /0 " + code(security));
+    }
+
+    /**
+     * The Bootstrap-Request Trigger, then how the client leaves this server's first
+     * registration: a De-register (DEREGISTERED) when the bootstrap dropped its account, or
+     * a new Register over it (REPLACED, or REGISTERED when Leshan reports no replacement).
+     */
+    private void rebootstrapScenario(LeshanServer server) throws Failure, InterruptedException {
+        Registration r = nextOf(Kind.REGISTERED).reg;
+        endpoint = r.getEndpoint();
+        say("REGISTERED ep=" + endpoint + " lt=" + r.getLifeTimeInSec());
+        ExecuteResponse ex = send(server, endpoint, new ExecuteRequest(1, 0, 9), "EXECUTE /1/0/9");
+        say("EXECUTE /1/0/9 " + code(ex));
+        Event e = next("the end of the first registration");
+        while (e.kind == Kind.UPDATED)
+            e = next("the end of the first registration");
+        say("LEFT " + e.kind);
+        if (e.kind != Kind.REGISTERED)
+            e = nextOf(Kind.REGISTERED);
+        say("REGISTERED_AGAIN lt=" + e.reg.getLifeTimeInSec());
+        readServers(server);
         nextOf(Kind.DEREGISTERED);
         say("DEREGISTERED");
     }
