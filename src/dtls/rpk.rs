@@ -16,7 +16,7 @@
 //! ServerKeyExchange whose signature does not verify ([`Error::BadSignature`], a
 //! decrypt_error alert), parameters this client did not offer ([`Error::Protocol`]).
 
-use super::sha256::Sha256;
+use super::sha256::{hmac, Sha256};
 use p256::elliptic_curve::ops::{LinearCombination, Reduce};
 use p256::elliptic_curve::point::{AffineCoordinates, DecompressPoint};
 use p256::elliptic_curve::Field;
@@ -569,18 +569,12 @@ fn verify(key: &[u8; 64], hash: &[u8; 32], signature: &[u8]) -> bool {
 }
 
 /// The deterministic ECDSA signature r || s of `hash` by `private` (SEC 1, section 4.1.3,
-/// with RFC 6979's nonce derived as ecdsa's `try_sign_prehashed_rfc6979` does; that one
-/// ends in `Signature` code that unwraps). The arithmetic is p256's, constant-time.
+/// with RFC 6979's nonce: the signature p256's ECDSA gives, without its `Signature` code,
+/// which unwraps). The arithmetic is p256's, constant-time.
 fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
     let d = scalar_of(private)?;
-    let k = rfc6979::generate_k::<sha2::Sha256, _>(
-        &(*private).into(),
-        &ORDER.into(),
-        &(*hash).into(),
-        &[],
-    );
-    let k = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(k))?;
     let z = <Scalar as Reduce<U256>>::reduce_bytes(&(*hash).into());
+    let k = nonce(private, &z)?;
     let big_r = (ProjectivePoint::GENERATOR * *k).to_affine();
     let r = <Scalar as Reduce<U256>>::reduce_bytes(&big_r.x());
     let k_inv = Option::<Scalar>::from(Field::invert(&*k))?;
@@ -598,11 +592,27 @@ fn sign(private: &[u8; 32], hash: &[u8; 32]) -> Option<[u8; 64]> {
     Some(out)
 }
 
-/// The order n of P-256's group, big-endian (SEC 2, section 2.4.2).
-const ORDER: [u8; 32] = [
-    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
-];
+/// RFC 6979's nonce k (section 3.2) for P-256 and HMAC-SHA-256, where qlen = hlen = 256:
+/// `private` is int2octets(x) and `z`, the hash reduced modulo n, gives bits2octets(h1).
+/// A candidate of n or more is drawn again; `None` after 8 such, of probability below
+/// 2^-250.
+fn nonce(private: &[u8; 32], z: &Scalar) -> Option<NonZeroScalar> {
+    let h = z.to_bytes();
+    let (mut k, mut v) = ([0u8; 32], [1u8; 32]);
+    for sep in [0u8, 1] {
+        k = hmac(&k, &[&v, &[sep], private, &h]);
+        v = hmac(&k, &[&v]);
+    }
+    for _ in 0..8 {
+        v = hmac(&k, &[&v]);
+        if let Some(k) = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(v.into())) {
+            return Some(k);
+        }
+        k = hmac(&k, &[&v, &[0]]);
+        v = hmac(&k, &[&v]);
+    }
+    None
+}
 
 /// r || s as a DER Ecdsa-Sig-Value into `out`: its length.
 fn der_signature(rs: &[u8; 64], out: &mut [u8; 72]) -> Result<usize, NoSpace> {
@@ -739,7 +749,14 @@ fn ec_private_key(mut r: Reader<'_>) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dtls::tests::{handshake, hello_body};
+    use crate::dtls::tests::{handshake, hello_body, hex};
+
+    /// The order n of P-256's group, big-endian (SEC 2, section 2.4.2).
+    const ORDER: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63,
+        0x25, 0x51,
+    ];
     use crate::dtls::{State, SERVER_HELLO, SERVER_HELLO_DONE};
     use p256::elliptic_curve::sec1::ToEncodedPoint;
 
@@ -1157,6 +1174,34 @@ mod tests {
             (&scalar[..], &[][..]),
         ] {
             assert!(RpkKeys::new(private, server_key).is_err());
+        }
+    }
+
+    /// RFC 6979, A.2.5: P-256 with SHA-256, the messages "sample" and "test".
+    #[test]
+    fn nonce_and_signature_are_rfc_6979s() {
+        let x = hex("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721");
+        let private: [u8; 32] = x.try_into().unwrap();
+        for (message, k, r, s) in [
+            (
+                "sample",
+                "A6E3C57DD01ABE90086538398355DD4C3B17AA873382B0F24D6129493D8AAD60",
+                "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716",
+                "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8",
+            ),
+            (
+                "test",
+                "D16B6AE827F17175E040871A1C7EC3500192C4C92677336EC2537ACAEE0008E0",
+                "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367",
+                "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083",
+            ),
+        ] {
+            let hash = Sha256::digest(message.as_bytes());
+            let z = <Scalar as Reduce<U256>>::reduce_bytes(&hash.into());
+            let nonce = nonce(&private, &z).unwrap();
+            assert_eq!((*nonce).to_bytes().to_vec(), hex(k), "k for {message}");
+            let rs = sign(&private, &hash).unwrap();
+            assert_eq!(rs.to_vec(), [hex(r), hex(s)].concat(), "r, s for {message}");
         }
     }
 
