@@ -110,6 +110,21 @@ fn write(sim: &mut Sim, path: &'static str, tlv: &[u8]) -> Result<Code, &'static
     Ok(code)
 }
 
+/// Bootstrap-Writes of the account for [`DM_URI`]: Security /0/1 and Server /1/0, Short
+/// Server ID 201, lifetime 120 s.
+fn write_account(sim: &mut Sim) -> Outcome {
+    let mut b = [0u8; 128];
+    ensure_eq!(
+        write(sim, "/0", security(&mut b, 1, DM_URI, 201)?)?,
+        Code::CHANGED
+    );
+    ensure_eq!(
+        write(sim, "/1", server(&mut b, 0, 201, 120)?)?,
+        Code::CHANGED
+    );
+    Ok(())
+}
+
 fn finish(sim: &mut Sim) -> Result<Dgram, &'static str> {
     sim.request_on(BOOTSTRAP_SLOT, &Req::post("/bs"))
         .map(|(d, _)| d)
@@ -135,15 +150,7 @@ pub fn bootstrap_request() -> Outcome {
 pub fn write_finish_register() -> Outcome {
     let mut sim = client(72)?;
     bootstrap_started(&mut sim)?;
-    let mut b = [0u8; 128];
-    ensure_eq!(
-        write(&mut sim, "/0", security(&mut b, 1, DM_URI, 201)?)?,
-        Code::CHANGED
-    );
-    ensure_eq!(
-        write(&mut sim, "/1", server(&mut b, 0, 201, 120)?)?,
-        Code::CHANGED
-    );
+    write_account(&mut sim)?;
     ensure!(
         sim.client.servers().is_empty(),
         "a server is live before Finish"
@@ -176,6 +183,7 @@ pub fn write_finish_register() -> Outcome {
         server: BOOTSTRAP_SLOT
     }));
     // The bootstrap server has no authority any more.
+    let mut b = [0u8; 128];
     ensure_eq!(
         write(&mut sim, "/0", security(&mut b, 2, DM_URI, 202)?)?,
         Code::UNAUTHORIZED
@@ -212,15 +220,8 @@ pub fn inconsistent_finish_refused() -> Outcome {
 pub fn bad_bootstrap_write_changes_nothing() -> Outcome {
     let mut sim = client(74)?;
     bootstrap_started(&mut sim)?;
+    write_account(&mut sim)?;
     let mut b = [0u8; 128];
-    ensure_eq!(
-        write(&mut sim, "/0", security(&mut b, 1, DM_URI, 201)?)?,
-        Code::CHANGED
-    );
-    ensure_eq!(
-        write(&mut sim, "/1", server(&mut b, 0, 201, 120)?)?,
-        Code::CHANGED
-    );
     // Malformed TLV, an unknown object, a Short Server ID out of range.
     ensure_eq!(
         write(&mut sim, "/1", &[0x08, 0x00, 0x09, 0xc1])?,
@@ -247,15 +248,7 @@ pub fn bad_bootstrap_write_changes_nothing() -> Outcome {
 pub fn discover_and_delete() -> Outcome {
     let mut sim = client(75)?;
     bootstrap_started(&mut sim)?;
-    let mut b = [0u8; 128];
-    ensure_eq!(
-        write(&mut sim, "/0", security(&mut b, 1, DM_URI, 201)?)?,
-        Code::CHANGED
-    );
-    ensure_eq!(
-        write(&mut sim, "/1", server(&mut b, 0, 201, 120)?)?,
-        Code::CHANGED
-    );
+    write_account(&mut sim)?;
     let discover = |sim: &mut Sim, path| -> Result<Dgram, &'static str> {
         let (d, _) = sim.request_on(BOOTSTRAP_SLOT, &Req::get(path).accept(cf::LINK))?;
         Ok(d)
@@ -301,17 +294,9 @@ pub fn dropped_server_deregisters_first() -> Outcome {
     };
     let mut sim = Sim::with_bootstrap(75, &servers, &bs)?;
     sim.register()?;
-    let mut b = [0u8; 128];
     let r = sim.request_on(BOOTSTRAP_SLOT, &Req::delete("/"))?.0;
     ensure_eq!(r.msg()?.code(), Code::DELETED);
-    ensure_eq!(
-        write(&mut sim, "/0", security(&mut b, 1, DM_URI, 201)?)?,
-        Code::CHANGED
-    );
-    ensure_eq!(
-        write(&mut sim, "/1", server(&mut b, 0, 201, 120)?)?,
-        Code::CHANGED
-    );
+    write_account(&mut sim)?;
     ensure_eq!(finish(&mut sim)?.msg()?.code(), Code::CHANGED);
     let dereg = sim.take().map_err(|_| "no De-register")?;
     ensure_eq!(dereg.server, 0);
