@@ -91,15 +91,19 @@ static void critical_exit(void *user, uint32_t state)
 	taskEXIT_CRITICAL();
 }
 
+/*
+ * The process ends with the client: on this port the scheduler's own ending
+ * (vTaskEndScheduler) races with the port's threads and has been seen to abort or to
+ * spin after the client was done, so the task ends the process itself.
+ */
 static void client_task(void *param)
 {
 	struct client_args *args = param;
 
 	args->status = example_run(args->argc, args->argv);
-	vTaskEndScheduler();
-	for (;;) {
-		vTaskSuspend(NULL);
-	}
+	fflush(stdout);
+	fflush(stderr);
+	_Exit(args->status);
 }
 
 int main(int argc, char **argv)
