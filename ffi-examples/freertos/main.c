@@ -93,8 +93,8 @@ static void critical_exit(void *user, uint32_t state)
 
 /*
  * The process ends with the client: on this port the scheduler's own ending
- * (vTaskEndScheduler) races with the port's threads and has been seen to abort or to
- * spin after the client was done, so the task ends the process itself.
+ * (vTaskEndScheduler) races with the port's threads and has been seen to abort after
+ * the client was done, so the task ends the process itself.
  */
 static void client_task(void *param)
 {
