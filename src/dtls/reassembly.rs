@@ -91,8 +91,8 @@ impl Reassembly {
             .body
             .get_mut(f.offset..end)
             .ok_or(Refused::Inconsistent)?;
-        // As long as `data` (`end` is its end): copied without copy_from_slice's length
-        // check, the one panic path it would leave in the image.
+        // `dst` ends at `end`, so it is exactly as long as `data`. Copied byte by byte:
+        // copy_from_slice would keep its length check, a panic path, in the image.
         for (d, s) in dst.iter_mut().zip(data) {
             *d = *s;
         }

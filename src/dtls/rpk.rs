@@ -605,8 +605,8 @@ fn nonce(private: &[u8; 32], z: &Scalar) -> Option<NonZeroScalar> {
     }
     for _ in 0..8 {
         v = hmac(&k, &[&v]);
-        if let Some(k) = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(v.into())) {
-            return Some(k);
+        if let Some(n) = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(v.into())) {
+            return Some(n);
         }
         k = hmac(&k, &[&v, &[0]]);
         v = hmac(&k, &[&v]);
