@@ -37,7 +37,8 @@ pub(super) unsafe fn init(
 /// is a list of parts, each a 2-byte Object ID (0 Security or 1 Server) and a 2-byte length,
 /// both big-endian, then that many bytes of TLV: the object's instances, as a
 /// Bootstrap-Write of `/0` or `/1` carries them. On success the client registers with the
-/// servers it describes (`TERN_EVENT_BOOTSTRAPPED`) and, with persistence, saves them.
+/// servers it describes (`TERN_EVENT_BOOTSTRAPPED`) and, with persistence, saves them; a
+/// registered server the blob drops de-registers first (`TERN_EVENT_DEREGISTERED`).
 /// `TERN_STATUS_INVALID_ARG` when the blob is malformed, writes what an object refuses or
 /// describes an unusable configuration (a server without its Security instance, ...):
 /// nothing changes then. Only in builds with the `bootstrap` feature.
