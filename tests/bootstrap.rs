@@ -107,16 +107,25 @@ impl Bs {
 
     /// Answers the Bootstrap-Request 2.04.
     fn accept(&mut self, req: &Packet) {
+        self.ack(BOOTSTRAP_SLOT, req, CHANGED, &[]);
+    }
+
+    /// Answers the client's request `req` on `slot` with a piggybacked `code` (and the
+    /// Location-Path segments `location`).
+    fn ack(&mut self, slot: u8, req: &Packet, code: MessageClass, location: &[&str]) {
         let mut ack = Packet::new();
         ack.header.set_type(MessageType::Acknowledgement);
-        ack.header.code = CHANGED;
+        ack.header.code = code;
         ack.header.message_id = req.header.message_id;
         ack.set_token(req.get_token().to_vec());
+        for segment in location {
+            ack.add_option(CoapOption::LocationPath, segment.as_bytes().to_vec());
+        }
         let bytes = ack.to_bytes().unwrap();
         let now = self.now;
         // SAFETY: as in `client`.
         let c = unsafe { self.slot.assume_init_mut() };
-        c.handle_datagram(BOOTSTRAP_SLOT, &bytes, now, &mut self.platform);
+        c.handle_datagram(slot, &bytes, now, &mut self.platform);
     }
 
     /// Sends `p` on `slot`; returns the client's response.
@@ -435,25 +444,10 @@ impl Bs {
             .find(|(slot, d)| *slot == 0 && is_register(d))
             .expect("a Register");
         let reg = parse(&reg.1).unwrap();
-        let mut ack = Packet::new();
-        ack.header.set_type(MessageType::Acknowledgement);
-        ack.header.code = MessageClass::Response(ResponseType::Created);
-        ack.header.message_id = reg.header.message_id;
-        ack.set_token(reg.get_token().to_vec());
-        ack.add_option(CoapOption::LocationPath, b"rd".to_vec());
-        ack.add_option(CoapOption::LocationPath, b"f1".to_vec());
-        self.answer(0, &ack);
+        let created = MessageClass::Response(ResponseType::Created);
+        self.ack(0, &reg, created, &["rd", "f1"]);
         assert!(self.events().contains(&Event::Registered { server: 0 }));
         assert!(self.client().servers()[0].reg.is_registered());
-    }
-
-    /// Hands `p` to the client as if it came on `slot`.
-    fn answer(&mut self, slot: u8, p: &Packet) {
-        let bytes = p.to_bytes().unwrap();
-        let now = self.now;
-        // SAFETY: as in `client`.
-        let c = unsafe { self.slot.assume_init_mut() };
-        c.handle_datagram(slot, &bytes, now, &mut self.platform);
     }
 
     /// A server-initiated bootstrap that replaces every account with `uri`, Short Server
@@ -500,12 +494,7 @@ fn a_server_the_bootstrap_drops_is_deregistered_before_the_new_one_registers() {
     assert_eq!(t.client().poll_timeout().map(|at| at > t.now), Some(true));
     assert!(t.write("/0/0/0", tlv(3, 0, b"coap://x")).header.code == UNAUTHORIZED);
 
-    let mut ack = Packet::new();
-    ack.header.set_type(MessageType::Acknowledgement);
-    ack.header.code = DELETED;
-    ack.header.message_id = dereg.header.message_id;
-    ack.set_token(dereg.get_token().to_vec());
-    t.answer(0, &ack);
+    t.ack(0, &dereg, DELETED, &[]);
     assert_eq!(t.client().poll_timeout(), Some(t.now), "installed at once");
     assert!(t.transmit().is_empty());
     let events = t.events();
